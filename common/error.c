@@ -1,0 +1,45 @@
+#include "common/error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int usbox_err_set(usbox_err_t *err, int code, const char *fmt, ...)
+{
+  if (err == NULL)
+    return -1;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+  va_end(ap);
+  err->code = code;
+  return -1;
+}
+
+int usbox_err_wrap(usbox_err_t *err, const char *fmt, ...)
+{
+  if (err == NULL)
+    return -1;
+  char prefix[256];
+  char old[sizeof err->msg];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(prefix, sizeof prefix, fmt, ap);
+  va_end(ap);
+  memcpy(old, err->msg, sizeof old);
+  snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+  return -1;
+}
+
+void usbox_err_print(const usbox_err_t *err)
+{
+  if (err->code != 0)
+    fprintf(stderr, "usbox: %s: %s\n", err->msg, strerror(err->code));
+  else
+    fprintf(stderr, "usbox: %s\n", err->msg);
+}
+
+void usbox_err_clear(usbox_err_t *err)
+{
+  err->code = 0;
+  err->msg[0] = '\0';
+}

@@ -1,0 +1,26 @@
+/* The agent's BPF filter, generated from the syscall table and the argument
+ * rules; nothing else decides what it contains. */
+#ifndef USBOX_PLATFORM_SECCOMP_FILTER_H
+#define USBOX_PLATFORM_SECCOMP_FILTER_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+
+struct filter_options {
+  /* Route denials through the sentry (SECCOMP_RET_USER_NOTIF) instead of
+   * answering them in BPF, so that they can be audited and counted. */
+  bool denials_to_sentry;
+};
+
+struct bpf_program {
+  struct sock_filter *insns;
+  unsigned short len;
+};
+
+int usbox_filter_build(const struct filter_options *opts, struct bpf_program *out,
+                       usbox_err_t *err);
+void usbox_filter_free(struct bpf_program *prog);
+
+#endif

@@ -1,0 +1,100 @@
+/* From one notification to one answer: look the call up in the table, run
+ * its handler (or deny it), answer, count and audit. */
+#include <errno.h>
+#include <linux/audit.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "platform/unotify.h"
+#include "sentry/arg_rules.h"
+#include "sentry/sentry.h"
+
+struct decision {
+  struct sc_result res;
+  const char *name;     /* for the audit line */
+  const char *rule;     /* why, for denials */
+  atomic_ulong *counter;
+};
+
+static struct decision decide(struct sentry *s, struct sentry_call *call)
+{
+  const struct syscall_entry *e = syscall_by_nr(call->nr);
+  const struct arg_rule *rule;
+  if (e != NULL && e->disposition == SC_EMUL) {
+    struct sc_result res = e->handler(call);
+    bool cont = res.outcome == SC_CONTINUE;
+    return (struct decision){res, cont ? "kernel" : "emulate", NULL,
+                             cont ? &s->stats.continued[call->nr] : &s->stats.emulated[call->nr]};
+  }
+  if (e != NULL && e->disposition == SC_DENY) /* audited denial (filter routes it here) */
+    return (struct decision){sc_errno(e->deny_errno), "deny", e->note, &s->stats.denied[call->nr]};
+  if ((rule = arg_rule_match(call->nr, call->args)) != NULL)
+    return (struct decision){sc_errno(rule->deny_errno), "deny", rule->note,
+                             &s->stats.denied[call->nr]};
+  /* The filter only notifies for EMUL, DENY and rule matches: anything else
+   * is a bug between table and filter. Deny it, loudly. */
+  usbox_warn("unexpected notification for syscall %d (%s): answered ENOSYS", call->nr,
+             e ? e->name : "not in table");
+  return (struct decision){sc_errno(ENOSYS), "deny", "not expected by the filter",
+                           call->nr >= 0 && call->nr < SC_NR_LIMIT ? &s->stats.denied[call->nr]
+                                                                    : NULL};
+}
+
+static int answer(struct sentry *s, const struct sentry_call *call, const struct sc_result *res)
+{
+  switch (res->outcome) {
+  case SC_RETURN:
+    return unotify_respond(s->listener, call->id, res->val, res->err, false);
+  case SC_CONTINUE:
+    return unotify_respond(s->listener, call->id, 0, 0, true);
+  case SC_ANSWERED:
+    return 0;
+  case SC_GONE:
+    return -ENOENT;
+  }
+  return -EINVAL;
+}
+
+void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req)
+{
+  struct sentry_call call;
+  call.sentry = s;
+  call.id = req->id;
+  call.nr = req->data.nr;
+  call.tid = (pid_t)req->pid;
+  memcpy(call.args, req->data.args, sizeof call.args);
+  call.task = NULL;
+  call.unchecked_reads = 0;
+  call.audit_arg = NULL;
+  call.path[0][0] = call.path[1][0] = '\0';
+
+  struct decision d;
+  if (req->data.arch != AUDIT_ARCH_X86_64) /* BPF kills these; never act on one */
+    d = (struct decision){sc_errno(ENOSYS), "deny", "foreign ABI", NULL};
+  else
+    d = decide(s, &call);
+
+  int r = answer(s, &call, &d.res);
+  if (r == -ENOENT || d.res.outcome == SC_GONE) {
+    atomic_fetch_add(&s->stats.gone, 1);
+  } else {
+    if (r < 0)
+      usbox_warn("answering %d failed: %s", call.nr, strerror(-r));
+    if (d.counter != NULL)
+      atomic_fetch_add(d.counter, 1);
+    if (s->audit != NULL) {
+      const struct syscall_entry *e = syscall_by_nr(call.nr);
+      struct audit_record rec = {
+          .pid = call.tid,
+          .syscall = e ? e->name : "unknown",
+          .arg = call.audit_arg,
+          .decision = d.name,
+          .err = d.res.outcome == SC_RETURN ? d.res.err : 0,
+          .result = d.res.val,
+          .rule = d.rule,
+      };
+      audit_write(s->audit, &rec);
+    }
+  }
+  task_put(&s->tasks, call.task);
+}

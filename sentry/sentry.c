@@ -1,0 +1,253 @@
+#include "sentry/sentry.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+/* A receiver stuck in a handler this long makes the watchdog add another. */
+#define STUCK_NS (20 * 1000 * 1000ull)
+
+static int interrupt_signal(void)
+{
+  return SIGRTMIN; /* first real-time signal glibc leaves to applications */
+}
+
+static void on_interrupt(int sig)
+{
+  (void)sig; /* only here so that a blocking RECV returns EINTR */
+}
+
+static unsigned long long now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+int sentry_init(struct sentry *s, int listener, usbox_err_t *err)
+{
+  memset(s, 0, sizeof *s);
+  s->listener = listener;
+  task_cache_init(&s->tasks);
+  pthread_mutex_init(&s->lock, NULL);
+  int r = unotify_sizes(&s->sizes);
+  if (r < 0)
+    return usbox_err_set(err, -r, "SECCOMP_GET_NOTIF_SIZES");
+  r = unotify_set_sync_wakeup(listener);
+  if (r < 0)
+    usbox_warn("SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP unavailable (%s): calls may be slower",
+               strerror(-r));
+  struct sigaction sa = {.sa_handler = on_interrupt}; /* no SA_RESTART */
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(interrupt_signal(), &sa, NULL) < 0)
+    return usbox_err_set(err, errno, "sigaction");
+  return 0;
+}
+
+struct receiver_arg {
+  struct sentry *s;
+  int slot;
+};
+
+static bool listener_hung_up(int listener)
+{
+  struct pollfd p = {.fd = listener, .events = POLLIN};
+  return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) && !(p.revents & POLLIN);
+}
+
+static void receiver_loop(struct sentry *s, int slot, struct seccomp_notif *req)
+{
+  for (;;) {
+    if (atomic_load(&s->stopping))
+      return;
+    memset(req, 0, s->sizes.notif); /* libseccomp/kernel want it zeroed */
+    atomic_fetch_add(&s->idle, 1);
+    int r = unotify_recv(s->listener, req);
+    atomic_fetch_sub(&s->idle, 1);
+    if (r == -EINTR)
+      continue;
+    if (r == -ENOENT) { /* the caller died before we got it, or no agent is left */
+      if (listener_hung_up(s->listener))
+        return;
+      continue;
+    }
+    if (r < 0) {
+      usbox_warn("receiving a notification failed: %s", strerror(-r));
+      return;
+    }
+    atomic_store(&s->busy_since[slot], now_ns());
+    sentry_dispatch(s, req);
+    atomic_store(&s->busy_since[slot], 0);
+    /* a receiver added by the watchdog leaves once others are idle again */
+    if (slot != 0 && atomic_load(&s->idle) > 0)
+      return;
+  }
+}
+
+static void *receiver_main(void *p)
+{
+  struct receiver_arg arg = *(struct receiver_arg *)p;
+  free(p);
+  struct sentry *s = arg.s;
+  /* Own fs_struct: this thread sets its umask to the agent's (task.c). */
+  if (unshare(CLONE_FS) < 0)
+    usbox_warn("unshare(CLONE_FS) in a receiver: %s", strerror(errno));
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, interrupt_signal());
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+  struct seccomp_notif *req = calloc(1, s->sizes.notif);
+  if (req != NULL)
+    receiver_loop(s, arg.slot, req);
+  free(req);
+  pthread_mutex_lock(&s->lock);
+  s->nthreads--;
+  pthread_mutex_unlock(&s->lock);
+  return NULL;
+}
+
+/* lock held */
+static int start_receiver(struct sentry *s, usbox_err_t *err)
+{
+  int slot = -1;
+  for (int i = 0; i < SENTRY_MAX_RECEIVERS; i++)
+    if (!s->thread_live[i] || pthread_tryjoin_np(s->threads[i], NULL) == 0) {
+      s->thread_live[i] = false;
+      slot = i;
+      break;
+    }
+  if (slot < 0)
+    return usbox_err_set(err, EAGAIN, "all %d sentry receivers are busy", SENTRY_MAX_RECEIVERS);
+  struct receiver_arg *arg = malloc(sizeof *arg);
+  if (arg == NULL)
+    return usbox_err_set(err, ENOMEM, "allocating a receiver");
+  arg->s = s;
+  arg->slot = slot;
+  atomic_store(&s->busy_since[slot], 0);
+  int r = pthread_create(&s->threads[slot], NULL, receiver_main, arg);
+  if (r != 0) {
+    free(arg);
+    return usbox_err_set(err, r, "starting a sentry receiver");
+  }
+  s->thread_live[slot] = true;
+  s->nthreads++;
+  return 0;
+}
+
+int sentry_start(struct sentry *s, usbox_err_t *err)
+{
+  pthread_mutex_lock(&s->lock);
+  int r = start_receiver(s, err);
+  pthread_mutex_unlock(&s->lock);
+  return r;
+}
+
+void sentry_watchdog(struct sentry *s)
+{
+  if (atomic_load(&s->stopping) || atomic_load(&s->idle) > 0)
+    return;
+  unsigned long long now = now_ns();
+  pthread_mutex_lock(&s->lock);
+  bool all_stuck = s->nthreads > 0;
+  for (int i = 0; i < SENTRY_MAX_RECEIVERS && all_stuck; i++) {
+    if (!s->thread_live[i])
+      continue;
+    unsigned long long since = atomic_load(&s->busy_since[i]);
+    if (since == 0 || now - since < STUCK_NS)
+      all_stuck = false;
+  }
+  if (all_stuck && s->nthreads < SENTRY_MAX_RECEIVERS) {
+    usbox_err_t err;
+    if (start_receiver(s, &err) < 0)
+      usbox_warn("%s", err.msg);
+    else
+      usbox_debug("all receivers blocked in handlers: started receiver %d", s->nthreads);
+  }
+  pthread_mutex_unlock(&s->lock);
+}
+
+void sentry_stop(struct sentry *s)
+{
+  atomic_store(&s->stopping, true);
+  for (int i = 0; i < SENTRY_MAX_RECEIVERS; i++) {
+    if (!s->thread_live[i])
+      continue;
+    /* The signal may land just before the thread enters RECV; repeat until
+     * it has left. */
+    for (;;) {
+      pthread_kill(s->threads[i], interrupt_signal());
+      struct timespec deadline;
+      clock_gettime(CLOCK_REALTIME, &deadline);
+      deadline.tv_nsec += 10 * 1000 * 1000;
+      if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+      }
+      if (pthread_timedjoin_np(s->threads[i], NULL, &deadline) == 0)
+        break;
+    }
+    s->thread_live[i] = false;
+  }
+}
+
+void sentry_destroy(struct sentry *s)
+{
+  if (s->listener >= 0)
+    close(s->listener);
+  s->listener = -1;
+  vfs_destroy(&s->vfs);
+  task_cache_destroy(&s->tasks);
+  audit_close(s->audit);
+  s->audit = NULL;
+  pthread_mutex_destroy(&s->lock);
+}
+
+struct count {
+  int nr;
+  unsigned long n;
+};
+
+static int by_count_desc(const void *a, const void *b)
+{
+  const struct count *x = a, *y = b;
+  return x->n < y->n ? 1 : x->n > y->n ? -1 : x->nr - y->nr;
+}
+
+static void print_counts(const char *what, const atomic_ulong *counts, int limit, bool show_errno)
+{
+  struct count c[SC_NR_LIMIT];
+  int n = 0;
+  unsigned long total = 0;
+  for (int nr = 0; nr < SC_NR_LIMIT; nr++) {
+    unsigned long v = atomic_load(&counts[nr]);
+    if (v > 0) {
+      c[n++] = (struct count){nr, v};
+      total += v;
+    }
+  }
+  qsort(c, (size_t)n, sizeof c[0], by_count_desc);
+  fprintf(stderr, "usbox: %s: %lu", what, total);
+  for (int i = 0; i < n && (limit < 0 || i < limit); i++) {
+    const struct syscall_entry *e = syscall_by_nr(c[i].nr);
+    char ebuf[16];
+    fprintf(stderr, "%s%s %lu", i == 0 ? " (" : ", ", e ? e->name : "?", c[i].n);
+    if (show_errno && e != NULL && e->disposition == SC_DENY)
+      fprintf(stderr, " %s", errno_name(e->deny_errno, ebuf));
+  }
+  fprintf(stderr, "%s\n", n > 0 ? (limit >= 0 && n > limit ? ", ...)" : ")") : "");
+}
+
+void sentry_print_summary(const struct sentry *s)
+{
+  print_counts("calls emulated", s->stats.emulated, 12, false);
+  print_counts("calls checked, then performed by the kernel", s->stats.continued, -1, false);
+  print_counts("calls denied", s->stats.denied, -1, true);
+}

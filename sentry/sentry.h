@@ -1,0 +1,66 @@
+/* The sentry: receives every intercepted call of the agent, decides by the
+ * syscall table, and emulates, continues or denies it.
+ *
+ * Threads: one receiver blocks in SECCOMP_IOCTL_NOTIF_RECV and handles each
+ * call inline (no hand-off, so the agent-sentry round trip stays on one CPU
+ * with SYNC_WAKE_UP). A handler may block (a FIFO open waits for a writer);
+ * the watchdog (sentry_watchdog, run from the supervisor's loop) then starts
+ * another receiver so the rest of the sandbox keeps going. Surplus receivers
+ * exit when idle. */
+#ifndef USBOX_SENTRY_SENTRY_H
+#define USBOX_SENTRY_SENTRY_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "platform/unotify.h"
+#include "sentry/audit.h"
+#include "sentry/syscall_table.h"
+#include "sentry/task.h"
+#include "vfs/vfs.h"
+
+#define SENTRY_MAX_RECEIVERS 64
+
+struct sentry_stats {
+  atomic_ulong emulated[SC_NR_LIMIT];
+  atomic_ulong denied[SC_NR_LIMIT];
+  atomic_ulong continued[SC_NR_LIMIT];
+  atomic_ulong gone; /* calls whose agent thread went away mid-way */
+};
+
+struct sentry {
+  int listener;
+  struct unotify_sizes sizes;
+  struct vfs vfs;
+  struct task_cache tasks;
+  struct audit *audit; /* NULL: no --audit */
+  struct sentry_stats stats;
+
+  /* receivers */
+  pthread_mutex_t lock;
+  pthread_t threads[SENTRY_MAX_RECEIVERS];
+  bool thread_live[SENTRY_MAX_RECEIVERS];
+  int nthreads;       /* started and not yet exited */
+  atomic_int idle;    /* receivers waiting in RECV */
+  atomic_bool stopping;
+  /* per receiver: monotonic ns when its current handler started, 0 if idle */
+  atomic_ullong busy_since[SENTRY_MAX_RECEIVERS];
+};
+
+/* Takes ownership of listener. */
+int sentry_init(struct sentry *s, int listener, usbox_err_t *err);
+int sentry_start(struct sentry *s, usbox_err_t *err);
+/* Called periodically: adds a receiver when all are stuck in handlers. */
+void sentry_watchdog(struct sentry *s);
+/* Stop receivers (the agent is gone) and wait for them. */
+void sentry_stop(struct sentry *s);
+void sentry_destroy(struct sentry *s);
+/* Handle one received notification (dispatch.c). */
+void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req);
+/* -v summary on stderr. */
+void sentry_print_summary(const struct sentry *s);
+
+#endif

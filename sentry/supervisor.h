@@ -1,0 +1,29 @@
+/* `usbox exec`: start the agent under the sentry and wait for it. */
+#ifndef USBOX_SENTRY_SUPERVISOR_H
+#define USBOX_SENTRY_SUPERVISOR_H
+
+#include <stdbool.h>
+
+/* podman's exit codes for errors of the runtime itself */
+#define USBOX_EXIT_ERROR 125       /* usbox failed (bad flag, setup) */
+#define USBOX_EXIT_CANNOT_EXEC 126 /* program found but not executable */
+#define USBOX_EXIT_NOT_FOUND 127   /* program not found */
+
+struct exec_config {
+  char **argv;            /* program and its arguments */
+  const char *audit_path; /* --audit FILE, or NULL */
+  bool count_denials;     /* -v: route denials through the sentry to count them */
+};
+
+/* Returns the exit code usbox should exit with: the agent's status, 128+N
+ * if it was killed by signal N, or one of the codes above. */
+int supervisor_exec(const struct exec_config *cfg);
+
+/* execvp's search, done before starting anything so that errors are clear.
+ * Fills resolved; returns 0, USBOX_EXIT_NOT_FOUND or USBOX_EXIT_CANNOT_EXEC
+ * (with a message in err). */
+#include "common/error.h"
+int supervisor_find_program(const char *name, const char *path_env, char *resolved,
+                            size_t size, usbox_err_t *err);
+
+#endif

@@ -1,0 +1,75 @@
+/* execve, execveat and chdir: the calls only the kernel can perform on the
+ * agent. The sentry cannot inject "run this file" or "be in this directory"
+ * the way it injects an fd, so it checks its own copy of the path (resolved
+ * in the view, existing, of the right type, permitted) and then lets the
+ * kernel perform the call, which reads the path from agent memory again.
+ *
+ * Why that second read is safe: whatever string a racing thread swaps in,
+ * the kernel resolves it in the agent's own mount namespace. Once the
+ * kernel backstops land (issue 5) that namespace mirrors the view exactly
+ * (hidden paths masked, the rest bound as the view has it), so any file the
+ * kernel can reach there is one the sentry would also have allowed: exec
+ * and chdir decide nothing beyond "visible in the view". Until then the view
+ * is the host's tree and every path is allowed anyway. The test
+ * tests/attacks/exec_race.c races a thread against the path buffer.
+ * See docs/architecture.md, "Calls the kernel must perform". */
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "sentry/sentry.h"
+#include "sentry/sys_common.h"
+
+static struct sc_result check_exec(struct sentry_call *call, int dirfd, int vflags)
+{
+  cleanup_close int obj = -1;
+  int r = vfs_lookup(call, dirfd, call->path[0], vflags, &obj);
+  if (r < 0)
+    return sc_fail(r);
+  struct stat st;
+  if (fstat(obj, &st) < 0)
+    return sc_errno(errno);
+  if (S_ISLNK(st.st_mode))
+    return sc_errno(ELOOP); /* execveat AT_SYMLINK_NOFOLLOW on a symlink */
+  if (!S_ISREG(st.st_mode))
+    return sc_errno(EACCES);
+  if (syscall(SYS_faccessat2, obj, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) < 0)
+    return sc_errno(errno);
+  return sc_kernel_must_perform();
+}
+
+struct sc_result sys_execve(struct sentry_call *call)
+{
+  int r = read_path(call, 0, 0, false);
+  if (r < 0)
+    return sc_fail(r);
+  return check_exec(call, AT_FDCWD, 0);
+}
+
+struct sc_result sys_execveat(struct sentry_call *call)
+{
+  int flags = ARG_INT(call, 4);
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+    return sc_errno(EINVAL);
+  int r = read_path(call, 0, 1, (flags & AT_EMPTY_PATH) != 0);
+  if (r < 0)
+    return sc_fail(r);
+  return check_exec(call, ARG_INT(call, 0),
+                    ((flags & AT_SYMLINK_NOFOLLOW) ? VFS_NOFOLLOW : 0) |
+                        ((flags & AT_EMPTY_PATH) ? VFS_EMPTY_PATH : 0));
+}
+
+struct sc_result sys_chdir(struct sentry_call *call)
+{
+  int r = read_path(call, 0, 0, false);
+  if (r < 0)
+    return sc_fail(r);
+  cleanup_close int dir = -1;
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], VFS_DIRECTORY, &dir);
+  if (r < 0)
+    return sc_fail(r);
+  if (syscall(SYS_faccessat2, dir, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) < 0)
+    return sc_errno(errno);
+  return sc_kernel_must_perform();
+}

@@ -1,0 +1,429 @@
+/* File family, part 1: opening, stat, access, readlink, statfs, xattrs,
+ * inotify. Each handler: read the arguments once, resolve through the VFS,
+ * act on the sentry-owned fd, write results back. */
+#include <linux/openat2.h>
+#include <linux/stat.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "sentry/sentry.h"
+#include "sentry/sys_common.h"
+#include "sentry/task.h"
+
+struct fdpath fd_path(int fd)
+{
+  struct fdpath p;
+  snprintf(p.s, sizeof p.s, "/proc/self/fd/%d", fd);
+  return p;
+}
+
+/* ---- open family ---- */
+
+/* What openat(2) does to its flags before walking (build_open_how). */
+#define OPENAT_VALID_FLAGS                                                                       \
+  (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_SYNC |        \
+   O_DSYNC | FASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC |  \
+   O_PATH | __O_TMPFILE)
+#define O_PATH_FLAGS (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
+
+static struct open_how openat_how(unsigned int flags, unsigned int mode)
+{
+  struct open_how how = {.flags = flags & OPENAT_VALID_FLAGS, .resolve = 0};
+  if (how.flags & O_PATH)
+    how.flags &= O_PATH_FLAGS;
+  if (how.flags & (O_CREAT | __O_TMPFILE))
+    how.mode = mode & 07777;
+  return how;
+}
+
+/* Resolve, open, inject: the agent receives the sentry's fd through ADDFD. */
+static struct sc_result do_open(struct sentry_call *call, int dirfd, const struct open_how *how)
+{
+  cleanup_close int fd = -1;
+  int r = vfs_open(call, dirfd, call->path[0], how, &fd);
+  if (r < 0)
+    return sc_fail(r);
+  int target_fd = unotify_addfd_send(call->sentry->listener, call->id, fd,
+                                     (how->flags & O_CLOEXEC) != 0);
+  if (target_fd == -ENOENT)
+    return sc_gone();
+  if (target_fd < 0) /* e.g. EMFILE in the agent: the call is still ours to answer */
+    return sc_errno(-target_fd);
+  return sc_answered(target_fd);
+}
+
+struct sc_result sys_openat(struct sentry_call *call)
+{
+  int r = read_path(call, 0, 1, false);
+  if (r < 0)
+    return sc_fail(r);
+  struct open_how how = openat_how(ARG_UINT(call, 2), ARG_UINT(call, 3));
+  return do_open(call, ARG_INT(call, 0), &how);
+}
+
+struct sc_result sys_open(struct sentry_call *call)
+{
+  int r = read_path(call, 0, 0, false);
+  if (r < 0)
+    return sc_fail(r);
+  struct open_how how = openat_how(ARG_UINT(call, 1), ARG_UINT(call, 2));
+  return do_open(call, AT_FDCWD, &how);
+}
+
+struct sc_result sys_creat(struct sentry_call *call)
+{
+  int r = read_path(call, 0, 0, false);
+  if (r < 0)
+    return sc_fail(r);
+  struct open_how how = openat_how(O_CREAT | O_WRONLY | O_TRUNC, ARG_UINT(call, 1));
+  return do_open(call, AT_FDCWD, &how);
+}
+
+#define OPEN_HOW_SIZE_VER0 24
+
+struct sc_result sys_openat2(struct sentry_call *call)
+{
+  size_t size = call->args[3];
+  if (size < OPEN_HOW_SIZE_VER0)
+    return sc_errno(EINVAL);
+  if (size > 4096)
+    return sc_errno(E2BIG);
+  unsigned char raw[4096];
+  int r = agent_read(call, call->args[2], raw, size);
+  if (r < 0)
+    return sc_fail(r);
+  for (size_t i = sizeof(struct open_how); i < size; i++)
+    if (raw[i] != 0) /* a newer struct with fields this kernel ABI lacks */
+      return sc_errno(E2BIG);
+  struct open_how how = {0};
+  memcpy(&how, raw, size < sizeof how ? size : sizeof how);
+  r = read_path(call, 0, 1, false);
+  if (r < 0)
+    return sc_fail(r);
+  return do_open(call, ARG_INT(call, 0), &how);
+}
+
+/* ---- stat family ---- */
+
+static int at_flags_to_vfs(unsigned int flags)
+{
+  return ((flags & AT_SYMLINK_NOFOLLOW) ? VFS_NOFOLLOW : 0) |
+         ((flags & AT_EMPTY_PATH) ? VFS_EMPTY_PATH : 0);
+}
+
+static struct sc_result stat_into(struct sentry_call *call, int dirfd, int vflags, int out_arg)
+{
+  cleanup_close int fd = -1;
+  int r = vfs_lookup(call, dirfd, call->path[0], vflags, &fd);
+  if (r < 0)
+    return sc_fail(r);
+  struct stat st;
+  if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+    return sc_errno(errno);
+  return write_out(call, out_arg, &st, sizeof st, 0);
+}
+
+struct sc_result sys_stat(struct sentry_call *call)
+{
+  int r = read_path(call, 0, 0, false);
+  return r < 0 ? sc_fail(r) : stat_into(call, AT_FDCWD, 0, 1);
+}
+
+struct sc_result sys_lstat(struct sentry_call *call)
+{
+  int r = read_path(call, 0, 0, false);
+  return r < 0 ? sc_fail(r) : stat_into(call, AT_FDCWD, VFS_NOFOLLOW, 1);
+}
+
+struct sc_result sys_newfstatat(struct sentry_call *call)
+{
+  unsigned int flags = ARG_UINT(call, 3);
+  if (flags & ~(unsigned)(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH))
+    return sc_errno(EINVAL);
+  int r = read_path(call, 0, 1, (flags & AT_EMPTY_PATH) != 0);
+  return r < 0 ? sc_fail(r) : stat_into(call, ARG_INT(call, 0), at_flags_to_vfs(flags), 2);
+}
+
+struct sc_result sys_statx(struct sentry_call *call)
+{
+  unsigned int flags = ARG_UINT(call, 2);
+  unsigned int mask = ARG_UINT(call, 3);
+  if ((flags & ~(unsigned)(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH |
+                           AT_STATX_SYNC_TYPE)) ||
+      (flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE || (mask & STATX__RESERVED))
+    return sc_errno(EINVAL);
+  int r = read_path(call, 0, 1, (flags & AT_EMPTY_PATH) != 0);
+  if (r < 0)
+    return sc_fail(r);
+  cleanup_close int fd = -1;
+  r = vfs_lookup(call, ARG_INT(call, 0), call->path[0], at_flags_to_vfs(flags), &fd);
+  if (r < 0)
+    return sc_fail(r);
+  struct statx stx;
+  if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | (int)(flags & AT_STATX_SYNC_TYPE), mask,
+            &stx) < 0)
+    return sc_errno(errno);
+  return write_out(call, 4, &stx, sizeof stx, 0);
+}
+
+/* ---- access ---- */
+
+static struct sc_result do_access(struct sentry_call *call, int dirfd, int mode,
+                                  unsigned int flags)
+{
+  if (mode & ~(F_OK | R_OK | W_OK | X_OK))
+    return sc_errno(EINVAL);
+  if (flags & ~(unsigned)(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+    return sc_errno(EINVAL);
+  int r = read_path(call, 0, 1, (flags & AT_EMPTY_PATH) != 0);
+  if (r < 0)
+    return sc_fail(r);
+  cleanup_close int fd = -1;
+  r = vfs_lookup(call, dirfd, call->path[0], at_flags_to_vfs(flags), &fd);
+  if (r < 0)
+    return sc_fail(r);
+  /* access() checks with the real ids unless AT_EACCESS: act as those */
+  if (!(flags & AT_EACCESS) && (r = task_assume_real_ids(call)) < 0)
+    return sc_fail(r);
+  long ok = syscall(SYS_faccessat2, fd, "", mode, AT_EMPTY_PATH | AT_EACCESS);
+  return sc_syscall(ok);
+}
+
+struct sc_result sys_access(struct sentry_call *call)
+{
+  /* access(path, mode): shift into faccessat's argument layout */
+  call->args[2] = call->args[1];
+  call->args[1] = call->args[0];
+  return do_access(call, AT_FDCWD, ARG_INT(call, 2), 0);
+}
+
+struct sc_result sys_faccessat(struct sentry_call *call)
+{
+  return do_access(call, ARG_INT(call, 0), ARG_INT(call, 2), 0);
+}
+
+struct sc_result sys_faccessat2(struct sentry_call *call)
+{
+  return do_access(call, ARG_INT(call, 0), ARG_INT(call, 2), ARG_UINT(call, 3));
+}
+
+/* ---- readlink ---- */
+
+static struct sc_result do_readlink(struct sentry_call *call, int dirfd, int path_arg)
+{
+  int bufsize = ARG_INT(call, path_arg + 2);
+  if (bufsize <= 0)
+    return sc_errno(EINVAL);
+  int r = read_path(call, 0, path_arg, true);
+  if (r < 0)
+    return sc_fail(r);
+  bool empty = call->path[0][0] == '\0';
+  cleanup_close int fd = -1;
+  r = vfs_lookup(call, dirfd, call->path[0], VFS_NOFOLLOW | VFS_EMPTY_PATH, &fd);
+  if (r < 0)
+    return sc_fail(r);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return sc_errno(errno);
+  if (!S_ISLNK(st.st_mode))
+    return sc_errno(empty ? ENOENT : EINVAL);
+  char target[PATH_MAX];
+  ssize_t n = readlinkat(fd, "", target, sizeof target);
+  if (n < 0)
+    return sc_errno(errno);
+  if (n > bufsize)
+    n = bufsize;
+  return write_out(call, path_arg + 1, target, (size_t)n, n);
+}
+
+struct sc_result sys_readlink(struct sentry_call *call)
+{
+  return do_readlink(call, AT_FDCWD, 0);
+}
+
+struct sc_result sys_readlinkat(struct sentry_call *call)
+{
+  return do_readlink(call, ARG_INT(call, 0), 1);
+}
+
+/* ---- statfs ---- */
+
+struct sc_result sys_statfs(struct sentry_call *call)
+{
+  int r = read_path(call, 0, 0, false);
+  if (r < 0)
+    return sc_fail(r);
+  cleanup_close int fd = -1;
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], 0, &fd);
+  if (r < 0)
+    return sc_fail(r);
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) < 0)
+    return sc_errno(errno);
+  return write_out(call, 1, &sfs, sizeof sfs, 0);
+}
+
+/* ---- extended attributes ---- */
+
+#define XATTR_MAX 65536
+
+static int read_xattr_name(struct sentry_call *call, int argi)
+{
+  ssize_t n = agent_read_string(call, call->args[argi], call->path[1], 256);
+  if (n == -ENAMETOOLONG || n == 0)
+    return -ERANGE; /* as the kernel for names of 0 or > 255 bytes */
+  return n < 0 ? (int)n : 0;
+}
+
+static struct sc_result xattr_get(struct sentry_call *call, bool nofollow)
+{
+  size_t size = call->args[3];
+  int r = read_path(call, 0, 0, false);
+  if (r == 0)
+    r = read_xattr_name(call, 1);
+  if (r < 0)
+    return sc_fail(r);
+  cleanup_close int fd = -1;
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &fd);
+  if (r < 0)
+    return sc_fail(r);
+  cleanup_free char *value = size > 0 ? malloc(size > XATTR_MAX ? XATTR_MAX : size) : NULL;
+  if (size > 0 && value == NULL)
+    return sc_errno(ENOMEM);
+  ssize_t n = getxattr(fd_path(fd).s, call->path[1], value, size > XATTR_MAX ? XATTR_MAX : size);
+  if (n < 0)
+    return sc_errno(errno);
+  if (size == 0)
+    return sc_ok(n);
+  return write_out(call, 2, value, (size_t)n, n);
+}
+
+struct sc_result sys_getxattr(struct sentry_call *call)
+{
+  return xattr_get(call, false);
+}
+
+struct sc_result sys_lgetxattr(struct sentry_call *call)
+{
+  return xattr_get(call, true);
+}
+
+static struct sc_result xattr_set(struct sentry_call *call, bool nofollow)
+{
+  size_t size = call->args[3];
+  int flags = ARG_INT(call, 4);
+  if (size > XATTR_MAX)
+    return sc_errno(E2BIG);
+  int r = read_path(call, 0, 0, false);
+  if (r == 0)
+    r = read_xattr_name(call, 1);
+  cleanup_free char *value = malloc(size > 0 ? size : 1);
+  if (value == NULL)
+    return sc_errno(ENOMEM);
+  if (r == 0 && size > 0)
+    r = agent_read(call, call->args[2], value, size);
+  if (r < 0)
+    return sc_fail(r);
+  cleanup_close int fd = -1;
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &fd);
+  if (r < 0)
+    return sc_fail(r);
+  return sc_syscall(setxattr(fd_path(fd).s, call->path[1], value, size, flags));
+}
+
+struct sc_result sys_setxattr(struct sentry_call *call)
+{
+  return xattr_set(call, false);
+}
+
+struct sc_result sys_lsetxattr(struct sentry_call *call)
+{
+  return xattr_set(call, true);
+}
+
+static struct sc_result xattr_list(struct sentry_call *call, bool nofollow)
+{
+  size_t size = call->args[2];
+  int r = read_path(call, 0, 0, false);
+  if (r < 0)
+    return sc_fail(r);
+  cleanup_close int fd = -1;
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &fd);
+  if (r < 0)
+    return sc_fail(r);
+  size_t cap = size > XATTR_MAX ? XATTR_MAX : size;
+  cleanup_free char *list = cap > 0 ? malloc(cap) : NULL;
+  if (cap > 0 && list == NULL)
+    return sc_errno(ENOMEM);
+  ssize_t n = listxattr(fd_path(fd).s, list, cap);
+  if (n < 0)
+    return sc_errno(errno);
+  if (size == 0)
+    return sc_ok(n);
+  return write_out(call, 1, list, (size_t)n, n);
+}
+
+struct sc_result sys_listxattr(struct sentry_call *call)
+{
+  return xattr_list(call, false);
+}
+
+struct sc_result sys_llistxattr(struct sentry_call *call)
+{
+  return xattr_list(call, true);
+}
+
+static struct sc_result xattr_remove(struct sentry_call *call, bool nofollow)
+{
+  int r = read_path(call, 0, 0, false);
+  if (r == 0)
+    r = read_xattr_name(call, 1);
+  if (r < 0)
+    return sc_fail(r);
+  cleanup_close int fd = -1;
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &fd);
+  if (r < 0)
+    return sc_fail(r);
+  return sc_syscall(removexattr(fd_path(fd).s, call->path[1]));
+}
+
+struct sc_result sys_removexattr(struct sentry_call *call)
+{
+  return xattr_remove(call, false);
+}
+
+struct sc_result sys_lremovexattr(struct sentry_call *call)
+{
+  return xattr_remove(call, true);
+}
+
+/* ---- inotify ---- */
+
+struct sc_result sys_inotify_add_watch(struct sentry_call *call)
+{
+  unsigned int mask = ARG_UINT(call, 2);
+  int r = read_path(call, 0, 1, false);
+  if (r < 0)
+    return sc_fail(r);
+  cleanup_close int obj = -1;
+  r = vfs_lookup(call, AT_FDCWD, call->path[0],
+                 ((mask & IN_DONT_FOLLOW) ? VFS_NOFOLLOW : 0) |
+                     ((mask & IN_ONLYDIR) ? VFS_DIRECTORY : 0),
+                 &obj);
+  if (r < 0)
+    return sc_fail(r);
+  /* the agent's inotify instance itself (same open file): the watch lands in it */
+  cleanup_close int ifd = task_getfd(call, ARG_INT(call, 0));
+  if (ifd < 0)
+    return sc_fail(ifd);
+  /* our /proc/self/fd link must be followed to reach the object */
+  int wd = inotify_add_watch(ifd, fd_path(obj).s, mask & ~(unsigned)IN_DONT_FOLLOW);
+  return sc_syscall(wd);
+}

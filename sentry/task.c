@@ -1,0 +1,323 @@
+#include "sentry/task.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "sentry/sentry.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+void task_cache_init(struct task_cache *cache)
+{
+  memset(cache, 0, sizeof *cache);
+  pthread_mutex_init(&cache->lock, NULL);
+}
+
+static void task_free(struct task *t)
+{
+  if (t->pidfd >= 0)
+    close(t->pidfd);
+  free(t);
+}
+
+void task_cache_destroy(struct task_cache *cache)
+{
+  for (size_t b = 0; b < TASK_BUCKETS; b++) {
+    struct task *t = cache->buckets[b];
+    while (t != NULL) {
+      struct task *next = t->next;
+      task_free(t);
+      t = next;
+    }
+    cache->buckets[b] = NULL;
+  }
+  pthread_mutex_destroy(&cache->lock);
+}
+
+void task_cache_invalidate(struct task_cache *cache)
+{
+  __atomic_add_fetch(&cache->gen, 1, __ATOMIC_ACQ_REL);
+}
+
+static bool pidfd_exited(int pidfd)
+{
+  struct pollfd p = {.fd = pidfd, .events = POLLIN};
+  return poll(&p, 1, 0) > 0;
+}
+
+/* Unlink t from its bucket (lock held). */
+static void unlink_task(struct task_cache *cache, struct task *t)
+{
+  struct task **pp = &cache->buckets[(unsigned)t->tid % TASK_BUCKETS];
+  while (*pp != NULL && *pp != t)
+    pp = &(*pp)->next;
+  if (*pp == t) {
+    *pp = t->next;
+    cache->count--;
+  }
+  t->dead = true;
+  if (t->refs == 0)
+    task_free(t);
+}
+
+static int parse_ids(const char *line, unsigned *v, int n)
+{
+  for (int i = 0; i < n; i++) {
+    char *end;
+    errno = 0;
+    unsigned long x = strtoul(line, &end, 10);
+    if (end == line || errno != 0)
+      return -EINVAL;
+    v[i] = (unsigned)x;
+    line = end;
+  }
+  return 0;
+}
+
+int task_parse_status(const char *text, struct task *out)
+{
+  int seen = 0;
+  for (const char *line = text; line != NULL && *line != '\0';) {
+    const char *nl = strchr(line, '\n');
+    unsigned ids[4];
+    if (strncmp(line, "Tgid:", 5) == 0) {
+      out->tgid = (pid_t)strtol(line + 5, NULL, 10);
+      seen |= 1;
+    } else if (strncmp(line, "Umask:", 6) == 0) {
+      out->umask = (mode_t)strtoul(line + 6, NULL, 8);
+      seen |= 2;
+    } else if (strncmp(line, "Uid:", 4) == 0 && parse_ids(line + 4, ids, 4) == 0) {
+      out->creds.uid = ids[0], out->creds.euid = ids[1], out->creds.fsuid = ids[3];
+      seen |= 4;
+    } else if (strncmp(line, "Gid:", 4) == 0 && parse_ids(line + 4, ids, 4) == 0) {
+      out->creds.gid = ids[0], out->creds.egid = ids[1], out->creds.fsgid = ids[3];
+      seen |= 8;
+    } else if (strncmp(line, "Groups:", 7) == 0) {
+      const char *p = line + 7;
+      int n = 0;
+      for (;;) {
+        char *end;
+        unsigned long g = strtoul(p, &end, 10);
+        if (end == p || (nl != NULL && end > nl))
+          break;
+        if (n == TASK_MAX_GROUPS) {
+          n = -1;
+          break;
+        }
+        out->creds.groups[n++] = (gid_t)g;
+        p = end;
+      }
+      out->creds.ngroups = n;
+      seen |= 16;
+    }
+    line = nl != NULL ? nl + 1 : NULL;
+  }
+  return seen == 31 ? 0 : -EINVAL;
+}
+
+static int read_status(pid_t tid, struct task *out)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? -ESRCH : -errno;
+  char buf[4096];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  if (n <= 0)
+    return n < 0 ? -errno : -ESRCH;
+  buf[n] = '\0';
+  return task_parse_status(buf, out);
+}
+
+/* Build a fresh record for tid, outside the lock. */
+static struct task *task_load(pid_t tid, unsigned gen, int *err)
+{
+  struct task *t = calloc(1, sizeof *t);
+  if (t == NULL) {
+    *err = -ENOMEM;
+    return NULL;
+  }
+  t->tid = tid;
+  t->gen = gen;
+  /* The pidfd first: if the thread is alive now, the status read below is
+   * its own, and the pidfd will tell us when the tid stops being its. */
+  t->pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+  if (t->pidfd < 0 && errno == ESRCH) {
+    free(t);
+    *err = -ESRCH;
+    return NULL;
+  }
+  int r = read_status(tid, t);
+  if (r < 0) {
+    task_free(t);
+    *err = r;
+    return NULL;
+  }
+  return t;
+}
+
+int call_task(struct sentry_call *call)
+{
+  if (call->task != NULL)
+    return 0;
+  struct task_cache *cache = &call->sentry->tasks;
+  unsigned gen = __atomic_load_n(&cache->gen, __ATOMIC_ACQUIRE);
+  pthread_mutex_lock(&cache->lock);
+  struct task *t = cache->buckets[(unsigned)call->tid % TASK_BUCKETS];
+  while (t != NULL && t->tid != call->tid)
+    t = t->next;
+  if (t != NULL && (t->pidfd < 0 || t->gen != gen || pidfd_exited(t->pidfd))) {
+    unlink_task(cache, t);
+    t = NULL;
+  }
+  if (t != NULL) {
+    t->refs++;
+    call->task = t;
+    pthread_mutex_unlock(&cache->lock);
+    return 0;
+  }
+  pthread_mutex_unlock(&cache->lock);
+
+  int err = 0;
+  t = task_load(call->tid, gen, &err);
+  if (t == NULL)
+    return err;
+  pthread_mutex_lock(&cache->lock);
+  struct task **bucket = &cache->buckets[(unsigned)call->tid % TASK_BUCKETS];
+  for (struct task *old = *bucket; old != NULL; old = old->next)
+    if (old->tid == t->tid) {
+      unlink_task(cache, old); /* another receiver raced us to it */
+      break;
+    }
+  if (t->pidfd >= 0) { /* without a pidfd the record cannot be trusted later */
+    t->next = *bucket;
+    *bucket = t;
+    cache->count++;
+  } else {
+    t->dead = true;
+  }
+  t->refs = 1;
+  call->task = t;
+  pthread_mutex_unlock(&cache->lock);
+  return 0;
+}
+
+void task_put(struct task_cache *cache, struct task *task)
+{
+  if (task == NULL)
+    return;
+  pthread_mutex_lock(&cache->lock);
+  if (--task->refs == 0 && task->dead)
+    task_free(task);
+  pthread_mutex_unlock(&cache->lock);
+}
+
+int task_getfd(struct sentry_call *call, int fd)
+{
+  int r = call_task(call);
+  if (r < 0)
+    return r;
+  if (fd < 0)
+    return -EBADF;
+  if (call->task->pidfd >= 0) {
+    int local = (int)syscall(SYS_pidfd_getfd, call->task->pidfd, fd, 0);
+    return local < 0 ? -errno : local;
+  }
+  /* No thread pidfd (kernel < 6.9): reopen through /proc, which gives the
+   * same file but not the same open file description. */
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)call->tid, fd);
+  int local = open(path, O_PATH | O_CLOEXEC);
+  return local < 0 ? (errno == ENOENT ? -EBADF : -errno) : local;
+}
+
+/* What this sentry thread currently acts as. */
+static __thread struct {
+  bool known;
+  uid_t fsuid;
+  gid_t fsgid;
+  int ngroups;
+  gid_t groups[TASK_MAX_GROUPS];
+  mode_t umask;
+} identity;
+
+static void identity_load_own(void)
+{
+  identity.fsuid = (uid_t)setfsuid((uid_t)-1);
+  identity.fsgid = (gid_t)setfsgid((gid_t)-1);
+  identity.ngroups = (int)syscall(SYS_getgroups, TASK_MAX_GROUPS, identity.groups);
+  mode_t m = umask(0);
+  umask(m);
+  identity.umask = m;
+  identity.known = true;
+}
+
+static bool same_groups(const struct agent_creds *c)
+{
+  return c->ngroups == identity.ngroups &&
+         memcmp(c->groups, identity.groups, (size_t)c->ngroups * sizeof(gid_t)) == 0;
+}
+
+static int assume(const struct task *t, uid_t fsuid, gid_t fsgid)
+{
+  const struct agent_creds *c = &t->creds;
+  if (!identity.known)
+    identity_load_own();
+  if (c->ngroups < 0)
+    return -EPERM; /* more groups than usbox tracks: refuse rather than guess */
+  if (!same_groups(c)) {
+    /* raw syscall: glibc's setgroups() would change every thread */
+    if (syscall(SYS_setgroups, (size_t)c->ngroups, c->groups) < 0)
+      return -EPERM;
+    identity.ngroups = c->ngroups;
+    memcpy(identity.groups, c->groups, (size_t)c->ngroups * sizeof(gid_t));
+  }
+  if (fsgid != identity.fsgid) {
+    setfsgid(fsgid);
+    if ((gid_t)setfsgid((gid_t)-1) != fsgid)
+      return -EPERM;
+    identity.fsgid = fsgid;
+  }
+  if (fsuid != identity.fsuid) {
+    /* setfsuid away from 0 also clears the fs capabilities of this thread,
+     * exactly as the kernel does for the agent */
+    setfsuid(fsuid);
+    if ((uid_t)setfsuid((uid_t)-1) != fsuid)
+      return -EPERM;
+    identity.fsuid = fsuid;
+  }
+  if (t->umask != identity.umask) {
+    umask(t->umask); /* this thread's own: receivers unshare(CLONE_FS) */
+    identity.umask = t->umask;
+  }
+  return 0;
+}
+
+int task_assume_identity(struct sentry_call *call)
+{
+  int r = call_task(call);
+  if (r < 0)
+    return r;
+  return assume(call->task, call->task->creds.fsuid, call->task->creds.fsgid);
+}
+
+int task_assume_real_ids(struct sentry_call *call)
+{
+  int r = call_task(call);
+  if (r < 0)
+    return r;
+  return assume(call->task, call->task->creds.uid, call->task->creds.gid);
+}

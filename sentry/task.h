@@ -1,0 +1,78 @@
+/* What the sentry knows of each agent thread: its thread group, a pidfd that
+ * proves the tid still names the same thread, and the umask and credentials
+ * the kernel would use for its file operations.
+ *
+ * The sentry performs file operations for the agent, so it must perform them
+ * as the agent: with its fsuid/fsgid/groups and umask. These are read from
+ * /proc/TID/status once per thread and cached. The cache is dropped for all
+ * threads (a generation bump) whenever any agent thread changes its umask or
+ * credentials (those calls notify the sentry: sys_cred_change), and an entry
+ * is dropped when its pidfd shows the thread has exited, so a recycled tid
+ * never inherits another thread's record. */
+#ifndef USBOX_SENTRY_TASK_H
+#define USBOX_SENTRY_TASK_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sentry/handler.h"
+
+#define TASK_MAX_GROUPS 64
+
+struct agent_creds {
+  uid_t uid, euid, fsuid;
+  gid_t gid, egid, fsgid;
+  int ngroups; /* -1: more than TASK_MAX_GROUPS (the sentry then refuses to act) */
+  gid_t groups[TASK_MAX_GROUPS];
+};
+
+struct task {
+  pid_t tid;
+  pid_t tgid;
+  int pidfd; /* of the thread (PIDFD_THREAD); -1 if the kernel cannot */
+  mode_t umask;
+  struct agent_creds creds;
+  unsigned gen;
+  int refs;
+  bool dead;
+  struct task *next;
+};
+
+#define TASK_BUCKETS 1024
+
+struct task_cache {
+  pthread_mutex_t lock;
+  struct task *buckets[TASK_BUCKETS];
+  unsigned gen;
+  size_t count;
+};
+
+void task_cache_init(struct task_cache *cache);
+void task_cache_destroy(struct task_cache *cache);
+/* Forget every cached umask and credential (an agent thread changed one). */
+void task_cache_invalidate(struct task_cache *cache);
+
+/* The calling thread's record (call->task), looked up or read on first use.
+ * Returns 0, -ESRCH if the thread is gone, or another -errno. */
+int call_task(struct sentry_call *call);
+void task_put(struct task_cache *cache, struct task *task);
+
+/* Parse the fields usbox needs from a /proc/PID/status text (unit-tested). */
+int task_parse_status(const char *text, struct task *out);
+
+/* Take the agent's fd `fd` into the sentry (pidfd_getfd). Returns the new
+ * sentry-owned fd or -errno (EBADF if the agent has no such fd). */
+int task_getfd(struct sentry_call *call, int fd);
+
+/* Make this sentry thread act with the task's fsuid/fsgid/groups and umask.
+ * Needs the thread to have its own fs_struct (unshare(CLONE_FS) at start).
+ * Returns 0 or -errno. */
+int task_assume_identity(struct sentry_call *call);
+
+/* The same, but with the real uid/gid as fs ids: access(2) without
+ * AT_EACCESS checks as the real ids. */
+int task_assume_real_ids(struct sentry_call *call);
+
+#endif

@@ -19,8 +19,14 @@ struct bpf_program {
   unsigned short len;
 };
 
+/* Build the program now with libseccomp (the generator, tests). */
 int usbox_filter_build(const struct filter_options *opts, struct bpf_program *out,
                        usbox_err_t *err);
 void usbox_filter_free(struct bpf_program *prog);
+
+/* The same programs, built from the table at compile time by
+ * tools/gen_filter.c (what `usbox exec` installs). *out points to static
+ * storage: do not free it. */
+void usbox_filter_prebuilt(const struct filter_options *opts, struct bpf_program *out);
 
 #endif

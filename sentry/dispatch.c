@@ -68,12 +68,15 @@ void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req)
   call.audit_arg = NULL;
   call.path[0][0] = call.path[1][0] = '\0';
 
+  unsigned long long start = sentry_now_ns();
   struct decision d;
   if (req->data.arch != AUDIT_ARCH_X86_64) /* BPF kills these; never act on one */
     d = (struct decision){sc_errno(ENOSYS), "deny", "foreign ABI", NULL};
   else
     d = decide(s, &call);
 
+  if (call.nr >= 0 && call.nr < SC_NR_LIMIT && d.res.outcome != SC_ANSWERED)
+    atomic_fetch_add(&s->stats.handling_ns[call.nr], sentry_now_ns() - start);
   int r = answer(s, &call, &d.res);
   if (r == -ENOENT || d.res.outcome == SC_GONE) {
     atomic_fetch_add(&s->stats.gone, 1);

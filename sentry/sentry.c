@@ -25,7 +25,7 @@ static void on_interrupt(int sig)
   (void)sig; /* only here so that a blocking RECV returns EINTR */
 }
 
-static unsigned long long now_ns(void)
+unsigned long long sentry_now_ns(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -83,7 +83,7 @@ static void receiver_loop(struct sentry *s, int slot, struct seccomp_notif *req)
       usbox_warn("receiving a notification failed: %s", strerror(-r));
       return;
     }
-    atomic_store(&s->busy_since[slot], now_ns());
+    atomic_store(&s->busy_since[slot], sentry_now_ns());
     sentry_dispatch(s, req);
     atomic_store(&s->busy_since[slot], 0);
     /* a receiver added by the watchdog leaves once others are idle again */
@@ -154,7 +154,7 @@ void sentry_watchdog(struct sentry *s)
 {
   if (atomic_load(&s->stopping) || atomic_load(&s->idle) > 0)
     return;
-  unsigned long long now = now_ns();
+  unsigned long long now = sentry_now_ns();
   pthread_mutex_lock(&s->lock);
   bool all_stuck = s->nthreads > 0;
   for (int i = 0; i < SENTRY_MAX_RECEIVERS && all_stuck; i++) {
@@ -221,7 +221,8 @@ static int by_count_desc(const void *a, const void *b)
   return x->n < y->n ? 1 : x->n > y->n ? -1 : x->nr - y->nr;
 }
 
-static void print_counts(const char *what, const atomic_ulong *counts, int limit, bool show_errno)
+static void print_counts(const struct sentry_stats *stats, const char *what,
+                         const atomic_ulong *counts, int limit, bool show_errno)
 {
   struct count c[SC_NR_LIMIT];
   int n = 0;
@@ -241,13 +242,21 @@ static void print_counts(const char *what, const atomic_ulong *counts, int limit
     fprintf(stderr, "%s%s %lu", i == 0 ? " (" : ", ", e ? e->name : "?", c[i].n);
     if (show_errno && e != NULL && e->disposition == SC_DENY)
       fprintf(stderr, " %s", errno_name(e->deny_errno, ebuf));
+    if (!show_errno) {
+      /* mean time in the sentry per call (all outcomes of this syscall) */
+      unsigned long all = atomic_load(&stats->emulated[c[i].nr]) +
+                          atomic_load(&stats->continued[c[i].nr]);
+      if (all > 0)
+        fprintf(stderr, " ~%.1fus", (double)atomic_load(&stats->handling_ns[c[i].nr]) / all / 1e3);
+    }
   }
   fprintf(stderr, "%s\n", n > 0 ? (limit >= 0 && n > limit ? ", ...)" : ")") : "");
 }
 
 void sentry_print_summary(const struct sentry *s)
 {
-  print_counts("calls emulated", s->stats.emulated, 12, false);
-  print_counts("calls checked, then performed by the kernel", s->stats.continued, -1, false);
-  print_counts("calls denied", s->stats.denied, -1, true);
+  print_counts(&s->stats, "calls emulated", s->stats.emulated, 12, false);
+  print_counts(&s->stats, "calls checked, then performed by the kernel", s->stats.continued, -1,
+               false);
+  print_counts(&s->stats, "calls denied", s->stats.denied, -1, true);
 }

@@ -28,6 +28,9 @@ struct sentry_stats {
   atomic_ulong emulated[SC_NR_LIMIT];
   atomic_ulong denied[SC_NR_LIMIT];
   atomic_ulong continued[SC_NR_LIMIT];
+  /* time from RECV to just before the answer, summed: the sentry's own work
+   * (after the answer the woken agent usually runs first on this CPU) */
+  atomic_ulong handling_ns[SC_NR_LIMIT];
   atomic_ulong gone; /* calls whose agent thread went away mid-way */
 };
 
@@ -60,6 +63,8 @@ void sentry_stop(struct sentry *s);
 void sentry_destroy(struct sentry *s);
 /* Handle one received notification (dispatch.c). */
 void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req);
+/* CLOCK_MONOTONIC in ns (vDSO). */
+unsigned long long sentry_now_ns(void);
 /* -v summary on stderr. */
 void sentry_print_summary(const struct sentry *s);
 

@@ -67,8 +67,16 @@ int supervisor_find_program(const char *name, const char *path_env, char *resolv
          USBOX_EXIT_NOT_FOUND;
 }
 
+/* What usbox inherited, restored in the agent so it starts as it would have
+ * natively (a program started under nohup keeps SIGHUP ignored, and so on). */
+struct inherited {
+  sigset_t mask;
+  struct sigaction sigpipe;
+};
+
 struct launch {
   pid_t parent;
+  const struct inherited *inherited;
   const char *program;
   char **argv;
   const struct bpf_program *bpf;
@@ -85,14 +93,10 @@ static _Noreturn void agent_child(const struct launch *l)
    * that died before the prctl took effect. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != l->parent)
     _exit(USBOX_EXIT_ERROR);
-  /* The agent starts with default signal handling, like any exec'd program
-   * (ignored signals would otherwise stay ignored across execve). */
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal(sig, SIG_DFL);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  /* Signal state as usbox inherited it: handlers usbox installed reset at
+   * execve by themselves; what usbox ignored or blocked is put back. */
+  sigaction(SIGPIPE, &l->inherited->sigpipe, NULL);
+  sigprocmask(SIG_SETMASK, &l->inherited->mask, NULL);
   /* No fd of usbox reaches the agent: everything above stdio closes at exec
    * (the handoff pipes are already close-on-exec). */
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -243,8 +247,10 @@ static int exit_code_of(int status)
   return USBOX_EXIT_ERROR;
 }
 
-static int block_signals(int *sigfd, usbox_err_t *err)
+static int block_signals(int *sigfd, struct inherited *inherited, usbox_err_t *err)
 {
+  sigprocmask(SIG_SETMASK, NULL, &inherited->mask);
+  sigaction(SIGPIPE, NULL, &inherited->sigpipe);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);
@@ -262,7 +268,8 @@ static int block_signals(int *sigfd, usbox_err_t *err)
 /* Start the agent and bring the sentry up in front of its execve. Returns 0,
  * or an exit code with err filled. */
 static int start_agent(struct run *r, const struct exec_config *cfg, const char *program,
-                       const struct bpf_program *bpf, usbox_err_t *err)
+                       const struct bpf_program *bpf, const struct inherited *inherited,
+                       usbox_err_t *err)
 {
   struct pipes p = {{-1, -1}, {-1, -1}, {-1, -1}};
   if (pipe2(p.ready, O_CLOEXEC) < 0 || pipe2(p.ack, O_CLOEXEC) < 0 ||
@@ -270,7 +277,7 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
     usbox_err_set(err, errno, "pipe2");
     goto fail;
   }
-  struct launch l = {getpid(), program, cfg->argv, bpf, p.ready[1], p.ack[0], p.status[1]};
+  struct launch l = {getpid(), inherited, program, cfg->argv, bpf, p.ready[1], p.ack[0], p.status[1]};
   r->agent = fork();
   if (r->agent < 0) {
     usbox_err_set(err, errno, "fork");
@@ -315,18 +322,18 @@ int supervisor_exec(const struct exec_config *cfg)
     return code;
   }
   struct filter_options fopts = {.denials_to_sentry = cfg->audit_path != NULL || cfg->count_denials};
-  struct bpf_program bpf = {0};
+  struct bpf_program bpf;
+  usbox_filter_prebuilt(&fopts, &bpf);
   struct run r = {.agent = -1, .agent_pidfd = -1, .sigfd = -1};
-  if (usbox_filter_build(&fopts, &bpf, &err) < 0 || block_signals(&r.sigfd, &err) < 0) {
+  struct inherited inherited;
+  if (block_signals(&r.sigfd, &inherited, &err) < 0) {
     usbox_err_print(&err);
-    usbox_filter_free(&bpf);
     return USBOX_EXIT_ERROR;
   }
   /* Orphans of the agent's tree are re-parented to usbox, which reaps them
    * and kills whatever is left when the agent ends. */
   prctl(PR_SET_CHILD_SUBREAPER, 1);
-  code = start_agent(&r, cfg, program, &bpf, &err);
-  usbox_filter_free(&bpf);
+  code = start_agent(&r, cfg, program, &bpf, &inherited, &err);
   if (code == 0)
     main_loop(&r);
   else

@@ -24,12 +24,10 @@
 static struct sc_result check_exec(struct sentry_call *call, int dirfd, int vflags)
 {
   cleanup_close int obj = -1;
-  int r = vfs_lookup(call, dirfd, call->path[0], vflags, &obj);
+  struct stat st;
+  int r = vfs_lookup(call, dirfd, call->path[0], vflags, &obj, &st);
   if (r < 0)
     return sc_fail(r);
-  struct stat st;
-  if (fstat(obj, &st) < 0)
-    return sc_errno(errno);
   if (S_ISLNK(st.st_mode))
     return sc_errno(ELOOP); /* execveat AT_SYMLINK_NOFOLLOW on a symlink */
   if (!S_ISREG(st.st_mode))
@@ -66,7 +64,7 @@ struct sc_result sys_chdir(struct sentry_call *call)
   if (r < 0)
     return sc_fail(r);
   cleanup_close int dir = -1;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], VFS_DIRECTORY, &dir);
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], VFS_DIRECTORY, &dir, NULL);
   if (r < 0)
     return sc_fail(r);
   if (syscall(SYS_faccessat2, dir, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) < 0)

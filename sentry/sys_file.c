@@ -121,12 +121,10 @@ static int at_flags_to_vfs(unsigned int flags)
 static struct sc_result stat_into(struct sentry_call *call, int dirfd, int vflags, int out_arg)
 {
   cleanup_close int fd = -1;
-  int r = vfs_lookup(call, dirfd, call->path[0], vflags, &fd);
+  struct stat st;
+  int r = vfs_lookup(call, dirfd, call->path[0], vflags, &fd, &st);
   if (r < 0)
     return sc_fail(r);
-  struct stat st;
-  if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-    return sc_errno(errno);
   return write_out(call, out_arg, &st, sizeof st, 0);
 }
 
@@ -163,7 +161,7 @@ struct sc_result sys_statx(struct sentry_call *call)
   if (r < 0)
     return sc_fail(r);
   cleanup_close int fd = -1;
-  r = vfs_lookup(call, ARG_INT(call, 0), call->path[0], at_flags_to_vfs(flags), &fd);
+  r = vfs_lookup(call, ARG_INT(call, 0), call->path[0], at_flags_to_vfs(flags), &fd, NULL);
   if (r < 0)
     return sc_fail(r);
   struct statx stx;
@@ -186,7 +184,7 @@ static struct sc_result do_access(struct sentry_call *call, int dirfd, int mode,
   if (r < 0)
     return sc_fail(r);
   cleanup_close int fd = -1;
-  r = vfs_lookup(call, dirfd, call->path[0], at_flags_to_vfs(flags), &fd);
+  r = vfs_lookup(call, dirfd, call->path[0], at_flags_to_vfs(flags), &fd, NULL);
   if (r < 0)
     return sc_fail(r);
   /* access() checks with the real ids unless AT_EACCESS: act as those */
@@ -226,12 +224,10 @@ static struct sc_result do_readlink(struct sentry_call *call, int dirfd, int pat
     return sc_fail(r);
   bool empty = call->path[0][0] == '\0';
   cleanup_close int fd = -1;
-  r = vfs_lookup(call, dirfd, call->path[0], VFS_NOFOLLOW | VFS_EMPTY_PATH, &fd);
+  struct stat st;
+  r = vfs_lookup(call, dirfd, call->path[0], VFS_NOFOLLOW | VFS_EMPTY_PATH, &fd, &st);
   if (r < 0)
     return sc_fail(r);
-  struct stat st;
-  if (fstat(fd, &st) < 0)
-    return sc_errno(errno);
   if (!S_ISLNK(st.st_mode))
     return sc_errno(empty ? ENOENT : EINVAL);
   char target[PATH_MAX];
@@ -261,7 +257,7 @@ struct sc_result sys_statfs(struct sentry_call *call)
   if (r < 0)
     return sc_fail(r);
   cleanup_close int fd = -1;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], 0, &fd);
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], 0, &fd, NULL);
   if (r < 0)
     return sc_fail(r);
   struct statfs sfs;
@@ -291,7 +287,7 @@ static struct sc_result xattr_get(struct sentry_call *call, bool nofollow)
   if (r < 0)
     return sc_fail(r);
   cleanup_close int fd = -1;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &fd);
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &fd, NULL);
   if (r < 0)
     return sc_fail(r);
   cleanup_free char *value = size > 0 ? malloc(size > XATTR_MAX ? XATTR_MAX : size) : NULL;
@@ -332,7 +328,7 @@ static struct sc_result xattr_set(struct sentry_call *call, bool nofollow)
   if (r < 0)
     return sc_fail(r);
   cleanup_close int fd = -1;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &fd);
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &fd, NULL);
   if (r < 0)
     return sc_fail(r);
   return sc_syscall(setxattr(fd_path(fd).s, call->path[1], value, size, flags));
@@ -355,7 +351,7 @@ static struct sc_result xattr_list(struct sentry_call *call, bool nofollow)
   if (r < 0)
     return sc_fail(r);
   cleanup_close int fd = -1;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &fd);
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &fd, NULL);
   if (r < 0)
     return sc_fail(r);
   size_t cap = size > XATTR_MAX ? XATTR_MAX : size;
@@ -388,7 +384,7 @@ static struct sc_result xattr_remove(struct sentry_call *call, bool nofollow)
   if (r < 0)
     return sc_fail(r);
   cleanup_close int fd = -1;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &fd);
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &fd, NULL);
   if (r < 0)
     return sc_fail(r);
   return sc_syscall(removexattr(fd_path(fd).s, call->path[1]));
@@ -416,7 +412,7 @@ struct sc_result sys_inotify_add_watch(struct sentry_call *call)
   r = vfs_lookup(call, AT_FDCWD, call->path[0],
                  ((mask & IN_DONT_FOLLOW) ? VFS_NOFOLLOW : 0) |
                      ((mask & IN_ONLYDIR) ? VFS_DIRECTORY : 0),
-                 &obj);
+                 &obj, NULL);
   if (r < 0)
     return sc_fail(r);
   /* the agent's inotify instance itself (same open file): the watch lands in it */

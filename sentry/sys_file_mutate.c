@@ -157,7 +157,7 @@ static struct sc_result do_link(struct sentry_call *call, int olddir, int oldarg
   if (flags & (AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) {
     /* link the resolved object itself, through our own fd */
     cleanup_close int obj = -1;
-    r = vfs_lookup(call, olddir, call->path[0], VFS_EMPTY_PATH, &obj);
+    r = vfs_lookup(call, olddir, call->path[0], VFS_EMPTY_PATH, &obj, NULL);
     if (r < 0)
       return sc_fail(r);
     return sc_syscall(linkat(AT_FDCWD, fd_path(obj).s, newparent, newlast, AT_SYMLINK_FOLLOW));
@@ -218,15 +218,13 @@ static struct sc_result do_chmod(struct sentry_call *call, int dirfd, int path_a
   if (r < 0)
     return sc_fail(r);
   cleanup_close int obj = -1;
+  struct stat st;
   r = vfs_lookup(call, dirfd, call->path[0],
                  ((flags & AT_SYMLINK_NOFOLLOW) ? VFS_NOFOLLOW : 0) |
                      ((flags & AT_EMPTY_PATH) ? VFS_EMPTY_PATH : 0),
-                 &obj);
+                 &obj, &st);
   if (r < 0)
     return sc_fail(r);
-  struct stat st;
-  if (fstat(obj, &st) < 0)
-    return sc_errno(errno);
   if (S_ISLNK(st.st_mode))
     return sc_errno(EOPNOTSUPP); /* Linux has no modes on symlinks */
   return sc_syscall(chmod(fd_path(obj).s, mode));
@@ -259,7 +257,7 @@ static struct sc_result do_chown(struct sentry_call *call, int dirfd, int path_a
   r = vfs_lookup(call, dirfd, call->path[0],
                  ((flags & AT_SYMLINK_NOFOLLOW) ? VFS_NOFOLLOW : 0) |
                      ((flags & AT_EMPTY_PATH) ? VFS_EMPTY_PATH : 0),
-                 &obj);
+                 &obj, NULL);
   if (r < 0)
     return sc_fail(r);
   return sc_syscall(fchownat(obj, "", uid, gid, AT_EMPTY_PATH));
@@ -287,7 +285,7 @@ struct sc_result sys_truncate(struct sentry_call *call)
   if (r < 0)
     return sc_fail(r);
   cleanup_close int obj = -1;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], 0, &obj);
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], 0, &obj, NULL);
   if (r < 0)
     return sc_fail(r);
   return sc_syscall(truncate(fd_path(obj).s, (off_t)call->args[1]));
@@ -305,7 +303,7 @@ static struct sc_result set_times(struct sentry_call *call, int dirfd, const str
   int r = vfs_lookup(call, dirfd, call->path[0],
                      ((flags & AT_SYMLINK_NOFOLLOW) ? VFS_NOFOLLOW : 0) |
                          ((flags & AT_EMPTY_PATH) ? VFS_EMPTY_PATH : 0),
-                     &obj);
+                     &obj, NULL);
   if (r < 0)
     return sc_fail(r);
   return sc_syscall(utimensat(obj, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));

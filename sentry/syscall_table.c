@@ -6,7 +6,11 @@
 
 /* Expand the X-macro: one initializer per disposition. */
 #define SC_ARGS_PASS(a) .deny_errno = 0, .handler = NULL
+#ifdef USBOX_TABLE_NO_HANDLERS /* the build-time filter generator */
+#define SC_ARGS_EMUL(a) .deny_errno = 0, .handler = NULL
+#else
 #define SC_ARGS_EMUL(a) .deny_errno = 0, .handler = a
+#endif
 #define SC_ARGS_DENY(a) .deny_errno = a, .handler = NULL
 #define SC(nr_, name_, disp_, arg_, family_, note_)                                              \
   {.nr = nr_, .name = #name_, .disposition = SC_##disp_, SC_ARGS_##disp_(arg_),                  \

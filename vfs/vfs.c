@@ -23,6 +23,8 @@
 
 int vfs_init(struct vfs *v, usbox_err_t *err)
 {
+  atomic_init(&v->ndevs, 0);
+  pthread_mutex_init(&v->devs_lock, NULL);
   v->root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (v->root_fd < 0)
     return usbox_err_set(err, errno, "opening the view root");
@@ -34,6 +36,7 @@ void vfs_destroy(struct vfs *v)
   if (v->root_fd >= 0)
     close(v->root_fd);
   v->root_fd = -1;
+  pthread_mutex_destroy(&v->devs_lock);
 }
 
 const char *vfs_split_last(const char *path, char *dir, size_t dirsize)
@@ -65,44 +68,83 @@ static long openat2_fd(int dirfd, const char *path, uint64_t flags, uint64_t mod
   return fd < 0 ? -errno : fd;
 }
 
-static bool on_procfs(int fd, bool *is_root)
+/* Whether st (of fd) is on a procfs. Devices are remembered: a statfs is paid
+ * once per filesystem, not per call. */
+static bool dev_is_procfs(struct vfs *v, int fd, dev_t dev)
 {
+  int n = atomic_load_explicit(&v->ndevs, memory_order_acquire);
+  for (int i = 0; i < n; i++)
+    if (v->devs[i].dev == dev)
+      return v->devs[i].procfs;
   struct statfs sfs;
-  if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
-    return false;
-  if (is_root != NULL) {
-    struct stat st;
-    *is_root = fstat(fd, &st) == 0 && st.st_ino == PROC_ROOT_INO;
+  bool procfs = fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+  pthread_mutex_lock(&v->devs_lock);
+  n = atomic_load(&v->ndevs);
+  if (n < VFS_MAX_DEVS) {
+    v->devs[n].dev = dev;
+    v->devs[n].procfs = procfs;
+    atomic_store_explicit(&v->ndevs, n + 1, memory_order_release);
   }
-  return true;
+  pthread_mutex_unlock(&v->devs_lock);
+  return procfs;
 }
 
-/* Start directory for a relative path: the agent's cwd or its dirfd. */
-static int start_dir(struct sentry_call *call, int dirfd, const char *path, int *out)
+static bool on_procfs(struct vfs *v, int fd, struct stat *st)
 {
+  struct stat own;
+  if (st == NULL)
+    st = &own;
+  if (fstat(fd, st) < 0)
+    return false;
+  return dev_is_procfs(v, fd, st->st_dev);
+}
+
+static bool is_proc_root(struct vfs *v, int fd)
+{
+  struct stat st;
+  return on_procfs(v, fd, &st) && st.st_ino == PROC_ROOT_INO;
+}
+
+/* The directory a walk starts from: the view's root (borrowed, not to be
+ * closed), the agent thread's cwd, or the agent's dirfd (both owned). */
+struct start {
+  int fd;
+  bool owned;
+};
+
+static void start_release(struct start *s)
+{
+  if (s->owned && s->fd >= 0)
+    close(s->fd);
+  s->fd = -1;
+}
+#define cleanup_start __attribute__((cleanup(start_release)))
+
+static int start_dir(struct sentry_call *call, int dirfd, const char *path, struct start *out)
+{
+  out->owned = true;
   if (path[0] == '/') {
-    *out = dup(call->sentry->vfs.root_fd);
-    return *out < 0 ? -errno : 0;
+    out->fd = call->sentry->vfs.root_fd;
+    out->owned = false;
+    return 0;
   }
   if (dirfd == AT_FDCWD) {
     char cwd[64];
     snprintf(cwd, sizeof cwd, "/proc/%d/cwd", (int)call->tid);
     /* the kernel's cwd of that thread: a magic link the sentry follows on
      * purpose, for a task it knows */
-    *out = open(cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    return *out < 0 ? (errno == ENOENT ? -ESRCH : -errno) : 0;
+    out->fd = open(cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return out->fd < 0 ? (errno == ENOENT ? -ESRCH : -errno) : 0;
   }
-  int fd = task_getfd(call, dirfd);
-  if (fd < 0)
-    return fd;
-  *out = fd;
-  return 0;
+  out->fd = task_getfd(call, dirfd);
+  return out->fd < 0 ? out->fd : 0;
 }
 
 struct walk {
   struct sentry_call *call;
   int cur;       /* O_PATH of the directory reached so far */
   int links;     /* symlinks followed */
+  struct stat st; /* of cur, once the walk is done */
   char rest[PATH_MAX * 2];
 };
 
@@ -160,7 +202,7 @@ static int walk_follow(struct walk *w, int linkfd, const char *name, bool last_h
   long magic_probe = openat2_fd(w->cur, name, O_PATH, 0, RESOLVE_NO_MAGICLINKS);
   if (magic_probe >= 0)
     close((int)magic_probe);
-  else if (magic_probe == -ELOOP && on_procfs(linkfd, NULL)) {
+  else if (magic_probe == -ELOOP && on_procfs(&w->call->sentry->vfs, linkfd, NULL)) {
     int fd = openat(w->cur, name, O_PATH | O_CLOEXEC);
     if (fd < 0)
       return -errno;
@@ -197,9 +239,8 @@ static int walk_slow(struct walk *w, int vflags)
       comp[--clen] = '\0';
     if (strcmp(comp, ".") == 0)
       continue;
-    bool proc_root = false;
     if ((strcmp(comp, "self") == 0 || strcmp(comp, "thread-self") == 0) &&
-        on_procfs(w->cur, &proc_root) && proc_root) {
+        is_proc_root(&w->call->sentry->vfs, w->cur)) {
       /* these would name the sentry: the agent means itself */
       int r = call_task(w->call);
       if (r < 0)
@@ -234,35 +275,34 @@ static int walk_slow(struct walk *w, int vflags)
     }
     walk_set_cur(w, fd);
   }
-  if (vflags & VFS_DIRECTORY) {
-    struct stat st;
-    if (fstat(w->cur, &st) == 0 && !S_ISDIR(st.st_mode))
-      return -ENOTDIR;
-  }
+  if (fstat(w->cur, &w->st) < 0)
+    return -errno;
+  if ((vflags & VFS_DIRECTORY) && !S_ISDIR(w->st.st_mode))
+    return -ENOTDIR;
   return 0;
 }
 
 /* The fast walk's answer is trusted unless the walk could have passed through
- * the sentry's own /proc/self (see vfs.h). Returns 1 when the slow walk must
- * redo it. */
-static int needs_slow_walk(long fast, int start, const char *path, uint64_t nofollow,
-                           uint64_t resolve)
+ * the sentry's own /proc/self (see vfs.h). Returns true when the slow walk
+ * must redo it; on a trusted success *st holds the result's stat. */
+static bool needs_slow_walk(struct vfs *v, long fast, int start, const char *path,
+                            uint64_t nofollow, uint64_t resolve, struct stat *st)
 {
   if (fast >= 0)
-    return on_procfs((int)fast, NULL);
+    return on_procfs(v, (int)fast, st);
   if (fast == -ELOOP)
-    return 1;
+    return true;
   /* Failed: did it fail before following any symlink? Then the failure is
    * the same for the agent. */
   long probe = openat2_fd(start, path, O_PATH | nofollow, 0, resolve | RESOLVE_NO_SYMLINKS);
   if (probe == -ELOOP)
-    return 1;
+    return true;
   if (probe >= 0) {
-    int slow = on_procfs((int)probe, NULL);
+    bool slow = on_procfs(v, (int)probe, NULL);
     close((int)probe);
     return slow;
   }
-  return 0;
+  return false;
 }
 
 static int prepare(struct sentry_call *call, const char *path, int vflags)
@@ -275,24 +315,31 @@ static int prepare(struct sentry_call *call, const char *path, int vflags)
   return task_assume_identity(call);
 }
 
-int vfs_lookup(struct sentry_call *call, int dirfd, const char *path, int vflags, int *out)
+int vfs_lookup(struct sentry_call *call, int dirfd, const char *path, int vflags, int *out,
+               struct stat *st)
 {
+  struct stat own;
+  if (st == NULL)
+    st = &own;
   int r = prepare(call, path, vflags);
   if (r < 0)
     return r;
-  cleanup_close int start = -1;
+  cleanup_start struct start start = {-1, false};
   r = start_dir(call, dirfd, path, &start);
   if (r < 0)
     return r;
   if (path[0] == '\0') { /* AT_EMPTY_PATH: the dirfd itself */
-    *out = steal_fd(&start);
-    return 0;
+    if (fstat(start.fd, st) < 0)
+      return -errno;
+    *out = start.owned ? steal_fd(&start.fd) : dup(start.fd);
+    return *out < 0 ? -errno : 0;
   }
+  struct vfs *v = &call->sentry->vfs;
   uint64_t nofollow = (vflags & VFS_NOFOLLOW) ? O_NOFOLLOW : 0;
   uint64_t dir = (vflags & VFS_DIRECTORY) ? O_DIRECTORY : 0;
   uint64_t resolve = RESOLVE_NO_MAGICLINKS | (path[0] == '/' ? RESOLVE_IN_ROOT : 0);
-  long fast = openat2_fd(start, path, O_PATH | nofollow | dir, 0, resolve);
-  if (!needs_slow_walk(fast, start, path, nofollow, resolve)) {
+  long fast = openat2_fd(start.fd, path, O_PATH | nofollow | dir, 0, resolve);
+  if (!needs_slow_walk(v, fast, start.fd, path, nofollow, resolve, st)) {
     if (fast < 0)
       return (int)fast;
     *out = (int)fast;
@@ -300,27 +347,27 @@ int vfs_lookup(struct sentry_call *call, int dirfd, const char *path, int vflags
   }
   if (fast >= 0)
     close((int)fast);
-  struct walk w = {.call = call, .cur = steal_fd(&start)};
+  struct walk w = {.call = call, .cur = start.owned ? steal_fd(&start.fd) : dup(start.fd)};
+  if (w.cur < 0)
+    return -errno;
   snprintf(w.rest, sizeof w.rest, "%s", path);
   r = walk_slow(&w, vflags);
   if (r < 0) {
     close(w.cur);
     return r;
   }
+  *st = w.st;
   *out = w.cur;
   return 0;
 }
 
 /* Reopen an O_PATH fd with real open flags, through the sentry's own
  * /proc/self/fd (its own fd: no agent string involved). */
-static int reopen(int opath, int oflags, int *out)
+static int reopen(int opath, const struct stat *st, int oflags, int *out)
 {
-  struct stat st;
-  if (fstat(opath, &st) < 0)
-    return -errno;
-  if (S_ISLNK(st.st_mode))
+  if (S_ISLNK(st->st_mode))
     return -ELOOP; /* O_NOFOLLOW on a symlink */
-  if ((oflags & O_DIRECTORY) && !S_ISDIR(st.st_mode))
+  if ((oflags & O_DIRECTORY) && !S_ISDIR(st->st_mode))
     return -ENOTDIR;
   char self[64];
   snprintf(self, sizeof self, "/proc/self/fd/%d", opath);
@@ -336,7 +383,8 @@ static int open_slow(struct sentry_call *call, int dirfd, const char *path, int 
 {
   int vflags = (oflags & O_NOFOLLOW) ? VFS_NOFOLLOW : 0;
   cleanup_close int obj = -1;
-  int r = vfs_lookup(call, dirfd, path, vflags, &obj);
+  struct stat st;
+  int r = vfs_lookup(call, dirfd, path, vflags, &obj, &st);
   if (r == 0) {
     if ((oflags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
       return -EEXIST;
@@ -344,7 +392,7 @@ static int open_slow(struct sentry_call *call, int dirfd, const char *path, int 
       *out = steal_fd(&obj);
       return 0;
     }
-    return reopen(obj, oflags, out);
+    return reopen(obj, &st, oflags, out);
   }
   if (r != -ENOENT || !(oflags & O_CREAT))
     return r;
@@ -370,9 +418,14 @@ int vfs_open(struct sentry_call *call, int dirfd, const char *path, const struct
    * dirfd even when absolute, and its flags bound the walk: the kernel's
    * answer on that walk is final (no slow path). */
   bool agent_scoped = how->resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT);
-  cleanup_close int start = -1;
-  r = agent_scoped ? ((start = task_getfd(call, dirfd)) < 0 ? start : 0)
-                   : start_dir(call, dirfd, path, &start);
+  cleanup_start struct start start = {-1, false};
+  if (agent_scoped) {
+    start.fd = task_getfd(call, dirfd);
+    start.owned = true;
+    r = start.fd < 0 ? start.fd : 0;
+  } else {
+    r = start_dir(call, dirfd, path, &start);
+  }
   if (r < 0)
     return r;
   /* O_NOCTTY always: the sentry must never acquire the agent's terminal */
@@ -382,9 +435,11 @@ int vfs_open(struct sentry_call *call, int dirfd, const char *path, const struct
   uint64_t resolve = how->resolve | RESOLVE_NO_MAGICLINKS;
   if (path[0] == '/' && !agent_scoped)
     resolve |= RESOLVE_IN_ROOT;
-  long fast = openat2_fd(start, path, flags, how->mode, resolve);
+  long fast = openat2_fd(start.fd, path, flags, how->mode, resolve);
+  struct stat st;
   if (fast == -EINVAL || how->resolve != 0 ||
-      !needs_slow_walk(fast, start, path, how->flags & O_NOFOLLOW, resolve)) {
+      !needs_slow_walk(&call->sentry->vfs, fast, start.fd, path, how->flags & O_NOFOLLOW, resolve,
+                       &st)) {
     if (fast < 0)
       return (int)fast;
     *out = (int)fast;
@@ -404,5 +459,5 @@ int vfs_lookup_parent(struct sentry_call *call, int dirfd, const char *path, int
   }
   char dir[PATH_MAX];
   *last = vfs_split_last(path, dir, sizeof dir);
-  return vfs_lookup(call, dirfd, dir, VFS_DIRECTORY, parent);
+  return vfs_lookup(call, dirfd, dir, VFS_DIRECTORY, parent, NULL);
 }

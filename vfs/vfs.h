@@ -19,15 +19,27 @@
 #ifndef USBOX_VFS_VFS_H
 #define USBOX_VFS_VFS_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "common/error.h"
 
 struct sentry_call;
 
+#define VFS_MAX_DEVS 64
+
 struct vfs {
   int root_fd; /* O_PATH of the view's root */
+  /* filesystems seen so far, and whether each is a procfs */
+  struct {
+    dev_t dev;
+    bool procfs;
+  } devs[VFS_MAX_DEVS];
+  atomic_int ndevs;
+  pthread_mutex_t devs_lock;
 };
 
 int vfs_init(struct vfs *v, usbox_err_t *err);
@@ -38,8 +50,10 @@ void vfs_destroy(struct vfs *v);
 #define VFS_EMPTY_PATH 0x2 /* "" names dirfd itself (AT_EMPTY_PATH) */
 #define VFS_DIRECTORY 0x4  /* must be a directory */
 
-/* Resolve to a sentry-owned O_PATH fd in *out. 0 or -errno. */
-int vfs_lookup(struct sentry_call *call, int dirfd, const char *path, int vflags, int *out);
+/* Resolve to a sentry-owned O_PATH fd in *out, and its stat in *st (which may
+ * be NULL). 0 or -errno. */
+int vfs_lookup(struct sentry_call *call, int dirfd, const char *path, int vflags, int *out,
+               struct stat *st);
 
 /* Open as the agent asked, with openat2(2) semantics (the open and openat
  * handlers normalise their flags to what openat2 accepts first); *out is the

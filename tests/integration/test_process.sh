@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# Process model: exit status, death by signal, usbox's own errors, signal
+# forwarding, fail-closed on usbox's death, no fd leak, background children
+# killed at exit, stdin, and an interactive shell on a pty.
+. "$(dirname "$0")/lib.sh"
+
+ulimit -c 0 # crashes below must not leave core files around
+
+# ---------------------------------------------------------------- exit status
+
+for code in 0 1 3 255; do
+  expect_exit "$code" "exit $code passes through" -- "$USBOX" exec -- sh -c "exit $code"
+done
+expect_exit 0 "options end at the program: usbox exec ls -la" -- "$USBOX" exec ls -la /
+expect_exit 2 "the program's own status from its own flag" -- "$USBOX" exec ls --no-such-flag
+
+# ---------------------------------------------------------------- killed by a signal
+
+expect_exit 143 "kill -TERM \$\$ -> 143" -- "$USBOX" exec -- sh -c 'kill -TERM $$'
+expect_exit 137 "kill -KILL \$\$ -> 137" -- "$USBOX" exec -- sh -c 'kill -KILL $$'
+expect_exit 134 "abort() -> 134" -- "$USBOX" exec -- python3 -c 'import os; os.abort()'
+
+cat >"$TMPROOT/crash.c" <<'EOF'
+#include <stdio.h>
+int main(void)
+{
+  volatile int *p = (int *)16;
+  printf("about to crash\n");
+  fflush(stdout);
+  return *p;
+}
+EOF
+if gcc -o "$TMPROOT/crash" "$TMPROOT/crash.c"; then
+  expect_exit 139 "SIGSEGV of a C program -> 139" -- "$USBOX" exec -- "$TMPROOT/crash"
+  expect_grep "crashing program's output before the crash" "about to crash" "$OUT"
+else
+  fail "gcc could not build the crash program"
+fi
+expect_exit 139 "SIGSEGV of python3 (ctypes) -> 139" -- \
+  "$USBOX" exec -- python3 -c 'import ctypes; ctypes.string_at(0)'
+
+# ---------------------------------------------------------------- usbox's own errors
+
+# one_usbox_line NAME: $ERR holds exactly one line, from usbox
+one_usbox_line() {
+  local lines
+  lines=$(wc -l <"$ERR")
+  if [ "$lines" = 1 ] && grep -q '^usbox' "$ERR"; then
+    pass "$1: one line from usbox on stderr"
+  else
+    fail "$1: stderr is not one usbox line ($lines lines)"
+    show stderr "$ERR"
+  fi
+}
+
+expect_exit 125 "unknown option -> 125" -- "$USBOX" exec --no-such-option -- true
+one_usbox_line "unknown option"
+expect_exit 125 "unknown short option -> 125" -- "$USBOX" exec -Z true
+one_usbox_line "unknown short option"
+expect_exit 125 "--audit without its argument -> 125" -- "$USBOX" exec --audit
+one_usbox_line "--audit without argument"
+expect_exit 125 "no program -> 125" -- "$USBOX" exec
+one_usbox_line "no program"
+expect_exit 125 "only -- and no program -> 125" -- "$USBOX" exec --
+one_usbox_line "-- and no program"
+
+expect_exit 127 "program not found -> 127" -- "$USBOX" exec -- no-such-program-xyz
+one_usbox_line "program not found"
+expect_grep "not-found message names the program" "no-such-program-xyz" "$ERR"
+expect_exit 127 "missing absolute path -> 127" -- "$USBOX" exec -- "$TMPROOT/nowhere/prog"
+expect_grep "message names the missing path" "nowhere/prog" "$ERR"
+
+printf '#!/bin/sh\necho should not run\n' >"$TMPROOT/notexec"
+chmod 644 "$TMPROOT/notexec"
+mkdir -p "$TMPROOT/adir" "$TMPROOT/bin"
+expect_exit 126 "non-executable file -> 126" -- "$USBOX" exec -- "$TMPROOT/notexec"
+one_usbox_line "non-executable file"
+expect_grep "126 message names the file" "notexec" "$ERR"
+expect_exit 126 "a directory -> 126" -- "$USBOX" exec -- "$TMPROOT/adir"
+one_usbox_line "a directory"
+cp "$TMPROOT/notexec" "$TMPROOT/bin/only-in-path"
+expect_exit 126 "non-executable file found on PATH -> 126" -- \
+  env PATH="$TMPROOT/bin:$PATH" "$USBOX" exec -- only-in-path
+# Root bypasses permission checks, but not the need for an x bit: a mode 0644
+# file is not executable for root either (as natively).
+expect_exit 126 "natively the same file gives 126 too" -- bash -c "'$TMPROOT/notexec'"
+
+# ---------------------------------------------------------------- signal forwarding
+
+# usbox is started in the background of this script; a non-interactive shell
+# would start it with SIGINT ignored, so reset that with env.
+for sig in TERM INT HUP; do
+  out=$TMPROOT/fwd.$sig
+  env --default-signal=INT,QUIT "$USBOX" exec -- sh -c "
+    trap 'echo got $sig; exit 7' $sig
+    echo ready
+    while :; do sleep 0.05; done" >"$out" 2>&1 &
+  pid=$!
+  track_bg "$pid"
+  for _ in $(seq 100); do grep -q ready "$out" && break; sleep 0.05; done
+  kill "-$sig" "$pid"
+  wait_bg "$pid"
+  rc=$?
+  expect_eq "SIG$sig sent to usbox reaches the agent's trap (status)" 7 "$rc"
+  expect_grep "SIG$sig: the trap ran" "^got $sig\$" "$out"
+done
+
+# An agent without a handler dies of the forwarded signal: 128+N.
+env --default-signal=INT "$USBOX" exec -- sleep 1000 &
+pid=$!
+track_bg "$pid"
+sleep 0.5
+kill -USR1 "$pid"
+wait_bg "$pid"
+rc=$?
+expect_eq "SIGUSR1 forwarded to a handler-less agent -> 138" 138 "$rc"
+
+# ---------------------------------------------------------------- fail closed
+
+# children_of PID: pids of PID's children (all threads)
+children_of() { cat /proc/"$1"/task/*/children 2>/dev/null; }
+
+# wait_child_named PID NAME: print the pid of PID's child running NAME
+wait_child_named() {
+  local c
+  for _ in $(seq 100); do
+    for c in $(children_of "$1"); do
+      if [ "$(cat /proc/"$c"/comm 2>/dev/null)" = "$2" ]; then
+        echo "$c"
+        return 0
+      fi
+    done
+    sleep 0.05
+  done
+  return 1
+}
+
+"$USBOX" exec -- sleep 1000 &
+pid=$!
+track_bg "$pid"
+if child=$(wait_child_named "$pid" sleep); then
+  track_bg "$child"
+  { kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
+  if wait_gone "$child" 3; then
+    pass "usbox killed: its agent (sleep) is gone"
+  else
+    fail "usbox killed: agent $child still alive: $(cat /proc/"$child"/status | grep State)"
+  fi
+else
+  fail "could not find the sleep started by usbox"
+  kill -KILL "$pid"
+fi
+
+# A grandchild outlives usbox (PDEATHSIG is the agent's only), but from then
+# on its intercepted calls fail: it cannot open, or run, anything.
+res=$TMPROOT/orphan.result
+"$USBOX" exec -- sh -c '
+  exec 3>"$1"
+  ( echo ready >&3
+    sleep 1.5
+    if cat /etc/hostname >/dev/null 2>&1; then echo opened >&3; else echo failed >&3; fi
+    echo done >&3 ) &
+  exec sleep 1000' sh "$res" 2>"$TMPROOT/orphan.err" &
+pid=$!
+track_bg "$pid"
+for _ in $(seq 100); do grep -q ready "$res" 2>/dev/null && break; sleep 0.05; done
+{ kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
+for _ in $(seq 100); do grep -q done "$res" 2>/dev/null && break; sleep 0.05; done
+expect_eq "orphan after usbox's death cannot open or exec" "ready failed done" "$(echo $(cat "$res" 2>/dev/null))"
+expect_grep "the orphan's open failed with ENOSYS" "Function not implemented" "$TMPROOT/orphan.err"
+
+# ---------------------------------------------------------------- no fd leak
+
+# natively, with every fd above 2 closed first (this script may have more)
+native_fds=$(python3 -c 'import os; os.closerange(3, 1 << 20); os.execvp("ls", ["ls", "/proc/self/fd"])' | tr '\n' ' ')
+expect_eq "sanity: natively, clean ls /proc/self/fd is 0 1 2 3" "0 1 2 3 " "$native_fds"
+expect_exit 0 "ls /proc/self/fd under usbox" -- "$USBOX" exec -- ls /proc/self/fd
+expect_eq "fds under usbox: 0 1 2 and ls's own" "$native_fds" "$(tr '\n' ' ' <"$OUT")"
+expect_exit 0 "ls -l /proc/self/fd under usbox" -- "$USBOX" exec -- ls -l /proc/self/fd
+expect_eq "ls -l /proc/self/fd lists 4 fds" 4 "$(grep -c -- '->' "$OUT")"
+
+(
+  exec 7</etc/passwd 8>"$TMPROOT/x" 9<>"$TMPROOT/y"
+  "$USBOX" exec -- ls /proc/self/fd >"$TMPROOT/fds.out" 2>&1
+  "$USBOX" exec -- python3 -c 'import os; print(sorted(os.listdir("/proc/self/fd"), key=int))' \
+    >"$TMPROOT/fds.py" 2>&1
+  ls /proc/self/fd >"$TMPROOT/fds.native"
+)
+expect_eq "sanity: natively, fds 7 8 9 are inherited" "7 8 9" "$(echo $(grep -x '[789]' "$TMPROOT/fds.native"))"
+expect_eq "usbox started with fds 7 8 9 open: agent has only 0 1 2 (+ls's)" "0 1 2 3" "$(echo $(cat "$TMPROOT/fds.out"))"
+expect_eq "python3 listdir /proc/self/fd under usbox with extra fds" "['0', '1', '2', '3']" "$(cat "$TMPROOT/fds.py")"
+
+# ---------------------------------------------------------------- background children killed
+
+expect_exit 0 "agent leaves a background sleep" -- \
+  "$USBOX" exec -- sh -c 'sleep 1000 & echo $!'
+bg=$(head -n 1 "$OUT")
+if [ -n "$bg" ] && wait_gone "$bg" 2; then
+  pass "background child $bg is gone after usbox returns"
+else
+  fail "background child '$bg' still alive after usbox returned"
+  kill -KILL "$bg" 2>/dev/null
+fi
+
+expect_exit 0 "agent leaves an orphaned setsid grandchild" -- \
+  "$USBOX" exec -- sh -c '(exec setsid sleep 1000) & echo $!; sleep 0.2'
+bg=$(head -n 1 "$OUT")
+if [ -n "$bg" ] && wait_gone "$bg" 2; then
+  pass "setsid grandchild $bg is gone after usbox returns"
+else
+  fail "setsid grandchild '$bg' still alive after usbox returned"
+  kill -KILL "$bg" 2>/dev/null
+fi
+
+# ---------------------------------------------------------------- stdin
+
+expect_eq "stdin passes through (echo hi | usbox exec -- cat)" hi \
+  "$(echo hi | timeout 30 "$USBOX" exec -- cat)"
+expect_eq "large stdin through a pipe" 200000 \
+  "$(seq 200000 | timeout 30 "$USBOX" exec -- wc -l)"
+seq 1000 >"$TMPROOT/in.txt"
+expect_eq "stdin redirected from a file" "$(md5sum <"$TMPROOT/in.txt")" \
+  "$(timeout 30 "$USBOX" exec -- md5sum <"$TMPROOT/in.txt")"
+expect_eq "stdout into a closed pipe: SIGPIPE as natively" \
+  "$(yes | head -n 1; echo "${PIPESTATUS[0]}")" \
+  "$(timeout 30 "$USBOX" exec -- yes | head -n 1; echo "${PIPESTATUS[0]}")"
+
+# ---------------------------------------------------------------- interactive shell on a pty
+
+cat >"$TMPROOT/ptyrun.py" <<'EOF'
+import os, pty, select, sys, time
+usbox, script = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(usbox, [usbox, "exec", "--", "bash", "--norc", "--noprofile", "-i"])
+out = b""
+deadline = time.time() + 30
+pending = [s.encode().decode("unicode_escape").encode() for s in script]
+next_write = time.time() + 0.5
+while time.time() < deadline:
+    if pending and time.time() >= next_write:
+        os.write(fd, pending.pop(0))
+        next_write = time.time() + 1.0
+    r, _, _ = select.select([fd], [], [], 0.1)
+    if r:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:  # EIO: the other side is closed
+            break
+        if not data:
+            break
+        out += data
+else:
+    os.kill(pid, 9)
+    print("TIMEOUT")
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
+print("\nSTATUS=%d" % os.waitstatus_to_exitcode(status))
+EOF
+timeout 60 python3 "$TMPROOT/ptyrun.py" "$USBOX" 'echo $((6*7)); exit 5\n' >"$TMPROOT/pty.out" 2>&1
+expect_grep "interactive bash on a pty computes 42" '42$' "$TMPROOT/pty.out"
+expect_grep "interactive bash on a pty exits 5" '^STATUS=5' "$TMPROOT/pty.out"
+# Ctrl-C from the terminal reaches the foreground job inside the sandbox.
+timeout 60 python3 "$TMPROOT/ptyrun.py" "$USBOX" 'sleep 100\n' '\x03' 'echo after-$((1+1)); exit 3\n' \
+  >"$TMPROOT/pty2.out" 2>&1
+expect_grep "Ctrl-C interrupts sleep in the sandboxed shell" 'after-2$' "$TMPROOT/pty2.out"
+expect_grep "and the shell then exits 3" '^STATUS=3' "$TMPROOT/pty2.out"
+
+finish

@@ -1,0 +1,580 @@
+/* The agent's BPF filter, run in a classic-BPF interpreter: every table entry
+ * gets the verdict its disposition names, unlisted numbers get ENOSYS,
+ * foreign ABIs are killed, and the argument rules deny exactly what
+ * arg_rule_match() denies. Both the program built now with libseccomp and
+ * the prebuilt one that `usbox exec` installs are checked. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <termios.h>
+
+#include "platform/seccomp_filter.h"
+#include "sentry/arg_rules.h"
+#include "sentry/syscall_table.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+#define ALLOW SECCOMP_RET_ALLOW
+#define NOTIFY SECCOMP_RET_USER_NOTIF
+#define ERRNO(e) (SECCOMP_RET_ERRNO | ((uint32_t)(e)&SECCOMP_RET_DATA))
+#define X32_BIT 0x40000000
+
+/* ---- classic BPF, as the kernel accepts it for seccomp ---- */
+
+/* What the kernel's checker (bpf_check_classic + seccomp_check_filter) would
+ * refuse: unknown opcodes, loads outside struct seccomp_data, jumps out of
+ * the program, a last instruction that is not a return. */
+static void check_program(const struct bpf_program *p)
+{
+  if (p->len == 0 || p->len > BPF_MAXINSNS)
+    fail_msg("program of %u instructions", p->len);
+  for (unsigned pc = 0; pc < p->len; pc++) {
+    const struct sock_filter *f = &p->insns[pc];
+    switch (f->code) {
+    case BPF_LD | BPF_W | BPF_ABS:
+      if (f->k >= sizeof(struct seccomp_data) || f->k % 4 != 0)
+        fail_msg("pc %u: load at offset %u", pc, f->k);
+      break;
+    case BPF_LD | BPF_W | BPF_LEN:
+    case BPF_LDX | BPF_W | BPF_LEN:
+    case BPF_LD | BPF_IMM:
+    case BPF_LDX | BPF_IMM:
+    case BPF_MISC | BPF_TAX:
+    case BPF_MISC | BPF_TXA:
+    case BPF_RET | BPF_K:
+    case BPF_RET | BPF_A:
+    case BPF_ALU | BPF_ADD | BPF_K:
+    case BPF_ALU | BPF_ADD | BPF_X:
+    case BPF_ALU | BPF_SUB | BPF_K:
+    case BPF_ALU | BPF_SUB | BPF_X:
+    case BPF_ALU | BPF_MUL | BPF_K:
+    case BPF_ALU | BPF_MUL | BPF_X:
+    case BPF_ALU | BPF_DIV | BPF_X:
+    case BPF_ALU | BPF_MOD | BPF_X:
+    case BPF_ALU | BPF_AND | BPF_K:
+    case BPF_ALU | BPF_AND | BPF_X:
+    case BPF_ALU | BPF_OR | BPF_K:
+    case BPF_ALU | BPF_OR | BPF_X:
+    case BPF_ALU | BPF_XOR | BPF_K:
+    case BPF_ALU | BPF_XOR | BPF_X:
+    case BPF_ALU | BPF_LSH | BPF_K:
+    case BPF_ALU | BPF_LSH | BPF_X:
+    case BPF_ALU | BPF_RSH | BPF_K:
+    case BPF_ALU | BPF_RSH | BPF_X:
+    case BPF_ALU | BPF_NEG:
+      break;
+    case BPF_ALU | BPF_DIV | BPF_K:
+    case BPF_ALU | BPF_MOD | BPF_K:
+      if (f->k == 0)
+        fail_msg("pc %u: division by constant zero", pc);
+      break;
+    case BPF_LD | BPF_MEM:
+    case BPF_LDX | BPF_MEM:
+    case BPF_ST:
+    case BPF_STX:
+      if (f->k >= BPF_MEMWORDS)
+        fail_msg("pc %u: scratch slot %u", pc, f->k);
+      break;
+    case BPF_JMP | BPF_JA:
+      if (f->k >= p->len - pc - 1)
+        fail_msg("pc %u: ja %u leaves the program", pc, f->k);
+      break;
+    case BPF_JMP | BPF_JEQ | BPF_K:
+    case BPF_JMP | BPF_JEQ | BPF_X:
+    case BPF_JMP | BPF_JGT | BPF_K:
+    case BPF_JMP | BPF_JGT | BPF_X:
+    case BPF_JMP | BPF_JGE | BPF_K:
+    case BPF_JMP | BPF_JGE | BPF_X:
+    case BPF_JMP | BPF_JSET | BPF_K:
+    case BPF_JMP | BPF_JSET | BPF_X:
+      if (pc + 1u + f->jt >= p->len || pc + 1u + f->jf >= p->len)
+        fail_msg("pc %u: jump (%u, %u) leaves the program", pc, f->jt, f->jf);
+      break;
+    default:
+      fail_msg("pc %u: opcode 0x%04x not supported by this interpreter or by seccomp", pc, f->code);
+    }
+  }
+  uint16_t last = p->insns[p->len - 1].code;
+  if (last != (BPF_RET | BPF_K) && last != (BPF_RET | BPF_A))
+    fail_msg("last instruction 0x%04x is not a return", last);
+}
+
+static uint32_t run(const struct bpf_program *p, const struct seccomp_data *d)
+{
+  uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {0};
+  bool mem_set[BPF_MEMWORDS] = {false};
+  unsigned pc = 0;
+  for (unsigned steps = 0; steps <= p->len; steps++) {
+    if (pc >= p->len)
+      fail_msg("fell off the program at pc %u", pc);
+    const struct sock_filter *f = &p->insns[pc++];
+    uint32_t src = BPF_SRC(f->code) == BPF_X ? x : f->k;
+    switch (f->code) {
+    case BPF_LD | BPF_W | BPF_ABS:
+      memcpy(&a, (const char *)d + f->k, sizeof a);
+      break;
+    case BPF_LD | BPF_W | BPF_LEN:
+      a = sizeof *d;
+      break;
+    case BPF_LDX | BPF_W | BPF_LEN:
+      x = sizeof *d;
+      break;
+    case BPF_LD | BPF_IMM:
+      a = f->k;
+      break;
+    case BPF_LDX | BPF_IMM:
+      x = f->k;
+      break;
+    case BPF_LD | BPF_MEM:
+    case BPF_LDX | BPF_MEM:
+      if (!mem_set[f->k])
+        fail_msg("pc %u: read of unset M[%u]", pc - 1, f->k);
+      *(BPF_CLASS(f->code) == BPF_LD ? &a : &x) = mem[f->k];
+      break;
+    case BPF_ST:
+    case BPF_STX:
+      mem[f->k] = f->code == BPF_ST ? a : x;
+      mem_set[f->k] = true;
+      break;
+    case BPF_MISC | BPF_TAX:
+      x = a;
+      break;
+    case BPF_MISC | BPF_TXA:
+      a = x;
+      break;
+    case BPF_RET | BPF_K:
+      return f->k;
+    case BPF_RET | BPF_A:
+      return a;
+    case BPF_JMP | BPF_JA:
+      pc += f->k;
+      break;
+    case BPF_JMP | BPF_JEQ | BPF_K:
+    case BPF_JMP | BPF_JEQ | BPF_X:
+      pc += a == src ? f->jt : f->jf;
+      break;
+    case BPF_JMP | BPF_JGT | BPF_K:
+    case BPF_JMP | BPF_JGT | BPF_X:
+      pc += a > src ? f->jt : f->jf;
+      break;
+    case BPF_JMP | BPF_JGE | BPF_K:
+    case BPF_JMP | BPF_JGE | BPF_X:
+      pc += a >= src ? f->jt : f->jf;
+      break;
+    case BPF_JMP | BPF_JSET | BPF_K:
+    case BPF_JMP | BPF_JSET | BPF_X:
+      pc += (a & src) != 0 ? f->jt : f->jf;
+      break;
+    case BPF_ALU | BPF_NEG:
+      a = -a;
+      break;
+    default:
+      if (BPF_CLASS(f->code) != BPF_ALU)
+        fail_msg("pc %u: opcode 0x%04x", pc - 1, f->code);
+      switch (BPF_OP(f->code)) {
+      case BPF_ADD:
+        a += src;
+        break;
+      case BPF_SUB:
+        a -= src;
+        break;
+      case BPF_MUL:
+        a *= src;
+        break;
+      case BPF_DIV:
+        a = src == 0 ? 0 : a / src;
+        break;
+      case BPF_MOD:
+        a = src == 0 ? 0 : a % src;
+        break;
+      case BPF_AND:
+        a &= src;
+        break;
+      case BPF_OR:
+        a |= src;
+        break;
+      case BPF_XOR:
+        a ^= src;
+        break;
+      case BPF_LSH:
+        a = src >= 32 ? 0 : a << src;
+        break;
+      case BPF_RSH:
+        a = src >= 32 ? 0 : a >> src;
+        break;
+      default:
+        fail_msg("pc %u: ALU opcode 0x%04x", pc - 1, f->code);
+      }
+    }
+  }
+  fail_msg("program did not return");
+  return 0;
+}
+
+/* ---- fixtures: the built and the prebuilt programs, both options ---- */
+
+struct programs {
+  struct bpf_program built[2]; /* [denials_to_sentry] */
+  struct bpf_program prebuilt[2];
+};
+
+static int setup(void **state)
+{
+  static struct programs progs;
+  for (int ds = 0; ds < 2; ds++) {
+    struct filter_options opts = {.denials_to_sentry = ds};
+    usbox_err_t err = {0};
+    if (usbox_filter_build(&opts, &progs.built[ds], &err) < 0) {
+      fprintf(stderr, "usbox_filter_build: %s\n", err.msg);
+      return -1;
+    }
+    usbox_filter_prebuilt(&opts, &progs.prebuilt[ds]);
+  }
+  *state = &progs;
+  return 0;
+}
+
+static int teardown(void **state)
+{
+  struct programs *progs = *state;
+  for (int ds = 0; ds < 2; ds++)
+    usbox_filter_free(&progs->built[ds]);
+  return 0;
+}
+
+/* The four programs under test, with a label for messages. */
+struct variant {
+  const struct bpf_program *prog;
+  bool denials_to_sentry;
+  const char *label;
+};
+
+static size_t variants(void **state, struct variant out[4])
+{
+  struct programs *progs = *state;
+  static const char *const labels[2][2] = {{"built", "built/denials_to_sentry"},
+                                           {"prebuilt", "prebuilt/denials_to_sentry"}};
+  size_t n = 0;
+  for (int pre = 0; pre < 2; pre++)
+    for (int ds = 0; ds < 2; ds++)
+      out[n++] = (struct variant){pre ? &progs->prebuilt[ds] : &progs->built[ds], ds != 0,
+                                  labels[pre][ds]};
+  return n;
+}
+
+static struct seccomp_data call(uint32_t arch, int nr, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+  struct seccomp_data d;
+  memset(&d, 0, sizeof d);
+  d.arch = arch;
+  d.nr = nr;
+  d.instruction_pointer = 0x401000;
+  d.args[0] = a0;
+  d.args[1] = a1;
+  d.args[2] = a2;
+  return d;
+}
+
+static uint32_t verdict(const struct variant *v, int nr, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+  struct seccomp_data d = call(AUDIT_ARCH_X86_64, nr, a0, a1, a2);
+  return run(v->prog, &d);
+}
+
+static void expect(const struct variant *v, const char *what, uint32_t want, uint32_t got)
+{
+  if (want != got)
+    fail_msg("%s: %s: expected 0x%08x, got 0x%08x", v->label, what, want, got);
+}
+
+static uint32_t deny_action(const struct variant *v, int err)
+{
+  return v->denials_to_sentry ? NOTIFY : ERRNO(err);
+}
+
+/* ---- tests ---- */
+
+static void test_programs_are_valid(void **state)
+{
+  struct variant v[4];
+  for (size_t i = 0; i < variants(state, v); i++)
+    check_program(v[i].prog);
+  /* built and prebuilt differ only if the generator is stale */
+  struct programs *progs = *state;
+  for (int ds = 0; ds < 2; ds++) {
+    assert_int_equal(progs->built[ds].len, progs->prebuilt[ds].len);
+    assert_memory_equal(progs->built[ds].insns, progs->prebuilt[ds].insns,
+                        progs->built[ds].len * sizeof(struct sock_filter));
+  }
+}
+
+static void test_every_table_entry(void **state)
+{
+  struct variant v[4];
+  size_t nv = variants(state, v);
+  for (size_t i = 0; i < nv; i++) {
+    for (size_t j = 0; j < usbox_syscall_count; j++) {
+      const struct syscall_entry *e = &usbox_syscall_table[j];
+      uint32_t want = e->disposition == SC_PASS   ? ALLOW
+                      : e->disposition == SC_EMUL ? NOTIFY
+                                                  : deny_action(&v[i], e->deny_errno);
+      /* all-zero arguments match no argument rule */
+      expect(&v[i], e->name, want, verdict(&v[i], e->nr, 0, 0, 0));
+      /* arguments do not matter to calls without rules */
+      if (!arg_rule_has(e->nr))
+        expect(&v[i], e->name, want, verdict(&v[i], e->nr, ~0ULL, ~0ULL, ~0ULL));
+    }
+  }
+}
+
+static void test_unlisted_numbers_enosys(void **state)
+{
+  struct variant v[4];
+  size_t nv = variants(state, v);
+  for (size_t i = 0; i < nv; i++) {
+    for (int nr = 0; nr < 1100; nr++) {
+      if (syscall_by_nr(nr) != NULL)
+        continue;
+      char what[32];
+      snprintf(what, sizeof what, "unlisted %d", nr);
+      expect(&v[i], what, ERRNO(ENOSYS), verdict(&v[i], nr, 0, 0, 0));
+    }
+    expect(&v[i], "480", ERRNO(ENOSYS), verdict(&v[i], 480, 0, 0, 0));
+    expect(&v[i], "1000", ERRNO(ENOSYS), verdict(&v[i], 1000, 0, 0, 0));
+    expect(&v[i], "0x3fffffff", ERRNO(ENOSYS), verdict(&v[i], 0x3fffffff, 0, 0, 0));
+    expect(&v[i], "-1", ERRNO(ENOSYS), verdict(&v[i], -1, 0, 0, 0));
+  }
+}
+
+static bool is_kill(uint32_t action)
+{
+  uint32_t a = action & SECCOMP_RET_ACTION_FULL;
+  return a == SECCOMP_RET_KILL_PROCESS || a == SECCOMP_RET_KILL_THREAD;
+}
+
+static void test_foreign_abis_killed(void **state)
+{
+  struct variant v[4];
+  size_t nv = variants(state, v);
+  static const uint32_t arches[] = {AUDIT_ARCH_I386, AUDIT_ARCH_AARCH64,
+                                    AUDIT_ARCH_X86_64 & ~__AUDIT_ARCH_64BIT, 0};
+  for (size_t i = 0; i < nv; i++) {
+    /* ia32 through int 0x80: every number, including ones the x86_64 table
+     * allows, and ia32 ioctl (54) with TIOCSTI */
+    for (int nr = 0; nr < 480; nr++) {
+      struct seccomp_data d = call(AUDIT_ARCH_I386, nr, 0, 0, 0);
+      expect(&v[i], "ia32", SECCOMP_RET_KILL_PROCESS, run(v[i].prog, &d));
+    }
+    struct seccomp_data d = call(AUDIT_ARCH_I386, 54, 0, TIOCSTI, 0);
+    expect(&v[i], "ia32 ioctl TIOCSTI", SECCOMP_RET_KILL_PROCESS, run(v[i].prog, &d));
+    for (size_t a = 0; a < sizeof arches / sizeof arches[0]; a++) {
+      d = call(arches[a], __NR_getpid, 0, 0, 0);
+      if (!is_kill(run(v[i].prog, &d)))
+        fail_msg("%s: arch 0x%08x not killed", v[i].label, arches[a]);
+    }
+    /* x32: bit 30 set, whatever the number below it */
+    static const int x32[] = {X32_BIT | 39,         X32_BIT | 0,   X32_BIT | 16,
+                              X32_BIT | 257,        X32_BIT | 514, X32_BIT | 0x3fffffff,
+                              (int)0x80000000u | 39};
+    for (size_t k = 0; k < sizeof x32 / sizeof x32[0]; k++) {
+      uint32_t r = verdict(&v[i], x32[k], 0, TIOCSTI, 0);
+      if (!is_kill(r))
+        fail_msg("%s: x32 number 0x%08x gave 0x%08x", v[i].label, (unsigned)x32[k], r);
+    }
+  }
+}
+
+static void test_ioctl_rules(void **state)
+{
+  struct variant v[4];
+  size_t nv = variants(state, v);
+  for (size_t i = 0; i < nv; i++) {
+    uint32_t deny = deny_action(&v[i], EPERM);
+    expect(&v[i], "ioctl TIOCSTI", deny, verdict(&v[i], __NR_ioctl, 0, TIOCSTI, 0));
+    expect(&v[i], "ioctl TIOCSTI, high bits", deny,
+           verdict(&v[i], __NR_ioctl, 0, 0x100000000ULL | TIOCSTI, 0));
+    expect(&v[i], "ioctl TIOCSTI, all high bits", deny,
+           verdict(&v[i], __NR_ioctl, 5, 0xffffffff00000000ULL | TIOCSTI, 0));
+    expect(&v[i], "ioctl TIOCLINUX", deny, verdict(&v[i], __NR_ioctl, 0, TIOCLINUX, 0));
+    expect(&v[i], "ioctl TCGETS", ALLOW, verdict(&v[i], __NR_ioctl, 0, TCGETS, 0));
+    expect(&v[i], "ioctl FIONREAD", ALLOW, verdict(&v[i], __NR_ioctl, 0, FIONREAD, 0));
+    /* TIOCSTI as the fd or the pointer is not TIOCSTI as the request */
+    expect(&v[i], "ioctl fd=TIOCSTI", ALLOW, verdict(&v[i], __NR_ioctl, TIOCSTI, TCGETS, 0));
+    expect(&v[i], "ioctl arg=TIOCSTI", ALLOW, verdict(&v[i], __NR_ioctl, 0, TCGETS, TIOCSTI));
+    expect(&v[i], "ioctl TIOCSTI+1", ALLOW, verdict(&v[i], __NR_ioctl, 0, TIOCSTI + 1, 0));
+  }
+}
+
+static void test_clone_unshare_seccomp_rules(void **state)
+{
+  struct variant v[4];
+  size_t nv = variants(state, v);
+  static const uint64_t ns_flags[] = {CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+                                      CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET};
+  const uint64_t thread_flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+                                CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID |
+                                CLONE_CHILD_CLEARTID;
+  for (size_t i = 0; i < nv; i++) {
+    uint32_t deny = deny_action(&v[i], EPERM);
+    expect(&v[i], "clone CLONE_NEWUSER", deny, verdict(&v[i], __NR_clone, CLONE_NEWUSER, 0, 0));
+    expect(&v[i], "clone thread", ALLOW, verdict(&v[i], __NR_clone, thread_flags, 0, 0));
+    expect(&v[i], "clone fork", ALLOW, verdict(&v[i], __NR_clone, SIGCHLD, 0, 0));
+    expect(&v[i], "clone thread|NEWPID", deny,
+           verdict(&v[i], __NR_clone, thread_flags | CLONE_NEWPID, 0, 0));
+    for (size_t k = 0; k < sizeof ns_flags / sizeof ns_flags[0]; k++) {
+      expect(&v[i], "clone ns flag", deny, verdict(&v[i], __NR_clone, ns_flags[k], 0, 0));
+      expect(&v[i], "unshare ns flag", deny, verdict(&v[i], __NR_unshare, ns_flags[k], 0, 0));
+      expect(&v[i], "clone ns flag, high bits", deny,
+             verdict(&v[i], __NR_clone, 0xabcd000000000000ULL | ns_flags[k], 0, 0));
+    }
+    expect(&v[i], "unshare CLONE_NEWNS", deny, verdict(&v[i], __NR_unshare, CLONE_NEWNS, 0, 0));
+    expect(&v[i], "unshare CLONE_NEWTIME", deny, verdict(&v[i], __NR_unshare, CLONE_NEWTIME, 0, 0));
+    expect(&v[i], "unshare CLONE_FILES", ALLOW, verdict(&v[i], __NR_unshare, CLONE_FILES, 0, 0));
+    expect(&v[i], "unshare CLONE_FS|CLONE_SYSVSEM", ALLOW,
+           verdict(&v[i], __NR_unshare, CLONE_FS | CLONE_SYSVSEM, 0, 0));
+    expect(&v[i], "unshare 0", ALLOW, verdict(&v[i], __NR_unshare, 0, 0, 0));
+    /* seccomp(op, flags, args): a new listener is refused, plain filters not */
+    expect(&v[i], "seccomp NEW_LISTENER", deny,
+           verdict(&v[i], __NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                   0x7fff0000));
+    expect(&v[i], "seccomp TSYNC|NEW_LISTENER", deny,
+           verdict(&v[i], __NR_seccomp, SECCOMP_SET_MODE_FILTER,
+                   SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_NEW_LISTENER, 0));
+    expect(&v[i], "seccomp flags 0", ALLOW,
+           verdict(&v[i], __NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, 0x7fff0000));
+    expect(&v[i], "seccomp TSYNC", ALLOW,
+           verdict(&v[i], __NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, 0));
+    /* the listener flag as the op (arg 0) is not the flag */
+    expect(&v[i], "seccomp op=8", ALLOW,
+           verdict(&v[i], __NR_seccomp, SECCOMP_FILTER_FLAG_NEW_LISTENER, 0, 0));
+  }
+}
+
+/* Arguments that make rule r match, one per set bit of an ANY mask. */
+static size_t matching_values(const struct arg_rule *r, uint64_t out[40])
+{
+  size_t n = 0;
+  if (r->test == ARG_TEST_EQ) {
+    out[n++] = r->value;
+    out[n++] = 0x100000000ULL | r->value;
+    out[n++] = r->value | ~(uint64_t)r->mask; /* bits outside the mask do not matter */
+    return n;
+  }
+  for (int bit = 0; bit < 32; bit++)
+    if (r->mask & (1u << bit))
+      out[n++] = 1ULL << bit;
+  out[n++] = r->mask;
+  out[n++] = 0xffffffff00000000ULL | r->mask;
+  return n;
+}
+
+static void test_every_arg_rule(void **state)
+{
+  struct variant v[4];
+  size_t nv = variants(state, v);
+  for (size_t ri = 0; ri < usbox_arg_rule_count; ri++) {
+    const struct arg_rule *r = &usbox_arg_rules[ri];
+    uint64_t vals[40];
+    size_t nvals = matching_values(r, vals);
+    for (size_t k = 0; k < nvals; k++) {
+      uint64_t args[6] = {0};
+      args[r->arg] = vals[k];
+      const struct arg_rule *m = arg_rule_match(r->nr, args);
+      if (m == NULL || m->deny_errno != r->deny_errno)
+        fail_msg("arg_rule_match: %s arg%d=0x%llx not denied", r->syscall, r->arg,
+                 (unsigned long long)vals[k]);
+      for (size_t i = 0; i < nv; i++) {
+        struct seccomp_data d = call(AUDIT_ARCH_X86_64, r->nr, 0, 0, 0);
+        memcpy(d.args, args, sizeof args);
+        uint32_t got = run(v[i].prog, &d);
+        if (got != deny_action(&v[i], r->deny_errno))
+          fail_msg("%s: %s arg%d=0x%llx gave 0x%08x (rule: %s)", v[i].label, r->syscall, r->arg,
+                   (unsigned long long)vals[k], got, r->note);
+      }
+    }
+  }
+}
+
+/* BPF and arg_rule_match() (the sentry's evaluator when denials are audited)
+ * agree on many argument patterns for every syscall that has rules. */
+static void test_bpf_agrees_with_arg_rule_match(void **state)
+{
+  struct variant v[4];
+  size_t nv = variants(state, v);
+  uint64_t seed = 0x9e3779b97f4a7c15ULL;
+  for (size_t ri = 0; ri < usbox_arg_rule_count; ri++) {
+    const struct arg_rule *r = &usbox_arg_rules[ri];
+    if (ri > 0 && usbox_arg_rules[ri - 1].nr == r->nr)
+      continue;
+    for (int iter = 0; iter < 3000; iter++) {
+      uint64_t args[6];
+      for (int a = 0; a < 6; a++) {
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        /* sparse values so that single flags and exact values come up */
+        switch (seed % 4) {
+        case 0:
+          args[a] = seed;
+          break;
+        case 1:
+          args[a] = 1ULL << (seed >> 8) % 64;
+          break;
+        case 2:
+          args[a] = (seed >> 16) & (seed >> 32) & (seed >> 48) & 0xffff;
+          break;
+        default: {
+          /* the value of a rule of this syscall, maybe with noise */
+          const struct arg_rule *q = &usbox_arg_rules[(seed >> 8) % usbox_arg_rule_count];
+          args[a] = (q->test == ARG_TEST_EQ ? q->value : q->mask & (seed >> 20)) |
+                    ((seed >> 2) & 1 ? (seed & 0xffffffff00000000ULL) : 0);
+        }
+        }
+      }
+      const struct arg_rule *m = arg_rule_match(r->nr, args);
+      for (size_t i = 0; i < nv; i++) {
+        struct seccomp_data d = call(AUDIT_ARCH_X86_64, r->nr, 0, 0, 0);
+        memcpy(d.args, args, sizeof args);
+        uint32_t want = m ? deny_action(&v[i], m->deny_errno) : ALLOW;
+        uint32_t got = run(v[i].prog, &d);
+        if (got != want)
+          fail_msg("%s: %s(0x%llx, 0x%llx, 0x%llx): BPF 0x%08x, arg_rule_match says 0x%08x",
+                   v[i].label, r->syscall, (unsigned long long)args[0], (unsigned long long)args[1],
+                   (unsigned long long)args[2], got, want);
+      }
+    }
+  }
+  /* no rule for calls without rules */
+  uint64_t all[6] = {~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL};
+  assert_null(arg_rule_match(__NR_read, all));
+  assert_null(arg_rule_match(__NR_openat, all));
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_programs_are_valid),
+      cmocka_unit_test(test_every_table_entry),
+      cmocka_unit_test(test_unlisted_numbers_enosys),
+      cmocka_unit_test(test_foreign_abis_killed),
+      cmocka_unit_test(test_ioctl_rules),
+      cmocka_unit_test(test_clone_unshare_seccomp_rules),
+      cmocka_unit_test(test_every_arg_rule),
+      cmocka_unit_test(test_bpf_agrees_with_arg_rule_match),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

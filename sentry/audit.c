@@ -35,8 +35,11 @@ size_t audit_json_string(char *out, size_t outsize, const char *s)
 {
   size_t n = 0;
   /* reserve room for the closing quote and NUL */
-  if (outsize < 3)
+  if (outsize < 3) {
+    if (outsize > 0)
+      out[0] = '\0';
     return 0;
+  }
   out[n++] = '"';
   for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
     char esc[8];

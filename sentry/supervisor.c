@@ -51,7 +51,9 @@ int supervisor_find_program(const char *name, const char *path_env, char *resolv
   for (const char *p = path_env;; p++) {
     const char *colon = strchrnul(p, ':');
     int dirlen = (int)(colon - p);
-    int n = snprintf(resolved, size, "%.*s%s%s", dirlen, dirlen ? p : ".", "/", name);
+    /* an empty entry means the current directory, as for execvp */
+    int n = dirlen ? snprintf(resolved, size, "%.*s/%s", dirlen, p, name)
+                   : snprintf(resolved, size, "./%s", name);
     if (n > 0 && (size_t)n < size && stat(resolved, &st) == 0 && !S_ISDIR(st.st_mode)) {
       if (access(resolved, X_OK) == 0)
         return 0;

@@ -2,7 +2,7 @@
  * argument-rule prefix) over the syscall table and writes the resulting BPF
  * programs as C arrays, so that usbox does not build its filter at every
  * start (about 3 ms of libseccomp work) and does not link libseccomp at all.
- * tests/unit/test_filter_blob.c checks the arrays equal a fresh build. */
+ * tests/unit/test_filter.c checks the arrays equal a fresh build. */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -5,6 +5,7 @@
 
 #include "cli/verbs.h"
 #include "common/log.h"
+#include "policy/policy.h"
 #include "sentry/supervisor.h"
 
 static void usage(FILE *out)
@@ -12,38 +13,68 @@ static void usage(FILE *out)
   fprintf(out,
           "usage: usbox exec [OPTIONS] [--] PROGRAM [ARGS...]\n"
           "\n"
-          "Run PROGRAM in the sandbox. Its exit status is usbox's; killed by signal N\n"
-          "gives 128+N; usbox's own errors give 125, a program that cannot be run 126,\n"
-          "one that is not found 127.\n"
+          "Run PROGRAM in the sandbox. The host is visible read-only, /tmp is private,\n"
+          "secrets (~/.ssh, ~/.aws, /etc/shadow, docker.sock, ...) do not exist.\n"
+          "Its exit status is usbox's; killed by signal N gives 128+N; usbox's own errors\n"
+          "give 125, a program that cannot be run 126, one that is not found 127.\n"
           "\n"
-          "options:\n"
-          "  --audit FILE   append one JSON line per sandbox decision to FILE\n"
-          "  -v, --verbose  print a summary of emulated and denied calls at exit\n"
-          "                 (-vv: debug messages)\n"
-          "  -q, --quiet    no warnings\n"
-          "  -h, --help     this help\n");
+          "view:\n"
+          "  --rw PATH[:DEST]  bind PATH writable (at DEST, default the same path)\n"
+          "  --ro PATH[:DEST]  bind PATH read-only\n"
+          "  --hide PATH       PATH does not exist in the sandbox\n"
+          "  --tmpfs DEST      a fresh, private, writable directory at DEST\n"
+          "  --policy FILE     read these settings from a JSON file (docs/policy.md)\n"
+          "\n"
+          "output:\n"
+          "  --audit FILE      append one JSON line per sandbox decision to FILE\n"
+          "  -v, --verbose     print a summary of emulated and denied calls at exit\n"
+          "                    (-vv: debug messages)\n"
+          "  -q, --quiet       no warnings\n"
+          "  -h, --help        this help\n");
 }
 
-int cmd_exec(int argc, char **argv)
+enum { OPT_RW = 256, OPT_RO, OPT_HIDE, OPT_TMPFS, OPT_POLICY, OPT_AUDIT };
+
+static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t *err)
+{
+  switch (opt) {
+  case OPT_RW:
+    return policy_add_bind(p, arg, true, err);
+  case OPT_RO:
+    return policy_add_bind(p, arg, false, err);
+  case OPT_HIDE:
+    return policy_add_hidden(p, arg, err);
+  case OPT_TMPFS:
+    return policy_add_tmpfs(p, arg, err);
+  case OPT_POLICY:
+    return policy_load_file(p, arg, err);
+  }
+  return 0;
+}
+
+static int run(int argc, char **argv, struct policy *policy)
 {
   static const struct option options[] = {
-      {"audit", required_argument, NULL, 'a'},
+      {"rw", required_argument, NULL, OPT_RW},
+      {"ro", required_argument, NULL, OPT_RO},
+      {"hide", required_argument, NULL, OPT_HIDE},
+      {"tmpfs", required_argument, NULL, OPT_TMPFS},
+      {"policy", required_argument, NULL, OPT_POLICY},
+      {"audit", required_argument, NULL, OPT_AUDIT},
       {"verbose", no_argument, NULL, 'v'},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
-  struct exec_config cfg = {0};
+  struct exec_config cfg = {.policy = policy};
   int verbosity = 1;
+  usbox_err_t err = {0};
   opterr = 0;
   optind = 1;
   int c;
   /* "+": options end at the program's name, so its own flags stay its own */
   while ((c = getopt_long(argc, argv, "+vqh", options, NULL)) != -1) {
     switch (c) {
-    case 'a':
-      cfg.audit_path = optarg;
-      break;
     case 'v':
       verbosity++;
       break;
@@ -53,10 +84,22 @@ int cmd_exec(int argc, char **argv)
     case 'h':
       usage(stdout);
       return 0;
+    case OPT_AUDIT:
+      cfg.audit_path = optarg;
+      break;
+    case OPT_RW:
+    case OPT_RO:
+    case OPT_HIDE:
+    case OPT_TMPFS:
+    case OPT_POLICY:
+      if (apply_option(policy, c, optarg, &err) < 0) {
+        usbox_err_print(&err);
+        return USBOX_EXIT_ERROR;
+      }
+      break;
     default:
-      if (optopt != 0)
-        fprintf(stderr, "usbox exec: option '-%c' %s\n", optopt,
-                strchr("a", optopt) ? "needs an argument" : "is not known");
+      if (optopt != 0 && optopt < 256)
+        fprintf(stderr, "usbox exec: option '-%c' is not known\n", optopt);
       else
         fprintf(stderr, "usbox exec: option '%s' is not known or lacks its argument\n",
                 argv[optind - 1]);
@@ -67,8 +110,21 @@ int cmd_exec(int argc, char **argv)
     fprintf(stderr, "usbox exec: no program given (usage: usbox exec [OPTIONS] -- PROGRAM)\n");
     return USBOX_EXIT_ERROR;
   }
+  if (policy_finish(policy, &err) < 0) {
+    usbox_err_print(&err);
+    return USBOX_EXIT_ERROR;
+  }
   usbox_verbosity = verbosity;
   cfg.count_denials = verbosity >= 2;
   cfg.argv = argv + optind;
   return supervisor_exec(&cfg);
+}
+
+int cmd_exec(int argc, char **argv)
+{
+  struct policy policy;
+  policy_init(&policy);
+  int code = run(argc, argv, &policy);
+  policy_free(&policy);
+  return code;
 }

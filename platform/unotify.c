@@ -64,15 +64,25 @@ int unotify_respond(int listener, uint64_t id, int64_t val, int err, bool cont)
   return ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 ? -errno : 0;
 }
 
-int unotify_addfd_send(int listener, uint64_t id, int srcfd, bool cloexec)
+static int addfd(int listener, uint64_t id, int srcfd, bool cloexec, uint32_t flags)
 {
-  struct seccomp_notif_addfd addfd = {
+  struct seccomp_notif_addfd req = {
       .id = id,
-      .flags = SECCOMP_ADDFD_FLAG_SEND,
+      .flags = flags,
       .srcfd = (uint32_t)srcfd,
       .newfd = 0,
       .newfd_flags = cloexec ? O_CLOEXEC : 0,
   };
-  int r = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+  int r = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &req);
   return r < 0 ? -errno : r;
+}
+
+int unotify_addfd_send(int listener, uint64_t id, int srcfd, bool cloexec)
+{
+  return addfd(listener, id, srcfd, cloexec, SECCOMP_ADDFD_FLAG_SEND);
+}
+
+int unotify_addfd(int listener, uint64_t id, int srcfd, bool cloexec)
+{
+  return addfd(listener, id, srcfd, cloexec, 0);
 }

@@ -42,5 +42,7 @@ int unotify_respond(int listener, uint64_t id, int64_t val, int err, bool cont);
 /* Install srcfd in the target and answer the call with its number
  * (ADDFD|SEND: atomic). Returns the target's fd number or -errno. */
 int unotify_addfd_send(int listener, uint64_t id, int srcfd, bool cloexec);
+/* Install srcfd without answering (the call is answered later). */
+int unotify_addfd(int listener, uint64_t id, int srcfd, bool cloexec);
 
 #endif

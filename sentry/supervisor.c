@@ -20,13 +20,8 @@
 #include "common/log.h"
 #include "platform/seccomp_filter.h"
 #include "platform/unotify.h"
+#include "sentry/launch.h"
 #include "sentry/sentry.h"
-
-extern char **environ;
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 /* Signals usbox forwards to the agent when a process sends them to usbox. */
 static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -67,98 +62,6 @@ int supervisor_find_program(const char *name, const char *path_env, char *resolv
     return usbox_err_set(err, EACCES, "%s", name), USBOX_EXIT_CANNOT_EXEC;
   return usbox_err_set(err, 0, "%s: executable file not found in $PATH", name),
          USBOX_EXIT_NOT_FOUND;
-}
-
-/* What usbox inherited, restored in the agent so it starts as it would have
- * natively (a program started under nohup keeps SIGHUP ignored, and so on). */
-struct inherited {
-  sigset_t mask;
-  struct sigaction sigpipe;
-};
-
-struct launch {
-  pid_t parent;
-  const struct inherited *inherited;
-  const char *program;
-  char **argv;
-  const struct bpf_program *bpf;
-  int ready_w;  /* child -> parent: listener fd number, or -errno */
-  int ack_r;    /* parent -> child: sentry is serving, go on */
-  int status_w; /* child -> parent: errno of a failed execve (CLOEXEC) */
-};
-
-/* Between fork and exec. The parent is single-threaded when it forks, so
- * this is ordinary code, but it keeps to plain system calls. */
-static _Noreturn void agent_child(const struct launch *l)
-{
-  /* Fail closed: if usbox dies, so does the agent. Checked against a parent
-   * that died before the prctl took effect. */
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != l->parent)
-    _exit(USBOX_EXIT_ERROR);
-  /* Signal state as usbox inherited it: handlers usbox installed reset at
-   * execve by themselves; what usbox ignored or blocked is put back. */
-  sigaction(SIGPIPE, &l->inherited->sigpipe, NULL);
-  sigprocmask(SIG_SETMASK, &l->inherited->mask, NULL);
-  /* No fd of usbox reaches the agent: everything above stdio closes at exec
-   * (the handoff pipes are already close-on-exec). */
-  syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-  /* no_new_privs: setuid binaries gain nothing, and an unprivileged process
-   * may install the filter. */
-  int result = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : 0;
-  bool killable = false;
-  if (result == 0)
-    result = unotify_install(l->bpf, &killable);
-  /* From here on every call goes through the filter: only read, write and
-   * close (passed to the kernel) until execve, which the sentry serves. */
-  if (write(l->ready_w, &result, sizeof result) != sizeof result || result < 0)
-    _exit(USBOX_EXIT_ERROR);
-  char go;
-  if (read(l->ack_r, &go, 1) != 1)
-    _exit(USBOX_EXIT_ERROR);
-  close(result); /* the listener: the sentry holds its own copy now */
-  execve(l->program, l->argv, environ);
-  int e = errno;
-  ssize_t w = write(l->status_w, &e, sizeof e);
-  (void)w;
-  _exit(e == ENOENT ? USBOX_EXIT_NOT_FOUND : USBOX_EXIT_CANNOT_EXEC);
-}
-
-struct pipes {
-  int ready[2], ack[2], status[2];
-};
-
-static void close_pair(int p[2])
-{
-  for (int i = 0; i < 2; i++)
-    if (p[i] >= 0)
-      close(p[i]), p[i] = -1;
-}
-
-static int read_full(int fd, void *buf, size_t len)
-{
-  ssize_t n;
-  do
-    n = read(fd, buf, len);
-  while (n < 0 && errno == EINTR);
-  return n == (ssize_t)len ? 0 : -1;
-}
-
-/* Take the listener from the child (pidfd_getfd: the child needs no
- * intercepted call such as sendmsg to hand it over). */
-static int take_listener(pid_t child, int ready_r, usbox_err_t *err)
-{
-  int child_fd;
-  if (read_full(ready_r, &child_fd, sizeof child_fd) < 0)
-    return usbox_err_set(err, 0, "the agent process died while installing its filter");
-  if (child_fd < 0)
-    return usbox_err_set(err, -child_fd, "installing the seccomp filter in the agent");
-  cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
-  if (pidfd < 0)
-    return usbox_err_set(err, errno, "pidfd_open of the agent");
-  int listener = (int)syscall(SYS_pidfd_getfd, pidfd, child_fd, 0);
-  if (listener < 0)
-    return usbox_err_set(err, errno, "taking the seccomp listener from the agent");
-  return listener;
 }
 
 struct run {
@@ -269,6 +172,47 @@ static int block_signals(int *sigfd, struct inherited *inherited, usbox_err_t *e
 
 /* Start the agent and bring the sentry up in front of its execve. Returns 0,
  * or an exit code with err filled. */
+struct pipes {
+  int ready[2], ack[2], status[2];
+};
+
+static void close_pair(int p[2])
+{
+  for (int i = 0; i < 2; i++)
+    if (p[i] >= 0)
+      close(p[i]), p[i] = -1;
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+  ssize_t n;
+  do
+    n = read(fd, buf, len);
+  while (n < 0 && errno == EINTR);
+  return n == (ssize_t)len ? 0 : -1;
+}
+
+/* The sentry's side of the view: the mount table over the agent's mounts. */
+static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
+                     usbox_err_t *err)
+{
+  int listener, mounts[VFS_MAX_MOUNTS], nmounts;
+  if (launch_take_fds(r->agent, ready_r, &listener, mounts, &nmounts, err) < 0)
+    return -1;
+  if (sentry_init(&r->sentry, listener, err) < 0) {
+    for (int i = 0; i < nmounts; i++)
+      close(mounts[i]);
+    return -1;
+  }
+  r->sentry_ready = true; /* sentry_destroy owns the listener and the mounts now */
+  if (vfs_init(&r->sentry.vfs, cfg->policy, mounts, (size_t)nmounts, err) < 0 ||
+      vfs_set_agent(&r->sentry.vfs, r->agent, err) < 0)
+    return -1;
+  if (cfg->audit_path != NULL && (r->sentry.audit = audit_open(cfg->audit_path, err)) == NULL)
+    return -1;
+  return 0;
+}
+
 static int start_agent(struct run *r, const struct exec_config *cfg, const char *program,
                        const struct bpf_program *bpf, const struct inherited *inherited,
                        usbox_err_t *err)
@@ -279,26 +223,29 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
     usbox_err_set(err, errno, "pipe2");
     goto fail;
   }
-  struct launch l = {getpid(), inherited, program, cfg->argv, bpf, p.ready[1], p.ack[0], p.status[1]};
+  struct launch l = {.parent = getpid(), .inherited = inherited, .program = program,
+                     .argv = cfg->argv, .bpf = bpf, .policy = cfg->policy,
+                     .ready_w = p.ready[1], .ack_r = p.ack[0], .status_w = p.status[1]};
+  if (getcwd(l.cwd, sizeof l.cwd) == NULL) {
+    usbox_err_set(err, errno, "getcwd");
+    goto fail;
+  }
   r->agent = fork();
   if (r->agent < 0) {
     usbox_err_set(err, errno, "fork");
     goto fail;
   }
   if (r->agent == 0)
-    agent_child(&l);
+    launch_agent_child(&l);
   close(p.ready[1]), close(p.ack[0]), close(p.status[1]);
   p.ready[1] = p.ack[0] = p.status[1] = -1;
   r->agent_pidfd = (int)syscall(SYS_pidfd_open, r->agent, 0);
-  int listener = take_listener(r->agent, p.ready[0], err);
-  if (listener < 0 || r->agent_pidfd < 0)
+  if (r->agent_pidfd < 0) {
+    usbox_err_set(err, errno, "pidfd_open of the agent");
     goto fail;
-  if (sentry_init(&r->sentry, listener, err) < 0 || vfs_init(&r->sentry.vfs, err) < 0)
+  }
+  if (sentry_up(r, cfg, p.ready[0], err) < 0)
     goto fail;
-  if (cfg->audit_path != NULL &&
-      (r->sentry.audit = audit_open(cfg->audit_path, err)) == NULL)
-    goto fail;
-  r->sentry_ready = true;
   if (sentry_start(&r->sentry, err) < 0 || write(p.ack[1], "g", 1) != 1)
     goto fail;
   int exec_errno;

@@ -9,8 +9,11 @@
 #define USBOX_EXIT_CANNOT_EXEC 126 /* program found but not executable */
 #define USBOX_EXIT_NOT_FOUND 127   /* program not found */
 
+#include "policy/policy.h"
+
 struct exec_config {
   char **argv;            /* program and its arguments */
+  const struct policy *policy; /* finished (policy_finish) */
   const char *audit_path; /* --audit FILE, or NULL */
   bool count_denials;     /* -v: route denials through the sentry to count them */
 };

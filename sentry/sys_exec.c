@@ -23,16 +23,15 @@
 
 static struct sc_result check_exec(struct sentry_call *call, int dirfd, int vflags)
 {
-  cleanup_close int obj = -1;
-  struct stat st;
-  int r = vfs_lookup(call, dirfd, call->path[0], vflags, &obj, &st);
+  cleanup_node struct vfs_node obj = VFS_NODE_INIT;
+  int r = vfs_lookup(call, dirfd, call->path[0], vflags, &obj);
   if (r < 0)
     return sc_fail(r);
-  if (S_ISLNK(st.st_mode))
+  if (S_ISLNK(obj.st.st_mode))
     return sc_errno(ELOOP); /* execveat AT_SYMLINK_NOFOLLOW on a symlink */
-  if (!S_ISREG(st.st_mode))
+  if (!S_ISREG(obj.st.st_mode))
     return sc_errno(EACCES);
-  if (syscall(SYS_faccessat2, obj, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) < 0)
+  if (syscall(SYS_faccessat2, obj.fd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) < 0)
     return sc_errno(errno);
   return sc_kernel_must_perform();
 }
@@ -63,11 +62,11 @@ struct sc_result sys_chdir(struct sentry_call *call)
   int r = read_path(call, 0, 0, false);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int dir = -1;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], VFS_DIRECTORY, &dir, NULL);
+  cleanup_node struct vfs_node dir = VFS_NODE_INIT;
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], VFS_DIRECTORY, &dir);
   if (r < 0)
     return sc_fail(r);
-  if (syscall(SYS_faccessat2, dir, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) < 0)
+  if (syscall(SYS_faccessat2, dir.fd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) < 0)
     return sc_errno(errno);
   return sc_kernel_must_perform();
 }

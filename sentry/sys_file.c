@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "sentry/sentry.h"
 #include "sentry/sys_common.h"
 #include "sentry/task.h"
@@ -28,35 +29,63 @@ struct fdpath fd_path(int fd)
 
 /* What openat(2) does to its flags before walking (build_open_how). */
 #define OPENAT_VALID_FLAGS                                                                       \
-  (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_SYNC |        \
-   O_DSYNC | FASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC |  \
-   O_PATH | __O_TMPFILE)
+  (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC | \
+   FASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH |  \
+   __O_TMPFILE)
 #define O_PATH_FLAGS (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
+
+static bool creates(uint64_t flags)
+{
+  /* __O_TMPFILE includes O_DIRECTORY: test the whole of it */
+  return (flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE;
+}
 
 static struct open_how openat_how(unsigned int flags, unsigned int mode)
 {
   struct open_how how = {.flags = flags & OPENAT_VALID_FLAGS, .resolve = 0};
   if (how.flags & O_PATH)
     how.flags &= O_PATH_FLAGS;
-  if (how.flags & (O_CREAT | __O_TMPFILE))
+  if (creates(how.flags))
     how.mode = mode & 07777;
   return how;
 }
 
-/* Resolve, open, inject: the agent receives the sentry's fd through ADDFD. */
-static struct sc_result do_open(struct sentry_call *call, int dirfd, const struct open_how *how)
+/* Inject the opened file and answer. With O_TRUNC the file was opened
+ * without it and is truncated only once the fd is in place, so that a full
+ * fd table (EMFILE) leaves the file as it was; a file this call created is
+ * removed again if it cannot be handed over. */
+static struct sc_result inject(struct sentry_call *call, struct vfs_opened *o, bool cloexec,
+                               bool truncate_after)
 {
-  cleanup_close int fd = -1;
-  int r = vfs_open(call, dirfd, call->path[0], how, &fd);
+  int listener = call->sentry->listener;
+  int target_fd = truncate_after ? unotify_addfd(listener, call->id, o->fd, cloexec)
+                                 : unotify_addfd_send(listener, call->id, o->fd, cloexec);
+  if (target_fd < 0) {
+    vfs_opened_undo(o);
+    /* ENOENT: the agent is gone; else (EMFILE...) the call is still ours */
+    return target_fd == -ENOENT ? sc_gone() : sc_errno(-target_fd);
+  }
+  if (!truncate_after)
+    return sc_answered(target_fd);
+  /* the agent is still waiting for the answer: nothing it does can see the
+   * file between the injection and the truncation */
+  if (ftruncate(o->fd, 0) < 0)
+    usbox_warn("truncating a file opened with O_TRUNC: %s", strerror(errno));
+  return sc_ok(target_fd);
+}
+
+/* Resolve, open, inject: the agent receives the sentry's fd through ADDFD. */
+static struct sc_result do_open(struct sentry_call *call, int dirfd, struct open_how how)
+{
+  bool cloexec = (how.flags & O_CLOEXEC) != 0;
+  bool truncate_after = (how.flags & O_TRUNC) && (how.flags & O_ACCMODE) != O_RDONLY;
+  if (truncate_after)
+    how.flags &= ~(uint64_t)O_TRUNC;
+  cleanup_opened struct vfs_opened o = VFS_OPENED_INIT;
+  int r = vfs_open(call, dirfd, call->path[0], &how, &o);
   if (r < 0)
     return sc_fail(r);
-  int target_fd = unotify_addfd_send(call->sentry->listener, call->id, fd,
-                                     (how->flags & O_CLOEXEC) != 0);
-  if (target_fd == -ENOENT)
-    return sc_gone();
-  if (target_fd < 0) /* e.g. EMFILE in the agent: the call is still ours to answer */
-    return sc_errno(-target_fd);
-  return sc_answered(target_fd);
+  return inject(call, &o, cloexec, truncate_after && S_ISREG(o.st.st_mode));
 }
 
 struct sc_result sys_openat(struct sentry_call *call)
@@ -64,8 +93,7 @@ struct sc_result sys_openat(struct sentry_call *call)
   int r = read_path(call, 0, 1, false);
   if (r < 0)
     return sc_fail(r);
-  struct open_how how = openat_how(ARG_UINT(call, 2), ARG_UINT(call, 3));
-  return do_open(call, ARG_INT(call, 0), &how);
+  return do_open(call, ARG_INT(call, 0), openat_how(ARG_UINT(call, 2), ARG_UINT(call, 3)));
 }
 
 struct sc_result sys_open(struct sentry_call *call)
@@ -73,8 +101,7 @@ struct sc_result sys_open(struct sentry_call *call)
   int r = read_path(call, 0, 0, false);
   if (r < 0)
     return sc_fail(r);
-  struct open_how how = openat_how(ARG_UINT(call, 1), ARG_UINT(call, 2));
-  return do_open(call, AT_FDCWD, &how);
+  return do_open(call, AT_FDCWD, openat_how(ARG_UINT(call, 1), ARG_UINT(call, 2)));
 }
 
 struct sc_result sys_creat(struct sentry_call *call)
@@ -82,8 +109,7 @@ struct sc_result sys_creat(struct sentry_call *call)
   int r = read_path(call, 0, 0, false);
   if (r < 0)
     return sc_fail(r);
-  struct open_how how = openat_how(O_CREAT | O_WRONLY | O_TRUNC, ARG_UINT(call, 1));
-  return do_open(call, AT_FDCWD, &how);
+  return do_open(call, AT_FDCWD, openat_how(O_CREAT | O_WRONLY | O_TRUNC, ARG_UINT(call, 1)));
 }
 
 #define OPEN_HOW_SIZE_VER0 24
@@ -104,10 +130,25 @@ struct sc_result sys_openat2(struct sentry_call *call)
       return sc_errno(E2BIG);
   struct open_how how = {0};
   memcpy(&how, raw, size < sizeof how ? size : sizeof how);
+  /* openat2 itself refuses what openat would quietly ignore */
+  if (how.flags & ~(uint64_t)OPENAT_VALID_FLAGS)
+    return sc_errno(EINVAL);
+  if ((how.flags & O_PATH) && (how.flags & ~(uint64_t)O_PATH_FLAGS))
+    return sc_errno(EINVAL);
+  if (!creates(how.flags) && how.mode != 0)
+    return sc_errno(EINVAL);
+  if (how.mode & ~(uint64_t)07777)
+    return sc_errno(EINVAL);
+  if (how.resolve & ~(uint64_t)(RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS |
+                                RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED))
+    return sc_errno(EINVAL);
+  if ((how.resolve & RESOLVE_BENEATH) && (how.resolve & RESOLVE_IN_ROOT))
+    return sc_errno(EINVAL);
   r = read_path(call, 0, 1, false);
   if (r < 0)
     return sc_fail(r);
-  return do_open(call, ARG_INT(call, 0), &how);
+  how.resolve &= ~(uint64_t)RESOLVE_CACHED; /* a hint: answering without the cache is allowed */
+  return do_open(call, ARG_INT(call, 0), how);
 }
 
 /* ---- stat family ---- */
@@ -120,12 +161,11 @@ static int at_flags_to_vfs(unsigned int flags)
 
 static struct sc_result stat_into(struct sentry_call *call, int dirfd, int vflags, int out_arg)
 {
-  cleanup_close int fd = -1;
-  struct stat st;
-  int r = vfs_lookup(call, dirfd, call->path[0], vflags, &fd, &st);
+  cleanup_node struct vfs_node node = VFS_NODE_INIT;
+  int r = vfs_lookup(call, dirfd, call->path[0], vflags, &node);
   if (r < 0)
     return sc_fail(r);
-  return write_out(call, out_arg, &st, sizeof st, 0);
+  return write_out(call, out_arg, &node.st, sizeof node.st, 0);
 }
 
 struct sc_result sys_stat(struct sentry_call *call)
@@ -160,18 +200,24 @@ struct sc_result sys_statx(struct sentry_call *call)
   int r = read_path(call, 0, 1, (flags & AT_EMPTY_PATH) != 0);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int fd = -1;
-  r = vfs_lookup(call, ARG_INT(call, 0), call->path[0], at_flags_to_vfs(flags), &fd, NULL);
+  cleanup_node struct vfs_node node = VFS_NODE_INIT;
+  r = vfs_lookup(call, ARG_INT(call, 0), call->path[0], at_flags_to_vfs(flags), &node);
   if (r < 0)
     return sc_fail(r);
   struct statx stx;
-  if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | (int)(flags & AT_STATX_SYNC_TYPE), mask,
+  if (statx(node.fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | (int)(flags & AT_STATX_SYNC_TYPE), mask,
             &stx) < 0)
     return sc_errno(errno);
   return write_out(call, 4, &stx, sizeof stx, 0);
 }
 
 /* ---- access ---- */
+
+/* Writing a device, FIFO or socket does not modify the filesystem. */
+static bool open_modifies_for_access(const struct vfs_node *n)
+{
+  return S_ISREG(n->st.st_mode) || S_ISDIR(n->st.st_mode) || S_ISLNK(n->st.st_mode);
+}
 
 static struct sc_result do_access(struct sentry_call *call, int dirfd, int mode,
                                   unsigned int flags)
@@ -183,14 +229,17 @@ static struct sc_result do_access(struct sentry_call *call, int dirfd, int mode,
   int r = read_path(call, 0, 1, (flags & AT_EMPTY_PATH) != 0);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int fd = -1;
-  r = vfs_lookup(call, dirfd, call->path[0], at_flags_to_vfs(flags), &fd, NULL);
+  cleanup_node struct vfs_node node = VFS_NODE_INIT;
+  r = vfs_lookup(call, dirfd, call->path[0], at_flags_to_vfs(flags), &node);
   if (r < 0)
+    return sc_fail(r);
+  /* W_OK on a read-only mount of the view: EROFS, as the kernel says it */
+  if ((mode & W_OK) && open_modifies_for_access(&node) && (r = vfs_check_modify(&node)) < 0)
     return sc_fail(r);
   /* access() checks with the real ids unless AT_EACCESS: act as those */
   if (!(flags & AT_EACCESS) && (r = task_assume_real_ids(call)) < 0)
     return sc_fail(r);
-  long ok = syscall(SYS_faccessat2, fd, "", mode, AT_EMPTY_PATH | AT_EACCESS);
+  long ok = syscall(SYS_faccessat2, node.fd, "", mode, AT_EMPTY_PATH | AT_EACCESS);
   return sc_syscall(ok);
 }
 
@@ -223,17 +272,20 @@ static struct sc_result do_readlink(struct sentry_call *call, int dirfd, int pat
   if (r < 0)
     return sc_fail(r);
   bool empty = call->path[0][0] == '\0';
-  cleanup_close int fd = -1;
-  struct stat st;
-  r = vfs_lookup(call, dirfd, call->path[0], VFS_NOFOLLOW | VFS_EMPTY_PATH, &fd, &st);
+  cleanup_node struct vfs_node node = VFS_NODE_INIT;
+  r = vfs_lookup(call, dirfd, call->path[0], VFS_NOFOLLOW | VFS_EMPTY_PATH, &node);
   if (r < 0)
     return sc_fail(r);
-  if (!S_ISLNK(st.st_mode))
+  if (!S_ISLNK(node.st.st_mode))
     return sc_errno(empty ? ENOENT : EINVAL);
   char target[PATH_MAX];
-  ssize_t n = readlinkat(fd, "", target, sizeof target);
-  if (n < 0)
+  ssize_t n;
+  if (node.link[0] != '\0') { /* /proc/self and /proc/thread-self: the agent's */
+    n = (ssize_t)strlen(node.link);
+    memcpy(target, node.link, (size_t)n);
+  } else if ((n = readlinkat(node.fd, "", target, sizeof target)) < 0) {
     return sc_errno(errno);
+  }
   if (n > bufsize)
     n = bufsize;
   return write_out(call, path_arg + 1, target, (size_t)n, n);
@@ -256,12 +308,12 @@ struct sc_result sys_statfs(struct sentry_call *call)
   int r = read_path(call, 0, 0, false);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int fd = -1;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], 0, &fd, NULL);
+  cleanup_node struct vfs_node node = VFS_NODE_INIT;
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], 0, &node);
   if (r < 0)
     return sc_fail(r);
   struct statfs sfs;
-  if (fstatfs(fd, &sfs) < 0)
+  if (fstatfs(node.fd, &sfs) < 0)
     return sc_errno(errno);
   return write_out(call, 1, &sfs, sizeof sfs, 0);
 }
@@ -286,10 +338,11 @@ static struct sc_result xattr_get(struct sentry_call *call, bool nofollow)
     r = read_xattr_name(call, 1);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int fd = -1;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &fd, NULL);
+  cleanup_node struct vfs_node node = VFS_NODE_INIT;
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &node);
   if (r < 0)
     return sc_fail(r);
+  int fd = node.fd;
   cleanup_free char *value = size > 0 ? malloc(size > XATTR_MAX ? XATTR_MAX : size) : NULL;
   if (size > 0 && value == NULL)
     return sc_errno(ENOMEM);
@@ -327,9 +380,12 @@ static struct sc_result xattr_set(struct sentry_call *call, bool nofollow)
     r = agent_read(call, call->args[2], value, size);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int fd = -1;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &fd, NULL);
+  cleanup_node struct vfs_node node = VFS_NODE_INIT;
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &node);
   if (r < 0)
+    return sc_fail(r);
+  int fd = node.fd;
+  if ((r = vfs_check_modify(&node)) < 0)
     return sc_fail(r);
   return sc_syscall(setxattr(fd_path(fd).s, call->path[1], value, size, flags));
 }
@@ -350,10 +406,11 @@ static struct sc_result xattr_list(struct sentry_call *call, bool nofollow)
   int r = read_path(call, 0, 0, false);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int fd = -1;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &fd, NULL);
+  cleanup_node struct vfs_node node = VFS_NODE_INIT;
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &node);
   if (r < 0)
     return sc_fail(r);
+  int fd = node.fd;
   size_t cap = size > XATTR_MAX ? XATTR_MAX : size;
   cleanup_free char *list = cap > 0 ? malloc(cap) : NULL;
   if (cap > 0 && list == NULL)
@@ -383,9 +440,12 @@ static struct sc_result xattr_remove(struct sentry_call *call, bool nofollow)
     r = read_xattr_name(call, 1);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int fd = -1;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &fd, NULL);
+  cleanup_node struct vfs_node node = VFS_NODE_INIT;
+  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &node);
   if (r < 0)
+    return sc_fail(r);
+  int fd = node.fd;
+  if ((r = vfs_check_modify(&node)) < 0)
     return sc_fail(r);
   return sc_syscall(removexattr(fd_path(fd).s, call->path[1]));
 }
@@ -408,13 +468,14 @@ struct sc_result sys_inotify_add_watch(struct sentry_call *call)
   int r = read_path(call, 0, 1, false);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int obj = -1;
+  cleanup_node struct vfs_node node = VFS_NODE_INIT;
   r = vfs_lookup(call, AT_FDCWD, call->path[0],
                  ((mask & IN_DONT_FOLLOW) ? VFS_NOFOLLOW : 0) |
                      ((mask & IN_ONLYDIR) ? VFS_DIRECTORY : 0),
-                 &obj, NULL);
+                 &node);
   if (r < 0)
     return sc_fail(r);
+  int obj = node.fd;
   /* the agent's inotify instance itself (same open file): the watch lands in it */
   cleanup_close int ifd = task_getfd(call, ARG_INT(call, 0));
   if (ifd < 0)

@@ -1,7 +1,8 @@
 /* File family, part 2: calls that create, remove, rename or change entries.
- * The VFS resolves the parent directory of the last component; the call is
- * then made on (parent fd, last) so the kernel never walks an agent string
- * from the sentry's root. */
+ * The VFS resolves the parent directory of the last component in the view
+ * and says whether the view allows the change (hidden: ENOENT, outside the
+ * writable mounts: EROFS, a mount point: EBUSY/EEXIST); the call is then
+ * made on (parent fd, name), which the kernel never follows. */
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,16 @@
 #include "sentry/sentry.h"
 #include "sentry/sys_common.h"
 
+/* The parent of path's last component, checked for op. */
+static int entry_at(struct sentry_call *call, int dirfd, const char *path, enum vfs_entry_op op,
+                    struct vfs_node *parent, char name[NAME_MAX + 2])
+{
+  int r = vfs_lookup_parent(call, dirfd, path, parent, name);
+  if (r < 0)
+    return r;
+  return vfs_check_entry(&call->sentry->vfs, parent, name, op);
+}
+
 /* ---- mkdir / mknod ---- */
 
 static struct sc_result do_mkdir(struct sentry_call *call, int dirfd, int path_arg, mode_t mode)
@@ -22,12 +33,11 @@ static struct sc_result do_mkdir(struct sentry_call *call, int dirfd, int path_a
   int r = read_path(call, 0, path_arg, false);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int parent = -1;
-  const char *last;
-  r = vfs_lookup_parent(call, dirfd, call->path[0], &parent, &last);
-  if (r < 0)
+  cleanup_node struct vfs_node parent = VFS_NODE_INIT;
+  char name[NAME_MAX + 2];
+  if ((r = entry_at(call, dirfd, call->path[0], VFS_CREATE, &parent, name)) < 0)
     return sc_fail(r);
-  return sc_syscall(mkdirat(parent, last, mode));
+  return sc_syscall(mkdirat(parent.fd, name, mode));
 }
 
 struct sc_result sys_mkdir(struct sentry_call *call)
@@ -51,12 +61,11 @@ static struct sc_result do_mknod(struct sentry_call *call, int dirfd, int path_a
   int r = read_path(call, 0, path_arg, false);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int parent = -1;
-  const char *last;
-  r = vfs_lookup_parent(call, dirfd, call->path[0], &parent, &last);
-  if (r < 0)
+  cleanup_node struct vfs_node parent = VFS_NODE_INIT;
+  char name[NAME_MAX + 2];
+  if ((r = entry_at(call, dirfd, call->path[0], VFS_CREATE, &parent, name)) < 0)
     return sc_fail(r);
-  return sc_syscall(mknodat(parent, last, mode, dev));
+  return sc_syscall(mknodat(parent.fd, name, mode, dev));
 }
 
 struct sc_result sys_mknod(struct sentry_call *call)
@@ -78,12 +87,11 @@ static struct sc_result do_unlink(struct sentry_call *call, int dirfd, int path_
   int r = read_path(call, 0, path_arg, false);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int parent = -1;
-  const char *last;
-  r = vfs_lookup_parent(call, dirfd, call->path[0], &parent, &last);
-  if (r < 0)
+  cleanup_node struct vfs_node parent = VFS_NODE_INIT;
+  char name[NAME_MAX + 2];
+  if ((r = entry_at(call, dirfd, call->path[0], VFS_REMOVE, &parent, name)) < 0)
     return sc_fail(r);
-  return sc_syscall(unlinkat(parent, last, flags));
+  return sc_syscall(unlinkat(parent.fd, name, flags));
 }
 
 struct sc_result sys_unlink(struct sentry_call *call)
@@ -111,14 +119,16 @@ static struct sc_result do_rename(struct sentry_call *call, int olddir, int olda
     r = read_path(call, 1, newarg, false);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int oldparent = -1, newparent = -1;
-  const char *oldlast, *newlast;
-  r = vfs_lookup_parent(call, olddir, call->path[0], &oldparent, &oldlast);
-  if (r == 0)
-    r = vfs_lookup_parent(call, newdir, call->path[1], &newparent, &newlast);
-  if (r < 0)
+  cleanup_node struct vfs_node from = VFS_NODE_INIT, to = VFS_NODE_INIT;
+  char from_name[NAME_MAX + 2], to_name[NAME_MAX + 2];
+  if ((r = entry_at(call, olddir, call->path[0], VFS_REMOVE, &from, from_name)) < 0 ||
+      (r = entry_at(call, newdir, call->path[1], VFS_REMOVE, &to, to_name)) < 0)
     return sc_fail(r);
-  long ret = syscall(SYS_renameat2, oldparent, oldlast, newparent, newlast, flags);
+  /* two mounts of the view are two filesystems to the agent, even when they
+   * are binds of one host filesystem */
+  if (from.mount != to.mount)
+    return sc_errno(EXDEV);
+  long ret = syscall(SYS_renameat2, from.fd, from_name, to.fd, to_name, flags);
   return sc_syscall(ret);
 }
 
@@ -149,25 +159,32 @@ static struct sc_result do_link(struct sentry_call *call, int olddir, int oldarg
     r = read_path(call, 1, newarg, false);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int newparent = -1;
-  const char *newlast;
-  r = vfs_lookup_parent(call, newdir, call->path[1], &newparent, &newlast);
-  if (r < 0)
+  cleanup_node struct vfs_node to = VFS_NODE_INIT;
+  char to_name[NAME_MAX + 2];
+  if ((r = entry_at(call, newdir, call->path[1], VFS_CREATE, &to, to_name)) < 0)
     return sc_fail(r);
   if (flags & (AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) {
     /* link the resolved object itself, through our own fd */
-    cleanup_close int obj = -1;
-    r = vfs_lookup(call, olddir, call->path[0], VFS_EMPTY_PATH, &obj, NULL);
+    cleanup_node struct vfs_node obj = VFS_NODE_INIT;
+    r = vfs_lookup(call, olddir, call->path[0],
+                   VFS_EMPTY_PATH | ((flags & AT_SYMLINK_FOLLOW) ? 0 : VFS_NOFOLLOW), &obj);
     if (r < 0)
       return sc_fail(r);
-    return sc_syscall(linkat(AT_FDCWD, fd_path(obj).s, newparent, newlast, AT_SYMLINK_FOLLOW));
+    if (obj.mount != to.mount)
+      return sc_errno(EXDEV);
+    return sc_syscall(linkat(AT_FDCWD, fd_path(obj.fd).s, to.fd, to_name, AT_SYMLINK_FOLLOW));
   }
-  cleanup_close int oldparent = -1;
-  const char *oldlast;
-  r = vfs_lookup_parent(call, olddir, call->path[0], &oldparent, &oldlast);
+  cleanup_node struct vfs_node from = VFS_NODE_INIT;
+  char from_name[NAME_MAX + 2];
+  r = vfs_lookup_parent(call, olddir, call->path[0], &from, from_name);
   if (r < 0)
     return sc_fail(r);
-  return sc_syscall(linkat(oldparent, oldlast, newparent, newlast, 0));
+  /* the source is read, not changed, but a hidden one does not exist */
+  if ((r = vfs_check_entry(&call->sentry->vfs, &from, from_name, VFS_CREATE)) == -ENOENT)
+    return sc_fail(r);
+  if (from.mount != to.mount)
+    return sc_errno(EXDEV);
+  return sc_syscall(linkat(from.fd, from_name, to.fd, to_name, 0));
 }
 
 struct sc_result sys_link(struct sentry_call *call)
@@ -189,12 +206,11 @@ static struct sc_result do_symlink(struct sentry_call *call, int target_arg, int
     r = read_path(call, 0, newarg, false);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int parent = -1;
-  const char *last;
-  r = vfs_lookup_parent(call, newdir, call->path[0], &parent, &last);
-  if (r < 0)
+  cleanup_node struct vfs_node parent = VFS_NODE_INIT;
+  char name[NAME_MAX + 2];
+  if ((r = entry_at(call, newdir, call->path[0], VFS_CREATE, &parent, name)) < 0)
     return sc_fail(r);
-  return sc_syscall(symlinkat(call->path[1], parent, last));
+  return sc_syscall(symlinkat(call->path[1], parent.fd, name));
 }
 
 struct sc_result sys_symlink(struct sentry_call *call)
@@ -207,27 +223,39 @@ struct sc_result sys_symlinkat(struct sentry_call *call)
   return do_symlink(call, 0, ARG_INT(call, 1), 2);
 }
 
-/* ---- chmod / chown / truncate ---- */
+/* ---- chmod / chown / truncate / timestamps: change an object ---- */
+
+static int vflags_of(unsigned int at_flags)
+{
+  return ((at_flags & AT_SYMLINK_NOFOLLOW) ? VFS_NOFOLLOW : 0) |
+         ((at_flags & AT_EMPTY_PATH) ? VFS_EMPTY_PATH : 0);
+}
+
+/* Resolve the object the call changes, and check the view lets it change. */
+static int object_to_modify(struct sentry_call *call, int dirfd, int path_arg,
+                            unsigned int at_flags, struct vfs_node *obj)
+{
+  int r = read_path(call, 0, path_arg, (at_flags & AT_EMPTY_PATH) != 0);
+  if (r < 0)
+    return r;
+  r = vfs_lookup(call, dirfd, call->path[0], vflags_of(at_flags), obj);
+  if (r < 0)
+    return r;
+  return vfs_check_modify(obj);
+}
 
 static struct sc_result do_chmod(struct sentry_call *call, int dirfd, int path_arg, mode_t mode,
                                  unsigned int flags)
 {
   if (flags & ~(unsigned)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
     return sc_errno(EINVAL);
-  int r = read_path(call, 0, path_arg, (flags & AT_EMPTY_PATH) != 0);
+  cleanup_node struct vfs_node obj = VFS_NODE_INIT;
+  int r = object_to_modify(call, dirfd, path_arg, flags, &obj);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int obj = -1;
-  struct stat st;
-  r = vfs_lookup(call, dirfd, call->path[0],
-                 ((flags & AT_SYMLINK_NOFOLLOW) ? VFS_NOFOLLOW : 0) |
-                     ((flags & AT_EMPTY_PATH) ? VFS_EMPTY_PATH : 0),
-                 &obj, &st);
-  if (r < 0)
-    return sc_fail(r);
-  if (S_ISLNK(st.st_mode))
+  if (S_ISLNK(obj.st.st_mode))
     return sc_errno(EOPNOTSUPP); /* Linux has no modes on symlinks */
-  return sc_syscall(chmod(fd_path(obj).s, mode));
+  return sc_syscall(chmod(fd_path(obj.fd).s, mode));
 }
 
 struct sc_result sys_chmod(struct sentry_call *call)
@@ -250,17 +278,11 @@ static struct sc_result do_chown(struct sentry_call *call, int dirfd, int path_a
 {
   if (flags & ~(unsigned)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
     return sc_errno(EINVAL);
-  int r = read_path(call, 0, path_arg, (flags & AT_EMPTY_PATH) != 0);
+  cleanup_node struct vfs_node obj = VFS_NODE_INIT;
+  int r = object_to_modify(call, dirfd, path_arg, flags, &obj);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int obj = -1;
-  r = vfs_lookup(call, dirfd, call->path[0],
-                 ((flags & AT_SYMLINK_NOFOLLOW) ? VFS_NOFOLLOW : 0) |
-                     ((flags & AT_EMPTY_PATH) ? VFS_EMPTY_PATH : 0),
-                 &obj, NULL);
-  if (r < 0)
-    return sc_fail(r);
-  return sc_syscall(fchownat(obj, "", uid, gid, AT_EMPTY_PATH));
+  return sc_syscall(fchownat(obj.fd, "", uid, gid, AT_EMPTY_PATH));
 }
 
 struct sc_result sys_chown(struct sentry_call *call)
@@ -281,32 +303,24 @@ struct sc_result sys_fchownat(struct sentry_call *call)
 
 struct sc_result sys_truncate(struct sentry_call *call)
 {
-  int r = read_path(call, 0, 0, false);
+  cleanup_node struct vfs_node obj = VFS_NODE_INIT;
+  int r = object_to_modify(call, AT_FDCWD, 0, 0, &obj);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int obj = -1;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], 0, &obj, NULL);
-  if (r < 0)
-    return sc_fail(r);
-  return sc_syscall(truncate(fd_path(obj).s, (off_t)call->args[1]));
+  return sc_syscall(truncate(fd_path(obj.fd).s, (off_t)call->args[1]));
 }
 
-/* ---- timestamps ---- */
-
 /* times == NULL means "now" for all of these. */
-static struct sc_result set_times(struct sentry_call *call, int dirfd, const struct timespec *ts,
-                                  unsigned int flags)
+static struct sc_result set_times(struct sentry_call *call, int dirfd, int path_arg,
+                                  const struct timespec *ts, unsigned int flags)
 {
   if (flags & ~(unsigned)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
     return sc_errno(EINVAL);
-  cleanup_close int obj = -1;
-  int r = vfs_lookup(call, dirfd, call->path[0],
-                     ((flags & AT_SYMLINK_NOFOLLOW) ? VFS_NOFOLLOW : 0) |
-                         ((flags & AT_EMPTY_PATH) ? VFS_EMPTY_PATH : 0),
-                     &obj, NULL);
+  cleanup_node struct vfs_node obj = VFS_NODE_INIT;
+  int r = object_to_modify(call, dirfd, path_arg, flags, &obj);
   if (r < 0)
     return sc_fail(r);
-  return sc_syscall(utimensat(obj, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+  return sc_syscall(utimensat(obj.fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
 }
 
 struct sc_result sys_utimensat(struct sentry_call *call)
@@ -317,25 +331,19 @@ struct sc_result sys_utimensat(struct sentry_call *call)
   int r = call->args[2] ? agent_read(call, call->args[2], ts, sizeof ts) : 0;
   if (r < 0)
     return sc_fail(r);
-  if (call->args[1] == 0) {
-    /* futimens(fd): no path, the agent's fd itself */
-    if (flags & ~(unsigned)AT_EMPTY_PATH)
-      return sc_errno(EINVAL);
-    if (call_validate(call) < 0)
-      return sc_gone();
-    cleanup_close int fd = task_getfd(call, dirfd);
-    if (fd < 0)
-      return sc_fail(fd);
-    if ((r = task_assume_identity(call)) < 0)
-      return sc_fail(r);
-    /* glibc's utimensat() insists on a path; the kernel takes NULL for "fd itself" */
-    long ret = syscall(SYS_utimensat, fd, NULL, call->args[2] ? ts : NULL, 0);
-    return sc_syscall(ret);
-  }
-  r = read_path(call, 0, 1, (flags & AT_EMPTY_PATH) != 0);
-  if (r < 0)
+  if (call->args[1] != 0)
+    return set_times(call, dirfd, 1, call->args[2] ? ts : NULL, flags);
+  /* futimens(fd): no path, the agent's fd itself */
+  if (flags & ~(unsigned)AT_EMPTY_PATH)
+    return sc_errno(EINVAL);
+  cleanup_node struct vfs_node obj = VFS_NODE_INIT;
+  call->path[0][0] = '\0';
+  if ((r = vfs_lookup(call, dirfd, "", VFS_EMPTY_PATH, &obj)) < 0 ||
+      (r = vfs_check_modify(&obj)) < 0)
     return sc_fail(r);
-  return set_times(call, dirfd, call->args[2] ? ts : NULL, flags);
+  /* glibc's utimensat() insists on a path; the kernel takes NULL for "fd itself" */
+  long ret = syscall(SYS_utimensat, obj.fd, NULL, call->args[2] ? ts : NULL, 0);
+  return sc_syscall(ret);
 }
 
 static int timevals_to_timespecs(const struct timeval tv[2], struct timespec ts[2])
@@ -357,11 +365,9 @@ static struct sc_result do_utimes(struct sentry_call *call, int dirfd, int path_
   int r = times ? agent_read(call, times, tv, sizeof tv) : 0;
   if (r == 0 && times)
     r = timevals_to_timespecs(tv, ts);
-  if (r == 0)
-    r = read_path(call, 0, path_arg, false);
   if (r < 0)
     return sc_fail(r);
-  return set_times(call, dirfd, times ? ts : NULL, 0);
+  return set_times(call, dirfd, path_arg, times ? ts : NULL, 0);
 }
 
 struct sc_result sys_utimes(struct sentry_call *call)
@@ -379,11 +385,9 @@ struct sc_result sys_utime(struct sentry_call *call)
   struct utimbuf ub = {0};
   struct timespec ts[2];
   int r = call->args[1] ? agent_read(call, call->args[1], &ub, sizeof ub) : 0;
-  if (r == 0)
-    r = read_path(call, 0, 0, false);
   if (r < 0)
     return sc_fail(r);
   ts[0] = (struct timespec){.tv_sec = ub.actime};
   ts[1] = (struct timespec){.tv_sec = ub.modtime};
-  return set_times(call, AT_FDCWD, call->args[1] ? ts : NULL, 0);
+  return set_times(call, AT_FDCWD, 0, call->args[1] ? ts : NULL, 0);
 }

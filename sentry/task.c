@@ -86,15 +86,37 @@ static int parse_ids(const char *line, unsigned *v, int n)
   return 0;
 }
 
+/* The last number on a line ("NSpid:\t42\t7" -> 7): the innermost pid namespace. */
+static pid_t last_number(const char *line, const char *nl)
+{
+  pid_t v = 0;
+  for (const char *p = line; *p != '\0' && (nl == NULL || p < nl);) {
+    char *end;
+    long x = strtol(p, &end, 10);
+    if (end == p) {
+      p++;
+      continue;
+    }
+    v = (pid_t)x;
+    p = end;
+  }
+  return v;
+}
+
 int task_parse_status(const char *text, struct task *out)
 {
   int seen = 0;
+  out->ns_tgid = out->ns_tid = 0;
   for (const char *line = text; line != NULL && *line != '\0';) {
     const char *nl = strchr(line, '\n');
     unsigned ids[4];
     if (strncmp(line, "Tgid:", 5) == 0) {
       out->tgid = (pid_t)strtol(line + 5, NULL, 10);
       seen |= 1;
+    } else if (strncmp(line, "NStgid:", 7) == 0) {
+      out->ns_tgid = last_number(line + 7, nl);
+    } else if (strncmp(line, "NSpid:", 6) == 0) {
+      out->ns_tid = last_number(line + 6, nl);
     } else if (strncmp(line, "Umask:", 6) == 0) {
       out->umask = (mode_t)strtoul(line + 6, NULL, 8);
       seen |= 2;
@@ -124,7 +146,11 @@ int task_parse_status(const char *text, struct task *out)
     }
     line = nl != NULL ? nl + 1 : NULL;
   }
-  return seen == 31 ? 0 : -EINVAL;
+  if (seen != 31)
+    return -EINVAL;
+  if (out->ns_tgid == 0) /* kernels without NStgid: one pid namespace */
+    out->ns_tgid = out->tgid;
+  return 0;
 }
 
 static int read_status(pid_t tid, struct task *out)
@@ -166,6 +192,8 @@ static struct task *task_load(pid_t tid, unsigned gen, int *err)
     *err = r;
     return NULL;
   }
+  if (t->ns_tid == 0)
+    t->ns_tid = tid;
   return t;
 }
 

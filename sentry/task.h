@@ -31,6 +31,7 @@ struct agent_creds {
 struct task {
   pid_t tid;
   pid_t tgid;
+  pid_t ns_tid, ns_tgid; /* as the agent's own pid namespace numbers them */
   int pidfd; /* of the thread (PIDFD_THREAD); -1 if the kernel cannot */
   mode_t umask;
   struct agent_creds creds;

@@ -1,48 +1,77 @@
-/* The sandbox's filesystem view and path resolution.
+/* The sandbox's filesystem view and path resolution (docs/vfs.md).
  *
- * Every path the agent passes is resolved here, on the sentry's copy of the
- * string, to a sentry-owned fd; handlers then act on that fd (fstat on it,
- * mkdirat in it, inject it). Nothing hands an agent string to a kernel call
- * that would resolve it in the sentry's context.
+ * The view is a mount table built from the policy: each entry is a
+ * destination in the view and an O_PATH fd of that mount's root *in the
+ * agent's own mount namespace* (vfs/mountns.c builds it to mirror the table,
+ * and hands the fds over at start). Every path the agent passes is walked
+ * here, on the sentry's copy of the string:
  *
- * In this release the view is the host's own tree (identity view); the mount
- * table, read-only binds and hidden paths come with the VFS issue and plug
- * into vfs_walk_slow()/resolve_fast() below.
- *
- * Resolution: a fast walk by the kernel (openat2 with RESOLVE_NO_MAGICLINKS),
- * whose result is trusted only if it could not have passed through
- * /proc/self or /proc/thread-self (which would name the *sentry*): a walk
- * that ends on procfs, hits a magic link, or fails after following any
- * symlink is redone component by component (vfs_walk_slow), which maps
- * self/thread-self to the agent's own pids and follows /proc magic links of
- * the agent's processes. */
+ *  - the walk keeps a canonical view directory (no symlink, no "." or "..")
+ *    and applies ".." to it as text, so ".." never leaves the view's root and
+ *    ".." at a bind's root goes to the view parent;
+ *  - runs of components inside one mount are resolved by the kernel with
+ *    openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+ *    from that mount's fd: the kernel follows nothing; a symlink stops the
+ *    run and is read and spliced in the view (40 at most, absolute targets
+ *    restart at the view root);
+ *  - hidden paths answer ENOENT; mount destinations switch mounts;
+ *  - /proc is walked by vfs/proc.c: self and thread-self mean the agent
+ *    thread, magic links are turned into view paths or into the object the
+ *    agent itself holds, and only for the sandbox's own processes.
+ * Handlers act on the resolved fds (fstat, mkdirat(parent, name), ...) after
+ * the checks here (vfs_check_*) say the view allows it. */
 #ifndef USBOX_VFS_VFS_H
 #define USBOX_VFS_VFS_H
 
-#include <pthread.h>
-#include <stdatomic.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "policy/policy.h"
 
 struct sentry_call;
+struct open_how;
 
-#define VFS_MAX_DEVS 64
-
-struct vfs {
-  int root_fd; /* O_PATH of the view's root */
-  /* filesystems seen so far, and whether each is a procfs */
-  struct {
-    dev_t dev;
-    bool procfs;
-  } devs[VFS_MAX_DEVS];
-  atomic_int ndevs;
-  pthread_mutex_t devs_lock;
+enum vfs_mount_kind {
+  VFS_MOUNT_FS,   /* a directory tree (bind, tmpfs, /dev) */
+  VFS_MOUNT_FILE, /* a single bound file */
+  VFS_MOUNT_PROC, /* procfs: walked by vfs/proc.c */
 };
 
-int vfs_init(struct vfs *v, usbox_err_t *err);
+struct vfs_mount {
+  char *dest; /* canonical view path */
+  size_t dest_len;
+  enum vfs_mount_kind kind;
+  bool writable;
+  int fd; /* O_PATH root of the mount in the agent's mount namespace */
+};
+
+#define VFS_MAX_MOUNTS 64
+
+struct vfs {
+  struct vfs_mount mounts[VFS_MAX_MOUNTS]; /* longest destination first */
+  size_t nmounts;
+  char **hidden; /* canonical view paths, owned */
+  size_t nhidden;
+  ino_t agent_mntns; /* inode of the agent's mount namespace (nsfs) */
+  dev_t agent_mntns_dev;
+};
+
+/* The mount destinations the agent process opens and hands over, in order:
+ * the policy's mounts, then /dev, /dev/shm and /proc. Both sides compute the
+ * list with this function. Returns the count (<= VFS_MAX_MOUNTS). */
+size_t vfs_mount_dests(const struct policy *p, const char *dests[VFS_MAX_MOUNTS],
+                       bool writable[VFS_MAX_MOUNTS]);
+
+/* Take ownership of fds[] (one per vfs_mount_dests entry) and of nothing
+ * else; the hidden list is copied from the policy. */
+int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
+             usbox_err_t *err);
+/* Record the agent's mount namespace (magic links of /proc are followed
+ * only for processes in it). */
+int vfs_set_agent(struct vfs *v, pid_t agent, usbox_err_t *err);
 void vfs_destroy(struct vfs *v);
 
 /* lookup flags */
@@ -50,23 +79,65 @@ void vfs_destroy(struct vfs *v);
 #define VFS_EMPTY_PATH 0x2 /* "" names dirfd itself (AT_EMPTY_PATH) */
 #define VFS_DIRECTORY 0x4  /* must be a directory */
 
-/* Resolve to a sentry-owned O_PATH fd in *out, and its stat in *st (which may
- * be NULL). 0 or -errno. */
-int vfs_lookup(struct sentry_call *call, int dirfd, const char *path, int vflags, int *out,
-               struct stat *st);
+/* A resolved object: which mount holds it, its canonical view path, an O_PATH
+ * fd of it (sentry-owned) and its stat. */
+struct vfs_node {
+  const struct vfs_mount *mount; /* NULL for an object with no path (a pipe) */
+  char view[PATH_MAX];
+  int fd;
+  struct stat st;
+  char link[40]; /* a symlink the sentry answers itself (/proc/self): its text */
+};
 
-/* Open as the agent asked, with openat2(2) semantics (the open and openat
- * handlers normalise their flags to what openat2 accepts first); *out is the
- * sentry-owned fd to inject. 0 or -errno. */
-struct open_how;
+void vfs_node_release(struct vfs_node *n);
+#define cleanup_node __attribute__((cleanup(vfs_node_release)))
+#define VFS_NODE_INIT {.mount = NULL, .fd = -1, .link = ""}
+
+/* Resolve path (relative to the agent's dirfd, or its cwd for AT_FDCWD).
+ * Checks the call is still valid first (invariant 2) and takes on the
+ * agent's identity. 0 or -errno. */
+int vfs_lookup(struct sentry_call *call, int dirfd, const char *path, int vflags,
+               struct vfs_node *out);
+
+/* Resolve all but the last component: *parent is the directory (resolved,
+ * canonical) and name its last component (with a trailing "/" when the path
+ * ended in slashes, so the kernel applies its meaning). */
+int vfs_lookup_parent(struct sentry_call *call, int dirfd, const char *path,
+                      struct vfs_node *parent, char name[NAME_MAX + 2]);
+
+/* What vfs_open made: the fd to inject and, when the call created the file,
+ * where, so that a failed injection can take it back (vfs_opened_undo). */
+struct vfs_opened {
+  int fd;
+  int parent_fd; /* -1 unless created */
+  char name[NAME_MAX + 2];
+  struct stat st;
+};
+void vfs_opened_release(struct vfs_opened *o);
+void vfs_opened_undo(struct vfs_opened *o);
+#define cleanup_opened __attribute__((cleanup(vfs_opened_release)))
+#define VFS_OPENED_INIT {.fd = -1, .parent_fd = -1}
+
+/* Open as the agent asked, with openat2(2) semantics, including its own
+ * RESOLVE_* flags (the open and openat handlers normalise their flags
+ * first). */
 int vfs_open(struct sentry_call *call, int dirfd, const char *path, const struct open_how *how,
-             int *out);
+             struct vfs_opened *out);
 
-/* The directory that holds path's last component (O_PATH, *parent) and that
- * component (*last points into path, trailing slashes kept so the kernel
- * applies their meaning). 0 or -errno. */
-int vfs_lookup_parent(struct sentry_call *call, int dirfd, const char *path, int *parent,
-                      const char **last);
+/* Policy checks, -errno or 0:
+ * create (VFS_CREATE) or remove/rename (VFS_REMOVE) an entry name in parent:
+ * ENOENT for hidden paths, EEXIST/EBUSY for mount points of the view, EROFS
+ * outside writable mounts; "." and ".." are left to the kernel (which
+ * refuses them by itself, with the errno the agent expects). */
+enum vfs_entry_op { VFS_CREATE, VFS_REMOVE };
+int vfs_check_entry(const struct vfs *v, const struct vfs_node *parent, const char *name,
+                    enum vfs_entry_op op);
+/* change an object's data or metadata (chmod, truncate, utimes, ...) */
+int vfs_check_modify(const struct vfs_node *obj);
+
+bool vfs_is_hidden(const struct vfs *v, const char *view);
+/* The mount holding a canonical view path. */
+const struct vfs_mount *vfs_mount_of(const struct vfs *v, const char *view);
 
 /* The agent's dirfd argument as the kernel reads it (an int). */
 static inline int vfs_dirfd_arg(unsigned long long arg)
@@ -74,7 +145,7 @@ static inline int vfs_dirfd_arg(unsigned long long arg)
   return (int)(unsigned int)arg;
 }
 
-/* Split helpers (unit-tested). dir receives the directory part ("." or "/"
+/* Split helper (unit-tested): dir receives the directory part ("." or "/"
  * when there is none); returns a pointer to the last component in path. */
 const char *vfs_split_last(const char *path, char *dir, size_t dirsize);
 

@@ -1,0 +1,406 @@
+#include "policy/policy.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+
+/* Secrets an agent has no business reading, hidden unless the policy binds
+ * them explicitly. Whole home directories stay visible: tools live there
+ * (pyenv, nvm, cargo). */
+const char *const policy_default_hidden_home[] = {
+    ".ssh", ".gnupg", ".aws", ".docker", ".netrc", ".git-credentials", ".bash_history",
+    ".kube", ".config/gcloud", ".azure", ".password-store", NULL,
+};
+const char *const policy_default_hidden_abs[] = {
+    "/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/sudoers",
+    "/etc/sudoers.d", "/run/docker.sock", "/var/run/docker.sock", "/run/containerd",
+    "/run/podman", "/proc/kcore", "/sys/firmware", NULL,
+};
+
+void policy_init(struct policy *p)
+{
+  memset(p, 0, sizeof *p);
+  p->default_hidden = true;
+  p->private_tmp = true;
+}
+
+void policy_free(struct policy *p)
+{
+  for (size_t i = 0; i < p->nmounts; i++) {
+    free(p->mounts[i].dest);
+    free(p->mounts[i].source);
+  }
+  free(p->mounts);
+  for (size_t i = 0; i < p->nhidden; i++)
+    free(p->hidden[i]);
+  free(p->hidden);
+  memset(p, 0, sizeof *p);
+}
+
+int policy_normalize(const char *path, char *out, size_t size)
+{
+  if (path[0] != '/' || size < 2)
+    return -1;
+  size_t n = 0;
+  out[n++] = '/';
+  const char *p = path;
+  while (*p != '\0') {
+    while (*p == '/')
+      p++;
+    size_t len = strcspn(p, "/");
+    if (len == 0)
+      break;
+    if (len == 1 && p[0] == '.') {
+      /* nothing */
+    } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+      while (n > 1 && out[n - 1] != '/')
+        n--;
+      if (n > 1)
+        n--; /* the slash before the dropped component */
+    } else {
+      if (n > 1) {
+        if (n + 1 >= size)
+          return -1;
+        out[n++] = '/';
+      }
+      if (n + len >= size)
+        return -1;
+      memcpy(out + n, p, len);
+      n += len;
+    }
+    p += len;
+  }
+  out[n] = '\0';
+  return 0;
+}
+
+static int absolute_from_cwd(const char *path, char *out, size_t size, usbox_err_t *err)
+{
+  char joined[PATH_MAX * 2];
+  if (path[0] == '/') {
+    snprintf(joined, sizeof joined, "%s", path);
+  } else {
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof cwd) == NULL)
+      return usbox_err_set(err, errno, "getcwd");
+    snprintf(joined, sizeof joined, "%s/%s", cwd, path);
+  }
+  if (policy_normalize(joined, out, size) < 0)
+    return usbox_err_set(err, ENAMETOOLONG, "path too long: %s", path);
+  return 0;
+}
+
+static int push_mount(struct policy *p, struct policy_mount m, usbox_err_t *err)
+{
+  struct policy_mount *grown = realloc(p->mounts, (p->nmounts + 1) * sizeof *grown);
+  if (grown == NULL) {
+    free(m.dest);
+    free(m.source);
+    return usbox_err_set(err, ENOMEM, "allocating the policy");
+  }
+  p->mounts = grown;
+  p->mounts[p->nmounts++] = m;
+  return 0;
+}
+
+int policy_add_bind(struct policy *p, const char *spec, bool writable, usbox_err_t *err)
+{
+  const char *flag = writable ? "--rw" : "--ro";
+  if (spec[0] == '\0')
+    return usbox_err_set(err, EINVAL, "%s needs a path", flag);
+  /* SRC:DEST splits at the last colon that is followed by an absolute path */
+  const char *colon = strrchr(spec, ':');
+  cleanup_free char *src_text = strndup(spec, colon != NULL && colon[1] == '/' ? (size_t)(colon - spec) : strlen(spec));
+  if (src_text == NULL)
+    return usbox_err_set(err, ENOMEM, "allocating the policy");
+  char resolved[PATH_MAX];
+  if (realpath(src_text, resolved) == NULL)
+    return usbox_err_set(err, errno, "%s %s: source", flag, src_text);
+  char dest[PATH_MAX];
+  if (colon != NULL && colon[1] == '/') {
+    if (policy_normalize(colon + 1, dest, sizeof dest) < 0)
+      return usbox_err_set(err, EINVAL, "%s %s: destination must be an absolute path", flag, spec);
+  } else if (absolute_from_cwd(src_text, dest, sizeof dest, err) < 0) {
+    return -1;
+  }
+  struct policy_mount m = {.kind = MOUNT_BIND, .dest = strdup(dest), .source = strdup(resolved),
+                           .writable = writable};
+  if (m.dest == NULL || m.source == NULL) {
+    free(m.dest);
+    free(m.source);
+    return usbox_err_set(err, ENOMEM, "allocating the policy");
+  }
+  return push_mount(p, m, err);
+}
+
+int policy_add_tmpfs(struct policy *p, const char *dest, usbox_err_t *err)
+{
+  char norm[PATH_MAX];
+  if (policy_normalize(dest, norm, sizeof norm) < 0)
+    return usbox_err_set(err, EINVAL, "tmpfs destination must be an absolute path: %s", dest);
+  struct policy_mount m = {.kind = MOUNT_TMPFS, .dest = strdup(norm), .writable = true};
+  if (m.dest == NULL)
+    return usbox_err_set(err, ENOMEM, "allocating the policy");
+  return push_mount(p, m, err);
+}
+
+static int push_hidden(struct policy *p, const char *norm, usbox_err_t *err)
+{
+  for (size_t i = 0; i < p->nhidden; i++)
+    if (strcmp(p->hidden[i], norm) == 0)
+      return 0;
+  char **grown = realloc(p->hidden, (p->nhidden + 1) * sizeof *grown);
+  if (grown == NULL)
+    return usbox_err_set(err, ENOMEM, "allocating the policy");
+  p->hidden = grown;
+  if ((p->hidden[p->nhidden] = strdup(norm)) == NULL)
+    return usbox_err_set(err, ENOMEM, "allocating the policy");
+  p->nhidden++;
+  return 0;
+}
+
+int policy_add_hidden(struct policy *p, const char *path, usbox_err_t *err)
+{
+  char norm[PATH_MAX];
+  if (path[0] == '\0')
+    return usbox_err_set(err, EINVAL, "--hide needs a path");
+  if (absolute_from_cwd(path, norm, sizeof norm, err) < 0)
+    return -1;
+  if (strcmp(norm, "/") == 0)
+    return usbox_err_set(err, EINVAL, "--hide /: the root cannot be hidden");
+  return push_hidden(p, norm, err);
+}
+
+static bool has_mount_at(const struct policy *p, const char *dest)
+{
+  for (size_t i = 0; i < p->nmounts; i++)
+    if (strcmp(p->mounts[i].dest, dest) == 0)
+      return true;
+  return false;
+}
+
+static int add_home_secrets(struct policy *p, const char *home, usbox_err_t *err)
+{
+  for (size_t i = 0; policy_default_hidden_home[i] != NULL; i++) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", home, policy_default_hidden_home[i]);
+    if (push_hidden(p, path, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* The built-in list, for /root and every directory under /home as they are
+ * now (a home created later is not covered: usbox checks at start). */
+static int add_default_hidden(struct policy *p, usbox_err_t *err)
+{
+  for (size_t i = 0; policy_default_hidden_abs[i] != NULL; i++)
+    if (push_hidden(p, policy_default_hidden_abs[i], err) < 0)
+      return -1;
+  if (add_home_secrets(p, "/root", err) < 0)
+    return -1;
+  DIR *home = opendir("/home");
+  struct dirent *de;
+  while (home != NULL && (de = readdir(home)) != NULL) {
+    if (de->d_name[0] == '.')
+      continue;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "/home/%s", de->d_name);
+    if (add_home_secrets(p, dir, err) < 0) {
+      closedir(home);
+      return -1;
+    }
+  }
+  if (home != NULL)
+    closedir(home);
+  return 0;
+}
+
+/* An explicit bind of a default secret (e.g. --ro ~/.gitconfig is fine,
+ * --ro ~/.ssh means the user wants it) wins over the default hiding. */
+static void unhide_bound(struct policy *p)
+{
+  size_t kept = 0;
+  for (size_t i = 0; i < p->nhidden; i++) {
+    if (has_mount_at(p, p->hidden[i]))
+      free(p->hidden[i]);
+    else
+      p->hidden[kept++] = p->hidden[i];
+  }
+  p->nhidden = kept;
+}
+
+static int depth(const char *path)
+{
+  int d = 0;
+  for (const char *c = path; *c != '\0'; c++)
+    d += *c == '/';
+  return strcmp(path, "/") == 0 ? 0 : d;
+}
+
+static int by_depth(const void *a, const void *b)
+{
+  const struct policy_mount *x = a, *y = b;
+  return depth(x->dest) - depth(y->dest);
+}
+
+int policy_finish(struct policy *p, usbox_err_t *err)
+{
+  for (size_t i = 0; i < p->nmounts; i++)
+    for (size_t j = i + 1; j < p->nmounts; j++)
+      if (strcmp(p->mounts[i].dest, p->mounts[j].dest) == 0)
+        return usbox_err_set(err, EINVAL, "two mounts at %s", p->mounts[i].dest);
+  if (has_mount_at(p, "/tmp"))
+    p->private_tmp = false;
+  if (p->private_tmp && policy_add_tmpfs(p, "/tmp", err) < 0)
+    return -1;
+  if (!has_mount_at(p, "/")) {
+    struct policy_mount root = {.kind = MOUNT_BIND, .dest = strdup("/"), .source = strdup("/"),
+                                .writable = false};
+    if (root.dest == NULL || root.source == NULL || push_mount(p, root, err) < 0)
+      return usbox_err_set(err, ENOMEM, "allocating the policy");
+  }
+  size_t explicit_hidden = p->nhidden;
+  if (p->default_hidden && add_default_hidden(p, err) < 0)
+    return -1;
+  /* only the defaults give way to binds; an explicit --hide of a bound path
+   * is a contradiction */
+  for (size_t i = 0; i < explicit_hidden; i++)
+    if (has_mount_at(p, p->hidden[i]))
+      return usbox_err_set(err, EINVAL, "%s is both bound and hidden", p->hidden[i]);
+  unhide_bound(p);
+  /* parents before children: a mount point may live inside another mount */
+  qsort(p->mounts, p->nmounts, sizeof p->mounts[0], by_depth);
+  return 0;
+}
+
+/* ---- JSON ---- */
+
+static int json_string_list(const cJSON *arr, const char *what, usbox_err_t *err,
+                            int (*add)(struct policy *, const char *, usbox_err_t *),
+                            struct policy *p)
+{
+  if (arr == NULL)
+    return 0;
+  if (!cJSON_IsArray(arr))
+    return usbox_err_set(err, EINVAL, "policy: \"%s\" must be an array of strings", what);
+  const cJSON *item;
+  cJSON_ArrayForEach(item, arr)
+  {
+    if (!cJSON_IsString(item))
+      return usbox_err_set(err, EINVAL, "policy: \"%s\" must be an array of strings", what);
+    if (add(p, item->valuestring, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int json_mount(struct policy *p, const cJSON *m, usbox_err_t *err)
+{
+  if (!cJSON_IsObject(m))
+    return usbox_err_set(err, EINVAL, "policy: each of \"mounts\" must be an object");
+  const cJSON *type = cJSON_GetObjectItemCaseSensitive(m, "type");
+  const cJSON *src = cJSON_GetObjectItemCaseSensitive(m, "source");
+  const cJSON *dst = cJSON_GetObjectItemCaseSensitive(m, "destination");
+  const cJSON *rw = cJSON_GetObjectItemCaseSensitive(m, "writable");
+  const cJSON *child;
+  cJSON_ArrayForEach(child, m)
+  {
+    if (strcmp(child->string, "type") != 0 && strcmp(child->string, "source") != 0 &&
+        strcmp(child->string, "destination") != 0 && strcmp(child->string, "writable") != 0)
+      return usbox_err_set(err, EINVAL, "policy: unknown mount field \"%s\"", child->string);
+  }
+  if ((type != NULL && !cJSON_IsString(type)) || (src != NULL && !cJSON_IsString(src)) ||
+      (dst != NULL && !cJSON_IsString(dst)) || (rw != NULL && !cJSON_IsBool(rw)))
+    return usbox_err_set(err, EINVAL,
+                         "policy: mount fields are strings (type, source, destination) and a "
+                         "boolean (writable)");
+  if (type != NULL && strcmp(type->valuestring, "tmpfs") == 0) {
+    if (dst == NULL)
+      return usbox_err_set(err, EINVAL, "policy: a tmpfs mount needs a \"destination\"");
+    return policy_add_tmpfs(p, dst->valuestring, err);
+  }
+  if (type != NULL && strcmp(type->valuestring, "bind") != 0)
+    return usbox_err_set(err, EINVAL, "policy: unknown mount type \"%s\" (bind, tmpfs)",
+                         type->valuestring);
+  if (src == NULL)
+    return usbox_err_set(err, EINVAL, "policy: a bind mount needs a \"source\"");
+  char spec[PATH_MAX * 2 + 2];
+  snprintf(spec, sizeof spec, "%s%s%s", src->valuestring, dst ? ":" : "",
+           dst ? dst->valuestring : "");
+  if (dst != NULL && dst->valuestring[0] != '/')
+    return usbox_err_set(err, EINVAL, "policy: destination must be absolute: %s",
+                         dst->valuestring);
+  return policy_add_bind(p, spec, rw != NULL && cJSON_IsTrue(rw), err);
+}
+
+int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
+{
+  cJSON *root = cJSON_Parse(text);
+  if (root == NULL) {
+    const char *at = cJSON_GetErrorPtr();
+    return usbox_err_set(err, EINVAL, "policy: invalid JSON near \"%.20s\"", at ? at : "");
+  }
+  int rc = 0;
+  if (!cJSON_IsObject(root)) {
+    rc = usbox_err_set(err, EINVAL, "policy: the top level must be an object");
+    goto out;
+  }
+  const cJSON *field;
+  cJSON_ArrayForEach(field, root)
+  {
+    const char *k = field->string;
+    if (strcmp(k, "mounts") == 0) {
+      if (!cJSON_IsArray(field)) {
+        rc = usbox_err_set(err, EINVAL, "policy: \"mounts\" must be an array");
+        goto out;
+      }
+      const cJSON *m;
+      cJSON_ArrayForEach(m, field)
+      {
+        if ((rc = json_mount(p, m, err)) < 0)
+          goto out;
+      }
+    } else if (strcmp(k, "hide") == 0) {
+      if ((rc = json_string_list(field, "hide", err, policy_add_hidden, p)) < 0)
+        goto out;
+    } else if (strcmp(k, "default_hide") == 0) {
+      if (!cJSON_IsBool(field)) {
+        rc = usbox_err_set(err, EINVAL, "policy: \"default_hide\" must be true or false");
+        goto out;
+      }
+      p->default_hidden = cJSON_IsTrue(field);
+    } else {
+      rc = usbox_err_set(err, EINVAL, "policy: unknown field \"%s\"", k);
+      goto out;
+    }
+  }
+out:
+  cJSON_Delete(root);
+  return rc;
+}
+
+int policy_load_file(struct policy *p, const char *file, usbox_err_t *err)
+{
+  cleanup_fclose FILE *f = fopen(file, "re");
+  if (f == NULL)
+    return usbox_err_set(err, errno, "policy file %s", file);
+  char buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  if (ferror(f))
+    return usbox_err_set(err, errno, "reading policy file %s", file);
+  if (n == sizeof buf - 1)
+    return usbox_err_set(err, EFBIG, "policy file %s is over 64 KiB", file);
+  buf[n] = '\0';
+  if (policy_load_json(p, buf, err) < 0)
+    return usbox_err_wrap(err, "%s", file);
+  return 0;
+}

@@ -1,0 +1,60 @@
+/* The sandbox policy: what the agent's filesystem view looks like (and, in
+ * later issues, its network and limits). Built from command-line flags and/or
+ * a JSON file, validated completely before anything starts: a bad policy is
+ * one clear line and exit 125, with nothing on the host changed. */
+#ifndef USBOX_POLICY_POLICY_H
+#define USBOX_POLICY_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/error.h"
+
+enum mount_kind {
+  MOUNT_BIND,  /* a host directory or file */
+  MOUNT_TMPFS, /* fresh, private, gone at exit (the default /tmp) */
+};
+
+struct policy_mount {
+  enum mount_kind kind;
+  char *dest;   /* absolute, normalised view path */
+  char *source; /* MOUNT_BIND: absolute host path (symlinks resolved) */
+  bool writable;
+};
+
+struct policy {
+  struct policy_mount *mounts;
+  size_t nmounts;
+  char **hidden; /* absolute view paths that do not exist in the sandbox */
+  size_t nhidden;
+  bool default_hidden; /* add the built-in list of secrets (on unless told) */
+  bool private_tmp;    /* a fresh /tmp (on unless a mount of /tmp is given) */
+};
+
+void policy_init(struct policy *p);
+void policy_free(struct policy *p);
+
+/* --rw SPEC / --ro SPEC where SPEC is PATH or SRC:DEST. Relative paths are
+ * taken from the current directory. */
+int policy_add_bind(struct policy *p, const char *spec, bool writable, usbox_err_t *err);
+int policy_add_hidden(struct policy *p, const char *path, usbox_err_t *err);
+int policy_add_tmpfs(struct policy *p, const char *dest, usbox_err_t *err);
+/* Merge a JSON policy file (docs/policy.md). */
+int policy_load_file(struct policy *p, const char *file, usbox_err_t *err);
+int policy_load_json(struct policy *p, const char *text, usbox_err_t *err);
+
+/* Complete the policy: the read-only host root, the private /tmp, the
+ * built-in hidden paths (expanded for every /home/<user> and /root), and the
+ * checks that need the whole picture (duplicate destinations). */
+int policy_finish(struct policy *p, usbox_err_t *err);
+
+/* The built-in hidden paths, relative to a home directory and absolute. */
+extern const char *const policy_default_hidden_home[];
+extern const char *const policy_default_hidden_abs[];
+
+/* Lexically normalise an absolute path into out: collapse "//", drop ".",
+ * resolve ".." (never above "/"). Returns 0 or -1 if it is not absolute or
+ * too long. (Unit-tested.) */
+int policy_normalize(const char *path, char *out, size_t size);
+
+#endif

@@ -1,0 +1,178 @@
+#include "sentry/launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "platform/unotify.h"
+#include "sentry/supervisor.h"
+#include "vfs/mountns.h"
+
+extern char **environ;
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static _Noreturn void report_failure(const struct launch *l, struct launch_report *rep,
+                                     const usbox_err_t *err)
+{
+  rep->status = err->code != 0 ? -err->code : -EINVAL;
+  if (err->code != 0)
+    snprintf(rep->msg, sizeof rep->msg, "%s: %s", err->msg, strerror(err->code));
+  else
+    snprintf(rep->msg, sizeof rep->msg, "%s", err->msg);
+  ssize_t w = write(l->ready_w, rep, sizeof *rep);
+  (void)w;
+  _exit(USBOX_EXIT_ERROR);
+}
+
+static int write_file(const char *path, const char *text)
+{
+  cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  return write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* Without root, mounting needs a user namespace of our own. The agent keeps
+ * its uid and gid there (one id each, mapped to themselves), so files it
+ * creates are the user's as outside; it gains no capability outside it. */
+static int enter_user_namespace(usbox_err_t *err)
+{
+  uid_t uid = geteuid();
+  gid_t gid = getegid();
+  if (unshare(CLONE_NEWUSER) < 0)
+    return usbox_err_set(err, errno, "unshare(CLONE_NEWUSER) (needed without root)");
+  char map[64];
+  snprintf(map, sizeof map, "%u %u 1\n", uid, uid);
+  if (write_file("/proc/self/setgroups", "deny") < 0 || write_file("/proc/self/uid_map", map) < 0)
+    return usbox_err_set(err, errno, "writing the user namespace's uid map");
+  snprintf(map, sizeof map, "%u %u 1\n", gid, gid);
+  if (write_file("/proc/self/gid_map", map) < 0)
+    return usbox_err_set(err, errno, "writing the user namespace's gid map");
+  return 0;
+}
+
+/* The view's mount roots, opened inside the view, for the sentry. */
+static int open_mounts(const struct launch *l, struct launch_report *rep, usbox_err_t *err)
+{
+  const char *dests[VFS_MAX_MOUNTS];
+  bool writable[VFS_MAX_MOUNTS];
+  size_t n = vfs_mount_dests(l->policy, dests, writable);
+  for (size_t i = 0; i < n; i++) {
+    rep->mounts[i] = open(dests[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (rep->mounts[i] < 0)
+      return usbox_err_set(err, errno, "opening %s in the view", dests[i]);
+  }
+  rep->nmounts = (int)n;
+  return 0;
+}
+
+/* Between fork and exec. The parent is single-threaded when it forks, so
+ * this is ordinary code, but it keeps to plain system calls. */
+_Noreturn void launch_agent_child(const struct launch *l)
+{
+  struct launch_report rep = {0};
+  usbox_err_t err = {0};
+  /* Fail closed: if usbox dies, so does the agent. Checked against a parent
+   * that died before the prctl took effect. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != l->parent)
+    _exit(USBOX_EXIT_ERROR);
+  /* Signal state as usbox inherited it: handlers usbox installed reset at
+   * execve by themselves; what usbox ignored or blocked is put back. */
+  sigaction(SIGPIPE, &l->inherited->sigpipe, NULL);
+  sigprocmask(SIG_SETMASK, &l->inherited->mask, NULL);
+  /* No fd of usbox reaches the agent: everything above stdio closes at exec
+   * (the handoff pipes are already close-on-exec). */
+  syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  /* The kernel's mirror of the view (vfs/mountns.c). */
+  if (geteuid() != 0 && enter_user_namespace(&err) < 0)
+    report_failure(l, &rep, &err);
+  struct mountns_result ns;
+  if (mountns_enter_view(l->policy, l->cwd, &ns, &err) < 0 || open_mounts(l, &rep, &err) < 0)
+    report_failure(l, &rep, &err);
+  /* no_new_privs: setuid binaries gain nothing, and an unprivileged process
+   * may install the filter. */
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+    usbox_err_set(&err, errno, "PR_SET_NO_NEW_PRIVS");
+    report_failure(l, &rep, &err);
+  }
+  bool killable = false;
+  rep.listener = unotify_install(l->bpf, &killable);
+  if (rep.listener < 0) {
+    usbox_err_set(&err, -rep.listener, "installing the seccomp filter");
+    report_failure(l, &rep, &err);
+  }
+  /* From here on every call goes through the filter: only read, write and
+   * close (passed to the kernel) until execve, which the sentry serves. */
+  if (write(l->ready_w, &rep, sizeof rep) != sizeof rep)
+    _exit(USBOX_EXIT_ERROR);
+  char go;
+  if (read(l->ack_r, &go, 1) != 1)
+    _exit(USBOX_EXIT_ERROR);
+  close(rep.listener); /* the sentry holds its own copy now */
+  for (int i = 0; i < rep.nmounts; i++)
+    close(rep.mounts[i]);
+  for (int i = 0; i < ns.ntmpfs; i++)
+    close(ns.tmpfs_fd[i]);
+  execve(l->program, l->argv, environ);
+  int e = errno;
+  ssize_t w = write(l->status_w, &e, sizeof e);
+  (void)w;
+  _exit(e == ENOENT ? USBOX_EXIT_NOT_FOUND : USBOX_EXIT_CANNOT_EXEC);
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+  ssize_t n;
+  do
+    n = read(fd, buf, len);
+  while (n < 0 && errno == EINTR);
+  return n == (ssize_t)len ? 0 : -1;
+}
+
+int launch_take_fds(pid_t child, int ready_r, int *listener, int mounts[VFS_MAX_MOUNTS],
+                    int *nmounts, usbox_err_t *err)
+{
+  struct launch_report rep;
+  *nmounts = 0;
+  if (read_full(ready_r, &rep, sizeof rep) < 0)
+    return usbox_err_set(err, 0, "the agent process died while starting");
+  if (rep.status < 0) {
+    rep.msg[sizeof rep.msg - 1] = '\0';
+    return usbox_err_set(err, 0, "%s", rep.msg);
+  }
+  if (rep.nmounts < 0 || rep.nmounts > VFS_MAX_MOUNTS)
+    return usbox_err_set(err, EINVAL, "the agent process sent a bad report");
+  /* pidfd_getfd: the child needs no intercepted call (such as sendmsg) to
+   * hand its fds over */
+  cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+  if (pidfd < 0)
+    return usbox_err_set(err, errno, "pidfd_open of the agent");
+  *listener = (int)syscall(SYS_pidfd_getfd, pidfd, rep.listener, 0);
+  if (*listener < 0)
+    return usbox_err_set(err, errno, "taking the seccomp listener from the agent");
+  for (int i = 0; i < rep.nmounts; i++) {
+    /* O_PATH fds cannot be taken with pidfd_getfd: reopen through the
+     * child's own fd link (the same mount, the same object) */
+    char link[64];
+    snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)child, rep.mounts[i]);
+    mounts[i] = open(link, O_PATH | O_CLOEXEC);
+    if (mounts[i] < 0) {
+      usbox_err_set(err, errno, "taking mount %d of the view from the agent", i);
+      while (i-- > 0)
+        close(mounts[i]);
+      close(*listener);
+      return -1;
+    }
+  }
+  *nmounts = rep.nmounts;
+  return 0;
+}

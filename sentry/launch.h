@@ -1,0 +1,54 @@
+/* Starting the agent: what happens in the agent process between fork and
+ * execve (its namespace, its filter), and how its listener and the view's
+ * mount fds reach the sentry. */
+#ifndef USBOX_SENTRY_LAUNCH_H
+#define USBOX_SENTRY_LAUNCH_H
+
+#include <limits.h>
+#include <signal.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "platform/seccomp_filter.h"
+#include "policy/policy.h"
+#include "vfs/vfs.h"
+
+/* What usbox inherited, restored in the agent so it starts as it would have
+ * natively (a program started under nohup keeps SIGHUP ignored, and so on). */
+struct inherited {
+  sigset_t mask;
+  struct sigaction sigpipe;
+};
+
+struct launch {
+  pid_t parent;
+  const struct inherited *inherited;
+  const char *program;
+  char **argv;
+  const struct bpf_program *bpf;
+  const struct policy *policy;
+  char cwd[PATH_MAX]; /* where the agent starts (a view path) */
+  int ready_w;        /* child -> parent: struct launch_report */
+  int ack_r;          /* parent -> child: the sentry is serving, go on */
+  int status_w;       /* child -> parent: errno of a failed execve (CLOEXEC) */
+};
+
+/* Sent by the agent process once its namespace and filter are in place (or
+ * not: then status < 0 and msg says why). fd numbers are the child's; the
+ * parent takes them with pidfd_getfd. */
+struct launch_report {
+  int status;
+  char msg[300];
+  int listener;
+  int nmounts;
+  int mounts[VFS_MAX_MOUNTS]; /* in vfs_mount_dests() order */
+};
+
+_Noreturn void launch_agent_child(const struct launch *l);
+
+/* Parent side: read the report and take the fds. On success *listener and
+ * mounts[0..*nmounts) are the parent's own fds. */
+int launch_take_fds(pid_t child, int ready_r, int *listener, int mounts[VFS_MAX_MOUNTS],
+                    int *nmounts, usbox_err_t *err);
+
+#endif

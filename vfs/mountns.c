@@ -1,0 +1,250 @@
+#include "vfs/mountns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+const char *const mountns_dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty",
+                                         NULL};
+
+static int sys_mount_setattr(int fd, const char *path, unsigned flags, uint64_t set)
+{
+  struct mount_attr attr = {.attr_set = set};
+  return (int)syscall(SYS_mount_setattr, fd, path, flags, &attr, sizeof attr);
+}
+
+/* A directory (or file) inside the tree rooted at root, reached without
+ * following any symlink: mount destinations are taken literally. With
+ * create, missing directories on the way (and the last one, of the given
+ * type) are made, which works where the tree is writable: inside the private
+ * /tmp or a writable bind, never on the read-only host. */
+static int open_in_tree(int root, const char *view_path, bool create, mode_t type)
+{
+  struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  const char *rel = view_path[0] == '/' ? view_path + 1 : view_path;
+  if (rel[0] == '\0')
+    return dup(root);
+  int fd = (int)syscall(SYS_openat2, root, rel, &how, sizeof how);
+  if (fd >= 0 || errno != ENOENT || !create)
+    return fd;
+  cleanup_close int dir = dup(root);
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s", rel);
+  for (char *save = NULL, *c = strtok_r(path, "/", &save); c != NULL;) {
+    char *next = strtok_r(NULL, "/", &save);
+    bool last = next == NULL;
+    int made = (!last || S_ISDIR(type)) ? mkdirat(dir, c, 0755) : mknodat(dir, c, S_IFREG | 0644, 0);
+    if (made < 0 && errno != EEXIST)
+      return -1;
+    int sub = (int)syscall(SYS_openat2, dir, c, &how, sizeof how);
+    if (sub < 0)
+      return -1;
+    close(dir);
+    dir = sub;
+    c = next;
+  }
+  return steal_fd(&dir);
+}
+
+static int attach(int mnt, int root, const char *dest, mode_t type, usbox_err_t *err)
+{
+  cleanup_close int target = open_in_tree(root, dest, true, type);
+  if (target < 0)
+    return usbox_err_set(err, errno,
+                         "mount point %s does not exist in the view and cannot be made there "
+                         "(its parent is read-only)",
+                         dest);
+  if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return usbox_err_set(err, errno, "mounting at %s", dest);
+  return 0;
+}
+
+static int new_tmpfs(const char *mode, bool readonly, usbox_err_t *err)
+{
+  cleanup_close int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+  if (fs < 0)
+    return usbox_err_set(err, errno, "fsopen(tmpfs)");
+  if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+      fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return usbox_err_set(err, errno, "creating a tmpfs");
+  int mnt = fsmount(fs, FSMOUNT_CLOEXEC,
+                    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (readonly ? MOUNT_ATTR_RDONLY : 0));
+  if (mnt < 0)
+    return usbox_err_set(err, errno, "fsmount(tmpfs)");
+  return mnt;
+}
+
+static int bind_into(int root, const char *source, const char *dest, bool writable,
+                     usbox_err_t *err)
+{
+  struct stat st;
+  if (stat(source, &st) < 0)
+    return usbox_err_set(err, errno, "bind source %s", source);
+  cleanup_close int mnt = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (mnt < 0)
+    return usbox_err_set(err, errno, "cloning %s", source);
+  uint64_t attrs = MOUNT_ATTR_NOSUID | (writable ? 0 : MOUNT_ATTR_RDONLY);
+  if (sys_mount_setattr(mnt, "", AT_EMPTY_PATH | AT_RECURSIVE, attrs) < 0)
+    return usbox_err_set(err, errno, "making %s %s", source, writable ? "nosuid" : "read-only");
+  return attach(mnt, root, dest, S_ISDIR(st.st_mode) ? S_IFDIR : S_IFREG, err);
+}
+
+/* /dev: a tmpfs with the host's harmless device nodes bound in, devpts,
+ * a private /dev/shm and the usual symlinks. Read-only once built. */
+static int build_dev(int root, usbox_err_t *err)
+{
+  cleanup_close int dev = new_tmpfs("0755", false, err);
+  if (dev < 0)
+    return -1;
+  for (size_t i = 0; mountns_dev_nodes[i] != NULL; i++) {
+    char host[64];
+    snprintf(host, sizeof host, "/dev/%s", mountns_dev_nodes[i]);
+    if (access(host, F_OK) < 0)
+      continue;
+    if (bind_into(dev, host, host + 4, true, err) < 0)
+      return -1;
+  }
+  if (access("/dev/pts/ptmx", F_OK) == 0) {
+    if (bind_into(dev, "/dev/pts", "/pts", true, err) < 0)
+      return -1;
+    if (symlinkat("pts/ptmx", dev, "ptmx") < 0)
+      return usbox_err_set(err, errno, "creating /dev/ptmx");
+  }
+  cleanup_close int shm = new_tmpfs("1777", false, err);
+  if (shm < 0 || attach(shm, dev, "/shm", S_IFDIR, err) < 0)
+    return -1;
+  static const char *const links[][2] = {{"fd", "/proc/self/fd"},
+                                         {"stdin", "/proc/self/fd/0"},
+                                         {"stdout", "/proc/self/fd/1"},
+                                         {"stderr", "/proc/self/fd/2"}};
+  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+    if (symlinkat(links[i][1], dev, links[i][0]) < 0)
+      return usbox_err_set(err, errno, "creating /dev/%s", links[i][0]);
+  if (sys_mount_setattr(dev, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID) < 0)
+    return usbox_err_set(err, errno, "making /dev read-only");
+  return attach(dev, root, "/dev", S_IFDIR, err);
+}
+
+/* Cover each hidden path that exists in the tree: an empty read-only
+ * directory or file takes its place (the sentry answers ENOENT for it; this
+ * is what the kernel sees if anything reaches it another way). */
+static int mask_hidden(int root, const struct policy *p, usbox_err_t *err)
+{
+  cleanup_close int empty_dir = new_tmpfs("0555", true, err);
+  if (empty_dir < 0)
+    return -1;
+  cleanup_close int files = new_tmpfs("0755", false, err);
+  if (files < 0)
+    return -1;
+  cleanup_close int empty = openat(files, "empty", O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
+  if (empty < 0)
+    return usbox_err_set(err, errno, "creating the mask file");
+  for (size_t i = 0; i < p->nhidden; i++) {
+    cleanup_close int target = open_in_tree(root, p->hidden[i], false, 0);
+    if (target < 0)
+      continue; /* not there (or behind a symlink): nothing to cover */
+    struct stat st;
+    if (fstat(target, &st) < 0 || S_ISLNK(st.st_mode))
+      continue;
+    cleanup_close int mask = S_ISDIR(st.st_mode)
+                                 ? open_tree(empty_dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)
+                                 : open_tree(files, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (mask < 0)
+      return usbox_err_set(err, errno, "preparing the mask of %s", p->hidden[i]);
+    if (sys_mount_setattr(mask, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY) < 0 ||
+        move_mount(mask, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      return usbox_err_set(err, errno, "masking %s", p->hidden[i]);
+  }
+  return 0;
+}
+
+/* Attach the finished tree and make it the root; the old root goes away. */
+static int pivot_into(int root, usbox_err_t *err)
+{
+  if (move_mount(root, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    return usbox_err_set(err, errno, "attaching the view");
+  if (chdir("/tmp") < 0)
+    return usbox_err_set(err, errno, "entering the view");
+  /* pivot_root(".", "."): the old root ends up under the new one, and is
+   * detached right away */
+  if (syscall(SYS_pivot_root, ".", ".") < 0)
+    return usbox_err_set(err, errno, "pivot_root into the view");
+  if (umount2(".", MNT_DETACH) < 0)
+    return usbox_err_set(err, errno, "detaching the host root");
+  if (chdir("/") < 0)
+    return usbox_err_set(err, errno, "chdir /");
+  return 0;
+}
+
+int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_result *out,
+                       usbox_err_t *err)
+{
+  out->ntmpfs = 0;
+  if (unshare(CLONE_NEWNS) < 0)
+    return usbox_err_set(err, errno, "unshare(CLONE_NEWNS)");
+  /* nothing done from here on propagates back to the host */
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return usbox_err_set(err, errno, "making mounts private");
+  cleanup_close int root = -1;
+  for (size_t i = 0; i < p->nmounts; i++)
+    if (strcmp(p->mounts[i].dest, "/") == 0) {
+      root = open_tree(AT_FDCWD, p->mounts[i].source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+      if (root < 0)
+        return usbox_err_set(err, errno, "cloning the root %s", p->mounts[i].source);
+      uint64_t attrs = MOUNT_ATTR_NOSUID | (p->mounts[i].writable ? 0 : MOUNT_ATTR_RDONLY);
+      if (sys_mount_setattr(root, "", AT_EMPTY_PATH | AT_RECURSIVE, attrs) < 0)
+        return usbox_err_set(err, errno, "making the root read-only");
+    }
+  if (root < 0)
+    return usbox_err_set(err, EINVAL, "the policy has no root mount");
+  if (build_dev(root, err) < 0)
+    return usbox_err_wrap(err, "building /dev");
+  /* policy order is parents first (policy_finish sorts by depth) */
+  for (size_t i = 0; i < p->nmounts; i++) {
+    const struct policy_mount *m = &p->mounts[i];
+    if (strcmp(m->dest, "/") == 0)
+      continue;
+    if (m->kind == MOUNT_BIND) {
+      if (bind_into(root, m->source, m->dest, m->writable, err) < 0)
+        return -1;
+    } else {
+      int t = new_tmpfs("1777", false, err);
+      if (t < 0)
+        return -1;
+      if (attach(t, root, m->dest, S_IFDIR, err) < 0) {
+        close(t);
+        return -1;
+      }
+      if (out->ntmpfs < MOUNTNS_MAX_TMPFS)
+        out->tmpfs_fd[out->ntmpfs++] = t; /* stays open: the sentry's side */
+      else
+        close(t);
+    }
+  }
+  if (mask_hidden(root, p, err) < 0)
+    return -1;
+  if (pivot_into(root, err) < 0)
+    return -1;
+  if (chdir(cwd) < 0)
+    return usbox_err_set(err, errno,
+                         "the current directory %s is not visible in the sandbox "
+                         "(bind it: --ro . or --rw .)",
+                         cwd);
+  return 0;
+}

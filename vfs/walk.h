@@ -1,0 +1,48 @@
+/* The view walker (vfs.c's engine). Internal to vfs/. */
+#ifndef USBOX_VFS_WALK_H
+#define USBOX_VFS_WALK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vfs/vfs.h"
+
+#define WALK_MAX_LINKS 40 /* as the kernel (MAXSYMLINKS) */
+
+struct walker {
+  struct sentry_call *call;
+  struct vfs *v;
+  char cur[PATH_MAX];      /* canonical view path reached so far (a directory) */
+  int cur_fd;              /* O_PATH fd of cur when held (owned), else -1 */
+  char rest[PATH_MAX * 2]; /* components still to walk */
+  int links;
+  uint64_t resolve;       /* the agent's own RESOLVE_* flags (openat2) */
+  char scope[PATH_MAX];   /* start directory for RESOLVE_BENEATH / RESOLVE_IN_ROOT */
+  char link_text[PATH_MAX]; /* a synthesized symlink's target (vfs_node.link) */
+};
+
+/* Position the walker at the start of path: "/" for absolute paths, the
+ * agent thread's cwd for AT_FDCWD, the agent's dirfd otherwise (its identity
+ * taken with pidfd_getfd, its view path from the kernel's name for it). */
+int walker_start(struct walker *w, struct sentry_call *call, int dirfd, const char *path,
+                 int vflags);
+int walker_start_scoped(struct walker *w, struct sentry_call *call, int dirfd, const char *path,
+                        uint64_t resolve);
+/* Walk to the object (vflags: VFS_NOFOLLOW, VFS_DIRECTORY). */
+int walker_run(struct walker *w, int vflags, struct vfs_node *out);
+/* Walk to the parent of the last component. */
+int walker_run_parent(struct walker *w, struct vfs_node *parent, char name[NAME_MAX + 2]);
+void walker_release(struct walker *w);
+
+/* /proc (proc.c): one component inside the procfs mount. Returns 1 when
+ * it consumed the component itself (spliced self, or followed a magic link
+ * into the view), 0 when the ordinary walk should go on, or -errno. */
+int proc_component(struct walker *w, const char *comp, bool last, bool follow,
+                   struct vfs_node *out, bool *done);
+
+/* helpers shared with proc.c */
+void walker_set_cur(struct walker *w, const char *view, int fd);
+int walker_splice(struct walker *w, const char *target);
+void view_join(char out[PATH_MAX], const char *dir, const char *name);
+
+#endif

@@ -55,7 +55,7 @@ static int answer(struct sentry *s, const struct sentry_call *call, const struct
   return -EINVAL;
 }
 
-void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req)
+void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req, int slot)
 {
   struct sentry_call call;
   call.sentry = s;
@@ -75,6 +75,11 @@ void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req)
   else
     d = decide(s, &call);
 
+  /* interrupted by the watchdog for a signal: let the kernel deliver it and
+   * restart the call or fail it with EINTR (SA_RESTART decides) */
+  if (d.res.outcome == SC_RETURN && d.res.err == EINTR &&
+      atomic_load(&s->interrupted[slot]) == INTERRUPT_SIGNAL)
+    d.res.err = USBOX_ERESTARTSYS;
   if (call.nr >= 0 && call.nr < SC_NR_LIMIT && d.res.outcome != SC_ANSWERED)
     atomic_fetch_add(&s->stats.handling_ns[call.nr], sentry_now_ns() - start);
   int r = answer(s, &call, &d.res);

@@ -83,8 +83,11 @@ static void receiver_loop(struct sentry *s, int slot, struct seccomp_notif *req)
       usbox_warn("receiving a notification failed: %s", strerror(-r));
       return;
     }
+    atomic_store(&s->interrupted[slot], INTERRUPT_NONE);
+    atomic_store(&s->busy_id[slot], req->id);
+    atomic_store(&s->busy_tid[slot], (int)req->pid);
     atomic_store(&s->busy_since[slot], sentry_now_ns());
-    sentry_dispatch(s, req);
+    sentry_dispatch(s, req, slot);
     atomic_store(&s->busy_since[slot], 0);
     /* a receiver added by the watchdog leaves once others are idle again */
     if (slot != 0 && atomic_load(&s->idle) > 0)
@@ -150,19 +153,71 @@ int sentry_start(struct sentry *s, usbox_err_t *err)
   return r;
 }
 
+/* Signals whose default action is to do nothing: pending, they interrupt
+ * nothing unless caught. */
+#define DEFAULT_IGNORED                                                                          \
+  ((1ull << (SIGCHLD - 1)) | (1ull << (SIGCONT - 1)) | (1ull << (SIGURG - 1)) |                  \
+   (1ull << (SIGWINCH - 1)))
+
+static unsigned long long status_mask(const char *text, const char *key)
+{
+  const char *p = strstr(text, key);
+  return p != NULL ? strtoull(p + strlen(key), NULL, 16) : 0;
+}
+
+bool sentry_signal_pending(pid_t tid)
+{
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+  FILE *f = fopen(path, "re");
+  if (f == NULL)
+    return false;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  unsigned long long pending = status_mask(buf, "\nSigPnd:\t") | status_mask(buf, "\nShdPnd:\t");
+  unsigned long long blocked = status_mask(buf, "\nSigBlk:\t");
+  unsigned long long ignored = status_mask(buf, "\nSigIgn:\t");
+  unsigned long long caught = status_mask(buf, "\nSigCgt:\t");
+  unsigned long long takes = pending & ~blocked & ~ignored & (caught | ~DEFAULT_IGNORED);
+  return takes != 0;
+}
+
+/* A handler that has been blocked a while is interrupted (SIGRTMIN, no
+ * SA_RESTART: its blocking syscall returns EINTR) when its caller is gone
+ * (killed, or SIGKILLed while waiting) or has a signal to take: the FIFO
+ * open it waits in must not outlive the caller, nor keep it from its
+ * signal handler. */
+static void interrupt_stuck(struct sentry *s, int slot, unsigned long long now)
+{
+  unsigned long long since = atomic_load(&s->busy_since[slot]);
+  if (since == 0 || now - since < STUCK_NS)
+    return;
+  uint64_t id = atomic_load(&s->busy_id[slot]);
+  pid_t tid = atomic_load(&s->busy_tid[slot]);
+  int why = unotify_id_valid(s->listener, id) < 0 ? INTERRUPT_GONE
+            : sentry_signal_pending(tid)          ? INTERRUPT_SIGNAL
+                                                  : INTERRUPT_NONE;
+  if (why == INTERRUPT_NONE || atomic_load(&s->busy_id[slot]) != id)
+    return;
+  atomic_store(&s->interrupted[slot], why);
+  pthread_kill(s->threads[slot], interrupt_signal());
+}
+
 void sentry_watchdog(struct sentry *s)
 {
-  if (atomic_load(&s->stopping) || atomic_load(&s->idle) > 0)
+  if (atomic_load(&s->stopping))
     return;
   unsigned long long now = sentry_now_ns();
   pthread_mutex_lock(&s->lock);
-  bool all_stuck = s->nthreads > 0;
-  for (int i = 0; i < SENTRY_MAX_RECEIVERS && all_stuck; i++) {
+  bool all_stuck = s->nthreads > 0 && atomic_load(&s->idle) == 0;
+  for (int i = 0; i < SENTRY_MAX_RECEIVERS; i++) {
     if (!s->thread_live[i])
       continue;
     unsigned long long since = atomic_load(&s->busy_since[i]);
     if (since == 0 || now - since < STUCK_NS)
       all_stuck = false;
+    interrupt_stuck(s, i, now);
   }
   if (all_stuck && s->nthreads < SENTRY_MAX_RECEIVERS) {
     usbox_err_t err;

@@ -49,9 +49,20 @@ struct sentry {
   int nthreads;       /* started and not yet exited */
   atomic_int idle;    /* receivers waiting in RECV */
   atomic_bool stopping;
-  /* per receiver: monotonic ns when its current handler started, 0 if idle */
+  /* per receiver: monotonic ns when its current handler started (0 if
+   * idle), the call it handles, and whether the watchdog interrupted it */
   atomic_ullong busy_since[SENTRY_MAX_RECEIVERS];
+  atomic_ullong busy_id[SENTRY_MAX_RECEIVERS];
+  atomic_int busy_tid[SENTRY_MAX_RECEIVERS];
+  atomic_int interrupted[SENTRY_MAX_RECEIVERS];
 };
+
+/* Why the watchdog interrupted a handler. */
+enum { INTERRUPT_NONE, INTERRUPT_GONE, INTERRUPT_SIGNAL };
+/* The kernel's "restart me" errno: answered for a call interrupted because
+ * its thread has a signal to take, so that the kernel delivers it and then
+ * restarts the call or fails it with EINTR, as SA_RESTART says. */
+#define USBOX_ERESTARTSYS 512
 
 /* Takes ownership of listener. */
 int sentry_init(struct sentry *s, int listener, usbox_err_t *err);
@@ -61,8 +72,11 @@ void sentry_watchdog(struct sentry *s);
 /* Stop receivers (the agent is gone) and wait for them. */
 void sentry_stop(struct sentry *s);
 void sentry_destroy(struct sentry *s);
-/* Handle one received notification (dispatch.c). */
-void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req);
+/* Handle one received notification (dispatch.c); slot is the receiver's. */
+void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req, int slot);
+/* Whether a thread has a signal it would take now (pending, not blocked,
+ * not ignored). Reads /proc/TID/status. */
+bool sentry_signal_pending(pid_t tid);
 /* CLOCK_MONOTONIC in ns (vDSO). */
 unsigned long long sentry_now_ns(void);
 /* -v summary on stderr. */

@@ -67,7 +67,7 @@ static _Noreturn void attempt(enum attempt a)
     if (pthread_create(&t, NULL, thread_int80, NULL) != 0)
       _exit(3);
     pthread_join(t, NULL);
-    _exit(r = 0);
+    _exit(0);
   }
   }
   _exit(2);

@@ -21,7 +21,8 @@
 #                                   printed at exit anyway; the script exits 1
 #                                   if anything failed or nothing was checked)
 #
-# Environment (set by ctest): USBOX, SRCDIR, BUILDDIR.
+# Environment (set by ctest): USBOX, SRCDIR, BUILDDIR. KEEP_TMP=1 keeps the
+# scratch directories for a look after the run.
 
 set -u
 set -o pipefail
@@ -37,15 +38,29 @@ export LC_ALL=C TZ=UTC
 
 _failures=0
 _passes=0
+_case=0
 TEST_NAME=$(basename "$0" .sh)
 TMPROOT=$(mktemp -d "${TMPDIR:-/tmp}/usbox-it.XXXXXX")
+export TMPROOT
 OUT=$TMPROOT/out ERR=$TMPROOT/err
+# The sandbox's default view has a private /tmp and a read-only host: every
+# test runs with the default policy plus its own scratch root bound
+# writable (issue 3). A shim puts `--rw $TMPROOT` in front of every exec.
+USBOX_REAL=$USBOX
+mkdir -p "$TMPROOT/bin"
+cat >"$TMPROOT/bin/usbox" <<SHIM
+#!/bin/sh
+if [ "\$1" = exec ]; then shift; exec "$USBOX_REAL" exec --rw "$TMPROOT" "\$@"; fi
+exec "$USBOX_REAL" "\$@"
+SHIM
+chmod +x "$TMPROOT/bin/usbox"
+USBOX=$TMPROOT/bin/usbox
 _bg_pids=()
 
 _on_exit() {
   local rc=$? p
   for p in "${_bg_pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  rm -rf "$TMPROOT"
+  if [ -n "${KEEP_TMP:-}" ]; then echo "kept $TMPROOT"; else rm -rf "$TMPROOT"; fi
   echo "== $TEST_NAME: $_passes passed, $_failures failed"
   if [ "$rc" -ne 0 ]; then
     echo "== $TEST_NAME: script ended with status $rc" >&2
@@ -115,34 +130,34 @@ same_as_native() {
     esac
   done
   shift
-  local mode dir rc_native rc_usbox
+  _case=$((_case + 1))
+  local mode dir rc rc_native rc_usbox c=$TMPROOT/case$_case
   for mode in native usbox; do
     dir=$(mktemp -d "$TMPROOT/$(printf %.1s "$mode").XXXXXX")
     if [ -n "$setup" ] && ! (cd "$dir" && SCRATCH=$dir "$setup") >"$dir.setup" 2>&1; then
       fail "$name: setup $setup failed"; show setup "$dir.setup"; return
     fi
-    run_in "$dir" "$mode" "$stdin" "$TMPROOT/$mode.out.raw" "$TMPROOT/$mode.err.raw" "$@"
-    local rc=$?
-    sed "s|$dir|\$SCRATCH|g" "$TMPROOT/$mode.out.raw" >"$TMPROOT/$mode.out"
-    sed "s|$dir|\$SCRATCH|g" "$TMPROOT/$mode.err.raw" >"$TMPROOT/$mode.err"
+    run_in "$dir" "$mode" "$stdin" "$c.$mode.out.raw" "$c.$mode.err.raw" "$@"
+    rc=$?
+    sed "s|$dir|\$SCRATCH|g" "$c.$mode.out.raw" >"$c.$mode.out"
+    sed "s|$dir|\$SCRATCH|g" "$c.$mode.err.raw" >"$c.$mode.err"
     if [ "$mode" = native ]; then rc_native=$rc; else rc_usbox=$rc; fi
   done
-  local ok=1
+  local ok=1 stream
   if [ "$rc_native" != "$rc_usbox" ]; then
     fail "$name: exit status native=$rc_native usbox=$rc_usbox"; ok=0
   fi
-  local stream
   for stream in out err; do
-    if ! cmp -s "$TMPROOT/native.$stream" "$TMPROOT/usbox.$stream"; then
+    if ! cmp -s "$c.native.$stream" "$c.usbox.$stream"; then
       fail "$name: std$stream differs (native vs usbox)"; ok=0
-      diff -u "$TMPROOT/native.$stream" "$TMPROOT/usbox.$stream" | head -40 | sed 's/^/  | /' >&2
+      diff -u "$c.native.$stream" "$c.usbox.$stream" | head -40 | sed 's/^/  | /' >&2
     fi
   done
   if [ $ok = 1 ]; then
     pass "$name (status $rc_native)"
   else
-    show "native stderr" "$TMPROOT/native.err"
-    show "usbox stderr" "$TMPROOT/usbox.err"
+    show "native stderr" "$c.native.err"
+    show "usbox stderr" "$c.usbox.err"
   fi
 }
 
@@ -197,8 +212,8 @@ wait_bg() {
   wait "$pid"
 }
 
-# Wait up to $2 seconds (default 5) for process $1 to be gone (or a zombie
-# that nobody will reap is not expected: we check /proc/PID/stat state).
+# wait_gone PID [SECS]: wait up to SECS seconds (default 5) for any process
+# PID to end (gone, or a zombie waiting to be reaped); 1 if it still runs.
 wait_gone() {
   local pid=$1 limit=${2:-5} i
   for ((i = 0; i < limit * 20; i++)); do

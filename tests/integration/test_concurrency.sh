@@ -170,13 +170,56 @@ expect_exit 0 "python3: a thread blocked in open(fifo) while another works" -- \
   "$USBOX" exec -- python3 fifo_threads.py
 expect_eq "both threads finished" "300 ['hello']" "$(cat "$OUT")"
 
+# A caught signal interrupts a blocking open natively (EINTR, the handler
+# runs). Under usbox the open is performed by the sentry; the agent must not
+# be stuck there until the FIFO's other end shows up (here: never).
+cat >fifo_alarm.py <<'EOF'
+import os, signal, time
+class Alarm(Exception):
+    pass
+def handler(*_):
+    raise Alarm()
+signal.signal(signal.SIGALRM, handler)
+os.mkfifo("never")
+signal.alarm(1)
+start = time.time()
+try:
+    open("never").read()
+    print("open returned")
+except Alarm:
+    print("interrupted after %d s" % round(time.time() - start))
+EOF
+CMD_TIMEOUT=8 expect_exit 0 "natively: SIGALRM handler interrupts open() of a FIFO" -- python3 fifo_alarm.py
+expect_eq "natively: interrupted" "interrupted after 1 s" "$(cat "$OUT")"
+rm -f never
+CMD_TIMEOUT=8 expect_exit 0 "usbox: SIGALRM handler interrupts open() of a FIFO" -- \
+  "$USBOX" exec -- python3 fifo_alarm.py
+expect_eq "usbox: interrupted" "interrupted after 1 s" "$(cat "$OUT")"
+
+# Processes killed while the sentry performs their blocking open leave
+# nothing behind in the sentry: after more abandoned opens than the sentry
+# has receivers (64), calls are still served.
+cat >abandon.sh <<'EOF'
+mkdir abandon
+i=0
+while [ $i -lt 70 ]; do
+  mkfifo abandon/f$i
+  timeout 0.1 cat abandon/f$i
+  i=$((i + 1))
+done
+echo "still served after $i abandoned opens"
+rm -r abandon
+EOF
+CMD_TIMEOUT=20 expect_exit 0 "70 FIFO opens abandoned by killed readers" -- "$USBOX" exec -- sh abandon.sh
+expect_eq "the sandbox still serves calls" "still served after 70 abandoned opens" "$(cat "$OUT")"
+
 # ---------------------------------------------------------------- parallel usbox instances
 
 for i in 1 2 3 4; do
   "$USBOX" exec -- sh -c "for j in \$(seq 100); do echo \$j >x$i.\$j; cat x$i.\$j; rm x$i.\$j; done" \
     >"par$i.out" 2>&1 &
   track_bg $!
-  pids[$i]=$!
+  pids[i]=$!
 done
 ok=1
 for i in 1 2 3 4; do

@@ -114,6 +114,15 @@ same_as_native "stat -L /dev/stdin of a pipe and of a file" -- sh -c '
 echo x | stat -L -c %F /dev/stdin; stat -L -c %F /dev/stdin </dev/null
 echo x >f; stat -L -c "%F %s" /dev/stdin <f'
 
+same_as_native "/proc/self and /proc/thread-self are symlinks (lstat, readlink)" -- sh -c '
+stat -c %F /proc/self /proc/thread-self; stat -L -c %F /proc/self
+test -L /proc/self && echo is-symlink
+ls -ld /proc/self | cut -c1
+readlink /proc/self >/dev/null && echo readlink-self-ok
+readlink /proc/thread-self | grep -c /task/
+[ "$(realpath /proc/self)" = "/proc/$(readlink /proc/self)" ] && echo realpath-ok
+python3 -c "import os; print(os.path.islink(\"/proc/self\"), os.path.realpath(\"/proc/self\") == \"/proc/%d\" % os.getpid())"'
+
 # The pid that /proc/self and /proc/thread-self show is the caller's.
 expect_exit 0 "cat /proc/thread-self/status" -- \
   "$USBOX" exec -- sh -c 'echo $$; exec cat /proc/thread-self/status'

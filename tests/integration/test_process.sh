@@ -144,7 +144,7 @@ if child=$(wait_child_named "$pid" sleep); then
   if wait_gone "$child" 3; then
     pass "usbox killed: its agent (sleep) is gone"
   else
-    fail "usbox killed: agent $child still alive: $(cat /proc/"$child"/status | grep State)"
+    fail "usbox killed: agent $child still alive: $(grep State /proc/"$child"/status)"
   fi
 else
   fail "could not find the sleep started by usbox"
@@ -165,7 +165,7 @@ pid=$!
 track_bg "$pid"
 for _ in $(seq 100); do grep -q ready "$res" 2>/dev/null && break; sleep 0.05; done
 { kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
-for _ in $(seq 100); do grep -q done "$res" 2>/dev/null && break; sleep 0.05; done
+for _ in $(seq 100); do grep -q "done" "$res" 2>/dev/null && break; sleep 0.05; done
 expect_eq "orphan after usbox's death cannot open or exec" "ready failed done" "$(echo $(cat "$res" 2>/dev/null))"
 expect_grep "the orphan's open failed with ENOSYS" "Function not implemented" "$TMPROOT/orphan.err"
 
@@ -227,21 +227,27 @@ expect_eq "stdout into a closed pipe: SIGPIPE as natively" \
 
 # ---------------------------------------------------------------- interactive shell on a pty
 
+# ptyrun.py USBOX ITEM...: run `usbox exec -- bash -i` on a new pty; each ITEM
+# is written to the terminal (backslash escapes allowed), or, as WAIT:TEXT,
+# waits until the terminal has shown TEXT. Prints the output and STATUS=N.
 cat >"$TMPROOT/ptyrun.py" <<'EOF'
 import os, pty, select, sys, time
-usbox, script = sys.argv[1], sys.argv[2:]
+usbox, items = sys.argv[1], sys.argv[2:]
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(usbox, [usbox, "exec", "--", "bash", "--norc", "--noprofile", "-i"])
 out = b""
 deadline = time.time() + 30
-pending = [s.encode().decode("unicode_escape").encode() for s in script]
-next_write = time.time() + 0.5
+next_write = time.time() + 0.3
 while time.time() < deadline:
-    if pending and time.time() >= next_write:
-        os.write(fd, pending.pop(0))
-        next_write = time.time() + 1.0
-    r, _, _ = select.select([fd], [], [], 0.1)
+    if items and items[0].startswith("WAIT:"):
+        if items[0][5:].encode() in out:
+            items.pop(0)
+            next_write = time.time() + 0.5
+    elif items and time.time() >= next_write:
+        os.write(fd, items.pop(0).encode().decode("unicode_escape").encode())
+        next_write = time.time() + 0.3
+    r, _, _ = select.select([fd], [], [], 0.05)
     if r:
         try:
             data = os.read(fd, 4096)
@@ -252,7 +258,7 @@ while time.time() < deadline:
         out += data
 else:
     os.kill(pid, 9)
-    print("TIMEOUT")
+    print("TIMEOUT waiting for", items[:1])
 _, status = os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
 print("\nSTATUS=%d" % os.waitstatus_to_exitcode(status))
@@ -261,8 +267,8 @@ timeout 60 python3 "$TMPROOT/ptyrun.py" "$USBOX" 'echo $((6*7)); exit 5\n' >"$TM
 expect_grep "interactive bash on a pty computes 42" '42$' "$TMPROOT/pty.out"
 expect_grep "interactive bash on a pty exits 5" '^STATUS=5' "$TMPROOT/pty.out"
 # Ctrl-C from the terminal reaches the foreground job inside the sandbox.
-timeout 60 python3 "$TMPROOT/ptyrun.py" "$USBOX" 'sleep 100\n' '\x03' 'echo after-$((1+1)); exit 3\n' \
-  >"$TMPROOT/pty2.out" 2>&1
+timeout 60 python3 "$TMPROOT/ptyrun.py" "$USBOX" 'echo st$((1+1))rt; sleep 100\n' 'WAIT:st2rt' '\x03' \
+  'echo after-$((1+1)); exit 3\n' >"$TMPROOT/pty2.out" 2>&1
 expect_grep "Ctrl-C interrupts sleep in the sandboxed shell" 'after-2$' "$TMPROOT/pty2.out"
 expect_grep "and the shell then exits 3" '^STATUS=3' "$TMPROOT/pty2.out"
 

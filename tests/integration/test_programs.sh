@@ -225,11 +225,23 @@ os.chmod("/proc/self/fd/%d" % fd, 0o700)
 print(oct(os.stat("d").st_mode & 0o777))
 open("d/f", "w").close()
 print(os.listdir("/proc/self/fd/%d" % fd))
-os.symlink("d", "l")
-lfd = os.open("l", os.O_PATH | os.O_NOFOLLOW)
-print(stat.S_ISLNK(os.fstat(lfd).st_mode))
 os.chmod("d", 0o755, follow_symlinks=False)  # glibc: O_PATH + /proc/self/fd
 print(oct(os.stat("d").st_mode & 0o777))'
+# The kernel cannot inject O_PATH files (SECCOMP_IOCTL_NOTIF_ADDFD takes them
+# with fget, which refuses them), so usbox hands out a read-only fd of the
+# object instead; a symlink itself cannot be handed out that way and gets
+# EOPNOTSUPP (docs/architecture.md, "Known differences").
+expect_exit 0 "O_PATH|O_NOFOLLOW of a symlink is EOPNOTSUPP in the sandbox" -- \
+  "$USBOX" exec -- python3 -c '
+import errno, os
+os.chdir(os.environ["TMPROOT"])
+try: os.unlink("osl")
+except FileNotFoundError: pass
+os.symlink("nowhere", "osl")
+try:
+    os.open("osl", os.O_PATH | os.O_NOFOLLOW); raise SystemExit("opened")
+except OSError as e:
+    raise SystemExit(0 if e.errno == errno.EOPNOTSUPP else "errno %d" % e.errno)'
 same_as_native "python3: sys.exit(3) and an unreadable script" -- bash -c '
 python3 -c "import sys; sys.exit(3)"; echo "status $?"
 python3 nosuch.py; echo "status $?"'
@@ -348,7 +360,7 @@ EOF
 same_as_native "make -j2: several targets, rebuild, clean" --setup make_project -- bash -c '
 make -s -j2 all && make -s check && cat gen/table.txt words.sorted
 make -q all; echo "up to date: $?"
-touch -d "2030-01-01" fib.c; make -q all; echo "after touch: $?"
+touch -d "2000-01-01" fib.o; make -q all; echo "fib.o made old: $?"
 make -s -j2 && make -s -j2 clean && ls
 make -s nosuchtarget; echo "make status $?"'
 

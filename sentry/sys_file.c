@@ -484,3 +484,47 @@ struct sc_result sys_inotify_add_watch(struct sentry_call *call)
   int wd = inotify_add_watch(ifd, fd_path(obj).s, mask & ~(unsigned)IN_DONT_FOLLOW);
   return sc_syscall(wd);
 }
+
+/* ---- directory listings ---- */
+
+/* getdents64/getdents: a directory holding a hidden entry is listed by the
+ * sentry without it; every other listing is the kernel's own. Deciding that
+ * reads no agent memory (the fd's identity comes from pidfd_getfd), so the
+ * kernel may perform the others. */
+static struct sc_result do_getdents(struct sentry_call *call, size_t name_off, long nr)
+{
+  cleanup_close int fd = task_getfd(call, ARG_INT(call, 0));
+  if (fd < 0)
+    return fd == -ESRCH ? sc_gone() : sc_kernel_must_perform(); /* EBADF: the kernel says so */
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+    return sc_kernel_must_perform();
+  const struct vfs_listing_filter *f = vfs_listing_filter(&call->sentry->vfs, st.st_dev, st.st_ino);
+  if (f == NULL)
+    return sc_kernel_must_perform();
+  size_t count = ARG_UINT(call, 2);
+  if (count > (1u << 20))
+    count = 1u << 20; /* the kernel fills what fits; so do we, up to 1 MiB */
+  cleanup_free char *buf = malloc(count > 0 ? count : 1);
+  if (buf == NULL)
+    return sc_errno(ENOMEM);
+  for (;;) {
+    /* our fd shares the agent's file position: reading here moves it */
+    long n = syscall(nr, fd, buf, count);
+    if (n <= 0)
+      return sc_syscall(n);
+    size_t kept = vfs_filter_dirents(f, buf, (size_t)n, name_off);
+    if (kept > 0)
+      return write_out(call, 1, buf, kept, (int64_t)kept);
+  }
+}
+
+struct sc_result sys_getdents64(struct sentry_call *call)
+{
+  return do_getdents(call, VFS_DIRENT64_NAME, SYS_getdents64);
+}
+
+struct sc_result sys_getdents(struct sentry_call *call)
+{
+  return do_getdents(call, VFS_DIRENT_NAME, SYS_getdents);
+}

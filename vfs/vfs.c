@@ -75,8 +75,107 @@ int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
   return 0;
 }
 
+/* The directory holding a hidden path, opened in the view without following
+ * anything, for its identity. */
+static int hidden_parent_identity(const struct vfs *v, const char *hidden, struct stat *st,
+                                  const char **name)
+{
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof parent, "%s", hidden);
+  char *slash = strrchr(parent, '/');
+  if (slash == NULL)
+    return -1;
+  *name = hidden + (slash - parent) + 1;
+  if (slash == parent)
+    parent[1] = '\0';
+  else
+    *slash = '\0';
+  const struct vfs_mount *m = vfs_mount_of(v, parent);
+  const char *rel = m->dest_len == 1 ? parent + 1 : parent + m->dest_len;
+  if (*rel == '/')
+    rel++;
+  struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  cleanup_close int fd = (int)syscall(SYS_openat2, m->fd, rel[0] ? rel : ".", &how, sizeof how);
+  return fd < 0 || fstat(fd, st) < 0 ? -1 : 0;
+}
+
+static int add_filter_name(struct vfs *v, const struct stat *st, const char *name)
+{
+  struct vfs_listing_filter *f = NULL;
+  for (size_t i = 0; i < v->nfilters; i++)
+    if (v->filters[i].dev == st->st_dev && v->filters[i].ino == st->st_ino)
+      f = &v->filters[i];
+  if (f == NULL) {
+    struct vfs_listing_filter *grown = realloc(v->filters, (v->nfilters + 1) * sizeof *grown);
+    if (grown == NULL)
+      return -1;
+    v->filters = grown;
+    f = &v->filters[v->nfilters++];
+    *f = (struct vfs_listing_filter){.dev = st->st_dev, .ino = st->st_ino};
+  }
+  char **names = realloc(f->names, (f->nnames + 1) * sizeof *names);
+  if (names == NULL)
+    return -1;
+  f->names = names;
+  if ((f->names[f->nnames] = strdup(name)) == NULL)
+    return -1;
+  f->nnames++;
+  return 0;
+}
+
+/* Hidden entries must be absent from their parent's listing: remember each
+ * such parent by identity (getdents64 is filtered for those only). */
+static int build_listing_filters(struct vfs *v, usbox_err_t *err)
+{
+  for (size_t i = 0; i < v->nhidden; i++) {
+    struct stat st;
+    const char *name;
+    if (hidden_parent_identity(v, v->hidden[i], &st, &name) < 0)
+      continue; /* its parent is not in the view: nothing to list */
+    if (add_filter_name(v, &st, name) < 0)
+      return usbox_err_set(err, ENOMEM, "allocating listing filters");
+  }
+  return 0;
+}
+
+const struct vfs_listing_filter *vfs_listing_filter(const struct vfs *v, dev_t dev, ino_t ino)
+{
+  for (size_t i = 0; i < v->nfilters; i++)
+    if (v->filters[i].dev == dev && v->filters[i].ino == ino)
+      return &v->filters[i];
+  return NULL;
+}
+
+size_t vfs_filter_dirents(const struct vfs_listing_filter *f, void *buf, size_t len,
+                          size_t name_off)
+{
+  char *p = buf;
+  size_t in = 0, out = 0;
+  /* both layouts keep d_reclen at offset 16 (after d_ino and d_off) */
+  while (in + name_off <= len) {
+    unsigned short reclen;
+    memcpy(&reclen, p + in + 16, sizeof reclen);
+    if (reclen <= name_off || in + reclen > len)
+      break; /* malformed: keep nothing past it */
+    const char *name = p + in + name_off;
+    bool drop = false;
+    for (size_t i = 0; i < f->nnames && !drop; i++)
+      drop = strncmp(name, f->names[i], reclen - name_off) == 0;
+    if (!drop) {
+      if (out != in)
+        memmove(p + out, p + in, reclen);
+      out += reclen;
+    }
+    in += reclen;
+  }
+  return out;
+}
+
 int vfs_set_agent(struct vfs *v, pid_t agent, usbox_err_t *err)
 {
+  if (build_listing_filters(v, err) < 0)
+    return -1;
   char path[64];
   struct stat st;
   snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)agent);
@@ -100,6 +199,14 @@ void vfs_destroy(struct vfs *v)
   free(v->hidden);
   v->hidden = NULL;
   v->nhidden = 0;
+  for (size_t i = 0; i < v->nfilters; i++) {
+    for (size_t j = 0; j < v->filters[i].nnames; j++)
+      free(v->filters[i].names[j]);
+    free(v->filters[i].names);
+  }
+  free(v->filters);
+  v->filters = NULL;
+  v->nfilters = 0;
 }
 
 bool vfs_is_hidden(const struct vfs *v, const char *view)

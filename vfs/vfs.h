@@ -50,6 +50,15 @@ struct vfs_mount {
 
 #define VFS_MAX_MOUNTS 64
 
+/* A directory whose listing the view changes: the names it must not show
+ * (hidden entries), by the directory's identity in the agent's namespace. */
+struct vfs_listing_filter {
+  dev_t dev;
+  ino_t ino;
+  char **names;
+  size_t nnames;
+};
+
 struct vfs {
   struct vfs_mount mounts[VFS_MAX_MOUNTS]; /* longest destination first */
   size_t nmounts;
@@ -57,6 +66,8 @@ struct vfs {
   size_t nhidden;
   ino_t agent_mntns; /* inode of the agent's mount namespace (nsfs) */
   dev_t agent_mntns_dev;
+  struct vfs_listing_filter *filters;
+  size_t nfilters;
 };
 
 /* The mount destinations the agent process opens and hands over, in order:
@@ -136,6 +147,15 @@ int vfs_check_entry(const struct vfs *v, const struct vfs_node *parent, const ch
 int vfs_check_modify(const struct vfs_node *obj);
 
 bool vfs_is_hidden(const struct vfs *v, const char *view);
+/* The filter for a directory, or NULL when its listing is the kernel's. */
+const struct vfs_listing_filter *vfs_listing_filter(const struct vfs *v, dev_t dev, ino_t ino);
+/* Drop the entries a filter names from a getdents buffer; returns the new
+ * length. name_off is where d_name starts in a record: 19 for getdents64's
+ * struct linux_dirent64, 18 for the old getdents. (Unit-tested.) */
+#define VFS_DIRENT64_NAME 19
+#define VFS_DIRENT_NAME 18
+size_t vfs_filter_dirents(const struct vfs_listing_filter *f, void *buf, size_t len,
+                          size_t name_off);
 /* The mount holding a canonical view path. */
 const struct vfs_mount *vfs_mount_of(const struct vfs *v, const char *view);
 

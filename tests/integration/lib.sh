@@ -45,12 +45,18 @@ export TMPROOT
 OUT=$TMPROOT/out ERR=$TMPROOT/err
 # The sandbox's default view has a private /tmp and a read-only host: every
 # test runs with the default policy plus its own scratch root bound
-# writable (issue 3). A shim puts `--rw $TMPROOT` in front of every exec.
+# writable (issue 3), and the source and build trees bound read-only (they
+# may live under /tmp, as in a CI checkout). A shim puts these in front of
+# every exec.
 USBOX_REAL=$USBOX
+_binds="--rw $TMPROOT"
+for _d in "${SRCDIR:-}" "${BUILDDIR:-}"; do
+  [ -n "$_d" ] && [ -d "$_d" ] && _binds="$_binds --ro $(cd "$_d" && pwd -P)"
+done
 mkdir -p "$TMPROOT/bin"
 cat >"$TMPROOT/bin/usbox" <<SHIM
 #!/bin/sh
-if [ "\$1" = exec ]; then shift; exec "$USBOX_REAL" exec --rw "$TMPROOT" "\$@"; fi
+if [ "\$1" = exec ]; then shift; exec "$USBOX_REAL" exec $_binds "\$@"; fi
 exec "$USBOX_REAL" "\$@"
 SHIM
 chmod +x "$TMPROOT/bin/usbox"

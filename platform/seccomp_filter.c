@@ -217,3 +217,38 @@ void usbox_filter_free(struct bpf_program *prog)
   prog->insns = NULL;
   prog->len = 0;
 }
+
+int usbox_filter_build_gofer(struct bpf_program *out, usbox_err_t *err)
+{
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+  if (ctx == NULL)
+    return usbox_err_set(err, ENOMEM, "seccomp_init failed");
+  int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+  if (rc == 0)
+    rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+#define GOFER_ALLOW(name)                                                                        \
+  if (rc == 0 && (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), 0)) < 0)            \
+    usbox_err_set(err, -rc, "gofer allowlist: %s", #name);
+#include "gofer/allowed.def"
+#ifdef USBOX_SANITIZE_GOFER
+#include "gofer/allowed_sanitizer.def"
+#endif
+#undef GOFER_ALLOW
+  cleanup_close int memfd = rc == 0 ? memfd_create("usbox-gofer-bpf", MFD_CLOEXEC) : -1;
+  if (rc == 0 && memfd < 0)
+    rc = -errno;
+  if (rc == 0)
+    rc = seccomp_export_bpf(ctx, memfd);
+  seccomp_release(ctx);
+  if (rc < 0)
+    return err != NULL && err->msg[0] ? -1 : usbox_err_set(err, -rc, "building the gofer filter");
+  off_t size = lseek(memfd, 0, SEEK_END);
+  struct sock_filter *insns = malloc((size_t)size);
+  if (insns == NULL || pread(memfd, insns, (size_t)size, 0) != size) {
+    free(insns);
+    return usbox_err_set(err, EIO, "reading the gofer filter");
+  }
+  out->insns = insns;
+  out->len = (unsigned short)((size_t)size / sizeof *insns);
+  return 0;
+}

@@ -22,6 +22,12 @@ static struct decision decide(struct sentry *s, struct sentry_call *call)
   const struct arg_rule *rule;
   if (e != NULL && e->disposition == SC_EMUL) {
     struct sc_result res = e->handler(call);
+    /* the tree changed between the walk and the act: once more, from the
+     * same copies of the arguments */
+    for (int again = 0; again < 8 && res.outcome == SC_RETURN && res.err == VFS_ESTALE_VIEW; again++)
+      res = e->handler(call);
+    if (res.outcome == SC_RETURN && res.err == VFS_ESTALE_VIEW)
+      res.err = EAGAIN;
     bool cont = res.outcome == SC_CONTINUE;
     return (struct decision){res, cont ? "kernel" : "emulate", NULL,
                              cont ? &s->stats.continued[call->nr] : &s->stats.emulated[call->nr]};
@@ -67,6 +73,7 @@ void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req, int slot
   call.unchecked_reads = 0;
   call.audit_arg = NULL;
   call.path[0][0] = call.path[1][0] = '\0';
+  call.path_read[0] = call.path_read[1] = false;
 
   unsigned long long start = sentry_now_ns();
   struct decision d;

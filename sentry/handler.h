@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -36,7 +37,9 @@ struct sentry_call {
   struct task *task;        /* looked up on first use (task.h) */
   unsigned unchecked_reads; /* agent memory reads not yet followed by ID_VALID */
   const char *audit_arg;    /* key argument for the audit line */
-  char path[2][PATH_MAX];   /* copies of path arguments */
+  char path[2][PATH_MAX];   /* copies of path arguments, read once */
+  bool path_read[2];        /* read already (a handler run again reuses the copy) */
+  int path_rc[2];           /* that read's result */
 };
 
 typedef struct sc_result (*sc_handler_fn)(struct sentry_call *call);

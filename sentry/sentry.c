@@ -36,6 +36,8 @@ int sentry_init(struct sentry *s, int listener, usbox_err_t *err)
 {
   memset(s, 0, sizeof *s);
   s->listener = listener;
+  s->gofer.control = -1;
+  s->gofer_pid = -1;
   task_cache_init(&s->tasks);
   pthread_mutex_init(&s->lock, NULL);
   int r = unotify_sizes(&s->sizes);
@@ -259,6 +261,8 @@ void sentry_destroy(struct sentry *s)
     close(s->listener);
   s->listener = -1;
   vfs_destroy(&s->vfs);
+  if (s->gofer.control >= 0)
+    gofer_client_destroy(&s->gofer);
   task_cache_destroy(&s->tasks);
   audit_close(s->audit);
   s->audit = NULL;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "gofer/client.h"
 #include "platform/unotify.h"
 #include "sentry/audit.h"
 #include "sentry/syscall_table.h"
@@ -38,6 +39,8 @@ struct sentry {
   int listener;
   struct unotify_sizes sizes;
   struct vfs vfs;
+  struct gofer_client gofer; /* the host I/O of the view goes through it */
+  pid_t gofer_pid;
   struct task_cache tasks;
   struct audit *audit; /* NULL: no --audit */
   struct sentry_stats stats;

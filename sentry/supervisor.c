@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "platform/seccomp_filter.h"
 #include "platform/unotify.h"
+#include "gofer/gofer.h"
 #include "sentry/launch.h"
 #include "sentry/sentry.h"
 
@@ -72,6 +73,7 @@ struct run {
   int sigfd;
   int status; /* wait status of the agent */
   bool agent_done;
+  bool gofer_failed;
 };
 
 /* SIGKILL every remaining child and reap until none is left. usbox is a
@@ -107,11 +109,19 @@ static void reap(struct run *r)
 {
   int st;
   pid_t pid;
-  while ((pid = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
+  while ((pid = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {
     if (pid == r->agent) {
       r->status = st;
       r->agent_done = true;
+    } else if (r->sentry_ready && pid == r->sentry.gofer_pid) {
+      /* fail closed: without its gofer the sandbox cannot go on */
+      fprintf(stderr, "usbox: the gofer exited (%s %d): stopping the sandbox\n",
+              WIFSIGNALED(st) ? "signal" : "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+      r->sentry.gofer_pid = -1;
+      kill(r->agent, SIGKILL);
+      r->gofer_failed = true;
     }
+  }
 }
 
 static void on_signal(struct run *r, const struct signalfd_siginfo *si)
@@ -192,6 +202,31 @@ static int read_full(int fd, void *buf, size_t len)
   return n == (ssize_t)len ? 0 : -1;
 }
 
+/* The gofer takes the view's mounts; the sentry keeps the table. Forked
+ * before any sentry thread exists. */
+static int start_gofer(struct run *r, const struct exec_config *cfg, const int *mounts,
+                       int nmounts, usbox_err_t *err)
+{
+  if (vfs_init(&r->sentry.vfs, cfg->policy, mounts, (size_t)nmounts, &r->sentry.gofer, err) < 0)
+    return -1;
+  struct gofer_mount gm[GOFER_MAX_MOUNTS];
+  for (int i = 0; i < nmounts; i++)
+    gm[i] = (struct gofer_mount){.fd = mounts[i], .procfs = false};
+  /* /proc stays with the sentry (vfs.h): the gofer does not get it */
+  for (size_t i = 0; i < r->sentry.vfs.nmounts; i++)
+    if (r->sentry.vfs.mounts[i].kind == VFS_MOUNT_PROC)
+      gm[r->sentry.vfs.mounts[i].index] = (struct gofer_mount){.fd = -1, .procfs = true};
+  int control;
+  r->sentry.gofer_pid = gofer_spawn(gm, (size_t)nmounts, &control, err);
+  if (r->sentry.gofer_pid < 0)
+    return -1;
+  if (gofer_client_init(&r->sentry.gofer, control) < 0) {
+    close(control);
+    return usbox_err_set(err, ENOMEM, "starting the gofer client");
+  }
+  return 0;
+}
+
 /* The sentry's side of the view: the mount table over the agent's mounts. */
 static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
                      usbox_err_t *err)
@@ -204,9 +239,12 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
       close(mounts[i]);
     return -1;
   }
-  r->sentry_ready = true; /* sentry_destroy owns the listener and the mounts now */
-  if (vfs_init(&r->sentry.vfs, cfg->policy, mounts, (size_t)nmounts, err) < 0 ||
-      vfs_set_agent(&r->sentry.vfs, r->agent, err) < 0)
+  r->sentry_ready = true; /* sentry_destroy owns the listener now */
+  int rc = start_gofer(r, cfg, mounts, nmounts, err);
+  /* the gofer holds the mounts; the sentry keeps no host fd */
+  for (int i = 0; i < nmounts; i++)
+    close(mounts[i]);
+  if (rc < 0 || vfs_set_agent(&r->sentry.vfs, r->agent, err) < 0)
     return -1;
   if (cfg->audit_path != NULL && (r->sentry.audit = audit_open(cfg->audit_path, err)) == NULL)
     return -1;
@@ -301,5 +339,7 @@ int supervisor_exec(const struct exec_config *cfg)
   if (r.agent_pidfd >= 0)
     close(r.agent_pidfd);
   close(r.sigfd);
+  if (r.gofer_failed)
+    return USBOX_EXIT_ERROR;
   return code != 0 ? code : exit_code_of(r.status);
 }

@@ -21,7 +21,21 @@ static inline struct sc_result sc_fail(int neg)
 /* Read path argument `argi` into call->path[slot]; 0 or -errno. An empty path
  * is allowed only with allow_empty (AT_EMPTY_PATH); a NULL pointer with
  * allow_empty reads as "" (Linux 6.11+ accepts that for the stat calls). */
+static inline int read_path_once(struct sentry_call *call, int slot, int argi, bool allow_empty);
 static inline int read_path(struct sentry_call *call, int slot, int argi, bool allow_empty)
+{
+  /* a handler run again (VFS_ESTALE_VIEW) uses the copy it already has */
+  if (call->path_read[slot]) {
+    if (slot == 0)
+      call->audit_arg = call->path[0];
+    return call->path_rc[slot];
+  }
+  call->path_rc[slot] = read_path_once(call, slot, argi, allow_empty);
+  call->path_read[slot] = true;
+  return call->path_rc[slot];
+}
+
+static inline int read_path_once(struct sentry_call *call, int slot, int argi, bool allow_empty)
 {
   if (allow_empty && call->args[argi] == 0) {
     call->path[slot][0] = '\0';

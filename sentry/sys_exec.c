@@ -31,8 +31,8 @@ static struct sc_result check_exec(struct sentry_call *call, int dirfd, int vfla
     return sc_errno(ELOOP); /* execveat AT_SYMLINK_NOFOLLOW on a symlink */
   if (!S_ISREG(obj.st.st_mode))
     return sc_errno(EACCES);
-  if (syscall(SYS_faccessat2, obj.fd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) < 0)
-    return sc_errno(errno);
+  if ((r = vfs_op_access(call, &obj, X_OK, false)) < 0)
+    return sc_fail(r);
   return sc_kernel_must_perform();
 }
 
@@ -66,7 +66,7 @@ struct sc_result sys_chdir(struct sentry_call *call)
   r = vfs_lookup(call, AT_FDCWD, call->path[0], VFS_DIRECTORY, &dir);
   if (r < 0)
     return sc_fail(r);
-  if (syscall(SYS_faccessat2, dir.fd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) < 0)
-    return sc_errno(errno);
+  if ((r = vfs_op_access(call, &dir, X_OK, false)) < 0)
+    return sc_fail(r);
   return sc_kernel_must_perform();
 }

@@ -61,7 +61,7 @@ static struct sc_result inject(struct sentry_call *call, struct vfs_opened *o, b
   int target_fd = truncate_after ? unotify_addfd(listener, call->id, o->fd, cloexec)
                                  : unotify_addfd_send(listener, call->id, o->fd, cloexec);
   if (target_fd < 0) {
-    vfs_opened_undo(o);
+    vfs_opened_undo(call, o);
     /* ENOENT: the agent is gone; else (EMFILE...) the call is still ours */
     return target_fd == -ENOENT ? sc_gone() : sc_errno(-target_fd);
   }
@@ -204,9 +204,11 @@ struct sc_result sys_statx(struct sentry_call *call)
   r = vfs_lookup(call, ARG_INT(call, 0), call->path[0], at_flags_to_vfs(flags), &node);
   if (r < 0)
     return sc_fail(r);
-  struct statx stx;
-  if (statx(node.fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | (int)(flags & AT_STATX_SYNC_TYPE), mask,
-            &stx) < 0)
+  struct statx stx = node.stx;
+  /* an object the agent holds was not statted by the gofer: do it here */
+  if (node.obj_fd >= 0 &&
+      statx(node.obj_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | (int)(flags & AT_STATX_SYNC_TYPE),
+            mask, &stx) < 0)
     return sc_errno(errno);
   return write_out(call, 4, &stx, sizeof stx, 0);
 }
@@ -214,7 +216,7 @@ struct sc_result sys_statx(struct sentry_call *call)
 /* ---- access ---- */
 
 /* Writing a device, FIFO or socket does not modify the filesystem. */
-static bool open_modifies_for_access(const struct vfs_node *n)
+static bool modifies_fs(const struct vfs_node *n)
 {
   return S_ISREG(n->st.st_mode) || S_ISDIR(n->st.st_mode) || S_ISLNK(n->st.st_mode);
 }
@@ -234,13 +236,11 @@ static struct sc_result do_access(struct sentry_call *call, int dirfd, int mode,
   if (r < 0)
     return sc_fail(r);
   /* W_OK on a read-only mount of the view: EROFS, as the kernel says it */
-  if ((mode & W_OK) && open_modifies_for_access(&node) && (r = vfs_check_modify(&node)) < 0)
+  if ((mode & W_OK) && modifies_fs(&node) && (r = vfs_check_modify(&node)) < 0)
     return sc_fail(r);
-  /* access() checks with the real ids unless AT_EACCESS: act as those */
-  if (!(flags & AT_EACCESS) && (r = task_assume_real_ids(call)) < 0)
-    return sc_fail(r);
-  long ok = syscall(SYS_faccessat2, node.fd, "", mode, AT_EMPTY_PATH | AT_EACCESS);
-  return sc_syscall(ok);
+  /* access() checks with the real ids unless AT_EACCESS */
+  r = vfs_op_access(call, &node, mode, !(flags & AT_EACCESS));
+  return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
 struct sc_result sys_access(struct sentry_call *call)
@@ -279,13 +279,9 @@ static struct sc_result do_readlink(struct sentry_call *call, int dirfd, int pat
   if (!S_ISLNK(node.st.st_mode))
     return sc_errno(empty ? ENOENT : EINVAL);
   char target[PATH_MAX];
-  ssize_t n;
-  if (node.link[0] != '\0') { /* /proc/self and /proc/thread-self: the agent's */
-    n = (ssize_t)strlen(node.link);
-    memcpy(target, node.link, (size_t)n);
-  } else if ((n = readlinkat(node.fd, "", target, sizeof target)) < 0) {
-    return sc_errno(errno);
-  }
+  ssize_t n = vfs_op_readlink(call, &node, target, sizeof target);
+  if (n < 0)
+    return sc_fail((int)n);
   if (n > bufsize)
     n = bufsize;
   return write_out(call, path_arg + 1, target, (size_t)n, n);
@@ -313,8 +309,8 @@ struct sc_result sys_statfs(struct sentry_call *call)
   if (r < 0)
     return sc_fail(r);
   struct statfs sfs;
-  if (fstatfs(node.fd, &sfs) < 0)
-    return sc_errno(errno);
+  if ((r = vfs_op_statfs(call, &node, &sfs)) < 0)
+    return sc_fail(r);
   return write_out(call, 1, &sfs, sizeof sfs, 0);
 }
 
@@ -330,25 +326,31 @@ static int read_xattr_name(struct sentry_call *call, int argi)
   return n < 0 ? (int)n : 0;
 }
 
+static int xattr_node(struct sentry_call *call, bool nofollow, bool with_name,
+                      struct vfs_node *node)
+{
+  int r = read_path(call, 0, 0, false);
+  if (r == 0 && with_name)
+    r = read_xattr_name(call, 1);
+  if (r == 0)
+    r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, node);
+  return r;
+}
+
 static struct sc_result xattr_get(struct sentry_call *call, bool nofollow)
 {
   size_t size = call->args[3];
-  int r = read_path(call, 0, 0, false);
-  if (r == 0)
-    r = read_xattr_name(call, 1);
-  if (r < 0)
-    return sc_fail(r);
   cleanup_node struct vfs_node node = VFS_NODE_INIT;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &node);
+  int r = xattr_node(call, nofollow, true, &node);
   if (r < 0)
     return sc_fail(r);
-  int fd = node.fd;
-  cleanup_free char *value = size > 0 ? malloc(size > XATTR_MAX ? XATTR_MAX : size) : NULL;
-  if (size > 0 && value == NULL)
+  size_t cap = size > XATTR_MAX ? XATTR_MAX : size;
+  cleanup_free char *value = malloc(cap > 0 ? cap : 1);
+  if (value == NULL)
     return sc_errno(ENOMEM);
-  ssize_t n = getxattr(fd_path(fd).s, call->path[1], value, size > XATTR_MAX ? XATTR_MAX : size);
+  ssize_t n = vfs_op_getxattr(call, &node, call->path[1], value, cap);
   if (n < 0)
-    return sc_errno(errno);
+    return sc_fail((int)n);
   if (size == 0)
     return sc_ok(n);
   return write_out(call, 2, value, (size_t)n, n);
@@ -370,24 +372,18 @@ static struct sc_result xattr_set(struct sentry_call *call, bool nofollow)
   int flags = ARG_INT(call, 4);
   if (size > XATTR_MAX)
     return sc_errno(E2BIG);
-  int r = read_path(call, 0, 0, false);
-  if (r == 0)
-    r = read_xattr_name(call, 1);
   cleanup_free char *value = malloc(size > 0 ? size : 1);
   if (value == NULL)
     return sc_errno(ENOMEM);
-  if (r == 0 && size > 0)
-    r = agent_read(call, call->args[2], value, size);
-  if (r < 0)
-    return sc_fail(r);
+  int r = size > 0 ? agent_read(call, call->args[2], value, size) : 0;
   cleanup_node struct vfs_node node = VFS_NODE_INIT;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &node);
-  if (r < 0)
-    return sc_fail(r);
-  int fd = node.fd;
-  if ((r = vfs_check_modify(&node)) < 0)
-    return sc_fail(r);
-  return sc_syscall(setxattr(fd_path(fd).s, call->path[1], value, size, flags));
+  if (r == 0)
+    r = xattr_node(call, nofollow, true, &node);
+  if (r == 0)
+    r = vfs_check_modify(&node);
+  if (r == 0)
+    r = vfs_op_setxattr(call, &node, call->path[1], value, size, flags);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
 struct sc_result sys_setxattr(struct sentry_call *call)
@@ -403,21 +399,17 @@ struct sc_result sys_lsetxattr(struct sentry_call *call)
 static struct sc_result xattr_list(struct sentry_call *call, bool nofollow)
 {
   size_t size = call->args[2];
-  int r = read_path(call, 0, 0, false);
-  if (r < 0)
-    return sc_fail(r);
   cleanup_node struct vfs_node node = VFS_NODE_INIT;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &node);
+  int r = xattr_node(call, nofollow, false, &node);
   if (r < 0)
     return sc_fail(r);
-  int fd = node.fd;
   size_t cap = size > XATTR_MAX ? XATTR_MAX : size;
-  cleanup_free char *list = cap > 0 ? malloc(cap) : NULL;
-  if (cap > 0 && list == NULL)
+  cleanup_free char *list = malloc(cap > 0 ? cap : 1);
+  if (list == NULL)
     return sc_errno(ENOMEM);
-  ssize_t n = listxattr(fd_path(fd).s, list, cap);
+  ssize_t n = vfs_op_listxattr(call, &node, list, cap);
   if (n < 0)
-    return sc_errno(errno);
+    return sc_fail((int)n);
   if (size == 0)
     return sc_ok(n);
   return write_out(call, 1, list, (size_t)n, n);
@@ -435,19 +427,13 @@ struct sc_result sys_llistxattr(struct sentry_call *call)
 
 static struct sc_result xattr_remove(struct sentry_call *call, bool nofollow)
 {
-  int r = read_path(call, 0, 0, false);
-  if (r == 0)
-    r = read_xattr_name(call, 1);
-  if (r < 0)
-    return sc_fail(r);
   cleanup_node struct vfs_node node = VFS_NODE_INIT;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, &node);
-  if (r < 0)
-    return sc_fail(r);
-  int fd = node.fd;
-  if ((r = vfs_check_modify(&node)) < 0)
-    return sc_fail(r);
-  return sc_syscall(removexattr(fd_path(fd).s, call->path[1]));
+  int r = xattr_node(call, nofollow, true, &node);
+  if (r == 0)
+    r = vfs_check_modify(&node);
+  if (r == 0)
+    r = vfs_op_removexattr(call, &node, call->path[1]);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
 struct sc_result sys_removexattr(struct sentry_call *call)
@@ -475,14 +461,12 @@ struct sc_result sys_inotify_add_watch(struct sentry_call *call)
                  &node);
   if (r < 0)
     return sc_fail(r);
-  int obj = node.fd;
   /* the agent's inotify instance itself (same open file): the watch lands in it */
   cleanup_close int ifd = task_getfd(call, ARG_INT(call, 0));
   if (ifd < 0)
     return sc_fail(ifd);
-  /* our /proc/self/fd link must be followed to reach the object */
-  int wd = inotify_add_watch(ifd, fd_path(obj).s, mask & ~(unsigned)IN_DONT_FOLLOW);
-  return sc_syscall(wd);
+  int wd = vfs_op_inotify(call, &node, ifd, mask);
+  return wd < 0 ? sc_fail(wd) : sc_ok(wd);
 }
 
 /* ---- directory listings ---- */

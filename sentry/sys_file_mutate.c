@@ -37,7 +37,8 @@ static struct sc_result do_mkdir(struct sentry_call *call, int dirfd, int path_a
   char name[NAME_MAX + 2];
   if ((r = entry_at(call, dirfd, call->path[0], VFS_CREATE, &parent, name)) < 0)
     return sc_fail(r);
-  return sc_syscall(mkdirat(parent.fd, name, mode));
+  r = vfs_op_mkdir(call, &parent, name, mode);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
 struct sc_result sys_mkdir(struct sentry_call *call)
@@ -65,7 +66,8 @@ static struct sc_result do_mknod(struct sentry_call *call, int dirfd, int path_a
   char name[NAME_MAX + 2];
   if ((r = entry_at(call, dirfd, call->path[0], VFS_CREATE, &parent, name)) < 0)
     return sc_fail(r);
-  return sc_syscall(mknodat(parent.fd, name, mode, dev));
+  r = vfs_op_mknod(call, &parent, name, mode, dev);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
 struct sc_result sys_mknod(struct sentry_call *call)
@@ -91,7 +93,8 @@ static struct sc_result do_unlink(struct sentry_call *call, int dirfd, int path_
   char name[NAME_MAX + 2];
   if ((r = entry_at(call, dirfd, call->path[0], VFS_REMOVE, &parent, name)) < 0)
     return sc_fail(r);
-  return sc_syscall(unlinkat(parent.fd, name, flags));
+  r = vfs_op_unlink(call, &parent, name, flags);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
 struct sc_result sys_unlink(struct sentry_call *call)
@@ -125,11 +128,9 @@ static struct sc_result do_rename(struct sentry_call *call, int olddir, int olda
       (r = entry_at(call, newdir, call->path[1], VFS_REMOVE, &to, to_name)) < 0)
     return sc_fail(r);
   /* two mounts of the view are two filesystems to the agent, even when they
-   * are binds of one host filesystem */
-  if (from.mount != to.mount)
-    return sc_errno(EXDEV);
-  long ret = syscall(SYS_renameat2, from.fd, from_name, to.fd, to_name, flags);
-  return sc_syscall(ret);
+   * are binds of one host filesystem (vfs_op_rename: EXDEV) */
+  r = vfs_op_rename(call, &from, from_name, &to, to_name, flags);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
 struct sc_result sys_rename(struct sentry_call *call)
@@ -164,15 +165,21 @@ static struct sc_result do_link(struct sentry_call *call, int olddir, int oldarg
   if ((r = entry_at(call, newdir, call->path[1], VFS_CREATE, &to, to_name)) < 0)
     return sc_fail(r);
   if (flags & (AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) {
-    /* link the resolved object itself, through our own fd */
+    /* link the resolved object itself: its canonical entry */
     cleanup_node struct vfs_node obj = VFS_NODE_INIT;
     r = vfs_lookup(call, olddir, call->path[0],
                    VFS_EMPTY_PATH | ((flags & AT_SYMLINK_FOLLOW) ? 0 : VFS_NOFOLLOW), &obj);
     if (r < 0)
       return sc_fail(r);
-    if (obj.mount != to.mount)
-      return sc_errno(EXDEV);
-    return sc_syscall(linkat(AT_FDCWD, fd_path(obj.fd).s, to.fd, to_name, AT_SYMLINK_FOLLOW));
+    if (obj.mount == NULL || strcmp(obj.view, "/") == 0)
+      return sc_errno(obj.mount == NULL ? ENOENT : EPERM); /* no name to link, or the root */
+    cleanup_node struct vfs_node from = VFS_NODE_INIT;
+    from.mount = obj.mount;
+    char dir[PATH_MAX];
+    const char *last = vfs_split_last(obj.view, dir, sizeof dir);
+    snprintf(from.view, sizeof from.view, "%s", dir);
+    r = vfs_op_link(call, &from, last, &to, to_name);
+    return r < 0 ? sc_fail(r) : sc_ok(0);
   }
   cleanup_node struct vfs_node from = VFS_NODE_INIT;
   char from_name[NAME_MAX + 2];
@@ -182,9 +189,8 @@ static struct sc_result do_link(struct sentry_call *call, int olddir, int oldarg
   /* the source is read, not changed, but a hidden one does not exist */
   if ((r = vfs_check_entry(&call->sentry->vfs, &from, from_name, VFS_CREATE)) == -ENOENT)
     return sc_fail(r);
-  if (from.mount != to.mount)
-    return sc_errno(EXDEV);
-  return sc_syscall(linkat(from.fd, from_name, to.fd, to_name, 0));
+  r = vfs_op_link(call, &from, from_name, &to, to_name);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
 struct sc_result sys_link(struct sentry_call *call)
@@ -210,7 +216,8 @@ static struct sc_result do_symlink(struct sentry_call *call, int target_arg, int
   char name[NAME_MAX + 2];
   if ((r = entry_at(call, newdir, call->path[0], VFS_CREATE, &parent, name)) < 0)
     return sc_fail(r);
-  return sc_syscall(symlinkat(call->path[1], parent.fd, name));
+  r = vfs_op_symlink(call, call->path[1], &parent, name);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
 struct sc_result sys_symlink(struct sentry_call *call)
@@ -255,7 +262,8 @@ static struct sc_result do_chmod(struct sentry_call *call, int dirfd, int path_a
     return sc_fail(r);
   if (S_ISLNK(obj.st.st_mode))
     return sc_errno(EOPNOTSUPP); /* Linux has no modes on symlinks */
-  return sc_syscall(chmod(fd_path(obj.fd).s, mode));
+  r = vfs_op_chmod(call, &obj, mode);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
 struct sc_result sys_chmod(struct sentry_call *call)
@@ -282,7 +290,8 @@ static struct sc_result do_chown(struct sentry_call *call, int dirfd, int path_a
   int r = object_to_modify(call, dirfd, path_arg, flags, &obj);
   if (r < 0)
     return sc_fail(r);
-  return sc_syscall(fchownat(obj.fd, "", uid, gid, AT_EMPTY_PATH));
+  r = vfs_op_chown(call, &obj, uid, gid);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
 struct sc_result sys_chown(struct sentry_call *call)
@@ -307,7 +316,8 @@ struct sc_result sys_truncate(struct sentry_call *call)
   int r = object_to_modify(call, AT_FDCWD, 0, 0, &obj);
   if (r < 0)
     return sc_fail(r);
-  return sc_syscall(truncate(fd_path(obj.fd).s, (off_t)call->args[1]));
+  r = vfs_op_truncate(call, &obj, (off_t)call->args[1]);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
 /* times == NULL means "now" for all of these. */
@@ -320,7 +330,8 @@ static struct sc_result set_times(struct sentry_call *call, int dirfd, int path_
   int r = object_to_modify(call, dirfd, path_arg, flags, &obj);
   if (r < 0)
     return sc_fail(r);
-  return sc_syscall(utimensat(obj.fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+  r = vfs_op_utimens(call, &obj, ts);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
 struct sc_result sys_utimensat(struct sentry_call *call)
@@ -341,9 +352,8 @@ struct sc_result sys_utimensat(struct sentry_call *call)
   if ((r = vfs_lookup(call, dirfd, "", VFS_EMPTY_PATH, &obj)) < 0 ||
       (r = vfs_check_modify(&obj)) < 0)
     return sc_fail(r);
-  /* glibc's utimensat() insists on a path; the kernel takes NULL for "fd itself" */
-  long ret = syscall(SYS_utimensat, obj.fd, NULL, call->args[2] ? ts : NULL, 0);
-  return sc_syscall(ret);
+  r = vfs_op_utimens(call, &obj, call->args[2] ? ts : NULL);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
 static int timevals_to_timespecs(const struct timeval tv[2], struct timespec ts[2])

@@ -1,5 +1,6 @@
 /* /proc in the view. The sentry walks it one component at a time because
- * the kernel would resolve two things there as the *sentry*:
+ * two things there would otherwise be resolved as the *gofer* or the
+ * *sentry*, not the agent:
  *
  *  - "self" and "thread-self" in the procfs root: replaced by the agent
  *    thread's own tgid (and tid), as its pid namespace numbers them;
@@ -16,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -29,15 +29,10 @@ static bool in_proc_root(const struct walker *w, const struct vfs_mount *m)
   return strcmp(w->cur, m->dest) == 0;
 }
 
-static const struct vfs_mount *proc_mount(const struct walker *w)
+/* The pid whose /proc directory holds a path ("/proc/123/fd/4" -> 123), or 0. */
+static long owner_pid(const struct vfs_mount *m, const char *view)
 {
-  return vfs_mount_of(w->v, w->cur);
-}
-
-/* The pid whose /proc directory holds cur ("/proc/123/fd" -> 123), or 0. */
-static long owner_pid(const struct walker *w, const struct vfs_mount *m)
-{
-  const char *p = w->cur + m->dest_len;
+  const char *p = view + m->dest_len;
   if (*p != '/')
     return 0;
   char *end;
@@ -45,15 +40,35 @@ static long owner_pid(const struct walker *w, const struct vfs_mount *m)
   return (end != p + 1 && (*end == '\0' || *end == '/')) ? pid : 0;
 }
 
+/* The object behind a magic link, as the gofer opens it (O_PATH). */
+static int follow_magic(struct walker *w, const struct vfs_mount *m, const char *rel,
+                        int *fd, struct stat *st)
+{
+  struct gofer_rep rep;
+  int r = vfs_gofer(w->call, GOFER_PROC_FOLLOW, m, rel, NULL, 0, 0, 0, 0, NULL, 0, -1, &rep, NULL,
+                    0, fd);
+  if (r < 0)
+    return r;
+  if (rep.err || *fd < 0)
+    return rep.err ? -rep.err : -EIO;
+  if (fstat(*fd, st) < 0) {
+    int e = errno;
+    close(*fd);
+    return -e;
+  }
+  return 0;
+}
+
 /* Whether that process lives in the sandbox's mount namespace. */
-static bool is_sandbox_process(const struct walker *w, const struct vfs_mount *m, long pid)
+static bool is_sandbox_process(struct walker *w, const struct vfs_mount *m, long pid)
 {
   char rel[64];
   snprintf(rel, sizeof rel, "%ld/ns/mnt", pid);
+  int fd;
   struct stat st;
-  /* following ns/mnt (a magic link) is what identifies the namespace */
-  if (fstatat(m->fd, rel, &st, 0) < 0)
+  if (follow_magic(w, m, rel, &fd, &st) < 0)
     return false;
+  close(fd);
   return st.st_ino == w->v->agent_mntns && st.st_dev == w->v->agent_mntns_dev;
 }
 
@@ -70,102 +85,63 @@ static int self_link_text(struct walker *w, bool thread)
   return 0;
 }
 
-static int self_component(struct walker *w, const struct vfs_mount *m, const char *comp,
-                          bool last, bool follow, struct vfs_node *out, bool *done)
+int proc_component(struct walker *w, const char *comp, bool last, bool follow,
+                   struct vfs_node *out)
 {
+  const struct vfs_mount *m = vfs_mount_of(w->v, w->cur);
+  if (!in_proc_root(w, m) || (strcmp(comp, "self") != 0 && strcmp(comp, "thread-self") != 0))
+    return 0; /* the gofer walks it; it reports magic links to proc_magic */
   int r = self_link_text(w, comp[0] == 't');
   if (r < 0)
     return r;
   if (last && !follow) { /* lstat/readlink of the link itself */
-    int cur = (int)syscall(SYS_openat2, m->fd, comp,
-                           &(struct open_how){.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-                                              .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS},
-                           sizeof(struct open_how));
-    if (cur < 0)
-      return -errno;
+    struct gofer_rep rep;
+    r = vfs_gofer(w->call, GOFER_WALK, m, comp, NULL, GOFER_NOFOLLOW_LAST, 0, 0, 0, NULL, 0, -1,
+                  &rep, NULL, 0, NULL);
+    if (r < 0 || rep.err)
+      return r < 0 ? r : -rep.err;
     out->mount = m;
     view_join(out->view, w->cur, comp);
-    out->fd = cur;
+    out->stx = rep.stx;
+    vfs_statx_to_stat(&rep.stx, &out->st);
     snprintf(out->link, sizeof out->link, "%s", w->link_text);
-    *done = true;
-    return fstat(cur, &out->st) < 0 ? -errno : 1;
+    return 2;
   }
   r = walker_splice(w, w->link_text);
   return r < 0 ? r : 1;
 }
 
-/* A link under /proc/PID: is it magic? (openat2 refuses to follow a magic
- * link with RESOLVE_NO_MAGICLINKS, and follows an ordinary one.) */
-static bool is_magic(int dirfd, const char *comp)
-{
-  struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS};
-  long fd = syscall(SYS_openat2, dirfd, comp, &how, sizeof how);
-  if (fd >= 0) {
-    close((int)fd);
-    return false;
-  }
-  return errno == ELOOP;
-}
-
-static int magic_component(struct walker *w, const struct vfs_mount *m, int dirfd,
-                           const char *comp, bool last, struct vfs_node *out, bool *done)
+int proc_magic(struct walker *w, const char *link_view, const char *text, bool last,
+               struct vfs_node *out)
 {
   if (w->resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS))
     return -ELOOP;
   if (w->resolve & RESOLVE_BENEATH)
     return -EXDEV;
-  long pid = owner_pid(w, m);
+  const struct vfs_mount *m = vfs_mount_of(w->v, link_view);
+  long pid = owner_pid(m, link_view);
   if (pid <= 0 || !is_sandbox_process(w, m, pid))
     return -EACCES;
-  char target[PATH_MAX];
-  ssize_t n = readlinkat(dirfd, comp, target, sizeof target - 1);
-  if (n < 0)
-    return -errno;
-  target[n] = '\0';
   static const char deleted[] = " (deleted)";
-  bool gone = (size_t)n > sizeof deleted - 1 && strcmp(target + n - (sizeof deleted - 1), deleted) == 0;
-  if (target[0] == '/' && !gone) {
+  size_t n = strlen(text);
+  bool gone = n > sizeof deleted - 1 && strcmp(text + n - (sizeof deleted - 1), deleted) == 0;
+  if (text[0] == '/' && !gone) {
     /* a path in the view (the agent's root is the view's root): walk it */
-    int r = walker_splice(w, target);
+    int r = walker_splice(w, text);
     return r < 0 ? r : 1;
   }
   if (!last)
     return -ENOTDIR;
   /* the object itself, as the agent holds it */
-  int fd = openat(dirfd, comp, O_PATH | O_CLOEXEC);
-  if (fd < 0)
-    return -errno;
+  int fd;
+  struct stat st;
+  int r = follow_magic(w, m, vfs_mount_rel(m, link_view), &fd, &st);
+  if (r < 0)
+    return r;
   out->mount = NULL;
   out->view[0] = '\0';
-  out->fd = fd;
-  *done = true;
-  return fstat(fd, &out->st) < 0 ? -errno : 1;
-}
-
-int proc_component(struct walker *w, const char *comp, bool last, bool follow,
-                   struct vfs_node *out, bool *done)
-{
-  const struct vfs_mount *m = proc_mount(w);
-  if (in_proc_root(w, m) && (strcmp(comp, "self") == 0 || strcmp(comp, "thread-self") == 0))
-    return self_component(w, m, comp, last, follow, out, done);
-  if (!follow)
-    return 0; /* the ordinary walk returns the link itself */
-  char rel[PATH_MAX];
-  const char *base = w->cur + m->dest_len;
-  snprintf(rel, sizeof rel, "%s", *base == '/' ? base + 1 : base);
-  cleanup_close int dirfd = (int)syscall(
-      SYS_openat2, m->fd, rel[0] ? rel : ".",
-      &(struct open_how){.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS},
-      sizeof(struct open_how));
-  if (dirfd < 0)
-    return -errno;
-  struct stat st;
-  if (fstatat(dirfd, comp, &st, AT_SYMLINK_NOFOLLOW) < 0)
-    return errno == ENOENT ? 0 : -errno; /* let the ordinary walk report it */
-  if (!S_ISLNK(st.st_mode))
-    return 0;
-  if (is_magic(dirfd, comp))
-    return magic_component(w, m, dirfd, comp, last, out, done);
-  return 0; /* an ordinary link (/proc/mounts -> self/mounts): the walk reads it */
+  out->obj_fd = fd;
+  out->st = st;
+  memset(&out->stx, 0, sizeof out->stx);
+  return 2;
 }

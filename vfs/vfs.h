@@ -1,30 +1,33 @@
 /* The sandbox's filesystem view and path resolution (docs/vfs.md).
  *
- * The view is a mount table built from the policy: each entry is a
- * destination in the view and an O_PATH fd of that mount's root *in the
- * agent's own mount namespace* (vfs/mountns.c builds it to mirror the table,
- * and hands the fds over at start). Every path the agent passes is walked
- * here, on the sentry's copy of the string:
+ * The view is a mount table built from the policy; the mounts themselves
+ * (their roots in the agent's own mount namespace, which vfs/mountns.c builds
+ * to mirror the table) are held by the gofer, not by the sentry. Every path
+ * the agent passes is walked here, on the sentry's copy of the string:
  *
  *  - the walk keeps a canonical view directory (no symlink, no "." or "..")
  *    and applies ".." to it as text, so ".." never leaves the view's root and
  *    ".." at a bind's root goes to the view parent;
- *  - runs of components inside one mount are resolved by the kernel with
- *    openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
- *    from that mount's fd: the kernel follows nothing; a symlink stops the
- *    run and is read and spliced in the view (40 at most, absolute targets
+ *  - runs of components inside one mount go to the gofer, which walks them
+ *    following nothing (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+ *    RESOLVE_NO_MAGICLINKS) and says where a symlink stopped it; the sentry
+ *    splices the link's text in the view (40 at most, absolute targets
  *    restart at the view root);
  *  - hidden paths answer ENOENT; mount destinations switch mounts;
- *  - /proc is walked by vfs/proc.c: self and thread-self mean the agent
- *    thread, magic links are turned into view paths or into the object the
- *    agent itself holds, and only for the sandbox's own processes.
- * Handlers act on the resolved fds (fstat, mkdirat(parent, name), ...) after
- * the checks here (vfs_check_*) say the view allows it. */
+ *  - /proc is walked one component at a time (vfs/proc.c): self and
+ *    thread-self mean the agent thread, magic links are turned into view
+ *    paths or into the object the agent itself holds, and only for the
+ *    sandbox's own processes.
+ * The operations (vfs_op_*) check what the view allows (vfs_check_*) and ask
+ * the gofer to act; objects the agent itself holds (an fd given with
+ * AT_EMPTY_PATH, a pipe behind /proc/self/fd/N) are acted on directly. */
 #ifndef USBOX_VFS_VFS_H
 #define USBOX_VFS_VFS_H
 
 #include <limits.h>
+#include <linux/stat.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -33,6 +36,8 @@
 
 struct sentry_call;
 struct open_how;
+struct gofer_client;
+struct gofer_rep;
 
 enum vfs_mount_kind {
   VFS_MOUNT_FS,   /* a directory tree (bind, tmpfs, /dev) */
@@ -45,7 +50,7 @@ struct vfs_mount {
   size_t dest_len;
   enum vfs_mount_kind kind;
   bool writable;
-  int fd; /* O_PATH root of the mount in the agent's mount namespace */
+  int index; /* the gofer's number for it (vfs_mount_dests order) */
 };
 
 #define VFS_MAX_MOUNTS 64
@@ -68,6 +73,12 @@ struct vfs {
   dev_t agent_mntns_dev;
   struct vfs_listing_filter *filters;
   size_t nfilters;
+  struct gofer_client *gofer;
+  /* /proc is not host storage: the sentry serves it itself, with the same
+   * operations the gofer runs (gofer/ops.c), on the procfs of the agent's
+   * namespace. The gofer, confined by Landlock, could not read the
+   * agent's magic links anyway. */
+  struct gofer_state *proc_state;
 };
 
 /* The mount destinations the agent process opens and hands over, in order:
@@ -76,12 +87,12 @@ struct vfs {
 size_t vfs_mount_dests(const struct policy *p, const char *dests[VFS_MAX_MOUNTS],
                        bool writable[VFS_MAX_MOUNTS]);
 
-/* Take ownership of fds[] (one per vfs_mount_dests entry) and of nothing
- * else; the hidden list is copied from the policy. */
+/* Build the table; fds[] (one per vfs_mount_dests entry) are looked at for
+ * their kind; only the procfs one is kept (dup'ed): the gofer holds the rest. */
 int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
-             usbox_err_t *err);
+             struct gofer_client *gofer, usbox_err_t *err);
 /* Record the agent's mount namespace (magic links of /proc are followed
- * only for processes in it). */
+ * only for processes in it) and build the listing filters. */
 int vfs_set_agent(struct vfs *v, pid_t agent, usbox_err_t *err);
 void vfs_destroy(struct vfs *v);
 
@@ -90,23 +101,25 @@ void vfs_destroy(struct vfs *v);
 #define VFS_EMPTY_PATH 0x2 /* "" names dirfd itself (AT_EMPTY_PATH) */
 #define VFS_DIRECTORY 0x4  /* must be a directory */
 
-/* A resolved object: which mount holds it, its canonical view path, an O_PATH
- * fd of it (sentry-owned) and its stat. */
+/* A resolved object: which mount holds it and its canonical view path (or,
+ * for an object the agent holds that has no path, mount NULL and obj_fd),
+ * its stat, and for /proc/self and thread-self the link text the sentry
+ * answers itself. */
 struct vfs_node {
-  const struct vfs_mount *mount; /* NULL for an object with no path (a pipe) */
+  const struct vfs_mount *mount;
   char view[PATH_MAX];
-  int fd;
   struct stat st;
-  char link[40]; /* a symlink the sentry answers itself (/proc/self): its text */
+  struct statx stx;
+  int obj_fd; /* the agent's own object (AT_EMPTY_PATH, a pipe in /proc): acted on directly */
+  char link[40];
 };
 
 void vfs_node_release(struct vfs_node *n);
 #define cleanup_node __attribute__((cleanup(vfs_node_release)))
-#define VFS_NODE_INIT {.mount = NULL, .fd = -1, .link = ""}
+#define VFS_NODE_INIT {.mount = NULL, .obj_fd = -1, .link = ""}
 
 /* Resolve path (relative to the agent's dirfd, or its cwd for AT_FDCWD).
- * Checks the call is still valid first (invariant 2) and takes on the
- * agent's identity. 0 or -errno. */
+ * Checks the call is still valid first (invariant 2). 0 or -errno. */
 int vfs_lookup(struct sentry_call *call, int dirfd, const char *path, int vflags,
                struct vfs_node *out);
 
@@ -120,14 +133,15 @@ int vfs_lookup_parent(struct sentry_call *call, int dirfd, const char *path,
  * where, so that a failed injection can take it back (vfs_opened_undo). */
 struct vfs_opened {
   int fd;
-  int parent_fd; /* -1 unless created */
-  char name[NAME_MAX + 2];
+  bool created;
+  const struct vfs_mount *mount;
+  char entry[PATH_MAX]; /* mount-relative path of the created file */
   struct stat st;
 };
 void vfs_opened_release(struct vfs_opened *o);
-void vfs_opened_undo(struct vfs_opened *o);
+void vfs_opened_undo(struct sentry_call *call, struct vfs_opened *o);
 #define cleanup_opened __attribute__((cleanup(vfs_opened_release)))
-#define VFS_OPENED_INIT {.fd = -1, .parent_fd = -1}
+#define VFS_OPENED_INIT {.fd = -1, .created = false}
 
 /* Open as the agent asked, with openat2(2) semantics, including its own
  * RESOLVE_* flags (the open and openat handlers normalise their flags
@@ -146,6 +160,49 @@ int vfs_check_entry(const struct vfs *v, const struct vfs_node *parent, const ch
 /* change an object's data or metadata (chmod, truncate, utimes, ...) */
 int vfs_check_modify(const struct vfs_node *obj);
 
+/* An operation found the tree changed since the walk (a symlink appeared on
+ * the path): the handler is run again from its copies of the arguments. */
+#define VFS_ESTALE_VIEW 4000
+
+/* ---- operations (vfs/ops.c): the gofer acts, or the sentry on the agent's
+ * own object. Each returns 0 (or a length) or -errno. ---- */
+int vfs_op_access(struct sentry_call *call, const struct vfs_node *n, int mode, bool real_ids);
+ssize_t vfs_op_readlink(struct sentry_call *call, const struct vfs_node *n, char *buf,
+                        size_t size);
+int vfs_op_statfs(struct sentry_call *call, const struct vfs_node *n, void *statfs_out);
+int vfs_op_chmod(struct sentry_call *call, const struct vfs_node *n, mode_t mode);
+int vfs_op_chown(struct sentry_call *call, const struct vfs_node *n, uid_t uid, gid_t gid);
+int vfs_op_utimens(struct sentry_call *call, const struct vfs_node *n,
+                   const struct timespec *ts);
+int vfs_op_truncate(struct sentry_call *call, const struct vfs_node *n, off_t len);
+ssize_t vfs_op_getxattr(struct sentry_call *call, const struct vfs_node *n, const char *name,
+                        void *buf, size_t size);
+int vfs_op_setxattr(struct sentry_call *call, const struct vfs_node *n, const char *name,
+                    const void *value, size_t size, int flags);
+ssize_t vfs_op_listxattr(struct sentry_call *call, const struct vfs_node *n, char *buf,
+                         size_t size);
+int vfs_op_removexattr(struct sentry_call *call, const struct vfs_node *n, const char *name);
+int vfs_op_inotify(struct sentry_call *call, const struct vfs_node *n, int ifd, uint32_t mask);
+int vfs_op_mkdir(struct sentry_call *call, const struct vfs_node *parent, const char *name,
+                 mode_t mode);
+int vfs_op_mknod(struct sentry_call *call, const struct vfs_node *parent, const char *name,
+                 mode_t mode, dev_t dev);
+int vfs_op_unlink(struct sentry_call *call, const struct vfs_node *parent, const char *name,
+                  int flags);
+int vfs_op_symlink(struct sentry_call *call, const char *target, const struct vfs_node *parent,
+                   const char *name);
+int vfs_op_rename(struct sentry_call *call, const struct vfs_node *from, const char *from_name,
+                  const struct vfs_node *to, const char *to_name, unsigned int flags);
+/* A hard link of an entry (not followed) or of a resolved object. */
+int vfs_op_link(struct sentry_call *call, const struct vfs_node *from, const char *from_name,
+                const struct vfs_node *to, const char *to_name);
+
+/* The gofer's answer to a walk or an op, shared by walk.c, proc.c, ops.c. */
+int vfs_gofer(struct sentry_call *call, int op, const struct vfs_mount *m, const char *rel,
+              const char *rel2, uint16_t walk, uint32_t flags, uint64_t arg0, uint64_t arg1,
+              const void *data, size_t data_len, int in_fd, struct gofer_rep *rep, char *rep_data,
+              size_t rep_cap, int *out_fd);
+
 bool vfs_is_hidden(const struct vfs *v, const char *view);
 /* The filter for a directory, or NULL when its listing is the kernel's. */
 const struct vfs_listing_filter *vfs_listing_filter(const struct vfs *v, dev_t dev, ino_t ino);
@@ -156,8 +213,11 @@ const struct vfs_listing_filter *vfs_listing_filter(const struct vfs *v, dev_t d
 #define VFS_DIRENT_NAME 18
 size_t vfs_filter_dirents(const struct vfs_listing_filter *f, void *buf, size_t len,
                           size_t name_off);
-/* The mount holding a canonical view path. */
+/* The mount holding a canonical view path, and the path inside it. */
 const struct vfs_mount *vfs_mount_of(const struct vfs *v, const char *view);
+const char *vfs_mount_rel(const struct vfs_mount *m, const char *view);
+/* struct statx to struct stat, as the kernel's stat would fill it. */
+void vfs_statx_to_stat(const struct statx *x, struct stat *st);
 
 /* The agent's dirfd argument as the kernel reads it (an int). */
 static inline int vfs_dirfd_arg(unsigned long long arg)

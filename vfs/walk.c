@@ -1,4 +1,6 @@
-/* The view walker. See vfs.h for the rules; this file is their mechanics. */
+/* The view walker. See vfs.h for the rules; this file is their mechanics.
+ * The walker holds no host fd: runs of components are walked by the gofer,
+ * by mount-relative path, following nothing. */
 #include "vfs/walk.h"
 
 #include <errno.h>
@@ -7,15 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "sentry/sentry.h"
 #include "sentry/task.h"
 
-/* The kernel follows nothing and never climbs above the fd it starts from. */
-#define WALK_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 #define MAX_COMPONENTS 2048
 
 void view_join(char out[PATH_MAX], const char *dir, const char *name)
@@ -32,35 +32,17 @@ static void view_parent(char *view)
     *slash = '\0';
 }
 
-/* Path of view inside mount m ("" for the mount's root). */
-static const char *mount_rel(const struct vfs_mount *m, const char *view)
-{
-  if (m->dest_len == 1)
-    return view + 1;
-  return view[m->dest_len] == '/' ? view + m->dest_len + 1 : "";
-}
-
-static long openat2_in(int dirfd, const char *rel, uint64_t flags, uint64_t resolve)
-{
-  struct open_how how = {.flags = flags | O_CLOEXEC, .resolve = resolve};
-  long fd = syscall(SYS_openat2, dirfd, rel[0] != '\0' ? rel : ".", &how, sizeof how);
-  return fd < 0 ? -errno : fd;
-}
-
-void walker_set_cur(struct walker *w, const char *view, int fd)
+void walker_set_cur(struct walker *w, const char *view)
 {
   if (view != w->cur)
     snprintf(w->cur, sizeof w->cur, "%s", view);
-  if (w->cur_fd >= 0)
-    close(w->cur_fd);
-  w->cur_fd = fd;
 }
 
 void walker_release(struct walker *w)
 {
-  if (w->cur_fd >= 0)
-    close(w->cur_fd);
-  w->cur_fd = -1;
+  if (w->obj_fd >= 0)
+    close(w->obj_fd);
+  w->obj_fd = -1;
 }
 
 /* The kernel's name for one of the agent thread's directories: a view path,
@@ -82,20 +64,31 @@ static int kernel_view_name(pid_t tid, const char *link, char out[PATH_MAX])
 
 static int start_common(struct walker *w, struct sentry_call *call, const char *path)
 {
-  memset(w, 0, offsetof(struct walker, rest));
   w->call = call;
   w->v = &call->sentry->vfs;
-  w->cur_fd = -1;
+  w->obj_fd = -1;
   w->links = 0;
   w->resolve = 0;
   w->link_text[0] = '\0';
+  w->scope[0] = '\0';
   if (snprintf(w->rest, sizeof w->rest, "%s", path) >= (int)sizeof w->rest)
     return -ENAMETOOLONG;
   strcpy(w->cur, "/");
   return 0;
 }
 
-/* The agent's dirfd: its identity from pidfd_getfd, its name from the kernel. */
+struct fd_link_path {
+  char s[40];
+};
+static struct fd_link_path fd_link(int fd)
+{
+  struct fd_link_path p;
+  snprintf(p.s, sizeof p.s, "/proc/self/fd/%d", fd);
+  return p;
+}
+
+/* The agent's dirfd: its identity from pidfd_getfd, its name from the
+ * kernel. need_dir: it is the start of a walk (not the object itself). */
 static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
 {
   int fd = task_getfd(w->call, dirfd);
@@ -110,27 +103,44 @@ static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
   }
   if (fd < 0)
     return fd;
+  w->obj_fd = fd;
   struct stat st;
-  if (fstat(fd, &st) < 0 || (need_dir && !S_ISDIR(st.st_mode))) {
-    close(fd);
+  if (fstat(fd, &st) < 0 || (need_dir && !S_ISDIR(st.st_mode)))
     return -ENOTDIR;
-  }
-  char name[16];
-  snprintf(name, sizeof name, "fd/%d", dirfd);
+  /* the name of the object we hold (not of the agent's fd number, which a
+   * racing dup2 may point elsewhere meanwhile): the kernel names it
+   * relative to the agent's root, i.e. as a view path */
   char view[PATH_MAX];
-  int r = kernel_view_name(w->call->tid, name, view);
+  ssize_t len = readlink(fd_link(fd).s, view, sizeof view - 1);
+  int r = len < 0 ? -errno : 0;
+  if (len >= 0) {
+    view[len] = '\0';
+    static const char deleted[] = " (deleted)";
+    size_t dl = sizeof deleted - 1;
+    if ((size_t)len > dl && strcmp(view + len - dl, deleted) == 0)
+      r = -ENOENT;
+  }
   if (r < 0 || view[0] != '/') {
     /* not a path (a pipe, a socket) or deleted: usable only as the object
      * itself (AT_EMPTY_PATH) */
-    if (need_dir) {
-      close(fd);
+    if (need_dir)
       return r < 0 ? r : -ENOTDIR;
-    }
     w->cur[0] = '\0';
-  } else {
-    snprintf(w->cur, sizeof w->cur, "%s", view);
+    return 0;
   }
-  w->cur_fd = fd;
+  snprintf(w->cur, sizeof w->cur, "%s", view);
+  if (!need_dir)
+    return 0;
+  /* The name must still lead to that directory in the view. */
+  struct vfs_node there = VFS_NODE_INIT;
+  struct walker check;
+  if (start_common(&check, w->call, view) < 0)
+    return -ENOENT;
+  r = walker_run(&check, VFS_DIRECTORY, &there);
+  walker_release(&check);
+  vfs_node_release(&there);
+  if (r < 0 || there.st.st_dev != st.st_dev || there.st.st_ino != st.st_ino)
+    return -ENOENT;
   return 0;
 }
 
@@ -148,27 +158,25 @@ int walker_start(struct walker *w, struct sentry_call *call, int dirfd, const ch
 int walker_start_scoped(struct walker *w, struct sentry_call *call, int dirfd, const char *path,
                         uint64_t resolve)
 {
+  if (!(resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT))) {
+    int r = walker_start(w, call, dirfd, path, 0);
+    w->resolve = resolve;
+    return r;
+  }
   int r = start_common(w, call, path);
   if (r < 0)
     return r;
   w->resolve = resolve;
-  if (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) {
-    if (dirfd == AT_FDCWD)
-      r = kernel_view_name(call->tid, "cwd", w->cur);
-    else
-      r = start_at_dirfd(w, dirfd, true);
-    if (r < 0)
-      return r;
-    snprintf(w->scope, sizeof w->scope, "%s", w->cur);
-    if (path[0] == '/' && (resolve & RESOLVE_BENEATH))
-      return -EXDEV;
-    return 0; /* IN_ROOT: an absolute path starts at the scope */
-  }
-  if (path[0] == '/')
-    return 0;
   if (dirfd == AT_FDCWD)
-    return kernel_view_name(call->tid, "cwd", w->cur);
-  return start_at_dirfd(w, dirfd, true);
+    r = kernel_view_name(call->tid, "cwd", w->cur);
+  else
+    r = start_at_dirfd(w, dirfd, true);
+  if (r < 0)
+    return r;
+  snprintf(w->scope, sizeof w->scope, "%s", w->cur);
+  if (path[0] == '/' && (resolve & RESOLVE_BENEATH))
+    return -EXDEV;
+  return 0; /* IN_ROOT: an absolute path starts at the scope */
 }
 
 int walker_splice(struct walker *w, const char *target)
@@ -180,7 +188,7 @@ int walker_splice(struct walker *w, const char *target)
   if (target[0] == '/') {
     if (w->resolve & RESOLVE_BENEATH)
       return -EXDEV;
-    walker_set_cur(w, (w->resolve & RESOLVE_IN_ROOT) ? w->scope : "/", -1);
+    walker_set_cur(w, (w->resolve & RESOLVE_IN_ROOT) ? w->scope : "/");
   }
   char joined[sizeof w->rest];
   int n = snprintf(joined, sizeof joined, "%s%s%s", target, w->rest[0] != '\0' ? "/" : "",
@@ -206,9 +214,7 @@ static int tokenize(const struct walker *w, struct tokens *t)
   t->n = 0;
   for (char *save = NULL, *c = strtok_r(t->buf, "/", &save); c != NULL;
        c = strtok_r(NULL, "/", &save)) {
-    if (strlen(c) > NAME_MAX)
-      return -ENAMETOOLONG;
-    if (t->n == MAX_COMPONENTS)
+    if (strlen(c) > NAME_MAX || t->n == MAX_COMPONENTS)
       return -ENAMETOOLONG;
     t->comp[t->n++] = c;
   }
@@ -220,21 +226,8 @@ static void untokenize(struct walker *w, const struct tokens *t, int from)
 {
   size_t n = 0;
   w->rest[0] = '\0';
-  for (int i = from; i < t->n; i++)
+  for (int i = from; i < t->n && n < sizeof w->rest; i++)
     n += (size_t)snprintf(w->rest + n, sizeof w->rest - n, "%s%s", n ? "/" : "", t->comp[i]);
-}
-
-/* cur's directory fd, opened from its mount if not held yet. */
-static int cur_dir_fd(struct walker *w)
-{
-  if (w->cur_fd >= 0)
-    return w->cur_fd;
-  const struct vfs_mount *m = vfs_mount_of(w->v, w->cur);
-  long fd = openat2_in(m->fd, mount_rel(m, w->cur), O_PATH | O_DIRECTORY, WALK_RESOLVE);
-  if (fd < 0)
-    return (int)fd;
-  w->cur_fd = (int)fd;
-  return w->cur_fd;
 }
 
 static bool is_dot(const char *c)
@@ -249,10 +242,8 @@ static bool is_dotdot(const char *c)
 /* ".." on the canonical directory: text, never the kernel. */
 static int step_up(struct walker *w)
 {
-  if (w->resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) {
-    if (strcmp(w->cur, w->scope) == 0)
-      return (w->resolve & RESOLVE_BENEATH) ? -EXDEV : 0;
-  }
+  if ((w->resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) && strcmp(w->cur, w->scope) == 0)
+    return (w->resolve & RESOLVE_BENEATH) ? -EXDEV : 0;
   if (strcmp(w->cur, "/") == 0)
     return 0;
   char parent[PATH_MAX];
@@ -260,113 +251,8 @@ static int step_up(struct walker *w)
   view_parent(parent);
   if ((w->resolve & RESOLVE_NO_XDEV) && vfs_mount_of(w->v, parent) != vfs_mount_of(w->v, w->cur))
     return -EXDEV;
-  walker_set_cur(w, parent, -1);
+  walker_set_cur(w, parent);
   return 0;
-}
-
-/* A symlink at view path link_view (fd linkfd), found while walking: read
- * it and splice its text in front of what is left. cur becomes the directory
- * that holds the link. */
-static int follow_link(struct walker *w, const char *dir_view, int dir_fd, int linkfd)
-{
-  char target[PATH_MAX];
-  ssize_t n = readlinkat(linkfd, "", target, sizeof target - 1);
-  if (n < 0)
-    return -errno;
-  target[n] = '\0';
-  walker_set_cur(w, dir_view, dir_fd);
-  return walker_splice(w, target);
-}
-
-/* Walk comps[i..j) (a run inside mount m, no "." or "..", no hidden path
- * and no mount point among them) with one openat2. On success *fd is the
- * last component (not followed) and cur is unchanged. On a symlink in the
- * middle, it is followed (cur moves, rest is rewritten) and 1 is returned. */
-static int walk_run(struct walker *w, const struct vfs_mount *m, struct tokens *t, int i, int j,
-                    int *fd)
-{
-  char run[PATH_MAX * 2];
-  size_t len = 0;
-  for (int k = i; k < j; k++)
-    len += (size_t)snprintf(run + len, sizeof run - len, "%s%s", k > i ? "/" : "", t->comp[k]);
-  if (len >= sizeof run)
-    return -ENAMETOOLONG;
-  uint64_t resolve = WALK_RESOLVE | (w->resolve & RESOLVE_NO_XDEV);
-  int base = cur_dir_fd(w);
-  if (base < 0)
-    return base;
-  long r = openat2_in(base, run, O_PATH | O_NOFOLLOW, resolve);
-  if (r >= 0) {
-    *fd = (int)r;
-    return 0;
-  }
-  if (r != -ELOOP)
-    return (int)r;
-  /* Somewhere before the last component is a symlink: find it. */
-  char dir_view[PATH_MAX];
-  snprintf(dir_view, sizeof dir_view, "%s", w->cur);
-  cleanup_close int dir = dup(base);
-  for (int k = i; k < j - 1; k++) {
-    cleanup_close int c = (int)openat2_in(dir, t->comp[k], O_PATH | O_NOFOLLOW, resolve);
-    if (c < 0)
-      return c;
-    struct stat st;
-    if (fstat(c, &st) < 0)
-      return -errno;
-    if (S_ISLNK(st.st_mode)) {
-      untokenize(w, t, k + 1);
-      int rr = follow_link(w, dir_view, steal_fd(&dir), c);
-      return rr < 0 ? rr : 1;
-    }
-    char next[PATH_MAX];
-    view_join(next, dir_view, t->comp[k]);
-    snprintf(dir_view, sizeof dir_view, "%s", next);
-    close(dir);
-    dir = steal_fd(&c);
-  }
-  return -ELOOP;
-}
-
-/* The end of a run that did not finish the path must be a directory. */
-static int enter_dir(struct walker *w, const char *view, int fd)
-{
-  struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
-    close(fd);
-    return -ENOTDIR;
-  }
-  walker_set_cur(w, view, fd);
-  return 0;
-}
-
-static int finish(struct walker *w, const struct vfs_mount *m, const char *view, int fd,
-                  int vflags, struct vfs_node *out)
-{
-  out->mount = m;
-  snprintf(out->view, sizeof out->view, "%s", view);
-  out->fd = fd;
-  if (fstat(fd, &out->st) < 0)
-    return -errno;
-  if ((vflags & VFS_DIRECTORY) && !S_ISDIR(out->st.st_mode))
-    return -ENOTDIR;
-  return 0;
-}
-
-/* The walk is at its end: the object is cur itself. */
-static int finish_at_cur(struct walker *w, int vflags, struct vfs_node *out)
-{
-  if (w->cur[0] == '\0') { /* AT_EMPTY_PATH on an object with no path */
-    out->mount = NULL;
-    out->view[0] = '\0';
-    out->fd = w->cur_fd;
-    w->cur_fd = -1;
-    return fstat(out->fd, &out->st) < 0 ? -errno : 0;
-  }
-  int fd = cur_dir_fd(w);
-  if (fd < 0)
-    return fd;
-  w->cur_fd = -1;
-  return finish(w, vfs_mount_of(w->v, w->cur), w->cur, fd, vflags, out);
 }
 
 /* How many of comps[i..] form one run in mount m. */
@@ -388,6 +274,112 @@ static int run_length(struct walker *w, const struct vfs_mount *m, struct tokens
   return j - i;
 }
 
+/* The view path of the first k components of a mount-relative path. */
+static void view_of_prefix(const struct vfs_mount *m, const char *rel, uint32_t k,
+                           char out[PATH_MAX])
+{
+  snprintf(out, PATH_MAX, "%s", m->dest);
+  const char *c = rel;
+  for (uint32_t i = 0; i < k && *c != '\0'; i++) {
+    size_t n = strcspn(c, "/");
+    char name[NAME_MAX + 1];
+    snprintf(name, sizeof name, "%.*s", (int)n, c);
+    char next[PATH_MAX];
+    view_join(next, out, name);
+    snprintf(out, PATH_MAX, "%s", next);
+    c += n;
+    if (*c == '/')
+      c++;
+  }
+}
+
+/* The path after the first k+1 components of rel. */
+static const char *after_component(const char *rel, uint32_t k)
+{
+  const char *c = rel;
+  for (uint32_t i = 0; i <= k && *c != '\0'; i++) {
+    c += strcspn(c, "/");
+    if (*c == '/')
+      c++;
+  }
+  return c;
+}
+
+/* The gofer met a symlink at component k of rel (in mount m): continue the
+ * walk from its directory with its text in front of what is left. */
+static int follow_reported(struct walker *w, const struct vfs_mount *m, const char *rel,
+                           const struct gofer_rep *rep, const char *text, bool whole_path_last,
+                           struct vfs_node *out)
+{
+  char dir[PATH_MAX], link_view[PATH_MAX];
+  view_of_prefix(m, rel, rep->index, dir);
+  const char *after = after_component(rel, rep->index);
+  char rest[sizeof w->rest];
+  snprintf(rest, sizeof rest, "%s%s%s", after, after[0] && w->rest[0] ? "/" : "", w->rest);
+  snprintf(w->rest, sizeof w->rest, "%s", rest);
+  walker_set_cur(w, dir);
+  if (rep->status == GOFER_MAGIC_LINK) {
+    const char *name = rel;
+    for (uint32_t i = 0; i < rep->index; i++)
+      name = after_component(rel, i);
+    char comp[NAME_MAX + 1];
+    snprintf(comp, sizeof comp, "%.*s", (int)strcspn(name, "/"), name);
+    view_join(link_view, dir, comp);
+    return proc_magic(w, link_view, text, whole_path_last && w->rest[0] == '\0', out);
+  }
+  return walker_splice(w, text);
+}
+
+static int finish(struct walker *w, const struct vfs_mount *m, const char *view,
+                  const struct gofer_rep *rep, int vflags, struct vfs_node *out)
+{
+  out->mount = m;
+  snprintf(out->view, sizeof out->view, "%s", view);
+  out->stx = rep->stx;
+  vfs_statx_to_stat(&rep->stx, &out->st);
+  if ((vflags & VFS_DIRECTORY) && !S_ISDIR(out->st.st_mode))
+    return -ENOTDIR;
+  return 0;
+}
+
+/* Stat of a canonical view path (the walk ends on a directory it reached). */
+static int stat_view(struct walker *w, const char *view, int vflags, struct vfs_node *out)
+{
+  const struct vfs_mount *m = vfs_mount_of(w->v, view);
+  struct gofer_rep rep;
+  const char *rel = vfs_mount_rel(m, view);
+  int r = vfs_gofer(w->call, GOFER_WALK, m, rel, NULL, GOFER_NOFOLLOW_LAST, 0, 0, 0, NULL, 0, -1,
+                    &rep, w->link_text, sizeof w->link_text, NULL);
+  if (r < 0)
+    return r;
+  if (rep.err)
+    return -rep.err;
+  if (rep.status != GOFER_DONE || !rep.has_stat)
+    return -VFS_ESTALE_VIEW;
+  return finish(w, m, view, &rep, vflags, out);
+}
+
+/* The walk is at its end: the object is cur itself. */
+static int finish_at_cur(struct walker *w, int vflags, struct vfs_node *out)
+{
+  if (w->obj_fd >= 0 && w->links == 0 && w->rest[0] == '\0') {
+    /* AT_EMPTY_PATH: the agent's own object, as it holds it */
+    struct stat st;
+    if (fstat(w->obj_fd, &st) < 0)
+      return -errno;
+    out->mount = w->cur[0] ? vfs_mount_of(w->v, w->cur) : NULL;
+    snprintf(out->view, sizeof out->view, "%s", w->cur);
+    out->st = st;
+    memset(&out->stx, 0, sizeof out->stx);
+    out->obj_fd = w->obj_fd;
+    w->obj_fd = -1;
+    if ((vflags & VFS_DIRECTORY) && !S_ISDIR(st.st_mode))
+      return -ENOTDIR;
+    return 0;
+  }
+  return stat_view(w, w->cur, vflags, out);
+}
+
 /* One step of the walk from tokens t at index *i. Returns 0 to go on (with
  * *i advanced), 1 when rest was rewritten (re-tokenize), 2 when out is the
  * answer, or -errno. */
@@ -395,7 +387,6 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
 {
   const char *comp = t->comp[*i];
   bool last = *i == t->n - 1;
-  bool follow = !last || !(vflags & VFS_NOFOLLOW);
   if (is_dot(comp)) {
     (*i)++;
     return 0;
@@ -404,6 +395,8 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
     (*i)++;
     return step_up(w);
   }
+  if (w->cur[0] == '\0')
+    return -ENOTDIR; /* below an object with no path */
   char next[PATH_MAX];
   view_join(next, w->cur, comp);
   if (strlen(next) >= PATH_MAX - 1)
@@ -414,61 +407,54 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
   if (m != vfs_mount_of(w->v, w->cur)) { /* a mount point of the view */
     if (w->resolve & RESOLVE_NO_XDEV)
       return -EXDEV;
-    int fd = dup(m->fd);
-    if (fd < 0)
-      return -errno;
-    if (m->kind == VFS_MOUNT_FILE && !last) {
-      close(fd);
+    if (m->kind == VFS_MOUNT_FILE && !last)
       return -ENOTDIR;
-    }
-    walker_set_cur(w, next, fd);
+    walker_set_cur(w, next);
     (*i)++;
     return 0;
   }
   if (m->kind == VFS_MOUNT_PROC) {
-    /* what follows this component, for proc_component to splice onto */
-    untokenize(w, t, *i + 1);
-    bool done = false;
-    int r = proc_component(w, comp, last, follow, out, &done);
-    if (r < 0 || done)
-      return r < 0 ? r : 2;
-    if (r == 1)
-      return 1;
+    untokenize(w, t, *i + 1); /* what follows, for proc_component to splice onto */
+    int r = proc_component(w, comp, last, !last || !(vflags & VFS_NOFOLLOW), out);
+    if (r != 0)
+      return r;
   }
   int n = run_length(w, m, t, *i);
-  int fd = -1;
-  int r = walk_run(w, m, t, *i, *i + n, &fd);
-  if (r != 0)
-    return r; /* error, or a symlink was spliced (1) */
-  char end[PATH_MAX];
-  snprintf(end, sizeof end, "%s", w->cur);
+  char run_view[PATH_MAX];
+  snprintf(run_view, sizeof run_view, "%s", w->cur);
   for (int k = *i; k < *i + n; k++) {
     char tmp[PATH_MAX];
-    view_join(tmp, end, t->comp[k]);
-    snprintf(end, sizeof end, "%s", tmp);
+    view_join(tmp, run_view, t->comp[k]);
+    snprintf(run_view, sizeof run_view, "%s", tmp);
   }
   bool run_is_last = *i + n == t->n;
-  follow = !run_is_last || !(vflags & VFS_NOFOLLOW);
-  struct stat st;
-  if (fstat(fd, &st) < 0) {
-    close(fd);
-    return -errno;
-  }
-  if (S_ISLNK(st.st_mode) && follow) {
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", end);
-    view_parent(dir);
+  bool follow_last = !run_is_last || !(vflags & VFS_NOFOLLOW);
+  const char *rel = vfs_mount_rel(m, run_view);
+  struct gofer_rep rep;
+  int r = vfs_gofer(w->call, GOFER_WALK, m, rel, NULL,
+                    (follow_last ? 0 : GOFER_NOFOLLOW_LAST) |
+                        ((w->resolve & RESOLVE_NO_XDEV) ? GOFER_NO_XDEV : 0),
+                    0, 0, 0, NULL, 0, -1, &rep, w->link_text, sizeof w->link_text, NULL);
+  if (r < 0)
+    return r;
+  if (rep.err)
+    return -rep.err;
+  if (rep.status != GOFER_DONE) {
     untokenize(w, t, *i + n);
-    int rr = follow_link(w, dir, -1, fd);
-    close(fd);
-    return rr < 0 ? rr : 1;
+    r = follow_reported(w, m, rel, &rep, w->link_text, run_is_last, out);
+    return r < 0 ? r : r == 2 ? 2 : 1;
   }
+  if (!rep.has_stat)
+    return -EIO;
   if (run_is_last) {
-    int rr = finish(w, m, end, fd, vflags, out);
-    return rr < 0 ? rr : 2;
+    r = finish(w, m, run_view, &rep, vflags, out);
+    return r < 0 ? r : 2;
   }
+  if (!S_ISDIR(rep.stx.stx_mode))
+    return -ENOTDIR;
+  walker_set_cur(w, run_view);
   *i += n;
-  return enter_dir(w, end, fd);
+  return 0;
 }
 
 int walker_run(struct walker *w, int vflags, struct vfs_node *out)
@@ -481,23 +467,32 @@ int walker_run(struct walker *w, int vflags, struct vfs_node *out)
       return -ENAMETOOLONG;
     strcat(w->rest, ".");
   }
-  struct tokens t;
+  struct tokens *t = malloc(sizeof *t);
+  if (t == NULL)
+    return -ENOMEM;
+  int r;
   for (;;) {
-    int r = tokenize(w, &t);
-    if (r < 0)
-      return r;
-    int i = 0;
-    while (i < t.n) {
-      r = step(w, &t, &i, vflags, out);
-      if (r < 0 || r == 2)
-        return r < 0 ? r : 0;
-      if (r == 1)
-        break;
+    if ((r = tokenize(w, t)) < 0)
+      break;
+    if (t->n > 0 && w->obj_fd >= 0 && w->cur[0] != '\0') {
+      /* walking below the agent's dirfd: from here on it is a view path */
+      close(w->obj_fd);
+      w->obj_fd = -1;
     }
+    int i = 0;
+    r = 0;
+    while (i < t->n && r == 0)
+      r = step(w, t, &i, vflags, out);
     if (r == 1)
       continue;
-    return finish_at_cur(w, vflags, out);
+    if (r == 0)
+      r = finish_at_cur(w, vflags, out);
+    else if (r == 2)
+      r = 0;
+    break;
   }
+  free(t);
+  return r;
 }
 
 int walker_run_parent(struct walker *w, struct vfs_node *parent, char name[NAME_MAX + 2])
@@ -512,11 +507,10 @@ int walker_run_parent(struct walker *w, struct vfs_node *parent, char name[NAME_
     start--;
   if (end - start > NAME_MAX)
     return -ENAMETOOLONG;
-  if (end == 0) { /* "/" or "": the root itself */
+  if (end == 0) /* "/" or "": the root itself */
     strcpy(name, ".");
-  } else {
+  else
     snprintf(name, NAME_MAX + 2, "%.*s%s", (int)(end - start), w->rest + start, slash ? "/" : "");
-  }
   w->rest[start] = '\0';
   return walker_run(w, VFS_DIRECTORY, parent);
 }

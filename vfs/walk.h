@@ -1,10 +1,11 @@
-/* The view walker (vfs.c's engine). Internal to vfs/. */
+/* The view walker (the engine of vfs.c and ops.c). Internal to vfs/. */
 #ifndef USBOX_VFS_WALK_H
 #define USBOX_VFS_WALK_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gofer/protocol.h"
 #include "vfs/vfs.h"
 
 #define WALK_MAX_LINKS 40 /* as the kernel (MAXSYMLINKS) */
@@ -12,12 +13,12 @@
 struct walker {
   struct sentry_call *call;
   struct vfs *v;
-  char cur[PATH_MAX];      /* canonical view path reached so far (a directory) */
-  int cur_fd;              /* O_PATH fd of cur when held (owned), else -1 */
+  char cur[PATH_MAX];      /* canonical view path reached so far; "" = the object has no path */
+  int obj_fd;              /* the agent's dirfd object (identity), owned, or -1 */
   char rest[PATH_MAX * 2]; /* components still to walk */
   int links;
-  uint64_t resolve;       /* the agent's own RESOLVE_* flags (openat2) */
-  char scope[PATH_MAX];   /* start directory for RESOLVE_BENEATH / RESOLVE_IN_ROOT */
+  uint64_t resolve;         /* the agent's own RESOLVE_* flags (openat2) */
+  char scope[PATH_MAX];     /* start directory for RESOLVE_BENEATH / RESOLVE_IN_ROOT */
   char link_text[PATH_MAX]; /* a synthesized symlink's target (vfs_node.link) */
 };
 
@@ -34,14 +35,18 @@ int walker_run(struct walker *w, int vflags, struct vfs_node *out);
 int walker_run_parent(struct walker *w, struct vfs_node *parent, char name[NAME_MAX + 2]);
 void walker_release(struct walker *w);
 
-/* /proc (proc.c): one component inside the procfs mount. Returns 1 when
- * it consumed the component itself (spliced self, or followed a magic link
- * into the view), 0 when the ordinary walk should go on, or -errno. */
+/* /proc (proc.c): one component inside the procfs mount. Returns 1 when it
+ * consumed the component itself (spliced self, or turned a magic link into
+ * a view path), 2 when out is the answer, 0 when the ordinary walk should
+ * go on, or -errno. rest must already hold what follows the component. */
 int proc_component(struct walker *w, const char *comp, bool last, bool follow,
-                   struct vfs_node *out, bool *done);
+                   struct vfs_node *out);
+/* A magic link the gofer met while walking: what it means (proc.c). */
+int proc_magic(struct walker *w, const char *link_view, const char *text, bool last,
+               struct vfs_node *out);
 
 /* helpers shared with proc.c */
-void walker_set_cur(struct walker *w, const char *view, int fd);
+void walker_set_cur(struct walker *w, const char *view);
 int walker_splice(struct walker *w, const char *target);
 void view_join(char out[PATH_MAX], const char *dir, const char *name);
 

@@ -1,0 +1,193 @@
+#include "gofer/client.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static pthread_key_t conn_key;
+static pthread_once_t conn_once = PTHREAD_ONCE_INIT;
+static __thread int conn = -1;
+
+static void close_conn(void *p)
+{
+  (void)p;
+  if (conn >= 0)
+    close(conn);
+  conn = -1;
+}
+
+static void make_key(void)
+{
+  pthread_key_create(&conn_key, close_conn);
+}
+
+int gofer_client_init(struct gofer_client *gc, int control)
+{
+  gc->control = control;
+  atomic_init(&gc->next_id, 1);
+  pthread_once(&conn_once, make_key);
+  return pthread_mutex_init(&gc->lock, NULL) == 0 ? 0 : -1;
+}
+
+void gofer_client_destroy(struct gofer_client *gc)
+{
+  if (gc->control >= 0)
+    close(gc->control);
+  gc->control = -1;
+  pthread_mutex_destroy(&gc->lock);
+}
+
+static int send_fd(int sock, int fd)
+{
+  char byte = 'c';
+  struct iovec iov = {&byte, 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } cmsg;
+  struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cmsg.buf,
+                       .msg_controllen = sizeof cmsg.buf};
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&hdr);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+  ssize_t n;
+  do
+    n = sendmsg(sock, &hdr, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n == 1 ? 0 : -errno;
+}
+
+/* This thread's connection, made on first use. */
+static int my_conn(struct gofer_client *gc)
+{
+  if (conn >= 0)
+    return conn;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return -errno;
+  pthread_mutex_lock(&gc->lock);
+  int r = send_fd(gc->control, sv[1]);
+  pthread_mutex_unlock(&gc->lock);
+  close(sv[1]);
+  if (r < 0) {
+    close(sv[0]);
+    return r;
+  }
+  conn = sv[0];
+  pthread_setspecific(conn_key, &conn);
+  return conn;
+}
+
+static int send_request(int fd, struct gofer_msg *m)
+{
+  struct gofer_req *q = &m->req;
+  q->magic = GOFER_MAGIC;
+  q->path_len = m->path ? (uint32_t)strlen(m->path) + 1 : 0;
+  q->path2_len = m->path2 ? (uint32_t)strlen(m->path2) + 1 : 0;
+  q->data_len = (uint32_t)m->data_len;
+  struct iovec iov[4] = {{q, sizeof *q},
+                         {(void *)m->path, q->path_len},
+                         {(void *)m->path2, q->path2_len},
+                         {(void *)m->data, m->data_len}};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } cmsg;
+  struct msghdr hdr = {.msg_iov = iov, .msg_iovlen = 4};
+  if (m->in_fd >= 0) {
+    hdr.msg_control = cmsg.buf;
+    hdr.msg_controllen = sizeof cmsg.buf;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&hdr);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &m->in_fd, sizeof(int));
+  }
+  ssize_t n;
+  do
+    n = sendmsg(fd, &hdr, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : 0;
+}
+
+/* Receive one reply. -EINTR if interrupted (only when interruptible). */
+static int recv_reply(int fd, struct gofer_msg *m, bool interruptible)
+{
+  char scratch[1];
+  struct iovec iov[2] = {{&m->rep, sizeof m->rep},
+                         {m->rep_data ? m->rep_data : scratch,
+                          m->rep_data ? m->rep_data_cap : sizeof scratch}};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } cmsg;
+  struct msghdr hdr = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = cmsg.buf,
+                       .msg_controllen = sizeof cmsg.buf};
+  ssize_t n;
+  for (;;) {
+    n = recvmsg(fd, &hdr, MSG_CMSG_CLOEXEC);
+    if (n >= 0 || errno != EINTR)
+      break;
+    if (interruptible)
+      return -EINTR;
+  }
+  if (n < 0)
+    return -errno;
+  if (n == 0)
+    return -EPIPE; /* the gofer is gone */
+  m->out_fd = -1;
+  for (struct cmsghdr *cm = CMSG_FIRSTHDR(&hdr); cm != NULL; cm = CMSG_NXTHDR(&hdr, cm))
+    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+      memcpy(&m->out_fd, CMSG_DATA(cm), sizeof(int));
+  if ((size_t)n < sizeof m->rep || m->rep.magic != GOFER_MAGIC)
+    return -EPROTO;
+  /* data the caller did not ask for is dropped; asked-for data must be whole */
+  if (m->rep_data == NULL)
+    m->rep.data_len = 0;
+  else if (m->rep.data_len > (size_t)n - sizeof m->rep)
+    return -EPROTO;
+  return 0;
+}
+
+int gofer_call(struct gofer_client *gc, struct gofer_msg *m)
+{
+  int fd = my_conn(gc);
+  if (fd < 0)
+    return fd;
+  m->req.id = atomic_fetch_add(&gc->next_id, 1);
+  m->out_fd = -1;
+  int r = send_request(fd, m);
+  if (r < 0)
+    return r;
+  for (;;) {
+    r = recv_reply(fd, m, true);
+    if (r == -EINTR) {
+      /* The watchdog interrupted us (our caller is gone or has a signal to
+       * take): cancel, and wait for the cancelled request's reply so that
+       * this connection is free again. */
+      struct gofer_msg cancel = {.req = {.op = GOFER_CANCEL, .arg0 = m->req.id}, .in_fd = -1};
+      cancel.req.id = atomic_fetch_add(&gc->next_id, 1);
+      if (send_request(fd, &cancel) == 0) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        while (poll(&p, 1, 1000) == 1 && recv_reply(fd, m, false) == 0) {
+          if (m->out_fd >= 0)
+            close(m->out_fd), m->out_fd = -1;
+          if (m->rep.id == m->req.id)
+            break;
+        }
+      }
+      return -EINTR;
+    }
+    if (r < 0)
+      return r;
+    if (m->rep.id == m->req.id)
+      return 0;
+    /* a late reply to an earlier, cancelled request: drop it */
+    if (m->out_fd >= 0)
+      close(m->out_fd), m->out_fd = -1;
+  }
+}

@@ -1,0 +1,39 @@
+/* The sentry's side of the gofer protocol. */
+#ifndef USBOX_GOFER_CLIENT_H
+#define USBOX_GOFER_CLIENT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "gofer/protocol.h"
+
+struct gofer_client {
+  int control; /* new connections go to the gofer through it */
+  pthread_mutex_t lock;
+  atomic_uint next_id;
+};
+
+int gofer_client_init(struct gofer_client *gc, int control);
+void gofer_client_destroy(struct gofer_client *gc);
+
+/* What a call sends and gets. */
+struct gofer_msg {
+  struct gofer_req req;   /* op, mount, walk, flags, args, ident: filled by the caller */
+  const char *path, *path2; /* NULL when absent */
+  const void *data;
+  size_t data_len;
+  int in_fd;             /* to send along, or -1 */
+  struct gofer_rep rep;  /* the answer */
+  char *rep_data;        /* where to put its data (may be NULL) */
+  size_t rep_data_cap;
+  int out_fd;            /* received fd, or -1 (caller closes) */
+};
+
+/* One request and its reply on this thread's own connection. Returns 0 when
+ * a reply came (rep.err says how the operation went), -EINTR when the wait
+ * was interrupted (the request is cancelled), another -errno if the gofer
+ * cannot be reached. */
+int gofer_call(struct gofer_client *gc, struct gofer_msg *m);
+
+#endif

@@ -1,0 +1,570 @@
+/* The gofer's operations. Every path comes from the sentry, validated here
+ * again (gofer_decode) and walked with the kernel following nothing. */
+#include "gofer/ops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+
+#define WALK_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+#define STATX_WANT (STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID)
+
+/* ---- decoding ---- */
+
+static bool entry_valid(const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  /* "name/" keeps its trailing slash: the last slash may end the name */
+  if (slash != NULL && slash[1] == '\0') {
+    const char *prev = slash;
+    while (prev > path && prev[-1] != '/')
+      prev--;
+    slash = prev > path ? prev - 1 : NULL;
+  }
+  const char *name = slash ? slash + 1 : path;
+  if (!gofer_name_valid(name))
+    return false;
+  if (slash == NULL)
+    return true;
+  size_t plen = (size_t)(slash - path);
+  char parent[PATH_MAX];
+  if (plen >= sizeof parent)
+    return false;
+  memcpy(parent, path, plen);
+  parent[plen] = '\0';
+  return gofer_path_valid(parent, (uint32_t)plen + 1);
+}
+
+static bool op_takes_entry(int op)
+{
+  return op == GOFER_MKDIR || op == GOFER_MKNOD || op == GOFER_UNLINK || op == GOFER_RENAME ||
+         op == GOFER_LINK || op == GOFER_SYMLINK;
+}
+
+int gofer_decode(const struct gofer_state *g, const void *msg, size_t len, int in_fd,
+                 struct gofer_call *out)
+{
+  const struct gofer_req *req = msg;
+  if (len < sizeof *req || req->magic != GOFER_MAGIC)
+    return -EPROTO;
+  if (req->op == 0 || req->op >= GOFER_OP_MAX || req->mount >= g->nmounts ||
+      req->mount2 >= g->nmounts)
+    return -EINVAL;
+  if (req->op != GOFER_CANCEL && g->mounts[req->mount].fd < 0)
+    return -ENODEV; /* a mount this side does not serve */
+  if ((size_t)req->path_len + req->path2_len + req->data_len != len - sizeof *req ||
+      req->data_len > GOFER_MAX_DATA)
+    return -EPROTO;
+  if (req->ident.ngroups < 0 || req->ident.ngroups > GOFER_MAX_GROUPS)
+    return -EINVAL;
+  const char *p = (const char *)(req + 1);
+  out->req = req;
+  out->path = p;
+  out->path2 = p + req->path_len;
+  out->data = p + req->path_len + req->path2_len;
+  out->in_fd = in_fd;
+  if (req->op == GOFER_CANCEL)
+    return 0;
+  if (req->path_len == 0 || req->path_len > PATH_MAX || out->path[req->path_len - 1] != '\0' ||
+      strlen(out->path) + 1 != req->path_len)
+    return -EINVAL;
+  bool entry = op_takes_entry(req->op) || (req->op == GOFER_OPEN && (req->flags & O_CREAT));
+  if (entry ? !entry_valid(out->path) : !gofer_path_valid(out->path, req->path_len))
+    return -EINVAL;
+  if (req->op == GOFER_RENAME || req->op == GOFER_LINK) {
+    if (req->path2_len == 0 || out->path2[req->path2_len - 1] != '\0' ||
+        strlen(out->path2) + 1 != req->path2_len || !entry_valid(out->path2))
+      return -EINVAL;
+  } else if (req->op == GOFER_GETXATTR || req->op == GOFER_SETXATTR ||
+             req->op == GOFER_REMOVEXATTR) {
+    if (req->path2_len < 2 || req->path2_len > 256 || out->path2[req->path2_len - 1] != '\0' ||
+        strlen(out->path2) + 1 != req->path2_len)
+      return -EINVAL;
+  } else if (req->path2_len != 0) {
+    return -EINVAL;
+  }
+  if (req->op == GOFER_SYMLINK &&
+      (req->data_len < 2 || req->data_len > PATH_MAX ||
+       ((const char *)out->data)[req->data_len - 1] != '\0'))
+    return -EINVAL;
+  if (req->op == GOFER_UTIMENS && req->data_len != 0 && req->data_len != 2 * sizeof(struct timespec))
+    return -EINVAL;
+  if (req->op == GOFER_INOTIFY && in_fd < 0)
+    return -EBADF;
+  if (req->op == GOFER_PROC_FOLLOW && !g->mounts[req->mount].procfs)
+    return -EPERM;
+  return 0;
+}
+
+/* ---- identity ---- */
+
+static __thread struct {
+  bool known;
+  uid_t fsuid;
+  gid_t fsgid;
+  int ngroups;
+  gid_t groups[GOFER_MAX_GROUPS];
+} current;
+
+int gofer_assume(const struct gofer_identity *id, bool real_ids)
+{
+  uid_t uid = real_ids ? id->uid : id->fsuid;
+  gid_t gid = real_ids ? id->gid : id->fsgid;
+  if (!current.known) {
+    current.fsuid = (uid_t)setfsuid((uid_t)-1);
+    current.fsgid = (gid_t)setfsgid((gid_t)-1);
+    current.ngroups = (int)syscall(SYS_getgroups, GOFER_MAX_GROUPS, current.groups);
+    current.known = true;
+  }
+  if (id->ngroups != current.ngroups ||
+      memcmp(id->groups, current.groups, (size_t)id->ngroups * sizeof(gid_t)) != 0) {
+    /* raw syscall: per thread */
+    if (syscall(SYS_setgroups, (size_t)id->ngroups, id->groups) < 0)
+      return -EPERM;
+    current.ngroups = id->ngroups;
+    memcpy(current.groups, id->groups, (size_t)id->ngroups * sizeof(gid_t));
+  }
+  if (gid != current.fsgid) {
+    setfsgid(gid);
+    if ((gid_t)setfsgid((gid_t)-1) != gid)
+      return -EPERM;
+    current.fsgid = gid;
+  }
+  if (uid != current.fsuid) {
+    setfsuid(uid);
+    if ((uid_t)setfsuid((uid_t)-1) != uid)
+      return -EPERM;
+    current.fsuid = uid;
+  }
+  return 0;
+}
+
+/* ---- walking ---- */
+
+static long openat2_fd(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve)
+{
+  struct open_how how = {.flags = flags | O_CLOEXEC, .mode = mode, .resolve = resolve};
+  long fd = syscall(SYS_openat2, dirfd, path[0] ? path : ".", &how, sizeof how);
+  return fd < 0 ? -errno : fd;
+}
+
+static bool is_magic(int dirfd, const char *name)
+{
+  struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS};
+  long fd = syscall(SYS_openat2, dirfd, name, &how, sizeof how);
+  if (fd >= 0) {
+    close((int)fd);
+    return false;
+  }
+  return errno == ELOOP;
+}
+
+/* Report the symlink at component k of path (the walk met it). */
+static void report_link(struct gofer_result *res, const struct gofer_state *g, int mount,
+                        int dirfd, const char *name, int linkfd, uint32_t k, uint32_t which)
+{
+  ssize_t n = readlinkat(linkfd, "", res->data, sizeof res->data - 1);
+  if (n < 0) {
+    res->rep.err = errno;
+    return;
+  }
+  res->data[n] = '\0';
+  res->rep.data_len = (uint32_t)n + 1;
+  res->rep.status = g->mounts[mount].procfs && is_magic(dirfd, name) ? GOFER_MAGIC_LINK
+                                                                     : GOFER_AT_LINK;
+  res->rep.index = k;
+  res->rep.which = which;
+}
+
+/* Walk path in mount (not following anything). On success *fd is the last
+ * component (O_PATH) and 0 is returned. A symlink on the way (or at the end
+ * when follow_last) is reported in res and 1 is returned; an error is
+ * -errno. */
+static int walk(const struct gofer_state *g, int mount, const char *path, bool follow_last,
+                uint64_t extra_resolve, uint32_t which, int *fd, struct gofer_result *res)
+{
+  int root = g->mounts[mount].fd;
+  uint64_t resolve = WALK_RESOLVE | extra_resolve;
+  long r = openat2_fd(root, path, O_PATH | O_NOFOLLOW, 0, resolve);
+  if (r >= 0 && follow_last) {
+    struct stat st;
+    if (fstat((int)r, &st) == 0 && S_ISLNK(st.st_mode)) {
+      close((int)r);
+      r = -ELOOP; /* find it below, and report it */
+    }
+  }
+  if (r >= 0) {
+    *fd = (int)r;
+    return 0;
+  }
+  if (r != -ELOOP)
+    return (int)r;
+  /* a symlink somewhere: find which component */
+  char copy[PATH_MAX];
+  snprintf(copy, sizeof copy, "%s", path);
+  cleanup_close int dir = dup(root);
+  uint32_t k = 0;
+  for (char *save = NULL, *c = strtok_r(copy, "/", &save); c != NULL;
+       c = strtok_r(NULL, "/", &save), k++) {
+    cleanup_close int next = (int)openat2_fd(dir, c, O_PATH | O_NOFOLLOW, 0, resolve);
+    if (next < 0)
+      return next;
+    struct stat st;
+    if (fstat(next, &st) < 0)
+      return -errno;
+    if (S_ISLNK(st.st_mode)) {
+      report_link(res, g, mount, dir, c, next, k, which);
+      return res->rep.err != 0 ? -res->rep.err : 1;
+    }
+    close(dir);
+    dir = steal_fd(&next);
+  }
+  return -ELOOP; /* no symlink found: a loop the kernel saw */
+}
+
+/* Split "parent/name" (name may end in one '/'). */
+static const char *split_entry(const char *path, char parent[PATH_MAX])
+{
+  size_t len = strlen(path);
+  size_t end = len;
+  if (end > 0 && path[end - 1] == '/')
+    end--;
+  size_t start = end;
+  while (start > 0 && path[start - 1] != '/')
+    start--;
+  if (start == 0)
+    parent[0] = '\0';
+  else
+    snprintf(parent, PATH_MAX, "%.*s", (int)(start - 1), path);
+  return path + start;
+}
+
+static void fill_statx(struct gofer_result *res, int fd)
+{
+  if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_WANT, &res->rep.stx) == 0)
+    res->rep.has_stat = 1;
+}
+
+static void set_err(struct gofer_result *res, long r)
+{
+  if (r < 0)
+    res->rep.err = (int32_t)-r;
+}
+
+#define SYS_ERR(expr) ((expr) < 0 ? -errno : 0)
+
+struct self_path {
+  char s[40];
+};
+static struct self_path self_fd(int fd)
+{
+  struct self_path p;
+  snprintf(p.s, sizeof p.s, "/proc/self/fd/%d", fd);
+  return p;
+}
+
+/* ---- operations ---- */
+
+static void op_walk(const struct gofer_state *g, const struct gofer_call *c, struct gofer_result *res)
+{
+  cleanup_close int fd = -1;
+  int r = walk(g, c->req->mount, c->path, !(c->req->walk & GOFER_NOFOLLOW_LAST),
+               (c->req->walk & GOFER_NO_XDEV) ? RESOLVE_NO_XDEV : 0, 0, &fd, res);
+  if (r == 0)
+    fill_statx(res, fd);
+  else if (r < 0)
+    set_err(res, r);
+}
+
+/* The last component's parent, walked; *name points into path. */
+static int walk_parent(const struct gofer_state *g, int mount, const char *path, uint32_t which,
+                       const char **name, int *dirfd, struct gofer_result *res)
+{
+  char parent[PATH_MAX];
+  *name = split_entry(path, parent);
+  return walk(g, mount, parent, true, 0, which, dirfd, res);
+}
+
+static void op_open(struct gofer_state *g, const struct gofer_call *c, struct gofer_result *res)
+{
+  const struct gofer_req *q = c->req;
+  const char *name;
+  cleanup_close int dir = -1;
+  if (q->flags & O_CREAT) {
+    /* create: the sentry saw no such file; O_EXCL so that one made
+     * meanwhile, or a symlink put there, fails (the sentry walks again) */
+    int r = walk_parent(g, q->mount, c->path, 0, &name, &dir, res);
+    if (r != 0) {
+      set_err(res, r);
+      return;
+    }
+    long fd = openat2_fd(dir, name, (q->flags | O_EXCL | O_NOCTTY) & ~(uint64_t)O_NOFOLLOW,
+                         q->arg0 & ~(uint64_t)q->ident.umask & 07777, WALK_RESOLVE);
+    if (fd < 0) {
+      set_err(res, fd);
+      return;
+    }
+    res->out_fd = (int)fd;
+    fill_statx(res, res->out_fd);
+    return;
+  }
+  cleanup_close int obj = -1;
+  int r = walk(g, q->mount, c->path, true, 0, 0, &obj, res);
+  if (r != 0) {
+    set_err(res, r);
+    return;
+  }
+  fill_statx(res, obj);
+  mode_t type = res->rep.stx.stx_mode & S_IFMT;
+  uint64_t flags = (q->flags & ~(uint64_t)(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_NOCTTY;
+  if (type == S_IFIFO || type == S_IFCHR || type == S_IFBLK || type == S_IFSOCK) {
+    /* may block (a FIFO waits for its other end): finish it in io_uring's
+     * workers, cancellable, and keep serving */
+    res->async_open = true;
+    r = walk_parent(g, q->mount, c->path, 0, &name, &res->async_dirfd, res);
+    if (r != 0) {
+      res->async_open = false;
+      set_err(res, r);
+      return;
+    }
+    snprintf(res->async_name, sizeof res->async_name, "%s", name);
+    res->async_flags = flags;
+    return;
+  }
+  /* reopen the object walked to, through our own fd link: no name is
+   * resolved again */
+  int fd = open(self_fd(obj).s, (int)flags | O_CLOEXEC);
+  if (fd < 0) {
+    set_err(res, -errno);
+    return;
+  }
+  res->out_fd = (int)fd;
+}
+
+static void op_tmpfile(const struct gofer_state *g, const struct gofer_call *c,
+                       struct gofer_result *res)
+{
+  cleanup_close int dir = -1;
+  int r = walk(g, c->req->mount, c->path, true, 0, 0, &dir, res);
+  if (r != 0) {
+    set_err(res, r);
+    return;
+  }
+  long fd = openat2_fd(dir, "", c->req->flags,
+                       c->req->arg0 & ~(uint64_t)c->req->ident.umask & 07777, 0);
+  if (fd < 0) {
+    set_err(res, fd);
+    return;
+  }
+  res->out_fd = (int)fd;
+  fill_statx(res, res->out_fd);
+}
+
+/* Object operations: walk to it (following nothing; the sentry already
+ * resolved it), then act on its fd. */
+static void op_object(const struct gofer_state *g, const struct gofer_call *c,
+                      struct gofer_result *res)
+{
+  const struct gofer_req *q = c->req;
+  bool nofollow = q->walk & GOFER_NOFOLLOW_LAST;
+  cleanup_close int fd = -1;
+  int r = walk(g, q->mount, c->path, !nofollow, 0, 0, &fd, res);
+  if (r != 0) {
+    set_err(res, r);
+    return;
+  }
+  long rr = 0;
+  ssize_t n;
+  switch (q->op) {
+  case GOFER_ACCESS:
+    if (q->arg1 && gofer_assume(&q->ident, true) < 0) {
+      rr = -EPERM;
+      break;
+    }
+    rr = SYS_ERR(syscall(SYS_faccessat2, fd, "", (int)q->arg0, AT_EMPTY_PATH | AT_EACCESS));
+    break;
+  case GOFER_READLINK:
+    n = readlinkat(fd, "", res->data, sizeof res->data);
+    rr = n < 0 ? -errno : 0;
+    if (n >= 0)
+      res->rep.data_len = (uint32_t)n, res->rep.val = n;
+    break;
+  case GOFER_STATFS: {
+    struct statfs sfs;
+    rr = SYS_ERR(fstatfs(fd, &sfs));
+    if (rr == 0) {
+      memcpy(res->data, &sfs, sizeof sfs);
+      res->rep.data_len = sizeof sfs;
+    }
+    break;
+  }
+  case GOFER_CHMOD:
+    rr = SYS_ERR(chmod(self_fd(fd).s, (mode_t)q->arg0));
+    break;
+  case GOFER_CHOWN:
+    rr = SYS_ERR(fchownat(fd, "", (uid_t)q->arg0, (gid_t)q->arg1, AT_EMPTY_PATH));
+    break;
+  case GOFER_UTIMENS:
+    rr = SYS_ERR(utimensat(fd, "", q->data_len ? (const struct timespec *)c->data : NULL,
+                           AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+    break;
+  case GOFER_TRUNCATE:
+    rr = SYS_ERR(truncate(self_fd(fd).s, (off_t)q->arg0));
+    break;
+  case GOFER_GETXATTR:
+    n = getxattr(self_fd(fd).s, c->path2, res->data,
+                 q->arg0 > sizeof res->data ? sizeof res->data : q->arg0);
+    rr = n < 0 ? -errno : 0;
+    if (n >= 0) {
+      res->rep.val = n;
+      res->rep.data_len = q->arg0 ? (uint32_t)n : 0;
+    }
+    break;
+  case GOFER_SETXATTR:
+    rr = SYS_ERR(setxattr(self_fd(fd).s, c->path2, c->data, q->data_len, (int)q->flags));
+    break;
+  case GOFER_LISTXATTR:
+    n = listxattr(self_fd(fd).s, res->data, q->arg0 > sizeof res->data ? sizeof res->data : q->arg0);
+    rr = n < 0 ? -errno : 0;
+    if (n >= 0) {
+      res->rep.val = n;
+      res->rep.data_len = q->arg0 ? (uint32_t)n : 0;
+    }
+    break;
+  case GOFER_REMOVEXATTR:
+    rr = SYS_ERR(removexattr(self_fd(fd).s, c->path2));
+    break;
+  case GOFER_INOTIFY:
+    rr = inotify_add_watch(c->in_fd, self_fd(fd).s, (uint32_t)q->arg0 & ~(uint32_t)IN_DONT_FOLLOW);
+    if (rr < 0)
+      rr = -errno;
+    else
+      res->rep.val = rr, rr = 0;
+    break;
+  default:
+    rr = -EINVAL;
+  }
+  set_err(res, rr);
+}
+
+/* Entry operations: walk to the parent, act on (parent, name). The kernel
+ * follows no last component for these. */
+static void op_entry(const struct gofer_state *g, const struct gofer_call *c,
+                     struct gofer_result *res)
+{
+  const struct gofer_req *q = c->req;
+  const char *name, *name2 = NULL;
+  cleanup_close int dir = -1, dir2 = -1;
+  int r = walk_parent(g, q->mount, c->path, 0, &name, &dir, res);
+  if (r == 0 && (q->op == GOFER_RENAME || q->op == GOFER_LINK)) {
+    if (q->mount2 != q->mount)
+      r = -EXDEV;
+    else
+      r = walk_parent(g, q->mount2, c->path2, 1, &name2, &dir2, res);
+  }
+  if (r != 0) {
+    set_err(res, r);
+    return;
+  }
+  mode_t umask_bits = (mode_t)q->ident.umask;
+  long rr;
+  switch (q->op) {
+  case GOFER_MKDIR:
+    rr = SYS_ERR(mkdirat(dir, name, (mode_t)q->arg0 & ~umask_bits & 07777));
+    break;
+  case GOFER_MKNOD: {
+    mode_t type = (mode_t)q->arg0 & S_IFMT;
+    if (type == S_IFCHR || type == S_IFBLK) /* never devices: the sentry refuses them too */
+      rr = -EPERM;
+    else
+      rr = SYS_ERR(mknodat(dir, name, type | ((mode_t)q->arg0 & ~umask_bits & 07777), (dev_t)q->arg1));
+    break;
+  }
+  case GOFER_UNLINK:
+    rr = SYS_ERR(unlinkat(dir, name, (int)(q->flags & AT_REMOVEDIR)));
+    break;
+  case GOFER_RENAME:
+    rr = SYS_ERR(syscall(SYS_renameat2, dir, name, dir2, name2, q->flags));
+    break;
+  case GOFER_LINK:
+    rr = SYS_ERR(linkat(dir, name, dir2, name2, 0));
+    break;
+  case GOFER_SYMLINK:
+    rr = SYS_ERR(symlinkat((const char *)c->data, dir, name));
+    break;
+  default:
+    rr = -EINVAL;
+  }
+  set_err(res, rr);
+}
+
+/* /proc/PID/fd/N and friends: the object the agent holds (O_PATH). The
+ * sentry asks only for processes of the sandbox. */
+static void op_proc_follow(const struct gofer_state *g, const struct gofer_call *c,
+                           struct gofer_result *res)
+{
+  const char *name;
+  cleanup_close int dir = -1;
+  int r = walk_parent(g, c->req->mount, c->path, 0, &name, &dir, res);
+  if (r != 0) {
+    set_err(res, r);
+    return;
+  }
+  int fd = openat(dir, name, O_PATH | O_CLOEXEC);
+  if (fd < 0) {
+    set_err(res, -errno);
+    return;
+  }
+  res->out_fd = fd;
+  fill_statx(res, fd);
+}
+
+void gofer_perform(struct gofer_state *g, const struct gofer_call *c, struct gofer_result *res)
+{
+  memset(&res->rep, 0, sizeof res->rep);
+  res->rep.magic = GOFER_MAGIC;
+  res->rep.id = c->req->id;
+  res->out_fd = -1;
+  res->async_open = false;
+  res->async_dirfd = -1;
+  if (gofer_assume(&c->req->ident, false) < 0) {
+    res->rep.err = EPERM;
+    return;
+  }
+  switch (c->req->op) {
+  case GOFER_WALK:
+    op_walk(g, c, res);
+    break;
+  case GOFER_OPEN:
+    op_open(g, c, res);
+    break;
+  case GOFER_TMPFILE:
+    op_tmpfile(g, c, res);
+    break;
+  case GOFER_PROC_FOLLOW:
+    op_proc_follow(g, c, res);
+    break;
+  case GOFER_MKDIR:
+  case GOFER_MKNOD:
+  case GOFER_UNLINK:
+  case GOFER_RENAME:
+  case GOFER_LINK:
+  case GOFER_SYMLINK:
+    op_entry(g, c, res);
+    break;
+  default:
+    op_object(g, c, res);
+  }
+}

@@ -1,0 +1,44 @@
+/* The gofer's operations (ops.c), called by its loop (gofer.c). */
+#ifndef USBOX_GOFER_OPS_H
+#define USBOX_GOFER_OPS_H
+
+#include <stdbool.h>
+
+#include "gofer/gofer.h"
+#include "gofer/protocol.h"
+
+struct gofer_state {
+  struct gofer_mount mounts[GOFER_MAX_MOUNTS];
+  size_t nmounts;
+};
+
+/* A decoded, validated request. */
+struct gofer_call {
+  const struct gofer_req *req;
+  const char *path, *path2;
+  const void *data;
+  int in_fd; /* an fd that came with the request (INOTIFY), or -1 */
+};
+
+/* The result to send back. */
+struct gofer_result {
+  struct gofer_rep rep;
+  char data[GOFER_MAX_DATA];
+  int out_fd; /* to send (and then close), or -1 */
+  /* set when the operation must be finished asynchronously: an open that
+   * may block (a FIFO, a device). The loop submits it to io_uring. */
+  bool async_open;
+  int async_dirfd;
+  char async_name[NAME_MAX + 2];
+  uint64_t async_flags, async_mode;
+};
+
+/* Check a request's shape (sizes, strings, mount, op); 0 or -errno. */
+int gofer_decode(const struct gofer_state *g, const void *msg, size_t len, int in_fd,
+                 struct gofer_call *out);
+/* Perform it with the caller's identity; fills res. */
+void gofer_perform(struct gofer_state *g, const struct gofer_call *c, struct gofer_result *res);
+/* Take on the identity of a request (per thread): 0 or -EPERM. */
+int gofer_assume(const struct gofer_identity *id, bool real_ids);
+
+#endif

@@ -1,0 +1,108 @@
+/* The gofer protocol: how the sentry asks the gofer to touch the host.
+ * Documented in gofer/PROTOCOL.md; this header is the wire format.
+ *
+ * Transport: SOCK_SEQPACKET unix sockets, one message per request and per
+ * reply, fds in SCM_RIGHTS. Each sentry receiver thread has its own
+ * connection, so a connection carries one request at a time.
+ *
+ * Paths are mount-relative and canonical: no leading '/', no empty, '.' or
+ * '..' component, each component at most NAME_MAX bytes. The gofer walks
+ * them with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+ * RESOLVE_NO_MAGICLINKS) from the mount's root fd: it follows nothing, and
+ * says where a symlink stopped it (GOFER_AT_LINK) so that the sentry can
+ * follow it in the view. */
+#ifndef USBOX_GOFER_PROTOCOL_H
+#define USBOX_GOFER_PROTOCOL_H
+
+#include <limits.h>
+#include <linux/stat.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define GOFER_MAGIC 0x55534731u /* "USG1" */
+#define GOFER_MAX_GROUPS 64
+#define GOFER_MAX_DATA 65536 /* xattr values, readlink text, statfs */
+
+enum gofer_op {
+  GOFER_WALK = 1,   /* path: lstat it (statx) after walking */
+  GOFER_OPEN,       /* path [+ O_CREAT in flags: create the last component]; fd back */
+  GOFER_ACCESS,     /* path; arg0 = mode, arg1 = 1 to check with real ids */
+  GOFER_READLINK,   /* path; data back */
+  GOFER_STATFS,     /* path; struct statfs back as data */
+  GOFER_MKDIR,      /* path = parent/name; arg0 = mode */
+  GOFER_MKNOD,      /* path = parent/name; arg0 = mode, arg1 = dev */
+  GOFER_UNLINK,     /* path = parent/name; flags = AT_REMOVEDIR or 0 */
+  GOFER_RENAME,     /* path, path2 (both parent/name); flags = RENAME_* */
+  GOFER_LINK,       /* path (existing, not followed), path2 = parent/name */
+  GOFER_SYMLINK,    /* path = parent/name, data = target text */
+  GOFER_CHMOD,      /* path; arg0 = mode */
+  GOFER_CHOWN,      /* path; arg0 = uid, arg1 = gid */
+  GOFER_UTIMENS,    /* path; data = struct timespec[2] or empty for "now" */
+  GOFER_TRUNCATE,   /* path; arg0 = length */
+  GOFER_GETXATTR,   /* path, path2 = name; arg0 = size; data back */
+  GOFER_SETXATTR,   /* path, path2 = name, data = value; flags = XATTR_* */
+  GOFER_LISTXATTR,  /* path; arg0 = size; data back */
+  GOFER_REMOVEXATTR,/* path, path2 = name */
+  GOFER_INOTIFY,    /* path; an inotify fd in SCM_RIGHTS; arg0 = mask */
+  GOFER_TMPFILE,    /* path = directory; flags, arg0 = mode; fd back */
+  GOFER_PROC_FOLLOW,/* path in a procfs mount: open the magic link's object (O_PATH) */
+  GOFER_CANCEL,     /* arg0 = id of a request still running on this connection */
+  GOFER_OP_MAX,
+};
+
+/* path walk flags (gofer_req.walk) */
+#define GOFER_NOFOLLOW_LAST 0x1 /* the last component may be a symlink: act on it */
+#define GOFER_NO_XDEV 0x2       /* the agent asked RESOLVE_NO_XDEV */
+
+struct gofer_identity {
+  uint32_t fsuid, fsgid, uid, gid; /* uid/gid: the real ids, for access() */
+  uint32_t umask;
+  int32_t ngroups;
+  uint32_t groups[GOFER_MAX_GROUPS];
+};
+
+struct gofer_req {
+  uint32_t magic;
+  uint32_t id;
+  uint16_t op;
+  uint16_t mount;
+  uint16_t mount2; /* RENAME, LINK: the second path's mount */
+  uint16_t walk;   /* GOFER_NOFOLLOW_LAST, GOFER_NO_XDEV */
+  uint32_t flags;  /* open flags, AT_REMOVEDIR, RENAME_*, XATTR_* */
+  uint32_t path_len, path2_len, data_len; /* payload lengths, each string with its NUL */
+  uint64_t arg0, arg1;
+  struct gofer_identity ident;
+  /* payload: path\0 path2\0 data */
+};
+
+/* reply status */
+enum gofer_status {
+  GOFER_DONE = 0,      /* err / val say how the operation went */
+  GOFER_AT_LINK = 1,   /* component `index` of path (0-based) is a symlink: data = its text */
+  GOFER_MAGIC_LINK = 2, /* same, and it is a /proc magic link */
+};
+
+struct gofer_rep {
+  uint32_t magic;
+  uint32_t id;
+  int32_t err; /* 0 or a positive errno */
+  uint32_t status;
+  int64_t val;
+  uint32_t index;    /* GOFER_AT_LINK: which component (of the path the op walked) */
+  uint32_t which;    /* GOFER_AT_LINK: 0 = path, 1 = path2 */
+  uint32_t data_len;
+  uint32_t has_stat;
+  struct statx stx; /* GOFER_WALK, and the object of GOFER_OPEN */
+  /* payload: data; one fd in SCM_RIGHTS for OPEN, TMPFILE, PROC_FOLLOW */
+};
+
+#define GOFER_MAX_MSG (sizeof(struct gofer_req) + 2 * PATH_MAX + GOFER_MAX_DATA + 64)
+
+/* A canonical mount-relative path ("" is the mount root). Shared validator:
+ * the gofer refuses anything else (EINVAL). (Unit-tested.) */
+bool gofer_path_valid(const char *path, uint32_t len_with_nul);
+/* A last component for entry operations: one name, "." and ".." allowed
+ * (the kernel refuses them itself), an optional single trailing '/'. */
+bool gofer_name_valid(const char *name);
+
+#endif

@@ -1,0 +1,621 @@
+/* The view's operations: the gofer acts on the host by mount-relative path;
+ * an object the agent itself holds (an fd it passed with AT_EMPTY_PATH, a
+ * pipe behind /proc/self/fd/N) is acted on directly, as the agent could
+ * with its own fd. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "gofer/client.h"
+#include "gofer/ops.h"
+#include "sentry/agent_mem.h"
+#include "sentry/sentry.h"
+#include "sentry/task.h"
+#include "vfs/vfs.h"
+#include "vfs/walk.h"
+
+/* The agent thread's identity, for the gofer to act as. A call of the
+ * sentry's own (no task) goes as the sentry. */
+static void fill_identity(const struct sentry_call *call, struct gofer_identity *id)
+{
+  memset(id, 0, sizeof *id);
+  if (call->task == NULL) {
+    id->fsuid = id->uid = getuid();
+    id->fsgid = id->gid = getgid();
+    id->umask = 022;
+    int n = getgroups(GOFER_MAX_GROUPS, (gid_t *)id->groups);
+    id->ngroups = n < 0 ? 0 : n;
+    return;
+  }
+  const struct agent_creds *c = &call->task->creds;
+  id->fsuid = c->fsuid;
+  id->fsgid = c->fsgid;
+  id->uid = c->uid;
+  id->gid = c->gid;
+  id->umask = call->task->umask;
+  id->ngroups = c->ngroups < 0 ? GOFER_MAX_GROUPS : c->ngroups;
+  for (int i = 0; i < id->ngroups && i < TASK_MAX_GROUPS; i++)
+    id->groups[i] = c->groups[i];
+}
+
+/* /proc, served in the sentry (vfs.h): the same decoding and operations as
+ * the gofer's, run here on the procfs fd. */
+static int proc_local(struct gofer_state *g, struct gofer_msg *msg, struct gofer_rep *rep,
+                      int *out_fd)
+{
+  if (g == NULL)
+    return -EIO;
+  size_t plen = msg->path ? strlen(msg->path) + 1 : 0, p2len = msg->path2 ? strlen(msg->path2) + 1 : 0;
+  size_t len = sizeof msg->req + plen + p2len + msg->data_len;
+  cleanup_free char *buf = malloc(len);
+  struct gofer_result *res = malloc(sizeof *res);
+  if (buf == NULL || res == NULL) {
+    free(res);
+    return -ENOMEM;
+  }
+  msg->req.magic = GOFER_MAGIC;
+  msg->req.path_len = (uint32_t)plen;
+  msg->req.path2_len = (uint32_t)p2len;
+  msg->req.data_len = (uint32_t)msg->data_len;
+  memcpy(buf, &msg->req, sizeof msg->req);
+  if (plen)
+    memcpy(buf + sizeof msg->req, msg->path, plen);
+  if (p2len)
+    memcpy(buf + sizeof msg->req + plen, msg->path2, p2len);
+  if (msg->data_len)
+    memcpy(buf + sizeof msg->req + plen + p2len, msg->data, msg->data_len);
+  struct gofer_call c;
+  int r = gofer_decode(g, buf, len, msg->in_fd, &c);
+  if (r < 0) {
+    free(res);
+    return r;
+  }
+  gofer_perform(g, &c, res);
+  if (res->async_open) { /* no FIFO lives in procfs; refuse rather than block */
+    close(res->async_dirfd);
+    res->rep.err = EOPNOTSUPP;
+  }
+  *rep = res->rep;
+  if (msg->rep_data != NULL && res->rep.data_len > 0)
+    memcpy(msg->rep_data, res->data,
+           res->rep.data_len < msg->rep_data_cap ? res->rep.data_len : msg->rep_data_cap);
+  if (out_fd != NULL)
+    *out_fd = res->out_fd;
+  else if (res->out_fd >= 0)
+    close(res->out_fd);
+  free(res);
+  return 0;
+}
+
+int vfs_gofer(struct sentry_call *call, int op, const struct vfs_mount *m, const char *rel,
+              const char *rel2, uint16_t walk, uint32_t flags, uint64_t arg0, uint64_t arg1,
+              const void *data, size_t data_len, int in_fd, struct gofer_rep *rep, char *rep_data,
+              size_t rep_cap, int *out_fd)
+{
+  struct gofer_msg msg = {
+      .req = {.op = (uint16_t)op, .mount = (uint16_t)m->index, .mount2 = (uint16_t)m->index,
+              .walk = walk, .flags = flags, .arg0 = arg0, .arg1 = arg1},
+      .path = rel,
+      .path2 = rel2,
+      .data = data,
+      .data_len = data_len,
+      .in_fd = in_fd,
+      .rep_data = rep_data,
+      .rep_data_cap = rep_cap,
+  };
+  fill_identity(call, &msg.req.ident);
+  if (m->kind == VFS_MOUNT_PROC)
+    return proc_local(call->sentry->vfs.proc_state, &msg, rep, out_fd);
+  int r = gofer_call(call->sentry->vfs.gofer, &msg);
+  if (r < 0)
+    return r == -EINTR ? -EINTR : -EIO; /* the gofer is gone: fail closed */
+  *rep = msg.rep;
+  if (out_fd != NULL)
+    *out_fd = msg.out_fd;
+  else if (msg.out_fd >= 0)
+    close(msg.out_fd);
+  return 0;
+}
+
+/* An operation on a resolved object, by path through the gofer. A symlink
+ * found on the way means the tree changed since the walk: report it as
+ * ELOOP-free "try again" (EAGAIN), which the callers treat as a retry. */
+static int object_op(struct sentry_call *call, const struct vfs_node *n, int op, bool nofollow,
+                     uint32_t flags, uint64_t arg0, uint64_t arg1, const char *rel2,
+                     const void *data, size_t data_len, int in_fd, struct gofer_rep *rep,
+                     char *rep_data, size_t rep_cap)
+{
+  int r = vfs_gofer(call, op, n->mount, vfs_mount_rel(n->mount, n->view), rel2,
+                    nofollow ? GOFER_NOFOLLOW_LAST : 0, flags, arg0, arg1, data, data_len, in_fd,
+                    rep, rep_data, rep_cap, NULL);
+  if (r < 0)
+    return r;
+  if (rep->status != GOFER_DONE)
+    return -VFS_ESTALE_VIEW;
+  return rep->err ? -rep->err : 0;
+}
+
+static bool held(const struct vfs_node *n)
+{
+  return n->obj_fd >= 0;
+}
+
+struct fdpath {
+  char s[40];
+};
+static struct fdpath self_fd(int fd)
+{
+  struct fdpath p;
+  snprintf(p.s, sizeof p.s, "/proc/self/fd/%d", fd);
+  return p;
+}
+
+#define SYS_ERR(expr) ((expr) < 0 ? -errno : 0)
+
+int vfs_op_access(struct sentry_call *call, const struct vfs_node *n, int mode, bool real_ids)
+{
+  if (held(n)) {
+    int r = real_ids ? task_assume_real_ids(call) : task_assume_identity(call);
+    if (r < 0)
+      return r;
+    return SYS_ERR(syscall(SYS_faccessat2, n->obj_fd, "", mode, AT_EMPTY_PATH | AT_EACCESS));
+  }
+  struct gofer_rep rep;
+  return object_op(call, n, GOFER_ACCESS, S_ISLNK(n->st.st_mode), 0, (uint64_t)mode, real_ids,
+                   NULL, NULL, 0, -1, &rep, NULL, 0);
+}
+
+ssize_t vfs_op_readlink(struct sentry_call *call, const struct vfs_node *n, char *buf, size_t size)
+{
+  if (n->link[0] != '\0') { /* /proc/self and thread-self: the agent's own */
+    size_t len = strlen(n->link);
+    memcpy(buf, n->link, len < size ? len : size);
+    return (ssize_t)(len < size ? len : size);
+  }
+  if (held(n)) {
+    ssize_t len = readlinkat(n->obj_fd, "", buf, size);
+    return len < 0 ? -errno : len;
+  }
+  struct gofer_rep rep;
+  char *data = malloc(GOFER_MAX_DATA);
+  if (data == NULL)
+    return -ENOMEM;
+  int r = object_op(call, n, GOFER_READLINK, true, 0, 0, 0, NULL, NULL, 0, -1, &rep, data,
+                    GOFER_MAX_DATA);
+  ssize_t len = r < 0 ? r : rep.val;
+  if (len > 0) {
+    if ((size_t)len > size)
+      len = (ssize_t)size;
+    memcpy(buf, data, (size_t)len);
+  }
+  free(data);
+  return len;
+}
+
+int vfs_op_statfs(struct sentry_call *call, const struct vfs_node *n, void *out)
+{
+  if (held(n))
+    return SYS_ERR(fstatfs(n->obj_fd, out));
+  struct gofer_rep rep;
+  char data[sizeof(struct statfs) + 16];
+  int r = object_op(call, n, GOFER_STATFS, false, 0, 0, 0, NULL, NULL, 0, -1, &rep, data,
+                    sizeof data);
+  if (r == 0 && rep.data_len == sizeof(struct statfs))
+    memcpy(out, data, sizeof(struct statfs));
+  else if (r == 0)
+    r = -EIO;
+  return r;
+}
+
+int vfs_op_chmod(struct sentry_call *call, const struct vfs_node *n, mode_t mode)
+{
+  if (held(n)) {
+    int r = task_assume_identity(call);
+    return r < 0 ? r : SYS_ERR(chmod(self_fd(n->obj_fd).s, mode));
+  }
+  struct gofer_rep rep;
+  return object_op(call, n, GOFER_CHMOD, false, 0, mode, 0, NULL, NULL, 0, -1, &rep, NULL, 0);
+}
+
+int vfs_op_chown(struct sentry_call *call, const struct vfs_node *n, uid_t uid, gid_t gid)
+{
+  if (held(n)) {
+    int r = task_assume_identity(call);
+    return r < 0 ? r : SYS_ERR(fchownat(n->obj_fd, "", uid, gid, AT_EMPTY_PATH));
+  }
+  struct gofer_rep rep;
+  return object_op(call, n, GOFER_CHOWN, S_ISLNK(n->st.st_mode), 0, uid, gid, NULL, NULL, 0, -1,
+                   &rep, NULL, 0);
+}
+
+int vfs_op_utimens(struct sentry_call *call, const struct vfs_node *n, const struct timespec *ts)
+{
+  if (held(n)) {
+    int r = task_assume_identity(call);
+    return r < 0 ? r : SYS_ERR(utimensat(n->obj_fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+  }
+  struct gofer_rep rep;
+  return object_op(call, n, GOFER_UTIMENS, S_ISLNK(n->st.st_mode), 0, 0, 0, NULL, ts,
+                   ts ? 2 * sizeof *ts : 0, -1, &rep, NULL, 0);
+}
+
+int vfs_op_truncate(struct sentry_call *call, const struct vfs_node *n, off_t len)
+{
+  if (held(n)) {
+    int r = task_assume_identity(call);
+    return r < 0 ? r : SYS_ERR(truncate(self_fd(n->obj_fd).s, len));
+  }
+  struct gofer_rep rep;
+  return object_op(call, n, GOFER_TRUNCATE, false, 0, (uint64_t)len, 0, NULL, NULL, 0, -1, &rep,
+                   NULL, 0);
+}
+
+ssize_t vfs_op_getxattr(struct sentry_call *call, const struct vfs_node *n, const char *name,
+                        void *buf, size_t size)
+{
+  if (held(n)) {
+    ssize_t r = getxattr(self_fd(n->obj_fd).s, name, buf, size);
+    return r < 0 ? -errno : r;
+  }
+  struct gofer_rep rep;
+  int r = object_op(call, n, GOFER_GETXATTR, S_ISLNK(n->st.st_mode), 0, size, 0, name, NULL, 0,
+                    -1, &rep, buf, size);
+  return r < 0 ? r : rep.val;
+}
+
+int vfs_op_setxattr(struct sentry_call *call, const struct vfs_node *n, const char *name,
+                    const void *value, size_t size, int flags)
+{
+  if (held(n))
+    return SYS_ERR(setxattr(self_fd(n->obj_fd).s, name, value, size, flags));
+  struct gofer_rep rep;
+  return object_op(call, n, GOFER_SETXATTR, S_ISLNK(n->st.st_mode), (uint32_t)flags, 0, 0, name,
+                   value, size, -1, &rep, NULL, 0);
+}
+
+ssize_t vfs_op_listxattr(struct sentry_call *call, const struct vfs_node *n, char *buf,
+                         size_t size)
+{
+  if (held(n)) {
+    ssize_t r = listxattr(self_fd(n->obj_fd).s, buf, size);
+    return r < 0 ? -errno : r;
+  }
+  struct gofer_rep rep;
+  int r = object_op(call, n, GOFER_LISTXATTR, S_ISLNK(n->st.st_mode), 0, size, 0, NULL, NULL, 0,
+                    -1, &rep, buf, size);
+  return r < 0 ? r : rep.val;
+}
+
+int vfs_op_removexattr(struct sentry_call *call, const struct vfs_node *n, const char *name)
+{
+  if (held(n))
+    return SYS_ERR(removexattr(self_fd(n->obj_fd).s, name));
+  struct gofer_rep rep;
+  return object_op(call, n, GOFER_REMOVEXATTR, S_ISLNK(n->st.st_mode), 0, 0, 0, name, NULL, 0,
+                   -1, &rep, NULL, 0);
+}
+
+int vfs_op_inotify(struct sentry_call *call, const struct vfs_node *n, int ifd, uint32_t mask)
+{
+  if (held(n)) {
+    int wd = inotify_add_watch(ifd, self_fd(n->obj_fd).s, mask & ~(uint32_t)IN_DONT_FOLLOW);
+    return wd < 0 ? -errno : wd;
+  }
+  struct gofer_rep rep;
+  int r = object_op(call, n, GOFER_INOTIFY, S_ISLNK(n->st.st_mode), 0, mask, 0, NULL, NULL, 0,
+                    ifd, &rep, NULL, 0);
+  return r < 0 ? r : (int)rep.val;
+}
+
+/* "parent/name" inside parent's mount. */
+static int entry_path(const struct vfs_node *parent, const char *name, char out[PATH_MAX])
+{
+  const char *rel = vfs_mount_rel(parent->mount, parent->view);
+  int n = snprintf(out, PATH_MAX, "%s%s%s", rel, rel[0] ? "/" : "", name);
+  return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+static int entry_op(struct sentry_call *call, const struct vfs_node *parent, const char *name,
+                    int op, uint32_t flags, uint64_t arg0, uint64_t arg1, const void *data,
+                    size_t data_len)
+{
+  if (parent->mount == NULL)
+    return -ENOENT;
+  char path[PATH_MAX];
+  int r = entry_path(parent, name, path);
+  if (r < 0)
+    return r;
+  struct gofer_rep rep;
+  r = vfs_gofer(call, op, parent->mount, path, NULL, 0, flags, arg0, arg1, data, data_len, -1,
+                &rep, NULL, 0, NULL);
+  if (r < 0)
+    return r;
+  if (rep.status != GOFER_DONE)
+    return -VFS_ESTALE_VIEW;
+  return rep.err ? -rep.err : 0;
+}
+
+int vfs_op_mkdir(struct sentry_call *call, const struct vfs_node *parent, const char *name,
+                 mode_t mode)
+{
+  return entry_op(call, parent, name, GOFER_MKDIR, 0, mode, 0, NULL, 0);
+}
+
+int vfs_op_mknod(struct sentry_call *call, const struct vfs_node *parent, const char *name,
+                 mode_t mode, dev_t dev)
+{
+  return entry_op(call, parent, name, GOFER_MKNOD, 0, mode, dev, NULL, 0);
+}
+
+int vfs_op_unlink(struct sentry_call *call, const struct vfs_node *parent, const char *name,
+                  int flags)
+{
+  return entry_op(call, parent, name, GOFER_UNLINK, (uint32_t)flags, 0, 0, NULL, 0);
+}
+
+int vfs_op_symlink(struct sentry_call *call, const char *target, const struct vfs_node *parent,
+                   const char *name)
+{
+  return entry_op(call, parent, name, GOFER_SYMLINK, 0, 0, 0, target, strlen(target) + 1);
+}
+
+static int two_entries(struct sentry_call *call, int op, const struct vfs_node *from,
+                       const char *from_name, const struct vfs_node *to, const char *to_name,
+                       uint32_t flags)
+{
+  if (from->mount == NULL || to->mount == NULL)
+    return -ENOENT;
+  if (from->mount != to->mount)
+    return -EXDEV; /* two mounts of the view are two filesystems to the agent */
+  char a[PATH_MAX], b[PATH_MAX];
+  int r = entry_path(from, from_name, a);
+  if (r == 0)
+    r = entry_path(to, to_name, b);
+  if (r < 0)
+    return r;
+  struct gofer_rep rep;
+  r = vfs_gofer(call, op, from->mount, a, b, 0, flags, 0, 0, NULL, 0, -1, &rep, NULL, 0, NULL);
+  if (r < 0)
+    return r;
+  if (rep.status != GOFER_DONE)
+    return -VFS_ESTALE_VIEW;
+  return rep.err ? -rep.err : 0;
+}
+
+int vfs_op_rename(struct sentry_call *call, const struct vfs_node *from, const char *from_name,
+                  const struct vfs_node *to, const char *to_name, unsigned int flags)
+{
+  return two_entries(call, GOFER_RENAME, from, from_name, to, to_name, flags);
+}
+
+int vfs_op_link(struct sentry_call *call, const struct vfs_node *from, const char *from_name,
+                const struct vfs_node *to, const char *to_name)
+{
+  return two_entries(call, GOFER_LINK, from, from_name, to, to_name, 0);
+}
+
+/* ---- open ---- */
+
+void vfs_opened_release(struct vfs_opened *o)
+{
+  if (o->fd >= 0)
+    close(o->fd);
+  o->fd = -1;
+}
+
+void vfs_opened_undo(struct sentry_call *call, struct vfs_opened *o)
+{
+  if (!o->created)
+    return;
+  struct gofer_rep rep;
+  vfs_gofer(call, GOFER_UNLINK, o->mount, o->entry, NULL, 0, 0, 0, 0, NULL, 0, -1, &rep, NULL, 0,
+            NULL);
+  o->created = false;
+}
+
+/* Whether opening with these flags changes the filesystem (as opposed to
+ * writing to a device, a FIFO or a socket, which a read-only mount allows). */
+static bool open_modifies(const struct stat *st, int oflags)
+{
+  if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
+    return false;
+  return (oflags & O_ACCMODE) != O_RDONLY || (oflags & O_TRUNC);
+}
+
+/* The flags the sentry can honour: the kernel cannot inject O_PATH files
+ * (ADDFD takes them with fget, which refuses them), so an O_PATH open gets
+ * a read-only fd of the object instead. */
+static int effective_flags(const struct vfs_node *n, int oflags, int *flags)
+{
+  if (S_ISLNK(n->st.st_mode))
+    return (oflags & O_PATH) ? -EOPNOTSUPP : -ELOOP; /* O_NOFOLLOW on a symlink */
+  if ((oflags & O_DIRECTORY) && !S_ISDIR(n->st.st_mode))
+    return -ENOTDIR;
+  if (S_ISDIR(n->st.st_mode) && !(oflags & O_PATH) &&
+      ((oflags & O_ACCMODE) != O_RDONLY || (oflags & O_CREAT)))
+    return -EISDIR;
+  *flags = oflags & ~(O_CREAT | O_EXCL | O_NOFOLLOW);
+  if (oflags & O_PATH) {
+    if (S_ISSOCK(n->st.st_mode))
+      return -ENXIO;
+    *flags = O_RDONLY | (oflags & O_DIRECTORY) |
+             (S_ISDIR(n->st.st_mode) || S_ISREG(n->st.st_mode) ? 0 : O_NONBLOCK);
+  }
+  return 0;
+}
+
+static int open_existing(struct sentry_call *call, const struct vfs_node *n, int oflags,
+                         struct vfs_opened *out)
+{
+  int flags, r = effective_flags(n, oflags, &flags);
+  if (r < 0)
+    return r;
+  if (open_modifies(&n->st, oflags) && (r = vfs_check_modify(n)) < 0)
+    return r;
+  if (held(n)) { /* the agent's own object: reopen it as it could */
+    int fd = open(self_fd(n->obj_fd).s, flags | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+      return -errno;
+    out->fd = fd;
+    out->st = n->st;
+    return 0;
+  }
+  struct gofer_rep rep;
+  int fd = -1;
+  r = vfs_gofer(call, GOFER_OPEN, n->mount, vfs_mount_rel(n->mount, n->view), NULL, 0,
+                (uint32_t)flags, 0, 0, NULL, 0, -1, &rep, NULL, 0, &fd);
+  if (r < 0)
+    return r;
+  if (rep.status != GOFER_DONE)
+    return -VFS_ESTALE_VIEW; /* a symlink appeared on the way: walk again */
+  if (rep.err)
+    return -rep.err;
+  if (fd < 0)
+    return -EIO;
+  out->fd = fd;
+  out->st = n->st;
+  return 0;
+}
+
+/* O_CREAT met ENOENT. If the last component is a dangling symlink, the file
+ * is created where it points (as the kernel does, unless O_EXCL or
+ * O_NOFOLLOW): *next gets that view path and 1 is returned. Otherwise the
+ * file is created here (0), or -errno (-EAGAIN: look again). */
+static int create_or_follow(struct sentry_call *call, struct walker *w, const struct open_how *how,
+                            struct vfs_opened *out, char next[PATH_MAX])
+{
+  cleanup_node struct vfs_node parent = VFS_NODE_INIT;
+  char name[NAME_MAX + 2];
+  int r = walker_run_parent(w, &parent, name);
+  if (r < 0)
+    return r;
+  if ((r = vfs_check_entry(&call->sentry->vfs, &parent, name, VFS_CREATE)) < 0)
+    return r;
+  char entry[PATH_MAX];
+  if ((r = entry_path(&parent, name, entry)) < 0)
+    return r;
+  struct gofer_rep rep;
+  char target[PATH_MAX];
+  if (strchr(name, '/') == NULL) {
+    r = vfs_gofer(call, GOFER_WALK, parent.mount, entry, NULL, GOFER_NOFOLLOW_LAST, 0, 0, 0, NULL,
+                  0, -1, &rep, NULL, 0, NULL);
+    if (r < 0)
+      return r;
+    if (rep.err == 0 && rep.status == GOFER_DONE && rep.has_stat) {
+      if (!S_ISLNK(rep.stx.stx_mode))
+        return -VFS_ESTALE_VIEW; /* it appeared meanwhile */
+      if (how->flags & O_EXCL)
+        return -EEXIST;
+      if ((how->flags & O_NOFOLLOW) || (how->resolve & RESOLVE_NO_SYMLINKS))
+        return -ELOOP;
+      r = vfs_gofer(call, GOFER_READLINK, parent.mount, entry, NULL, GOFER_NOFOLLOW_LAST, 0, 0, 0,
+                    NULL, 0, -1, &rep, target, sizeof target - 1, NULL);
+      if (r < 0 || rep.err)
+        return r < 0 ? r : -rep.err;
+      target[rep.val] = '\0';
+      if (target[0] == '/')
+        snprintf(next, PATH_MAX, "%s", target);
+      else
+        view_join(next, parent.view, target);
+      return 1;
+    }
+  }
+  int fd = -1;
+  r = vfs_gofer(call, GOFER_OPEN, parent.mount, entry, NULL, 0, (uint32_t)how->flags, how->mode, 0,
+                NULL, 0, -1, &rep, NULL, 0, &fd);
+  if (r < 0)
+    return r;
+  if (rep.status != GOFER_DONE || rep.err == EEXIST || rep.err == ELOOP) {
+    if (fd >= 0)
+      close(fd);
+    return -VFS_ESTALE_VIEW;
+  }
+  if (rep.err)
+    return -rep.err;
+  out->fd = fd;
+  out->created = true;
+  out->mount = parent.mount;
+  snprintf(out->entry, sizeof out->entry, "%s", entry);
+  vfs_statx_to_stat(&rep.stx, &out->st);
+  return 0;
+}
+
+static int open_tmpfile(struct sentry_call *call, int dirfd, const char *path,
+                        const struct open_how *how, struct vfs_opened *out)
+{
+  cleanup_node struct vfs_node dir = VFS_NODE_INIT;
+  struct walker w;
+  int r = walker_start_scoped(&w, call, dirfd, path, how->resolve);
+  if (r == 0)
+    r = walker_run(&w, VFS_DIRECTORY, &dir);
+  walker_release(&w);
+  if (r < 0 || (r = vfs_check_modify(&dir)) < 0)
+    return r;
+  if (dir.mount == NULL)
+    return -EOPNOTSUPP;
+  struct gofer_rep rep;
+  int fd = -1;
+  r = vfs_gofer(call, GOFER_TMPFILE, dir.mount, vfs_mount_rel(dir.mount, dir.view), NULL, 0,
+                (uint32_t)how->flags, how->mode, 0, NULL, 0, -1, &rep, NULL, 0, &fd);
+  if (r < 0)
+    return r;
+  if (rep.err || fd < 0)
+    return rep.err ? -rep.err : -EIO;
+  out->fd = fd;
+  vfs_statx_to_stat(&rep.stx, &out->st);
+  return 0;
+}
+
+int vfs_open(struct sentry_call *call, int dirfd, const char *path, const struct open_how *how,
+             struct vfs_opened *out)
+{
+  if (call_validate(call) < 0)
+    return -ESRCH;
+  int r = call_task(call);
+  if (r < 0)
+    return r;
+  int oflags = (int)how->flags;
+  if ((oflags & __O_TMPFILE) == __O_TMPFILE)
+    return open_tmpfile(call, dirfd, path, how, out);
+  int vflags = (oflags & O_NOFOLLOW) ? VFS_NOFOLLOW : 0;
+  char followed[PATH_MAX];
+  int links = 0;
+  for (int attempt = 0; attempt < 16; attempt++) {
+    cleanup_node struct vfs_node node = VFS_NODE_INIT;
+    struct walker w;
+    r = walker_start_scoped(&w, call, dirfd, path, how->resolve);
+    if (r == 0)
+      r = walker_run(&w, vflags, &node);
+    walker_release(&w);
+    if (r == 0) {
+      if ((oflags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+        return -EEXIST;
+      r = open_existing(call, &node, oflags, out);
+    } else if (r == -ENOENT && (oflags & O_CREAT)) {
+      r = walker_start_scoped(&w, call, dirfd, path, how->resolve);
+      if (r == 0)
+        r = create_or_follow(call, &w, how, out, followed);
+      walker_release(&w);
+      if (r == 1) { /* a dangling symlink: create its target instead */
+        if (++links > 40)
+          return -ELOOP;
+        path = followed;
+        dirfd = AT_FDCWD; /* followed is absolute */
+        continue;
+      }
+    }
+    if (r != -EAGAIN && r != -VFS_ESTALE_VIEW)
+      return r;
+  }
+  return -ELOOP;
+}

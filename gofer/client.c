@@ -1,6 +1,9 @@
 #include "gofer/client.h"
 
+#include "sentry/sentry.h"
+
 #include <errno.h>
+#include <sched.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -86,6 +89,7 @@ static int send_request(int fd, struct gofer_msg *m)
 {
   struct gofer_req *q = &m->req;
   q->magic = GOFER_MAGIC;
+  q->cpu = sched_getcpu();
   q->path_len = m->path ? (uint32_t)strlen(m->path) + 1 : 0;
   q->path2_len = m->path2 ? (uint32_t)strlen(m->path2) + 1 : 0;
   q->data_len = (uint32_t)m->data_len;
@@ -164,7 +168,10 @@ int gofer_call(struct gofer_client *gc, struct gofer_msg *m)
   if (r < 0)
     return r;
   for (;;) {
+    /* waiting for the gofer is where the watchdog may interrupt us */
+    sentry_interruptible(true);
     r = recv_reply(fd, m, true);
+    sentry_interruptible(false);
     if (r == -EINTR) {
       /* The watchdog interrupted us (our caller is gone or has a signal to
        * take): cancel, and wait for the cancelled request's reply so that

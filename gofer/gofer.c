@@ -6,6 +6,9 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <liburing.h>
+#include <poll.h>
+#include <sched.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,94 +23,15 @@
 #include "gofer/confine.h"
 #include "gofer/ops.h"
 
-#define MAX_CONNS 72
-#define RING_ENTRIES 128
+#define CONN_RING_ENTRIES 4
 #define MAX_PERSONALITIES 16
 
-/* user_data: kind in the high byte, connection index below */
-enum { UD_CONTROL = 1, UD_RECV = 2, UD_OPEN = 3, UD_CANCEL = 4 };
-#define UD(kind, i) (((uint64_t)(kind) << 56) | (uint64_t)(i))
-#define UD_KIND(u) ((int)((u) >> 56))
-#define UD_INDEX(u) ((int)((u)&0xffffff))
-
-struct conn {
-  int fd; /* -1: free slot */
-  char msg[GOFER_MAX_MSG] __attribute__((aligned(16))); /* holds a struct gofer_req */
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } cmsg;
-  struct iovec iov;
-  struct msghdr hdr;
-  /* an open running in io_uring's workers for this connection */
-  bool open_inflight;
-  uint32_t open_id;
-  int open_dirfd;
-  char open_name[NAME_MAX + 2];
-  struct open_how open_how;
-};
-
-struct loop {
-  struct io_uring ring;
-  struct gofer_state state;
-  int control;
-  struct conn *conns;
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control_cmsg;
-  char control_byte;
-  struct iovec control_iov;
-  struct msghdr control_hdr;
-  /* io_uring personalities by identity, for opens done in its workers */
-  struct {
-    struct gofer_identity ident;
-    int id;
-  } personalities[MAX_PERSONALITIES];
-  int npersonalities;
-};
+static struct gofer_state state;
 
 static _Noreturn void die(const char *what)
 {
   fprintf(stderr, "usbox: gofer: %s: %s\n", what, strerror(errno));
   _exit(125);
-}
-
-static struct io_uring_sqe *get_sqe(struct loop *l)
-{
-  struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
-  if (sqe == NULL) {
-    io_uring_submit(&l->ring);
-    sqe = io_uring_get_sqe(&l->ring);
-    if (sqe == NULL)
-      die("io_uring queue full");
-  }
-  return sqe;
-}
-
-static void arm_control(struct loop *l)
-{
-  l->control_iov = (struct iovec){.iov_base = &l->control_byte, .iov_len = 1};
-  l->control_hdr = (struct msghdr){.msg_iov = &l->control_iov,
-                                   .msg_iovlen = 1,
-                                   .msg_control = l->control_cmsg.buf,
-                                   .msg_controllen = sizeof l->control_cmsg.buf};
-  struct io_uring_sqe *sqe = get_sqe(l);
-  io_uring_prep_recvmsg(sqe, l->control, &l->control_hdr, MSG_CMSG_CLOEXEC);
-  io_uring_sqe_set_data64(sqe, UD(UD_CONTROL, 0));
-}
-
-static void arm_conn(struct loop *l, int i)
-{
-  struct conn *c = &l->conns[i];
-  c->iov = (struct iovec){.iov_base = c->msg, .iov_len = sizeof c->msg};
-  c->hdr = (struct msghdr){.msg_iov = &c->iov,
-                           .msg_iovlen = 1,
-                           .msg_control = c->cmsg.buf,
-                           .msg_controllen = sizeof c->cmsg.buf};
-  struct io_uring_sqe *sqe = get_sqe(l);
-  io_uring_prep_recvmsg(sqe, c->fd, &c->hdr, MSG_CMSG_CLOEXEC);
-  io_uring_sqe_set_data64(sqe, UD(UD_RECV, i));
 }
 
 static int received_fd(struct msghdr *hdr)
@@ -147,221 +71,259 @@ static void send_reply(int fd, const struct gofer_result *res)
   while (n < 0 && errno == EINTR);
 }
 
-static void reply_error(int fd, uint32_t id, int err)
+/* One connection, served by its own thread: it blocks in recvmsg, so the
+ * sentry's request wakes it synchronously (on the sender's CPU, which then
+ * sleeps) and the round trip stays on one CPU. */
+struct conn {
+  int fd;
+  char msg[GOFER_MAX_MSG] __attribute__((aligned(16))); /* holds a struct gofer_req */
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } cmsg;
+  struct gofer_result res;
+  /* io_uring for the opens that may block, made on first need */
+  struct io_uring ring;
+  bool ring_ready;
+  int cpu; /* pinned to, or -1 */
+  struct {
+    struct gofer_identity ident;
+    int id;
+  } personalities[MAX_PERSONALITIES];
+  int npersonalities;
+};
+
+static ssize_t recv_request(struct conn *c, int *in_fd)
 {
-  struct gofer_result *res = calloc(1, sizeof *res);
-  if (res == NULL)
-    return;
-  res->rep.magic = GOFER_MAGIC;
-  res->rep.id = id;
-  res->rep.err = err;
-  res->out_fd = -1;
-  send_reply(fd, res);
-  free(res);
+  struct iovec iov = {c->msg, sizeof c->msg};
+  struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c->cmsg.buf,
+                       .msg_controllen = sizeof c->cmsg.buf};
+  ssize_t n;
+  do
+    n = recvmsg(c->fd, &hdr, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  *in_fd = n > 0 ? received_fd(&hdr) : -1;
+  return n;
 }
 
-static int personality_for(struct loop *l, const struct gofer_identity *ident)
+static void reply_error(struct conn *c, uint32_t id, int err)
 {
-  for (int i = 0; i < l->npersonalities; i++)
-    if (memcmp(&l->personalities[i].ident, ident, sizeof *ident) == 0)
-      return l->personalities[i].id;
-  if (l->npersonalities == MAX_PERSONALITIES || gofer_assume(ident, false) < 0)
+  memset(&c->res.rep, 0, sizeof c->res.rep);
+  c->res.rep.magic = GOFER_MAGIC;
+  c->res.rep.id = id;
+  c->res.rep.err = err;
+  c->res.out_fd = -1;
+  send_reply(c->fd, &c->res);
+}
+
+static int personality_for(struct conn *c, const struct gofer_identity *ident)
+{
+  for (int i = 0; i < c->npersonalities; i++)
+    if (memcmp(&c->personalities[i].ident, ident, sizeof *ident) == 0)
+      return c->personalities[i].id;
+  if (c->npersonalities == MAX_PERSONALITIES || gofer_assume(ident, false) < 0)
     return -1;
-  int id = io_uring_register_personality(&l->ring); /* the thread's creds, now the agent's */
+  /* the thread's credentials, now the agent's, become the open's */
+  int id = io_uring_register_personality(&c->ring);
   if (id < 0)
     return -1;
-  l->personalities[l->npersonalities].ident = *ident;
-  l->personalities[l->npersonalities++].id = id;
+  c->personalities[c->npersonalities].ident = *ident;
+  c->personalities[c->npersonalities++].id = id;
   return id;
+}
+
+/* While the open waits in an io_uring worker, the connection may bring a
+ * CANCEL for it (the agent thread went away or has a signal to take). */
+static int wait_open(struct conn *c, uint32_t id)
+{
+  for (;;) {
+    struct pollfd p[2] = {{.fd = c->ring.ring_fd, .events = POLLIN},
+                          {.fd = c->fd, .events = POLLIN}};
+    struct io_uring_cqe *cqe;
+    if (io_uring_peek_cqe(&c->ring, &cqe) == 0) {
+      int res = cqe->res;
+      io_uring_cqe_seen(&c->ring, cqe);
+      if (cqe->user_data == 1)
+        return res;
+      continue; /* the cancel's own completion */
+    }
+    if (poll(p, 2, -1) < 0 && errno != EINTR)
+      return -errno;
+    if (!(p[1].revents & (POLLIN | POLLHUP)))
+      continue;
+    int in_fd;
+    ssize_t n = recv_request(c, &in_fd);
+    if (in_fd >= 0)
+      close(in_fd);
+    const struct gofer_req *req = (const struct gofer_req *)c->msg;
+    bool cancel = n >= (ssize_t)sizeof *req && req->magic == GOFER_MAGIC &&
+                  req->op == GOFER_CANCEL && req->arg0 == id;
+    if (n <= 0 || cancel) {
+      struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ring);
+      io_uring_prep_cancel64(sqe, 1, 0);
+      io_uring_sqe_set_data64(sqe, 2);
+      io_uring_submit(&c->ring);
+      if (n <= 0)
+        c->fd = -1; /* the sentry closed this connection: finish, then leave */
+    } else if (n > 0) {
+      reply_error(c, req->id, EBUSY); /* one request at a time per connection */
+    }
+  }
 }
 
 /* An open that may block goes to io_uring's workers (IOSQE_ASYNC: straight
  * to a worker, never tried non-blocking, which would change how a FIFO
  * opens), with the agent's credentials. */
-static void start_async_open(struct loop *l, int i, const struct gofer_req *req,
-                             struct gofer_result *res)
+static void async_open(struct conn *c, const struct gofer_req *req)
 {
-  struct conn *c = &l->conns[i];
-  int personality = personality_for(l, &req->ident);
+  struct gofer_result *res = &c->res;
+  int dirfd = res->async_dirfd;
+  res->async_dirfd = -1;
+  if (!c->ring_ready) {
+    if (io_uring_queue_init(CONN_RING_ENTRIES, &c->ring, 0) < 0) {
+      close(dirfd);
+      reply_error(c, req->id, ENOMEM);
+      return;
+    }
+    c->ring_ready = true;
+  }
+  int personality = personality_for(c, &req->ident);
   if (personality < 0) {
-    close(res->async_dirfd);
-    reply_error(c->fd, req->id, EPERM);
+    close(dirfd);
+    reply_error(c, req->id, EPERM);
     return;
   }
-  c->open_inflight = true;
-  c->open_id = req->id;
-  c->open_dirfd = res->async_dirfd;
-  snprintf(c->open_name, sizeof c->open_name, "%s", res->async_name);
-  c->open_how = (struct open_how){.flags = res->async_flags | O_CLOEXEC,
-                                  .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-                                             RESOLVE_NO_MAGICLINKS};
-  struct io_uring_sqe *sqe = get_sqe(l);
-  io_uring_prep_openat2(sqe, c->open_dirfd, c->open_name, &c->open_how);
+  struct open_how how = {.flags = res->async_flags | O_CLOEXEC,
+                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ring);
+  io_uring_prep_openat2(sqe, dirfd, res->async_name, &how);
   io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
   sqe->personality = (uint16_t)personality;
-  io_uring_sqe_set_data64(sqe, UD(UD_OPEN, i));
-}
-
-static void finish_async_open(struct loop *l, int i, int result)
-{
-  struct conn *c = &l->conns[i];
-  struct gofer_result *res = calloc(1, sizeof *res);
-  c->open_inflight = false;
-  close(c->open_dirfd);
-  c->open_dirfd = -1;
-  if (res == NULL) {
-    if (result >= 0)
-      close(result);
-    return;
-  }
+  io_uring_sqe_set_data64(sqe, 1);
+  io_uring_submit(&c->ring);
+  uint32_t id = req->id;
+  int fd = wait_open(c, id);
+  close(dirfd);
+  memset(&res->rep, 0, sizeof res->rep);
   res->rep.magic = GOFER_MAGIC;
-  res->rep.id = c->open_id;
-  res->out_fd = -1;
-  if (result < 0) {
-    res->rep.err = -result;
-  } else {
-    res->out_fd = result;
-    if (statx(result, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &res->rep.stx) == 0)
-      res->rep.has_stat = 1;
-  }
+  res->rep.id = id;
+  res->out_fd = fd >= 0 ? fd : -1;
+  res->rep.err = fd < 0 ? -fd : 0;
+  if (fd >= 0 && statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &res->rep.stx) == 0)
+    res->rep.has_stat = 1;
   if (c->fd >= 0)
     send_reply(c->fd, res);
   if (res->out_fd >= 0)
     close(res->out_fd);
-  free(res);
 }
 
-static void on_request(struct loop *l, int i, int len)
+/* Run where the sender runs. The sentry receiver and the agent thread it
+ * serves share a CPU (SYNC_WAKE_UP); a gofer thread woken on the other CPU
+ * would make every request two cross-CPU wake-ups, which on a small VM cost
+ * more than the work. Re-pinned only when the sender moved. */
+static void follow_cpu(struct conn *c, int cpu)
 {
-  struct conn *c = &l->conns[i];
-  int in_fd = received_fd(&c->hdr);
+  if (cpu < 0 || cpu >= CPU_SETSIZE || cpu == c->cpu)
+    return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) == 0)
+    c->cpu = cpu;
+}
+
+static void serve(struct conn *c, ssize_t len, int in_fd)
+{
   struct gofer_call call;
-  int r = gofer_decode(&l->state, c->msg, (size_t)len, in_fd, &call);
   const struct gofer_req *req = (const struct gofer_req *)c->msg;
+  if (len >= (ssize_t)sizeof *req)
+    follow_cpu(c, req->cpu);
+  int r = gofer_decode(&state, c->msg, (size_t)len, in_fd, &call);
   if (r < 0) {
     /* a malformed message gets an error reply, never a crash */
-    reply_error(c->fd, len >= (int)sizeof(uint32_t) * 2 ? req->id : 0, -r);
-  } else if (req->op == GOFER_CANCEL) {
-    if (c->open_inflight && req->arg0 == c->open_id) {
-      struct io_uring_sqe *sqe = get_sqe(l);
-      io_uring_prep_cancel64(sqe, UD(UD_OPEN, i), 0);
-      io_uring_sqe_set_data64(sqe, UD(UD_CANCEL, i));
-    }
-  } else if (c->open_inflight) {
-    reply_error(c->fd, req->id, EBUSY); /* one request at a time per connection */
-  } else {
-    struct gofer_result *res = malloc(sizeof *res);
-    if (res == NULL) {
-      reply_error(c->fd, req->id, ENOMEM);
-    } else {
-      gofer_perform(&l->state, &call, res);
-      if (res->async_open) {
-        start_async_open(l, i, req, res);
-      } else {
-        send_reply(c->fd, res);
-        if (res->out_fd >= 0)
-          close(res->out_fd);
-      }
-      free(res);
-    }
+    reply_error(c, len >= (ssize_t)(2 * sizeof(uint32_t)) ? req->id : 0, -r);
+    return;
   }
-  if (in_fd >= 0)
-    close(in_fd);
-  arm_conn(l, i);
-}
-
-static void add_conn(struct loop *l, int fd)
-{
-  for (int i = 0; i < MAX_CONNS; i++)
-    if (l->conns[i].fd < 0) {
-      l->conns[i].fd = fd;
-      l->conns[i].open_inflight = false;
-      l->conns[i].open_dirfd = -1;
-      arm_conn(l, i);
-      return;
-    }
-  close(fd); /* the sentry's receivers are capped below MAX_CONNS */
-}
-
-static void drop_conn(struct loop *l, int i)
-{
-  struct conn *c = &l->conns[i];
-  close(c->fd);
-  c->fd = -1;
-  if (c->open_inflight) {
-    struct io_uring_sqe *sqe = get_sqe(l);
-    io_uring_prep_cancel64(sqe, UD(UD_OPEN, i), 0);
-    io_uring_sqe_set_data64(sqe, UD(UD_CANCEL, i));
+  if (req->op == GOFER_CANCEL)
+    return; /* nothing running on this connection any more */
+  gofer_perform(&state, &call, &c->res);
+  if (c->res.async_open) {
+    async_open(c, req);
+    return;
   }
+  send_reply(c->fd, &c->res);
+  if (c->res.out_fd >= 0)
+    close(c->res.out_fd);
 }
 
-static void on_cqe(struct loop *l, const struct io_uring_cqe *cqe)
+static void *conn_main(void *p)
 {
-  int kind = UD_KIND(cqe->user_data), i = UD_INDEX(cqe->user_data);
-  switch (kind) {
-  case UD_CONTROL:
-    if (cqe->res <= 0 && cqe->res != -EINTR)
-      _exit(0); /* the sentry is gone: so is the gofer */
-    if (cqe->res > 0) {
-      int fd = received_fd(&l->control_hdr);
-      if (fd >= 0)
-        add_conn(l, fd);
-    }
-    arm_control(l);
-    break;
-  case UD_RECV:
-    if (l->conns[i].fd < 0)
+  struct conn *c = p;
+  for (;;) {
+    int in_fd;
+    ssize_t n = c->fd >= 0 ? recv_request(c, &in_fd) : 0;
+    if (n <= 0)
       break;
-    if (cqe->res > 0)
-      on_request(l, i, cqe->res);
-    else if (cqe->res == -EINTR)
-      arm_conn(l, i);
-    else
-      drop_conn(l, i);
-    break;
-  case UD_OPEN:
-    finish_async_open(l, i, cqe->res);
-    break;
-  default:
-    break;
+    serve(c, n, in_fd);
+    if (in_fd >= 0)
+      close(in_fd);
   }
+  if (c->fd >= 0)
+    close(c->fd);
+  if (c->ring_ready)
+    io_uring_queue_exit(&c->ring);
+  free(c);
+  return NULL;
+}
+
+static void add_conn(int fd)
+{
+  struct conn *c = calloc(1, sizeof *c);
+  pthread_attr_t attr;
+  pthread_t t;
+  if (c == NULL || pthread_attr_init(&attr) != 0) {
+    free(c);
+    close(fd);
+    return;
+  }
+  c->fd = fd;
+  c->cpu = -1;
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  if (pthread_create(&t, &attr, conn_main, c) != 0) {
+    close(fd);
+    free(c);
+  }
+  pthread_attr_destroy(&attr);
 }
 
 _Noreturn void gofer_main(int control, const struct gofer_mount *mounts, size_t n)
 {
-  static struct loop l;
-  l.control = control;
-  l.state.nmounts = n;
-  memcpy(l.state.mounts, mounts, n * sizeof *mounts);
-  l.conns = calloc(MAX_CONNS, sizeof *l.conns);
-  if (l.conns == NULL)
-    die("allocating connections");
-  for (int i = 0; i < MAX_CONNS; i++)
-    l.conns[i].fd = -1;
-  if (io_uring_queue_init(RING_ENTRIES, &l.ring, 0) < 0)
-    die("io_uring_queue_init");
-  /* every blocked FIFO open holds a worker until its other end comes: allow
-   * as many as the sentry has receivers, and more */
-  unsigned int workers[2] = {256, 256};
-  io_uring_register_iowq_max_workers(&l.ring, workers);
+  state.nmounts = n;
+  memcpy(state.mounts, mounts, n * sizeof *mounts);
   /* from here on the gofer can only do what its filter allows */
   usbox_err_t err = {0};
   if (gofer_confine(mounts, n, &err) < 0) {
     errno = err.code;
     die(err.msg);
   }
-  arm_control(&l);
   for (;;) {
-    io_uring_submit_and_wait(&l.ring, 1);
-    struct io_uring_cqe *cqe;
-    unsigned head, seen = 0;
-    io_uring_for_each_cqe(&l.ring, head, cqe)
-    {
-      struct io_uring_cqe copy = *cqe;
-      seen++;
-      on_cqe(&l, &copy);
-    }
-    io_uring_cq_advance(&l.ring, seen);
+    char byte;
+    struct iovec iov = {&byte, 1};
+    union {
+      char buf[CMSG_SPACE(sizeof(int))];
+      struct cmsghdr align;
+    } cmsg;
+    struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cmsg.buf,
+                         .msg_controllen = sizeof cmsg.buf};
+    ssize_t r = recvmsg(control, &hdr, MSG_CMSG_CLOEXEC);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      _exit(0); /* the sentry is gone: so is the gofer */
+    int fd = received_fd(&hdr);
+    if (fd >= 0)
+      add_conn(fd);
   }
 }
 

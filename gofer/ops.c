@@ -198,10 +198,13 @@ static int walk(const struct gofer_state *g, int mount, const char *path, bool f
   int root = g->mounts[mount].fd;
   uint64_t resolve = WALK_RESOLVE | extra_resolve;
   long r = openat2_fd(root, path, O_PATH | O_NOFOLLOW, 0, resolve);
-  if (r >= 0 && follow_last) {
-    struct stat st;
-    if (fstat((int)r, &st) == 0 && S_ISLNK(st.st_mode)) {
+  if (r >= 0) {
+    /* one statx serves both the symlink check and the reply */
+    if (statx((int)r, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_WANT, &res->rep.stx) == 0)
+      res->rep.has_stat = 1;
+    if (follow_last && res->rep.has_stat && S_ISLNK(res->rep.stx.stx_mode)) {
       close((int)r);
+      res->rep.has_stat = 0;
       r = -ELOOP; /* find it below, and report it */
     }
   }
@@ -282,10 +285,8 @@ static void op_walk(const struct gofer_state *g, const struct gofer_call *c, str
   cleanup_close int fd = -1;
   int r = walk(g, c->req->mount, c->path, !(c->req->walk & GOFER_NOFOLLOW_LAST),
                (c->req->walk & GOFER_NO_XDEV) ? RESOLVE_NO_XDEV : 0, 0, &fd, res);
-  if (r == 0)
-    fill_statx(res, fd);
-  else if (r < 0)
-    set_err(res, r);
+  if (r < 0)
+    set_err(res, r); /* on success walk() already filled the statx */
 }
 
 /* The last component's parent, walked; *name points into path. */
@@ -321,13 +322,25 @@ static void op_open(struct gofer_state *g, const struct gofer_call *c, struct go
     return;
   }
   cleanup_close int obj = -1;
-  int r = walk(g, q->mount, c->path, true, 0, 0, &obj, res);
+  bool nofollow = q->walk & GOFER_NOFOLLOW_LAST;
+  int r = walk(g, q->mount, c->path, !nofollow, 0, 0, &obj, res);
   if (r != 0) {
     set_err(res, r);
     return;
   }
-  fill_statx(res, obj);
   mode_t type = res->rep.stx.stx_mode & S_IFMT;
+  if (type == S_IFLNK) { /* O_NOFOLLOW on a symlink, as the kernel answers */
+    res->rep.err = ELOOP;
+    return;
+  }
+  if ((q->flags & O_DIRECTORY) && type != S_IFDIR) {
+    res->rep.err = ENOTDIR;
+    return;
+  }
+  if (type == S_IFDIR && (q->flags & O_ACCMODE) != O_RDONLY) {
+    res->rep.err = EISDIR;
+    return;
+  }
   uint64_t flags = (q->flags & ~(uint64_t)(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_NOCTTY;
   if (type == S_IFIFO || type == S_IFCHR || type == S_IFBLK || type == S_IFSOCK) {
     /* may block (a FIFO waits for its other end): finish it in io_uring's

@@ -68,6 +68,7 @@ struct gofer_req {
   uint16_t mount;
   uint16_t mount2; /* RENAME, LINK: the second path's mount */
   uint16_t walk;   /* GOFER_NOFOLLOW_LAST, GOFER_NO_XDEV */
+  int32_t cpu;     /* where the sender runs: the gofer thread follows it (gofer.c) */
   uint32_t flags;  /* open flags, AT_REMOVEDIR, RENAME_*, XATTR_* */
   uint32_t path_len, path2_len, data_len; /* payload lengths, each string with its NUL */
   uint64_t arg0, arg1;

@@ -16,6 +16,7 @@
 #include "platform/seccomp_filter.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -234,6 +235,12 @@ int usbox_filter_build_gofer(struct bpf_program *out, usbox_err_t *err)
 #include "gofer/allowed_sanitizer.def"
 #endif
 #undef GOFER_ALLOW
+  /* a thread of its own, never a new process */
+  if (rc == 0)
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                          SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+  if (rc == 0)
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
   cleanup_close int memfd = rc == 0 ? memfd_create("usbox-gofer-bpf", MFD_CLOEXEC) : -1;
   if (rc == 0 && memfd < 0)
     rc = -errno;

@@ -65,8 +65,19 @@ static bool listener_hung_up(int listener)
   return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) && !(p.revents & POLLIN);
 }
 
+static __thread struct sentry *my_sentry;
+static __thread int my_slot = -1;
+
+void sentry_interruptible(bool on)
+{
+  if (my_sentry != NULL && my_slot >= 0)
+    atomic_store(&my_sentry->interruptible[my_slot], on);
+}
+
 static void receiver_loop(struct sentry *s, int slot, struct seccomp_notif *req)
 {
+  my_sentry = s;
+  my_slot = slot;
   for (;;) {
     if (atomic_load(&s->stopping))
       return;
@@ -193,7 +204,7 @@ bool sentry_signal_pending(pid_t tid)
 static void interrupt_stuck(struct sentry *s, int slot, unsigned long long now)
 {
   unsigned long long since = atomic_load(&s->busy_since[slot]);
-  if (since == 0 || now - since < STUCK_NS)
+  if (since == 0 || now - since < STUCK_NS || !atomic_load(&s->interruptible[slot]))
     return;
   uint64_t id = atomic_load(&s->busy_id[slot]);
   pid_t tid = atomic_load(&s->busy_tid[slot]);
@@ -214,6 +225,9 @@ void sentry_watchdog(struct sentry *s)
   pthread_mutex_lock(&s->lock);
   bool all_stuck = s->nthreads > 0 && atomic_load(&s->idle) == 0;
   for (int i = 0; i < SENTRY_MAX_RECEIVERS; i++) {
+    /* a receiver that left is not an idle one: reap it */
+    if (s->thread_live[i] && pthread_tryjoin_np(s->threads[i], NULL) == 0)
+      s->thread_live[i] = false;
     if (!s->thread_live[i])
       continue;
     unsigned long long since = atomic_load(&s->busy_since[i]);

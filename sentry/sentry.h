@@ -58,7 +58,13 @@ struct sentry {
   atomic_ullong busy_id[SENTRY_MAX_RECEIVERS];
   atomic_int busy_tid[SENTRY_MAX_RECEIVERS];
   atomic_int interrupted[SENTRY_MAX_RECEIVERS];
+  /* set while the receiver waits where an interruption is harmless (the
+   * gofer's answer, a blocking open): never while answering the agent */
+  atomic_bool interruptible[SENTRY_MAX_RECEIVERS];
 };
+
+/* Mark this receiver thread's current wait as safe to interrupt. */
+void sentry_interruptible(bool on);
 
 /* Why the watchdog interrupted a handler. */
 enum { INTERRUPT_NONE, INTERRUPT_GONE, INTERRUPT_SIGNAL };

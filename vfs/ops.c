@@ -463,7 +463,9 @@ static int open_existing(struct sentry_call *call, const struct vfs_node *n, int
   if (open_modifies(&n->st, oflags) && (r = vfs_check_modify(n)) < 0)
     return r;
   if (held(n)) { /* the agent's own object: reopen it as it could */
+    sentry_interruptible(true); /* a FIFO waits for its other end */
     int fd = open(self_fd(n->obj_fd).s, flags | O_NOCTTY | O_CLOEXEC);
+    sentry_interruptible(false);
     if (fd < 0)
       return -errno;
     out->fd = fd;
@@ -594,8 +596,20 @@ int vfs_open(struct sentry_call *call, int dirfd, const char *path, const struct
     cleanup_node struct vfs_node node = VFS_NODE_INIT;
     struct walker w;
     r = walker_start_scoped(&w, call, dirfd, path, how->resolve);
+    /* one request for walk and open, where nothing needs the type first */
+    if (!(oflags & (O_PATH | O_EXCL))) {
+      w.final_open = true;
+      w.final_open_flags = (oflags & ~(O_CREAT | O_NOFOLLOW)) | O_NOCTTY;
+    }
     if (r == 0)
       r = walker_run(&w, vflags, &node);
+    if (r == 0 && w.opened_fd >= 0) {
+      out->fd = w.opened_fd;
+      w.opened_fd = -1;
+      out->st = node.st;
+      walker_release(&w);
+      return 0;
+    }
     walker_release(&w);
     if (r == 0) {
       if ((oflags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))

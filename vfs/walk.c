@@ -43,6 +43,9 @@ void walker_release(struct walker *w)
   if (w->obj_fd >= 0)
     close(w->obj_fd);
   w->obj_fd = -1;
+  if (w->opened_fd >= 0)
+    close(w->opened_fd);
+  w->opened_fd = -1;
 }
 
 /* The kernel's name for one of the agent thread's directories: a view path,
@@ -69,6 +72,8 @@ static int start_common(struct walker *w, struct sentry_call *call, const char *
   w->obj_fd = -1;
   w->links = 0;
   w->resolve = 0;
+  w->final_open = false;
+  w->opened_fd = -1;
   w->link_text[0] = '\0';
   w->scope[0] = '\0';
   if (snprintf(w->rest, sizeof w->rest, "%s", path) >= (int)sizeof w->rest)
@@ -431,12 +436,22 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
   bool follow_last = !run_is_last || !(vflags & VFS_NOFOLLOW);
   const char *rel = vfs_mount_rel(m, run_view);
   struct gofer_rep rep;
-  int r = vfs_gofer(w->call, GOFER_WALK, m, rel, NULL,
+  /* the last run of an open walks and opens in one request */
+  bool open_now = run_is_last && w->final_open && m->kind != VFS_MOUNT_PROC;
+  int fd = -1;
+  int r = vfs_gofer(w->call, open_now ? GOFER_OPEN : GOFER_WALK, m, rel, NULL,
                     (follow_last ? 0 : GOFER_NOFOLLOW_LAST) |
                         ((w->resolve & RESOLVE_NO_XDEV) ? GOFER_NO_XDEV : 0),
-                    0, 0, 0, NULL, 0, -1, &rep, w->link_text, sizeof w->link_text, NULL);
+                    open_now ? (uint32_t)w->final_open_flags : 0, 0, 0, NULL, 0, -1, &rep,
+                    w->link_text, sizeof w->link_text, open_now ? &fd : NULL);
   if (r < 0)
     return r;
+  if (open_now && fd >= 0) {
+    if (rep.err == 0 && rep.status == GOFER_DONE)
+      w->opened_fd = fd;
+    else
+      close(fd);
+  }
   if (rep.err)
     return -rep.err;
   if (rep.status != GOFER_DONE) {

@@ -20,6 +20,11 @@ struct walker {
   uint64_t resolve;         /* the agent's own RESOLVE_* flags (openat2) */
   char scope[PATH_MAX];     /* start directory for RESOLVE_BENEATH / RESOLVE_IN_ROOT */
   char link_text[PATH_MAX]; /* a synthesized symlink's target (vfs_node.link) */
+  /* When set, the last run is sent as an OPEN with these flags instead of a
+   * WALK: the gofer walks and opens in one request (opened_fd). */
+  int final_open_flags;
+  bool final_open;
+  int opened_fd;
 };
 
 /* Position the walker at the start of path: "/" for absolute paths, the

@@ -39,6 +39,8 @@ static bool entry_valid(const char *path)
   if (slash == NULL)
     return true;
   size_t plen = (size_t)(slash - path);
+  if (plen == 0)
+    return false; /* "/name": not mount-relative */
   char parent[PATH_MAX];
   if (plen >= sizeof parent)
     return false;

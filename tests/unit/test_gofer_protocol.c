@@ -1,0 +1,159 @@
+/* The gofer's input validation: every malformed message is refused with an
+ * error, never a crash; canonical paths only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gofer/ops.h"
+#include "gofer/protocol.h"
+
+static void test_path_valid(void **state)
+{
+  (void)state;
+  static const char *const good[] = {"", "a", "a/b", "a/b/c.txt", "..a", "a..", ".hidden"};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+    assert_true(gofer_path_valid(good[i], (uint32_t)strlen(good[i]) + 1));
+  static const char *const bad[] = {"/a", "a/", "a//b", ".", "..", "a/./b", "a/../b", "../a", "a/.."};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_false(gofer_path_valid(bad[i], (uint32_t)strlen(bad[i]) + 1));
+  /* length must match, NUL must end it, no embedded NUL */
+  assert_false(gofer_path_valid("abc", 3));
+  assert_false(gofer_path_valid("ab\0c", 5));
+  char longname[NAME_MAX + 2];
+  memset(longname, 'x', NAME_MAX + 1);
+  longname[NAME_MAX + 1] = '\0';
+  assert_false(gofer_path_valid(longname, NAME_MAX + 2));
+  longname[NAME_MAX] = '\0';
+  assert_true(gofer_path_valid(longname, NAME_MAX + 1));
+}
+
+static void test_name_valid(void **state)
+{
+  (void)state;
+  assert_true(gofer_name_valid("x"));
+  assert_true(gofer_name_valid("x/"));
+  assert_true(gofer_name_valid("."));
+  assert_true(gofer_name_valid(".."));
+  assert_false(gofer_name_valid(""));
+  assert_false(gofer_name_valid("a/b"));
+  assert_false(gofer_name_valid("x//"));
+}
+
+static struct gofer_state one_mount(void)
+{
+  struct gofer_state g = {.nmounts = 1};
+  g.mounts[0].fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return g;
+}
+
+/* Build a message: header + path + path2 + data. */
+static size_t build(char *buf, uint16_t op, const char *path, const char *path2, const void *data,
+                    size_t data_len)
+{
+  struct gofer_req req = {.magic = GOFER_MAGIC, .id = 7, .op = op};
+  req.path_len = path ? (uint32_t)strlen(path) + 1 : 0;
+  req.path2_len = path2 ? (uint32_t)strlen(path2) + 1 : 0;
+  req.data_len = (uint32_t)data_len;
+  size_t n = 0;
+  memcpy(buf, &req, sizeof req);
+  n += sizeof req;
+  if (path)
+    memcpy(buf + n, path, req.path_len), n += req.path_len;
+  if (path2)
+    memcpy(buf + n, path2, req.path2_len), n += req.path2_len;
+  if (data_len)
+    memcpy(buf + n, data, data_len), n += data_len;
+  return n;
+}
+
+static void test_decode_refuses(void **state)
+{
+  (void)state;
+  struct gofer_state g = one_mount();
+  static char buf[GOFER_MAX_MSG] __attribute__((aligned(16)));
+  struct gofer_call c;
+  /* well formed */
+  size_t n = build(buf, GOFER_WALK, "etc", NULL, NULL, 0);
+  assert_int_equal(gofer_decode(&g, buf, n, -1, &c), 0);
+  /* too short, bad magic, bad op, bad mount */
+  assert_int_equal(gofer_decode(&g, buf, sizeof(struct gofer_req) - 1, -1, &c), -EPROTO);
+  ((struct gofer_req *)buf)->magic = 1;
+  assert_int_equal(gofer_decode(&g, buf, n, -1, &c), -EPROTO);
+  n = build(buf, GOFER_OP_MAX, "etc", NULL, NULL, 0);
+  assert_int_equal(gofer_decode(&g, buf, n, -1, &c), -EINVAL);
+  n = build(buf, GOFER_WALK, "etc", NULL, NULL, 0);
+  ((struct gofer_req *)buf)->mount = 3;
+  assert_int_equal(gofer_decode(&g, buf, n, -1, &c), -EINVAL);
+  /* lengths that do not add up */
+  n = build(buf, GOFER_WALK, "etc", NULL, NULL, 0);
+  assert_int_equal(gofer_decode(&g, buf, n + 5, -1, &c), -EPROTO);
+  /* paths that are not canonical */
+  n = build(buf, GOFER_WALK, "../etc", NULL, NULL, 0);
+  assert_int_equal(gofer_decode(&g, buf, n, -1, &c), -EINVAL);
+  n = build(buf, GOFER_WALK, "/etc", NULL, NULL, 0);
+  assert_int_equal(gofer_decode(&g, buf, n, -1, &c), -EINVAL);
+  /* an entry op needs parent/name; "a/.." is a name of "..": allowed */
+  n = build(buf, GOFER_MKDIR, "tmp/..", NULL, NULL, 0);
+  assert_int_equal(gofer_decode(&g, buf, n, -1, &c), 0);
+  n = build(buf, GOFER_MKDIR, "../tmp", NULL, NULL, 0);
+  assert_int_equal(gofer_decode(&g, buf, n, -1, &c), -EINVAL);
+  /* rename needs a valid second entry */
+  n = build(buf, GOFER_RENAME, "a", "/b", NULL, 0);
+  assert_int_equal(gofer_decode(&g, buf, n, -1, &c), -EINVAL);
+  /* symlink text must be NUL-terminated, utimens data two timespecs */
+  n = build(buf, GOFER_SYMLINK, "a", NULL, "xy", 2);
+  assert_int_equal(gofer_decode(&g, buf, n, -1, &c), -EINVAL);
+  n = build(buf, GOFER_UTIMENS, "a", NULL, "123", 3);
+  assert_int_equal(gofer_decode(&g, buf, n, -1, &c), -EINVAL);
+  /* inotify needs its fd; proc follow only on procfs mounts */
+  n = build(buf, GOFER_INOTIFY, "a", NULL, NULL, 0);
+  assert_int_equal(gofer_decode(&g, buf, n, -1, &c), -EBADF);
+  n = build(buf, GOFER_PROC_FOLLOW, "a", NULL, NULL, 0);
+  assert_int_equal(gofer_decode(&g, buf, n, -1, &c), -EPERM);
+  close(g.mounts[0].fd);
+}
+
+/* Random bytes and mutated good messages: decode either refuses or accepts
+ * something canonical, and never crashes (ASan build runs this too). */
+static void test_decode_fuzz(void **state)
+{
+  (void)state;
+  struct gofer_state g = one_mount();
+  static char buf[GOFER_MAX_MSG] __attribute__((aligned(16)));
+  struct gofer_call c;
+  unsigned seed = 12345;
+  for (int i = 0; i < 200000; i++) {
+    size_t n = build(buf, (uint16_t)(1 + rand_r(&seed) % (GOFER_OP_MAX + 1)), "usr/lib", "x", "d\0", 2);
+    int flips = 1 + rand_r(&seed) % 4;
+    for (int f = 0; f < flips; f++)
+      buf[rand_r(&seed) % n] = (char)rand_r(&seed);
+    size_t len = (i % 7 == 0) ? (size_t)rand_r(&seed) % (n + 8) : n;
+    int r = gofer_decode(&g, buf, len, -1, &c);
+    if (r == 0 && c.req->op != GOFER_CANCEL) {
+      /* whatever was accepted has a well-formed path */
+      assert_true(strlen(c.path) + 1 == c.req->path_len);
+      assert_false(strstr(c.path, "..") != NULL && gofer_path_valid(c.path, c.req->path_len) &&
+                   (strcmp(c.path, "..") == 0 || strncmp(c.path, "../", 3) == 0));
+    }
+  }
+  close(g.mounts[0].fd);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_path_valid),
+      cmocka_unit_test(test_name_valid),
+      cmocka_unit_test(test_decode_refuses),
+      cmocka_unit_test(test_decode_fuzz),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,167 @@
+/* The policy: normalisation, flags, JSON, and the defaults policy_finish
+ * adds. Bad input is one clear error, never a partial policy in use. */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "policy/policy.h"
+
+static void test_normalize(void **state)
+{
+  (void)state;
+  static const char *const cases[][2] = {
+      {"/", "/"},           {"//", "/"},        {"/a/b/", "/a/b"},   {"/a//b", "/a/b"},
+      {"/a/./b", "/a/b"},   {"/a/../b", "/b"},  {"/../..", "/"},     {"/a/b/../../..", "/"},
+      {"/a/b/..", "/a"},    {"/.", "/"},
+  };
+  char out[PATH_MAX];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    assert_int_equal(policy_normalize(cases[i][0], out, sizeof out), 0);
+    assert_string_equal(out, cases[i][1]);
+  }
+  assert_int_equal(policy_normalize("relative", out, sizeof out), -1);
+}
+
+static struct policy fresh(void)
+{
+  struct policy p;
+  policy_init(&p);
+  return p;
+}
+
+static bool has_hidden(const struct policy *p, const char *path)
+{
+  for (size_t i = 0; i < p->nhidden; i++)
+    if (strcmp(p->hidden[i], path) == 0)
+      return true;
+  return false;
+}
+
+static const struct policy_mount *mount_at(const struct policy *p, const char *dest)
+{
+  for (size_t i = 0; i < p->nmounts; i++)
+    if (strcmp(p->mounts[i].dest, dest) == 0)
+      return &p->mounts[i];
+  return NULL;
+}
+
+static void test_defaults(void **state)
+{
+  (void)state;
+  struct policy p = fresh();
+  usbox_err_t err = {0};
+  assert_int_equal(policy_finish(&p, &err), 0);
+  const struct policy_mount *root = mount_at(&p, "/");
+  assert_non_null(root);
+  assert_false(root->writable);
+  const struct policy_mount *tmp = mount_at(&p, "/tmp");
+  assert_non_null(tmp);
+  assert_int_equal(tmp->kind, MOUNT_TMPFS);
+  assert_true(tmp->writable);
+  assert_true(has_hidden(&p, "/etc/shadow"));
+  assert_true(has_hidden(&p, "/root/.ssh"));
+  assert_true(has_hidden(&p, "/run/docker.sock"));
+  assert_false(has_hidden(&p, "/root")); /* homes stay visible */
+  /* parents first */
+  for (size_t i = 1; i < p.nmounts; i++)
+    assert_true(strlen(p.mounts[i - 1].dest) <= strlen(p.mounts[i].dest) ||
+                strcmp(p.mounts[i - 1].dest, "/") == 0);
+  policy_free(&p);
+}
+
+static void test_binds_and_errors(void **state)
+{
+  (void)state;
+  usbox_err_t err = {0};
+  struct policy p = fresh();
+  assert_int_equal(policy_add_bind(&p, "/usr:/work/usr", true, &err), 0);
+  assert_int_equal(policy_add_bind(&p, "/etc", false, &err), 0);
+  assert_int_equal(policy_add_hidden(&p, "/etc/hostname", &err), 0);
+  assert_int_equal(policy_finish(&p, &err), 0);
+  const struct policy_mount *m = mount_at(&p, "/work/usr");
+  assert_non_null(m);
+  assert_string_equal(m->source, "/usr");
+  assert_true(m->writable);
+  assert_true(has_hidden(&p, "/etc/hostname"));
+  policy_free(&p);
+
+  p = fresh();
+  assert_int_equal(policy_add_bind(&p, "/no/such/dir", true, &err), -1);
+  assert_int_equal(err.code, ENOENT);
+  assert_int_equal(policy_add_hidden(&p, "/", &err), -1);
+  assert_int_equal(policy_add_bind(&p, "", false, &err), -1);
+  policy_free(&p);
+
+  /* the same destination twice; bound and hidden at once */
+  p = fresh();
+  assert_int_equal(policy_add_bind(&p, "/usr:/x", false, &err), 0);
+  assert_int_equal(policy_add_bind(&p, "/etc:/x", false, &err), 0);
+  assert_int_equal(policy_finish(&p, &err), -1);
+  policy_free(&p);
+  p = fresh();
+  assert_int_equal(policy_add_bind(&p, "/usr:/x", false, &err), 0);
+  assert_int_equal(policy_add_hidden(&p, "/x", &err), 0);
+  assert_int_equal(policy_finish(&p, &err), -1);
+  policy_free(&p);
+}
+
+static void test_json(void **state)
+{
+  (void)state;
+  usbox_err_t err = {0};
+  struct policy p = fresh();
+  assert_int_equal(policy_load_json(&p,
+                                    "{\"mounts\":[{\"source\":\"/usr\",\"destination\":\"/u\","
+                                    "\"writable\":true},{\"type\":\"tmpfs\",\"destination\":\"/scratch\"}],"
+                                    "\"hide\":[\"/etc/hostname\"],\"default_hide\":false}",
+                                    &err),
+                   0);
+  assert_int_equal(policy_finish(&p, &err), 0);
+  assert_non_null(mount_at(&p, "/u"));
+  assert_int_equal(mount_at(&p, "/scratch")->kind, MOUNT_TMPFS);
+  assert_true(has_hidden(&p, "/etc/hostname"));
+  assert_false(has_hidden(&p, "/etc/shadow")); /* default_hide: false */
+  policy_free(&p);
+
+  static const char *const bad[] = {
+      "not json",
+      "[]",
+      "{\"mountz\":[]}",
+      "{\"mounts\":{}}",
+      "{\"mounts\":[{\"source\":\"/usr\",\"color\":\"red\"}]}",
+      "{\"mounts\":[{\"source\":\"/usr\",\"destination\":\"relative\"}]}",
+      "{\"mounts\":[{\"type\":\"overlay\",\"destination\":\"/x\"}]}",
+      "{\"mounts\":[{\"type\":\"tmpfs\"}]}",
+      "{\"hide\":\"/etc\"}",
+      "{\"hide\":[1]}",
+      "{\"default_hide\":\"no\"}",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    p = fresh();
+    usbox_err_clear(&err);
+    assert_int_equal(policy_load_json(&p, bad[i], &err), -1);
+    assert_true(strlen(err.msg) > 0);
+    assert_null(strchr(err.msg, '\n')); /* one line */
+    policy_free(&p);
+  }
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_normalize),
+      cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_binds_and_errors),
+      cmocka_unit_test(test_json),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -21,6 +21,7 @@ static int cmd_help(int argc, char **argv);
 static const struct verb verbs[] = {
     {"exec", cmd_exec, "run a program in the sandbox"},
     {"syscalls", cmd_syscalls, "print what the sandbox does with each system call"},
+    {"check", cmd_check, "probe which layers of the sandbox this host supports"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show this help"},
 };

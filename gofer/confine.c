@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -80,13 +81,19 @@ static int restrict_landlock(const struct gofer_mount *mounts, size_t n, usbox_e
     return usbox_err_set(err, errno, "landlock_create_ruleset");
   uint64_t allowed = handled & ~(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_MAKE_CHAR |
                                  LANDLOCK_ACCESS_FS_MAKE_BLOCK);
+  /* a bound file takes only the rights a file can have */
+  uint64_t file_rights = handled & (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+                                    LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_IOCTL_DEV);
   for (size_t i = 0; i < n; i++) {
     if (mounts[i].fd < 0)
       continue; /* a mount served elsewhere (/proc: by the sentry) */
+    struct stat st;
+    bool dir = fstat(mounts[i].fd, &st) == 0 && S_ISDIR(st.st_mode);
     struct ll_path_beneath rule = {
         .allowed_access = mounts[i].procfs
                               ? (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
-                              : allowed,
+                          : dir ? allowed
+                                : file_rights,
         .parent_fd = mounts[i].fd,
     };
     if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) < 0) {

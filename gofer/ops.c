@@ -199,7 +199,11 @@ static int walk(const struct gofer_state *g, int mount, const char *path, bool f
 {
   int root = g->mounts[mount].fd;
   uint64_t resolve = WALK_RESOLVE | extra_resolve;
-  long r = openat2_fd(root, path, O_PATH | O_NOFOLLOW, 0, resolve);
+  /* the mount root itself: a bound file is no directory to walk from */
+  long r = path[0] == '\0' ? fcntl(root, F_DUPFD_CLOEXEC, 3)
+                            : openat2_fd(root, path, O_PATH | O_NOFOLLOW, 0, resolve);
+  if (path[0] == '\0' && r < 0)
+    r = -errno;
   if (r >= 0) {
     /* one statx serves both the symlink check and the reply */
     if (statx((int)r, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_WANT, &res->rep.stx) == 0)

@@ -484,7 +484,8 @@ static struct sc_result do_getdents(struct sentry_call *call, size_t name_off, l
   if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
     return sc_kernel_must_perform();
   const struct vfs_listing_filter *f = vfs_listing_filter(&call->sentry->vfs, st.st_dev, st.st_ino);
-  if (f == NULL)
+  bool proc_root = vfs_is_proc_root(&call->sentry->vfs, st.st_dev, st.st_ino);
+  if (f == NULL && !proc_root)
     return sc_kernel_must_perform();
   size_t count = ARG_UINT(call, 2);
   if (count > (1u << 20))
@@ -497,7 +498,8 @@ static struct sc_result do_getdents(struct sentry_call *call, size_t name_off, l
     long n = syscall(nr, fd, buf, count);
     if (n <= 0)
       return sc_syscall(n);
-    size_t kept = vfs_filter_dirents(f, buf, (size_t)n, name_off);
+    size_t kept = proc_root ? vfs_filter_proc_root(call, buf, (size_t)n, name_off)
+                            : vfs_filter_dirents(f, buf, (size_t)n, name_off);
     if (kept > 0)
       return write_out(call, 1, buf, kept, (int64_t)kept);
   }

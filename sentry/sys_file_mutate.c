@@ -18,12 +18,12 @@
 
 /* The parent of path's last component, checked for op. */
 static int entry_at(struct sentry_call *call, int dirfd, const char *path, enum vfs_entry_op op,
-                    struct vfs_node *parent, char name[NAME_MAX + 2])
+                    mode_t obj_type, struct vfs_node *parent, char name[NAME_MAX + 2])
 {
   int r = vfs_lookup_parent(call, dirfd, path, parent, name);
   if (r < 0)
     return r;
-  return vfs_check_entry(&call->sentry->vfs, parent, name, op);
+  return vfs_check_entry(&call->sentry->vfs, parent, name, op, obj_type);
 }
 
 /* ---- mkdir / mknod ---- */
@@ -35,7 +35,7 @@ static struct sc_result do_mkdir(struct sentry_call *call, int dirfd, int path_a
     return sc_fail(r);
   cleanup_node struct vfs_node parent = VFS_NODE_INIT;
   char name[NAME_MAX + 2];
-  if ((r = entry_at(call, dirfd, call->path[0], VFS_CREATE, &parent, name)) < 0)
+  if ((r = entry_at(call, dirfd, call->path[0], VFS_CREATE, 0, &parent, name)) < 0)
     return sc_fail(r);
   r = vfs_op_mkdir(call, &parent, name, mode);
   return r < 0 ? sc_fail(r) : sc_ok(0);
@@ -64,7 +64,7 @@ static struct sc_result do_mknod(struct sentry_call *call, int dirfd, int path_a
     return sc_fail(r);
   cleanup_node struct vfs_node parent = VFS_NODE_INIT;
   char name[NAME_MAX + 2];
-  if ((r = entry_at(call, dirfd, call->path[0], VFS_CREATE, &parent, name)) < 0)
+  if ((r = entry_at(call, dirfd, call->path[0], VFS_CREATE, 0, &parent, name)) < 0)
     return sc_fail(r);
   r = vfs_op_mknod(call, &parent, name, mode, dev);
   return r < 0 ? sc_fail(r) : sc_ok(0);
@@ -91,7 +91,8 @@ static struct sc_result do_unlink(struct sentry_call *call, int dirfd, int path_
     return sc_fail(r);
   cleanup_node struct vfs_node parent = VFS_NODE_INIT;
   char name[NAME_MAX + 2];
-  if ((r = entry_at(call, dirfd, call->path[0], VFS_REMOVE, &parent, name)) < 0)
+  if ((r = entry_at(call, dirfd, call->path[0], VFS_REMOVE,
+                    (flags & AT_REMOVEDIR) ? S_IFDIR : S_IFREG, &parent, name)) < 0)
     return sc_fail(r);
   r = vfs_op_unlink(call, &parent, name, flags);
   return r < 0 ? sc_fail(r) : sc_ok(0);
@@ -114,6 +115,25 @@ struct sc_result sys_unlinkat(struct sentry_call *call)
 
 /* ---- rename ---- */
 
+/* The target is busy (a mount point, a holder of hidden paths): the kernel
+ * would first compare the two types, so the source's type decides the errno. */
+static int rename_onto_busy(struct sentry_call *call, const struct vfs *v,
+                            const struct vfs_node *from, const char *from_name,
+                            const struct vfs_node *to, const char *to_name)
+{
+  char from_view[PATH_MAX];
+  if (from->view[0] != '/')
+    return -EBUSY;
+  int n = snprintf(from_view, sizeof from_view, "%s%s%s", from->view,
+                   strcmp(from->view, "/") == 0 ? "" : "/", from_name);
+  if (n < 0 || (size_t)n >= sizeof from_view)
+    return -EBUSY;
+  cleanup_node struct vfs_node src = VFS_NODE_INIT;
+  if (vfs_lookup_quiet(call, from_view, &src) < 0)
+    return -EBUSY;
+  return vfs_check_entry(v, to, to_name, VFS_REMOVE, S_ISDIR(src.st.st_mode) ? S_IFDIR : S_IFREG);
+}
+
 static struct sc_result do_rename(struct sentry_call *call, int olddir, int oldarg, int newdir,
                                   int newarg, unsigned int flags)
 {
@@ -124,8 +144,18 @@ static struct sc_result do_rename(struct sentry_call *call, int olddir, int olda
     return sc_fail(r);
   cleanup_node struct vfs_node from = VFS_NODE_INIT, to = VFS_NODE_INIT;
   char from_name[NAME_MAX + 2], to_name[NAME_MAX + 2];
-  if ((r = entry_at(call, olddir, call->path[0], VFS_REMOVE, &from, from_name)) < 0 ||
-      (r = entry_at(call, newdir, call->path[1], VFS_REMOVE, &to, to_name)) < 0)
+  if ((r = vfs_lookup_parent(call, olddir, call->path[0], &from, from_name)) < 0 ||
+      (r = vfs_lookup_parent(call, newdir, call->path[1], &to, to_name)) < 0)
+    return sc_fail(r);
+  /* as the kernel: two mounts first (EXDEV), then what each side allows */
+  if (from.mount != to.mount)
+    return sc_errno(EXDEV);
+  struct vfs *v = &call->sentry->vfs;
+  if ((r = vfs_check_entry(v, &from, from_name, VFS_REMOVE, 0)) < 0)
+    return sc_fail(r);
+  if ((r = vfs_check_entry(v, &to, to_name, VFS_REMOVE, 0)) == -EBUSY)
+    r = rename_onto_busy(call, v, &from, from_name, &to, to_name);
+  if (r < 0)
     return sc_fail(r);
   /* two mounts of the view are two filesystems to the agent, even when they
    * are binds of one host filesystem (vfs_op_rename: EXDEV) */
@@ -162,7 +192,7 @@ static struct sc_result do_link(struct sentry_call *call, int olddir, int oldarg
     return sc_fail(r);
   cleanup_node struct vfs_node to = VFS_NODE_INIT;
   char to_name[NAME_MAX + 2];
-  if ((r = entry_at(call, newdir, call->path[1], VFS_CREATE, &to, to_name)) < 0)
+  if ((r = vfs_lookup_parent(call, newdir, call->path[1], &to, to_name)) < 0)
     return sc_fail(r);
   if (flags & (AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) {
     /* link the resolved object itself: its canonical entry */
@@ -173,6 +203,10 @@ static struct sc_result do_link(struct sentry_call *call, int olddir, int oldarg
       return sc_fail(r);
     if (obj.mount == NULL || strcmp(obj.view, "/") == 0)
       return sc_errno(obj.mount == NULL ? ENOENT : EPERM); /* no name to link, or the root */
+    if (obj.mount != to.mount)
+      return sc_errno(EXDEV);
+    if ((r = vfs_check_entry(&call->sentry->vfs, &to, to_name, VFS_CREATE, 0)) < 0)
+      return sc_fail(r);
     cleanup_node struct vfs_node from = VFS_NODE_INIT;
     from.mount = obj.mount;
     char dir[PATH_MAX];
@@ -187,7 +221,11 @@ static struct sc_result do_link(struct sentry_call *call, int olddir, int oldarg
   if (r < 0)
     return sc_fail(r);
   /* the source is read, not changed, but a hidden one does not exist */
-  if ((r = vfs_check_entry(&call->sentry->vfs, &from, from_name, VFS_CREATE)) == -ENOENT)
+  if ((r = vfs_check_entry(&call->sentry->vfs, &from, from_name, VFS_CREATE, 0)) == -ENOENT)
+    return sc_fail(r);
+  if (from.mount != to.mount)
+    return sc_errno(EXDEV);
+  if ((r = vfs_check_entry(&call->sentry->vfs, &to, to_name, VFS_CREATE, 0)) < 0)
     return sc_fail(r);
   r = vfs_op_link(call, &from, from_name, &to, to_name);
   return r < 0 ? sc_fail(r) : sc_ok(0);
@@ -214,7 +252,7 @@ static struct sc_result do_symlink(struct sentry_call *call, int target_arg, int
     return sc_fail(r);
   cleanup_node struct vfs_node parent = VFS_NODE_INIT;
   char name[NAME_MAX + 2];
-  if ((r = entry_at(call, newdir, call->path[0], VFS_CREATE, &parent, name)) < 0)
+  if ((r = entry_at(call, newdir, call->path[0], VFS_CREATE, 0, &parent, name)) < 0)
     return sc_fail(r);
   r = vfs_op_symlink(call, call->path[1], &parent, name);
   return r < 0 ? sc_fail(r) : sc_ok(0);

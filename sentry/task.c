@@ -113,6 +113,8 @@ int task_parse_status(const char *text, struct task *out)
     if (strncmp(line, "Tgid:", 5) == 0) {
       out->tgid = (pid_t)strtol(line + 5, NULL, 10);
       seen |= 1;
+    } else if (strncmp(line, "CapEff:", 7) == 0) {
+      out->cap_eff = strtoull(line + 7, NULL, 16);
     } else if (strncmp(line, "NStgid:", 7) == 0) {
       out->ns_tgid = last_number(line + 7, nl);
     } else if (strncmp(line, "NSpid:", 6) == 0) {
@@ -121,10 +123,12 @@ int task_parse_status(const char *text, struct task *out)
       out->umask = (mode_t)strtoul(line + 6, NULL, 8);
       seen |= 2;
     } else if (strncmp(line, "Uid:", 4) == 0 && parse_ids(line + 4, ids, 4) == 0) {
-      out->creds.uid = ids[0], out->creds.euid = ids[1], out->creds.fsuid = ids[3];
+      out->creds.uid = ids[0], out->creds.euid = ids[1], out->creds.suid = ids[2],
+      out->creds.fsuid = ids[3];
       seen |= 4;
     } else if (strncmp(line, "Gid:", 4) == 0 && parse_ids(line + 4, ids, 4) == 0) {
-      out->creds.gid = ids[0], out->creds.egid = ids[1], out->creds.fsgid = ids[3];
+      out->creds.gid = ids[0], out->creds.egid = ids[1], out->creds.sgid = ids[2],
+      out->creds.fsgid = ids[3];
       seen |= 8;
     } else if (strncmp(line, "Groups:", 7) == 0) {
       const char *p = line + 7;

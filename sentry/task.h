@@ -22,8 +22,8 @@
 #define TASK_MAX_GROUPS 64
 
 struct agent_creds {
-  uid_t uid, euid, fsuid;
-  gid_t gid, egid, fsgid;
+  uid_t uid, euid, suid, fsuid;
+  gid_t gid, egid, sgid, fsgid;
   int ngroups; /* -1: more than TASK_MAX_GROUPS (the sentry then refuses to act) */
   gid_t groups[TASK_MAX_GROUPS];
 };
@@ -35,6 +35,7 @@ struct task {
   int pidfd; /* of the thread (PIDFD_THREAD); -1 if the kernel cannot */
   mode_t umask;
   struct agent_creds creds;
+  uint64_t cap_eff; /* effective capabilities */
   unsigned gen;
   int refs;
   bool dead;

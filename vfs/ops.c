@@ -501,7 +501,7 @@ static int create_or_follow(struct sentry_call *call, struct walker *w, const st
   int r = walker_run_parent(w, &parent, name);
   if (r < 0)
     return r;
-  if ((r = vfs_check_entry(&call->sentry->vfs, &parent, name, VFS_CREATE)) < 0)
+  if ((r = vfs_check_entry(&call->sentry->vfs, &parent, name, VFS_CREATE, 0)) < 0)
     return r;
   char entry[PATH_MAX];
   if ((r = entry_path(&parent, name, entry)) < 0)

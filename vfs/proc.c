@@ -85,10 +85,110 @@ static int self_link_text(struct walker *w, bool thread)
   return 0;
 }
 
+static bool all_digits(const char *s)
+{
+  if (*s == '\0')
+    return false;
+  for (; *s; s++)
+    if (*s < '0' || *s > '9')
+      return false;
+  return true;
+}
+
+/* Entries of /proc/PID (and of /proc/PID/task/TID) that the kernel guards
+ * with a ptrace access check. */
+static bool ptrace_guarded(const char *name)
+{
+  static const char *const guarded[] = {
+      "mem", "environ", "auxv", "maps", "smaps", "smaps_rollup", "numa_maps", "pagemap",
+      "stack", "syscall", "personality", "io", "fd", "fdinfo", "map_files", "cwd", "root",
+      "exe", "ns", "timers", "timerslack_ns", "attr", "coredump_filter", "mountinfo", "mounts",
+      "mountstats", "clear_refs", "ksm_stat", "ksm_merging_pages", "patch_state", NULL};
+  for (size_t i = 0; guarded[i] != NULL; i++)
+    if (strcmp(name, guarded[i]) == 0)
+      return true;
+  return false;
+}
+
+/* "/proc/PID" or "/proc/PID/task/TID": the process directory cur is in,
+ * with its pid, or 0. */
+static long process_dir(const struct walker *w, const struct vfs_mount *m)
+{
+  const char *p = w->cur + m->dest_len;
+  char *end;
+  if (*p != '/')
+    return 0;
+  long pid = strtol(p + 1, &end, 10);
+  if (end == p + 1)
+    return 0;
+  if (*end == '\0')
+    return pid;
+  if (strncmp(end, "/task/", 6) == 0 && all_digits(end + 6))
+    return pid;
+  return 0;
+}
+
+/* The agent thread may look into another sandbox process's guarded entries
+ * only as the kernel's ptrace check would let it: the same uid and gid on
+ * every side, or CAP_SYS_PTRACE. The sentry opens /proc with its own
+ * privileges, so it must ask this question itself. */
+static int may_ptrace_read(struct walker *w, const struct vfs_mount *m, long pid)
+{
+  int r = call_task(w->call);
+  if (r < 0)
+    return r;
+  const struct task *me = w->call->task;
+  if (pid == me->ns_tgid)
+    return 0;
+  if (me->cap_eff & (1ull << 19)) /* CAP_SYS_PTRACE */
+    return 0;
+  char rel[64];
+  snprintf(rel, sizeof rel, "%ld/status", pid);
+  int fd;
+  struct stat st;
+  /* the target's ids, read through the gofer's op code (local for /proc) */
+  struct gofer_rep rep;
+  r = vfs_gofer(w->call, GOFER_OPEN, m, rel, NULL, 0, O_RDONLY, 0, 0, NULL, 0, -1, &rep, NULL, 0,
+                &fd);
+  if (r < 0 || rep.err || fd < 0)
+    return -EACCES;
+  char text[4096];
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  (void)st;
+  if (n <= 0)
+    return -EACCES;
+  text[n] = '\0';
+  struct task target;
+  memset(&target, 0, sizeof target);
+  if (task_parse_status(text, &target) < 0)
+    return -EACCES;
+  uid_t uid = me->creds.fsuid;
+  gid_t gid = me->creds.fsgid;
+  bool same = target.creds.uid == uid && target.creds.euid == uid && target.creds.suid == uid &&
+              target.creds.gid == gid && target.creds.egid == gid && target.creds.sgid == gid;
+  return same ? 0 : -EACCES;
+}
+
 int proc_component(struct walker *w, const char *comp, bool last, bool follow,
                    struct vfs_node *out)
 {
   const struct vfs_mount *m = vfs_mount_of(w->v, w->cur);
+  if (in_proc_root(w, m) && all_digits(comp)) {
+    /* Processes outside the sandbox do not exist for the agent (as in a pid
+     * namespace of its own): nothing of theirs is reachable, whatever the
+     * sentry's own privileges would allow. */
+    long pid = strtol(comp, NULL, 10);
+    if (!is_sandbox_process(w, m, pid))
+      return -ENOENT;
+    return 0;
+  }
+  long pid = process_dir(w, m);
+  if (pid > 0 && ptrace_guarded(comp)) {
+    int r = may_ptrace_read(w, m, pid);
+    if (r < 0)
+      return r;
+  }
   if (!in_proc_root(w, m) || (strcmp(comp, "self") != 0 && strcmp(comp, "thread-self") != 0))
     return 0; /* the gofer walks it; it reports magic links to proc_magic */
   int r = self_link_text(w, comp[0] == 't');
@@ -125,7 +225,11 @@ int proc_magic(struct walker *w, const char *link_view, const char *text, bool l
   static const char deleted[] = " (deleted)";
   size_t n = strlen(text);
   bool gone = n > sizeof deleted - 1 && strcmp(text + n - (sizeof deleted - 1), deleted) == 0;
-  if (text[0] == '/' && !gone) {
+  /* fd/N as the last component means the file the agent holds, wherever it
+   * lives (stdio usbox was given may be outside the view): reopening what
+   * one holds is what the kernel does too */
+  bool fd_link = strstr(link_view, "/fd/") != NULL || strstr(link_view, "/map_files/") != NULL;
+  if (text[0] == '/' && !gone && !(fd_link && last)) {
     /* a path in the view (the agent's root is the view's root): walk it */
     int r = walker_splice(w, text);
     return r < 0 ? r : 1;

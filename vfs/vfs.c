@@ -83,6 +83,9 @@ int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
       v->proc_state->mounts[idx].procfs = true;
       if (v->proc_state->mounts[idx].fd < 0)
         return usbox_err_set(err, errno, "keeping /proc");
+      struct stat pst;
+      if (fstat(v->proc_state->mounts[idx].fd, &pst) == 0)
+        v->proc_dev = pst.st_dev;
     }
   qsort(v->mounts, v->nmounts, sizeof v->mounts[0], by_dest_len_desc);
   v->hidden = calloc(p->nhidden + 1, sizeof *v->hidden);
@@ -252,6 +255,38 @@ static int build_listing_filters(struct vfs *v, struct sentry_call *call, usbox_
   return 0;
 }
 
+bool vfs_is_proc_root(const struct vfs *v, dev_t dev, ino_t ino)
+{
+  return v->proc_state != NULL && dev == v->proc_dev && ino == 1; /* procfs root inode */
+}
+
+size_t vfs_filter_proc_root(struct sentry_call *call, void *buf, size_t len, size_t name_off)
+{
+  char *p = buf;
+  size_t in = 0, out = 0;
+  while (in + name_off <= len) {
+    unsigned short reclen;
+    memcpy(&reclen, p + in + 16, sizeof reclen);
+    if (reclen <= name_off || in + reclen > len)
+      break;
+    const char *name = p + in + name_off;
+    bool numeric = name[0] >= '0' && name[0] <= '9';
+    /* a process entry stays only if the walk would let the agent reach it */
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%.20s", name);
+    struct vfs_node n = VFS_NODE_INIT;
+    bool keep = !numeric || vfs_lookup_quiet(call, path, &n) == 0;
+    vfs_node_release(&n);
+    if (keep) {
+      if (out != in)
+        memmove(p + out, p + in, reclen);
+      out += reclen;
+    }
+    in += reclen;
+  }
+  return out;
+}
+
 const struct vfs_listing_filter *vfs_listing_filter(const struct vfs *v, dev_t dev, ino_t ino)
 {
   for (size_t i = 0; i < v->nfilters; i++)
@@ -303,8 +338,39 @@ int vfs_set_agent(struct vfs *v, pid_t agent, usbox_err_t *err)
 
 /* ---- policy checks ---- */
 
+static bool is_below(const char *path, const char *dir)
+{
+  size_t n = strlen(dir);
+  return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+/* Whether a hidden path or a mount point of the view lies below view. */
+static bool holds_hidden_or_mount(const struct vfs *v, const char *view)
+{
+  for (size_t i = 0; i < v->nhidden; i++)
+    if (is_below(v->hidden[i], view))
+      return true;
+  for (size_t i = 0; i < v->nmounts; i++)
+    if (is_below(v->mounts[i].dest, view))
+      return true;
+  return false;
+}
+
+/* A busy entry (a mount point, a holder of hidden paths) of type is_dir,
+ * met by a call expecting obj_type. */
+static int busy_entry(bool is_dir, mode_t obj_type)
+{
+  if (obj_type == 0)
+    return -EBUSY;
+  if (obj_type == S_IFDIR && !is_dir)
+    return -ENOTDIR;
+  if (obj_type != S_IFDIR && is_dir)
+    return -EISDIR;
+  return -EBUSY;
+}
+
 int vfs_check_entry(const struct vfs *v, const struct vfs_node *parent, const char *name,
-                    enum vfs_entry_op op)
+                    enum vfs_entry_op op, mode_t obj_type)
 {
   size_t len = strcspn(name, "/");
   if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
@@ -319,8 +385,13 @@ int vfs_check_entry(const struct vfs *v, const struct vfs_node *parent, const ch
   if (vfs_is_hidden(v, view))
     return -ENOENT;
   const struct vfs_mount *m = vfs_mount_of(v, view);
-  if (m != parent->mount && strcmp(m->dest, view) == 0)
-    return op == VFS_CREATE ? -EEXIST : -EBUSY; /* a mount point of the view */
+  if (m != parent->mount && strcmp(m->dest, view) == 0) /* a mount point of the view */
+    return op == VFS_CREATE ? -EEXIST : busy_entry(m->kind != VFS_MOUNT_FILE, obj_type);
+  /* Renaming (or replacing) a directory that holds a hidden path or a mount
+   * point would carry it to a path the view does not know: refused, as the
+   * kernel refuses to move a mount point's parent in use. */
+  if (op == VFS_REMOVE && holds_hidden_or_mount(v, view))
+    return busy_entry(true, obj_type);
   if (!parent->mount->writable)
     return -EROFS;
   return 0;
@@ -353,6 +424,20 @@ int vfs_lookup(struct sentry_call *call, int dirfd, const char *path, int vflags
   r = walker_start(&w, call, dirfd, path, vflags);
   if (r == 0)
     r = walker_run(&w, vflags, out);
+  walker_release(&w);
+  return r;
+}
+
+/* A lookup on a path of the sentry's own making (no agent memory read). */
+int vfs_lookup_quiet(struct sentry_call *call, const char *path, struct vfs_node *out)
+{
+  int r = call_task(call);
+  if (r < 0)
+    return r;
+  struct walker w;
+  r = walker_start(&w, call, AT_FDCWD, path, VFS_NOFOLLOW);
+  if (r == 0)
+    r = walker_run(&w, VFS_NOFOLLOW, out);
   walker_release(&w);
   return r;
 }

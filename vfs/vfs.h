@@ -79,6 +79,7 @@ struct vfs {
    * namespace. The gofer, confined by Landlock, could not read the
    * agent's magic links anyway. */
   struct gofer_state *proc_state;
+  dev_t proc_dev;
 };
 
 /* The mount destinations the agent process opens and hands over, in order:
@@ -123,6 +124,9 @@ void vfs_node_release(struct vfs_node *n);
 int vfs_lookup(struct sentry_call *call, int dirfd, const char *path, int vflags,
                struct vfs_node *out);
 
+/* The same for a path the sentry made itself (absolute, never agent memory). */
+int vfs_lookup_quiet(struct sentry_call *call, const char *path, struct vfs_node *out);
+
 /* Resolve all but the last component: *parent is the directory (resolved,
  * canonical) and name its last component (with a trailing "/" when the path
  * ended in slashes, so the kernel applies its meaning). */
@@ -155,8 +159,12 @@ int vfs_open(struct sentry_call *call, int dirfd, const char *path, const struct
  * outside writable mounts; "." and ".." are left to the kernel (which
  * refuses them by itself, with the errno the agent expects). */
 enum vfs_entry_op { VFS_CREATE, VFS_REMOVE };
+/* obj_type: for VFS_REMOVE, the type the call expects to find (S_IFDIR for
+ * rmdir and for a directory renamed onto the entry, S_IFREG for any other);
+ * a mount point or a hidden holder of that other type answers EISDIR or
+ * ENOTDIR, as the kernel checks types before mount points. 0: not known. */
 int vfs_check_entry(const struct vfs *v, const struct vfs_node *parent, const char *name,
-                    enum vfs_entry_op op);
+                    enum vfs_entry_op op, mode_t obj_type);
 /* change an object's data or metadata (chmod, truncate, utimes, ...) */
 int vfs_check_modify(const struct vfs_node *obj);
 
@@ -204,6 +212,10 @@ int vfs_gofer(struct sentry_call *call, int op, const struct vfs_mount *m, const
               size_t rep_cap, int *out_fd);
 
 bool vfs_is_hidden(const struct vfs *v, const char *view);
+/* Whether a directory is the view's procfs root (its listing names only the
+ * sandbox's processes: vfs_filter_proc_root). */
+bool vfs_is_proc_root(const struct vfs *v, dev_t dev, ino_t ino);
+size_t vfs_filter_proc_root(struct sentry_call *call, void *buf, size_t len, size_t name_off);
 /* The filter for a directory, or NULL when its listing is the kernel's. */
 const struct vfs_listing_filter *vfs_listing_filter(const struct vfs *v, dev_t dev, ino_t ino);
 /* Drop the entries a filter names from a getdents buffer; returns the new

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -127,8 +128,8 @@ static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
   }
   if (r < 0 || view[0] != '/') {
     /* not a path (a pipe, a socket) or deleted: usable only as the object
-     * itself (AT_EMPTY_PATH) */
-    if (need_dir)
+     * itself (AT_EMPTY_PATH, or "." of a removed directory) */
+    if (need_dir && !(r == -ENOENT && S_ISDIR(st.st_mode)))
       return r < 0 ? r : -ENOTDIR;
     w->cur[0] = '\0';
     return 0;
@@ -235,6 +236,12 @@ static void untokenize(struct walker *w, const struct tokens *t, int from)
     n += (size_t)snprintf(w->rest + n, sizeof w->rest - n, "%s%s", n ? "/" : "", t->comp[i]);
 }
 
+static bool is_dir_fd(int fd)
+{
+  struct stat st;
+  return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static bool is_dot(const char *c)
 {
   return c[0] == '.' && c[1] == '\0';
@@ -247,6 +254,21 @@ static bool is_dotdot(const char *c)
 /* ".." on the canonical directory: text, never the kernel. */
 static int step_up(struct walker *w)
 {
+  if (w->cur[0] == '\0') {
+    /* above a removed directory the agent holds: the kernel keeps its old
+     * parent, and the agent's own mount tree bounds where that is (the
+     * namespace mirrors the view). The parent is known as an object only. */
+    if (w->obj_fd < 0 || (w->resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)))
+      return -ENOENT;
+    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+    long up = syscall(SYS_openat2, w->obj_fd, "..", &how, sizeof how);
+    if (up < 0)
+      return -errno;
+    close(w->obj_fd);
+    w->obj_fd = (int)up;
+    return 0;
+  }
   if ((w->resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) && strcmp(w->cur, w->scope) == 0)
     return (w->resolve & RESOLVE_BENEATH) ? -EXDEV : 0;
   if (strcmp(w->cur, "/") == 0)
@@ -367,7 +389,7 @@ static int stat_view(struct walker *w, const char *view, int vflags, struct vfs_
 /* The walk is at its end: the object is cur itself. */
 static int finish_at_cur(struct walker *w, int vflags, struct vfs_node *out)
 {
-  if (w->obj_fd >= 0 && w->links == 0 && w->rest[0] == '\0') {
+  if (w->obj_fd >= 0 && w->links == 0) { /* still held: nothing was walked below it */
     /* AT_EMPTY_PATH: the agent's own object, as it holds it */
     struct stat st;
     if (fstat(w->obj_fd, &st) < 0)
@@ -400,8 +422,8 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
     (*i)++;
     return step_up(w);
   }
-  if (w->cur[0] == '\0')
-    return -ENOTDIR; /* below an object with no path */
+  if (w->cur[0] == '\0') /* below an object with no path */
+    return (w->obj_fd >= 0 && is_dir_fd(w->obj_fd)) ? -ENOENT : -ENOTDIR;
   char next[PATH_MAX];
   view_join(next, w->cur, comp);
   if (strlen(next) >= PATH_MAX - 1)

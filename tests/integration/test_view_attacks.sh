@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Attacks on the filesystem view (tests/attacks/view_*.c, run inside the
+# sandbox): TOCTOU on path buffers, execve/chdir races, symlink swaps, and
+# /proc as a way out. Each program prints "ok NAME" / "FAIL NAME: detail"
+# and also requires that its race hit both sides; this script adds what only
+# the host can see: the forbidden files are unchanged, nothing was created
+# where the view forbids it.
+. "$(dirname "$0")/lib.sh"
+
+: "${ATTACKS:?ATTACKS must be the directory of the built attack programs}"
+for prog in view_toctou view_dirfd_swap view_exec_race view_symlink_swap view_proc_escape; do
+  [ -x "$ATTACKS/$prog" ] || { echo "missing attack program $ATTACKS/$prog" >&2; exit 1; }
+done
+RACE_SECONDS=${RACE_SECONDS:-2}
+
+CREATED=()
+cleanup_view() {
+  local p
+  for p in "${CREATED[@]}"; do rm -rf -- "$p"; done
+}
+# shellcheck disable=SC2154 # _rc is set by the trap itself
+trap '_rc=$?; cleanup_view; (exit $_rc); _on_exit' EXIT
+trap 'exit 143' TERM INT HUP
+
+# run_view_attack LABEL DIR [usbox options] -- PROG [ARGS...]: PROG from
+# $ATTACKS in the sandbox (through lib.sh's shim), cwd DIR; every FAIL line
+# fails this test, the exit status must match the lines.
+run_view_attack() {
+  local label=$1 dir=$2
+  shift 2
+  local -a opts=()
+  while [ "$1" != -- ]; do opts+=("$1"); shift; done
+  shift
+  local prog=$1
+  shift
+  local -a cmd=("$USBOX" exec "${opts[@]}" -- "$ATTACKS/$prog" "$@")
+  [ "$label" != "${label%-native}" ] && cmd=("$ATTACKS/$prog" --native "$@")
+  local out=$TMPROOT/$label.out err=$TMPROOT/$label.err
+  (
+    for fd in "/proc/$BASHPID/fd"/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done
+    cd "$dir" && exec timeout -k 5 "$CMD_TIMEOUT" "${cmd[@]}"
+  ) </dev/null >"$out" 2>"$err"
+  local rc=$? nok nfail line
+  nok=$(grep -c '^ok ' "$out")
+  nfail=$(grep -c '^FAIL ' "$out")
+  while IFS= read -r line; do
+    fail "$label: ${line#FAIL }"
+  done < <(grep '^FAIL ' "$out")
+  local want=0
+  [ "$nfail" -gt 0 ] && want=1
+  if [ $((nok + nfail)) -eq 0 ]; then
+    fail "$label: no check reported anything (exit status $rc)"
+    show stdout "$out"
+    show stderr "$err"
+  elif [ "$rc" != "$want" ]; then
+    fail "$label: exit status $rc after $nok ok and $nfail FAIL lines, expected $want"
+    tail -5 "$out" | sed 's/^/  | /' >&2
+    show stderr "$err"
+  elif [ "$nfail" -eq 0 ]; then
+    pass "$label: $nok checks"
+  fi
+  # the races' counts (how often each side was hit) are worth seeing
+  [ "$label" = "${label%-native}" ] && grep '^# ' "$out" | sed "s/^# /  note ($label): /"
+  if grep -qE 'unexpected notification|receiving a notification failed|answering [0-9]+ failed' "$err"; then
+    fail "$label: usbox warned about its own operation"
+    show stderr "$err"
+  fi
+  return 0
+}
+devino() { stat -L -c '%d:%i' "$1"; }
+sum() { find "$@" -printf '%p %y %m %s %T@ %l\n' 2>/dev/null | sort; find "$@" -type f -exec md5sum {} + 2>/dev/null | sort; }
+same_sum() {
+  local name=$1 before=$2 after=$3
+  if cmp -s "$before" "$after"; then
+    pass "$name"
+  else
+    fail "$name"
+    diff -u "$before" "$after" | head -30 | sed 's/^/  | /' >&2
+  fi
+}
+
+# The tree. A/S holds the sources (hidden at their own paths), A/V the view:
+#   V/rw  --rw of S/rw                 (the allowed side of every race)
+#   V/hb  --rw of S/hb, V/hb/hd hidden (the secret and an evil program)
+#   V/ro  --ro of S/ro                 (a file that must not change)
+A=$TMPROOT/a
+mkdir -p "$A"/S/{rw,hb/hd,ro/dir} "$A"/V/{rw,hb,ro}
+SECRET="USBOX-VIEW-SECRET-$$-$RANDOM"
+echo "$SECRET" >"$A/S/hb/hd/secret"
+echo keep >"$A/S/hb/keep"
+echo "ro-content-$$" >"$A/S/ro/rofile"
+printf '#!/bin/sh\necho ALLOWED-RAN\n' >"$A/S/rw/allowed.sh"
+printf '#!/bin/sh\necho HIDDEN-PROGRAM-RAN-%s\n' "$$" >"$A/S/hb/hd/evil.sh"
+chmod +x "$A/S/rw/allowed.sh" "$A/S/hb/hd/evil.sh"
+# A program outside the view: the host's /tmp is not the sandbox's.
+OUT_DIR=/tmp/usbox-view-outside-$$
+CREATED+=("$OUT_DIR")
+mkdir -p "$OUT_DIR"
+printf '#!/bin/sh\necho OUTSIDE-PROGRAM-RAN-%s\n' "$$" >"$OUT_DIR/evil.sh"
+chmod +x "$OUT_DIR/evil.sh"
+# A read-only file of the host root (not a bind): a scratch file in /var/tmp.
+mkdir -p /var/tmp
+VT=$(mktemp -d /var/tmp/usbox-view-attacks.XXXXXX)
+CREATED+=("$VT")
+echo "host-ro-content-$$" >"$VT/rofile"
+chmod 755 "$VT"
+
+VIEW=(--hide "$A/S" --rw "$A/S/rw:$A/V/rw" --rw "$A/S/hb:$A/V/hb" --hide "$A/V/hb/hd" --ro "$A/S/ro:$A/V/ro")
+sum "$A/S/hb/hd" "$A/S/ro" "$VT" /etc/shadow >"$TMPROOT/forbidden.before"
+ls -A /etc >"$TMPROOT/etc.before"
+
+# ---------------------------------------------------------------- TOCTOU on path buffers
+
+run_view_attack toctou-hidden-file "$A/V/rw" "${VIEW[@]}" -- view_toctou --kind hidden \
+  --allowed "$A/V/rw/allowed" --forbidden "$A/V/hb/hd/secret" --forbidden-id "$(devino "$A/S/hb/hd/secret")" \
+  --secret "$SECRET" --seconds "$RACE_SECONDS"
+run_view_attack toctou-etc-shadow "$A/V/rw" "${VIEW[@]}" -- view_toctou --kind hidden \
+  --allowed "$A/V/rw/allowed" --forbidden /etc/shadow --forbidden-id "$(devino /etc/shadow)" \
+  --secret "root:" --seconds "$RACE_SECONDS"
+# relative paths from the directory that holds the hidden one
+run_view_attack toctou-hidden-relative "$A/V/hb" "${VIEW[@]}" -- view_toctou --kind hidden \
+  --allowed keep --forbidden hd/secret --forbidden-id "$(devino "$A/S/hb/hd/secret")" \
+  --secret "$SECRET" --seconds "$RACE_SECONDS"
+run_view_attack toctou-ro-bind "$A/V/rw" "${VIEW[@]}" -- view_toctou --kind readonly \
+  --allowed "$A/V/rw/allowed" --forbidden "$A/V/ro/rofile" --forbidden-id "$(devino "$A/S/ro/rofile")" \
+  --seconds "$RACE_SECONDS"
+run_view_attack toctou-ro-host "$A/V/rw" "${VIEW[@]}" -- view_toctou --kind readonly \
+  --allowed "$A/V/rw/allowed" --forbidden "$VT/rofile" --forbidden-id "$(devino "$VT/rofile")" \
+  --seconds "$RACE_SECONDS"
+
+# The directory behind a dirfd number swapped (dup2) during *at calls: a twin
+# of the hidden directory and of the read-only file in a writable place.
+mkdir -p "$A/S/rw/twin/hd"
+run_view_attack dirfd-swap-hidden "$A/V/rw" "${VIEW[@]}" -- view_dirfd_swap --kind hidden \
+  --dir-a "$A/V/rw/twin" --dir-b "$A/V/hb" --name hd/secret --forbidden-id "$(devino "$A/S/hb/hd/secret")" \
+  --secret "$SECRET" --seconds "$RACE_SECONDS"
+run_view_attack dirfd-swap-ro "$A/V/rw" "${VIEW[@]}" -- view_dirfd_swap --kind readonly \
+  --dir-a "$A/V/rw/twin" --dir-b "$A/V/ro" --name rofile --forbidden-id "$(devino "$A/S/ro/rofile")" \
+  --seconds "$RACE_SECONDS"
+
+# ---------------------------------------------------------------- execve and chdir races
+
+run_view_attack exec-race-hidden "$A/V/rw" "${VIEW[@]}" -- view_exec_race \
+  --allowed "$A/V/rw/allowed.sh" --forbidden "$A/V/hb/hd/evil.sh" --marker "HIDDEN-PROGRAM-RAN" \
+  --seconds "$RACE_SECONDS" --chdir-forbidden "$A/V/hb/hd" --chdir-id "$(devino "$A/S/hb/hd")"
+run_view_attack exec-race-outside "$A/V/rw" "${VIEW[@]}" -- view_exec_race \
+  --allowed "$A/V/rw/allowed.sh" --forbidden "$OUT_DIR/evil.sh" --marker "OUTSIDE-PROGRAM-RAN" \
+  --seconds "$RACE_SECONDS" --chdir-forbidden "$OUT_DIR" --chdir-id "$(devino "$OUT_DIR")"
+# the markers must also not be in anything usbox printed
+if grep -qE 'HIDDEN-PROGRAM-RAN|OUTSIDE-PROGRAM-RAN' "$TMPROOT"/exec-race-*.err; then
+  fail "exec races: a forbidden program's marker reached stderr"
+else
+  pass "exec races: no forbidden marker anywhere in the output"
+fi
+
+# ---------------------------------------------------------------- symlink swap races
+
+mkdir -p "$A/S/rw/swap-hidden" "$A/S/rw/swap-ro" "$A/S/rw/swap-etc" "$A/S/rw/swap-rel" "$A/S/rw/swap-host"
+run_view_attack swap-to-hidden "$A/V/rw" "${VIEW[@]}" -- view_symlink_swap \
+  --dir "$A/V/rw/swap-hidden" --target "$A/V/hb/hd" --seconds "$RACE_SECONDS"
+run_view_attack swap-to-ro-bind "$A/V/rw" "${VIEW[@]}" -- view_symlink_swap \
+  --dir "$A/V/rw/swap-ro" --target "$A/V/ro/dir" --seconds "$RACE_SECONDS"
+run_view_attack swap-to-etc "$A/V/rw" "${VIEW[@]}" -- view_symlink_swap \
+  --dir "$A/V/rw/swap-etc" --target /etc --seconds "$RACE_SECONDS"
+run_view_attack swap-to-hidden-relative "$A/V/rw" "${VIEW[@]}" -- view_symlink_swap \
+  --dir "$A/V/rw/swap-rel" --target ../../hb/hd --seconds "$RACE_SECONDS"
+# the bind's source at its host path (hidden in the view)
+run_view_attack swap-to-hidden-source "$A/V/rw" "${VIEW[@]}" -- view_symlink_swap \
+  --dir "$A/V/rw/swap-host" --target "$A/S/ro/dir" --seconds "$RACE_SECONDS"
+for d in swap-hidden swap-ro swap-etc swap-rel swap-host; do
+  n=$(find "$A/S/rw/$d/real" "$A/S/rw/$d/swap" -mindepth 1 2>/dev/null | wc -l)
+  expect_eq "$d: the real directory got entries, on the host" yes "$([ "$n" -gt 0 ] && echo yes)"
+done
+
+# ---------------------------------------------------------------- /proc escapes
+
+run_view_attack proc-escape-native "$A/S/rw" -- view_proc_escape --shadow-id "$(devino /etc/shadow)"
+run_view_attack proc-escape "$A/V/rw" "${VIEW[@]}" -- view_proc_escape --shadow-id "$(devino /etc/shadow)"
+run_view_attack proc-escape-default-policy "$TMPROOT" -- view_proc_escape --shadow-id "$(devino /etc/shadow)"
+
+# ---------------------------------------------------------------- the detectors detect
+
+# Natively nothing is hidden or read-only: the same races must then report
+# the forbidden side reached, which shows that the checks above can fail.
+NAT=$TMPROOT/native
+mkdir -p "$NAT/hd" "$NAT/target"
+echo "$SECRET" >"$NAT/hd/secret"
+cp "$A/S/rw/allowed.sh" "$NAT/allowed.sh"
+cp "$A/S/hb/hd/evil.sh" "$NAT/hd/evil.sh"
+(cd "$NAT" && timeout -k 5 "$CMD_TIMEOUT" "$ATTACKS/view_toctou" --native --kind hidden --allowed "$NAT/allowed" \
+  --forbidden "$NAT/hd/secret" --forbidden-id "$(devino "$NAT/hd/secret")" --secret "$SECRET" --seconds 1) \
+  >"$TMPROOT/toctou-native.out" 2>&1
+expect_grep "natively, the TOCTOU race reaches the forbidden file (the detector works)" \
+  '^FAIL the forbidden file was never reached: [0-9]+ times' "$TMPROOT/toctou-native.out"
+mkdir -p "$NAT/twin/hd"
+echo "$SECRET" >"$NAT/hd/secret" # the native TOCTOU run may have unlinked it
+(cd "$NAT" && timeout -k 5 "$CMD_TIMEOUT" "$ATTACKS/view_dirfd_swap" --native --kind hidden --dir-a "$NAT/twin" \
+  --dir-b "$NAT" --name hd/secret --forbidden-id "$(devino "$NAT/hd/secret")" --secret "$SECRET" --seconds 1) \
+  >"$TMPROOT/dirfd-native.out" 2>&1
+expect_grep "natively, the dirfd swap reaches the forbidden file (the detector works)" \
+  '^FAIL the forbidden file was never reached through the swapped dirfd: [0-9]+ times' "$TMPROOT/dirfd-native.out"
+(cd "$NAT" && timeout -k 5 "$CMD_TIMEOUT" "$ATTACKS/view_exec_race" --native --allowed "$NAT/allowed.sh" \
+  --forbidden "$NAT/hd/evil.sh" --marker HIDDEN-PROGRAM-RAN --seconds 1) >"$TMPROOT/exec-native.out" 2>&1
+expect_grep "natively, the exec race runs the forbidden program (the detector works)" \
+  '^FAIL exec race: .* never ran: its marker appeared in [1-9]' "$TMPROOT/exec-native.out"
+mkdir -p "$NAT/swap"
+(cd "$NAT" && timeout -k 5 "$CMD_TIMEOUT" "$ATTACKS/view_symlink_swap" --native --dir "$NAT/swap" \
+  --target "$NAT/target" --seconds 1) >"$TMPROOT/swap-native.out" 2>&1
+expect_eq "natively, the swap race creates entries in the target (the host check works)" yes \
+  "$([ "$(find "$NAT/target" -mindepth 1 | wc -l)" -gt 0 ] && echo yes)"
+
+# ---------------------------------------------------------------- the host afterwards
+
+sum "$A/S/hb/hd" "$A/S/ro" "$VT" /etc/shadow >"$TMPROOT/forbidden.after"
+same_sum "the hidden, read-only and host files are untouched" "$TMPROOT/forbidden.before" "$TMPROOT/forbidden.after"
+ls -A /etc >"$TMPROOT/etc.after"
+same_sum "nothing was created in /etc" "$TMPROOT/etc.before" "$TMPROOT/etc.after"
+expect_eq "the secret is still the secret" "$SECRET" "$(cat "$A/S/hb/hd/secret")"
+
+finish

@@ -25,6 +25,12 @@ static void usage(FILE *out)
           "  --tmpfs DEST      a fresh, private, writable directory at DEST\n"
           "  --policy FILE     read these settings from a JSON file (docs/policy.md)\n"
           "\n"
+          "network (default: none but the sandbox's own loopback):\n"
+          "  --net-allow HOST[:PORT]  allow connections to HOST (IP, CIDR, name, *.domain)\n"
+          "                    on PORT (N, A-B or *; default any); repeatable\n"
+          "  --net MODE        filtered (default), none, or host (no filtering: unsafe)\n"
+          "  --dns-upstream ADDR[:PORT]  resolver for allowed names (default: the host's)\n"
+          "\n"
           "output:\n"
           "  --audit FILE      append one JSON line per sandbox decision to FILE\n"
           "  -v, --verbose     print a summary of emulated and denied calls at exit\n"
@@ -33,7 +39,17 @@ static void usage(FILE *out)
           "  -h, --help        this help\n");
 }
 
-enum { OPT_RW = 256, OPT_RO, OPT_HIDE, OPT_TMPFS, OPT_POLICY, OPT_AUDIT };
+enum {
+  OPT_RW = 256,
+  OPT_RO,
+  OPT_HIDE,
+  OPT_TMPFS,
+  OPT_POLICY,
+  OPT_AUDIT,
+  OPT_NET_ALLOW,
+  OPT_NET,
+  OPT_DNS_UPSTREAM,
+};
 
 static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t *err)
 {
@@ -48,6 +64,12 @@ static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t 
     return policy_add_tmpfs(p, arg, err);
   case OPT_POLICY:
     return policy_load_file(p, arg, err);
+  case OPT_NET_ALLOW:
+    return net_policy_add_allow(&p->net, arg, err);
+  case OPT_NET:
+    return net_policy_set_mode(&p->net, arg, err);
+  case OPT_DNS_UPSTREAM:
+    return net_policy_set_dns_upstream(&p->net, arg, err);
   }
   return 0;
 }
@@ -60,6 +82,9 @@ static int run(int argc, char **argv, struct policy *policy)
       {"hide", required_argument, NULL, OPT_HIDE},
       {"tmpfs", required_argument, NULL, OPT_TMPFS},
       {"policy", required_argument, NULL, OPT_POLICY},
+      {"net-allow", required_argument, NULL, OPT_NET_ALLOW},
+      {"net", required_argument, NULL, OPT_NET},
+      {"dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM},
       {"audit", required_argument, NULL, OPT_AUDIT},
       {"verbose", no_argument, NULL, 'v'},
       {"quiet", no_argument, NULL, 'q'},
@@ -92,6 +117,9 @@ static int run(int argc, char **argv, struct policy *policy)
     case OPT_HIDE:
     case OPT_TMPFS:
     case OPT_POLICY:
+    case OPT_NET_ALLOW:
+    case OPT_NET:
+    case OPT_DNS_UPSTREAM:
       if (apply_option(policy, c, optarg, &err) < 0) {
         usbox_err_print(&err);
         return USBOX_EXIT_ERROR;
@@ -110,7 +138,7 @@ static int run(int argc, char **argv, struct policy *policy)
     fprintf(stderr, "usbox exec: no program given (usage: usbox exec [OPTIONS] -- PROGRAM)\n");
     return USBOX_EXIT_ERROR;
   }
-  if (policy_finish(policy, &err) < 0) {
+  if (net_policy_finish(policy, &err) < 0 || policy_finish(policy, &err) < 0) {
     usbox_err_print(&err);
     return USBOX_EXIT_ERROR;
   }

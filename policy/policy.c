@@ -30,6 +30,7 @@ void policy_init(struct policy *p)
   memset(p, 0, sizeof *p);
   p->default_hidden = true;
   p->private_tmp = true;
+  net_policy_init(&p->net);
 }
 
 void policy_free(struct policy *p)
@@ -42,6 +43,7 @@ void policy_free(struct policy *p)
   for (size_t i = 0; i < p->nhidden; i++)
     free(p->hidden[i]);
   free(p->hidden);
+  net_policy_free(&p->net);
   memset(p, 0, sizeof *p);
 }
 
@@ -371,6 +373,9 @@ int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
       }
     } else if (strcmp(k, "hide") == 0) {
       if ((rc = json_string_list(field, "hide", err, policy_add_hidden, p)) < 0)
+        goto out;
+    } else if (strcmp(k, "network") == 0) {
+      if ((rc = net_policy_load_json(&p->net, field, err)) < 0)
         goto out;
     } else if (strcmp(k, "default_hide") == 0) {
       if (!cJSON_IsBool(field)) {

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "common/error.h"
+#include "policy/net.h"
 
 enum mount_kind {
   MOUNT_BIND,  /* a host directory or file */
@@ -29,6 +30,7 @@ struct policy {
   size_t nhidden;
   bool default_hidden; /* add the built-in list of secrets (on unless told) */
   bool private_tmp;    /* a fresh /tmp (on unless a mount of /tmp is given) */
+  struct net_policy net; /* the network (policy/net.h) */
 };
 
 void policy_init(struct policy *p);

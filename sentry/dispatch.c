@@ -29,7 +29,7 @@ static struct decision decide(struct sentry *s, struct sentry_call *call)
     if (res.outcome == SC_RETURN && res.err == VFS_ESTALE_VIEW)
       res.err = EAGAIN;
     bool cont = res.outcome == SC_CONTINUE;
-    return (struct decision){res, cont ? "kernel" : "emulate", NULL,
+    return (struct decision){res, cont ? "kernel" : "emulate", call->audit_rule,
                              cont ? &s->stats.continued[call->nr] : &s->stats.emulated[call->nr]};
   }
   if (e != NULL && e->disposition == SC_DENY) /* audited denial (filter routes it here) */
@@ -72,6 +72,7 @@ void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req, int slot
   call.task = NULL;
   call.unchecked_reads = 0;
   call.audit_arg = NULL;
+  call.audit_rule = NULL;
   call.path[0][0] = call.path[1][0] = '\0';
   call.path_read[0] = call.path_read[1] = false;
 

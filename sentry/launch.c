@@ -75,6 +75,22 @@ static int open_mounts(const struct launch *l, struct launch_report *rep, usbox_
   return 0;
 }
 
+/* The sandbox's own network namespace (netstack-shim/netns.c): only its
+ * loopback, and the resolver's sockets for the sentry. Every destination
+ * outside it is reached by the sentry, on the agent's behalf; the agent
+ * keeps no capability to configure networks (a socket the sentry moves to
+ * the host's namespace would act there). */
+static int enter_network(const struct launch *l, struct launch_report *rep, usbox_err_t *err)
+{
+  const struct net_policy *n = &l->policy->net;
+  rep->net.n = 0;
+  if (n->mode != NET_MODE_FILTERED)
+    return 0;
+  if (netns_enter_sandbox(n->resolvers, n->nresolvers, &rep->net, err) < 0)
+    return -1;
+  return netns_drop_net_caps(err);
+}
+
 /* Between fork and exec. The parent is single-threaded when it forks, so
  * this is ordinary code, but it keeps to plain system calls. */
 _Noreturn void launch_agent_child(const struct launch *l)
@@ -94,6 +110,8 @@ _Noreturn void launch_agent_child(const struct launch *l)
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
   /* The kernel's mirror of the view (vfs/mountns.c). */
   if (geteuid() != 0 && enter_user_namespace(&err) < 0)
+    report_failure(l, &rep, &err);
+  if (enter_network(l, &rep, &err) < 0)
     report_failure(l, &rep, &err);
   struct mountns_result ns;
   if (mountns_enter_view(l->policy, l->cwd, &ns, &err) < 0 || open_mounts(l, &rep, &err) < 0)
@@ -118,6 +136,7 @@ _Noreturn void launch_agent_child(const struct launch *l)
   if (read(l->ack_r, &go, 1) != 1)
     _exit(USBOX_EXIT_ERROR);
   close(rep.listener); /* the sentry holds its own copy now */
+  netns_fds_close(&rep.net);
   for (int i = 0; i < rep.nmounts; i++)
     close(rep.mounts[i]);
   for (int i = 0; i < ns.ntmpfs; i++)
@@ -138,9 +157,30 @@ static int read_full(int fd, void *buf, size_t len)
   return n == (ssize_t)len ? 0 : -1;
 }
 
-int launch_take_fds(pid_t child, int ready_r, int *listener, int mounts[VFS_MAX_MOUNTS],
-                    int *nmounts, usbox_err_t *err)
+/* The resolver's sockets, bound in the sandbox's namespace by the child. */
+static int take_net_fds(int pidfd, const struct netns_fds *theirs, struct netns_fds *net,
+                        usbox_err_t *err)
 {
+  net->n = 0;
+  if (theirs->n < 0 || theirs->n > NETNS_MAX_RESOLVERS)
+    return usbox_err_set(err, EINVAL, "the agent process sent a bad report");
+  for (int i = 0; i < theirs->n; i++) {
+    net->dns_udp[i] = (int)syscall(SYS_pidfd_getfd, pidfd, theirs->dns_udp[i], 0);
+    net->dns_tcp[i] = (int)syscall(SYS_pidfd_getfd, pidfd, theirs->dns_tcp[i], 0);
+    net->n = i + 1;
+    if (net->dns_udp[i] < 0 || net->dns_tcp[i] < 0) {
+      usbox_err_set(err, errno, "taking the resolver's sockets from the agent");
+      netns_fds_close(net);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+int launch_take_fds(pid_t child, int ready_r, int *listener, int mounts[VFS_MAX_MOUNTS],
+                    int *nmounts, struct netns_fds *net, usbox_err_t *err)
+{
+  net->n = 0;
   struct launch_report rep;
   *nmounts = 0;
   if (read_full(ready_r, &rep, sizeof rep) < 0)
@@ -159,6 +199,10 @@ int launch_take_fds(pid_t child, int ready_r, int *listener, int mounts[VFS_MAX_
   *listener = (int)syscall(SYS_pidfd_getfd, pidfd, rep.listener, 0);
   if (*listener < 0)
     return usbox_err_set(err, errno, "taking the seccomp listener from the agent");
+  if (take_net_fds(pidfd, &rep.net, net, err) < 0) {
+    close(*listener);
+    return -1;
+  }
   for (int i = 0; i < rep.nmounts; i++) {
     /* O_PATH fds cannot be taken with pidfd_getfd: reopen through the
      * child's own fd link (the same mount, the same object) */
@@ -170,6 +214,7 @@ int launch_take_fds(pid_t child, int ready_r, int *listener, int mounts[VFS_MAX_
       while (i-- > 0)
         close(mounts[i]);
       close(*listener);
+      netns_fds_close(net);
       return -1;
     }
   }

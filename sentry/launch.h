@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "platform/seccomp_filter.h"
 #include "policy/policy.h"
+#include "netstack-shim/netns.h"
 #include "vfs/vfs.h"
 
 /* What usbox inherited, restored in the agent so it starts as it would have
@@ -42,13 +43,15 @@ struct launch_report {
   int listener;
   int nmounts;
   int mounts[VFS_MAX_MOUNTS]; /* in vfs_mount_dests() order */
+  struct netns_fds net;       /* the sandbox resolver's sockets (none: --net host) */
 };
 
 _Noreturn void launch_agent_child(const struct launch *l);
 
-/* Parent side: read the report and take the fds. On success *listener and
- * mounts[0..*nmounts) are the parent's own fds. */
+/* Parent side: read the report and take the fds. On success *listener,
+ * mounts[0..*nmounts) and net's fds (none with --net host) are the
+ * parent's own fds. */
 int launch_take_fds(pid_t child, int ready_r, int *listener, int mounts[VFS_MAX_MOUNTS],
-                    int *nmounts, usbox_err_t *err);
+                    int *nmounts, struct netns_fds *net, usbox_err_t *err);
 
 #endif

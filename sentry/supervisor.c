@@ -23,6 +23,7 @@
 #include "gofer/gofer.h"
 #include "sentry/launch.h"
 #include "sentry/sentry.h"
+#include "sentry/sys_net.h"
 
 /* Signals usbox forwards to the agent when a process sends them to usbox. */
 static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -232,11 +233,13 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
                      usbox_err_t *err)
 {
   int listener, mounts[VFS_MAX_MOUNTS], nmounts;
-  if (launch_take_fds(r->agent, ready_r, &listener, mounts, &nmounts, err) < 0)
+  struct netns_fds net;
+  if (launch_take_fds(r->agent, ready_r, &listener, mounts, &nmounts, &net, err) < 0)
     return -1;
   if (sentry_init(&r->sentry, listener, err) < 0) {
     for (int i = 0; i < nmounts; i++)
       close(mounts[i]);
+    netns_fds_close(&net);
     return -1;
   }
   r->sentry_ready = true; /* sentry_destroy owns the listener now */
@@ -244,11 +247,16 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
   /* the gofer holds the mounts; the sentry keeps no host fd */
   for (int i = 0; i < nmounts; i++)
     close(mounts[i]);
-  if (rc < 0 || vfs_set_agent(&r->sentry.vfs, r->agent, err) < 0)
+  if (rc < 0 || vfs_set_agent(&r->sentry.vfs, r->agent, err) < 0 ||
+      (cfg->audit_path != NULL && (r->sentry.audit = audit_open(cfg->audit_path, err)) == NULL)) {
+    netns_fds_close(&net);
     return -1;
-  if (cfg->audit_path != NULL && (r->sentry.audit = audit_open(cfg->audit_path, err)) == NULL)
-    return -1;
-  return 0;
+  }
+  /* the network filter and the sandbox's resolver (threads: after the
+   * gofer's fork); it takes the resolver's sockets */
+  rc = sys_net_start(cfg->policy, &net, r->sentry.audit, err);
+  netns_fds_close(&net);
+  return rc;
 }
 
 static int start_agent(struct run *r, const struct exec_config *cfg, const char *program,
@@ -332,6 +340,7 @@ int supervisor_exec(const struct exec_config *cfg)
   }
   if (r.sentry_ready) {
     sentry_stop(&r.sentry);
+    sys_net_stop(); /* no receiver asks it anything any more */
     if (usbox_verbosity >= 2)
       sentry_print_summary(&r.sentry);
     sentry_destroy(&r.sentry);

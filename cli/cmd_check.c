@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/verbs.h"
+#include "common/landlock.h"
 #include "gofer/confine.h"
 #include "platform/unotify.h"
 #include "sentry/supervisor.h"

@@ -31,6 +31,10 @@ static void usage(FILE *out)
           "  --net MODE        filtered (default), none, or host (no filtering: unsafe)\n"
           "  --dns-upstream ADDR[:PORT]  resolver for allowed names (default: the host's)\n"
           "\n"
+          "process:\n"
+          "  --cap-add CAP     keep capability CAP (all are dropped by default); repeatable\n"
+          "  --hostname NAME   the sandbox's host name (default: usbox)\n"
+          "\n"
           "output:\n"
           "  --audit FILE      append one JSON line per sandbox decision to FILE\n"
           "  -v, --verbose     print a summary of emulated and denied calls at exit\n"
@@ -49,6 +53,8 @@ enum {
   OPT_NET_ALLOW,
   OPT_NET,
   OPT_DNS_UPSTREAM,
+  OPT_CAP_ADD,
+  OPT_HOSTNAME,
 };
 
 static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t *err)
@@ -70,6 +76,10 @@ static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t 
     return net_policy_set_mode(&p->net, arg, err);
   case OPT_DNS_UPSTREAM:
     return net_policy_set_dns_upstream(&p->net, arg, err);
+  case OPT_CAP_ADD:
+    return policy_add_cap(p, arg, err);
+  case OPT_HOSTNAME:
+    return policy_set_hostname(p, arg, err);
   }
   return 0;
 }
@@ -85,6 +95,8 @@ static int run(int argc, char **argv, struct policy *policy)
       {"net-allow", required_argument, NULL, OPT_NET_ALLOW},
       {"net", required_argument, NULL, OPT_NET},
       {"dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM},
+      {"cap-add", required_argument, NULL, OPT_CAP_ADD},
+      {"hostname", required_argument, NULL, OPT_HOSTNAME},
       {"audit", required_argument, NULL, OPT_AUDIT},
       {"verbose", no_argument, NULL, 'v'},
       {"quiet", no_argument, NULL, 'q'},
@@ -120,6 +132,8 @@ static int run(int argc, char **argv, struct policy *policy)
     case OPT_NET_ALLOW:
     case OPT_NET:
     case OPT_DNS_UPSTREAM:
+    case OPT_CAP_ADD:
+    case OPT_HOSTNAME:
       if (apply_option(policy, c, optarg, &err) < 0) {
         usbox_err_print(&err);
         return USBOX_EXIT_ERROR;

@@ -10,7 +10,4 @@
  * abstract sockets scoped), then the allowlist filter. */
 int gofer_confine(const struct gofer_mount *mounts, size_t n, usbox_err_t *err);
 
-/* The running kernel's Landlock ABI (0: none). */
-int landlock_abi(void);
-
 #endif

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,7 +119,43 @@ static __thread struct {
   gid_t fsgid;
   int ngroups;
   gid_t groups[GOFER_MAX_GROUPS];
+  uint32_t cap_base; /* the thread's own effective set, less the file capabilities */
+  uint32_t cap_permitted;
+  uint32_t cap_eff; /* as last set */
 } current;
+
+/* The capabilities that decide file access: the gofer holds them (as root)
+ * only where the agent does, so a root agent whose capabilities the sandbox
+ * dropped reads and changes no more through the gofer than the kernel would
+ * let it. (All are below 32: one word of the v3 capability sets.) */
+#define FILE_CAPS                                                                                  \
+  ((1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 9) | (1u << 27))
+/* CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID, LINUX_IMMUTABLE, MKNOD */
+
+static int set_effective(uint32_t eff)
+{
+  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct d[2];
+  if (syscall(SYS_capget, &h, d) < 0)
+    return -errno;
+  d[0].effective = eff;
+  /* raw syscall: this thread only */
+  return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
+/* After the fs ids are set (a change of fsuid changes the file capabilities
+ * too): the file capabilities the agent has, and the thread's own others. */
+static int assume_caps(uint64_t agent_caps, bool fsuid_changed)
+{
+  uint32_t want = (current.cap_base & ~FILE_CAPS) |
+                  ((uint32_t)agent_caps & FILE_CAPS & current.cap_permitted);
+  if (!fsuid_changed && want == current.cap_eff)
+    return 0;
+  if (set_effective(want) < 0)
+    return -EPERM;
+  current.cap_eff = want;
+  return 0;
+}
 
 int gofer_assume(const struct gofer_identity *id, bool real_ids)
 {
@@ -128,6 +165,12 @@ int gofer_assume(const struct gofer_identity *id, bool real_ids)
     current.fsuid = (uid_t)setfsuid((uid_t)-1);
     current.fsgid = (gid_t)setfsgid((gid_t)-1);
     current.ngroups = (int)syscall(SYS_getgroups, GOFER_MAX_GROUPS, current.groups);
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct d[2];
+    if (syscall(SYS_capget, &h, d) < 0)
+      return -EPERM;
+    current.cap_base = current.cap_eff = d[0].effective;
+    current.cap_permitted = d[0].permitted;
     current.known = true;
   }
   if (id->ngroups != current.ngroups ||
@@ -144,13 +187,14 @@ int gofer_assume(const struct gofer_identity *id, bool real_ids)
       return -EPERM;
     current.fsgid = gid;
   }
-  if (uid != current.fsuid) {
+  bool fsuid_changed = uid != current.fsuid;
+  if (fsuid_changed) {
     setfsuid(uid);
     if ((uid_t)setfsuid((uid_t)-1) != uid)
       return -EPERM;
     current.fsuid = uid;
   }
-  return 0;
+  return assume_caps(id->cap_eff, fsuid_changed);
 }
 
 /* ---- walking ---- */

@@ -59,6 +59,7 @@ struct gofer_identity {
   uint32_t umask;
   int32_t ngroups;
   uint32_t groups[GOFER_MAX_GROUPS];
+  uint64_t cap_eff; /* the agent's effective capabilities (the file ones are mirrored) */
 };
 
 struct gofer_req {

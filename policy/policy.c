@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@ void policy_init(struct policy *p)
   memset(p, 0, sizeof *p);
   p->default_hidden = true;
   p->private_tmp = true;
+  snprintf(p->hostname, sizeof p->hostname, "usbox");
   net_policy_init(&p->net);
 }
 
@@ -284,6 +286,42 @@ int policy_finish(struct policy *p, usbox_err_t *err)
   return 0;
 }
 
+/* ---- capabilities and host name ---- */
+
+static const char *const cap_names[] = {
+    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
+    "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
+    "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
+    "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
+    "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
+    "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"};
+
+int policy_add_cap(struct policy *p, const char *name, usbox_err_t *err)
+{
+  const char *bare = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
+  if (strcasecmp(bare, "ALL") == 0) {
+    p->keep_caps = ~0ull;
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof cap_names / sizeof cap_names[0]; i++)
+    if (strcasecmp(bare, cap_names[i]) == 0) {
+      p->keep_caps |= 1ull << i;
+      return 0;
+    }
+  return usbox_err_set(err, EINVAL, "unknown capability %s (e.g. CAP_NET_BIND_SERVICE)", name);
+}
+
+int policy_set_hostname(struct policy *p, const char *name, usbox_err_t *err)
+{
+  size_t n = strlen(name);
+  if (n == 0 || n >= sizeof p->hostname || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+                                                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != n)
+    return usbox_err_set(err, EINVAL, "bad host name '%s' (letters, digits, '-' and '.', at most 64)",
+                         name);
+  memcpy(p->hostname, name, n + 1);
+  return 0;
+}
+
 /* ---- JSON ---- */
 
 static int json_string_list(const cJSON *arr, const char *what, usbox_err_t *err,
@@ -373,6 +411,16 @@ int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
       }
     } else if (strcmp(k, "hide") == 0) {
       if ((rc = json_string_list(field, "hide", err, policy_add_hidden, p)) < 0)
+        goto out;
+    } else if (strcmp(k, "capabilities") == 0) {
+      if ((rc = json_string_list(field, "capabilities", err, policy_add_cap, p)) < 0)
+        goto out;
+    } else if (strcmp(k, "hostname") == 0) {
+      if (!cJSON_IsString(field)) {
+        rc = usbox_err_set(err, EINVAL, "policy: \"hostname\" must be a string");
+        goto out;
+      }
+      if ((rc = policy_set_hostname(p, field->valuestring, err)) < 0)
         goto out;
     } else if (strcmp(k, "network") == 0) {
       if ((rc = net_policy_load_json(&p->net, field, err)) < 0)

@@ -31,6 +31,8 @@ struct policy {
   bool default_hidden; /* add the built-in list of secrets (on unless told) */
   bool private_tmp;    /* a fresh /tmp (on unless a mount of /tmp is given) */
   struct net_policy net; /* the network (policy/net.h) */
+  uint64_t keep_caps;    /* capabilities the agent keeps (bit N: capability N); none by default */
+  char hostname[65];     /* of the sandbox's UTS namespace ("usbox") */
 };
 
 void policy_init(struct policy *p);
@@ -41,6 +43,9 @@ void policy_free(struct policy *p);
 int policy_add_bind(struct policy *p, const char *spec, bool writable, usbox_err_t *err);
 int policy_add_hidden(struct policy *p, const char *path, usbox_err_t *err);
 int policy_add_tmpfs(struct policy *p, const char *dest, usbox_err_t *err);
+/* --cap-add NAME: CAP_NET_BIND_SERVICE or NET_BIND_SERVICE (any case), or ALL */
+int policy_add_cap(struct policy *p, const char *name, usbox_err_t *err);
+int policy_set_hostname(struct policy *p, const char *name, usbox_err_t *err);
 /* Merge a JSON policy file (docs/policy.md). */
 int policy_load_file(struct policy *p, const char *file, usbox_err_t *err);
 int policy_load_json(struct policy *p, const char *text, usbox_err_t *err);

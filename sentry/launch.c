@@ -7,14 +7,19 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "platform/unotify.h"
+#include "sentry/backstop.h"
 #include "sentry/supervisor.h"
 #include "vfs/mountns.h"
 
 extern char **environ;
+
+const int launch_forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+const size_t launch_nforwarded = sizeof launch_forwarded / sizeof launch_forwarded[0];
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -41,22 +46,34 @@ static int write_file(const char *path, const char *text)
   return write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-/* Without root, mounting needs a user namespace of our own. The agent keeps
- * its uid and gid there (one id each, mapped to themselves), so files it
- * creates are the user's as outside; it gains no capability outside it. */
-static int enter_user_namespace(usbox_err_t *err)
+/* Without root, mounting needs a user namespace of our own (made by the
+ * clone that started this process). The agent keeps its uid and gid there
+ * (one id each, mapped to themselves), so files it creates are the user's as
+ * outside; it gains no capability outside it. */
+static int map_user_namespace(const struct launch *l, usbox_err_t *err)
 {
-  uid_t uid = geteuid();
-  gid_t gid = getegid();
-  if (unshare(CLONE_NEWUSER) < 0)
-    return usbox_err_set(err, errno, "unshare(CLONE_NEWUSER) (needed without root)");
   char map[64];
-  snprintf(map, sizeof map, "%u %u 1\n", uid, uid);
+  snprintf(map, sizeof map, "%u %u 1\n", l->uid, l->uid);
   if (write_file("/proc/self/setgroups", "deny") < 0 || write_file("/proc/self/uid_map", map) < 0)
     return usbox_err_set(err, errno, "writing the user namespace's uid map");
-  snprintf(map, sizeof map, "%u %u 1\n", gid, gid);
+  snprintf(map, sizeof map, "%u %u 1\n", l->gid, l->gid);
   if (write_file("/proc/self/gid_map", map) < 0)
     return usbox_err_set(err, errno, "writing the user namespace's gid map");
+  return 0;
+}
+
+/* The namespaces that need nothing but unsharing: a host name of its own,
+ * System V IPC of its own, and a cgroup namespace rooted at the sandbox's
+ * cgroup (the parent has moved us there before l->placed_r says go). */
+static int enter_small_namespaces(const struct launch *l, usbox_err_t *err)
+{
+  char go;
+  if (read(l->placed_r, &go, 1) != 1)
+    _exit(USBOX_EXIT_ERROR); /* usbox is gone */
+  if (unshare(CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP) < 0)
+    return usbox_err_set(err, errno, "unshare(CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP)");
+  if (sethostname(l->hostname, strlen(l->hostname)) < 0)
+    return usbox_err_set(err, errno, "setting the host name %s", l->hostname);
   return 0;
 }
 
@@ -91,15 +108,71 @@ static int enter_network(const struct launch *l, struct launch_report *rep, usbo
   return netns_drop_net_caps(err);
 }
 
-/* Between fork and exec. The parent is single-threaded when it forks, so
- * this is ordinary code, but it keeps to plain system calls. */
+/* The sandbox's pid 1, once the agent runs: reaps every process of the
+ * sandbox (orphans come here), passes on the signals usbox forwards, and
+ * when the agent ends hands its wait status to usbox and exits, which ends
+ * the pid namespace: the kernel kills whatever the agent left behind. It
+ * runs under the agent's filter, and makes only calls passed to the kernel. */
+static _Noreturn void run_init(const struct launch *l)
+{
+  sigset_t waited;
+  sigemptyset(&waited);
+  sigaddset(&waited, SIGCHLD);
+  for (size_t i = 0; i < launch_nforwarded; i++)
+    sigaddset(&waited, launch_forwarded[i]);
+  /* blocked, pid 1 still receives them (the kernel drops only signals an
+   * init leaves at their default action) */
+  sigprocmask(SIG_BLOCK, &waited, NULL);
+  pid_t agent = fork();
+  if (agent < 0)
+    _exit(USBOX_EXIT_ERROR);
+  if (agent == 0) {
+    sigprocmask(SIG_SETMASK, &l->inherited->mask, NULL);
+    execve(l->program, l->argv, environ);
+    int e = errno;
+    ssize_t w = write(l->status_w, &e, sizeof e);
+    (void)w;
+    _exit(e == ENOENT ? USBOX_EXIT_NOT_FOUND : USBOX_EXIT_CANNOT_EXEC);
+  }
+  close(l->status_w); /* the agent's copy closes at its execve: usbox sees EOF */
+  prctl(PR_SET_NAME, "usbox-init");
+  /* not the agent's to inspect or write to through /proc (vfs/proc.c
+   * refuses it too) */
+  prctl(PR_SET_DUMPABLE, 0);
+  for (;;) {
+    siginfo_t si;
+    if (sigwaitinfo(&waited, &si) < 0)
+      continue;
+    if (si.si_signo != SIGCHLD) {
+      /* from the terminal (SI_KERNEL) the agent got it itself */
+      if (si.si_code != SI_KERNEL)
+        kill(agent, si.si_signo);
+      continue;
+    }
+    int st;
+    pid_t pid;
+    while ((pid = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
+      if (pid == agent) {
+        ssize_t w = write(l->exit_w, &st, sizeof st);
+        (void)w;
+        _exit(0);
+      }
+  }
+}
+
+/* The first process of the sandbox, between clone and the agent's execve:
+ * pid 1 of a new pid namespace (and, without root, of a new user
+ * namespace). The parent is single-threaded when it clones, so this is
+ * ordinary code, but it keeps to plain system calls. */
 _Noreturn void launch_agent_child(const struct launch *l)
 {
   struct launch_report rep = {0};
   usbox_err_t err = {0};
-  /* Fail closed: if usbox dies, so does the agent. Checked against a parent
-   * that died before the prctl took effect. */
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != l->parent)
+  /* Fail closed: if usbox dies, so does this process, and with pid 1 the
+   * whole pid namespace. (Our parent is outside the namespace, so getppid()
+   * says 0; a parent that died before the prctl took effect closed the
+   * pipes, and every step below waits on them.) */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
     _exit(USBOX_EXIT_ERROR);
   /* Signal state as usbox inherited it: handlers usbox installed reset at
    * execve by themselves; what usbox ignored or blocked is put back. */
@@ -108,20 +181,25 @@ _Noreturn void launch_agent_child(const struct launch *l)
   /* No fd of usbox reaches the agent: everything above stdio closes at exec
    * (the handoff pipes are already close-on-exec). */
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (l->new_user && map_user_namespace(l, &err) < 0)
+    report_failure(l, &rep, &err);
+  if (enter_small_namespaces(l, &err) < 0 || enter_network(l, &rep, &err) < 0)
+    report_failure(l, &rep, &err);
   /* The kernel's mirror of the view (vfs/mountns.c). */
-  if (geteuid() != 0 && enter_user_namespace(&err) < 0)
-    report_failure(l, &rep, &err);
-  if (enter_network(l, &rep, &err) < 0)
-    report_failure(l, &rep, &err);
   struct mountns_result ns;
   if (mountns_enter_view(l->policy, l->cwd, &ns, &err) < 0 || open_mounts(l, &rep, &err) < 0)
     report_failure(l, &rep, &err);
   /* no_new_privs: setuid binaries gain nothing, and an unprivileged process
-   * may install the filter. */
+   * may restrict itself with Landlock and install the filter. */
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
     usbox_err_set(&err, errno, "PR_SET_NO_NEW_PRIVS");
     report_failure(l, &rep, &err);
   }
+  /* The backstops (sentry/backstop.c): nothing below needs a privilege. */
+  int abi;
+  if (backstop_landlock(l->policy, &abi, &err) < 0 ||
+      backstop_drop_caps(l->policy->keep_caps, &err) < 0)
+    report_failure(l, &rep, &err);
   bool killable = false;
   rep.listener = unotify_install(l->bpf, &killable);
   if (rep.listener < 0) {
@@ -129,7 +207,8 @@ _Noreturn void launch_agent_child(const struct launch *l)
     report_failure(l, &rep, &err);
   }
   /* From here on every call goes through the filter: only read, write and
-   * close (passed to the kernel) until execve, which the sentry serves. */
+   * close (passed to the kernel) until the agent's execve, which the
+   * sentry serves. */
   if (write(l->ready_w, &rep, sizeof rep) != sizeof rep)
     _exit(USBOX_EXIT_ERROR);
   char go;
@@ -141,11 +220,14 @@ _Noreturn void launch_agent_child(const struct launch *l)
     close(rep.mounts[i]);
   for (int i = 0; i < ns.ntmpfs; i++)
     close(ns.tmpfs_fd[i]);
-  execve(l->program, l->argv, environ);
-  int e = errno;
-  ssize_t w = write(l->status_w, &e, sizeof e);
-  (void)w;
-  _exit(e == ENOENT ? USBOX_EXIT_NOT_FOUND : USBOX_EXIT_CANNOT_EXEC);
+  run_init(l);
+}
+
+pid_t launch_clone(const struct launch *l)
+{
+  /* a raw clone: fork with namespace flags (no new stack, as fork) */
+  unsigned long flags = CLONE_NEWPID | SIGCHLD | (l->new_user ? CLONE_NEWUSER : 0);
+  return (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
 }
 
 static int read_full(int fd, void *buf, size_t len)

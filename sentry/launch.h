@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "common/error.h"
@@ -21,17 +22,27 @@ struct inherited {
   struct sigaction sigpipe;
 };
 
+/* Signals usbox forwards to the agent when a process sends them to usbox
+ * (the sandbox's init passes them on). */
+extern const int launch_forwarded[];
+extern const size_t launch_nforwarded;
+
 struct launch {
-  pid_t parent;
   const struct inherited *inherited;
+  bool new_user;         /* the clone makes a user namespace (no root) */
+  uid_t uid;             /* usbox's ids, mapped to themselves there */
+  gid_t gid;
+  const char *hostname;  /* of the sandbox's UTS namespace */
   const char *program;
   char **argv;
   const struct bpf_program *bpf;
   const struct policy *policy;
   char cwd[PATH_MAX]; /* where the agent starts (a view path) */
+  int placed_r;       /* parent -> child: it is in the sandbox's cgroups, go on */
   int ready_w;        /* child -> parent: struct launch_report */
   int ack_r;          /* parent -> child: the sentry is serving, go on */
-  int status_w;       /* child -> parent: errno of a failed execve (CLOEXEC) */
+  int status_w;       /* agent -> parent: errno of a failed execve (CLOEXEC) */
+  int exit_w;         /* init -> parent: the agent's wait status */
 };
 
 /* Sent by the agent process once its namespace and filter are in place (or
@@ -46,6 +57,12 @@ struct launch_report {
   struct netns_fds net;       /* the sandbox resolver's sockets (none: --net host) */
 };
 
+/* Start the sandbox's first process (pid 1 of a new pid namespace; with
+ * l->new_user, in a new user namespace too). Returns its pid, 0 in it, or -1. */
+pid_t launch_clone(const struct launch *l);
+
+/* In that process: namespaces, the view, the filter, the report; then it
+ * forks the agent and stays as the sandbox's init. */
 _Noreturn void launch_agent_child(const struct launch *l);
 
 /* Parent side: read the report and take the fds. On success *listener,

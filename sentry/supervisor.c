@@ -25,9 +25,6 @@
 #include "sentry/sentry.h"
 #include "sentry/sys_net.h"
 
-/* Signals usbox forwards to the agent when a process sends them to usbox. */
-static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
 int supervisor_find_program(const char *name, const char *path_env, char *resolved,
                             size_t size, usbox_err_t *err)
 {
@@ -69,8 +66,9 @@ int supervisor_find_program(const char *name, const char *path_env, char *resolv
 struct run {
   struct sentry sentry;
   bool sentry_ready;
-  pid_t agent;
+  pid_t agent; /* the sandbox's init (pid 1 there), whose child the agent is */
   int agent_pidfd;
+  int exit_r; /* the init writes the agent's wait status here */
   int sigfd;
   int status; /* wait status of the agent */
   bool agent_done;
@@ -112,7 +110,10 @@ static void reap(struct run *r)
   pid_t pid;
   while ((pid = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {
     if (pid == r->agent) {
-      r->status = st;
+      /* the agent's own status, as its init saw it; without one (the init
+       * was killed) the init's */
+      int agent_st;
+      r->status = read(r->exit_r, &agent_st, sizeof agent_st) == sizeof agent_st ? agent_st : st;
       r->agent_done = true;
     } else if (r->sentry_ready && pid == r->sentry.gofer_pid) {
       /* fail closed: without its gofer the sandbox cannot go on */
@@ -170,8 +171,8 @@ static int block_signals(int *sigfd, struct inherited *inherited, usbox_err_t *e
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);
-  for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
-    sigaddset(&set, forwarded_signals[i]);
+  for (size_t i = 0; i < launch_nforwarded; i++)
+    sigaddset(&set, launch_forwarded[i]);
   if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
     return usbox_err_set(err, errno, "sigprocmask");
   *sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -184,7 +185,7 @@ static int block_signals(int *sigfd, struct inherited *inherited, usbox_err_t *e
 /* Start the agent and bring the sentry up in front of its execve. Returns 0,
  * or an exit code with err filled. */
 struct pipes {
-  int ready[2], ack[2], status[2];
+  int placed[2], ready[2], ack[2], status[2], exit[2];
 };
 
 static void close_pair(int p[2])
@@ -259,35 +260,67 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
   return rc;
 }
 
+static void close_pipes(struct pipes *p)
+{
+  close_pair(p->placed), close_pair(p->ready), close_pair(p->ack), close_pair(p->status);
+  close_pair(p->exit);
+}
+
+static int open_pipes(struct pipes *p, usbox_err_t *err)
+{
+  int *all[] = {p->placed, p->ready, p->ack, p->status, p->exit};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    if (pipe2(all[i], O_CLOEXEC) < 0)
+      return usbox_err_set(err, errno, "pipe2");
+  return 0;
+}
+
+/* The parent's ends only, once the child has its own. */
+static void close_child_ends(struct pipes *p)
+{
+  int *ends[] = {&p->placed[0], &p->ready[1], &p->ack[0], &p->status[1], &p->exit[1]};
+  for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
+    close(*ends[i]), *ends[i] = -1;
+}
+
 static int start_agent(struct run *r, const struct exec_config *cfg, const char *program,
                        const struct bpf_program *bpf, const struct inherited *inherited,
                        usbox_err_t *err)
 {
-  struct pipes p = {{-1, -1}, {-1, -1}, {-1, -1}};
-  if (pipe2(p.ready, O_CLOEXEC) < 0 || pipe2(p.ack, O_CLOEXEC) < 0 ||
-      pipe2(p.status, O_CLOEXEC) < 0) {
-    usbox_err_set(err, errno, "pipe2");
+  struct pipes p = {{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}};
+  if (open_pipes(&p, err) < 0)
     goto fail;
-  }
-  struct launch l = {.parent = getpid(), .inherited = inherited, .program = program,
+  struct launch l = {.inherited = inherited, .new_user = geteuid() != 0, .uid = geteuid(),
+                     .gid = getegid(), .hostname = cfg->policy->hostname, .program = program,
                      .argv = cfg->argv, .bpf = bpf, .policy = cfg->policy,
-                     .ready_w = p.ready[1], .ack_r = p.ack[0], .status_w = p.status[1]};
+                     .placed_r = p.placed[0], .ready_w = p.ready[1], .ack_r = p.ack[0],
+                     .status_w = p.status[1], .exit_w = p.exit[1]};
   if (getcwd(l.cwd, sizeof l.cwd) == NULL) {
     usbox_err_set(err, errno, "getcwd");
     goto fail;
   }
-  r->agent = fork();
+  r->agent = launch_clone(&l);
   if (r->agent < 0) {
-    usbox_err_set(err, errno, "fork");
+    usbox_err_set(err, errno, "clone(CLONE_NEWPID%s)", l.new_user ? " | CLONE_NEWUSER" : "");
     goto fail;
   }
   if (r->agent == 0)
     launch_agent_child(&l);
-  close(p.ready[1]), close(p.ack[0]), close(p.status[1]);
-  p.ready[1] = p.ack[0] = p.status[1] = -1;
+  close_child_ends(&p);
+  r->exit_r = p.exit[0];
+  p.exit[0] = -1;
+  if (fcntl(r->exit_r, F_SETFL, O_NONBLOCK) < 0) {
+    usbox_err_set(err, errno, "fcntl");
+    goto fail;
+  }
   r->agent_pidfd = (int)syscall(SYS_pidfd_open, r->agent, 0);
   if (r->agent_pidfd < 0) {
     usbox_err_set(err, errno, "pidfd_open of the agent");
+    goto fail;
+  }
+  /* the sandbox's first process is where its cgroups will be: go on */
+  if (write(p.placed[1], "p", 1) != 1) {
+    usbox_err_set(err, errno, "starting the sandbox");
     goto fail;
   }
   if (sentry_up(r, cfg, p.ready[0], err) < 0)
@@ -297,13 +330,13 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
   int exec_errno;
   if (read_full(p.status[0], &exec_errno, sizeof exec_errno) == 0) {
     usbox_err_set(err, exec_errno, "cannot execute %s", program);
-    close_pair(p.ready), close_pair(p.ack), close_pair(p.status);
+    close_pipes(&p);
     return exec_errno == ENOENT ? USBOX_EXIT_NOT_FOUND : USBOX_EXIT_CANNOT_EXEC;
   }
-  close_pair(p.ready), close_pair(p.ack), close_pair(p.status);
+  close_pipes(&p);
   return 0;
 fail:
-  close_pair(p.ready), close_pair(p.ack), close_pair(p.status);
+  close_pipes(&p);
   return USBOX_EXIT_ERROR;
 }
 
@@ -319,7 +352,7 @@ int supervisor_exec(const struct exec_config *cfg)
   struct filter_options fopts = {.denials_to_sentry = cfg->audit_path != NULL || cfg->count_denials};
   struct bpf_program bpf;
   usbox_filter_prebuilt(&fopts, &bpf);
-  struct run r = {.agent = -1, .agent_pidfd = -1, .sigfd = -1};
+  struct run r = {.agent = -1, .agent_pidfd = -1, .sigfd = -1, .exit_r = -1};
   struct inherited inherited;
   if (block_signals(&r.sigfd, &inherited, &err) < 0) {
     usbox_err_print(&err);
@@ -347,6 +380,8 @@ int supervisor_exec(const struct exec_config *cfg)
   }
   if (r.agent_pidfd >= 0)
     close(r.agent_pidfd);
+  if (r.exit_r >= 0)
+    close(r.exit_r);
   close(r.sigfd);
   if (r.gofer_failed)
     return USBOX_EXIT_ERROR;

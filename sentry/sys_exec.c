@@ -33,6 +33,9 @@ static struct sc_result check_exec(struct sentry_call *call, int dirfd, int vfla
     return sc_errno(EACCES);
   if ((r = vfs_op_access(call, &obj, X_OK, false)) < 0)
     return sc_fail(r);
+  /* execve recomputes the capabilities (a non-root uid kept them only
+   * until here): what the sentry cached of the task is stale after it */
+  task_cache_invalidate(&call->sentry->tasks);
   return sc_kernel_must_perform();
 }
 

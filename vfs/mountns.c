@@ -90,6 +90,22 @@ static int new_tmpfs(const char *mode, bool readonly, usbox_err_t *err)
   return mnt;
 }
 
+static int new_devpts(usbox_err_t *err)
+{
+  cleanup_close int fs = fsopen("devpts", FSOPEN_CLOEXEC);
+  if (fs < 0)
+    return usbox_err_set(err, errno, "fsopen(devpts)");
+  if (fsconfig(fs, FSCONFIG_SET_FLAG, "newinstance", NULL, 0) < 0 ||
+      fsconfig(fs, FSCONFIG_SET_STRING, "ptmxmode", "0666", 0) < 0 ||
+      fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0620", 0) < 0 ||
+      fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return usbox_err_set(err, errno, "creating the sandbox's devpts");
+  int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+  if (mnt < 0)
+    return usbox_err_set(err, errno, "fsmount(devpts)");
+  return mnt;
+}
+
 static int bind_into(int root, const char *source, const char *dest, bool writable,
                      usbox_err_t *err)
 {
@@ -120,12 +136,13 @@ static int build_dev(int root, usbox_err_t *err)
     if (bind_into(dev, host, host + 4, true, err) < 0)
       return -1;
   }
-  if (access("/dev/pts/ptmx", F_OK) == 0) {
-    if (bind_into(dev, "/dev/pts", "/pts", true, err) < 0)
-      return -1;
-    if (symlinkat("pts/ptmx", dev, "ptmx") < 0)
-      return usbox_err_set(err, errno, "creating /dev/ptmx");
-  }
+  /* ptys of the sandbox's own: a new devpts instance (the host's is not
+   * reachable, and its ptmx is usually mode 0), /dev/ptmx its ptmx */
+  cleanup_close int pts = new_devpts(err);
+  if (pts < 0 || attach(pts, dev, "/pts", S_IFDIR, err) < 0)
+    return -1;
+  if (symlinkat("pts/ptmx", dev, "ptmx") < 0)
+    return usbox_err_set(err, errno, "creating /dev/ptmx");
   cleanup_close int shm = new_tmpfs("1777", false, err);
   if (shm < 0 || attach(shm, dev, "/shm", S_IFDIR, err) < 0)
     return -1;
@@ -139,6 +156,35 @@ static int build_dev(int root, usbox_err_t *err)
   if (sys_mount_setattr(dev, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID) < 0)
     return usbox_err_set(err, errno, "making /dev read-only");
   return attach(dev, root, "/dev", S_IFDIR, err);
+}
+
+/* /proc: a procfs of the sandbox's own pid namespace (the caller is its
+ * pid 1), so the kernel shows only the sandbox's processes. What can change
+ * the host through /proc (sysctl, sysrq, irq affinity, bus) is read-only.
+ * Mounted before the hidden paths are masked: in a user namespace the
+ * kernel allows a new procfs only while an existing one is fully visible. */
+static int build_proc(int root, usbox_err_t *err)
+{
+  cleanup_close int fs = fsopen("proc", FSOPEN_CLOEXEC);
+  if (fs < 0)
+    return usbox_err_set(err, errno, "fsopen(proc)");
+  if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return usbox_err_set(err, errno, "creating the sandbox's procfs");
+  cleanup_close int proc =
+      fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  if (proc < 0)
+    return usbox_err_set(err, errno, "fsmount(proc)");
+  static const char *const readonly[] = {"sys", "sysrq-trigger", "irq", "bus"};
+  for (size_t i = 0; i < sizeof readonly / sizeof readonly[0]; i++) {
+    cleanup_close int sub = open_tree(proc, readonly[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (sub < 0 && errno == ENOENT)
+      continue;
+    cleanup_close int target = openat(proc, readonly[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0 || target < 0 || sys_mount_setattr(sub, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY) < 0 ||
+        move_mount(sub, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      return usbox_err_set(err, errno, "making /proc/%s read-only", readonly[i]);
+  }
+  return attach(proc, root, "/proc", S_IFDIR, err);
 }
 
 /* Cover each hidden path that exists in the tree: an empty read-only
@@ -237,6 +283,8 @@ int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_r
         close(t);
     }
   }
+  if (build_proc(root, err) < 0)
+    return -1;
   if (mask_hidden(root, p, err) < 0)
     return -1;
   if (pivot_into(root, err) < 0)

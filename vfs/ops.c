@@ -33,6 +33,7 @@ static void fill_identity(const struct sentry_call *call, struct gofer_identity 
     id->fsuid = id->uid = getuid();
     id->fsgid = id->gid = getgid();
     id->umask = 022;
+    id->cap_eff = ~0ull; /* as the sentry: what the gofer has */
     int n = getgroups(GOFER_MAX_GROUPS, (gid_t *)id->groups);
     id->ngroups = n < 0 ? 0 : n;
     return;
@@ -43,6 +44,7 @@ static void fill_identity(const struct sentry_call *call, struct gofer_identity 
   id->uid = c->uid;
   id->gid = c->gid;
   id->umask = call->task->umask;
+  id->cap_eff = call->task->cap_eff;
   id->ngroups = c->ngroups < 0 ? GOFER_MAX_GROUPS : c->ngroups;
   for (int i = 0; i < id->ngroups && i < TASK_MAX_GROUPS; i++)
     id->groups[i] = c->groups[i];

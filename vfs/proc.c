@@ -6,7 +6,8 @@
  *    thread's own tgid (and tid), as its pid namespace numbers them;
  *  - magic links (/proc/PID/{cwd,root,exe}, fd/N, task/TID/..., ns/...,
  *    map_files/...): never followed raw. They are used only for processes in
- *    the sandbox's own mount namespace (EACCES otherwise); one whose kernel
+ *    the sandbox's own mount namespace (other pids do not exist for it; the
+ *    sandbox's init, pid 1, is not the agent's to look into: EACCES); one whose kernel
  *    name is a path is walked again as a view path (so hidden paths and
  *    mounts still apply); one with no path (a pipe, a socket, a deleted
  *    file) is, as the last component, the object the agent itself holds. */
@@ -140,6 +141,10 @@ static int may_ptrace_read(struct walker *w, const struct vfs_mount *m, long pid
   const struct task *me = w->call->task;
   if (pid == me->ns_tgid)
     return 0;
+  /* pid 1 is usbox's init (sentry/launch.c), not dumpable: not the agent's
+   * to look into, whatever its privileges */
+  if (pid == 1)
+    return -EACCES;
   if (me->cap_eff & (1ull << 19)) /* CAP_SYS_PTRACE */
     return 0;
   char rel[64];

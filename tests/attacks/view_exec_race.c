@@ -77,7 +77,7 @@ static void exec_race(const char *allowed, const char *forbidden, const char *ma
   long rounds = 0, allowed_ran = 0, marker_seen = 0, odd = 0;
   char odd_text[256] = "";
   double end = now() + seconds;
-  while (now() < end) {
+  while (now() < end && !(attack_native && marker_seen > 0)) {
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) < 0) {
       fail("exec race setup", "pipe: %s", errname(errno));

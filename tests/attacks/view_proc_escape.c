@@ -2,9 +2,10 @@
  * there would resolve a path as the sentry or the gofer (host processes),
  * or follow a host process's magic links out of the view.
  *
- *  - /proc/1/root, /proc/1/cwd, /proc/PPID/... (PID 1 and usbox itself are
- *    not in the sandbox, so for it they do not exist, as in a pid
- *    namespace): open, chdir, openat2 through them fail with ENOENT;
+ *  - /proc/1/root, /proc/1/cwd, /proc/PPID/... (host processes do not
+ *    exist in the sandbox's pid namespace; its PID 1, the agent's parent,
+ *    is usbox's init, not the agent's to inspect): open, chdir, openat2
+ *    through them fail with EACCES;
  *    nothing under them reaches /etc/shadow;
  *  - /proc/self/mem reached by many spellings (openat2 with RESOLVE flags,
  *    /proc/thread-self, /dev/fd/.., /proc/self/root/proc/self, a dirfd of
@@ -83,7 +84,7 @@ static void host_process_links(pid_t pid, const char *who)
       continue;
     }
     snprintf(n, sizeof n, "open %s of %s", sub, who);
-    refused(n, r, e, ENOENT);
+    refused(n, r, e, EACCES);
     /* openat2 with every resolve flag that could matter */
     static const unsigned long long flags[] = {0, RESOLVE_NO_MAGICLINKS, RESOLVE_IN_ROOT};
     for (int f = 0; f < 3; f++) {
@@ -111,7 +112,7 @@ static void host_process_links(pid_t pid, const char *who)
   long r = chdir(p);
   int e = errno;
   snprintf(n, sizeof n, "chdir %s of %s", "root", who);
-  refused(n, r, e, ENOENT);
+  refused(n, r, e, EACCES);
   if (r == 0) {
     int fd = open("etc/shadow", O_RDONLY | O_CLOEXEC);
     if (!attack_native)
@@ -129,7 +130,7 @@ static void host_process_links(pid_t pid, const char *who)
     r = openat(pd, "root/etc/shadow", O_RDONLY | O_CLOEXEC);
     e = errno;
     snprintf(n, sizeof n, "openat(/proc/%s dirfd, root/etc/shadow)", who);
-    refused(n, r, e, ENOENT);
+    refused(n, r, e, EACCES);
     errno = 0;
     r = do_openat2(pd, "root/etc/shadow", O_RDONLY, RESOLVE_BENEATH);
     e = errno;
@@ -144,7 +145,7 @@ static void host_process_links(pid_t pid, const char *who)
     fail("dirfd of /proc/PID", "open %s: %s", p, errname(errno));
   } else {
     snprintf(n, sizeof n, "dirfd of /proc/PID of %s", who);
-    judge(n, ERR(ENOENT), -1, errno);
+    judge(n, ERR(EACCES), -1, errno);
   }
 }
 
@@ -361,7 +362,7 @@ int main(int argc, char **argv)
   if (symlink("/proc/1/root", "p1root") == 0) {
     errno = 0;
     long r = open("p1root/etc/shadow", O_RDONLY | O_CLOEXEC);
-    refused("open through a symlink to /proc/1/root", r, errno, ENOENT);
+    refused("open through a symlink to /proc/1/root", r, errno, EACCES);
     unlink("p1root");
   } else {
     fail("symlink to /proc/1/root", "%s (the cwd must be writable)", errname(errno));

@@ -132,7 +132,7 @@ int main(int argc, char **argv)
   } while (0)
 
   double end = now() + seconds;
-  while (now() < end) {
+  while (now() < end && !(attack_native && violations > 0)) {
     iterations++;
     /* open O_RDONLY, fstat, read */
     int fd = open(path_buf, O_RDONLY | O_CLOEXEC);

@@ -31,6 +31,10 @@ set -o pipefail
 [ -x "$USBOX" ] || { echo "USBOX=$USBOX is not executable" >&2; exit 1; }
 SRCDIR=${SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 
+# Extra options for every `usbox exec` of same_as_native (e.g. --cap-add ALL
+# where a test compares with what root may do natively).
+[ -v USBOX_EXEC_ARGS ] || USBOX_EXEC_ARGS=()
+
 # Every command gets a bound, so a hang is a failure, not a stuck ctest.
 CMD_TIMEOUT=${CMD_TIMEOUT:-120}
 # Same locale and timezone for native and sandboxed runs.
@@ -109,7 +113,7 @@ run_in() {
   local dir=$1 mode=$2 stdin=$3 out=$4 err=$5
   shift 5
   local -a prefix=()
-  [ "$mode" = usbox ] && prefix=("$USBOX" exec --)
+  [ "$mode" = usbox ] && prefix=("$USBOX" exec "${USBOX_EXEC_ARGS[@]}" --)
   # Close whatever fds this script inherited above 2: usbox does so for the
   # agent, so the native run must start the same way.
   (

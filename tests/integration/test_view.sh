@@ -1052,7 +1052,7 @@ t("self/exe", lambda: os.readlink("/proc/self/exe") == os.path.realpath(sys.exec
 t("self/exe is the program", lambda: same("/proc/self/exe", os.path.realpath(sys.executable)))
 t("self/exe reads as ELF", lambda: open("/proc/self/exe", "rb").read(4))
 t("self/mem reads my memory", lambda: (lambda b: os.pread(os.open("/proc/self/mem", os.O_RDONLY), 8, ctypes.addressof(b)) == b.raw[:8])(ctypes.create_string_buffer(b"MARKER-1234")))
-# processes outside the sandbox do not exist for it (as in a pid namespace)
+# host processes do not exist for the sandbox; its pid 1 (usbox's init) is not inspectable
 for p in ("1", hp1, hp2):
     for sub in ("root", "cwd", "exe", "fd/0", "fd/1", "fd/3", "root/etc/shadow", "root/etc/hostname",
                 "cwd/parent-host-marker", "task/%s/root" % p, "task/%s/cwd" % p, "task/%s/fd/3" % p,
@@ -1120,10 +1120,10 @@ self/exe: True
 self/exe is the program: True
 self/exe reads as ELF: b'\x7fELF'
 self/mem reads my memory: True
-usbox mem: ENOENT
-usbox root: ENOENT
-usbox fd/0: ENOENT
-usbox listed: False
+usbox mem: EACCES
+usbox root: EACCES
+usbox fd/0: EACCES
+usbox listed: True
 child cwd: True
 child root: /
 child root/etc/shadow: ENOENT
@@ -1135,19 +1135,22 @@ kcore listed: False
 open /proc/sys for writing: EROFS
 open /proc/sysrq-trigger for writing: $([ -e /proc/sysrq-trigger ] && echo EROFS || echo ENOENT)
 EOF
-  # processes outside the sandbox do not exist for it, as in a pid namespace
+  # host processes do not exist for the sandbox (its own pid namespace);
+  # its pid 1 is usbox's init, whose guarded entries are refused
   for p in 1 "$HP1" "$HP2"; do
+    e=ENOENT listed=False
+    [ "$p" = 1 ] && e=EACCES listed=True
     for sub in root cwd exe fd/0 fd/1 fd/3 root/etc/shadow root/etc/hostname cwd/parent-host-marker \
       "task/$p/root" "task/$p/cwd" "task/$p/fd/3" root/proc/self/root ns/mnt "map_files/$MAPRANGE"; do
-      echo "host /proc/$p/$sub stat: ENOENT"
-      echo "host /proc/$p/$sub open: ENOENT"
+      echo "host /proc/$p/$sub stat: $e"
+      echo "host /proc/$p/$sub open: $e"
     done
     for sub in root cwd; do
-      for op in listdir chdir; do echo "host /proc/$p/$sub $op: ENOENT"; done
+      for op in listdir chdir; do echo "host /proc/$p/$sub $op: $e"; done
     done
-    for sub in root cwd exe fd/3 "task/$p/cwd"; do echo "host /proc/$p/$sub readlink: ENOENT"; done
-    echo "host $p mem: ENOENT"
-    echo "host $p listed: False"
+    for sub in root cwd exe fd/3 "task/$p/cwd"; do echo "host /proc/$p/$sub readlink: $e"; done
+    echo "host $p mem: $e"
+    echo "host $p listed: $listed"
   done
 } >"$TMPROOT/proc.want"
 expect_lines "/proc" "$TMPROOT/proc.out" <"$TMPROOT/proc.want"

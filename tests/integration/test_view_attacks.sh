@@ -191,24 +191,24 @@ echo "$SECRET" >"$NAT/hd/secret"
 cp "$A/S/rw/allowed.sh" "$NAT/allowed.sh"
 cp "$A/S/hb/hd/evil.sh" "$NAT/hd/evil.sh"
 (cd "$NAT" && timeout -k 5 "$CMD_TIMEOUT" "$ATTACKS/view_toctou" --native --kind hidden --allowed "$NAT/allowed" \
-  --forbidden "$NAT/hd/secret" --forbidden-id "$(devino "$NAT/hd/secret")" --secret "$SECRET" --seconds 1) \
+  --forbidden "$NAT/hd/secret" --forbidden-id "$(devino "$NAT/hd/secret")" --secret "$SECRET" --seconds 10) \
   >"$TMPROOT/toctou-native.out" 2>&1
 expect_grep "natively, the TOCTOU race reaches the forbidden file (the detector works)" \
   '^FAIL the forbidden file was never reached: [0-9]+ times' "$TMPROOT/toctou-native.out"
 mkdir -p "$NAT/twin/hd"
 echo "$SECRET" >"$NAT/hd/secret" # the native TOCTOU run may have unlinked it
 (cd "$NAT" && timeout -k 5 "$CMD_TIMEOUT" "$ATTACKS/view_dirfd_swap" --native --kind hidden --dir-a "$NAT/twin" \
-  --dir-b "$NAT" --name hd/secret --forbidden-id "$(devino "$NAT/hd/secret")" --secret "$SECRET" --seconds 1) \
+  --dir-b "$NAT" --name hd/secret --forbidden-id "$(devino "$NAT/hd/secret")" --secret "$SECRET" --seconds 10) \
   >"$TMPROOT/dirfd-native.out" 2>&1
 expect_grep "natively, the dirfd swap reaches the forbidden file (the detector works)" \
   '^FAIL the forbidden file was never reached through the swapped dirfd: [0-9]+ times' "$TMPROOT/dirfd-native.out"
 (cd "$NAT" && timeout -k 5 "$CMD_TIMEOUT" "$ATTACKS/view_exec_race" --native --allowed "$NAT/allowed.sh" \
-  --forbidden "$NAT/hd/evil.sh" --marker HIDDEN-PROGRAM-RAN --seconds 1) >"$TMPROOT/exec-native.out" 2>&1
+  --forbidden "$NAT/hd/evil.sh" --marker HIDDEN-PROGRAM-RAN --seconds 10) >"$TMPROOT/exec-native.out" 2>&1
 expect_grep "natively, the exec race runs the forbidden program (the detector works)" \
   '^FAIL exec race: .* never ran: its marker appeared in [1-9]' "$TMPROOT/exec-native.out"
 mkdir -p "$NAT/swap"
 (cd "$NAT" && timeout -k 5 "$CMD_TIMEOUT" "$ATTACKS/view_symlink_swap" --native --dir "$NAT/swap" \
-  --target "$NAT/target" --seconds 1) >"$TMPROOT/swap-native.out" 2>&1
+  --target "$NAT/target" --seconds 3) >"$TMPROOT/swap-native.out" 2>&1
 expect_eq "natively, the swap race creates entries in the target (the host check works)" yes \
   "$([ "$(find "$NAT/target" -mindepth 1 | wc -l)" -gt 0 ] && echo yes)"
 

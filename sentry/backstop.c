@@ -1,0 +1,100 @@
+#include "sentry/backstop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/landlock.h"
+#include "common/log.h"
+
+/* Writable directories: everything but making device nodes. */
+static uint64_t dir_write_rights(int abi)
+{
+  return landlock_fs_rights(abi) & ~(uint64_t)(LANDLOCK_ACCESS_FS_MAKE_CHAR |
+                                               LANDLOCK_ACCESS_FS_MAKE_BLOCK);
+}
+
+/* rights beneath path, if path exists in the view */
+static int allow_path(int ruleset, int abi, const char *path, uint64_t dir_rights,
+                      usbox_err_t *err)
+{
+  cleanup_close int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : usbox_err_set(err, errno, "opening %s for Landlock", path);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return usbox_err_set(err, errno, "%s", path);
+  uint64_t rights = S_ISDIR(st.st_mode) ? dir_rights : dir_rights & LL_FS_FILE;
+  if (landlock_allow(ruleset, abi, fd, rights, err) < 0)
+    return usbox_err_wrap(err, "%s", path);
+  return 0;
+}
+
+int backstop_landlock(const struct policy *p, int *abi, usbox_err_t *err)
+{
+  *abi = landlock_abi();
+  if (*abi == 0) {
+    usbox_warn("Landlock is not available on this kernel: the agent runs without it");
+    return 0;
+  }
+  bool filtered = p->net.mode != NET_MODE_HOST;
+  int ruleset = landlock_ruleset(*abi, filtered, true, err);
+  if (ruleset < 0)
+    return -1;
+  uint64_t devices = LL_FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE |
+                     LANDLOCK_ACCESS_FS_IOCTL_DEV;
+  int r = allow_path(ruleset, *abi, "/", LL_FS_READ, err);
+  for (size_t i = 0; r == 0 && i < p->nmounts; i++)
+    if (p->mounts[i].writable)
+      r = allow_path(ruleset, *abi, p->mounts[i].dest, dir_write_rights(*abi), err);
+  if (r == 0)
+    r = allow_path(ruleset, *abi, "/dev", devices, err);
+  if (r == 0)
+    r = allow_path(ruleset, *abi, "/dev/shm", dir_write_rights(*abi), err);
+  if (r < 0) {
+    close(ruleset);
+    return -1;
+  }
+  return landlock_enforce(ruleset, err);
+}
+
+static int last_cap(void)
+{
+  cleanup_close int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+  char text[16] = {0};
+  if (fd < 0 || read(fd, text, sizeof text - 1) <= 0)
+    return 40; /* CAP_CHECKPOINT_RESTORE, the last one of 6.x kernels */
+  return atoi(text);
+}
+
+int backstop_drop_caps(uint64_t keep, usbox_err_t *err)
+{
+  int last = last_cap();
+  /* the bounding set first: it needs CAP_SETPCAP, which goes last */
+  for (int cap = 0; cap <= last && cap < 64; cap++)
+    if (!(keep & (1ull << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+      return usbox_err_set(err, errno, "dropping capability %d from the bounding set", cap);
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+    return usbox_err_set(err, errno, "clearing the ambient capabilities");
+  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct d[2];
+  if (syscall(SYS_capget, &h, d) < 0)
+    return usbox_err_set(err, errno, "capget");
+  for (int i = 0; i < 2; i++) {
+    uint32_t k = (uint32_t)(keep >> (32 * i));
+    d[i].effective &= k;
+    d[i].permitted &= k;
+    d[i].inheritable &= k;
+  }
+  if (syscall(SYS_capset, &h, d) < 0)
+    return usbox_err_set(err, errno, "capset");
+  return 0;
+}

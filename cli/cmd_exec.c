@@ -55,6 +55,7 @@ enum {
   OPT_DNS_UPSTREAM,
   OPT_CAP_ADD,
   OPT_HOSTNAME,
+  OPT_TESTONLY_PASS,
 };
 
 static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t *err)
@@ -97,6 +98,7 @@ static int run(int argc, char **argv, struct policy *policy)
       {"dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM},
       {"cap-add", required_argument, NULL, OPT_CAP_ADD},
       {"hostname", required_argument, NULL, OPT_HOSTNAME},
+      {"TESTONLY-pass", required_argument, NULL, OPT_TESTONLY_PASS},
       {"audit", required_argument, NULL, OPT_AUDIT},
       {"verbose", no_argument, NULL, 'v'},
       {"quiet", no_argument, NULL, 'q'},
@@ -123,6 +125,9 @@ static int run(int argc, char **argv, struct policy *policy)
       return 0;
     case OPT_AUDIT:
       cfg.audit_path = optarg;
+      break;
+    case OPT_TESTONLY_PASS: /* undocumented in usage: docs/cli.md says why */
+      cfg.test_pass = optarg;
       break;
     case OPT_RW:
     case OPT_RO:

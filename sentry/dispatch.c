@@ -20,6 +20,9 @@ static struct decision decide(struct sentry *s, struct sentry_call *call)
 {
   const struct syscall_entry *e = syscall_by_nr(call->nr);
   const struct arg_rule *rule;
+  if (call->nr >= 0 && call->nr < SC_NR_LIMIT && s->test_pass[call->nr])
+    return (struct decision){sc_kernel_must_perform(), "kernel", "--TESTONLY-pass",
+                             &s->stats.continued[call->nr]};
   if (e != NULL && e->disposition == SC_EMUL) {
     struct sc_result res = e->handler(call);
     /* the tree changed between the walk and the act: once more, from the

@@ -69,6 +69,7 @@ struct run {
   pid_t agent; /* the sandbox's init (pid 1 there), whose child the agent is */
   int agent_pidfd;
   int exit_r; /* the init writes the agent's wait status here */
+  bool test_pass[SC_NR_LIMIT]; /* --TESTONLY-pass */
   int sigfd;
   int status; /* wait status of the agent */
   bool agent_done;
@@ -244,6 +245,7 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
     return -1;
   }
   r->sentry_ready = true; /* sentry_destroy owns the listener now */
+  memcpy(r->sentry.test_pass, r->test_pass, sizeof r->test_pass);
   int rc = start_gofer(r, cfg, mounts, nmounts, err);
   /* the gofer holds the mounts; the sentry keeps no host fd */
   for (int i = 0; i < nmounts; i++)
@@ -340,6 +342,27 @@ fail:
   return USBOX_EXIT_ERROR;
 }
 
+/* --TESTONLY-pass NAME[,NAME...]: emulated calls the sentry hands to the
+ * kernel unchecked. It weakens the sandbox on purpose, to show in tests what
+ * the kernel backstops still stop; said loudly. */
+static int parse_test_pass(const char *list, bool pass[SC_NR_LIMIT], usbox_err_t *err)
+{
+  if (list == NULL)
+    return 0;
+  char copy[512];
+  snprintf(copy, sizeof copy, "%s", list);
+  for (char *save = NULL, *name = strtok_r(copy, ",", &save); name != NULL;
+       name = strtok_r(NULL, ",", &save)) {
+    const struct syscall_entry *e = syscall_by_name(name);
+    if (e == NULL || e->disposition != SC_EMUL)
+      return usbox_err_set(err, EINVAL, "--TESTONLY-pass: %s is not a syscall the sentry emulates",
+                           name);
+    pass[e->nr] = true;
+  }
+  usbox_warn("--TESTONLY-pass %s: these calls reach the kernel unchecked (tests only)", list);
+  return 0;
+}
+
 int supervisor_exec(const struct exec_config *cfg)
 {
   usbox_err_t err = {0};
@@ -353,6 +376,10 @@ int supervisor_exec(const struct exec_config *cfg)
   struct bpf_program bpf;
   usbox_filter_prebuilt(&fopts, &bpf);
   struct run r = {.agent = -1, .agent_pidfd = -1, .sigfd = -1, .exit_r = -1};
+  if (parse_test_pass(cfg->test_pass, r.test_pass, &err) < 0) {
+    usbox_err_print(&err);
+    return USBOX_EXIT_ERROR;
+  }
   struct inherited inherited;
   if (block_signals(&r.sigfd, &inherited, &err) < 0) {
     usbox_err_print(&err);

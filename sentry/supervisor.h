@@ -16,6 +16,8 @@ struct exec_config {
   const struct policy *policy; /* finished (policy_finish) */
   const char *audit_path; /* --audit FILE, or NULL */
   bool count_denials;     /* -v: route denials through the sentry to count them */
+  const char *test_pass;  /* --TESTONLY-pass NAME,...: syscalls the sentry hands to
+                             the kernel unchecked (tests of the backstops only) */
 };
 
 /* Returns the exit code usbox should exit with: the agent's status, 128+N

@@ -63,6 +63,8 @@ static int follow_magic(struct walker *w, const struct vfs_mount *m, const char 
 /* Whether that process lives in the sandbox's mount namespace. */
 static bool is_sandbox_process(struct walker *w, const struct vfs_mount *m, long pid)
 {
+  if (pid == 1)
+    return true; /* usbox's init, pid 1 of the sandbox's procfs (not dumpable: not asked) */
   char rel[64];
   snprintf(rel, sizeof rel, "%ld/ns/mnt", pid);
   int fd;

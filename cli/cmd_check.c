@@ -165,27 +165,36 @@ static void cgroups(void)
 
 static int cmd_check_run(void)
 {
+  /* what usbox exec cannot run without */
+  bool essential = true;
   printf("usbox check: what this host supports\n");
   printf("platform (seccomp user-notify):\n");
-  line("seccomp user notification", in_child(probe_unotify) == 0, "");
-  line("SECCOMP_IOCTL_NOTIF_ADDFD (fd injection)", in_child(probe_addfd) == 0, "");
+  bool unotify = in_child(probe_unotify) == 0, addfd = in_child(probe_addfd) == 0;
+  line("seccomp user notification", unotify, "");
+  line("SECCOMP_IOCTL_NOTIF_ADDFD (fd injection)", addfd, "");
   line("SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP", in_child(probe_sync) == 0, "");
   line("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", in_child(probe_killable) == 0, "");
-  line("pidfd_getfd", in_child(probe_pidfd_getfd) == 0, "");
+  bool getfd = in_child(probe_pidfd_getfd) == 0;
+  line("pidfd_getfd", getfd, "");
+  essential = essential && unotify && addfd && getfd;
   printf("kernel backstops:\n");
-  line("user namespaces", in_child(probe_userns) == 0, "");
-  line("mount namespaces", in_child(probe_mountns) == 0, "");
-  line("pid namespaces", in_child(probe_pidns) == 0, "");
-  line("network namespaces", in_child(probe_netns) == 0, "");
+  bool userns = in_child(probe_userns) == 0, mountns = in_child(probe_mountns) == 0;
+  bool pidns = in_child(probe_pidns) == 0, netns = in_child(probe_netns) == 0;
+  line("user namespaces", userns, geteuid() == 0 ? "" : "needed without root");
+  line("mount namespaces", mountns, "");
+  line("pid namespaces", pidns, "");
+  line("network namespaces", netns, "");
+  essential = essential && mountns && pidns && netns && (geteuid() == 0 || userns);
   int abi = landlock_abi();
   char detail[64];
   snprintf(detail, sizeof detail, "ABI %d", abi);
-  line("Landlock", abi > 0, abi > 0 ? detail : "");
+  line("Landlock", abi > 0, abi > 0 ? detail : "(usbox exec warns and runs without it)");
   cgroups();
   printf("gofer:\n");
   line("io_uring", in_child(probe_io_uring) == 0, "");
   printf("running as %s\n", geteuid() == 0 ? "root" : "an unprivileged user");
-  return 0;
+  printf("usbox exec %s run here\n", essential ? "can" : "cannot");
+  return essential ? 0 : 1;
 }
 
 int cmd_check(int argc, char **argv)

@@ -35,6 +35,16 @@ static void usage(FILE *out)
           "  --cap-add CAP     keep capability CAP (all are dropped by default); repeatable\n"
           "  --hostname NAME   the sandbox's host name (default: usbox)\n"
           "\n"
+          "limits (cgroup v2, else v1, else rlimits with a warning):\n"
+          "  --memory SIZE     memory of the whole sandbox (512M, 2G); killed: exit 137\n"
+          "  --pids N          processes and threads of the sandbox\n"
+          "  --cpus N          CPUs' worth of time (0.5, 2)\n"
+          "  --timeout SECS    wall time, then SIGTERM, then SIGKILL after the grace: exit 124\n"
+          "  --timeout-grace SECS  between SIGTERM and SIGKILL (default 5)\n"
+          "  --nofile N        open files per process\n"
+          "  --limits MODE     strict (default: a limit that cannot be enforced is an error)\n"
+          "                    or best-effort\n"
+          "\n"
           "output:\n"
           "  --audit FILE      append one JSON line per sandbox decision to FILE\n"
           "  -v, --verbose     print a summary of emulated and denied calls at exit\n"
@@ -56,6 +66,13 @@ enum {
   OPT_CAP_ADD,
   OPT_HOSTNAME,
   OPT_TESTONLY_PASS,
+  OPT_MEMORY,
+  OPT_PIDS,
+  OPT_CPUS,
+  OPT_TIMEOUT,
+  OPT_TIMEOUT_GRACE,
+  OPT_NOFILE,
+  OPT_LIMITS,
 };
 
 static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t *err)
@@ -81,6 +98,20 @@ static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t 
     return policy_add_cap(p, arg, err);
   case OPT_HOSTNAME:
     return policy_set_hostname(p, arg, err);
+  case OPT_MEMORY:
+    return limits_parse_memory(&p->limits, arg, err);
+  case OPT_PIDS:
+    return limits_parse_pids(&p->limits, arg, err);
+  case OPT_CPUS:
+    return limits_parse_cpus(&p->limits, arg, err);
+  case OPT_TIMEOUT:
+    return limits_parse_timeout(&p->limits, arg, err);
+  case OPT_TIMEOUT_GRACE:
+    return limits_parse_grace(&p->limits, arg, err);
+  case OPT_NOFILE:
+    return limits_parse_nofile(&p->limits, arg, err);
+  case OPT_LIMITS:
+    return limits_parse_mode(&p->limits, arg, err);
   }
   return 0;
 }
@@ -99,6 +130,13 @@ static int run(int argc, char **argv, struct policy *policy)
       {"cap-add", required_argument, NULL, OPT_CAP_ADD},
       {"hostname", required_argument, NULL, OPT_HOSTNAME},
       {"TESTONLY-pass", required_argument, NULL, OPT_TESTONLY_PASS},
+      {"memory", required_argument, NULL, OPT_MEMORY},
+      {"pids", required_argument, NULL, OPT_PIDS},
+      {"cpus", required_argument, NULL, OPT_CPUS},
+      {"timeout", required_argument, NULL, OPT_TIMEOUT},
+      {"timeout-grace", required_argument, NULL, OPT_TIMEOUT_GRACE},
+      {"nofile", required_argument, NULL, OPT_NOFILE},
+      {"limits", required_argument, NULL, OPT_LIMITS},
       {"audit", required_argument, NULL, OPT_AUDIT},
       {"verbose", no_argument, NULL, 'v'},
       {"quiet", no_argument, NULL, 'q'},
@@ -139,6 +177,13 @@ static int run(int argc, char **argv, struct policy *policy)
     case OPT_DNS_UPSTREAM:
     case OPT_CAP_ADD:
     case OPT_HOSTNAME:
+    case OPT_MEMORY:
+    case OPT_PIDS:
+    case OPT_CPUS:
+    case OPT_TIMEOUT:
+    case OPT_TIMEOUT_GRACE:
+    case OPT_NOFILE:
+    case OPT_LIMITS:
       if (apply_option(policy, c, optarg, &err) < 0) {
         usbox_err_print(&err);
         return USBOX_EXIT_ERROR;

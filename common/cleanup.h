@@ -3,6 +3,7 @@
 #ifndef USBOX_COMMON_CLEANUP_H
 #define USBOX_COMMON_CLEANUP_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,14 @@ static inline void usbox_fclosep(FILE **f)
 
 #define cleanup_free __attribute__((cleanup(usbox_freep)))
 #define cleanup_close __attribute__((cleanup(usbox_closep)))
+static inline void usbox_closedirp(DIR **d)
+{
+  if (*d != NULL)
+    closedir(*d);
+}
+
 #define cleanup_fclose __attribute__((cleanup(usbox_fclosep)))
+#define cleanup_closedir __attribute__((cleanup(usbox_closedirp)))
 
 static inline int steal_fd(int *fd)
 {

@@ -32,6 +32,7 @@ void policy_init(struct policy *p)
   p->default_hidden = true;
   p->private_tmp = true;
   snprintf(p->hostname, sizeof p->hostname, "usbox");
+  limits_config_init(&p->limits);
   net_policy_init(&p->net);
 }
 
@@ -324,6 +325,42 @@ int policy_set_hostname(struct policy *p, const char *name, usbox_err_t *err)
 
 /* ---- JSON ---- */
 
+/* "limits": {"memory": "512M", "pids": 256, "cpus": 1.5, "timeout": 600,
+ * "timeout_grace": 5, "nofile": 4096, "mode": "strict"}: the flags' values,
+ * numbers or strings */
+static int json_limits(struct policy *p, const cJSON *obj, usbox_err_t *err)
+{
+  static const struct {
+    const char *key;
+    int (*parse)(struct limits_config *, const char *, usbox_err_t *);
+  } keys[] = {{"memory", limits_parse_memory},   {"pids", limits_parse_pids},
+              {"cpus", limits_parse_cpus},       {"timeout", limits_parse_timeout},
+              {"timeout_grace", limits_parse_grace}, {"nofile", limits_parse_nofile},
+              {"mode", limits_parse_mode}};
+  if (!cJSON_IsObject(obj))
+    return usbox_err_set(err, EINVAL, "policy: \"limits\" must be an object");
+  const cJSON *item;
+  cJSON_ArrayForEach(item, obj)
+  {
+    size_t i = 0;
+    while (i < sizeof keys / sizeof keys[0] && strcmp(keys[i].key, item->string) != 0)
+      i++;
+    if (i == sizeof keys / sizeof keys[0])
+      return usbox_err_set(err, EINVAL, "policy: unknown field \"limits.%s\"", item->string);
+    char text[64];
+    if (cJSON_IsString(item))
+      snprintf(text, sizeof text, "%s", item->valuestring);
+    else if (cJSON_IsNumber(item))
+      snprintf(text, sizeof text, "%.17g", item->valuedouble);
+    else
+      return usbox_err_set(err, EINVAL, "policy: \"limits.%s\" must be a number or a string",
+                           item->string);
+    if (keys[i].parse(&p->limits, text, err) < 0)
+      return usbox_err_wrap(err, "policy");
+  }
+  return 0;
+}
+
 static int json_string_list(const cJSON *arr, const char *what, usbox_err_t *err,
                             int (*add)(struct policy *, const char *, usbox_err_t *),
                             struct policy *p)
@@ -411,6 +448,9 @@ int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
       }
     } else if (strcmp(k, "hide") == 0) {
       if ((rc = json_string_list(field, "hide", err, policy_add_hidden, p)) < 0)
+        goto out;
+    } else if (strcmp(k, "limits") == 0) {
+      if ((rc = json_limits(p, field, err)) < 0)
         goto out;
     } else if (strcmp(k, "capabilities") == 0) {
       if ((rc = json_string_list(field, "capabilities", err, policy_add_cap, p)) < 0)

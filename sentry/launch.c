@@ -183,6 +183,9 @@ _Noreturn void launch_agent_child(const struct launch *l)
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
   if (l->new_user && map_user_namespace(l, &err) < 0)
     report_failure(l, &rep, &err);
+  /* --nofile and the rlimit fallbacks, while raising a limit is allowed */
+  if (limits_apply_in_child(l->limits, &err) < 0)
+    report_failure(l, &rep, &err);
   if (enter_small_namespaces(l, &err) < 0 || enter_network(l, &rep, &err) < 0)
     report_failure(l, &rep, &err);
   /* The kernel's mirror of the view (vfs/mountns.c). */

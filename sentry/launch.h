@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "limits/limits.h"
 #include "platform/seccomp_filter.h"
 #include "policy/policy.h"
 #include "netstack-shim/netns.h"
@@ -33,6 +34,7 @@ struct launch {
   uid_t uid;             /* usbox's ids, mapped to themselves there */
   gid_t gid;
   const char *hostname;  /* of the sandbox's UTS namespace */
+  const struct limits *limits; /* rlimits the first process applies */
   const char *program;
   char **argv;
   const struct bpf_program *bpf;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -23,6 +24,7 @@
 #include "gofer/gofer.h"
 #include "sentry/launch.h"
 #include "sentry/sentry.h"
+#include "limits/limits.h"
 #include "sentry/sys_net.h"
 
 int supervisor_find_program(const char *name, const char *path_env, char *resolved,
@@ -70,6 +72,10 @@ struct run {
   int agent_pidfd;
   int exit_r; /* the init writes the agent's wait status here */
   bool test_pass[SC_NR_LIMIT]; /* --TESTONLY-pass */
+  struct limits limits;
+  unsigned long long deadline_ns; /* --timeout: SIGTERM then (0: none) */
+  unsigned long long kill_at_ns;  /* then SIGKILL (0: not yet due) */
+  bool timed_out;
   int sigfd;
   int status; /* wait status of the agent */
   bool agent_done;
@@ -141,9 +147,37 @@ static void on_signal(struct run *r, const struct signalfd_siginfo *si)
   syscall(SYS_pidfd_send_signal, r->agent_pidfd, (int)si->ssi_signo, NULL, 0);
 }
 
+static unsigned long long monotonic_ns(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (unsigned long long)t.tv_sec * 1000000000ull + (unsigned long long)t.tv_nsec;
+}
+
+/* --timeout: SIGTERM to the sandbox's init (it passes it on to the agent),
+ * SIGKILL after the grace (the init's death ends every process). */
+static void check_deadline(struct run *r)
+{
+  if (r->deadline_ns == 0 || r->agent_done)
+    return;
+  unsigned long long now = monotonic_ns();
+  if (!r->timed_out && now >= r->deadline_ns) {
+    r->timed_out = true;
+    r->kill_at_ns = now + (unsigned long long)(r->limits.config.grace * 1e9);
+    syscall(SYS_pidfd_send_signal, r->agent_pidfd, SIGTERM, NULL, 0);
+  }
+  if (r->timed_out && r->kill_at_ns != 0 && now >= r->kill_at_ns) {
+    r->kill_at_ns = 0;
+    syscall(SYS_pidfd_send_signal, r->agent_pidfd, SIGKILL, NULL, 0);
+  }
+}
+
 static void main_loop(struct run *r)
 {
+  if (r->limits.config.timeout > 0)
+    r->deadline_ns = monotonic_ns() + (unsigned long long)(r->limits.config.timeout * 1e9);
   while (!r->agent_done) {
+    check_deadline(r);
     struct pollfd p = {.fd = r->sigfd, .events = POLLIN};
     /* wake now and then so the watchdog sees receivers stuck in handlers */
     int n = poll(&p, 1, 25);
@@ -295,7 +329,7 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
   struct launch l = {.inherited = inherited, .new_user = geteuid() != 0, .uid = geteuid(),
                      .gid = getegid(), .hostname = cfg->policy->hostname, .program = program,
                      .argv = cfg->argv, .bpf = bpf, .policy = cfg->policy,
-                     .placed_r = p.placed[0], .ready_w = p.ready[1], .ack_r = p.ack[0],
+                     .limits = &r->limits, .placed_r = p.placed[0], .ready_w = p.ready[1], .ack_r = p.ack[0],
                      .status_w = p.status[1], .exit_w = p.exit[1]};
   if (getcwd(l.cwd, sizeof l.cwd) == NULL) {
     usbox_err_set(err, errno, "getcwd");
@@ -320,7 +354,10 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
     usbox_err_set(err, errno, "pidfd_open of the agent");
     goto fail;
   }
-  /* the sandbox's first process is where its cgroups will be: go on */
+  /* the sandbox's first process joins its cgroups (its children follow),
+   * then goes on */
+  if (limits_attach(&r->limits, r->agent, err) < 0)
+    goto fail;
   if (write(p.placed[1], "p", 1) != 1) {
     usbox_err_set(err, errno, "starting the sandbox");
     goto fail;
@@ -363,6 +400,29 @@ static int parse_test_pass(const char *list, bool pass[SC_NR_LIMIT], usbox_err_t
   return 0;
 }
 
+/* The exit code, and the line saying why when a limit ended the agent;
+ * the cgroups go (and whatever is still in them). */
+static int finish_run(struct run *r, int code)
+{
+  bool oom = code == 0 && limits_oom_killed(&r->limits);
+  limits_destroy(&r->limits);
+  if (r->gofer_failed)
+    return USBOX_EXIT_ERROR;
+  if (code != 0)
+    return code;
+  if (r->timed_out) {
+    fprintf(stderr, "usbox: the agent ran out of time (--timeout %g s)%s\n",
+            r->limits.config.timeout, r->kill_at_ns == 0 ? ", killed after the grace" : "");
+    return USBOX_EXIT_TIMEOUT;
+  }
+  if (oom && WIFSIGNALED(r->status) && WTERMSIG(r->status) == SIGKILL) {
+    fprintf(stderr, "usbox: the agent hit the memory limit (--memory %llu bytes)\n",
+            (unsigned long long)r->limits.config.memory);
+    return 128 + SIGKILL;
+  }
+  return exit_code_of(r->status);
+}
+
 int supervisor_exec(const struct exec_config *cfg)
 {
   usbox_err_t err = {0};
@@ -388,6 +448,11 @@ int supervisor_exec(const struct exec_config *cfg)
   /* Orphans of the agent's tree are re-parented to usbox, which reaps them
    * and kills whatever is left when the agent ends. */
   prctl(PR_SET_CHILD_SUBREAPER, 1);
+  if (limits_create(&r.limits, &cfg->policy->limits, &err) < 0) {
+    usbox_err_print(&err);
+    close(r.sigfd);
+    return USBOX_EXIT_ERROR;
+  }
   code = start_agent(&r, cfg, program, &bpf, &inherited, &err);
   if (code == 0)
     main_loop(&r);
@@ -410,7 +475,5 @@ int supervisor_exec(const struct exec_config *cfg)
   if (r.exit_r >= 0)
     close(r.exit_r);
   close(r.sigfd);
-  if (r.gofer_failed)
-    return USBOX_EXIT_ERROR;
-  return code != 0 ? code : exit_code_of(r.status);
+  return finish_run(&r, code);
 }

@@ -8,6 +8,7 @@
 #define USBOX_EXIT_ERROR 125       /* usbox failed (bad flag, setup) */
 #define USBOX_EXIT_CANNOT_EXEC 126 /* program found but not executable */
 #define USBOX_EXIT_NOT_FOUND 127   /* program not found */
+#define USBOX_EXIT_TIMEOUT 124     /* --timeout ran out (as timeout(1)) */
 
 #include "policy/policy.h"
 

@@ -1,0 +1,345 @@
+/* The sandbox's cgroups: v2 where the controller is there and can be
+ * enabled below usbox's own cgroup, v1 otherwise, rlimits as a last resort.
+ * Only made when a limit asks for them: a run without limits touches no
+ * cgroup (its pid namespace already ends every process with it). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "limits/limits.h"
+
+static const char *const v2_name[] = {"memory", "pids", "cpu"};
+static const char *const v1_mount[] = {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
+                                       "/sys/fs/cgroup/cpu"};
+
+static int write_text(const char *dir, const char *file, const char *text)
+{
+  char path[PATH_MAX + 64];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  ssize_t n = write(fd, text, strlen(text));
+  return n == (ssize_t)strlen(text) ? 0 : n < 0 ? -errno : -EIO;
+}
+
+static int read_text(const char *dir, const char *file, char *buf, size_t size)
+{
+  char path[PATH_MAX + 64];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  ssize_t n = read(fd, buf, size - 1);
+  if (n < 0)
+    return -errno;
+  buf[n] = '\0';
+  return 0;
+}
+
+/* usbox's own cgroup in a hierarchy: v1 by controller name, v2 for NULL. */
+static int self_cgroup(const char *controller, char out[PATH_MAX])
+{
+  cleanup_fclose FILE *f = fopen("/proc/self/cgroup", "re");
+  char line[PATH_MAX + 64];
+  while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+    line[strcspn(line, "\n")] = '\0';
+    char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (c2 == NULL)
+      continue;
+    *c2 = '\0';
+    const char *ctrls = c1 + 1;
+    bool match = controller == NULL ? *ctrls == '\0' : false;
+    for (char *save = NULL, *c = controller ? strtok_r((char *)ctrls, ",", &save) : NULL; c;
+         c = strtok_r(NULL, ",", &save))
+      match = match || strcmp(c, controller) == 0;
+    if (match) {
+      snprintf(out, PATH_MAX, "%s", strcmp(c2 + 1, "/") == 0 ? "" : c2 + 1);
+      return 0;
+    }
+  }
+  return -ENOENT;
+}
+
+static const char *v2_mount(void)
+{
+  if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+    return "/sys/fs/cgroup";
+  if (access("/sys/fs/cgroup/unified/cgroup.controllers", F_OK) == 0)
+    return "/sys/fs/cgroup/unified";
+  return NULL;
+}
+
+/* SIGKILL everything in dir until it is empty, then remove it. */
+static void empty_and_remove(const char *dir)
+{
+  if (write_text(dir, "cgroup.kill", "1") < 0) { /* v1: one by one */
+    for (int round = 0; round < 200; round++) {
+      char procs[4096];
+      if (read_text(dir, "cgroup.procs", procs, sizeof procs) < 0 || procs[0] == '\0')
+        break;
+      for (char *save = NULL, *p = strtok_r(procs, "\n", &save); p; p = strtok_r(NULL, "\n", &save))
+        kill((pid_t)atoi(p), SIGKILL);
+      nanosleep(&(struct timespec){0, 5000000}, NULL);
+    }
+  }
+  for (int i = 0; i < 400 && rmdir(dir) < 0 && errno == EBUSY; i++)
+    nanosleep(&(struct timespec){0, 5000000}, NULL);
+}
+
+/* usbox-<pid> directories of a usbox that is gone (SIGKILLed, crashed). */
+static void remove_stale(const char *parent)
+{
+  cleanup_closedir DIR *d = opendir(parent);
+  struct dirent *de;
+  while (d != NULL && (de = readdir(d)) != NULL) {
+    char *end;
+    if (strncmp(de->d_name, "usbox-", 6) != 0)
+      continue;
+    long pid = strtol(de->d_name + 6, &end, 10);
+    if (end == de->d_name + 6 || *end != '\0' || pid <= 0 ||
+        (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+      continue;
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s/%s", parent, de->d_name) < (int)sizeof dir)
+      empty_and_remove(dir);
+  }
+}
+
+/* in every hierarchy usbox may have used, whichever limits this run asks */
+static void remove_all_stale(void)
+{
+  char self[PATH_MAX], base[PATH_MAX];
+  const char *mnt = v2_mount();
+  if (mnt != NULL && self_cgroup(NULL, self) == 0) {
+    snprintf(base, sizeof base, "%s%s", mnt, self);
+    remove_stale(base);
+  }
+  for (int k = 0; k < LIMITS_NCONTROLLERS; k++)
+    if (access(v1_mount[k], W_OK) == 0 && self_cgroup(v2_name[k], self) == 0) {
+      snprintf(base, sizeof base, "%s%s", v1_mount[k], self);
+      remove_stale(base);
+    }
+}
+
+static bool wanted(const struct limits_config *c, enum limits_controller k)
+{
+  return k == LIMITS_MEMORY ? c->memory != 0 : k == LIMITS_PIDS ? c->pids != 0 : c->cpus != 0;
+}
+
+/* The value of limit k in a v2 or v1 file. */
+static int write_limit(const struct limits_config *c, enum limits_controller k, const char *dir,
+                       bool v2)
+{
+  char v[64];
+  int r;
+  switch (k) {
+  case LIMITS_MEMORY:
+    snprintf(v, sizeof v, "%llu", (unsigned long long)c->memory);
+    if (v2) {
+      if ((r = write_text(dir, "memory.max", v)) < 0)
+        return r;
+      write_text(dir, "memory.swap.max", "0"); /* where swap accounting exists */
+      return 0;
+    }
+    if ((r = write_text(dir, "memory.limit_in_bytes", v)) < 0)
+      return r;
+    write_text(dir, "memory.memsw.limit_in_bytes", v); /* no escape into swap */
+    return 0;
+  case LIMITS_PIDS:
+    snprintf(v, sizeof v, "%ld", c->pids);
+    return write_text(dir, "pids.max", v);
+  case LIMITS_CPU: {
+    long period = 100000, quota = (long)(c->cpus * (double)period);
+    if (quota < 1000)
+      quota = 1000;
+    if (v2) {
+      snprintf(v, sizeof v, "%ld %ld", quota, period);
+      return write_text(dir, "cpu.max", v);
+    }
+    snprintf(v, sizeof v, "%ld", period);
+    if ((r = write_text(dir, "cpu.cfs_period_us", v)) < 0)
+      return r;
+    snprintf(v, sizeof v, "%ld", quota);
+    return write_text(dir, "cpu.cfs_quota_us", v);
+  }
+  default:
+    return -EINVAL;
+  }
+}
+
+/* v2: the sandbox's cgroup below usbox's own, with the controllers that
+ * can be enabled there. */
+static void try_v2(struct limits *l)
+{
+  const char *mnt = v2_mount();
+  char self[PATH_MAX], base[PATH_MAX];
+  if (mnt == NULL || self_cgroup(NULL, self) < 0)
+    return;
+  snprintf(base, sizeof base, "%s%s", mnt, self);
+  char dir[PATH_MAX];
+  if (snprintf(dir, sizeof dir, "%s/usbox-%d", base, (int)getpid()) >= (int)sizeof dir ||
+      mkdir(dir, 0755) < 0)
+    return;
+  snprintf(l->v2, sizeof l->v2, "%s", dir);
+  char available[512];
+  if (read_text(base, "cgroup.controllers", available, sizeof available) < 0)
+    return;
+  for (int k = 0; k < LIMITS_NCONTROLLERS; k++) {
+    char word[16];
+    snprintf(word, sizeof word, " %s ", v2_name[k]);
+    char padded[520];
+    snprintf(padded, sizeof padded, " %s ", available);
+    padded[strcspn(padded, "\n")] = ' ';
+    if (!wanted(&l->config, k) || strstr(padded, word) == NULL)
+      continue;
+    char enable[16];
+    snprintf(enable, sizeof enable, "+%s", v2_name[k]);
+    /* EBUSY when usbox's cgroup holds processes itself: then v1 */
+    if (write_text(base, "cgroup.subtree_control", enable) == 0 &&
+        write_limit(&l->config, k, dir, true) == 0)
+      l->on_v2[k] = true;
+  }
+}
+
+static int try_v1(struct limits *l, enum limits_controller k)
+{
+  char self[PATH_MAX], base[PATH_MAX];
+  if (access(v1_mount[k], W_OK) < 0 || self_cgroup(v2_name[k], self) < 0)
+    return -EACCES;
+  snprintf(base, sizeof base, "%s%s", v1_mount[k], self);
+  char *dir = l->v1[k];
+  if (snprintf(dir, PATH_MAX, "%s/usbox-%d", base, (int)getpid()) >= PATH_MAX)
+    return -ENAMETOOLONG;
+  if (mkdir(dir, 0755) < 0) {
+    int e = errno;
+    dir[0] = '\0';
+    return -e;
+  }
+  int r = write_limit(&l->config, k, dir, false);
+  if (r < 0) {
+    rmdir(dir);
+    dir[0] = '\0';
+  }
+  return r;
+}
+
+/* Neither cgroup version: an rlimit where one can stand in, with a warning. */
+static int fall_back(struct limits *l, enum limits_controller k, usbox_err_t *err)
+{
+  switch (k) {
+  case LIMITS_MEMORY:
+    l->rlimit_memory = true;
+    usbox_warn("--memory: no cgroup can be written here; RLIMIT_AS limits each process's "
+               "address space instead (not their sum)");
+    return 0;
+  case LIMITS_PIDS:
+    l->rlimit_pids = true;
+    usbox_warn("--pids: no cgroup can be written here; RLIMIT_NPROC limits the processes of "
+               "your user instead (all of them, not only the sandbox's)");
+    return 0;
+  default:
+    if (l->config.best_effort) {
+      usbox_warn("--cpus: no cgroup can be written here and no rlimit expresses it: not enforced "
+                 "(--limits best-effort)");
+      return 0;
+    }
+    return usbox_err_set(err, EPERM,
+                         "--cpus cannot be enforced here (no writable cgroup cpu controller; "
+                         "--limits best-effort runs without it)");
+  }
+}
+
+int limits_create(struct limits *l, const struct limits_config *c, usbox_err_t *err)
+{
+  memset(l, 0, sizeof *l);
+  l->config = *c;
+  bool any = false;
+  for (int k = 0; k < LIMITS_NCONTROLLERS; k++)
+    any = any || wanted(c, k);
+  if (!any)
+    return 0;
+  remove_all_stale();
+  try_v2(l);
+  for (int k = 0; k < LIMITS_NCONTROLLERS; k++) {
+    if (!wanted(c, k) || l->on_v2[k] || try_v1(l, k) == 0)
+      continue;
+    if (fall_back(l, k, err) < 0) {
+      limits_destroy(l);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+int limits_attach(struct limits *l, pid_t pid, usbox_err_t *err)
+{
+  char text[32];
+  snprintf(text, sizeof text, "%d", (int)pid);
+  int r;
+  if (l->v2[0] && (r = write_text(l->v2, "cgroup.procs", text)) < 0)
+    return usbox_err_set(err, -r, "joining the cgroup %s", l->v2);
+  for (int k = 0; k < LIMITS_NCONTROLLERS; k++)
+    if (l->v1[k][0] && (r = write_text(l->v1[k], "cgroup.procs", text)) < 0)
+      return usbox_err_set(err, -r, "joining the cgroup %s", l->v1[k]);
+  return 0;
+}
+
+/* "oom_kill N" in memory.events (v2) or memory.oom_control (v1) */
+bool limits_oom_killed(const struct limits *l)
+{
+  char text[1024];
+  int r = l->on_v2[LIMITS_MEMORY] ? read_text(l->v2, "memory.events", text, sizeof text)
+          : l->v1[LIMITS_MEMORY][0]
+              ? read_text(l->v1[LIMITS_MEMORY], "memory.oom_control", text, sizeof text)
+              : -ENOENT;
+  if (r < 0)
+    return false;
+  const char *p = strstr(text, "oom_kill ");
+  return p != NULL && atol(p + 9) > 0;
+}
+
+void limits_destroy(struct limits *l)
+{
+  for (int k = 0; k < LIMITS_NCONTROLLERS; k++)
+    if (l->v1[k][0]) {
+      empty_and_remove(l->v1[k]);
+      l->v1[k][0] = '\0';
+    }
+  if (l->v2[0]) {
+    empty_and_remove(l->v2);
+    l->v2[0] = '\0';
+  }
+}
+
+int limits_apply_in_child(const struct limits *l, usbox_err_t *err)
+{
+  const struct limits_config *c = &l->config;
+  struct rlimit rl;
+  if (c->nofile != 0) {
+    rl = (struct rlimit){(rlim_t)c->nofile, (rlim_t)c->nofile};
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+      return usbox_err_set(err, errno, "--nofile %ld", c->nofile);
+  }
+  if (l->rlimit_memory) {
+    rl = (struct rlimit){(rlim_t)c->memory, (rlim_t)c->memory};
+    if (setrlimit(RLIMIT_AS, &rl) < 0)
+      return usbox_err_set(err, errno, "RLIMIT_AS for --memory");
+  }
+  if (l->rlimit_pids) {
+    rl = (struct rlimit){(rlim_t)c->pids, (rlim_t)c->pids};
+    if (setrlimit(RLIMIT_NPROC, &rl) < 0)
+      return usbox_err_set(err, errno, "RLIMIT_NPROC for --pids");
+  }
+  return 0;
+}

@@ -1,0 +1,69 @@
+/* Resource limits of the sandbox: memory, processes, CPU, open files, wall
+ * time. Enforced with cgroup v2 where its controllers are available, else
+ * with the cgroup v1 controllers, else (without root or delegation) with
+ * rlimits where an rlimit can express the limit, with a warning. A limit
+ * that cannot be enforced at all is an error unless best-effort was asked.
+ *
+ * The sandbox's cgroups are named usbox-<pid of usbox>; whatever a usbox
+ * that was SIGKILLed left behind is removed by the next start. */
+#ifndef USBOX_LIMITS_LIMITS_H
+#define USBOX_LIMITS_LIMITS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+struct limits_config {
+  uint64_t memory; /* bytes, 0: none */
+  long pids;       /* 0: none */
+  double cpus;     /* CPUs' worth of time, 0: none */
+  double timeout;  /* seconds of wall time, 0: none */
+  double grace;    /* seconds between SIGTERM and SIGKILL at the timeout */
+  long nofile;     /* RLIMIT_NOFILE, 0: unchanged */
+  bool best_effort;
+};
+
+#define LIMITS_DEFAULT_GRACE 5.0
+
+void limits_config_init(struct limits_config *c);
+
+/* Parsers for the flags (--memory 64M, --pids 100, --cpus 0.5,
+ * --timeout 30, --nofile 1024, --limits strict|best-effort). */
+int limits_parse_memory(struct limits_config *c, const char *text, usbox_err_t *err);
+int limits_parse_pids(struct limits_config *c, const char *text, usbox_err_t *err);
+int limits_parse_cpus(struct limits_config *c, const char *text, usbox_err_t *err);
+int limits_parse_timeout(struct limits_config *c, const char *text, usbox_err_t *err);
+int limits_parse_grace(struct limits_config *c, const char *text, usbox_err_t *err);
+int limits_parse_nofile(struct limits_config *c, const char *text, usbox_err_t *err);
+int limits_parse_mode(struct limits_config *c, const char *text, usbox_err_t *err);
+
+enum limits_controller { LIMITS_MEMORY, LIMITS_PIDS, LIMITS_CPU, LIMITS_NCONTROLLERS };
+
+struct limits {
+  struct limits_config config;
+  char v2[PATH_MAX];                       /* the sandbox's v2 cgroup, or "" */
+  char v1[LIMITS_NCONTROLLERS][PATH_MAX];  /* its v1 cgroup per controller, or "" */
+  bool on_v2[LIMITS_NCONTROLLERS];         /* that limit is v2's */
+  bool rlimit_memory, rlimit_pids;         /* fallbacks the child applies */
+};
+
+/* Before the sandbox starts (nothing on the host changes on failure). */
+int limits_create(struct limits *l, const struct limits_config *c, usbox_err_t *err);
+
+/* The sandbox's first process joins the cgroups (children follow). */
+int limits_attach(struct limits *l, pid_t pid, usbox_err_t *err);
+
+/* Whether the memory limit killed a process of the sandbox. */
+bool limits_oom_killed(const struct limits *l);
+
+/* Kill whatever is left in the cgroups and remove them (idempotent). */
+void limits_destroy(struct limits *l);
+
+/* In the sandbox's first process, before it drops its capabilities:
+ * --nofile, and the rlimit fallbacks. Plain system calls only. */
+int limits_apply_in_child(const struct limits *l, usbox_err_t *err);
+
+#endif

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Resource limits (issue 5): memory (OOM -> 137 and a line), pids (a fork
+# bomb contained), cpus (CPU time over wall time), timeout (124, SIGTERM then
+# SIGKILL after the grace), nofile; the cgroups gone after every run, even
+# after usbox is SIGKILLed (the next start removes them); bad values 125;
+# without root, the rlimit fallback or a clear refusal.
+. "$(dirname "$0")/lib.sh"
+
+cd "$TMPROOT" || exit 1
+
+# every usbox-* cgroup directory on this host (v2 and v1)
+cgroups_left() {
+  find /sys/fs/cgroup -maxdepth 6 -type d -name 'usbox-[0-9]*' 2>/dev/null | sort
+}
+expect_eq "no usbox cgroup before the tests" "" "$(cgroups_left)"
+
+# ---------------------------------------------------------------- memory
+
+hog='
+import sys
+chunks = []
+for i in range(int(sys.argv[1])):
+    chunks.append(bytearray(10 << 20))  # 10 MB, touched (zero-filled)
+print("allocated", len(chunks) * 10, "MB")'
+expect_exit 137 "--memory 64M: a program touching 300 MB is killed" -- \
+  "$USBOX" exec --memory 64M -- python3 -c "$hog" 30
+expect_grep "usbox says the memory limit was hit" "usbox: the agent hit the memory limit .--memory 67108864 bytes" "$ERR"
+expect_exit 0 "--memory 64M: a program using 20 MB runs" -- \
+  "$USBOX" exec --memory 64M -- python3 -c "$hog" 2
+expect_eq "and finishes" "allocated 20 MB" "$(cat "$OUT")"
+expect_eq "no usbox cgroup left after the memory runs" "" "$(cgroups_left)"
+
+# ---------------------------------------------------------------- pids
+
+# a fork bomb, bounded by --timeout so it cannot outlive the test
+host_pids_before=$(ls /proc | grep -c '^[0-9]')
+# (the shell may give up by itself when its fork fails: 2; or run into the
+# timeout: 124)
+timeout -k 5 60 "$USBOX" exec --pids 32 --timeout 3 --timeout-grace 1 -- \
+  sh -c 'b() { b & b; }; b 2>/dev/null' >/dev/null 2>&1
+rc=$?
+if [ "$rc" = 2 ] || [ "$rc" = 124 ]; then
+  pass "--pids 32: a fork bomb is contained and ends (status $rc)"
+else
+  fail "--pids 32: the fork bomb ended with status $rc"
+fi
+host_pids_after=$(ls /proc | grep -c '^[0-9]')
+if [ $((host_pids_after - host_pids_before)) -lt 20 ]; then
+  pass "the host's process count is back ($host_pids_before before, $host_pids_after after)"
+else
+  fail "processes left on the host: $host_pids_before before, $host_pids_after after"
+fi
+expect_exit 0 "--pids 20: forks beyond it fail with EAGAIN" -- \
+  "$USBOX" exec --pids 20 -- python3 -c '
+import os, errno
+kids, err = [], None
+for i in range(40):
+    try:
+        pid = os.fork()
+    except OSError as e:
+        err = errno.errorcode[e.errno]; break
+    if pid == 0:
+        import time; time.sleep(3); os._exit(0)
+    kids.append(pid)
+print(len(kids) < 20, err)
+for k in kids: os.kill(k, 9)'
+expect_eq "fewer than 20 forks, then EAGAIN" "True EAGAIN" "$(cat "$OUT")"
+
+# ---------------------------------------------------------------- cpus
+
+# a busy loop for 2 s of wall time gets about 1 s of CPU at --cpus 0.5
+cpu_probe='
+import os, time
+t0 = time.time()
+while time.time() - t0 < 2.0:
+    pass
+c = os.times()
+print("%.2f" % ((c.user + c.system) / (time.time() - t0)))'
+expect_exit 0 "--cpus 0.5: a busy loop" -- "$USBOX" exec --cpus 0.5 -- python3 -c "$cpu_probe"
+ratio=$(cat "$OUT")
+if awk -v r="$ratio" 'BEGIN { exit !(r >= 0.3 && r <= 0.75) }'; then
+  pass "--cpus 0.5: CPU time / wall time is $ratio"
+else
+  fail "--cpus 0.5: CPU time / wall time is '$ratio' (want 0.3-0.75)"
+fi
+expect_exit 0 "without --cpus the same loop" -- "$USBOX" exec -- python3 -c "$cpu_probe"
+if awk -v r="$(cat "$OUT")" 'BEGIN { exit !(r >= 0.8) }'; then
+  pass "without --cpus it gets a whole CPU ($(cat "$OUT"))"
+else
+  fail "without --cpus the ratio is '$(cat "$OUT")' (the machine may be busy)"
+fi
+
+# ---------------------------------------------------------------- timeout
+
+start=$(date +%s%N)
+expect_exit 124 "--timeout 1: sleep 30 ends with 124" -- "$USBOX" exec --timeout 1 -- sleep 30
+elapsed=$((($(date +%s%N) - start) / 1000000))
+expect_grep "usbox says the time ran out" "usbox: the agent ran out of time .--timeout 1 s" "$ERR"
+if [ "$elapsed" -lt 2500 ]; then pass "--timeout 1 took ${elapsed} ms"; else fail "--timeout 1 took ${elapsed} ms"; fi
+expect_exit 124 "--timeout 1 --timeout-grace 1: a program ignoring SIGTERM is killed" -- \
+  "$USBOX" exec --timeout 1 --timeout-grace 1 -- sh -c 'trap "" TERM; echo started; sleep 30; echo not-reached'
+expect_eq "it got SIGTERM first, and was not reached after" started "$(cat "$OUT")"
+expect_grep "usbox says it killed it after the grace" "killed after the grace" "$ERR"
+# as timeout(1): 124 whenever the time ran out, however the program ended
+expect_exit 124 "--timeout: a program handling SIGTERM" -- \
+  "$USBOX" exec --timeout 1 -- sh -c 'trap "echo got TERM; exit 7" TERM; sleep 30 & wait'
+expect_eq "ran its handler" "got TERM" "$(cat "$OUT")"
+expect_exit 0 "--timeout longer than the program changes nothing" -- \
+  "$USBOX" exec --timeout 30 -- true
+
+# ---------------------------------------------------------------- nofile
+
+expect_exit 0 "--nofile 32" -- "$USBOX" exec --nofile 32 -- python3 -c '
+import os, resource, errno
+print(resource.getrlimit(resource.RLIMIT_NOFILE))
+fds = []
+try:
+    for i in range(40):
+        fds.append(os.open("/etc/hostname", os.O_RDONLY))
+except OSError as e:
+    print(errno.errorcode[e.errno], len(fds) < 32)'
+expect_eq "the limit is 32 and the 40 opens stop at EMFILE" "(32, 32)
+EMFILE True" "$(cat "$OUT")"
+
+# ---------------------------------------------------------------- the cgroups
+
+"$USBOX" exec --memory 256M --pids 64 --cpus 1 -- cat /proc/self/cgroup >"$TMPROOT/cg.in" 2>&1
+if grep -q '^[0-9]*:memory:/$' "$TMPROOT/cg.in" && grep -q '^[0-9]*:pids:/$' "$TMPROOT/cg.in"; then
+  pass "inside, its cgroups are the root of its cgroup namespace"
+else
+  fail "inside, /proc/self/cgroup: $(cat "$TMPROOT/cg.in")"
+fi
+"$USBOX" exec --memory 256M --pids 64 -- sleep 60 &
+pid=$!
+track_bg "$pid"
+for _ in $(seq 100); do [ -n "$(cgroups_left)" ] && break; sleep 0.05; done
+made=$(cgroups_left)
+if grep -q "/memory/.*usbox-$pid$" <<<"$made" && grep -q "/pids/.*usbox-$pid$" <<<"$made"; then
+  pass "while it runs, the sandbox has its cgroups (usbox-$pid)"
+else
+  fail "cgroups while running: '$made'"
+fi
+if [ "$(cat /sys/fs/cgroup/memory/*/*/usbox-$pid/memory.limit_in_bytes /sys/fs/cgroup/memory/usbox-$pid/memory.limit_in_bytes 2>/dev/null | head -1)" = 268435456 ] ||
+  [ "$(cat "$(find /sys/fs/cgroup -maxdepth 6 -name "usbox-$pid" -path '*unified*')/memory.max" 2>/dev/null)" = 268435456 ]; then
+  pass "the memory limit is written in it"
+else
+  fail "the memory limit is not where expected"
+fi
+{ kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
+sleep 0.3
+expect_eq "usbox SIGKILLed: its cgroups are still there" "$made" "$(cgroups_left)"
+expect_eq "the sandbox's processes are gone all the same" "" "$(pgrep -f 'sleep 60$' | xargs -r ps -o pid= -o args= -p | grep -v "$USBOX")"
+expect_exit 0 "the next start with a limit" -- "$USBOX" exec --pids 64 -- true
+expect_eq "has removed them" "" "$(cgroups_left)"
+
+# ---------------------------------------------------------------- bad values
+
+for bad in "--memory lots" "--memory 0" "--pids -1" "--cpus zero" "--timeout -5" "--nofile 3" "--limits sometimes"; do
+  # shellcheck disable=SC2086
+  expect_exit 125 "bad value: $bad" -- "$USBOX" exec $bad -- true
+  if [ "$(wc -l <"$ERR")" = 1 ] && grep -q '^usbox: ' "$ERR"; then
+    pass "one line for $bad"
+  else
+    fail "for $bad: $(cat "$ERR")"
+  fi
+done
+expect_eq "no usbox cgroup after the bad values" "" "$(cgroups_left)"
+printf '{"limits": {"memory": "64M", "timeout": 1}}' >"$TMPROOT/limits.json"
+expect_exit 124 "--policy with limits: the timeout applies" -- \
+  "$USBOX" exec --policy "$TMPROOT/limits.json" -- sleep 30
+printf '{"limits": {"memory": "huge"}}' >"$TMPROOT/bad.json"
+expect_exit 125 "--policy with a bad limit" -- "$USBOX" exec --policy "$TMPROOT/bad.json" -- true
+
+# ---------------------------------------------------------------- without root
+
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/nonexistent)
+RL=$TMPROOT/rootless
+mkdir -p "$RL" && chmod 777 "$RL" && chmod 711 "$TMPROOT"
+IN_RL=(sh -c 'cd "$1" && shift && exec "$@"' sh "$RL" "${NOBODY[@]}")
+expect_exit 1 "as nobody: --memory 64M falls back to RLIMIT_AS" -- \
+  "${IN_RL[@]}" "$USBOX" exec --rw . --memory 64M -- python3 -c "$hog" 30
+expect_grep "with a warning that says what it does" "RLIMIT_AS limits each process" "$ERR"
+expect_grep "and the allocation fails" "MemoryError" "$ERR"
+expect_exit 125 "as nobody: --cpus cannot be enforced: an error" -- \
+  "${IN_RL[@]}" "$USBOX" exec --rw . --cpus 0.5 -- true
+expect_grep "saying so" "--cpus cannot be enforced here" "$ERR"
+expect_exit 0 "as nobody: --cpus with --limits best-effort runs" -- \
+  "${IN_RL[@]}" "$USBOX" exec --rw . --cpus 0.5 --limits best-effort -- true
+expect_grep "with a warning" "not enforced" "$ERR"
+expect_exit 124 "as nobody: --timeout works" -- "${IN_RL[@]}" "$USBOX" exec --rw . --timeout 1 -- sleep 30
+expect_eq "no usbox cgroup at the end" "" "$(cgroups_left)"
+
+finish

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 int usbox_verbosity = 1;
 
@@ -49,4 +50,23 @@ void usbox_debug(const char *fmt, ...)
   va_start(ap, fmt);
   vlog("debug: ", fmt, ap);
   va_end(ap);
+}
+
+/* Start-up phases at -vv: milliseconds since the first mark, so a slow
+ * start shows which step it spent its time in. */
+void usbox_phase(const char *what)
+{
+  if (usbox_verbosity < 3)
+    return;
+  static struct timespec first;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  if (first.tv_sec == 0 && first.tv_nsec == 0)
+    first = now;
+  double ms = (double)(now.tv_sec - first.tv_sec) * 1e3 +
+              (double)(now.tv_nsec - first.tv_nsec) / 1e6;
+  char line[160];
+  int n = snprintf(line, sizeof line, "usbox: debug: start-up %+8.3f ms %s\n", ms, what);
+  if (n > 0)
+    fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, stderr);
 }

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/cleanup.h"
 #include "platform/unotify.h"
 #include "sentry/backstop.h"
@@ -186,12 +187,15 @@ _Noreturn void launch_agent_child(const struct launch *l)
   /* --nofile and the rlimit fallbacks, while raising a limit is allowed */
   if (limits_apply_in_child(l->limits, &err) < 0)
     report_failure(l, &rep, &err);
+  usbox_phase("child: user namespace, rlimits");
   if (enter_small_namespaces(l, &err) < 0 || enter_network(l, &rep, &err) < 0)
     report_failure(l, &rep, &err);
+  usbox_phase("child: uts, ipc, cgroup, net namespaces");
   /* The kernel's mirror of the view (vfs/mountns.c). */
   struct mountns_result ns;
   if (mountns_enter_view(l->policy, l->cwd, &ns, &err) < 0 || open_mounts(l, &rep, &err) < 0)
     report_failure(l, &rep, &err);
+  usbox_phase("child: mount namespace (the view)");
   /* no_new_privs: setuid binaries gain nothing, and an unprivileged process
    * may restrict itself with Landlock and install the filter. */
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
@@ -203,6 +207,7 @@ _Noreturn void launch_agent_child(const struct launch *l)
   if (backstop_landlock(l->policy, &abi, &err) < 0 ||
       backstop_drop_caps(l->policy->keep_caps, &err) < 0)
     report_failure(l, &rep, &err);
+  usbox_phase("child: landlock, capabilities");
   bool killable = false;
   rep.listener = unotify_install(l->bpf, &killable);
   if (rep.listener < 0) {

@@ -272,6 +272,7 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
   struct netns_fds net;
   if (launch_take_fds(r->agent, ready_r, &listener, mounts, &nmounts, &net, err) < 0)
     return -1;
+  usbox_phase("sandbox ready: fds taken");
   if (sentry_init(&r->sentry, listener, err) < 0) {
     for (int i = 0; i < nmounts; i++)
       close(mounts[i]);
@@ -284,11 +285,13 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
   /* the gofer holds the mounts; the sentry keeps no host fd */
   for (int i = 0; i < nmounts; i++)
     close(mounts[i]);
+  usbox_phase("gofer started");
   if (rc < 0 || vfs_set_agent(&r->sentry.vfs, r->agent, err) < 0 ||
       (cfg->audit_path != NULL && (r->sentry.audit = audit_open(cfg->audit_path, err)) == NULL)) {
     netns_fds_close(&net);
     return -1;
   }
+  usbox_phase("listing filters built");
   /* the network filter and the sandbox's resolver (threads: after the
    * gofer's fork); it takes the resolver's sockets */
   rc = sys_net_start(cfg->policy, &net, r->sentry.audit, err);
@@ -342,6 +345,7 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
   }
   if (r->agent == 0)
     launch_agent_child(&l);
+  usbox_phase("sandbox cloned");
   close_child_ends(&p);
   r->exit_r = p.exit[0];
   p.exit[0] = -1;
@@ -364,8 +368,10 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
   }
   if (sentry_up(r, cfg, p.ready[0], err) < 0)
     goto fail;
+  usbox_phase("sentry, gofer and network filter up");
   if (sentry_start(&r->sentry, err) < 0 || write(p.ack[1], "g", 1) != 1)
     goto fail;
+  usbox_phase("sentry serving");
   int exec_errno;
   if (read_full(p.status[0], &exec_errno, sizeof exec_errno) == 0) {
     usbox_err_set(err, exec_errno, "cannot execute %s", program);
@@ -373,6 +379,7 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
     return exec_errno == ENOENT ? USBOX_EXIT_NOT_FOUND : USBOX_EXIT_CANNOT_EXEC;
   }
   close_pipes(&p);
+  usbox_phase("agent executed");
   return 0;
 fail:
   close_pipes(&p);
@@ -432,6 +439,7 @@ int supervisor_exec(const struct exec_config *cfg)
     usbox_err_print(&err);
     return code;
   }
+  usbox_phase("program found");
   struct filter_options fopts = {.denials_to_sentry = cfg->audit_path != NULL || cfg->count_denials};
   struct bpf_program bpf;
   usbox_filter_prebuilt(&fopts, &bpf);
@@ -453,6 +461,7 @@ int supervisor_exec(const struct exec_config *cfg)
     close(r.sigfd);
     return USBOX_EXIT_ERROR;
   }
+  usbox_phase("limits created");
   code = start_agent(&r, cfg, program, &bpf, &inherited, &err);
   if (code == 0)
     main_loop(&r);

@@ -227,32 +227,75 @@ static int add_filter_name(struct vfs *v, dev_t dev, ino_t ino, const char *name
 /* Hidden entries must be absent from their parent's listing: remember each
  * such parent by identity (getdents64 is filtered for those only). The
  * identity comes from the gofer's walk of the parent (following nothing). */
+static void parent_of_hidden(const char *hidden, char parent[PATH_MAX], const char **name)
+{
+  snprintf(parent, PATH_MAX, "%s", hidden);
+  char *slash = strrchr(parent, '/');
+  *name = hidden + (slash - parent) + 1;
+  if (slash == parent)
+    parent[1] = '\0';
+  else
+    *slash = '\0';
+}
+
+/* Whether an earlier hidden path has the same parent: its walk is done
+ * once (most defaults share /etc, /root or a home), which keeps start-up
+ * to a few gofer round trips. */
+static bool parent_seen(const struct vfs *v, size_t upto, const char *parent, size_t *earlier)
+{
+  for (size_t j = 0; j < upto; j++) {
+    char other[PATH_MAX];
+    const char *unused;
+    parent_of_hidden(v->hidden[j], other, &unused);
+    if (strcmp(other, parent) == 0) {
+      *earlier = j;
+      return true;
+    }
+  }
+  return false;
+}
+
 static int build_listing_filters(struct vfs *v, struct sentry_call *call, usbox_err_t *err)
 {
-  for (size_t i = 0; i < v->nhidden; i++) {
+  struct filter_id {
+    bool listed;
+    dev_t dev;
+    ino_t ino;
+  } *ids = calloc(v->nhidden + 1, sizeof *ids);
+  if (ids == NULL)
+    return usbox_err_set(err, ENOMEM, "allocating listing filters");
+  int rc = 0;
+  for (size_t i = 0; i < v->nhidden && rc == 0; i++) {
     char parent[PATH_MAX];
-    snprintf(parent, sizeof parent, "%s", v->hidden[i]);
-    char *slash = strrchr(parent, '/');
-    const char *name = v->hidden[i] + (slash - parent) + 1;
-    if (slash == parent)
-      parent[1] = '\0';
-    else
-      *slash = '\0';
+    const char *name;
+    parent_of_hidden(v->hidden[i], parent, &name);
+    size_t earlier;
+    if (parent_seen(v, i, parent, &earlier)) {
+      ids[i] = ids[earlier];
+      if (ids[i].listed && add_filter_name(v, ids[i].dev, ids[i].ino, name) < 0)
+        rc = usbox_err_set(err, ENOMEM, "allocating listing filters");
+      continue;
+    }
     const struct vfs_mount *m = vfs_mount_of(v, parent);
     if (m->kind == VFS_MOUNT_FILE)
       continue;
     struct gofer_rep rep;
     int r = vfs_gofer(call, GOFER_WALK, m, vfs_mount_rel(m, parent), NULL, 0, 0, 0, 0, NULL, 0,
                       -1, &rep, NULL, 0, NULL);
-    if (r < 0)
-      return usbox_err_set(err, -r, "asking the gofer about %s", parent);
+    if (r < 0) {
+      rc = usbox_err_set(err, -r, "asking the gofer about %s", parent);
+      break;
+    }
     if (rep.err != 0 || rep.status != GOFER_DONE || !rep.has_stat)
       continue; /* not there, or behind a symlink: nothing to list */
-    if (add_filter_name(v, makedev(rep.stx.stx_dev_major, rep.stx.stx_dev_minor), rep.stx.stx_ino,
-                        name) < 0)
-      return usbox_err_set(err, ENOMEM, "allocating listing filters");
+    ids[i] = (struct filter_id){.listed = true,
+                                .dev = makedev(rep.stx.stx_dev_major, rep.stx.stx_dev_minor),
+                                .ino = rep.stx.stx_ino};
+    if (add_filter_name(v, ids[i].dev, ids[i].ino, name) < 0)
+      rc = usbox_err_set(err, ENOMEM, "allocating listing filters");
   }
-  return 0;
+  free(ids);
+  return rc;
 }
 
 bool vfs_is_proc_root(const struct vfs *v, dev_t dev, ino_t ino)

@@ -3,6 +3,8 @@
 #define USBOX_GOFER_CLIENT_H
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -12,6 +14,8 @@ struct gofer_client {
   int control; /* new connections go to the gofer through it */
   pthread_mutex_t lock;
   atomic_uint next_id;
+  cpu_set_t allowed; /* the sentry's CPUs, restored after each call */
+  bool pin;          /* more than one: calls pin their thread (client.c) */
 };
 
 int gofer_client_init(struct gofer_client *gc, int control);

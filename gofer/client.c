@@ -87,6 +87,12 @@ static int my_conn(struct gofer_client *gc)
   return conn;
 }
 
+int gofer_client_connect(struct gofer_client *gc)
+{
+  int fd = my_conn(gc);
+  return fd < 0 ? fd : 0;
+}
+
 static int send_request(int fd, struct gofer_msg *m)
 {
   struct gofer_req *q = &m->req;

@@ -120,6 +120,10 @@ static void *receiver_main(void *p)
   sigemptyset(&set);
   sigaddset(&set, interrupt_signal());
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+  /* the gofer starts this thread's server while the agent is still on
+   * its way to its first call */
+  if (gofer_client_connect(&s->gofer) < 0)
+    usbox_debug("receiver %d: no gofer connection yet", arg.slot);
   struct seccomp_notif *req = calloc(1, s->sizes.notif);
   if (req != NULL)
     receiver_loop(s, arg.slot, req);

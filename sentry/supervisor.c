@@ -463,9 +463,10 @@ int supervisor_exec(const struct exec_config *cfg)
   }
   usbox_phase("limits created");
   code = start_agent(&r, cfg, program, &bpf, &inherited, &err);
-  if (code == 0)
+  if (code == 0) {
     main_loop(&r);
-  else
+    usbox_phase("the agent ended");
+  } else
     usbox_err_print(&err);
   if (r.agent > 0) {
     if (code != 0 && !r.agent_done)
@@ -484,5 +485,7 @@ int supervisor_exec(const struct exec_config *cfg)
   if (r.exit_r >= 0)
     close(r.exit_r);
   close(r.sigfd);
-  return finish_run(&r, code);
+  code = finish_run(&r, code);
+  usbox_phase("torn down");
+  return code;
 }

@@ -103,7 +103,7 @@ static void receiver_loop(struct sentry *s, int slot, struct seccomp_notif *req)
     sentry_dispatch(s, req, slot);
     atomic_store(&s->busy_since[slot], 0);
     /* a receiver added by the watchdog leaves once others are idle again */
-    if (slot != 0 && atomic_load(&s->idle) > 0)
+    if (slot >= s->base_receivers && atomic_load(&s->idle) > 0)
       return;
   }
 }
@@ -162,10 +162,27 @@ static int start_receiver(struct sentry *s, usbox_err_t *err)
   return 0;
 }
 
+/* One receiver per CPU the sentry may use (at most 4): agent processes
+ * running on different CPUs are served at once, each receiver woken on its
+ * caller's CPU (SYNC_WAKE_UP). With a single receiver, a parallel build's
+ * calls queued behind each other and the receiver hopped between CPUs
+ * (make -j2: 3.7x native unpinned, 1.7x pinned). */
+static int receivers_for_cpus(void)
+{
+  cpu_set_t cpus;
+  if (sched_getaffinity(0, sizeof cpus, &cpus) < 0)
+    return 1;
+  int n = CPU_COUNT(&cpus);
+  return n < 1 ? 1 : n > 4 ? 4 : n;
+}
+
 int sentry_start(struct sentry *s, usbox_err_t *err)
 {
   pthread_mutex_lock(&s->lock);
-  int r = start_receiver(s, err);
+  s->base_receivers = receivers_for_cpus();
+  int r = 0;
+  for (int i = 0; i < s->base_receivers && r == 0; i++)
+    r = start_receiver(s, err);
   pthread_mutex_unlock(&s->lock);
   return r;
 }

@@ -53,6 +53,7 @@ struct sentry {
   pthread_t threads[SENTRY_MAX_RECEIVERS];
   bool thread_live[SENTRY_MAX_RECEIVERS];
   int nthreads;       /* started and not yet exited */
+  int base_receivers; /* slots 0..base-1: one per CPU, never leave (sentry.c) */
   atomic_int idle;    /* receivers waiting in RECV */
   atomic_bool stopping;
   /* per receiver: monotonic ns when its current handler started (0 if

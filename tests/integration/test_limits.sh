@@ -119,7 +119,7 @@ if grep -q '^[0-9]*:memory:/$' "$TMPROOT/cg.in" && grep -q '^[0-9]*:pids:/$' "$T
 else
   fail "inside, /proc/self/cgroup: $(cat "$TMPROOT/cg.in")"
 fi
-"$USBOX" exec --memory 256M --pids 64 -- sleep 60 &
+"$USBOX" exec --memory 256M --pids 64 -- sleep 60.417 &
 pid=$!
 track_bg "$pid"
 for _ in $(seq 100); do [ -n "$(cgroups_left)" ] && break; sleep 0.05; done
@@ -138,7 +138,7 @@ fi
 { kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
 sleep 0.3
 expect_eq "usbox SIGKILLed: its cgroups are still there" "$made" "$(cgroups_left)"
-expect_eq "the sandbox's processes are gone all the same" "" "$(pgrep -f 'sleep 60$' | xargs -r ps -o pid= -o args= -p | grep -v "$USBOX")"
+expect_eq "the sandbox's processes are gone all the same" "" "$(pgrep -f 'sleep 60.417$' | xargs -r ps -o pid= -o args= -p | grep -v "$USBOX")"
 expect_exit 0 "the next start with a limit" -- "$USBOX" exec --pids 64 -- true
 expect_eq "has removed them" "" "$(cgroups_left)"
 

@@ -195,6 +195,9 @@ _Noreturn void launch_agent_child(const struct launch *l)
   struct mountns_result ns;
   if (mountns_enter_view(l->policy, l->cwd, &ns, &err) < 0 || open_mounts(l, &rep, &err) < 0)
     report_failure(l, &rep, &err);
+  /* what the listing filters need, found here at the cost of a few opens
+   * rather than by the sentry through a gofer round trip each */
+  rep.nparents = vfs_identify_hidden_parents(l->policy, rep.parents, VFS_MAX_REPORTED_HIDDEN);
   usbox_phase("child: mount namespace (the view)");
   /* no_new_privs: setuid binaries gain nothing, and an unprivileged process
    * may restrict itself with Landlock and install the filter. */
@@ -268,8 +271,11 @@ static int take_net_fds(int pidfd, const struct netns_fds *theirs, struct netns_
 }
 
 int launch_take_fds(pid_t child, int ready_r, int *listener, int mounts[VFS_MAX_MOUNTS],
-                    int *nmounts, struct netns_fds *net, usbox_err_t *err)
+                    int *nmounts, struct netns_fds *net,
+                    struct vfs_hidden_parent parents[VFS_MAX_REPORTED_HIDDEN], int *nparents,
+                    usbox_err_t *err)
 {
+  *nparents = -1;
   net->n = 0;
   struct launch_report rep;
   *nmounts = 0;
@@ -279,7 +285,7 @@ int launch_take_fds(pid_t child, int ready_r, int *listener, int mounts[VFS_MAX_
     rep.msg[sizeof rep.msg - 1] = '\0';
     return usbox_err_set(err, 0, "%s", rep.msg);
   }
-  if (rep.nmounts < 0 || rep.nmounts > VFS_MAX_MOUNTS)
+  if (rep.nmounts < 0 || rep.nmounts > VFS_MAX_MOUNTS || rep.nparents > VFS_MAX_REPORTED_HIDDEN)
     return usbox_err_set(err, EINVAL, "the agent process sent a bad report");
   /* pidfd_getfd: the child needs no intercepted call (such as sendmsg) to
    * hand its fds over */
@@ -309,5 +315,7 @@ int launch_take_fds(pid_t child, int ready_r, int *listener, int mounts[VFS_MAX_
     }
   }
   *nmounts = rep.nmounts;
+  *nparents = rep.nparents < 0 ? -1 : rep.nparents;
+  memcpy(parents, rep.parents, sizeof rep.parents);
   return 0;
 }

@@ -57,7 +57,13 @@ struct launch_report {
   int nmounts;
   int mounts[VFS_MAX_MOUNTS]; /* in vfs_mount_dests() order */
   struct netns_fds net;       /* the sandbox resolver's sockets (none: --net host) */
+  /* the hidden paths' parents as the view shows them (-1: too many to
+   * report; the sentry asks the gofer instead) */
+  int nparents;
+  struct vfs_hidden_parent parents[VFS_MAX_REPORTED_HIDDEN];
 };
+/* one write to a pipe, read whole by one read (atomic up to PIPE_BUF) */
+_Static_assert(sizeof(struct launch_report) <= 4096, "the launch report must fit in PIPE_BUF");
 
 /* Start the sandbox's first process (pid 1 of a new pid namespace; with
  * l->new_user, in a new user namespace too). Returns its pid, 0 in it, or -1. */
@@ -69,8 +75,11 @@ _Noreturn void launch_agent_child(const struct launch *l);
 
 /* Parent side: read the report and take the fds. On success *listener,
  * mounts[0..*nmounts) and net's fds (none with --net host) are the
- * parent's own fds. */
+ * parent's own fds, and parents[0..*nparents) the hidden paths' parents
+ * (*nparents -1: not reported). */
 int launch_take_fds(pid_t child, int ready_r, int *listener, int mounts[VFS_MAX_MOUNTS],
-                    int *nmounts, struct netns_fds *net, usbox_err_t *err);
+                    int *nmounts, struct netns_fds *net,
+                    struct vfs_hidden_parent parents[VFS_MAX_REPORTED_HIDDEN], int *nparents,
+                    usbox_err_t *err);
 
 #endif

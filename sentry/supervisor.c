@@ -268,9 +268,11 @@ static int start_gofer(struct run *r, const struct exec_config *cfg, const int *
 static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
                      usbox_err_t *err)
 {
-  int listener, mounts[VFS_MAX_MOUNTS], nmounts;
+  int listener, mounts[VFS_MAX_MOUNTS], nmounts, nparents;
   struct netns_fds net;
-  if (launch_take_fds(r->agent, ready_r, &listener, mounts, &nmounts, &net, err) < 0)
+  struct vfs_hidden_parent parents[VFS_MAX_REPORTED_HIDDEN];
+  if (launch_take_fds(r->agent, ready_r, &listener, mounts, &nmounts, &net, parents, &nparents,
+                      err) < 0)
     return -1;
   usbox_phase("sandbox ready: fds taken");
   if (sentry_init(&r->sentry, listener, err) < 0) {
@@ -286,7 +288,7 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
   for (int i = 0; i < nmounts; i++)
     close(mounts[i]);
   usbox_phase("gofer started");
-  if (rc < 0 || vfs_set_agent(&r->sentry.vfs, r->agent, err) < 0 ||
+  if (rc < 0 || vfs_set_agent(&r->sentry.vfs, r->agent, parents, nparents, err) < 0 ||
       (cfg->audit_path != NULL && (r->sentry.audit = audit_open(cfg->audit_path, err)) == NULL)) {
     netns_fds_close(&net);
     return -1;

@@ -224,9 +224,7 @@ static int add_filter_name(struct vfs *v, dev_t dev, ino_t ino, const char *name
   return 0;
 }
 
-/* Hidden entries must be absent from their parent's listing: remember each
- * such parent by identity (getdents64 is filtered for those only). The
- * identity comes from the gofer's walk of the parent (following nothing). */
+/* "/etc/shadow" -> "/etc" and "shadow". */
 static void parent_of_hidden(const char *hidden, char parent[PATH_MAX], const char **name)
 {
   snprintf(parent, PATH_MAX, "%s", hidden);
@@ -238,15 +236,15 @@ static void parent_of_hidden(const char *hidden, char parent[PATH_MAX], const ch
     *slash = '\0';
 }
 
-/* Whether an earlier hidden path has the same parent: its walk is done
- * once (most defaults share /etc, /root or a home), which keeps start-up
- * to a few gofer round trips. */
-static bool parent_seen(const struct vfs *v, size_t upto, const char *parent, size_t *earlier)
+/* Whether an earlier hidden path of list has the same parent: its walk is
+ * done once (most defaults share /etc, /root or a home), which keeps
+ * start-up to a few walks. */
+static bool parent_seen(char *const *list, size_t upto, const char *parent, size_t *earlier)
 {
   for (size_t j = 0; j < upto; j++) {
     char other[PATH_MAX];
     const char *unused;
-    parent_of_hidden(v->hidden[j], other, &unused);
+    parent_of_hidden(list[j], other, &unused);
     if (strcmp(other, parent) == 0) {
       *earlier = j;
       return true;
@@ -255,43 +253,79 @@ static bool parent_seen(const struct vfs *v, size_t upto, const char *parent, si
   return false;
 }
 
-static int build_listing_filters(struct vfs *v, struct sentry_call *call, usbox_err_t *err)
+int vfs_identify_hidden_parents(const struct policy *p, struct vfs_hidden_parent *out, int max)
 {
-  struct filter_id {
-    bool listed;
-    dev_t dev;
-    ino_t ino;
-  } *ids = calloc(v->nhidden + 1, sizeof *ids);
+  if (p->nhidden > (size_t)max)
+    return -1;
+  for (size_t i = 0; i < p->nhidden; i++) {
+    char parent[PATH_MAX];
+    const char *name;
+    parent_of_hidden(p->hidden[i], parent, &name);
+    size_t earlier;
+    if (parent_seen(p->hidden, i, parent, &earlier)) {
+      out[i] = out[earlier];
+      continue;
+    }
+    out[i] = (struct vfs_hidden_parent){.listed = false};
+    /* as the gofer walks: following no symlink on the way or at the end */
+    struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                           .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+    int fd = (int)syscall(SYS_openat2, AT_FDCWD, parent, &how, sizeof how);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+      out[i] = (struct vfs_hidden_parent){.listed = true, .dev = st.st_dev, .ino = st.st_ino};
+    if (fd >= 0)
+      close(fd);
+  }
+  return (int)p->nhidden;
+}
+
+/* The identity of hidden path i's parent, asked of the gofer (when the
+ * sandbox's first process could not report them all). */
+static int ask_gofer_parent(struct vfs *v, struct sentry_call *call, const char *parent,
+                            struct vfs_hidden_parent *out, usbox_err_t *err)
+{
+  *out = (struct vfs_hidden_parent){.listed = false};
+  const struct vfs_mount *m = vfs_mount_of(v, parent);
+  if (m->kind == VFS_MOUNT_FILE)
+    return 0;
+  struct gofer_rep rep;
+  int r = vfs_gofer(call, GOFER_WALK, m, vfs_mount_rel(m, parent), NULL, 0, 0, 0, 0, NULL, 0, -1,
+                    &rep, NULL, 0, NULL);
+  if (r < 0)
+    return usbox_err_set(err, -r, "asking the gofer about %s", parent);
+  if (rep.err != 0 || rep.status != GOFER_DONE || !rep.has_stat || !S_ISDIR(rep.stx.stx_mode))
+    return 0; /* not there, or behind a symlink: nothing to list */
+  *out = (struct vfs_hidden_parent){
+      .listed = true,
+      .dev = makedev(rep.stx.stx_dev_major, rep.stx.stx_dev_minor),
+      .ino = rep.stx.stx_ino};
+  return 0;
+}
+
+/* Hidden entries must be absent from their parent's listing: remember each
+ * such parent by identity (getdents64 is filtered for those only). */
+static int build_listing_filters(struct vfs *v, struct sentry_call *call,
+                                 const struct vfs_hidden_parent *known, int nknown,
+                                 usbox_err_t *err)
+{
+  struct vfs_hidden_parent *ids = calloc(v->nhidden + 1, sizeof *ids);
   if (ids == NULL)
     return usbox_err_set(err, ENOMEM, "allocating listing filters");
+  bool reported = nknown >= 0 && (size_t)nknown == v->nhidden;
   int rc = 0;
   for (size_t i = 0; i < v->nhidden && rc == 0; i++) {
     char parent[PATH_MAX];
     const char *name;
     parent_of_hidden(v->hidden[i], parent, &name);
     size_t earlier;
-    if (parent_seen(v, i, parent, &earlier)) {
+    if (reported)
+      ids[i] = known[i];
+    else if (parent_seen(v->hidden, i, parent, &earlier))
       ids[i] = ids[earlier];
-      if (ids[i].listed && add_filter_name(v, ids[i].dev, ids[i].ino, name) < 0)
-        rc = usbox_err_set(err, ENOMEM, "allocating listing filters");
-      continue;
-    }
-    const struct vfs_mount *m = vfs_mount_of(v, parent);
-    if (m->kind == VFS_MOUNT_FILE)
-      continue;
-    struct gofer_rep rep;
-    int r = vfs_gofer(call, GOFER_WALK, m, vfs_mount_rel(m, parent), NULL, 0, 0, 0, 0, NULL, 0,
-                      -1, &rep, NULL, 0, NULL);
-    if (r < 0) {
-      rc = usbox_err_set(err, -r, "asking the gofer about %s", parent);
+    else if ((rc = ask_gofer_parent(v, call, parent, &ids[i], err)) < 0)
       break;
-    }
-    if (rep.err != 0 || rep.status != GOFER_DONE || !rep.has_stat)
-      continue; /* not there, or behind a symlink: nothing to list */
-    ids[i] = (struct filter_id){.listed = true,
-                                .dev = makedev(rep.stx.stx_dev_major, rep.stx.stx_dev_minor),
-                                .ino = rep.stx.stx_ino};
-    if (add_filter_name(v, ids[i].dev, ids[i].ino, name) < 0)
+    if (ids[i].listed && add_filter_name(v, (dev_t)ids[i].dev, (ino_t)ids[i].ino, name) < 0)
       rc = usbox_err_set(err, ENOMEM, "allocating listing filters");
   }
   free(ids);
@@ -363,7 +397,8 @@ size_t vfs_filter_dirents(const struct vfs_listing_filter *f, void *buf, size_t 
   return out;
 }
 
-int vfs_set_agent(struct vfs *v, pid_t agent, usbox_err_t *err)
+int vfs_set_agent(struct vfs *v, pid_t agent, const struct vfs_hidden_parent *parents,
+                  int nparents, usbox_err_t *err)
 {
   char path[64];
   struct stat st;
@@ -376,7 +411,7 @@ int vfs_set_agent(struct vfs *v, pid_t agent, usbox_err_t *err)
    * with the sentry's identity */
   struct sentry_call call = {
       .sentry = (struct sentry *)((char *)v - offsetof(struct sentry, vfs)), .tid = 0};
-  return build_listing_filters(v, &call, err);
+  return build_listing_filters(v, &call, parents, nparents, err);
 }
 
 /* ---- policy checks ---- */

@@ -55,6 +55,16 @@ struct vfs_mount {
 
 #define VFS_MAX_MOUNTS 64
 
+/* The directory a hidden path is in, identified where the agent sees it
+ * (the sandbox's first process, inside the view, reports it at start-up:
+ * vfs_identify_hidden_parents). listed: a directory reached following no
+ * symlink, whose listing must leave the hidden name out. */
+struct vfs_hidden_parent {
+  bool listed;
+  uint64_t dev, ino;
+};
+#define VFS_MAX_REPORTED_HIDDEN 96
+
 /* A directory whose listing the view changes: the names it must not show
  * (hidden entries), by the directory's identity in the agent's namespace. */
 struct vfs_listing_filter {
@@ -93,8 +103,17 @@ size_t vfs_mount_dests(const struct policy *p, const char *dests[VFS_MAX_MOUNTS]
 int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
              struct gofer_client *gofer, usbox_err_t *err);
 /* Record the agent's mount namespace (magic links of /proc are followed
- * only for processes in it) and build the listing filters. */
-int vfs_set_agent(struct vfs *v, pid_t agent, usbox_err_t *err);
+ * only for processes in it) and build the listing filters: from parents[]
+ * (one per hidden path, in policy order) when nparents says they were all
+ * reported, else by asking the gofer. */
+int vfs_set_agent(struct vfs *v, pid_t agent, const struct vfs_hidden_parent *parents,
+                  int nparents, usbox_err_t *err);
+
+/* In the sandbox's first process, inside the view: the parent of each of
+ * the policy's hidden paths. Returns how many were filled (the policy's
+ * count), or -1 when there are more than max (then the sentry asks the
+ * gofer). */
+int vfs_identify_hidden_parents(const struct policy *p, struct vfs_hidden_parent *out, int max);
 void vfs_destroy(struct vfs *v);
 
 /* lookup flags */

@@ -678,6 +678,22 @@ else
   fail "--policy JSON differs from the flags"
   diff "$TMPROOT/binds1.norm" "$TMPROOT/binds2.norm" | head -20 | sed 's/^/  | /' >&2
 fi
+# More hidden paths than the sandbox's first process reports (96): the
+# sentry then asks the gofer for their directories. Both ways, listings
+# leave exactly the hidden names out.
+MH=$TMPROOT/manyhide
+mkdir -p "$MH/d"
+for i in $(seq 1 120); do echo "secret $i" >"$MH/d/f$i"; done
+echo kept >"$MH/d/kept"
+for n in 10 120; do
+  hides=()
+  for i in $(seq 1 "$n"); do hides+=(--hide "$MH/d/f$i"); done
+  box "$TMPROOT/manyhide-$n.out" --ro "$MH" "${hides[@]}" -- ls "$MH/d"
+  want=$( (echo kept; for i in $(seq $((n + 1)) 120); do echo "f$i"; done) | sort)
+  expect_eq "--hide of $n files in one directory: the listing shows only the others" \
+    "$want" "$(sort "$TMPROOT/manyhide-$n.out")"
+done
+
 # default_hide false: the built-in secrets are back
 echo '{"default_hide": false}' >"$TMPROOT/nohide.json"
 box "$TMPROOT/nohide.out" --policy "$TMPROOT/nohide.json" -- sh -c "head -c 5 /etc/shadow; echo; cat '$H/.ssh/key'"

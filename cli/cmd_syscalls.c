@@ -31,6 +31,15 @@ static void print_table(void)
            r->test == ARG_TEST_ANY ? "has any of" : "masked", r->mask,
            r->test == ARG_TEST_EQ ? " equals " : "", "", errno_name(r->deny_errno, b), r->note);
   }
+  printf("\nargument passes (uses of emulated calls BPF lets through; not with --audit or -v):\n");
+  for (size_t i = 0; i < usbox_arg_pass_count; i++) {
+    const struct arg_pass *p = &usbox_arg_passes[i];
+    printf("  %-10s", p->syscall);
+    for (int a = 0; a < 3; a++)
+      if (p->mask[a] != 0)
+        printf(" arg%d&0x%x==%u", a, p->mask[a], p->value[a]);
+    printf(": %s\n", p->note);
+  }
   printf("\nnumbers not listed: ENOSYS; ia32 and x32 calls: the process is killed\n");
 }
 
@@ -74,6 +83,24 @@ static int print_json(void)
     cJSON_AddStringToObject(o, "errno", errno_name(r->deny_errno, b));
     cJSON_AddStringToObject(o, "note", r->note);
     cJSON_AddItemToArray(rules, o);
+  }
+  cJSON *passes = cJSON_AddArrayToObject(root, "argument_passes");
+  for (size_t i = 0; i < usbox_arg_pass_count; i++) {
+    const struct arg_pass *p = &usbox_arg_passes[i];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "syscall", p->syscall);
+    cJSON *tests = cJSON_AddArrayToObject(o, "tests");
+    for (int a = 0; a < 3; a++) {
+      if (p->mask[a] == 0)
+        continue;
+      cJSON *t = cJSON_CreateObject();
+      cJSON_AddNumberToObject(t, "arg", a);
+      cJSON_AddNumberToObject(t, "mask", p->mask[a]);
+      cJSON_AddNumberToObject(t, "value", p->value[a]);
+      cJSON_AddItemToArray(tests, t);
+    }
+    cJSON_AddStringToObject(o, "note", p->note);
+    cJSON_AddItemToArray(passes, o);
   }
   char *text = cJSON_Print(root);
   cJSON_Delete(root);

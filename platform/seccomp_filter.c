@@ -136,6 +136,49 @@ static int emit_rule(struct prefix *p, const struct arg_rule *r, uint32_t action
   return rc;
 }
 
+/* One pass: each tested argument's low word, masked, must equal its value,
+ * else on to the next pass (the jumps are patched to the end of this one);
+ * all equal: allow. */
+static int emit_pass(struct prefix *p, const struct arg_pass *ps)
+{
+  size_t fails[3];
+  size_t nfails = 0;
+  int rc = 0;
+  for (int a = 0; a < 3; a++) {
+    if (ps->mask[a] == 0)
+      continue;
+    rc |= emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(a)));
+    if (ps->mask[a] != 0xffffffffu)
+      rc |= emit(p, (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ps->mask[a]));
+    fails[nfails++] = p->len;
+    rc |= emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ps->value[a], 0, 0));
+  }
+  rc |= emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  for (size_t k = 0; k < nfails && rc == 0; k++)
+    p->insns[fails[k]].jf = (uint8_t)(p->len - fails[k] - 1);
+  return rc;
+}
+
+/* The block of one syscall's passes: entered when nr matches (A holds nr);
+ * no pass matching leaves the prefix through the jump recorded in end. */
+static int emit_pass_block(struct prefix *p, size_t first, size_t *end_jump, usbox_err_t *err)
+{
+  const struct arg_pass *ps = &usbox_arg_passes[first];
+  size_t test_at = p->len;
+  int rc = emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ps->nr, 0, 0));
+  for (size_t j = first; j < usbox_arg_pass_count && usbox_arg_passes[j].nr == ps->nr; j++)
+    rc |= emit_pass(p, &usbox_arg_passes[j]);
+  *end_jump = p->len;
+  rc |= emit(p, (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, 0));
+  if (rc != 0)
+    return usbox_err_set(err, E2BIG, "argument pass prefix too long");
+  size_t skip = p->len - test_at - 1;
+  if (skip > 255)
+    return usbox_err_set(err, E2BIG, "argument passes of %s do not fit a BPF jump", ps->syscall);
+  p->insns[test_at].jf = (uint8_t)skip;
+  return 0;
+}
+
 static int build_prefix(const struct filter_options *opts, struct prefix *p, usbox_err_t *err)
 {
   size_t end_jumps[64];
@@ -171,6 +214,17 @@ static int build_prefix(const struct filter_options *opts, struct prefix *p, usb
   }
   if (rc != 0)
     return usbox_err_set(err, E2BIG, "argument rule prefix too long");
+  /* Passes only when denials are not the sentry's to log: with --audit or
+   * -v every call of these syscalls goes to the sentry, which decides the
+   * same and writes it down. */
+  for (size_t i = 0; !opts->denials_to_sentry && i < usbox_arg_pass_count; i++) {
+    if (i > 0 && usbox_arg_passes[i - 1].nr == usbox_arg_passes[i].nr)
+      continue;
+    if (n_end >= sizeof end_jumps / sizeof end_jumps[0])
+      return usbox_err_set(err, E2BIG, "too many argument rules and passes");
+    if (emit_pass_block(p, i, &end_jumps[n_end++], err) < 0)
+      return -1;
+  }
   size_t end = p->len;
   for (size_t k = 0; k < n_end; k++)
     p->insns[end_jumps[k]].k = (uint32_t)(end - end_jumps[k] - 1);
@@ -183,7 +237,8 @@ static int build_prefix(const struct filter_options *opts, struct prefix *p, usb
 int usbox_filter_build(const struct filter_options *opts, struct bpf_program *out,
                        usbox_err_t *err)
 {
-  /* build_prefix needs the rules of one syscall next to each other */
+  /* build_prefix needs the rules (and the passes) of one syscall next to
+   * each other, and a syscall with passes to have no rules */
   for (size_t i = 1; i < usbox_arg_rule_count; i++) {
     if (usbox_arg_rules[i].nr == usbox_arg_rules[i - 1].nr)
       continue;
@@ -191,6 +246,16 @@ int usbox_filter_build(const struct filter_options *opts, struct bpf_program *ou
       if (usbox_arg_rules[j].nr == usbox_arg_rules[i].nr)
         return usbox_err_set(err, EINVAL, "arg_rules.def: rules of %s are not adjacent",
                              usbox_arg_rules[i].syscall);
+  }
+  for (size_t i = 0; i < usbox_arg_pass_count; i++) {
+    if (arg_rule_has(usbox_arg_passes[i].nr))
+      return usbox_err_set(err, EINVAL, "arg_rules.def: %s has both rules and passes",
+                           usbox_arg_passes[i].syscall);
+    for (size_t j = 0; i > 0 && j + 1 < i; j++)
+      if (usbox_arg_passes[j].nr == usbox_arg_passes[i].nr &&
+          usbox_arg_passes[i - 1].nr != usbox_arg_passes[i].nr)
+        return usbox_err_set(err, EINVAL, "arg_rules.def: passes of %s are not adjacent",
+                             usbox_arg_passes[i].syscall);
   }
   struct prefix prefix;
   if (build_prefix(opts, &prefix, err) < 0)

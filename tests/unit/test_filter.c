@@ -19,9 +19,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <termios.h>
 
+#include "netstack-shim/rules.h"
 #include "platform/seccomp_filter.h"
 #include "sentry/arg_rules.h"
 #include "sentry/syscall_table.h"
@@ -564,6 +567,82 @@ static void test_bpf_agrees_with_arg_rule_match(void **state)
   assert_null(arg_rule_match(__NR_openat, all));
 }
 
+/* The socket passes: the common families and types go straight to the
+ * kernel, everything else (and everything when denials go to the sentry)
+ * to the sentry. */
+static void test_socket_passes(void **state)
+{
+  struct variant v[4];
+  size_t nv = variants(state, v);
+  static const struct {
+    uint64_t domain, type, protocol;
+    bool passed;
+  } cases[] = {
+      {AF_INET, SOCK_STREAM, 0, true},
+      {AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_TCP, true},
+      {AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP, true},
+      {AF_UNIX, SOCK_SEQPACKET, 0, true},
+      {0x100000000ULL | AF_INET, SOCK_STREAM, 0, true}, /* the kernel takes an int */
+      {AF_INET, SOCK_RAW, IPPROTO_ICMP, false},
+      {AF_INET, SOCK_DGRAM, IPPROTO_ICMP, false},
+      {AF_INET6, SOCK_STREAM, IPPROTO_SCTP, false},
+      {AF_PACKET, SOCK_RAW, 0, false},
+      {AF_NETLINK, SOCK_RAW, 0, false}, /* NETLINK_ROUTE: the sentry decides */
+      {AF_NETLINK, SOCK_RAW, 9, false},
+      {AF_INET, SOCK_STREAM, 0x100000006ULL, true},
+      {AF_INET, SOCK_STREAM, 7, false},
+  };
+  for (size_t i = 0; i < nv; i++)
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+      char what[96];
+      snprintf(what, sizeof what, "socket(0x%llx, 0x%llx, 0x%llx)",
+               (unsigned long long)cases[c].domain, (unsigned long long)cases[c].type,
+               (unsigned long long)cases[c].protocol);
+      bool passed = cases[c].passed && !v[i].denials_to_sentry;
+      expect(&v[i], what, passed ? ALLOW : NOTIFY,
+             verdict(&v[i], __NR_socket, cases[c].domain, cases[c].type, cases[c].protocol));
+    }
+}
+
+/* What BPF lets through, the sentry would have let through too: over a grid
+ * of families, types (with flags) and protocols, every ALLOW of the program
+ * is a socket net_socket_check accepts, and arg_pass_match says the same. */
+static void test_passes_agree_with_the_sentry(void **state)
+{
+  struct variant v[4];
+  size_t nv = variants(state, v);
+  static const int domains[] = {AF_UNSPEC, AF_UNIX, AF_INET, AF_AX25, AF_INET6, AF_NETLINK,
+                                AF_PACKET, AF_BLUETOOTH, AF_VSOCK, 45};
+  static const int types[] = {0, SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_RDM, SOCK_SEQPACKET,
+                              SOCK_PACKET, 15};
+  static const int protos[] = {0, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6,
+                               IPPROTO_SCTP, IPPROTO_RAW, 9, 255};
+  for (size_t d = 0; d < sizeof domains / sizeof domains[0]; d++)
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
+      for (size_t f = 0; f < 3; f++)
+        for (size_t p = 0; p < sizeof protos / sizeof protos[0]; p++) {
+          int type = types[t] | (f == 1 ? SOCK_CLOEXEC : f == 2 ? SOCK_NONBLOCK : 0);
+          uint64_t args[6] = {(uint64_t)domains[d], (uint64_t)type, (uint64_t)protos[p]};
+          int err = 0;
+          bool sentry_allows = net_socket_check(domains[d], type & 0xf, protos[p], &err) == NULL;
+          bool matched = arg_pass_match(__NR_socket, args);
+          if (matched && !sentry_allows)
+            fail_msg("socket(%d, %d, %d): passed in BPF, refused by the sentry", domains[d],
+                     type, protos[p]);
+          for (size_t i = 0; i < nv; i++) {
+            uint32_t got = verdict(&v[i], __NR_socket, args[0], args[1], args[2]);
+            uint32_t want = matched && !v[i].denials_to_sentry ? ALLOW : NOTIFY;
+            if (got != want)
+              fail_msg("%s: socket(%d, %d, %d): BPF 0x%08x, arg_pass_match says 0x%08x",
+                       v[i].label, domains[d], type, protos[p], got, want);
+          }
+        }
+  /* the common ones do pass */
+  uint64_t tcp[6] = {AF_INET, SOCK_STREAM, 0}, unix_dgram[6] = {AF_UNIX, SOCK_DGRAM, 0};
+  assert_true(arg_pass_match(__NR_socket, tcp));
+  assert_true(arg_pass_match(__NR_socket, unix_dgram));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -575,6 +654,8 @@ int main(void)
       cmocka_unit_test(test_clone_unshare_seccomp_rules),
       cmocka_unit_test(test_every_arg_rule),
       cmocka_unit_test(test_bpf_agrees_with_arg_rule_match),
+      cmocka_unit_test(test_socket_passes),
+      cmocka_unit_test(test_passes_agree_with_the_sentry),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -194,7 +194,10 @@ int gofer_assume(const struct gofer_identity *id, bool real_ids)
       return -EPERM;
     current.fsuid = uid;
   }
-  return assume_caps(id->cap_eff, fsuid_changed);
+  /* access() (real ids) as the kernel makes it (access_override_creds):
+   * switched to a non-root real uid, no capability helps */
+  uint64_t caps = real_ids && uid != 0 ? 0 : id->cap_eff;
+  return assume_caps(caps, fsuid_changed);
 }
 
 /* ---- walking ---- */
@@ -330,6 +333,13 @@ static struct self_path self_fd(int fd)
 
 /* ---- operations ---- */
 
+/* GOFER_ACCESS on a walked object, as the identity gofer_perform took: the
+ * agent's effective ids, or its real ones (arg1). 0 or -errno. */
+static long access_check(const struct gofer_req *q, int fd)
+{
+  return SYS_ERR(syscall(SYS_faccessat2, fd, "", (int)q->arg0, AT_EMPTY_PATH | AT_EACCESS));
+}
+
 static void op_walk(const struct gofer_state *g, const struct gofer_call *c, struct gofer_result *res)
 {
   cleanup_close int fd = -1;
@@ -337,6 +347,8 @@ static void op_walk(const struct gofer_state *g, const struct gofer_call *c, str
                (c->req->walk & GOFER_NO_XDEV) ? RESOLVE_NO_XDEV : 0, 0, &fd, res);
   if (r < 0)
     set_err(res, r); /* on success walk() already filled the statx */
+  else if (fd >= 0 && res->rep.status == GOFER_DONE && (c->req->walk & GOFER_WALK_ACCESS))
+    res->rep.val = access_check(c->req, fd);
 }
 
 /* The last component's parent, walked; *name points into path. */
@@ -452,11 +464,7 @@ static void op_object(const struct gofer_state *g, const struct gofer_call *c,
   ssize_t n;
   switch (q->op) {
   case GOFER_ACCESS:
-    if (q->arg1 && gofer_assume(&q->ident, true) < 0) {
-      rr = -EPERM;
-      break;
-    }
-    rr = SYS_ERR(syscall(SYS_faccessat2, fd, "", (int)q->arg0, AT_EMPTY_PATH | AT_EACCESS));
+    rr = access_check(q, fd);
     break;
   case GOFER_READLINK:
     n = readlinkat(fd, "", res->data, sizeof res->data);
@@ -602,7 +610,12 @@ void gofer_perform(struct gofer_state *g, const struct gofer_call *c, struct gof
   res->out_fd = -1;
   res->async_open = false;
   res->async_dirfd = -1;
-  if (gofer_assume(&c->req->ident, false) < 0) {
+  /* access() with the real ids resolves its path with them too, as the
+   * kernel does (search permission on the way is the real uid's) */
+  const struct gofer_req *q = c->req;
+  bool real_ids = q->arg1 != 0 && (q->op == GOFER_ACCESS ||
+                                   (q->op == GOFER_WALK && (q->walk & GOFER_WALK_ACCESS)));
+  if (gofer_assume(&q->ident, real_ids) < 0) {
     res->rep.err = EPERM;
     return;
   }

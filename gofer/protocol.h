@@ -53,6 +53,10 @@ enum gofer_op {
 /* path walk flags (gofer_req.walk) */
 #define GOFER_NOFOLLOW_LAST 0x1 /* the last component may be a symlink: act on it */
 #define GOFER_NO_XDEV 0x2       /* the agent asked RESOLVE_NO_XDEV */
+/* GOFER_WALK only: once at the object, check access as GOFER_ACCESS does
+ * (arg0 = mode, arg1 = 1 for the real ids); val = 0 or -errno. Saves the
+ * second round trip of access() and execve. */
+#define GOFER_WALK_ACCESS 0x4
 
 struct gofer_identity {
   uint32_t fsuid, fsgid, uid, gid; /* uid/gid: the real ids, for access() */

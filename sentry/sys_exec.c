@@ -24,14 +24,15 @@
 static struct sc_result check_exec(struct sentry_call *call, int dirfd, int vflags)
 {
   cleanup_node struct vfs_node obj = VFS_NODE_INIT;
-  int r = vfs_lookup(call, dirfd, call->path[0], vflags, &obj);
+  /* the X_OK check rides on the walk's gofer request when it can */
+  int r = vfs_lookup_access(call, dirfd, call->path[0], vflags, X_OK, false, &obj);
   if (r < 0)
     return sc_fail(r);
   if (S_ISLNK(obj.st.st_mode))
     return sc_errno(ELOOP); /* execveat AT_SYMLINK_NOFOLLOW on a symlink */
   if (!S_ISREG(obj.st.st_mode))
     return sc_errno(EACCES);
-  if ((r = vfs_op_access(call, &obj, X_OK, false)) < 0)
+  if ((r = obj.access_done ? obj.access_err : vfs_op_access(call, &obj, X_OK, false)) < 0)
     return sc_fail(r);
   /* execve recomputes the capabilities (a non-root uid kept them only
    * until here): what the sentry cached of the task is stale after it */

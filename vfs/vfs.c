@@ -506,6 +506,22 @@ int vfs_lookup(struct sentry_call *call, int dirfd, const char *path, int vflags
   return r;
 }
 
+int vfs_lookup_access(struct sentry_call *call, int dirfd, const char *path, int vflags,
+                      int mode, bool real_ids, struct vfs_node *out)
+{
+  int r = prepare(call, path, vflags);
+  if (r < 0)
+    return r;
+  struct walker w;
+  r = walker_start(&w, call, dirfd, path, vflags);
+  w.final_access_mode = mode;
+  w.final_access_real = real_ids;
+  if (r == 0)
+    r = walker_run(&w, vflags, out);
+  walker_release(&w);
+  return r;
+}
+
 /* A lookup on a path of the sentry's own making (no agent memory read). */
 int vfs_lookup_quiet(struct sentry_call *call, const char *path, struct vfs_node *out)
 {

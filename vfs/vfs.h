@@ -132,6 +132,9 @@ struct vfs_node {
   struct statx stx;
   int obj_fd; /* the agent's own object (AT_EMPTY_PATH, a pipe in /proc): acted on directly */
   char link[40];
+  /* vfs_lookup_access: the gofer checked access while walking to it */
+  bool access_done;
+  int access_err; /* then: 0 or -errno */
 };
 
 void vfs_node_release(struct vfs_node *n);
@@ -142,6 +145,12 @@ void vfs_node_release(struct vfs_node *n);
  * Checks the call is still valid first (invariant 2). 0 or -errno. */
 int vfs_lookup(struct sentry_call *call, int dirfd, const char *path, int vflags,
                struct vfs_node *out);
+
+/* vfs_lookup, and the access check vfs_op_access(mode, real_ids) would make,
+ * in the same gofer request when it can (out->access_done says whether it
+ * did; if not, call vfs_op_access). */
+int vfs_lookup_access(struct sentry_call *call, int dirfd, const char *path, int vflags,
+                      int mode, bool real_ids, struct vfs_node *out);
 
 /* The same for a path the sentry made itself (absolute, never agent memory). */
 int vfs_lookup_quiet(struct sentry_call *call, const char *path, struct vfs_node *out);

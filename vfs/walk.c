@@ -75,6 +75,8 @@ static int start_common(struct walker *w, struct sentry_call *call, const char *
   w->resolve = 0;
   w->final_open = false;
   w->opened_fd = -1;
+  w->final_access_mode = -1;
+  w->final_access_real = false;
   w->link_text[0] = '\0';
   w->scope[0] = '\0';
   if (snprintf(w->rest, sizeof w->rest, "%s", path) >= (int)sizeof w->rest)
@@ -458,13 +460,19 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
   bool follow_last = !run_is_last || !(vflags & VFS_NOFOLLOW);
   const char *rel = vfs_mount_rel(m, run_view);
   struct gofer_rep rep;
-  /* the last run of an open walks and opens in one request */
+  /* the last run of an open walks and opens in one request; of an access
+   * check, walks and checks */
   bool open_now = run_is_last && w->final_open && m->kind != VFS_MOUNT_PROC;
+  bool access_now = run_is_last && !open_now && w->final_access_mode >= 0 &&
+                    m->kind != VFS_MOUNT_PROC;
   int fd = -1;
   int r = vfs_gofer(w->call, open_now ? GOFER_OPEN : GOFER_WALK, m, rel, NULL,
                     (follow_last ? 0 : GOFER_NOFOLLOW_LAST) |
-                        ((w->resolve & RESOLVE_NO_XDEV) ? GOFER_NO_XDEV : 0),
-                    open_now ? (uint32_t)w->final_open_flags : 0, 0, 0, NULL, 0, -1, &rep,
+                        ((w->resolve & RESOLVE_NO_XDEV) ? GOFER_NO_XDEV : 0) |
+                        (access_now ? GOFER_WALK_ACCESS : 0),
+                    open_now ? (uint32_t)w->final_open_flags : 0,
+                    access_now ? (uint64_t)w->final_access_mode : 0,
+                    access_now ? (uint64_t)w->final_access_real : 0, NULL, 0, -1, &rep,
                     w->link_text, sizeof w->link_text, open_now ? &fd : NULL);
   if (r < 0)
     return r;
@@ -485,6 +493,10 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
     return -EIO;
   if (run_is_last) {
     r = finish(w, m, run_view, &rep, vflags, out);
+    if (r == 0 && access_now) {
+      out->access_done = true;
+      out->access_err = (int)rep.val;
+    }
     return r < 0 ? r : 2;
   }
   if (!S_ISDIR(rep.stx.stx_mode))

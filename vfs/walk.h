@@ -25,6 +25,10 @@ struct walker {
   int final_open_flags;
   bool final_open;
   int opened_fd;
+  /* When >= 0 (an access mode), the last run's WALK also checks access
+   * (GOFER_WALK_ACCESS): the result lands in vfs_node.access_err. */
+  int final_access_mode;
+  bool final_access_real; /* with the real ids (access() without AT_EACCESS) */
 };
 
 /* Position the walker at the start of path: "/" for absolute paths, the

@@ -155,6 +155,17 @@ mv rootonly pub/rootonly; echo "mv out of a root dir $?"
 cd closed; echo "cd closed $?"
 ls -la /root >/dev/null 2>&1; echo "ls /root $?"'
 
+# access() checks with the real ids, AT_EACCESS with the effective ones (the
+# sentry has the gofer check while it walks): real uid nobody, effective root
+same_as_native "access(): real ids, or effective ones with AT_EACCESS" --setup perm_setup -- \
+  setpriv --ruid=65534 --euid=0 --clear-groups /usr/bin/python3 -c '
+import os
+echo = open("script", "w"); echo.write("#!/bin/sh\n"); echo.close(); os.chmod("script", 0o744)
+for p in ("rootonly", "closed/in", "closed", "rodir", "pub", "script", "missing", "pub/../rootonly"):
+    real = [os.access(p, m) for m in (os.F_OK, os.R_OK, os.W_OK, os.X_OK)]
+    eff = [os.access(p, m, effective_ids=True) for m in (os.F_OK, os.R_OK, os.W_OK, os.X_OK)]
+    print(p, real, eff)'
+
 same_as_native "setpriv uid 1000 with supplementary groups" --setup perm_setup -- bash -c '
 mkdir grp && chown 0:4242 grp && chmod 070 grp && echo g >grp/f && chmod 644 grp/f
 setpriv --reuid=1000 --regid=1000 --groups=4242 sh -c "cat grp/f; echo \$?; touch grp/new; echo \$?; stat -c \"%u %g\" grp/new"

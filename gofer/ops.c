@@ -613,8 +613,9 @@ void gofer_perform(struct gofer_state *g, const struct gofer_call *c, struct gof
   /* access() with the real ids resolves its path with them too, as the
    * kernel does (search permission on the way is the real uid's) */
   const struct gofer_req *q = c->req;
-  bool real_ids = q->arg1 != 0 && (q->op == GOFER_ACCESS ||
-                                   (q->op == GOFER_WALK && (q->walk & GOFER_WALK_ACCESS)));
+  bool real_ids = (q->arg1 != 0 && (q->op == GOFER_ACCESS ||
+                                    (q->op == GOFER_WALK && (q->walk & GOFER_WALK_ACCESS)))) ||
+                  (q->op == GOFER_WALK && (q->walk & GOFER_WALK_REAL_IDS));
   if (gofer_assume(&q->ident, real_ids) < 0) {
     res->rep.err = EPERM;
     return;

@@ -57,6 +57,9 @@ enum gofer_op {
  * (arg0 = mode, arg1 = 1 for the real ids); val = 0 or -errno. Saves the
  * second round trip of access() and execve. */
 #define GOFER_WALK_ACCESS 0x4
+/* GOFER_WALK only: walk with the agent's real ids (and, for a non-root real
+ * uid, no capabilities), as access() resolves its path */
+#define GOFER_WALK_REAL_IDS 0x8
 
 struct gofer_identity {
   uint32_t fsuid, fsgid, uid, gid; /* uid/gid: the real ids, for access() */

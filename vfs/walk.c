@@ -371,14 +371,21 @@ static int finish(struct walker *w, const struct vfs_mount *m, const char *view,
   return 0;
 }
 
+/* access() with the real ids: every run of its walk is made with them, so
+ * that search permission on the way is the real uid's, as the kernel's. */
+static uint16_t real_ids_walk(const struct walker *w)
+{
+  return w->final_access_mode >= 0 && w->final_access_real ? GOFER_WALK_REAL_IDS : 0;
+}
+
 /* Stat of a canonical view path (the walk ends on a directory it reached). */
 static int stat_view(struct walker *w, const char *view, int vflags, struct vfs_node *out)
 {
   const struct vfs_mount *m = vfs_mount_of(w->v, view);
   struct gofer_rep rep;
   const char *rel = vfs_mount_rel(m, view);
-  int r = vfs_gofer(w->call, GOFER_WALK, m, rel, NULL, GOFER_NOFOLLOW_LAST, 0, 0, 0, NULL, 0, -1,
-                    &rep, w->link_text, sizeof w->link_text, NULL);
+  int r = vfs_gofer(w->call, GOFER_WALK, m, rel, NULL, GOFER_NOFOLLOW_LAST | real_ids_walk(w), 0,
+                    0, 0, NULL, 0, -1, &rep, w->link_text, sizeof w->link_text, NULL);
   if (r < 0)
     return r;
   if (rep.err)
@@ -469,7 +476,7 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
   int r = vfs_gofer(w->call, open_now ? GOFER_OPEN : GOFER_WALK, m, rel, NULL,
                     (follow_last ? 0 : GOFER_NOFOLLOW_LAST) |
                         ((w->resolve & RESOLVE_NO_XDEV) ? GOFER_NO_XDEV : 0) |
-                        (access_now ? GOFER_WALK_ACCESS : 0),
+                        (access_now ? GOFER_WALK_ACCESS : 0) | (open_now ? 0 : real_ids_walk(w)),
                     open_now ? (uint32_t)w->final_open_flags : 0,
                     access_now ? (uint64_t)w->final_access_mode : 0,
                     access_now ? (uint64_t)w->final_access_real : 0, NULL, 0, -1, &rep,

@@ -161,7 +161,9 @@ same_as_native "access(): real ids, or effective ones with AT_EACCESS" --setup p
   setpriv --ruid=65534 --euid=0 --clear-groups /usr/bin/python3 -c '
 import os
 echo = open("script", "w"); echo.write("#!/bin/sh\n"); echo.close(); os.chmod("script", 0o744)
-for p in ("rootonly", "closed/in", "closed", "rodir", "pub", "script", "missing", "pub/../rootonly"):
+os.symlink("../pub", "closed/up"); open("pub/x", "w").close(); os.symlink("closed", "toclosed")
+for p in ("rootonly", "closed/in", "closed", "rodir", "pub", "script", "missing", "pub/../rootonly",
+          "closed/up/x", "toclosed/in", "toclosed/up/x"):
     real = [os.access(p, m) for m in (os.F_OK, os.R_OK, os.W_OK, os.X_OK)]
     eff = [os.access(p, m, effective_ids=True) for m in (os.F_OK, os.R_OK, os.W_OK, os.X_OK)]
     print(p, real, eff)'

@@ -495,15 +495,7 @@ static int prepare(struct sentry_call *call, const char *path, int vflags)
 int vfs_lookup(struct sentry_call *call, int dirfd, const char *path, int vflags,
                struct vfs_node *out)
 {
-  int r = prepare(call, path, vflags);
-  if (r < 0)
-    return r;
-  struct walker w;
-  r = walker_start(&w, call, dirfd, path, vflags);
-  if (r == 0)
-    r = walker_run(&w, vflags, out);
-  walker_release(&w);
-  return r;
+  return vfs_lookup_access(call, dirfd, path, vflags, -1, false, out); /* no check */
 }
 
 int vfs_lookup_access(struct sentry_call *call, int dirfd, const char *path, int vflags,

@@ -148,7 +148,7 @@ int vfs_lookup(struct sentry_call *call, int dirfd, const char *path, int vflags
 
 /* vfs_lookup, and the access check vfs_op_access(mode, real_ids) would make,
  * in the same gofer request when it can (out->access_done says whether it
- * did; if not, call vfs_op_access). */
+ * did; if not, call vfs_op_access). mode -1: no check (vfs_lookup). */
 int vfs_lookup_access(struct sentry_call *call, int dirfd, const char *path, int vflags,
                       int mode, bool real_ids, struct vfs_node *out);
 

@@ -251,9 +251,10 @@ int usbox_filter_build(const struct filter_options *opts, struct bpf_program *ou
     if (arg_rule_has(usbox_arg_passes[i].nr))
       return usbox_err_set(err, EINVAL, "arg_rules.def: %s has both rules and passes",
                            usbox_arg_passes[i].syscall);
-    for (size_t j = 0; i > 0 && j + 1 < i; j++)
-      if (usbox_arg_passes[j].nr == usbox_arg_passes[i].nr &&
-          usbox_arg_passes[i - 1].nr != usbox_arg_passes[i].nr)
+    if (i == 0 || usbox_arg_passes[i].nr == usbox_arg_passes[i - 1].nr)
+      continue;
+    for (size_t j = 0; j + 1 < i; j++)
+      if (usbox_arg_passes[j].nr == usbox_arg_passes[i].nr)
         return usbox_err_set(err, EINVAL, "arg_rules.def: passes of %s are not adjacent",
                              usbox_arg_passes[i].syscall);
   }

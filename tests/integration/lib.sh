@@ -65,6 +65,23 @@ exec "$USBOX_REAL" "\$@"
 SHIM
 chmod +x "$TMPROOT/bin/usbox"
 USBOX=$TMPROOT/bin/usbox
+
+# usbox_for_nobody: prints the path of a usbox an unprivileged user can run
+# wherever the checkout is (a fresh clone may sit in a directory only root
+# can enter): a copy of the binary in the scratch root, behind a shim that
+# binds the scratch root only. The caller makes $TMPROOT enterable (711).
+usbox_for_nobody() {
+  local d=$TMPROOT/nobody
+  mkdir -p "$d"
+  cp "$USBOX_REAL" "$d/usbox-bin"
+  cat >"$d/usbox" <<SHIM
+#!/bin/sh
+if [ "\$1" = exec ]; then shift; exec "$d/usbox-bin" exec --rw $TMPROOT "\$@"; fi
+exec "$d/usbox-bin" "\$@"
+SHIM
+  chmod 755 "$d" "$d/usbox" "$d/usbox-bin"
+  echo "$d/usbox"
+}
 _bg_pids=()
 
 _on_exit() {

@@ -123,6 +123,7 @@ expect_exit 125 "--TESTONLY-pass of a call the sentry does not emulate" -- \
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/nonexistent)
 RL=$TMPROOT/rootless
 mkdir -p "$RL" && chmod 777 "$RL" && chmod 711 "$TMPROOT"
+USBOX_NB=$(usbox_for_nobody)
 # a setuid-root copy of id: natively it runs as root, whoever starts it
 cp /usr/bin/id "$RL/suid-id" && chmod 4755 "$RL/suid-id"
 expect_exit 0 "natively, the setuid copy of id gives euid 0 to nobody" -- \
@@ -132,7 +133,7 @@ expect_eq "euid 0" 0 "$(cat "$OUT")"
 rl_probe='id -u; cat /proc/self/uid_map | tr -s " " | sed "s/^ //"; grep -E "'"$STATUS_KEYS"'" /proc/self/status
 hostname; echo "$$"; ./suid-id -u; echo made >made-here; echo tmp >/tmp/t && cat /tmp/t'
 expect_exit 0 "as nobody: usbox exec runs" -- \
-  sh -c 'cd "$1" && shift && exec "$@"' sh "$RL" "${NOBODY[@]}" "$USBOX" exec --rw . -- sh -c "$rl_probe"
+  sh -c 'cd "$1" && shift && exec "$@"' sh "$RL" "${NOBODY[@]}" "$USBOX_NB" exec --rw . -- sh -c "$rl_probe"
 expect_eq "as nobody: its own uid mapped to itself, nothing kept, the sandbox's namespaces" "65534
 65534 65534 1
 $all_dropped
@@ -143,7 +144,7 @@ tmp" "$(cat "$OUT")"
 expect_eq "as nobody: a file made through --rw is nobody's on the host" "65534 made" \
   "$(stat -c %u "$RL/made-here") $(cat "$RL/made-here")"
 expect_exit 0 "as nobody: the namespaces" -- \
-  sh -c 'cd "$1" && shift && exec "$@"' sh "$RL" "${NOBODY[@]}" "$USBOX" exec --rw . -- \
+  sh -c 'cd "$1" && shift && exec "$@"' sh "$RL" "${NOBODY[@]}" "$USBOX_NB" exec --rw . -- \
   sh -c "readlink /proc/self/ns/user; $ns_probe"
 for n in user $ns_list; do
   inside=$(grep "^$n:" "$OUT")
@@ -155,7 +156,7 @@ for n in user $ns_list; do
   fi
 done
 expect_exit 2 "as nobody: Landlock refuses what the kernel is handed unchecked" -- \
-  sh -c 'cd "$1" && shift && exec "$@"' sh "$RL" "${NOBODY[@]}" "$USBOX" exec --rw . \
+  sh -c 'cd "$1" && shift && exec "$@"' sh "$RL" "${NOBODY[@]}" "$USBOX_NB" exec --rw . \
   --TESTONLY-pass openat -- sh -c "$comm_probe"
 expect_grep "as nobody: with EACCES" "Permission denied" "$ERR"
 

@@ -165,18 +165,19 @@ expect_exit 125 "--policy with a bad limit" -- "$USBOX" exec --policy "$TMPROOT/
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/nonexistent)
 RL=$TMPROOT/rootless
 mkdir -p "$RL" && chmod 777 "$RL" && chmod 711 "$TMPROOT"
+USBOX_NB=$(usbox_for_nobody)
 IN_RL=(sh -c 'cd "$1" && shift && exec "$@"' sh "$RL" "${NOBODY[@]}")
 expect_exit 1 "as nobody: --memory 64M falls back to RLIMIT_AS" -- \
-  "${IN_RL[@]}" "$USBOX" exec --rw . --memory 64M -- python3 -c "$hog" 30
+  "${IN_RL[@]}" "$USBOX_NB" exec --rw . --memory 64M -- python3 -c "$hog" 30
 expect_grep "with a warning that says what it does" "RLIMIT_AS limits each process" "$ERR"
 expect_grep "and the allocation fails" "MemoryError" "$ERR"
 expect_exit 125 "as nobody: --cpus cannot be enforced: an error" -- \
-  "${IN_RL[@]}" "$USBOX" exec --rw . --cpus 0.5 -- true
+  "${IN_RL[@]}" "$USBOX_NB" exec --rw . --cpus 0.5 -- true
 expect_grep "saying so" "--cpus cannot be enforced here" "$ERR"
 expect_exit 0 "as nobody: --cpus with --limits best-effort runs" -- \
-  "${IN_RL[@]}" "$USBOX" exec --rw . --cpus 0.5 --limits best-effort -- true
+  "${IN_RL[@]}" "$USBOX_NB" exec --rw . --cpus 0.5 --limits best-effort -- true
 expect_grep "with a warning" "not enforced" "$ERR"
-expect_exit 124 "as nobody: --timeout works" -- "${IN_RL[@]}" "$USBOX" exec --rw . --timeout 1 -- sleep 30
+expect_exit 124 "as nobody: --timeout works" -- "${IN_RL[@]}" "$USBOX_NB" exec --rw . --timeout 1 -- sleep 30
 expect_eq "no usbox cgroup at the end" "" "$(cgroups_left)"
 
 finish

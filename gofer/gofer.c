@@ -87,7 +87,7 @@ struct conn {
   bool ring_ready;
   int cpu; /* pinned to, or -1 */
   struct {
-    struct gofer_identity ident;
+    struct deputy_creds ident;
     int id;
   } personalities[MAX_PERSONALITIES];
   int npersonalities;
@@ -116,15 +116,17 @@ static void reply_error(struct conn *c, uint32_t id, int err)
   send_reply(c->fd, &c->res);
 }
 
-static int personality_for(struct conn *c, const struct gofer_identity *ident)
+static int personality_for(struct conn *c, const struct deputy_creds *ident)
 {
   for (int i = 0; i < c->npersonalities; i++)
     if (memcmp(&c->personalities[i].ident, ident, sizeof *ident) == 0)
       return c->personalities[i].id;
-  if (c->npersonalities == MAX_PERSONALITIES || gofer_assume(ident, false) < 0)
+  if (c->npersonalities == MAX_PERSONALITIES || deputy_enter(ident, 0) < 0)
     return -1;
-  /* the thread's credentials, now the agent's, become the open's */
+  /* the thread's credentials, the agent's for this moment, become the
+   * open's; the thread itself is the gofer's again right after */
   int id = io_uring_register_personality(&c->ring);
+  deputy_leave();
   if (id < 0)
     return -1;
   c->personalities[c->npersonalities].ident = *ident;

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +69,7 @@ int gofer_decode(const struct gofer_state *g, const void *msg, size_t len, int i
   if ((size_t)req->path_len + req->path2_len + req->data_len != len - sizeof *req ||
       req->data_len > GOFER_MAX_DATA)
     return -EPROTO;
-  if (req->ident.ngroups < 0 || req->ident.ngroups > GOFER_MAX_GROUPS)
+  if (req->ident.ngroups < 0 || req->ident.ngroups > DEPUTY_MAX_GROUPS)
     return -EINVAL;
   const char *p = (const char *)(req + 1);
   out->req = req;
@@ -109,95 +108,6 @@ int gofer_decode(const struct gofer_state *g, const void *msg, size_t len, int i
   if (req->op == GOFER_PROC_FOLLOW && !g->mounts[req->mount].procfs)
     return -EPERM;
   return 0;
-}
-
-/* ---- identity ---- */
-
-static __thread struct {
-  bool known;
-  uid_t fsuid;
-  gid_t fsgid;
-  int ngroups;
-  gid_t groups[GOFER_MAX_GROUPS];
-  uint32_t cap_base; /* the thread's own effective set, less the file capabilities */
-  uint32_t cap_permitted;
-  uint32_t cap_eff; /* as last set */
-} current;
-
-/* The capabilities that decide file access: the gofer holds them (as root)
- * only where the agent does, so a root agent whose capabilities the sandbox
- * dropped reads and changes no more through the gofer than the kernel would
- * let it. (All are below 32: one word of the v3 capability sets.) */
-#define FILE_CAPS                                                                                  \
-  ((1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 9) | (1u << 27))
-/* CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID, LINUX_IMMUTABLE, MKNOD */
-
-static int set_effective(uint32_t eff)
-{
-  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-  struct __user_cap_data_struct d[2];
-  if (syscall(SYS_capget, &h, d) < 0)
-    return -errno;
-  d[0].effective = eff;
-  /* raw syscall: this thread only */
-  return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
-}
-
-/* After the fs ids are set (a change of fsuid changes the file capabilities
- * too): the file capabilities the agent has, and the thread's own others. */
-static int assume_caps(uint64_t agent_caps, bool fsuid_changed)
-{
-  uint32_t want = (current.cap_base & ~FILE_CAPS) |
-                  ((uint32_t)agent_caps & FILE_CAPS & current.cap_permitted);
-  if (!fsuid_changed && want == current.cap_eff)
-    return 0;
-  if (set_effective(want) < 0)
-    return -EPERM;
-  current.cap_eff = want;
-  return 0;
-}
-
-int gofer_assume(const struct gofer_identity *id, bool real_ids)
-{
-  uid_t uid = real_ids ? id->uid : id->fsuid;
-  gid_t gid = real_ids ? id->gid : id->fsgid;
-  if (!current.known) {
-    current.fsuid = (uid_t)setfsuid((uid_t)-1);
-    current.fsgid = (gid_t)setfsgid((gid_t)-1);
-    current.ngroups = (int)syscall(SYS_getgroups, GOFER_MAX_GROUPS, current.groups);
-    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-    struct __user_cap_data_struct d[2];
-    if (syscall(SYS_capget, &h, d) < 0)
-      return -EPERM;
-    current.cap_base = current.cap_eff = d[0].effective;
-    current.cap_permitted = d[0].permitted;
-    current.known = true;
-  }
-  if (id->ngroups != current.ngroups ||
-      memcmp(id->groups, current.groups, (size_t)id->ngroups * sizeof(gid_t)) != 0) {
-    /* raw syscall: per thread */
-    if (syscall(SYS_setgroups, (size_t)id->ngroups, id->groups) < 0)
-      return -EPERM;
-    current.ngroups = id->ngroups;
-    memcpy(current.groups, id->groups, (size_t)id->ngroups * sizeof(gid_t));
-  }
-  if (gid != current.fsgid) {
-    setfsgid(gid);
-    if ((gid_t)setfsgid((gid_t)-1) != gid)
-      return -EPERM;
-    current.fsgid = gid;
-  }
-  bool fsuid_changed = uid != current.fsuid;
-  if (fsuid_changed) {
-    setfsuid(uid);
-    if ((uid_t)setfsuid((uid_t)-1) != uid)
-      return -EPERM;
-    current.fsuid = uid;
-  }
-  /* access() (real ids) as the kernel makes it (access_override_creds):
-   * switched to a non-root real uid, no capability helps */
-  uint64_t caps = real_ids && uid != 0 ? 0 : id->cap_eff;
-  return assume_caps(caps, fsuid_changed);
 }
 
 /* ---- walking ---- */
@@ -492,7 +402,14 @@ static void op_object(const struct gofer_state *g, const struct gofer_call *c,
                            AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
     break;
   case GOFER_TRUNCATE:
-    rr = SYS_ERR(truncate(self_fd(fd).s, (off_t)q->arg0));
+    /* RLIMIT_FSIZE is the caller's, and the caller here is the gofer: the
+     * agent's limit is checked as the kernel checks its own (growing a
+     * regular file past it is EFBIG; the sentry sends SIGXFSZ) */
+    if (S_ISREG(res->rep.stx.stx_mode) && q->arg0 > res->rep.stx.stx_size &&
+        q->arg0 > q->ident.fsize_limit)
+      rr = -EFBIG;
+    else
+      rr = SYS_ERR(truncate(self_fd(fd).s, (off_t)q->arg0));
     break;
   case GOFER_GETXATTR:
     n = getxattr(self_fd(fd).s, c->path2, res->data,
@@ -616,7 +533,10 @@ void gofer_perform(struct gofer_state *g, const struct gofer_call *c, struct gof
   bool real_ids = (q->arg1 != 0 && (q->op == GOFER_ACCESS ||
                                     (q->op == GOFER_WALK && (q->walk & GOFER_WALK_ACCESS)))) ||
                   (q->op == GOFER_WALK && (q->walk & GOFER_WALK_REAL_IDS));
-  if (gofer_assume(&q->ident, real_ids) < 0) {
+  /* Everything below runs as the agent thread: its fs ids, groups and
+   * effective capabilities (common/deputy.h), then the thread is the
+   * gofer's own again. */
+  if (deputy_enter(&q->ident, real_ids ? DEPUTY_REAL_IDS : 0) < 0) {
     res->rep.err = EPERM;
     return;
   }
@@ -644,4 +564,5 @@ void gofer_perform(struct gofer_state *g, const struct gofer_call *c, struct gof
   default:
     op_object(g, c, res);
   }
+  deputy_leave();
 }

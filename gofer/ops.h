@@ -38,7 +38,5 @@ int gofer_decode(const struct gofer_state *g, const void *msg, size_t len, int i
                  struct gofer_call *out);
 /* Perform it with the caller's identity; fills res. */
 void gofer_perform(struct gofer_state *g, const struct gofer_call *c, struct gofer_result *res);
-/* Take on the identity of a request (per thread): 0 or -EPERM. */
-int gofer_assume(const struct gofer_identity *id, bool real_ids);
 
 #endif

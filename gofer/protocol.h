@@ -19,8 +19,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/deputy.h"
+
 #define GOFER_MAGIC 0x55534731u /* "USG1" */
-#define GOFER_MAX_GROUPS 64
 #define GOFER_MAX_DATA 65536 /* xattr values, readlink text, statfs */
 
 enum gofer_op {
@@ -61,14 +62,6 @@ enum gofer_op {
  * uid, no capabilities), as access() resolves its path */
 #define GOFER_WALK_REAL_IDS 0x8
 
-struct gofer_identity {
-  uint32_t fsuid, fsgid, uid, gid; /* uid/gid: the real ids, for access() */
-  uint32_t umask;
-  int32_t ngroups;
-  uint32_t groups[GOFER_MAX_GROUPS];
-  uint64_t cap_eff; /* the agent's effective capabilities (the file ones are mirrored) */
-};
-
 struct gofer_req {
   uint32_t magic;
   uint32_t id;
@@ -80,7 +73,9 @@ struct gofer_req {
   uint32_t flags;  /* open flags, AT_REMOVEDIR, RENAME_*, XATTR_* */
   uint32_t path_len, path2_len, data_len; /* payload lengths, each string with its NUL */
   uint64_t arg0, arg1;
-  struct gofer_identity ident;
+  /* the agent thread's credentials: the gofer acts as them (common/deputy.h);
+   * fsize_limit is read for GOFER_TRUNCATE */
+  struct deputy_creds ident;
   /* payload: path\0 path2\0 data */
 };
 

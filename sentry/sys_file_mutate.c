@@ -350,6 +350,8 @@ struct sc_result sys_fchownat(struct sentry_call *call)
 
 struct sc_result sys_truncate(struct sentry_call *call)
 {
+  if ((int64_t)call->args[1] < 0)
+    return sc_errno(EINVAL); /* before anything else, as do_sys_truncate */
   cleanup_node struct vfs_node obj = VFS_NODE_INIT;
   int r = object_to_modify(call, AT_FDCWD, 0, 0, &obj);
   if (r < 0)

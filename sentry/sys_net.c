@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
@@ -33,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/deputy.h"
 #include "common/log.h"
 #include "netstack-shim/learned.h"
 #include "netstack-shim/msg.h"
@@ -172,6 +173,11 @@ struct net_call {
   int fd;   /* the agent's number for it */
   int sock; /* the sentry's copy */
   struct sock_info si;
+  /* capabilities the deputy holds beyond the agent's for this call: only
+   * CAP_SYS_ADMIN, for SCM_CREDENTIALS that check_creds found to be the
+   * agent's own (the kernel accepts a pid other than the sender's only
+   * with it, and the sender here is the sentry) */
+  uint64_t vouched_caps;
 };
 
 static void net_call_end(struct net_call *nc)
@@ -224,58 +230,19 @@ static int replace_fd(struct sentry_call *call, int target, int src)
 
 /* ---- acting as the agent ---- */
 
-/* The ids another process sees when the sentry acts: peer credentials of a
- * unix connect (SO_PEERCRED: the connecting thread's effective ids), the
- * sender of a unix or netlink message (its real ids, and its capabilities
- * for netlink). The sentry takes the agent's real and effective ids on top
- * of task_assume_identity (groups, fs ids, umask); its saved ids stay its
- * own, so that it can come back. Without this an agent running as another
- * user than usbox would show usbox's ids to the host's services. */
-struct saved_ids {
-  uid_t r, e, s, fsuid;
-  gid_t rg, eg, sg, fsgid;
-  bool switched;
-};
-
-static void restore_ids(struct saved_ids *sv)
+/* The sentry acts on a socket as the agent thread (common/deputy.h): its
+ * fs ids (the owner of a socket made for it, search and write permission on
+ * a unix socket's path), its groups and effective capabilities (a port
+ * below 1024 needs CAP_NET_BIND_SERVICE, as for the agent), its umask (the
+ * mode of a unix socket file). Unix and netlink peers also see ids: the
+ * peer credentials of a unix connect (SO_PEERCRED: the connecting thread's
+ * effective ids) and the sender of a message (its real ids), so there the
+ * real and effective ids are the agent's too; without that an agent running
+ * as another user than usbox would show usbox's ids to the host's services. */
+static unsigned deputy_flags(const struct sock_info *si)
 {
-  if (!sv->switched)
-    return;
-  /* uid first: back to the sentry's own effective id (and capabilities),
-   * which may then set the gids; the fs ids follow the effective ids, so put
-   * back what task_assume_identity set (task.c caches it per thread) */
-  if (syscall(SYS_setresuid, sv->r, sv->e, (uid_t)-1) < 0 ||
-      syscall(SYS_setresgid, sv->rg, sv->eg, (gid_t)-1) < 0)
-    usbox_warn("restoring the sentry's ids after acting as the agent failed: %s",
-               strerror(errno));
-  setfsgid(sv->fsgid);
-  setfsuid(sv->fsuid);
-  sv->switched = false;
-}
-
-static int as_agent(struct sentry_call *call, struct saved_ids *sv)
-{
-  sv->switched = false;
-  int r = task_assume_identity(call);
-  if (r < 0)
-    return r;
-  const struct agent_creds *c = &call->task->creds;
-  sv->fsuid = (uid_t)setfsuid((uid_t)-1);
-  sv->fsgid = (gid_t)setfsgid((gid_t)-1);
-  syscall(SYS_getresuid, &sv->r, &sv->e, &sv->s);
-  syscall(SYS_getresgid, &sv->rg, &sv->eg, &sv->sg);
-  if (c->uid == sv->r && c->euid == sv->e && c->gid == sv->rg && c->egid == sv->eg)
-    return 0;
-  sv->switched = true;
-  /* raw syscalls: glibc's wrappers would change every thread */
-  if (syscall(SYS_setresgid, c->gid, c->egid, (gid_t)-1) < 0 ||
-      syscall(SYS_setresuid, c->uid, c->euid, (uid_t)-1) < 0) {
-    restore_ids(sv);
-    return -EPERM; /* refuse rather than act with the sentry's ids */
-  }
-  setfsgid(sv->fsgid);
-  setfsuid(sv->fsuid);
-  return 0;
+  bool peer_ids = si->domain == AF_UNIX || si->domain == AF_NETLINK;
+  return DEPUTY_UMASK | (peer_ids ? DEPUTY_IDS : 0);
 }
 
 /* ---- performing: the action on a socket, with an address ---- */
@@ -317,18 +284,25 @@ static long act_interruptible(net_act_fn act, int sock, const struct sockaddr *s
 }
 
 /* Act on the agent's own socket (the sentry's copy of it). */
+static int net_deputy_enter(struct net_call *nc)
+{
+  struct deputy_creds c;
+  int r = task_deputy_creds(nc->call, 0, &c);
+  if (r < 0)
+    return r;
+  c.cap_eff |= nc->vouched_caps;
+  return deputy_enter(&c, deputy_flags(&nc->si));
+}
+
 static struct sc_result perform(struct net_call *nc, net_act_fn act, const struct sockaddr *sa,
                                 socklen_t len, void *ctx)
 {
-  struct saved_ids sv;
-  bool creds = nc->si.domain == AF_UNIX || nc->si.domain == AF_NETLINK;
-  int r = creds ? as_agent(nc->call, &sv) : task_assume_identity(nc->call);
+  int r = net_deputy_enter(nc);
   if (r < 0)
     return sc_fail(r);
   long n = act_interruptible(act, nc->sock, sa, len, ctx);
   int e = errno;
-  if (creds)
-    restore_ids(&sv);
+  deputy_leave();
   return n < 0 ? sc_errno(e) : sc_ok(n);
 }
 
@@ -397,12 +371,10 @@ static void copy_options(int from, int to, const struct sock_info *si)
 }
 
 /* A socket like the agent's, in the sentry's own (the host's) namespace,
- * owned by the agent's fs uid (as routing and the host's firewall see it). */
+ * owned by the agent's fs uid (as routing and the host's firewall see it):
+ * made inside the deputy scope of the caller. */
 static int host_socket(struct net_call *nc)
 {
-  int r = task_assume_identity(nc->call);
-  if (r < 0)
-    return r;
   int fl = fcntl(nc->sock, F_GETFL);
   int type = nc->si.type | SOCK_CLOEXEC | (fl >= 0 && (fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0);
   int h = socket(nc->si.domain, type, nc->si.protocol);
@@ -428,14 +400,18 @@ static struct sc_result move_to_host(struct net_call *nc, net_act_fn act,
   /* the kernel's answer for a stream socket that is already in use */
   if (nc->si.type == SOCK_STREAM && (nc->si.listening || stream_connected(nc->sock)))
     return sc_errno(EISCONN);
+  int r = net_deputy_enter(nc);
+  if (r < 0)
+    return sc_fail(r);
   cleanup_close int h = host_socket(nc);
+  long n = h < 0 ? h : act_interruptible(act, h, sa, len, ctx);
+  int e = errno;
+  deputy_leave();
   if (h < 0)
     return sc_fail(h);
-  long n = act_interruptible(act, h, sa, len, ctx);
-  int e = errno;
   if (n < 0 && e != EINPROGRESS)
     return sc_errno(e);
-  int r = replace_fd(nc->call, nc->fd, h);
+  r = replace_fd(nc->call, nc->fd, h);
   if (r < 0)
     return r == -ENOENT ? sc_gone() : sc_errno(-r);
   return n < 0 ? sc_errno(EINPROGRESS) : sc_ok(n);
@@ -645,6 +621,7 @@ struct msg_copy {
   size_t ctllen;
   int taken[SCM_MAX_FD]; /* the agent's fds it passes, taken into the sentry */
   int ntaken;
+  bool vouched_creds; /* SCM_CREDENTIALS checked to be the agent's own */
 };
 
 static void msg_copy_release(struct msg_copy *mc)
@@ -776,7 +753,7 @@ static int prepare_control(struct sentry_call *call, struct msg_copy *mc)
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
       r = take_rights(call, mc, c);
     else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
-      r = check_creds(call, c);
+      mc->vouched_creds = (r = check_creds(call, c)) == 0;
     else
       r = net_cmsg_allowed(c->cmsg_level, c->cmsg_type) ? 0 : -EINVAL;
     if (r < 0)
@@ -804,6 +781,7 @@ static struct sc_result send_one(struct net_call *nc, struct msg_copy *mc, int f
   int r = mc->ctl != NULL ? prepare_control(nc->call, mc) : 0;
   if (r < 0)
     return sc_fail(r);
+  nc->vouched_caps = mc->vouched_creds ? 1ull << CAP_SYS_ADMIN : 0;
   if (nc->si.domain == AF_NETLINK && !net_netlink_reads_only(mc->data, mc->iov.iov_len)) {
     note_dest(nc->call, "netlink");
     note_rule(nc->call, "netlink requests that change the network are denied");

@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/deputy.h"
 #include "sentry/sentry.h"
 
 #ifndef PIDFD_THREAD
@@ -276,80 +276,66 @@ int task_getfd(struct sentry_call *call, int fd)
   return local < 0 ? (errno == ENOENT ? -EBADF : -errno) : local;
 }
 
-/* What this sentry thread currently acts as. */
-static __thread struct {
-  bool known;
-  uid_t fsuid;
-  gid_t fsgid;
-  int ngroups;
-  gid_t groups[TASK_MAX_GROUPS];
-  mode_t umask;
-} identity;
-
-static void identity_load_own(void)
+/* The soft RLIMIT_FSIZE of the thread's process, from /proc/TID/limits
+ * ("Max file size   unlimited   unlimited   bytes"): limits change without
+ * the sentry seeing it (setrlimit is the kernel's), so it is read when an
+ * operation needs it. */
+static uint64_t read_fsize_limit(pid_t tid)
 {
-  identity.fsuid = (uid_t)setfsuid((uid_t)-1);
-  identity.fsgid = (gid_t)setfsgid((gid_t)-1);
-  identity.ngroups = (int)syscall(SYS_getgroups, TASK_MAX_GROUPS, identity.groups);
-  mode_t m = umask(0);
-  umask(m);
-  identity.umask = m;
-  identity.known = true;
-}
-
-static bool same_groups(const struct agent_creds *c)
-{
-  return c->ngroups == identity.ngroups &&
-         memcmp(c->groups, identity.groups, (size_t)c->ngroups * sizeof(gid_t)) == 0;
-}
-
-static int assume(const struct task *t, uid_t fsuid, gid_t fsgid)
-{
-  const struct agent_creds *c = &t->creds;
-  if (!identity.known)
-    identity_load_own();
-  if (c->ngroups < 0)
-    return -EPERM; /* more groups than usbox tracks: refuse rather than guess */
-  if (!same_groups(c)) {
-    /* raw syscall: glibc's setgroups() would change every thread */
-    if (syscall(SYS_setgroups, (size_t)c->ngroups, c->groups) < 0)
-      return -EPERM;
-    identity.ngroups = c->ngroups;
-    memcpy(identity.groups, c->groups, (size_t)c->ngroups * sizeof(gid_t));
-  }
-  if (fsgid != identity.fsgid) {
-    setfsgid(fsgid);
-    if ((gid_t)setfsgid((gid_t)-1) != fsgid)
-      return -EPERM;
-    identity.fsgid = fsgid;
-  }
-  if (fsuid != identity.fsuid) {
-    /* setfsuid away from 0 also clears the fs capabilities of this thread,
-     * exactly as the kernel does for the agent */
-    setfsuid(fsuid);
-    if ((uid_t)setfsuid((uid_t)-1) != fsuid)
-      return -EPERM;
-    identity.fsuid = fsuid;
-  }
-  if (t->umask != identity.umask) {
-    umask(t->umask); /* this thread's own: receivers unshare(CLONE_FS) */
-    identity.umask = t->umask;
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/%d/limits", (int)tid);
+  cleanup_fclose FILE *f = fopen(path, "re");
+  while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+    if (strncmp(line, "Max file size", 13) != 0)
+      continue;
+    const char *v = line + 13;
+    v += strspn(v, " ");
+    if (strncmp(v, "unlimited", 9) == 0)
+      return DEPUTY_NO_FSIZE_LIMIT;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    return end == v || errno != 0 ? 0 : n; /* unreadable: the strictest */
   }
   return 0;
 }
 
-int task_assume_identity(struct sentry_call *call)
+int task_deputy_creds(struct sentry_call *call, unsigned what, struct deputy_creds *out)
 {
+  if (call->tid == 0) { /* the sentry's own call (vfs_set_agent...) */
+    deputy_own_creds(out);
+    return 0;
+  }
   int r = call_task(call);
   if (r < 0)
     return r;
-  return assume(call->task, call->task->creds.fsuid, call->task->creds.fsgid);
+  const struct task *t = call->task;
+  const struct agent_creds *c = &t->creds;
+  memset(out, 0, sizeof *out);
+  out->fsuid = c->fsuid, out->fsgid = c->fsgid;
+  out->uid = c->uid, out->gid = c->gid;
+  out->euid = c->euid, out->egid = c->egid;
+  out->umask = t->umask;
+  out->ngroups = c->ngroups; /* -1 (too many to track): deputy_enter refuses */
+  for (int i = 0; i < c->ngroups && i < DEPUTY_MAX_GROUPS; i++)
+    out->groups[i] = c->groups[i];
+  out->cap_eff = t->cap_eff;
+  out->fsize_limit = (what & TASK_CREDS_FSIZE) ? read_fsize_limit(call->tid)
+                                               : DEPUTY_NO_FSIZE_LIMIT;
+  return 0;
 }
 
-int task_assume_real_ids(struct sentry_call *call)
+int call_deputy_enter(struct sentry_call *call, unsigned flags)
 {
-  int r = call_task(call);
+  struct deputy_creds c;
+  int r = task_deputy_creds(call, 0, &c);
   if (r < 0)
     return r;
-  return assume(call->task, call->task->creds.uid, call->task->creds.gid);
+  return deputy_enter(&c, flags);
+}
+
+void task_signal(struct sentry_call *call, int sig)
+{
+  if (call->task != NULL)
+    syscall(SYS_tgkill, call->task->tgid, call->tid, sig);
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/deputy.h"
 #include "sentry/handler.h"
 
 #define TASK_MAX_GROUPS 64
@@ -68,13 +69,21 @@ int task_parse_status(const char *text, struct task *out);
  * sentry-owned fd or -errno (EBADF if the agent has no such fd). */
 int task_getfd(struct sentry_call *call, int fd);
 
-/* Make this sentry thread act with the task's fsuid/fsgid/groups and umask.
- * Needs the thread to have its own fs_struct (unshare(CLONE_FS) at start).
- * Returns 0 or -errno. */
-int task_assume_identity(struct sentry_call *call);
+/* The thread's credentials as the deputy takes them (common/deputy.h): its
+ * fs ids, real and effective ids, groups, umask and effective capabilities
+ * (cached, read again after any agent thread changes one); with
+ * TASK_CREDS_FSIZE also its RLIMIT_FSIZE, read now. A call of the sentry's
+ * own (tid 0) gets the sentry thread's own credentials. 0 or -errno. */
+#define TASK_CREDS_FSIZE 0x1
+int task_deputy_creds(struct sentry_call *call, unsigned what, struct deputy_creds *out);
 
-/* The same, but with the real uid/gid as fs ids: access(2) without
- * AT_EACCESS checks as the real ids. */
-int task_assume_real_ids(struct sentry_call *call);
+/* deputy_enter(flags) with the calling agent thread's credentials: every
+ * host operation the sentry performs itself for the agent happens between
+ * this and deputy_leave(). 0 or -errno (then nothing is to be done). */
+int call_deputy_enter(struct sentry_call *call, unsigned flags);
+
+/* Send sig to the calling agent thread (what the kernel sends the caller
+ * itself: SIGXFSZ, SIGPIPE). */
+void task_signal(struct sentry_call *call, int sig);
 
 #endif

@@ -3,6 +3,7 @@
  * pipe behind /proc/self/fd/N) is acted on directly, as the agent could
  * with its own fd. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/deputy.h"
 #include "gofer/client.h"
 #include "gofer/ops.h"
 #include "sentry/agent_mem.h"
@@ -23,32 +25,6 @@
 #include "sentry/task.h"
 #include "vfs/vfs.h"
 #include "vfs/walk.h"
-
-/* The agent thread's identity, for the gofer to act as. A call of the
- * sentry's own (no task) goes as the sentry. */
-static void fill_identity(const struct sentry_call *call, struct gofer_identity *id)
-{
-  memset(id, 0, sizeof *id);
-  if (call->task == NULL) {
-    id->fsuid = id->uid = getuid();
-    id->fsgid = id->gid = getgid();
-    id->umask = 022;
-    id->cap_eff = ~0ull; /* as the sentry: what the gofer has */
-    int n = getgroups(GOFER_MAX_GROUPS, (gid_t *)id->groups);
-    id->ngroups = n < 0 ? 0 : n;
-    return;
-  }
-  const struct agent_creds *c = &call->task->creds;
-  id->fsuid = c->fsuid;
-  id->fsgid = c->fsgid;
-  id->uid = c->uid;
-  id->gid = c->gid;
-  id->umask = call->task->umask;
-  id->cap_eff = call->task->cap_eff;
-  id->ngroups = c->ngroups < 0 ? GOFER_MAX_GROUPS : c->ngroups;
-  for (int i = 0; i < id->ngroups && i < TASK_MAX_GROUPS; i++)
-    id->groups[i] = c->groups[i];
-}
 
 /* /proc, served in the sentry (vfs.h): the same decoding and operations as
  * the gofer's, run here on the procfs fd. */
@@ -115,7 +91,10 @@ int vfs_gofer(struct sentry_call *call, int op, const struct vfs_mount *m, const
       .rep_data = rep_data,
       .rep_data_cap = rep_cap,
   };
-  fill_identity(call, &msg.req.ident);
+  /* the gofer acts as the agent thread (common/deputy.h) */
+  int cr = task_deputy_creds(call, op == GOFER_TRUNCATE ? TASK_CREDS_FSIZE : 0, &msg.req.ident);
+  if (cr < 0)
+    return cr;
   if (m->kind == VFS_MOUNT_PROC)
     return proc_local(call->sentry->vfs.proc_state, &msg, rep, out_fd);
   int r = gofer_call(call->sentry->vfs.gofer, &msg);
@@ -164,14 +143,26 @@ static struct fdpath self_fd(int fd)
 
 #define SYS_ERR(expr) ((expr) < 0 ? -errno : 0)
 
+/* An operation on an object the agent holds, performed by the sentry as the
+ * agent thread (common/deputy.h): expr must give 0 or -errno (it is
+ * evaluated before deputy_leave can change errno). */
+#define AS_AGENT(call, flags, expr)                                                              \
+  ({                                                                                             \
+    long as_r_ = call_deputy_enter((call), (flags));                                             \
+    if (as_r_ == 0) {                                                                            \
+      as_r_ = (long)(expr);                                                                      \
+      deputy_leave();                                                                            \
+    }                                                                                            \
+    as_r_;                                                                                       \
+  })
+#define SYS_LEN(expr) ({ ssize_t len_ = (expr); len_ < 0 ? (ssize_t)-errno : len_; })
+
 int vfs_op_access(struct sentry_call *call, const struct vfs_node *n, int mode, bool real_ids)
 {
-  if (held(n)) {
-    int r = real_ids ? task_assume_real_ids(call) : task_assume_identity(call);
-    if (r < 0)
-      return r;
-    return SYS_ERR(syscall(SYS_faccessat2, n->obj_fd, "", mode, AT_EMPTY_PATH | AT_EACCESS));
-  }
+  if (held(n))
+    return (int)AS_AGENT(call, real_ids ? DEPUTY_REAL_IDS : 0,
+                         SYS_ERR(syscall(SYS_faccessat2, n->obj_fd, "", mode,
+                                         AT_EMPTY_PATH | AT_EACCESS)));
   struct gofer_rep rep;
   return object_op(call, n, GOFER_ACCESS, S_ISLNK(n->st.st_mode), 0, (uint64_t)mode, real_ids,
                    NULL, NULL, 0, -1, &rep, NULL, 0);
@@ -221,20 +212,16 @@ int vfs_op_statfs(struct sentry_call *call, const struct vfs_node *n, void *out)
 
 int vfs_op_chmod(struct sentry_call *call, const struct vfs_node *n, mode_t mode)
 {
-  if (held(n)) {
-    int r = task_assume_identity(call);
-    return r < 0 ? r : SYS_ERR(chmod(self_fd(n->obj_fd).s, mode));
-  }
+  if (held(n))
+    return (int)AS_AGENT(call, 0, SYS_ERR(chmod(self_fd(n->obj_fd).s, mode)));
   struct gofer_rep rep;
   return object_op(call, n, GOFER_CHMOD, false, 0, mode, 0, NULL, NULL, 0, -1, &rep, NULL, 0);
 }
 
 int vfs_op_chown(struct sentry_call *call, const struct vfs_node *n, uid_t uid, gid_t gid)
 {
-  if (held(n)) {
-    int r = task_assume_identity(call);
-    return r < 0 ? r : SYS_ERR(fchownat(n->obj_fd, "", uid, gid, AT_EMPTY_PATH));
-  }
+  if (held(n))
+    return (int)AS_AGENT(call, 0, SYS_ERR(fchownat(n->obj_fd, "", uid, gid, AT_EMPTY_PATH)));
   struct gofer_rep rep;
   return object_op(call, n, GOFER_CHOWN, S_ISLNK(n->st.st_mode), 0, uid, gid, NULL, NULL, 0, -1,
                    &rep, NULL, 0);
@@ -242,10 +229,9 @@ int vfs_op_chown(struct sentry_call *call, const struct vfs_node *n, uid_t uid, 
 
 int vfs_op_utimens(struct sentry_call *call, const struct vfs_node *n, const struct timespec *ts)
 {
-  if (held(n)) {
-    int r = task_assume_identity(call);
-    return r < 0 ? r : SYS_ERR(utimensat(n->obj_fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
-  }
+  if (held(n))
+    return (int)AS_AGENT(call, 0,
+                         SYS_ERR(utimensat(n->obj_fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)));
   struct gofer_rep rep;
   return object_op(call, n, GOFER_UTIMENS, S_ISLNK(n->st.st_mode), 0, 0, 0, NULL, ts,
                    ts ? 2 * sizeof *ts : 0, -1, &rep, NULL, 0);
@@ -253,22 +239,32 @@ int vfs_op_utimens(struct sentry_call *call, const struct vfs_node *n, const str
 
 int vfs_op_truncate(struct sentry_call *call, const struct vfs_node *n, off_t len)
 {
+  int r;
   if (held(n)) {
-    int r = task_assume_identity(call);
-    return r < 0 ? r : SYS_ERR(truncate(self_fd(n->obj_fd).s, len));
+    struct deputy_creds c;
+    if ((r = task_deputy_creds(call, TASK_CREDS_FSIZE, &c)) < 0)
+      return r;
+    /* RLIMIT_FSIZE is checked against the caller, the sentry: check the
+     * agent's, as the kernel would (and as the gofer does) */
+    if (S_ISREG(n->st.st_mode) && len > n->st.st_size && (uint64_t)len > c.fsize_limit)
+      r = -EFBIG;
+    else
+      r = (int)AS_AGENT(call, 0, SYS_ERR(truncate(self_fd(n->obj_fd).s, len)));
+  } else {
+    struct gofer_rep rep;
+    r = object_op(call, n, GOFER_TRUNCATE, false, 0, (uint64_t)len, 0, NULL, NULL, 0, -1, &rep,
+                  NULL, 0);
   }
-  struct gofer_rep rep;
-  return object_op(call, n, GOFER_TRUNCATE, false, 0, (uint64_t)len, 0, NULL, NULL, 0, -1, &rep,
-                   NULL, 0);
+  if (r == -EFBIG)
+    task_signal(call, SIGXFSZ); /* as the kernel, with the error */
+  return r;
 }
 
 ssize_t vfs_op_getxattr(struct sentry_call *call, const struct vfs_node *n, const char *name,
                         void *buf, size_t size)
 {
-  if (held(n)) {
-    ssize_t r = getxattr(self_fd(n->obj_fd).s, name, buf, size);
-    return r < 0 ? -errno : r;
-  }
+  if (held(n))
+    return AS_AGENT(call, 0, SYS_LEN(getxattr(self_fd(n->obj_fd).s, name, buf, size)));
   struct gofer_rep rep;
   int r = object_op(call, n, GOFER_GETXATTR, S_ISLNK(n->st.st_mode), 0, size, 0, name, NULL, 0,
                     -1, &rep, buf, size);
@@ -279,7 +275,7 @@ int vfs_op_setxattr(struct sentry_call *call, const struct vfs_node *n, const ch
                     const void *value, size_t size, int flags)
 {
   if (held(n))
-    return SYS_ERR(setxattr(self_fd(n->obj_fd).s, name, value, size, flags));
+    return (int)AS_AGENT(call, 0, SYS_ERR(setxattr(self_fd(n->obj_fd).s, name, value, size, flags)));
   struct gofer_rep rep;
   return object_op(call, n, GOFER_SETXATTR, S_ISLNK(n->st.st_mode), (uint32_t)flags, 0, 0, name,
                    value, size, -1, &rep, NULL, 0);
@@ -288,10 +284,8 @@ int vfs_op_setxattr(struct sentry_call *call, const struct vfs_node *n, const ch
 ssize_t vfs_op_listxattr(struct sentry_call *call, const struct vfs_node *n, char *buf,
                          size_t size)
 {
-  if (held(n)) {
-    ssize_t r = listxattr(self_fd(n->obj_fd).s, buf, size);
-    return r < 0 ? -errno : r;
-  }
+  if (held(n))
+    return AS_AGENT(call, 0, SYS_LEN(listxattr(self_fd(n->obj_fd).s, buf, size)));
   struct gofer_rep rep;
   int r = object_op(call, n, GOFER_LISTXATTR, S_ISLNK(n->st.st_mode), 0, size, 0, NULL, NULL, 0,
                     -1, &rep, buf, size);
@@ -301,7 +295,7 @@ ssize_t vfs_op_listxattr(struct sentry_call *call, const struct vfs_node *n, cha
 int vfs_op_removexattr(struct sentry_call *call, const struct vfs_node *n, const char *name)
 {
   if (held(n))
-    return SYS_ERR(removexattr(self_fd(n->obj_fd).s, name));
+    return (int)AS_AGENT(call, 0, SYS_ERR(removexattr(self_fd(n->obj_fd).s, name)));
   struct gofer_rep rep;
   return object_op(call, n, GOFER_REMOVEXATTR, S_ISLNK(n->st.st_mode), 0, 0, 0, name, NULL, 0,
                    -1, &rep, NULL, 0);
@@ -309,10 +303,10 @@ int vfs_op_removexattr(struct sentry_call *call, const struct vfs_node *n, const
 
 int vfs_op_inotify(struct sentry_call *call, const struct vfs_node *n, int ifd, uint32_t mask)
 {
-  if (held(n)) {
-    int wd = inotify_add_watch(ifd, self_fd(n->obj_fd).s, mask & ~(uint32_t)IN_DONT_FOLLOW);
-    return wd < 0 ? -errno : wd;
-  }
+  if (held(n))
+    return (int)AS_AGENT(call, 0,
+                         SYS_LEN(inotify_add_watch(ifd, self_fd(n->obj_fd).s,
+                                                   mask & ~(uint32_t)IN_DONT_FOLLOW)));
   struct gofer_rep rep;
   int r = object_op(call, n, GOFER_INOTIFY, S_ISLNK(n->st.st_mode), 0, mask, 0, NULL, NULL, 0,
                     ifd, &rep, NULL, 0);
@@ -466,10 +460,10 @@ static int open_existing(struct sentry_call *call, const struct vfs_node *n, int
     return r;
   if (held(n)) { /* the agent's own object: reopen it as it could */
     sentry_interruptible(true); /* a FIFO waits for its other end */
-    int fd = open(self_fd(n->obj_fd).s, flags | O_NOCTTY | O_CLOEXEC);
+    int fd = (int)AS_AGENT(call, 0, SYS_LEN(open(self_fd(n->obj_fd).s, flags | O_NOCTTY | O_CLOEXEC)));
     sentry_interruptible(false);
     if (fd < 0)
-      return -errno;
+      return fd;
     out->fd = fd;
     out->st = n->st;
     return 0;

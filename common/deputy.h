@@ -1,0 +1,64 @@
+/* The deputy: the one code path through which usbox acts for an agent
+ * thread (DEVELOPERS.md, invariant 2: the deputy never has more rights than
+ * the agent).
+ *
+ * usbox's sentry and gofer run as root with every capability, because their
+ * own work needs it (pidfd_getfd, process_vm_*, the gofer's mount roots).
+ * Every host operation they perform *for* the agent (a walk, an open, a
+ * chmod, a bind, a connect, a /proc read) runs between deputy_enter() and
+ * deputy_leave(): the calling thread then has the agent thread's fsuid,
+ * fsgid, supplementary groups and effective capabilities (its umask and real
+ * and effective ids where the operation needs them), so the kernel itself
+ * refuses what it would refuse the agent. deputy_leave() puts the thread's
+ * own credentials back, whatever happened: a thread of usbox is never left
+ * acting as someone else (it could not do its own work, or it would do the
+ * next agent's with the wrong rights). A restore that fails aborts usbox:
+ * the sandbox dies with it (fail closed) rather than go on with a thread
+ * whose rights nobody knows.
+ *
+ * Everything here is per thread (raw system calls: glibc's wrappers of
+ * setgroups and set*id would change every thread of the process).
+ *
+ * The struct is also the gofer protocol's identity field (fixed-width
+ * types): the sentry fills it once, the gofer applies it with the same code. */
+#ifndef USBOX_COMMON_DEPUTY_H
+#define USBOX_COMMON_DEPUTY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define DEPUTY_MAX_GROUPS 64
+#define DEPUTY_NO_FSIZE_LIMIT UINT64_MAX
+
+struct deputy_creds {
+  uint32_t fsuid, fsgid;      /* what file access is checked as */
+  uint32_t uid, gid;          /* real ids: access(2), and DEPUTY_IDS */
+  uint32_t euid, egid;        /* effective ids: DEPUTY_IDS (peer credentials) */
+  uint32_t umask;             /* DEPUTY_UMASK */
+  int32_t ngroups;            /* 0..DEPUTY_MAX_GROUPS */
+  uint32_t groups[DEPUTY_MAX_GROUPS];
+  uint64_t cap_eff;           /* the agent's effective capabilities (bit N: capability N) */
+  uint64_t fsize_limit;       /* RLIMIT_FSIZE (soft), where an operation can grow a file */
+};
+
+/* What deputy_enter takes on besides fs ids, groups and capabilities. */
+#define DEPUTY_IDS 0x1      /* real and effective uid/gid (the thread's saved ids stay) */
+#define DEPUTY_UMASK 0x2    /* the umask (the thread must have its own fs_struct) */
+#define DEPUTY_REAL_IDS 0x4 /* access(2) without AT_EACCESS: fs ids = the real ids, and no
+                             * capability unless the real uid is root (as the kernel's
+                             * access_override_creds) */
+
+/* Take on creds for this thread. 0, or -EPERM when they cannot be taken
+ * (more groups than tracked, an id the thread may not assume): the thread
+ * is then back to its own credentials and the caller must not act. */
+int deputy_enter(const struct deputy_creds *creds, unsigned flags);
+/* Back to the thread's own credentials (aborts if that fails). */
+void deputy_leave(void);
+/* Whether this thread is inside deputy_enter .. deputy_leave. */
+bool deputy_active(void);
+
+/* The creds of this thread itself, outside any deputy scope (a call usbox
+ * makes for its own sake, sent to the gofer). */
+void deputy_own_creds(struct deputy_creds *out);
+
+#endif

@@ -46,6 +46,7 @@ void policy_free(struct policy *p)
   for (size_t i = 0; i < p->nhidden; i++)
     free(p->hidden[i]);
   free(p->hidden);
+  free(p->hidden_ids);
   net_policy_free(&p->net);
   memset(p, 0, sizeof *p);
 }
@@ -192,6 +193,26 @@ static bool has_mount_at(const struct policy *p, const char *dest)
   return false;
 }
 
+/* Whether a bind's source is the object at path itself (its parents'
+ * symlinks followed, not a last one: a hidden symlink's target may be bound). */
+static bool has_source(const struct policy *p, const char *path)
+{
+  char dir[PATH_MAX], canon[PATH_MAX * 2];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash == NULL)
+    return false;
+  *slash = '\0';
+  char resolved[PATH_MAX];
+  if (realpath(dir[0] != '\0' ? dir : "/", resolved) == NULL)
+    return false;
+  snprintf(canon, sizeof canon, "%s/%s", strcmp(resolved, "/") == 0 ? "" : resolved, slash + 1);
+  for (size_t i = 0; i < p->nmounts; i++)
+    if (p->mounts[i].kind == MOUNT_BIND && strcmp(p->mounts[i].source, canon) == 0)
+      return true;
+  return false;
+}
+
 static int add_home_secrets(struct policy *p, const char *home, usbox_err_t *err)
 {
   for (size_t i = 0; policy_default_hidden_home[i] != NULL; i++) {
@@ -279,12 +300,12 @@ int policy_finish(struct policy *p, usbox_err_t *err)
   /* only the defaults give way to binds; an explicit --hide of a bound path
    * is a contradiction */
   for (size_t i = 0; i < explicit_hidden; i++)
-    if (has_mount_at(p, p->hidden[i]))
+    if (has_mount_at(p, p->hidden[i]) || has_source(p, p->hidden[i]))
       return usbox_err_set(err, EINVAL, "%s is both bound and hidden", p->hidden[i]);
   unhide_bound(p);
   /* parents before children: a mount point may live inside another mount */
   qsort(p->mounts, p->nmounts, sizeof p->mounts[0], by_depth);
-  return 0;
+  return policy_expand_hidden(p, err);
 }
 
 /* ---- capabilities and host name ---- */

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "common/error.h"
 #include "limits/limits.h"
@@ -24,11 +25,22 @@ struct policy_mount {
   bool writable;
 };
 
+/* A hidden object by identity (policy/hidden.c): whatever name reaches it. */
+struct policy_hidden_id {
+  dev_t dev;
+  ino_t ino;
+};
+
 struct policy {
   struct policy_mount *mounts;
   size_t nmounts;
-  char **hidden; /* absolute view paths that do not exist in the sandbox */
+  /* Absolute paths that do not exist in the sandbox: the host paths of the
+   * rules until policy_finish, then every view path where a hidden host
+   * object (or one that may appear there) shows (policy_expand_hidden). */
+  char **hidden;
   size_t nhidden;
+  struct policy_hidden_id *hidden_ids; /* the hidden objects that exist at start */
+  size_t nhidden_ids;
   bool default_hidden; /* add the built-in list of secrets (on unless told) */
   bool private_tmp;    /* a fresh /tmp (on unless a mount of /tmp is given) */
   struct net_policy net; /* the network (policy/net.h) */
@@ -56,6 +68,12 @@ int policy_load_json(struct policy *p, const char *text, usbox_err_t *err);
  * built-in hidden paths (expanded for every /home/<user> and /root), and the
  * checks that need the whole picture (duplicate destinations). */
 int policy_finish(struct policy *p, usbox_err_t *err);
+
+/* The hidden rules (host paths) into view paths and identities: symlinked
+ * parents and hidden symlinks followed on the host, the host's other mounts
+ * of the same objects, every bind that shows them (policy/hidden.c). Called
+ * by policy_finish. */
+int policy_expand_hidden(struct policy *p, usbox_err_t *err);
 
 /* The built-in hidden paths, relative to a home directory and absolute. */
 extern const char *const policy_default_hidden_home[];

@@ -82,8 +82,8 @@ static int enter_small_namespaces(const struct launch *l, usbox_err_t *err)
 static int open_mounts(const struct launch *l, struct launch_report *rep, usbox_err_t *err)
 {
   const char *dests[VFS_MAX_MOUNTS];
-  bool writable[VFS_MAX_MOUNTS];
-  size_t n = vfs_mount_dests(l->policy, dests, writable);
+  bool writable[VFS_MAX_MOUNTS], host_backed[VFS_MAX_MOUNTS];
+  size_t n = vfs_mount_dests(l->policy, dests, writable, host_backed);
   for (size_t i = 0; i < n; i++) {
     rep->mounts[i] = open(dests[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (rep->mounts[i] < 0)

@@ -399,6 +399,40 @@ struct sc_result sys_lsetxattr(struct sentry_call *call)
   return xattr_set(call, true);
 }
 
+/* fsetxattr: the name decides (no file capabilities on the host's files),
+ * so it is read here and the call performed on the sentry's copy of the
+ * agent's open file, as the agent. */
+struct sc_result sys_fsetxattr(struct sentry_call *call)
+{
+  size_t size = call->args[3];
+  int flags = ARG_INT(call, 4);
+  if (size > XATTR_MAX)
+    return sc_errno(E2BIG);
+  if (flags & ~(XATTR_CREATE | XATTR_REPLACE))
+    return sc_errno(EINVAL);
+  cleanup_free char *value = malloc(size > 0 ? size : 1);
+  if (value == NULL)
+    return sc_errno(ENOMEM);
+  int r = read_xattr_name(call, 1);
+  if (r == 0 && size > 0)
+    r = agent_read(call, call->args[2], value, size);
+  if (r < 0)
+    return sc_fail(r);
+  cleanup_close int fd = task_getfd(call, ARG_INT(call, 0));
+  if (fd < 0)
+    return sc_fail(fd);
+  if (call_validate(call) < 0)
+    return sc_gone();
+  struct statx stx;
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
+    return sc_errno(errno);
+  if (strcmp(call->path[1], VFS_XATTR_FILE_CAPS) == 0 &&
+      (!(stx.stx_mask & STATX_MNT_ID) || vfs_mnt_host_backed(&call->sentry->vfs, stx.stx_mnt_id)))
+    return sc_errno(EPERM);
+  r = (int)AS_AGENT(call, 0, fsetxattr(fd, call->path[1], value, size, flags) < 0 ? -errno : 0);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
+}
+
 static struct sc_result xattr_list(struct sentry_call *call, bool nofollow)
 {
   size_t size = call->args[2];
@@ -474,22 +508,61 @@ struct sc_result sys_inotify_add_watch(struct sentry_call *call)
 
 /* ---- directory listings ---- */
 
-/* getdents64/getdents: a directory holding a hidden entry is listed by the
- * sentry without it; every other listing is the kernel's own. Deciding that
- * reads no agent memory (the fd's identity comes from pidfd_getfd), so the
- * kernel may perform the others. */
+/* getdents64/getdents: performed by the sentry on its own copy of the
+ * agent's open file (pidfd_getfd: the same file and position), never handed
+ * back to the kernel, which would look the fd number up again: a thread
+ * that dup2()s another directory over it meanwhile would be listed
+ * unfiltered. A directory holding a hidden entry loses it; /proc lists only
+ * the sandbox's processes. */
+/* The names a listing of the directory the sentry holds (fd) must leave
+ * out: those of the identity filter built at start, and every hidden path
+ * directly in it by its view path (the kernel's name for it, which is a view
+ * path: the agent's root is the view's root). -ENOENT when the directory is
+ * itself hidden (reached by a way the walks did not see). */
+static int listing_names(struct sentry_call *call, int fd, const struct stat *st,
+                         struct vfs_listing_filter *out, const char **names, size_t max)
+{
+  const struct vfs *v = &call->sentry->vfs;
+  if (vfs_is_hidden_id(v, st->st_dev, st->st_ino))
+    return -ENOENT;
+  out->nnames = 0;
+  out->names = (char **)names;
+  const struct vfs_listing_filter *f = vfs_listing_filter(v, st->st_dev, st->st_ino);
+  for (size_t i = 0; f != NULL && i < f->nnames && out->nnames < max; i++)
+    names[out->nnames++] = f->names[i];
+  char view[PATH_MAX];
+  ssize_t len = readlink(fd_path(fd).s, view, sizeof view - 1);
+  if (len <= 0 || view[0] != '/')
+    return 0; /* no name (removed): only the identity filter applies */
+  view[len] = '\0';
+  if (vfs_is_hidden(v, view))
+    return -ENOENT;
+  out->nnames += vfs_hidden_names_in(v, view, names + out->nnames, max - out->nnames);
+  return 0;
+}
+
+/* getdents64/getdents: performed by the sentry on its own copy of the
+ * agent's open file (pidfd_getfd: the same file and position), never handed
+ * back to the kernel, which would look the fd number up again: a thread
+ * that dup2()s another directory over it meanwhile would be listed
+ * unfiltered. Hidden entries are left out; /proc lists only the sandbox's
+ * processes. */
 static struct sc_result do_getdents(struct sentry_call *call, size_t name_off, long nr)
 {
   cleanup_close int fd = task_getfd(call, ARG_INT(call, 0));
   if (fd < 0)
-    return fd == -ESRCH ? sc_gone() : sc_kernel_must_perform(); /* EBADF: the kernel says so */
+    return sc_fail(fd); /* EBADF as the kernel says it; ESRCH: gone */
+  if (call_validate(call) < 0)
+    return sc_gone();
   struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
-    return sc_kernel_must_perform();
-  const struct vfs_listing_filter *f = vfs_listing_filter(&call->sentry->vfs, st.st_dev, st.st_ino);
+  if (fstat(fd, &st) < 0)
+    return sc_errno(errno);
+  const char *names[256];
+  struct vfs_listing_filter f = {.dev = st.st_dev, .ino = st.st_ino};
+  int r = S_ISDIR(st.st_mode) ? listing_names(call, fd, &st, &f, names, 256) : 0;
+  if (r < 0)
+    return sc_errno(-r);
   bool proc_root = vfs_is_proc_root(&call->sentry->vfs, st.st_dev, st.st_ino);
-  if (f == NULL && !proc_root)
-    return sc_kernel_must_perform();
   size_t count = ARG_UINT(call, 2);
   if (count > (1u << 20))
     count = 1u << 20; /* the kernel fills what fits; so do we, up to 1 MiB */
@@ -497,12 +570,15 @@ static struct sc_result do_getdents(struct sentry_call *call, size_t name_off, l
   if (buf == NULL)
     return sc_errno(ENOMEM);
   for (;;) {
-    /* our fd shares the agent's file position: reading here moves it */
+    /* our fd shares the agent's file position: reading here moves it (and
+     * the kernel answers ENOTDIR, EINVAL for a small buffer, as to the agent) */
     long n = syscall(nr, fd, buf, count);
     if (n <= 0)
       return sc_syscall(n);
-    size_t kept = proc_root ? vfs_filter_proc_root(call, buf, (size_t)n, name_off)
-                            : vfs_filter_dirents(f, buf, (size_t)n, name_off);
+    size_t kept = proc_root      ? vfs_filter_proc_root(call, buf, (size_t)n, name_off)
+                  : f.nnames > 0 ? vfs_filter_dirents(&f, buf, (size_t)n, name_off)
+                                 : (size_t)n;
+    kept = vfs_filter_hidden_inodes(&call->sentry->vfs, st.st_dev, buf, kept, name_off);
     if (kept > 0)
       return write_out(call, 1, buf, kept, (int64_t)kept);
   }

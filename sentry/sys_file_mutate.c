@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "sentry/sentry.h"
 #include "sentry/sys_common.h"
+#include "sentry/task.h"
 
 /* The parent of path's last component, checked for op. */
 static int entry_at(struct sentry_call *call, int dirfd, const char *path, enum vfs_entry_op op,
@@ -329,6 +330,26 @@ static struct sc_result do_chown(struct sentry_call *call, int dirfd, int path_a
   if (r < 0)
     return sc_fail(r);
   r = vfs_op_chown(call, &obj, uid, gid);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
+}
+
+/* fchmod with a setuid or setgid bit (BPF passes the others to the
+ * kernel, sentry/arg_rules.def; all of them when denials are audited):
+ * performed on the sentry's copy of the agent's open file, as the agent,
+ * without those bits on the host's files. */
+struct sc_result sys_fchmod(struct sentry_call *call)
+{
+  cleanup_close int fd = task_getfd(call, ARG_INT(call, 0));
+  if (fd < 0)
+    return sc_fail(fd);
+  if (call_validate(call) < 0)
+    return sc_gone();
+  struct statx stx;
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, &stx) < 0)
+    return sc_errno(errno);
+  bool host = !(stx.stx_mask & STATX_MNT_ID) || vfs_mnt_host_backed(&call->sentry->vfs, stx.stx_mnt_id);
+  mode_t mode = vfs_safe_mode(host, (mode_t)ARG_UINT(call, 1) & 07777, S_ISDIR(stx.stx_mode));
+  int r = (int)AS_AGENT(call, 0, fchmod(fd, mode) < 0 ? -errno : 0);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 

@@ -870,9 +870,29 @@ static long act_bind(int sock, const struct sockaddr *sa, socklen_t len, void *c
   return bind(sock, sa, len);
 }
 
+struct bind_in_agent_fs {
+  struct net_call *nc;
+  const struct sockaddr_un *un;
+  socklen_t len;
+  struct sc_result res;
+};
+
+static int bind_here(void *p)
+{
+  struct bind_in_agent_fs *b = p;
+  b->res = perform(b->nc, act_bind, (const struct sockaddr *)b->un, b->len, NULL);
+  return 0;
+}
+
 /* A unix socket bound at a path: the file is created where the view says
- * (a read-only or hidden place refuses, as for mknod), by the sentry, in
- * the directory the view resolved. */
+ * (a read-only or hidden place refuses, as for mknod). The kernel keeps the
+ * name a socket was bound with, and getsockname, getpeername and accept
+ * return it: so the bind is made with the agent's own name, resolved from
+ * the agent thread's root and working directory (task_in_agent_fs), as the
+ * agent itself, on the sentry's copy of the name. Where usbox cannot move
+ * its thread there (no CAP_SYS_CHROOT: usbox without root), it binds in the
+ * directory the view resolved, through /proc/self/fd/N: the right place,
+ * but the kernel then keeps that name. */
 static struct sc_result unix_bind_path(struct net_call *nc, const char *path)
 {
   struct sentry_call *call = nc->call;
@@ -885,10 +905,21 @@ static struct sc_result unix_bind_path(struct net_call *nc, const char *path)
     r = vfs_check_entry(&call->sentry->vfs, &parent, name, VFS_CREATE, 0);
   if (r < 0)
     return r == -EEXIST ? sc_errno(EADDRINUSE) : sc_fail(r);
+  struct sockaddr_un un = {.sun_family = AF_UNIX};
+  size_t plen = strlen(path);
+  if (plen >= sizeof un.sun_path)
+    return sc_errno(EINVAL);
+  memcpy(un.sun_path, path, plen + 1);
+  struct bind_in_agent_fs b = {
+      .nc = nc, .un = &un, .len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen + 1)};
+  r = task_in_agent_fs(call, bind_here, &b);
+  if (r == 0)
+    return b.res;
+  if (r != -EOPNOTSUPP)
+    return sc_fail(r);
   cleanup_close int dfd = open_resolved(call, &parent, O_DIRECTORY);
   if (dfd < 0)
     return sc_fail(dfd);
-  struct sockaddr_un un = {.sun_family = AF_UNIX};
   int n = snprintf(un.sun_path, sizeof un.sun_path, "/proc/self/fd/%d/%s", dfd, name);
   if (n < 0 || (size_t)n >= sizeof un.sun_path)
     return sc_errno(ENAMETOOLONG);

@@ -339,3 +339,56 @@ void task_signal(struct sentry_call *call, int sig)
   if (call->task != NULL)
     syscall(SYS_tgkill, call->task->tgid, call->tid, sig);
 }
+
+/* This thread's own root and working directory, to come back to. */
+static __thread int own_root = -1, own_cwd = -1;
+static bool chroot_unavailable;
+
+static void back_to_own_fs(void)
+{
+  if (fchdir(own_root) < 0 || chroot(".") < 0 || fchdir(own_cwd) < 0) {
+    /* a receiver whose root is the agent's would resolve its own paths
+     * (/proc/TID/...) there: end usbox rather (fail closed) */
+    fprintf(stderr, "usbox: a receiver could not return to its own root: %s\n",
+            strerror(errno));
+    abort();
+  }
+}
+
+int task_in_agent_fs(struct sentry_call *call, int (*fn)(void *), void *ctx)
+{
+  if (chroot_unavailable)
+    return -EOPNOTSUPP;
+  int r = call_task(call);
+  if (r < 0)
+    return r;
+  if (own_root < 0 && (own_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return -errno;
+  if (own_cwd < 0 && (own_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return -errno;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/root", (int)call->task->tgid);
+  cleanup_close int root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  snprintf(path, sizeof path, "/proc/%d/cwd", (int)call->tid);
+  cleanup_close int cwd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0 || cwd < 0)
+    return errno == ENOENT ? -ESRCH : -errno;
+  /* the thread's own fs_struct (receivers unshare CLONE_FS): only it moves */
+  if (fchdir(root) < 0)
+    return -errno;
+  if (chroot(".") < 0) {
+    r = -errno;
+    if (r == -EPERM)
+      chroot_unavailable = true; /* usbox without CAP_SYS_CHROOT */
+    back_to_own_fs();
+    return r == -EPERM ? -EOPNOTSUPP : r;
+  }
+  if (fchdir(cwd) < 0) {
+    r = -errno;
+    back_to_own_fs();
+    return r;
+  }
+  r = fn(ctx);
+  back_to_own_fs();
+  return r;
+}

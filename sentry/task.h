@@ -82,6 +82,28 @@ int task_deputy_creds(struct sentry_call *call, unsigned what, struct deputy_cre
  * this and deputy_leave(). 0 or -errno (then nothing is to be done). */
 int call_deputy_enter(struct sentry_call *call, unsigned flags);
 
+/* An operation the sentry performs itself as the agent thread: expr must
+ * give 0 (or a length) or -errno, and is evaluated before deputy_leave can
+ * change errno. */
+#define AS_AGENT(call, flags, expr)                                                              \
+  ({                                                                                             \
+    long as_r_ = call_deputy_enter((call), (flags));                                             \
+    if (as_r_ == 0) {                                                                            \
+      as_r_ = (long)(expr);                                                                      \
+      deputy_leave();                                                                            \
+    }                                                                                            \
+    as_r_;                                                                                       \
+  })
+
+/* Run fn(ctx) with this receiver thread's root and working directory those
+ * of the agent thread (in the agent's mount namespace, which mirrors the
+ * view): a call the kernel must resolve itself, with the agent's string
+ * (bind of a unix path, whose name the kernel stores as given), resolves as
+ * it would for the agent, never beyond its root. Needs CAP_SYS_CHROOT:
+ * without it (usbox without root) -EOPNOTSUPP. Returns fn's result or
+ * -errno. The thread is back at its own root and cwd afterwards. */
+int task_in_agent_fs(struct sentry_call *call, int (*fn)(void *), void *ctx);
+
 /* Send sig to the calling agent thread (what the kernel sends the caller
  * itself: SIGXFSZ, SIGPIPE). */
 void task_signal(struct sentry_call *call, int sig);

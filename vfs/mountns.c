@@ -106,8 +106,11 @@ static int new_devpts(usbox_err_t *err)
   return mnt;
 }
 
+/* Every bind is nosuid and nodev: a device node or a setuid file that
+ * exists on the host in a visible place is a plain file in the sandbox
+ * (only the synthetic /dev binds the few devices it allows, with devices). */
 static int bind_into(int root, const char *source, const char *dest, bool writable,
-                     usbox_err_t *err)
+                     bool devices, usbox_err_t *err)
 {
   struct stat st;
   if (stat(source, &st) < 0)
@@ -115,9 +118,11 @@ static int bind_into(int root, const char *source, const char *dest, bool writab
   cleanup_close int mnt = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
   if (mnt < 0)
     return usbox_err_set(err, errno, "cloning %s", source);
-  uint64_t attrs = MOUNT_ATTR_NOSUID | (writable ? 0 : MOUNT_ATTR_RDONLY);
+  uint64_t attrs = MOUNT_ATTR_NOSUID | (devices ? 0 : MOUNT_ATTR_NODEV) |
+                   (writable ? 0 : MOUNT_ATTR_RDONLY);
   if (sys_mount_setattr(mnt, "", AT_EMPTY_PATH | AT_RECURSIVE, attrs) < 0)
-    return usbox_err_set(err, errno, "making %s %s", source, writable ? "nosuid" : "read-only");
+    return usbox_err_set(err, errno, "making %s %s", source,
+                         writable ? "nosuid, nodev" : "read-only");
   return attach(mnt, root, dest, S_ISDIR(st.st_mode) ? S_IFDIR : S_IFREG, err);
 }
 
@@ -133,7 +138,7 @@ static int build_dev(int root, usbox_err_t *err)
     snprintf(host, sizeof host, "/dev/%s", mountns_dev_nodes[i]);
     if (access(host, F_OK) < 0)
       continue;
-    if (bind_into(dev, host, host + 4, true, err) < 0)
+    if (bind_into(dev, host, host + 4, true, true, err) < 0)
       return -1;
   }
   /* ptys of the sandbox's own: a new devpts instance (the host's is not
@@ -253,7 +258,8 @@ int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_r
       root = open_tree(AT_FDCWD, p->mounts[i].source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
       if (root < 0)
         return usbox_err_set(err, errno, "cloning the root %s", p->mounts[i].source);
-      uint64_t attrs = MOUNT_ATTR_NOSUID | (p->mounts[i].writable ? 0 : MOUNT_ATTR_RDONLY);
+      uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                       (p->mounts[i].writable ? 0 : MOUNT_ATTR_RDONLY);
       if (sys_mount_setattr(root, "", AT_EMPTY_PATH | AT_RECURSIVE, attrs) < 0)
         return usbox_err_set(err, errno, "making the root read-only");
     }
@@ -267,7 +273,7 @@ int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_r
     if (strcmp(m->dest, "/") == 0)
       continue;
     if (m->kind == MOUNT_BIND) {
-      if (bind_into(root, m->source, m->dest, m->writable, err) < 0)
+      if (bind_into(root, m->source, m->dest, m->writable, false, err) < 0)
         return -1;
     } else {
       int t = new_tmpfs("1777", false, err);

@@ -143,18 +143,6 @@ static struct fdpath self_fd(int fd)
 
 #define SYS_ERR(expr) ((expr) < 0 ? -errno : 0)
 
-/* An operation on an object the agent holds, performed by the sentry as the
- * agent thread (common/deputy.h): expr must give 0 or -errno (it is
- * evaluated before deputy_leave can change errno). */
-#define AS_AGENT(call, flags, expr)                                                              \
-  ({                                                                                             \
-    long as_r_ = call_deputy_enter((call), (flags));                                             \
-    if (as_r_ == 0) {                                                                            \
-      as_r_ = (long)(expr);                                                                      \
-      deputy_leave();                                                                            \
-    }                                                                                            \
-    as_r_;                                                                                       \
-  })
 #define SYS_LEN(expr) ({ ssize_t len_ = (expr); len_ < 0 ? (ssize_t)-errno : len_; })
 
 int vfs_op_access(struct sentry_call *call, const struct vfs_node *n, int mode, bool real_ids)
@@ -212,6 +200,7 @@ int vfs_op_statfs(struct sentry_call *call, const struct vfs_node *n, void *out)
 
 int vfs_op_chmod(struct sentry_call *call, const struct vfs_node *n, mode_t mode)
 {
+  mode = vfs_safe_mode(vfs_node_host_backed(&call->sentry->vfs, n), mode, S_ISDIR(n->st.st_mode));
   if (held(n))
     return (int)AS_AGENT(call, 0, SYS_ERR(chmod(self_fd(n->obj_fd).s, mode)));
   struct gofer_rep rep;
@@ -274,6 +263,8 @@ ssize_t vfs_op_getxattr(struct sentry_call *call, const struct vfs_node *n, cons
 int vfs_op_setxattr(struct sentry_call *call, const struct vfs_node *n, const char *name,
                     const void *value, size_t size, int flags)
 {
+  if (strcmp(name, VFS_XATTR_FILE_CAPS) == 0 && vfs_node_host_backed(&call->sentry->vfs, n))
+    return -EPERM; /* file capabilities on the host: never, whatever the agent's own */
   if (held(n))
     return (int)AS_AGENT(call, 0, SYS_ERR(setxattr(self_fd(n->obj_fd).s, name, value, size, flags)));
   struct gofer_rep rep;
@@ -350,6 +341,7 @@ int vfs_op_mkdir(struct sentry_call *call, const struct vfs_node *parent, const 
 int vfs_op_mknod(struct sentry_call *call, const struct vfs_node *parent, const char *name,
                  mode_t mode, dev_t dev)
 {
+  mode = vfs_safe_mode(vfs_node_host_backed(&call->sentry->vfs, parent), mode, false);
   return entry_op(call, parent, name, GOFER_MKNOD, 0, mode, dev, NULL, 0);
 }
 
@@ -450,6 +442,58 @@ static int effective_flags(const struct vfs_node *n, int oflags, int *flags)
   return 0;
 }
 
+/* A file usbox was handed (on a host mount, not one of the agent's) may
+ * also be shown by a bind of the view: 0 when the view shows it writable
+ * there, 1 when it does not (read-only there, hidden, or not in the view). */
+static int in_view_elsewhere(struct sentry_call *call, const struct vfs_node *n)
+{
+  char host[PATH_MAX], view[PATH_MAX];
+  ssize_t len = readlink(self_fd(n->obj_fd).s, host, sizeof host - 1);
+  if (len <= 0 || host[0] != '/')
+    return 1;
+  host[len] = '\0';
+  if (vfs_host_to_view(&call->sentry->vfs, host, view) < 0)
+    return 1;
+  cleanup_node struct vfs_node there = VFS_NODE_INIT;
+  if (vfs_lookup_quiet(call, view, &there) < 0 || there.st.st_dev != n->st.st_dev ||
+      there.st.st_ino != n->st.st_ino)
+    return 1; /* another object there now, or hidden: not the view's */
+  return vfs_check_modify(&there) == 0 ? 0 : 1;
+}
+
+/* A re-open through /proc/PID/fd/N gets at most what the agent's open file
+ * has (the kernel would check the inode's permissions afresh: a file given
+ * read-only, say as stdin, could be re-opened for writing), and a file or
+ * directory the view does not show writable (outside it, read-only or
+ * hidden there) is read-only at most: asked for writing, the agent gets its
+ * own open file again, which it may write already, as a dup (no O_TRUNC, a
+ * shared offset; EACCES for another process's). 1 when *dup_fd is that
+ * answer, 0 to re-open, or -errno. */
+static int reopen_bounds(struct sentry_call *call, const struct vfs_node *n, int oflags,
+                         int *dup_fd)
+{
+  if (!n->from_fd_link)
+    return 0;
+  bool wants_write = (oflags & O_ACCMODE) != O_RDONLY || (oflags & O_TRUNC);
+  bool wants_read = (oflags & O_ACCMODE) != O_WRONLY;
+  if (n->held_mode >= 0 && !(oflags & O_PATH) &&
+      ((wants_write && n->held_mode == O_RDONLY) || (wants_read && n->held_mode == O_WRONLY)))
+    return -EACCES;
+  if (!wants_write || (oflags & O_PATH) || !(S_ISREG(n->st.st_mode) || S_ISDIR(n->st.st_mode)))
+    return 0;
+  struct statx stx;
+  if (statx(n->obj_fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
+    return -errno;
+  if ((stx.stx_mask & STATX_MNT_ID) && vfs_mount_in_view(call, stx.stx_mnt_id))
+    return 0; /* the kernel checks that mount (read-only binds are) and the deputy's rights */
+  if (in_view_elsewhere(call, n) == 0)
+    return 0; /* the view shows it writable */
+  if (n->held_mode < 0)
+    return -EACCES; /* not the agent's own open file: nothing to hand back */
+  *dup_fd = fcntl(n->obj_fd, F_DUPFD_CLOEXEC, 0);
+  return *dup_fd < 0 ? -errno : 1;
+}
+
 static int open_existing(struct sentry_call *call, const struct vfs_node *n, int oflags,
                          struct vfs_opened *out)
 {
@@ -458,6 +502,14 @@ static int open_existing(struct sentry_call *call, const struct vfs_node *n, int
     return r;
   if (open_modifies(&n->st, oflags) && (r = vfs_check_modify(n)) < 0)
     return r;
+  int dup_fd = -1;
+  if (held(n) && (r = reopen_bounds(call, n, oflags, &dup_fd)) != 0) {
+    if (r < 0)
+      return r;
+    out->fd = dup_fd;
+    out->st = n->st;
+    return 0;
+  }
   if (held(n)) { /* the agent's own object: reopen it as it could */
     sentry_interruptible(true); /* a FIFO waits for its other end */
     int fd = (int)AS_AGENT(call, 0, SYS_LEN(open(self_fd(n->obj_fd).s, flags | O_NOCTTY | O_CLOEXEC)));
@@ -529,7 +581,8 @@ static int create_or_follow(struct sentry_call *call, struct walker *w, const st
     }
   }
   int fd = -1;
-  r = vfs_gofer(call, GOFER_OPEN, parent.mount, entry, NULL, 0, (uint32_t)how->flags, how->mode, 0,
+  mode_t mode = vfs_safe_mode(parent.mount->host_backed, (mode_t)how->mode, false);
+  r = vfs_gofer(call, GOFER_OPEN, parent.mount, entry, NULL, 0, (uint32_t)how->flags, mode, 0,
                 NULL, 0, -1, &rep, NULL, 0, &fd);
   if (r < 0)
     return r;
@@ -564,7 +617,8 @@ static int open_tmpfile(struct sentry_call *call, int dirfd, const char *path,
   struct gofer_rep rep;
   int fd = -1;
   r = vfs_gofer(call, GOFER_TMPFILE, dir.mount, vfs_mount_rel(dir.mount, dir.view), NULL, 0,
-                (uint32_t)how->flags, how->mode, 0, NULL, 0, -1, &rep, NULL, 0, &fd);
+                (uint32_t)how->flags, vfs_safe_mode(dir.mount->host_backed, (mode_t)how->mode, false),
+                0, NULL, 0, -1, &rep, NULL, 0, &fd);
   if (r < 0)
     return r;
   if (rep.err || fd < 0)

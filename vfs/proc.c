@@ -218,6 +218,32 @@ int proc_component(struct walker *w, const char *comp, bool last, bool follow,
   return r < 0 ? r : 1;
 }
 
+/* /proc/PID/fd/N (or .../task/TID/fd/N) of the caller's own process: the
+ * very open file (pidfd_getfd), whose access mode bounds a re-open.
+ * -ENOENT when it is something else (another process, map_files, an O_PATH
+ * fd that pidfd_getfd cannot take): then the link is followed instead. */
+static int own_open_file(struct walker *w, long pid, const char *link_view, int *fd,
+                         struct stat *st, int *mode)
+{
+  const char *fdpart = strstr(link_view, "/fd/");
+  int r = call_task(w->call);
+  if (r < 0)
+    return r;
+  if (fdpart == NULL || pid != w->call->task->ns_tgid || !all_digits(fdpart + 4))
+    return -ENOENT;
+  int local = task_getfd(w->call, atoi(fdpart + 4));
+  if (local < 0)
+    return local == -ESRCH ? local : -ENOENT;
+  int fl = fcntl(local, F_GETFL);
+  if (fl < 0 || fstat(local, st) < 0) {
+    close(local);
+    return -ENOENT;
+  }
+  *mode = fl & O_ACCMODE;
+  *fd = local;
+  return 0;
+}
+
 int proc_magic(struct walker *w, const char *link_view, const char *text, bool last,
                struct vfs_node *out)
 {
@@ -246,9 +272,12 @@ int proc_magic(struct walker *w, const char *link_view, const char *text, bool l
   /* the object itself, as the agent holds it */
   int fd;
   struct stat st;
-  int r = follow_magic(w, m, vfs_mount_rel(m, link_view), &fd, &st);
+  int r = own_open_file(w, pid, link_view, &fd, &st, &out->held_mode);
+  if (r == -ENOENT)
+    r = follow_magic(w, m, vfs_mount_rel(m, link_view), &fd, &st);
   if (r < 0)
     return r;
+  out->from_fd_link = fd_link;
   out->mount = NULL;
   out->view[0] = '\0';
   out->obj_fd = fd;

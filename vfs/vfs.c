@@ -23,17 +23,21 @@
 /* ---- the mount table ---- */
 
 size_t vfs_mount_dests(const struct policy *p, const char *dests[VFS_MAX_MOUNTS],
-                       bool writable[VFS_MAX_MOUNTS])
+                       bool writable[VFS_MAX_MOUNTS], bool host_backed[VFS_MAX_MOUNTS])
 {
   size_t n = 0;
   for (size_t i = 0; i < p->nmounts && n < VFS_MAX_MOUNTS - 3; i++) {
     writable[n] = p->mounts[i].writable;
+    host_backed[n] = p->mounts[i].kind == MOUNT_BIND;
     dests[n++] = p->mounts[i].dest;
   }
+  /* /dev is the host's device nodes (read-only), /dev/shm the sandbox's */
   static const char *const fixed[] = {"/dev", "/dev/shm", "/proc"};
   static const bool fixed_writable[] = {false, true, false};
+  static const bool fixed_host[] = {true, false, true};
   for (size_t i = 0; i < 3; i++) {
     writable[n] = fixed_writable[i];
+    host_backed[n] = fixed_host[i];
     dests[n++] = fixed[i];
   }
   return n;
@@ -51,21 +55,27 @@ int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
   memset(v, 0, sizeof *v);
   v->gofer = gofer;
   const char *dests[VFS_MAX_MOUNTS];
-  bool writable[VFS_MAX_MOUNTS];
-  size_t n = vfs_mount_dests(p, dests, writable);
+  bool writable[VFS_MAX_MOUNTS], host_backed[VFS_MAX_MOUNTS];
+  size_t n = vfs_mount_dests(p, dests, writable, host_backed);
   if (n != nfds)
     return usbox_err_set(err, EINVAL, "the agent handed over %zu mounts, expected %zu", nfds, n);
   for (size_t i = 0; i < n; i++) {
     struct vfs_mount *m = &v->mounts[v->nmounts++];
     struct stat st;
     m->dest = strdup(dests[i]);
+    if (i < p->nmounts && p->mounts[i].kind == MOUNT_BIND &&
+        (m->source = strdup(p->mounts[i].source)) == NULL)
+      return usbox_err_set(err, ENOMEM, "allocating the mount table");
     m->dest_len = strlen(dests[i]);
     m->writable = writable[i];
+    m->host_backed = host_backed[i];
     m->index = (int)i;
     if (m->dest == NULL)
       return usbox_err_set(err, ENOMEM, "allocating the mount table");
-    if (fstat(fds[i], &st) < 0)
+    struct statx stx;
+    if (fstat(fds[i], &st) < 0 || statx(fds[i], "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
       return usbox_err_set(err, errno, "mount %s", m->dest);
+    m->mnt_id = (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0;
     m->kind = strcmp(m->dest, "/proc") == 0 ? VFS_MOUNT_PROC
               : S_ISDIR(st.st_mode)         ? VFS_MOUNT_FS
                                             : VFS_MOUNT_FILE;
@@ -94,6 +104,13 @@ int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
   for (size_t i = 0; i < p->nhidden; i++)
     if ((v->hidden[v->nhidden++] = strdup(p->hidden[i])) == NULL)
       return usbox_err_set(err, ENOMEM, "allocating the hidden list");
+  if (p->nhidden_ids > 0) {
+    v->hidden_ids = calloc(p->nhidden_ids, sizeof *v->hidden_ids);
+    if (v->hidden_ids == NULL)
+      return usbox_err_set(err, ENOMEM, "allocating the hidden list");
+    memcpy(v->hidden_ids, p->hidden_ids, p->nhidden_ids * sizeof *v->hidden_ids);
+    v->nhidden_ids = p->nhidden_ids;
+  }
   return 0;
 }
 
@@ -106,14 +123,19 @@ void vfs_destroy(struct vfs *v)
     free(v->proc_state);
     v->proc_state = NULL;
   }
-  for (size_t i = 0; i < v->nmounts; i++)
+  for (size_t i = 0; i < v->nmounts; i++) {
     free(v->mounts[i].dest);
+    free(v->mounts[i].source);
+  }
   v->nmounts = 0;
   for (size_t i = 0; i < v->nhidden; i++)
     free(v->hidden[i]);
   free(v->hidden);
   v->hidden = NULL;
   v->nhidden = 0;
+  free(v->hidden_ids);
+  v->hidden_ids = NULL;
+  v->nhidden_ids = 0;
   for (size_t i = 0; i < v->nfilters; i++) {
     for (size_t j = 0; j < v->filters[i].nnames; j++)
       free(v->filters[i].names[j]);
@@ -126,9 +148,80 @@ void vfs_destroy(struct vfs *v)
 
 bool vfs_is_hidden(const struct vfs *v, const char *view)
 {
-  for (size_t i = 0; i < v->nhidden; i++)
-    if (strcmp(v->hidden[i], view) == 0)
+  for (size_t i = 0; i < v->nhidden; i++) {
+    size_t n = strlen(v->hidden[i]);
+    if (strncmp(v->hidden[i], view, n) == 0 && (view[n] == '\0' || view[n] == '/'))
       return true;
+  }
+  return false;
+}
+
+bool vfs_is_hidden_id(const struct vfs *v, dev_t dev, ino_t ino)
+{
+  for (size_t i = 0; i < v->nhidden_ids; i++)
+    if (v->hidden_ids[i].dev == dev && v->hidden_ids[i].ino == ino)
+      return true;
+  return false;
+}
+
+bool vfs_mnt_host_backed(const struct vfs *v, uint64_t mnt_id)
+{
+  for (size_t i = 0; i < v->nmounts; i++)
+    if (!v->mounts[i].host_backed && v->mounts[i].mnt_id == mnt_id && mnt_id != 0)
+      return false;
+  return true;
+}
+
+bool vfs_node_host_backed(const struct vfs *v, const struct vfs_node *n)
+{
+  /* an object the agent holds is judged by where it is, not by the name
+   * the kernel gives it (a host file usbox was handed may have a name that
+   * is a private place in the view) */
+  if (n->obj_fd < 0)
+    return n->mount == NULL || n->mount->host_backed;
+  struct statx stx;
+  if (n->obj_fd < 0 || statx(n->obj_fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 ||
+      !(stx.stx_mask & STATX_MNT_ID))
+    return true;
+  return vfs_mnt_host_backed(v, stx.stx_mnt_id);
+}
+
+int vfs_host_to_view(const struct vfs *v, const char *host, char view[PATH_MAX])
+{
+  for (size_t i = 0; i < v->nmounts; i++) { /* longest destination first */
+    const struct vfs_mount *m = &v->mounts[i];
+    if (m->source == NULL)
+      continue;
+    size_t sl = strlen(m->source);
+    bool root = strcmp(m->source, "/") == 0;
+    if (!root && (strncmp(host, m->source, sl) != 0 || (host[sl] != '\0' && host[sl] != '/')))
+      continue;
+    const char *rest = root ? host : host + sl;
+    int n = snprintf(view, PATH_MAX, "%s%s", strcmp(m->dest, "/") == 0 && rest[0] ? "" : m->dest,
+                     rest);
+    if (n <= 0 || n >= PATH_MAX)
+      continue;
+    if (vfs_mount_of(v, view) == m) /* not covered by a deeper mount */
+      return 0;
+  }
+  return -ENOENT;
+}
+
+bool vfs_mount_in_view(struct sentry_call *call, uint64_t mnt_id)
+{
+  if (call_task(call) < 0)
+    return false;
+  char path[64], line[512];
+  snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)call->task->tgid);
+  cleanup_fclose FILE *f = fopen(path, "re");
+  while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+    unsigned long long id;
+    if (sscanf(line, "%llu ", &id) == 1 && id == mnt_id)
+      return true;
+    /* a line longer than the buffer: skip its rest */
+    while (strchr(line, '\n') == NULL && fgets(line, sizeof line, f) != NULL)
+      ;
+  }
   return false;
 }
 
@@ -364,6 +457,22 @@ size_t vfs_filter_proc_root(struct sentry_call *call, void *buf, size_t len, siz
   return out;
 }
 
+size_t vfs_hidden_names_in(const struct vfs *v, const char *dirview, const char **names,
+                           size_t max)
+{
+  size_t n = 0, dl = strlen(dirview);
+  bool root = strcmp(dirview, "/") == 0;
+  for (size_t i = 0; i < v->nhidden && n < max; i++) {
+    const char *h = v->hidden[i];
+    if (root ? h[0] != '/' : strncmp(h, dirview, dl) != 0 || h[dl] != '/')
+      continue;
+    const char *name = root ? h + 1 : h + dl + 1;
+    if (strchr(name, '/') == NULL)
+      names[n++] = name;
+  }
+  return n;
+}
+
 const struct vfs_listing_filter *vfs_listing_filter(const struct vfs *v, dev_t dev, ino_t ino)
 {
   for (size_t i = 0; i < v->nfilters; i++)
@@ -388,6 +497,36 @@ size_t vfs_filter_dirents(const struct vfs_listing_filter *f, void *buf, size_t 
     for (size_t i = 0; i < f->nnames && !drop; i++)
       drop = strncmp(name, f->names[i], reclen - name_off) == 0;
     if (!drop) {
+      if (out != in)
+        memmove(p + out, p + in, reclen);
+      out += reclen;
+    }
+    in += reclen;
+  }
+  return out;
+}
+
+size_t vfs_filter_hidden_inodes(const struct vfs *v, dev_t dev, void *buf, size_t len,
+                                size_t name_off)
+{
+  bool any = false;
+  for (size_t i = 0; i < v->nhidden_ids && !any; i++)
+    any = v->hidden_ids[i].dev == dev;
+  if (!any)
+    return len;
+  char *p = buf;
+  size_t in = 0, out = 0;
+  while (in + name_off <= len) {
+    unsigned short reclen;
+    uint64_t ino; /* d_ino leads both dirent layouts */
+    memcpy(&reclen, p + in + 16, sizeof reclen);
+    memcpy(&ino, p + in, sizeof ino);
+    if (reclen <= name_off || in + reclen > len)
+      break;
+    const char *name = p + in + name_off;
+    bool dots = name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+    /* "." and ".." stay: ".." of a bind's root is its source's parent */
+    if (dots || !vfs_is_hidden_id(v, dev, (ino_t)ino)) {
       if (out != in)
         memmove(p + out, p + in, reclen);
       out += reclen;

@@ -47,9 +47,15 @@ enum vfs_mount_kind {
 
 struct vfs_mount {
   char *dest; /* canonical view path */
+  char *source; /* a bind's host path (canonical), else NULL */
   size_t dest_len;
   enum vfs_mount_kind kind;
   bool writable;
+  /* the host's files (a bind), as opposed to the sandbox's own tmpfs: what
+   * the agent writes there must never become setuid, setgid or carry file
+   * capabilities (vfs_safe_mode) */
+  bool host_backed;
+  uint64_t mnt_id; /* its root's mount in the agent's namespace (statx STATX_MNT_ID) */
   int index; /* the gofer's number for it (vfs_mount_dests order) */
 };
 
@@ -77,8 +83,10 @@ struct vfs_listing_filter {
 struct vfs {
   struct vfs_mount mounts[VFS_MAX_MOUNTS]; /* longest destination first */
   size_t nmounts;
-  char **hidden; /* canonical view paths, owned */
+  char **hidden; /* canonical view paths, owned: each hides itself and all below it */
   size_t nhidden;
+  struct policy_hidden_id *hidden_ids; /* hidden objects by identity (policy/hidden.c) */
+  size_t nhidden_ids;
   ino_t agent_mntns; /* inode of the agent's mount namespace (nsfs) */
   dev_t agent_mntns_dev;
   struct vfs_listing_filter *filters;
@@ -96,7 +104,7 @@ struct vfs {
  * the policy's mounts, then /dev, /dev/shm and /proc. Both sides compute the
  * list with this function. Returns the count (<= VFS_MAX_MOUNTS). */
 size_t vfs_mount_dests(const struct policy *p, const char *dests[VFS_MAX_MOUNTS],
-                       bool writable[VFS_MAX_MOUNTS]);
+                       bool writable[VFS_MAX_MOUNTS], bool host_backed[VFS_MAX_MOUNTS]);
 
 /* Build the table; fds[] (one per vfs_mount_dests entry) are looked at for
  * their kind; only the procfs one is kept (dup'ed): the gofer holds the rest. */
@@ -131,6 +139,11 @@ struct vfs_node {
   struct stat st;
   struct statx stx;
   int obj_fd; /* the agent's own object (AT_EMPTY_PATH, a pipe in /proc): acted on directly */
+  /* obj_fd came from /proc/PID/fd/N: the access mode (O_RDONLY, O_WRONLY,
+   * O_RDWR) of the agent's open file when known (its own process: obj_fd
+   * is then that very open file), else -1. A re-open gets no more. */
+  int held_mode;
+  bool from_fd_link;
   char link[40];
   /* vfs_lookup_access: the gofer checked access while walking to it */
   bool access_done;
@@ -139,7 +152,7 @@ struct vfs_node {
 
 void vfs_node_release(struct vfs_node *n);
 #define cleanup_node __attribute__((cleanup(vfs_node_release)))
-#define VFS_NODE_INIT {.mount = NULL, .obj_fd = -1, .link = ""}
+#define VFS_NODE_INIT {.mount = NULL, .obj_fd = -1, .held_mode = -1, .link = ""}
 
 /* Resolve path (relative to the agent's dirfd, or its cwd for AT_FDCWD).
  * Checks the call is still valid first (invariant 2). 0 or -errno. */
@@ -239,11 +252,21 @@ int vfs_gofer(struct sentry_call *call, int op, const struct vfs_mount *m, const
               const void *data, size_t data_len, int in_fd, struct gofer_rep *rep, char *rep_data,
               size_t rep_cap, int *out_fd);
 
+/* Whether a canonical view path is hidden: a hidden path or below one. */
 bool vfs_is_hidden(const struct vfs *v, const char *view);
+/* Whether an object (device and inode) is one of the hidden ones, whatever
+ * name reached it (a hard link, an alias the policy did not foresee). */
+bool vfs_is_hidden_id(const struct vfs *v, dev_t dev, ino_t ino);
 /* Whether a directory is the view's procfs root (its listing names only the
  * sandbox's processes: vfs_filter_proc_root). */
 bool vfs_is_proc_root(const struct vfs *v, dev_t dev, ino_t ino);
 size_t vfs_filter_proc_root(struct sentry_call *call, void *buf, size_t len, size_t name_off);
+/* The names a directory's listing must not show, by its canonical view
+ * path: each hidden path directly in it (fills names, up to max; returns
+ * the count). Covers a directory that appeared after start, which the
+ * identity filters below cannot know. */
+size_t vfs_hidden_names_in(const struct vfs *v, const char *dirview, const char **names,
+                           size_t max);
 /* The filter for a directory, or NULL when its listing is the kernel's. */
 const struct vfs_listing_filter *vfs_listing_filter(const struct vfs *v, dev_t dev, ino_t ino);
 /* Drop the entries a filter names from a getdents buffer; returns the new
@@ -253,6 +276,34 @@ const struct vfs_listing_filter *vfs_listing_filter(const struct vfs *v, dev_t d
 #define VFS_DIRENT_NAME 18
 size_t vfs_filter_dirents(const struct vfs_listing_filter *f, void *buf, size_t len,
                           size_t name_off);
+/* Where a host path shows in the view: the view path of the bind that
+ * shows it (the deepest mount there), or -ENOENT. */
+int vfs_host_to_view(const struct vfs *v, const char *host, char view[PATH_MAX]);
+/* Whether a mount (its id, statx STATX_MNT_ID) is one of the agent's mount
+ * namespace, i.e. of the view: an object on any other mount (a file usbox
+ * was given as stdin) is outside the view. */
+bool vfs_mount_in_view(struct sentry_call *call, uint64_t mnt_id);
+/* Whether an object's mount (its mnt_id) holds the host's files: anything
+ * but the sandbox's own tmpfs mounts (an object outside the view included). */
+bool vfs_mnt_host_backed(const struct vfs *v, uint64_t mnt_id);
+/* Whether a resolved node is the host's (node->mount, or its object's mount). */
+bool vfs_node_host_backed(const struct vfs *v, const struct vfs_node *n);
+/* The mode an agent may give a file on the host: no setuid bit, and no
+ * setgid bit on anything but a directory (where it only passes the group
+ * on). The sandbox's own tmpfs keeps what the agent asked. */
+static inline mode_t vfs_safe_mode(bool host_backed, mode_t mode, bool is_dir)
+{
+  if (!host_backed)
+    return mode;
+  return mode & ~(mode_t)(S_ISUID | (is_dir ? 0 : S_ISGID));
+}
+/* The file capabilities xattr: never written on the host. */
+#define VFS_XATTR_FILE_CAPS "security.capability"
+/* Drop the entries of a getdents buffer whose inode is a hidden object of
+ * that directory's filesystem (a hard link of a hidden file); returns the
+ * new length. */
+size_t vfs_filter_hidden_inodes(const struct vfs *v, dev_t dev, void *buf, size_t len,
+                                size_t name_off);
 /* The mount holding a canonical view path, and the path inside it. */
 const struct vfs_mount *vfs_mount_of(const struct vfs *v, const char *view);
 const char *vfs_mount_rel(const struct vfs_mount *m, const char *view);

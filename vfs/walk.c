@@ -115,6 +115,8 @@ static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
   struct stat st;
   if (fstat(fd, &st) < 0 || (need_dir && !S_ISDIR(st.st_mode)))
     return -ENOTDIR;
+  if (need_dir && vfs_is_hidden_id(w->v, st.st_dev, st.st_ino))
+    return -ENOENT; /* nothing below a hidden directory exists, whoever holds it */
   /* the name of the object we hold (not of the agent's fd number, which a
    * racing dup2 may point elsewhere meanwhile): the kernel names it
    * relative to the agent's root, i.e. as a view path */
@@ -366,6 +368,10 @@ static int finish(struct walker *w, const struct vfs_mount *m, const char *view,
   snprintf(out->view, sizeof out->view, "%s", view);
   out->stx = rep->stx;
   vfs_statx_to_stat(&rep->stx, &out->st);
+  /* a hidden object reached by a name the policy did not foresee (a hard
+   * link, a mount made on the host since) still does not exist */
+  if (vfs_is_hidden_id(w->v, out->st.st_dev, out->st.st_ino))
+    return -ENOENT;
   if ((vflags & VFS_DIRECTORY) && !S_ISDIR(out->st.st_mode))
     return -ENOTDIR;
   return 0;
@@ -508,6 +514,8 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
   }
   if (!S_ISDIR(rep.stx.stx_mode))
     return -ENOTDIR;
+  if (vfs_is_hidden_id(w->v, makedev(rep.stx.stx_dev_major, rep.stx.stx_dev_minor), rep.stx.stx_ino))
+    return -ENOENT;
   walker_set_cur(w, run_view);
   *i += n;
   return 0;
@@ -523,6 +531,11 @@ int walker_run(struct walker *w, int vflags, struct vfs_node *out)
       return -ENAMETOOLONG;
     strcat(w->rest, ".");
   }
+  /* a walk that starts inside a hidden directory (the agent's cwd or dirfd
+   * got there somehow: a directory made on the host since, a race of
+   * chdir) reaches nothing in it */
+  if (w->cur[0] != '\0' && vfs_is_hidden(w->v, w->cur))
+    return -ENOENT;
   struct tokens *t = malloc(sizeof *t);
   if (t == NULL)
     return -ENOMEM;

@@ -1,0 +1,426 @@
+/* Hidden paths, decided by what they are on the host (DEVELOPERS.md,
+ * invariant 3: hidden is hidden by identity).
+ *
+ * A rule names a host path (`--hide ~/.kube`, the built-in secrets). The
+ * agent may reach the object behind it under other names: a symlinked
+ * parent (/home/u -> /data/u), a bind of an ancestor (`--ro /home/u:/x`), a
+ * host bind mount of the same directory elsewhere, the target of a hidden
+ * symlink. policy_expand_hidden turns the rules into everything the view
+ * must hide:
+ *
+ *  1. each rule resolved on the host: its parent's symlinks followed (the
+ *     canonical path of the entry itself), and a rule that is a symlink
+ *     hides its target too, unless a bind names that target explicitly;
+ *  2. the other places the host's mount table shows the same directory or
+ *     file (every mount of the same filesystem whose root contains it);
+ *  3. every view path where one of those appears: each bind whose source
+ *     contains it, at the bind's destination (a view path that a deeper
+ *     mount covers is not the host's there, and is not hidden);
+ *  4. the identity (device and inode) of each that exists, and of the files
+ *     below a hidden directory that have other names (hard links), so that
+ *     any name the walks did not foresee is caught on the object.
+ *
+ * The result replaces p->hidden (view paths) and fills p->hidden_ids. A
+ * path that does not exist yet is hidden by name from the moment it
+ * appears: the sentry decides on canonical view paths, and a hidden path is
+ * hidden with everything below it. */
+#include "policy/policy.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+
+/* ---- paths as text ---- */
+
+/* Whether path is dir or below it (component-wise). */
+static bool at_or_below(const char *path, const char *dir)
+{
+  size_t n = strlen(dir);
+  if (strcmp(dir, "/") == 0)
+    return path[0] == '/';
+  return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* dir + what of path lies below base ("/a/b/c" below "/a" onto "/x": "/x/b/c"). */
+static int rebase(const char *path, const char *base, const char *dir, char out[PATH_MAX])
+{
+  const char *rest = strcmp(base, "/") == 0 ? path : path + strlen(base);
+  int n = snprintf(out, PATH_MAX, "%s%s", strcmp(dir, "/") == 0 && rest[0] == '/' ? "" : dir, rest);
+  if (n <= 0 || n >= PATH_MAX)
+    return -1;
+  if (out[0] == '\0')
+    strcpy(out, "/");
+  return 0;
+}
+
+/* The canonical host path of path's *entry*: every symlink in its parents
+ * followed, the last component kept as it is. Parents that do not exist
+ * are kept as text after the deepest one that does. */
+static int canonical_entry(const char *path, char out[PATH_MAX])
+{
+  char head[PATH_MAX];
+  snprintf(head, sizeof head, "%s", path);
+  char *slash = strrchr(head, '/');
+  if (slash == NULL || slash[1] == '\0')
+    return -1;
+  char tail[PATH_MAX];
+  snprintf(tail, sizeof tail, "%s", slash); /* "/name" */
+  *slash = '\0';
+  for (;;) {
+    char resolved[PATH_MAX];
+    if (realpath(head[0] != '\0' ? head : "/", resolved) != NULL) {
+      int n = snprintf(out, PATH_MAX, "%s%s", strcmp(resolved, "/") == 0 ? "" : resolved, tail);
+      return n > 0 && n < PATH_MAX ? 0 : -1;
+    }
+    /* not there: move one more component of head into tail */
+    char *cut = strrchr(head, '/');
+    if (cut == NULL)
+      return -1;
+    char moved[PATH_MAX];
+    int n = snprintf(moved, sizeof moved, "%s%s", cut, tail);
+    if (n <= 0 || n >= (int)sizeof moved)
+      return -1;
+    memcpy(tail, moved, (size_t)n + 1);
+    *cut = '\0';
+  }
+}
+
+/* ---- the list being built ---- */
+
+struct hidden_set {
+  char **paths; /* canonical host paths */
+  size_t n;
+};
+
+static int set_add(struct hidden_set *s, const char *path, usbox_err_t *err)
+{
+  for (size_t i = 0; i < s->n; i++)
+    if (strcmp(s->paths[i], path) == 0)
+      return 0;
+  char **grown = realloc(s->paths, (s->n + 1) * sizeof *grown);
+  if (grown == NULL || (grown[s->n] = strdup(path)) == NULL) {
+    if (grown != NULL)
+      s->paths = grown;
+    return usbox_err_set(err, ENOMEM, "allocating the hidden list");
+  }
+  s->paths = grown;
+  s->n++;
+  return 0;
+}
+
+static void set_free(struct hidden_set *s)
+{
+  for (size_t i = 0; i < s->n; i++)
+    free(s->paths[i]);
+  free(s->paths);
+  s->paths = NULL;
+  s->n = 0;
+}
+
+static bool bound_source(const struct policy *p, const char *host_path)
+{
+  for (size_t i = 0; i < p->nmounts; i++)
+    if (p->mounts[i].kind == MOUNT_BIND && strcmp(p->mounts[i].source, host_path) == 0)
+      return true;
+  return false;
+}
+
+static const struct policy_mount *view_mount_of(const struct policy *p, const char *view);
+static int resolve_host(const struct policy *p, const char *rule, struct hidden_set *out,
+                        usbox_err_t *err);
+
+/* Step 1: the rule on the host. A rule names a path as the sandbox sees it
+ * (`--rw S:/work --hide /work/secrets` hides S/secrets) and, as the host
+ * sees it, the same path (`--hide ~/.kube`): both are resolved. */
+static int resolve_rule(const struct policy *p, const char *rule, struct hidden_set *out,
+                        usbox_err_t *err)
+{
+  const struct policy_mount *m = view_mount_of(p, rule);
+  if (m != NULL && m->kind == MOUNT_BIND && strcmp(m->dest, m->source) != 0) {
+    char host[PATH_MAX];
+    if (rebase(rule, m->dest, m->source, host) == 0 && resolve_host(p, host, out, err) < 0)
+      return -1;
+  }
+  return resolve_host(p, rule, out, err);
+}
+
+/* A host path: its entry's canonical path, and a symlink's target. */
+static int resolve_host(const struct policy *p, const char *rule, struct hidden_set *out,
+                        usbox_err_t *err)
+{
+  char entry[PATH_MAX];
+  if (canonical_entry(rule, entry) < 0)
+    return usbox_err_set(err, ENAMETOOLONG, "hidden path %s: too long", rule);
+  if (set_add(out, entry, err) < 0)
+    return -1;
+  struct stat st;
+  if (lstat(entry, &st) < 0 || !S_ISLNK(st.st_mode))
+    return 0;
+  /* a hidden symlink hides what it points to (a ~/.aws that is a link to
+   * /srv/creds), unless the user bound that place explicitly */
+  char target[PATH_MAX];
+  if (realpath(entry, target) == NULL) {
+    /* dangling: where it would point, as text, if it appears later */
+    char text[PATH_MAX], joined[PATH_MAX * 2];
+    ssize_t n = readlink(entry, text, sizeof text - 1);
+    if (n <= 0)
+      return 0;
+    text[n] = '\0';
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", entry);
+    *strrchr(dir, '/') = '\0';
+    snprintf(joined, sizeof joined, "%s/%s", text[0] == '/' ? "" : dir, text);
+    char norm[PATH_MAX];
+    if (policy_normalize(joined, norm, sizeof norm) < 0 || canonical_entry(norm, target) < 0)
+      return 0;
+  }
+  if (strcmp(target, "/") == 0 || bound_source(p, target))
+    return 0;
+  return set_add(out, target, err);
+}
+
+/* ---- step 2: the host's mount table ---- */
+
+struct mount_line {
+  unsigned major, minor;
+  char root[PATH_MAX];  /* the mount's root inside its filesystem */
+  char point[PATH_MAX]; /* where it is mounted */
+};
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo */
+static void unescape(char *s)
+{
+  char *w = s;
+  for (const char *r = s; *r != '\0'; r++) {
+    if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' &&
+        r[3] <= '7') {
+      *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+      r += 3;
+    } else {
+      *w++ = *r;
+    }
+  }
+  *w = '\0';
+}
+
+static int read_mounts(struct mount_line **out, size_t *n)
+{
+  *out = NULL;
+  *n = 0;
+  cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (f == NULL)
+    return -errno;
+  cleanup_free char *line = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    struct mount_line m;
+    char root[PATH_MAX], point[PATH_MAX];
+    if (sscanf(line, "%*u %*u %u:%u %4095s %4095s", &m.major, &m.minor, root, point) != 4)
+      continue;
+    unescape(root);
+    unescape(point);
+    snprintf(m.root, sizeof m.root, "%s", root);
+    snprintf(m.point, sizeof m.point, "%s", point);
+    struct mount_line *grown = realloc(*out, (*n + 1) * sizeof *grown);
+    if (grown == NULL)
+      return -ENOMEM;
+    *out = grown;
+    (*out)[(*n)++] = m;
+  }
+  return 0;
+}
+
+/* The mount a host path is on: the deepest mount point above it, the one
+ * mounted last where several are stacked. */
+static const struct mount_line *mount_of(const struct mount_line *m, size_t n, const char *path)
+{
+  const struct mount_line *best = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (at_or_below(path, m[i].point) &&
+        (best == NULL || strlen(m[i].point) >= strlen(best->point)))
+      best = &m[i];
+  return best;
+}
+
+/* Every other place the host shows the object at path: a mount of the same
+ * filesystem whose root contains it shows it below its mount point; one
+ * whose root lies inside it is wholly inside it. */
+static int add_mount_aliases(struct hidden_set *s, const char *path, const struct mount_line *m,
+                             size_t n, usbox_err_t *err)
+{
+  const struct mount_line *home = mount_of(m, n, path);
+  if (home == NULL)
+    return 0;
+  char fs_path[PATH_MAX]; /* the object's path inside its filesystem */
+  if (rebase(path, home->point, home->root, fs_path) < 0)
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    if (&m[i] == home || m[i].major != home->major || m[i].minor != home->minor)
+      continue;
+    char alias[PATH_MAX];
+    if (at_or_below(fs_path, m[i].root)) {
+      if (rebase(fs_path, m[i].root, m[i].point, alias) < 0)
+        continue;
+    } else if (at_or_below(m[i].root, fs_path)) {
+      snprintf(alias, sizeof alias, "%s", m[i].point);
+    } else {
+      continue;
+    }
+    if (strcmp(alias, "/") != 0 && set_add(s, alias, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* ---- step 3: the view ---- */
+
+/* The mount of the policy that holds a view path (the deepest destination). */
+static const struct policy_mount *view_mount_of(const struct policy *p, const char *view)
+{
+  const struct policy_mount *best = NULL;
+  for (size_t i = 0; i < p->nmounts; i++)
+    if (at_or_below(view, p->mounts[i].dest) &&
+        (best == NULL || strlen(p->mounts[i].dest) > strlen(best->dest)))
+      best = &p->mounts[i];
+  return best;
+}
+
+/* Each view path where host path appears: under every bind whose source
+ * contains it, unless a deeper mount of the view covers that place. */
+static int add_view_paths(const struct policy *p, const char *host, struct hidden_set *view,
+                          usbox_err_t *err)
+{
+  for (size_t i = 0; i < p->nmounts; i++) {
+    const struct policy_mount *m = &p->mounts[i];
+    /* a bind of exactly this object is the user's explicit wish to show it
+     * there (a bind of something inside it does not contain it at all) */
+    if (m->kind != MOUNT_BIND || !at_or_below(host, m->source) || strcmp(host, m->source) == 0)
+      continue;
+    char at[PATH_MAX];
+    if (rebase(host, m->source, m->dest, at) < 0 || strcmp(at, "/") == 0)
+      continue;
+    if (view_mount_of(p, at) != m)
+      continue; /* covered: the view shows another mount there */
+    if (set_add(view, at, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* ---- step 4: identities ---- */
+
+static int push_identity(struct policy *p, const struct stat *st, usbox_err_t *err)
+{
+  for (size_t i = 0; i < p->nhidden_ids; i++)
+    if (p->hidden_ids[i].dev == st->st_dev && p->hidden_ids[i].ino == st->st_ino)
+      return 0;
+  struct policy_hidden_id *grown = realloc(p->hidden_ids, (p->nhidden_ids + 1) * sizeof *grown);
+  if (grown == NULL)
+    return usbox_err_set(err, ENOMEM, "allocating the hidden list");
+  p->hidden_ids = grown;
+  p->hidden_ids[p->nhidden_ids++] = (struct policy_hidden_id){.dev = st->st_dev, .ino = st->st_ino};
+  return 0;
+}
+
+/* Files below a hidden directory that have other names (a hard link made
+ * on the host, in a visible place): their identity too. A file with one
+ * link has no other name, so only those with more are kept; the walk is
+ * bounded (a huge hidden tree is hidden by name below that), and skips
+ * what a bind shows explicitly (`--hide ~ --rw ~/project`). */
+#define HIDDEN_WALK_MAX 20000
+struct linked_walk {
+  struct policy *p;
+  size_t budget;
+  char path[PATH_MAX];
+};
+
+static int add_linked_files(struct linked_walk *lw, int dirfd, int depth, usbox_err_t *err)
+{
+  cleanup_closedir DIR *d = fdopendir(dirfd);
+  if (d == NULL) {
+    close(dirfd);
+    return 0;
+  }
+  size_t base = strlen(lw->path);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL && lw->budget > 0) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    lw->budget--;
+    struct stat st;
+    if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      continue;
+    if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 && push_identity(lw->p, &st, err) < 0)
+      return -1;
+    if (!S_ISDIR(st.st_mode) || depth >= 16 ||
+        snprintf(lw->path + base, sizeof lw->path - base, "/%s", de->d_name) >=
+            (int)(sizeof lw->path - base))
+      continue;
+    if (!bound_source(lw->p, lw->path)) {
+      int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub >= 0 && add_linked_files(lw, sub, depth + 1, err) < 0)
+        return -1;
+    }
+    lw->path[base] = '\0';
+  }
+  return 0;
+}
+
+static int add_identity(struct policy *p, const char *host, usbox_err_t *err)
+{
+  struct stat st;
+  if (lstat(host, &st) < 0)
+    return 0; /* not there (yet): hidden by name */
+  if (push_identity(p, &st, err) < 0)
+    return -1;
+  if (!S_ISDIR(st.st_mode))
+    return 0;
+  struct linked_walk lw = {.p = p, .budget = HIDDEN_WALK_MAX};
+  snprintf(lw.path, sizeof lw.path, "%s", host);
+  int fd = open(host, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  return fd < 0 ? 0 : add_linked_files(&lw, fd, 0, err);
+}
+
+int policy_expand_hidden(struct policy *p, usbox_err_t *err)
+{
+  struct hidden_set host = {0}, view = {0};
+  cleanup_free struct mount_line *mounts = NULL;
+  size_t nmounts = 0;
+  int rc = read_mounts(&mounts, &nmounts);
+  if (rc < 0)
+    return usbox_err_set(err, -rc, "reading the host's mount table");
+  for (size_t i = 0; i < p->nhidden && rc == 0; i++)
+    rc = resolve_rule(p, p->hidden[i], &host, err);
+  /* aliases of the rules' objects only (not of aliases again) */
+  size_t nrules = host.n;
+  for (size_t i = 0; i < nrules && rc == 0; i++)
+    rc = add_mount_aliases(&host, host.paths[i], mounts, nmounts, err);
+  for (size_t i = 0; i < host.n && rc == 0; i++)
+    if ((rc = add_view_paths(p, host.paths[i], &view, err)) == 0)
+      rc = add_identity(p, host.paths[i], err);
+  /* and the rule's own text, as the view path it names: a place the view
+   * makes (inside the private /tmp, a --tmpfs) has no host object */
+  for (size_t i = 0; i < p->nhidden && rc == 0; i++)
+    rc = set_add(&view, p->hidden[i], err);
+  if (rc == 0) {
+    for (size_t i = 0; i < p->nhidden; i++)
+      free(p->hidden[i]);
+    free(p->hidden);
+    p->hidden = view.paths;
+    p->nhidden = view.n;
+    view.paths = NULL;
+    view.n = 0;
+  }
+  set_free(&host);
+  set_free(&view);
+  return rc;
+}

@@ -47,6 +47,7 @@
 #include "netstack-shim/msg.h"
 #include "netstack-shim/resolver.h"
 #include "netstack-shim/rules.h"
+#include "netstack-shim/sockaddr.h"
 #include "policy/policy.h"
 #include "sentry/audit.h"
 #include "sentry/sentry.h"
@@ -548,32 +549,21 @@ static struct sc_result unix_by_path(struct net_call *nc, const char *path, net_
   return perform(nc, act, (struct sockaddr *)&un, len, ctx);
 }
 
-static size_t unix_path_len(const struct sockaddr_storage *sa, socklen_t len)
-{
-  size_t max = len > offsetof(struct sockaddr_un, sun_path)
-                   ? len - offsetof(struct sockaddr_un, sun_path)
-                   : 0;
-  const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
-  return max == 0 ? 0 : strnlen(un->sun_path, max);
-}
-
 static struct sc_result go_unix(struct net_call *nc, struct sockaddr_storage *sa, socklen_t len,
                                 net_act_fn act, void *ctx)
 {
-  const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
-  size_t plen = unix_path_len(sa, len);
-  if (len > offsetof(struct sockaddr_un, sun_path) && un->sun_path[0] != '\0') {
-    char path[sizeof un->sun_path + 1];
-    memcpy(path, un->sun_path, plen);
-    path[plen] = '\0';
-    return unix_by_path(nc, path, act, ctx);
-  }
+  struct net_unix_addr ua;
+  int r = net_unix_addr_decode(sa, len, &ua);
+  if (r == 0 && ua.kind == NET_UNIX_PATH)
+    return unix_by_path(nc, ua.name, act, ctx);
   /* abstract names are per network namespace: the sandbox's own, unless the
-   * socket came from the host's side */
-  note_dest(nc->call, "unix @%.*s", len > offsetof(struct sockaddr_un, sun_path) + 1
-                                         ? (int)(len - offsetof(struct sockaddr_un, sun_path) - 1)
-                                         : 0,
-            un->sun_path + 1);
+   * socket came from the host's side. An address the kernel refuses goes
+   * the same way: the kernel answers it (EINVAL, or what a stream socket
+   * says of any address) before it names anything. */
+  if (r == 0)
+    note_dest(nc->call, "unix @%.*s", (int)ua.len, ua.name);
+  else
+    note_dest(nc->call, "unix (an invalid address of %u bytes)", (unsigned)len);
   if (nc->si.host) {
     note_rule(nc->call, "abstract names of the host are unreachable");
     return sc_errno(ECONNREFUSED);
@@ -627,8 +617,9 @@ static int read_sockaddr(struct sentry_call *call, uint64_t addr, int len,
                          struct sockaddr_storage *ss)
 {
   memset(ss, 0, sizeof *ss);
-  if (len < 0 || (size_t)len > sizeof *ss)
-    return -EINVAL; /* as move_addr_to_kernel */
+  int r = net_addrlen_check(len);
+  if (r < 0)
+    return r;
   return len == 0 ? 0 : agent_read(call, addr, ss, (size_t)len);
 }
 
@@ -661,12 +652,10 @@ static void msg_copy_release(struct msg_copy *mc)
 static int read_data(struct sentry_call *call, const struct iovec *iov, size_t n,
                      struct msg_copy *mc)
 {
-  size_t total = 0;
-  for (size_t i = 0; i < n; i++) {
-    if ((ssize_t)iov[i].iov_len < 0 || total + iov[i].iov_len < total)
-      return -EINVAL;
-    total += iov[i].iov_len;
-  }
+  size_t total;
+  int r = net_iov_total(iov, n, &total);
+  if (r < 0)
+    return r;
   mc->truncated = total > NET_SEND_MAX;
   if (mc->truncated)
     total = NET_SEND_MAX; /* a stream takes it as a short write; else EMSGSIZE */
@@ -676,7 +665,7 @@ static int read_data(struct sentry_call *call, const struct iovec *iov, size_t n
   size_t got = 0;
   for (size_t i = 0; i < n && got < total; i++) {
     size_t take = iov[i].iov_len < total - got ? iov[i].iov_len : total - got;
-    int r = take > 0 ? agent_read(call, (uint64_t)(uintptr_t)iov[i].iov_base, mc->data + got, take)
+    r = take > 0 ? agent_read(call, (uint64_t)(uintptr_t)iov[i].iov_base, mc->data + got, take)
                      : 0;
     if (r < 0)
       return r;
@@ -955,17 +944,13 @@ struct sc_result sys_bind(struct sentry_call *call)
     note_rule(call, "host-side sockets are not bound again");
     return sc_errno(EINVAL);
   }
-  const struct sockaddr_un *un = (const struct sockaddr_un *)&sa;
-  if (nc.si.domain == AF_UNIX && sa.ss_family == AF_UNIX &&
-      len > (int)offsetof(struct sockaddr_un, sun_path) && un->sun_path[0] != '\0') {
-    char path[sizeof un->sun_path + 1];
-    size_t plen = unix_path_len(&sa, (socklen_t)len);
-    memcpy(path, un->sun_path, plen);
-    path[plen] = '\0';
-    return unix_bind_path(&nc, path);
-  }
+  struct net_unix_addr ua;
+  if (nc.si.domain == AF_UNIX && net_unix_addr_decode(&sa, (size_t)len, &ua) == 0 &&
+      ua.kind == NET_UNIX_PATH)
+    return unix_bind_path(&nc, ua.name);
   /* everything else binds in the sandbox's own namespace: its loopback, its
-   * abstract names, its netlink */
+   * abstract names, its netlink; an autobind (just the family) or an
+   * address the kernel refuses is the kernel's */
   note_local(call, &sa, (socklen_t)len, nc.si.type);
   note_rule(call, "the sandbox's own namespace");
   return perform(&nc, act_bind, (struct sockaddr *)&sa, (socklen_t)len, NULL);

@@ -238,6 +238,19 @@ for a in sys.argv[1:]:
             c = socket.socket(socket.AF_UNIX); c.connect("\0usbox-own"); srv.accept(); return "ok"
         step("unix-own-abstract", own_abstract)
         step("unix-bind-readonly", lambda: (socket.socket(socket.AF_UNIX).bind("/etc/usbox.sock"), "ok")[1])
+        # connect with the address lengths at the kernel's boundaries: the
+        # path then 'x' to the end of a 128-byte sockaddr_storage
+        def raw_unix(path, n):
+            s = socket.socket(socket.AF_UNIX)
+            sa = struct.pack("=H", socket.AF_UNIX) + path
+            r = libc.connect(s.fileno(), sa + b"x" * (128 - len(sa)), n)
+            return "ok" if r == 0 else errno.errorcode[ctypes.get_errno()]
+        keep = socket.socket(socket.AF_UNIX); keep.bind("/tmp/raw.sock"); keep.listen(8)
+        step("unix-addr-exact", lambda: raw_unix(b"/tmp/raw.sock", 2 + 13))
+        step("unix-addr-nul", lambda: raw_unix(b"/tmp/raw.sock\0", 110))
+        step("unix-addr-2", lambda: raw_unix(b"", 2))
+        step("unix-addr-111", lambda: raw_unix(b"/tmp/raw.sock\0", 111))
+        step("unix-addr-128", lambda: raw_unix(b"/tmp/raw.sock", 128))
         def rights():
             import array
             p, q = socket.socketpair(); r, w = os.pipe()
@@ -460,6 +473,11 @@ expect unix unix-host-abstract ECONNREFUSED # the host's abstract names are anot
 expect unix unix-own-path "ok own $(printf %o $((0777 & ~0$(umask))))"
 expect unix unix-own-abstract ok
 expect unix unix-bind-readonly EROFS
+expect unix unix-addr-exact ok # no NUL: the length ends the path
+expect unix unix-addr-nul ok
+expect unix unix-addr-2 EINVAL # the family alone names nothing
+expect unix unix-addr-111 EINVAL # longer than struct sockaddr_un
+expect unix unix-addr-128 EINVAL # (the sentry once copied 126 bytes of it into 109)
 expect unix unix-scm-rights "ok through"
 expect unix unix-scm-credentials ok
 expect unix unix-scm-credentials-forged EPERM

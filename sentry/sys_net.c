@@ -61,9 +61,6 @@
 #ifndef SECCOMP_ADDFD_FLAG_SETFD
 #define SECCOMP_ADDFD_FLAG_SETFD (1UL << 0)
 #endif
-#ifndef SCM_MAX_FD
-#define SCM_MAX_FD 253
-#endif
 
 #define NET_SEND_MAX (4u << 20) /* bytes of one send the sentry copies */
 #define NET_CTL_MAX 65536       /* control data of one sendmsg */
@@ -634,7 +631,7 @@ struct msg_copy {
   uint8_t *data;
   uint8_t *ctl;
   size_t ctllen;
-  int taken[SCM_MAX_FD]; /* the agent's fds it passes, taken into the sentry */
+  int taken[NET_SCM_MAX_FD]; /* the agent's fds it passes, taken into the sentry */
   int ntaken;
 };
 
@@ -715,11 +712,11 @@ static int read_msg(struct sentry_call *call, const struct msghdr *um, struct ms
 /* ---- control messages ---- */
 
 /* SCM_RIGHTS names the agent's fds; the sentry sends: each becomes the
- * sentry's copy of the same file (the receiver gets what the agent meant). */
-static int take_rights(struct sentry_call *call, struct msg_copy *mc, struct cmsghdr *c)
+ * sentry's copy of the same file (the receiver gets what the agent meant).
+ * net_cmsg_step counted them; n is checked again against taken[]. */
+static int take_rights(struct sentry_call *call, struct msg_copy *mc, struct cmsghdr *c, size_t n)
 {
-  size_t n = (c->cmsg_len - sizeof(struct cmsghdr)) / sizeof(int);
-  if (n > SCM_MAX_FD || mc->ntaken + (int)n > SCM_MAX_FD)
+  if (n > NET_SCM_MAX_FD - (size_t)mc->ntaken)
     return -EINVAL;
   uint8_t *p = CMSG_DATA(c);
   for (size_t i = 0; i < n; i++) {
@@ -737,12 +734,8 @@ static int take_rights(struct sentry_call *call, struct msg_copy *mc, struct cms
 /* SCM_CREDENTIALS: only the agent's own (what the kernel allows an
  * unprivileged sender), its pid put in the sentry's pid namespace, where the
  * kernel reads it. Anything else would be the sentry's privilege. */
-static int check_creds(struct sentry_call *call, struct cmsghdr *c)
+static int check_creds(struct sentry_call *call, struct cmsghdr *c, struct ucred u)
 {
-  struct ucred u;
-  if (c->cmsg_len != CMSG_LEN(sizeof u))
-    return -EINVAL;
-  memcpy(&u, CMSG_DATA(c), sizeof u);
   const struct task *t = call->task;
   const struct agent_creds *ids = &t->creds;
   if (u.pid != t->ns_tgid || (u.uid != ids->uid && u.uid != ids->euid && u.uid != ids->suid) ||
@@ -758,20 +751,16 @@ static int prepare_control(struct sentry_call *call, struct msg_copy *mc)
   int r = call_task(call);
   if (r < 0)
     return r;
-  for (struct cmsghdr *c = net_cmsg_next(mc->ctl, mc->ctllen, NULL); c != NULL;
-       c = net_cmsg_next(mc->ctl, mc->ctllen, c)) {
-    if (!net_cmsg_ok(mc->ctl, mc->ctllen, c))
-      return -EINVAL;
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-      r = take_rights(call, mc, c);
-    else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
-      r = check_creds(call, c);
-    else
-      r = net_cmsg_allowed(c->cmsg_level, c->cmsg_type) ? 0 : -EINVAL;
+  struct net_cmsg m = {.hdr = NULL};
+  while ((r = net_cmsg_step(mc->ctl, mc->ctllen, &m)) > 0) {
+    if (m.kind == NET_CMSG_RIGHTS)
+      r = take_rights(call, mc, m.hdr, m.nfds);
+    else if (m.kind == NET_CMSG_CREDS)
+      r = check_creds(call, m.hdr, m.creds);
     if (r < 0)
       return r;
   }
-  return 0;
+  return r;
 }
 
 /* ---- sending ---- */

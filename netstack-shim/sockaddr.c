@@ -15,6 +15,19 @@ int net_addrlen_check(int len)
   return len < 0 || (size_t)len > sizeof(struct sockaddr_storage) ? -EINVAL : 0;
 }
 
+int net_msg_namelen(const void *name, int namelen)
+{
+  if (name == NULL)
+    return 0;
+  if (namelen < 0)
+    return -EINVAL;
+  /* the kernel clamps here (a longer buffer is harmless to read from);
+   * only the plain address calls refuse a long length */
+  if ((size_t)namelen > sizeof(struct sockaddr_storage))
+    return (int)sizeof(struct sockaddr_storage);
+  return namelen;
+}
+
 int net_iov_total(const struct iovec *iov, size_t n, size_t *total)
 {
   size_t sum = 0;

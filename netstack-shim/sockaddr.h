@@ -19,6 +19,12 @@
  * -EINVAL. */
 int net_addrlen_check(int len);
 
+/* __copy_msghdr: the length of a msghdr's name the kernel takes. No name
+ * (a NULL pointer, or length 0) is 0; a negative length is -EINVAL; a
+ * length past sizeof(struct sockaddr_storage) is clamped to it (unlike
+ * sendto's, which is EINVAL). */
+int net_msg_namelen(const void *name, int namelen);
+
 /* The bytes a message carries (the sum of its iovec lengths): 0 and *total,
  * or -EINVAL for a length that is negative as ssize_t or a sum that wraps. */
 int net_iov_total(const struct iovec *iov, size_t n, size_t *total);

@@ -679,11 +679,13 @@ static int read_data(struct sentry_call *call, const struct iovec *iov, size_t n
 static int read_msg(struct sentry_call *call, const struct msghdr *um, struct msg_copy *mc)
 {
   memset(&mc->m, 0, sizeof mc->m);
-  mc->has_name = um->msg_name != NULL && um->msg_namelen > 0;
+  int namelen = net_msg_namelen(um->msg_name, (int)um->msg_namelen);
+  if (namelen < 0)
+    return namelen;
+  mc->has_name = namelen > 0;
   if (mc->has_name) {
-    mc->namelen = um->msg_namelen;
-    int r = read_sockaddr(call, (uint64_t)(uintptr_t)um->msg_name, (int)um->msg_namelen,
-                          &mc->name);
+    mc->namelen = (socklen_t)namelen;
+    int r = read_sockaddr(call, (uint64_t)(uintptr_t)um->msg_name, namelen, &mc->name);
     if (r < 0)
       return r;
   }

@@ -151,6 +151,20 @@ def raw_sendto(s, family, addr, port, data=b"x"):
     sa = struct.pack("=H", family) + struct.pack(">H", port) + socket.inet_aton(addr) + bytes(8)
     r = libc.sendto(s.fileno(), data, len(data), 0, sa, 16)
     return "ok" if r >= 0 else errno.errorcode[ctypes.get_errno()]
+class MsgHdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32), ("iov", ctypes.c_void_p),
+                ("iovlen", ctypes.c_size_t), ("control", ctypes.c_void_p),
+                ("controllen", ctypes.c_size_t), ("flags", ctypes.c_int)]
+def sendmsg_namelen(s, addr, port, namelen, data):
+    """sendmsg to addr:port with msg_namelen as given (the buffer is 256 bytes)"""
+    sa = struct.pack("=H", socket.AF_INET) + struct.pack(">H", port) + socket.inet_aton(addr)
+    name = ctypes.create_string_buffer(sa + bytes(256 - len(sa)))
+    buf = ctypes.create_string_buffer(data, len(data))
+    iov = (ctypes.c_size_t * 2)(ctypes.addressof(buf), len(data))
+    m = MsgHdr(ctypes.addressof(name), namelen & 0xffffffff, ctypes.addressof(iov), 1, None, 0, 0)
+    if libc.sendmsg(s.fileno(), ctypes.byref(m), 0) < 0:
+        return errno.errorcode[ctypes.get_errno()]
+    return "ok " + s.recv(100).decode()
 def resolve(host, fam=socket.AF_UNSPEC):
     try:
         return "ok " + ",".join(sorted({a[4][0] for a in socket.getaddrinfo(host, 80, fam, socket.SOCK_STREAM)}))
@@ -198,6 +212,9 @@ for a in sys.argv[1:]:
         step("udp-unspec-name-allowed", lambda: raw_sendto(c, socket.AF_UNSPEC, "127.0.0.1", P["uallowed"], b"unspec-allowed"))
         m = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         step("udp-sendmsg-testnet", lambda: (m.sendmsg([b"sendmsg"], [], 0, ("192.0.2.1", 53)), "ok")[1])
+        n = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); n.settimeout(3)
+        step("udp-sendmsg-long-name", lambda: sendmsg_namelen(n, "127.0.0.1", P["uallowed"], 200, b"long-name"))
+        step("udp-sendmsg-negative-name", lambda: sendmsg_namelen(n, "127.0.0.1", P["uallowed"], -1, b"negative"))
     elif a == "udp-v6":
         u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.settimeout(3)
         step("udp-v6-sendto-allowed", lambda: udp_roundtrip(u, b"v6", ("::1", P["u6allowed"])))
@@ -419,7 +436,9 @@ expect udp4 udp-after-unspec-sendto EACCES
 expect udp4 udp-unspec-name EACCES # AF_UNSPEC is AF_INET to udp_sendmsg: checked as such
 expect udp4 udp-unspec-name-allowed ok
 expect udp4 udp-sendmsg-testnet EACCES
-host_saw "udp uallowed (sendto-allowed|connected|unspec-allowed)" 3
+expect udp4 udp-sendmsg-long-name "ok echo long-name" # the kernel clamps msg_namelen to 128
+expect udp4 udp-sendmsg-negative-name EINVAL
+host_saw "udp uallowed (sendto-allowed|connected|unspec-allowed|long-name)" 4
 host_saw "udp uother .*" 0
 
 # ---------------------------------------------------------------- names

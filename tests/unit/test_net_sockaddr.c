@@ -131,6 +131,15 @@ static void test_lengths(void **state)
   assert_int_equal(net_addrlen_check(128), 0);
   assert_int_equal(net_addrlen_check(129), -EINVAL);
   assert_int_equal(net_addrlen_check(-1), -EINVAL);
+  /* a msghdr's name: clamped, not refused, when long (__copy_msghdr) */
+  char name[1];
+  assert_int_equal(net_msg_namelen(NULL, 16), 0);
+  assert_int_equal(net_msg_namelen(NULL, -1), 0);
+  assert_int_equal(net_msg_namelen(name, 0), 0);
+  assert_int_equal(net_msg_namelen(name, 16), 16);
+  assert_int_equal(net_msg_namelen(name, 128), 128);
+  assert_int_equal(net_msg_namelen(name, 200), 128);
+  assert_int_equal(net_msg_namelen(name, -1), -EINVAL);
   size_t total = 7;
   struct iovec iov[3] = {{NULL, 10}, {NULL, 0}, {NULL, 5}};
   assert_int_equal(net_iov_total(iov, 3, &total), 0);

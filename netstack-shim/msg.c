@@ -10,7 +10,16 @@
 
 struct cmsghdr *net_cmsg_next(uint8_t *ctl, size_t len, struct cmsghdr *c)
 {
-  size_t off = c == NULL ? 0 : (size_t)((uint8_t *)c - ctl) + CMSG_ALIGN(c->cmsg_len);
+  size_t off = 0;
+  if (c != NULL) {
+    /* Past a message that is not CMSG_OK the kernel acts on nothing: it
+     * refuses the send there. Stopping there too keeps a cmsg_len of 0
+     * (or one that wraps the offset around) from walking in place or
+     * backwards, forever. */
+    if (!net_cmsg_ok(ctl, len, c))
+      return NULL;
+    off = (size_t)((uint8_t *)c - ctl) + CMSG_ALIGN(c->cmsg_len);
+  }
   if (off > len || len - off < sizeof(struct cmsghdr))
     return NULL;
   return (struct cmsghdr *)(ctl + off);

@@ -10,8 +10,10 @@
 #include <sys/socket.h>
 
 /* The kernel's own walk over control messages (for_each_cmsghdr): the first
- * header when c is NULL, else the one after c; NULL at the end. The sentry
- * must see exactly the messages the kernel will act on. */
+ * header when c is NULL, else the one after c; NULL at the end, and after a
+ * c that is not net_cmsg_ok (the kernel refuses the send there, so nothing
+ * after it is acted on; each step moves on by a header at least). The
+ * sentry must see exactly the messages the kernel will act on. */
 struct cmsghdr *net_cmsg_next(uint8_t *ctl, size_t len, struct cmsghdr *c);
 /* CMSG_OK: the kernel refuses the whole send (EINVAL) when one is not. */
 bool net_cmsg_ok(const uint8_t *ctl, size_t len, const struct cmsghdr *c);

@@ -49,6 +49,11 @@ static void test_walk(void **state)
   /* a huge length does not wrap the walk around */
   put_cmsg(ctl, 0, SOL_SOCKET, SCM_RIGHTS, 8, (size_t)-8);
   assert_null(net_cmsg_next(ctl, n, (struct cmsghdr *)ctl));
+  put_cmsg(ctl, 16, SOL_SOCKET, SCM_RIGHTS, 8, (size_t)-15); /* wraps to 8 */
+  assert_null(net_cmsg_next(ctl, n, (struct cmsghdr *)(ctl + 16)));
+  /* nor does a length of 0 walk in place (found by fuzz/net_decode) */
+  put_cmsg(ctl, 0, SOL_SOCKET, SCM_RIGHTS, 8, 0);
+  assert_null(net_cmsg_next(ctl, n, (struct cmsghdr *)ctl));
 }
 
 /* net_cmsg_step: what the kernel's __scm_send checks, message by message */

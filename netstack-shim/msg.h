@@ -30,8 +30,8 @@ enum net_cmsg_kind {
 struct net_cmsg {
   struct cmsghdr *hdr; /* the message, in the buffer; NULL before the first */
   enum net_cmsg_kind kind;
-  size_t nfds;       /* NET_CMSG_RIGHTS: how many fds it passes */
-  size_t total_fds;  /* the fds of this and every earlier SCM_RIGHTS */
+  size_t nfds;        /* NET_CMSG_RIGHTS: how many fds it passes */
+  size_t total_fds;   /* the fds of this and every earlier SCM_RIGHTS */
   struct ucred creds; /* NET_CMSG_CREDS: a copy of what it says */
 };
 

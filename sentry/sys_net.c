@@ -663,7 +663,7 @@ static int read_data(struct sentry_call *call, const struct iovec *iov, size_t n
   for (size_t i = 0; i < n && got < total; i++) {
     size_t take = iov[i].iov_len < total - got ? iov[i].iov_len : total - got;
     r = take > 0 ? agent_read(call, (uint64_t)(uintptr_t)iov[i].iov_base, mc->data + got, take)
-                     : 0;
+                 : 0;
     if (r < 0)
       return r;
     got += take;

@@ -257,10 +257,10 @@ for a in sys.argv[1:]:
         step("unix-bind-readonly", lambda: (socket.socket(socket.AF_UNIX).bind("/etc/usbox.sock"), "ok")[1])
         # connect with the address lengths at the kernel's boundaries: the
         # path then 'x' to the end of a 128-byte sockaddr_storage
-        def raw_unix(path, n):
+        def raw_unix(path, n, call=libc.connect):
             s = socket.socket(socket.AF_UNIX)
             sa = struct.pack("=H", socket.AF_UNIX) + path
-            r = libc.connect(s.fileno(), sa + b"x" * (128 - len(sa)), n)
+            r = call(s.fileno(), sa + b"x" * (128 - len(sa)), n)
             return "ok" if r == 0 else errno.errorcode[ctypes.get_errno()]
         keep = socket.socket(socket.AF_UNIX); keep.bind("/tmp/raw.sock"); keep.listen(8)
         step("unix-addr-exact", lambda: raw_unix(b"/tmp/raw.sock", 2 + 13))
@@ -268,6 +268,8 @@ for a in sys.argv[1:]:
         step("unix-addr-2", lambda: raw_unix(b"", 2))
         step("unix-addr-111", lambda: raw_unix(b"/tmp/raw.sock\0", 111))
         step("unix-addr-128", lambda: raw_unix(b"/tmp/raw.sock", 128))
+        step("unix-bind-128", lambda: raw_unix(b"/tmp/bind128.sock", 128, libc.bind))
+        step("unix-bind-autobind", lambda: raw_unix(b"", 2, libc.bind))
         def rights():
             import array
             p, q = socket.socketpair(); r, w = os.pipe()
@@ -497,6 +499,8 @@ expect unix unix-addr-nul ok
 expect unix unix-addr-2 EINVAL # the family alone names nothing
 expect unix unix-addr-111 EINVAL # longer than struct sockaddr_un
 expect unix unix-addr-128 EINVAL # (the sentry once copied 126 bytes of it into 109)
+expect unix unix-bind-128 EINVAL
+expect unix unix-bind-autobind ok # the family alone: the kernel picks an abstract name
 expect unix unix-scm-rights "ok through"
 expect unix unix-scm-credentials ok
 expect unix unix-scm-credentials-forged EPERM

@@ -7,8 +7,9 @@
 
 int usbox_verbosity = 1;
 
-/* One write per line so lines from several sentry threads do not interleave. */
-static void vlog(const char *tag, const char *fmt, va_list ap)
+/* One write per line so lines from several sentry threads do not interleave.
+ * (format: the callers' formats are checked; clang wants it said here too) */
+__attribute__((format(printf, 2, 0))) static void vlog(const char *tag, const char *fmt, va_list ap)
 {
   char line[1024];
   int n = snprintf(line, sizeof line, "usbox: %s", tag);

@@ -48,6 +48,7 @@
 #include "netstack-shim/msg.h"
 #include "netstack-shim/resolver.h"
 #include "netstack-shim/rules.h"
+#include "netstack-shim/sockaddr.h"
 #include "policy/policy.h"
 #include "sentry/audit.h"
 #include "sentry/sentry.h"
@@ -60,9 +61,6 @@
 #endif
 #ifndef SECCOMP_ADDFD_FLAG_SETFD
 #define SECCOMP_ADDFD_FLAG_SETFD (1UL << 0)
-#endif
-#ifndef SCM_MAX_FD
-#define SCM_MAX_FD 253
 #endif
 
 #define NET_SEND_MAX (4u << 20) /* bytes of one send the sentry copies */
@@ -524,32 +522,21 @@ static struct sc_result unix_by_path(struct net_call *nc, const char *path, net_
   return perform(nc, act, (struct sockaddr *)&un, len, ctx);
 }
 
-static size_t unix_path_len(const struct sockaddr_storage *sa, socklen_t len)
-{
-  size_t max = len > offsetof(struct sockaddr_un, sun_path)
-                   ? len - offsetof(struct sockaddr_un, sun_path)
-                   : 0;
-  const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
-  return max == 0 ? 0 : strnlen(un->sun_path, max);
-}
-
 static struct sc_result go_unix(struct net_call *nc, struct sockaddr_storage *sa, socklen_t len,
                                 net_act_fn act, void *ctx)
 {
-  const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
-  size_t plen = unix_path_len(sa, len);
-  if (len > offsetof(struct sockaddr_un, sun_path) && un->sun_path[0] != '\0') {
-    char path[sizeof un->sun_path + 1];
-    memcpy(path, un->sun_path, plen);
-    path[plen] = '\0';
-    return unix_by_path(nc, path, act, ctx);
-  }
+  struct net_unix_addr ua;
+  int r = net_unix_addr_decode(sa, len, &ua);
+  if (r == 0 && ua.kind == NET_UNIX_PATH)
+    return unix_by_path(nc, ua.name, act, ctx);
   /* abstract names are per network namespace: the sandbox's own, unless the
-   * socket came from the host's side */
-  note_dest(nc->call, "unix @%.*s", len > offsetof(struct sockaddr_un, sun_path) + 1
-                                         ? (int)(len - offsetof(struct sockaddr_un, sun_path) - 1)
-                                         : 0,
-            un->sun_path + 1);
+   * socket came from the host's side. An address the kernel refuses goes
+   * the same way: the kernel answers it (EINVAL, or what a stream socket
+   * says of any address) before it names anything. */
+  if (r == 0)
+    note_dest(nc->call, "unix @%.*s", (int)ua.len, ua.name);
+  else
+    note_dest(nc->call, "unix (an invalid address of %u bytes)", (unsigned)len);
   if (nc->si.host) {
     note_rule(nc->call, "abstract names of the host are unreachable");
     return sc_errno(ECONNREFUSED);
@@ -603,8 +590,9 @@ static int read_sockaddr(struct sentry_call *call, uint64_t addr, int len,
                          struct sockaddr_storage *ss)
 {
   memset(ss, 0, sizeof *ss);
-  if (len < 0 || (size_t)len > sizeof *ss)
-    return -EINVAL; /* as move_addr_to_kernel */
+  int r = net_addrlen_check(len);
+  if (r < 0)
+    return r;
   return len == 0 ? 0 : agent_read(call, addr, ss, (size_t)len);
 }
 
@@ -619,7 +607,7 @@ struct msg_copy {
   uint8_t *data;
   uint8_t *ctl;
   size_t ctllen;
-  int taken[SCM_MAX_FD]; /* the agent's fds it passes, taken into the sentry */
+  int taken[NET_SCM_MAX_FD]; /* the agent's fds it passes, taken into the sentry */
   int ntaken;
   bool vouched_creds; /* SCM_CREDENTIALS checked to be the agent's own */
 };
@@ -638,12 +626,10 @@ static void msg_copy_release(struct msg_copy *mc)
 static int read_data(struct sentry_call *call, const struct iovec *iov, size_t n,
                      struct msg_copy *mc)
 {
-  size_t total = 0;
-  for (size_t i = 0; i < n; i++) {
-    if ((ssize_t)iov[i].iov_len < 0 || total + iov[i].iov_len < total)
-      return -EINVAL;
-    total += iov[i].iov_len;
-  }
+  size_t total;
+  int r = net_iov_total(iov, n, &total);
+  if (r < 0)
+    return r;
   mc->truncated = total > NET_SEND_MAX;
   if (mc->truncated)
     total = NET_SEND_MAX; /* a stream takes it as a short write; else EMSGSIZE */
@@ -653,8 +639,8 @@ static int read_data(struct sentry_call *call, const struct iovec *iov, size_t n
   size_t got = 0;
   for (size_t i = 0; i < n && got < total; i++) {
     size_t take = iov[i].iov_len < total - got ? iov[i].iov_len : total - got;
-    int r = take > 0 ? agent_read(call, (uint64_t)(uintptr_t)iov[i].iov_base, mc->data + got, take)
-                     : 0;
+    r = take > 0 ? agent_read(call, (uint64_t)(uintptr_t)iov[i].iov_base, mc->data + got, take)
+                 : 0;
     if (r < 0)
       return r;
     got += take;
@@ -670,11 +656,13 @@ static int read_data(struct sentry_call *call, const struct iovec *iov, size_t n
 static int read_msg(struct sentry_call *call, const struct msghdr *um, struct msg_copy *mc)
 {
   memset(&mc->m, 0, sizeof mc->m);
-  mc->has_name = um->msg_name != NULL && um->msg_namelen > 0;
+  int namelen = net_msg_namelen(um->msg_name, (int)um->msg_namelen);
+  if (namelen < 0)
+    return namelen;
+  mc->has_name = namelen > 0;
   if (mc->has_name) {
-    mc->namelen = um->msg_namelen;
-    int r = read_sockaddr(call, (uint64_t)(uintptr_t)um->msg_name, (int)um->msg_namelen,
-                          &mc->name);
+    mc->namelen = (socklen_t)namelen;
+    int r = read_sockaddr(call, (uint64_t)(uintptr_t)um->msg_name, namelen, &mc->name);
     if (r < 0)
       return r;
   }
@@ -703,11 +691,11 @@ static int read_msg(struct sentry_call *call, const struct msghdr *um, struct ms
 /* ---- control messages ---- */
 
 /* SCM_RIGHTS names the agent's fds; the sentry sends: each becomes the
- * sentry's copy of the same file (the receiver gets what the agent meant). */
-static int take_rights(struct sentry_call *call, struct msg_copy *mc, struct cmsghdr *c)
+ * sentry's copy of the same file (the receiver gets what the agent meant).
+ * net_cmsg_step counted them; n is checked again against taken[]. */
+static int take_rights(struct sentry_call *call, struct msg_copy *mc, struct cmsghdr *c, size_t n)
 {
-  size_t n = (c->cmsg_len - sizeof(struct cmsghdr)) / sizeof(int);
-  if (n > SCM_MAX_FD || mc->ntaken + (int)n > SCM_MAX_FD)
+  if (n > NET_SCM_MAX_FD - (size_t)mc->ntaken)
     return -EINVAL;
   uint8_t *p = CMSG_DATA(c);
   for (size_t i = 0; i < n; i++) {
@@ -725,12 +713,8 @@ static int take_rights(struct sentry_call *call, struct msg_copy *mc, struct cms
 /* SCM_CREDENTIALS: only the agent's own (what the kernel allows an
  * unprivileged sender), its pid put in the sentry's pid namespace, where the
  * kernel reads it. Anything else would be the sentry's privilege. */
-static int check_creds(struct sentry_call *call, struct cmsghdr *c)
+static int check_creds(struct sentry_call *call, struct cmsghdr *c, struct ucred u)
 {
-  struct ucred u;
-  if (c->cmsg_len != CMSG_LEN(sizeof u))
-    return -EINVAL;
-  memcpy(&u, CMSG_DATA(c), sizeof u);
   const struct task *t = call->task;
   const struct agent_creds *ids = &t->creds;
   if (u.pid != t->ns_tgid || (u.uid != ids->uid && u.uid != ids->euid && u.uid != ids->suid) ||
@@ -746,20 +730,16 @@ static int prepare_control(struct sentry_call *call, struct msg_copy *mc)
   int r = call_task(call);
   if (r < 0)
     return r;
-  for (struct cmsghdr *c = net_cmsg_next(mc->ctl, mc->ctllen, NULL); c != NULL;
-       c = net_cmsg_next(mc->ctl, mc->ctllen, c)) {
-    if (!net_cmsg_ok(mc->ctl, mc->ctllen, c))
-      return -EINVAL;
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-      r = take_rights(call, mc, c);
-    else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
-      mc->vouched_creds = (r = check_creds(call, c)) == 0;
-    else
-      r = net_cmsg_allowed(c->cmsg_level, c->cmsg_type) ? 0 : -EINVAL;
+  struct net_cmsg m = {.hdr = NULL};
+  while ((r = net_cmsg_step(mc->ctl, mc->ctllen, &m)) > 0) {
+    if (m.kind == NET_CMSG_RIGHTS)
+      r = take_rights(call, mc, m.hdr, m.nfds);
+    else if (m.kind == NET_CMSG_CREDS)
+      mc->vouched_creds = (r = check_creds(call, m.hdr, m.creds)) == 0;
     if (r < 0)
       return r;
   }
-  return 0;
+  return r;
 }
 
 /* ---- sending ---- */
@@ -964,17 +944,13 @@ struct sc_result sys_bind(struct sentry_call *call)
     note_rule(call, "host-side sockets are not bound again");
     return sc_errno(EINVAL);
   }
-  const struct sockaddr_un *un = (const struct sockaddr_un *)&sa;
-  if (nc.si.domain == AF_UNIX && sa.ss_family == AF_UNIX &&
-      len > (int)offsetof(struct sockaddr_un, sun_path) && un->sun_path[0] != '\0') {
-    char path[sizeof un->sun_path + 1];
-    size_t plen = unix_path_len(&sa, (socklen_t)len);
-    memcpy(path, un->sun_path, plen);
-    path[plen] = '\0';
-    return unix_bind_path(&nc, path);
-  }
+  struct net_unix_addr ua;
+  if (nc.si.domain == AF_UNIX && net_unix_addr_decode(&sa, (size_t)len, &ua) == 0 &&
+      ua.kind == NET_UNIX_PATH)
+    return unix_bind_path(&nc, ua.name);
   /* everything else binds in the sandbox's own namespace: its loopback, its
-   * abstract names, its netlink */
+   * abstract names, its netlink; an autobind (just the family) or an
+   * address the kernel refuses is the kernel's */
   note_local(call, &sa, (socklen_t)len, nc.si.type);
   note_rule(call, "the sandbox's own namespace");
   return perform(&nc, act_bind, (struct sockaddr *)&sa, (socklen_t)len, NULL);

@@ -151,6 +151,20 @@ def raw_sendto(s, family, addr, port, data=b"x"):
     sa = struct.pack("=H", family) + struct.pack(">H", port) + socket.inet_aton(addr) + bytes(8)
     r = libc.sendto(s.fileno(), data, len(data), 0, sa, 16)
     return "ok" if r >= 0 else errno.errorcode[ctypes.get_errno()]
+class MsgHdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32), ("iov", ctypes.c_void_p),
+                ("iovlen", ctypes.c_size_t), ("control", ctypes.c_void_p),
+                ("controllen", ctypes.c_size_t), ("flags", ctypes.c_int)]
+def sendmsg_namelen(s, addr, port, namelen, data):
+    """sendmsg to addr:port with msg_namelen as given (the buffer is 256 bytes)"""
+    sa = struct.pack("=H", socket.AF_INET) + struct.pack(">H", port) + socket.inet_aton(addr)
+    name = ctypes.create_string_buffer(sa + bytes(256 - len(sa)))
+    buf = ctypes.create_string_buffer(data, len(data))
+    iov = (ctypes.c_size_t * 2)(ctypes.addressof(buf), len(data))
+    m = MsgHdr(ctypes.addressof(name), namelen & 0xffffffff, ctypes.addressof(iov), 1, None, 0, 0)
+    if libc.sendmsg(s.fileno(), ctypes.byref(m), 0) < 0:
+        return errno.errorcode[ctypes.get_errno()]
+    return "ok " + s.recv(100).decode()
 def resolve(host, fam=socket.AF_UNSPEC):
     try:
         return "ok " + ",".join(sorted({a[4][0] for a in socket.getaddrinfo(host, 80, fam, socket.SOCK_STREAM)}))
@@ -198,6 +212,9 @@ for a in sys.argv[1:]:
         step("udp-unspec-name-allowed", lambda: raw_sendto(c, socket.AF_UNSPEC, "127.0.0.1", P["uallowed"], b"unspec-allowed"))
         m = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         step("udp-sendmsg-testnet", lambda: (m.sendmsg([b"sendmsg"], [], 0, ("192.0.2.1", 53)), "ok")[1])
+        n = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); n.settimeout(3)
+        step("udp-sendmsg-long-name", lambda: sendmsg_namelen(n, "127.0.0.1", P["uallowed"], 200, b"long-name"))
+        step("udp-sendmsg-negative-name", lambda: sendmsg_namelen(n, "127.0.0.1", P["uallowed"], -1, b"negative"))
     elif a == "udp-v6":
         u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.settimeout(3)
         step("udp-v6-sendto-allowed", lambda: udp_roundtrip(u, b"v6", ("::1", P["u6allowed"])))
@@ -238,6 +255,21 @@ for a in sys.argv[1:]:
             c = socket.socket(socket.AF_UNIX); c.connect("\0usbox-own"); srv.accept(); return "ok"
         step("unix-own-abstract", own_abstract)
         step("unix-bind-readonly", lambda: (socket.socket(socket.AF_UNIX).bind("/etc/usbox.sock"), "ok")[1])
+        # connect with the address lengths at the kernel's boundaries: the
+        # path then 'x' to the end of a 128-byte sockaddr_storage
+        def raw_unix(path, n, call=libc.connect):
+            s = socket.socket(socket.AF_UNIX)
+            sa = struct.pack("=H", socket.AF_UNIX) + path
+            r = call(s.fileno(), sa + b"x" * (128 - len(sa)), n)
+            return "ok" if r == 0 else errno.errorcode[ctypes.get_errno()]
+        keep = socket.socket(socket.AF_UNIX); keep.bind("/tmp/raw.sock"); keep.listen(8)
+        step("unix-addr-exact", lambda: raw_unix(b"/tmp/raw.sock", 2 + 13))
+        step("unix-addr-nul", lambda: raw_unix(b"/tmp/raw.sock\0", 110))
+        step("unix-addr-2", lambda: raw_unix(b"", 2))
+        step("unix-addr-111", lambda: raw_unix(b"/tmp/raw.sock\0", 111))
+        step("unix-addr-128", lambda: raw_unix(b"/tmp/raw.sock", 128))
+        step("unix-bind-128", lambda: raw_unix(b"/tmp/bind128.sock", 128, libc.bind))
+        step("unix-bind-autobind", lambda: raw_unix(b"", 2, libc.bind))
         def rights():
             import array
             p, q = socket.socketpair(); r, w = os.pipe()
@@ -406,7 +438,9 @@ expect udp4 udp-after-unspec-sendto EACCES
 expect udp4 udp-unspec-name EACCES # AF_UNSPEC is AF_INET to udp_sendmsg: checked as such
 expect udp4 udp-unspec-name-allowed ok
 expect udp4 udp-sendmsg-testnet EACCES
-host_saw "udp uallowed (sendto-allowed|connected|unspec-allowed)" 3
+expect udp4 udp-sendmsg-long-name "ok echo long-name" # the kernel clamps msg_namelen to 128
+expect udp4 udp-sendmsg-negative-name EINVAL
+host_saw "udp uallowed (sendto-allowed|connected|unspec-allowed|long-name)" 4
 host_saw "udp uother .*" 0
 
 # ---------------------------------------------------------------- names
@@ -460,6 +494,13 @@ expect unix unix-host-abstract ECONNREFUSED # the host's abstract names are anot
 expect unix unix-own-path "ok own $(printf %o $((0777 & ~0$(umask))))"
 expect unix unix-own-abstract ok
 expect unix unix-bind-readonly EROFS
+expect unix unix-addr-exact ok # no NUL: the length ends the path
+expect unix unix-addr-nul ok
+expect unix unix-addr-2 EINVAL # the family alone names nothing
+expect unix unix-addr-111 EINVAL # longer than struct sockaddr_un
+expect unix unix-addr-128 EINVAL # (the sentry once copied 126 bytes of it into 109)
+expect unix unix-bind-128 EINVAL
+expect unix unix-bind-autobind ok # the family alone: the kernel picks an abstract name
 expect unix unix-scm-rights "ok through"
 expect unix unix-scm-credentials ok
 expect unix unix-scm-credentials-forged EPERM

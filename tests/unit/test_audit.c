@@ -119,8 +119,8 @@ static void test_truncation_stays_valid(void **state)
       "\"\"\"\"\"\"\"\"\"\"",
       "\\\\\\\\\\\\\\\\",
       "\x01\x02\x03\x04\x05\x06\x07",
-      "a\"b\\c\nd\xff"
-      "e\x7f/\"\\",
+      ("a\"b\\c\nd\xff" /* split so that \xff does not take the e */
+       "e\x7f/\"\\"),
       "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac",
   };
   for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {

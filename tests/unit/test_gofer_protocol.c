@@ -113,6 +113,13 @@ static void test_decode_refuses(void **state)
   assert_int_equal(gofer_decode(&g, buf, n, -1, &c), -EINVAL);
   n = build(buf, GOFER_UTIMENS, "a", NULL, "123", 3);
   assert_int_equal(gofer_decode(&g, buf, n, -1, &c), -EINVAL);
+  /* data up to GOFER_MAX_DATA, not a byte more (the fuzz target's inputs
+   * stop short of this length) */
+  static char value[GOFER_MAX_DATA + 1];
+  n = build(buf, GOFER_SETXATTR, "a", "user.x", value, GOFER_MAX_DATA);
+  assert_int_equal(gofer_decode(&g, buf, n, -1, &c), 0);
+  n = build(buf, GOFER_SETXATTR, "a", "user.x", value, GOFER_MAX_DATA + 1);
+  assert_int_equal(gofer_decode(&g, buf, n, -1, &c), -EPROTO);
   /* inotify needs its fd; proc follow only on procfs mounts */
   n = build(buf, GOFER_INOTIFY, "a", NULL, NULL, 0);
   assert_int_equal(gofer_decode(&g, buf, n, -1, &c), -EBADF);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
@@ -48,6 +49,84 @@ static void test_walk(void **state)
   /* a huge length does not wrap the walk around */
   put_cmsg(ctl, 0, SOL_SOCKET, SCM_RIGHTS, 8, (size_t)-8);
   assert_null(net_cmsg_next(ctl, n, (struct cmsghdr *)ctl));
+  put_cmsg(ctl, 16, SOL_SOCKET, SCM_RIGHTS, 8, (size_t)-15); /* wraps to 8 */
+  assert_null(net_cmsg_next(ctl, n, (struct cmsghdr *)(ctl + 16)));
+  /* nor does a length of 0 walk in place (found by fuzz/net_decode) */
+  put_cmsg(ctl, 0, SOL_SOCKET, SCM_RIGHTS, 8, 0);
+  assert_null(net_cmsg_next(ctl, n, (struct cmsghdr *)ctl));
+}
+
+/* net_cmsg_step: what the kernel's __scm_send checks, message by message */
+static void test_step(void **state)
+{
+  (void)state;
+  _Alignas(struct cmsghdr) uint8_t ctl[4096];
+  memset(ctl, 0, sizeof ctl);
+  size_t n = put_cmsg(ctl, 0, SOL_SOCKET, SCM_RIGHTS, 8, CMSG_LEN(8));
+  n = put_cmsg(ctl, n, SOL_IP, IP_TOS, 4, CMSG_LEN(4));
+  struct ucred u = {.pid = 7, .uid = 8, .gid = 9};
+  size_t creds_at = n;
+  n = put_cmsg(ctl, n, SOL_SOCKET, SCM_CREDENTIALS, sizeof u, CMSG_LEN(sizeof u));
+  memcpy(ctl + creds_at + CMSG_LEN(0), &u, sizeof u);
+  struct net_cmsg m = {.hdr = NULL};
+  assert_int_equal(net_cmsg_step(ctl, n, &m), 1);
+  assert_int_equal(m.kind, NET_CMSG_RIGHTS);
+  assert_int_equal(m.nfds, 2);
+  assert_ptr_equal(m.hdr, ctl);
+  assert_int_equal(net_cmsg_step(ctl, n, &m), 1);
+  assert_int_equal(m.kind, NET_CMSG_OTHER);
+  assert_int_equal(net_cmsg_step(ctl, n, &m), 1);
+  assert_int_equal(m.kind, NET_CMSG_CREDS);
+  assert_int_equal(m.creds.pid, 7);
+  assert_int_equal(m.creds.gid, 9);
+  assert_int_equal(m.total_fds, 2);
+  assert_int_equal(net_cmsg_step(ctl, n, &m), 0);
+  /* SCM_CREDENTIALS of another size: EINVAL */
+  put_cmsg(ctl, creds_at, SOL_SOCKET, SCM_CREDENTIALS, sizeof u, CMSG_LEN(sizeof u - 4));
+  m = (struct net_cmsg){.hdr = NULL};
+  assert_int_equal(net_cmsg_step(ctl, n, &m), 1);
+  assert_int_equal(net_cmsg_step(ctl, n, &m), 1);
+  assert_int_equal(net_cmsg_step(ctl, n, &m), -EINVAL);
+  /* a kind the sandbox refuses, or one not CMSG_OK: EINVAL where it is */
+  put_cmsg(ctl, creds_at, SOL_SOCKET, SO_MARK, 4, CMSG_LEN(4));
+  m = (struct net_cmsg){.hdr = NULL};
+  assert_int_equal(net_cmsg_step(ctl, n, &m), 1);
+  assert_int_equal(net_cmsg_step(ctl, n, &m), 1);
+  assert_int_equal(net_cmsg_step(ctl, n, &m), -EINVAL);
+  assert_ptr_equal(m.hdr, ctl + creds_at);
+  put_cmsg(ctl, 0, SOL_SOCKET, SCM_RIGHTS, 8, 3);
+  m = (struct net_cmsg){.hdr = NULL};
+  assert_int_equal(net_cmsg_step(ctl, n, &m), -EINVAL);
+  /* a partial int is no fd (scm_fp_copy) */
+  put_cmsg(ctl, 0, SOL_SOCKET, SCM_RIGHTS, 8, CMSG_LEN(6));
+  m = (struct net_cmsg){.hdr = NULL};
+  assert_int_equal(net_cmsg_step(ctl, n, &m), 1);
+  assert_int_equal(m.nfds, 1);
+}
+
+/* SCM_MAX_FD counts every SCM_RIGHTS of one send */
+static void test_step_max_fds(void **state)
+{
+  (void)state;
+  _Alignas(struct cmsghdr) uint8_t ctl[4096];
+  memset(ctl, 0, sizeof ctl);
+  size_t n = put_cmsg(ctl, 0, SOL_SOCKET, SCM_RIGHTS, 4 * 253, CMSG_LEN(4 * 253));
+  struct net_cmsg m = {.hdr = NULL};
+  assert_int_equal(net_cmsg_step(ctl, n, &m), 1);
+  assert_int_equal(m.nfds, NET_SCM_MAX_FD);
+  put_cmsg(ctl, 0, SOL_SOCKET, SCM_RIGHTS, 4 * 254, CMSG_LEN(4 * 254));
+  m = (struct net_cmsg){.hdr = NULL};
+  assert_int_equal(net_cmsg_step(ctl, CMSG_SPACE(4 * 254), &m), -EINVAL);
+  n = put_cmsg(ctl, 0, SOL_SOCKET, SCM_RIGHTS, 4 * 200, CMSG_LEN(4 * 200));
+  size_t n2 = put_cmsg(ctl, n, SOL_SOCKET, SCM_RIGHTS, 4 * 53, CMSG_LEN(4 * 53));
+  m = (struct net_cmsg){.hdr = NULL};
+  assert_int_equal(net_cmsg_step(ctl, n2, &m), 1);
+  assert_int_equal(net_cmsg_step(ctl, n2, &m), 1);
+  assert_int_equal(m.total_fds, NET_SCM_MAX_FD);
+  n2 = put_cmsg(ctl, n, SOL_SOCKET, SCM_RIGHTS, 4 * 54, CMSG_LEN(4 * 54));
+  m = (struct net_cmsg){.hdr = NULL};
+  assert_int_equal(net_cmsg_step(ctl, n2, &m), 1);
+  assert_int_equal(net_cmsg_step(ctl, n2, &m), -EINVAL);
 }
 
 static void test_allowed(void **state)
@@ -104,6 +183,8 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_walk),
+      cmocka_unit_test(test_step),
+      cmocka_unit_test(test_step_max_fds),
       cmocka_unit_test(test_allowed),
       cmocka_unit_test(test_netlink),
   };

@@ -380,7 +380,8 @@ int task_in_agent_fs(struct sentry_call *call, int (*fn)(void *), void *ctx)
     r = -errno;
     if (r == -EPERM)
       chroot_unavailable = true; /* usbox without CAP_SYS_CHROOT */
-    back_to_own_fs();
+    if (fchdir(own_cwd) < 0) /* the root did not move */
+      back_to_own_fs();
     return r == -EPERM ? -EOPNOTSUPP : r;
   }
   if (fchdir(cwd) < 0) {

@@ -181,6 +181,31 @@ struct sc_result sys_renameat2(struct sentry_call *call)
 
 /* ---- link / symlink ---- */
 
+/* A hard link of an object the agent holds (AT_EMPTY_PATH, /proc/self/fd/N
+ * followed, an O_TMPFILE file): the kernel links the sentry's copy of it
+ * into the directory the view resolved, as the agent, through the copy's
+ * /proc/self/fd link (the way O_TMPFILE files are linked without
+ * CAP_DAC_READ_SEARCH). Write permission in the directory, the
+ * protected_hardlinks rules and EXDEV are the kernel's, on the agent's
+ * rights. */
+static struct sc_result link_held(struct sentry_call *call, const struct vfs_node *obj,
+                                  const struct vfs_node *to, const char *to_name)
+{
+  if (vfs_is_hidden_id(&call->sentry->vfs, obj->st.st_dev, obj->st.st_ino))
+    return sc_errno(ENOENT);
+  int r = vfs_check_entry(&call->sentry->vfs, to, to_name, VFS_CREATE, 0);
+  if (r < 0)
+    return sc_fail(r);
+  cleanup_close int dir = vfs_open_resolved(call, to, O_DIRECTORY);
+  if (dir < 0)
+    return sc_fail(dir == -VFS_ESTALE_VIEW ? -ENOENT : dir);
+  r = (int)AS_AGENT(call, 0,
+                    linkat(AT_FDCWD, fd_path(obj->obj_fd).s, dir, to_name, AT_SYMLINK_FOLLOW) < 0
+                        ? -errno
+                        : 0);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
+}
+
 static struct sc_result do_link(struct sentry_call *call, int olddir, int oldarg, int newdir,
                                 int newarg, int flags)
 {
@@ -202,6 +227,8 @@ static struct sc_result do_link(struct sentry_call *call, int olddir, int oldarg
                    VFS_EMPTY_PATH | ((flags & AT_SYMLINK_FOLLOW) ? 0 : VFS_NOFOLLOW), &obj);
     if (r < 0)
       return sc_fail(r);
+    if (obj.obj_fd >= 0 && (obj.mount == NULL || obj.from_fd_link))
+      return link_held(call, &obj, &to, to_name);
     if (obj.mount == NULL || strcmp(obj.view, "/") == 0)
       return sc_errno(obj.mount == NULL ? ENOENT : EPERM); /* no name to link, or the root */
     if (obj.mount != to.mount)

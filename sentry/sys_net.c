@@ -468,37 +468,6 @@ static struct sc_result go_inet(struct net_call *nc, struct sockaddr_storage *sa
   return sc_errno(EACCES);
 }
 
-/* The object the view resolved to, as an O_PATH fd of the sentry's: opened
- * from the agent's root (its mount namespace mirrors the view) along the
- * canonical view path, following nothing (a component swapped for a
- * symlink since the walk fails, ELOOP) and never above that root; then it
- * must be the very object the view found. */
-static int open_resolved(struct sentry_call *call, const struct vfs_node *n, int extra)
-{
-  if (n->obj_fd >= 0) { /* an object the agent holds (/proc/self/fd/N) */
-    int fd = fcntl(n->obj_fd, F_DUPFD_CLOEXEC, 0);
-    return fd < 0 ? -errno : fd;
-  }
-  char root[64];
-  snprintf(root, sizeof root, "/proc/%d/root", (int)call->task->tgid);
-  cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0)
-    return errno == ENOENT ? -ESRCH : -errno;
-  struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC | (uint64_t)extra,
-                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
-                                    RESOLVE_NO_MAGICLINKS};
-  const char *rel = n->view[1] != '\0' ? n->view + 1 : ".";
-  cleanup_close int fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
-  if (fd < 0)
-    return errno == ELOOP ? -VFS_ESTALE_VIEW : -errno;
-  struct stat st;
-  if (fstat(fd, &st) < 0)
-    return -errno;
-  if (st.st_dev != n->st.st_dev || st.st_ino != n->st.st_ino)
-    return -VFS_ESTALE_VIEW; /* the tree changed under the walk: once more */
-  return steal_fd(&fd);
-}
-
 /* A unix path, reached through the view: resolve it there (hidden and
  * unbound paths do not exist), then connect through /proc/self/fd/N of the
  * sentry's own fd of that socket inode. */
@@ -513,7 +482,7 @@ static struct sc_result unix_by_path(struct net_call *nc, const char *path, net_
     return sc_fail(r);
   if (!S_ISSOCK(node.st.st_mode))
     return sc_errno(ECONNREFUSED); /* as the kernel for a path that is no socket */
-  cleanup_close int fd = open_resolved(nc->call, &node, 0);
+  cleanup_close int fd = vfs_open_resolved(nc->call, &node, 0);
   if (fd < 0)
     return sc_fail(fd);
   struct sockaddr_un un = {.sun_family = AF_UNIX};
@@ -710,9 +679,25 @@ static int take_rights(struct sentry_call *call, struct msg_copy *mc, struct cms
   return 0;
 }
 
+/* Whether the sentry may vouch for the agent's pid in SCM_CREDENTIALS: the
+ * kernel accepts a pid other than the sender's only with CAP_SYS_ADMIN,
+ * which a usbox run without root does not have. */
+static bool can_vouch_pid(void)
+{
+  static int can = -1;
+  if (can < 0) {
+    struct deputy_creds own;
+    deputy_own_creds(&own);
+    can = (own.cap_eff >> CAP_SYS_ADMIN) & 1;
+  }
+  return can == 1;
+}
+
 /* SCM_CREDENTIALS: only the agent's own (what the kernel allows an
  * unprivileged sender), its pid put in the sentry's pid namespace, where the
- * kernel reads it. Anything else would be the sentry's privilege. */
+ * kernel reads it (the sentry's own pid where it cannot vouch: a receiver
+ * then sees usbox's pid, never a refusal the agent would not get). Anything
+ * else would be the sentry's privilege. */
 static int check_creds(struct sentry_call *call, struct cmsghdr *c, struct ucred u)
 {
   const struct task *t = call->task;
@@ -720,8 +705,33 @@ static int check_creds(struct sentry_call *call, struct cmsghdr *c, struct ucred
   if (u.pid != t->ns_tgid || (u.uid != ids->uid && u.uid != ids->euid && u.uid != ids->suid) ||
       (u.gid != ids->gid && u.gid != ids->egid && u.gid != ids->sgid))
     return -EPERM;
-  u.pid = t->tgid;
+  u.pid = can_vouch_pid() ? t->tgid : getpid();
   memcpy(CMSG_DATA(c), &u, sizeof u);
+  return 0;
+}
+
+/* A unix message the agent sends without SCM_CREDENTIALS carries, to a
+ * receiver that asks (SO_PASSCRED), the sender's pid and real ids: the
+ * kernel would put the sentry's, so the agent's are added explicitly. */
+static int add_own_creds(struct sentry_call *call, struct msg_copy *mc)
+{
+  size_t add = CMSG_SPACE(sizeof(struct ucred));
+  uint8_t *ctl = realloc(mc->ctl, mc->ctllen + add);
+  if (ctl == NULL)
+    return -ENOMEM;
+  memset(ctl + mc->ctllen, 0, add);
+  struct cmsghdr *c = (struct cmsghdr *)(ctl + mc->ctllen);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_CREDENTIALS;
+  c->cmsg_len = CMSG_LEN(sizeof(struct ucred));
+  const struct task *t = call->task;
+  struct ucred u = {.pid = t->tgid, .uid = t->creds.uid, .gid = t->creds.gid};
+  memcpy(CMSG_DATA(c), &u, sizeof u);
+  mc->ctl = ctl;
+  mc->ctllen += add;
+  mc->m.msg_control = ctl;
+  mc->m.msg_controllen = mc->ctllen;
+  mc->vouched_creds = true;
   return 0;
 }
 
@@ -761,7 +771,10 @@ static struct sc_result send_one(struct net_call *nc, struct msg_copy *mc, int f
   int r = mc->ctl != NULL ? prepare_control(nc->call, mc) : 0;
   if (r < 0)
     return sc_fail(r);
-  nc->vouched_caps = mc->vouched_creds ? 1ull << CAP_SYS_ADMIN : 0;
+  if (nc->si.domain == AF_UNIX && !mc->vouched_creds && can_vouch_pid() &&
+      (r = call_task(nc->call)) == 0 && (r = add_own_creds(nc->call, mc)) < 0)
+    return sc_fail(r);
+  nc->vouched_caps = mc->vouched_creds && can_vouch_pid() ? 1ull << CAP_SYS_ADMIN : 0;
   if (nc->si.domain == AF_NETLINK && !net_netlink_reads_only(mc->data, mc->iov.iov_len)) {
     note_dest(nc->call, "netlink");
     note_rule(nc->call, "netlink requests that change the network are denied");
@@ -897,7 +910,7 @@ static struct sc_result unix_bind_path(struct net_call *nc, const char *path)
     return b.res;
   if (r != -EOPNOTSUPP)
     return sc_fail(r);
-  cleanup_close int dfd = open_resolved(call, &parent, O_DIRECTORY);
+  cleanup_close int dfd = vfs_open_resolved(call, &parent, O_DIRECTORY);
   if (dfd < 0)
     return sc_fail(dfd);
   int n = snprintf(un.sun_path, sizeof un.sun_path, "/proc/self/fd/%d/%s", dfd, name);
@@ -924,6 +937,25 @@ static void note_local(struct sentry_call *call, const struct sockaddr_storage *
   } else {
     note_dest(call, "family %d", sa->ss_family);
   }
+}
+
+/* A port below 1024 needs CAP_NET_BIND_SERVICE in the sandbox's network
+ * namespace. The deputy holds the agent's capabilities, so the kernel
+ * decides that for a usbox run as root; a usbox run without root owns the
+ * sandbox's user namespace, and its owner has every capability there
+ * whatever its effective set: the sentry checks the agent's itself. */
+static bool privileged_port(struct net_call *nc, const struct sockaddr_storage *sa, socklen_t len)
+{
+  if (nc->si.domain != AF_INET && nc->si.domain != AF_INET6)
+    return false;
+  unsigned port = 0;
+  if (sa->ss_family == AF_INET && len >= sizeof(struct sockaddr_in))
+    port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+  else if (sa->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
+    port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+  if (port == 0 || port >= 1024 || call_task(nc->call) < 0) /* the namespace's default start */
+    return false;
+  return !(nc->call->task->cap_eff & (1ull << CAP_NET_BIND_SERVICE));
 }
 
 struct sc_result sys_bind(struct sentry_call *call)
@@ -953,6 +985,8 @@ struct sc_result sys_bind(struct sentry_call *call)
    * address the kernel refuses is the kernel's */
   note_local(call, &sa, (socklen_t)len, nc.si.type);
   note_rule(call, "the sandbox's own namespace");
+  if (privileged_port(&nc, &sa, (socklen_t)len))
+    return sc_errno(EACCES);
   return perform(&nc, act_bind, (struct sockaddr *)&sa, (socklen_t)len, NULL);
 }
 

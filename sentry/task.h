@@ -81,6 +81,10 @@ int task_deputy_creds(struct sentry_call *call, unsigned what, struct deputy_cre
  * host operation the sentry performs itself for the agent happens between
  * this and deputy_leave(). 0 or -errno (then nothing is to be done). */
 int call_deputy_enter(struct sentry_call *call, unsigned flags);
+/* The same with capabilities beyond the agent's that the sentry vouches
+ * for, each only where the kernel would need it merely because the sentry,
+ * not the agent, makes the call (the caller explains each). */
+int call_deputy_enter_vouched(struct sentry_call *call, unsigned flags, uint64_t vouched_caps);
 
 /* An operation the sentry performs itself as the agent thread: expr must
  * give 0 (or a length) or -errno, and is evaluated before deputy_leave can

@@ -392,6 +392,37 @@ int vfs_op_link(struct sentry_call *call, const struct vfs_node *from, const cha
   return two_entries(call, GOFER_LINK, from, from_name, to, to_name, 0);
 }
 
+/* The object the view resolved to, as an O_PATH fd of the sentry's: opened
+ * from the agent's root (its mount namespace mirrors the view) along the
+ * canonical view path, following nothing (a component swapped for a
+ * symlink since the walk fails, ELOOP) and never above that root; then it
+ * must be the very object the view found. */
+int vfs_open_resolved(struct sentry_call *call, const struct vfs_node *n, int extra)
+{
+  if (n->obj_fd >= 0) { /* an object the agent holds (/proc/self/fd/N) */
+    int fd = fcntl(n->obj_fd, F_DUPFD_CLOEXEC, 0);
+    return fd < 0 ? -errno : fd;
+  }
+  char root[64];
+  snprintf(root, sizeof root, "/proc/%d/root", (int)call->task->tgid);
+  cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return errno == ENOENT ? -ESRCH : -errno;
+  struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC | (uint64_t)extra,
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
+                                    RESOLVE_NO_MAGICLINKS};
+  const char *rel = n->view[1] != '\0' ? n->view + 1 : ".";
+  cleanup_close int fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
+  if (fd < 0)
+    return errno == ELOOP ? -VFS_ESTALE_VIEW : -errno;
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return -errno;
+  if (st.st_dev != n->st.st_dev || st.st_ino != n->st.st_ino)
+    return -VFS_ESTALE_VIEW; /* the tree changed under the walk: once more */
+  return steal_fd(&fd);
+}
+
 /* ---- open ---- */
 
 void vfs_opened_release(struct vfs_opened *o)

@@ -246,6 +246,12 @@ int vfs_op_rename(struct sentry_call *call, const struct vfs_node *from, const c
 int vfs_op_link(struct sentry_call *call, const struct vfs_node *from, const char *from_name,
                 const struct vfs_node *to, const char *to_name);
 
+/* A resolved node as an O_PATH fd of the sentry's (extra: O_DIRECTORY...),
+ * for a call the kernel must make on the object itself: opened from the
+ * agent's root along the canonical view path following nothing, and checked
+ * to be the object the walk found (-VFS_ESTALE_VIEW otherwise). */
+int vfs_open_resolved(struct sentry_call *call, const struct vfs_node *n, int extra);
+
 /* The gofer's answer to a walk or an op, shared by walk.c, proc.c, ops.c. */
 int vfs_gofer(struct sentry_call *call, int op, const struct vfs_mount *m, const char *rel,
               const char *rel2, uint16_t walk, uint32_t flags, uint64_t arg0, uint64_t arg1,

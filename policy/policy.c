@@ -34,6 +34,7 @@ void policy_init(struct policy *p)
   snprintf(p->hostname, sizeof p->hostname, "usbox");
   limits_config_init(&p->limits);
   net_policy_init(&p->net);
+  env_policy_init(&p->env);
 }
 
 void policy_free(struct policy *p)
@@ -47,6 +48,7 @@ void policy_free(struct policy *p)
     free(p->hidden[i]);
   free(p->hidden);
   net_policy_free(&p->net);
+  env_policy_free(&p->env);
   memset(p, 0, sizeof *p);
 }
 
@@ -464,6 +466,9 @@ int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
         goto out;
     } else if (strcmp(k, "network") == 0) {
       if ((rc = net_policy_load_json(&p->net, field, err)) < 0)
+        goto out;
+    } else if (strcmp(k, "env") == 0) {
+      if ((rc = env_policy_load_json(&p->env, field, err)) < 0)
         goto out;
     } else if (strcmp(k, "default_hide") == 0) {
       if (!cJSON_IsBool(field)) {

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "limits/limits.h"
+#include "policy/env.h"
 #include "policy/net.h"
 
 enum mount_kind {
@@ -32,6 +33,7 @@ struct policy {
   bool default_hidden; /* add the built-in list of secrets (on unless told) */
   bool private_tmp;    /* a fresh /tmp (on unless a mount of /tmp is given) */
   struct net_policy net; /* the network (policy/net.h) */
+  struct env_policy env; /* the agent's environment (policy/env.h) */
   struct limits_config limits; /* limits/limits.h */
   uint64_t keep_caps;    /* capabilities the agent keeps (bit N: capability N); none by default */
   char hostname[65];     /* of the sandbox's UTS namespace ("usbox") */

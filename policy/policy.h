@@ -59,9 +59,12 @@ int policy_load_json(struct policy *p, const char *text, usbox_err_t *err);
  * checks that need the whole picture (duplicate destinations). */
 int policy_finish(struct policy *p, usbox_err_t *err);
 
-/* The built-in hidden paths, relative to a home directory and absolute. */
+/* The built-in hidden paths: relative to each home directory, absolute,
+ * and directories whose every entry is hidden (policy_finish also hides
+ * the socket $SSH_AUTH_SOCK names). */
 extern const char *const policy_default_hidden_home[];
 extern const char *const policy_default_hidden_abs[];
+extern const char *const policy_default_hidden_each[];
 
 /* Lexically normalise an absolute path into out: collapse "//", drop ".",
  * resolve ".." (never above "/"). Returns 0 or -1 if it is not absolute or

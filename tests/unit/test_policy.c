@@ -126,19 +126,44 @@ static void make_socket(const char *path)
   close(fd);
 }
 
+/* A scratch directory with a socket and a file, removed even when a check
+ * fails (teardown). */
+struct agent_dir {
+  char dir[64], sock[PATH_MAX], file[PATH_MAX];
+};
+
+static int agent_dir_setup(void **state)
+{
+  static struct agent_dir d;
+  snprintf(d.dir, sizeof d.dir, "/tmp/usbox-test-agent.XXXXXX");
+  if (mkdtemp(d.dir) == NULL)
+    return -1;
+  snprintf(d.sock, sizeof d.sock, "%s/agent.sock", d.dir);
+  snprintf(d.file, sizeof d.file, "%s/not-a-socket", d.dir);
+  make_socket(d.sock);
+  FILE *f = fopen(d.file, "w");
+  if (f == NULL)
+    return -1;
+  fclose(f);
+  *state = &d;
+  return 0;
+}
+
+static int agent_dir_teardown(void **state)
+{
+  struct agent_dir *d = *state;
+  unlink(d->sock);
+  unlink(d->file);
+  rmdir(d->dir);
+  unsetenv("SSH_AUTH_SOCK");
+  return 0;
+}
+
 static void test_ssh_agent_socket(void **state)
 {
-  (void)state;
+  const struct agent_dir *d = *state;
+  const char *dir = d->dir, *sock = d->sock, *file = d->file;
   usbox_err_t err = {0};
-  char dir[] = "/tmp/usbox-test-agent.XXXXXX";
-  assert_non_null(mkdtemp(dir));
-  char sock[PATH_MAX], file[PATH_MAX];
-  snprintf(sock, sizeof sock, "%s/agent.sock", dir);
-  snprintf(file, sizeof file, "%s/not-a-socket", dir);
-  make_socket(sock);
-  FILE *f = fopen(file, "w");
-  assert_non_null(f);
-  fclose(f);
 
   /* the caller's agent socket is hidden, spelled any way */
   char spelled[PATH_MAX];
@@ -174,9 +199,6 @@ static void test_ssh_agent_socket(void **state)
     policy_free(&p);
     policy_free(&q);
   }
-  unlink(sock);
-  unlink(file);
-  rmdir(dir);
 }
 
 static void test_binds_and_errors(void **state)
@@ -262,7 +284,7 @@ int main(void)
       cmocka_unit_test(test_normalize),
       cmocka_unit_test(test_defaults),
       cmocka_unit_test(test_default_lists),
-      cmocka_unit_test(test_ssh_agent_socket),
+      cmocka_unit_test_setup_teardown(test_ssh_agent_socket, agent_dir_setup, agent_dir_teardown),
       cmocka_unit_test(test_binds_and_errors),
       cmocka_unit_test(test_json),
   };

@@ -147,9 +147,10 @@ track_bg "$SSH_AGENT_PID"
 export SSH_AUTH_SOCK=$AGENT_SOCK
 ssh-add -q "$TMPROOT/id" 2>/dev/null || fail "ssh-add of the test key"
 FPR=$(ssh-keygen -l -f "$TMPROOT/id.pub" | awk '{print $2}')
+FPR_RE=$(printf '%s' "$FPR" | sed 's/[][\.*^$+?(){}|]/\\&/g') # base64 has + in it
 
 expect_exit 0 "natively ssh-add -l reaches the agent" -- ssh-add -l
-expect_grep "natively the agent lists the key" "$FPR" "$OUT"
+expect_grep "natively the agent lists the key" "$FPR_RE" "$OUT"
 
 expect_exit 2 "in the sandbox ssh-add -l cannot reach the agent" -- "$USBOX" exec -- ssh-add -l
 no_value "the key is not listed in the sandbox" "$FPR" "$OUT"
@@ -165,7 +166,7 @@ expect_exit 0 "test -S natively" -- test -S "$AGENT_SOCK"
 # what docs/policy.md says to do to give an agent the ssh-agent
 expect_exit 0 "--ro \$SSH_AUTH_SOCK --env SSH_AUTH_SOCK gives it the agent" -- \
   "$USBOX" exec --ro "$AGENT_SOCK" --env SSH_AUTH_SOCK -- ssh-add -l
-expect_grep "the bound agent lists the key" "$FPR" "$OUT"
+expect_grep "the bound agent lists the key" "$FPR_RE" "$OUT"
 
 kill "$SSH_AGENT_PID" 2>/dev/null
 unset SSH_AUTH_SOCK SSH_AGENT_PID

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/verbs.h"
 #include "common/log.h"
@@ -14,14 +15,16 @@ static void usage(FILE *out)
           "usage: usbox exec [OPTIONS] [--] PROGRAM [ARGS...]\n"
           "\n"
           "Run PROGRAM in the sandbox. The host is visible read-only, /tmp is private,\n"
-          "secrets (~/.ssh, ~/.aws, /etc/shadow, docker.sock, ...) do not exist.\n"
+          "secrets (~/.ssh, ~/.aws, ~/.npmrc, histories, /etc/shadow, docker.sock, the\n"
+          "ssh-agent, /run/user/UID, ...) do not exist.\n"
           "Its exit status is usbox's; killed by signal N gives 128+N; usbox's own errors\n"
           "give 125, a program that cannot be run 126, one that is not found 127.\n"
           "\n"
           "view:\n"
           "  --rw PATH[:DEST]  bind PATH writable (at DEST, default the same path)\n"
           "  --ro PATH[:DEST]  bind PATH read-only\n"
-          "  --hide PATH       PATH does not exist in the sandbox\n"
+          "  --hide PATH       PATH does not exist in the sandbox (secret files and sockets\n"
+          "                    are hidden by default; binding one shows it)\n"
           "  --tmpfs DEST      a fresh, private, writable directory at DEST\n"
           "  --policy FILE     read these settings from a JSON file (docs/policy.md)\n"
           "\n"
@@ -30,6 +33,13 @@ static void usage(FILE *out)
           "                    on PORT (N, A-B or *; default any); repeatable\n"
           "  --net MODE        filtered (default), none, or host (no filtering: unsafe)\n"
           "  --dns-upstream ADDR[:PORT]  resolver for allowed names (default: the host's)\n"
+          "\n"
+          "environment (default: usbox's, minus names that look secret: a word such as\n"
+          "TOKEN, SECRET, PASSWORD or API_KEY in them, SSH_AUTH_SOCK, ...; docs/policy.md):\n"
+          "  --env NAME=VALUE  set NAME; repeatable\n"
+          "  --env NAME        pass usbox's NAME even if it looks secret\n"
+          "  --unsetenv NAME   do not pass NAME\n"
+          "  --clearenv        start from an empty environment (then only --env)\n"
           "\n"
           "process:\n"
           "  --cap-add CAP     keep capability CAP (all are dropped by default); repeatable\n"
@@ -47,7 +57,8 @@ static void usage(FILE *out)
           "\n"
           "output:\n"
           "  --audit FILE      append one JSON line per sandbox decision to FILE\n"
-          "  -v, --verbose     print a summary of emulated and denied calls at exit\n"
+          "  -v, --verbose     say how many variables were withheld; print a summary of\n"
+          "                    emulated and denied calls at exit\n"
           "                    (-vv: debug messages)\n"
           "  -q, --quiet       no warnings\n"
           "  -h, --help        this help\n");
@@ -73,6 +84,9 @@ enum {
   OPT_TIMEOUT_GRACE,
   OPT_NOFILE,
   OPT_LIMITS,
+  OPT_ENV,
+  OPT_UNSETENV,
+  OPT_CLEARENV,
 };
 
 static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t *err)
@@ -112,7 +126,31 @@ static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t 
     return limits_parse_nofile(&p->limits, arg, err);
   case OPT_LIMITS:
     return limits_parse_mode(&p->limits, arg, err);
+  case OPT_ENV:
+    return env_policy_add(&p->env, arg, err);
+  case OPT_UNSETENV:
+    return env_policy_unset(&p->env, arg, err);
+  case OPT_CLEARENV:
+    p->env.clear = true;
+    return 0;
   }
+  return 0;
+}
+
+/* The agent's environment, once, before anything starts; -v says how many
+ * of usbox's variables it does not get, and -vv their names (never a
+ * value). */
+static int agent_environment(const struct policy *p, struct env_result *env, usbox_err_t *err)
+{
+  if (env_build(&p->env, environ, env, err) < 0)
+    return -1;
+  if (env->nwithheld > 0)
+    usbox_info("the agent's environment: %zu secret-looking variable%s withheld "
+               "(--env NAME passes one)",
+               env->nwithheld, env->nwithheld == 1 ? "" : "s");
+  for (size_t i = 0; i < env->nwithheld; i++)
+    usbox_debug("withheld from the agent's environment: %.*s",
+                (int)strcspn(env->withheld[i], "="), env->withheld[i]);
   return 0;
 }
 
@@ -137,6 +175,9 @@ static int run(int argc, char **argv, struct policy *policy)
       {"timeout-grace", required_argument, NULL, OPT_TIMEOUT_GRACE},
       {"nofile", required_argument, NULL, OPT_NOFILE},
       {"limits", required_argument, NULL, OPT_LIMITS},
+      {"env", required_argument, NULL, OPT_ENV},
+      {"unsetenv", required_argument, NULL, OPT_UNSETENV},
+      {"clearenv", no_argument, NULL, OPT_CLEARENV},
       {"audit", required_argument, NULL, OPT_AUDIT},
       {"verbose", no_argument, NULL, 'v'},
       {"quiet", no_argument, NULL, 'q'},
@@ -184,6 +225,9 @@ static int run(int argc, char **argv, struct policy *policy)
     case OPT_TIMEOUT_GRACE:
     case OPT_NOFILE:
     case OPT_LIMITS:
+    case OPT_ENV:
+    case OPT_UNSETENV:
+    case OPT_CLEARENV:
       if (apply_option(policy, c, optarg, &err) < 0) {
         usbox_err_print(&err);
         return USBOX_EXIT_ERROR;
@@ -207,9 +251,17 @@ static int run(int argc, char **argv, struct policy *policy)
     return USBOX_EXIT_ERROR;
   }
   usbox_verbosity = verbosity;
+  struct env_result env;
+  if (agent_environment(policy, &env, &err) < 0) {
+    usbox_err_print(&err);
+    return USBOX_EXIT_ERROR;
+  }
   cfg.count_denials = verbosity >= 2;
   cfg.argv = argv + optind;
-  return supervisor_exec(&cfg);
+  cfg.envp = env.envp;
+  int code = supervisor_exec(&cfg);
+  env_result_free(&env);
+  return code;
 }
 
 int cmd_exec(int argc, char **argv)

@@ -14,17 +14,57 @@
 #include "common/cleanup.h"
 
 /* Secrets an agent has no business reading, hidden unless the policy binds
- * them explicitly. Whole home directories stay visible: tools live there
- * (pyenv, nvm, cargo). */
+ * them explicitly (docs/policy.md lists them, and why). Whole home
+ * directories stay visible: tools live there (pyenv, nvm, cargo); what is
+ * hidden is where tools keep credentials, keys, sessions and histories. */
 const char *const policy_default_hidden_home[] = {
-    ".ssh", ".gnupg", ".aws", ".docker", ".netrc", ".git-credentials", ".bash_history",
-    ".kube", ".config/gcloud", ".azure", ".password-store", NULL,
+    /* keys, keyrings, password managers, their agents' sockets */
+    ".ssh", ".gnupg", ".password-store", ".local/share/keyrings", ".local/share/kwalletd",
+    ".1password", ".config/op", ".op",
+    /* clouds and infrastructure */
+    ".aws", ".azure", ".config/gcloud", ".oci", ".bluemix", ".config/doctl", ".config/hcloud",
+    ".s3cfg", ".boto", ".config/rclone", ".databrickscfg", ".kaggle", ".fly",
+    ".pulumi/credentials.json", ".terraform.d/credentials.tfrc.json", ".terraformrc",
+    ".vault-token", ".kube", ".config/helm/registry", ".docker", ".config/containers/auth.json",
+    /* forges and package registries */
+    ".git-credentials", ".config/git/credentials", ".config/gh", ".config/hub",
+    ".config/glab-cli", ".netrc", ".npmrc", ".yarnrc", ".yarnrc.yml", ".pypirc",
+    ".gem/credentials", ".cargo/credentials", ".cargo/credentials.toml", ".composer/auth.json",
+    ".config/composer/auth.json", ".m2/settings-security.xml",
+    /* databases */
+    ".pgpass", ".my.cnf", ".mylogin.cnf",
+    /* shell and REPL histories: pasted tokens, passwords on command lines */
+    ".bash_history", ".zsh_history", ".zhistory", ".sh_history", ".histfile", ".python_history",
+    ".node_repl_history", ".psql_history", ".mysql_history", ".sqlite_history",
+    ".rediscli_history", ".lesshst", ".local/share/fish/fish_history",
+    /* AI tools' own logins */
+    ".cache/huggingface/token", ".config/github-copilot",
+    ".claude/.credentials.json", ".codex/auth.json",
+    /* browsers: cookies and saved passwords */
+    ".mozilla", ".config/google-chrome", ".config/chromium", NULL,
 };
 const char *const policy_default_hidden_abs[] = {
+    /* the host's own passwords and keys */
     "/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/sudoers",
-    "/etc/sudoers.d", "/run/docker.sock", "/var/run/docker.sock", "/run/containerd",
-    "/run/podman", "/proc/kcore", "/sys/firmware", NULL,
+    "/etc/sudoers.d", "/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_ecdsa_key",
+    "/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_dsa_key", "/etc/ssl/private",
+    "/etc/krb5.keytab", "/etc/kubernetes/admin.conf", "/etc/rancher/k3s/k3s.yaml",
+    /* secrets mounted by container runtimes (Kubernetes' service account token) */
+    "/run/secrets", "/var/run/secrets",
+    /* daemons that act as root for whoever reaches their socket */
+    "/run/docker.sock", "/var/run/docker.sock", "/run/containerd", "/run/podman", "/run/crio",
+    "/run/buildkit", "/run/k3s", "/run/libvirt", "/var/run/libvirt",
+    "/run/dbus/system_bus_socket", "/var/run/dbus/system_bus_socket", "/run/systemd/private",
+    "/run/snapd.socket", "/run/snapd-snap.socket", "/var/lib/lxd/unix.socket",
+    "/var/snap/lxd/common/lxd/unix.socket", "/var/lib/incus/unix.socket",
+    /* the kernel's memory and firmware */
+    "/proc/kcore", "/sys/firmware", NULL,
 };
+/* Directories each entry of which is hidden, as they are at start: every
+ * user's runtime directory (/run/user/<uid>) holds their session bus,
+ * gpg-agent, keyring and rootless docker or podman sockets. The directory
+ * itself stays. */
+const char *const policy_default_hidden_each[] = {"/run/user", NULL};
 
 void policy_init(struct policy *p)
 {
@@ -34,6 +74,7 @@ void policy_init(struct policy *p)
   snprintf(p->hostname, sizeof p->hostname, "usbox");
   limits_config_init(&p->limits);
   net_policy_init(&p->net);
+  env_policy_init(&p->env);
 }
 
 void policy_free(struct policy *p)
@@ -48,6 +89,7 @@ void policy_free(struct policy *p)
   free(p->hidden);
   free(p->hidden_ids);
   net_policy_free(&p->net);
+  env_policy_free(&p->env);
   memset(p, 0, sizeof *p);
 }
 
@@ -224,6 +266,36 @@ static int add_home_secrets(struct policy *p, const char *home, usbox_err_t *err
   return 0;
 }
 
+/* Every entry of dir as it is now, dot names too. */
+static int add_each_entry(struct policy *p, const char *dir, usbox_err_t *err)
+{
+  cleanup_closedir DIR *d = opendir(dir);
+  struct dirent *de;
+  while (d != NULL && (de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    if (push_hidden(p, path, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* The ssh-agent usbox's caller uses, wherever its socket is (often under
+ * /tmp, which is private anyway, but not with --rw /tmp or an agent
+ * elsewhere): it signs with every key it holds, for whoever connects. */
+static int add_ssh_agent(struct policy *p, usbox_err_t *err)
+{
+  const char *sock = getenv("SSH_AUTH_SOCK");
+  char norm[PATH_MAX];
+  struct stat st;
+  if (sock == NULL || policy_normalize(sock, norm, sizeof norm) < 0 || lstat(norm, &st) < 0 ||
+      !S_ISSOCK(st.st_mode))
+    return 0;
+  return push_hidden(p, norm, err);
+}
+
 /* The built-in list, for /root and every directory under /home as they are
  * now (a home created later is not covered: usbox checks at start). */
 static int add_default_hidden(struct policy *p, usbox_err_t *err)
@@ -231,6 +303,11 @@ static int add_default_hidden(struct policy *p, usbox_err_t *err)
   for (size_t i = 0; policy_default_hidden_abs[i] != NULL; i++)
     if (push_hidden(p, policy_default_hidden_abs[i], err) < 0)
       return -1;
+  for (size_t i = 0; policy_default_hidden_each[i] != NULL; i++)
+    if (add_each_entry(p, policy_default_hidden_each[i], err) < 0)
+      return -1;
+  if (add_ssh_agent(p, err) < 0)
+    return -1;
   if (add_home_secrets(p, "/root", err) < 0)
     return -1;
   DIR *home = opendir("/home");
@@ -485,6 +562,9 @@ int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
         goto out;
     } else if (strcmp(k, "network") == 0) {
       if ((rc = net_policy_load_json(&p->net, field, err)) < 0)
+        goto out;
+    } else if (strcmp(k, "env") == 0) {
+      if ((rc = env_policy_load_json(&p->env, field, err)) < 0)
         goto out;
     } else if (strcmp(k, "default_hide") == 0) {
       if (!cJSON_IsBool(field)) {

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "limits/limits.h"
+#include "policy/env.h"
 #include "policy/net.h"
 
 enum mount_kind {
@@ -44,6 +45,7 @@ struct policy {
   bool default_hidden; /* add the built-in list of secrets (on unless told) */
   bool private_tmp;    /* a fresh /tmp (on unless a mount of /tmp is given) */
   struct net_policy net; /* the network (policy/net.h) */
+  struct env_policy env; /* the agent's environment (policy/env.h) */
   struct limits_config limits; /* limits/limits.h */
   uint64_t keep_caps;    /* capabilities the agent keeps (bit N: capability N); none by default */
   char hostname[65];     /* of the sandbox's UTS namespace ("usbox") */
@@ -75,9 +77,12 @@ int policy_finish(struct policy *p, usbox_err_t *err);
  * by policy_finish. */
 int policy_expand_hidden(struct policy *p, usbox_err_t *err);
 
-/* The built-in hidden paths, relative to a home directory and absolute. */
+/* The built-in hidden paths: relative to each home directory, absolute,
+ * and directories whose every entry is hidden (policy_finish also hides
+ * the socket $SSH_AUTH_SOCK names). */
 extern const char *const policy_default_hidden_home[];
 extern const char *const policy_default_hidden_abs[];
+extern const char *const policy_default_hidden_each[];
 
 /* Lexically normalise an absolute path into out: collapse "//", drop ".",
  * resolve ".." (never above "/"). Returns 0 or -1 if it is not absolute or

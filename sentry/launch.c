@@ -17,8 +17,6 @@
 #include "sentry/supervisor.h"
 #include "vfs/mountns.h"
 
-extern char **environ;
-
 const int launch_forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 const size_t launch_nforwarded = sizeof launch_forwarded / sizeof launch_forwarded[0];
 
@@ -129,7 +127,7 @@ static _Noreturn void run_init(const struct launch *l)
     _exit(USBOX_EXIT_ERROR);
   if (agent == 0) {
     sigprocmask(SIG_SETMASK, &l->inherited->mask, NULL);
-    execve(l->program, l->argv, environ);
+    execve(l->program, l->argv, l->envp);
     int e = errno;
     ssize_t w = write(l->status_w, &e, sizeof e);
     (void)w;

@@ -37,6 +37,7 @@ struct launch {
   const struct limits *limits; /* rlimits the first process applies */
   const char *program;
   char **argv;
+  char *const *envp; /* the agent's environment (policy/env.h), not usbox's */
   const struct bpf_program *bpf;
   const struct policy *policy;
   char cwd[PATH_MAX]; /* where the agent starts (a view path) */

@@ -333,7 +333,7 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
     goto fail;
   struct launch l = {.inherited = inherited, .new_user = geteuid() != 0, .uid = geteuid(),
                      .gid = getegid(), .hostname = cfg->policy->hostname, .program = program,
-                     .argv = cfg->argv, .bpf = bpf, .policy = cfg->policy,
+                     .argv = cfg->argv, .envp = cfg->envp, .bpf = bpf, .policy = cfg->policy,
                      .limits = &r->limits, .placed_r = p.placed[0], .ready_w = p.ready[1], .ack_r = p.ack[0],
                      .status_w = p.status[1], .exit_w = p.exit[1]};
   if (getcwd(l.cwd, sizeof l.cwd) == NULL) {
@@ -436,7 +436,9 @@ int supervisor_exec(const struct exec_config *cfg)
 {
   usbox_err_t err = {0};
   char program[PATH_MAX];
-  int code = supervisor_find_program(cfg->argv[0], getenv("PATH"), program, sizeof program, &err);
+  /* the agent's PATH, as execvp after a change of environment (env(1)) */
+  int code = supervisor_find_program(cfg->argv[0], env_lookup(cfg->envp, "PATH"), program,
+                                     sizeof program, &err);
   if (code != 0) {
     usbox_err_print(&err);
     return code;

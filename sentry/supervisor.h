@@ -14,6 +14,8 @@
 
 struct exec_config {
   char **argv;            /* program and its arguments */
+  char *const *envp;      /* the agent's whole environment (policy/env.h), built
+                             before the start and never changed after */
   const struct policy *policy; /* finished (policy_finish) */
   const char *audit_path; /* --audit FILE, or NULL */
   bool count_denials;     /* -v: route denials through the sentry to count them */

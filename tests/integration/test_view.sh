@@ -218,10 +218,26 @@ EOF
 list_dirs=("$H" "$H/.config" /root /etc /run /var/run /sys /proc)
 (cd / && python3 "$PY/listing.py" "${list_dirs[@]}" >"$TMPROOT/listing.native")
 box "$TMPROOT/listing.out" -- python3 -c "$(cat "$PY/listing.py")" "${list_dirs[@]}"
-hidden_names_re='^(\.ssh|\.gnupg|\.aws|\.docker|\.netrc|\.git-credentials|\.bash_history|\.kube|\.azure|\.password-store|gcloud|shadow|shadow-|gshadow|gshadow-|sudoers|sudoers\.d|docker\.sock|containerd|podman|kcore|firmware)$'
+# The names of the built-in lists (policy/policy.c) in each listed directory.
+home_re='\.ssh|\.gnupg|\.password-store|\.1password|\.op|\.aws|\.azure|\.oci|\.bluemix|\.s3cfg|\.boto'
+home_re+='|\.databrickscfg|\.kaggle|\.fly|\.terraformrc|\.vault-token|\.kube|\.docker|\.git-credentials|\.netrc'
+home_re+='|\.npmrc|\.yarnrc|\.yarnrc\.yml|\.pypirc|\.pgpass|\.my\.cnf|\.mylogin\.cnf|\.bash_history|\.zsh_history'
+home_re+='|\.zhistory|\.sh_history|\.histfile|\.python_history|\.node_repl_history|\.psql_history|\.mysql_history'
+home_re+='|\.sqlite_history|\.rediscli_history|\.lesshst|\.mozilla'
+config_re='gcloud|op|doctl|hcloud|rclone|gh|hub|glab-cli|github-copilot|google-chrome|chromium'
+run_re='docker\.sock|containerd|podman|crio|buildkit|k3s|libvirt|snapd\.socket|snapd-snap\.socket|secrets'
+hidden_re_of() {
+  case $1 in
+    "$H" | /root) echo "^($home_re)\$" ;;
+    "$H/.config") echo "^($config_re)\$" ;;
+    /etc) echo '^(shadow|shadow-|gshadow|gshadow-|sudoers|sudoers\.d|krb5\.keytab)$' ;;
+    /run | /var/run) echo "^($run_re)\$" ;;
+    /sys) echo '^firmware$' ;;
+  esac
+}
 for d in "$H" "$H/.config" /root /etc /run /var/run /sys; do
   want=$(grep -F "ls $d: " "$TMPROOT/listing.native" | head -1 | sed "s|^ls $d: ||" | tr ' ' '\n' |
-    grep -vE "$hidden_names_re" | tr '\n' ' ' | sed 's/ $//')
+    grep -vE "$(hidden_re_of "$d")" | tr '\n' ' ' | sed 's/ $//')
   got=$(grep -F "ls $d: " "$TMPROOT/listing.out" | head -1 | sed "s|^ls $d: ||")
   expect_eq "listing of $d is the host's minus the hidden names" "$want" "$got"
 done
@@ -232,7 +248,7 @@ else
   fail "kcore listed in /proc, or /proc not listed: ${got:0:200}"
 fi
 # and `ls -a` itself
-(cd / && ls -a "$H" | grep -vE "$hidden_names_re") >"$TMPROOT/ls.native"
+(cd / && ls -a "$H" | grep -vE "$(hidden_re_of "$H")") >"$TMPROOT/ls.native"
 (cd / && timeout -k 5 "$CMD_TIMEOUT" "$USBOX_REAL" exec -- ls -a "$H") >"$TMPROOT/ls.out" 2>&1
 if cmp -s "$TMPROOT/ls.native" "$TMPROOT/ls.out"; then
   pass "ls -a of a home: the host's entries minus the secrets"

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -76,6 +78,127 @@ static void test_defaults(void **state)
     assert_true(strlen(p.mounts[i - 1].dest) <= strlen(p.mounts[i].dest) ||
                 strcmp(p.mounts[i - 1].dest, "/") == 0);
   policy_free(&p);
+}
+
+static void test_default_lists(void **state)
+{
+  (void)state;
+  unsetenv("SSH_AUTH_SOCK");
+  struct policy p = fresh();
+  usbox_err_t err = {0};
+  assert_int_equal(policy_finish(&p, &err), 0);
+  static const char *const hidden[] = {
+      "/root/.npmrc", "/root/.pypirc", "/root/.config/gh", "/root/.config/git/credentials",
+      "/root/.cargo/credentials.toml", "/root/.bash_history", "/root/.python_history",
+      "/root/.local/share/fish/fish_history", "/root/.vault-token", "/root/.kube",
+      "/root/.docker", "/run/dbus/system_bus_socket", "/run/systemd/private",
+      "/run/snapd.socket", "/run/libvirt", "/var/run/secrets", "/etc/ssh/ssh_host_ed25519_key",
+  };
+  for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++)
+    if (!has_hidden(&p, hidden[i]))
+      fail_msg("%s is not hidden by default", hidden[i]);
+  /* what tools need stays: the directories the secrets are in */
+  static const char *const visible[] = {"/root/.config", "/root/.cargo", "/root/.local/share",
+                                        "/run/user", "/run/dbus", "/etc/ssh"};
+  for (size_t i = 0; i < sizeof visible / sizeof visible[0]; i++)
+    if (has_hidden(&p, visible[i]))
+      fail_msg("%s should stay visible", visible[i]);
+  /* every home has the whole list */
+  size_t n = 0;
+  while (policy_default_hidden_home[n] != NULL)
+    n++;
+  for (size_t i = 0; i < n; i++) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "/root/%s", policy_default_hidden_home[i]);
+    assert_true(has_hidden(&p, path));
+  }
+  policy_free(&p);
+}
+
+/* A unix socket at path, bound and left (the test removes it). */
+static void make_socket(const char *path)
+{
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+  assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  close(fd);
+}
+
+/* A scratch directory with a socket and a file, removed even when a check
+ * fails (teardown). */
+struct agent_dir {
+  char dir[64], sock[PATH_MAX], file[PATH_MAX];
+};
+
+static int agent_dir_setup(void **state)
+{
+  static struct agent_dir d;
+  snprintf(d.dir, sizeof d.dir, "/tmp/usbox-test-agent.XXXXXX");
+  if (mkdtemp(d.dir) == NULL)
+    return -1;
+  snprintf(d.sock, sizeof d.sock, "%s/agent.sock", d.dir);
+  snprintf(d.file, sizeof d.file, "%s/not-a-socket", d.dir);
+  make_socket(d.sock);
+  FILE *f = fopen(d.file, "w");
+  if (f == NULL)
+    return -1;
+  fclose(f);
+  *state = &d;
+  return 0;
+}
+
+static int agent_dir_teardown(void **state)
+{
+  struct agent_dir *d = *state;
+  unlink(d->sock);
+  unlink(d->file);
+  rmdir(d->dir);
+  unsetenv("SSH_AUTH_SOCK");
+  return 0;
+}
+
+static void test_ssh_agent_socket(void **state)
+{
+  const struct agent_dir *d = *state;
+  const char *dir = d->dir, *sock = d->sock, *file = d->file;
+  usbox_err_t err = {0};
+
+  /* the caller's agent socket is hidden, spelled any way */
+  char spelled[PATH_MAX];
+  snprintf(spelled, sizeof spelled, "%s/./agent.sock", dir);
+  setenv("SSH_AUTH_SOCK", spelled, 1);
+  struct policy p = fresh();
+  assert_int_equal(policy_finish(&p, &err), 0);
+  assert_true(has_hidden(&p, sock));
+  policy_free(&p);
+  /* binding it shows it again */
+  p = fresh();
+  assert_int_equal(policy_add_bind(&p, sock, false, &err), 0);
+  assert_int_equal(policy_finish(&p, &err), 0);
+  assert_false(has_hidden(&p, sock));
+  policy_free(&p);
+  /* and so does dropping the defaults */
+  p = fresh();
+  assert_int_equal(policy_load_json(&p, "{\"default_hide\":false}", &err), 0);
+  assert_int_equal(policy_finish(&p, &err), 0);
+  assert_false(has_hidden(&p, sock));
+  policy_free(&p);
+
+  /* not a socket, not there, not absolute: nothing added */
+  const char *const others[] = {file, "/nonexistent/agent.sock", "agent.sock", ""};
+  for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+    setenv("SSH_AUTH_SOCK", others[i], 1);
+    p = fresh();
+    assert_int_equal(policy_finish(&p, &err), 0);
+    struct policy q = fresh();
+    unsetenv("SSH_AUTH_SOCK");
+    assert_int_equal(policy_finish(&q, &err), 0);
+    assert_int_equal(p.nhidden, q.nhidden);
+    policy_free(&p);
+    policy_free(&q);
+  }
 }
 
 static void test_binds_and_errors(void **state)
@@ -160,6 +283,8 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_normalize),
       cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_default_lists),
+      cmocka_unit_test_setup_teardown(test_ssh_agent_socket, agent_dir_setup, agent_dir_teardown),
       cmocka_unit_test(test_binds_and_errors),
       cmocka_unit_test(test_json),
   };

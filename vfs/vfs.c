@@ -104,6 +104,8 @@ int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
   for (size_t i = 0; i < p->nhidden; i++)
     if ((v->hidden[v->nhidden++] = strdup(p->hidden[i])) == NULL)
       return usbox_err_set(err, ENOMEM, "allocating the hidden list");
+  if (vfs_hidden_index_build(&v->hidden_index, v->hidden, v->nhidden) < 0)
+    return usbox_err_set(err, ENOMEM, "indexing the hidden list");
   if (p->nhidden_ids > 0) {
     v->hidden_ids = calloc(p->nhidden_ids, sizeof *v->hidden_ids);
     if (v->hidden_ids == NULL)
@@ -130,6 +132,7 @@ void vfs_destroy(struct vfs *v)
   v->nmounts = 0;
   for (size_t i = 0; i < v->nhidden; i++)
     free(v->hidden[i]);
+  vfs_hidden_index_free(&v->hidden_index);
   free(v->hidden);
   v->hidden = NULL;
   v->nhidden = 0;
@@ -148,12 +151,17 @@ void vfs_destroy(struct vfs *v)
 
 bool vfs_is_hidden(const struct vfs *v, const char *view)
 {
-  for (size_t i = 0; i < v->nhidden; i++) {
-    size_t n = strlen(v->hidden[i]);
-    if (strncmp(v->hidden[i], view, n) == 0 && (view[n] == '\0' || view[n] == '/'))
+  /* the path itself and each ancestor: one hash, extended a byte at a time */
+  uint64_t h = STRSET_HASH_INIT;
+  size_t value;
+  for (size_t i = 0;; i++) {
+    if (i > 1 && (view[i] == '/' || view[i] == '\0') &&
+        strset_find(&v->hidden_index.paths, view, i, h, &value))
       return true;
+    if (view[i] == '\0')
+      return false;
+    h = strset_hash(h, view + i, 1);
   }
-  return false;
 }
 
 bool vfs_is_hidden_id(const struct vfs *v, dev_t dev, ino_t ino)
@@ -317,60 +325,85 @@ static int add_filter_name(struct vfs *v, dev_t dev, ino_t ino, const char *name
   return 0;
 }
 
-/* "/etc/shadow" -> "/etc" and "shadow". */
-static void parent_of_hidden(const char *hidden, char parent[PATH_MAX], const char **name)
+/* The length of a canonical path's parent ("/etc/shadow" -> 4, "/x" -> 1). */
+static size_t parent_len_of(const char *path)
 {
-  snprintf(parent, PATH_MAX, "%s", hidden);
-  char *slash = strrchr(parent, '/');
-  *name = hidden + (slash - parent) + 1;
-  if (slash == parent)
-    parent[1] = '\0';
-  else
-    *slash = '\0';
+  const char *slash = strrchr(path, '/');
+  return slash == path ? 1 : (size_t)(slash - path);
 }
 
-/* Whether an earlier hidden path of list has the same parent: its walk is
- * done once (most defaults share /etc, /root or a home), which keeps
- * start-up to a few walks. */
-static bool parent_seen(char *const *list, size_t upto, const char *parent, size_t *earlier)
+void vfs_hidden_index_free(struct vfs_hidden_index *x)
 {
-  for (size_t j = 0; j < upto; j++) {
-    char other[PATH_MAX];
-    const char *unused;
-    parent_of_hidden(list[j], other, &unused);
-    if (strcmp(other, parent) == 0) {
-      *earlier = j;
-      return true;
+  strset_free(&x->paths);
+  strset_free(&x->parents);
+  free(x->next_in_group);
+  free(x->group_first);
+  free(x->parent_len);
+  memset(x, 0, sizeof *x);
+}
+
+int vfs_hidden_index_build(struct vfs_hidden_index *x, char *const *hidden, size_t n)
+{
+  memset(x, 0, sizeof *x);
+  x->next_in_group = calloc(n + 1, sizeof *x->next_in_group);
+  x->group_first = calloc(n + 1, sizeof *x->group_first);
+  x->parent_len = calloc(n + 1, sizeof *x->parent_len);
+  size_t *last = calloc(n + 1, sizeof *last); /* per group: its last member so far */
+  int rc = x->next_in_group && x->group_first && x->parent_len && last &&
+                   strset_init(&x->paths, n) == 0 && strset_init(&x->parents, n) == 0
+               ? 0
+               : -1;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    size_t idx = i, group = x->ngroups;
+    x->parent_len[i] = parent_len_of(hidden[i]);
+    x->next_in_group[i] = SIZE_MAX;
+    if (strset_insert(&x->paths, hidden[i], strlen(hidden[i]), &idx) < 0 ||
+        strset_insert(&x->parents, hidden[i], x->parent_len[i], &group) < 0) {
+      rc = -1;
+      break;
     }
+    if (group == x->ngroups)
+      x->group_first[x->ngroups++] = i; /* a parent not seen before */
+    else
+      x->next_in_group[last[group]] = i;
+    last[group] = i;
   }
-  return false;
+  free(last);
+  if (rc < 0)
+    vfs_hidden_index_free(x);
+  return rc;
+}
+
+/* The identity of a directory, as the gofer walks: following no symlink on
+ * the way or at the end (in the sandbox's first process, inside the view). */
+static struct vfs_hidden_parent identify_dir(const char *path)
+{
+  struct vfs_hidden_parent out = {.listed = false};
+  struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                         .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+  struct stat st;
+  if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+    out = (struct vfs_hidden_parent){.listed = true, .dev = st.st_dev, .ino = st.st_ino};
+  if (fd >= 0)
+    close(fd);
+  return out;
 }
 
 int vfs_identify_hidden_parents(const struct policy *p, struct vfs_hidden_parent *out, int max)
 {
-  if (p->nhidden > (size_t)max)
+  struct vfs_hidden_index x;
+  if (vfs_hidden_index_build(&x, p->hidden, p->nhidden) < 0)
     return -1;
-  for (size_t i = 0; i < p->nhidden; i++) {
+  int n = x.ngroups <= (size_t)max ? (int)x.ngroups : -1;
+  for (int g = 0; g < n; g++) {
+    size_t first = x.group_first[g];
     char parent[PATH_MAX];
-    const char *name;
-    parent_of_hidden(p->hidden[i], parent, &name);
-    size_t earlier;
-    if (parent_seen(p->hidden, i, parent, &earlier)) {
-      out[i] = out[earlier];
-      continue;
-    }
-    out[i] = (struct vfs_hidden_parent){.listed = false};
-    /* as the gofer walks: following no symlink on the way or at the end */
-    struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-                           .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-    int fd = (int)syscall(SYS_openat2, AT_FDCWD, parent, &how, sizeof how);
-    struct stat st;
-    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-      out[i] = (struct vfs_hidden_parent){.listed = true, .dev = st.st_dev, .ino = st.st_ino};
-    if (fd >= 0)
-      close(fd);
+    snprintf(parent, sizeof parent, "%.*s", (int)x.parent_len[first], p->hidden[first]);
+    out[g] = identify_dir(parent);
   }
-  return (int)p->nhidden;
+  vfs_hidden_index_free(&x);
+  return n;
 }
 
 /* The identity of hidden path i's parent, asked of the gofer (when the
@@ -397,32 +430,30 @@ static int ask_gofer_parent(struct vfs *v, struct sentry_call *call, const char 
 }
 
 /* Hidden entries must be absent from their parent's listing: remember each
- * such parent by identity (getdents64 is filtered for those only). */
+ * such parent by identity (the listing of a directory that appears later is
+ * filtered by its view path: vfs_hidden_names_in). */
 static int build_listing_filters(struct vfs *v, struct sentry_call *call,
                                  const struct vfs_hidden_parent *known, int nknown,
                                  usbox_err_t *err)
 {
-  struct vfs_hidden_parent *ids = calloc(v->nhidden + 1, sizeof *ids);
-  if (ids == NULL)
-    return usbox_err_set(err, ENOMEM, "allocating listing filters");
-  bool reported = nknown >= 0 && (size_t)nknown == v->nhidden;
-  int rc = 0;
-  for (size_t i = 0; i < v->nhidden && rc == 0; i++) {
+  const struct vfs_hidden_index *x = &v->hidden_index;
+  bool reported = nknown >= 0 && (size_t)nknown == x->ngroups;
+  for (size_t g = 0; g < x->ngroups; g++) {
+    size_t first = x->group_first[g];
+    struct vfs_hidden_parent id;
     char parent[PATH_MAX];
-    const char *name;
-    parent_of_hidden(v->hidden[i], parent, &name);
-    size_t earlier;
+    snprintf(parent, sizeof parent, "%.*s", (int)x->parent_len[first], v->hidden[first]);
     if (reported)
-      ids[i] = known[i];
-    else if (parent_seen(v->hidden, i, parent, &earlier))
-      ids[i] = ids[earlier];
-    else if ((rc = ask_gofer_parent(v, call, parent, &ids[i], err)) < 0)
-      break;
-    if (ids[i].listed && add_filter_name(v, (dev_t)ids[i].dev, (ino_t)ids[i].ino, name) < 0)
-      rc = usbox_err_set(err, ENOMEM, "allocating listing filters");
+      id = known[g];
+    else if (ask_gofer_parent(v, call, parent, &id, err) < 0)
+      return -1;
+    for (size_t i = first; id.listed && i != SIZE_MAX; i = x->next_in_group[i]) {
+      const char *name = v->hidden[i] + x->parent_len[i] + (x->parent_len[i] > 1);
+      if (add_filter_name(v, (dev_t)id.dev, (ino_t)id.ino, name) < 0)
+        return usbox_err_set(err, ENOMEM, "allocating listing filters");
+    }
   }
-  free(ids);
-  return rc;
+  return 0;
 }
 
 bool vfs_is_proc_root(const struct vfs *v, dev_t dev, ino_t ino)
@@ -460,16 +491,12 @@ size_t vfs_filter_proc_root(struct sentry_call *call, void *buf, size_t len, siz
 size_t vfs_hidden_names_in(const struct vfs *v, const char *dirview, const char **names,
                            size_t max)
 {
-  size_t n = 0, dl = strlen(dirview);
-  bool root = strcmp(dirview, "/") == 0;
-  for (size_t i = 0; i < v->nhidden && n < max; i++) {
-    const char *h = v->hidden[i];
-    if (root ? h[0] != '/' : strncmp(h, dirview, dl) != 0 || h[dl] != '/')
-      continue;
-    const char *name = root ? h + 1 : h + dl + 1;
-    if (strchr(name, '/') == NULL)
-      names[n++] = name;
-  }
+  const struct vfs_hidden_index *x = &v->hidden_index;
+  size_t len = strlen(dirview), group, n = 0;
+  if (!strset_find(&x->parents, dirview, len, strset_hash(STRSET_HASH_INIT, dirview, len), &group))
+    return 0;
+  for (size_t i = x->group_first[group]; i != SIZE_MAX && n < max; i = x->next_in_group[i])
+    names[n++] = v->hidden[i] + x->parent_len[i] + (x->parent_len[i] > 1);
   return n;
 }
 

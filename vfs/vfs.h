@@ -32,6 +32,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "common/strset.h"
 #include "policy/policy.h"
 
 struct sentry_call;
@@ -80,11 +81,28 @@ struct vfs_listing_filter {
   size_t nnames;
 };
 
+/* The hidden paths, indexed: by path (is this view path, or one of its
+ * ancestors, hidden) and by parent directory (which names a listing of it
+ * leaves out), so that a few hundred hidden paths cost a hash lookup per
+ * component, not a scan. Groups are the distinct parents, numbered in the
+ * order of the hidden list (both sides of the start-up report agree). */
+struct vfs_hidden_index {
+  struct strset paths;   /* hidden view path -> its index */
+  struct strset parents; /* parent directory -> its group */
+  size_t *next_in_group; /* per hidden path: the next of its group, or SIZE_MAX */
+  size_t *group_first;   /* per group: its first hidden path */
+  size_t *parent_len;    /* per hidden path: the length of its parent's path */
+  size_t ngroups;
+};
+int vfs_hidden_index_build(struct vfs_hidden_index *x, char *const *hidden, size_t n);
+void vfs_hidden_index_free(struct vfs_hidden_index *x);
+
 struct vfs {
   struct vfs_mount mounts[VFS_MAX_MOUNTS]; /* longest destination first */
   size_t nmounts;
   char **hidden; /* canonical view paths, owned: each hides itself and all below it */
   size_t nhidden;
+  struct vfs_hidden_index hidden_index;
   struct policy_hidden_id *hidden_ids; /* hidden objects by identity (policy/hidden.c) */
   size_t nhidden_ids;
   ino_t agent_mntns; /* inode of the agent's mount namespace (nsfs) */
@@ -112,15 +130,14 @@ int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
              struct gofer_client *gofer, usbox_err_t *err);
 /* Record the agent's mount namespace (magic links of /proc are followed
  * only for processes in it) and build the listing filters: from parents[]
- * (one per hidden path, in policy order) when nparents says they were all
- * reported, else by asking the gofer. */
+ * (one per distinct parent of the hidden paths, in the index's group order)
+ * when nparents says they were all reported, else by asking the gofer. */
 int vfs_set_agent(struct vfs *v, pid_t agent, const struct vfs_hidden_parent *parents,
                   int nparents, usbox_err_t *err);
 
-/* In the sandbox's first process, inside the view: the parent of each of
- * the policy's hidden paths. Returns how many were filled (the policy's
- * count), or -1 when there are more than max (then the sentry asks the
- * gofer). */
+/* In the sandbox's first process, inside the view: each distinct parent of
+ * the policy's hidden paths. Returns how many were filled, or -1 when there
+ * are more than max (then the sentry asks the gofer). */
 int vfs_identify_hidden_parents(const struct policy *p, struct vfs_hidden_parent *out, int max);
 void vfs_destroy(struct vfs *v);
 

@@ -22,6 +22,7 @@
 #include "platform/seccomp_filter.h"
 #include "platform/unotify.h"
 #include "gofer/gofer.h"
+#include "sentry/hidden_watch.h"
 #include "sentry/launch.h"
 #include "sentry/sentry.h"
 #include "limits/limits.h"
@@ -67,6 +68,7 @@ int supervisor_find_program(const char *name, const char *path_env, char *resolv
 
 struct run {
   struct sentry sentry;
+  struct hidden_watch hidden; /* masks for hidden paths made on the host since start */
   bool sentry_ready;
   pid_t agent; /* the sandbox's init (pid 1 there), whose child the agent is */
   int agent_pidfd;
@@ -178,14 +180,17 @@ static void main_loop(struct run *r)
     r->deadline_ns = monotonic_ns() + (unsigned long long)(r->limits.config.timeout * 1e9);
   while (!r->agent_done) {
     check_deadline(r);
-    struct pollfd p = {.fd = r->sigfd, .events = POLLIN};
+    struct pollfd p[2] = {{.fd = r->sigfd, .events = POLLIN},
+                          {.fd = r->hidden.inotify_fd, .events = POLLIN}};
     /* wake now and then so the watchdog sees receivers stuck in handlers */
-    int n = poll(&p, 1, 25);
-    if (n > 0) {
+    int n = poll(p, 2, 25);
+    if (n > 0 && (p[0].revents & POLLIN)) {
       struct signalfd_siginfo si;
       while (read(r->sigfd, &si, sizeof si) == sizeof si)
         on_signal(r, &si);
     }
+    if (n > 0 && (p[1].revents & POLLIN))
+      hidden_watch_event(&r->hidden);
     sentry_watchdog(&r->sentry);
   }
 }
@@ -294,6 +299,10 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
     return -1;
   }
   usbox_phase("listing filters built");
+  if (hidden_watch_start(&r->hidden, &r->sentry.vfs, r->agent, geteuid() != 0, err) < 0) {
+    netns_fds_close(&net);
+    return -1;
+  }
   /* the network filter and the sandbox's resolver (threads: after the
    * gofer's fork); it takes the resolver's sockets */
   rc = sys_net_start(cfg->policy, &net, r->sentry.audit, err);
@@ -447,7 +456,8 @@ int supervisor_exec(const struct exec_config *cfg)
   struct filter_options fopts = {.denials_to_sentry = cfg->audit_path != NULL || cfg->count_denials};
   struct bpf_program bpf;
   usbox_filter_prebuilt(&fopts, &bpf);
-  struct run r = {.agent = -1, .agent_pidfd = -1, .sigfd = -1, .exit_r = -1};
+  struct run r = {.agent = -1, .agent_pidfd = -1, .sigfd = -1, .exit_r = -1,
+                  .hidden = {.inotify_fd = -1, .mntns_fd = -1, .userns_fd = -1}};
   if (parse_test_pass(cfg->test_pass, r.test_pass, &err) < 0) {
     usbox_err_print(&err);
     return USBOX_EXIT_ERROR;
@@ -484,6 +494,7 @@ int supervisor_exec(const struct exec_config *cfg)
       sentry_print_summary(&r.sentry);
     sentry_destroy(&r.sentry);
   }
+  hidden_watch_stop(&r.hidden);
   if (r.agent_pidfd >= 0)
     close(r.agent_pidfd);
   if (r.exit_r >= 0)

@@ -563,6 +563,10 @@ static int open_existing(struct sentry_call *call, const struct vfs_node *n, int
     return -rep.err;
   if (fd < 0)
     return -EIO;
+  if (n->mount->kind == VFS_MOUNT_PROC && (r = proc_mount_table(call, n->view, &fd)) < 0) {
+    close(fd);
+    return r;
+  }
   out->fd = fd;
   out->st = n->st;
   return 0;

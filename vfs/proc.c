@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -284,4 +285,105 @@ int proc_magic(struct walker *w, const char *link_view, const char *text, bool l
   out->st = st;
   memset(&out->stx, 0, sizeof out->stx);
   return 2;
+}
+
+/* ---- the mount tables ---- */
+
+enum mount_table { TABLE_NONE, TABLE_MOUNTINFO, TABLE_MOUNTS, TABLE_MOUNTSTATS };
+
+static enum mount_table table_of(const char *view)
+{
+  const char *name = strrchr(view, '/');
+  if (name == NULL)
+    return TABLE_NONE;
+  name++;
+  return strcmp(name, "mountinfo") == 0    ? TABLE_MOUNTINFO
+         : strcmp(name, "mounts") == 0     ? TABLE_MOUNTS
+         : strcmp(name, "mountstats") == 0 ? TABLE_MOUNTSTATS
+                                           : TABLE_NONE;
+}
+
+/* Field n (0-based, space separated) of a line: where it starts, its length. */
+static const char *field(const char *line, int n, size_t *len)
+{
+  const char *p = line;
+  for (int i = 0; i < n && p != NULL; i++) {
+    p = strchr(p, ' ');
+    if (p != NULL)
+      p++;
+  }
+  if (p == NULL)
+    return NULL;
+  *len = strcspn(p, " \n");
+  return p;
+}
+
+/* The mount point a line names, unescaped (\040 and friends), in out. */
+static bool line_mount_point(enum mount_table t, const char *line, char out[PATH_MAX])
+{
+  size_t len;
+  const char *f = field(line, t == TABLE_MOUNTINFO ? 4 : t == TABLE_MOUNTS ? 1 : 4, &len);
+  if (t == TABLE_MOUNTSTATS && strncmp(line, "device ", 7) != 0)
+    return false;
+  if (f == NULL || len == 0 || len >= PATH_MAX)
+    return false;
+  size_t o = 0;
+  for (size_t i = 0; i < len && o < PATH_MAX - 1; i++) {
+    if (f[i] == '\\' && i + 3 < len && f[i + 1] >= '0' && f[i + 1] <= '3' && f[i + 2] >= '0' &&
+        f[i + 2] <= '7' && f[i + 3] >= '0' && f[i + 3] <= '7') {
+      out[o++] = (char)((f[i + 1] - '0') * 64 + (f[i + 2] - '0') * 8 + (f[i + 3] - '0'));
+      i += 3;
+    } else {
+      out[o++] = f[i];
+    }
+  }
+  out[o] = '\0';
+  return true;
+}
+
+/* One line as the agent may see it, appended to out (FILE *). */
+static void filter_line(const struct vfs *v, enum mount_table t, const char *line, FILE *out)
+{
+  char point[PATH_MAX];
+  if (line_mount_point(t, line, point) && vfs_is_hidden(v, point))
+    return; /* the mask of a hidden path: the path does not exist */
+  size_t len;
+  const char *root = t == TABLE_MOUNTINFO ? field(line, 3, &len) : NULL;
+  if (root == NULL) {
+    fputs(line, out);
+    return;
+  }
+  /* a mount's root in its filesystem is where a bind's source is on the
+   * host: the view shows the mount, not where it comes from */
+  fprintf(out, "%.*s/%s", (int)(root - line), line, root + len);
+}
+
+int proc_mount_table(struct sentry_call *call, const char *view, int *fd)
+{
+  enum mount_table t = table_of(view);
+  if (t == TABLE_NONE)
+    return 0;
+  cleanup_fclose FILE *in = fdopen(dup(*fd), "re");
+  int mem = memfd_create("usbox-mounts", MFD_CLOEXEC);
+  cleanup_fclose FILE *out = mem >= 0 ? fdopen(mem, "w") : NULL;
+  if (in == NULL || out == NULL) {
+    if (mem >= 0 && out == NULL)
+      close(mem);
+    return -ENOMEM;
+  }
+  cleanup_free char *line = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, in) > 0)
+    filter_line(&call->sentry->vfs, t, line, out);
+  if (fflush(out) != 0)
+    return -EIO;
+  /* the agent gets it read-only, from the start, as it asked a read */
+  char self[40];
+  snprintf(self, sizeof self, "/proc/self/fd/%d", fileno(out));
+  int ro = open(self, O_RDONLY | O_CLOEXEC);
+  if (ro < 0)
+    return -errno;
+  close(*fd);
+  *fd = ro;
+  return 0;
 }

@@ -54,6 +54,12 @@ int proc_component(struct walker *w, const char *comp, bool last, bool follow,
 int proc_magic(struct walker *w, const char *link_view, const char *text, bool last,
                struct vfs_node *out);
 
+/* /proc/PID/{mountinfo,mounts,mountstats} opened as fd: replaced by a
+ * read-only copy (a memfd) without the view's masks (mount points at hidden
+ * paths) and without the bind sources' host paths; anything else is left.
+ * 0 or -errno. */
+int proc_mount_table(struct sentry_call *call, const char *view, int *fd);
+
 /* helpers shared with proc.c */
 void walker_set_cur(struct walker *w, const char *view);
 int walker_splice(struct walker *w, const char *target);

@@ -1,0 +1,227 @@
+/* Masks for hidden paths that appear after start (hidden_watch.h). */
+#include "sentry/hidden_watch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define WATCH_EVENTS (IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR)
+
+/* The host path behind a hidden view path: through the bind that shows it
+ * (a tmpfs of the sandbox has none: the agent makes what is there). */
+static char *host_path_of(const struct vfs *v, const char *view)
+{
+  const struct vfs_mount *m = vfs_mount_of(v, view);
+  if (m == NULL || m->source == NULL)
+    return NULL;
+  const char *rel = vfs_mount_rel(m, view);
+  char host[PATH_MAX];
+  int n = snprintf(host, sizeof host, "%s%s%s", strcmp(m->source, "/") == 0 ? "" : m->source,
+                   rel[0] ? "/" : "", rel);
+  return n > 0 && n < (int)sizeof host ? strdup(host) : NULL;
+}
+
+/* Watch the parent of host if it exists (a hidden path removed and made
+ * again must be masked again), else its deepest existing ancestor. */
+static int watch_above(int ifd, const char *host)
+{
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", host);
+  for (;;) {
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+      return -1;
+    if (slash == dir)
+      slash[1] = '\0';
+    else
+      *slash = '\0';
+    int wd = inotify_add_watch(ifd, dir, WATCH_EVENTS);
+    if (wd >= 0 || strcmp(dir, "/") == 0)
+      return wd;
+  }
+}
+
+/* ---- the helper, inside the agent's namespaces ---- */
+
+static int sys_mount_setattr(int fd, unsigned flags, uint64_t set)
+{
+  struct mount_attr attr = {.attr_set = set};
+  return (int)syscall(SYS_mount_setattr, fd, "", flags, &attr, sizeof attr);
+}
+
+/* An empty read-only tmpfs, or a read-only empty file from one, over target:
+ * what vfs/mountns.c puts on hidden paths at start. Plain system calls only
+ * (this runs in a child of a threaded process). */
+static void mask_one(const char *view)
+{
+  struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                         .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  int target = (int)syscall(SYS_openat2, AT_FDCWD, view, &how, sizeof how);
+  struct statx stx;
+  if (target < 0)
+    return;
+  if (statx(target, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) < 0 ||
+      (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) || S_ISLNK(stx.stx_mode)) {
+    close(target); /* masked already (or a mount of its own), or a link */
+    return;
+  }
+  int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+  int mnt = -1, mask = -1;
+  if (fs >= 0 && fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) == 0 &&
+      fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+    mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  if (mnt >= 0 && S_ISDIR(stx.stx_mode)) {
+    mask = mnt, mnt = -1;
+  } else if (mnt >= 0) {
+    int f = openat(mnt, "empty", O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
+    if (f >= 0) {
+      close(f);
+      mask = open_tree(mnt, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    }
+  }
+  if (mask >= 0 && sys_mount_setattr(mask, AT_EMPTY_PATH, MOUNT_ATTR_RDONLY) == 0)
+    move_mount(mask, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  int fds[] = {target, fs, mnt, mask};
+  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+    if (fds[i] >= 0)
+      close(fds[i]);
+}
+
+static _Noreturn void helper(const struct hidden_watch *hw, const size_t *which, size_t n)
+{
+  /* a user namespace first (usbox without root owns it, so may enter),
+   * then the mount namespace, which also moves root and cwd there */
+  if ((hw->userns_fd >= 0 && setns(hw->userns_fd, CLONE_NEWUSER) < 0) ||
+      setns(hw->mntns_fd, CLONE_NEWNS) < 0)
+    _exit(1);
+  for (size_t i = 0; i < n; i++)
+    mask_one(hw->v->hidden[which[i]]);
+  _exit(0);
+}
+
+static void mask_in_agent(struct hidden_watch *hw, const size_t *which, size_t n)
+{
+  pid_t pid = fork();
+  if (pid == 0)
+    helper(hw, which, n);
+  if (pid < 0) {
+    usbox_warn("cannot mask a hidden path made on the host: fork: %s", strerror(errno));
+    return;
+  }
+  int st;
+  while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
+    ;
+  hw->masked += n;
+  usbox_debug("masked %zu hidden path(s) made on the host since start", n);
+}
+
+/* ---- the watch ---- */
+
+int hidden_watch_start(struct hidden_watch *hw, const struct vfs *v, pid_t agent, bool new_user,
+                       usbox_err_t *err)
+{
+  memset(hw, 0, sizeof *hw);
+  hw->inotify_fd = hw->mntns_fd = hw->userns_fd = -1;
+  hw->v = v;
+  hw->n = v->nhidden;
+  hw->host = calloc(hw->n + 1, sizeof *hw->host);
+  hw->wd = calloc(hw->n + 1, sizeof *hw->wd);
+  hw->ino = calloc(hw->n + 1, sizeof *hw->ino);
+  if (hw->host == NULL || hw->wd == NULL || hw->ino == NULL)
+    return usbox_err_set(err, ENOMEM, "allocating the hidden paths' watch");
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)agent);
+  hw->mntns_fd = open(path, O_RDONLY | O_CLOEXEC);
+  snprintf(path, sizeof path, "/proc/%d/ns/user", (int)agent);
+  if (new_user)
+    hw->userns_fd = open(path, O_RDONLY | O_CLOEXEC);
+  hw->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (hw->mntns_fd < 0 || (new_user && hw->userns_fd < 0) || hw->inotify_fd < 0)
+    return usbox_err_set(err, errno, "watching the hidden paths");
+  for (size_t i = 0; i < hw->n; i++) {
+    hw->wd[i] = -1;
+    struct stat st;
+    if ((hw->host[i] = host_path_of(v, v->hidden[i])) == NULL)
+      continue;
+    hw->wd[i] = watch_above(hw->inotify_fd, hw->host[i]);
+    hw->ino[i] = lstat(hw->host[i], &st) == 0 ? st.st_ino : 0; /* masked at start */
+  }
+  return 0;
+}
+
+/* The watches that fired, from a buffer of events. */
+static size_t fired(const char *buf, ssize_t len, int *wds, size_t max)
+{
+  size_t n = 0;
+  for (ssize_t off = 0; off < len;) {
+    const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
+    bool seen = false;
+    for (size_t j = 0; j < n && !seen; j++)
+      seen = wds[j] == ev->wd;
+    if (!seen && n < max)
+      wds[n++] = ev->wd;
+    off += (ssize_t)(sizeof *ev + ev->len);
+  }
+  return n;
+}
+
+void hidden_watch_event(struct hidden_watch *hw)
+{
+  char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+  int wds[64];
+  size_t nwds = 0;
+  bool overflow = false;
+  ssize_t len;
+  while ((len = read(hw->inotify_fd, buf, sizeof buf)) > 0) {
+    nwds += fired(buf, len, wds + nwds, 64 - nwds);
+    overflow |= nwds == 64 || ((const struct inotify_event *)buf)->mask & IN_Q_OVERFLOW;
+  }
+  size_t *which = calloc(hw->n + 1, sizeof *which), nwhich = 0;
+  if (which == NULL)
+    return;
+  for (size_t i = 0; i < hw->n; i++) {
+    bool hit = overflow;
+    for (size_t j = 0; j < nwds && !hit; j++)
+      hit = hw->wd[i] == wds[j];
+    if (!hit || hw->host[i] == NULL)
+      continue;
+    /* a hidden path that is there now and was not (or is another object):
+     * the helper masks it; directories on the way are watched as they come */
+    struct stat st;
+    ino_t now = lstat(hw->host[i], &st) == 0 ? st.st_ino : 0;
+    if (now != 0 && now != hw->ino[i])
+      which[nwhich++] = i;
+    hw->ino[i] = now;
+    hw->wd[i] = watch_above(hw->inotify_fd, hw->host[i]);
+  }
+  if (nwhich > 0)
+    mask_in_agent(hw, which, nwhich);
+  free(which);
+}
+
+void hidden_watch_stop(struct hidden_watch *hw)
+{
+  int fds[] = {hw->inotify_fd, hw->mntns_fd, hw->userns_fd};
+  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+    if (fds[i] >= 0)
+      close(fds[i]);
+  for (size_t i = 0; i < hw->n && hw->host != NULL; i++)
+    free(hw->host[i]);
+  free(hw->host);
+  free(hw->wd);
+  free(hw->ino);
+  memset(hw, 0, sizeof *hw);
+  hw->inotify_fd = -1;
+}

@@ -153,7 +153,7 @@ static void check_accepted(const uint8_t *msg, size_t len, const struct gofer_ca
   CHECK(q->op >= 1 && q->op < GOFER_OP_MAX);
   CHECK(q->mount < state.nmounts && q->mount2 < state.nmounts);
   CHECK(q->data_len <= GOFER_MAX_DATA);
-  CHECK(q->ident.ngroups >= 0 && q->ident.ngroups <= GOFER_MAX_GROUPS);
+  CHECK(q->ident.ngroups >= 0 && q->ident.ngroups <= DEPUTY_MAX_GROUPS);
   CHECK(c->in_fd == in_fd);
   if (q->op == GOFER_CANCEL)
     return;

@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# Attacks on the defences of the security issue, one program per class
+# (tests/attacks/attack_*.c), run inside usbox through lib.sh's shim:
+#
+#   1. deputy rights        attack_deputy        xattrs, others' files, low ports,
+#                                                RLIMIT_FSIZE, others' sockets, a race
+#
+# Each program prints "ok NAME" / "FAIL NAME: detail" (tests/attacks/attack.h)
+# and its races say how often each side was hit. This script builds the host
+# fixtures, checks from the host that nothing changed (checksums, getfattr,
+# getcap, modes, listings), shows for every class that the same attack
+# succeeds natively (the detectors detect), and removes everything it made
+# on the host, mounts included, however it ends.
+. "$(dirname "$0")/lib.sh"
+
+: "${ATTACKS:?ATTACKS must be the directory of the built attack programs}"
+for prog in attack_deputy; do
+  [ -x "$ATTACKS/$prog" ] || { echo "missing attack program $ATTACKS/$prog" >&2; exit 1; }
+done
+for tool in setpriv getfattr getcap mknod; do
+  command -v "$tool" >/dev/null ||
+    { echo "missing $tool (packages attr, libcap2-bin, util-linux)" >&2; exit 1; }
+done
+RACE_SECONDS=${RACE_SECONDS:-2}
+OTHER_ID=4243 USER_ID=4242
+
+# ---------------------------------------------------------------- cleanup
+# Host paths outside $TMPROOT and host mounts made here; undone at exit,
+# mounts first (a bind mount left behind would keep the directories busy).
+HOST_MOUNTS=()
+HOST_PATHS=()
+cleanup_security() {
+  local m p
+  for m in "${HOST_MOUNTS[@]}"; do umount -l -- "$m" 2>/dev/null; done
+  for p in "${HOST_PATHS[@]}"; do rm -rf -- "$p"; done
+}
+# shellcheck disable=SC2154 # _rc is set by the trap itself
+trap '_rc=$?; cleanup_security; (exit $_rc); _on_exit' EXIT
+trap 'exit 143' TERM INT HUP
+
+# host_scratch VAR NAME: VAR gets a new scratch directory of the host
+# outside $TMPROOT (the view shows /var/tmp read-only, from the host root),
+# removed at exit. (Not a $(...): the list of paths lives in this shell.)
+host_scratch() {
+  local d
+  mkdir -p /var/tmp
+  d=$(mktemp -d "/var/tmp/usbox-sec-$2.XXXXXX") || exit 1
+  HOST_PATHS+=("$d")
+  chmod 755 "$d"
+  printf -v "$1" %s "$d"
+}
+
+# An unprivileged user must be able to reach the scratch root and run the
+# programs: copies of them, and of usbox (lib.sh).
+chmod 711 "$TMPROOT"
+PROGS=$TMPROOT/progs
+mkdir -p "$PROGS"
+cp "$ATTACKS"/attack_* "$PROGS/" && chmod 755 "$PROGS" "$PROGS"/*
+USBOX_NB=$(usbox_for_nobody)
+DROP_CAPS=(setpriv --inh-caps=-all --ambient-caps=-all --bounding-set=-all --nnp)
+AS_USER=(setpriv "--reuid=$USER_ID" "--regid=$USER_ID" --clear-groups)
+
+# ---------------------------------------------------------------- running an attack
+# sec_exec LABEL DIR STDIN STDOUT -- CMD...: CMD in DIR with only fds 0-2
+# open, stdout to STDOUT ("" means $TMPROOT/LABEL.out), stderr to
+# $TMPROOT/LABEL.err. Returns CMD's status.
+sec_exec() {
+  local label=$1 dir=$2 stdin=$3 out=${4:-$TMPROOT/$1.out}
+  shift 4
+  [ "$1" = -- ] && shift
+  (
+    for fd in "/proc/$BASHPID/fd"/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done
+    cd "$dir" && exec timeout -k 5 "$CMD_TIMEOUT" "$@"
+  ) <"$stdin" >"$out" 2>"$TMPROOT/$label.err"
+}
+
+# sec_judge LABEL WANT RC [STDOUT]: the lines of a finished run.
+#   WANT pass: every line ok, exit status 0 (1 with FAIL lines: under usbox
+#   that is also usbox passing the agent's status on); no sanitizer report
+#   and no warning of usbox about its own operation on stderr.
+#   WANT fail: a native run, where the attacks work: it must report FAIL
+#   lines (the callers then grep for the lines that must be there).
+sec_judge() {
+  local label=$1 want=$2 rc=$3 out=${4:-$TMPROOT/$1.out} err=$TMPROOT/$1.err
+  local nok nfail line
+  nok=$(grep -c '^ok ' "$out")
+  nfail=$(grep -c '^FAIL ' "$out")
+  if [ "$want" = fail ]; then
+    if [ "$nfail" -gt 0 ]; then
+      pass "$label: natively the attacks work ($nfail of $((nok + nfail)) checks report them)"
+    else
+      fail "$label: natively no attack worked: the checks cannot fail (exit status $rc)"
+      show stdout "$out"
+      show stderr "$err"
+    fi
+    return 0
+  fi
+  while IFS= read -r line; do
+    fail "$label: ${line#FAIL }"
+  done < <(grep '^FAIL ' "$out")
+  local want_rc=0
+  [ "$nfail" -gt 0 ] && want_rc=1
+  if [ $((nok + nfail)) -eq 0 ]; then
+    fail "$label: no check reported anything (exit status $rc)"
+    show stdout "$out"
+    show stderr "$err"
+  elif [ "$rc" != "$want_rc" ]; then
+    # 124/137: timeout; 128+N: killed by signal N (usbox crashed or killed the agent)
+    fail "$label: exit status $rc after $nok ok and $nfail FAIL lines, expected $want_rc"
+    tail -5 "$out" | sed 's/^/  | /' >&2
+    show stderr "$err"
+  elif [ "$nfail" -eq 0 ]; then
+    pass "$label: $nok checks"
+  fi
+  grep '^# ' "$out" | sed "s/^# /  note ($label): /"
+  if grep -qE 'AddressSanitizer|UndefinedBehaviorSanitizer|runtime error:|LeakSanitizer' \
+    "$err"; then
+    fail "$label: a sanitizer report on stderr"
+    show stderr "$err"
+  fi
+  local own='unexpected notification|receiving a notification failed|answering [0-9]+ failed'
+  if grep -qE "$own|could not return" "$err"; then
+    fail "$label: usbox warned about its own operation"
+    show stderr "$err"
+  fi
+  return 0
+}
+
+# run_sec LABEL WANT DIR STDIN STDOUT -- CMD...: sec_exec, then sec_judge.
+run_sec() {
+  local label=$1 want=$2 dir=$3 stdin=$4 out=$5
+  shift 5
+  sec_exec "$label" "$dir" "$stdin" "$out" "$@"
+  sec_judge "$label" "$want" $? "$out"
+}
+
+# same_file NAME BEFORE AFTER: two listings must be equal.
+same_file() {
+  local name=$1 before=$2 after=$3
+  if cmp -s "$before" "$after"; then
+    pass "$name"
+  else
+    fail "$name"
+    diff -u "$before" "$after" | head -30 | sed 's/^/  | /' >&2
+  fi
+}
+
+# What the host shows of a tree: every entry's type, mode, owner, size,
+# mtime and link target, every file's checksum, every xattr (all
+# namespaces: root sees trusted.* and security.*).
+host_state() {
+  find "$@" -printf '%p %y %m %U:%G %s %T@ %l\n' 2>/dev/null | sort
+  find "$@" -type f -exec md5sum {} + 2>/dev/null | sort
+  getfattr -R -P -d -m - -e hex --absolute-names "$@" 2>/dev/null
+}
+# Privileges on the host: set-id files, file capabilities, trusted xattrs.
+host_privileges() {
+  find "$@" -perm /6000 -printf 'setid %p %m\n' 2>/dev/null | sort
+  getcap -r "$@" 2>/dev/null | sed 's/^/fcap /' | sort
+  getfattr -R -P -d -m '^(trusted|security)\.' --absolute-names "$@" 2>/dev/null | grep -v '^#' |
+    grep . | sed 's/^/xattr /'
+}
+# expect_changed NAME BEFORE AFTER: a native run must have changed the host
+# (the host check can fail).
+expect_changed() {
+  if cmp -s "$2" "$3"; then
+    fail "$1: the listings before and after are the same"
+  else
+    pass "$1"
+  fi
+}
+expect_empty() {
+  local name=$1 file=$2
+  if [ -s "$file" ]; then
+    fail "$name"
+    show "$(basename "$file")" "$file"
+  else
+    pass "$name"
+  fi
+}
+
+# ================================================================ 1. deputy rights
+# A root agent without capabilities (usbox's default), an agent that drops
+# to uid 4242 itself, and usbox run by uid 4242: each may do to the host
+# only what the kernel lets it do.
+DEP=$TMPROOT/deputy
+mkdir -p "$DEP/root" "$DEP/user" "$DEP/socks"
+chmod 777 "$DEP/root"
+chown "$USER_ID:$USER_ID" "$DEP/user"
+chmod 755 "$DEP" "$DEP/socks"
+echo "another uid's file" >"$DEP/other"
+chown "$OTHER_ID:$OTHER_ID" "$DEP/other"
+chmod 644 "$DEP/other"
+touch -d '2001-01-01 00:00:00' "$DEP/other"
+"$PROGS/attack_deputy" --listen "$DEP/socks" --owner "$OTHER_ID" >"$TMPROOT/listener.out" 2>&1 &
+LISTENER=$!
+track_bg "$LISTENER"
+for _ in $(seq 100); do [ -S "$DEP/socks/dgram.sock" ] && break; sleep 0.05; done
+if [ ! -S "$DEP/socks/dgram.sock" ]; then
+  fail "deputy: the listener did not start"
+  show listener "$TMPROOT/listener.out"
+fi
+host_state "$DEP/other" >"$TMPROOT/deputy.other.before"
+dep_args() {
+  echo --dir "$DEP/$1" --other "$DEP/other" --sock "$DEP/socks/stream.sock" \
+    --dgram "$DEP/socks/dgram.sock" --seconds "$RACE_SECONDS"
+}
+# shellcheck disable=SC2046 # dep_args prints words without blanks
+{
+  run_sec deputy-root-nocaps pass "$TMPROOT" /dev/null "" -- "$USBOX" exec -- \
+    "$PROGS/attack_deputy" $(dep_args root)
+  run_sec deputy-drops-to-user pass "$TMPROOT" /dev/null "" -- \
+    "$USBOX" exec --cap-add CAP_SETUID --cap-add CAP_SETGID -- \
+    "$PROGS/attack_deputy" --drop-uid "$USER_ID" $(dep_args user)
+  run_sec deputy-usbox-as-user pass "$TMPROOT" /dev/null "" -- "${AS_USER[@]}" "$USBOX_NB" exec -- \
+    "$PROGS/attack_deputy" $(dep_args user)
+  # the expectations are the kernel's: natively, without capabilities, the same
+  run_sec deputy-native-nocaps pass "$TMPROOT" /dev/null "" -- "${DROP_CAPS[@]}" \
+    "$PROGS/attack_deputy" --native $(dep_args root)
+}
+host_state "$DEP/other" >"$TMPROOT/deputy.other.after"
+same_file "deputy: another uid's file is unchanged on the host (owner, mode, times, xattrs)" \
+  "$TMPROOT/deputy.other.before" "$TMPROOT/deputy.other.after"
+host_privileges "$DEP" >"$TMPROOT/deputy.privileges"
+expect_empty "deputy: no file capability, trusted.* or set-id bit on the host" \
+  "$TMPROOT/deputy.privileges"
+find "$DEP" -name big -size +4096c -printf '%p %s\n' >"$TMPROOT/deputy.big"
+expect_empty "deputy: no file grew past RLIMIT_FSIZE on the host" "$TMPROOT/deputy.big"
+grep -v '^listening$' "$DEP/socks/listener.log" >"$TMPROOT/deputy.reached"
+expect_empty "deputy: nothing reached another uid's sockets" "$TMPROOT/deputy.reached"
+
+# The detectors: natively as root every attack works, and the host checks
+# above see it (a copy of the fixture, so the checks stay meaningful).
+NDEP=$TMPROOT/deputy-native
+mkdir -p "$NDEP/root"
+cp -a "$DEP/other" "$NDEP/other"
+host_state "$NDEP/other" >"$TMPROOT/ndeputy.other.before"
+run_sec deputy-native-root fail "$TMPROOT" /dev/null "" -- "$PROGS/attack_deputy" --native \
+  --dir "$NDEP/root" --other "$NDEP/other" --sock "$DEP/socks/stream.sock" \
+  --dgram "$DEP/socks/dgram.sock" --seconds 1
+for line in 'security.capability on my file: setxattr: got 0' \
+  'trusted.\* on my file: fsetxattr: got 0' 'chown another uid.s file: fchownat.*got 0' \
+  'chmod another uid.s file: fchmodat.*got 0' \
+  'utimens another uid.s file: utimensat\(fd, NULL, times, 0\): got 0' \
+  'bind TCP 127.0.0.1:80: got' 'connect to another uid.s 0600 stream socket: got 0' \
+  'xattr race: never set'; do
+  expect_grep "deputy detector: natively $line" "^FAIL $line" "$TMPROOT/deputy-native-root.out"
+done
+host_state "$NDEP/other" >"$TMPROOT/ndeputy.other.after"
+expect_changed "deputy detector: the host check sees another uid's file changed natively" \
+  "$TMPROOT/ndeputy.other.before" "$TMPROOT/ndeputy.other.after"
+host_privileges "$NDEP" >"$TMPROOT/ndeputy.privileges"
+expect_grep "deputy detector: the host check sees the file capability set natively" \
+  '^fcap .*cap_net_raw' "$TMPROOT/ndeputy.privileges"
+expect_grep "deputy detector: the listener saw the native connection" '^accepted' \
+  "$DEP/socks/listener.log"
+kill "$LISTENER" 2>/dev/null
+wait "$LISTENER" 2>/dev/null
+
+finish

@@ -4,6 +4,9 @@
 #
 #   1. deputy rights        attack_deputy        xattrs, others' files, low ports,
 #                                                RLIMIT_FSIZE, others' sockets, a race
+#   2. hidden by identity   attack_hidden_alias  symlinked homes, binds, host bind
+#                                                mounts, hard links, /proc, .., a
+#                                                hidden directory made after start
 #
 # Each program prints "ok NAME" / "FAIL NAME: detail" (tests/attacks/attack.h)
 # and its races say how often each side was hit. This script builds the host
@@ -14,7 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 
 : "${ATTACKS:?ATTACKS must be the directory of the built attack programs}"
-for prog in attack_deputy; do
+for prog in attack_deputy attack_hidden_alias; do
   [ -x "$ATTACKS/$prog" ] || { echo "missing attack program $ATTACKS/$prog" >&2; exit 1; }
 done
 for tool in setpriv getfattr getcap mknod; do
@@ -259,5 +262,84 @@ expect_grep "deputy detector: the listener saw the native connection" '^accepted
   "$DEP/socks/listener.log"
 kill "$LISTENER" 2>/dev/null
 wait "$LISTENER" 2>/dev/null
+
+# ================================================================ 2. hidden by identity
+# A home reached through a symlink, its secrets hidden by rules that name
+# the symlinked path; the same objects under every other name the host
+# offers (layout: tests/attacks/attack_hidden_alias.c).
+host_scratch HID hidden
+SECRET="USBOX-HIDDEN-SECRET-$$-$RANDOM"
+mkdir -p "$HID/real/home/.secret" "$HID/real/home/sub" "$HID/creds" "$HID/bindalias"
+echo "$SECRET" >"$HID/real/home/.secret/key"
+echo "$SECRET" >"$HID/creds/key"
+echo visible >"$HID/real/home/visible.txt"
+printf '#!/bin/sh\necho ALLOWED-RAN\n' >"$HID/real/home/sub/ok.sh"
+chmod 755 "$HID/real/home/sub/ok.sh"
+ln -s real/home "$HID/fakehome"
+ln -s "$HID/creds" "$HID/real/home/.aws"
+ln -s real/home/.secret "$HID/pointer"
+ln "$HID/real/home/.secret/key" "$HID/hardlink-key"
+# a host bind mount of the hidden directory, made before usbox starts
+if mount --bind "$HID/real/home/.secret" "$HID/bindalias"; then
+  HOST_MOUNTS+=("$HID/bindalias")
+else
+  fail "hidden: could not bind-mount the hidden directory on the host"
+fi
+HVIEW=$TMPROOT/hidden-view
+mkdir -p "$HVIEW/home" "$HVIEW/real" "$HVIEW/sub"
+HIDE_OPTS=(--hide "$HID/fakehome/.secret" --hide "$HID/fakehome/.aws"
+  --hide "$HID/fakehome/.late" --ro "$HID/fakehome:$HVIEW/home" --ro "$HID/real:$HVIEW/real"
+  --ro "$HID/real/home/sub:$HVIEW/sub")
+host_state "$HID/real/home/.secret" "$HID/creds" "$HID/hardlink-key" >"$TMPROOT/hidden.before"
+
+# run_hidden LABEL WANT ALIAS -- CMD...: the program in the background; once
+# it says it started, the host makes the late hidden directory (and the
+# program's file with its id), then the run is judged.
+run_hidden() {
+  local label=$1 want=$2 alias=$3
+  shift 3
+  [ "$1" = -- ] && shift
+  local started=$TMPROOT/$label.started made=$TMPROOT/$label.made late=$HID/real/home/.late
+  rm -rf "$late" "$started" "$made"
+  sec_exec "$label" "$TMPROOT" /dev/null "" -- "$@" --host "$HID" --alias "$alias" \
+    --secret "$SECRET" --key-id "$(stat -c '%d:%i' "$HID/real/home/.secret/key")" \
+    --started "$started" --late-made "$made" --seconds "$RACE_SECONDS" &
+  local pid=$! i
+  track_bg "$pid"
+  for ((i = 0; i < 1200; i++)); do
+    [ -e "$started" ] || ! kill -0 "$pid" 2>/dev/null && break
+    sleep 0.05
+  done
+  mkdir -p "$late"
+  echo "$SECRET" >"$late/key"
+  printf '#!/bin/sh\necho LATE-PROGRAM-RAN\n' >"$late/run.sh"
+  chmod 755 "$late/run.sh"
+  stat -c '%d:%i' "$late" >"$made.tmp" && mv "$made.tmp" "$made"
+  wait_bg "$pid" "$CMD_TIMEOUT"
+  sec_judge "$label" "$want" $?
+}
+run_hidden hidden-alias pass "$HVIEW" -- "$USBOX" exec "${HIDE_OPTS[@]}" -- \
+  "$PROGS/attack_hidden_alias"
+host_state "$HID/real/home/.secret" "$HID/creds" "$HID/hardlink-key" >"$TMPROOT/hidden.after"
+same_file "hidden: the secrets are unchanged on the host" "$TMPROOT/hidden.before" \
+  "$TMPROOT/hidden.after"
+# natively the binds are symlinks to the same places: every name works
+NHVIEW=$TMPROOT/hidden-native-view
+mkdir -p "$NHVIEW"
+ln -s "$HID/fakehome" "$NHVIEW/home"
+ln -s "$HID/real" "$NHVIEW/real"
+ln -s "$HID/real/home/sub" "$NHVIEW/sub"
+run_hidden hidden-alias-native fail "$NHVIEW" -- "$PROGS/attack_hidden_alias" --native
+for line in 'the secret via the symlinked home' 'the secret via a hard link made on the host' \
+  'the secret via a host bind mount' 'the hidden symlink.s target' \
+  "'..' from a bind of a sibling, cwd" \
+  'the home.s listing' '/proc/self/mountinfo names no hidden path' \
+  'late: the secret via its canonical path' 'late: the home.s listing' \
+  'execve of a program in the late hidden directory fails' 'late chdir race: never inside' \
+  'late exec race: the hidden program never ran'; do
+  expect_grep "hidden detector: natively FAIL $line" "^FAIL $line" \
+    "$TMPROOT/hidden-alias-native.out"
+done
+rm -rf "$HID/real/home/.late"
 
 finish

@@ -7,6 +7,7 @@
 #   2. hidden by identity   attack_hidden_alias  symlinked homes, binds, host bind
 #                                                mounts, hard links, /proc, .., a
 #                                                hidden directory made after start
+#   3. no window            attack_getdents_race, attack_reopen
 #
 # Each program prints "ok NAME" / "FAIL NAME: detail" (tests/attacks/attack.h)
 # and its races say how often each side was hit. This script builds the host
@@ -17,7 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 
 : "${ATTACKS:?ATTACKS must be the directory of the built attack programs}"
-for prog in attack_deputy attack_hidden_alias; do
+for prog in attack_deputy attack_hidden_alias attack_getdents_race attack_reopen; do
   [ -x "$ATTACKS/$prog" ] || { echo "missing attack program $ATTACKS/$prog" >&2; exit 1; }
 done
 for tool in setpriv getfattr getcap mknod; do
@@ -341,5 +342,73 @@ for line in 'the secret via the symlinked home' 'the secret via a hard link made
     "$TMPROOT/hidden-alias-native.out"
 done
 rm -rf "$HID/real/home/.late"
+
+# ================================================================ 3. no window
+# getdents on an fd number that a thread keeps re-pointing (dup2) between a
+# directory holding a hidden name and an innocent one.
+GD=$TMPROOT/getdents
+mkdir -p "$GD/a" "$GD/b"
+echo secret >"$GD/a/hidden-name"
+touch "$GD/a/seen-a" "$GD/b/seen-b"
+GD_ARGS=(--dir-a "$GD/a" --dir-b "$GD/b" --hidden hidden-name --seen-a seen-a --seen-b seen-b)
+run_sec getdents-race pass "$TMPROOT" /dev/null "" -- "$USBOX" exec --hide "$GD/a/hidden-name" -- \
+  "$PROGS/attack_getdents_race" "${GD_ARGS[@]}" --seconds "$RACE_SECONDS"
+run_sec getdents-race-native fail "$TMPROOT" /dev/null "" -- "$PROGS/attack_getdents_race" \
+  --native "${GD_ARGS[@]}" --seconds 1
+expect_grep "getdents detector: natively the hidden name is listed in the race" \
+  '^FAIL getdents64 race: the hidden name never listed: listed [1-9]' \
+  "$TMPROOT/getdents-race-native.out"
+
+# Re-opens: stdin redirected from a host file the view shows read-only
+# (under /var/tmp, not bound), stdout to another one. A second run on
+# another such file changes its metadata through the fd it holds and
+# through /proc/self/fd/0 (ending with a truncation).
+host_scratch RO reopen
+STDIN_TEXT="STDIN-TEXT-$$-$RANDOM"
+for f in stdin-file stdin-meta; do
+  printf '%s\nthe rest of the host file\n' "$STDIN_TEXT" >"$RO/$f"
+  chmod 644 "$RO/$f"
+  touch -d '2001-01-01 00:00:00' "$RO/$f"
+done
+mkdir -p "$TMPROOT/reopen"
+host_state "$RO/stdin-file" >"$TMPROOT/reopen.before"
+host_state "$RO/stdin-meta" >"$TMPROOT/reopen-metadata.before"
+REOPEN_ARGS=(--stdin-text "$STDIN_TEXT" --writable "$TMPROOT/reopen")
+run_sec reopen pass "$TMPROOT" "$RO/stdin-file" "$RO/stdout-file" -- "$USBOX" exec -- \
+  "$PROGS/attack_reopen" "${REOPEN_ARGS[@]}" --seconds "$RACE_SECONDS"
+run_sec reopen-metadata pass "$TMPROOT" "$RO/stdin-meta" "" -- "$USBOX" exec -- \
+  "$PROGS/attack_reopen" "${REOPEN_ARGS[@]}" --metadata
+host_state "$RO/stdin-file" >"$TMPROOT/reopen.after"
+same_file "reopen: stdin's host file is unchanged (content, mode, times, xattrs)" \
+  "$TMPROOT/reopen.before" "$TMPROOT/reopen.after"
+host_state "$RO/stdin-meta" >"$TMPROOT/reopen-metadata.after"
+same_file "reopen-metadata: stdin's host file is unchanged (content, mode, times, xattrs)" \
+  "$TMPROOT/reopen-metadata.before" "$TMPROOT/reopen-metadata.after"
+for f in stdin-file stdin-meta; do
+  expect_eq "reopen: $f still holds its text on the host" "$STDIN_TEXT" "$(head -1 "$RO/$f")"
+done
+# natively (root) the re-opens write to the file, and the host check sees it
+mkdir -p "$TMPROOT/reopen-native"
+for mode in reopen metadata; do
+  printf '%s\nthe rest of the host file\n' "$STDIN_TEXT" >"$RO/native-$mode"
+  chmod 644 "$RO/native-$mode"
+  host_state "$RO/native-$mode" >"$TMPROOT/reopen-native-$mode.before"
+done
+NREOPEN_ARGS=(--native --stdin-text "$STDIN_TEXT" --writable "$TMPROOT/reopen-native")
+run_sec reopen-native fail "$TMPROOT" "$RO/native-reopen" "" -- "$PROGS/attack_reopen" \
+  "${NREOPEN_ARGS[@]}" --seconds 1
+run_sec reopen-metadata-native fail "$TMPROOT" "$RO/native-metadata" "" -- \
+  "$PROGS/attack_reopen" "${NREOPEN_ARGS[@]}" --metadata
+expect_grep "reopen detector: natively /proc/self/fd/0 opens for writing" \
+  '^FAIL open /proc/self/fd/0 O_RDWR: .*stdin.s host file' "$TMPROOT/reopen-native.out"
+expect_grep "reopen detector: natively the dup2 race opens stdin for writing" \
+  '^FAIL dup2 race: stdin.s host file never opened for writing' "$TMPROOT/reopen-native.out"
+expect_grep "reopen detector: natively truncate(/proc/self/fd/0) works" \
+  '^FAIL truncate\(/proc/self/fd/0\): it worked' "$TMPROOT/reopen-metadata-native.out"
+for mode in reopen metadata; do
+  host_state "$RO/native-$mode" >"$TMPROOT/reopen-native-$mode.after"
+  expect_changed "reopen detector: the host check sees the file changed natively ($mode)" \
+    "$TMPROOT/reopen-native-$mode.before" "$TMPROOT/reopen-native-$mode.after"
+done
 
 finish

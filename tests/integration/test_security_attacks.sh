@@ -8,6 +8,7 @@
 #                                                mounts, hard links, /proc, .., a
 #                                                hidden directory made after start
 #   3. no window            attack_getdents_race, attack_reopen
+#   4. devices, setuid      attack_devices
 #
 # Each program prints "ok NAME" / "FAIL NAME: detail" (tests/attacks/attack.h)
 # and its races say how often each side was hit. This script builds the host
@@ -18,7 +19,7 @@
 . "$(dirname "$0")/lib.sh"
 
 : "${ATTACKS:?ATTACKS must be the directory of the built attack programs}"
-for prog in attack_deputy attack_hidden_alias attack_getdents_race attack_reopen; do
+for prog in attack_deputy attack_hidden_alias attack_getdents_race attack_reopen attack_devices; do
   [ -x "$ATTACKS/$prog" ] || { echo "missing attack program $ATTACKS/$prog" >&2; exit 1; }
 done
 for tool in setpriv getfattr getcap mknod; do
@@ -410,5 +411,40 @@ for mode in reopen metadata; do
   expect_changed "reopen detector: the host check sees the file changed natively ($mode)" \
     "$TMPROOT/reopen-native-$mode.before" "$TMPROOT/reopen-native-$mode.after"
 done
+
+# ================================================================ 4. devices, setuid, capabilities
+# Device nodes copied by the host into visible places: read-only (under
+# /var/tmp, from the host root) and writable (the scratch root, bound).
+host_scratch DV devices
+mknod "$DV/null-copy" c 1 3
+mknod "$DV/random-copy" c 1 8
+mkdir -p "$TMPROOT/devices" "$TMPROOT/devices-own" "$TMPROOT/devices-caps"
+mknod "$TMPROOT/devices/null-rw" c 1 3
+chmod 666 "$DV/null-copy" "$DV/random-copy" "$TMPROOT/devices/null-rw"
+SETUID_PROG=$(find /usr/bin /bin -maxdepth 1 -type f -perm -4000 2>/dev/null | head -1)
+DEV_ARGS=(--dev "$DV/null-copy" --dev "$DV/random-copy" --dev "$TMPROOT/devices/null-rw")
+[ -n "$SETUID_PROG" ] && DEV_ARGS+=(--setuid-prog "$SETUID_PROG")
+run_sec devices pass "$TMPROOT" /dev/null "" -- "$USBOX" exec -- \
+  "$PROGS/attack_devices" --dir "$TMPROOT/devices-own" "${DEV_ARGS[@]}"
+run_sec devices-cap-add-all pass "$TMPROOT" /dev/null "" -- "$USBOX" exec --cap-add ALL -- \
+  "$PROGS/attack_devices" --dir "$TMPROOT/devices-caps" "${DEV_ARGS[@]}" --caps
+host_privileges "$TMPROOT/devices-own" "$TMPROOT/devices-caps" "$DV" >"$TMPROOT/devices.privileges"
+expect_empty "devices: no set-id bit, file capability or trusted.* on the host" \
+  "$TMPROOT/devices.privileges"
+find "$TMPROOT/devices-own" "$TMPROOT/devices-caps" \( -type c -o -type b \) \
+  >"$TMPROOT/devices.nodes"
+expect_empty "devices: the agent made no device node on the host" "$TMPROOT/devices.nodes"
+mkdir -p "$TMPROOT/devices-native"
+run_sec devices-native fail "$TMPROOT" /dev/null "" -- "$PROGS/attack_devices" --native \
+  --dir "$TMPROOT/devices-native" "${DEV_ARGS[@]}" --caps
+for line in "open $DV/null-copy O_RDWR: opened" 'chmod 4755 my file' 'fchmod\(fd, 06755\) my file' \
+  'open\(O_CREAT, 04755\)' 'setxattr security.capability'; do
+  expect_grep "devices detector: natively FAIL $line" "^FAIL $line" "$TMPROOT/devices-native.out"
+done
+host_privileges "$TMPROOT/devices-native" >"$TMPROOT/devices-native.privileges"
+expect_grep "devices detector: the host check sees set-id files made natively" '^setid ' \
+  "$TMPROOT/devices-native.privileges"
+expect_grep "devices detector: the host check sees a file capability set natively" '^fcap ' \
+  "$TMPROOT/devices-native.privileges"
 
 finish

@@ -9,6 +9,7 @@
 #                                                hidden directory made after start
 #   3. no window            attack_getdents_race, attack_reopen
 #   4. devices, setuid      attack_devices
+#   5. unix addresses       attack_unix
 #
 # Each program prints "ok NAME" / "FAIL NAME: detail" (tests/attacks/attack.h)
 # and its races say how often each side was hit. This script builds the host
@@ -19,7 +20,8 @@
 . "$(dirname "$0")/lib.sh"
 
 : "${ATTACKS:?ATTACKS must be the directory of the built attack programs}"
-for prog in attack_deputy attack_hidden_alias attack_getdents_race attack_reopen attack_devices; do
+for prog in attack_deputy attack_hidden_alias attack_getdents_race attack_reopen attack_devices \
+  attack_unix; do
   [ -x "$ATTACKS/$prog" ] || { echo "missing attack program $ATTACKS/$prog" >&2; exit 1; }
 done
 for tool in setpriv getfattr getcap mknod; do
@@ -446,5 +448,17 @@ expect_grep "devices detector: the host check sees set-id files made natively" '
   "$TMPROOT/devices-native.privileges"
 expect_grep "devices detector: the host check sees a file capability set natively" '^fcap ' \
   "$TMPROOT/devices-native.privileges"
+
+# ================================================================ 5. unix socket addresses
+mkdir -p "$TMPROOT/unix" "$TMPROOT/unix-nocaps" "$TMPROOT/unix-native"
+run_sec unix pass "$TMPROOT" /dev/null "" -- "$USBOX" exec -- "$PROGS/attack_unix" \
+  --dir "$TMPROOT/unix"
+# the table is the kernel's: natively, without capabilities, every row holds
+run_sec unix-native-nocaps pass "$TMPROOT" /dev/null "" -- "${DROP_CAPS[@]}" "$PROGS/attack_unix" \
+  --native --dir "$TMPROOT/unix-nocaps"
+run_sec unix-native-root fail "$TMPROOT" /dev/null "" -- "$PROGS/attack_unix" --native \
+  --dir "$TMPROOT/unix-native"
+expect_grep "unix detector: natively root connects to a socket of mode 0" \
+  '^FAIL connect to a socket of mode 0: got 0' "$TMPROOT/unix-native-root.out"
 
 finish

@@ -3,11 +3,15 @@
  * kernel would give the agent itself: a root agent without capabilities
  * (usbox's default) or an agent that dropped to another uid.
  *
- *   attack_deputy --dir D --other F --sock S --dgram S [--seconds N] [--drop-uid U]
+ *   attack_deputy --dir D --other F --sticky T --sock S --dgram S [--seconds N]
+ *                 [--drop-uid U]
  *   attack_deputy --listen DIR --owner UID      (the host's fixture, run natively)
  *
  * D is a writable directory (the program makes D/mine there), F a file of
- * another uid (mode 0644), S and S' a stream and a datagram unix socket of
+ * another uid (mode 0644), T a sticky directory (1777) of another uid
+ * holding that uid's file victim and directory victim-dir (with
+ * fs.protected_hardlinks, F cannot be linked either), S and S' a stream
+ * and a datagram unix socket of
  * another uid, mode 0600, with a listener behind them (--listen, started by
  * the script, logs every connection and datagram it gets to DIR/listener.log).
  * --drop-uid U: drop to uid/gid U first (the agent needs CAP_SETUID and
@@ -25,6 +29,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/fs.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -154,6 +159,35 @@ static void others_file(void)
           open(procfd(fd), O_RDWR | O_CLOEXEC));
   REFUSED("truncate another uid's file via /proc/self/fd/N", EACCES, truncate(procfd(fd), 0));
   close(fd);
+}
+
+/* By path: no write access, no hard link (fs.protected_hardlinks). */
+static void others_file_by_path(const char *dir)
+{
+  char link_path[PATH_MAX];
+  snprintf(link_path, sizeof link_path, "%s/other-link", dir);
+  REFUSED("open another uid's 0644 file O_WRONLY", EACCES, open(other, O_WRONLY | O_CLOEXEC));
+  REFUSED("truncate another uid's 0644 file", EACCES, truncate(other, 0));
+  REFUSED("hard link to another uid's file (protected_hardlinks)", EPERM, link(other, link_path));
+}
+
+/* A sticky directory of another uid: its entries are its owner's. */
+static void sticky_dir(const char *t)
+{
+  char victim[PATH_MAX], moved[PATH_MAX], vdir[PATH_MAX];
+  snprintf(victim, sizeof victim, "%s/victim", t);
+  snprintf(moved, sizeof moved, "%s/moved", t);
+  snprintf(vdir, sizeof vdir, "%s/victim-dir", t);
+  REFUSED("sticky: unlink another uid's file", EPERM, unlink(victim));
+  REFUSED("sticky: rename another uid's file", EPERM, rename(victim, moved));
+  REFUSED("sticky: rename my file over another uid's", EPERM, rename(mine, victim));
+  REFUSED("sticky: exchange my file with another uid's", EPERM,
+          renameat2(AT_FDCWD, mine, AT_FDCWD, victim, RENAME_EXCHANGE));
+  REFUSED("sticky: rmdir another uid's directory", EPERM, rmdir(vdir));
+  /* a rename that worked took mine away: the rest needs it */
+  int fd = open(mine, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd >= 0)
+    close(fd);
 }
 
 /* ---- a privileged port ---- */
@@ -403,7 +437,7 @@ static void drop_to(uid_t uid)
 int main(int argc, char **argv)
 {
   argc = attack_init(argc, argv);
-  const char *dir = NULL, *stream = NULL, *dgram = NULL, *listen_dir = NULL;
+  const char *dir = NULL, *stream = NULL, *dgram = NULL, *listen_dir = NULL, *sticky = NULL;
   double seconds = 2.0;
   long drop = -1, owner = -1;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -411,6 +445,8 @@ int main(int argc, char **argv)
       dir = argv[i + 1];
     else if (strcmp(argv[i], "--other") == 0)
       other = argv[i + 1];
+    else if (strcmp(argv[i], "--sticky") == 0)
+      sticky = argv[i + 1];
     else if (strcmp(argv[i], "--sock") == 0)
       stream = argv[i + 1];
     else if (strcmp(argv[i], "--dgram") == 0)
@@ -426,9 +462,9 @@ int main(int argc, char **argv)
   }
   if (listen_dir != NULL && owner >= 0)
     return listener(listen_dir, (uid_t)owner);
-  if (dir == NULL || other == NULL || stream == NULL || dgram == NULL) {
-    fprintf(stderr, "usage: attack_deputy --dir D --other F --sock S --dgram S [--seconds N] "
-                    "[--drop-uid U] | --listen DIR --owner UID\n");
+  if (dir == NULL || other == NULL || sticky == NULL || stream == NULL || dgram == NULL) {
+    fprintf(stderr, "usage: attack_deputy --dir D --other F --sticky T --sock S --dgram S "
+                    "[--seconds N] [--drop-uid U] | --listen DIR --owner UID\n");
     return 2;
   }
   if (drop >= 0)
@@ -441,6 +477,8 @@ int main(int argc, char **argv)
   close(fd);
   reserved_xattrs();
   others_file();
+  others_file_by_path(dir);
+  sticky_dir(sticky);
   low_ports();
   file_size_limit(dir);
   others_sockets(stream, dgram);

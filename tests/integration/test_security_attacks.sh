@@ -17,7 +17,9 @@
 # getcap, modes, listings), shows for every class that the same attack
 # succeeds natively (the detectors detect), and removes everything it made
 # on the host, mounts included, however it ends.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
+# everything below makes paths under the scratch root: never without one
+: "${TMPROOT:?lib.sh sets TMPROOT}"
 
 : "${ATTACKS:?ATTACKS must be the directory of the built attack programs}"
 for prog in attack_deputy attack_hidden_alias attack_getdents_race attack_reopen attack_devices \
@@ -202,6 +204,11 @@ echo "another uid's file" >"$DEP/other"
 chown "$OTHER_ID:$OTHER_ID" "$DEP/other"
 chmod 644 "$DEP/other"
 touch -d '2001-01-01 00:00:00' "$DEP/other"
+# a sticky directory of another uid, with that uid's file and directory
+mkdir -p "$DEP/sticky/victim-dir"
+echo "another uid's file in a sticky directory" >"$DEP/sticky/victim"
+chown -R "$OTHER_ID:$OTHER_ID" "$DEP/sticky"
+chmod 1777 "$DEP/sticky"
 "$PROGS/attack_deputy" --listen "$DEP/socks" --owner "$OTHER_ID" >"$TMPROOT/listener.out" 2>&1 &
 LISTENER=$!
 track_bg "$LISTENER"
@@ -210,10 +217,10 @@ if [ ! -S "$DEP/socks/dgram.sock" ]; then
   fail "deputy: the listener did not start"
   show listener "$TMPROOT/listener.out"
 fi
-host_state "$DEP/other" >"$TMPROOT/deputy.other.before"
+host_state "$DEP/other" "$DEP/sticky" >"$TMPROOT/deputy.other.before"
 dep_args() {
-  echo --dir "$DEP/$1" --other "$DEP/other" --sock "$DEP/socks/stream.sock" \
-    --dgram "$DEP/socks/dgram.sock" --seconds "$RACE_SECONDS"
+  echo --dir "$DEP/$1" --other "$DEP/other" --sticky "$DEP/sticky" \
+    --sock "$DEP/socks/stream.sock" --dgram "$DEP/socks/dgram.sock" --seconds "$RACE_SECONDS"
 }
 # shellcheck disable=SC2046 # dep_args prints words without blanks
 {
@@ -228,8 +235,8 @@ dep_args() {
   run_sec deputy-native-nocaps pass "$TMPROOT" /dev/null "" -- "${DROP_CAPS[@]}" \
     "$PROGS/attack_deputy" --native $(dep_args root)
 }
-host_state "$DEP/other" >"$TMPROOT/deputy.other.after"
-same_file "deputy: another uid's file is unchanged on the host (owner, mode, times, xattrs)" \
+host_state "$DEP/other" "$DEP/sticky" >"$TMPROOT/deputy.other.after"
+same_file "deputy: another uid's files are unchanged on the host (owner, mode, times, xattrs)" \
   "$TMPROOT/deputy.other.before" "$TMPROOT/deputy.other.after"
 host_privileges "$DEP" >"$TMPROOT/deputy.privileges"
 expect_empty "deputy: no file capability, trusted.* or set-id bit on the host" \
@@ -243,20 +250,21 @@ expect_empty "deputy: nothing reached another uid's sockets" "$TMPROOT/deputy.re
 # above see it (a copy of the fixture, so the checks stay meaningful).
 NDEP=$TMPROOT/deputy-native
 mkdir -p "$NDEP/root"
-cp -a "$DEP/other" "$NDEP/other"
-host_state "$NDEP/other" >"$TMPROOT/ndeputy.other.before"
+cp -a "$DEP/other" "$DEP/sticky" "$NDEP/"
+host_state "$NDEP/other" "$NDEP/sticky" >"$TMPROOT/ndeputy.other.before"
 run_sec deputy-native-root fail "$TMPROOT" /dev/null "" -- "$PROGS/attack_deputy" --native \
-  --dir "$NDEP/root" --other "$NDEP/other" --sock "$DEP/socks/stream.sock" \
-  --dgram "$DEP/socks/dgram.sock" --seconds 1
+  --dir "$NDEP/root" --other "$NDEP/other" --sticky "$NDEP/sticky" \
+  --sock "$DEP/socks/stream.sock" --dgram "$DEP/socks/dgram.sock" --seconds 1
 for line in 'security.capability on my file: setxattr: got 0' \
   'trusted.\* on my file: fsetxattr: got 0' 'chown another uid.s file: fchownat.*got 0' \
   'chmod another uid.s file: fchmodat.*got 0' \
   'utimens another uid.s file: utimensat\(fd, NULL, times, 0\): got 0' \
   'bind TCP 127.0.0.1:80: got' 'connect to another uid.s 0600 stream socket: got 0' \
-  'xattr race: never set'; do
+  'xattr race: never set' 'sticky: unlink another uid.s file: got 0' \
+  'hard link to another uid.s file \(protected_hardlinks\): got 0'; do
   expect_grep "deputy detector: natively $line" "^FAIL $line" "$TMPROOT/deputy-native-root.out"
 done
-host_state "$NDEP/other" >"$TMPROOT/ndeputy.other.after"
+host_state "$NDEP/other" "$NDEP/sticky" >"$TMPROOT/ndeputy.other.after"
 expect_changed "deputy detector: the host check sees another uid's file changed natively" \
   "$TMPROOT/ndeputy.other.before" "$TMPROOT/ndeputy.other.after"
 host_privileges "$NDEP" >"$TMPROOT/ndeputy.privileges"

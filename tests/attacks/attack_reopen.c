@@ -93,6 +93,53 @@ static void reopen_for_writing(void)
   must_not_open("open /dev/stdout O_RDWR", "/dev/stdout", O_RDWR);
 }
 
+static const char *in_dir(const char *dir, const char *name)
+{
+  static char buf[PATH_MAX];
+  snprintf(buf, sizeof buf, "%s/%s", dir, name);
+  return buf;
+}
+
+/* A name of stdin's file in the writable directory would make it writable
+ * there: a hard link must not be made (and if it is, it is written). */
+static void link_in(const char *name, const char *path, long r)
+{
+  if (check(name, r < 0, "the link was made"))
+    return;
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    note("%s: and it opened for writing (%s)", name,
+         is_stdin_file(fd) ? "stdin's host file" : "another file");
+    if (write(fd, "PWNED-BY-LINK\n", 14) < 0) {
+    }
+    close(fd);
+  }
+  unlink(path);
+}
+
+/* Other ways to the same object: an O_PATH fd of it, a symlink of the
+ * agent's own to /proc/self/fd/0, hard links into the writable directory. */
+static void reopen_indirect(const char *dir)
+{
+  char n[64];
+  int p = open("/proc/self/fd/0", O_PATH | O_CLOEXEC);
+  if (p >= 0) {
+    snprintf(n, sizeof n, "/proc/self/fd/%d", p);
+    must_not_open("re-open an O_PATH fd of stdin O_RDWR", n, O_RDWR);
+    close(p);
+  }
+  const char *l = in_dir(dir, "stdin-symlink");
+  unlink(l);
+  if (symlink("/proc/self/fd/0", l) == 0)
+    must_not_open("open my symlink to /proc/self/fd/0 O_WRONLY", l, O_WRONLY);
+  l = in_dir(dir, "stdin-hardlink");
+  unlink(l);
+  link_in("hard link stdin's file in: linkat(/proc/self/fd/0, AT_SYMLINK_FOLLOW)", l,
+          linkat(AT_FDCWD, "/proc/self/fd/0", AT_FDCWD, l, AT_SYMLINK_FOLLOW));
+  link_in("hard link stdin's file in: linkat(0, \"\", AT_EMPTY_PATH)", l,
+          linkat(0, "", AT_FDCWD, l, AT_EMPTY_PATH));
+}
+
 /* A child holds the same stdin; the parent goes through the child's fd. */
 static void through_a_child(void)
 {
@@ -254,6 +301,7 @@ int main(int argc, char **argv)
     return attack_finish("attack_reopen");
   }
   reopen_for_writing();
+  reopen_indirect(dir);
   through_a_child();
   dup2_race(dir, seconds);
   read_back("stdin still readable through /dev/fd/0 afterwards", "/dev/fd/0", text);

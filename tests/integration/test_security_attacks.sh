@@ -414,6 +414,8 @@ expect_grep "reopen detector: natively /proc/self/fd/0 opens for writing" \
   '^FAIL open /proc/self/fd/0 O_RDWR: .*stdin.s host file' "$TMPROOT/reopen-native.out"
 expect_grep "reopen detector: natively the dup2 race opens stdin for writing" \
   '^FAIL dup2 race: stdin.s host file never opened for writing' "$TMPROOT/reopen-native.out"
+expect_grep "reopen detector: natively stdin's file is hard-linked into the writable directory" \
+  '^FAIL hard link stdin.s file in: linkat\(/proc/self/fd/0' "$TMPROOT/reopen-native.out"
 expect_grep "reopen detector: natively truncate(/proc/self/fd/0) works" \
   '^FAIL truncate\(/proc/self/fd/0\): it worked' "$TMPROOT/reopen-metadata-native.out"
 for mode in reopen metadata; do

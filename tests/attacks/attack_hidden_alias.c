@@ -20,7 +20,12 @@
  *   V/home  = --ro H/fakehome:V/home   V/real = --ro H/real:V/real
  *   V/sub   = --ro H/real/home/sub:V/sub
  *
- * (natively V/home, V/real and V/sub are symlinks to the same places, so
+ * Each name is tried with open and stat (files), stat, open and chdir
+ * (directories), through /proc/self/root, /proc/1/root, /proc/self/cwd and
+ * /proc/self/fd/N, through symlinks the agent makes in the directory of
+ * FILE, with '..' out of binds, and with calls that only ask whether
+ * something is there (access, statx, xattrs, readlink, inotify, openat2).
+ * (Natively V/home, V/real and V/sub are symlinks to the same places, so
  * the same names work there and every check fails: the detector.)
  *
  * After the static checks the program creates FILE (--started) and waits
@@ -32,11 +37,16 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <time.h>
 
 static const char *host, *alias, *secret;
@@ -184,6 +194,59 @@ static void proc_names(void)
     if (k >= 0)
       close(k);
     close(fd);
+  }
+}
+
+/* Calls that only ask whether something is there must say it is not
+ * (ENOENT): natively the file exists and the answer differs. */
+static void probe(const char *name, long r)
+{
+  int e = errno;
+  check(name, r < 0 && e == ENOENT, "got %s", r < 0 ? errname(e) : "success");
+}
+
+static void other_calls(void)
+{
+  const char *key = P("%s/real/home/.secret/key", host), *dir = P("%s/real/home/.secret", host);
+  char buf[64];
+  struct statx sx;
+  errno = 0;
+  probe("access of the secret", access(key, F_OK));
+  probe("faccessat2 of the secret", syscall(SYS_faccessat2, AT_FDCWD, key, R_OK, AT_EACCESS));
+  probe("statx of the secret", statx(AT_FDCWD, key, 0, STATX_INO, &sx));
+  probe("getxattr of the secret", getxattr(key, "user.none", buf, sizeof buf));
+  probe("listxattr of the hidden dir", listxattr(dir, buf, sizeof buf));
+  probe("readlink of the hidden symlink", readlink(P("%s/fakehome/.aws", host), buf, sizeof buf));
+  int in = inotify_init1(IN_CLOEXEC);
+  probe("inotify_add_watch on the hidden dir", inotify_add_watch(in, dir, IN_ALL_EVENTS));
+  close(in);
+  int home = open(P("%s/real/home", host), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct open_how how = {.flags = O_RDONLY, .resolve = RESOLVE_IN_ROOT};
+  probe("openat2(home, .secret/key, RESOLVE_IN_ROOT)",
+        syscall(SYS_openat2, home, ".secret/key", &how, sizeof how));
+  close(home);
+}
+
+/* Symlinks of the agent's own, in a writable place, to each host name. */
+static void own_symlinks(const char *scratch)
+{
+  static const struct {
+    const char *label, *target, *rel; /* target below host */
+  } links[] = {
+      {"my symlink to the canonical secret", "/real/home/.secret/key", ""},
+      {"my symlink to the host bind mount", "/bindalias", "/key"},
+      {"my symlink to the symlinked home", "/fakehome", "/.secret/key"},
+      {"my symlink to the hard link", "/hardlink-key", ""},
+  };
+  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+    const char *l = P("%s/alias-link-%zu", scratch, i);
+    unlink(l);
+    if (symlink(P("%s%s", host, links[i].target), l) < 0) {
+      fail(links[i].label, "symlink: %s", errname(errno));
+      continue;
+    }
+    no_file(links[i].label, P("%s%s", l, links[i].rel));
+    unlink(l);
   }
 }
 
@@ -498,6 +561,10 @@ int main(int argc, char **argv)
   key_ino = (ino_t)ino;
   int early_home = open(P("%s/real/home", host), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   direct_names();
+  other_calls();
+  char scratch[PATH_MAX];
+  snprintf(scratch, sizeof scratch, "%s", started);
+  own_symlinks(dirname(scratch));
   proc_names();
   dotdot_walks();
   listings("");

@@ -12,8 +12,10 @@
  *    must be the kernel's (the table below, checked natively with
  *    --native), or EINVAL where the kernel accepts an unterminated 108-byte
  *    path (usbox may refuse it; never another name).
+ *    Abstract names: the length decides, trailing zeros included.
  * 2. Names: relative, absolute and "../" names given back exactly by
- *    getsockname, getpeername, accept and recvfrom.
+ *    getsockname, getpeername, accept and recvfrom; a short buffer gets a
+ *    truncated name and the full length, and nothing past it is written.
  * 3. Rights: a socket of mode 0 and a socket in a directory of mode 0
  *    refuse a process without CAP_DAC_OVERRIDE (EACCES).
  * The script checks usbox's exit status and stderr (sanitizer reports). */
@@ -265,6 +267,74 @@ static void autobind(void)
   close(s);
 }
 
+/* Abstract names (a NUL first): the length is all there is to them, so
+ * trailing zeros are part of the name. */
+static long abstract_op(bool do_bind, int s, const char *name, socklen_t len)
+{
+  memset(addr.bytes, 0, sizeof addr.bytes);
+  addr.un.sun_family = AF_UNIX;
+  memcpy(addr.un.sun_path + 1, name, strlen(name));
+  return do_bind ? bind(s, &addr.sa, len) : connect(s, &addr.sa, len);
+}
+
+static void abstract_lengths(void)
+{
+  char name[64];
+  snprintf(name, sizeof name, "usbox-attack-%d", (int)getpid());
+  socklen_t exact = (socklen_t)(SUN_OFF + 1 + strlen(name));
+  int l = sock(SOCK_STREAM), l110 = sock(SOCK_STREAM), bad = sock(SOCK_STREAM);
+  EXPECT_CALL("abstract bind, exact length", SUCCEEDS, SUCCEEDS, abstract_op(true, l, name, exact));
+  EXPECT_CALL("abstract bind, len 110 (zeros are part of the name)", SUCCEEDS, SUCCEEDS,
+              abstract_op(true, l110, name, 110));
+  EXPECT_CALL("abstract bind, len 111", ERR(EINVAL), ERR(EINVAL),
+              abstract_op(true, bad, name, 111));
+  EXPECT_CALL("abstract bind, len 128", ERR(EINVAL), ERR(EINVAL),
+              abstract_op(true, bad, name, 128));
+  listen(l, 8);
+  union {
+    struct sockaddr_un un;
+    char b[256];
+  } got;
+  socklen_t len = sizeof got;
+  check("abstract getsockname: the same bytes",
+        getsockname(l, (struct sockaddr *)&got, &len) == 0 && len == exact &&
+            memcmp(got.un.sun_path, addr.un.sun_path, exact - SUN_OFF) == 0,
+        "%u bytes, want %u", len, exact);
+  int c = sock(SOCK_STREAM);
+  EXPECT_CALL("abstract connect, exact length", SUCCEEDS, SUCCEEDS,
+              abstract_op(false, c, name, exact));
+  close(c);
+  c = sock(SOCK_STREAM);
+  /* l110 does not listen: the name with its zeros is another socket */
+  EXPECT_CALL("abstract connect, len 110: another name", ERR(ECONNREFUSED), ERR(ECONNREFUSED),
+              abstract_op(false, c, name, 110));
+  close(c);
+  close(l);
+  close(l110);
+  close(bad);
+}
+
+/* getsockname into a short buffer: truncated, and the full length told */
+static void short_buffers(void)
+{
+  int s = listener_at(NULL, "short-name-listener", SOCK_STREAM);
+  socklen_t full = (socklen_t)(SUN_OFF + strlen("short-name-listener") + 1);
+  for (socklen_t give = 0; give <= 8; give += 4) {
+    char buf[16];
+    memset(buf, 'Z', sizeof buf);
+    socklen_t len = give;
+    char n[96];
+    snprintf(n, sizeof n, "getsockname into %u bytes: truncated, full length told", give);
+    check(n,
+          getsockname(s, (struct sockaddr *)buf, &len) == 0 && len == full &&
+              (give < 3 || memcmp(buf + 2, "short-name-listener", give - 2) == 0) &&
+              buf[give] == 'Z',
+          "len %u (want %u), byte after the buffer %s", len, full,
+          buf[give] == 'Z' ? "untouched" : "written");
+  }
+  close(s);
+}
+
 /* ---- names given back ---- */
 
 static bool name_is(const char *label, int s, bool peer, const char *want)
@@ -430,7 +500,9 @@ int main(int argc, char **argv)
   }
   umask(022);
   odd_lengths();
+  abstract_lengths();
   autobind();
+  short_buffers();
   names(dir);
   forbidden_paths();
   /* usbox is still there to answer */

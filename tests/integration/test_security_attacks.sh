@@ -305,8 +305,8 @@ HIDE_OPTS=(--hide "$HID/fakehome/.secret" --hide "$HID/fakehome/.aws"
 host_state "$HID/real/home/.secret" "$HID/creds" "$HID/hardlink-key" >"$TMPROOT/hidden.before"
 
 # run_hidden LABEL WANT ALIAS -- CMD...: the program in the background; once
-# it says it started, the host makes the late hidden directory (and the
-# program's file with its id), then the run is judged.
+# it says it started, the host makes the late hidden directory and tells
+# it so, then the run is judged.
 run_hidden() {
   local label=$1 want=$2 alias=$3
   shift 3
@@ -324,9 +324,9 @@ run_hidden() {
   done
   mkdir -p "$late"
   echo "$SECRET" >"$late/key"
-  printf '#!/bin/sh\necho LATE-PROGRAM-RAN\n' >"$late/run.sh"
-  chmod 755 "$late/run.sh"
-  stat -c '%d:%i' "$late" >"$made.tmp" && mv "$made.tmp" "$made"
+  # an ELF program (a script's interpreter would open it through the sentry)
+  cp "$PROGS/attack_hidden_alias" "$late/run"
+  touch "$made"
   wait_bg "$pid" "$CMD_TIMEOUT"
   sec_judge "$label" "$want" $?
 }

@@ -16,6 +16,10 @@
  *   H/real/home/sub/        visible (ok.sh prints ALLOWED-RAN)
  *   H/bindalias             a host bind mount of .secret (made before start)
  *   H/hardlink-key          a hard link of .secret/key
+ *   H/real/home/.secret/prog  an ELF program (a copy of this one: started
+ *                           with USBOX_HIDDEN_PROGRAM in its environment it
+ *                           prints HIDDEN-PROGRAM-RAN); H/hardlink-prog a
+ *                           hard link of it
  *   H/pointer -> real/home/.secret   a visible symlink into the hidden dir
  *   V/home  = --ro H/fakehome:V/home   V/real = --ro H/real:V/real
  *   V/sub   = --ro H/real/home/sub:V/sub
@@ -30,8 +34,7 @@
  *
  * After the static checks the program creates FILE (--started) and waits
  * for --late-made: by then the script has made H/real/home/.late on the
- * host, with key and run (a copy of this program: started with
- * USBOX_LATE_PROGRAM in its environment it prints LATE-PROGRAM-RAN). The
+ * host, with key and run (another copy of this program). The
  * directory made after start must be just as hidden: stat, open, listings,
  * chdir, execve, and races on both. It is not masked in the agent's mount
  * namespace (it did not exist when that was built), so the races are
@@ -450,6 +453,9 @@ static void chdir_race(const char *allowed, const char *hidden, double seconds)
         "%ld allowed, %ld refused", in_allowed, refused);
 }
 
+/* execve calls that failed in the children (shared with them) */
+static atomic_long *exec_failed;
+
 /* One child: execve(buffer) while the buffer flips, until one works. */
 static void exec_child(const char *allowed, const char *hidden, int out)
 {
@@ -458,15 +464,28 @@ static void exec_child(const char *allowed, const char *hidden, int out)
   if (!start_flipper(&th, allowed, hidden))
     _exit(3);
   char *const args[] = {path_buf, NULL};
-  char *const env[] = {"PATH=/usr/bin:/bin", "USBOX_LATE_PROGRAM=1", NULL};
-  for (int i = 0; i < 2000; i++)
+  char *const env[] = {"PATH=/usr/bin:/bin", "USBOX_HIDDEN_PROGRAM=1", NULL};
+  for (int i = 0; i < 2000; i++) {
     execve(path_buf, args, env);
+    atomic_fetch_add(exec_failed, 1);
+  }
   _exit(4);
 }
 
-static void exec_race(const char *allowed, const char *hidden, double seconds)
+/* label names the race in the output ("late exec race", ...) */
+static void exec_race(const char *label, const char *allowed, const char *hidden, double seconds)
 {
   long rounds = 0, allowed_ran = 0, hidden_ran = 0;
+  if (exec_failed == NULL) {
+    exec_failed =
+        mmap(NULL, sizeof *exec_failed, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (exec_failed == MAP_FAILED) {
+      fail(label, "mmap: %s", errname(errno));
+      exec_failed = NULL;
+      return;
+    }
+  }
+  atomic_store(exec_failed, 0);
   double end = now() + seconds;
   while (now() < end && !(attack_native && hidden_ran > 0)) {
     int p[2];
@@ -484,15 +503,17 @@ static void exec_race(const char *allowed, const char *hidden, double seconds)
     close(p[0]);
     wait_status(pid);
     rounds++;
-    hidden_ran += strstr(out, "LATE-PROGRAM-RAN") != NULL;
+    hidden_ran += strstr(out, "HIDDEN-PROGRAM-RAN") != NULL;
     allowed_ran += strstr(out, "ALLOWED-RAN") != NULL;
   }
-  note("late exec race: %ld rounds, %ld ran the allowed program, %ld the hidden one", rounds,
-       allowed_ran, hidden_ran);
-  check("late exec race: the hidden program never ran", hidden_ran == 0, "ran in %ld of %ld rounds",
-        hidden_ran, rounds);
-  check("late exec race: the allowed program ran", allowed_ran > 0, "in none of %ld rounds",
-        rounds);
+  char n[128];
+  note("%s: %ld rounds, %ld ran the allowed program, %ld the hidden one, %ld execve failed", label,
+       rounds, allowed_ran, hidden_ran, atomic_load(exec_failed));
+  snprintf(n, sizeof n, "%s: the hidden program never ran", label);
+  check(n, hidden_ran == 0, "ran in %ld of %ld rounds", hidden_ran, rounds);
+  snprintf(n, sizeof n, "%s: both sides hit", label);
+  check(n, allowed_ran > 0 && atomic_load(exec_failed) > 0, "%ld allowed runs, %ld failed execve",
+        allowed_ran, atomic_load(exec_failed));
 }
 
 /* execve without a race: the program in the late directory must not run. */
@@ -504,7 +525,7 @@ static void exec_late(const char *prog)
   pid_t pid = attack_fork();
   if (pid == 0) {
     dup2(p[1], 1);
-    execle(prog, prog, (char *)NULL, (char *const[]){"USBOX_LATE_PROGRAM=1", NULL});
+    execle(prog, prog, (char *)NULL, (char *const[]){"USBOX_HIDDEN_PROGRAM=1", NULL});
     _exit(127);
   }
   close(p[1]);
@@ -514,7 +535,7 @@ static void exec_late(const char *prog)
   close(p[0]);
   int st = wait_status(pid);
   check("execve of a program in the late hidden directory fails",
-        strstr(out, "LATE-PROGRAM-RAN") == NULL && WIFEXITED(st) && WEXITSTATUS(st) == 127,
+        strstr(out, "HIDDEN-PROGRAM-RAN") == NULL && WIFEXITED(st) && WEXITSTATUS(st) == 127,
         "it ran (%s)", out);
 }
 
@@ -551,14 +572,15 @@ static void late_dir(const char *started, const char *made, double seconds, int 
                 "visible.txt", (const char *const[]){".late", ".secret", NULL});
   exec_late(P("%s/real/home/.late/run", host));
   chdir_race(P("%s/real/home/sub", host), P("%s/real/home/.late", host), seconds);
-  exec_race(P("%s/real/home/sub/ok.sh", host), P("%s/fakehome/.late/run", host), seconds);
+  exec_race("late exec race", P("%s/real/home/sub/ok.sh", host), P("%s/fakehome/.late/run", host),
+            seconds);
 }
 
 int main(int argc, char **argv)
 {
   /* the copy in the late directory, run by an execve that got through */
-  if (getenv("USBOX_LATE_PROGRAM") != NULL) {
-    puts("LATE-PROGRAM-RAN");
+  if (getenv("USBOX_HIDDEN_PROGRAM") != NULL) {
+    puts("HIDDEN-PROGRAM-RAN");
     return 0;
   }
   argc = attack_init(argc, argv);
@@ -604,6 +626,12 @@ int main(int argc, char **argv)
                           P("%s/real/home/.aws", host),     P("%s/home/.secret", alias),
                           P("%s/real/home/.secret", alias), NULL};
   mount_tables(hidden);
+  /* a hidden program: masked at its own path in the agent's mount
+   * namespace, but not under the name of a hard link made on the host */
+  exec_race("exec race, the hidden program's own path", P("%s/real/home/sub/ok.sh", host),
+            P("%s/real/home/.secret/prog", host), seconds / 2);
+  exec_race("exec race, a hard link of the hidden program", P("%s/real/home/sub/ok.sh", host),
+            P("%s/hardlink-prog", host), seconds / 2);
   late_dir(started, made, seconds, early_home);
   return attack_finish("attack_hidden_alias");
 }

@@ -291,6 +291,9 @@ ln -s real/home "$HID/fakehome"
 ln -s "$HID/creds" "$HID/real/home/.aws"
 ln -s real/home/.secret "$HID/pointer"
 ln "$HID/real/home/.secret/key" "$HID/hardlink-key"
+# a hidden ELF program, and a hard link of it in a visible place
+cp "$PROGS/attack_hidden_alias" "$HID/real/home/.secret/prog"
+ln "$HID/real/home/.secret/prog" "$HID/hardlink-prog"
 # a host bind mount of the hidden directory, made before usbox starts
 if mount --bind "$HID/real/home/.secret" "$HID/bindalias"; then
   HOST_MOUNTS+=("$HID/bindalias")
@@ -302,7 +305,8 @@ mkdir -p "$HVIEW/home" "$HVIEW/real" "$HVIEW/sub"
 HIDE_OPTS=(--hide "$HID/fakehome/.secret" --hide "$HID/fakehome/.aws"
   --hide "$HID/fakehome/.late" --ro "$HID/fakehome:$HVIEW/home" --ro "$HID/real:$HVIEW/real"
   --ro "$HID/real/home/sub:$HVIEW/sub")
-host_state "$HID/real/home/.secret" "$HID/creds" "$HID/hardlink-key" >"$TMPROOT/hidden.before"
+host_state "$HID/real/home/.secret" "$HID/creds" "$HID/hardlink-key" "$HID/hardlink-prog" \
+  >"$TMPROOT/hidden.before"
 
 # run_hidden LABEL WANT ALIAS -- CMD...: the program in the background; once
 # it says it started, the host makes the late hidden directory and tells
@@ -332,7 +336,8 @@ run_hidden() {
 }
 run_hidden hidden-alias pass "$HVIEW" -- "$USBOX" exec "${HIDE_OPTS[@]}" -- \
   "$PROGS/attack_hidden_alias"
-host_state "$HID/real/home/.secret" "$HID/creds" "$HID/hardlink-key" >"$TMPROOT/hidden.after"
+host_state "$HID/real/home/.secret" "$HID/creds" "$HID/hardlink-key" "$HID/hardlink-prog" \
+  >"$TMPROOT/hidden.after"
 same_file "hidden: the secrets are unchanged on the host" "$TMPROOT/hidden.before" \
   "$TMPROOT/hidden.after"
 # natively the binds are symlinks to the same places: every name works
@@ -348,7 +353,8 @@ for line in 'the secret via the symlinked home' 'the secret via a hard link made
   'the home.s listing' '/proc/self/mountinfo names no hidden path' \
   'late: the secret via its canonical path' 'late: the home.s listing' \
   'execve of a program in the late hidden directory fails' 'late chdir race: never inside' \
-  'late exec race: the hidden program never ran'; do
+  'late exec race: the hidden program never ran' \
+  'exec race, a hard link of the hidden program: the hidden program never ran'; do
   expect_grep "hidden detector: natively FAIL $line" "^FAIL $line" \
     "$TMPROOT/hidden-alias-native.out"
 done

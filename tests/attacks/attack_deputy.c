@@ -5,6 +5,7 @@
  *
  *   attack_deputy --dir D --other F --sticky T --sock S --dgram S [--seconds N]
  *                 [--drop-uid U]
+ *   attack_deputy --root-only F --thread-uid U [--seconds N]
  *   attack_deputy --listen DIR --owner UID      (the host's fixture, run natively)
  *
  * D is a writable directory (the program makes D/mine there), F a file of
@@ -16,6 +17,8 @@
  * the script, logs every connection and datagram it gets to DIR/listener.log).
  * --drop-uid U: drop to uid/gid U first (the agent needs CAP_SETUID and
  * CAP_SETGID for that; afterwards it has no capability left).
+ * --root-only F --thread-uid U: only the race of thread_creds_race (F is
+ * root's, mode 0600; the agent needs CAP_SETUID and CAP_SETGID).
  *
  * Every expectation is what the kernel gives a process without
  * capabilities, so the same program run natively under setpriv with every
@@ -376,6 +379,64 @@ static void xattr_race(double seconds)
   check("xattr race: the forbidden side was hit", refused > 0, "no call was refused");
 }
 
+/* ---- credentials are per thread ---- */
+
+/* The kernel keeps credentials per thread (glibc's setresuid changes them
+ * all; the raw system call only the caller's). usbox acts as the calling
+ * thread: while one thread stays root and keeps opening a file only root
+ * may read, the main thread, dropped to another uid by the raw call, must
+ * never open it, however the sentry caches credentials. */
+static const char *root_only;
+static atomic_long root_opens;
+
+static void *root_thread(void *arg)
+{
+  (void)arg;
+  while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+    int fd = open(root_only, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      atomic_fetch_add(&root_opens, 1);
+      close(fd);
+    }
+  }
+  return NULL;
+}
+
+static void thread_creds_race(uid_t uid, double seconds)
+{
+  pthread_t th;
+  if (pthread_create(&th, NULL, root_thread, NULL) != 0) {
+    fail("thread credentials race", "pthread_create failed");
+    return;
+  }
+  if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, uid, uid, uid) < 0 ||
+      syscall(SYS_setresuid, uid, uid, uid) < 0) {
+    fail("thread credentials race", "dropping this thread: %s", errname(errno));
+    atomic_store(&stop, true);
+    pthread_join(th, NULL);
+    return;
+  }
+  long mine_opened = 0, refused = 0;
+  double end = now() + seconds;
+  while (now() < end && mine_opened == 0) {
+    int fd = open(root_only, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      mine_opened++;
+      close(fd);
+    } else {
+      refused++;
+    }
+  }
+  atomic_store(&stop, true);
+  pthread_join(th, NULL);
+  note("thread credentials race: %ld opens by the root thread, %ld refused to uid %d",
+       atomic_load(&root_opens), refused, (int)uid);
+  check("thread credentials race: the dropped thread never opens root's file", mine_opened == 0,
+        "it did (%ld refusals before)", refused);
+  check("thread credentials race: the root thread opened it meanwhile",
+        atomic_load(&root_opens) > 0, "never");
+}
+
 /* ---- the host's fixture: a listener that counts what reaches it ---- */
 
 static int listen_at(const char *dir, const char *name, int type, uid_t owner)
@@ -438,6 +499,7 @@ int main(int argc, char **argv)
 {
   argc = attack_init(argc, argv);
   const char *dir = NULL, *stream = NULL, *dgram = NULL, *listen_dir = NULL, *sticky = NULL;
+  long thread_uid = -1;
   double seconds = 2.0;
   long drop = -1, owner = -1;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -447,6 +509,10 @@ int main(int argc, char **argv)
       other = argv[i + 1];
     else if (strcmp(argv[i], "--sticky") == 0)
       sticky = argv[i + 1];
+    else if (strcmp(argv[i], "--root-only") == 0)
+      root_only = argv[i + 1];
+    else if (strcmp(argv[i], "--thread-uid") == 0)
+      thread_uid = atol(argv[i + 1]);
     else if (strcmp(argv[i], "--sock") == 0)
       stream = argv[i + 1];
     else if (strcmp(argv[i], "--dgram") == 0)
@@ -462,9 +528,14 @@ int main(int argc, char **argv)
   }
   if (listen_dir != NULL && owner >= 0)
     return listener(listen_dir, (uid_t)owner);
+  if (root_only != NULL && thread_uid >= 0) {
+    thread_creds_race((uid_t)thread_uid, seconds);
+    return attack_finish("attack_deputy");
+  }
   if (dir == NULL || other == NULL || sticky == NULL || stream == NULL || dgram == NULL) {
     fprintf(stderr, "usage: attack_deputy --dir D --other F --sticky T --sock S --dgram S "
-                    "[--seconds N] [--drop-uid U] | --listen DIR --owner UID\n");
+                    "[--seconds N] [--drop-uid U] | --root-only F --thread-uid U "
+                    "| --listen DIR --owner UID\n");
     return 2;
   }
   if (drop >= 0)

@@ -235,6 +235,17 @@ dep_args() {
   run_sec deputy-native-nocaps pass "$TMPROOT" /dev/null "" -- "${DROP_CAPS[@]}" \
     "$PROGS/attack_deputy" --native $(dep_args root)
 }
+# credentials are per thread: one thread drops to uid 4242 by the raw call,
+# another stays root and keeps opening root's 0600 file
+echo "root's secret" >"$DEP/root-only"
+chmod 600 "$DEP/root-only"
+run_sec deputy-thread-creds pass "$TMPROOT" /dev/null "" -- \
+  "$USBOX" exec --cap-add CAP_SETUID --cap-add CAP_SETGID -- \
+  "$PROGS/attack_deputy" --root-only "$DEP/root-only" --thread-uid "$USER_ID" \
+  --seconds "$RACE_SECONDS"
+# (the detector: a thread that "drops" to uid 0 opens it)
+run_sec deputy-thread-creds-native fail "$TMPROOT" /dev/null "" -- "$PROGS/attack_deputy" \
+  --native --root-only "$DEP/root-only" --thread-uid 0 --seconds 1
 host_state "$DEP/other" "$DEP/sticky" >"$TMPROOT/deputy.other.after"
 same_file "deputy: another uid's files are unchanged on the host (owner, mode, times, xattrs)" \
   "$TMPROOT/deputy.other.before" "$TMPROOT/deputy.other.after"

@@ -240,7 +240,7 @@ static struct sc_result do_access(struct sentry_call *call, int dirfd, int mode,
   if (r < 0)
     return sc_fail(r);
   /* W_OK on a read-only mount of the view: EROFS, as the kernel says it */
-  if ((mode & W_OK) && modifies_fs(&node) && (r = vfs_check_modify(&node)) < 0)
+  if ((mode & W_OK) && modifies_fs(&node) && (r = vfs_check_modify_as(call, &node)) < 0)
     return sc_fail(r);
   r = node.access_done ? node.access_err : vfs_op_access(call, &node, mode, real_ids);
   return r < 0 ? sc_fail(r) : sc_ok(0);
@@ -383,7 +383,7 @@ static struct sc_result xattr_set(struct sentry_call *call, bool nofollow)
   if (r == 0)
     r = xattr_node(call, nofollow, true, &node);
   if (r == 0)
-    r = vfs_check_modify(&node);
+    r = vfs_check_modify_as(call, &node);
   if (r == 0)
     r = vfs_op_setxattr(call, &node, call->path[1], value, size, flags);
   return r < 0 ? sc_fail(r) : sc_ok(0);
@@ -423,6 +423,8 @@ struct sc_result sys_fsetxattr(struct sentry_call *call)
     return sc_fail(fd);
   if (call_validate(call) < 0)
     return sc_gone();
+  if ((r = vfs_check_modify_fd(call, fd)) < 0)
+    return sc_fail(r);
   struct statx stx;
   if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
     return sc_errno(errno);
@@ -430,6 +432,24 @@ struct sc_result sys_fsetxattr(struct sentry_call *call)
       (!(stx.stx_mask & STATX_MNT_ID) || vfs_mnt_host_backed(&call->sentry->vfs, stx.stx_mnt_id)))
     return sc_errno(EPERM);
   r = (int)AS_AGENT(call, 0, fsetxattr(fd, call->path[1], value, size, flags) < 0 ? -errno : 0);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
+}
+
+/* fremovexattr: performed on the sentry's copy, where the view lets the
+ * agent change that file. */
+struct sc_result sys_fremovexattr(struct sentry_call *call)
+{
+  int r = read_xattr_name(call, 1);
+  if (r < 0)
+    return sc_fail(r);
+  cleanup_close int fd = task_getfd(call, ARG_INT(call, 0));
+  if (fd < 0)
+    return sc_fail(fd);
+  if (call_validate(call) < 0)
+    return sc_gone();
+  if ((r = vfs_check_modify_fd(call, fd)) < 0)
+    return sc_fail(r);
+  r = (int)AS_AGENT(call, 0, fremovexattr(fd, call->path[1]) < 0 ? -errno : 0);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -467,7 +487,7 @@ static struct sc_result xattr_remove(struct sentry_call *call, bool nofollow)
   cleanup_node struct vfs_node node = VFS_NODE_INIT;
   int r = xattr_node(call, nofollow, true, &node);
   if (r == 0)
-    r = vfs_check_modify(&node);
+    r = vfs_check_modify_as(call, &node);
   if (r == 0)
     r = vfs_op_removexattr(call, &node, call->path[1]);
   return r < 0 ? sc_fail(r) : sc_ok(0);

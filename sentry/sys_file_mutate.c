@@ -314,7 +314,7 @@ static int object_to_modify(struct sentry_call *call, int dirfd, int path_arg,
   r = vfs_lookup(call, dirfd, call->path[0], vflags_of(at_flags), obj);
   if (r < 0)
     return r;
-  return vfs_check_modify(obj);
+  return vfs_check_modify_as(call, obj);
 }
 
 static struct sc_result do_chmod(struct sentry_call *call, int dirfd, int path_arg, mode_t mode,
@@ -360,23 +360,47 @@ static struct sc_result do_chown(struct sentry_call *call, int dirfd, int path_a
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
-/* fchmod with a setuid or setgid bit (BPF passes the others to the
- * kernel, sentry/arg_rules.def; all of them when denials are audited):
- * performed on the sentry's copy of the agent's open file, as the agent,
- * without those bits on the host's files. */
+/* The agent's open file fd, as the sentry's copy, checked to be one the
+ * view lets the agent change (an fd it was handed on a host file outside the
+ * view changes nothing there): a fd >= 0, or -errno. */
+static int held_to_modify(struct sentry_call *call, int fd)
+{
+  int copy = task_getfd(call, fd);
+  if (copy < 0)
+    return copy;
+  int r = call_validate(call) < 0 ? -ESRCH : vfs_check_modify_fd(call, copy);
+  if (r < 0) {
+    close(copy);
+    return r;
+  }
+  return copy;
+}
+
+/* fchmod: performed on the sentry's copy of the agent's open file, as the
+ * agent, where the view lets it change that file, and without setuid or
+ * setgid bits on the host's files. */
 struct sc_result sys_fchmod(struct sentry_call *call)
 {
-  cleanup_close int fd = task_getfd(call, ARG_INT(call, 0));
+  cleanup_close int fd = held_to_modify(call, ARG_INT(call, 0));
   if (fd < 0)
     return sc_fail(fd);
-  if (call_validate(call) < 0)
-    return sc_gone();
   struct statx stx;
   if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, &stx) < 0)
     return sc_errno(errno);
   bool host = !(stx.stx_mask & STATX_MNT_ID) || vfs_mnt_host_backed(&call->sentry->vfs, stx.stx_mnt_id);
   mode_t mode = vfs_safe_mode(host, (mode_t)ARG_UINT(call, 1) & 07777, S_ISDIR(stx.stx_mode));
   int r = (int)AS_AGENT(call, 0, fchmod(fd, mode) < 0 ? -errno : 0);
+  return r < 0 ? sc_fail(r) : sc_ok(0);
+}
+
+/* fchown: the same, for owners. */
+struct sc_result sys_fchown(struct sentry_call *call)
+{
+  cleanup_close int fd = held_to_modify(call, ARG_INT(call, 0));
+  if (fd < 0)
+    return sc_fail(fd);
+  int r = (int)AS_AGENT(call, 0,
+                        fchown(fd, ARG_UINT(call, 1), ARG_UINT(call, 2)) < 0 ? -errno : 0);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -438,7 +462,7 @@ struct sc_result sys_utimensat(struct sentry_call *call)
   cleanup_node struct vfs_node obj = VFS_NODE_INIT;
   call->path[0][0] = '\0';
   if ((r = vfs_lookup(call, dirfd, "", VFS_EMPTY_PATH, &obj)) < 0 ||
-      (r = vfs_check_modify(&obj)) < 0)
+      (r = vfs_check_modify_as(call, &obj)) < 0)
     return sc_fail(r);
   r = vfs_op_utimens(call, &obj, call->args[2] ? ts : NULL);
   return r < 0 ? sc_fail(r) : sc_ok(0);

@@ -492,6 +492,24 @@ static int in_view_elsewhere(struct sentry_call *call, const struct vfs_node *n)
   return vfs_check_modify(&there) == 0 ? 0 : 1;
 }
 
+int vfs_check_modify_as(struct sentry_call *call, const struct vfs_node *obj)
+{
+  if (obj->obj_fd < 0)
+    return vfs_check_modify(obj);
+  if (vfs_held_place(call, obj->obj_fd) != VFS_HELD_ON_HOST)
+    return 0; /* the view's mount decides (the kernel), or no file at all */
+  return in_view_elsewhere(call, obj) == 0 ? 0 : -EROFS;
+}
+
+int vfs_check_modify_fd(struct sentry_call *call, int fd)
+{
+  struct vfs_node n = VFS_NODE_INIT;
+  if (fstat(fd, &n.st) < 0)
+    return -errno;
+  n.obj_fd = fd; /* borrowed: not released */
+  return vfs_check_modify_as(call, &n);
+}
+
 /* A re-open through /proc/PID/fd/N gets at most what the agent's open file
  * has (the kernel would check the inode's permissions afresh: a file given
  * read-only, say as stdin, could be re-opened for writing), and a file or
@@ -512,10 +530,7 @@ static int reopen_bounds(struct sentry_call *call, const struct vfs_node *n, int
     return -EACCES;
   if (!wants_write || (oflags & O_PATH) || !(S_ISREG(n->st.st_mode) || S_ISDIR(n->st.st_mode)))
     return 0;
-  struct statx stx;
-  if (statx(n->obj_fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
-    return -errno;
-  if ((stx.stx_mask & STATX_MNT_ID) && vfs_mount_in_view(call, stx.stx_mnt_id))
+  if (vfs_held_place(call, n->obj_fd) != VFS_HELD_ON_HOST)
     return 0; /* the kernel checks that mount (read-only binds are) and the deputy's rights */
   if (in_view_elsewhere(call, n) == 0)
     return 0; /* the view shows it writable */

@@ -42,13 +42,16 @@ static long owner_pid(const struct vfs_mount *m, const char *view)
   return (end != p + 1 && (*end == '\0' || *end == '/')) ? pid : 0;
 }
 
-/* The object behind a magic link, as the gofer opens it (O_PATH). */
-static int follow_magic(struct walker *w, const struct vfs_mount *m, const char *rel,
-                        int *fd, struct stat *st)
+/* The object behind a magic link, as the gofer opens it (O_PATH): as the
+ * agent thread, or (own) as the sentry, for the sentry's own questions
+ * about a sandbox process (whose answer the agent does not get). */
+static int follow_magic_as(struct walker *w, const struct vfs_mount *m, const char *rel,
+                           bool own, int *fd, struct stat *st)
 {
+  struct sentry_call sentry_own = {.sentry = w->call->sentry, .tid = 0};
   struct gofer_rep rep;
-  int r = vfs_gofer(w->call, GOFER_PROC_FOLLOW, m, rel, NULL, 0, 0, 0, 0, NULL, 0, -1, &rep, NULL,
-                    0, fd);
+  int r = vfs_gofer(own ? &sentry_own : w->call, GOFER_PROC_FOLLOW, m, rel, NULL, 0, 0, 0, 0,
+                    NULL, 0, -1, &rep, NULL, 0, fd);
   if (r < 0)
     return r;
   if (rep.err || *fd < 0)
@@ -61,7 +64,16 @@ static int follow_magic(struct walker *w, const struct vfs_mount *m, const char 
   return 0;
 }
 
-/* Whether that process lives in the sandbox's mount namespace. */
+static int follow_magic(struct walker *w, const struct vfs_mount *m, const char *rel,
+                        int *fd, struct stat *st)
+{
+  return follow_magic_as(w, m, rel, false, fd, st);
+}
+
+/* Whether that process lives in the sandbox's mount namespace (asked as
+ * the sentry: a process that dropped its ids is not dumpable, and the
+ * agent's own /proc/self must still work, as the kernel lets a process see
+ * itself). */
 static bool is_sandbox_process(struct walker *w, const struct vfs_mount *m, long pid)
 {
   if (pid == 1)
@@ -70,7 +82,7 @@ static bool is_sandbox_process(struct walker *w, const struct vfs_mount *m, long
   snprintf(rel, sizeof rel, "%ld/ns/mnt", pid);
   int fd;
   struct stat st;
-  if (follow_magic(w, m, rel, &fd, &st) < 0)
+  if (follow_magic_as(w, m, rel, true, &fd, &st) < 0)
     return false;
   close(fd);
   return st.st_ino == w->v->agent_mntns && st.st_dev == w->v->agent_mntns_dev;
@@ -132,6 +144,21 @@ static long process_dir(const struct walker *w, const struct vfs_mount *m)
   return 0;
 }
 
+/* Whether a sandbox process runs a hidden file (a hard link of one, exec'd
+ * by a race the mirror could not refuse: docs/security.md): its memory,
+ * maps and exe are that file's content, not to be read by its neighbours. */
+static bool runs_hidden_program(struct walker *w, const struct vfs_mount *m, long pid)
+{
+  char rel[64];
+  snprintf(rel, sizeof rel, "%ld/exe", pid);
+  int fd;
+  struct stat st;
+  if (follow_magic_as(w, m, rel, true, &fd, &st) < 0)
+    return false;
+  close(fd);
+  return vfs_is_hidden_id(w->v, st.st_dev, st.st_ino);
+}
+
 /* The agent thread may look into another sandbox process's guarded entries
  * only as the kernel's ptrace check would let it: the same uid and gid on
  * every side, or CAP_SYS_PTRACE. The sentry opens /proc with its own
@@ -148,6 +175,8 @@ static int may_ptrace_read(struct walker *w, const struct vfs_mount *m, long pid
    * to look into, whatever its privileges */
   if (pid == 1)
     return -EACCES;
+  if (runs_hidden_program(w, m, pid))
+    return -EACCES; /* its memory is a hidden file's content */
   if (me->cap_eff & (1ull << 19)) /* CAP_SYS_PTRACE */
     return 0;
   char rel[64];

@@ -215,12 +215,10 @@ int vfs_host_to_view(const struct vfs *v, const char *host, char view[PATH_MAX])
   return -ENOENT;
 }
 
-bool vfs_mount_in_view(struct sentry_call *call, uint64_t mnt_id)
+/* Whether a mountinfo file lists mount mnt_id. */
+static bool mountinfo_has(const char *path, uint64_t mnt_id)
 {
-  if (call_task(call) < 0)
-    return false;
-  char path[64], line[512];
-  snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)call->task->tgid);
+  char line[512];
   cleanup_fclose FILE *f = fopen(path, "re");
   while (f != NULL && fgets(line, sizeof line, f) != NULL) {
     unsigned long long id;
@@ -231,6 +229,27 @@ bool vfs_mount_in_view(struct sentry_call *call, uint64_t mnt_id)
       ;
   }
   return false;
+}
+
+bool vfs_mount_in_view(struct sentry_call *call, uint64_t mnt_id)
+{
+  if (call_task(call) < 0)
+    return false;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)call->task->tgid);
+  return mountinfo_has(path, mnt_id);
+}
+
+enum vfs_held_place vfs_held_place(struct sentry_call *call, int fd)
+{
+  struct statx stx;
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+    return VFS_HELD_ON_HOST; /* not known: the strictest */
+  if (vfs_mount_in_view(call, stx.stx_mnt_id))
+    return VFS_HELD_IN_VIEW;
+  /* usbox's own mount namespace is the host's */
+  return mountinfo_has("/proc/self/mountinfo", stx.stx_mnt_id) ? VFS_HELD_ON_HOST
+                                                                : VFS_HELD_INTERNAL;
 }
 
 const struct vfs_mount *vfs_mount_of(const struct vfs *v, const char *view)

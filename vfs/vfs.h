@@ -299,6 +299,19 @@ const struct vfs_listing_filter *vfs_listing_filter(const struct vfs *v, dev_t d
 #define VFS_DIRENT_NAME 18
 size_t vfs_filter_dirents(const struct vfs_listing_filter *f, void *buf, size_t len,
                           size_t name_off);
+/* Where an object the agent holds lives: on a mount of its namespace (the
+ * view: the kernel applies that mount's flags), on a mount of the host's
+ * only (a file usbox was handed, outside the view), or nowhere mounted (a
+ * pipe, a socket, a memfd). */
+enum vfs_held_place { VFS_HELD_IN_VIEW, VFS_HELD_ON_HOST, VFS_HELD_INTERNAL };
+enum vfs_held_place vfs_held_place(struct sentry_call *call, int fd);
+/* vfs_check_modify for any node, one the agent holds included: an object
+ * the view does not show writable (outside it, or read-only or hidden
+ * there) is not changed through the sentry, whatever fd reached it: -EROFS. */
+int vfs_check_modify_as(struct sentry_call *call, const struct vfs_node *obj);
+/* The same for an open file of the agent's (the sentry's copy of it). */
+int vfs_check_modify_fd(struct sentry_call *call, int fd);
+
 /* Where a host path shows in the view: the view path of the bind that
  * shows it (the deepest mount there), or -ENOENT. */
 int vfs_host_to_view(const struct vfs *v, const char *host, char view[PATH_MAX]);

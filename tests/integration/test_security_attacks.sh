@@ -363,7 +363,7 @@ for line in 'the secret via the symlinked home' 'the secret via a hard link made
   "'..' from a bind of a sibling, cwd" \
   'the home.s listing' '/proc/self/mountinfo names no hidden path' \
   'late: the secret via its canonical path' 'late: the home.s listing' \
-  'execve of a program in the late hidden directory fails' 'late chdir race: never inside' \
+  'execve of a program in the late hidden directory fails' 'late chdir race, then ./run from there: the hidden program never ran' \
   'late exec race: the hidden program never ran' \
   'exec race, a hard link of the hidden program: the hidden program never ran'; do
   expect_grep "hidden detector: natively FAIL $line" "^FAIL $line" \

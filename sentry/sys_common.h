@@ -59,6 +59,12 @@ static inline struct sc_result write_out(struct sentry_call *call, int argi, con
   return r < 0 ? sc_fail(r) : sc_ok(ret);
 }
 
+/* The agent's open file fd as the sentry's copy (pidfd_getfd), checked to
+ * be one the view lets the agent change (one it was handed on a host file
+ * outside the view changes nothing there): the copy, or -errno. For the
+ * fd calls the sentry performs: fchmod, fchown, fsetxattr, fremovexattr. */
+int held_to_modify(struct sentry_call *call, int fd);
+
 /* "/proc/self/fd/N" for a sentry-owned fd: lets path-only kernel calls act on
  * an object the VFS already resolved. Use the following variants (getxattr,
  * not lgetxattr) on it: the magic link must be followed to reach the object,

@@ -5,13 +5,15 @@
  * kernel perform the call, which reads the path from agent memory again.
  *
  * Why that second read is safe: whatever string a racing thread swaps in,
- * the kernel resolves it in the agent's own mount namespace. Once the
- * kernel backstops land (issue 5) that namespace mirrors the view exactly
- * (hidden paths masked, the rest bound as the view has it), so any file the
- * kernel can reach there is one the sentry would also have allowed: exec
- * and chdir decide nothing beyond "visible in the view". Until then the view
- * is the host's tree and every path is allowed anyway. The test
- * tests/attacks/exec_race.c races a thread against the path buffer.
+ * the kernel resolves it in the agent's own mount namespace, which mirrors
+ * the view: hidden paths are masked at every view path where they show (at
+ * start, and when one appears on the host later: sentry/hidden_watch.c),
+ * binds are read-only where the view's are, the host root is gone. So any
+ * file the kernel can reach there is one the sentry would also have
+ * allowed: exec and chdir decide nothing beyond "visible in the view". What
+ * the mirror cannot mask (a hard link of a hidden program made on the host)
+ * is in docs/security.md, "What remains". tests/attacks/view_exec_race.c and
+ * attack_hidden_alias.c race a thread against the path buffer.
  * See docs/architecture.md, "Calls the kernel must perform". */
 #include <sys/stat.h>
 #include <sys/syscall.h>

@@ -418,18 +418,13 @@ struct sc_result sys_fsetxattr(struct sentry_call *call)
     r = agent_read(call, call->args[2], value, size);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int fd = task_getfd(call, ARG_INT(call, 0));
+  cleanup_close int fd = held_to_modify(call, ARG_INT(call, 0));
   if (fd < 0)
     return sc_fail(fd);
-  if (call_validate(call) < 0)
-    return sc_gone();
-  if ((r = vfs_check_modify_fd(call, fd)) < 0)
-    return sc_fail(r);
-  struct statx stx;
-  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
-    return sc_errno(errno);
+  struct vfs_node held = VFS_NODE_INIT;
+  held.obj_fd = fd; /* borrowed */
   if (strcmp(call->path[1], VFS_XATTR_FILE_CAPS) == 0 &&
-      (!(stx.stx_mask & STATX_MNT_ID) || vfs_mnt_host_backed(&call->sentry->vfs, stx.stx_mnt_id)))
+      vfs_node_host_backed(&call->sentry->vfs, &held))
     return sc_errno(EPERM);
   r = (int)AS_AGENT(call, 0, fsetxattr(fd, call->path[1], value, size, flags) < 0 ? -errno : 0);
   return r < 0 ? sc_fail(r) : sc_ok(0);
@@ -442,13 +437,9 @@ struct sc_result sys_fremovexattr(struct sentry_call *call)
   int r = read_xattr_name(call, 1);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int fd = task_getfd(call, ARG_INT(call, 0));
+  cleanup_close int fd = held_to_modify(call, ARG_INT(call, 0));
   if (fd < 0)
     return sc_fail(fd);
-  if (call_validate(call) < 0)
-    return sc_gone();
-  if ((r = vfs_check_modify_fd(call, fd)) < 0)
-    return sc_fail(r);
   r = (int)AS_AGENT(call, 0, fremovexattr(fd, call->path[1]) < 0 ? -errno : 0);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }

@@ -360,10 +360,7 @@ static struct sc_result do_chown(struct sentry_call *call, int dirfd, int path_a
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
-/* The agent's open file fd, as the sentry's copy, checked to be one the
- * view lets the agent change (an fd it was handed on a host file outside the
- * view changes nothing there): a fd >= 0, or -errno. */
-static int held_to_modify(struct sentry_call *call, int fd)
+int held_to_modify(struct sentry_call *call, int fd)
 {
   int copy = task_getfd(call, fd);
   if (copy < 0)
@@ -384,11 +381,12 @@ struct sc_result sys_fchmod(struct sentry_call *call)
   cleanup_close int fd = held_to_modify(call, ARG_INT(call, 0));
   if (fd < 0)
     return sc_fail(fd);
-  struct statx stx;
-  if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, &stx) < 0)
+  struct vfs_node held = VFS_NODE_INIT;
+  held.obj_fd = fd; /* borrowed */
+  if (fstat(fd, &held.st) < 0)
     return sc_errno(errno);
-  bool host = !(stx.stx_mask & STATX_MNT_ID) || vfs_mnt_host_backed(&call->sentry->vfs, stx.stx_mnt_id);
-  mode_t mode = vfs_safe_mode(host, (mode_t)ARG_UINT(call, 1) & 07777, S_ISDIR(stx.stx_mode));
+  mode_t mode = vfs_safe_mode(vfs_node_host_backed(&call->sentry->vfs, &held),
+                              (mode_t)ARG_UINT(call, 1) & 07777, S_ISDIR(held.st.st_mode));
   int r = (int)AS_AGENT(call, 0, fchmod(fd, mode) < 0 ? -errno : 0);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }

@@ -246,11 +246,13 @@ static int run(int argc, char **argv, struct policy *policy)
     fprintf(stderr, "usbox exec: no program given (usage: usbox exec [OPTIONS] -- PROGRAM)\n");
     return USBOX_EXIT_ERROR;
   }
+  usbox_verbosity = verbosity;
+  usbox_phase("options read");
   if (net_policy_finish(policy, &err) < 0 || policy_finish(policy, &err) < 0) {
     usbox_err_print(&err);
     return USBOX_EXIT_ERROR;
   }
-  usbox_verbosity = verbosity;
+  usbox_phase("policy complete (hidden paths resolved on the host)");
   struct env_result env;
   if (agent_environment(policy, &env, &err) < 0) {
     usbox_err_print(&err);

@@ -38,6 +38,8 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/dircache.h"
+#include "common/strset.h"
 
 /* ---- paths as text ---- */
 
@@ -62,6 +64,71 @@ static int rebase(const char *path, const char *base, const char *dir, char out[
   return 0;
 }
 
+/* The host's directories, each listed once (common/dircache.h): most
+ * hidden paths do not exist, and that is known without an lstat each.
+ * Valid for one policy_expand_hidden. */
+static struct dircache *host_dirs;
+
+static int open_host_dir(const char *dir, void *ctx)
+{
+  (void)ctx;
+  return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* lstat, unless the listing of the parent says there is nothing there. */
+static int lstat_listed(const char *path, struct stat *st)
+{
+  const char *slash = strrchr(path, '/');
+  if (slash != NULL && host_dirs != NULL &&
+      !dircache_may_exist(host_dirs, slash == path ? "/" : path,
+                          slash == path ? 1 : (size_t)(slash - path), slash + 1)) {
+    errno = ENOENT;
+    return -1;
+  }
+  return lstat(path, st);
+}
+
+/* realpath of every directory asked: the rules share their parents (/root,
+ * /root/.config, each home), and each realpath is a readlink per
+ * component. Valid for one policy_expand_hidden (host_dirs' lifetime). */
+static struct realpaths {
+  struct strset index; /* dir -> its slot */
+  char **dir, **resolved;
+  size_t n;
+} *realpaths;
+
+static char *realpath_cached(const char *dir, char resolved[PATH_MAX])
+{
+  struct realpaths *c = realpaths;
+  size_t len = strlen(dir), at;
+  if (c != NULL && strset_find(&c->index, dir, len, strset_hash(STRSET_HASH_INIT, dir, len), &at))
+    return c->resolved[at] != NULL ? strcpy(resolved, c->resolved[at]) : NULL;
+  char *r = realpath(dir, resolved);
+  char **d = c != NULL ? realloc(c->dir, (c->n + 1) * sizeof *d) : NULL;
+  char **v = d != NULL ? realloc(c->resolved, (c->n + 1) * sizeof *v) : NULL;
+  if (d != NULL)
+    c->dir = d;
+  if (v == NULL || (d[c->n] = strdup(dir)) == NULL)
+    return r; /* not cached: still right */
+  c->resolved = v;
+  v[c->n] = r != NULL ? strdup(r) : NULL; /* a failure is remembered too */
+  at = c->n;
+  if (strset_insert(&c->index, d[c->n], len, &at) == 0)
+    c->n++;
+  else
+    free(d[c->n]), free(v[c->n]);
+  return r;
+}
+
+static void realpaths_free(struct realpaths *c)
+{
+  for (size_t i = 0; i < c->n; i++)
+    free(c->dir[i]), free(c->resolved[i]);
+  free(c->dir);
+  free(c->resolved);
+  strset_free(&c->index);
+}
+
 /* The canonical host path of path's *entry*: every symlink in its parents
  * followed, the last component kept as it is. Parents that do not exist
  * are kept as text after the deepest one that does. */
@@ -77,7 +144,7 @@ static int canonical_entry(const char *path, char out[PATH_MAX])
   *slash = '\0';
   for (;;) {
     char resolved[PATH_MAX];
-    if (realpath(head[0] != '\0' ? head : "/", resolved) != NULL) {
+    if (realpath_cached(head[0] != '\0' ? head : "/", resolved) != NULL) {
       int n = snprintf(out, PATH_MAX, "%s%s", strcmp(resolved, "/") == 0 ? "" : resolved, tail);
       return n > 0 && n < PATH_MAX ? 0 : -1;
     }
@@ -97,15 +164,18 @@ static int canonical_entry(const char *path, char out[PATH_MAX])
 /* ---- the list being built ---- */
 
 struct hidden_set {
-  char **paths; /* canonical host paths */
+  char **paths; /* canonical paths, in the order added */
   size_t n;
+  struct strset index; /* the same, to find one without a scan */
 };
 
 static int set_add(struct hidden_set *s, const char *path, usbox_err_t *err)
 {
-  for (size_t i = 0; i < s->n; i++)
-    if (strcmp(s->paths[i], path) == 0)
-      return 0;
+  size_t len = strlen(path), at;
+  if (s->index.cap == 0 && strset_init(&s->index, 256) < 0)
+    return usbox_err_set(err, ENOMEM, "allocating the hidden list");
+  if (strset_find(&s->index, path, len, strset_hash(STRSET_HASH_INIT, path, len), &at))
+    return 0;
   char **grown = realloc(s->paths, (s->n + 1) * sizeof *grown);
   if (grown == NULL || (grown[s->n] = strdup(path)) == NULL) {
     if (grown != NULL)
@@ -113,6 +183,11 @@ static int set_add(struct hidden_set *s, const char *path, usbox_err_t *err)
     return usbox_err_set(err, ENOMEM, "allocating the hidden list");
   }
   s->paths = grown;
+  at = s->n;
+  if (strset_insert(&s->index, grown[s->n], len, &at) < 0) {
+    free(grown[s->n]);
+    return usbox_err_set(err, ENOMEM, "allocating the hidden list");
+  }
   s->n++;
   return 0;
 }
@@ -122,6 +197,7 @@ static void set_free(struct hidden_set *s)
   for (size_t i = 0; i < s->n; i++)
     free(s->paths[i]);
   free(s->paths);
+  strset_free(&s->index);
   s->paths = NULL;
   s->n = 0;
 }
@@ -163,7 +239,7 @@ static int resolve_host(const struct policy *p, const char *rule, struct hidden_
   if (set_add(out, entry, err) < 0)
     return -1;
   struct stat st;
-  if (lstat(entry, &st) < 0 || !S_ISLNK(st.st_mode))
+  if (lstat_listed(entry, &st) < 0 || !S_ISLNK(st.st_mode))
     return 0;
   /* a hidden symlink hides what it points to (a ~/.aws that is a link to
    * /srv/creds), unless the user bound that place explicitly */
@@ -192,9 +268,18 @@ static int resolve_host(const struct policy *p, const char *rule, struct hidden_
 
 struct mount_line {
   unsigned major, minor;
-  char root[PATH_MAX];  /* the mount's root inside its filesystem */
-  char point[PATH_MAX]; /* where it is mounted */
+  char *root;  /* the mount's root inside its filesystem */
+  char *point; /* where it is mounted */
 };
+
+static void free_mounts(struct mount_line *m, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    free(m[i].root);
+    free(m[i].point);
+  }
+  free(m);
+}
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo */
 static void unescape(char *s)
@@ -219,21 +304,30 @@ static int read_mounts(struct mount_line **out, size_t *n)
   cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
   if (f == NULL)
     return -errno;
-  cleanup_free char *line = NULL;
-  size_t cap = 0;
-  while (getline(&line, &cap, f) > 0) {
+  cleanup_free char *line = NULL, *root = NULL, *point = NULL;
+  size_t cap = 0, have = 0;
+  ssize_t len;
+  while ((len = getline(&line, &cap, f)) > 0) {
+    root = realloc(root, (size_t)len + 1), point = realloc(point, (size_t)len + 1);
     struct mount_line m;
-    char root[PATH_MAX], point[PATH_MAX];
-    if (sscanf(line, "%*u %*u %u:%u %4095s %4095s", &m.major, &m.minor, root, point) != 4)
+    if (root == NULL || point == NULL)
+      return -ENOMEM;
+    if (sscanf(line, "%*u %*u %u:%u %s %s", &m.major, &m.minor, root, point) != 4)
       continue;
     unescape(root);
     unescape(point);
-    snprintf(m.root, sizeof m.root, "%s", root);
-    snprintf(m.point, sizeof m.point, "%s", point);
-    struct mount_line *grown = realloc(*out, (*n + 1) * sizeof *grown);
-    if (grown == NULL)
+    if (*n == have) {
+      have = have ? 2 * have : 32;
+      struct mount_line *grown = realloc(*out, have * sizeof *grown);
+      if (grown == NULL)
+        return -ENOMEM;
+      *out = grown;
+    }
+    m.root = strdup(root), m.point = strdup(point);
+    if (m.root == NULL || m.point == NULL) {
+      free(m.root), free(m.point);
       return -ENOMEM;
-    *out = grown;
+    }
     (*out)[(*n)++] = m;
   }
   return 0;
@@ -378,7 +472,7 @@ static int add_linked_files(struct linked_walk *lw, int dirfd, int depth, usbox_
 static int add_identity(struct policy *p, const char *host, usbox_err_t *err)
 {
   struct stat st;
-  if (lstat(host, &st) < 0)
+  if (lstat_listed(host, &st) < 0)
     return 0; /* not there (yet): hidden by name */
   if (push_identity(p, &st, err) < 0)
     return -1;
@@ -393,11 +487,19 @@ static int add_identity(struct policy *p, const char *host, usbox_err_t *err)
 int policy_expand_hidden(struct policy *p, usbox_err_t *err)
 {
   struct hidden_set host = {0}, view = {0};
-  cleanup_free struct mount_line *mounts = NULL;
+  struct mount_line *mounts = NULL;
   size_t nmounts = 0;
   int rc = read_mounts(&mounts, &nmounts);
-  if (rc < 0)
+  if (rc < 0) {
+    free_mounts(mounts, nmounts);
     return usbox_err_set(err, -rc, "reading the host's mount table");
+  }
+  struct dircache dirs;
+  dircache_init(&dirs, open_host_dir, NULL);
+  host_dirs = &dirs;
+  struct realpaths rp = {0};
+  if (strset_init(&rp.index, 64) == 0)
+    realpaths = &rp;
   for (size_t i = 0; i < p->nhidden && rc == 0; i++)
     rc = resolve_rule(p, p->hidden[i], &host, err);
   /* aliases of the rules' objects only (not of aliases again) */
@@ -422,5 +524,10 @@ int policy_expand_hidden(struct policy *p, usbox_err_t *err)
   }
   set_free(&host);
   set_free(&view);
+  free_mounts(mounts, nmounts);
+  host_dirs = NULL;
+  dircache_free(&dirs);
+  realpaths = NULL;
+  realpaths_free(&rp);
   return rc;
 }

@@ -33,9 +33,32 @@ static char *host_path_of(const struct vfs *v, const char *view)
   return n > 0 && n < (int)sizeof host ? strdup(host) : NULL;
 }
 
+/* One watch per directory: most hidden paths share their parent. */
+static int watch_dir(struct hidden_watch *hw, const char *dir)
+{
+  size_t len = strlen(dir), wd;
+  if (strset_find(&hw->watched, dir, len, strset_hash(STRSET_HASH_INIT, dir, len), &wd))
+    return (int)wd;
+  int w = inotify_add_watch(hw->inotify_fd, dir, WATCH_EVENTS);
+  if (w < 0)
+    return -1;
+  char **grown = realloc(hw->watched_dirs, (hw->nwatched + 1) * sizeof *grown);
+  if (grown == NULL)
+    return w;
+  hw->watched_dirs = grown;
+  if ((grown[hw->nwatched] = strdup(dir)) == NULL)
+    return w;
+  wd = (size_t)w;
+  if (strset_insert(&hw->watched, grown[hw->nwatched], len, &wd) == 0)
+    hw->nwatched++;
+  else
+    free(grown[hw->nwatched]);
+  return w;
+}
+
 /* Watch the parent of host if it exists (a hidden path removed and made
  * again must be masked again), else its deepest existing ancestor. */
-static int watch_above(int ifd, const char *host)
+static int watch_above(struct hidden_watch *hw, const char *host)
 {
   char dir[PATH_MAX];
   snprintf(dir, sizeof dir, "%s", host);
@@ -47,7 +70,7 @@ static int watch_above(int ifd, const char *host)
       slash[1] = '\0';
     else
       *slash = '\0';
-    int wd = inotify_add_watch(ifd, dir, WATCH_EVENTS);
+    int wd = watch_dir(hw, dir);
     if (wd >= 0 || strcmp(dir, "/") == 0)
       return wd;
   }
@@ -150,13 +173,14 @@ int hidden_watch_start(struct hidden_watch *hw, const struct vfs *v, pid_t agent
   hw->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (hw->mntns_fd < 0 || (new_user && hw->userns_fd < 0) || hw->inotify_fd < 0)
     return usbox_err_set(err, errno, "watching the hidden paths");
+  if (strset_init(&hw->watched, 64) < 0)
+    return usbox_err_set(err, ENOMEM, "watching the hidden paths");
+  /* ino[] starts unknown (0): the first event in a directory has the
+   * helper look at what is there (it leaves masked paths alone) */
   for (size_t i = 0; i < hw->n; i++) {
     hw->wd[i] = -1;
-    struct stat st;
-    if ((hw->host[i] = host_path_of(v, v->hidden[i])) == NULL)
-      continue;
-    hw->wd[i] = watch_above(hw->inotify_fd, hw->host[i]);
-    hw->ino[i] = lstat(hw->host[i], &st) == 0 ? st.st_ino : 0; /* masked at start */
+    if ((hw->host[i] = host_path_of(v, v->hidden[i])) != NULL)
+      hw->wd[i] = watch_above(hw, hw->host[i]);
   }
   return 0;
 }
@@ -204,7 +228,7 @@ void hidden_watch_event(struct hidden_watch *hw)
     if (now != 0 && now != hw->ino[i])
       which[nwhich++] = i;
     hw->ino[i] = now;
-    hw->wd[i] = watch_above(hw->inotify_fd, hw->host[i]);
+    hw->wd[i] = watch_above(hw, hw->host[i]);
   }
   if (nwhich > 0)
     mask_in_agent(hw, which, nwhich);
@@ -222,6 +246,10 @@ void hidden_watch_stop(struct hidden_watch *hw)
   free(hw->host);
   free(hw->wd);
   free(hw->ino);
+  for (size_t i = 0; i < hw->nwatched; i++)
+    free(hw->watched_dirs[i]);
+  free(hw->watched_dirs);
+  strset_free(&hw->watched);
   memset(hw, 0, sizeof *hw);
   hw->inotify_fd = -1;
 }

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "common/strset.h"
 #include "vfs/vfs.h"
 
 struct hidden_watch {
@@ -29,6 +30,9 @@ struct hidden_watch {
   int *wd;      /* per hidden path: the watch on its deepest existing ancestor */
   ino_t *ino;   /* per hidden path: the inode there when last seen (0: none) */
   size_t n;
+  struct strset watched; /* directories watched already -> wd (keys in watched_dirs) */
+  char **watched_dirs;
+  size_t nwatched;
   unsigned long masked; /* masks the helper mounted (for -v and tests) */
 };
 

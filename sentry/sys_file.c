@@ -574,12 +574,12 @@ static struct sc_result do_getdents(struct sentry_call *call, size_t name_off, l
   if (r < 0)
     return sc_errno(-r);
   bool proc_root = vfs_is_proc_root(&call->sentry->vfs, st.st_dev, st.st_ino);
+  /* the kernel fills what fits; so do we, up to a buffer of this thread's
+   * (no allocation per call: a large one was an mmap and page faults) */
+  static __thread char buf[64 * 1024] __attribute__((aligned(8)));
   size_t count = ARG_UINT(call, 2);
-  if (count > (1u << 20))
-    count = 1u << 20; /* the kernel fills what fits; so do we, up to 1 MiB */
-  cleanup_free char *buf = malloc(count > 0 ? count : 1);
-  if (buf == NULL)
-    return sc_errno(ENOMEM);
+  if (count > sizeof buf)
+    count = sizeof buf;
   for (;;) {
     /* our fd shares the agent's file position: reading here moves it (and
      * the kernel answers ENOTDIR, EINVAL for a small buffer, as to the agent) */

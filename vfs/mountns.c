@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/dircache.h"
 
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
@@ -195,6 +196,16 @@ static int build_proc(int root, usbox_err_t *err)
 /* Cover each hidden path that exists in the tree: an empty read-only
  * directory or file takes its place (the sentry answers ENOENT for it; this
  * is what the kernel sees if anything reaches it another way). */
+static int mask_one(int root, struct dircache *listed, const char *path, int empty_dir,
+                    int files, usbox_err_t *err);
+
+/* A directory of the tree rooted at *ctx, opened for listing (dircache). */
+static int open_tree_dir(const char *dir, void *ctx)
+{
+  cleanup_close int at = open_in_tree(*(int *)ctx, dir, false, 0);
+  return at < 0 ? -1 : openat(at, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 static int mask_hidden(int root, const struct policy *p, usbox_err_t *err)
 {
   cleanup_close int empty_dir = new_tmpfs("0555", true, err);
@@ -206,22 +217,40 @@ static int mask_hidden(int root, const struct policy *p, usbox_err_t *err)
   cleanup_close int empty = openat(files, "empty", O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
   if (empty < 0)
     return usbox_err_set(err, errno, "creating the mask file");
-  for (size_t i = 0; i < p->nhidden; i++) {
-    cleanup_close int target = open_in_tree(root, p->hidden[i], false, 0);
-    if (target < 0)
-      continue; /* not there (or behind a symlink): nothing to cover */
-    struct stat st;
-    if (fstat(target, &st) < 0 || S_ISLNK(st.st_mode))
-      continue;
-    cleanup_close int mask = S_ISDIR(st.st_mode)
-                                 ? open_tree(empty_dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)
-                                 : open_tree(files, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-    if (mask < 0)
-      return usbox_err_set(err, errno, "preparing the mask of %s", p->hidden[i]);
-    if (sys_mount_setattr(mask, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY) < 0 ||
-        move_mount(mask, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-      return usbox_err_set(err, errno, "masking %s", p->hidden[i]);
-  }
+  /* most hidden paths do not exist: one listing of each parent says which
+   * do, rather than an open each */
+  struct dircache listed;
+  dircache_init(&listed, open_tree_dir, &root);
+  int rc = 0;
+  for (size_t i = 0; i < p->nhidden && rc == 0; i++)
+    rc = mask_one(root, &listed, p->hidden[i], empty_dir, files, err);
+  dircache_free(&listed);
+  return rc;
+}
+
+/* Cover one hidden path, if it is there: an empty read-only directory or
+ * file takes its place. */
+static int mask_one(int root, struct dircache *listed, const char *path, int empty_dir,
+                    int files, usbox_err_t *err)
+{
+  const char *slash = strrchr(path, '/');
+  if (slash != NULL && !dircache_may_exist(listed, slash == path ? "/" : path,
+                                           slash == path ? 1 : (size_t)(slash - path), slash + 1))
+    return 0;
+  cleanup_close int target = open_in_tree(root, path, false, 0);
+  if (target < 0)
+    return 0; /* not there (or behind a symlink): nothing to cover */
+  struct stat st;
+  if (fstat(target, &st) < 0 || S_ISLNK(st.st_mode))
+    return 0;
+  cleanup_close int mask =
+      S_ISDIR(st.st_mode) ? open_tree(empty_dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)
+                          : open_tree(files, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (mask < 0)
+    return usbox_err_set(err, errno, "preparing the mask of %s", path);
+  if (sys_mount_setattr(mask, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY) < 0 ||
+      move_mount(mask, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return usbox_err_set(err, errno, "masking %s", path);
   return 0;
 }
 

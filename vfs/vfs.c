@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -240,9 +241,42 @@ bool vfs_mount_in_view(struct sentry_call *call, uint64_t mnt_id)
   return mountinfo_has(path, mnt_id);
 }
 
+/* statmount(2) (Linux 6.8; the namespace argument 6.11): whether the
+ * mount with unique id mnt_id is in the mount namespace ns_id (0: usbox's
+ * own). 1, 0, or -1 when the kernel cannot say. */
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x4000U
+#endif
+#define STATMOUNT_MNT_BASIC_ 0x2U
+static int mount_in_ns(uint64_t mnt_id, uint64_t ns_id)
+{
+  struct {
+    uint32_t size, spare;
+    uint64_t mnt_id, param, mnt_ns_id;
+  } req = {.size = ns_id ? 32 : 24, .mnt_id = mnt_id, .param = STATMOUNT_MNT_BASIC_,
+           .mnt_ns_id = ns_id};
+  uint64_t buf[64]; /* struct statmount: its fixed part is 512 bytes */
+  if (syscall(457 /* statmount */, &req, buf, sizeof buf, 0) == 0)
+    return 1;
+  return errno == ENOENT ? 0 : -1;
+}
+
 enum vfs_held_place vfs_held_place(struct sentry_call *call, int fd)
 {
+  const struct vfs *v = &call->sentry->vfs;
   struct statx stx;
+  /* the exact answer, from unique mount ids (never reused): two calls */
+  if (v->agent_mntns_id != 0 &&
+      statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID_UNIQUE, &stx) == 0 &&
+      (stx.stx_mask & STATX_MNT_ID_UNIQUE)) {
+    int in_view = mount_in_ns(stx.stx_mnt_id, v->agent_mntns_id);
+    int on_host = in_view == 0 ? mount_in_ns(stx.stx_mnt_id, 0) : -1;
+    if (in_view == 1)
+      return VFS_HELD_IN_VIEW;
+    if (in_view == 0 && on_host >= 0)
+      return on_host ? VFS_HELD_ON_HOST : VFS_HELD_INTERNAL;
+  }
+  /* older kernels: the mount tables */
   if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
     return VFS_HELD_ON_HOST; /* not known: the strictest */
   if (vfs_mount_in_view(call, stx.stx_mnt_id))
@@ -592,6 +626,10 @@ int vfs_set_agent(struct vfs *v, pid_t agent, const struct vfs_hidden_parent *pa
     return usbox_err_set(err, errno, "reading the agent's mount namespace");
   v->agent_mntns = st.st_ino;
   v->agent_mntns_dev = st.st_dev;
+  cleanup_close int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+  /* NS_GET_MNTNS_ID (Linux 6.9): without it, vfs_held_place reads mountinfo */
+  if (nsfd < 0 || ioctl(nsfd, _IOR(0xb7, 0x5, uint64_t), &v->agent_mntns_id) < 0)
+    v->agent_mntns_id = 0;
   /* a call of the sentry's own, as root of nothing: the filters are read
    * with the sentry's identity */
   struct sentry_call call = {

@@ -106,6 +106,7 @@ struct vfs {
   struct policy_hidden_id *hidden_ids; /* hidden objects by identity (policy/hidden.c) */
   size_t nhidden_ids;
   ino_t agent_mntns; /* inode of the agent's mount namespace (nsfs) */
+  uint64_t agent_mntns_id; /* its id (NS_GET_MNTNS_ID), for statmount; 0: unknown */
   dev_t agent_mntns_dev;
   struct vfs_listing_filter *filters;
   size_t nfilters;

@@ -547,6 +547,58 @@ GETX(op_lgetx_trusted, lgetxattr, c->t, "trusted.x")
 GETX(op_getx_fcap, getxattr, c->t, FCAP)
 GETX(op_getx_proc_fcap, getxattr, "/proc/self/status", FCAP)
 GETX(op_getx_proc_selinux, getxattr, "/proc/self/status", "security.selinux")
+/* ---- /proc: what the host kernel tells depends on the reader's
+ * capabilities (CAP_SYSLOG, CAP_SYS_ADMIN), which must be the agent's */
+static void op_proc_kmsg(const struct ctx *c, struct res *r)
+{
+  (void)c;
+  done_fd(r, open("/proc/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+}
+
+/* the first address of a file of "ADDRESS rest" lines: all zeros or not */
+static void first_address(struct res *r, const char *path)
+{
+  FILE *f = fopen(path, "re");
+  char line[256] = "";
+  if (f == NULL) {
+    done(r, -1);
+    return;
+  }
+  if (fgets(line, sizeof line, f) == NULL)
+    line[0] = '\0';
+  fclose(f);
+  done(r, 0);
+  obs(r, "zero=%d", line[0] != '\0' && strspn(line, "0-") == strcspn(line, " \t"));
+}
+
+static void op_proc_kallsyms(const struct ctx *c, struct res *r)
+{
+  (void)c;
+  first_address(r, "/proc/kallsyms");
+}
+
+static void op_proc_iomem(const struct ctx *c, struct res *r)
+{
+  (void)c;
+  first_address(r, "/proc/iomem");
+}
+
+/* the page frame number of a page of this process's own (0 unless allowed) */
+static void op_proc_pagemap(const struct ctx *c, struct res *r)
+{
+  (void)c;
+  static volatile char page[4096] __attribute__((aligned(4096)));
+  page[0] = 1;
+  int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  uint64_t entry = 0;
+  ssize_t n = fd < 0 ? -1 : pread(fd, &entry, sizeof entry, (off_t)((uintptr_t)page / 4096 * 8));
+  if (fd >= 0)
+    close(fd);
+  done(r, n == (ssize_t)sizeof entry ? 0 : -1);
+  if (n == (ssize_t)sizeof entry)
+    obs(r, "pfn=%s", (entry & ((1ull << 55) - 1)) ? "real" : "zero");
+}
+
 LISTX(op_listx, listxattr, c->t)
 LISTX(op_llistx, llistxattr, c->t)
 LISTX(op_listx_proc, listxattr, "/proc/self/status")
@@ -1075,6 +1127,10 @@ static const struct op table[] = {
     {"removexattr_trusted.mine", MYDIR, MINE(0644), XA, op_removex_trusted},
     {"lremovexattr_trusted.mine", MYDIR, MINE(0644), XA, op_lremovex_trusted},
     {"getxattr_proc.fcap", MYDIR, NONE, 0, op_getx_proc_fcap},
+    {"proc_kmsg.open", MYDIR, NONE, 0, op_proc_kmsg},
+    {"proc_kallsyms.first", MYDIR, NONE, 0, op_proc_kallsyms},
+    {"proc_iomem.first", MYDIR, NONE, 0, op_proc_iomem},
+    {"proc_pagemap.own", MYDIR, NONE, 0, op_proc_pagemap},
     {"getxattr_proc.selinux", MYDIR, NONE, 0, op_getx_proc_selinux},
     {"listxattr_proc.status", MYDIR, NONE, 0, op_listx_proc},
     /* held objects: unlinked after opening, reached by AT_EMPTY_PATH or /proc/self/fd */

@@ -82,34 +82,59 @@ struct run {
   int status; /* wait status of the agent */
   bool agent_done;
   bool gofer_failed;
+  pid_t foreign[64]; /* children this process had before usbox started anything */
+  size_t nforeign;
 };
 
-/* SIGKILL every remaining child and reap until none is left. usbox is a
- * subreaper, so orphans of the agent's tree come to it and are found here. */
-static void kill_descendants(void)
+/* This process's children, as the kernel lists them, up to max. */
+static size_t list_children(pid_t *out, size_t max)
+{
+  char path[64];
+  size_t n = 0;
+  snprintf(path, sizeof path, "/proc/%d/task", (int)getpid());
+  cleanup_closedir DIR *tasks = opendir(path);
+  struct dirent *de;
+  while (tasks != NULL && (de = readdir(tasks)) != NULL) {
+    if (de->d_name[0] == '.')
+      continue;
+    char cpath[96];
+    snprintf(cpath, sizeof cpath, "%s/%s/children", path, de->d_name);
+    cleanup_fclose FILE *f = fopen(cpath, "re");
+    int pid;
+    while (f != NULL && n < max && fscanf(f, "%d", &pid) == 1)
+      out[n++] = pid;
+  }
+  return n;
+}
+
+static bool listed(const pid_t *list, size_t n, pid_t pid)
+{
+  for (size_t i = 0; i < n; i++)
+    if (list[i] == pid)
+      return true;
+  return false;
+}
+
+/* SIGKILL every remaining child of usbox's own making and reap them until
+ * none is left. usbox is a subreaper, so what the sandbox leaves comes here;
+ * the children this process already had when usbox started (a shell that
+ * exec'd usbox leaves its background jobs) are not the sandbox's: they are
+ * left alone, as natively. */
+static void kill_descendants(const struct run *r)
 {
   for (;;) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/task", (int)getpid());
-    DIR *tasks = opendir(path);
-    struct dirent *de;
-    while (tasks != NULL && (de = readdir(tasks)) != NULL) {
-      if (de->d_name[0] == '.')
-        continue;
-      char cpath[96];
-      snprintf(cpath, sizeof cpath, "%s/%s/children", path, de->d_name);
-      FILE *f = fopen(cpath, "re");
-      int pid;
-      while (f != NULL && fscanf(f, "%d", &pid) == 1)
-        kill(pid, SIGKILL);
-      if (f != NULL)
-        fclose(f);
-    }
-    if (tasks != NULL)
-      closedir(tasks);
-    int st;
-    if (waitpid(-1, &st, __WALL) < 0 && errno == ECHILD)
+    pid_t kids[1024];
+    size_t n = list_children(kids, sizeof kids / sizeof kids[0]), ours = 0;
+    for (size_t i = 0; i < n; i++)
+      if (!listed(r->foreign, r->nforeign, kids[i]))
+        kids[ours++] = kids[i];
+    if (ours == 0)
       return;
+    for (size_t i = 0; i < ours; i++)
+      kill(kids[i], SIGKILL);
+    for (size_t i = 0; i < ours; i++)
+      while (waitpid(kids[i], NULL, __WALL) < 0 && errno == EINTR)
+        ;
   }
 }
 
@@ -462,6 +487,7 @@ int supervisor_exec(const struct exec_config *cfg)
     usbox_err_print(&err);
     return USBOX_EXIT_ERROR;
   }
+  r.nforeign = list_children(r.foreign, sizeof r.foreign / sizeof r.foreign[0]);
   struct inherited inherited;
   if (block_signals(&r.sigfd, &inherited, &err) < 0) {
     usbox_err_print(&err);
@@ -485,7 +511,7 @@ int supervisor_exec(const struct exec_config *cfg)
   if (r.agent > 0) {
     if (code != 0 && !r.agent_done)
       kill(r.agent, SIGKILL);
-    kill_descendants();
+    kill_descendants(&r);
   }
   if (r.sentry_ready) {
     sentry_stop(&r.sentry);

@@ -223,6 +223,20 @@ else
   pkill -KILL -f 'sleep 1000.75'
 fi
 
+# A child the caller already had when it exec'd usbox is not the sandbox's:
+# natively it survives the exec, so it must survive usbox too. (bash -c's
+# background job is a child of the process that becomes usbox.)
+FPID=$TMPROOT/foreign.pid
+expect_exit 0 "a shell's background job, then exec usbox" -- \
+  bash -c "sleep 1000.25 & echo \$! >'$FPID'; exec '$USBOX' exec -- true"
+fpid=$(cat "$FPID" 2>/dev/null)
+if [ -n "$fpid" ] && kill -0 "$fpid" 2>/dev/null && grep -q 'sleep' "/proc/$fpid/cmdline" 2>/dev/null; then
+  pass "the caller's own background job survives usbox"
+  kill -KILL "$fpid"
+else
+  fail "usbox killed a process it did not start (pid ${fpid:-?})"
+fi
+
 # ---------------------------------------------------------------- stdin
 
 expect_eq "stdin passes through (echo hi | usbox exec -- cat)" hi \

@@ -322,6 +322,16 @@ void limits_destroy(struct limits *l)
   }
 }
 
+int limits_apply_memory_in_child(const struct limits *l, usbox_err_t *err)
+{
+  if (!l->rlimit_memory)
+    return 0;
+  struct rlimit rl = {(rlim_t)l->config.memory, (rlim_t)l->config.memory};
+  if (setrlimit(RLIMIT_AS, &rl) < 0)
+    return usbox_err_set(err, errno, "RLIMIT_AS for --memory");
+  return 0;
+}
+
 int limits_apply_in_child(const struct limits *l, usbox_err_t *err)
 {
   const struct limits_config *c = &l->config;
@@ -330,11 +340,6 @@ int limits_apply_in_child(const struct limits *l, usbox_err_t *err)
     rl = (struct rlimit){(rlim_t)c->nofile, (rlim_t)c->nofile};
     if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
       return usbox_err_set(err, errno, "--nofile %ld", c->nofile);
-  }
-  if (l->rlimit_memory) {
-    rl = (struct rlimit){(rlim_t)c->memory, (rlim_t)c->memory};
-    if (setrlimit(RLIMIT_AS, &rl) < 0)
-      return usbox_err_set(err, errno, "RLIMIT_AS for --memory");
   }
   if (l->rlimit_pids) {
     rl = (struct rlimit){(rlim_t)c->pids, (rlim_t)c->pids};

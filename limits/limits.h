@@ -65,5 +65,9 @@ void limits_destroy(struct limits *l);
 /* In the sandbox's first process, before it drops its capabilities:
  * --nofile, and the rlimit fallbacks. Plain system calls only. */
 int limits_apply_in_child(const struct limits *l, usbox_err_t *err);
+/* The --memory fallback (RLIMIT_AS), last of the child's set-up: building
+ * the view allocates, and an address-space limit is the agent's, not that
+ * of usbox's own start-up code. */
+int limits_apply_memory_in_child(const struct limits *l, usbox_err_t *err);
 
 #endif

@@ -182,7 +182,8 @@ _Noreturn void launch_agent_child(const struct launch *l)
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
   if (l->new_user && map_user_namespace(l, &err) < 0)
     report_failure(l, &rep, &err);
-  /* --nofile and the rlimit fallbacks, while raising a limit is allowed */
+  /* --nofile and the --pids fallback, while raising a limit is allowed (the
+   * --memory fallback comes last: limits_apply_memory_in_child) */
   if (limits_apply_in_child(l->limits, &err) < 0)
     report_failure(l, &rep, &err);
   usbox_phase("child: user namespace, rlimits");
@@ -206,7 +207,8 @@ _Noreturn void launch_agent_child(const struct launch *l)
   /* The backstops (sentry/backstop.c): nothing below needs a privilege. */
   int abi;
   if (backstop_landlock(l->policy, &abi, &err) < 0 ||
-      backstop_drop_caps(l->policy->keep_caps, &err) < 0)
+      backstop_drop_caps(l->policy->keep_caps, &err) < 0 ||
+      limits_apply_memory_in_child(l->limits, &err) < 0)
     report_failure(l, &rep, &err);
   usbox_phase("child: landlock, capabilities");
   bool killable = false;

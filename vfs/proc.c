@@ -70,6 +70,20 @@ static int follow_magic(struct walker *w, const struct vfs_mount *m, const char 
   return follow_magic_as(w, m, rel, false, fd, st);
 }
 
+/* The stat of what /proc/PID/LINK points to, asked as the sentry (its own
+ * question about a sandbox process, whose answer the agent does not get). */
+static int magic_stat_own(struct walker *w, const struct vfs_mount *m, long pid, const char *link,
+                          struct stat *st)
+{
+  char rel[64];
+  snprintf(rel, sizeof rel, "%ld/%s", pid, link);
+  int fd;
+  int r = follow_magic_as(w, m, rel, true, &fd, st);
+  if (r == 0)
+    close(fd);
+  return r;
+}
+
 /* Whether that process lives in the sandbox's mount namespace (asked as
  * the sentry: a process that dropped its ids is not dumpable, and the
  * agent's own /proc/self must still work, as the kernel lets a process see
@@ -78,14 +92,9 @@ static bool is_sandbox_process(struct walker *w, const struct vfs_mount *m, long
 {
   if (pid == 1)
     return true; /* usbox's init, pid 1 of the sandbox's procfs (not dumpable: not asked) */
-  char rel[64];
-  snprintf(rel, sizeof rel, "%ld/ns/mnt", pid);
-  int fd;
   struct stat st;
-  if (follow_magic_as(w, m, rel, true, &fd, &st) < 0)
-    return false;
-  close(fd);
-  return st.st_ino == w->v->agent_mntns && st.st_dev == w->v->agent_mntns_dev;
+  return magic_stat_own(w, m, pid, "ns/mnt", &st) == 0 && st.st_ino == w->v->agent_mntns &&
+         st.st_dev == w->v->agent_mntns_dev;
 }
 
 static int self_link_text(struct walker *w, bool thread)
@@ -149,14 +158,8 @@ static long process_dir(const struct walker *w, const struct vfs_mount *m)
  * maps and exe are that file's content, not to be read by its neighbours. */
 static bool runs_hidden_program(struct walker *w, const struct vfs_mount *m, long pid)
 {
-  char rel[64];
-  snprintf(rel, sizeof rel, "%ld/exe", pid);
-  int fd;
   struct stat st;
-  if (follow_magic_as(w, m, rel, true, &fd, &st) < 0)
-    return false;
-  close(fd);
-  return vfs_is_hidden_id(w->v, st.st_dev, st.st_ino);
+  return magic_stat_own(w, m, pid, "exe", &st) == 0 && vfs_is_hidden_id(w->v, st.st_dev, st.st_ino);
 }
 
 /* The agent thread may look into another sandbox process's guarded entries

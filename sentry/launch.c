@@ -182,8 +182,13 @@ _Noreturn void launch_agent_child(const struct launch *l)
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
   if (l->new_user && map_user_namespace(l, &err) < 0)
     report_failure(l, &rep, &err);
-  /* --nofile and the --pids fallback, while raising a limit is allowed (the
-   * --memory fallback comes last: limits_apply_memory_in_child) */
+  /* the open-file limit usbox was given (it raised its own), then --nofile
+   * and the --pids fallback, while raising a limit is allowed (the --memory
+   * fallback comes last: limits_apply_memory_in_child) */
+  if (setrlimit(RLIMIT_NOFILE, &l->inherited->nofile) < 0) {
+    usbox_err_set(&err, errno, "restoring the open-file limit");
+    report_failure(l, &rep, &err);
+  }
   if (limits_apply_in_child(l->limits, &err) < 0)
     report_failure(l, &rep, &err);
   usbox_phase("child: user namespace, rlimits");

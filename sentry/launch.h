@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -21,6 +22,10 @@
 struct inherited {
   sigset_t mask;
   struct sigaction sigpipe;
+  /* the open-file limit usbox was given: the agent's (usbox raises its own
+   * soft limit to the hard one: its fds for the agent's threads are not the
+   * agent's to count) */
+  struct rlimit nofile;
 };
 
 /* Signals usbox forwards to the agent when a process sends them to usbox

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -233,6 +234,14 @@ static int block_signals(int *sigfd, struct inherited *inherited, usbox_err_t *e
 {
   sigprocmask(SIG_SETMASK, NULL, &inherited->mask);
   sigaction(SIGPIPE, NULL, &inherited->sigpipe);
+  /* usbox's own fds (a pidfd per agent thread it serves, the gofer's
+   * connections) must not run out where the agent's would: its soft limit
+   * goes up to the hard one; the agent gets the one usbox was given */
+  if (getrlimit(RLIMIT_NOFILE, &inherited->nofile) == 0 &&
+      inherited->nofile.rlim_cur < inherited->nofile.rlim_max) {
+    struct rlimit own = {inherited->nofile.rlim_max, inherited->nofile.rlim_max};
+    setrlimit(RLIMIT_NOFILE, &own);
+  }
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);

@@ -19,9 +19,12 @@
 #define PIDFD_THREAD O_EXCL
 #endif
 
+#define TASK_SWEEP_MIN 256
+
 void task_cache_init(struct task_cache *cache)
 {
   memset(cache, 0, sizeof *cache);
+  cache->sweep_at = TASK_SWEEP_MIN;
   pthread_mutex_init(&cache->lock, NULL);
 }
 
@@ -70,6 +73,28 @@ static void unlink_task(struct task_cache *cache, struct task *t)
   t->dead = true;
   if (t->refs == 0)
     task_free(t);
+}
+
+/* Drop the records of threads that exited (their pidfd says so), and past
+ * TASK_CACHE_MAX any record no call holds: a program that makes 100,000
+ * short-lived threads must not leave 100,000 pidfds in usbox. The next sweep
+ * comes when the cache has doubled since (amortised: one poll per record
+ * added). Lock held. */
+static void sweep(struct task_cache *cache)
+{
+  bool full = cache->count >= TASK_CACHE_MAX;
+  for (size_t b = 0; b < TASK_BUCKETS; b++) {
+    struct task *t = cache->buckets[b];
+    while (t != NULL) {
+      struct task *next = t->next;
+      if ((full && t->refs == 0) || t->pidfd < 0 || pidfd_exited(t->pidfd))
+        unlink_task(cache, t);
+      t = next;
+    }
+  }
+  cache->sweep_at = cache->count * 2 > TASK_SWEEP_MIN ? cache->count * 2 : TASK_SWEEP_MIN;
+  if (cache->sweep_at > TASK_CACHE_MAX)
+    cache->sweep_at = TASK_CACHE_MAX;
 }
 
 static int parse_ids(const char *line, unsigned *v, int n)
@@ -235,6 +260,8 @@ int call_task(struct sentry_call *call)
       break;
     }
   if (t->pidfd >= 0) { /* without a pidfd the record cannot be trusted later */
+    if (cache->count >= cache->sweep_at)
+      sweep(cache);
     t->next = *bucket;
     *bucket = t;
     cache->count++;

@@ -50,7 +50,13 @@ struct task_cache {
   struct task *buckets[TASK_BUCKETS];
   unsigned gen;
   size_t count;
+  size_t sweep_at; /* at this many records, the exited ones are dropped */
 };
+
+/* Records kept at most: past it, records no call holds are dropped (a live
+ * thread's is read again at its next call). Exited threads' records (and
+ * their pidfds) go at every sweep. */
+#define TASK_CACHE_MAX 4096
 
 void task_cache_init(struct task_cache *cache);
 void task_cache_destroy(struct task_cache *cache);

@@ -297,4 +297,25 @@ timeout 60 python3 "$TMPROOT/ptyrun.py" "$USBOX" 'echo st$((1+1))rt; sleep 100\n
 expect_grep "Ctrl-C interrupts sleep in the sandboxed shell" 'after-2$' "$TMPROOT/pty2.out"
 expect_grep "and the shell then exits 3" '^STATUS=3' "$TMPROOT/pty2.out"
 
+# The caller's terminal is intact after an agent's hostile ioctls: a line
+# discipline (N_NULL shows nothing) would outlive the sandbox. ttyioctl.py
+# [USBOX exec --]: the ioctl on a pty's slave given as stdin, natively or in
+# usbox; then what the terminal's line discipline is.
+cat >"$TMPROOT/ttyioctl.py" <<'EOF'
+import fcntl, os, struct, subprocess, sys
+TIOCSETD, TIOCGETD, N_NULL = 0x5423, 0x5424, 27
+master, slave = os.openpty()
+agent = ("import fcntl, struct\n"
+         "try: fcntl.ioctl(0, %d, struct.pack('i', %d)); print('set')\n"
+         "except OSError as e: print('refused', e.errno)\n") % (TIOCSETD, N_NULL)
+out = subprocess.run(sys.argv[1:] + ["python3", "-c", agent], stdin=slave,
+                     capture_output=True, text=True, timeout=60).stdout.strip()
+ld = struct.unpack("i", fcntl.ioctl(slave, TIOCGETD, struct.pack("i", 0)))[0]
+print(out, "discipline", ld)
+EOF
+expect_eq "natively, TIOCSETD N_NULL changes the terminal (the check can fail)" \
+  "set discipline 27" "$(python3 "$TMPROOT/ttyioctl.py")"
+expect_eq "in the sandbox it is refused and the terminal keeps N_TTY" \
+  "refused 1 discipline 0" "$(python3 "$TMPROOT/ttyioctl.py" "$USBOX" exec --)"
+
 finish

@@ -440,6 +440,8 @@ static void test_ioctl_rules(void **state)
     expect(&v[i], "ioctl TIOCSTI, all high bits", deny,
            verdict(&v[i], __NR_ioctl, 5, 0xffffffff00000000ULL | TIOCSTI, 0));
     expect(&v[i], "ioctl TIOCLINUX", deny, verdict(&v[i], __NR_ioctl, 0, TIOCLINUX, 0));
+    expect(&v[i], "ioctl TIOCSETD", deny, verdict(&v[i], __NR_ioctl, 0, TIOCSETD, 0));
+    expect(&v[i], "ioctl TIOCGETD", ALLOW, verdict(&v[i], __NR_ioctl, 0, TIOCGETD, 0));
     expect(&v[i], "ioctl TCGETS", ALLOW, verdict(&v[i], __NR_ioctl, 0, TCGETS, 0));
     expect(&v[i], "ioctl FIONREAD", ALLOW, verdict(&v[i], __NR_ioctl, 0, FIONREAD, 0));
     /* TIOCSTI as the fd or the pointer is not TIOCSTI as the request */

@@ -4,6 +4,9 @@
 # limit. Each check can fail: the first two did on 1e70e4f (a pidfd per
 # thread, never released: the 1006th cat of a 1024-fd run failed with EMFILE).
 . "$(dirname "$0")/lib.sh"
+# the scratch root is in every run's view (lib.sh binds it); the current
+# directory may not be (a checkout under /tmp is not)
+cd "$TMPROOT" || exit 1
 
 # 3000 short processes in a sandbox whose caller has 1024 open files at most
 # (soft and hard): every one runs
@@ -22,7 +25,10 @@ for batch in range(40):
     for t in ts: t.join()
 print("threads done")
 EOF
-"$USBOX_REAL" exec --ro "$TMPROOT" -- python3 "$TMPROOT/threads.py" >"$TMPROOT/threads.out" 2>&1 &
+# (usbox itself, not lib.sh's shim, so that $! is usbox; from the scratch
+# root, bound here by hand)
+(exec "$USBOX_REAL" exec --ro "$TMPROOT" -- python3 "$TMPROOT/threads.py") \
+  >"$TMPROOT/threads.out" 2>&1 &
 upid=$!
 track_bg "$upid"
 max=0
@@ -35,10 +41,10 @@ wait "$upid"
 rc=$?
 expect_eq "4000 threads making a stat each: the run ends well" "0 threads done" \
   "$rc $(tail -n 1 "$TMPROOT/threads.out")"
-if [ "$max" -gt 0 ] && [ "$max" -lt 600 ]; then
+if [ "$rc" = 0 ] && [ "$max" -gt 0 ] && [ "$max" -lt 600 ]; then
   pass "usbox's fds stayed bounded while 4000 threads came and went (at most $max)"
 else
-  fail "usbox's fds grew with the threads: at most $max"
+  fail "usbox's fds grew with the threads, or the run failed: at most $max (status $rc)"
 fi
 
 # the agent gets the open-file limit usbox was given, usbox raises its own

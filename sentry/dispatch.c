@@ -64,7 +64,7 @@ static int answer(struct sentry *s, const struct sentry_call *call, const struct
   return -EINVAL;
 }
 
-void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req, int slot)
+void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req)
 {
   struct sentry_call call;
   call.sentry = s;
@@ -89,7 +89,7 @@ void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req, int slot
   /* interrupted by the watchdog for a signal: let the kernel deliver it and
    * restart the call or fail it with EINTR (SA_RESTART decides) */
   if (d.res.outcome == SC_RETURN && d.res.err == EINTR &&
-      atomic_load(&s->interrupted[slot]) == INTERRUPT_SIGNAL)
+      sentry_interrupted_for_signal())
     d.res.err = USBOX_ERESTARTSYS;
   /* an open answered inside its handler (ADDFD with SEND) is timed up to
    * the agent having its fd: that wait is part of what it costs */

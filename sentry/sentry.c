@@ -12,8 +12,11 @@
 
 #include "common/log.h"
 
-/* A receiver stuck in a handler this long makes the watchdog add another. */
+/* A receiver stuck in a handler this long is replaced by the watchdog. */
 #define STUCK_NS (20 * 1000 * 1000ull)
+/* How often a call blocked for more than a second is checked (see
+ * interrupt_stuck). */
+#define RECHECK_NS (100 * 1000 * 1000ull)
 
 static int interrupt_signal(void)
 {
@@ -54,9 +57,26 @@ int sentry_init(struct sentry *s, int listener, usbox_err_t *err)
   return 0;
 }
 
-struct receiver_arg {
+/* One receiver thread. Its fields other than next/exited are its own or
+ * atomics the watchdog reads; the struct is freed by whoever joins it. */
+struct receiver {
   struct sentry *s;
-  int slot;
+  pthread_t thread;
+  struct receiver *next; /* s->lock */
+  atomic_bool exited;    /* its thread is done: join it */
+  /* handed off (sentry_may_block, or found stuck by the watchdog): another
+   * receiver serves in its place and it leaves after this call */
+  atomic_bool handed_off;
+  /* monotonic ns when its current handler started (0 if idle), the call it
+   * handles, and whether the watchdog interrupted it */
+  atomic_ullong busy_since;
+  atomic_ullong busy_id;
+  atomic_int busy_tid;
+  atomic_int interrupted;
+  /* set while the receiver waits where an interruption is harmless (the
+   * gofer's answer, a blocking open): never while answering the agent */
+  atomic_bool interruptible;
+  unsigned long long next_check_ns; /* the watchdog's (interrupt_stuck) */
 };
 
 static bool listener_hung_up(int listener)
@@ -65,22 +85,62 @@ static bool listener_hung_up(int listener)
   return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) && !(p.revents & POLLIN);
 }
 
-static __thread struct sentry *my_sentry;
-static __thread int my_slot = -1;
+static __thread struct receiver *me;
 
 void sentry_interruptible(bool on)
 {
-  if (my_sentry != NULL && my_slot >= 0)
-    atomic_store(&my_sentry->interruptible[my_slot], on);
+  if (me != NULL)
+    atomic_store(&me->interruptible, on);
 }
 
-static void receiver_loop(struct sentry *s, int slot, struct seccomp_notif *req)
+bool sentry_interrupted_for_signal(void)
 {
-  my_sentry = s;
-  my_slot = slot;
+  return me != NULL && atomic_load(&me->interrupted) == INTERRUPT_SIGNAL;
+}
+
+static int start_receiver(struct sentry *s, usbox_err_t *err);
+
+/* Lock held. Another receiver takes rc's place; rc leaves after its call.
+ * If no thread can be started now, rc stays a serving one (the watchdog
+ * tries again while it is stuck). */
+static void hand_off(struct sentry *s, struct receiver *rc)
+{
+  if (atomic_load(&rc->handed_off) || atomic_load(&s->stopping))
+    return;
+  usbox_err_t err;
+  if (start_receiver(s, &err) < 0) {
+    usbox_debug("handing off a blocking call: %s", err.msg);
+    return;
+  }
+  atomic_store(&rc->handed_off, true);
+  atomic_fetch_sub(&s->serving, 1);
+}
+
+void sentry_may_block(void)
+{
+  if (me == NULL || atomic_load(&me->handed_off))
+    return;
+  pthread_mutex_lock(&me->s->lock);
+  hand_off(me->s, me);
+  pthread_mutex_unlock(&me->s->lock);
+}
+
+/* After a call: a handed-off receiver leaves; so does a serving one while
+ * more than one per CPU serve and another is waiting for calls. */
+static bool should_leave(struct sentry *s, struct receiver *rc)
+{
+  if (atomic_load(&rc->handed_off))
+    return true;
+  int serving = atomic_load(&s->serving);
+  return serving > s->base_receivers && atomic_load(&s->idle) > 0 &&
+         atomic_compare_exchange_strong(&s->serving, &serving, serving - 1);
+}
+
+static void receiver_loop(struct sentry *s, struct receiver *rc, struct seccomp_notif *req)
+{
   for (;;) {
     if (atomic_load(&s->stopping))
-      return;
+      break;
     memset(req, 0, s->sizes.notif); /* libseccomp/kernel want it zeroed */
     atomic_fetch_add(&s->idle, 1);
     int r = unotify_recv(s->listener, req);
@@ -89,30 +149,31 @@ static void receiver_loop(struct sentry *s, int slot, struct seccomp_notif *req)
       continue;
     if (r == -ENOENT) { /* the caller died before we got it, or no agent is left */
       if (listener_hung_up(s->listener))
-        return;
+        break;
       continue;
     }
     if (r < 0) {
       usbox_warn("receiving a notification failed: %s", strerror(-r));
-      return;
+      break;
     }
-    atomic_store(&s->interrupted[slot], INTERRUPT_NONE);
-    atomic_store(&s->busy_id[slot], req->id);
-    atomic_store(&s->busy_tid[slot], (int)req->pid);
-    atomic_store(&s->busy_since[slot], sentry_now_ns());
-    sentry_dispatch(s, req, slot);
-    atomic_store(&s->busy_since[slot], 0);
-    /* a receiver added by the watchdog leaves once others are idle again */
-    if (slot >= s->base_receivers && atomic_load(&s->idle) > 0)
+    atomic_store(&rc->interrupted, INTERRUPT_NONE);
+    atomic_store(&rc->busy_id, req->id);
+    atomic_store(&rc->busy_tid, (int)req->pid);
+    atomic_store(&rc->busy_since, sentry_now_ns());
+    sentry_dispatch(s, req);
+    atomic_store(&rc->busy_since, 0);
+    if (should_leave(s, rc))
       return;
   }
+  if (!atomic_load(&rc->handed_off))
+    atomic_fetch_sub(&s->serving, 1);
 }
 
 static void *receiver_main(void *p)
 {
-  struct receiver_arg arg = *(struct receiver_arg *)p;
-  free(p);
-  struct sentry *s = arg.s;
+  struct receiver *rc = p;
+  struct sentry *s = rc->s;
+  me = rc;
   /* Own fs_struct: this thread sets its umask to the agent's (task.c). */
   if (unshare(CLONE_FS) < 0)
     usbox_warn("unshare(CLONE_FS) in a receiver: %s", strerror(errno));
@@ -123,43 +184,51 @@ static void *receiver_main(void *p)
   /* the gofer starts this thread's server while the agent is still on
    * its way to its first call */
   if (gofer_client_connect(&s->gofer) < 0)
-    usbox_debug("receiver %d: no gofer connection yet", arg.slot);
+    usbox_debug("a receiver: no gofer connection yet");
   struct seccomp_notif *req = calloc(1, s->sizes.notif);
   if (req != NULL)
-    receiver_loop(s, arg.slot, req);
+    receiver_loop(s, rc, req);
+  else
+    atomic_fetch_sub(&s->serving, 1);
   free(req);
-  pthread_mutex_lock(&s->lock);
-  s->nthreads--;
-  pthread_mutex_unlock(&s->lock);
+  me = NULL;
+  atomic_store(&rc->exited, true);
   return NULL;
 }
 
-/* lock held */
+/* Lock held. The new receiver counts as serving from now. */
 static int start_receiver(struct sentry *s, usbox_err_t *err)
 {
-  int slot = -1;
-  for (int i = 0; i < SENTRY_MAX_RECEIVERS; i++)
-    if (!s->thread_live[i] || pthread_tryjoin_np(s->threads[i], NULL) == 0) {
-      s->thread_live[i] = false;
-      slot = i;
-      break;
-    }
-  if (slot < 0)
-    return usbox_err_set(err, EAGAIN, "all %d sentry receivers are busy", SENTRY_MAX_RECEIVERS);
-  struct receiver_arg *arg = malloc(sizeof *arg);
-  if (arg == NULL)
+  struct receiver *rc = calloc(1, sizeof *rc);
+  if (rc == NULL)
     return usbox_err_set(err, ENOMEM, "allocating a receiver");
-  arg->s = s;
-  arg->slot = slot;
-  atomic_store(&s->busy_since[slot], 0);
-  int r = pthread_create(&s->threads[slot], NULL, receiver_main, arg);
+  rc->s = s;
+  atomic_fetch_add(&s->serving, 1);
+  int r = pthread_create(&rc->thread, NULL, receiver_main, rc);
   if (r != 0) {
-    free(arg);
+    atomic_fetch_sub(&s->serving, 1);
+    free(rc);
     return usbox_err_set(err, r, "starting a sentry receiver");
   }
-  s->thread_live[slot] = true;
+  rc->next = s->receivers;
+  s->receivers = rc;
   s->nthreads++;
   return 0;
+}
+
+/* Lock held: join and free the receivers that left. */
+static void reap_receivers(struct sentry *s)
+{
+  for (struct receiver **pp = &s->receivers; *pp != NULL;) {
+    struct receiver *rc = *pp;
+    if (atomic_load(&rc->exited) && pthread_join(rc->thread, NULL) == 0) {
+      *pp = rc->next;
+      s->nthreads--;
+      free(rc);
+    } else {
+      pp = &rc->next;
+    }
+  }
 }
 
 /* One receiver per CPU the sentry may use (at most 4): agent processes
@@ -221,72 +290,93 @@ bool sentry_signal_pending(pid_t tid)
  * SA_RESTART: its blocking syscall returns EINTR) when its caller is gone
  * (killed, or SIGKILLed while waiting) or has a signal to take: the FIFO
  * open it waits in must not outlive the caller, nor keep it from its
- * signal handler. */
-static void interrupt_stuck(struct sentry *s, int slot, unsigned long long now)
+ * signal handler. A check reads /proc/TID/status: one blocked for more than
+ * a second is checked every RECHECK_NS only, so that a hundred blocked
+ * threads do not keep the sentry busy. */
+static void interrupt_stuck(struct sentry *s, struct receiver *rc, unsigned long long now)
 {
-  unsigned long long since = atomic_load(&s->busy_since[slot]);
-  if (since == 0 || now - since < STUCK_NS || !atomic_load(&s->interruptible[slot]))
+  unsigned long long since = atomic_load(&rc->busy_since);
+  if (since == 0 || now - since < STUCK_NS || !atomic_load(&rc->interruptible))
     return;
-  uint64_t id = atomic_load(&s->busy_id[slot]);
-  pid_t tid = atomic_load(&s->busy_tid[slot]);
+  if (now - since > 1000000000ull && now < rc->next_check_ns)
+    return;
+  rc->next_check_ns = now + RECHECK_NS;
+  uint64_t id = atomic_load(&rc->busy_id);
+  pid_t tid = atomic_load(&rc->busy_tid);
   int why = unotify_id_valid(s->listener, id) < 0 ? INTERRUPT_GONE
             : sentry_signal_pending(tid)          ? INTERRUPT_SIGNAL
                                                   : INTERRUPT_NONE;
-  if (why == INTERRUPT_NONE || atomic_load(&s->busy_id[slot]) != id)
+  if (why == INTERRUPT_NONE || atomic_load(&rc->busy_id) != id)
     return;
-  atomic_store(&s->interrupted[slot], why);
-  pthread_kill(s->threads[slot], interrupt_signal());
+  atomic_store(&rc->interrupted, why);
+  pthread_kill(rc->thread, interrupt_signal());
 }
 
+/* Receivers are freed only here and in sentry_stop (both on the
+ * supervisor's thread), and added at the list's head: the list can be
+ * walked from a head read under the lock without holding it. */
 void sentry_watchdog(struct sentry *s)
 {
   if (atomic_load(&s->stopping))
     return;
   unsigned long long now = sentry_now_ns();
   pthread_mutex_lock(&s->lock);
-  bool all_stuck = s->nthreads > 0 && atomic_load(&s->idle) == 0;
-  for (int i = 0; i < SENTRY_MAX_RECEIVERS; i++) {
-    /* a receiver that left is not an idle one: reap it */
-    if (s->thread_live[i] && pthread_tryjoin_np(s->threads[i], NULL) == 0)
-      s->thread_live[i] = false;
-    if (!s->thread_live[i])
-      continue;
-    unsigned long long since = atomic_load(&s->busy_since[i]);
-    if (since == 0 || now - since < STUCK_NS)
-      all_stuck = false;
-    interrupt_stuck(s, i, now);
-  }
-  if (all_stuck && s->nthreads < SENTRY_MAX_RECEIVERS) {
-    usbox_err_t err;
-    if (start_receiver(s, &err) < 0)
-      usbox_warn("%s", err.msg);
-    else
-      usbox_debug("all receivers blocked in handlers: started receiver %d", s->nthreads);
+  reap_receivers(s);
+  struct receiver *head = s->receivers;
+  for (struct receiver *rc = head; rc != NULL; rc = rc->next) {
+    unsigned long long since = atomic_load(&rc->busy_since);
+    /* blocked where no handler said it might: serve its share elsewhere */
+    if (since != 0 && now - since >= STUCK_NS && !atomic_load(&rc->exited) &&
+        !atomic_load(&rc->handed_off)) {
+      hand_off(s, rc);
+      usbox_debug("a receiver is blocked in a handler: %d receivers now", s->nthreads);
+    }
   }
   pthread_mutex_unlock(&s->lock);
+  for (struct receiver *rc = head; rc != NULL; rc = rc->next)
+    if (!atomic_load(&rc->exited))
+      interrupt_stuck(s, rc, now);
+}
+
+static void join_receiver(struct receiver *rc)
+{
+  /* The signal may land just before the thread enters RECV; repeat until
+   * it has left. */
+  for (;;) {
+    pthread_kill(rc->thread, interrupt_signal());
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_nsec += 10 * 1000 * 1000;
+    if (deadline.tv_nsec >= 1000000000) {
+      deadline.tv_sec++;
+      deadline.tv_nsec -= 1000000000;
+    }
+    if (pthread_timedjoin_np(rc->thread, NULL, &deadline) == 0)
+      return;
+  }
 }
 
 void sentry_stop(struct sentry *s)
 {
   atomic_store(&s->stopping, true);
-  for (int i = 0; i < SENTRY_MAX_RECEIVERS; i++) {
-    if (!s->thread_live[i])
-      continue;
-    /* The signal may land just before the thread enters RECV; repeat until
-     * it has left. */
-    for (;;) {
-      pthread_kill(s->threads[i], interrupt_signal());
-      struct timespec deadline;
-      clock_gettime(CLOCK_REALTIME, &deadline);
-      deadline.tv_nsec += 10 * 1000 * 1000;
-      if (deadline.tv_nsec >= 1000000000) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000;
-      }
-      if (pthread_timedjoin_np(s->threads[i], NULL, &deadline) == 0)
-        break;
+  /* joined without the lock (a receiver may be waiting for it to hand
+   * off); one that handed off just before may have added another */
+  for (;;) {
+    pthread_mutex_lock(&s->lock);
+    struct receiver *list = s->receivers;
+    s->receivers = NULL;
+    pthread_mutex_unlock(&s->lock);
+    if (list == NULL)
+      return;
+    while (list != NULL) {
+      struct receiver *rc = list;
+      list = rc->next;
+      join_receiver(rc);
+      pthread_mutex_lock(&s->lock);
+      s->nthreads--;
+      pthread_mutex_unlock(&s->lock);
+      free(rc);
     }
-    s->thread_live[i] = false;
   }
 }
 

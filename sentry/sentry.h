@@ -1,12 +1,16 @@
 /* The sentry: receives every intercepted call of the agent, decides by the
  * syscall table, and emulates, continues or denies it.
  *
- * Threads: one receiver blocks in SECCOMP_IOCTL_NOTIF_RECV and handles each
- * call inline (no hand-off, so the agent-sentry round trip stays on one CPU
- * with SYNC_WAKE_UP). A handler may block (a FIFO open waits for a writer);
- * the watchdog (sentry_watchdog, run from the supervisor's loop) then starts
- * another receiver so the rest of the sandbox keeps going. Surplus receivers
- * exit when idle. */
+ * Threads: a receiver blocks in SECCOMP_IOCTL_NOTIF_RECV and handles each
+ * call inline (so the agent-sentry round trip stays on one CPU with
+ * SYNC_WAKE_UP). A handler that may block for long (a FIFO open waits for
+ * its other end) hands off first: it starts a receiver to take its place,
+ * finishes its call and leaves. The watchdog (sentry_watchdog, run from the
+ * supervisor's loop) does the same for a handler found blocked where nobody
+ * expected it (a slow connect or gofer read). So a blocked call never takes
+ * the sandbox's service with it, and there is no fixed number of receivers
+ * that a program could use up: a blocked sentry thread exists only for a
+ * blocked agent thread, and those are bounded by the sandbox's limits. */
 #ifndef USBOX_SENTRY_SENTRY_H
 #define USBOX_SENTRY_SENTRY_H
 
@@ -23,7 +27,8 @@
 #include "sentry/task.h"
 #include "vfs/vfs.h"
 
-#define SENTRY_MAX_RECEIVERS 64
+
+struct receiver; /* sentry.c */
 
 struct sentry_stats {
   atomic_ulong emulated[SC_NR_LIMIT];
@@ -48,27 +53,23 @@ struct sentry {
    * what the kernel backstops catch when the table is wrong */
   bool test_pass[SC_NR_LIMIT];
 
-  /* receivers */
+  /* receivers (sentry.c): a list, no fixed number */
   pthread_mutex_t lock;
-  pthread_t threads[SENTRY_MAX_RECEIVERS];
-  bool thread_live[SENTRY_MAX_RECEIVERS];
-  int nthreads;       /* started and not yet exited */
-  int base_receivers; /* slots 0..base-1: one per CPU, never leave (sentry.c) */
-  atomic_int idle;    /* receivers waiting in RECV */
+  struct receiver *receivers; /* lock held */
+  int nthreads;               /* started and not yet joined; lock held */
+  int base_receivers;         /* one per CPU (sentry.c) */
+  atomic_int serving;         /* receivers that have not handed off their call */
+  atomic_int idle;            /* receivers waiting in RECV */
   atomic_bool stopping;
-  /* per receiver: monotonic ns when its current handler started (0 if
-   * idle), the call it handles, and whether the watchdog interrupted it */
-  atomic_ullong busy_since[SENTRY_MAX_RECEIVERS];
-  atomic_ullong busy_id[SENTRY_MAX_RECEIVERS];
-  atomic_int busy_tid[SENTRY_MAX_RECEIVERS];
-  atomic_int interrupted[SENTRY_MAX_RECEIVERS];
-  /* set while the receiver waits where an interruption is harmless (the
-   * gofer's answer, a blocking open): never while answering the agent */
-  atomic_bool interruptible[SENTRY_MAX_RECEIVERS];
 };
 
 /* Mark this receiver thread's current wait as safe to interrupt. */
 void sentry_interruptible(bool on);
+/* This receiver's call may block for long: another receiver takes its
+ * place now, and this one leaves once the call is answered. */
+void sentry_may_block(void);
+/* Whether the watchdog interrupted this receiver's call for a signal. */
+bool sentry_interrupted_for_signal(void);
 
 /* Why the watchdog interrupted a handler. */
 enum { INTERRUPT_NONE, INTERRUPT_GONE, INTERRUPT_SIGNAL };
@@ -80,13 +81,14 @@ enum { INTERRUPT_NONE, INTERRUPT_GONE, INTERRUPT_SIGNAL };
 /* Takes ownership of listener. */
 int sentry_init(struct sentry *s, int listener, usbox_err_t *err);
 int sentry_start(struct sentry *s, usbox_err_t *err);
-/* Called periodically: adds a receiver when all are stuck in handlers. */
+/* Called periodically: replaces receivers stuck in handlers, joins those
+ * that left, interrupts calls whose caller is gone or has a signal. */
 void sentry_watchdog(struct sentry *s);
 /* Stop receivers (the agent is gone) and wait for them. */
 void sentry_stop(struct sentry *s);
 void sentry_destroy(struct sentry *s);
-/* Handle one received notification (dispatch.c); slot is the receiver's. */
-void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req, int slot);
+/* Handle one received notification (dispatch.c). */
+void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req);
 /* Whether a thread has a signal it would take now (pending, not blocked,
  * not ignored). Reads /proc/TID/status. */
 bool sentry_signal_pending(pid_t tid);

@@ -548,6 +548,10 @@ static int open_existing(struct sentry_call *call, const struct vfs_node *n, int
     return r;
   if (open_modifies(&n->st, oflags) && (r = vfs_check_modify(n)) < 0)
     return r;
+  /* opening a FIFO waits for its other end: let other receivers serve */
+  if (S_ISFIFO(n->st.st_mode) && !(flags & (O_NONBLOCK | O_PATH)) &&
+      (flags & O_ACCMODE) != O_RDWR)
+    sentry_may_block();
   int dup_fd = -1;
   if (held(n) && (r = reopen_bounds(call, n, oflags, &dup_fd)) != 0) {
     if (r < 0)

@@ -53,4 +53,58 @@ expect_eq "the agent's soft open-file limit is the caller's" "64 4096" \
 expect_exit 0 "300 processes with a soft limit of 64 open files" -- bash -c "ulimit -Sn 64; exec '$USBOX' exec -- \
   sh -c 'i=0; while [ \$i -lt 300 ]; do cat /etc/hostname >/dev/null || exit 3; i=\$((i+1)); done'"
 
+# 128 threads blocked opening FIFOs (each waits for a writer that comes
+# later): a second process in the sandbox still gets every call answered
+# within 100 ms, and then the writers release them all. On fb0db48 the
+# second process waited for --timeout: 64 receivers at most, all blocked.
+cat >"$TMPROOT/fifo_block.py" <<'EOF'
+import os, subprocess, sys, threading, time
+N = 128
+os.mkdir("fifos")
+for i in range(N):
+    os.mkfifo("fifos/p%d" % i)
+got = [None] * N
+def reader(i):
+    fd = os.open("fifos/p%d" % i, os.O_RDONLY)  # blocks until a writer opens
+    got[i] = os.read(fd, 16)
+    os.close(fd)
+ts = [threading.Thread(target=reader, args=(i,)) for i in range(N)]
+for t in ts: t.start()
+time.sleep(1.0)
+blocked = sum(1 for t in ts if t.is_alive())
+# a second process: started, and 200 calls timed one by one
+probe = """
+import os, time
+worst = 0
+for _ in range(200):
+    t0 = time.monotonic(); os.stat("/etc/hostname"); worst = max(worst, time.monotonic() - t0)
+print("%.1f" % (worst * 1000))
+"""
+t0 = time.monotonic()
+out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+started = time.monotonic() - t0
+for i in range(N):
+    fd = os.open("fifos/p%d" % i, os.O_WRONLY)
+    os.write(fd, b"x%d" % i)
+    os.close(fd)
+for t in ts: t.join(30)
+ok = all(got[i] == b"x%d" % i for i in range(N))
+print("blocked=%d worst_ms=%s probe_s=%.2f released=%s" % (blocked, out.stdout.strip(), started, ok))
+EOF
+mkdir -p "$TMPROOT/fb" && cd "$TMPROOT/fb" || exit 1
+CMD_TIMEOUT=90 expect_exit 0 "128 threads blocked in FIFO opens, then released" -- \
+  "$USBOX" exec --timeout 80 -- python3 "$TMPROOT/fifo_block.py"
+cd "$TMPROOT" || exit 1
+line=$(tail -n 1 "$OUT")
+case "$line" in
+blocked=128\ worst_ms=*\ released=True)
+  worst=${line#*worst_ms=}; worst=${worst%% *}
+  if awk -v w="$worst" 'BEGIN { exit !(w < 100) }'; then
+    pass "with 128 threads blocked in FIFO opens, another process's calls took at most $worst ms ($line)"
+  else
+    fail "with 128 threads blocked in FIFO opens, a call of another process took $worst ms ($line)"
+  fi ;;
+*) fail "128 blocked FIFO opens: unexpected result: $line $(tail -n 3 "$ERR")" ;;
+esac
+
 finish

@@ -6,6 +6,7 @@
 
 #include "cli/verbs.h"
 #include "common/log.h"
+#include "limits/limits.h"
 #include "policy/policy.h"
 #include "sentry/supervisor.h"
 
@@ -57,6 +58,7 @@ static void usage(FILE *out)
           "\n"
           "output:\n"
           "  --audit FILE      append one JSON line per sandbox decision to FILE\n"
+          "  --audit-max SIZE  stop writing it at SIZE (default 100M; the last line says so)\n"
           "  -v, --verbose     say how many variables were withheld; print a summary of\n"
           "                    emulated and denied calls at exit\n"
           "                    (-vv: debug messages)\n"
@@ -71,6 +73,7 @@ enum {
   OPT_TMPFS,
   OPT_POLICY,
   OPT_AUDIT,
+  OPT_AUDIT_MAX,
   OPT_NET_ALLOW,
   OPT_NET,
   OPT_DNS_UPSTREAM,
@@ -179,6 +182,7 @@ static int run(int argc, char **argv, struct policy *policy)
       {"unsetenv", required_argument, NULL, OPT_UNSETENV},
       {"clearenv", no_argument, NULL, OPT_CLEARENV},
       {"audit", required_argument, NULL, OPT_AUDIT},
+      {"audit-max", required_argument, NULL, OPT_AUDIT_MAX},
       {"verbose", no_argument, NULL, 'v'},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
@@ -204,6 +208,12 @@ static int run(int argc, char **argv, struct policy *policy)
       return 0;
     case OPT_AUDIT:
       cfg.audit_path = optarg;
+      break;
+    case OPT_AUDIT_MAX:
+      if (limits_parse_size("--audit-max", optarg, &cfg.audit_max, &err) < 0) {
+        usbox_err_print(&err);
+        return USBOX_EXIT_ERROR;
+      }
       break;
     case OPT_TESTONLY_PASS: /* undocumented in usage: docs/cli.md says why */
       cfg.test_pass = optarg;

@@ -33,6 +33,8 @@ void limits_config_init(struct limits_config *c);
 /* Parsers for the flags (--memory 64M, --pids 100, --cpus 0.5,
  * --timeout 30, --nofile 1024, --limits strict|best-effort). */
 int limits_parse_memory(struct limits_config *c, const char *text, usbox_err_t *err);
+/* A size flag's value ("64M", "1G", "512k", bytes; at least 4k). */
+int limits_parse_size(const char *flag, const char *text, uint64_t *out, usbox_err_t *err);
 int limits_parse_pids(struct limits_config *c, const char *text, usbox_err_t *err);
 int limits_parse_cpus(struct limits_config *c, const char *text, usbox_err_t *err);
 int limits_parse_timeout(struct limits_config *c, const char *text, usbox_err_t *err);

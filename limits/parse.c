@@ -14,7 +14,7 @@ void limits_config_init(struct limits_config *c)
 }
 
 /* "64M", "1G", "512k", "1048576": bytes, at least one page */
-int limits_parse_memory(struct limits_config *c, const char *text, usbox_err_t *err)
+int limits_parse_size(const char *flag, const char *text, uint64_t *out, usbox_err_t *err)
 {
   char *end;
   errno = 0;
@@ -35,9 +35,14 @@ int limits_parse_memory(struct limits_config *c, const char *text, usbox_err_t *
   if (end == text || *end != '\0' || unit == 0 || errno != 0 || !(v > 0) || v * unit < 4096 ||
       v * unit > 9.2e18)
     return usbox_err_set(err, EINVAL,
-                         "--memory %s: a size of at least 4k, like 512M or 2G, is expected", text);
-  c->memory = (uint64_t)(v * (double)unit);
+                         "%s %s: a size of at least 4k, like 512M or 2G, is expected", flag, text);
+  *out = (uint64_t)(v * (double)unit);
   return 0;
+}
+
+int limits_parse_memory(struct limits_config *c, const char *text, usbox_err_t *err)
+{
+  return limits_parse_size("--memory", text, &c->memory, err);
 }
 
 static int parse_count(const char *flag, const char *text, long min, long max, long *out,

@@ -19,7 +19,19 @@ struct audit_record {
   const char *rule;     /* why, for denials; may be NULL */
 };
 
-struct audit *audit_open(const char *path, usbox_err_t *err);
+/* Default cap on the log file's size (--audit-max). */
+#define AUDIT_DEFAULT_MAX (100ull << 20)
+
+struct audit_options {
+  const char *path;
+  uint64_t max_bytes; /* 0: AUDIT_DEFAULT_MAX */
+};
+
+/* Bounded: an argument is written up to 256 bytes (with "arg_len" when
+ * longer); more than 5 identical decisions in a second are counted into one
+ * line with "repeated"; when the file would pass max_bytes, one "full" line
+ * is written and the rest counted, reported by an "end" line at close. */
+struct audit *audit_open(const struct audit_options *opts, usbox_err_t *err);
 void audit_write(struct audit *a, const struct audit_record *rec);
 void audit_close(struct audit *a);
 /* JSON string escaping (unit-tested): writes a quoted string into out,

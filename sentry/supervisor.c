@@ -327,8 +327,9 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
   for (int i = 0; i < nmounts; i++)
     close(mounts[i]);
   usbox_phase("gofer started");
+  struct audit_options audit = {.path = cfg->audit_path, .max_bytes = cfg->audit_max};
   if (rc < 0 || vfs_set_agent(&r->sentry.vfs, r->agent, parents, nparents, err) < 0 ||
-      (cfg->audit_path != NULL && (r->sentry.audit = audit_open(cfg->audit_path, err)) == NULL)) {
+      (cfg->audit_path != NULL && (r->sentry.audit = audit_open(&audit, err)) == NULL)) {
     netns_fds_close(&net);
     return -1;
   }

@@ -18,6 +18,7 @@ struct exec_config {
                              before the start and never changed after */
   const struct policy *policy; /* finished (policy_finish) */
   const char *audit_path; /* --audit FILE, or NULL */
+  uint64_t audit_max;     /* --audit-max: cap on its size (0: the default) */
   bool count_denials;     /* -v: route denials through the sentry to count them */
   const char *test_pass;  /* --TESTONLY-pass NAME,...: syscalls the sentry hands to
                              the kernel unchecked (tests of the backstops only) */

@@ -119,6 +119,63 @@ audit_check "records from several pids, execve of sh, cat and ls" "$C" \
   'len({r["pid"] for r in recs}) >= 3' \
   '{"sh", "cat", "ls"} <= {r["arg"].rsplit("/", 1)[-1] for r in recs if r["syscall"] == "execve" and r["decision"] == "kernel"}'
 
+# ---------------------------------------------------------------- a flood is bounded
+
+# A program denied the same call in a tight loop for 2 s, with a 4 KB path
+# (on fb0db48: ~8 KB a line, 18-27 MB/s): a handful of lines a second plus
+# counts, each argument cut to 256 bytes with its length.
+cat >"$TMPROOT/flood.py" <<'EOF'
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+long = b"/nonexistent/" + b"/".join([b"d" * 200] * 19)  # 3,831 bytes
+distinct = len(sys.argv) > 1
+n, end = 0, time.monotonic() + 2
+while time.monotonic() < end:
+    if distinct:
+        libc.access(long + b"/%d" % n, 0)              # ENOENT, each path new
+    else:
+        libc.syscall(165, b"/x", b"/y", b"tmpfs", 0, None)  # mount: denied
+        libc.access(long, 0)                          # ENOENT
+    n += 1
+print(n)
+EOF
+F=$TMPROOT/flood.jsonl
+expect_exit 0 "2 s of denied mounts and failing accesses with a 3.8 KB path, --audit" -- \
+  "$USBOX" exec --audit "$F" -- python3 "$TMPROOT/flood.py"
+calls=$(cat "$OUT")
+ours='(lambda r: r["syscall"] == "access" and (r["arg"] or "").startswith("/nonexistent/d"))'
+audit_check "repeated decisions: a few lines a second, and counts that add up to every call ($calls)" "$F" \
+  "sum(r.get('repeated', 1) for r in recs if r['syscall'] == 'mount') == $calls" \
+  "(ours := $ours) and sum(r.get('repeated', 1) for r in recs if ours(r)) == $calls" \
+  "len([r for r in recs if r['syscall'] == 'mount' or ours(r)]) <= 40" \
+  "all(len(r['arg']) == 256 and r['arg_len'] == 3831 for r in recs if ours(r))" \
+  "sum(len(json.dumps(r)) for r in recs if r['syscall'] == 'mount' or ours(r)) < 20000" \
+  "$calls > 1000"
+
+# distinct paths, each a new decision: the file stops at --audit-max, with
+# a "full" line, and an "end" line counting what was not written
+G=$TMPROOT/capped.jsonl
+expect_exit 0 "2 s of failing accesses, each path new, --audit-max 256k" -- \
+  "$USBOX" exec --audit "$G" --audit-max 256k -- python3 "$TMPROOT/flood.py" distinct
+calls=$(cat "$OUT")
+size=$(stat -c %s "$G")
+expect_eq "the file is at most 256 KiB ($size bytes for $calls calls)" yes "$([ "$size" -le 262144 ] && [ "$size" -gt 200000 ] && echo yes)"
+cat >"$TMPROOT/capcheck.py" <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+full = [i for i, r in enumerate(lines) if r.get("audit") == "full"]
+assert len(full) == 1 and lines[full[0]]["max_bytes"] == 262144, full
+end = lines[-1]
+assert end.get("audit") == "end", end
+written = sum(1 for r in lines if (r.get("arg") or "").startswith("/nonexistent/d"))
+assert end["dropped"] > 0 and written + end["dropped"] >= int(sys.argv[2]), (written, end)
+print("written", written, "dropped", end["dropped"])
+EOF
+expect_exit 0 "capped: one \"full\" line, then an \"end\" line counting the dropped" -- \
+  python3 "$TMPROOT/capcheck.py" "$G" "$calls"
+expect_exit 125 "--audit-max 12 -> 125" -- "$USBOX" exec --audit "$G" --audit-max 12 -- true
+expect_grep "names the flag" "^usbox.*--audit-max 12" "$ERR"
+
 # ---------------------------------------------------------------- unwritable audit path
 
 expect_exit 125 "--audit in a missing directory -> 125" -- \

@@ -260,7 +260,7 @@ static void test_audit_lines(void **state)
   struct tmp *t = *state;
   usbox_err_t err = {0};
   mode_t old = umask(022);
-  struct audit *a = audit_open(t->path, &err);
+  struct audit *a = audit_open(&(struct audit_options){.path = t->path}, &err);
   umask(old);
   assert_non_null(a);
   struct stat st;
@@ -347,14 +347,14 @@ static void test_audit_appends_and_long_args(void **state)
 {
   struct tmp *t = *state;
   usbox_err_t err = {0};
-  struct audit *a = audit_open(t->path, &err);
+  struct audit *a = audit_open(&(struct audit_options){.path = t->path}, &err);
   assert_non_null(a);
   struct audit_record rec = {.pid = 1, .syscall = "openat", .arg = "first", .decision = "emulate"};
   audit_write(a, &rec);
   audit_close(a);
 
   /* reopening appends */
-  a = audit_open(t->path, &err);
+  a = audit_open(&(struct audit_options){.path = t->path}, &err);
   assert_non_null(a);
   /* a path of PATH_MAX-1 bytes that all need \u00XX: truncated, still one
    * valid line */
@@ -363,7 +363,7 @@ static void test_audit_appends_and_long_args(void **state)
   longarg[sizeof longarg - 1] = '\0';
   rec.arg = longarg;
   audit_write(a, &rec);
-  /* a long plain path survives whole */
+  /* a long plain path: its first 256 bytes, and its length */
   memset(longarg, 'p', sizeof longarg - 1);
   longarg[0] = '/';
   rec.arg = longarg;
@@ -373,11 +373,87 @@ static void test_audit_appends_and_long_args(void **state)
   cJSON *lines[8];
   assert_int_equal(read_lines(t->path, lines, 8), 3);
   expect_string_field(lines[0], "arg", "first");
+  assert_null(cJSON_GetObjectItemCaseSensitive(lines[0], "arg_len"));
   const cJSON *arg = field(lines[1], "arg");
   assert_true(cJSON_IsString(arg));
-  assert_true(strlen(arg->valuestring) > 0);
+  assert_int_equal(strlen(arg->valuestring), 256 * 2); /* U+00FF is two bytes of UTF-8 */
+  expect_number_field(lines[1], "arg_len", PATH_MAX - 1);
+  longarg[256] = '\0';
   expect_string_field(lines[2], "arg", longarg);
+  expect_number_field(lines[2], "arg_len", PATH_MAX - 1);
   for (int i = 0; i < 3; i++)
+    cJSON_Delete(lines[i]);
+}
+
+/* 40 identical denials: 5 lines, then one line counting the other 35; a
+ * different argument is a different decision */
+static void test_audit_repeats_counted(void **state)
+{
+  struct tmp *t = *state;
+  usbox_err_t err = {0};
+  struct audit *a = audit_open(&(struct audit_options){.path = t->path}, &err);
+  assert_non_null(a);
+  struct audit_record rec = {.pid = 5, .syscall = "ptrace", .decision = "deny", .err = EPERM,
+                             .result = -1, .rule = "tracing other processes"};
+  struct audit_record other = {.pid = 5, .syscall = "openat", .arg = "/x", .decision = "emulate"};
+  for (int i = 0; i < 40; i++)
+    audit_write(a, &rec);
+  audit_write(a, &other);
+  audit_close(a);
+  cJSON *lines[32];
+  size_t n = read_lines(t->path, lines, 32);
+  /* (a second may begin during the loop: then two runs of 5 and a count) */
+  int plain = 0, counted = 0, others = 0;
+  for (size_t i = 0; i < n; i++) {
+    const cJSON *rep = cJSON_GetObjectItemCaseSensitive(lines[i], "repeated");
+    if (strcmp(field(lines[i], "syscall")->valuestring, "openat") == 0) {
+      expect_string_field(lines[i], "arg", "/x");
+      others++;
+    } else if (rep == NULL) {
+      plain++;
+    } else {
+      /* the count, with what the decisions had in common */
+      expect_string_field(lines[i], "syscall", "ptrace");
+      expect_string_field(lines[i], "errno", "EPERM");
+      expect_string_field(lines[i], "rule", "tracing other processes");
+      assert_true(cJSON_IsNull(field(lines[i], "result")));
+      counted += (int)rep->valuedouble;
+    }
+  }
+  assert_int_equal(others, 1);
+  assert_true(plain == 5 || plain == 10);
+  assert_int_equal(plain + counted, 40);
+  assert_true(n <= 14);
+  for (size_t i = 0; i < n; i++)
+    cJSON_Delete(lines[i]);
+}
+
+/* a cap of 16 KiB: the file stays under it, says it is full, and the last
+ * line counts what was not written */
+static void test_audit_capped(void **state)
+{
+  struct tmp *t = *state;
+  usbox_err_t err = {0};
+  struct audit *a = audit_open(&(struct audit_options){.path = t->path, .max_bytes = 16384}, &err);
+  assert_non_null(a);
+  char path[64];
+  struct audit_record rec = {.pid = 5, .syscall = "openat", .arg = path, .decision = "emulate"};
+  for (int i = 0; i < 1000; i++) {
+    snprintf(path, sizeof path, "/file/number/%d", i);
+    audit_write(a, &rec);
+  }
+  audit_close(a);
+  struct stat st;
+  assert_int_equal(stat(t->path, &st), 0);
+  assert_true(st.st_size <= 16384);
+  static cJSON *lines[1000];
+  size_t n = read_lines(t->path, lines, 1000);
+  assert_true(n > 50 && n < 200);
+  expect_string_field(lines[n - 2], "audit", "full");
+  expect_number_field(lines[n - 2], "max_bytes", 16384);
+  expect_string_field(lines[n - 1], "audit", "end");
+  expect_number_field(lines[n - 1], "dropped", 1000 - (double)(n - 2));
+  for (size_t i = 0; i < n; i++)
     cJSON_Delete(lines[i]);
 }
 
@@ -385,7 +461,7 @@ static void test_audit_open_fails_cleanly(void **state)
 {
   (void)state;
   usbox_err_t err = {0};
-  assert_null(audit_open("/nonexistent-dir-usbox/audit.jsonl", &err));
+  assert_null(audit_open(&(struct audit_options){.path = "/nonexistent-dir-usbox/audit.jsonl"}, &err));
   assert_int_equal(err.code, ENOENT);
   assert_non_null(strstr(err.msg, "/nonexistent-dir-usbox/audit.jsonl"));
   audit_close(NULL);
@@ -403,6 +479,8 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_audit_lines, setup_tmp, teardown_tmp),
       cmocka_unit_test_setup_teardown(test_audit_appends_and_long_args, setup_tmp, teardown_tmp),
       cmocka_unit_test(test_audit_open_fails_cleanly),
+      cmocka_unit_test_setup_teardown(test_audit_repeats_counted, setup_tmp, teardown_tmp),
+      cmocka_unit_test_setup_teardown(test_audit_capped, setup_tmp, teardown_tmp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

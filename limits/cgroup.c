@@ -1,7 +1,22 @@
 /* The sandbox's cgroups: v2 where the controller is there and can be
  * enabled below usbox's own cgroup, v1 otherwise, rlimits as a last resort.
  * Only made when a limit asks for them: a run without limits touches no
- * cgroup (its pid namespace already ends every process with it). */
+ * cgroup (its pid namespace already ends every process with it).
+ *
+ * In each hierarchy the sandbox's cgroup D (usbox-<pid>) is a small tree:
+ *   D                    --cpus: the agent's CPU and usbox's for it
+ *   D/sandbox            --memory: the agent's and the gofer's
+ *   D/sandbox/agent      the sandbox's processes; --pids applies here
+ *   D/sandbox/gofer      the gofer: the host objects it makes for the agent
+ *                        (a symlink flood in the private /tmp) are charged
+ *                        where the agent's own would be
+ *   D/usbox              usbox itself (the sentry)
+ * So the work done for the agent counts against its limits as the kernel's
+ * work for a native process would. The sentry's own memory is not under
+ * --memory: once a tmpfs flood has filled it and the OOM killer has ended
+ * the agent, usbox must still be able to tear the sandbox down (a sentry
+ * in there was the next victim). usbox goes back to its own cgroup before
+ * D is emptied and removed. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -80,21 +95,69 @@ static const char *v2_mount(void)
   return NULL;
 }
 
-/* SIGKILL everything in dir until it is empty, then remove it. */
-static void empty_and_remove(const char *dir)
+/* D's descendants, parents first */
+static const char *const leaves[] = {"sandbox", "sandbox/agent", "sandbox/gofer", "usbox"};
+#define NLEAVES (sizeof leaves / sizeof leaves[0])
+
+static void kill_members(const char *dir)
 {
-  if (write_text(dir, "cgroup.kill", "1") < 0) { /* v1: one by one */
-    for (int round = 0; round < 200; round++) {
-      char procs[4096];
-      if (read_text(dir, "cgroup.procs", procs, sizeof procs) < 0 || procs[0] == '\0')
-        break;
-      for (char *save = NULL, *p = strtok_r(procs, "\n", &save); p; p = strtok_r(NULL, "\n", &save))
-        kill((pid_t)atoi(p), SIGKILL);
-      nanosleep(&(struct timespec){0, 5000000}, NULL);
-    }
+  for (int round = 0; round < 200; round++) {
+    char procs[4096];
+    if (read_text(dir, "cgroup.procs", procs, sizeof procs) < 0 || procs[0] == '\0')
+      break;
+    for (char *save = NULL, *p = strtok_r(procs, "\n", &save); p; p = strtok_r(NULL, "\n", &save))
+      kill((pid_t)atoi(p), SIGKILL);
+    nanosleep(&(struct timespec){0, 5000000}, NULL);
   }
+}
+
+static void remove_dir(const char *dir)
+{
   for (int i = 0; i < 400 && rmdir(dir) < 0 && errno == EBUSY; i++)
     nanosleep(&(struct timespec){0, 5000000}, NULL);
+}
+
+/* Below a v1 dir (v2: cgroup.kill did it), kill, then remove, deepest
+ * first: whatever tree a usbox of this or an earlier version made. */
+static void remove_tree(const char *dir, bool killed, int depth)
+{
+  cleanup_closedir DIR *d = depth < 8 ? opendir(dir) : NULL;
+  struct dirent *de;
+  while (d != NULL && (de = readdir(d)) != NULL) {
+    if (de->d_type != DT_DIR || de->d_name[0] == '.')
+      continue;
+    char sub[PATH_MAX];
+    if (snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name) < (int)sizeof sub)
+      remove_tree(sub, killed, depth + 1);
+  }
+  if (!killed)
+    kill_members(dir);
+  remove_dir(dir);
+}
+
+/* SIGKILL everything in D's tree until it is empty, then remove it. usbox
+ * is not in it any more (limits_destroy, or a usbox that died). */
+static void empty_and_remove(const char *dir)
+{
+  bool killed = write_text(dir, "cgroup.kill", "1") == 0; /* v2: the whole subtree */
+  remove_tree(dir, killed, 0);
+}
+
+/* D and its leaves. */
+static int make_dirs(const char *dir)
+{
+  if (mkdir(dir, 0755) < 0)
+    return -errno;
+  for (size_t i = 0; i < NLEAVES; i++) {
+    char leaf[PATH_MAX + 16];
+    snprintf(leaf, sizeof leaf, "%s/%s", dir, leaves[i]);
+    if (mkdir(leaf, 0755) < 0) {
+      int e = errno;
+      empty_and_remove(dir);
+      return -e;
+    }
+  }
+  return 0;
 }
 
 /* usbox-<pid> directories of a usbox that is gone (SIGKILLed, crashed). */
@@ -137,14 +200,15 @@ static bool wanted(const struct limits_config *c, enum limits_controller k)
   return k == LIMITS_MEMORY ? c->memory != 0 : k == LIMITS_PIDS ? c->pids != 0 : c->cpus != 0;
 }
 
-/* The value of limit k in a v2 or v1 file. */
-static int write_limit(const struct limits_config *c, enum limits_controller k, const char *dir,
+/* The value of limit k in a v2 or v1 file of D's tree (cgroup.c's top). */
+static int write_limit(const struct limits_config *c, enum limits_controller k, const char *d,
                        bool v2)
 {
-  char v[64];
+  char v[64], dir[PATH_MAX + 16];
   int r;
   switch (k) {
   case LIMITS_MEMORY:
+    snprintf(dir, sizeof dir, "%s/sandbox", d);
     snprintf(v, sizeof v, "%llu", (unsigned long long)c->memory);
     if (v2) {
       if ((r = write_text(dir, "memory.max", v)) < 0)
@@ -157,6 +221,7 @@ static int write_limit(const struct limits_config *c, enum limits_controller k, 
     write_text(dir, "memory.memsw.limit_in_bytes", v); /* no escape into swap */
     return 0;
   case LIMITS_PIDS:
+    snprintf(dir, sizeof dir, "%s/sandbox/agent", d);
     snprintf(v, sizeof v, "%ld", c->pids);
     return write_text(dir, "pids.max", v);
   case LIMITS_CPU: {
@@ -165,21 +230,35 @@ static int write_limit(const struct limits_config *c, enum limits_controller k, 
       quota = 1000;
     if (v2) {
       snprintf(v, sizeof v, "%ld %ld", quota, period);
-      return write_text(dir, "cpu.max", v);
+      return write_text(d, "cpu.max", v);
     }
     snprintf(v, sizeof v, "%ld", period);
-    if ((r = write_text(dir, "cpu.cfs_period_us", v)) < 0)
+    if ((r = write_text(d, "cpu.cfs_period_us", v)) < 0)
       return r;
     snprintf(v, sizeof v, "%ld", quota);
-    return write_text(dir, "cpu.cfs_quota_us", v);
+    return write_text(d, "cpu.cfs_quota_us", v);
   }
   default:
     return -EINVAL;
   }
 }
 
+/* v2: controller k enabled from base down to where its limit is written */
+static int enable_v2(const char *base, const char *dir, enum limits_controller k)
+{
+  char enable[16], sandbox[PATH_MAX + 16];
+  snprintf(enable, sizeof enable, "+%s", v2_name[k]);
+  snprintf(sandbox, sizeof sandbox, "%s/sandbox", dir);
+  int r = write_text(base, "cgroup.subtree_control", enable);
+  if (r == 0 && k != LIMITS_CPU)
+    r = write_text(dir, "cgroup.subtree_control", enable);
+  if (r == 0 && k == LIMITS_PIDS)
+    r = write_text(sandbox, "cgroup.subtree_control", enable);
+  return r;
+}
+
 /* v2: the sandbox's cgroup below usbox's own, with the controllers that
- * can be enabled there. */
+ * can be enabled there (and pids for its agent leaf). */
 static void try_v2(struct limits *l)
 {
   const char *mnt = v2_mount();
@@ -189,9 +268,10 @@ static void try_v2(struct limits *l)
   snprintf(base, sizeof base, "%s%s", mnt, self);
   char dir[PATH_MAX];
   if (snprintf(dir, sizeof dir, "%s/usbox-%d", base, (int)getpid()) >= (int)sizeof dir ||
-      mkdir(dir, 0755) < 0)
+      make_dirs(dir) < 0)
     return;
   snprintf(l->v2, sizeof l->v2, "%s", dir);
+  snprintf(l->home_v2, sizeof l->home_v2, "%s", base);
   char available[512];
   if (read_text(base, "cgroup.controllers", available, sizeof available) < 0)
     return;
@@ -203,11 +283,8 @@ static void try_v2(struct limits *l)
     padded[strcspn(padded, "\n")] = ' ';
     if (!wanted(&l->config, k) || strstr(padded, word) == NULL)
       continue;
-    char enable[16];
-    snprintf(enable, sizeof enable, "+%s", v2_name[k]);
     /* EBUSY when usbox's cgroup holds processes itself: then v1 */
-    if (write_text(base, "cgroup.subtree_control", enable) == 0 &&
-        write_limit(&l->config, k, dir, true) == 0)
+    if (enable_v2(base, dir, k) == 0 && write_limit(&l->config, k, dir, true) == 0)
       l->on_v2[k] = true;
   }
 }
@@ -221,17 +298,19 @@ static int try_v1(struct limits *l, enum limits_controller k)
   char *dir = l->v1[k];
   if (snprintf(dir, PATH_MAX, "%s/usbox-%d", base, (int)getpid()) >= PATH_MAX)
     return -ENAMETOOLONG;
-  if (mkdir(dir, 0755) < 0) {
-    int e = errno;
-    dir[0] = '\0';
-    return -e;
-  }
-  int r = write_limit(&l->config, k, dir, false);
+  int r = make_dirs(dir);
   if (r < 0) {
-    rmdir(dir);
     dir[0] = '\0';
+    return r;
   }
-  return r;
+  r = write_limit(&l->config, k, dir, false);
+  if (r < 0) {
+    empty_and_remove(dir);
+    dir[0] = '\0';
+    return r;
+  }
+  snprintf(l->home_v1[k], PATH_MAX, "%s", base);
+  return 0;
 }
 
 /* Neither cgroup version: an rlimit where one can stand in, with a warning. */
@@ -282,35 +361,92 @@ int limits_create(struct limits *l, const struct limits_config *c, usbox_err_t *
   return 0;
 }
 
-int limits_attach(struct limits *l, pid_t pid, usbox_err_t *err)
+/* pid into leaf of every hierarchy the sandbox has a cgroup in */
+static int join_leaf(struct limits *l, pid_t pid, const char *leaf, usbox_err_t *err)
 {
-  char text[32];
+  char text[32], dir[PATH_MAX + 16];
   snprintf(text, sizeof text, "%d", (int)pid);
   int r;
-  if (l->v2[0] && (r = write_text(l->v2, "cgroup.procs", text)) < 0)
-    return usbox_err_set(err, -r, "joining the cgroup %s", l->v2);
+  if (l->v2[0]) {
+    snprintf(dir, sizeof dir, "%s/%s", l->v2, leaf);
+    if ((r = write_text(dir, "cgroup.procs", text)) < 0)
+      return usbox_err_set(err, -r, "joining the cgroup %s", dir);
+  }
   for (int k = 0; k < LIMITS_NCONTROLLERS; k++)
-    if (l->v1[k][0] && (r = write_text(l->v1[k], "cgroup.procs", text)) < 0)
-      return usbox_err_set(err, -r, "joining the cgroup %s", l->v1[k]);
+    if (l->v1[k][0]) {
+      snprintf(dir, sizeof dir, "%s/%s", l->v1[k], leaf);
+      if ((r = write_text(dir, "cgroup.procs", text)) < 0)
+        return usbox_err_set(err, -r, "joining the cgroup %s", dir);
+    }
   return 0;
 }
 
-/* "oom_kill N" in memory.events (v2) or memory.oom_control (v1) */
-bool limits_oom_killed(const struct limits *l)
+int limits_attach(struct limits *l, pid_t pid, usbox_err_t *err)
 {
-  char text[1024];
-  int r = l->on_v2[LIMITS_MEMORY] ? read_text(l->v2, "memory.events", text, sizeof text)
-          : l->v1[LIMITS_MEMORY][0]
-              ? read_text(l->v1[LIMITS_MEMORY], "memory.oom_control", text, sizeof text)
-              : -ENOENT;
+  return join_leaf(l, pid, "sandbox/agent", err);
+}
+
+int limits_attach_gofer(struct limits *l, pid_t pid, usbox_err_t *err)
+{
+  return join_leaf(l, pid, "sandbox/gofer", err);
+}
+
+/* Back to the cgroups usbox was started in: before D is emptied (its
+ * cgroup.kill would end usbox too) and removed. */
+static void leave_self(struct limits *l)
+{
+  if (!l->self_in)
+    return;
+  char text[32];
+  snprintf(text, sizeof text, "%d", (int)getpid());
+  if (l->v2[0] && write_text(l->home_v2, "cgroup.procs", text) < 0)
+    usbox_warn("returning to the cgroup %s: %s", l->home_v2, strerror(errno));
+  for (int k = 0; k < LIMITS_NCONTROLLERS; k++)
+    if (l->v1[k][0] && write_text(l->home_v1[k], "cgroup.procs", text) < 0)
+      usbox_warn("returning to the cgroup %s: %s", l->home_v1[k], strerror(errno));
+  l->self_in = false;
+}
+
+int limits_enter_self(struct limits *l, usbox_err_t *err)
+{
+  if (!l->v2[0] && !l->v1[LIMITS_MEMORY][0] && !l->v1[LIMITS_PIDS][0] && !l->v1[LIMITS_CPU][0])
+    return 0;
+  l->self_in = true; /* (partly) in: leave_self undoes what was done */
+  if (join_leaf(l, getpid(), "usbox", err) < 0) {
+    leave_self(l);
+    return -1;
+  }
+  return 0;
+}
+
+static bool leaf_oom_killed(const struct limits *l, const char *leaf)
+{
+  char text[1024], dir[PATH_MAX + 32];
+  int r = -ENOENT;
+  if (l->on_v2[LIMITS_MEMORY]) {
+    snprintf(dir, sizeof dir, "%s/%s", l->v2, leaf);
+    r = read_text(dir, "memory.events", text, sizeof text);
+  } else if (l->v1[LIMITS_MEMORY][0]) {
+    snprintf(dir, sizeof dir, "%s/%s", l->v1[LIMITS_MEMORY], leaf);
+    r = read_text(dir, "memory.oom_control", text, sizeof text);
+  }
   if (r < 0)
     return false;
   const char *p = strstr(text, "oom_kill ");
   return p != NULL && atol(p + 9) > 0;
 }
 
+/* "oom_kill N" in memory.events (v2) or memory.oom_control (v1) of the
+ * agent's or the gofer's leaf (v1 counts a kill in the victim's own cgroup
+ * only) */
+bool limits_oom_killed(const struct limits *l)
+{
+  return leaf_oom_killed(l, "sandbox/agent") || leaf_oom_killed(l, "sandbox/gofer");
+}
+
 void limits_destroy(struct limits *l)
 {
+  leave_self(l);
   for (int k = 0; k < LIMITS_NCONTROLLERS; k++)
     if (l->v1[k][0]) {
       empty_and_remove(l->v1[k]);

@@ -4,8 +4,9 @@
  * rlimits where an rlimit can express the limit, with a warning. A limit
  * that cannot be enforced at all is an error unless best-effort was asked.
  *
- * The sandbox's cgroups are named usbox-<pid of usbox>; whatever a usbox
- * that was SIGKILLed left behind is removed by the next start. */
+ * The sandbox's cgroups are named usbox-<pid of usbox>, a small tree with
+ * leaves for the agent, the gofer and usbox (cgroup.c); whatever a usbox that was SIGKILLed left behind
+ * is removed by the next start. */
 #ifndef USBOX_LIMITS_LIMITS_H
 #define USBOX_LIMITS_LIMITS_H
 
@@ -50,13 +51,28 @@ struct limits {
   char v1[LIMITS_NCONTROLLERS][PATH_MAX];  /* its v1 cgroup per controller, or "" */
   bool on_v2[LIMITS_NCONTROLLERS];         /* that limit is v2's */
   bool rlimit_memory, rlimit_pids;         /* fallbacks the child applies */
+  /* where usbox was started (to go back to), and whether it is in its
+   * sandbox's cgroups now (limits_enter_self) */
+  char home_v2[PATH_MAX];
+  char home_v1[LIMITS_NCONTROLLERS][PATH_MAX];
+  bool self_in;
 };
 
 /* Before the sandbox starts (nothing on the host changes on failure). */
 int limits_create(struct limits *l, const struct limits_config *c, usbox_err_t *err);
 
-/* The sandbox's first process joins the cgroups (children follow). */
+/* usbox itself joins the sandbox's cgroups (their "usbox" leaf), so that
+ * its work for the sandbox counts against the sandbox's --cpus;
+ * limits_destroy takes it back out. */
+int limits_enter_self(struct limits *l, usbox_err_t *err);
+
+/* The sandbox's first process joins the cgroups' "sandbox/agent" leaf (its
+ * children follow). */
 int limits_attach(struct limits *l, pid_t pid, usbox_err_t *err);
+
+/* The gofer joins "sandbox/gofer": what it makes for the agent counts
+ * against --memory with the agent's own. */
+int limits_attach_gofer(struct limits *l, pid_t pid, usbox_err_t *err);
 
 /* Whether the memory limit killed a process of the sandbox. */
 bool limits_oom_killed(const struct limits *l);

@@ -83,6 +83,7 @@ struct run {
   int status; /* wait status of the agent */
   bool agent_done;
   bool gofer_failed;
+  bool gofer_oom; /* it was the memory limit's victim */
   pid_t foreign[64]; /* children this process had before usbox started anything */
   size_t nforeign;
 };
@@ -151,9 +152,14 @@ static void reap(struct run *r)
       r->status = read(r->exit_r, &agent_st, sizeof agent_st) == sizeof agent_st ? agent_st : st;
       r->agent_done = true;
     } else if (r->sentry_ready && pid == r->sentry.gofer_pid) {
-      /* fail closed: without its gofer the sandbox cannot go on */
-      fprintf(stderr, "usbox: the gofer exited (%s %d): stopping the sandbox\n",
-              WIFSIGNALED(st) ? "signal" : "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+      /* fail closed: without its gofer the sandbox cannot go on (killed
+       * by the sandbox's memory limit, which its work counts against:
+       * finish_run says so) */
+      r->gofer_oom = WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && limits_oom_killed(&r->limits);
+      if (!r->gofer_oom)
+        fprintf(stderr, "usbox: the gofer exited (%s %d): stopping the sandbox\n",
+                WIFSIGNALED(st) ? "signal" : "status",
+                WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
       r->sentry.gofer_pid = -1;
       kill(r->agent, SIGKILL);
       r->gofer_failed = true;
@@ -296,6 +302,11 @@ static int start_gofer(struct run *r, const struct exec_config *cfg, const int *
   r->sentry.gofer_pid = gofer_spawn(gm, (size_t)nmounts, &control, err);
   if (r->sentry.gofer_pid < 0)
     return -1;
+  /* what it makes for the agent counts against the agent's --memory */
+  if (limits_attach_gofer(&r->limits, r->sentry.gofer_pid, err) < 0) {
+    close(control);
+    return -1;
+  }
   if (gofer_client_init(&r->sentry.gofer, control) < 0) {
     close(control);
     return usbox_err_set(err, ENOMEM, "starting the gofer client");
@@ -459,6 +470,11 @@ static int finish_run(struct run *r, int code)
 {
   bool oom = code == 0 && limits_oom_killed(&r->limits);
   limits_destroy(&r->limits);
+  if (r->gofer_oom) {
+    fprintf(stderr, "usbox: the agent hit the memory limit (--memory %llu bytes); the gofer, "
+            "working for it, was killed\n", (unsigned long long)r->limits.config.memory);
+    return 128 + SIGKILL;
+  }
   if (r->gofer_failed)
     return USBOX_EXIT_ERROR;
   if (code != 0)
@@ -506,8 +522,10 @@ int supervisor_exec(const struct exec_config *cfg)
   /* Orphans of the agent's tree are re-parented to usbox, which reaps them
    * and kills whatever is left when the agent ends. */
   prctl(PR_SET_CHILD_SUBREAPER, 1);
-  if (limits_create(&r.limits, &cfg->policy->limits, &err) < 0) {
+  if (limits_create(&r.limits, &cfg->policy->limits, &err) < 0 ||
+      limits_enter_self(&r.limits, &err) < 0) {
     usbox_err_print(&err);
+    limits_destroy(&r.limits);
     close(r.sigfd);
     return USBOX_EXIT_ERROR;
   }

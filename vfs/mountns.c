@@ -11,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -76,12 +77,32 @@ static int attach(int mnt, int root, const char *dest, mode_t type, usbox_err_t 
   return 0;
 }
 
-static int new_tmpfs(const char *mode, bool readonly, usbox_err_t *err)
+/* A tmpfs the agent can write (/tmp, --tmpfs, /dev/shm) holds at most
+ * --memory, or a quarter of the host's RAM without it (the kernel's default
+ * is half, for each one). Its pages are charged to whoever writes them:
+ * the agent, or the gofer, whose cgroup is under the agent's --memory
+ * (limits/cgroup.c). */
+static unsigned long long writable_tmpfs_size(const struct policy *p)
+{
+  if (p->limits.memory != 0)
+    return p->limits.memory;
+  struct sysinfo si;
+  if (sysinfo(&si) < 0)
+    return 0;
+  unsigned long long ram = (unsigned long long)si.totalram * si.mem_unit;
+  return ram / 4 > 16ull << 20 ? ram / 4 : 16ull << 20;
+}
+
+/* size: bytes, 0 for the kernel's default */
+static int new_tmpfs(const char *mode, bool readonly, unsigned long long size, usbox_err_t *err)
 {
   cleanup_close int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
   if (fs < 0)
     return usbox_err_set(err, errno, "fsopen(tmpfs)");
+  char size_text[32];
+  snprintf(size_text, sizeof size_text, "%llu", size);
   if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+      (size != 0 && fsconfig(fs, FSCONFIG_SET_STRING, "size", size_text, 0) < 0) ||
       fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     return usbox_err_set(err, errno, "creating a tmpfs");
   int mnt = fsmount(fs, FSMOUNT_CLOEXEC,
@@ -129,9 +150,9 @@ static int bind_into(int root, const char *source, const char *dest, bool writab
 
 /* /dev: a tmpfs with the host's harmless device nodes bound in, devpts,
  * a private /dev/shm and the usual symlinks. Read-only once built. */
-static int build_dev(int root, usbox_err_t *err)
+static int build_dev(int root, unsigned long long shm_size, usbox_err_t *err)
 {
-  cleanup_close int dev = new_tmpfs("0755", false, err);
+  cleanup_close int dev = new_tmpfs("0755", false, 1 << 20, err);
   if (dev < 0)
     return -1;
   for (size_t i = 0; mountns_dev_nodes[i] != NULL; i++) {
@@ -149,7 +170,7 @@ static int build_dev(int root, usbox_err_t *err)
     return -1;
   if (symlinkat("pts/ptmx", dev, "ptmx") < 0)
     return usbox_err_set(err, errno, "creating /dev/ptmx");
-  cleanup_close int shm = new_tmpfs("1777", false, err);
+  cleanup_close int shm = new_tmpfs("1777", false, shm_size, err);
   if (shm < 0 || attach(shm, dev, "/shm", S_IFDIR, err) < 0)
     return -1;
   static const char *const links[][2] = {{"fd", "/proc/self/fd"},
@@ -208,10 +229,10 @@ static int open_tree_dir(const char *dir, void *ctx)
 
 static int mask_hidden(int root, const struct policy *p, usbox_err_t *err)
 {
-  cleanup_close int empty_dir = new_tmpfs("0555", true, err);
+  cleanup_close int empty_dir = new_tmpfs("0555", true, 0, err);
   if (empty_dir < 0)
     return -1;
-  cleanup_close int files = new_tmpfs("0755", false, err);
+  cleanup_close int files = new_tmpfs("0755", false, 0, err);
   if (files < 0)
     return -1;
   cleanup_close int empty = openat(files, "empty", O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
@@ -294,7 +315,7 @@ int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_r
     }
   if (root < 0)
     return usbox_err_set(err, EINVAL, "the policy has no root mount");
-  if (build_dev(root, err) < 0)
+  if (build_dev(root, writable_tmpfs_size(p), err) < 0)
     return usbox_err_wrap(err, "building /dev");
   /* policy order is parents first (policy_finish sorts by depth) */
   for (size_t i = 0; i < p->nmounts; i++) {
@@ -305,7 +326,7 @@ int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_r
       if (bind_into(root, m->source, m->dest, m->writable, false, err) < 0)
         return -1;
     } else {
-      int t = new_tmpfs("1777", false, err);
+      int t = new_tmpfs("1777", false, writable_tmpfs_size(p), err);
       if (t < 0)
         return -1;
       if (attach(t, root, m->dest, S_IFDIR, err) < 0) {

@@ -30,6 +30,59 @@ expect_exit 0 "--memory 64M: a program using 20 MB runs" -- \
 expect_eq "and finishes" "allocated 20 MB" "$(cat "$OUT")"
 expect_eq "no usbox cgroup left after the memory runs" "" "$(cgroups_left)"
 
+# The work usbox does for the agent counts against its limits (issue 16).
+# A symlink flood in the private /tmp: the links are made by the gofer; on
+# fb0db48 60,000 links with long targets took 234 MB of host memory while
+# the sandbox's cgroup showed none. Natively a 64M memory cgroup OOM-kills
+# it at ~10,000 links: here too (or it finds /tmp full first).
+cat >"$TMPROOT/links.py" <<'EOF'
+import os, sys
+target = "t" * 3000
+n = 0
+try:
+    for i in range(60000):
+        os.symlink(target + str(i), "/tmp/l%d" % i)
+        n += 1
+except OSError as e:
+    print("stopped at", n, e.strerror)
+    sys.exit(3)
+print("made", n)
+EOF
+"$USBOX" exec --memory 64M -- python3 "$TMPROOT/links.py" >"$OUT" 2>"$ERR"
+rc=$?
+if { [ "$rc" = 137 ] && grep -q "hit the memory limit" "$ERR"; } ||
+  { [ "$rc" = 3 ] && grep -q "^stopped at" "$OUT"; }; then
+  pass "--memory 64M stops a symlink flood in /tmp (status $rc: $(head -c 100 "$OUT"))"
+else
+  fail "--memory 64M and a symlink flood: status $rc, $(head -c 200 "$OUT") $(head -c 200 "$ERR")"
+fi
+expect_eq "--memory 64M: /tmp and /dev/shm hold 64M at most" "65536 65536" \
+  "$("$USBOX" exec --memory 64M -- sh -c 'echo $(df -k /tmp | awk "NR==2 {print \$2}") $(df -k /dev/shm | awk "NR==2 {print \$2}")')"
+
+# --cpus 0.2 holds the sandbox to 0.2 CPUs with the sentry's and gofer's
+# work for it included: a loop of emulated stats (each costs far more CPU
+# in usbox than in the agent) for 4 s. On fb0db48 this used ~0.98 CPUs.
+# (The interpreter itself, not a launcher script that would add its own
+# processes to the count.)
+PY=$(python3 -c 'import sys; print(sys.executable)')
+cat >"$TMPROOT/cpu.py" <<'EOF'
+import resource, subprocess, sys, time
+work = ("import os, time\nend = time.monotonic() + 4\nn = 0\n"
+        "while time.monotonic() < end:\n    os.stat('/etc/hostname'); n += 1\nprint(n)")
+t0 = time.monotonic()
+p = subprocess.run(sys.argv[1:] + [sys.executable, "-c", work], capture_output=True, text=True)
+wall = time.monotonic() - t0
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%d %s %.3f %.2f" % (p.returncode, p.stdout.strip() or 0, (ru.ru_utime + ru.ru_stime) / wall, wall))
+EOF
+read -r rc stats cpus wall < <("$PY" "$TMPROOT/cpu.py" "$USBOX_REAL" exec --ro "$TMPROOT" --cpus 0.2 --)
+if [ "$rc" = 0 ] && [ "$stats" -gt 500 ] && awk -v c="$cpus" 'BEGIN { exit !(c <= 0.25) }'; then
+  pass "--cpus 0.2: usbox, gofer and agent together used $cpus CPUs ($stats stats in ${wall}s)"
+else
+  fail "--cpus 0.2: status $rc, $stats stats, $cpus CPUs over ${wall}s (at most 0.25 expected)"
+fi
+expect_eq "no usbox cgroup left after the flood and the CPU run" "" "$(cgroups_left)"
+
 # ---------------------------------------------------------------- pids
 
 # a fork bomb, bounded by --timeout so it cannot outlive the test
@@ -129,11 +182,27 @@ if grep -q "/memory/.*usbox-$pid$" <<<"$made" && grep -q "/pids/.*usbox-$pid$" <
 else
   fail "cgroups while running: '$made'"
 fi
-if [ "$(cat /sys/fs/cgroup/memory/*/*/usbox-$pid/memory.limit_in_bytes /sys/fs/cgroup/memory/usbox-$pid/memory.limit_in_bytes 2>/dev/null | head -1)" = 268435456 ] ||
-  [ "$(cat "$(find /sys/fs/cgroup -maxdepth 6 -name "usbox-$pid" -path '*unified*')/memory.max" 2>/dev/null)" = 268435456 ]; then
-  pass "the memory limit is written in it"
+# the memory limit on usbox-<pid>/sandbox (the agent's and the gofer's),
+# pids on sandbox/agent, usbox itself in usbox-<pid>/usbox
+# (v1 where this host has that controller as v1, else v2)
+cg_dir() {
+  local d
+  d=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "usbox-$pid" -path "*/$1/*" | head -1)
+  [ -n "$d" ] || d=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "usbox-$pid" -path '*unified*' | head -1)
+  [ -n "$d" ] || d=$(find /sys/fs/cgroup -maxdepth 1 -type d -name "usbox-$pid" | head -1)
+  echo "$d"
+}
+D=$(cg_dir memory)
+# (the gofer starts after the cgroups are made)
+for _ in $(seq 100); do [ -n "$(cat "$D/sandbox/gofer/cgroup.procs")" ] && break; sleep 0.05; done
+lim=$(cat "$D/sandbox/memory.limit_in_bytes" "$D/sandbox/memory.max" 2>/dev/null | head -1)
+P=$(cg_dir pids)
+if [ "$lim" = 268435456 ] && [ "$(cat "$P/sandbox/agent/pids.max")" = 64 ] &&
+  grep -qx "$pid" "$D/usbox/cgroup.procs" && [ -n "$(cat "$D/sandbox/gofer/cgroup.procs")" ] &&
+  [ -n "$(cat "$D/sandbox/agent/cgroup.procs")" ]; then
+  pass "the limits are written in it, usbox, the gofer and the agent each in their leaf"
 else
-  fail "the memory limit is not where expected"
+  fail "the limits or processes are not where expected (memory in $D: $lim; pids in $P: $(cat "$P/sandbox/agent/pids.max"); usbox $pid: $(cat "$D/usbox/cgroup.procs" | tr "\n" " "))"
 fi
 { kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
 sleep 0.3

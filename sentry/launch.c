@@ -5,6 +5,8 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -88,6 +90,47 @@ static int open_mounts(const struct launch *l, struct launch_report *rep, usbox_
       return usbox_err_set(err, errno, "opening %s in the view", dests[i]);
   }
   rep->nmounts = (int)n;
+  return 0;
+}
+
+/* The agent's terminal (sentry/tty_relay.h): a pty of the sandbox's own
+ * devpts, so that the agent's ttyname is a path of its view, made the
+ * controlling terminal of a new session of this process (the agent, its
+ * child, is in it and in its foreground process group) and put in place of
+ * each of fds 0-2 that was the caller's terminal, whose settings and size
+ * it starts with. usbox takes the master and relays. */
+static int make_agent_tty(const struct launch *l, struct launch_report *rep, usbox_err_t *err)
+{
+  rep->pty_master = -1;
+  if (l->tty == NULL || l->tty->mask == 0)
+    return 0;
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0)
+    return usbox_err_set(err, errno, "opening the sandbox's /dev/ptmx");
+  int unlock = 0;
+  int slave = ioctl(master, TIOCSPTLCK, &unlock) < 0 ? -1
+                                                     : ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+  if (slave < 0) {
+    usbox_err_set(err, errno, "opening the sandbox's pty");
+    close(master);
+    return -1;
+  }
+  if (l->tty->have_termios)
+    tcsetattr(slave, TCSANOW, &l->tty->initial);
+  if (l->tty->have_size)
+    ioctl(slave, TIOCSWINSZ, &l->tty->size);
+  if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) {
+    usbox_err_set(err, errno, "making the sandbox's pty its controlling terminal");
+    close(slave);
+    close(master);
+    return -1;
+  }
+  for (int fd = 0; fd < 3; fd++)
+    if ((l->tty->mask & (1u << fd)) && dup2(slave, fd) < 0)
+      return usbox_err_set(err, errno, "the sandbox's pty as fd %d", fd);
+  if (slave > 2)
+    close(slave);
+  rep->pty_master = master;
   return 0;
 }
 
@@ -197,7 +240,8 @@ _Noreturn void launch_agent_child(const struct launch *l)
   usbox_phase("child: uts, ipc, cgroup, net namespaces");
   /* The kernel's mirror of the view (vfs/mountns.c). */
   struct mountns_result ns;
-  if (mountns_enter_view(l->policy, l->cwd, &ns, &err) < 0 || open_mounts(l, &rep, &err) < 0)
+  if (mountns_enter_view(l->policy, l->cwd, &ns, &err) < 0 || open_mounts(l, &rep, &err) < 0 ||
+      make_agent_tty(l, &rep, &err) < 0)
     report_failure(l, &rep, &err);
   /* what the listing filters need, found here at the cost of a few opens
    * rather than by the sentry through a gofer round trip each */
@@ -236,6 +280,8 @@ _Noreturn void launch_agent_child(const struct launch *l)
     close(rep.mounts[i]);
   for (int i = 0; i < ns.ntmpfs; i++)
     close(ns.tmpfs_fd[i]);
+  if (rep.pty_master >= 0)
+    close(rep.pty_master); /* usbox's now */
   run_init(l);
 }
 
@@ -275,15 +321,22 @@ static int take_net_fds(int pidfd, const struct netns_fds *theirs, struct netns_
   return 0;
 }
 
-int launch_take_fds(pid_t child, int ready_r, int *listener, int mounts[VFS_MAX_MOUNTS],
-                    int *nmounts, struct netns_fds *net,
-                    struct vfs_hidden_parent parents[VFS_MAX_REPORTED_HIDDEN], int *nparents,
-                    usbox_err_t *err)
+static int take_pty(int pidfd, int theirs, int *pty, usbox_err_t *err)
 {
-  *nparents = -1;
-  net->n = 0;
+  *pty = -1;
+  if (theirs < 0)
+    return 0;
+  *pty = (int)syscall(SYS_pidfd_getfd, pidfd, theirs, 0);
+  return *pty < 0 ? usbox_err_set(err, errno, "taking the agent's terminal") : 0;
+}
+
+int launch_take_fds(pid_t child, int ready_r, struct launch_fds *out, usbox_err_t *err)
+{
+  out->nparents = -1;
+  out->net.n = 0;
+  out->nmounts = 0;
+  out->pty_master = -1;
   struct launch_report rep;
-  *nmounts = 0;
   if (read_full(ready_r, &rep, sizeof rep) < 0)
     return usbox_err_set(err, 0, "the agent process died while starting");
   if (rep.status < 0) {
@@ -297,11 +350,13 @@ int launch_take_fds(pid_t child, int ready_r, int *listener, int mounts[VFS_MAX_
   cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
   if (pidfd < 0)
     return usbox_err_set(err, errno, "pidfd_open of the agent");
-  *listener = (int)syscall(SYS_pidfd_getfd, pidfd, rep.listener, 0);
-  if (*listener < 0)
+  out->listener = (int)syscall(SYS_pidfd_getfd, pidfd, rep.listener, 0);
+  if (out->listener < 0)
     return usbox_err_set(err, errno, "taking the seccomp listener from the agent");
-  if (take_net_fds(pidfd, &rep.net, net, err) < 0) {
-    close(*listener);
+  if (take_net_fds(pidfd, &rep.net, &out->net, err) < 0 ||
+      take_pty(pidfd, rep.pty_master, &out->pty_master, err) < 0) {
+    close(out->listener);
+    netns_fds_close(&out->net);
     return -1;
   }
   for (int i = 0; i < rep.nmounts; i++) {
@@ -309,18 +364,20 @@ int launch_take_fds(pid_t child, int ready_r, int *listener, int mounts[VFS_MAX_
      * child's own fd link (the same mount, the same object) */
     char link[64];
     snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)child, rep.mounts[i]);
-    mounts[i] = open(link, O_PATH | O_CLOEXEC);
-    if (mounts[i] < 0) {
+    out->mounts[i] = open(link, O_PATH | O_CLOEXEC);
+    if (out->mounts[i] < 0) {
       usbox_err_set(err, errno, "taking mount %d of the view from the agent", i);
       while (i-- > 0)
-        close(mounts[i]);
-      close(*listener);
-      netns_fds_close(net);
+        close(out->mounts[i]);
+      close(out->listener);
+      netns_fds_close(&out->net);
+      if (out->pty_master >= 0)
+        close(out->pty_master), out->pty_master = -1;
       return -1;
     }
   }
-  *nmounts = rep.nmounts;
-  *nparents = rep.nparents < 0 ? -1 : rep.nparents;
-  memcpy(parents, rep.parents, sizeof rep.parents);
+  out->nmounts = rep.nmounts;
+  out->nparents = rep.nparents < 0 ? -1 : rep.nparents;
+  memcpy(out->parents, rep.parents, sizeof rep.parents);
   return 0;
 }

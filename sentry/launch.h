@@ -16,6 +16,7 @@
 #include "policy/policy.h"
 #include "netstack-shim/netns.h"
 #include "vfs/vfs.h"
+#include "sentry/tty_relay.h"
 
 /* What usbox inherited, restored in the agent so it starts as it would have
  * natively (a program started under nohup keeps SIGHUP ignored, and so on). */
@@ -45,6 +46,7 @@ struct launch {
   char *const *envp; /* the agent's environment (policy/env.h), not usbox's */
   const struct bpf_program *bpf;
   const struct policy *policy;
+  const struct tty_relay *tty; /* which of fds 0-2 get the agent's own pty */
   char cwd[PATH_MAX]; /* where the agent starts (a view path) */
   int placed_r;       /* parent -> child: it is in the sandbox's cgroups, go on */
   int ready_w;        /* child -> parent: struct launch_report */
@@ -67,6 +69,7 @@ struct launch_report {
    * report; the sentry asks the gofer instead) */
   int nparents;
   struct vfs_hidden_parent parents[VFS_MAX_REPORTED_HIDDEN];
+  int pty_master; /* the agent's pty (sentry/tty_relay.h), or -1 */
 };
 /* one write to a pipe, read whole by one read (atomic up to PIPE_BUF) */
 _Static_assert(sizeof(struct launch_report) <= 4096, "the launch report must fit in PIPE_BUF");
@@ -79,13 +82,19 @@ pid_t launch_clone(const struct launch *l);
  * forks the agent and stays as the sandbox's init. */
 _Noreturn void launch_agent_child(const struct launch *l);
 
-/* Parent side: read the report and take the fds. On success *listener,
- * mounts[0..*nmounts) and net's fds (none with --net host) are the
- * parent's own fds, and parents[0..*nparents) the hidden paths' parents
- * (*nparents -1: not reported). */
-int launch_take_fds(pid_t child, int ready_r, int *listener, int mounts[VFS_MAX_MOUNTS],
-                    int *nmounts, struct netns_fds *net,
-                    struct vfs_hidden_parent parents[VFS_MAX_REPORTED_HIDDEN], int *nparents,
-                    usbox_err_t *err);
+/* What the parent takes from the report: its own fds. */
+struct launch_fds {
+  int listener;
+  int mounts[VFS_MAX_MOUNTS]; /* in vfs_mount_dests() order */
+  int nmounts;
+  struct netns_fds net; /* none with --net host */
+  /* the hidden paths' parents (nparents -1: not reported) */
+  struct vfs_hidden_parent parents[VFS_MAX_REPORTED_HIDDEN];
+  int nparents;
+  int pty_master; /* -1: no relay */
+};
+
+/* Parent side: read the report and take the fds (all or none). */
+int launch_take_fds(pid_t child, int ready_r, struct launch_fds *out, usbox_err_t *err);
 
 #endif

@@ -84,6 +84,7 @@ struct run {
   bool agent_done;
   bool gofer_failed;
   bool gofer_oom; /* it was the memory limit's victim */
+  struct tty_relay tty; /* the agent's own terminal, relayed to the caller's */
   pid_t foreign[64]; /* children this process had before usbox started anything */
   size_t nforeign;
 };
@@ -173,9 +174,15 @@ static void on_signal(struct run *r, const struct signalfd_siginfo *si)
     reap(r);
     return;
   }
-  /* From the terminal (SI_KERNEL) the agent's process group got it too;
-   * from a process (kill, timeout, a supervisor) it is ours to pass on. */
-  if (si->ssi_code == SI_KERNEL)
+  if (si->ssi_signo == SIGWINCH) {
+    tty_relay_resize(&r->tty);
+    return;
+  }
+  /* From the terminal (SI_KERNEL) the agent's process group got it too,
+   * unless the agent has a terminal of its own (tty_relay.h): then it is
+   * ours to pass on (a hang-up of the caller's terminal), as one from a
+   * process (kill, timeout, a supervisor). */
+  if (si->ssi_code == SI_KERNEL && r->tty.mask == 0)
     return;
   usbox_debug("forwarding signal %u to the agent", si->ssi_signo);
   syscall(SYS_pidfd_send_signal, r->agent_pidfd, (int)si->ssi_signo, NULL, 0);
@@ -236,7 +243,7 @@ static int exit_code_of(int status)
   return USBOX_EXIT_ERROR;
 }
 
-static int block_signals(int *sigfd, struct inherited *inherited, usbox_err_t *err)
+static int block_signals(int *sigfd, struct inherited *inherited, bool winch, usbox_err_t *err)
 {
   sigprocmask(SIG_SETMASK, NULL, &inherited->mask);
   sigaction(SIGPIPE, NULL, &inherited->sigpipe);
@@ -253,6 +260,8 @@ static int block_signals(int *sigfd, struct inherited *inherited, usbox_err_t *e
   sigaddset(&set, SIGCHLD);
   for (size_t i = 0; i < launch_nforwarded; i++)
     sigaddset(&set, launch_forwarded[i]);
+  if (winch) /* the caller's window size, for the agent's terminal */
+    sigaddset(&set, SIGWINCH);
   if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
     return usbox_err_set(err, errno, "sigprocmask");
   *sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -318,41 +327,45 @@ static int start_gofer(struct run *r, const struct exec_config *cfg, const int *
 static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
                      usbox_err_t *err)
 {
-  int listener, mounts[VFS_MAX_MOUNTS], nmounts, nparents;
-  struct netns_fds net;
-  struct vfs_hidden_parent parents[VFS_MAX_REPORTED_HIDDEN];
-  if (launch_take_fds(r->agent, ready_r, &listener, mounts, &nmounts, &net, parents, &nparents,
-                      err) < 0)
+  struct launch_fds fds;
+  if (launch_take_fds(r->agent, ready_r, &fds, err) < 0)
     return -1;
+  r->tty.master = fds.pty_master; /* tty_relay_finish closes it */
   usbox_phase("sandbox ready: fds taken");
-  if (sentry_init(&r->sentry, listener, err) < 0) {
-    for (int i = 0; i < nmounts; i++)
-      close(mounts[i]);
-    netns_fds_close(&net);
+  if (sentry_init(&r->sentry, fds.listener, err) < 0) {
+    for (int i = 0; i < fds.nmounts; i++)
+      close(fds.mounts[i]);
+    netns_fds_close(&fds.net);
     return -1;
   }
   r->sentry_ready = true; /* sentry_destroy owns the listener now */
   memcpy(r->sentry.test_pass, r->test_pass, sizeof r->test_pass);
-  int rc = start_gofer(r, cfg, mounts, nmounts, err);
+  int rc = start_gofer(r, cfg, fds.mounts, fds.nmounts, err);
   /* the gofer holds the mounts; the sentry keeps no host fd */
-  for (int i = 0; i < nmounts; i++)
-    close(mounts[i]);
+  for (int i = 0; i < fds.nmounts; i++)
+    close(fds.mounts[i]);
   usbox_phase("gofer started");
   struct audit_options audit = {.path = cfg->audit_path, .max_bytes = cfg->audit_max};
-  if (rc < 0 || vfs_set_agent(&r->sentry.vfs, r->agent, parents, nparents, err) < 0 ||
+  if (rc < 0 || vfs_set_agent(&r->sentry.vfs, r->agent, fds.parents, fds.nparents, err) < 0 ||
       (cfg->audit_path != NULL && (r->sentry.audit = audit_open(&audit, err)) == NULL)) {
-    netns_fds_close(&net);
+    netns_fds_close(&fds.net);
     return -1;
   }
   usbox_phase("listing filters built");
   if (hidden_watch_start(&r->hidden, &r->sentry.vfs, r->agent, geteuid() != 0, err) < 0) {
-    netns_fds_close(&net);
+    netns_fds_close(&fds.net);
     return -1;
   }
   /* the network filter and the sandbox's resolver (threads: after the
    * gofer's fork); it takes the resolver's sockets */
-  rc = sys_net_start(cfg->policy, &net, r->sentry.audit, err);
-  netns_fds_close(&net);
+  rc = sys_net_start(cfg->policy, &fds.net, r->sentry.audit, err);
+  netns_fds_close(&fds.net);
+  /* the agent's terminal (a thread: after the gofer's fork) */
+  if (rc == 0 && r->tty.master >= 0) {
+    int master = r->tty.master;
+    r->tty.master = -1;
+    rc = tty_relay_start(&r->tty, master, err);
+  }
   return rc;
 }
 
@@ -388,7 +401,7 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
     goto fail;
   struct launch l = {.inherited = inherited, .new_user = geteuid() != 0, .uid = geteuid(),
                      .gid = getegid(), .hostname = cfg->policy->hostname, .program = program,
-                     .argv = cfg->argv, .envp = cfg->envp, .bpf = bpf, .policy = cfg->policy,
+                     .argv = cfg->argv, .envp = cfg->envp, .bpf = bpf, .policy = cfg->policy, .tty = &r->tty,
                      .limits = &r->limits, .placed_r = p.placed[0], .ready_w = p.ready[1], .ack_r = p.ack[0],
                      .status_w = p.status[1], .exit_w = p.exit[1]};
   if (getcwd(l.cwd, sizeof l.cwd) == NULL) {
@@ -514,8 +527,9 @@ int supervisor_exec(const struct exec_config *cfg)
     return USBOX_EXIT_ERROR;
   }
   r.nforeign = list_children(r.foreign, sizeof r.foreign / sizeof r.foreign[0]);
+  tty_relay_probe(&r.tty);
   struct inherited inherited;
-  if (block_signals(&r.sigfd, &inherited, &err) < 0) {
+  if (block_signals(&r.sigfd, &inherited, r.tty.mask != 0, &err) < 0) {
     usbox_err_print(&err);
     return USBOX_EXIT_ERROR;
   }
@@ -534,13 +548,16 @@ int supervisor_exec(const struct exec_config *cfg)
   if (code == 0) {
     main_loop(&r);
     usbox_phase("the agent ended");
-  } else
+  } else {
+    tty_relay_finish(&r.tty); /* the caller's terminal as it was, then the message */
     usbox_err_print(&err);
+  }
   if (r.agent > 0) {
     if (code != 0 && !r.agent_done)
       kill(r.agent, SIGKILL);
     kill_descendants(&r);
   }
+  tty_relay_finish(&r.tty);
   if (r.sentry_ready) {
     sentry_stop(&r.sentry);
     sys_net_stop(); /* no receiver asks it anything any more */

@@ -26,6 +26,10 @@
 
 set -u
 set -o pipefail
+# Tests read no terminal: with one on stdin (a run from an interactive
+# shell), usbox would relay it and put it in raw mode while tests run side
+# by side (sentry/tty_relay.h). Tests that want a terminal make a pty.
+exec </dev/null
 
 : "${USBOX:?USBOX must be the path of the built usbox binary}"
 [ -x "$USBOX" ] || { echo "USBOX=$USBOX is not executable" >&2; exit 1; }

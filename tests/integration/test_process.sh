@@ -318,4 +318,93 @@ expect_eq "natively, TIOCSETD N_NULL changes the terminal (the check can fail)" 
 expect_eq "in the sandbox it is refused and the terminal keeps N_TTY" \
   "refused 1 discipline 0" "$(python3 "$TMPROOT/ttyioctl.py" "$USBOX" exec --)"
 
+# The agent has a terminal of its own, relayed to the caller's (sentry/
+# tty_relay.h): it starts with the caller's settings and window size, gets
+# SIGWINCH when the caller's window changes, and what it does to its
+# terminal (settings, a line discipline, exclusive mode, output stopped with
+# TCXONC) does not reach the caller's. ttyrelay.py CMD...: runs CMD python3
+# -c AGENT as the session leader of a new pty (the "caller's terminal"),
+# resizes it when the agent is ready, and says what the terminal is like
+# after. Natively the agent breaks it in every way (the checks can fail).
+cat >"$TMPROOT/ttyrelay.py" <<'EOF'
+import fcntl, os, select, struct, sys, termios, time
+TIOCGETD, TIOCGEXCL = 0x5424, 0x80045440
+AGENT = r'''
+import fcntl, os, signal, struct, sys, termios, time
+def size():
+    return "%dx%d" % struct.unpack("HHHH", fcntl.ioctl(0, termios.TIOCGWINSZ, b"\0" * 8))[:2]
+print("tty", os.ttyname(0).startswith("/dev/pts/"), "size", size())
+got = []
+signal.signal(signal.SIGWINCH, lambda *a: got.append(1))
+print("ready", flush=True)
+t = time.time()
+while not got and time.time() < t + 10:
+    time.sleep(0.05)
+print("winch", bool(got), size())
+a = termios.tcgetattr(0)
+a[3] &= ~(termios.ECHO | termios.ICANON)
+termios.tcsetattr(0, termios.TCSANOW, a)
+try:
+    fcntl.ioctl(0, 0x5423, struct.pack("i", 27)); r = "set"
+except OSError as e:
+    r = "refused"
+fcntl.ioctl(0, termios.TIOCEXCL)
+print("hostile", r, flush=True)
+time.sleep(0.3)
+termios.tcflow(1, termios.TCOOFF)
+'''
+master, slave = os.openpty()
+fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 31, 97, 0, 0))
+before = termios.tcgetattr(slave)
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    for i in (0, 1, 2):
+        os.dup2(slave, i)
+    os.execvp(sys.argv[1], sys.argv[1:] + ["python3", "-c", AGENT])
+os.set_blocking(master, False)
+out, resized, status, deadline = b"", False, None, time.time() + 40
+while time.time() < deadline:
+    select.select([master], [], [], 0.05)
+    try:
+        out += os.read(master, 4096)
+    except OSError:
+        pass
+    if b"ready" in out and not resized:
+        time.sleep(0.2)
+        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        resized = True
+    if status is None:
+        p, st = os.waitpid(pid, os.WNOHANG)
+        if p == pid:
+            status, deadline = os.waitstatus_to_exitcode(st), time.time() + 0.3
+    elif b"hostile" in out:
+        break
+for line in out.decode(errors="replace").replace("\r", "").splitlines():
+    if line.split(" ")[0] in ("tty", "winch", "hostile"):
+        print(line)
+try:
+    same = termios.tcgetattr(slave) == before
+except termios.error:  # N_NULL answers nothing
+    same = False
+ld = struct.unpack("i", fcntl.ioctl(slave, TIOCGETD, b"\0" * 4))[0]
+excl = struct.unpack("i", fcntl.ioctl(slave, TIOCGEXCL, b"\0" * 4))[0]
+os.set_blocking(slave, False)
+try:
+    os.write(slave, b"ping\n")
+    time.sleep(0.2)
+    flows = b"ping" in os.read(master, 4096)
+except OSError:
+    flows = False
+print("after: settings %s, discipline %d, exclusive %d, output %s, status %s" % (
+    "kept" if same else "changed", ld, excl, "flows" if flows else "stopped", status))
+EOF
+expect_eq "natively: the agent sees its terminal, its size and a resize" \
+  "tty True size 31x97|winch True 40x120|after: settings changed, discipline 27, exclusive 1, output stopped, status 1" \
+  "$(timeout 90 python3 "$TMPROOT/ttyrelay.py" env | paste -sd '|')"
+expect_eq "in usbox: the same, and the caller's terminal is intact after its hostile ioctls" \
+  "tty True size 31x97|winch True 40x120|hostile refused|after: settings kept, discipline 0, exclusive 0, output flows, status 0" \
+  "$(timeout 90 python3 "$TMPROOT/ttyrelay.py" "$USBOX" exec -- | paste -sd '|')"
+
 finish

@@ -55,6 +55,17 @@ static bool pass_output(struct tty_relay *t)
   }
 }
 
+/* After the agent ended: the pty passes what it was written through a
+ * work queue, so output can still arrive after the last writer is gone.
+ * Until the master says the other side is closed and empty (EIO), or
+ * nothing came for 200 ms (something else holds it open). */
+static void drain_output(struct tty_relay *t)
+{
+  struct pollfd pf = {.fd = t->master, .events = POLLIN};
+  while (poll(&pf, 1, 200) > 0 && pass_output(t))
+    ;
+}
+
 /* Input waits in pending until the pty takes it (a full pty input queue
  * must not stop the output from being read). */
 struct pending {
@@ -97,7 +108,7 @@ static void *relay_main(void *p)
     if ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) && !pass_output(t))
       break;
     if (pf[1].revents) { /* the agent ended: what is left, then stop */
-      pass_output(t);
+      drain_output(t);
       break;
     }
     if ((pf[2].revents || (pf[0].revents & POLLOUT)) && reading && !pass_input(t, &in))

@@ -100,6 +100,32 @@ expect_exit 0 "300 processes with a soft limit of 64 open files" -- bash -c "uli
 # later): a second process in the sandbox still gets every call answered
 # within 100 ms, and then the writers release them all. On fb0db48 the
 # second process waited for --timeout: 64 receivers at most, all blocked.
+# probe.py: 200 stats timed one by one; prints the slowest in ms
+cat >"$TMPROOT/probe.py" <<'EOF'
+import os, time
+worst = 0
+for _ in range(200):
+    t0 = time.monotonic(); os.stat("/etc/hostname"); worst = max(worst, time.monotonic() - t0)
+print("%.1f" % (worst * 1000))
+EOF
+# expect_probe WHAT PATTERN: the last line of $OUT matches PATTERN (a glob)
+# and its worst_ms is under 100
+expect_probe() {
+  local line worst
+  line=$(tail -n 1 "$OUT")
+  # shellcheck disable=SC2254
+  case "$line" in
+  $2)
+    worst=${line#*worst_ms=}
+    worst=${worst%% *}
+    if awk -v w="$worst" 'BEGIN { exit !(w < 100) }'; then
+      pass "with $1, another process's calls took at most $worst ms ($line)"
+    else
+      fail "with $1, a call of another process took $worst ms ($line)"
+    fi ;;
+  *) fail "$1: unexpected result: $line $(tail -n 3 "$ERR")" ;;
+  esac
+}
 cat >"$TMPROOT/fifo_block.py" <<'EOF'
 import os, subprocess, sys, threading, time
 N = 128
@@ -115,16 +141,9 @@ ts = [threading.Thread(target=reader, args=(i,)) for i in range(N)]
 for t in ts: t.start()
 time.sleep(1.0)
 blocked = sum(1 for t in ts if t.is_alive())
-# a second process: started, and 200 calls timed one by one
-probe = """
-import os, time
-worst = 0
-for _ in range(200):
-    t0 = time.monotonic(); os.stat("/etc/hostname"); worst = max(worst, time.monotonic() - t0)
-print("%.1f" % (worst * 1000))
-"""
+# a second process: started, and 200 calls timed one by one (probe.py)
 t0 = time.monotonic()
-out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+out = subprocess.run([sys.executable, sys.argv[1]], capture_output=True, text=True, timeout=60)
 started = time.monotonic() - t0
 for i in range(N):
     fd = os.open("fifos/p%d" % i, os.O_WRONLY)
@@ -136,19 +155,9 @@ print("blocked=%d worst_ms=%s probe_s=%.2f released=%s" % (blocked, out.stdout.s
 EOF
 mkdir -p "$TMPROOT/fb" && cd "$TMPROOT/fb" || exit 1
 CMD_TIMEOUT=90 expect_exit 0 "128 threads blocked in FIFO opens, then released" -- \
-  "$USBOX" exec --timeout 80 -- python3 "$TMPROOT/fifo_block.py"
+  "$USBOX" exec --timeout 80 -- python3 "$TMPROOT/fifo_block.py" "$TMPROOT/probe.py"
 cd "$TMPROOT" || exit 1
-line=$(tail -n 1 "$OUT")
-case "$line" in
-blocked=128\ worst_ms=*\ released=True)
-  worst=${line#*worst_ms=}; worst=${worst%% *}
-  if awk -v w="$worst" 'BEGIN { exit !(w < 100) }'; then
-    pass "with 128 threads blocked in FIFO opens, another process's calls took at most $worst ms ($line)"
-  else
-    fail "with 128 threads blocked in FIFO opens, a call of another process took $worst ms ($line)"
-  fi ;;
-*) fail "128 blocked FIFO opens: unexpected result: $line $(tail -n 3 "$ERR")" ;;
-esac
+expect_probe "128 threads blocked in FIFO opens" "blocked=128 worst_ms=* released=True"
 
 # The same for a connect that blocks: 64 threads connecting to a unix
 # listener that does not accept (backlog full); the watchdog hands off each
@@ -173,14 +182,7 @@ ts = [threading.Thread(target=client) for _ in range(N)]
 for t in ts: t.start()
 time.sleep(1.5)
 blocked = sum(1 for t in ts if t.is_alive())
-probe = """
-import os, time
-worst = 0
-for _ in range(200):
-    t0 = time.monotonic(); os.stat("/etc/hostname"); worst = max(worst, time.monotonic() - t0)
-print("%.1f" % (worst * 1000))
-"""
-out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+out = subprocess.run([sys.executable, sys.argv[1]], capture_output=True, text=True, timeout=60)
 # release them: accept everything
 srv.setblocking(False)
 end = time.time() + 20
@@ -193,17 +195,7 @@ for t in ts: t.join(5)
 print("blocked=%d worst_ms=%s connected=%d" % (blocked, out.stdout.strip(), res.count("connected")))
 EOF
 CMD_TIMEOUT=90 expect_exit 0 "64 threads blocked in connect(), then accepted" -- \
-  "$USBOX" exec --timeout 80 -- python3 "$TMPROOT/conn_block.py"
-line=$(tail -n 1 "$OUT")
-case "$line" in
-blocked=63\ worst_ms=*\ connected=64)
-  worst=${line#*worst_ms=}; worst=${worst%% *}
-  if awk -v w="$worst" 'BEGIN { exit !(w < 100) }'; then
-    pass "with 63 threads blocked in connect, another process's calls took at most $worst ms"
-  else
-    fail "with 63 threads blocked in connect, a call of another process took $worst ms ($line)"
-  fi ;;
-*) fail "blocked connects: unexpected result: $line $(tail -n 3 "$ERR")" ;;
-esac
+  "$USBOX" exec --timeout 80 -- python3 "$TMPROOT/conn_block.py" "$TMPROOT/probe.py"
+expect_probe "63 threads blocked in connect" "blocked=63 worst_ms=* connected=64"
 
 finish

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "cli/verbs.h"
-#include "sentry/arg_rules.h"
+#include "table/arg_rules.h"
 #include "sentry/supervisor.h"
-#include "sentry/syscall_table.h"
+#include "table/syscall_table.h"
 
 static const char *errno_col(const struct syscall_entry *e, char buf[16])
 {

@@ -27,8 +27,8 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "sentry/arg_rules.h"
-#include "sentry/syscall_table.h"
+#include "table/arg_rules.h"
+#include "table/syscall_table.h"
 
 #define BPF_MAX_INSNS 4096
 

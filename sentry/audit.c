@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sentry/syscall_table.h"
+#include "table/syscall_table.h"
 
 /* Bytes of an argument written; a longer one gets "arg_len". */
 #define ARG_KEEP 256

@@ -6,8 +6,24 @@
 
 #include "common/log.h"
 #include "platform/unotify.h"
-#include "sentry/arg_rules.h"
+#include "table/arg_rules.h"
 #include "sentry/sentry.h"
+
+/* The table's EMUL entries bound to their handlers (sentry/sys_*.c), by
+ * number. */
+#define SC_HANDLER_PASS(nr, fn)
+#define SC_HANDLER_DENY(nr, fn)
+#define SC_HANDLER_EMUL(nr, fn) [nr] = fn,
+#define SC(nr_, name_, disp_, arg_, family_, note_) SC_HANDLER_##disp_(nr_, arg_)
+static const sc_handler_fn handlers[SC_NR_LIMIT] = {
+#include "table/syscalls.def"
+};
+#undef SC
+
+sc_handler_fn sentry_handler_for(long nr)
+{
+  return nr >= 0 && nr < SC_NR_LIMIT ? handlers[nr] : NULL;
+}
 
 struct decision {
   struct sc_result res;
@@ -23,12 +39,13 @@ static struct decision decide(struct sentry *s, struct sentry_call *call)
   if (call->nr >= 0 && call->nr < SC_NR_LIMIT && s->test_pass[call->nr])
     return (struct decision){sc_kernel_must_perform(), "kernel", "--TESTONLY-pass",
                              &s->stats.continued[call->nr]};
-  if (e != NULL && e->disposition == SC_EMUL) {
-    struct sc_result res = e->handler(call);
+  sc_handler_fn handler = sentry_handler_for(call->nr);
+  if (e != NULL && e->disposition == SC_EMUL && handler != NULL) {
+    struct sc_result res = handler(call);
     /* the tree changed between the walk and the act: once more, from the
      * same copies of the arguments */
     for (int again = 0; again < 8 && res.outcome == SC_RETURN && res.err == VFS_ESTALE_VIEW; again++)
-      res = e->handler(call);
+      res = handler(call);
     if (res.outcome == SC_RETURN && res.err == VFS_ESTALE_VIEW)
       res.err = EAGAIN;
     bool cont = res.outcome == SC_CONTINUE;

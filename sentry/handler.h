@@ -78,12 +78,15 @@ static inline struct sc_result sc_kernel_must_perform(void)
   return (struct sc_result){.outcome = SC_CONTINUE};
 }
 
+/* The handler of an EMUL call (sentry/dispatch.c), NULL for any other. */
+sc_handler_fn sentry_handler_for(long nr);
+
 /* Declarations of every handler named in the table. */
 #define SC_DECL_PASS(a)
 #define SC_DECL_DENY(a)
 #define SC_DECL_EMUL(a) struct sc_result a(struct sentry_call *call);
 #define SC(nr_, name_, disp_, arg_, family_, note_) SC_DECL_##disp_(arg_)
-#include "sentry/syscalls.def"
+#include "table/syscalls.def"
 #undef SC
 #undef SC_DECL_PASS
 #undef SC_DECL_DENY

@@ -23,7 +23,7 @@
 #include "gofer/client.h"
 #include "platform/unotify.h"
 #include "sentry/audit.h"
-#include "sentry/syscall_table.h"
+#include "table/syscall_table.h"
 #include "sentry/task.h"
 #include "vfs/vfs.h"
 

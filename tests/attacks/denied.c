@@ -1,5 +1,5 @@
 /* Every call the sandbox must deny, made through raw syscall() with harmless
- * arguments, checking the exact errno (sentry/syscalls.def, arg_rules.def).
+ * arguments, checking the exact errno (table/syscalls.def, arg_rules.def).
  *
  * The arguments are chosen so that the kernel itself would answer something
  * else than the sandbox (an fd, ENOENT, EINVAL, ...): if a denial leaked, the

@@ -8,7 +8,7 @@
  * Natively (--native) the whole attack works and the program shows it: the
  * filter installs, its own supervisor thread receives the openat and
  * CONTINUEs it, and the open succeeds. In the sandbox installing the filter
- * must fail with EPERM (sentry/arg_rules.def), and nothing is notified.
+ * must fail with EPERM (table/arg_rules.def), and nothing is notified.
  *
  * Also: a USER_NOTIF filter without a listener (allowed) cannot be used to
  * skip usbox either: the newest filter wins and, having no listener, fails

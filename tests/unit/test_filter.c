@@ -26,8 +26,8 @@
 
 #include "netstack-shim/rules.h"
 #include "platform/seccomp_filter.h"
-#include "sentry/arg_rules.h"
-#include "sentry/syscall_table.h"
+#include "table/arg_rules.h"
+#include "table/syscall_table.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080

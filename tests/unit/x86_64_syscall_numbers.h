@@ -1,4 +1,4 @@
-/* x86_64 system call numbers for every name in sentry/syscalls.def, taken
+/* x86_64 system call numbers for every name in table/syscalls.def, taken
  * from the kernel headers (<sys/syscall.h>, asm/unistd_64.h) when they define
  * the name. Included by test_syscall_table.c, which defines KNR(name).
  *

@@ -1,23 +1,20 @@
-#include "sentry/syscall_table.h"
+#include "table/syscall_table.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-/* Expand the X-macro: one initializer per disposition. */
-#define SC_ARGS_PASS(a) .deny_errno = 0, .handler = NULL
-#ifdef USBOX_TABLE_NO_HANDLERS /* the build-time filter generator */
-#define SC_ARGS_EMUL(a) .deny_errno = 0, .handler = NULL
-#else
-#define SC_ARGS_EMUL(a) .deny_errno = 0, .handler = a
-#endif
-#define SC_ARGS_DENY(a) .deny_errno = a, .handler = NULL
+/* Expand the X-macro: one initializer per disposition (an EMUL entry's
+ * handler is the sentry's business: sentry/dispatch.c). */
+#define SC_ARGS_PASS(a) .deny_errno = 0
+#define SC_ARGS_EMUL(a) .deny_errno = 0
+#define SC_ARGS_DENY(a) .deny_errno = a
 #define SC(nr_, name_, disp_, arg_, family_, note_)                                              \
   {.nr = nr_, .name = #name_, .disposition = SC_##disp_, SC_ARGS_##disp_(arg_),                  \
    .family = #family_, .note = note_},
 
 const struct syscall_entry usbox_syscall_table[] = {
-#include "sentry/syscalls.def"
+#include "table/syscalls.def"
 };
 #undef SC
 

@@ -1,11 +1,12 @@
-/* The syscall table (see syscalls.def): what usbox does with each x86_64 call. */
-#ifndef USBOX_SENTRY_SYSCALL_TABLE_H
-#define USBOX_SENTRY_SYSCALL_TABLE_H
+/* The syscall table (see syscalls.def): what usbox does with each x86_64
+ * call. Data only: the filter generator (platform/, tools/), the sentry and
+ * `usbox syscalls` read it; the sentry binds the EMUL entries to its
+ * handlers itself (sentry/dispatch.c). */
+#ifndef USBOX_TABLE_SYSCALL_TABLE_H
+#define USBOX_TABLE_SYSCALL_TABLE_H
 
 #include <stdbool.h>
 #include <stddef.h>
-
-#include "sentry/handler.h"
 
 /* Upper bound (exclusive) of the numbers the table may name; numbers at or
  * above it, and holes below it, get ENOSYS. */
@@ -13,7 +14,7 @@
 
 enum sc_disposition {
   SC_PASS, /* kernel performs it */
-  SC_EMUL, /* sentry performs it (handler) */
+  SC_EMUL, /* sentry performs it (its handler: sentry/handler.h) */
   SC_DENY, /* errno, in BPF or through the sentry when auditing */
 };
 
@@ -22,7 +23,6 @@ struct syscall_entry {
   const char *name;
   enum sc_disposition disposition;
   int deny_errno;         /* SC_DENY */
-  sc_handler_fn handler;  /* SC_EMUL */
   const char *family;     /* file, process, net, memory, ... */
   const char *note;       /* why; shown by `usbox syscalls` */
 };

@@ -1,5 +1,5 @@
-#ifndef USBOX_SENTRY_ARG_RULES_H
-#define USBOX_SENTRY_ARG_RULES_H
+#ifndef USBOX_TABLE_ARG_RULES_H
+#define USBOX_TABLE_ARG_RULES_H
 
 #include <stddef.h>
 #include <stdint.h>

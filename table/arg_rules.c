@@ -1,4 +1,4 @@
-#include "sentry/arg_rules.h"
+#include "table/arg_rules.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -20,7 +20,7 @@
 
 #define ARG_PASS(...)
 const struct arg_rule usbox_arg_rules[] = {
-#include "sentry/arg_rules.def"
+#include "table/arg_rules.def"
 };
 #undef ARG_RULE
 #undef ARG_PASS
@@ -33,7 +33,7 @@ const size_t usbox_arg_rule_count = sizeof usbox_arg_rules / sizeof usbox_arg_ru
    .value = {(uint32_t)(v0_), (uint32_t)(v1_), (uint32_t)(v2_)}, .note = note_},
 
 const struct arg_pass usbox_arg_passes[] = {
-#include "sentry/arg_rules.def"
+#include "table/arg_rules.def"
 };
 #undef ARG_RULE
 #undef ARG_PASS

@@ -75,19 +75,19 @@ static int proc_local(struct gofer_state *g, struct gofer_msg *msg, struct gofer
   return 0;
 }
 
-int vfs_gofer(struct sentry_call *call, int op, const struct vfs_mount *m, const char *rel,
-              const char *rel2, uint16_t walk, uint32_t flags, uint64_t arg0, uint64_t arg1,
-              const void *data, size_t data_len, int in_fd, struct gofer_rep *rep, char *rep_data,
-              size_t rep_cap, int *out_fd)
+int vfs_gofer(struct sentry_call *call, const struct vfs_gofer_req *req, struct gofer_rep *rep,
+              char *rep_data, size_t rep_cap, int *out_fd)
 {
+  const struct vfs_mount *m = req->mount;
+  int op = req->op;
   struct gofer_msg msg = {
       .req = {.op = (uint16_t)op, .mount = (uint16_t)m->index, .mount2 = (uint16_t)m->index,
-              .walk = walk, .flags = flags, .arg0 = arg0, .arg1 = arg1},
-      .path = rel,
-      .path2 = rel2,
-      .data = data,
-      .data_len = data_len,
-      .in_fd = in_fd,
+              .walk = req->walk, .flags = req->flags, .arg0 = req->arg0, .arg1 = req->arg1},
+      .path = req->rel,
+      .path2 = req->rel2,
+      .data = req->data,
+      .data_len = req->data_len,
+      .in_fd = req->in_fd != NULL ? *req->in_fd : -1,
       .rep_data = rep_data,
       .rep_data_cap = rep_cap,
   };
@@ -116,8 +116,13 @@ static int object_op(struct sentry_call *call, const struct vfs_node *n, int op,
                      const void *data, size_t data_len, int in_fd, struct gofer_rep *rep,
                      char *rep_data, size_t rep_cap)
 {
-  int r = vfs_gofer(call, op, n->mount, vfs_mount_rel(n->mount, n->view), rel2,
-                    nofollow ? GOFER_NOFOLLOW_LAST : 0, flags, arg0, arg1, data, data_len, in_fd,
+  int r = vfs_gofer(call,
+                    &(struct vfs_gofer_req){.op = op, .mount = n->mount,
+                                            .rel = vfs_mount_rel(n->mount, n->view), .rel2 = rel2,
+                                            .walk = nofollow ? GOFER_NOFOLLOW_LAST : 0,
+                                            .flags = flags, .arg0 = arg0, .arg1 = arg1,
+                                            .data = data, .data_len = data_len,
+                                            .in_fd = in_fd >= 0 ? &in_fd : NULL},
                     rep, rep_data, rep_cap, NULL);
   if (r < 0)
     return r;
@@ -323,7 +328,10 @@ static int entry_op(struct sentry_call *call, const struct vfs_node *parent, con
   if (r < 0)
     return r;
   struct gofer_rep rep;
-  r = vfs_gofer(call, op, parent->mount, path, NULL, 0, flags, arg0, arg1, data, data_len, -1,
+  r = vfs_gofer(call,
+                &(struct vfs_gofer_req){.op = op, .mount = parent->mount, .rel = path,
+                                        .flags = flags, .arg0 = arg0, .arg1 = arg1, .data = data,
+                                        .data_len = data_len},
                 &rep, NULL, 0, NULL);
   if (r < 0)
     return r;
@@ -372,7 +380,10 @@ static int two_entries(struct sentry_call *call, int op, const struct vfs_node *
   if (r < 0)
     return r;
   struct gofer_rep rep;
-  r = vfs_gofer(call, op, from->mount, a, b, 0, flags, 0, 0, NULL, 0, -1, &rep, NULL, 0, NULL);
+  r = vfs_gofer(call,
+                &(struct vfs_gofer_req){.op = op, .mount = from->mount, .rel = a, .rel2 = b,
+                                        .flags = flags},
+                &rep, NULL, 0, NULL);
   if (r < 0)
     return r;
   if (rep.status != GOFER_DONE)
@@ -437,8 +448,9 @@ void vfs_opened_undo(struct sentry_call *call, struct vfs_opened *o)
   if (!o->created)
     return;
   struct gofer_rep rep;
-  vfs_gofer(call, GOFER_UNLINK, o->mount, o->entry, NULL, 0, 0, 0, 0, NULL, 0, -1, &rep, NULL, 0,
-            NULL);
+  vfs_gofer(call,
+            &(struct vfs_gofer_req){.op = GOFER_UNLINK, .mount = o->mount, .rel = o->entry},
+            &rep, NULL, 0, NULL);
   o->created = false;
 }
 
@@ -572,8 +584,11 @@ static int open_existing(struct sentry_call *call, const struct vfs_node *n, int
   }
   struct gofer_rep rep;
   int fd = -1;
-  r = vfs_gofer(call, GOFER_OPEN, n->mount, vfs_mount_rel(n->mount, n->view), NULL, 0,
-                (uint32_t)flags, 0, 0, NULL, 0, -1, &rep, NULL, 0, &fd);
+  r = vfs_gofer(call,
+                &(struct vfs_gofer_req){.op = GOFER_OPEN, .mount = n->mount,
+                                        .rel = vfs_mount_rel(n->mount, n->view),
+                                        .flags = (uint32_t)flags},
+                &rep, NULL, 0, &fd);
   if (r < 0)
     return r;
   if (rep.status != GOFER_DONE)
@@ -611,8 +626,10 @@ static int create_or_follow(struct sentry_call *call, struct walker *w, const st
   struct gofer_rep rep;
   char target[PATH_MAX];
   if (strchr(name, '/') == NULL) {
-    r = vfs_gofer(call, GOFER_WALK, parent.mount, entry, NULL, GOFER_NOFOLLOW_LAST, 0, 0, 0, NULL,
-                  0, -1, &rep, NULL, 0, NULL);
+    r = vfs_gofer(call,
+                  &(struct vfs_gofer_req){.op = GOFER_WALK, .mount = parent.mount, .rel = entry,
+                                          .walk = GOFER_NOFOLLOW_LAST},
+                  &rep, NULL, 0, NULL);
     if (r < 0)
       return r;
     if (rep.err == 0 && rep.status == GOFER_DONE && rep.has_stat) {
@@ -622,8 +639,10 @@ static int create_or_follow(struct sentry_call *call, struct walker *w, const st
         return -EEXIST;
       if ((how->flags & O_NOFOLLOW) || (how->resolve & RESOLVE_NO_SYMLINKS))
         return -ELOOP;
-      r = vfs_gofer(call, GOFER_READLINK, parent.mount, entry, NULL, GOFER_NOFOLLOW_LAST, 0, 0, 0,
-                    NULL, 0, -1, &rep, target, sizeof target - 1, NULL);
+      r = vfs_gofer(call,
+                    &(struct vfs_gofer_req){.op = GOFER_READLINK, .mount = parent.mount,
+                                            .rel = entry, .walk = GOFER_NOFOLLOW_LAST},
+                    &rep, target, sizeof target - 1, NULL);
       if (r < 0 || rep.err)
         return r < 0 ? r : -rep.err;
       target[rep.val] = '\0';
@@ -636,8 +655,10 @@ static int create_or_follow(struct sentry_call *call, struct walker *w, const st
   }
   int fd = -1;
   mode_t mode = vfs_safe_mode(parent.mount->host_backed, (mode_t)how->mode, false);
-  r = vfs_gofer(call, GOFER_OPEN, parent.mount, entry, NULL, 0, (uint32_t)how->flags, mode, 0,
-                NULL, 0, -1, &rep, NULL, 0, &fd);
+  r = vfs_gofer(call,
+                &(struct vfs_gofer_req){.op = GOFER_OPEN, .mount = parent.mount, .rel = entry,
+                                        .flags = (uint32_t)how->flags, .arg0 = mode},
+                &rep, NULL, 0, &fd);
   if (r < 0)
     return r;
   if (rep.status != GOFER_DONE || rep.err == EEXIST || rep.err == ELOOP) {
@@ -670,9 +691,12 @@ static int open_tmpfile(struct sentry_call *call, int dirfd, const char *path,
     return -EOPNOTSUPP;
   struct gofer_rep rep;
   int fd = -1;
-  r = vfs_gofer(call, GOFER_TMPFILE, dir.mount, vfs_mount_rel(dir.mount, dir.view), NULL, 0,
-                (uint32_t)how->flags, vfs_safe_mode(dir.mount->host_backed, (mode_t)how->mode, false),
-                0, NULL, 0, -1, &rep, NULL, 0, &fd);
+  mode_t mode = vfs_safe_mode(dir.mount->host_backed, (mode_t)how->mode, false);
+  r = vfs_gofer(call,
+                &(struct vfs_gofer_req){.op = GOFER_TMPFILE, .mount = dir.mount,
+                                        .rel = vfs_mount_rel(dir.mount, dir.view),
+                                        .flags = (uint32_t)how->flags, .arg0 = mode},
+                &rep, NULL, 0, &fd);
   if (r < 0)
     return r;
   if (rep.err || fd < 0)

@@ -50,8 +50,9 @@ static int follow_magic_as(struct walker *w, const struct vfs_mount *m, const ch
 {
   struct sentry_call sentry_own = {.sentry = w->call->sentry, .tid = 0};
   struct gofer_rep rep;
-  int r = vfs_gofer(own ? &sentry_own : w->call, GOFER_PROC_FOLLOW, m, rel, NULL, 0, 0, 0, 0,
-                    NULL, 0, -1, &rep, NULL, 0, fd);
+  int r = vfs_gofer(own ? &sentry_own : w->call,
+                    &(struct vfs_gofer_req){.op = GOFER_PROC_FOLLOW, .mount = m, .rel = rel},
+                    &rep, NULL, 0, fd);
   if (r < 0)
     return r;
   if (rep.err || *fd < 0)
@@ -188,8 +189,10 @@ static int may_ptrace_read(struct walker *w, const struct vfs_mount *m, long pid
   struct stat st;
   /* the target's ids, read through the gofer's op code (local for /proc) */
   struct gofer_rep rep;
-  r = vfs_gofer(w->call, GOFER_OPEN, m, rel, NULL, 0, O_RDONLY, 0, 0, NULL, 0, -1, &rep, NULL, 0,
-                &fd);
+  r = vfs_gofer(w->call,
+                &(struct vfs_gofer_req){.op = GOFER_OPEN, .mount = m, .rel = rel,
+                                        .flags = O_RDONLY},
+                &rep, NULL, 0, &fd);
   if (r < 0 || rep.err || fd < 0)
     return -EACCES;
   char text[4096];
@@ -236,7 +239,9 @@ int proc_component(struct walker *w, const char *comp, bool last, bool follow,
     return r;
   if (last && !follow) { /* lstat/readlink of the link itself */
     struct gofer_rep rep;
-    r = vfs_gofer(w->call, GOFER_WALK, m, comp, NULL, GOFER_NOFOLLOW_LAST, 0, 0, 0, NULL, 0, -1,
+    r = vfs_gofer(w->call,
+                  &(struct vfs_gofer_req){.op = GOFER_WALK, .mount = m, .rel = comp,
+                                          .walk = GOFER_NOFOLLOW_LAST},
                   &rep, NULL, 0, NULL);
     if (r < 0 || rep.err)
       return r < 0 ? r : -rep.err;

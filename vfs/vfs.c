@@ -469,7 +469,9 @@ static int ask_gofer_parent(struct vfs *v, struct sentry_call *call, const char 
   if (m->kind == VFS_MOUNT_FILE)
     return 0;
   struct gofer_rep rep;
-  int r = vfs_gofer(call, GOFER_WALK, m, vfs_mount_rel(m, parent), NULL, 0, 0, 0, 0, NULL, 0, -1,
+  int r = vfs_gofer(call,
+                    &(struct vfs_gofer_req){.op = GOFER_WALK, .mount = m,
+                                            .rel = vfs_mount_rel(m, parent)},
                     &rep, NULL, 0, NULL);
   if (r < 0)
     return usbox_err_set(err, -r, "asking the gofer about %s", parent);

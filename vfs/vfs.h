@@ -270,11 +270,25 @@ int vfs_op_link(struct sentry_call *call, const struct vfs_node *from, const cha
  * to be the object the walk found (-VFS_ESTALE_VIEW otherwise). */
 int vfs_open_resolved(struct sentry_call *call, const struct vfs_node *n, int extra);
 
-/* The gofer's answer to a walk or an op, shared by walk.c, proc.c, ops.c. */
-int vfs_gofer(struct sentry_call *call, int op, const struct vfs_mount *m, const char *rel,
-              const char *rel2, uint16_t walk, uint32_t flags, uint64_t arg0, uint64_t arg1,
-              const void *data, size_t data_len, int in_fd, struct gofer_rep *rep, char *rep_data,
-              size_t rep_cap, int *out_fd);
+/* One gofer request for a view operation (vfs_gofer). Fields left out are
+ * zero: no second path, no walk flags, no data, no fd to send. */
+struct vfs_gofer_req {
+  int op; /* GOFER_* */
+  const struct vfs_mount *mount;
+  const char *rel, *rel2; /* paths relative to the mount; rel2 NULL when absent */
+  uint16_t walk;          /* GOFER_NOFOLLOW_LAST, ... */
+  uint32_t flags;
+  uint64_t arg0, arg1;
+  const void *data;
+  size_t data_len;
+  const int *in_fd; /* an fd to send along, or NULL */
+};
+
+/* The gofer's answer to a walk or an op, shared by walk.c, proc.c, ops.c:
+ * the reply in *rep, its data in rep_data (up to rep_cap), a received fd
+ * in *out_fd (NULL: none wanted). */
+int vfs_gofer(struct sentry_call *call, const struct vfs_gofer_req *req, struct gofer_rep *rep,
+              char *rep_data, size_t rep_cap, int *out_fd);
 
 /* Whether a canonical view path is hidden: a hidden path or below one. */
 bool vfs_is_hidden(const struct vfs *v, const char *view);

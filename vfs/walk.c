@@ -390,8 +390,10 @@ static int stat_view(struct walker *w, const char *view, int vflags, struct vfs_
   const struct vfs_mount *m = vfs_mount_of(w->v, view);
   struct gofer_rep rep;
   const char *rel = vfs_mount_rel(m, view);
-  int r = vfs_gofer(w->call, GOFER_WALK, m, rel, NULL, GOFER_NOFOLLOW_LAST | real_ids_walk(w), 0,
-                    0, 0, NULL, 0, -1, &rep, w->link_text, sizeof w->link_text, NULL);
+  int r = vfs_gofer(w->call,
+                    &(struct vfs_gofer_req){.op = GOFER_WALK, .mount = m, .rel = rel,
+                                            .walk = GOFER_NOFOLLOW_LAST | real_ids_walk(w)},
+                    &rep, w->link_text, sizeof w->link_text, NULL);
   if (r < 0)
     return r;
   if (rep.err)
@@ -479,14 +481,17 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
   bool access_now = run_is_last && !open_now && w->final_access_mode >= 0 &&
                     m->kind != VFS_MOUNT_PROC;
   int fd = -1;
-  int r = vfs_gofer(w->call, open_now ? GOFER_OPEN : GOFER_WALK, m, rel, NULL,
-                    (follow_last ? 0 : GOFER_NOFOLLOW_LAST) |
-                        ((w->resolve & RESOLVE_NO_XDEV) ? GOFER_NO_XDEV : 0) |
-                        (access_now ? GOFER_WALK_ACCESS : 0) | (open_now ? 0 : real_ids_walk(w)),
-                    open_now ? (uint32_t)w->final_open_flags : 0,
-                    access_now ? (uint64_t)w->final_access_mode : 0,
-                    access_now ? (uint64_t)w->final_access_real : 0, NULL, 0, -1, &rep,
-                    w->link_text, sizeof w->link_text, open_now ? &fd : NULL);
+  struct vfs_gofer_req req = {
+      .op = open_now ? GOFER_OPEN : GOFER_WALK,
+      .mount = m,
+      .rel = rel,
+      .walk = (uint16_t)((follow_last ? 0 : GOFER_NOFOLLOW_LAST) |
+                         ((w->resolve & RESOLVE_NO_XDEV) ? GOFER_NO_XDEV : 0) |
+                         (access_now ? GOFER_WALK_ACCESS : 0) | (open_now ? 0 : real_ids_walk(w))),
+      .flags = open_now ? (uint32_t)w->final_open_flags : 0,
+      .arg0 = access_now ? (uint64_t)w->final_access_mode : 0,
+      .arg1 = access_now ? (uint64_t)w->final_access_real : 0};
+  int r = vfs_gofer(w->call, &req, &rep, w->link_text, sizeof w->link_text, open_now ? &fd : NULL);
   if (r < 0)
     return r;
   if (open_now && fd >= 0) {

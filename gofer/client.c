@@ -1,7 +1,5 @@
 #include "gofer/client.h"
 
-#include "sentry/sentry.h"
-
 #include <errno.h>
 #include <sched.h>
 #include <poll.h>
@@ -32,6 +30,7 @@ int gofer_client_init(struct gofer_client *gc, int control)
   gc->pin = sched_getaffinity(0, sizeof gc->allowed, &gc->allowed) == 0 &&
             CPU_COUNT(&gc->allowed) > 1;
   atomic_init(&gc->next_id, 1);
+  gc->waiting = NULL;
   pthread_once(&conn_once, make_key);
   return pthread_mutex_init(&gc->lock, NULL) == 0 ? 0 : -1;
 }
@@ -177,9 +176,11 @@ static int call_on_conn(struct gofer_client *gc, struct gofer_msg *m)
     return r;
   for (;;) {
     /* waiting for the gofer is where the watchdog may interrupt us */
-    sentry_interruptible(true);
+    if (gc->waiting != NULL)
+      gc->waiting(true);
     r = recv_reply(fd, m, true);
-    sentry_interruptible(false);
+    if (gc->waiting != NULL)
+      gc->waiting(false);
     if (r == -EINTR) {
       /* The watchdog interrupted us (our caller is gone or has a signal to
        * take): cancel, and wait for the cancelled request's reply so that

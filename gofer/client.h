@@ -16,6 +16,10 @@ struct gofer_client {
   atomic_uint next_id;
   cpu_set_t allowed; /* the sentry's CPUs, restored after each call */
   bool pin;          /* more than one: calls pin their thread (client.c) */
+  /* Told when a call starts and stops waiting for the gofer's answer: a
+   * wait its caller may interrupt with a signal (the sentry's watchdog
+   * does, sentry.c); NULL: nobody to tell. */
+  void (*waiting)(bool on);
 };
 
 int gofer_client_init(struct gofer_client *gc, int control);

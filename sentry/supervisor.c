@@ -320,6 +320,8 @@ static int start_gofer(struct run *r, const struct exec_config *cfg, const int *
     close(control);
     return usbox_err_set(err, ENOMEM, "starting the gofer client");
   }
+  /* waiting for the gofer is where the watchdog may interrupt a receiver */
+  r->sentry.gofer.waiting = sentry_interruptible;
   return 0;
 }
 

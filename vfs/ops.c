@@ -108,22 +108,24 @@ int vfs_gofer(struct sentry_call *call, const struct vfs_gofer_req *req, struct 
   return 0;
 }
 
-/* An operation on a resolved object, by path through the gofer. A symlink
+/* A symlink is acted on itself, not followed (the walk resolved it). */
+static uint16_t nofollow_if_link(const struct vfs_node *n)
+{
+  return S_ISLNK(n->st.st_mode) ? GOFER_NOFOLLOW_LAST : 0;
+}
+
+/* An operation on a resolved object (what: the op and its arguments; the
+ * mount and path are n's), by path through the gofer. A symlink
  * found on the way means the tree changed since the walk: report it as
  * ELOOP-free "try again" (EAGAIN), which the callers treat as a retry. */
-static int object_op(struct sentry_call *call, const struct vfs_node *n, int op, bool nofollow,
-                     uint32_t flags, uint64_t arg0, uint64_t arg1, const char *rel2,
-                     const void *data, size_t data_len, int in_fd, struct gofer_rep *rep,
-                     char *rep_data, size_t rep_cap)
+static int object_op(struct sentry_call *call, const struct vfs_node *n,
+                     const struct vfs_gofer_req *what, struct gofer_rep *rep, char *rep_data,
+                     size_t rep_cap)
 {
-  int r = vfs_gofer(call,
-                    &(struct vfs_gofer_req){.op = op, .mount = n->mount,
-                                            .rel = vfs_mount_rel(n->mount, n->view), .rel2 = rel2,
-                                            .walk = nofollow ? GOFER_NOFOLLOW_LAST : 0,
-                                            .flags = flags, .arg0 = arg0, .arg1 = arg1,
-                                            .data = data, .data_len = data_len,
-                                            .in_fd = in_fd >= 0 ? &in_fd : NULL},
-                    rep, rep_data, rep_cap, NULL);
+  struct vfs_gofer_req req = *what; /* on n's mount, at n's path */
+  req.mount = n->mount;
+  req.rel = vfs_mount_rel(n->mount, n->view);
+  int r = vfs_gofer(call, &req, rep, rep_data, rep_cap, NULL);
   if (r < 0)
     return r;
   if (rep->status != GOFER_DONE)
@@ -157,8 +159,11 @@ int vfs_op_access(struct sentry_call *call, const struct vfs_node *n, int mode, 
                          SYS_ERR(syscall(SYS_faccessat2, n->obj_fd, "", mode,
                                          AT_EMPTY_PATH | AT_EACCESS)));
   struct gofer_rep rep;
-  return object_op(call, n, GOFER_ACCESS, S_ISLNK(n->st.st_mode), 0, (uint64_t)mode, real_ids,
-                   NULL, NULL, 0, -1, &rep, NULL, 0);
+  return object_op(call, n,
+                   &(struct vfs_gofer_req){.op = GOFER_ACCESS,
+                                           .walk = nofollow_if_link(n),
+                                           .arg0 = (uint64_t)mode, .arg1 = real_ids},
+                   &rep, NULL, 0);
 }
 
 ssize_t vfs_op_readlink(struct sentry_call *call, const struct vfs_node *n, char *buf, size_t size)
@@ -176,8 +181,9 @@ ssize_t vfs_op_readlink(struct sentry_call *call, const struct vfs_node *n, char
   char *data = malloc(GOFER_MAX_DATA);
   if (data == NULL)
     return -ENOMEM;
-  int r = object_op(call, n, GOFER_READLINK, true, 0, 0, 0, NULL, NULL, 0, -1, &rep, data,
-                    GOFER_MAX_DATA);
+  int r = object_op(call, n,
+                    &(struct vfs_gofer_req){.op = GOFER_READLINK, .walk = GOFER_NOFOLLOW_LAST},
+                    &rep, data, GOFER_MAX_DATA);
   ssize_t len = r < 0 ? r : rep.val;
   if (len > 0) {
     if ((size_t)len > size)
@@ -194,8 +200,7 @@ int vfs_op_statfs(struct sentry_call *call, const struct vfs_node *n, void *out)
     return SYS_ERR(fstatfs(n->obj_fd, out));
   struct gofer_rep rep;
   char data[sizeof(struct statfs) + 16];
-  int r = object_op(call, n, GOFER_STATFS, false, 0, 0, 0, NULL, NULL, 0, -1, &rep, data,
-                    sizeof data);
+  int r = object_op(call, n, &(struct vfs_gofer_req){.op = GOFER_STATFS}, &rep, data, sizeof data);
   if (r == 0 && rep.data_len == sizeof(struct statfs))
     memcpy(out, data, sizeof(struct statfs));
   else if (r == 0)
@@ -209,7 +214,9 @@ int vfs_op_chmod(struct sentry_call *call, const struct vfs_node *n, mode_t mode
   if (held(n))
     return (int)AS_AGENT(call, 0, SYS_ERR(chmod(self_fd(n->obj_fd).s, mode)));
   struct gofer_rep rep;
-  return object_op(call, n, GOFER_CHMOD, false, 0, mode, 0, NULL, NULL, 0, -1, &rep, NULL, 0);
+  return object_op(call, n,
+                   &(struct vfs_gofer_req){.op = GOFER_CHMOD, .arg0 = mode},
+                   &rep, NULL, 0);
 }
 
 int vfs_op_chown(struct sentry_call *call, const struct vfs_node *n, uid_t uid, gid_t gid)
@@ -217,7 +224,10 @@ int vfs_op_chown(struct sentry_call *call, const struct vfs_node *n, uid_t uid, 
   if (held(n))
     return (int)AS_AGENT(call, 0, SYS_ERR(fchownat(n->obj_fd, "", uid, gid, AT_EMPTY_PATH)));
   struct gofer_rep rep;
-  return object_op(call, n, GOFER_CHOWN, S_ISLNK(n->st.st_mode), 0, uid, gid, NULL, NULL, 0, -1,
+  return object_op(call, n,
+                   &(struct vfs_gofer_req){.op = GOFER_CHOWN,
+                                           .walk = nofollow_if_link(n),
+                                           .arg0 = uid, .arg1 = gid},
                    &rep, NULL, 0);
 }
 
@@ -227,8 +237,11 @@ int vfs_op_utimens(struct sentry_call *call, const struct vfs_node *n, const str
     return (int)AS_AGENT(call, 0,
                          SYS_ERR(utimensat(n->obj_fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)));
   struct gofer_rep rep;
-  return object_op(call, n, GOFER_UTIMENS, S_ISLNK(n->st.st_mode), 0, 0, 0, NULL, ts,
-                   ts ? 2 * sizeof *ts : 0, -1, &rep, NULL, 0);
+  return object_op(call, n,
+                   &(struct vfs_gofer_req){.op = GOFER_UTIMENS,
+                                           .walk = nofollow_if_link(n),
+                                           .data = ts, .data_len = ts ? 2 * sizeof *ts : 0},
+                   &rep, NULL, 0);
 }
 
 int vfs_op_truncate(struct sentry_call *call, const struct vfs_node *n, off_t len)
@@ -246,8 +259,9 @@ int vfs_op_truncate(struct sentry_call *call, const struct vfs_node *n, off_t le
       r = (int)AS_AGENT(call, 0, SYS_ERR(truncate(self_fd(n->obj_fd).s, len)));
   } else {
     struct gofer_rep rep;
-    r = object_op(call, n, GOFER_TRUNCATE, false, 0, (uint64_t)len, 0, NULL, NULL, 0, -1, &rep,
-                  NULL, 0);
+    r = object_op(call, n,
+                  &(struct vfs_gofer_req){.op = GOFER_TRUNCATE, .arg0 = (uint64_t)len},
+                  &rep, NULL, 0);
   }
   if (r == -EFBIG)
     task_signal(call, SIGXFSZ); /* as the kernel, with the error */
@@ -260,8 +274,11 @@ ssize_t vfs_op_getxattr(struct sentry_call *call, const struct vfs_node *n, cons
   if (held(n))
     return AS_AGENT(call, 0, SYS_LEN(getxattr(self_fd(n->obj_fd).s, name, buf, size)));
   struct gofer_rep rep;
-  int r = object_op(call, n, GOFER_GETXATTR, S_ISLNK(n->st.st_mode), 0, size, 0, name, NULL, 0,
-                    -1, &rep, buf, size);
+  int r = object_op(call, n,
+                    &(struct vfs_gofer_req){.op = GOFER_GETXATTR,
+                                            .walk = nofollow_if_link(n),
+                                            .arg0 = size, .rel2 = name},
+                    &rep, buf, size);
   return r < 0 ? r : rep.val;
 }
 
@@ -273,8 +290,12 @@ int vfs_op_setxattr(struct sentry_call *call, const struct vfs_node *n, const ch
   if (held(n))
     return (int)AS_AGENT(call, 0, SYS_ERR(setxattr(self_fd(n->obj_fd).s, name, value, size, flags)));
   struct gofer_rep rep;
-  return object_op(call, n, GOFER_SETXATTR, S_ISLNK(n->st.st_mode), (uint32_t)flags, 0, 0, name,
-                   value, size, -1, &rep, NULL, 0);
+  return object_op(call, n,
+                   &(struct vfs_gofer_req){.op = GOFER_SETXATTR,
+                                           .walk = nofollow_if_link(n),
+                                           .flags = (uint32_t)flags, .rel2 = name, .data = value,
+                                           .data_len = size},
+                   &rep, NULL, 0);
 }
 
 ssize_t vfs_op_listxattr(struct sentry_call *call, const struct vfs_node *n, char *buf,
@@ -283,8 +304,11 @@ ssize_t vfs_op_listxattr(struct sentry_call *call, const struct vfs_node *n, cha
   if (held(n))
     return AS_AGENT(call, 0, SYS_LEN(listxattr(self_fd(n->obj_fd).s, buf, size)));
   struct gofer_rep rep;
-  int r = object_op(call, n, GOFER_LISTXATTR, S_ISLNK(n->st.st_mode), 0, size, 0, NULL, NULL, 0,
-                    -1, &rep, buf, size);
+  int r = object_op(call, n,
+                    &(struct vfs_gofer_req){.op = GOFER_LISTXATTR,
+                                            .walk = nofollow_if_link(n),
+                                            .arg0 = size},
+                    &rep, buf, size);
   return r < 0 ? r : rep.val;
 }
 
@@ -293,8 +317,11 @@ int vfs_op_removexattr(struct sentry_call *call, const struct vfs_node *n, const
   if (held(n))
     return (int)AS_AGENT(call, 0, SYS_ERR(removexattr(self_fd(n->obj_fd).s, name)));
   struct gofer_rep rep;
-  return object_op(call, n, GOFER_REMOVEXATTR, S_ISLNK(n->st.st_mode), 0, 0, 0, name, NULL, 0,
-                   -1, &rep, NULL, 0);
+  return object_op(call, n,
+                   &(struct vfs_gofer_req){.op = GOFER_REMOVEXATTR,
+                                           .walk = nofollow_if_link(n),
+                                           .rel2 = name},
+                   &rep, NULL, 0);
 }
 
 int vfs_op_inotify(struct sentry_call *call, const struct vfs_node *n, int ifd, uint32_t mask)
@@ -304,8 +331,10 @@ int vfs_op_inotify(struct sentry_call *call, const struct vfs_node *n, int ifd, 
                          SYS_LEN(inotify_add_watch(ifd, self_fd(n->obj_fd).s,
                                                    mask & ~(uint32_t)IN_DONT_FOLLOW)));
   struct gofer_rep rep;
-  int r = object_op(call, n, GOFER_INOTIFY, S_ISLNK(n->st.st_mode), 0, mask, 0, NULL, NULL, 0,
-                    ifd, &rep, NULL, 0);
+  int r = object_op(call, n,
+                    &(struct vfs_gofer_req){.op = GOFER_INOTIFY, .walk = nofollow_if_link(n),
+                                            .arg0 = mask, .in_fd = &ifd},
+                    &rep, NULL, 0);
   return r < 0 ? r : (int)rep.val;
 }
 

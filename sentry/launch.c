@@ -126,8 +126,12 @@ static int make_agent_tty(const struct launch *l, struct launch_report *rep, usb
     return -1;
   }
   for (int fd = 0; fd < 3; fd++)
-    if ((l->tty->mask & (1u << fd)) && dup2(slave, fd) < 0)
-      return usbox_err_set(err, errno, "the sandbox's pty as fd %d", fd);
+    if ((l->tty->mask & (1u << fd)) && dup2(slave, fd) < 0) {
+      usbox_err_set(err, errno, "the sandbox's pty as fd %d", fd);
+      close(slave);
+      close(master);
+      return -1;
+    }
   if (slave > 2)
     close(slave);
   rep->pty_master = master;

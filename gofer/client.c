@@ -10,6 +10,11 @@
 static pthread_key_t conn_key;
 static pthread_once_t conn_once = PTHREAD_ONCE_INIT;
 static __thread int conn = -1;
+/* which client conn belongs to: each gofer_client_init gets a new number,
+ * so a thread that outlives one client (a test starting gofer after gofer)
+ * never sends one gofer's requests to another's connection */
+static __thread unsigned conn_client;
+static atomic_uint next_client = 1;
 
 static void close_conn(void *p)
 {
@@ -30,6 +35,7 @@ int gofer_client_init(struct gofer_client *gc, int control)
   gc->pin = sched_getaffinity(0, sizeof gc->allowed, &gc->allowed) == 0 &&
             CPU_COUNT(&gc->allowed) > 1;
   atomic_init(&gc->next_id, 1);
+  gc->serial = atomic_fetch_add(&next_client, 1);
   gc->waiting = NULL;
   pthread_once(&conn_once, make_key);
   return pthread_mutex_init(&gc->lock, NULL) == 0 ? 0 : -1;
@@ -68,8 +74,9 @@ static int send_fd(int sock, int fd)
 /* This thread's connection, made on first use. */
 static int my_conn(struct gofer_client *gc)
 {
-  if (conn >= 0)
+  if (conn >= 0 && conn_client == gc->serial)
     return conn;
+  close_conn(NULL); /* another client's */
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return -errno;
@@ -82,6 +89,7 @@ static int my_conn(struct gofer_client *gc)
     return r;
   }
   conn = sv[0];
+  conn_client = gc->serial;
   pthread_setspecific(conn_key, &conn);
   return conn;
 }

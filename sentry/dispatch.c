@@ -84,17 +84,8 @@ static int answer(struct sentry *s, const struct sentry_call *call, const struct
 void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req)
 {
   struct sentry_call call;
-  call.sentry = s;
-  call.id = req->id;
-  call.nr = req->data.nr;
-  call.tid = (pid_t)req->pid;
-  memcpy(call.args, req->data.args, sizeof call.args);
-  call.task = NULL;
-  call.unchecked_reads = 0;
-  call.audit_arg = NULL;
-  call.audit_rule = NULL;
-  call.path[0][0] = call.path[1][0] = '\0';
-  call.path_read[0] = call.path_read[1] = false;
+  sentry_call_init(&call, s, req->id, req->data.nr, (pid_t)req->pid,
+                   (const uint64_t *)req->data.args);
 
   unsigned long long start = sentry_now_ns();
   struct decision d;

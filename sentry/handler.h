@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "vfs/ctx.h"
+
 struct sentry;
 struct task;
 struct seccomp_notif;
@@ -41,7 +43,13 @@ struct sentry_call {
   char path[2][PATH_MAX];   /* copies of path arguments, read once */
   bool path_read[2];        /* read already (a handler run again reuses the copy) */
   int path_rc[2];           /* that read's result */
+  struct vfs_ctx fs;        /* this call as the VFS sees its caller (sentry_call_init) */
 };
+
+/* A call received from the agent, ready for a handler (its VFS context
+ * included: sentry/vfs_caller.c). */
+void sentry_call_init(struct sentry_call *call, struct sentry *s, uint64_t id, int nr, pid_t tid,
+                      const uint64_t args[6]);
 
 typedef struct sc_result (*sc_handler_fn)(struct sentry_call *call);
 

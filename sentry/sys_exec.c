@@ -27,14 +27,14 @@ static struct sc_result check_exec(struct sentry_call *call, int dirfd, int vfla
 {
   cleanup_node struct vfs_node obj = VFS_NODE_INIT;
   /* the X_OK check rides on the walk's gofer request when it can */
-  int r = vfs_lookup_access(call, dirfd, call->path[0], vflags, X_OK, false, &obj);
+  int r = vfs_lookup_access(&call->fs, dirfd, call->path[0], vflags, X_OK, false, &obj);
   if (r < 0)
     return sc_fail(r);
   if (S_ISLNK(obj.st.st_mode))
     return sc_errno(ELOOP); /* execveat AT_SYMLINK_NOFOLLOW on a symlink */
   if (!S_ISREG(obj.st.st_mode))
     return sc_errno(EACCES);
-  if ((r = obj.access_done ? obj.access_err : vfs_op_access(call, &obj, X_OK, false)) < 0)
+  if ((r = obj.access_done ? obj.access_err : vfs_op_access(&call->fs, &obj, X_OK, false)) < 0)
     return sc_fail(r);
   /* execve recomputes the capabilities (a non-root uid kept them only
    * until here): what the sentry cached of the task is stale after it */
@@ -69,10 +69,10 @@ struct sc_result sys_chdir(struct sentry_call *call)
   if (r < 0)
     return sc_fail(r);
   cleanup_node struct vfs_node dir = VFS_NODE_INIT;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], VFS_DIRECTORY, &dir);
+  r = vfs_lookup(&call->fs, AT_FDCWD, call->path[0], VFS_DIRECTORY, &dir);
   if (r < 0)
     return sc_fail(r);
-  if ((r = vfs_op_access(call, &dir, X_OK, false)) < 0)
+  if ((r = vfs_op_access(&call->fs, &dir, X_OK, false)) < 0)
     return sc_fail(r);
   return sc_kernel_must_perform();
 }

@@ -61,7 +61,7 @@ static struct sc_result inject(struct sentry_call *call, struct vfs_opened *o, b
   int target_fd = truncate_after ? unotify_addfd(listener, call->id, o->fd, cloexec)
                                  : unotify_addfd_send(listener, call->id, o->fd, cloexec);
   if (target_fd < 0) {
-    vfs_opened_undo(call, o);
+    vfs_opened_undo(&call->fs, o);
     /* ENOENT: the agent is gone; else (EMFILE...) the call is still ours */
     return target_fd == -ENOENT ? sc_gone() : sc_errno(-target_fd);
   }
@@ -82,7 +82,7 @@ static struct sc_result do_open(struct sentry_call *call, int dirfd, struct open
   if (truncate_after)
     how.flags &= ~(uint64_t)O_TRUNC;
   cleanup_opened struct vfs_opened o = VFS_OPENED_INIT;
-  int r = vfs_open(call, dirfd, call->path[0], &how, &o);
+  int r = vfs_open(&call->fs, dirfd, call->path[0], &how, &o);
   if (r < 0)
     return sc_fail(r);
   return inject(call, &o, cloexec, truncate_after && S_ISREG(o.st.st_mode));
@@ -162,7 +162,7 @@ static int at_flags_to_vfs(unsigned int flags)
 static struct sc_result stat_into(struct sentry_call *call, int dirfd, int vflags, int out_arg)
 {
   cleanup_node struct vfs_node node = VFS_NODE_INIT;
-  int r = vfs_lookup(call, dirfd, call->path[0], vflags, &node);
+  int r = vfs_lookup(&call->fs, dirfd, call->path[0], vflags, &node);
   if (r < 0)
     return sc_fail(r);
   return write_out(call, out_arg, &node.st, sizeof node.st, 0);
@@ -201,7 +201,7 @@ struct sc_result sys_statx(struct sentry_call *call)
   if (r < 0)
     return sc_fail(r);
   cleanup_node struct vfs_node node = VFS_NODE_INIT;
-  r = vfs_lookup(call, ARG_INT(call, 0), call->path[0], at_flags_to_vfs(flags), &node);
+  r = vfs_lookup(&call->fs, ARG_INT(call, 0), call->path[0], at_flags_to_vfs(flags), &node);
   if (r < 0)
     return sc_fail(r);
   struct statx stx = node.stx;
@@ -235,14 +235,14 @@ static struct sc_result do_access(struct sentry_call *call, int dirfd, int mode,
    * while it walks when it can (one round trip instead of two) */
   bool real_ids = !(flags & AT_EACCESS);
   cleanup_node struct vfs_node node = VFS_NODE_INIT;
-  r = vfs_lookup_access(call, dirfd, call->path[0], at_flags_to_vfs(flags), mode, real_ids,
+  r = vfs_lookup_access(&call->fs, dirfd, call->path[0], at_flags_to_vfs(flags), mode, real_ids,
                         &node);
   if (r < 0)
     return sc_fail(r);
   /* W_OK on a read-only mount of the view: EROFS, as the kernel says it */
-  if ((mode & W_OK) && modifies_fs(&node) && (r = vfs_check_modify_as(call, &node)) < 0)
+  if ((mode & W_OK) && modifies_fs(&node) && (r = vfs_check_modify_as(&call->fs, &node)) < 0)
     return sc_fail(r);
-  r = node.access_done ? node.access_err : vfs_op_access(call, &node, mode, real_ids);
+  r = node.access_done ? node.access_err : vfs_op_access(&call->fs, &node, mode, real_ids);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -276,13 +276,13 @@ static struct sc_result do_readlink(struct sentry_call *call, int dirfd, int pat
     return sc_fail(r);
   bool empty = call->path[0][0] == '\0';
   cleanup_node struct vfs_node node = VFS_NODE_INIT;
-  r = vfs_lookup(call, dirfd, call->path[0], VFS_NOFOLLOW | VFS_EMPTY_PATH, &node);
+  r = vfs_lookup(&call->fs, dirfd, call->path[0], VFS_NOFOLLOW | VFS_EMPTY_PATH, &node);
   if (r < 0)
     return sc_fail(r);
   if (!S_ISLNK(node.st.st_mode))
     return sc_errno(empty ? ENOENT : EINVAL);
   char target[PATH_MAX];
-  ssize_t n = vfs_op_readlink(call, &node, target, sizeof target);
+  ssize_t n = vfs_op_readlink(&call->fs, &node, target, sizeof target);
   if (n < 0)
     return sc_fail((int)n);
   if (n > bufsize)
@@ -308,11 +308,11 @@ struct sc_result sys_statfs(struct sentry_call *call)
   if (r < 0)
     return sc_fail(r);
   cleanup_node struct vfs_node node = VFS_NODE_INIT;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0], 0, &node);
+  r = vfs_lookup(&call->fs, AT_FDCWD, call->path[0], 0, &node);
   if (r < 0)
     return sc_fail(r);
   struct statfs sfs;
-  if ((r = vfs_op_statfs(call, &node, &sfs)) < 0)
+  if ((r = vfs_op_statfs(&call->fs, &node, &sfs)) < 0)
     return sc_fail(r);
   return write_out(call, 1, &sfs, sizeof sfs, 0);
 }
@@ -336,7 +336,7 @@ static int xattr_node(struct sentry_call *call, bool nofollow, bool with_name,
   if (r == 0 && with_name)
     r = read_xattr_name(call, 1);
   if (r == 0)
-    r = vfs_lookup(call, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, node);
+    r = vfs_lookup(&call->fs, AT_FDCWD, call->path[0], nofollow ? VFS_NOFOLLOW : 0, node);
   return r;
 }
 
@@ -351,7 +351,7 @@ static struct sc_result xattr_get(struct sentry_call *call, bool nofollow)
   cleanup_free char *value = malloc(cap > 0 ? cap : 1);
   if (value == NULL)
     return sc_errno(ENOMEM);
-  ssize_t n = vfs_op_getxattr(call, &node, call->path[1], value, cap);
+  ssize_t n = vfs_op_getxattr(&call->fs, &node, call->path[1], value, cap);
   if (n < 0)
     return sc_fail((int)n);
   if (size == 0)
@@ -383,9 +383,9 @@ static struct sc_result xattr_set(struct sentry_call *call, bool nofollow)
   if (r == 0)
     r = xattr_node(call, nofollow, true, &node);
   if (r == 0)
-    r = vfs_check_modify_as(call, &node);
+    r = vfs_check_modify_as(&call->fs, &node);
   if (r == 0)
-    r = vfs_op_setxattr(call, &node, call->path[1], value, size, flags);
+    r = vfs_op_setxattr(&call->fs, &node, call->path[1], value, size, flags);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -455,7 +455,7 @@ static struct sc_result xattr_list(struct sentry_call *call, bool nofollow)
   cleanup_free char *list = malloc(cap > 0 ? cap : 1);
   if (list == NULL)
     return sc_errno(ENOMEM);
-  ssize_t n = vfs_op_listxattr(call, &node, list, cap);
+  ssize_t n = vfs_op_listxattr(&call->fs, &node, list, cap);
   if (n < 0)
     return sc_fail((int)n);
   if (size == 0)
@@ -478,9 +478,9 @@ static struct sc_result xattr_remove(struct sentry_call *call, bool nofollow)
   cleanup_node struct vfs_node node = VFS_NODE_INIT;
   int r = xattr_node(call, nofollow, true, &node);
   if (r == 0)
-    r = vfs_check_modify_as(call, &node);
+    r = vfs_check_modify_as(&call->fs, &node);
   if (r == 0)
-    r = vfs_op_removexattr(call, &node, call->path[1]);
+    r = vfs_op_removexattr(&call->fs, &node, call->path[1]);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -503,7 +503,7 @@ struct sc_result sys_inotify_add_watch(struct sentry_call *call)
   if (r < 0)
     return sc_fail(r);
   cleanup_node struct vfs_node node = VFS_NODE_INIT;
-  r = vfs_lookup(call, AT_FDCWD, call->path[0],
+  r = vfs_lookup(&call->fs, AT_FDCWD, call->path[0],
                  ((mask & IN_DONT_FOLLOW) ? VFS_NOFOLLOW : 0) |
                      ((mask & IN_ONLYDIR) ? VFS_DIRECTORY : 0),
                  &node);
@@ -513,7 +513,7 @@ struct sc_result sys_inotify_add_watch(struct sentry_call *call)
   cleanup_close int ifd = task_getfd(call, ARG_INT(call, 0));
   if (ifd < 0)
     return sc_fail(ifd);
-  int wd = vfs_op_inotify(call, &node, ifd, mask);
+  int wd = vfs_op_inotify(&call->fs, &node, ifd, mask);
   return wd < 0 ? sc_fail(wd) : sc_ok(wd);
 }
 
@@ -586,7 +586,7 @@ static struct sc_result do_getdents(struct sentry_call *call, size_t name_off, l
     long n = syscall(nr, fd, buf, count);
     if (n <= 0)
       return sc_syscall(n);
-    size_t kept = proc_root      ? vfs_filter_proc_root(call, buf, (size_t)n, name_off)
+    size_t kept = proc_root      ? vfs_filter_proc_root(&call->fs, buf, (size_t)n, name_off)
                   : f.nnames > 0 ? vfs_filter_dirents(&f, buf, (size_t)n, name_off)
                                  : (size_t)n;
     kept = vfs_filter_hidden_inodes(&call->sentry->vfs, st.st_dev, buf, kept, name_off);

@@ -21,7 +21,7 @@
 static int entry_at(struct sentry_call *call, int dirfd, const char *path, enum vfs_entry_op op,
                     mode_t obj_type, struct vfs_node *parent, char name[NAME_MAX + 2])
 {
-  int r = vfs_lookup_parent(call, dirfd, path, parent, name);
+  int r = vfs_lookup_parent(&call->fs, dirfd, path, parent, name);
   if (r < 0)
     return r;
   return vfs_check_entry(&call->sentry->vfs, parent, name, op, obj_type);
@@ -38,7 +38,7 @@ static struct sc_result do_mkdir(struct sentry_call *call, int dirfd, int path_a
   char name[NAME_MAX + 2];
   if ((r = entry_at(call, dirfd, call->path[0], VFS_CREATE, 0, &parent, name)) < 0)
     return sc_fail(r);
-  r = vfs_op_mkdir(call, &parent, name, mode);
+  r = vfs_op_mkdir(&call->fs, &parent, name, mode);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -67,7 +67,7 @@ static struct sc_result do_mknod(struct sentry_call *call, int dirfd, int path_a
   char name[NAME_MAX + 2];
   if ((r = entry_at(call, dirfd, call->path[0], VFS_CREATE, 0, &parent, name)) < 0)
     return sc_fail(r);
-  r = vfs_op_mknod(call, &parent, name, mode, dev);
+  r = vfs_op_mknod(&call->fs, &parent, name, mode, dev);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -95,7 +95,7 @@ static struct sc_result do_unlink(struct sentry_call *call, int dirfd, int path_
   if ((r = entry_at(call, dirfd, call->path[0], VFS_REMOVE,
                     (flags & AT_REMOVEDIR) ? S_IFDIR : S_IFREG, &parent, name)) < 0)
     return sc_fail(r);
-  r = vfs_op_unlink(call, &parent, name, flags);
+  r = vfs_op_unlink(&call->fs, &parent, name, flags);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -130,7 +130,7 @@ static int rename_onto_busy(struct sentry_call *call, const struct vfs *v,
   if (n < 0 || (size_t)n >= sizeof from_view)
     return -EBUSY;
   cleanup_node struct vfs_node src = VFS_NODE_INIT;
-  if (vfs_lookup_quiet(call, from_view, &src) < 0)
+  if (vfs_lookup_quiet(&call->fs, from_view, &src) < 0)
     return -EBUSY;
   return vfs_check_entry(v, to, to_name, VFS_REMOVE, S_ISDIR(src.st.st_mode) ? S_IFDIR : S_IFREG);
 }
@@ -145,8 +145,8 @@ static struct sc_result do_rename(struct sentry_call *call, int olddir, int olda
     return sc_fail(r);
   cleanup_node struct vfs_node from = VFS_NODE_INIT, to = VFS_NODE_INIT;
   char from_name[NAME_MAX + 2], to_name[NAME_MAX + 2];
-  if ((r = vfs_lookup_parent(call, olddir, call->path[0], &from, from_name)) < 0 ||
-      (r = vfs_lookup_parent(call, newdir, call->path[1], &to, to_name)) < 0)
+  if ((r = vfs_lookup_parent(&call->fs, olddir, call->path[0], &from, from_name)) < 0 ||
+      (r = vfs_lookup_parent(&call->fs, newdir, call->path[1], &to, to_name)) < 0)
     return sc_fail(r);
   /* as the kernel: two mounts first (EXDEV), then what each side allows */
   if (from.mount != to.mount)
@@ -160,7 +160,7 @@ static struct sc_result do_rename(struct sentry_call *call, int olddir, int olda
     return sc_fail(r);
   /* two mounts of the view are two filesystems to the agent, even when they
    * are binds of one host filesystem (vfs_op_rename: EXDEV) */
-  r = vfs_op_rename(call, &from, from_name, &to, to_name, flags);
+  r = vfs_op_rename(&call->fs, &from, from_name, &to, to_name, flags);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -196,7 +196,7 @@ static struct sc_result link_held(struct sentry_call *call, const struct vfs_nod
   int r = vfs_check_entry(&call->sentry->vfs, to, to_name, VFS_CREATE, 0);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int dir = vfs_open_resolved(call, to, O_DIRECTORY);
+  cleanup_close int dir = vfs_open_resolved(&call->fs, to, O_DIRECTORY);
   if (dir < 0)
     return sc_fail(dir == -VFS_ESTALE_VIEW ? -ENOENT : dir);
   r = (int)AS_AGENT(call, 0,
@@ -218,12 +218,12 @@ static struct sc_result do_link(struct sentry_call *call, int olddir, int oldarg
     return sc_fail(r);
   cleanup_node struct vfs_node to = VFS_NODE_INIT;
   char to_name[NAME_MAX + 2];
-  if ((r = vfs_lookup_parent(call, newdir, call->path[1], &to, to_name)) < 0)
+  if ((r = vfs_lookup_parent(&call->fs, newdir, call->path[1], &to, to_name)) < 0)
     return sc_fail(r);
   if (flags & (AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) {
     /* link the resolved object itself: its canonical entry */
     cleanup_node struct vfs_node obj = VFS_NODE_INIT;
-    r = vfs_lookup(call, olddir, call->path[0],
+    r = vfs_lookup(&call->fs, olddir, call->path[0],
                    VFS_EMPTY_PATH | ((flags & AT_SYMLINK_FOLLOW) ? 0 : VFS_NOFOLLOW), &obj);
     if (r < 0)
       return sc_fail(r);
@@ -240,12 +240,12 @@ static struct sc_result do_link(struct sentry_call *call, int olddir, int oldarg
     char dir[PATH_MAX];
     const char *last = vfs_split_last(obj.view, dir, sizeof dir);
     snprintf(from.view, sizeof from.view, "%s", dir);
-    r = vfs_op_link(call, &from, last, &to, to_name);
+    r = vfs_op_link(&call->fs, &from, last, &to, to_name);
     return r < 0 ? sc_fail(r) : sc_ok(0);
   }
   cleanup_node struct vfs_node from = VFS_NODE_INIT;
   char from_name[NAME_MAX + 2];
-  r = vfs_lookup_parent(call, olddir, call->path[0], &from, from_name);
+  r = vfs_lookup_parent(&call->fs, olddir, call->path[0], &from, from_name);
   if (r < 0)
     return sc_fail(r);
   /* the source is read, not changed, but a hidden one does not exist */
@@ -255,7 +255,7 @@ static struct sc_result do_link(struct sentry_call *call, int olddir, int oldarg
     return sc_errno(EXDEV);
   if ((r = vfs_check_entry(&call->sentry->vfs, &to, to_name, VFS_CREATE, 0)) < 0)
     return sc_fail(r);
-  r = vfs_op_link(call, &from, from_name, &to, to_name);
+  r = vfs_op_link(&call->fs, &from, from_name, &to, to_name);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -282,7 +282,7 @@ static struct sc_result do_symlink(struct sentry_call *call, int target_arg, int
   char name[NAME_MAX + 2];
   if ((r = entry_at(call, newdir, call->path[0], VFS_CREATE, 0, &parent, name)) < 0)
     return sc_fail(r);
-  r = vfs_op_symlink(call, call->path[1], &parent, name);
+  r = vfs_op_symlink(&call->fs, call->path[1], &parent, name);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -311,10 +311,10 @@ static int object_to_modify(struct sentry_call *call, int dirfd, int path_arg,
   int r = read_path(call, 0, path_arg, (at_flags & AT_EMPTY_PATH) != 0);
   if (r < 0)
     return r;
-  r = vfs_lookup(call, dirfd, call->path[0], vflags_of(at_flags), obj);
+  r = vfs_lookup(&call->fs, dirfd, call->path[0], vflags_of(at_flags), obj);
   if (r < 0)
     return r;
-  return vfs_check_modify_as(call, obj);
+  return vfs_check_modify_as(&call->fs, obj);
 }
 
 static struct sc_result do_chmod(struct sentry_call *call, int dirfd, int path_arg, mode_t mode,
@@ -328,7 +328,7 @@ static struct sc_result do_chmod(struct sentry_call *call, int dirfd, int path_a
     return sc_fail(r);
   if (S_ISLNK(obj.st.st_mode))
     return sc_errno(EOPNOTSUPP); /* Linux has no modes on symlinks */
-  r = vfs_op_chmod(call, &obj, mode);
+  r = vfs_op_chmod(&call->fs, &obj, mode);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -356,7 +356,7 @@ static struct sc_result do_chown(struct sentry_call *call, int dirfd, int path_a
   int r = object_to_modify(call, dirfd, path_arg, flags, &obj);
   if (r < 0)
     return sc_fail(r);
-  r = vfs_op_chown(call, &obj, uid, gid);
+  r = vfs_op_chown(&call->fs, &obj, uid, gid);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -365,7 +365,7 @@ int held_to_modify(struct sentry_call *call, int fd)
   int copy = task_getfd(call, fd);
   if (copy < 0)
     return copy;
-  int r = call_validate(call) < 0 ? -ESRCH : vfs_check_modify_fd(call, copy);
+  int r = call_validate(call) < 0 ? -ESRCH : vfs_check_modify_fd(&call->fs, copy);
   if (r < 0) {
     close(copy);
     return r;
@@ -426,7 +426,7 @@ struct sc_result sys_truncate(struct sentry_call *call)
   int r = object_to_modify(call, AT_FDCWD, 0, 0, &obj);
   if (r < 0)
     return sc_fail(r);
-  r = vfs_op_truncate(call, &obj, (off_t)call->args[1]);
+  r = vfs_op_truncate(&call->fs, &obj, (off_t)call->args[1]);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -440,7 +440,7 @@ static struct sc_result set_times(struct sentry_call *call, int dirfd, int path_
   int r = object_to_modify(call, dirfd, path_arg, flags, &obj);
   if (r < 0)
     return sc_fail(r);
-  r = vfs_op_utimens(call, &obj, ts);
+  r = vfs_op_utimens(&call->fs, &obj, ts);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -459,10 +459,10 @@ struct sc_result sys_utimensat(struct sentry_call *call)
     return sc_errno(EINVAL);
   cleanup_node struct vfs_node obj = VFS_NODE_INIT;
   call->path[0][0] = '\0';
-  if ((r = vfs_lookup(call, dirfd, "", VFS_EMPTY_PATH, &obj)) < 0 ||
-      (r = vfs_check_modify_as(call, &obj)) < 0)
+  if ((r = vfs_lookup(&call->fs, dirfd, "", VFS_EMPTY_PATH, &obj)) < 0 ||
+      (r = vfs_check_modify_as(&call->fs, &obj)) < 0)
     return sc_fail(r);
-  r = vfs_op_utimens(call, &obj, call->args[2] ? ts : NULL);
+  r = vfs_op_utimens(&call->fs, &obj, call->args[2] ? ts : NULL);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 

@@ -477,12 +477,12 @@ static struct sc_result unix_by_path(struct net_call *nc, const char *path, net_
   note_dest(nc->call, "unix %s", path);
   note_rule(nc->call, "the view");
   cleanup_node struct vfs_node node = VFS_NODE_INIT;
-  int r = vfs_lookup(nc->call, AT_FDCWD, path, 0, &node);
+  int r = vfs_lookup(&nc->call->fs, AT_FDCWD, path, 0, &node);
   if (r < 0)
     return sc_fail(r);
   if (!S_ISSOCK(node.st.st_mode))
     return sc_errno(ECONNREFUSED); /* as the kernel for a path that is no socket */
-  cleanup_close int fd = vfs_open_resolved(nc->call, &node, 0);
+  cleanup_close int fd = vfs_open_resolved(&nc->call->fs, &node, 0);
   if (fd < 0)
     return sc_fail(fd);
   struct sockaddr_un un = {.sun_family = AF_UNIX};
@@ -701,7 +701,7 @@ static bool can_vouch_pid(void)
 static int check_creds(struct sentry_call *call, struct cmsghdr *c, struct ucred u)
 {
   const struct task *t = call->task;
-  const struct agent_creds *ids = &t->creds;
+  const struct proc_ids *ids = &t->creds;
   if (u.pid != t->ns_tgid || (u.uid != ids->uid && u.uid != ids->euid && u.uid != ids->suid) ||
       (u.gid != ids->gid && u.gid != ids->egid && u.gid != ids->sgid))
     return -EPERM;
@@ -893,7 +893,7 @@ static struct sc_result unix_bind_path(struct net_call *nc, const char *path)
   note_rule(call, "the view");
   cleanup_node struct vfs_node parent = VFS_NODE_INIT;
   char name[NAME_MAX + 2];
-  int r = vfs_lookup_parent(call, AT_FDCWD, path, &parent, name);
+  int r = vfs_lookup_parent(&call->fs, AT_FDCWD, path, &parent, name);
   if (r == 0)
     r = vfs_check_entry(&call->sentry->vfs, &parent, name, VFS_CREATE, 0);
   if (r < 0)
@@ -910,7 +910,7 @@ static struct sc_result unix_bind_path(struct net_call *nc, const char *path)
     return b.res;
   if (r != -EOPNOTSUPP)
     return sc_fail(r);
-  cleanup_close int dfd = vfs_open_resolved(call, &parent, O_DIRECTORY);
+  cleanup_close int dfd = vfs_open_resolved(&call->fs, &parent, O_DIRECTORY);
   if (dfd < 0)
     return sc_fail(dfd);
   int n = snprintf(un.sun_path, sizeof un.sun_path, "/proc/self/fd/%d/%s", dfd, name);

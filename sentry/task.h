@@ -18,16 +18,10 @@
 #include <sys/types.h>
 
 #include "common/deputy.h"
+#include "common/proc_status.h"
 #include "sentry/handler.h"
 
-#define TASK_MAX_GROUPS 64
-
-struct agent_creds {
-  uid_t uid, euid, suid, fsuid;
-  gid_t gid, egid, sgid, fsgid;
-  int ngroups; /* -1: more than TASK_MAX_GROUPS (the sentry then refuses to act) */
-  gid_t groups[TASK_MAX_GROUPS];
-};
+#define TASK_MAX_GROUPS PROC_MAX_GROUPS
 
 struct task {
   pid_t tid;
@@ -35,7 +29,7 @@ struct task {
   pid_t ns_tid, ns_tgid; /* as the agent's own pid namespace numbers them */
   int pidfd; /* of the thread (PIDFD_THREAD); -1 if the kernel cannot */
   mode_t umask;
-  struct agent_creds creds;
+  struct proc_ids creds;
   uint64_t cap_eff; /* effective capabilities */
   unsigned gen;
   int refs;

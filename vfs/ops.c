@@ -20,9 +20,6 @@
 #include "common/deputy.h"
 #include "gofer/client.h"
 #include "gofer/ops.h"
-#include "sentry/agent_mem.h"
-#include "sentry/sentry.h"
-#include "sentry/task.h"
 #include "vfs/vfs.h"
 #include "vfs/walk.h"
 
@@ -75,7 +72,7 @@ static int proc_local(struct gofer_state *g, struct gofer_msg *msg, struct gofer
   return 0;
 }
 
-int vfs_gofer(struct sentry_call *call, const struct vfs_gofer_req *req, struct gofer_rep *rep,
+int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer_rep *rep,
               char *rep_data, size_t rep_cap, int *out_fd)
 {
   const struct vfs_mount *m = req->mount;
@@ -92,12 +89,12 @@ int vfs_gofer(struct sentry_call *call, const struct vfs_gofer_req *req, struct 
       .rep_data_cap = rep_cap,
   };
   /* the gofer acts as the agent thread (common/deputy.h) */
-  int cr = task_deputy_creds(call, op == GOFER_TRUNCATE ? TASK_CREDS_FSIZE : 0, &msg.req.ident);
+  int cr = vfs_caller_creds(ctx, op == GOFER_TRUNCATE ? VFS_CALLER_FSIZE : 0, &msg.req.ident);
   if (cr < 0)
     return cr;
   if (m->kind == VFS_MOUNT_PROC)
-    return proc_local(call->sentry->vfs.proc_state, &msg, rep, out_fd);
-  int r = gofer_call(call->sentry->vfs.gofer, &msg);
+    return proc_local(ctx->vfs->proc_state, &msg, rep, out_fd);
+  int r = gofer_call(ctx->vfs->gofer, &msg);
   if (r < 0)
     return r == -EINTR ? -EINTR : -EIO; /* the gofer is gone: fail closed */
   *rep = msg.rep;
@@ -118,14 +115,14 @@ static uint16_t nofollow_if_link(const struct vfs_node *n)
  * mount and path are n's), by path through the gofer. A symlink
  * found on the way means the tree changed since the walk: report it as
  * ELOOP-free "try again" (EAGAIN), which the callers treat as a retry. */
-static int object_op(struct sentry_call *call, const struct vfs_node *n,
+static int object_op(struct vfs_ctx *ctx, const struct vfs_node *n,
                      const struct vfs_gofer_req *what, struct gofer_rep *rep, char *rep_data,
                      size_t rep_cap)
 {
   struct vfs_gofer_req req = *what; /* on n's mount, at n's path */
   req.mount = n->mount;
   req.rel = vfs_mount_rel(n->mount, n->view);
-  int r = vfs_gofer(call, &req, rep, rep_data, rep_cap, NULL);
+  int r = vfs_gofer(ctx, &req, rep, rep_data, rep_cap, NULL);
   if (r < 0)
     return r;
   if (rep->status != GOFER_DONE)
@@ -152,21 +149,21 @@ static struct fdpath self_fd(int fd)
 
 #define SYS_LEN(expr) ({ ssize_t len_ = (expr); len_ < 0 ? (ssize_t)-errno : len_; })
 
-int vfs_op_access(struct sentry_call *call, const struct vfs_node *n, int mode, bool real_ids)
+int vfs_op_access(struct vfs_ctx *ctx, const struct vfs_node *n, int mode, bool real_ids)
 {
   if (held(n))
-    return (int)AS_AGENT(call, real_ids ? DEPUTY_REAL_IDS : 0,
+    return (int)VFS_AS_CALLER(ctx, real_ids ? DEPUTY_REAL_IDS : 0,
                          SYS_ERR(syscall(SYS_faccessat2, n->obj_fd, "", mode,
                                          AT_EMPTY_PATH | AT_EACCESS)));
   struct gofer_rep rep;
-  return object_op(call, n,
+  return object_op(ctx, n,
                    &(struct vfs_gofer_req){.op = GOFER_ACCESS,
                                            .walk = nofollow_if_link(n),
                                            .arg0 = (uint64_t)mode, .arg1 = real_ids},
                    &rep, NULL, 0);
 }
 
-ssize_t vfs_op_readlink(struct sentry_call *call, const struct vfs_node *n, char *buf, size_t size)
+ssize_t vfs_op_readlink(struct vfs_ctx *ctx, const struct vfs_node *n, char *buf, size_t size)
 {
   if (n->link[0] != '\0') { /* /proc/self and thread-self: the agent's own */
     size_t len = strlen(n->link);
@@ -181,7 +178,7 @@ ssize_t vfs_op_readlink(struct sentry_call *call, const struct vfs_node *n, char
   char *data = malloc(GOFER_MAX_DATA);
   if (data == NULL)
     return -ENOMEM;
-  int r = object_op(call, n,
+  int r = object_op(ctx, n,
                     &(struct vfs_gofer_req){.op = GOFER_READLINK, .walk = GOFER_NOFOLLOW_LAST},
                     &rep, data, GOFER_MAX_DATA);
   ssize_t len = r < 0 ? r : rep.val;
@@ -194,13 +191,13 @@ ssize_t vfs_op_readlink(struct sentry_call *call, const struct vfs_node *n, char
   return len;
 }
 
-int vfs_op_statfs(struct sentry_call *call, const struct vfs_node *n, void *out)
+int vfs_op_statfs(struct vfs_ctx *ctx, const struct vfs_node *n, void *out)
 {
   if (held(n))
     return SYS_ERR(fstatfs(n->obj_fd, out));
   struct gofer_rep rep;
   char data[sizeof(struct statfs) + 16];
-  int r = object_op(call, n, &(struct vfs_gofer_req){.op = GOFER_STATFS}, &rep, data, sizeof data);
+  int r = object_op(ctx, n, &(struct vfs_gofer_req){.op = GOFER_STATFS}, &rep, data, sizeof data);
   if (r == 0 && rep.data_len == sizeof(struct statfs))
     memcpy(out, data, sizeof(struct statfs));
   else if (r == 0)
@@ -208,73 +205,73 @@ int vfs_op_statfs(struct sentry_call *call, const struct vfs_node *n, void *out)
   return r;
 }
 
-int vfs_op_chmod(struct sentry_call *call, const struct vfs_node *n, mode_t mode)
+int vfs_op_chmod(struct vfs_ctx *ctx, const struct vfs_node *n, mode_t mode)
 {
-  mode = vfs_safe_mode(vfs_node_host_backed(&call->sentry->vfs, n), mode, S_ISDIR(n->st.st_mode));
+  mode = vfs_safe_mode(vfs_node_host_backed(ctx->vfs, n), mode, S_ISDIR(n->st.st_mode));
   if (held(n))
-    return (int)AS_AGENT(call, 0, SYS_ERR(chmod(self_fd(n->obj_fd).s, mode)));
+    return (int)VFS_AS_CALLER(ctx, 0, SYS_ERR(chmod(self_fd(n->obj_fd).s, mode)));
   struct gofer_rep rep;
-  return object_op(call, n,
+  return object_op(ctx, n,
                    &(struct vfs_gofer_req){.op = GOFER_CHMOD, .arg0 = mode},
                    &rep, NULL, 0);
 }
 
-int vfs_op_chown(struct sentry_call *call, const struct vfs_node *n, uid_t uid, gid_t gid)
+int vfs_op_chown(struct vfs_ctx *ctx, const struct vfs_node *n, uid_t uid, gid_t gid)
 {
   if (held(n))
-    return (int)AS_AGENT(call, 0, SYS_ERR(fchownat(n->obj_fd, "", uid, gid, AT_EMPTY_PATH)));
+    return (int)VFS_AS_CALLER(ctx, 0, SYS_ERR(fchownat(n->obj_fd, "", uid, gid, AT_EMPTY_PATH)));
   struct gofer_rep rep;
-  return object_op(call, n,
+  return object_op(ctx, n,
                    &(struct vfs_gofer_req){.op = GOFER_CHOWN,
                                            .walk = nofollow_if_link(n),
                                            .arg0 = uid, .arg1 = gid},
                    &rep, NULL, 0);
 }
 
-int vfs_op_utimens(struct sentry_call *call, const struct vfs_node *n, const struct timespec *ts)
+int vfs_op_utimens(struct vfs_ctx *ctx, const struct vfs_node *n, const struct timespec *ts)
 {
   if (held(n))
-    return (int)AS_AGENT(call, 0,
+    return (int)VFS_AS_CALLER(ctx, 0,
                          SYS_ERR(utimensat(n->obj_fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)));
   struct gofer_rep rep;
-  return object_op(call, n,
+  return object_op(ctx, n,
                    &(struct vfs_gofer_req){.op = GOFER_UTIMENS,
                                            .walk = nofollow_if_link(n),
                                            .data = ts, .data_len = ts ? 2 * sizeof *ts : 0},
                    &rep, NULL, 0);
 }
 
-int vfs_op_truncate(struct sentry_call *call, const struct vfs_node *n, off_t len)
+int vfs_op_truncate(struct vfs_ctx *ctx, const struct vfs_node *n, off_t len)
 {
   int r;
   if (held(n)) {
-    struct deputy_creds c;
-    if ((r = task_deputy_creds(call, TASK_CREDS_FSIZE, &c)) < 0)
+    struct deputy_creds c = {.fsize_limit = 0};
+    if ((r = vfs_caller_creds(ctx, VFS_CALLER_FSIZE, &c)) < 0)
       return r;
     /* RLIMIT_FSIZE is checked against the caller, the sentry: check the
      * agent's, as the kernel would (and as the gofer does) */
     if (S_ISREG(n->st.st_mode) && len > n->st.st_size && (uint64_t)len > c.fsize_limit)
       r = -EFBIG;
     else
-      r = (int)AS_AGENT(call, 0, SYS_ERR(truncate(self_fd(n->obj_fd).s, len)));
+      r = (int)VFS_AS_CALLER(ctx, 0, SYS_ERR(truncate(self_fd(n->obj_fd).s, len)));
   } else {
     struct gofer_rep rep;
-    r = object_op(call, n,
+    r = object_op(ctx, n,
                   &(struct vfs_gofer_req){.op = GOFER_TRUNCATE, .arg0 = (uint64_t)len},
                   &rep, NULL, 0);
   }
   if (r == -EFBIG)
-    task_signal(call, SIGXFSZ); /* as the kernel, with the error */
+    ctx->ops->signal(ctx, SIGXFSZ); /* as the kernel, with the error */
   return r;
 }
 
-ssize_t vfs_op_getxattr(struct sentry_call *call, const struct vfs_node *n, const char *name,
+ssize_t vfs_op_getxattr(struct vfs_ctx *ctx, const struct vfs_node *n, const char *name,
                         void *buf, size_t size)
 {
   if (held(n))
-    return AS_AGENT(call, 0, SYS_LEN(getxattr(self_fd(n->obj_fd).s, name, buf, size)));
+    return VFS_AS_CALLER(ctx, 0, SYS_LEN(getxattr(self_fd(n->obj_fd).s, name, buf, size)));
   struct gofer_rep rep;
-  int r = object_op(call, n,
+  int r = object_op(ctx, n,
                     &(struct vfs_gofer_req){.op = GOFER_GETXATTR,
                                             .walk = nofollow_if_link(n),
                                             .arg0 = size, .rel2 = name},
@@ -282,15 +279,16 @@ ssize_t vfs_op_getxattr(struct sentry_call *call, const struct vfs_node *n, cons
   return r < 0 ? r : rep.val;
 }
 
-int vfs_op_setxattr(struct sentry_call *call, const struct vfs_node *n, const char *name,
+int vfs_op_setxattr(struct vfs_ctx *ctx, const struct vfs_node *n, const char *name,
                     const void *value, size_t size, int flags)
 {
-  if (strcmp(name, VFS_XATTR_FILE_CAPS) == 0 && vfs_node_host_backed(&call->sentry->vfs, n))
+  if (strcmp(name, VFS_XATTR_FILE_CAPS) == 0 && vfs_node_host_backed(ctx->vfs, n))
     return -EPERM; /* file capabilities on the host: never, whatever the agent's own */
   if (held(n))
-    return (int)AS_AGENT(call, 0, SYS_ERR(setxattr(self_fd(n->obj_fd).s, name, value, size, flags)));
+    return (int)VFS_AS_CALLER(
+        ctx, 0, SYS_ERR(setxattr(self_fd(n->obj_fd).s, name, value, size, flags)));
   struct gofer_rep rep;
-  return object_op(call, n,
+  return object_op(ctx, n,
                    &(struct vfs_gofer_req){.op = GOFER_SETXATTR,
                                            .walk = nofollow_if_link(n),
                                            .flags = (uint32_t)flags, .rel2 = name, .data = value,
@@ -298,13 +296,13 @@ int vfs_op_setxattr(struct sentry_call *call, const struct vfs_node *n, const ch
                    &rep, NULL, 0);
 }
 
-ssize_t vfs_op_listxattr(struct sentry_call *call, const struct vfs_node *n, char *buf,
+ssize_t vfs_op_listxattr(struct vfs_ctx *ctx, const struct vfs_node *n, char *buf,
                          size_t size)
 {
   if (held(n))
-    return AS_AGENT(call, 0, SYS_LEN(listxattr(self_fd(n->obj_fd).s, buf, size)));
+    return VFS_AS_CALLER(ctx, 0, SYS_LEN(listxattr(self_fd(n->obj_fd).s, buf, size)));
   struct gofer_rep rep;
-  int r = object_op(call, n,
+  int r = object_op(ctx, n,
                     &(struct vfs_gofer_req){.op = GOFER_LISTXATTR,
                                             .walk = nofollow_if_link(n),
                                             .arg0 = size},
@@ -312,26 +310,26 @@ ssize_t vfs_op_listxattr(struct sentry_call *call, const struct vfs_node *n, cha
   return r < 0 ? r : rep.val;
 }
 
-int vfs_op_removexattr(struct sentry_call *call, const struct vfs_node *n, const char *name)
+int vfs_op_removexattr(struct vfs_ctx *ctx, const struct vfs_node *n, const char *name)
 {
   if (held(n))
-    return (int)AS_AGENT(call, 0, SYS_ERR(removexattr(self_fd(n->obj_fd).s, name)));
+    return (int)VFS_AS_CALLER(ctx, 0, SYS_ERR(removexattr(self_fd(n->obj_fd).s, name)));
   struct gofer_rep rep;
-  return object_op(call, n,
+  return object_op(ctx, n,
                    &(struct vfs_gofer_req){.op = GOFER_REMOVEXATTR,
                                            .walk = nofollow_if_link(n),
                                            .rel2 = name},
                    &rep, NULL, 0);
 }
 
-int vfs_op_inotify(struct sentry_call *call, const struct vfs_node *n, int ifd, uint32_t mask)
+int vfs_op_inotify(struct vfs_ctx *ctx, const struct vfs_node *n, int ifd, uint32_t mask)
 {
   if (held(n))
-    return (int)AS_AGENT(call, 0,
+    return (int)VFS_AS_CALLER(ctx, 0,
                          SYS_LEN(inotify_add_watch(ifd, self_fd(n->obj_fd).s,
                                                    mask & ~(uint32_t)IN_DONT_FOLLOW)));
   struct gofer_rep rep;
-  int r = object_op(call, n,
+  int r = object_op(ctx, n,
                     &(struct vfs_gofer_req){.op = GOFER_INOTIFY, .walk = nofollow_if_link(n),
                                             .arg0 = mask, .in_fd = &ifd},
                     &rep, NULL, 0);
@@ -346,7 +344,7 @@ static int entry_path(const struct vfs_node *parent, const char *name, char out[
   return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
-static int entry_op(struct sentry_call *call, const struct vfs_node *parent, const char *name,
+static int entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                     int op, uint32_t flags, uint64_t arg0, uint64_t arg1, const void *data,
                     size_t data_len)
 {
@@ -357,7 +355,7 @@ static int entry_op(struct sentry_call *call, const struct vfs_node *parent, con
   if (r < 0)
     return r;
   struct gofer_rep rep;
-  r = vfs_gofer(call,
+  r = vfs_gofer(ctx,
                 &(struct vfs_gofer_req){.op = op, .mount = parent->mount, .rel = path,
                                         .flags = flags, .arg0 = arg0, .arg1 = arg1, .data = data,
                                         .data_len = data_len},
@@ -369,32 +367,32 @@ static int entry_op(struct sentry_call *call, const struct vfs_node *parent, con
   return rep.err ? -rep.err : 0;
 }
 
-int vfs_op_mkdir(struct sentry_call *call, const struct vfs_node *parent, const char *name,
+int vfs_op_mkdir(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                  mode_t mode)
 {
-  return entry_op(call, parent, name, GOFER_MKDIR, 0, mode, 0, NULL, 0);
+  return entry_op(ctx, parent, name, GOFER_MKDIR, 0, mode, 0, NULL, 0);
 }
 
-int vfs_op_mknod(struct sentry_call *call, const struct vfs_node *parent, const char *name,
+int vfs_op_mknod(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                  mode_t mode, dev_t dev)
 {
-  mode = vfs_safe_mode(vfs_node_host_backed(&call->sentry->vfs, parent), mode, false);
-  return entry_op(call, parent, name, GOFER_MKNOD, 0, mode, dev, NULL, 0);
+  mode = vfs_safe_mode(vfs_node_host_backed(ctx->vfs, parent), mode, false);
+  return entry_op(ctx, parent, name, GOFER_MKNOD, 0, mode, dev, NULL, 0);
 }
 
-int vfs_op_unlink(struct sentry_call *call, const struct vfs_node *parent, const char *name,
+int vfs_op_unlink(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                   int flags)
 {
-  return entry_op(call, parent, name, GOFER_UNLINK, (uint32_t)flags, 0, 0, NULL, 0);
+  return entry_op(ctx, parent, name, GOFER_UNLINK, (uint32_t)flags, 0, 0, NULL, 0);
 }
 
-int vfs_op_symlink(struct sentry_call *call, const char *target, const struct vfs_node *parent,
+int vfs_op_symlink(struct vfs_ctx *ctx, const char *target, const struct vfs_node *parent,
                    const char *name)
 {
-  return entry_op(call, parent, name, GOFER_SYMLINK, 0, 0, 0, target, strlen(target) + 1);
+  return entry_op(ctx, parent, name, GOFER_SYMLINK, 0, 0, 0, target, strlen(target) + 1);
 }
 
-static int two_entries(struct sentry_call *call, int op, const struct vfs_node *from,
+static int two_entries(struct vfs_ctx *ctx, int op, const struct vfs_node *from,
                        const char *from_name, const struct vfs_node *to, const char *to_name,
                        uint32_t flags)
 {
@@ -409,7 +407,7 @@ static int two_entries(struct sentry_call *call, int op, const struct vfs_node *
   if (r < 0)
     return r;
   struct gofer_rep rep;
-  r = vfs_gofer(call,
+  r = vfs_gofer(ctx,
                 &(struct vfs_gofer_req){.op = op, .mount = from->mount, .rel = a, .rel2 = b,
                                         .flags = flags},
                 &rep, NULL, 0, NULL);
@@ -420,16 +418,16 @@ static int two_entries(struct sentry_call *call, int op, const struct vfs_node *
   return rep.err ? -rep.err : 0;
 }
 
-int vfs_op_rename(struct sentry_call *call, const struct vfs_node *from, const char *from_name,
+int vfs_op_rename(struct vfs_ctx *ctx, const struct vfs_node *from, const char *from_name,
                   const struct vfs_node *to, const char *to_name, unsigned int flags)
 {
-  return two_entries(call, GOFER_RENAME, from, from_name, to, to_name, flags);
+  return two_entries(ctx, GOFER_RENAME, from, from_name, to, to_name, flags);
 }
 
-int vfs_op_link(struct sentry_call *call, const struct vfs_node *from, const char *from_name,
+int vfs_op_link(struct vfs_ctx *ctx, const struct vfs_node *from, const char *from_name,
                 const struct vfs_node *to, const char *to_name)
 {
-  return two_entries(call, GOFER_LINK, from, from_name, to, to_name, 0);
+  return two_entries(ctx, GOFER_LINK, from, from_name, to, to_name, 0);
 }
 
 /* The object the view resolved to, as an O_PATH fd of the sentry's: opened
@@ -437,14 +435,18 @@ int vfs_op_link(struct sentry_call *call, const struct vfs_node *from, const cha
  * canonical view path, following nothing (a component swapped for a
  * symlink since the walk fails, ELOOP) and never above that root; then it
  * must be the very object the view found. */
-int vfs_open_resolved(struct sentry_call *call, const struct vfs_node *n, int extra)
+int vfs_open_resolved(struct vfs_ctx *ctx, const struct vfs_node *n, int extra)
 {
   if (n->obj_fd >= 0) { /* an object the agent holds (/proc/self/fd/N) */
     int fd = fcntl(n->obj_fd, F_DUPFD_CLOEXEC, 0);
     return fd < 0 ? -errno : fd;
   }
+  struct vfs_caller me;
+  int r = vfs_caller(ctx, 0, &me);
+  if (r < 0)
+    return r;
   char root[64];
-  snprintf(root, sizeof root, "/proc/%d/root", (int)call->task->tgid);
+  snprintf(root, sizeof root, "/proc/%d/root", (int)me.tgid);
   cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return errno == ENOENT ? -ESRCH : -errno;
@@ -472,12 +474,12 @@ void vfs_opened_release(struct vfs_opened *o)
   o->fd = -1;
 }
 
-void vfs_opened_undo(struct sentry_call *call, struct vfs_opened *o)
+void vfs_opened_undo(struct vfs_ctx *ctx, struct vfs_opened *o)
 {
   if (!o->created)
     return;
   struct gofer_rep rep;
-  vfs_gofer(call,
+  vfs_gofer(ctx,
             &(struct vfs_gofer_req){.op = GOFER_UNLINK, .mount = o->mount, .rel = o->entry},
             &rep, NULL, 0, NULL);
   o->created = false;
@@ -517,38 +519,38 @@ static int effective_flags(const struct vfs_node *n, int oflags, int *flags)
 /* A file usbox was handed (on a host mount, not one of the agent's) may
  * also be shown by a bind of the view: 0 when the view shows it writable
  * there, 1 when it does not (read-only there, hidden, or not in the view). */
-static int in_view_elsewhere(struct sentry_call *call, const struct vfs_node *n)
+static int in_view_elsewhere(struct vfs_ctx *ctx, const struct vfs_node *n)
 {
   char host[PATH_MAX], view[PATH_MAX];
   ssize_t len = readlink(self_fd(n->obj_fd).s, host, sizeof host - 1);
   if (len <= 0 || host[0] != '/')
     return 1;
   host[len] = '\0';
-  if (vfs_host_to_view(&call->sentry->vfs, host, view) < 0)
+  if (vfs_host_to_view(ctx->vfs, host, view) < 0)
     return 1;
   cleanup_node struct vfs_node there = VFS_NODE_INIT;
-  if (vfs_lookup_quiet(call, view, &there) < 0 || there.st.st_dev != n->st.st_dev ||
+  if (vfs_lookup_quiet(ctx, view, &there) < 0 || there.st.st_dev != n->st.st_dev ||
       there.st.st_ino != n->st.st_ino)
     return 1; /* another object there now, or hidden: not the view's */
   return vfs_check_modify(&there) == 0 ? 0 : 1;
 }
 
-int vfs_check_modify_as(struct sentry_call *call, const struct vfs_node *obj)
+int vfs_check_modify_as(struct vfs_ctx *ctx, const struct vfs_node *obj)
 {
   if (obj->obj_fd < 0)
     return vfs_check_modify(obj);
-  if (vfs_held_place(call, obj->obj_fd) != VFS_HELD_ON_HOST)
+  if (vfs_held_place(ctx, obj->obj_fd) != VFS_HELD_ON_HOST)
     return 0; /* the view's mount decides (the kernel), or no file at all */
-  return in_view_elsewhere(call, obj) == 0 ? 0 : -EROFS;
+  return in_view_elsewhere(ctx, obj) == 0 ? 0 : -EROFS;
 }
 
-int vfs_check_modify_fd(struct sentry_call *call, int fd)
+int vfs_check_modify_fd(struct vfs_ctx *ctx, int fd)
 {
   struct vfs_node n = VFS_NODE_INIT;
   if (fstat(fd, &n.st) < 0)
     return -errno;
   n.obj_fd = fd; /* borrowed: not released */
-  return vfs_check_modify_as(call, &n);
+  return vfs_check_modify_as(ctx, &n);
 }
 
 /* A re-open through /proc/PID/fd/N gets at most what the agent's open file
@@ -559,7 +561,7 @@ int vfs_check_modify_fd(struct sentry_call *call, int fd)
  * own open file again, which it may write already, as a dup (no O_TRUNC, a
  * shared offset; EACCES for another process's). 1 when *dup_fd is that
  * answer, 0 to re-open, or -errno. */
-static int reopen_bounds(struct sentry_call *call, const struct vfs_node *n, int oflags,
+static int reopen_bounds(struct vfs_ctx *ctx, const struct vfs_node *n, int oflags,
                          int *dup_fd)
 {
   if (!n->from_fd_link)
@@ -571,9 +573,9 @@ static int reopen_bounds(struct sentry_call *call, const struct vfs_node *n, int
     return -EACCES;
   if (!wants_write || (oflags & O_PATH) || !(S_ISREG(n->st.st_mode) || S_ISDIR(n->st.st_mode)))
     return 0;
-  if (vfs_held_place(call, n->obj_fd) != VFS_HELD_ON_HOST)
+  if (vfs_held_place(ctx, n->obj_fd) != VFS_HELD_ON_HOST)
     return 0; /* the kernel checks that mount (read-only binds are) and the deputy's rights */
-  if (in_view_elsewhere(call, n) == 0)
+  if (in_view_elsewhere(ctx, n) == 0)
     return 0; /* the view shows it writable */
   if (n->held_mode < 0)
     return -EACCES; /* not the agent's own open file: nothing to hand back */
@@ -581,7 +583,7 @@ static int reopen_bounds(struct sentry_call *call, const struct vfs_node *n, int
   return *dup_fd < 0 ? -errno : 1;
 }
 
-static int open_existing(struct sentry_call *call, const struct vfs_node *n, int oflags,
+static int open_existing(struct vfs_ctx *ctx, const struct vfs_node *n, int oflags,
                          struct vfs_opened *out)
 {
   int flags, r = effective_flags(n, oflags, &flags);
@@ -592,9 +594,9 @@ static int open_existing(struct sentry_call *call, const struct vfs_node *n, int
   /* opening a FIFO waits for its other end: let other receivers serve */
   if (S_ISFIFO(n->st.st_mode) && !(flags & (O_NONBLOCK | O_PATH)) &&
       (flags & O_ACCMODE) != O_RDWR)
-    sentry_may_block();
+    ctx->ops->may_block(ctx);
   int dup_fd = -1;
-  if (held(n) && (r = reopen_bounds(call, n, oflags, &dup_fd)) != 0) {
+  if (held(n) && (r = reopen_bounds(ctx, n, oflags, &dup_fd)) != 0) {
     if (r < 0)
       return r;
     out->fd = dup_fd;
@@ -602,9 +604,10 @@ static int open_existing(struct sentry_call *call, const struct vfs_node *n, int
     return 0;
   }
   if (held(n)) { /* the agent's own object: reopen it as it could */
-    sentry_interruptible(true); /* a FIFO waits for its other end */
-    int fd = (int)AS_AGENT(call, 0, SYS_LEN(open(self_fd(n->obj_fd).s, flags | O_NOCTTY | O_CLOEXEC)));
-    sentry_interruptible(false);
+    ctx->ops->interruptible(ctx, true); /* a FIFO waits for its other end */
+    int fd = (int)VFS_AS_CALLER(
+        ctx, 0, SYS_LEN(open(self_fd(n->obj_fd).s, flags | O_NOCTTY | O_CLOEXEC)));
+    ctx->ops->interruptible(ctx, false);
     if (fd < 0)
       return fd;
     out->fd = fd;
@@ -613,7 +616,7 @@ static int open_existing(struct sentry_call *call, const struct vfs_node *n, int
   }
   struct gofer_rep rep;
   int fd = -1;
-  r = vfs_gofer(call,
+  r = vfs_gofer(ctx,
                 &(struct vfs_gofer_req){.op = GOFER_OPEN, .mount = n->mount,
                                         .rel = vfs_mount_rel(n->mount, n->view),
                                         .flags = (uint32_t)flags},
@@ -626,7 +629,7 @@ static int open_existing(struct sentry_call *call, const struct vfs_node *n, int
     return -rep.err;
   if (fd < 0)
     return -EIO;
-  if (n->mount->kind == VFS_MOUNT_PROC && (r = proc_mount_table(call, n->view, &fd)) < 0) {
+  if (n->mount->kind == VFS_MOUNT_PROC && (r = proc_mount_table(ctx, n->view, &fd)) < 0) {
     close(fd);
     return r;
   }
@@ -639,7 +642,7 @@ static int open_existing(struct sentry_call *call, const struct vfs_node *n, int
  * is created where it points (as the kernel does, unless O_EXCL or
  * O_NOFOLLOW): *next gets that view path and 1 is returned. Otherwise the
  * file is created here (0), or -errno (-EAGAIN: look again). */
-static int create_or_follow(struct sentry_call *call, struct walker *w, const struct open_how *how,
+static int create_or_follow(struct vfs_ctx *ctx, struct walker *w, const struct open_how *how,
                             struct vfs_opened *out, char next[PATH_MAX])
 {
   cleanup_node struct vfs_node parent = VFS_NODE_INIT;
@@ -647,7 +650,7 @@ static int create_or_follow(struct sentry_call *call, struct walker *w, const st
   int r = walker_run_parent(w, &parent, name);
   if (r < 0)
     return r;
-  if ((r = vfs_check_entry(&call->sentry->vfs, &parent, name, VFS_CREATE, 0)) < 0)
+  if ((r = vfs_check_entry(ctx->vfs, &parent, name, VFS_CREATE, 0)) < 0)
     return r;
   char entry[PATH_MAX];
   if ((r = entry_path(&parent, name, entry)) < 0)
@@ -655,7 +658,7 @@ static int create_or_follow(struct sentry_call *call, struct walker *w, const st
   struct gofer_rep rep;
   char target[PATH_MAX];
   if (strchr(name, '/') == NULL) {
-    r = vfs_gofer(call,
+    r = vfs_gofer(ctx,
                   &(struct vfs_gofer_req){.op = GOFER_WALK, .mount = parent.mount, .rel = entry,
                                           .walk = GOFER_NOFOLLOW_LAST},
                   &rep, NULL, 0, NULL);
@@ -668,7 +671,7 @@ static int create_or_follow(struct sentry_call *call, struct walker *w, const st
         return -EEXIST;
       if ((how->flags & O_NOFOLLOW) || (how->resolve & RESOLVE_NO_SYMLINKS))
         return -ELOOP;
-      r = vfs_gofer(call,
+      r = vfs_gofer(ctx,
                     &(struct vfs_gofer_req){.op = GOFER_READLINK, .mount = parent.mount,
                                             .rel = entry, .walk = GOFER_NOFOLLOW_LAST},
                     &rep, target, sizeof target - 1, NULL);
@@ -684,7 +687,7 @@ static int create_or_follow(struct sentry_call *call, struct walker *w, const st
   }
   int fd = -1;
   mode_t mode = vfs_safe_mode(parent.mount->host_backed, (mode_t)how->mode, false);
-  r = vfs_gofer(call,
+  r = vfs_gofer(ctx,
                 &(struct vfs_gofer_req){.op = GOFER_OPEN, .mount = parent.mount, .rel = entry,
                                         .flags = (uint32_t)how->flags, .arg0 = mode},
                 &rep, NULL, 0, &fd);
@@ -705,12 +708,12 @@ static int create_or_follow(struct sentry_call *call, struct walker *w, const st
   return 0;
 }
 
-static int open_tmpfile(struct sentry_call *call, int dirfd, const char *path,
+static int open_tmpfile(struct vfs_ctx *ctx, int dirfd, const char *path,
                         const struct open_how *how, struct vfs_opened *out)
 {
   cleanup_node struct vfs_node dir = VFS_NODE_INIT;
   struct walker w;
-  int r = walker_start_scoped(&w, call, dirfd, path, how->resolve);
+  int r = walker_start_scoped(&w, ctx, dirfd, path, how->resolve);
   if (r == 0)
     r = walker_run(&w, VFS_DIRECTORY, &dir);
   walker_release(&w);
@@ -721,7 +724,7 @@ static int open_tmpfile(struct sentry_call *call, int dirfd, const char *path,
   struct gofer_rep rep;
   int fd = -1;
   mode_t mode = vfs_safe_mode(dir.mount->host_backed, (mode_t)how->mode, false);
-  r = vfs_gofer(call,
+  r = vfs_gofer(ctx,
                 &(struct vfs_gofer_req){.op = GOFER_TMPFILE, .mount = dir.mount,
                                         .rel = vfs_mount_rel(dir.mount, dir.view),
                                         .flags = (uint32_t)how->flags, .arg0 = mode},
@@ -735,24 +738,24 @@ static int open_tmpfile(struct sentry_call *call, int dirfd, const char *path,
   return 0;
 }
 
-int vfs_open(struct sentry_call *call, int dirfd, const char *path, const struct open_how *how,
+int vfs_open(struct vfs_ctx *ctx, int dirfd, const char *path, const struct open_how *how,
              struct vfs_opened *out)
 {
-  if (call_validate(call) < 0)
+  if (ctx->ops->validate(ctx) < 0)
     return -ESRCH;
-  int r = call_task(call);
+  int r = vfs_caller_ready(ctx);
   if (r < 0)
     return r;
   int oflags = (int)how->flags;
   if ((oflags & __O_TMPFILE) == __O_TMPFILE)
-    return open_tmpfile(call, dirfd, path, how, out);
+    return open_tmpfile(ctx, dirfd, path, how, out);
   int vflags = (oflags & O_NOFOLLOW) ? VFS_NOFOLLOW : 0;
   char followed[PATH_MAX];
   int links = 0;
   for (int attempt = 0; attempt < 16; attempt++) {
     cleanup_node struct vfs_node node = VFS_NODE_INIT;
     struct walker w;
-    r = walker_start_scoped(&w, call, dirfd, path, how->resolve);
+    r = walker_start_scoped(&w, ctx, dirfd, path, how->resolve);
     /* one request for walk and open, where nothing needs the type first */
     if (!(oflags & (O_PATH | O_EXCL))) {
       w.final_open = true;
@@ -771,11 +774,11 @@ int vfs_open(struct sentry_call *call, int dirfd, const char *path, const struct
     if (r == 0) {
       if ((oflags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
         return -EEXIST;
-      r = open_existing(call, &node, oflags, out);
+      r = open_existing(ctx, &node, oflags, out);
     } else if (r == -ENOENT && (oflags & O_CREAT)) {
-      r = walker_start_scoped(&w, call, dirfd, path, how->resolve);
+      r = walker_start_scoped(&w, ctx, dirfd, path, how->resolve);
       if (r == 0)
-        r = create_or_follow(call, &w, how, out, followed);
+        r = create_or_follow(ctx, &w, how, out, followed);
       walker_release(&w);
       if (r == 1) { /* a dangling symlink: create its target instead */
         if (++links > 40)

@@ -22,8 +22,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "sentry/sentry.h"
-#include "sentry/task.h"
+#include "common/proc_status.h"
 #include "vfs/walk.h"
 
 static bool in_proc_root(const struct walker *w, const struct vfs_mount *m)
@@ -48,9 +47,9 @@ static long owner_pid(const struct vfs_mount *m, const char *view)
 static int follow_magic_as(struct walker *w, const struct vfs_mount *m, const char *rel,
                            bool own, int *fd, struct stat *st)
 {
-  struct sentry_call sentry_own = {.sentry = w->call->sentry, .tid = 0};
+  struct vfs_ctx usbox_own = vfs_ctx_own(w->v);
   struct gofer_rep rep;
-  int r = vfs_gofer(own ? &sentry_own : w->call,
+  int r = vfs_gofer(own ? &usbox_own : w->ctx,
                     &(struct vfs_gofer_req){.op = GOFER_PROC_FOLLOW, .mount = m, .rel = rel},
                     &rep, NULL, 0, fd);
   if (r < 0)
@@ -100,10 +99,11 @@ static bool is_sandbox_process(struct walker *w, const struct vfs_mount *m, long
 
 static int self_link_text(struct walker *w, bool thread)
 {
-  int r = call_task(w->call);
+  struct vfs_caller me;
+  int r = vfs_caller(w->ctx, 0, &me);
   if (r < 0)
     return r;
-  const struct task *t = w->call->task;
+  const struct vfs_caller *t = &me;
   if (thread)
     snprintf(w->link_text, sizeof w->link_text, "%d/task/%d", (int)t->ns_tgid, (int)t->ns_tid);
   else
@@ -169,10 +169,11 @@ static bool runs_hidden_program(struct walker *w, const struct vfs_mount *m, lon
  * privileges, so it must ask this question itself. */
 static int may_ptrace_read(struct walker *w, const struct vfs_mount *m, long pid)
 {
-  int r = call_task(w->call);
+  struct vfs_caller caller;
+  int r = vfs_caller(w->ctx, 0, &caller);
   if (r < 0)
     return r;
-  const struct task *me = w->call->task;
+  const struct vfs_caller *me = &caller;
   if (pid == me->ns_tgid)
     return 0;
   /* pid 1 is usbox's init (sentry/launch.c), not dumpable: not the agent's
@@ -181,7 +182,7 @@ static int may_ptrace_read(struct walker *w, const struct vfs_mount *m, long pid
     return -EACCES;
   if (runs_hidden_program(w, m, pid))
     return -EACCES; /* its memory is a hidden file's content */
-  if (me->cap_eff & (1ull << 19)) /* CAP_SYS_PTRACE */
+  if (me->creds.cap_eff & (1ull << 19)) /* CAP_SYS_PTRACE */
     return 0;
   char rel[64];
   snprintf(rel, sizeof rel, "%ld/status", pid);
@@ -189,7 +190,7 @@ static int may_ptrace_read(struct walker *w, const struct vfs_mount *m, long pid
   struct stat st;
   /* the target's ids, read through the gofer's op code (local for /proc) */
   struct gofer_rep rep;
-  r = vfs_gofer(w->call,
+  r = vfs_gofer(w->ctx,
                 &(struct vfs_gofer_req){.op = GOFER_OPEN, .mount = m, .rel = rel,
                                         .flags = O_RDONLY},
                 &rep, NULL, 0, &fd);
@@ -202,9 +203,8 @@ static int may_ptrace_read(struct walker *w, const struct vfs_mount *m, long pid
   if (n <= 0)
     return -EACCES;
   text[n] = '\0';
-  struct task target;
-  memset(&target, 0, sizeof target);
-  if (task_parse_status(text, &target) < 0)
+  struct proc_status target;
+  if (proc_status_parse(text, &target) < 0)
     return -EACCES;
   uid_t uid = me->creds.fsuid;
   gid_t gid = me->creds.fsgid;
@@ -239,7 +239,7 @@ int proc_component(struct walker *w, const char *comp, bool last, bool follow,
     return r;
   if (last && !follow) { /* lstat/readlink of the link itself */
     struct gofer_rep rep;
-    r = vfs_gofer(w->call,
+    r = vfs_gofer(w->ctx,
                   &(struct vfs_gofer_req){.op = GOFER_WALK, .mount = m, .rel = comp,
                                           .walk = GOFER_NOFOLLOW_LAST},
                   &rep, NULL, 0, NULL);
@@ -264,12 +264,13 @@ static int own_open_file(struct walker *w, long pid, const char *link_view, int 
                          struct stat *st, int *mode)
 {
   const char *fdpart = strstr(link_view, "/fd/");
-  int r = call_task(w->call);
+  struct vfs_caller me;
+  int r = vfs_caller(w->ctx, 0, &me);
   if (r < 0)
     return r;
-  if (fdpart == NULL || pid != w->call->task->ns_tgid || !all_digits(fdpart + 4))
+  if (fdpart == NULL || pid != me.ns_tgid || !all_digits(fdpart + 4))
     return -ENOENT;
-  int local = task_getfd(w->call, atoi(fdpart + 4));
+  int local = w->ctx->ops->getfd(w->ctx, atoi(fdpart + 4));
   if (local < 0)
     return local == -ESRCH ? local : -ENOENT;
   int fl = fcntl(local, F_GETFL);
@@ -395,7 +396,7 @@ static void filter_line(const struct vfs *v, enum mount_table t, const char *lin
   fprintf(out, "%.*s/%s", (int)(root - line), line, root + len);
 }
 
-int proc_mount_table(struct sentry_call *call, const char *view, int *fd)
+int proc_mount_table(struct vfs_ctx *ctx, const char *view, int *fd)
 {
   enum mount_table t = table_of(view);
   if (t == TABLE_NONE)
@@ -411,7 +412,7 @@ int proc_mount_table(struct sentry_call *call, const char *view, int *fd)
   cleanup_free char *line = NULL;
   size_t cap = 0;
   while (getline(&line, &cap, in) > 0)
-    filter_line(&call->sentry->vfs, t, line, out);
+    filter_line(ctx->vfs, t, line, out);
   if (fflush(out) != 0)
     return -EIO;
   /* the agent gets it read-only, from the start, as it asked a read */

@@ -16,9 +16,6 @@
 #include "common/cleanup.h"
 #include "gofer/client.h"
 #include "gofer/ops.h"
-#include "sentry/agent_mem.h"
-#include "sentry/sentry.h"
-#include "sentry/task.h"
 #include "vfs/walk.h"
 
 /* ---- the mount table ---- */
@@ -232,12 +229,13 @@ static bool mountinfo_has(const char *path, uint64_t mnt_id)
   return false;
 }
 
-bool vfs_mount_in_view(struct sentry_call *call, uint64_t mnt_id)
+bool vfs_mount_in_view(struct vfs_ctx *ctx, uint64_t mnt_id)
 {
-  if (call_task(call) < 0)
+  struct vfs_caller me;
+  if (vfs_caller(ctx, 0, &me) < 0)
     return false;
   char path[64];
-  snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)call->task->tgid);
+  snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)me.tgid);
   return mountinfo_has(path, mnt_id);
 }
 
@@ -261,9 +259,9 @@ static int mount_in_ns(uint64_t mnt_id, uint64_t ns_id)
   return errno == ENOENT ? 0 : -1;
 }
 
-enum vfs_held_place vfs_held_place(struct sentry_call *call, int fd)
+enum vfs_held_place vfs_held_place(struct vfs_ctx *ctx, int fd)
 {
-  const struct vfs *v = &call->sentry->vfs;
+  const struct vfs *v = ctx->vfs;
   struct statx stx;
   /* the exact answer, from unique mount ids (never reused): two calls */
   if (v->agent_mntns_id != 0 &&
@@ -279,7 +277,7 @@ enum vfs_held_place vfs_held_place(struct sentry_call *call, int fd)
   /* older kernels: the mount tables */
   if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
     return VFS_HELD_ON_HOST; /* not known: the strictest */
-  if (vfs_mount_in_view(call, stx.stx_mnt_id))
+  if (vfs_mount_in_view(ctx, stx.stx_mnt_id))
     return VFS_HELD_IN_VIEW;
   /* usbox's own mount namespace is the host's */
   return mountinfo_has("/proc/self/mountinfo", stx.stx_mnt_id) ? VFS_HELD_ON_HOST
@@ -461,7 +459,7 @@ int vfs_identify_hidden_parents(const struct policy *p, struct vfs_hidden_parent
 
 /* The identity of hidden path i's parent, asked of the gofer (when the
  * sandbox's first process could not report them all). */
-static int ask_gofer_parent(struct vfs *v, struct sentry_call *call, const char *parent,
+static int ask_gofer_parent(struct vfs *v, struct vfs_ctx *ctx, const char *parent,
                             struct vfs_hidden_parent *out, usbox_err_t *err)
 {
   *out = (struct vfs_hidden_parent){.listed = false};
@@ -469,7 +467,7 @@ static int ask_gofer_parent(struct vfs *v, struct sentry_call *call, const char 
   if (m->kind == VFS_MOUNT_FILE)
     return 0;
   struct gofer_rep rep;
-  int r = vfs_gofer(call,
+  int r = vfs_gofer(ctx,
                     &(struct vfs_gofer_req){.op = GOFER_WALK, .mount = m,
                                             .rel = vfs_mount_rel(m, parent)},
                     &rep, NULL, 0, NULL);
@@ -487,7 +485,7 @@ static int ask_gofer_parent(struct vfs *v, struct sentry_call *call, const char 
 /* Hidden entries must be absent from their parent's listing: remember each
  * such parent by identity (the listing of a directory that appears later is
  * filtered by its view path: vfs_hidden_names_in). */
-static int build_listing_filters(struct vfs *v, struct sentry_call *call,
+static int build_listing_filters(struct vfs *v, struct vfs_ctx *ctx,
                                  const struct vfs_hidden_parent *known, int nknown,
                                  usbox_err_t *err)
 {
@@ -500,7 +498,7 @@ static int build_listing_filters(struct vfs *v, struct sentry_call *call,
     snprintf(parent, sizeof parent, "%.*s", (int)x->parent_len[first], v->hidden[first]);
     if (reported)
       id = known[g];
-    else if (ask_gofer_parent(v, call, parent, &id, err) < 0)
+    else if (ask_gofer_parent(v, ctx, parent, &id, err) < 0)
       return -1;
     for (size_t i = first; id.listed && i != SIZE_MAX; i = x->next_in_group[i]) {
       const char *name = v->hidden[i] + x->parent_len[i] + (x->parent_len[i] > 1);
@@ -516,7 +514,7 @@ bool vfs_is_proc_root(const struct vfs *v, dev_t dev, ino_t ino)
   return v->proc_state != NULL && dev == v->proc_dev && ino == 1; /* procfs root inode */
 }
 
-size_t vfs_filter_proc_root(struct sentry_call *call, void *buf, size_t len, size_t name_off)
+size_t vfs_filter_proc_root(struct vfs_ctx *ctx, void *buf, size_t len, size_t name_off)
 {
   char *p = buf;
   size_t in = 0, out = 0;
@@ -531,7 +529,7 @@ size_t vfs_filter_proc_root(struct sentry_call *call, void *buf, size_t len, siz
     char path[64];
     snprintf(path, sizeof path, "/proc/%.20s", name);
     struct vfs_node n = VFS_NODE_INIT;
-    bool keep = !numeric || vfs_lookup_quiet(call, path, &n) == 0;
+    bool keep = !numeric || vfs_lookup_quiet(ctx, path, &n) == 0;
     vfs_node_release(&n);
     if (keep) {
       if (out != in)
@@ -634,9 +632,8 @@ int vfs_set_agent(struct vfs *v, pid_t agent, const struct vfs_hidden_parent *pa
     v->agent_mntns_id = 0;
   /* a call of the sentry's own, as root of nothing: the filters are read
    * with the sentry's identity */
-  struct sentry_call call = {
-      .sentry = (struct sentry *)((char *)v - offsetof(struct sentry, vfs)), .tid = 0};
-  return build_listing_filters(v, &call, parents, nparents, err);
+  struct vfs_ctx own = vfs_ctx_own(v);
+  return build_listing_filters(v, &own, parents, nparents, err);
 }
 
 /* ---- policy checks ---- */
@@ -708,29 +705,29 @@ int vfs_check_modify(const struct vfs_node *obj)
 
 /* ---- lookups ---- */
 
-static int prepare(struct sentry_call *call, const char *path, int vflags)
+static int prepare(struct vfs_ctx *ctx, const char *path, int vflags)
 {
-  if (call_validate(call) < 0) /* invariant 2: memory read, now check the id */
+  if (ctx->ops->validate(ctx) < 0) /* invariant 2: memory read, now check the id */
     return -ESRCH;
   if (path[0] == '\0' && !(vflags & VFS_EMPTY_PATH))
     return -ENOENT;
-  return call_task(call);
+  return vfs_caller_ready(ctx);
 }
 
-int vfs_lookup(struct sentry_call *call, int dirfd, const char *path, int vflags,
+int vfs_lookup(struct vfs_ctx *ctx, int dirfd, const char *path, int vflags,
                struct vfs_node *out)
 {
-  return vfs_lookup_access(call, dirfd, path, vflags, -1, false, out); /* no check */
+  return vfs_lookup_access(ctx, dirfd, path, vflags, -1, false, out); /* no check */
 }
 
-int vfs_lookup_access(struct sentry_call *call, int dirfd, const char *path, int vflags,
+int vfs_lookup_access(struct vfs_ctx *ctx, int dirfd, const char *path, int vflags,
                       int mode, bool real_ids, struct vfs_node *out)
 {
-  int r = prepare(call, path, vflags);
+  int r = prepare(ctx, path, vflags);
   if (r < 0)
     return r;
   struct walker w;
-  r = walker_start(&w, call, dirfd, path, vflags);
+  r = walker_start(&w, ctx, dirfd, path, vflags);
   w.final_access_mode = mode;
   w.final_access_real = real_ids;
   if (r == 0)
@@ -740,27 +737,27 @@ int vfs_lookup_access(struct sentry_call *call, int dirfd, const char *path, int
 }
 
 /* A lookup on a path of the sentry's own making (no agent memory read). */
-int vfs_lookup_quiet(struct sentry_call *call, const char *path, struct vfs_node *out)
+int vfs_lookup_quiet(struct vfs_ctx *ctx, const char *path, struct vfs_node *out)
 {
-  int r = call_task(call);
+  int r = vfs_caller_ready(ctx);
   if (r < 0)
     return r;
   struct walker w;
-  r = walker_start(&w, call, AT_FDCWD, path, VFS_NOFOLLOW);
+  r = walker_start(&w, ctx, AT_FDCWD, path, VFS_NOFOLLOW);
   if (r == 0)
     r = walker_run(&w, VFS_NOFOLLOW, out);
   walker_release(&w);
   return r;
 }
 
-int vfs_lookup_parent(struct sentry_call *call, int dirfd, const char *path,
+int vfs_lookup_parent(struct vfs_ctx *ctx, int dirfd, const char *path,
                       struct vfs_node *parent, char name[NAME_MAX + 2])
 {
-  int r = prepare(call, path, 0);
+  int r = prepare(ctx, path, 0);
   if (r < 0)
     return r;
   struct walker w;
-  r = walker_start(&w, call, dirfd, path, 0);
+  r = walker_start(&w, ctx, dirfd, path, 0);
   if (r == 0)
     r = walker_run_parent(&w, parent, name);
   walker_release(&w);

@@ -34,8 +34,9 @@
 #include "common/error.h"
 #include "common/strset.h"
 #include "policy/policy.h"
+#include "vfs/ctx.h"
 
-struct sentry_call;
+struct vfs_ctx;
 struct open_how;
 struct gofer_client;
 struct gofer_rep;
@@ -174,22 +175,22 @@ void vfs_node_release(struct vfs_node *n);
 
 /* Resolve path (relative to the agent's dirfd, or its cwd for AT_FDCWD).
  * Checks the call is still valid first (invariant 2). 0 or -errno. */
-int vfs_lookup(struct sentry_call *call, int dirfd, const char *path, int vflags,
+int vfs_lookup(struct vfs_ctx *ctx, int dirfd, const char *path, int vflags,
                struct vfs_node *out);
 
 /* vfs_lookup, and the access check vfs_op_access(mode, real_ids) would make,
  * in the same gofer request when it can (out->access_done says whether it
  * did; if not, call vfs_op_access). mode -1: no check (vfs_lookup). */
-int vfs_lookup_access(struct sentry_call *call, int dirfd, const char *path, int vflags,
+int vfs_lookup_access(struct vfs_ctx *ctx, int dirfd, const char *path, int vflags,
                       int mode, bool real_ids, struct vfs_node *out);
 
 /* The same for a path the sentry made itself (absolute, never agent memory). */
-int vfs_lookup_quiet(struct sentry_call *call, const char *path, struct vfs_node *out);
+int vfs_lookup_quiet(struct vfs_ctx *ctx, const char *path, struct vfs_node *out);
 
 /* Resolve all but the last component: *parent is the directory (resolved,
  * canonical) and name its last component (with a trailing "/" when the path
  * ended in slashes, so the kernel applies its meaning). */
-int vfs_lookup_parent(struct sentry_call *call, int dirfd, const char *path,
+int vfs_lookup_parent(struct vfs_ctx *ctx, int dirfd, const char *path,
                       struct vfs_node *parent, char name[NAME_MAX + 2]);
 
 /* What vfs_open made: the fd to inject and, when the call created the file,
@@ -202,14 +203,14 @@ struct vfs_opened {
   struct stat st;
 };
 void vfs_opened_release(struct vfs_opened *o);
-void vfs_opened_undo(struct sentry_call *call, struct vfs_opened *o);
+void vfs_opened_undo(struct vfs_ctx *ctx, struct vfs_opened *o);
 #define cleanup_opened __attribute__((cleanup(vfs_opened_release)))
 #define VFS_OPENED_INIT {.fd = -1, .created = false}
 
 /* Open as the agent asked, with openat2(2) semantics, including its own
  * RESOLVE_* flags (the open and openat handlers normalise their flags
  * first). */
-int vfs_open(struct sentry_call *call, int dirfd, const char *path, const struct open_how *how,
+int vfs_open(struct vfs_ctx *ctx, int dirfd, const char *path, const struct open_how *how,
              struct vfs_opened *out);
 
 /* Policy checks, -errno or 0:
@@ -233,42 +234,42 @@ int vfs_check_modify(const struct vfs_node *obj);
 
 /* ---- operations (vfs/ops.c): the gofer acts, or the sentry on the agent's
  * own object. Each returns 0 (or a length) or -errno. ---- */
-int vfs_op_access(struct sentry_call *call, const struct vfs_node *n, int mode, bool real_ids);
-ssize_t vfs_op_readlink(struct sentry_call *call, const struct vfs_node *n, char *buf,
+int vfs_op_access(struct vfs_ctx *ctx, const struct vfs_node *n, int mode, bool real_ids);
+ssize_t vfs_op_readlink(struct vfs_ctx *ctx, const struct vfs_node *n, char *buf,
                         size_t size);
-int vfs_op_statfs(struct sentry_call *call, const struct vfs_node *n, void *statfs_out);
-int vfs_op_chmod(struct sentry_call *call, const struct vfs_node *n, mode_t mode);
-int vfs_op_chown(struct sentry_call *call, const struct vfs_node *n, uid_t uid, gid_t gid);
-int vfs_op_utimens(struct sentry_call *call, const struct vfs_node *n,
+int vfs_op_statfs(struct vfs_ctx *ctx, const struct vfs_node *n, void *statfs_out);
+int vfs_op_chmod(struct vfs_ctx *ctx, const struct vfs_node *n, mode_t mode);
+int vfs_op_chown(struct vfs_ctx *ctx, const struct vfs_node *n, uid_t uid, gid_t gid);
+int vfs_op_utimens(struct vfs_ctx *ctx, const struct vfs_node *n,
                    const struct timespec *ts);
-int vfs_op_truncate(struct sentry_call *call, const struct vfs_node *n, off_t len);
-ssize_t vfs_op_getxattr(struct sentry_call *call, const struct vfs_node *n, const char *name,
+int vfs_op_truncate(struct vfs_ctx *ctx, const struct vfs_node *n, off_t len);
+ssize_t vfs_op_getxattr(struct vfs_ctx *ctx, const struct vfs_node *n, const char *name,
                         void *buf, size_t size);
-int vfs_op_setxattr(struct sentry_call *call, const struct vfs_node *n, const char *name,
+int vfs_op_setxattr(struct vfs_ctx *ctx, const struct vfs_node *n, const char *name,
                     const void *value, size_t size, int flags);
-ssize_t vfs_op_listxattr(struct sentry_call *call, const struct vfs_node *n, char *buf,
+ssize_t vfs_op_listxattr(struct vfs_ctx *ctx, const struct vfs_node *n, char *buf,
                          size_t size);
-int vfs_op_removexattr(struct sentry_call *call, const struct vfs_node *n, const char *name);
-int vfs_op_inotify(struct sentry_call *call, const struct vfs_node *n, int ifd, uint32_t mask);
-int vfs_op_mkdir(struct sentry_call *call, const struct vfs_node *parent, const char *name,
+int vfs_op_removexattr(struct vfs_ctx *ctx, const struct vfs_node *n, const char *name);
+int vfs_op_inotify(struct vfs_ctx *ctx, const struct vfs_node *n, int ifd, uint32_t mask);
+int vfs_op_mkdir(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                  mode_t mode);
-int vfs_op_mknod(struct sentry_call *call, const struct vfs_node *parent, const char *name,
+int vfs_op_mknod(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                  mode_t mode, dev_t dev);
-int vfs_op_unlink(struct sentry_call *call, const struct vfs_node *parent, const char *name,
+int vfs_op_unlink(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                   int flags);
-int vfs_op_symlink(struct sentry_call *call, const char *target, const struct vfs_node *parent,
+int vfs_op_symlink(struct vfs_ctx *ctx, const char *target, const struct vfs_node *parent,
                    const char *name);
-int vfs_op_rename(struct sentry_call *call, const struct vfs_node *from, const char *from_name,
+int vfs_op_rename(struct vfs_ctx *ctx, const struct vfs_node *from, const char *from_name,
                   const struct vfs_node *to, const char *to_name, unsigned int flags);
 /* A hard link of an entry (not followed) or of a resolved object. */
-int vfs_op_link(struct sentry_call *call, const struct vfs_node *from, const char *from_name,
+int vfs_op_link(struct vfs_ctx *ctx, const struct vfs_node *from, const char *from_name,
                 const struct vfs_node *to, const char *to_name);
 
 /* A resolved node as an O_PATH fd of the sentry's (extra: O_DIRECTORY...),
  * for a call the kernel must make on the object itself: opened from the
  * agent's root along the canonical view path following nothing, and checked
  * to be the object the walk found (-VFS_ESTALE_VIEW otherwise). */
-int vfs_open_resolved(struct sentry_call *call, const struct vfs_node *n, int extra);
+int vfs_open_resolved(struct vfs_ctx *ctx, const struct vfs_node *n, int extra);
 
 /* One gofer request for a view operation (vfs_gofer). Fields left out are
  * zero: no second path, no walk flags, no data, no fd to send. */
@@ -287,7 +288,7 @@ struct vfs_gofer_req {
 /* The gofer's answer to a walk or an op, shared by walk.c, proc.c, ops.c:
  * the reply in *rep, its data in rep_data (up to rep_cap), a received fd
  * in *out_fd (NULL: none wanted). */
-int vfs_gofer(struct sentry_call *call, const struct vfs_gofer_req *req, struct gofer_rep *rep,
+int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer_rep *rep,
               char *rep_data, size_t rep_cap, int *out_fd);
 
 /* Whether a canonical view path is hidden: a hidden path or below one. */
@@ -298,7 +299,7 @@ bool vfs_is_hidden_id(const struct vfs *v, dev_t dev, ino_t ino);
 /* Whether a directory is the view's procfs root (its listing names only the
  * sandbox's processes: vfs_filter_proc_root). */
 bool vfs_is_proc_root(const struct vfs *v, dev_t dev, ino_t ino);
-size_t vfs_filter_proc_root(struct sentry_call *call, void *buf, size_t len, size_t name_off);
+size_t vfs_filter_proc_root(struct vfs_ctx *ctx, void *buf, size_t len, size_t name_off);
 /* The names a directory's listing must not show, by its canonical view
  * path: each hidden path directly in it (fills names, up to max; returns
  * the count). Covers a directory that appeared after start, which the
@@ -319,13 +320,13 @@ size_t vfs_filter_dirents(const struct vfs_listing_filter *f, void *buf, size_t 
  * only (a file usbox was handed, outside the view), or nowhere mounted (a
  * pipe, a socket, a memfd). */
 enum vfs_held_place { VFS_HELD_IN_VIEW, VFS_HELD_ON_HOST, VFS_HELD_INTERNAL };
-enum vfs_held_place vfs_held_place(struct sentry_call *call, int fd);
+enum vfs_held_place vfs_held_place(struct vfs_ctx *ctx, int fd);
 /* vfs_check_modify for any node, one the agent holds included: an object
  * the view does not show writable (outside it, or read-only or hidden
  * there) is not changed through the sentry, whatever fd reached it: -EROFS. */
-int vfs_check_modify_as(struct sentry_call *call, const struct vfs_node *obj);
+int vfs_check_modify_as(struct vfs_ctx *ctx, const struct vfs_node *obj);
 /* The same for an open file of the agent's (the sentry's copy of it). */
-int vfs_check_modify_fd(struct sentry_call *call, int fd);
+int vfs_check_modify_fd(struct vfs_ctx *ctx, int fd);
 
 /* Where a host path shows in the view: the view path of the bind that
  * shows it (the deepest mount there), or -ENOENT. */
@@ -333,7 +334,7 @@ int vfs_host_to_view(const struct vfs *v, const char *host, char view[PATH_MAX])
 /* Whether a mount (its id, statx STATX_MNT_ID) is one of the agent's mount
  * namespace, i.e. of the view: an object on any other mount (a file usbox
  * was given as stdin) is outside the view. */
-bool vfs_mount_in_view(struct sentry_call *call, uint64_t mnt_id);
+bool vfs_mount_in_view(struct vfs_ctx *ctx, uint64_t mnt_id);
 /* Whether an object's mount (its mnt_id) holds the host's files: anything
  * but the sandbox's own tmpfs mounts (an object outside the view included). */
 bool vfs_mnt_host_backed(const struct vfs *v, uint64_t mnt_id);

@@ -14,8 +14,6 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "sentry/sentry.h"
-#include "sentry/task.h"
 
 #define MAX_COMPONENTS 2048
 
@@ -66,10 +64,10 @@ static int kernel_view_name(pid_t tid, const char *link, char out[PATH_MAX])
   return 0;
 }
 
-static int start_common(struct walker *w, struct sentry_call *call, const char *path)
+static int start_common(struct walker *w, struct vfs_ctx *ctx, const char *path)
 {
-  w->call = call;
-  w->v = &call->sentry->vfs;
+  w->ctx = ctx;
+  w->v = ctx->vfs;
   w->obj_fd = -1;
   w->links = 0;
   w->resolve = 0;
@@ -99,12 +97,12 @@ static struct fd_link_path fd_link(int fd)
  * kernel. need_dir: it is the start of a walk (not the object itself). */
 static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
 {
-  int fd = task_getfd(w->call, dirfd);
+  int fd = w->ctx->ops->getfd(w->ctx, dirfd);
   if (fd == -EBADF) {
     /* O_PATH fds cannot be taken with pidfd_getfd: follow the agent's own
      * fd link instead (the same object) */
     char link[64];
-    snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)w->call->tid, dirfd);
+    snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)w->ctx->tid, dirfd);
     fd = open(link, O_PATH | O_CLOEXEC);
     if (fd < 0)
       return -EBADF;
@@ -144,7 +142,7 @@ static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
   /* The name must still lead to that directory in the view. */
   struct vfs_node there = VFS_NODE_INIT;
   struct walker check;
-  if (start_common(&check, w->call, view) < 0)
+  if (start_common(&check, w->ctx, view) < 0)
     return -ENOENT;
   r = walker_run(&check, VFS_DIRECTORY, &there);
   walker_release(&check);
@@ -154,31 +152,31 @@ static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
   return 0;
 }
 
-int walker_start(struct walker *w, struct sentry_call *call, int dirfd, const char *path,
+int walker_start(struct walker *w, struct vfs_ctx *ctx, int dirfd, const char *path,
                  int vflags)
 {
-  int r = start_common(w, call, path);
+  int r = start_common(w, ctx, path);
   if (r < 0 || path[0] == '/')
     return r;
   if (dirfd == AT_FDCWD)
-    return kernel_view_name(call->tid, "cwd", w->cur);
+    return kernel_view_name(ctx->tid, "cwd", w->cur);
   return start_at_dirfd(w, dirfd, path[0] != '\0' || !(vflags & VFS_EMPTY_PATH));
 }
 
-int walker_start_scoped(struct walker *w, struct sentry_call *call, int dirfd, const char *path,
+int walker_start_scoped(struct walker *w, struct vfs_ctx *ctx, int dirfd, const char *path,
                         uint64_t resolve)
 {
   if (!(resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT))) {
-    int r = walker_start(w, call, dirfd, path, 0);
+    int r = walker_start(w, ctx, dirfd, path, 0);
     w->resolve = resolve;
     return r;
   }
-  int r = start_common(w, call, path);
+  int r = start_common(w, ctx, path);
   if (r < 0)
     return r;
   w->resolve = resolve;
   if (dirfd == AT_FDCWD)
-    r = kernel_view_name(call->tid, "cwd", w->cur);
+    r = kernel_view_name(ctx->tid, "cwd", w->cur);
   else
     r = start_at_dirfd(w, dirfd, true);
   if (r < 0)
@@ -390,7 +388,7 @@ static int stat_view(struct walker *w, const char *view, int vflags, struct vfs_
   const struct vfs_mount *m = vfs_mount_of(w->v, view);
   struct gofer_rep rep;
   const char *rel = vfs_mount_rel(m, view);
-  int r = vfs_gofer(w->call,
+  int r = vfs_gofer(w->ctx,
                     &(struct vfs_gofer_req){.op = GOFER_WALK, .mount = m, .rel = rel,
                                             .walk = GOFER_NOFOLLOW_LAST | real_ids_walk(w)},
                     &rep, w->link_text, sizeof w->link_text, NULL);
@@ -491,7 +489,7 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
       .flags = open_now ? (uint32_t)w->final_open_flags : 0,
       .arg0 = access_now ? (uint64_t)w->final_access_mode : 0,
       .arg1 = access_now ? (uint64_t)w->final_access_real : 0};
-  int r = vfs_gofer(w->call, &req, &rep, w->link_text, sizeof w->link_text, open_now ? &fd : NULL);
+  int r = vfs_gofer(w->ctx, &req, &rep, w->link_text, sizeof w->link_text, open_now ? &fd : NULL);
   if (r < 0)
     return r;
   if (open_now && fd >= 0) {

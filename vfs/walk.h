@@ -11,7 +11,7 @@
 #define WALK_MAX_LINKS 40 /* as the kernel (MAXSYMLINKS) */
 
 struct walker {
-  struct sentry_call *call;
+  struct vfs_ctx *ctx;
   struct vfs *v;
   char cur[PATH_MAX];      /* canonical view path reached so far; "" = the object has no path */
   int obj_fd;              /* the agent's dirfd object (identity), owned, or -1 */
@@ -34,9 +34,9 @@ struct walker {
 /* Position the walker at the start of path: "/" for absolute paths, the
  * agent thread's cwd for AT_FDCWD, the agent's dirfd otherwise (its identity
  * taken with pidfd_getfd, its view path from the kernel's name for it). */
-int walker_start(struct walker *w, struct sentry_call *call, int dirfd, const char *path,
+int walker_start(struct walker *w, struct vfs_ctx *ctx, int dirfd, const char *path,
                  int vflags);
-int walker_start_scoped(struct walker *w, struct sentry_call *call, int dirfd, const char *path,
+int walker_start_scoped(struct walker *w, struct vfs_ctx *ctx, int dirfd, const char *path,
                         uint64_t resolve);
 /* Walk to the object (vflags: VFS_NOFOLLOW, VFS_DIRECTORY). */
 int walker_run(struct walker *w, int vflags, struct vfs_node *out);
@@ -58,7 +58,7 @@ int proc_magic(struct walker *w, const char *link_view, const char *text, bool l
  * read-only copy (a memfd) without the view's masks (mount points at hidden
  * paths) and without the bind sources' host paths; anything else is left.
  * 0 or -errno. */
-int proc_mount_table(struct sentry_call *call, const char *view, int *fd);
+int proc_mount_table(struct vfs_ctx *ctx, const char *view, int *fd);
 
 /* helpers shared with proc.c */
 void walker_set_cur(struct walker *w, const char *view);

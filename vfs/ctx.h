@@ -1,0 +1,103 @@
+/* Who the VFS works for: a context of its own (gVisor style: the VFS knows
+ * the caller's credentials and how to reach its objects, not the sentry's
+ * types). The sentry makes one per intercepted call (sentry/vfs_caller.c),
+ * the unit tests their own (tests/unit/test_vfs_ctx.c), and usbox's own
+ * questions about the view use vfs_ctx_own().
+ *
+ * Everything the VFS does for a caller goes through these few hooks: who
+ * the caller is now (its ids and capabilities, for the deputy), whether the
+ * arguments it read from the caller's memory still stand, a copy of one of
+ * its fds, and the notices a blocking wait owes the one who runs it. */
+#ifndef USBOX_VFS_CTX_H
+#define USBOX_VFS_CTX_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/deputy.h"
+
+struct vfs;
+struct vfs_ctx;
+
+/* The caller as the VFS needs to know it. */
+struct vfs_caller {
+  pid_t tgid;                /* its host thread group */
+  pid_t ns_tid, ns_tgid;     /* as the sandbox's pid namespace numbers them */
+  struct deputy_creds creds; /* what the deputy takes on for it */
+};
+/* identify(): also read the caller's RLIMIT_FSIZE now (creds.fsize_limit;
+ * otherwise DEPUTY_NO_FSIZE_LIMIT) */
+#define VFS_CALLER_FSIZE 0x1
+
+struct vfs_caller_ops {
+  /* The arguments read from the caller's memory still stand (seccomp's
+   * ID_VALID: the call is still pending): 0, or -ESRCH. Every lookup and
+   * open checks it before acting (invariant 2). */
+  int (*validate)(struct vfs_ctx *ctx);
+  /* Who the caller is now: 0, -ESRCH when it is gone, or another -errno. */
+  int (*identify)(struct vfs_ctx *ctx, unsigned what, struct vfs_caller *out);
+  /* A copy of the caller's fd (pidfd_getfd): a new fd, or -errno (-EBADF). */
+  int (*getfd)(struct vfs_ctx *ctx, int fd);
+  /* Send the caller what the kernel would (SIGXFSZ). */
+  void (*signal)(struct vfs_ctx *ctx, int sig);
+  /* The operation about to start may block for long (a FIFO open). */
+  void (*may_block)(struct vfs_ctx *ctx);
+  /* The wait about to start (on) or just ended (off) may be cut short by a
+   * signal for the caller. */
+  void (*interruptible)(struct vfs_ctx *ctx, bool on);
+};
+
+struct vfs_ctx {
+  struct vfs *vfs;
+  const struct vfs_caller_ops *ops;
+  pid_t tid;   /* the calling thread (host tid); 0: usbox itself */
+  void *owner; /* the ops' own state */
+};
+
+/* A question usbox asks about the view for its own sake (no agent thread):
+ * its own credentials, no memory to validate, no fds to take. */
+struct vfs_ctx vfs_ctx_own(struct vfs *v);
+
+/* The caller's identity (ops->identify). */
+static inline int vfs_caller(struct vfs_ctx *ctx, unsigned what, struct vfs_caller *out)
+{
+  return ctx->ops->identify(ctx, what, out);
+}
+
+/* Only the caller's credentials. */
+static inline int vfs_caller_creds(struct vfs_ctx *ctx, unsigned what, struct deputy_creds *out)
+{
+  struct vfs_caller me;
+  int r = vfs_caller(ctx, what, &me);
+  if (r == 0)
+    *out = me.creds;
+  return r;
+}
+
+/* Whether the caller is still there: 0 or -ESRCH (another -errno when it
+ * cannot be read). */
+static inline int vfs_caller_ready(struct vfs_ctx *ctx)
+{
+  struct vfs_caller me;
+  return vfs_caller(ctx, 0, &me);
+}
+
+/* deputy_enter(flags) with the caller's credentials: every host operation
+ * the VFS performs itself for the caller happens between this and
+ * deputy_leave(). 0 or -errno (then nothing is to be done). */
+int vfs_deputy_enter(struct vfs_ctx *ctx, unsigned flags);
+
+/* An operation the VFS performs itself as the caller: expr must give 0 (or
+ * a length) or -errno, and is evaluated before deputy_leave can change
+ * errno. */
+#define VFS_AS_CALLER(ctx, flags, expr)                                                          \
+  ({                                                                                             \
+    long as_r_ = vfs_deputy_enter((ctx), (flags));                                               \
+    if (as_r_ == 0) {                                                                            \
+      as_r_ = (long)(expr);                                                                      \
+      deputy_leave();                                                                            \
+    }                                                                                            \
+    as_r_;                                                                                       \
+  })
+
+#endif

@@ -296,9 +296,9 @@ int usbox_filter_build_gofer(struct bpf_program *out, usbox_err_t *err)
 #define GOFER_ALLOW(name)                                                                        \
   if (rc == 0 && (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), 0)) < 0)            \
     usbox_err_set(err, -rc, "gofer allowlist: %s", #name);
-#include "gofer/allowed.def"
+#include "table/gofer_allowed.def"
 #ifdef USBOX_SANITIZE_GOFER
-#include "gofer/allowed_sanitizer.def"
+#include "table/gofer_allowed_sanitizer.def"
 #endif
 #undef GOFER_ALLOW
   /* a thread of its own, never a new process */

@@ -29,7 +29,7 @@ void usbox_filter_free(struct bpf_program *prog);
  * storage: do not free it. */
 void usbox_filter_prebuilt(const struct filter_options *opts, struct bpf_program *out);
 
-/* The gofer's allowlist (gofer/allowed.def): everything else kills it. */
+/* The gofer's allowlist (table/gofer_allowed.def): everything else kills it. */
 int usbox_filter_build_gofer(struct bpf_program *out, usbox_err_t *err);
 void usbox_filter_prebuilt_gofer(struct bpf_program *out);
 

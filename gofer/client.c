@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
+
 static pthread_key_t conn_key;
 static pthread_once_t conn_once = PTHREAD_ONCE_INIT;
 static __thread int conn = -1;
@@ -49,28 +51,6 @@ void gofer_client_destroy(struct gofer_client *gc)
   pthread_mutex_destroy(&gc->lock);
 }
 
-static int send_fd(int sock, int fd)
-{
-  char byte = 'c';
-  struct iovec iov = {&byte, 1};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } cmsg;
-  struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cmsg.buf,
-                       .msg_controllen = sizeof cmsg.buf};
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&hdr);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-  ssize_t n;
-  do
-    n = sendmsg(sock, &hdr, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  return n == 1 ? 0 : -errno;
-}
-
 /* This thread's connection, made on first use. */
 static int my_conn(struct gofer_client *gc)
 {
@@ -81,7 +61,7 @@ static int my_conn(struct gofer_client *gc)
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return -errno;
   pthread_mutex_lock(&gc->lock);
-  int r = send_fd(gc->control, sv[1]);
+  int r = fdpass_send_one(gc->control, sv[1]);
   pthread_mutex_unlock(&gc->lock);
   close(sv[1]);
   if (r < 0) {
@@ -112,25 +92,11 @@ static int send_request(int fd, struct gofer_msg *m)
                          {(void *)m->path, q->path_len},
                          {(void *)m->path2, q->path2_len},
                          {(void *)m->data, m->data_len}};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } cmsg;
   struct msghdr hdr = {.msg_iov = iov, .msg_iovlen = 4};
-  if (m->in_fd >= 0) {
-    hdr.msg_control = cmsg.buf;
-    hdr.msg_controllen = sizeof cmsg.buf;
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&hdr);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &m->in_fd, sizeof(int));
-  }
-  ssize_t n;
-  do
-    n = sendmsg(fd, &hdr, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  return n < 0 ? -errno : 0;
+  union fdpass_cmsg cm;
+  fdpass_attach(&hdr, &cm, m->in_fd);
+  ssize_t n = fdpass_sendmsg(fd, &hdr);
+  return n < 0 ? (int)n : 0;
 }
 
 /* Receive one reply. -EINTR if interrupted (only when interruptible). */
@@ -140,12 +106,9 @@ static int recv_reply(int fd, struct gofer_msg *m, bool interruptible)
   struct iovec iov[2] = {{&m->rep, sizeof m->rep},
                          {m->rep_data ? m->rep_data : scratch,
                           m->rep_data ? m->rep_data_cap : sizeof scratch}};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } cmsg;
-  struct msghdr hdr = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = cmsg.buf,
-                       .msg_controllen = sizeof cmsg.buf};
+  union fdpass_cmsg cmsg;
+  struct msghdr hdr = {.msg_iov = iov, .msg_iovlen = 2};
+  fdpass_expect(&hdr, &cmsg);
   ssize_t n;
   for (;;) {
     n = recvmsg(fd, &hdr, MSG_CMSG_CLOEXEC);
@@ -158,10 +121,7 @@ static int recv_reply(int fd, struct gofer_msg *m, bool interruptible)
     return -errno;
   if (n == 0)
     return -EPIPE; /* the gofer is gone */
-  m->out_fd = -1;
-  for (struct cmsghdr *cm = CMSG_FIRSTHDR(&hdr); cm != NULL; cm = CMSG_NXTHDR(&hdr, cm))
-    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-      memcpy(&m->out_fd, CMSG_DATA(cm), sizeof(int));
+  m->out_fd = fdpass_received(&hdr);
   if ((size_t)n < sizeof m->rep || m->rep.magic != GOFER_MAGIC)
     return -EPROTO;
   /* data the caller did not ask for is dropped; asked-for data must be whole */

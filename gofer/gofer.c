@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fdpass.h"
 #include "gofer/confine.h"
 #include "gofer/ops.h"
 
@@ -34,41 +35,15 @@ static _Noreturn void die(const char *what)
   _exit(125);
 }
 
-static int received_fd(struct msghdr *hdr)
-{
-  for (struct cmsghdr *cm = CMSG_FIRSTHDR(hdr); cm != NULL; cm = CMSG_NXTHDR(hdr, cm))
-    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-        cm->cmsg_len == CMSG_LEN(sizeof(int))) {
-      int fd;
-      memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-      return fd;
-    }
-  return -1;
-}
-
 /* Replies are small and the sentry is waiting for them: send directly. */
 static void send_reply(int fd, const struct gofer_result *res)
 {
   struct iovec iov[2] = {{(void *)&res->rep, sizeof res->rep},
                          {(void *)res->data, res->rep.data_len}};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } cmsg;
   struct msghdr hdr = {.msg_iov = iov, .msg_iovlen = res->rep.data_len ? 2 : 1};
-  if (res->out_fd >= 0) {
-    hdr.msg_control = cmsg.buf;
-    hdr.msg_controllen = sizeof cmsg.buf;
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&hdr);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &res->out_fd, sizeof(int));
-  }
-  ssize_t n;
-  do
-    n = sendmsg(fd, &hdr, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
+  union fdpass_cmsg cm;
+  fdpass_attach(&hdr, &cm, res->out_fd);
+  (void)fdpass_sendmsg(fd, &hdr); /* a sentry that is gone has nobody to tell */
 }
 
 /* One connection, served by its own thread: it blocks in recvmsg, so the
@@ -77,10 +52,7 @@ static void send_reply(int fd, const struct gofer_result *res)
 struct conn {
   int fd;
   char msg[GOFER_MAX_MSG] __attribute__((aligned(16))); /* holds a struct gofer_req */
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } cmsg;
+  union fdpass_cmsg cmsg;
   struct gofer_result res;
   /* io_uring for the opens that may block, made on first need */
   struct io_uring ring;
@@ -96,13 +68,13 @@ struct conn {
 static ssize_t recv_request(struct conn *c, int *in_fd)
 {
   struct iovec iov = {c->msg, sizeof c->msg};
-  struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c->cmsg.buf,
-                       .msg_controllen = sizeof c->cmsg.buf};
+  struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1};
+  fdpass_expect(&hdr, &c->cmsg);
   ssize_t n;
   do
     n = recvmsg(c->fd, &hdr, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
-  *in_fd = n > 0 ? received_fd(&hdr) : -1;
+  *in_fd = n > 0 ? fdpass_received(&hdr) : -1;
   return n;
 }
 
@@ -312,18 +284,15 @@ _Noreturn void gofer_main(int control, const struct gofer_mount *mounts, size_t 
   for (;;) {
     char byte;
     struct iovec iov = {&byte, 1};
-    union {
-      char buf[CMSG_SPACE(sizeof(int))];
-      struct cmsghdr align;
-    } cmsg;
-    struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cmsg.buf,
-                         .msg_controllen = sizeof cmsg.buf};
+    union fdpass_cmsg cmsg;
+    struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1};
+    fdpass_expect(&hdr, &cmsg);
     ssize_t r = recvmsg(control, &hdr, MSG_CMSG_CLOEXEC);
     if (r < 0 && errno == EINTR)
       continue;
     if (r <= 0)
       _exit(0); /* the sentry is gone: so is the gofer */
-    int fd = received_fd(&hdr);
+    int fd = fdpass_received(&hdr);
     if (fd >= 0)
       add_conn(fd);
   }

@@ -49,11 +49,26 @@ static bool entry_valid(const char *path)
   return gofer_path_valid(parent, (uint32_t)plen + 1);
 }
 
-static bool op_takes_entry(int op)
-{
-  return op == GOFER_MKDIR || op == GOFER_MKNOD || op == GOFER_UNLINK || op == GOFER_RENAME ||
-         op == GOFER_LINK || op == GOFER_SYMLINK;
-}
+/* ---- the handler table (its entries are at the end of the file) ---- */
+
+struct gofer_entry {
+  int dir, dir2; /* dir2: the second entry's parent (RENAME, LINK), else -1 */
+  const char *name, *name2;
+};
+
+/* What a request's second string is. */
+enum gofer_path2 { PATH2_NONE, PATH2_ENTRY, PATH2_XATTR_NAME };
+
+struct gofer_handler {
+  /* exactly one of: */
+  void (*whole)(struct gofer_state *g, const struct gofer_call *c, struct gofer_result *res);
+  long (*on_object)(int fd, const struct gofer_call *c, struct gofer_result *res);
+  long (*on_entry)(const struct gofer_entry *e, const struct gofer_call *c);
+  enum gofer_path2 path2;
+};
+
+static const struct gofer_handler *handler_of(int op);
+
 
 int gofer_decode(const struct gofer_state *g, const void *msg, size_t len, int in_fd,
                  struct gofer_call *out)
@@ -82,15 +97,17 @@ int gofer_decode(const struct gofer_state *g, const void *msg, size_t len, int i
   if (req->path_len == 0 || req->path_len > PATH_MAX || out->path[req->path_len - 1] != '\0' ||
       strlen(out->path) + 1 != req->path_len)
     return -EINVAL;
-  bool entry = op_takes_entry(req->op) || (req->op == GOFER_OPEN && (req->flags & O_CREAT));
+  const struct gofer_handler *h = handler_of(req->op);
+  if (h == NULL)
+    return -EINVAL;
+  bool entry = h->on_entry != NULL || (req->op == GOFER_OPEN && (req->flags & O_CREAT));
   if (entry ? !entry_valid(out->path) : !gofer_path_valid(out->path, req->path_len))
     return -EINVAL;
-  if (req->op == GOFER_RENAME || req->op == GOFER_LINK) {
+  if (h->path2 == PATH2_ENTRY) {
     if (req->path2_len == 0 || out->path2[req->path2_len - 1] != '\0' ||
         strlen(out->path2) + 1 != req->path2_len || !entry_valid(out->path2))
       return -EINVAL;
-  } else if (req->op == GOFER_GETXATTR || req->op == GOFER_SETXATTR ||
-             req->op == GOFER_REMOVEXATTR) {
+  } else if (h->path2 == PATH2_XATTR_NAME) {
     if (req->path2_len < 2 || req->path2_len > 256 || out->path2[req->path2_len - 1] != '\0' ||
         strlen(out->path2) + 1 != req->path2_len)
       return -EINVAL;
@@ -250,7 +267,7 @@ static long access_check(const struct gofer_req *q, int fd)
   return SYS_ERR(syscall(SYS_faccessat2, fd, "", (int)q->arg0, AT_EMPTY_PATH | AT_EACCESS));
 }
 
-static void op_walk(const struct gofer_state *g, const struct gofer_call *c, struct gofer_result *res)
+static void op_walk(struct gofer_state *g, const struct gofer_call *c, struct gofer_result *res)
 {
   cleanup_close int fd = -1;
   int r = walk(g, c->req->mount, c->path, !(c->req->walk & GOFER_NOFOLLOW_LAST),
@@ -338,7 +355,7 @@ static void op_open(struct gofer_state *g, const struct gofer_call *c, struct go
   res->out_fd = (int)fd;
 }
 
-static void op_tmpfile(const struct gofer_state *g, const struct gofer_call *c,
+static void op_tmpfile(struct gofer_state *g, const struct gofer_call *c,
                        struct gofer_result *res)
 {
   cleanup_close int dir = -1;
@@ -357,150 +374,159 @@ static void op_tmpfile(const struct gofer_state *g, const struct gofer_call *c,
   fill_statx(res, res->out_fd);
 }
 
-/* Object operations: walk to it (following nothing; the sentry already
- * resolved it), then act on its fd. */
-static void op_object(const struct gofer_state *g, const struct gofer_call *c,
-                      struct gofer_result *res)
+/* ---- object operations: on the fd of an object the sentry resolved ---- */
+
+static long do_access(int fd, const struct gofer_call *c, struct gofer_result *res)
 {
-  const struct gofer_req *q = c->req;
-  bool nofollow = q->walk & GOFER_NOFOLLOW_LAST;
-  cleanup_close int fd = -1;
-  int r = walk(g, q->mount, c->path, !nofollow, 0, 0, &fd, res);
-  if (r != 0) {
-    set_err(res, r);
-    return;
-  }
-  long rr = 0;
-  ssize_t n;
-  switch (q->op) {
-  case GOFER_ACCESS:
-    rr = access_check(q, fd);
-    break;
-  case GOFER_READLINK:
-    n = readlinkat(fd, "", res->data, sizeof res->data);
-    rr = n < 0 ? -errno : 0;
-    if (n >= 0)
-      res->rep.data_len = (uint32_t)n, res->rep.val = n;
-    break;
-  case GOFER_STATFS: {
-    struct statfs sfs;
-    rr = SYS_ERR(fstatfs(fd, &sfs));
-    if (rr == 0) {
-      memcpy(res->data, &sfs, sizeof sfs);
-      res->rep.data_len = sizeof sfs;
-    }
-    break;
-  }
-  case GOFER_CHMOD:
-    rr = SYS_ERR(chmod(self_fd(fd).s, (mode_t)q->arg0));
-    break;
-  case GOFER_CHOWN:
-    rr = SYS_ERR(fchownat(fd, "", (uid_t)q->arg0, (gid_t)q->arg1, AT_EMPTY_PATH));
-    break;
-  case GOFER_UTIMENS:
-    rr = SYS_ERR(utimensat(fd, "", q->data_len ? (const struct timespec *)c->data : NULL,
-                           AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
-    break;
-  case GOFER_TRUNCATE:
-    /* RLIMIT_FSIZE is the caller's, and the caller here is the gofer: the
-     * agent's limit is checked as the kernel checks its own (growing a
-     * regular file past it is EFBIG; the sentry sends SIGXFSZ) */
-    if (S_ISREG(res->rep.stx.stx_mode) && q->arg0 > res->rep.stx.stx_size &&
-        q->arg0 > q->ident.fsize_limit)
-      rr = -EFBIG;
-    else
-      rr = SYS_ERR(truncate(self_fd(fd).s, (off_t)q->arg0));
-    break;
-  case GOFER_GETXATTR:
-    n = getxattr(self_fd(fd).s, c->path2, res->data,
-                 q->arg0 > sizeof res->data ? sizeof res->data : q->arg0);
-    rr = n < 0 ? -errno : 0;
-    if (n >= 0) {
-      res->rep.val = n;
-      res->rep.data_len = q->arg0 ? (uint32_t)n : 0;
-    }
-    break;
-  case GOFER_SETXATTR:
-    rr = SYS_ERR(setxattr(self_fd(fd).s, c->path2, c->data, q->data_len, (int)q->flags));
-    break;
-  case GOFER_LISTXATTR:
-    n = listxattr(self_fd(fd).s, res->data, q->arg0 > sizeof res->data ? sizeof res->data : q->arg0);
-    rr = n < 0 ? -errno : 0;
-    if (n >= 0) {
-      res->rep.val = n;
-      res->rep.data_len = q->arg0 ? (uint32_t)n : 0;
-    }
-    break;
-  case GOFER_REMOVEXATTR:
-    rr = SYS_ERR(removexattr(self_fd(fd).s, c->path2));
-    break;
-  case GOFER_INOTIFY:
-    rr = inotify_add_watch(c->in_fd, self_fd(fd).s, (uint32_t)q->arg0 & ~(uint32_t)IN_DONT_FOLLOW);
-    if (rr < 0)
-      rr = -errno;
-    else
-      res->rep.val = rr, rr = 0;
-    break;
-  default:
-    rr = -EINVAL;
-  }
-  set_err(res, rr);
+  (void)res;
+  return access_check(c->req, fd);
 }
 
-/* Entry operations: walk to the parent, act on (parent, name). The kernel
- * follows no last component for these. */
-static void op_entry(const struct gofer_state *g, const struct gofer_call *c,
-                     struct gofer_result *res)
+static long do_readlink(int fd, const struct gofer_call *c, struct gofer_result *res)
+{
+  (void)c;
+  ssize_t n = readlinkat(fd, "", res->data, sizeof res->data);
+  if (n < 0)
+    return -errno;
+  res->rep.data_len = (uint32_t)n, res->rep.val = n;
+  return 0;
+}
+
+static long do_statfs(int fd, const struct gofer_call *c, struct gofer_result *res)
+{
+  (void)c;
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) < 0)
+    return -errno;
+  memcpy(res->data, &sfs, sizeof sfs);
+  res->rep.data_len = sizeof sfs;
+  return 0;
+}
+
+static long do_chmod(int fd, const struct gofer_call *c, struct gofer_result *res)
+{
+  (void)res;
+  return SYS_ERR(chmod(self_fd(fd).s, (mode_t)c->req->arg0));
+}
+
+static long do_chown(int fd, const struct gofer_call *c, struct gofer_result *res)
+{
+  (void)res;
+  return SYS_ERR(fchownat(fd, "", (uid_t)c->req->arg0, (gid_t)c->req->arg1, AT_EMPTY_PATH));
+}
+
+static long do_utimens(int fd, const struct gofer_call *c, struct gofer_result *res)
+{
+  (void)res;
+  const struct timespec *ts = c->req->data_len ? (const struct timespec *)c->data : NULL;
+  return SYS_ERR(utimensat(fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+}
+
+static long do_truncate(int fd, const struct gofer_call *c, struct gofer_result *res)
 {
   const struct gofer_req *q = c->req;
-  const char *name, *name2 = NULL;
-  cleanup_close int dir = -1, dir2 = -1;
-  int r = walk_parent(g, q->mount, c->path, 0, &name, &dir, res);
-  if (r == 0 && (q->op == GOFER_RENAME || q->op == GOFER_LINK)) {
-    if (q->mount2 != q->mount)
-      r = -EXDEV;
-    else
-      r = walk_parent(g, q->mount2, c->path2, 1, &name2, &dir2, res);
-  }
-  if (r != 0) {
-    set_err(res, r);
-    return;
-  }
-  mode_t umask_bits = (mode_t)q->ident.umask;
-  long rr;
-  switch (q->op) {
-  case GOFER_MKDIR:
-    rr = SYS_ERR(mkdirat(dir, name, (mode_t)q->arg0 & ~umask_bits & 07777));
-    break;
-  case GOFER_MKNOD: {
-    mode_t type = (mode_t)q->arg0 & S_IFMT;
-    if (type == S_IFCHR || type == S_IFBLK) /* never devices: the sentry refuses them too */
-      rr = -EPERM;
-    else
-      rr = SYS_ERR(mknodat(dir, name, type | ((mode_t)q->arg0 & ~umask_bits & 07777), (dev_t)q->arg1));
-    break;
-  }
-  case GOFER_UNLINK:
-    rr = SYS_ERR(unlinkat(dir, name, (int)(q->flags & AT_REMOVEDIR)));
-    break;
-  case GOFER_RENAME:
-    rr = SYS_ERR(syscall(SYS_renameat2, dir, name, dir2, name2, q->flags));
-    break;
-  case GOFER_LINK:
-    rr = SYS_ERR(linkat(dir, name, dir2, name2, 0));
-    break;
-  case GOFER_SYMLINK:
-    rr = SYS_ERR(symlinkat((const char *)c->data, dir, name));
-    break;
-  default:
-    rr = -EINVAL;
-  }
-  set_err(res, rr);
+  /* RLIMIT_FSIZE is the caller's, and the caller here is the gofer: the
+   * agent's limit is checked as the kernel checks its own (growing a
+   * regular file past it is EFBIG; the sentry sends SIGXFSZ) */
+  if (S_ISREG(res->rep.stx.stx_mode) && q->arg0 > res->rep.stx.stx_size &&
+      q->arg0 > q->ident.fsize_limit)
+    return -EFBIG;
+  return SYS_ERR(truncate(self_fd(fd).s, (off_t)q->arg0));
+}
+
+/* A length the xattr calls return, with the data when the caller asked a size. */
+static long xattr_len(ssize_t n, const struct gofer_req *q, struct gofer_result *res)
+{
+  if (n < 0)
+    return -errno;
+  res->rep.val = n;
+  res->rep.data_len = q->arg0 ? (uint32_t)n : 0;
+  return 0;
+}
+
+static size_t xattr_cap(const struct gofer_req *q, const struct gofer_result *res)
+{
+  return q->arg0 > sizeof res->data ? sizeof res->data : q->arg0;
+}
+
+static long do_getxattr(int fd, const struct gofer_call *c, struct gofer_result *res)
+{
+  ssize_t n = getxattr(self_fd(fd).s, c->path2, res->data, xattr_cap(c->req, res));
+  return xattr_len(n, c->req, res);
+}
+
+static long do_setxattr(int fd, const struct gofer_call *c, struct gofer_result *res)
+{
+  (void)res;
+  return SYS_ERR(setxattr(self_fd(fd).s, c->path2, c->data, c->req->data_len, (int)c->req->flags));
+}
+
+static long do_listxattr(int fd, const struct gofer_call *c, struct gofer_result *res)
+{
+  ssize_t n = listxattr(self_fd(fd).s, res->data, xattr_cap(c->req, res));
+  return xattr_len(n, c->req, res);
+}
+
+static long do_removexattr(int fd, const struct gofer_call *c, struct gofer_result *res)
+{
+  (void)res;
+  return SYS_ERR(removexattr(self_fd(fd).s, c->path2));
+}
+
+static long do_inotify(int fd, const struct gofer_call *c, struct gofer_result *res)
+{
+  uint32_t mask = (uint32_t)c->req->arg0 & ~(uint32_t)IN_DONT_FOLLOW;
+  int wd = inotify_add_watch(c->in_fd, self_fd(fd).s, mask);
+  if (wd < 0)
+    return -errno;
+  res->rep.val = wd;
+  return 0;
+}
+
+/* ---- entry operations: on (parent, name); the kernel follows no last
+ * component for these ---- */
+
+
+static long do_mkdir(const struct gofer_entry *e, const struct gofer_call *c)
+{
+  mode_t umask_bits = (mode_t)c->req->ident.umask;
+  return SYS_ERR(mkdirat(e->dir, e->name, (mode_t)c->req->arg0 & ~umask_bits & 07777));
+}
+
+static long do_mknod(const struct gofer_entry *e, const struct gofer_call *c)
+{
+  const struct gofer_req *q = c->req;
+  mode_t type = (mode_t)q->arg0 & S_IFMT;
+  if (type == S_IFCHR || type == S_IFBLK) /* never devices: the sentry refuses them too */
+    return -EPERM;
+  mode_t perms = (mode_t)q->arg0 & ~(mode_t)q->ident.umask & 07777;
+  return SYS_ERR(mknodat(e->dir, e->name, type | perms, (dev_t)q->arg1));
+}
+
+static long do_unlink(const struct gofer_entry *e, const struct gofer_call *c)
+{
+  return SYS_ERR(unlinkat(e->dir, e->name, (int)(c->req->flags & AT_REMOVEDIR)));
+}
+
+static long do_rename(const struct gofer_entry *e, const struct gofer_call *c)
+{
+  return SYS_ERR(syscall(SYS_renameat2, e->dir, e->name, e->dir2, e->name2, c->req->flags));
+}
+
+static long do_link(const struct gofer_entry *e, const struct gofer_call *c)
+{
+  (void)c;
+  return SYS_ERR(linkat(e->dir, e->name, e->dir2, e->name2, 0));
+}
+
+static long do_symlink(const struct gofer_entry *e, const struct gofer_call *c)
+{
+  return SYS_ERR(symlinkat((const char *)c->data, e->dir, e->name));
 }
 
 /* /proc/PID/fd/N and friends: the object the agent holds (O_PATH). The
  * sentry asks only for processes of the sandbox. */
-static void op_proc_follow(const struct gofer_state *g, const struct gofer_call *c,
+static void op_proc_follow(struct gofer_state *g, const struct gofer_call *c,
                            struct gofer_result *res)
 {
   const char *name;
@@ -517,6 +543,73 @@ static void op_proc_follow(const struct gofer_state *g, const struct gofer_call 
   }
   res->out_fd = fd;
   fill_statx(res, fd);
+}
+
+/* ---- the handlers, one per op ---- */
+
+/* Object operations: walk to it (following nothing unless asked; the
+ * sentry already resolved it), then act on its fd. */
+static void run_on_object(const struct gofer_state *g, const struct gofer_call *c,
+                          struct gofer_result *res,
+                          long (*act)(int fd, const struct gofer_call *c, struct gofer_result *res))
+{
+  bool nofollow = c->req->walk & GOFER_NOFOLLOW_LAST;
+  cleanup_close int fd = -1;
+  int r = walk(g, c->req->mount, c->path, !nofollow, 0, 0, &fd, res);
+  set_err(res, r != 0 ? r : act(fd, c, res));
+}
+
+/* Entry operations: walk to the parent (and the second entry's parent),
+ * then act on the names. */
+static void run_on_entry(const struct gofer_state *g, const struct gofer_call *c,
+                         struct gofer_result *res, bool two,
+                         long (*act)(const struct gofer_entry *e, const struct gofer_call *c))
+{
+  const struct gofer_req *q = c->req;
+  struct gofer_entry e = {.dir = -1, .dir2 = -1};
+  int r = walk_parent(g, q->mount, c->path, 0, &e.name, &e.dir, res);
+  if (r == 0 && two)
+    r = q->mount2 != q->mount ? -EXDEV
+                              : walk_parent(g, q->mount2, c->path2, 1, &e.name2, &e.dir2, res);
+  set_err(res, r != 0 ? r : act(&e, c));
+  if (e.dir >= 0)
+    close(e.dir);
+  if (e.dir2 >= 0)
+    close(e.dir2);
+}
+
+static const struct gofer_handler handlers[GOFER_OP_MAX] = {
+    [GOFER_WALK] = {.whole = op_walk},
+    [GOFER_OPEN] = {.whole = op_open},
+    [GOFER_TMPFILE] = {.whole = op_tmpfile},
+    [GOFER_PROC_FOLLOW] = {.whole = op_proc_follow},
+    [GOFER_ACCESS] = {.on_object = do_access},
+    [GOFER_READLINK] = {.on_object = do_readlink},
+    [GOFER_STATFS] = {.on_object = do_statfs},
+    [GOFER_CHMOD] = {.on_object = do_chmod},
+    [GOFER_CHOWN] = {.on_object = do_chown},
+    [GOFER_UTIMENS] = {.on_object = do_utimens},
+    [GOFER_TRUNCATE] = {.on_object = do_truncate},
+    [GOFER_GETXATTR] = {.on_object = do_getxattr, .path2 = PATH2_XATTR_NAME},
+    [GOFER_SETXATTR] = {.on_object = do_setxattr, .path2 = PATH2_XATTR_NAME},
+    [GOFER_LISTXATTR] = {.on_object = do_listxattr},
+    [GOFER_REMOVEXATTR] = {.on_object = do_removexattr, .path2 = PATH2_XATTR_NAME},
+    [GOFER_INOTIFY] = {.on_object = do_inotify},
+    [GOFER_MKDIR] = {.on_entry = do_mkdir},
+    [GOFER_MKNOD] = {.on_entry = do_mknod},
+    [GOFER_UNLINK] = {.on_entry = do_unlink},
+    [GOFER_RENAME] = {.on_entry = do_rename, .path2 = PATH2_ENTRY},
+    [GOFER_LINK] = {.on_entry = do_link, .path2 = PATH2_ENTRY},
+    [GOFER_SYMLINK] = {.on_entry = do_symlink},
+    /* GOFER_CANCEL: the loop's own (gofer.c), never performed */
+};
+
+static const struct gofer_handler *handler_of(int op)
+{
+  if (op <= 0 || op >= GOFER_OP_MAX)
+    return NULL;
+  const struct gofer_handler *h = &handlers[op];
+  return h->whole || h->on_object || h->on_entry ? h : NULL;
 }
 
 void gofer_perform(struct gofer_state *g, const struct gofer_call *c, struct gofer_result *res)
@@ -540,29 +633,14 @@ void gofer_perform(struct gofer_state *g, const struct gofer_call *c, struct gof
     res->rep.err = EPERM;
     return;
   }
-  switch (c->req->op) {
-  case GOFER_WALK:
-    op_walk(g, c, res);
-    break;
-  case GOFER_OPEN:
-    op_open(g, c, res);
-    break;
-  case GOFER_TMPFILE:
-    op_tmpfile(g, c, res);
-    break;
-  case GOFER_PROC_FOLLOW:
-    op_proc_follow(g, c, res);
-    break;
-  case GOFER_MKDIR:
-  case GOFER_MKNOD:
-  case GOFER_UNLINK:
-  case GOFER_RENAME:
-  case GOFER_LINK:
-  case GOFER_SYMLINK:
-    op_entry(g, c, res);
-    break;
-  default:
-    op_object(g, c, res);
-  }
+  const struct gofer_handler *h = handler_of(q->op);
+  if (h == NULL)
+    set_err(res, -EINVAL);
+  else if (h->whole != NULL)
+    h->whole(g, c, res);
+  else if (h->on_object != NULL)
+    run_on_object(g, c, res, h->on_object);
+  else
+    run_on_entry(g, c, res, h->path2 == PATH2_ENTRY, h->on_entry);
   deputy_leave();
 }

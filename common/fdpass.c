@@ -1,0 +1,58 @@
+#include "common/fdpass.h"
+
+#include <errno.h>
+#include <string.h>
+
+void fdpass_attach(struct msghdr *hdr, union fdpass_cmsg *cm, int fd)
+{
+  if (fd < 0) {
+    hdr->msg_control = NULL;
+    hdr->msg_controllen = 0;
+    return;
+  }
+  hdr->msg_control = cm->buf;
+  hdr->msg_controllen = sizeof cm->buf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(hdr);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+}
+
+void fdpass_expect(struct msghdr *hdr, union fdpass_cmsg *cm)
+{
+  hdr->msg_control = cm->buf;
+  hdr->msg_controllen = sizeof cm->buf;
+}
+
+int fdpass_received(struct msghdr *hdr)
+{
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(hdr); c != NULL; c = CMSG_NXTHDR(hdr, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+        c->cmsg_len == CMSG_LEN(sizeof(int))) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      return fd;
+    }
+  return -1;
+}
+
+ssize_t fdpass_sendmsg(int sock, const struct msghdr *hdr)
+{
+  ssize_t n;
+  do
+    n = sendmsg(sock, hdr, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : n;
+}
+
+int fdpass_send_one(int sock, int fd)
+{
+  char byte = 'c';
+  struct iovec iov = {&byte, 1};
+  struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1};
+  union fdpass_cmsg cm;
+  fdpass_attach(&hdr, &cm, fd);
+  ssize_t n = fdpass_sendmsg(sock, &hdr);
+  return n == 1 ? 0 : n < 0 ? (int)n : -EIO;
+}

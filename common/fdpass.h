@@ -1,0 +1,30 @@
+/* One fd alongside a message on a unix socket (SCM_RIGHTS): the one place
+ * usbox's own channels (the gofer's control socket and connections) build
+ * and read that control message. The agent's own SCM_RIGHTS messages are
+ * netstack-shim/msg.c's. */
+#ifndef USBOX_COMMON_FDPASS_H
+#define USBOX_COMMON_FDPASS_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* Room for one fd's control message. */
+union fdpass_cmsg {
+  char buf[CMSG_SPACE(sizeof(int))];
+  struct cmsghdr align;
+};
+
+/* Send fd with hdr's data (nothing attached when fd < 0). */
+void fdpass_attach(struct msghdr *hdr, union fdpass_cmsg *cm, int fd);
+/* Make hdr ready to receive one fd. */
+void fdpass_expect(struct msghdr *hdr, union fdpass_cmsg *cm);
+/* The fd a received message carried, or -1. A control message of another
+ * shape (more fds than one) is not taken: the kernel installs no more fds
+ * than the buffer holds, so nothing is left open behind it. */
+int fdpass_received(struct msghdr *hdr);
+/* sendmsg(MSG_NOSIGNAL), again after EINTR: bytes sent or -errno. */
+ssize_t fdpass_sendmsg(int sock, const struct msghdr *hdr);
+/* One byte and fd: a new connection handed over a control socket. 0 or -errno. */
+int fdpass_send_one(int sock, int fd);
+
+#endif

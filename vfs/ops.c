@@ -344,9 +344,10 @@ static int entry_path(const struct vfs_node *parent, const char *name, char out[
   return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
+/* An entry operation (what: op, flags, args, data; mount and path are the
+ * entry's) on name in parent. */
 static int entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
-                    int op, uint32_t flags, uint64_t arg0, uint64_t arg1, const void *data,
-                    size_t data_len)
+                    const struct vfs_gofer_req *what)
 {
   if (parent->mount == NULL)
     return -ENOENT;
@@ -354,12 +355,11 @@ static int entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, const ch
   int r = entry_path(parent, name, path);
   if (r < 0)
     return r;
+  struct vfs_gofer_req req = *what;
+  req.mount = parent->mount;
+  req.rel = path;
   struct gofer_rep rep;
-  r = vfs_gofer(ctx,
-                &(struct vfs_gofer_req){.op = op, .mount = parent->mount, .rel = path,
-                                        .flags = flags, .arg0 = arg0, .arg1 = arg1, .data = data,
-                                        .data_len = data_len},
-                &rep, NULL, 0, NULL);
+  r = vfs_gofer(ctx, &req, &rep, NULL, 0, NULL);
   if (r < 0)
     return r;
   if (rep.status != GOFER_DONE)
@@ -370,26 +370,30 @@ static int entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, const ch
 int vfs_op_mkdir(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                  mode_t mode)
 {
-  return entry_op(ctx, parent, name, GOFER_MKDIR, 0, mode, 0, NULL, 0);
+  return entry_op(ctx, parent, name, &(struct vfs_gofer_req){.op = GOFER_MKDIR, .arg0 = mode});
 }
 
 int vfs_op_mknod(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                  mode_t mode, dev_t dev)
 {
   mode = vfs_safe_mode(vfs_node_host_backed(ctx->vfs, parent), mode, false);
-  return entry_op(ctx, parent, name, GOFER_MKNOD, 0, mode, dev, NULL, 0);
+  return entry_op(ctx, parent, name,
+                  &(struct vfs_gofer_req){.op = GOFER_MKNOD, .arg0 = mode, .arg1 = dev});
 }
 
 int vfs_op_unlink(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                   int flags)
 {
-  return entry_op(ctx, parent, name, GOFER_UNLINK, (uint32_t)flags, 0, 0, NULL, 0);
+  return entry_op(ctx, parent, name,
+                  &(struct vfs_gofer_req){.op = GOFER_UNLINK, .flags = (uint32_t)flags});
 }
 
 int vfs_op_symlink(struct vfs_ctx *ctx, const char *target, const struct vfs_node *parent,
                    const char *name)
 {
-  return entry_op(ctx, parent, name, GOFER_SYMLINK, 0, 0, 0, target, strlen(target) + 1);
+  return entry_op(ctx, parent, name,
+                  &(struct vfs_gofer_req){.op = GOFER_SYMLINK, .data = target,
+                                          .data_len = strlen(target) + 1});
 }
 
 static int two_entries(struct vfs_ctx *ctx, int op, const struct vfs_node *from,

@@ -224,7 +224,7 @@ int proc_component(struct walker *w, const char *comp, bool last, bool follow,
     long pid = strtol(comp, NULL, 10);
     if (!is_sandbox_process(w, m, pid))
       return -ENOENT;
-    return 0;
+    return WALK_GO_ON;
   }
   long pid = process_dir(w, m);
   if (pid > 0 && ptrace_guarded(comp)) {
@@ -233,7 +233,7 @@ int proc_component(struct walker *w, const char *comp, bool last, bool follow,
       return r;
   }
   if (!in_proc_root(w, m) || (strcmp(comp, "self") != 0 && strcmp(comp, "thread-self") != 0))
-    return 0; /* the gofer walks it; it reports magic links to proc_magic */
+    return WALK_GO_ON; /* the gofer walks it; it reports magic links to proc_magic */
   int r = self_link_text(w, comp[0] == 't');
   if (r < 0)
     return r;
@@ -250,10 +250,10 @@ int proc_component(struct walker *w, const char *comp, bool last, bool follow,
     out->stx = rep.stx;
     vfs_statx_to_stat(&rep.stx, &out->st);
     snprintf(out->link, sizeof out->link, "%s", w->link_text);
-    return 2;
+    return WALK_ANSWERED;
   }
   r = walker_splice(w, w->link_text);
-  return r < 0 ? r : 1;
+  return r < 0 ? r : WALK_REWRITTEN;
 }
 
 /* /proc/PID/fd/N (or .../task/TID/fd/N) of the caller's own process: the
@@ -304,7 +304,7 @@ int proc_magic(struct walker *w, const char *link_view, const char *text, bool l
   if (text[0] == '/' && !gone && !(fd_link && last)) {
     /* a path in the view (the agent's root is the view's root): walk it */
     int r = walker_splice(w, text);
-    return r < 0 ? r : 1;
+    return r < 0 ? r : WALK_REWRITTEN;
   }
   if (!last)
     return -ENOTDIR;
@@ -322,7 +322,7 @@ int proc_magic(struct walker *w, const char *link_view, const char *text, bool l
   out->obj_fd = fd;
   out->st = st;
   memset(&out->stx, 0, sizeof out->stx);
-  return 2;
+  return WALK_ANSWERED;
 }
 
 /* ---- the mount tables ---- */

@@ -335,7 +335,9 @@ static const char *after_component(const char *rel, uint32_t k)
 }
 
 /* The gofer met a symlink at component k of rel (in mount m): continue the
- * walk from its directory with its text in front of what is left. */
+ * walk from its directory with its text in front of what is left.
+ * WALK_REWRITTEN, WALK_ANSWERED (a magic link that is the answer) or
+ * -errno. */
 static int follow_reported(struct walker *w, const struct vfs_mount *m, const char *rel,
                            const struct gofer_rep *rep, const char *text, bool whole_path_last,
                            struct vfs_node *out)
@@ -356,7 +358,8 @@ static int follow_reported(struct walker *w, const struct vfs_mount *m, const ch
     view_join(link_view, dir, comp);
     return proc_magic(w, link_view, text, whole_path_last && w->rest[0] == '\0', out);
   }
-  return walker_splice(w, text);
+  int r = walker_splice(w, text);
+  return r < 0 ? r : WALK_REWRITTEN;
 }
 
 static int finish(struct walker *w, const struct vfs_mount *m, const char *view,
@@ -422,20 +425,20 @@ static int finish_at_cur(struct walker *w, int vflags, struct vfs_node *out)
   return stat_view(w, w->cur, vflags, out);
 }
 
-/* One step of the walk from tokens t at index *i. Returns 0 to go on (with
- * *i advanced), 1 when rest was rewritten (re-tokenize), 2 when out is the
- * answer, or -errno. */
+/* One step of the walk from tokens t at index *i: WALK_GO_ON (with *i
+ * advanced), WALK_REWRITTEN (tokenize rest again), WALK_ANSWERED (out is
+ * the answer) or -errno. */
 static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct vfs_node *out)
 {
   const char *comp = t->comp[*i];
   bool last = *i == t->n - 1;
   if (is_dot(comp)) {
     (*i)++;
-    return 0;
+    return WALK_GO_ON;
   }
   if (is_dotdot(comp)) {
     (*i)++;
-    return step_up(w);
+    return step_up(w); /* 0 (WALK_GO_ON) or -errno */
   }
   if (w->cur[0] == '\0') /* below an object with no path */
     return (w->obj_fd >= 0 && is_dir_fd(w->obj_fd)) ? -ENOENT : -ENOTDIR;
@@ -453,12 +456,12 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
       return -ENOTDIR;
     walker_set_cur(w, next);
     (*i)++;
-    return 0;
+    return WALK_GO_ON;
   }
   if (m->kind == VFS_MOUNT_PROC) {
     untokenize(w, t, *i + 1); /* what follows, for proc_component to splice onto */
     int r = proc_component(w, comp, last, !last || !(vflags & VFS_NOFOLLOW), out);
-    if (r != 0)
+    if (r != WALK_GO_ON)
       return r;
   }
   int n = run_length(w, m, t, *i);
@@ -503,7 +506,7 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
   if (rep.status != GOFER_DONE) {
     untokenize(w, t, *i + n);
     r = follow_reported(w, m, rel, &rep, w->link_text, run_is_last, out);
-    return r < 0 ? r : r == 2 ? 2 : 1;
+    return r;
   }
   if (!rep.has_stat)
     return -EIO;
@@ -513,7 +516,7 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
       out->access_done = true;
       out->access_err = (int)rep.val;
     }
-    return r < 0 ? r : 2;
+    return r < 0 ? r : WALK_ANSWERED;
   }
   if (!S_ISDIR(rep.stx.stx_mode))
     return -ENOTDIR;
@@ -521,7 +524,7 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
     return -ENOENT;
   walker_set_cur(w, run_view);
   *i += n;
-  return 0;
+  return WALK_GO_ON;
 }
 
 int walker_run(struct walker *w, int vflags, struct vfs_node *out)
@@ -552,14 +555,14 @@ int walker_run(struct walker *w, int vflags, struct vfs_node *out)
       w->obj_fd = -1;
     }
     int i = 0;
-    r = 0;
-    while (i < t->n && r == 0)
+    r = WALK_GO_ON;
+    while (i < t->n && r == WALK_GO_ON)
       r = step(w, t, &i, vflags, out);
-    if (r == 1)
+    if (r == WALK_REWRITTEN)
       continue;
-    if (r == 0)
+    if (r == WALK_GO_ON) /* every component walked */
       r = finish_at_cur(w, vflags, out);
-    else if (r == 2)
+    else if (r == WALK_ANSWERED)
       r = 0;
     break;
   }

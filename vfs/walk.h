@@ -44,13 +44,22 @@ int walker_run(struct walker *w, int vflags, struct vfs_node *out);
 int walker_run_parent(struct walker *w, struct vfs_node *parent, char name[NAME_MAX + 2]);
 void walker_release(struct walker *w);
 
-/* /proc (proc.c): one component inside the procfs mount. Returns 1 when it
- * consumed the component itself (spliced self, or turned a magic link into
- * a view path), 2 when out is the answer, 0 when the ordinary walk should
- * go on, or -errno. rest must already hold what follows the component. */
+/* What a step of the walk did, when it did not fail (then it gives -errno). */
+enum walk_step {
+  WALK_GO_ON = 0,     /* the ordinary walk goes on with the next component */
+  WALK_REWRITTEN = 1, /* what is left to walk was rewritten (a link spliced in): again */
+  WALK_ANSWERED = 2,  /* out holds the answer */
+};
+
+/* /proc (proc.c): one component inside the procfs mount. WALK_REWRITTEN
+ * when it consumed the component itself (spliced self, or turned a magic
+ * link into a view path), WALK_ANSWERED when out is the answer, WALK_GO_ON
+ * when the ordinary walk should go on, or -errno. rest must already hold
+ * what follows the component. */
 int proc_component(struct walker *w, const char *comp, bool last, bool follow,
                    struct vfs_node *out);
-/* A magic link the gofer met while walking: what it means (proc.c). */
+/* A magic link the gofer met while walking: what it means (proc.c):
+ * WALK_REWRITTEN, WALK_ANSWERED or -errno. */
 int proc_magic(struct walker *w, const char *link_view, const char *text, bool last,
                struct vfs_node *out);
 

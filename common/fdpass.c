@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 void fdpass_attach(struct msghdr *hdr, union fdpass_cmsg *cm, int fd)
 {
@@ -55,4 +56,45 @@ int fdpass_send_one(int sock, int fd)
   fdpass_attach(&hdr, &cm, fd);
   ssize_t n = fdpass_sendmsg(sock, &hdr);
   return n == 1 ? 0 : n < 0 ? (int)n : -EIO;
+}
+
+void fdpass_attach_many(struct msghdr *hdr, union fdpass_cmsg_many *cm, const int *fds, size_t n)
+{
+  if (n == 0 || n > FDPASS_MAX) {
+    hdr->msg_control = NULL;
+    hdr->msg_controllen = 0;
+    return;
+  }
+  hdr->msg_control = cm->buf;
+  hdr->msg_controllen = CMSG_SPACE(sizeof(int) * n);
+  struct cmsghdr *c = CMSG_FIRSTHDR(hdr);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+  memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+}
+
+void fdpass_expect_many(struct msghdr *hdr, union fdpass_cmsg_many *cm)
+{
+  hdr->msg_control = cm->buf;
+  hdr->msg_controllen = sizeof cm->buf;
+}
+
+size_t fdpass_received_many(struct msghdr *hdr, int *fds, size_t max)
+{
+  size_t got = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(hdr); c != NULL; c = CMSG_NXTHDR(hdr, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
+      continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; i++) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      if (got < max)
+        fds[got++] = fd;
+      else
+        close(fd);
+    }
+  }
+  return got;
 }

@@ -14,6 +14,21 @@ union fdpass_cmsg {
   struct cmsghdr align;
 };
 
+/* Room for up to FDPASS_MAX fds (the gofer's walk-cache replies). */
+#define FDPASS_MAX 40
+union fdpass_cmsg_many {
+  char buf[CMSG_SPACE(sizeof(int) * FDPASS_MAX)];
+  struct cmsghdr align;
+};
+
+/* Send fds[0..n) (n <= FDPASS_MAX; nothing attached when n is 0). */
+void fdpass_attach_many(struct msghdr *hdr, union fdpass_cmsg_many *cm, const int *fds, size_t n);
+/* Make hdr ready to receive up to FDPASS_MAX fds. */
+void fdpass_expect_many(struct msghdr *hdr, union fdpass_cmsg_many *cm);
+/* The fds a received message carried, in order, into fds (up to max); the
+ * count. Any beyond max are closed: nothing received stays open unseen. */
+size_t fdpass_received_many(struct msghdr *hdr, int *fds, size_t max);
+
 /* Send fd with hdr's data (nothing attached when fd < 0). */
 void fdpass_attach(struct msghdr *hdr, union fdpass_cmsg *cm, int fd);
 /* Make hdr ready to receive one fd. */

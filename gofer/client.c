@@ -99,6 +99,17 @@ static int send_request(int fd, struct gofer_msg *m)
   return n < 0 ? (int)n : 0;
 }
 
+/* The fds a reply brought, closed: a reply nobody will read. */
+static void drop_reply_fds(struct gofer_msg *m)
+{
+  if (m->out_fd >= 0)
+    close(m->out_fd);
+  m->out_fd = -1;
+  for (uint32_t i = 0; i < m->rep.nkeep; i++)
+    close(m->keep_fds[i]);
+  m->rep.nkeep = 0;
+}
+
 /* Receive one reply. -EINTR if interrupted (only when interruptible). */
 static int recv_reply(int fd, struct gofer_msg *m, bool interruptible)
 {
@@ -106,9 +117,9 @@ static int recv_reply(int fd, struct gofer_msg *m, bool interruptible)
   struct iovec iov[2] = {{&m->rep, sizeof m->rep},
                          {m->rep_data ? m->rep_data : scratch,
                           m->rep_data ? m->rep_data_cap : sizeof scratch}};
-  union fdpass_cmsg cmsg;
+  union fdpass_cmsg_many cmsg;
   struct msghdr hdr = {.msg_iov = iov, .msg_iovlen = 2};
-  fdpass_expect(&hdr, &cmsg);
+  fdpass_expect_many(&hdr, &cmsg);
   ssize_t n;
   for (;;) {
     n = recvmsg(fd, &hdr, MSG_CMSG_CLOEXEC);
@@ -121,14 +132,31 @@ static int recv_reply(int fd, struct gofer_msg *m, bool interruptible)
     return -errno;
   if (n == 0)
     return -EPIPE; /* the gofer is gone */
-  m->out_fd = fdpass_received(&hdr);
-  if ((size_t)n < sizeof m->rep || m->rep.magic != GOFER_MAGIC)
+  int fds[GOFER_MAX_KEEP + 1];
+  size_t nfds = fdpass_received_many(&hdr, fds, GOFER_MAX_KEEP + 1);
+  m->out_fd = -1;
+  bool keep = (m->req.walk & GOFER_WALK_KEEP) && (size_t)n >= sizeof m->rep &&
+              m->rep.nkeep == nfds && m->rep.keep_dirs <= nfds;
+  if (keep)
+    memcpy(m->keep_fds, fds, nfds * sizeof *fds);
+  else if (nfds == 1)
+    m->out_fd = fds[0];
+  else
+    for (size_t i = 0; i < nfds; i++)
+      close(fds[i]);
+  if (!keep)
+    m->rep.nkeep = 0;
+  if ((size_t)n < sizeof m->rep || m->rep.magic != GOFER_MAGIC) {
+    drop_reply_fds(m);
     return -EPROTO;
+  }
   /* data the caller did not ask for is dropped; asked-for data must be whole */
   if (m->rep_data == NULL)
     m->rep.data_len = 0;
-  else if (m->rep.data_len > (size_t)n - sizeof m->rep)
+  else if (m->rep.data_len > (size_t)n - sizeof m->rep) {
+    drop_reply_fds(m);
     return -EPROTO;
+  }
   return 0;
 }
 
@@ -139,6 +167,7 @@ static int call_on_conn(struct gofer_client *gc, struct gofer_msg *m)
     return fd;
   m->req.id = atomic_fetch_add(&gc->next_id, 1);
   m->out_fd = -1;
+  m->rep.nkeep = 0;
   int r = send_request(fd, m);
   if (r < 0)
     return r;
@@ -158,8 +187,7 @@ static int call_on_conn(struct gofer_client *gc, struct gofer_msg *m)
       if (send_request(fd, &cancel) == 0) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         while (poll(&p, 1, 1000) == 1 && recv_reply(fd, m, false) == 0) {
-          if (m->out_fd >= 0)
-            close(m->out_fd), m->out_fd = -1;
+          drop_reply_fds(m);
           if (m->rep.id == m->req.id)
             break;
         }
@@ -171,8 +199,7 @@ static int call_on_conn(struct gofer_client *gc, struct gofer_msg *m)
     if (m->rep.id == m->req.id)
       return 0;
     /* a late reply to an earlier, cancelled request: drop it */
-    if (m->out_fd >= 0)
-      close(m->out_fd), m->out_fd = -1;
+    drop_reply_fds(m);
   }
 }
 

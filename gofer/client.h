@@ -42,6 +42,9 @@ struct gofer_msg {
   char *rep_data;        /* where to put its data (may be NULL) */
   size_t rep_data_cap;
   int out_fd;            /* received fd, or -1 (caller closes) */
+  /* GOFER_WALK_KEEP: the fds that came (rep.nkeep of them, caller closes);
+   * any other reply's fds beyond the one out_fd are closed */
+  int keep_fds[GOFER_MAX_KEEP + 1];
 };
 
 /* One request and its reply on this thread's own connection. Returns 0 when

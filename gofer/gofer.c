@@ -41,8 +41,11 @@ static void send_reply(int fd, const struct gofer_result *res)
   struct iovec iov[2] = {{(void *)&res->rep, sizeof res->rep},
                          {(void *)res->data, res->rep.data_len}};
   struct msghdr hdr = {.msg_iov = iov, .msg_iovlen = res->rep.data_len ? 2 : 1};
-  union fdpass_cmsg cm;
-  fdpass_attach(&hdr, &cm, res->out_fd);
+  union fdpass_cmsg_many cm;
+  if (res->rep.nkeep > 0)
+    fdpass_attach_many(&hdr, &cm, res->keep_fds, res->rep.nkeep);
+  else
+    fdpass_attach_many(&hdr, &cm, &res->out_fd, res->out_fd >= 0 ? 1 : 0);
   (void)fdpass_sendmsg(fd, &hdr); /* a sentry that is gone has nobody to tell */
 }
 
@@ -226,8 +229,7 @@ static void serve(struct conn *c, ssize_t len, int in_fd)
     return;
   }
   send_reply(c->fd, &c->res);
-  if (c->res.out_fd >= 0)
-    close(c->res.out_fd);
+  gofer_result_release(&c->res);
 }
 
 static void *conn_main(void *p)

@@ -19,7 +19,7 @@
 #include "common/cleanup.h"
 
 #define WALK_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
-#define STATX_WANT (STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID)
+#define STATX_WANT GOFER_STATX_MASK
 
 /* ---- decoding ---- */
 
@@ -124,6 +124,10 @@ int gofer_decode(const struct gofer_state *g, const void *msg, size_t len, int i
     return -EBADF;
   if (req->op == GOFER_PROC_FOLLOW && !g->mounts[req->mount].procfs)
     return -EPERM;
+  if ((req->walk & GOFER_WALK_KEEP) &&
+      (req->op != GOFER_WALK || g->mounts[req->mount].procfs ||
+       (req->walk & (GOFER_WALK_ACCESS | GOFER_WALK_REAL_IDS | GOFER_NO_XDEV))))
+    return -EINVAL;
   return 0;
 }
 
@@ -267,8 +271,97 @@ static long access_check(const struct gofer_req *q, int fd)
   return SYS_ERR(syscall(SYS_faccessat2, fd, "", (int)q->arg0, AT_EMPTY_PATH | AT_EACCESS));
 }
 
+/* GOFER_WALK_KEEP: keep dir (its fd and how it is now) before a name is
+ * looked up in it. */
+static int keep_dir(struct gofer_result *res, struct gofer_keep_snap *snaps, int dir)
+{
+  struct statx x;
+  if (statx(dir, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_CTIME, &x) < 0)
+    return -errno;
+  int fd = fcntl(dir, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0)
+    return -errno;
+  uint32_t i = res->rep.keep_dirs++;
+  snaps[i] = (struct gofer_keep_snap){.ino = x.stx_ino, .ctime_sec = x.stx_ctime.tv_sec,
+                                      .ctime_nsec = x.stx_ctime.tv_nsec,
+                                      .dev_major = x.stx_dev_major, .dev_minor = x.stx_dev_minor};
+  res->keep_fds[res->rep.nkeep++] = fd;
+  return 0;
+}
+
+/* The components of path, or -1 when there are more than GOFER_MAX_KEEP. */
+static int count_components(const char *path)
+{
+  int n = 0;
+  for (const char *c = path; *c != '\0'; c += strcspn(c, "/"), c += *c == '/')
+    if (++n > GOFER_MAX_KEEP)
+      return -1;
+  return n;
+}
+
+/* A walk one component at a time that keeps each directory it looks a name
+ * up in and the object it reaches (GOFER_WALK_KEEP). The snapshots go into
+ * res->data after the link text, which report_link may put at its start. */
+static int walk_keeping(const struct gofer_state *g, const struct gofer_call *c,
+                        struct gofer_result *res)
+{
+  const struct gofer_req *q = c->req;
+  bool follow_last = !(q->walk & GOFER_NOFOLLOW_LAST);
+  struct gofer_keep_snap snaps[GOFER_MAX_KEEP];
+  char copy[PATH_MAX];
+  snprintf(copy, sizeof copy, "%s", c->path);
+  cleanup_close int dir = fcntl(g->mounts[q->mount].fd, F_DUPFD_CLOEXEC, 3);
+  int r = dir < 0 ? -errno : 0;
+  uint32_t k = 0;
+  for (char *save = NULL, *name = strtok_r(copy, "/", &save); r == 0 && name != NULL; k++) {
+    char *following = strtok_r(NULL, "/", &save);
+    if ((r = keep_dir(res, snaps, dir)) < 0)
+      break;
+    cleanup_close int next = (int)openat2_fd(dir, name, O_PATH | O_NOFOLLOW, 0, WALK_RESOLVE);
+    if (next < 0) {
+      r = next;
+      break;
+    }
+    if (statx(next, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_WANT, &res->rep.stx) < 0) {
+      r = -errno;
+      break;
+    }
+    if (S_ISLNK(res->rep.stx.stx_mode) && (following != NULL || follow_last)) {
+      report_link(res, g, q->mount, dir, name, next, k, 0);
+      r = res->rep.err != 0 ? -res->rep.err : 1;
+      break;
+    }
+    if (following != NULL && !S_ISDIR(res->rep.stx.stx_mode)) {
+      r = -ENOTDIR;
+      break;
+    }
+    close(dir);
+    dir = steal_fd(&next);
+    name = following;
+  }
+  if (r == 0) { /* at the object (the mount root itself for "") */
+    if (statx(dir, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_WANT, &res->rep.stx) < 0)
+      r = -errno;
+    else
+      res->rep.has_stat = 1, res->keep_fds[res->rep.nkeep++] = steal_fd(&dir);
+  }
+  if (r != 1)
+    res->rep.has_stat = r == 0;
+  uint32_t off = (res->rep.data_len + 7u) & ~7u;
+  memcpy(res->data + off, snaps, res->rep.keep_dirs * sizeof *snaps);
+  res->rep.keep_off = off;
+  res->rep.data_len = off + res->rep.keep_dirs * (uint32_t)sizeof *snaps;
+  return r;
+}
+
 static void op_walk(struct gofer_state *g, const struct gofer_call *c, struct gofer_result *res)
 {
+  if ((c->req->walk & GOFER_WALK_KEEP) && count_components(c->path) >= 0) {
+    int r = walk_keeping(g, c, res);
+    if (r < 0)
+      res->rep.err = -r; /* the kept fds still go: the lookup that failed can be cached */
+    return;
+  }
   cleanup_close int fd = -1;
   int r = walk(g, c->req->mount, c->path, !(c->req->walk & GOFER_NOFOLLOW_LAST),
                (c->req->walk & GOFER_NO_XDEV) ? RESOLVE_NO_XDEV : 0, 0, &fd, res);
@@ -610,6 +703,16 @@ static const struct gofer_handler *handler_of(int op)
     return NULL;
   const struct gofer_handler *h = &handlers[op];
   return h->whole || h->on_object || h->on_entry ? h : NULL;
+}
+
+void gofer_result_release(struct gofer_result *res)
+{
+  if (res->out_fd >= 0)
+    close(res->out_fd);
+  res->out_fd = -1;
+  for (uint32_t i = 0; i < res->rep.nkeep; i++)
+    close(res->keep_fds[i]);
+  res->rep.nkeep = 0;
 }
 
 void gofer_perform(struct gofer_state *g, const struct gofer_call *c, struct gofer_result *res)

@@ -25,6 +25,7 @@ struct gofer_result {
   struct gofer_rep rep;
   char data[GOFER_MAX_DATA];
   int out_fd; /* to send (and then close), or -1 */
+  int keep_fds[GOFER_MAX_KEEP + 1]; /* GOFER_WALK_KEEP: rep.nkeep of them, sent and closed */
   /* set when the operation must be finished asynchronously: an open that
    * may block (a FIFO, a device). The loop submits it to io_uring. */
   bool async_open;
@@ -38,5 +39,7 @@ int gofer_decode(const struct gofer_state *g, const void *msg, size_t len, int i
                  struct gofer_call *out);
 /* Perform it with the caller's identity; fills res. */
 void gofer_perform(struct gofer_state *g, const struct gofer_call *c, struct gofer_result *res);
+/* Close the fds a result holds (after it was sent, or when it cannot be). */
+void gofer_result_release(struct gofer_result *res);
 
 #endif

@@ -61,6 +61,28 @@ enum gofer_op {
 /* GOFER_WALK only: walk with the agent's real ids (and, for a non-root real
  * uid, no capabilities), as access() resolves its path */
 #define GOFER_WALK_REAL_IDS 0x8
+/* GOFER_WALK only, not on procfs: keep what the walk went through for the
+ * sentry's walk cache (vfs/dcache.c). The walk goes one component at a time
+ * and sends back, in SCM_RIGHTS, O_PATH fds of each directory it looked a
+ * name up in (the mount root first) and, when it reached it, of the object;
+ * in the data, after the link text (if any) at keep_off, one
+ * gofer_keep_snap per directory, taken before the lookup in it. A walk of
+ * more than GOFER_MAX_KEEP components is an ordinary walk (nkeep 0). */
+#define GOFER_WALK_KEEP 0x10
+/* What a walk's statx asks for (gofer/ops.c, and the walk cache's fresh
+ * reads of the same objects, vfs/dcache.c) */
+#define GOFER_STATX_MASK (STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID)
+#define GOFER_MAX_KEEP 32
+
+/* A directory as the walk found it, before it looked a name up in it: a
+ * later change to its entries or its permissions changes its ctime. */
+struct gofer_keep_snap {
+  uint64_t ino;
+  int64_t ctime_sec;
+  uint32_t ctime_nsec;
+  uint32_t dev_major, dev_minor;
+  uint32_t pad;
+};
 
 struct gofer_req {
   uint32_t magic;
@@ -96,8 +118,13 @@ struct gofer_rep {
   uint32_t which;    /* GOFER_AT_LINK: 0 = path, 1 = path2 */
   uint32_t data_len;
   uint32_t has_stat;
+  uint32_t nkeep;     /* GOFER_WALK_KEEP: fds sent (directories, then the object if reached) */
+  uint32_t keep_dirs; /* of which directories (each with a gofer_keep_snap) */
+  uint32_t keep_off;  /* where the snapshots start in the data (8-aligned) */
+  uint32_t pad;
   struct statx stx; /* GOFER_WALK, and the object of GOFER_OPEN */
-  /* payload: data; one fd in SCM_RIGHTS for OPEN, TMPFILE, PROC_FOLLOW */
+  /* payload: data; one fd in SCM_RIGHTS for OPEN, TMPFILE, PROC_FOLLOW,
+   * nkeep for a GOFER_WALK_KEEP walk */
 };
 
 #define GOFER_MAX_MSG (sizeof(struct gofer_req) + 2 * PATH_MAX + GOFER_MAX_DATA + 64)

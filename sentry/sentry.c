@@ -443,4 +443,11 @@ void sentry_print_summary(const struct sentry *s)
   print_counts(&s->stats, "calls checked, then performed by the kernel", s->stats.continued, -1,
                false);
   print_counts(&s->stats, "calls denied", s->stats.denied, -1, true);
+  const struct dcache_stats *w = &s->vfs.dcache.stats;
+  if (s->vfs.dcache.enabled)
+    fprintf(stderr, "usbox: walk cache: %lu answered, %lu asked the gofer (%lu changed since), "
+                    "%lu kept, %lu start-overs\n",
+            w->hits, w->misses + w->stale, w->stale, w->inserted, w->flushes);
+  else
+    fprintf(stderr, "usbox: walk cache: off\n");
 }

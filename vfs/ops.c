@@ -72,6 +72,49 @@ static int proc_local(struct gofer_state *g, struct gofer_msg *msg, struct gofer
   return 0;
 }
 
+/* A walk the cache answers, or the gofer, keeping what the cache needs
+ * (GOFER_WALK_KEEP) for the next time (vfs/dcache.h). */
+static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_rep *rep,
+                       char *rep_data, size_t rep_cap, int *out_fd)
+{
+  struct dcache *dc = &ctx->vfs->dcache;
+  const struct gofer_req *q = &msg->req;
+  if (out_fd != NULL)
+    *out_fd = -1; /* a walk sends no fd */
+  if (dcache_lookup(dc, q->mount, msg->path, q->walk, &q->ident, rep, rep_data, rep_cap))
+    return 0;
+  char data[PATH_MAX + GOFER_MAX_KEEP * sizeof(struct gofer_keep_snap) + 8];
+  msg->req.walk |= GOFER_WALK_KEEP;
+  msg->rep_data = data;
+  msg->rep_data_cap = sizeof data;
+  int r = gofer_call(ctx->vfs->gofer, msg);
+  if (r < 0)
+    return r == -EINTR ? -EINTR : -EIO; /* the gofer is gone: fail closed */
+  *rep = msg->rep;
+  bool keep_ok = msg->rep.keep_off <= msg->rep.data_len;
+  /* the link text, with its NUL: before the snapshots, or all the data of
+   * an ordinary walk (more components than the gofer keeps) */
+  size_t text_end = msg->rep.nkeep > 0 ? msg->rep.keep_off : msg->rep.data_len;
+  size_t link_len = !keep_ok || msg->rep.status == GOFER_DONE ? 0 : text_end;
+  if (link_len > 0)
+    link_len = strnlen(data, link_len - 1) + 1;
+  rep->data_len = (uint32_t)link_len;
+  rep->nkeep = rep->keep_dirs = rep->keep_off = 0;
+  msg->req.walk &= (uint16_t)~GOFER_WALK_KEEP;
+  struct dcache_answer a = {.mount = q->mount, .rel = msg->path, .walk = msg->req.walk,
+                            .creds = &q->ident, .rep = &msg->rep, .data = data,
+                            .fds = msg->keep_fds};
+  if (!keep_ok || (link_len > 0 && link_len > rep_cap)) {
+    msg->rep.status = GOFER_DONE, msg->rep.err = EIO; /* not kept: the fds are closed */
+    dcache_insert(dc, &a);
+    return -EIO;
+  }
+  if (link_len > 0)
+    memcpy(rep_data, data, link_len);
+  dcache_insert(dc, &a);
+  return 0;
+}
+
 int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer_rep *rep,
               char *rep_data, size_t rep_cap, int *out_fd)
 {
@@ -94,9 +137,14 @@ int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer
     return cr;
   if (m->kind == VFS_MOUNT_PROC)
     return proc_local(ctx->vfs->proc_state, &msg, rep, out_fd);
+  if (op == GOFER_WALK && m->kind == VFS_MOUNT_FS && ctx->vfs->dcache.enabled &&
+      dcache_walk_cacheable(req->walk))
+    return cached_walk(ctx, &msg, rep, rep_data, rep_cap, out_fd);
   int r = gofer_call(ctx->vfs->gofer, &msg);
   if (r < 0)
     return r == -EINTR ? -EINTR : -EIO; /* the gofer is gone: fail closed */
+  if ((op == GOFER_UNLINK || op == GOFER_RENAME) && msg.rep.err == 0)
+    dcache_flush(&ctx->vfs->dcache); /* what was removed is not kept open by the cache */
   *rep = msg.rep;
   if (out_fd != NULL)
     *out_fd = msg.out_fd;

@@ -51,6 +51,7 @@ int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
              struct gofer_client *gofer, usbox_err_t *err)
 {
   memset(v, 0, sizeof *v);
+  dcache_init(&v->dcache);
   v->gofer = gofer;
   const char *dests[VFS_MAX_MOUNTS];
   bool writable[VFS_MAX_MOUNTS], host_backed[VFS_MAX_MOUNTS];
@@ -116,6 +117,7 @@ int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
 
 void vfs_destroy(struct vfs *v)
 {
+  dcache_destroy(&v->dcache);
   if (v->proc_state != NULL) {
     for (size_t i = 0; i < v->proc_state->nmounts; i++)
       if (v->proc_state->mounts[i].fd >= 0)

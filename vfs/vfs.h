@@ -35,6 +35,7 @@
 #include "common/strset.h"
 #include "policy/policy.h"
 #include "vfs/ctx.h"
+#include "vfs/dcache.h"
 
 struct vfs_ctx;
 struct open_how;
@@ -118,6 +119,7 @@ struct vfs {
    * agent's magic links anyway. */
   struct gofer_state *proc_state;
   dev_t proc_dev;
+  struct dcache dcache; /* recent walks, answered without the gofer (vfs/dcache.h) */
 };
 
 /* The mount destinations the agent process opens and hands over, in order:

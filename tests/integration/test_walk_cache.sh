@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# The walk cache (vfs/dcache.h): the sentry answers stats of paths it walked
+# recently without asking the gofer. What a program sees must still be what
+# the kernel shows now. Each check here changes something between two stats
+# of the same path inside the sandbox and compares with what the host sees
+# at that moment: the host replacing, growing, chmod-ing, deleting and
+# re-creating a file and swapping a directory on the path (in lockstep with
+# the agent, through two FIFOs, so changes land right after a cached
+# answer); the agent growing a file through its own fd (a write the sentry
+# never sees); a directory's permissions taken away from an unprivileged
+# agent; a removed file's space given back while the sandbox runs. And the
+# cache is on, so these checks exercise it.
+. "$(dirname "$0")/lib.sh"
+
+W=$TMPROOT/wc
+mkdir -p "$W/sub"
+echo one >"$W/sub/f"
+
+# ---- the cache answers ----
+"$USBOX" exec -v -- sh -c "for i in 1 2 3 4 5 6 7 8; do stat $W/sub/f >/dev/null; done" \
+  >/dev/null 2>"$TMPROOT/v.err"
+answered=$(sed -n 's/.*walk cache: \([0-9]*\) answered.*/\1/p' "$TMPROOT/v.err")
+[ "${answered:-0}" -ge 7 ] && pass "repeated stats are answered by the walk cache ($answered)" ||
+  { fail "the walk cache answered ${answered:-nothing}"; show stderr "$TMPROOT/v.err"; }
+
+# ---- the host changes things between two stats ----
+mkfifo "$W/to_host" "$W/to_agent"
+cat >"$W/agent.py" <<'PY'
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+f = d + "/sub/f"
+def state():
+    try:
+        st = os.stat(f)
+        return "%d %d %o" % (st.st_ino, st.st_size, st.st_mode & 0o7777)
+    except FileNotFoundError:
+        return "gone"
+to_host = open(d + "/to_host", "w", buffering=1)
+to_agent = open(d + "/to_agent")
+bad = 0
+for i in range(n):
+    state(); state()            # walked, then answered from the cache
+    to_host.write("go\n")
+    want = to_agent.readline().strip()
+    got = state()
+    if got != want:
+        bad += 1
+        print("round %d: saw %s, the host has %s" % (i, got, want))
+print("mismatches", bad)
+PY
+cat >"$W/host.py" <<'PY'
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+f = d + "/sub/f"
+to_host = open(d + "/to_host")
+to_agent = open(d + "/to_agent", "w", buffering=1)
+def swap_dir():                 # the directory on the path, replaced
+    os.makedirs(d + "/new", exist_ok=True)
+    with open(d + "/new/f", "w") as x:
+        x.write("from the new directory " * (1 + os.getpid() % 3))
+    os.rename(d + "/sub", d + "/old")
+    os.rename(d + "/new", d + "/sub")
+    for e in os.listdir(d + "/old"):
+        os.unlink(d + "/old/" + e)
+    os.rmdir(d + "/old")
+changes = [
+    lambda i: (open(f + ".tmp", "w").write("replaced %d\n" % i), os.rename(f + ".tmp", f)),
+    lambda i: open(f, "a").write("grown\n"),
+    lambda i: os.chmod(f, 0o600 if i % 2 else 0o644),
+    lambda i: os.unlink(f),
+    lambda i: open(f, "w").write("back %d\n" % i),
+    lambda i: swap_dir(),
+]
+for i in range(n):
+    if to_host.readline() == "":
+        break
+    if i % len(changes) == 4 or os.path.exists(f) or i % len(changes) == 5:
+        changes[i % len(changes)](i)
+    try:
+        st = os.stat(f)
+        to_agent.write("%d %d %o\n" % (st.st_ino, st.st_size, st.st_mode & 0o7777))
+    except FileNotFoundError:
+        to_agent.write("gone\n")
+PY
+ROUNDS=300
+python3 "$W/host.py" "$W" "$ROUNDS" &
+host=$!
+track_bg "$host"
+"$USBOX" exec -- python3 "$W/agent.py" "$W" "$ROUNDS" >"$TMPROOT/agent.out" 2>&1
+wait "$host"
+grep -q '^mismatches 0$' "$TMPROOT/agent.out" &&
+  pass "$ROUNDS host changes (replace, grow, chmod, delete, re-create, directory swap) seen at once" ||
+  { fail "a stat answered what the host no longer had"; show agent "$TMPROOT/agent.out"; }
+
+# ---- the agent grows a file through its own fd ----
+expect_exit 0 "writes through the agent's own fd show in the next stat, 2000 times" -- \
+  "$USBOX" exec -- python3 -c "
+import os
+p = '$W/grow'
+fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+for i in range(1, 2001):
+    os.write(fd, b'x')
+    assert os.stat(p).st_size == i, (i, os.stat(p).st_size)
+    assert os.lstat(p).st_size == i
+"
+
+# ---- a file the agent removes gives its space back at once ----
+# (the cache holds an fd of what it answered for: removing it must let go)
+dd if=/dev/zero of="$W/big" bs=1M count=256 status=none && sync
+before=$(df --output=avail -k "$W" | tail -1)
+after=$("$USBOX" exec -- sh -c "stat $W/big >/dev/null && stat $W/big >/dev/null && rm $W/big && sync &&
+  df --output=avail -k $W | tail -1")
+freed=$(( (${after:-0} - before) / 1024 ))
+[ "$freed" -ge 200 ] && pass "removing a file the sandbox stat'ed frees its 256 MiB at once (${freed} MiB)" ||
+  fail "removing a stat'ed file freed ${freed} MiB of 256 inside the sandbox"
+
+# ---- permissions taken away from an unprivileged agent ----
+chmod 711 "$TMPROOT"
+U=$(usbox_for_nobody)
+P=$TMPROOT/perm
+mkdir -p "$P/closed" && echo x >"$P/closed/f" && chmod 755 "$P" "$P/closed" && chmod 644 "$P/closed/f"
+mkfifo -m 666 "$P/to_host" "$P/to_agent"
+chmod 777 "$P"
+cat >"$P/agent.py" <<'PY'
+import os, sys
+d = sys.argv[1]
+to_host = open(d + "/to_host", "w", buffering=1)
+to_agent = open(d + "/to_agent")
+seen = []
+for i in range(40):
+    for _ in range(2):
+        try:
+            os.stat(d + "/closed/f"); r = "ok"
+        except PermissionError:
+            r = "denied"
+    to_host.write("go\n")
+    want = to_agent.readline().strip()
+    try:
+        os.stat(d + "/closed/f"); got = "ok"
+    except PermissionError:
+        got = "denied"
+    seen.append(got == want)
+print("agreed", sum(seen), "of", len(seen))
+PY
+(
+  exec <"$P/to_host" 3>"$P/to_agent"
+  for i in $(seq 40); do
+    read -r _ || break
+    if [ $((i % 2)) = 1 ]; then chmod 700 "$P/closed"; echo denied >&3; else chmod 755 "$P/closed"; echo ok >&3; fi
+  done
+) &
+track_bg $!
+runuser -u nobody -- "$U" exec -- python3 "$P/agent.py" "$P" >"$TMPROOT/perm.out" 2>&1
+wait
+grep -q '^agreed 40 of 40$' "$TMPROOT/perm.out" &&
+  pass "a directory made 0700 by the host denies the next stat of an unprivileged agent, and 0755 allows it again" ||
+  { fail "a stat kept a permission the agent no longer had"; show agent "$TMPROOT/perm.out"; }
+
+finish

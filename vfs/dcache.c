@@ -1,0 +1,383 @@
+#include "vfs/dcache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#define DIR_BUCKETS 1024
+
+/* A directory some answers depend on: its fd, shared by those answers. */
+struct dcache_dir {
+  struct dcache_dir *next; /* in dir_buckets */
+  int fd;
+  uint64_t ino;
+  uint32_t dev_major, dev_minor;
+  int refs;
+};
+
+/* One directory of an answer, as the walk found it. */
+struct dcache_dep {
+  struct dcache_dir *dir;
+  int64_t ctime_sec;
+  uint32_t ctime_nsec;
+};
+
+struct dcache_entry {
+  struct dcache_entry *next;
+  uint64_t hash;
+  int mount;
+  uint16_t walk;
+  int creds_id;
+  char *rel;
+  struct gofer_rep rep; /* as the gofer gave it (its stx refreshed at each hit) */
+  char *link;           /* GOFER_AT_LINK: the link's text */
+  int obj_fd;           /* the object reached, or -1 (an error, a link) */
+  uint32_t ndeps;
+  struct dcache_dep deps[];
+};
+
+/* ---- the kernel and the filesystems ---- */
+
+/* Multigrain timestamps (Linux 6.13): a change right after a ctime was read
+ * gets a newer one, so "ctime unchanged" means "nothing changed". */
+static bool kernel_has_mgtime(void)
+{
+  struct utsname u;
+  int major = 0, minor = 0;
+  if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+    return false;
+  return major > 6 || (major == 6 && minor >= 13);
+}
+
+static bool fs_has_mgtime(int fd)
+{
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) < 0)
+    return false;
+  switch ((unsigned long)sfs.f_type) {
+  case 0xEF53:     /* ext2/3/4 */
+  case 0x58465342: /* xfs */
+  case 0x9123683E: /* btrfs */
+  case 0x01021994: /* tmpfs */
+    return true;
+  default:
+    return false;
+  }
+}
+
+void dcache_init(struct dcache *c)
+{
+  memset(c, 0, sizeof *c);
+  pthread_mutex_init(&c->lock, NULL);
+  const char *off = getenv("USBOX_NO_DCACHE");
+  c->enabled = kernel_has_mgtime() && (off == NULL || *off == '\0' || strcmp(off, "0") == 0);
+  struct rlimit rl;
+  size_t budget = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (size_t)(rl.rlim_cur / 8) : 128;
+  c->max_fds = budget < DCACHE_MAX_FDS ? budget : DCACHE_MAX_FDS;
+  c->dir_buckets = calloc(DIR_BUCKETS, sizeof *c->dir_buckets);
+  if (c->dir_buckets == NULL)
+    c->enabled = false;
+}
+
+/* ---- directories ---- */
+
+static size_t dir_slot(uint64_t ino, uint32_t major, uint32_t minor)
+{
+  uint64_t h = ino * 0x9E3779B97F4A7C15ull ^ ((uint64_t)major << 32 | minor);
+  return (size_t)(h >> 20) % DIR_BUCKETS;
+}
+
+/* The kept directory for snap, taking fd (closed when one is kept already),
+ * or NULL. */
+static struct dcache_dir *dir_take(struct dcache *c, const struct gofer_keep_snap *snap, int fd)
+{
+  size_t slot = dir_slot(snap->ino, snap->dev_major, snap->dev_minor);
+  for (struct dcache_dir *d = c->dir_buckets[slot]; d != NULL; d = d->next)
+    if (d->ino == snap->ino && d->dev_major == snap->dev_major &&
+        d->dev_minor == snap->dev_minor) {
+      close(fd); /* the same directory: its fd pins the inode, so the number is its */
+      d->refs++;
+      return d;
+    }
+  struct dcache_dir *d = malloc(sizeof *d);
+  if (d == NULL) {
+    close(fd);
+    return NULL;
+  }
+  *d = (struct dcache_dir){.next = c->dir_buckets[slot], .fd = fd, .ino = snap->ino,
+                           .dev_major = snap->dev_major, .dev_minor = snap->dev_minor, .refs = 1};
+  c->dir_buckets[slot] = d;
+  c->nfds++;
+  return d;
+}
+
+static void dir_put(struct dcache *c, struct dcache_dir *d)
+{
+  if (--d->refs > 0)
+    return;
+  struct dcache_dir **p = &c->dir_buckets[dir_slot(d->ino, d->dev_major, d->dev_minor)];
+  while (*p != d)
+    p = &(*p)->next;
+  *p = d->next;
+  close(d->fd);
+  c->nfds--;
+  free(d);
+}
+
+/* ---- entries ---- */
+
+static uint64_t key_hash(int mount, uint16_t walk, int creds_id, const char *rel)
+{
+  uint64_t h = 1469598103934665603ull ^ (uint64_t)mount ^ ((uint64_t)walk << 16) ^
+               ((uint64_t)creds_id << 24);
+  for (const unsigned char *p = (const unsigned char *)rel; *p; p++)
+    h = (h ^ *p) * 1099511628211ull;
+  return h;
+}
+
+static void entry_free(struct dcache *c, struct dcache_entry *e)
+{
+  for (uint32_t i = 0; i < e->ndeps; i++)
+    dir_put(c, e->deps[i].dir);
+  if (e->obj_fd >= 0) {
+    close(e->obj_fd);
+    c->nfds--;
+  }
+  free(e->rel);
+  free(e->link);
+  free(e);
+  c->nentries--;
+}
+
+static void entry_remove(struct dcache *c, struct dcache_entry *e)
+{
+  struct dcache_entry **p = &c->buckets[e->hash % DCACHE_BUCKETS];
+  while (*p != e)
+    p = &(*p)->next;
+  *p = e->next;
+  entry_free(c, e);
+}
+
+static void flush_locked(struct dcache *c)
+{
+  for (size_t b = 0; b < DCACHE_BUCKETS; b++)
+    while (c->buckets[b] != NULL) {
+      struct dcache_entry *e = c->buckets[b];
+      c->buckets[b] = e->next;
+      entry_free(c, e);
+    }
+  c->ncreds = 0;
+  c->stats.flushes++;
+}
+
+void dcache_flush(struct dcache *c)
+{
+  pthread_mutex_lock(&c->lock);
+  if (c->nentries > 0)
+    flush_locked(c);
+  pthread_mutex_unlock(&c->lock);
+}
+
+void dcache_destroy(struct dcache *c)
+{
+  if (c->dir_buckets != NULL)
+    flush_locked(c);
+  free(c->dir_buckets);
+  c->dir_buckets = NULL;
+  pthread_mutex_destroy(&c->lock);
+}
+
+/* ---- credentials: what a walk is checked as ---- */
+
+static bool same_creds(const struct deputy_creds *a, const struct deputy_creds *b)
+{
+  return a->fsuid == b->fsuid && a->fsgid == b->fsgid && a->cap_eff == b->cap_eff &&
+         a->ngroups == b->ngroups && a->ngroups >= 0 && a->ngroups <= DEPUTY_MAX_GROUPS &&
+         memcmp(a->groups, b->groups, (size_t)a->ngroups * sizeof a->groups[0]) == 0;
+}
+
+static int creds_find(const struct dcache *c, const struct deputy_creds *creds)
+{
+  for (size_t i = 0; i < c->ncreds; i++)
+    if (same_creds(&c->creds[i], creds))
+      return (int)i;
+  return -1;
+}
+
+/* ---- lookup ---- */
+
+static struct dcache_entry *find(struct dcache *c, int mount, const char *rel, uint16_t walk,
+                                 int creds_id)
+{
+  uint64_t h = key_hash(mount, walk, creds_id, rel);
+  for (struct dcache_entry *e = c->buckets[h % DCACHE_BUCKETS]; e != NULL; e = e->next)
+    if (e->hash == h && e->mount == mount && e->walk == walk && e->creds_id == creds_id &&
+        strcmp(e->rel, rel) == 0)
+      return e;
+  return NULL;
+}
+
+/* Every directory as it was, and the object's attributes now. */
+static bool still_valid(const struct dcache_entry *e, struct statx *obj)
+{
+  for (uint32_t i = 0; i < e->ndeps; i++) {
+    struct statx x;
+    if (statx(e->deps[i].dir->fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_CTIME, &x) < 0 ||
+        !(x.stx_mask & STATX_CTIME) || x.stx_ctime.tv_sec != e->deps[i].ctime_sec ||
+        x.stx_ctime.tv_nsec != e->deps[i].ctime_nsec)
+      return false;
+  }
+  return e->obj_fd < 0 ||
+         statx(e->obj_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, GOFER_STATX_MASK, obj) == 0;
+}
+
+bool dcache_lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
+                   const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
+                   size_t cap)
+{
+  if (!c->enabled || !dcache_walk_cacheable(walk))
+    return false;
+  pthread_mutex_lock(&c->lock);
+  int id = creds_find(c, creds);
+  struct dcache_entry *e = id < 0 ? NULL : find(c, mount, rel, walk, id);
+  struct statx obj;
+  bool hit = e != NULL && still_valid(e, &obj);
+  size_t link_len = hit && e->link != NULL ? strlen(e->link) + 1 : 0;
+  if (hit && link_len > cap)
+    hit = false; /* the caller's buffer cannot take it: ask the gofer */
+  if (hit) {
+    *rep = e->rep;
+    if (e->obj_fd >= 0)
+      rep->stx = obj;
+    if (link_len > 0)
+      memcpy(data, e->link, link_len);
+    rep->data_len = (uint32_t)link_len;
+    c->stats.hits++;
+  } else if (e != NULL) {
+    entry_remove(c, e); /* something changed: the gofer answers, and a new entry is made */
+    c->stats.stale++;
+  } else {
+    c->stats.misses++;
+  }
+  pthread_mutex_unlock(&c->lock);
+  return hit;
+}
+
+/* ---- insertion ---- */
+
+static void close_fds(const int *fds, uint32_t n)
+{
+  for (uint32_t i = 0; i < n; i++)
+    close(fds[i]);
+}
+
+/* The answers worth keeping: an object or a link reached, or a lookup that
+ * failed because of what the directories hold (or let the caller see). */
+static bool answer_cacheable(const struct gofer_rep *r)
+{
+  if (r->nkeep > GOFER_MAX_KEEP + 1 || r->keep_dirs > r->nkeep)
+    return false;
+  if ((uint64_t)r->keep_off + (uint64_t)r->keep_dirs * sizeof(struct gofer_keep_snap) >
+      r->data_len)
+    return false;
+  bool reached = r->status == GOFER_DONE && r->err == 0 && r->has_stat;
+  if (r->nkeep != r->keep_dirs + (reached ? 1u : 0u))
+    return false;
+  if (r->status == GOFER_AT_LINK)
+    return r->err == 0;
+  return r->status == GOFER_DONE &&
+         (r->err == 0 || r->err == ENOENT || r->err == ENOTDIR || r->err == EACCES);
+}
+
+/* The credentials' number, added if new (0 entries made with none). */
+static int creds_id_for(struct dcache *c, const struct deputy_creds *creds)
+{
+  int id = creds_find(c, creds);
+  if (id >= 0)
+    return id;
+  if (c->ncreds == DCACHE_MAX_CREDS)
+    flush_locked(c);
+  c->creds[c->ncreds] = *creds;
+  return (int)c->ncreds++;
+}
+
+static struct dcache_entry *entry_new(const struct dcache_answer *a, int creds_id)
+{
+  const struct gofer_rep *r = a->rep;
+  struct dcache_entry *e = calloc(1, sizeof *e + r->keep_dirs * sizeof e->deps[0]);
+  if (e == NULL)
+    return NULL;
+  e->mount = a->mount;
+  e->walk = a->walk;
+  e->creds_id = creds_id;
+  e->hash = key_hash(a->mount, a->walk, creds_id, a->rel);
+  e->rel = strdup(a->rel);
+  e->rep = *r;
+  e->rep.nkeep = e->rep.keep_dirs = e->rep.keep_off = 0;
+  e->obj_fd = -1;
+  if (r->status == GOFER_AT_LINK)
+    e->link = strndup(a->data, r->keep_off);
+  if (e->rel == NULL || (r->status == GOFER_AT_LINK && e->link == NULL)) {
+    free(e->rel);
+    free(e->link);
+    free(e);
+    return NULL;
+  }
+  return e;
+}
+
+void dcache_insert(struct dcache *c, const struct dcache_answer *a)
+{
+  const struct gofer_rep *r = a->rep;
+  uint32_t nfds = r->nkeep;
+  if (!c->enabled || !dcache_walk_cacheable(a->walk) || !answer_cacheable(r)) {
+    close_fds(a->fds, nfds);
+    return;
+  }
+  for (uint32_t i = 0; i < r->keep_dirs; i++)
+    if (!fs_has_mgtime(a->fds[i])) {
+      close_fds(a->fds, nfds);
+      return;
+    }
+  pthread_mutex_lock(&c->lock);
+  if (c->nentries >= DCACHE_MAX_ENTRIES || c->nfds + nfds > c->max_fds)
+    flush_locked(c);
+  int id = creds_id_for(c, a->creds);
+  struct dcache_entry *old = find(c, a->mount, a->rel, a->walk, id);
+  if (old != NULL)
+    entry_remove(c, old);
+  struct dcache_entry *e = entry_new(a, id);
+  if (e == NULL) {
+    pthread_mutex_unlock(&c->lock);
+    close_fds(a->fds, nfds);
+    return;
+  }
+  const struct gofer_keep_snap *snaps = (const void *)(a->data + r->keep_off);
+  for (uint32_t i = 0; i < r->keep_dirs; i++) {
+    struct gofer_keep_snap snap;
+    memcpy(&snap, &snaps[i], sizeof snap); /* the data buffer need not be aligned */
+    struct dcache_dir *d = dir_take(c, &snap, a->fds[i]);
+    if (d != NULL)
+      e->deps[e->ndeps++] = (struct dcache_dep){d, snap.ctime_sec, snap.ctime_nsec};
+  }
+  if (nfds > r->keep_dirs) {
+    e->obj_fd = a->fds[r->keep_dirs];
+    c->nfds++;
+  }
+  c->nentries++;
+  if (e->ndeps != r->keep_dirs) { /* out of memory on the way: not an answer to keep */
+    entry_free(c, e);
+  } else {
+    e->next = c->buckets[e->hash % DCACHE_BUCKETS];
+    c->buckets[e->hash % DCACHE_BUCKETS] = e;
+    c->stats.inserted++;
+  }
+  pthread_mutex_unlock(&c->lock);
+}

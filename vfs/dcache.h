@@ -1,0 +1,91 @@
+/* The walk cache: the gofer's answers to walks (GOFER_WALK) the sentry has
+ * had recently, answered again without a gofer trip while nothing they
+ * depend on has changed (docs/vfs.md, "The walk cache").
+ *
+ * An answer depends on the directories the walk looked names up in (their
+ * entries, and their permissions for the caller's credentials) and on the
+ * object it reached. The gofer keeps both for the cache (GOFER_WALK_KEEP):
+ * an O_PATH fd of each directory with its ctime taken before the lookup in
+ * it, and an O_PATH fd of the object. A hit checks that every directory's
+ * ctime is what it was (any change to a directory's entries, mode, owner,
+ * ACL or xattrs sets it; with multigrain timestamps, Linux 6.13, a change
+ * right after the ctime was read always shows as a new value) and reads the
+ * object's attributes afresh from its fd. So the answer is the one the gofer
+ * would give now, for the same credentials (part of the key).
+ *
+ * Only filesystems with multigrain timestamps are cached (ext4, xfs, btrfs,
+ * tmpfs on Linux 6.13 or later); walks that check access or use the real
+ * ids, /proc and single bound files are never cached. Bounded: at most
+ * DCACHE_MAX_ENTRIES answers and a budget of fds (an eighth of the fd
+ * limit, at most DCACHE_MAX_FDS); when either is reached the cache starts
+ * over. */
+#ifndef USBOX_VFS_DCACHE_H
+#define USBOX_VFS_DCACHE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/deputy.h"
+#include "gofer/protocol.h"
+
+#define DCACHE_MAX_ENTRIES 2048
+#define DCACHE_MAX_FDS 2048
+#define DCACHE_BUCKETS 4096
+#define DCACHE_MAX_CREDS 8
+
+struct dcache_entry; /* dcache.c */
+struct dcache_dir;
+
+struct dcache_stats {
+  unsigned long hits, misses, stale, inserted, flushes;
+};
+
+struct dcache {
+  pthread_mutex_t lock;
+  bool enabled;
+  struct dcache_entry *buckets[DCACHE_BUCKETS];
+  struct dcache_dir **dir_buckets; /* every directory kept, shared by the entries */
+  size_t nentries, nfds, max_fds;
+  struct deputy_creds creds[DCACHE_MAX_CREDS]; /* the credentials entries were made with */
+  size_t ncreds;
+  struct dcache_stats stats;
+};
+
+/* Enabled when the kernel has multigrain timestamps and USBOX_NO_DCACHE is
+ * not set in usbox's environment. */
+void dcache_init(struct dcache *c);
+void dcache_destroy(struct dcache *c);
+/* Forget everything (the sentry removed or renamed an entry: the fds of
+ * what it removed are let go now rather than at eviction). */
+void dcache_flush(struct dcache *c);
+
+/* Whether a walk request may be served from the cache (its flags, its
+ * mount's kind are the caller's to check). */
+static inline bool dcache_walk_cacheable(uint16_t walk)
+{
+  return (walk & ~(uint16_t)GOFER_NOFOLLOW_LAST) == 0;
+}
+
+/* The walk (mount, rel, walk flags) for creds, answered from the cache: true
+ * and rep (and the link text into data, up to cap) filled, or false. */
+bool dcache_lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
+                   const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
+                   size_t cap);
+
+/* What a GOFER_WALK_KEEP reply brought: rep, its data (link text at 0, the
+ * snapshots at rep->keep_off), and the fds (rep->nkeep, owned by the cache
+ * from now on: closed here if not kept). */
+struct dcache_answer {
+  int mount;
+  const char *rel;
+  uint16_t walk;
+  const struct deputy_creds *creds;
+  const struct gofer_rep *rep;
+  const char *data;
+  const int *fds;
+};
+void dcache_insert(struct dcache *c, const struct dcache_answer *a);
+
+#endif

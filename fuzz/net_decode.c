@@ -1,8 +1,8 @@
 /* What the sentry decodes of the agent's network calls, on arbitrary bytes:
  * socket addresses (netstack-shim/sockaddr.c, rules.c), msghdr lengths and
  * control messages (msg.c), netlink requests. The sentry runs exactly these
- * functions on its copies of agent memory (sentry/sys_net.c), so an agent
- * controls every byte given to them here.
+ * functions on its copies of agent memory (netstack-shim/route.c,
+ * msgcopy.c), so an agent controls every byte given to them here.
  *
  * Input: one selector byte, then the bytes the agent passed:
  *   0 an AF_UNIX address      1 an AF_INET/AF_INET6 address

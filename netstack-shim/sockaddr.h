@@ -1,7 +1,7 @@
 /* The addresses the agent passes to connect, bind, sendto and sendmsg, read
  * as the kernel reads them: pure functions over the sentry's own copy (a
  * byte buffer and its length), which answer a decoded result or -errno.
- * The sentry decides with these (sentry/sys_net.c), so the code that is
+ * The sentry decides with these (route.c, msgcopy.c, sentry/sys_net.c), so the code that is
  * fuzzed (fuzz/net_decode.c) and unit-tested (tests/unit/test_net_sockaddr.c)
  * is the code that runs. */
 #ifndef USBOX_NETSTACK_SOCKADDR_H

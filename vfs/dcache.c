@@ -242,6 +242,15 @@ bool dcache_lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
                    const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
                    size_t cap)
 {
+  return dcache_lookup_obj(c, mount, rel, walk, creds, rep, data, cap, NULL);
+}
+
+bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t walk,
+                       const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
+                       size_t cap, int *obj_out)
+{
+  if (obj_out != NULL)
+    *obj_out = -1;
   if (!c->enabled || !dcache_walk_cacheable(walk))
     return false;
   pthread_mutex_lock(&c->lock);
@@ -259,6 +268,9 @@ bool dcache_lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
     if (link_len > 0)
       memcpy(data, e->link, link_len);
     rep->data_len = (uint32_t)link_len;
+    if (obj_out != NULL && e->obj_fd >= 0 &&
+        (*obj_out = fcntl(e->obj_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+      rep->status = GOFER_DONE, rep->err = errno; /* out of fds: as the gofer would say */
     c->stats.hits++;
   } else if (e != NULL) {
     entry_remove(c, e); /* something changed: the gofer answers, and a new entry is made */

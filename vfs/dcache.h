@@ -73,6 +73,11 @@ static inline bool dcache_walk_cacheable(uint16_t walk)
 bool dcache_lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
                    const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
                    size_t cap);
+/* The same, and when the walk reached an object, a copy of the cache's
+ * O_PATH fd of it in *obj (else -1; the caller closes it). */
+bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t walk,
+                       const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
+                       size_t cap, int *obj);
 
 /* What a GOFER_WALK_KEEP reply brought: rep, its data (link text at 0, the
  * snapshots at rep->keep_off), and the fds (rep->nkeep, owned by the cache

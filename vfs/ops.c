@@ -72,22 +72,38 @@ static int proc_local(struct gofer_state *g, struct gofer_msg *msg, struct gofer
   return 0;
 }
 
+/* An fd of the sentry's as a path: reopened through its own link. */
+struct fdpath {
+  char s[40];
+};
+static struct fdpath self_fd(int fd)
+{
+  struct fdpath p;
+  snprintf(p.s, sizeof p.s, "/proc/self/fd/%d", fd);
+  return p;
+}
+
+#define SYS_ERR(expr) ((expr) < 0 ? -errno : 0)
+
+#define SYS_LEN(expr) ({ ssize_t len_ = (expr); len_ < 0 ? (ssize_t)-errno : len_; })
+
 /* A walk the cache answers, or the gofer, keeping what the cache needs
- * (GOFER_WALK_KEEP) for the next time (vfs/dcache.h). */
+ * (GOFER_WALK_KEEP) for the next time (vfs/dcache.h). obj (NULL: not
+ * wanted) gets an O_PATH fd of the object reached, or -1. */
 static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_rep *rep,
-                       char *rep_data, size_t rep_cap, int *out_fd)
+                       char *rep_data, size_t rep_cap, int *obj)
 {
   struct dcache *dc = &ctx->vfs->dcache;
   const struct gofer_req *q = &msg->req;
-  if (out_fd != NULL)
-    *out_fd = -1; /* a walk sends no fd */
-  if (dcache_lookup(dc, q->mount, msg->path, q->walk, &q->ident, rep, rep_data, rep_cap))
+  if (dcache_lookup_obj(dc, q->mount, msg->path, q->walk, &q->ident, rep, rep_data, rep_cap,
+                        obj))
     return 0;
   char data[PATH_MAX + GOFER_MAX_KEEP * sizeof(struct gofer_keep_snap) + 8];
   msg->req.walk |= GOFER_WALK_KEEP;
   msg->rep_data = data;
   msg->rep_data_cap = sizeof data;
   int r = gofer_call(ctx->vfs->gofer, msg);
+  msg->req.walk &= (uint16_t)~GOFER_WALK_KEEP;
   if (r < 0)
     return r == -EINTR ? -EINTR : -EIO; /* the gofer is gone: fail closed */
   *rep = msg->rep;
@@ -100,8 +116,7 @@ static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_
     link_len = strnlen(data, link_len - 1) + 1;
   rep->data_len = (uint32_t)link_len;
   rep->nkeep = rep->keep_dirs = rep->keep_off = 0;
-  msg->req.walk &= (uint16_t)~GOFER_WALK_KEEP;
-  struct dcache_answer a = {.mount = q->mount, .rel = msg->path, .walk = msg->req.walk,
+  struct dcache_answer a = {.mount = q->mount, .rel = msg->path, .walk = q->walk,
                             .creds = &q->ident, .rep = &msg->rep, .data = data,
                             .fds = msg->keep_fds};
   if (!keep_ok || (link_len > 0 && link_len > rep_cap)) {
@@ -111,7 +126,46 @@ static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_
   }
   if (link_len > 0)
     memcpy(rep_data, data, link_len);
+  bool reached = msg->rep.nkeep == msg->rep.keep_dirs + 1;
+  if (obj != NULL)
+    *obj = reached ? fcntl(msg->keep_fds[msg->rep.keep_dirs], F_DUPFD_CLOEXEC, 3) : -1;
   dcache_insert(dc, &a);
+  return 0;
+}
+
+/* An open of an existing regular file or directory, through the walk cache:
+ * the object the (cached) walk reached, reopened as the caller, as the
+ * gofer's OPEN does (through the fd's own link: no name is resolved
+ * again). 1 when it is not for the cache (a FIFO, a device: they may
+ * block, the gofer's io_uring does those), else 0 with rep and *out_fd as
+ * the gofer's OPEN would give them, or -errno. */
+static int cached_open(struct vfs_ctx *ctx, const struct gofer_msg *open_msg,
+                       struct gofer_rep *rep, char *rep_data, size_t rep_cap, int *out_fd)
+{
+  struct gofer_msg walk = {.req = open_msg->req, .path = open_msg->path, .in_fd = -1};
+  walk.req.op = GOFER_WALK;
+  walk.req.flags = 0;
+  cleanup_close int obj = -1;
+  int r = cached_walk(ctx, &walk, rep, rep_data, rep_cap, &obj);
+  if (r < 0 || rep->status != GOFER_DONE || rep->err != 0)
+    return r; /* the walk's answer (a link met, ENOENT...) is the open's */
+  uint32_t flags = open_msg->req.flags;
+  mode_t type = rep->stx.stx_mode & S_IFMT;
+  if (obj < 0 || !(type == S_IFREG || type == S_IFDIR || type == S_IFLNK))
+    return 1;
+  if (type == S_IFLNK) /* O_NOFOLLOW on a symlink, as the kernel answers */
+    rep->err = ELOOP;
+  else if ((flags & O_DIRECTORY) && type != S_IFDIR)
+    rep->err = ENOTDIR;
+  else if (type == S_IFDIR && (flags & O_ACCMODE) != O_RDONLY)
+    rep->err = EISDIR;
+  if (rep->err != 0)
+    return 0;
+  int oflags = (int)(flags & ~(uint32_t)(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_NOCTTY | O_CLOEXEC;
+  int fd = (int)VFS_AS_CALLER(ctx, 0, SYS_LEN(open(self_fd(obj).s, oflags)));
+  if (fd < 0)
+    rep->err = -fd;
+  *out_fd = fd < 0 ? -1 : fd;
   return 0;
 }
 
@@ -137,9 +191,18 @@ int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer
     return cr;
   if (m->kind == VFS_MOUNT_PROC)
     return proc_local(ctx->vfs->proc_state, &msg, rep, out_fd);
-  if (op == GOFER_WALK && m->kind == VFS_MOUNT_FS && ctx->vfs->dcache.enabled &&
-      dcache_walk_cacheable(req->walk))
-    return cached_walk(ctx, &msg, rep, rep_data, rep_cap, out_fd);
+  bool cacheable = m->kind == VFS_MOUNT_FS && ctx->vfs->dcache.enabled &&
+                   dcache_walk_cacheable(req->walk);
+  if (cacheable && op == GOFER_WALK) {
+    if (out_fd != NULL)
+      *out_fd = -1; /* a walk sends no fd */
+    return cached_walk(ctx, &msg, rep, rep_data, rep_cap, NULL);
+  }
+  if (cacheable && op == GOFER_OPEN && !(req->flags & O_CREAT) && out_fd != NULL) {
+    int r = cached_open(ctx, &msg, rep, rep_data, rep_cap, out_fd);
+    if (r <= 0)
+      return r;
+  }
   int r = gofer_call(ctx->vfs->gofer, &msg);
   if (r < 0)
     return r == -EINTR ? -EINTR : -EIO; /* the gofer is gone: fail closed */
@@ -182,20 +245,6 @@ static bool held(const struct vfs_node *n)
 {
   return n->obj_fd >= 0;
 }
-
-struct fdpath {
-  char s[40];
-};
-static struct fdpath self_fd(int fd)
-{
-  struct fdpath p;
-  snprintf(p.s, sizeof p.s, "/proc/self/fd/%d", fd);
-  return p;
-}
-
-#define SYS_ERR(expr) ((expr) < 0 ? -errno : 0)
-
-#define SYS_LEN(expr) ({ ssize_t len_ = (expr); len_ < 0 ? (ssize_t)-errno : len_; })
 
 int vfs_op_access(struct vfs_ctx *ctx, const struct vfs_node *n, int mode, bool real_ids)
 {

@@ -798,7 +798,7 @@ bad_cases=(
 SNAP_DEPTH=3 snapshot "$BF" >"$TMPROOT/bad.before"
 # (other tests, which ctest runs alongside, make and remove their own
 # usbox-* scratch entries in /var/tmp: not the failed starts')
-roots_listing() { ls -A / /var/tmp /dev/shm 2>&1 | grep -Ev '^usbox-(view-attacks|sec|view-host|it)[.-]'; }
+roots_listing() { ls -A / /var/tmp /dev/shm 2>&1 | grep -Ev '^usbox-(view-attacks|sec|view-host|it|vfsctx|soak)[.-]'; }
 roots_listing >"$TMPROOT/badroot.before"
 for c in "${bad_cases[@]}"; do
   name=${c%%|*}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The walk cache (vfs/dcache.h): the sentry answers stats of paths it walked
-# recently without asking the gofer. What a program sees must still be what
+# recently without asking the gofer, and opens them itself. What a program sees must still be what
 # the kernel shows now. Each check here changes something between two stats
 # of the same path inside the sandbox and compares with what the host sees
 # at that moment: the host replacing, growing, chmod-ing, deleting and
@@ -32,7 +32,9 @@ f = d + "/sub/f"
 def state():
     try:
         st = os.stat(f)
-        return "%d %d %o" % (st.st_ino, st.st_size, st.st_mode & 0o7777)
+        with open(f) as x:      # an open the cache serves too
+            text = x.read().replace("\n", "|")
+        return "%d %d %o %s" % (st.st_ino, st.st_size, st.st_mode & 0o7777, text)
     except FileNotFoundError:
         return "gone"
 to_host = open(d + "/to_host", "w", buffering=1)
@@ -41,7 +43,7 @@ bad = 0
 for i in range(n):
     state(); state()            # walked, then answered from the cache
     to_host.write("go\n")
-    want = to_agent.readline().strip()
+    want = to_agent.readline().rstrip("\n")
     got = state()
     if got != want:
         bad += 1
@@ -78,7 +80,8 @@ for i in range(n):
         changes[i % len(changes)](i)
     try:
         st = os.stat(f)
-        to_agent.write("%d %d %o\n" % (st.st_ino, st.st_size, st.st_mode & 0o7777))
+        text = open(f).read().replace("\n", "|")
+        to_agent.write("%d %d %o %s\n" % (st.st_ino, st.st_size, st.st_mode & 0o7777, text))
     except FileNotFoundError:
         to_agent.write("gone\n")
 PY
@@ -89,7 +92,7 @@ track_bg "$host"
 "$USBOX" exec -- python3 "$W/agent.py" "$W" "$ROUNDS" >"$TMPROOT/agent.out" 2>&1
 wait "$host"
 grep -q '^mismatches 0$' "$TMPROOT/agent.out" &&
-  pass "$ROUNDS host changes (replace, grow, chmod, delete, re-create, directory swap) seen at once" ||
+  pass "$ROUNDS host changes (replace, grow, chmod, delete, re-create, directory swap) seen at once by stat and open" ||
   { fail "a stat answered what the host no longer had"; show agent "$TMPROOT/agent.out"; }
 
 # ---- the agent grows a file through its own fd ----
@@ -119,6 +122,7 @@ chmod 711 "$TMPROOT"
 U=$(usbox_for_nobody)
 P=$TMPROOT/perm
 mkdir -p "$P/closed" && echo x >"$P/closed/f" && chmod 755 "$P" "$P/closed" && chmod 644 "$P/closed/f"
+echo y >"$P/pf" && chmod 644 "$P/pf"
 mkfifo -m 666 "$P/to_host" "$P/to_agent"
 chmod 777 "$P"
 cat >"$P/agent.py" <<'PY'
@@ -126,34 +130,43 @@ import os, sys
 d = sys.argv[1]
 to_host = open(d + "/to_host", "w", buffering=1)
 to_agent = open(d + "/to_agent")
+def now():
+    try:
+        os.stat(d + "/closed/f"); a = "ok"
+    except PermissionError:
+        a = "denied"
+    try:
+        open(d + "/pf").close(); b = "ok"
+    except PermissionError:
+        b = "denied"
+    return a + "," + b
 seen = []
 for i in range(40):
-    for _ in range(2):
-        try:
-            os.stat(d + "/closed/f"); r = "ok"
-        except PermissionError:
-            r = "denied"
+    now(); now()
     to_host.write("go\n")
     want = to_agent.readline().strip()
-    try:
-        os.stat(d + "/closed/f"); got = "ok"
-    except PermissionError:
-        got = "denied"
-    seen.append(got == want)
+    got = now()
+    seen.append(got == want + "," + want)
+    if got != want + "," + want:
+        print("round", i, "saw", got, "the host has", want)
 print("agreed", sum(seen), "of", len(seen))
 PY
 (
   exec <"$P/to_host" 3>"$P/to_agent"
   for i in $(seq 40); do
     read -r _ || break
-    if [ $((i % 2)) = 1 ]; then chmod 700 "$P/closed"; echo denied >&3; else chmod 755 "$P/closed"; echo ok >&3; fi
+    if [ $((i % 2)) = 1 ]; then
+      chmod 700 "$P/closed"; chmod 600 "$P/pf"; echo denied >&3
+    else
+      chmod 755 "$P/closed"; chmod 644 "$P/pf"; echo ok >&3
+    fi
   done
 ) &
 track_bg $!
 runuser -u nobody -- "$U" exec -- python3 "$P/agent.py" "$P" >"$TMPROOT/perm.out" 2>&1
 wait
 grep -q '^agreed 40 of 40$' "$TMPROOT/perm.out" &&
-  pass "a directory made 0700 by the host denies the next stat of an unprivileged agent, and 0755 allows it again" ||
+  pass "0700 on a directory and 0600 on a file, made by the host, deny the next stat and open of an unprivileged agent; 0755/0644 allow them again" ||
   { fail "a stat kept a permission the agent no longer had"; show agent "$TMPROOT/perm.out"; }
 
 finish

@@ -705,6 +705,17 @@ static const struct gofer_handler *handler_of(int op)
   return h->whole || h->on_object || h->on_entry ? h : NULL;
 }
 
+long gofer_entry_act(int op, int dir, const char *name, const struct gofer_req *q,
+                     const void *data)
+{
+  const struct gofer_handler *h = handler_of(op);
+  if (h == NULL || h->on_entry == NULL || h->path2 == PATH2_ENTRY || !gofer_name_valid(name))
+    return -EINVAL;
+  struct gofer_entry e = {.dir = dir, .dir2 = -1, .name = name};
+  struct gofer_call c = {.req = q, .path = name, .path2 = NULL, .data = data, .in_fd = -1};
+  return h->on_entry(&e, &c);
+}
+
 void gofer_result_release(struct gofer_result *res)
 {
   if (res->out_fd >= 0)

@@ -39,6 +39,12 @@ int gofer_decode(const struct gofer_state *g, const void *msg, size_t len, int i
                  struct gofer_call *out);
 /* Perform it with the caller's identity; fills res. */
 void gofer_perform(struct gofer_state *g, const struct gofer_call *c, struct gofer_result *res);
+/* A single-entry operation (MKDIR, MKNOD, UNLINK, SYMLINK: op, flags,
+ * args and umask from q; data: a symlink's target) on (dir, name), done as
+ * the gofer does it, by whoever holds dir: the caller has entered the
+ * deputy already. 0 or -errno. */
+long gofer_entry_act(int op, int dir, const char *name, const struct gofer_req *q,
+                     const void *data);
 /* Close the fds a result holds (after it was sent, or when it cannot be). */
 void gofer_result_release(struct gofer_result *res);
 

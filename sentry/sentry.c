@@ -445,9 +445,10 @@ void sentry_print_summary(const struct sentry *s)
   print_counts(&s->stats, "calls denied", s->stats.denied, -1, true);
   const struct dcache_stats *w = &s->vfs.dcache.stats;
   if (s->vfs.dcache.enabled)
-    fprintf(stderr, "usbox: walk cache: %lu answered, %lu asked the gofer (%lu changed since), "
-                    "%lu kept, %lu start-overs\n",
-            w->hits, w->misses + w->stale, w->stale, w->inserted, w->flushes);
+    fprintf(stderr,
+            "usbox: walk cache: %lu answered, %lu more by a lookup of the sentry's own in a "
+            "cached directory, %lu asked the gofer (%lu changed since), %lu start-overs\n",
+            w->hits, w->local, w->misses + w->stale - w->local, w->stale, w->flushes);
   else
     fprintf(stderr, "usbox: walk cache: off\n");
 }

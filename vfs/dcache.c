@@ -43,6 +43,9 @@ struct dcache_entry {
   struct dcache_dep deps[];
 };
 
+static struct dcache_entry *find(struct dcache *c, int mount, const char *rel, uint16_t walk,
+                                 int creds_id);
+
 /* ---- the kernel and the filesystems ---- */
 
 /* Multigrain timestamps (Linux 6.13): a change right after a ctime was read
@@ -56,7 +59,7 @@ static bool kernel_has_mgtime(void)
   return major > 6 || (major == 6 && minor >= 13);
 }
 
-static bool fs_has_mgtime(int fd)
+static bool fs_type_has_mgtime(int fd)
 {
   struct statfs sfs;
   if (fstatfs(fd, &sfs) < 0)
@@ -70,6 +73,21 @@ static bool fs_has_mgtime(int fd)
   default:
     return false;
   }
+}
+
+/* Whether fd's filesystem keeps multigrain ctimes, asked once per device. */
+static bool fs_has_mgtime(struct dcache *c, int fd)
+{
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return false;
+  for (size_t i = 0; i < c->ndevs; i++)
+    if (c->devs[i].dev == st.st_dev)
+      return c->devs[i].mgtime;
+  bool ok = fs_type_has_mgtime(fd);
+  if (c->ndevs < DCACHE_MAX_DEVS)
+    c->devs[c->ndevs++] = (struct dcache_dev){st.st_dev, ok};
+  return ok;
 }
 
 void dcache_init(struct dcache *c)
@@ -185,6 +203,39 @@ void dcache_flush(struct dcache *c)
   pthread_mutex_unlock(&c->lock);
 }
 
+void dcache_forget(struct dcache *c, int mount, const char *rel, bool subtree)
+{
+  if (!c->enabled || rel == NULL)
+    return;
+  size_t len = strlen(rel);
+  while (len > 0 && rel[len - 1] == '/') /* an entry op's "name/" */
+    len--;
+  pthread_mutex_lock(&c->lock);
+  if (!subtree && rel[len] == '\0') { /* its own answers only: by their keys */
+    for (size_t id = 0; id < c->ncreds; id++)
+      for (uint16_t walk = 0; walk <= GOFER_NOFOLLOW_LAST; walk += GOFER_NOFOLLOW_LAST) {
+        struct dcache_entry *e = find(c, mount, rel, walk, (int)id);
+        if (e != NULL)
+          entry_remove(c, e);
+      }
+    pthread_mutex_unlock(&c->lock);
+    return;
+  }
+  for (size_t b = 0; b < DCACHE_BUCKETS && c->nentries > 0; b++)
+    for (struct dcache_entry **p = &c->buckets[b]; *p != NULL;) {
+      struct dcache_entry *e = *p;
+      bool below = e->mount == mount && strncmp(e->rel, rel, len) == 0 &&
+                   (e->rel[len] == '\0' || e->rel[len] == '/' || len == 0);
+      if (below) {
+        *p = e->next;
+        entry_free(c, e);
+      } else {
+        p = &e->next;
+      }
+    }
+  pthread_mutex_unlock(&c->lock);
+}
+
 void dcache_destroy(struct dcache *c)
 {
   if (c->dir_buckets != NULL)
@@ -212,6 +263,21 @@ static int creds_find(const struct dcache *c, const struct deputy_creds *creds)
 }
 
 /* ---- lookup ---- */
+
+/* Following the last component or not gives the same answer when it is no
+ * symlink (an object of another kind, or nothing there): an answer kept for
+ * the other flag serves. */
+static struct dcache_entry *find_answer(struct dcache *c, int mount, const char *rel,
+                                        uint16_t walk, int creds_id)
+{
+  struct dcache_entry *e = find(c, mount, rel, walk, creds_id);
+  if (e != NULL)
+    return e;
+  e = find(c, mount, rel, walk ^ GOFER_NOFOLLOW_LAST, creds_id);
+  bool no_link = e != NULL && e->rep.status == GOFER_DONE &&
+                 (e->rep.err != 0 || !S_ISLNK(e->rep.stx.stx_mode));
+  return no_link ? e : NULL;
+}
 
 static struct dcache_entry *find(struct dcache *c, int mount, const char *rel, uint16_t walk,
                                  int creds_id)
@@ -255,12 +321,15 @@ bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t wa
     return false;
   pthread_mutex_lock(&c->lock);
   int id = creds_find(c, creds);
-  struct dcache_entry *e = id < 0 ? NULL : find(c, mount, rel, walk, id);
+  struct dcache_entry *e = id < 0 ? NULL : find_answer(c, mount, rel, walk, id);
   struct statx obj;
-  bool hit = e != NULL && still_valid(e, &obj);
+  bool fits = e == NULL || e->link == NULL || strlen(e->link) + 1 <= cap;
+  bool hit = e != NULL && fits && still_valid(e, &obj);
   size_t link_len = hit && e->link != NULL ? strlen(e->link) + 1 : 0;
-  if (hit && link_len > cap)
-    hit = false; /* the caller's buffer cannot take it: ask the gofer */
+  if (!fits) {
+    pthread_mutex_unlock(&c->lock); /* the caller's buffer cannot take it: ask the gofer */
+    return false;
+  }
   if (hit) {
     *rep = e->rep;
     if (e->obj_fd >= 0)
@@ -345,6 +414,38 @@ static struct dcache_entry *entry_new(const struct dcache_answer *a, int creds_i
   return e;
 }
 
+/* The mount root as an answer of its own (rel ""), from the directory a
+ * kept walk started at: a mount root is always the same object, so it
+ * depends on nothing. Lets the sentry look names up in it (local steps).
+ * Lock held. */
+static void add_root_locked(struct dcache *c, int mount, int creds_id, struct dcache_dir *root)
+{
+  if (find(c, mount, "", 0, creds_id) != NULL || c->nentries >= DCACHE_MAX_ENTRIES ||
+      c->nfds + 1 > c->max_fds)
+    return;
+  struct dcache_entry *e = calloc(1, sizeof *e);
+  if (e == NULL || (e->rel = strdup("")) == NULL) {
+    free(e);
+    return;
+  }
+  e->mount = mount, e->creds_id = creds_id, e->hash = key_hash(mount, 0, creds_id, "");
+  e->rep.magic = GOFER_MAGIC;
+  e->obj_fd = fcntl(root->fd, F_DUPFD_CLOEXEC, 3);
+  if (e->obj_fd < 0 ||
+      statx(e->obj_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, GOFER_STATX_MASK, &e->rep.stx) < 0) {
+    if (e->obj_fd >= 0)
+      close(e->obj_fd);
+    free(e->rel);
+    free(e);
+    return;
+  }
+  e->rep.has_stat = 1;
+  c->nfds++;
+  c->nentries++;
+  e->next = c->buckets[e->hash % DCACHE_BUCKETS];
+  c->buckets[e->hash % DCACHE_BUCKETS] = e;
+}
+
 void dcache_insert(struct dcache *c, const struct dcache_answer *a)
 {
   const struct gofer_rep *r = a->rep;
@@ -353,12 +454,13 @@ void dcache_insert(struct dcache *c, const struct dcache_answer *a)
     close_fds(a->fds, nfds);
     return;
   }
+  pthread_mutex_lock(&c->lock);
   for (uint32_t i = 0; i < r->keep_dirs; i++)
-    if (!fs_has_mgtime(a->fds[i])) {
+    if (!fs_has_mgtime(c, a->fds[i])) {
+      pthread_mutex_unlock(&c->lock);
       close_fds(a->fds, nfds);
       return;
     }
-  pthread_mutex_lock(&c->lock);
   if (c->nentries >= DCACHE_MAX_ENTRIES || c->nfds + nfds > c->max_fds)
     flush_locked(c);
   int id = creds_id_for(c, a->creds);
@@ -390,6 +492,71 @@ void dcache_insert(struct dcache *c, const struct dcache_answer *a)
     e->next = c->buckets[e->hash % DCACHE_BUCKETS];
     c->buckets[e->hash % DCACHE_BUCKETS] = e;
     c->stats.inserted++;
+    if (e->ndeps > 0) /* the first directory a walk keeps is its mount's root */
+      add_root_locked(c, a->mount, id, e->deps[0].dir);
+  }
+  pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- a step the sentry made itself from a cached directory ---- */
+
+void dcache_insert_child(struct dcache *c, const struct dcache_child *k)
+{
+  const struct gofer_rep *r = k->rep;
+  bool reached = r->status == GOFER_DONE && r->err == 0;
+  bool ok = c->enabled && (r->status == GOFER_AT_LINK ? k->link != NULL
+                           : reached                  ? k->obj_fd >= 0
+                                                      : r->err == ENOENT || r->err == EACCES ||
+                                                            r->err == ENOTDIR);
+  pthread_mutex_lock(&c->lock);
+  if (ok)
+    ok = fs_has_mgtime(c, k->dir_fd);
+  int id = ok ? creds_find(c, k->creds) : -1;
+  struct dcache_entry *parent = id < 0 ? NULL : find(c, k->mount, k->parent_rel, k->parent_walk, id);
+  struct dcache_entry *e = NULL;
+  if (parent != NULL && parent->obj_fd >= 0 && c->nentries < DCACHE_MAX_ENTRIES &&
+      c->nfds + 2 <= c->max_fds) {
+    struct dcache_entry *old = find(c, k->mount, k->rel, k->walk, id);
+    if (old != NULL && old != parent)
+      entry_remove(c, old);
+    e = calloc(1, sizeof *e + (parent->ndeps + 1) * sizeof e->deps[0]);
+  }
+  if (e != NULL && ((e->rel = strdup(k->rel)) == NULL ||
+                    (k->link != NULL && (e->link = strdup(k->link)) == NULL))) {
+    free(e->rel);
+    free(e);
+    e = NULL;
+  }
+  if (e == NULL) {
+    pthread_mutex_unlock(&c->lock);
+    close(k->dir_fd);
+    if (k->obj_fd >= 0)
+      close(k->obj_fd);
+    return;
+  }
+  e->mount = k->mount, e->walk = k->walk, e->creds_id = id;
+  e->hash = key_hash(k->mount, k->walk, id, k->rel);
+  e->rep = *r;
+  e->rep.nkeep = e->rep.keep_dirs = e->rep.keep_off = 0;
+  for (uint32_t i = 0; i < parent->ndeps; i++) {
+    e->deps[i] = parent->deps[i];
+    e->deps[i].dir->refs++;
+  }
+  e->ndeps = parent->ndeps;
+  struct dcache_dir *d = dir_take(c, &k->dir_snap, k->dir_fd);
+  if (d != NULL)
+    e->deps[e->ndeps++] = (struct dcache_dep){d, k->dir_snap.ctime_sec, k->dir_snap.ctime_nsec};
+  e->obj_fd = k->obj_fd;
+  if (e->obj_fd >= 0)
+    c->nfds++;
+  c->nentries++;
+  if (d == NULL) {
+    entry_free(c, e);
+  } else {
+    e->next = c->buckets[e->hash % DCACHE_BUCKETS];
+    c->buckets[e->hash % DCACHE_BUCKETS] = e;
+    c->stats.inserted++;
+    c->stats.local++;
   }
   pthread_mutex_unlock(&c->lock);
 }

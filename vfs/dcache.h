@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/deputy.h"
 #include "gofer/protocol.h"
@@ -40,6 +41,13 @@ struct dcache_dir;
 
 struct dcache_stats {
   unsigned long hits, misses, stale, inserted, flushes;
+  unsigned long local; /* misses the sentry answered with a lookup of its own */
+};
+
+#define DCACHE_MAX_DEVS 16
+struct dcache_dev {
+  dev_t dev;
+  bool mgtime;
 };
 
 struct dcache {
@@ -50,6 +58,8 @@ struct dcache {
   size_t nentries, nfds, max_fds;
   struct deputy_creds creds[DCACHE_MAX_CREDS]; /* the credentials entries were made with */
   size_t ncreds;
+  struct dcache_dev devs[DCACHE_MAX_DEVS]; /* filesystems asked about (fs_has_mgtime) */
+  size_t ndevs;
   struct dcache_stats stats;
 };
 
@@ -57,9 +67,12 @@ struct dcache {
  * not set in usbox's environment. */
 void dcache_init(struct dcache *c);
 void dcache_destroy(struct dcache *c);
-/* Forget everything (the sentry removed or renamed an entry: the fds of
- * what it removed are let go now rather than at eviction). */
+/* Forget everything. */
 void dcache_flush(struct dcache *c);
+/* Forget the answers for rel (mount-relative), and with subtree everything
+ * below it: the sentry removed or renamed it, and what it held is let go
+ * now rather than when the answer is next found stale. */
+void dcache_forget(struct dcache *c, int mount, const char *rel, bool subtree);
 
 /* Whether a walk request may be served from the cache (its flags, its
  * mount's kind are the caller's to check). */
@@ -92,5 +105,23 @@ struct dcache_answer {
   const int *fds;
 };
 void dcache_insert(struct dcache *c, const struct dcache_answer *a);
+
+/* A walk the sentry finished itself with one lookup in a directory the cache
+ * answered (parent_rel, parent_walk): the answer depends on what the
+ * parent's did and on that directory, as dir_snap (taken before the lookup)
+ * shows it. dir_fd and obj_fd (-1: none) are the cache's from now on. Not
+ * kept when the parent's answer has gone meanwhile. */
+struct dcache_child {
+  int mount;
+  const char *rel, *parent_rel;
+  uint16_t walk, parent_walk;
+  const struct deputy_creds *creds;
+  const struct gofer_rep *rep;
+  const char *link; /* GOFER_AT_LINK: its text */
+  int dir_fd;
+  struct gofer_keep_snap dir_snap;
+  int obj_fd;
+};
+void dcache_insert_child(struct dcache *c, const struct dcache_child *k);
 
 #endif

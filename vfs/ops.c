@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -87,6 +88,118 @@ static struct fdpath self_fd(int fd)
 
 #define SYS_LEN(expr) ({ ssize_t len_ = (expr); len_ < 0 ? (ssize_t)-errno : len_; })
 
+/* The last component of a walk whose directory the cache holds, looked up
+ * by the sentry itself: one name (the canonical path's own, never "..",
+ * never a symlink followed: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) in the
+ * directory the cached walk reached, as the caller, exactly the step the
+ * gofer would take there. 0 with rep (and the link text in rep_data, *obj)
+ * filled, 1 when it is not for this path (no cached directory, an error
+ * the cache does not keep), or -errno. */
+static int local_last_step(struct vfs_ctx *ctx, const struct gofer_msg *msg,
+                           struct gofer_rep *rep, char *rep_data, size_t rep_cap, int *obj)
+{
+  struct dcache *dc = &ctx->vfs->dcache;
+  const struct gofer_req *q = &msg->req;
+  const char *slash = strrchr(msg->path, '/');
+  if (msg->path[0] == '\0')
+    return 1; /* the mount root itself: the gofer's */
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - msg->path) : 0, msg->path);
+  const char *name = slash ? slash + 1 : msg->path;
+  struct gofer_rep prep;
+  uint16_t pwalk = 0;
+  cleanup_close int dir = -1;
+  if (!dcache_lookup_obj(dc, q->mount, parent, pwalk, &q->ident, &prep, NULL, 0, &dir) &&
+      !dcache_lookup_obj(dc, q->mount, parent, pwalk = GOFER_NOFOLLOW_LAST, &q->ident, &prep,
+                         NULL, 0, &dir))
+    return 1;
+  if (dir < 0 || prep.status != GOFER_DONE || prep.err != 0 || !S_ISDIR(prep.stx.stx_mode))
+    return 1;
+  struct statx ds;
+  if (statx(dir, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_CTIME, &ds) < 0)
+    return 1;
+  struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+                                    RESOLVE_NO_MAGICLINKS};
+  cleanup_close int fd = (int)VFS_AS_CALLER(
+      ctx, 0, SYS_LEN(syscall(SYS_openat2, dir, name, &how, sizeof how)));
+  if (fd < 0 && fd != -ENOENT && fd != -EACCES && fd != -ENOTDIR)
+    return 1;
+  memset(rep, 0, sizeof *rep);
+  rep->magic = GOFER_MAGIC;
+  rep->id = q->id;
+  rep->err = fd < 0 ? -fd : 0;
+  if (fd >= 0 && statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, GOFER_STATX_MASK,
+                       &rep->stx) < 0)
+    return 1;
+  rep->has_stat = fd >= 0;
+  char text[PATH_MAX];
+  bool link = fd >= 0 && S_ISLNK(rep->stx.stx_mode) && !(q->walk & GOFER_NOFOLLOW_LAST);
+  if (link) { /* the walk stops at it, as the gofer's (the VFS follows it in the view) */
+    ssize_t n = readlinkat(fd, "", text, sizeof text - 1);
+    if (n < 0 || (size_t)n + 1 > rep_cap)
+      return 1;
+    text[n] = '\0';
+    memcpy(rep_data, text, (size_t)n + 1);
+    rep->data_len = (uint32_t)n + 1;
+    rep->status = GOFER_AT_LINK;
+    rep->has_stat = 0;
+    for (const char *c = msg->path; *c; c++)
+      rep->index += *c == '/';
+  }
+  int keep_obj = fd >= 0 && !link ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
+  if (obj != NULL)
+    *obj = fd >= 0 && !link ? steal_fd(&fd) : -1;
+  struct gofer_keep_snap snap = {.ino = ds.stx_ino, .ctime_sec = ds.stx_ctime.tv_sec,
+                                 .ctime_nsec = ds.stx_ctime.tv_nsec,
+                                 .dev_major = ds.stx_dev_major, .dev_minor = ds.stx_dev_minor};
+  dcache_insert_child(dc, &(struct dcache_child){
+                              .mount = q->mount, .rel = msg->path, .parent_rel = parent,
+                              .walk = q->walk, .parent_walk = pwalk, .creds = &q->ident,
+                              .rep = rep, .link = link ? text : NULL,
+                              .dir_fd = steal_fd(&dir), .dir_snap = snap, .obj_fd = keep_obj});
+  return 0;
+}
+
+/* A create in a directory the walk cache holds, made by the sentry itself as
+ * the gofer's OPEN with O_CREAT makes it: one name, O_EXCL (a file or a
+ * symlink put there meanwhile fails: the VFS walks again), nothing
+ * followed, as the caller with its umask. 0 with rep and *out_fd as the
+ * gofer's would be, or 1 when the directory is not in the cache. */
+static int cached_create(struct vfs_ctx *ctx, const struct gofer_msg *msg, struct gofer_rep *rep,
+                         int *out_fd)
+{
+  struct dcache *dc = &ctx->vfs->dcache;
+  const struct gofer_req *q = &msg->req;
+  const char *slash = strrchr(msg->path, '/');
+  const char *name = slash ? slash + 1 : msg->path;
+  if (name[0] == '\0')
+    return 1; /* "name/": the gofer's (the kernel's answer to it) */
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - msg->path) : 0, msg->path);
+  struct gofer_rep prep;
+  cleanup_close int dir = -1;
+  if ((!dcache_lookup_obj(dc, q->mount, parent, 0, &q->ident, &prep, NULL, 0, &dir) &&
+       !dcache_lookup_obj(dc, q->mount, parent, GOFER_NOFOLLOW_LAST, &q->ident, &prep, NULL, 0,
+                          &dir)) ||
+      dir < 0 || prep.status != GOFER_DONE || prep.err != 0 || !S_ISDIR(prep.stx.stx_mode))
+    return 1;
+  struct open_how how = {
+      .flags = ((uint64_t)q->flags | O_EXCL | O_NOCTTY | O_CLOEXEC) & ~(uint64_t)O_NOFOLLOW,
+      .mode = q->arg0 & 07777,
+      .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  int fd = (int)VFS_AS_CALLER(ctx, DEPUTY_UMASK,
+                              SYS_LEN(syscall(SYS_openat2, dir, name, &how, sizeof how)));
+  memset(rep, 0, sizeof *rep);
+  rep->magic = GOFER_MAGIC;
+  rep->id = q->id;
+  rep->err = fd < 0 ? -fd : 0;
+  if (fd >= 0 && statx(fd, "", AT_EMPTY_PATH, GOFER_STATX_MASK, &rep->stx) == 0)
+    rep->has_stat = 1;
+  *out_fd = fd < 0 ? -1 : fd;
+  return 0;
+}
+
 /* A walk the cache answers, or the gofer, keeping what the cache needs
  * (GOFER_WALK_KEEP) for the next time (vfs/dcache.h). obj (NULL: not
  * wanted) gets an O_PATH fd of the object reached, or -1. */
@@ -98,11 +211,14 @@ static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_
   if (dcache_lookup_obj(dc, q->mount, msg->path, q->walk, &q->ident, rep, rep_data, rep_cap,
                         obj))
     return 0;
+  int r = local_last_step(ctx, msg, rep, rep_data, rep_cap, obj);
+  if (r <= 0)
+    return r;
   char data[PATH_MAX + GOFER_MAX_KEEP * sizeof(struct gofer_keep_snap) + 8];
   msg->req.walk |= GOFER_WALK_KEEP;
   msg->rep_data = data;
   msg->rep_data_cap = sizeof data;
-  int r = gofer_call(ctx->vfs->gofer, msg);
+  r = gofer_call(ctx->vfs->gofer, msg);
   msg->req.walk &= (uint16_t)~GOFER_WALK_KEEP;
   if (r < 0)
     return r == -EINTR ? -EINTR : -EIO; /* the gofer is gone: fail closed */
@@ -198,16 +314,22 @@ int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer
       *out_fd = -1; /* a walk sends no fd */
     return cached_walk(ctx, &msg, rep, rep_data, rep_cap, NULL);
   }
-  if (cacheable && op == GOFER_OPEN && !(req->flags & O_CREAT) && out_fd != NULL) {
-    int r = cached_open(ctx, &msg, rep, rep_data, rep_cap, out_fd);
+  if (cacheable && op == GOFER_OPEN && out_fd != NULL) {
+    int r = (req->flags & O_CREAT) ? cached_create(ctx, &msg, rep, out_fd)
+                                   : cached_open(ctx, &msg, rep, rep_data, rep_cap, out_fd);
     if (r <= 0)
       return r;
   }
   int r = gofer_call(ctx->vfs->gofer, &msg);
   if (r < 0)
     return r == -EINTR ? -EINTR : -EIO; /* the gofer is gone: fail closed */
-  if ((op == GOFER_UNLINK || op == GOFER_RENAME) && msg.rep.err == 0)
-    dcache_flush(&ctx->vfs->dcache); /* what was removed is not kept open by the cache */
+  if ((op == GOFER_UNLINK || op == GOFER_RENAME) && msg.rep.err == 0) {
+    /* what was removed (or renamed over) is not kept open by the cache */
+    bool dir = op == GOFER_RENAME || (req->flags & AT_REMOVEDIR);
+    dcache_forget(&ctx->vfs->dcache, m->index, req->rel, dir);
+    if (op == GOFER_RENAME)
+      dcache_forget(&ctx->vfs->dcache, m->index, req->rel2, dir);
+  }
   *rep = msg.rep;
   if (out_fd != NULL)
     *out_fd = msg.out_fd;
@@ -441,6 +563,38 @@ static int entry_path(const struct vfs_node *parent, const char *name, char out[
   return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
+/* An entry operation in a directory the walk cache holds, done by the
+ * sentry itself with the gofer's own code (gofer_entry_act) on the cached
+ * directory's fd, as the caller with its umask. 1 when the directory is
+ * not in the cache, else 0 or -errno. */
+static int cached_entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
+                           const struct vfs_gofer_req *what, const char *path)
+{
+  struct dcache *dc = &ctx->vfs->dcache;
+  if (!dc->enabled || parent->mount->kind != VFS_MOUNT_FS || !gofer_name_valid(name))
+    return 1;
+  struct gofer_req q = {.op = (uint16_t)what->op, .flags = what->flags, .arg0 = what->arg0,
+                        .arg1 = what->arg1};
+  int r = vfs_caller_creds(ctx, 0, &q.ident);
+  if (r < 0)
+    return r;
+  const char *rel = vfs_mount_rel(parent->mount, parent->view);
+  struct gofer_rep prep;
+  cleanup_close int dir = -1;
+  int m = parent->mount->index;
+  if ((!dcache_lookup_obj(dc, m, rel, 0, &q.ident, &prep, NULL, 0, &dir) &&
+       !dcache_lookup_obj(dc, m, rel, GOFER_NOFOLLOW_LAST, &q.ident, &prep, NULL, 0, &dir)) ||
+      dir < 0 || prep.status != GOFER_DONE || prep.err != 0 || !S_ISDIR(prep.stx.stx_mode))
+    return 1;
+  if (prep.stx.stx_ino != (uint64_t)parent->st.st_ino ||
+      makedev(prep.stx.stx_dev_major, prep.stx.stx_dev_minor) != parent->st.st_dev)
+    return 1; /* not the directory the VFS resolved: let the gofer walk */
+  r = (int)VFS_AS_CALLER(ctx, DEPUTY_UMASK, gofer_entry_act(what->op, dir, name, &q, what->data));
+  if (r == 0 && what->op == GOFER_UNLINK) /* what was removed is not kept open by the cache */
+    dcache_forget(dc, m, path, (what->flags & AT_REMOVEDIR) != 0);
+  return r;
+}
+
 /* An entry operation (what: op, flags, args, data; mount and path are the
  * entry's) on name in parent. */
 static int entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
@@ -451,6 +605,8 @@ static int entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, const ch
   char path[PATH_MAX];
   int r = entry_path(parent, name, path);
   if (r < 0)
+    return r;
+  if ((r = cached_entry_op(ctx, parent, name, what, path)) <= 0)
     return r;
   struct vfs_gofer_req req = *what;
   req.mount = parent->mount;

@@ -447,7 +447,7 @@ void sentry_print_summary(const struct sentry *s)
   if (s->vfs.dcache.enabled)
     fprintf(stderr,
             "usbox: walk cache: %lu answered, %lu more by a lookup of the sentry's own in a "
-            "cached directory, %lu asked the gofer (%lu changed since), %lu start-overs\n",
+            "cached directory, %lu asked the gofer (%lu changed since), %lu rounds of eviction\n",
             w->hits, w->local, w->misses + w->stale - w->local, w->stale, w->flushes);
   else
     fprintf(stderr, "usbox: walk cache: off\n");

@@ -195,6 +195,24 @@ static void flush_locked(struct dcache *c)
   c->stats.flushes++;
 }
 
+/* Room for more: answers dropped bucket by bucket from where the last
+ * round stopped, until a quarter of either bound is free (the others, the
+ * mount roots and hot directories among them, stay). Lock held. */
+static void evict_some_locked(struct dcache *c)
+{
+  size_t want_entries = DCACHE_MAX_ENTRIES * 3 / 4, want_fds = c->max_fds * 3 / 4;
+  for (size_t n = 0; n < DCACHE_BUCKETS && (c->nentries > want_entries || c->nfds > want_fds);
+       n++) {
+    size_t b = c->evict_cursor++ % DCACHE_BUCKETS;
+    while (c->buckets[b] != NULL) {
+      struct dcache_entry *e = c->buckets[b];
+      c->buckets[b] = e->next;
+      entry_free(c, e);
+    }
+  }
+  c->stats.flushes++;
+}
+
 void dcache_flush(struct dcache *c)
 {
   pthread_mutex_lock(&c->lock);
@@ -462,7 +480,7 @@ void dcache_insert(struct dcache *c, const struct dcache_answer *a)
       return;
     }
   if (c->nentries >= DCACHE_MAX_ENTRIES || c->nfds + nfds > c->max_fds)
-    flush_locked(c);
+    evict_some_locked(c);
   int id = creds_id_for(c, a->creds);
   struct dcache_entry *old = find(c, a->mount, a->rel, a->walk, id);
   if (old != NULL)

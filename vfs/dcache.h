@@ -17,8 +17,8 @@
  * tmpfs on Linux 6.13 or later); walks that check access or use the real
  * ids, /proc and single bound files are never cached. Bounded: at most
  * DCACHE_MAX_ENTRIES answers and a budget of fds (an eighth of the fd
- * limit, at most DCACHE_MAX_FDS); when either is reached the cache starts
- * over. */
+ * limit, at most DCACHE_MAX_FDS); when either is reached, answers are
+ * dropped until a quarter of it is free. */
 #ifndef USBOX_VFS_DCACHE_H
 #define USBOX_VFS_DCACHE_H
 
@@ -56,6 +56,7 @@ struct dcache {
   struct dcache_entry *buckets[DCACHE_BUCKETS];
   struct dcache_dir **dir_buckets; /* every directory kept, shared by the entries */
   size_t nentries, nfds, max_fds;
+  size_t evict_cursor; /* the next bucket to drop when room is needed */
   struct deputy_creds creds[DCACHE_MAX_CREDS]; /* the credentials entries were made with */
   size_t ncreds;
   struct dcache_dev devs[DCACHE_MAX_DEVS]; /* filesystems asked about (fs_has_mgtime) */

@@ -229,7 +229,7 @@ void deputy_leave(void)
       restore_failed("fs ids");
     /* fsuid back to 0 raised the file capabilities: the effective set is
      * the thread's own again only if that is what it had */
-    uint32_t eff[2], prm[2], inh[2];
+    uint32_t eff[2] = {0}, prm[2] = {0}, inh[2] = {0};
     if (cap_get(eff, prm, inh) < 0 ||
         ((eff[0] != o->eff[0] || eff[1] != o->eff[1]) && cap_set_effective(o->eff) < 0))
       restore_failed("capabilities");

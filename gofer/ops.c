@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fdpath.h"
 
 #define WALK_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 #define STATX_WANT GOFER_STATX_MASK
@@ -252,15 +253,6 @@ static void set_err(struct gofer_result *res, long r)
 
 #define SYS_ERR(expr) ((expr) < 0 ? -errno : 0)
 
-struct self_path {
-  char s[40];
-};
-static struct self_path self_fd(int fd)
-{
-  struct self_path p;
-  snprintf(p.s, sizeof p.s, "/proc/self/fd/%d", fd);
-  return p;
-}
 
 /* ---- operations ---- */
 
@@ -440,7 +432,7 @@ static void op_open(struct gofer_state *g, const struct gofer_call *c, struct go
   }
   /* reopen the object walked to, through our own fd link: no name is
    * resolved again */
-  int fd = open(self_fd(obj).s, (int)flags | O_CLOEXEC);
+  int fd = open(fdpath_of(obj).s, (int)flags | O_CLOEXEC);
   if (fd < 0) {
     set_err(res, -errno);
     return;
@@ -499,7 +491,7 @@ static long do_statfs(int fd, const struct gofer_call *c, struct gofer_result *r
 static long do_chmod(int fd, const struct gofer_call *c, struct gofer_result *res)
 {
   (void)res;
-  return SYS_ERR(chmod(self_fd(fd).s, (mode_t)c->req->arg0));
+  return SYS_ERR(chmod(fdpath_of(fd).s, (mode_t)c->req->arg0));
 }
 
 static long do_chown(int fd, const struct gofer_call *c, struct gofer_result *res)
@@ -524,7 +516,7 @@ static long do_truncate(int fd, const struct gofer_call *c, struct gofer_result 
   if (S_ISREG(res->rep.stx.stx_mode) && q->arg0 > res->rep.stx.stx_size &&
       q->arg0 > q->ident.fsize_limit)
     return -EFBIG;
-  return SYS_ERR(truncate(self_fd(fd).s, (off_t)q->arg0));
+  return SYS_ERR(truncate(fdpath_of(fd).s, (off_t)q->arg0));
 }
 
 /* A length the xattr calls return, with the data when the caller asked a size. */
@@ -544,32 +536,33 @@ static size_t xattr_cap(const struct gofer_req *q, const struct gofer_result *re
 
 static long do_getxattr(int fd, const struct gofer_call *c, struct gofer_result *res)
 {
-  ssize_t n = getxattr(self_fd(fd).s, c->path2, res->data, xattr_cap(c->req, res));
+  ssize_t n = getxattr(fdpath_of(fd).s, c->path2, res->data, xattr_cap(c->req, res));
   return xattr_len(n, c->req, res);
 }
 
 static long do_setxattr(int fd, const struct gofer_call *c, struct gofer_result *res)
 {
   (void)res;
-  return SYS_ERR(setxattr(self_fd(fd).s, c->path2, c->data, c->req->data_len, (int)c->req->flags));
+  const struct gofer_req *q = c->req;
+  return SYS_ERR(setxattr(fdpath_of(fd).s, c->path2, c->data, q->data_len, (int)q->flags));
 }
 
 static long do_listxattr(int fd, const struct gofer_call *c, struct gofer_result *res)
 {
-  ssize_t n = listxattr(self_fd(fd).s, res->data, xattr_cap(c->req, res));
+  ssize_t n = listxattr(fdpath_of(fd).s, res->data, xattr_cap(c->req, res));
   return xattr_len(n, c->req, res);
 }
 
 static long do_removexattr(int fd, const struct gofer_call *c, struct gofer_result *res)
 {
   (void)res;
-  return SYS_ERR(removexattr(self_fd(fd).s, c->path2));
+  return SYS_ERR(removexattr(fdpath_of(fd).s, c->path2));
 }
 
 static long do_inotify(int fd, const struct gofer_call *c, struct gofer_result *res)
 {
   uint32_t mask = (uint32_t)c->req->arg0 & ~(uint32_t)IN_DONT_FOLLOW;
-  int wd = inotify_add_watch(c->in_fd, self_fd(fd).s, mask);
+  int wd = inotify_add_watch(c->in_fd, fdpath_of(fd).s, mask);
   if (wd < 0)
     return -errno;
   res->rep.val = wd;

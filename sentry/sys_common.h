@@ -65,13 +65,10 @@ static inline struct sc_result write_out(struct sentry_call *call, int argi, con
  * fd calls the sentry performs: fchmod, fchown, fsetxattr, fremovexattr. */
 int held_to_modify(struct sentry_call *call, int fd);
 
-/* "/proc/self/fd/N" for a sentry-owned fd: lets path-only kernel calls act on
- * an object the VFS already resolved. Use the following variants (getxattr,
- * not lgetxattr) on it: the magic link must be followed to reach the object,
- * and the jump lands on the object itself, a symlink included. */
-struct fdpath {
-  char s[40];
-};
-struct fdpath fd_path(int fd);
+/* fdpath_of (common/fdpath.h), "/proc/self/fd/N" for a sentry-owned fd,
+ * lets path-only kernel calls act on an object the VFS already resolved.
+ * Use the following variants (getxattr, not lgetxattr) on it: the magic
+ * link must be followed to reach the object, and the jump lands on the
+ * object itself, a symlink included. */
 
 #endif

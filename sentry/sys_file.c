@@ -13,17 +13,11 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fdpath.h"
 #include "common/log.h"
 #include "sentry/sentry.h"
 #include "sentry/sys_common.h"
 #include "sentry/task.h"
-
-struct fdpath fd_path(int fd)
-{
-  struct fdpath p;
-  snprintf(p.s, sizeof p.s, "/proc/self/fd/%d", fd);
-  return p;
-}
 
 /* ---- open family ---- */
 
@@ -542,7 +536,7 @@ static int listing_names(struct sentry_call *call, int fd, const struct stat *st
   for (size_t i = 0; f != NULL && i < f->nnames && out->nnames < max; i++)
     names[out->nnames++] = f->names[i];
   char view[PATH_MAX];
-  ssize_t len = readlink(fd_path(fd).s, view, sizeof view - 1);
+  ssize_t len = readlink(fdpath_of(fd).s, view, sizeof view - 1);
   if (len <= 0 || view[0] != '/')
     return 0; /* no name (removed): only the identity filter applies */
   view[len] = '\0';

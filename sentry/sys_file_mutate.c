@@ -13,6 +13,7 @@
 #include <utime.h>
 
 #include "common/cleanup.h"
+#include "common/fdpath.h"
 #include "sentry/sentry.h"
 #include "sentry/sys_common.h"
 #include "sentry/task.h"
@@ -200,7 +201,7 @@ static struct sc_result link_held(struct sentry_call *call, const struct vfs_nod
   if (dir < 0)
     return sc_fail(dir == -VFS_ESTALE_VIEW ? -ENOENT : dir);
   r = (int)AS_AGENT(call, 0,
-                    linkat(AT_FDCWD, fd_path(obj->obj_fd).s, dir, to_name, AT_SYMLINK_FOLLOW) < 0
+                    linkat(AT_FDCWD, fdpath_of(obj->obj_fd).s, dir, to_name, AT_SYMLINK_FOLLOW) < 0
                         ? -errno
                         : 0);
   return r < 0 ? sc_fail(r) : sc_ok(0);

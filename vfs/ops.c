@@ -19,6 +19,7 @@
 
 #include "common/cleanup.h"
 #include "common/deputy.h"
+#include "common/fdpath.h"
 #include "gofer/client.h"
 #include "gofer/ops.h"
 #include "vfs/vfs.h"
@@ -73,16 +74,6 @@ static int proc_local(struct gofer_state *g, struct gofer_msg *msg, struct gofer
   return 0;
 }
 
-/* An fd of the sentry's as a path: reopened through its own link. */
-struct fdpath {
-  char s[40];
-};
-static struct fdpath self_fd(int fd)
-{
-  struct fdpath p;
-  snprintf(p.s, sizeof p.s, "/proc/self/fd/%d", fd);
-  return p;
-}
 
 #define SYS_ERR(expr) ((expr) < 0 ? -errno : 0)
 
@@ -278,7 +269,7 @@ static int cached_open(struct vfs_ctx *ctx, const struct gofer_msg *open_msg,
   if (rep->err != 0)
     return 0;
   int oflags = (int)(flags & ~(uint32_t)(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_NOCTTY | O_CLOEXEC;
-  int fd = (int)VFS_AS_CALLER(ctx, 0, SYS_LEN(open(self_fd(obj).s, oflags)));
+  int fd = (int)VFS_AS_CALLER(ctx, 0, SYS_LEN(open(fdpath_of(obj).s, oflags)));
   if (fd < 0)
     rep->err = -fd;
   *out_fd = fd < 0 ? -1 : fd;
@@ -428,7 +419,7 @@ int vfs_op_chmod(struct vfs_ctx *ctx, const struct vfs_node *n, mode_t mode)
 {
   mode = vfs_safe_mode(vfs_node_host_backed(ctx->vfs, n), mode, S_ISDIR(n->st.st_mode));
   if (held(n))
-    return (int)VFS_AS_CALLER(ctx, 0, SYS_ERR(chmod(self_fd(n->obj_fd).s, mode)));
+    return (int)VFS_AS_CALLER(ctx, 0, SYS_ERR(chmod(fdpath_of(n->obj_fd).s, mode)));
   struct gofer_rep rep;
   return object_op(ctx, n,
                    &(struct vfs_gofer_req){.op = GOFER_CHMOD, .arg0 = mode},
@@ -472,7 +463,7 @@ int vfs_op_truncate(struct vfs_ctx *ctx, const struct vfs_node *n, off_t len)
     if (S_ISREG(n->st.st_mode) && len > n->st.st_size && (uint64_t)len > c.fsize_limit)
       r = -EFBIG;
     else
-      r = (int)VFS_AS_CALLER(ctx, 0, SYS_ERR(truncate(self_fd(n->obj_fd).s, len)));
+      r = (int)VFS_AS_CALLER(ctx, 0, SYS_ERR(truncate(fdpath_of(n->obj_fd).s, len)));
   } else {
     struct gofer_rep rep;
     r = object_op(ctx, n,
@@ -488,7 +479,7 @@ ssize_t vfs_op_getxattr(struct vfs_ctx *ctx, const struct vfs_node *n, const cha
                         void *buf, size_t size)
 {
   if (held(n))
-    return VFS_AS_CALLER(ctx, 0, SYS_LEN(getxattr(self_fd(n->obj_fd).s, name, buf, size)));
+    return VFS_AS_CALLER(ctx, 0, SYS_LEN(getxattr(fdpath_of(n->obj_fd).s, name, buf, size)));
   struct gofer_rep rep;
   int r = object_op(ctx, n,
                     &(struct vfs_gofer_req){.op = GOFER_GETXATTR,
@@ -505,7 +496,7 @@ int vfs_op_setxattr(struct vfs_ctx *ctx, const struct vfs_node *n, const char *n
     return -EPERM; /* file capabilities on the host: never, whatever the agent's own */
   if (held(n))
     return (int)VFS_AS_CALLER(
-        ctx, 0, SYS_ERR(setxattr(self_fd(n->obj_fd).s, name, value, size, flags)));
+        ctx, 0, SYS_ERR(setxattr(fdpath_of(n->obj_fd).s, name, value, size, flags)));
   struct gofer_rep rep;
   return object_op(ctx, n,
                    &(struct vfs_gofer_req){.op = GOFER_SETXATTR,
@@ -519,7 +510,7 @@ ssize_t vfs_op_listxattr(struct vfs_ctx *ctx, const struct vfs_node *n, char *bu
                          size_t size)
 {
   if (held(n))
-    return VFS_AS_CALLER(ctx, 0, SYS_LEN(listxattr(self_fd(n->obj_fd).s, buf, size)));
+    return VFS_AS_CALLER(ctx, 0, SYS_LEN(listxattr(fdpath_of(n->obj_fd).s, buf, size)));
   struct gofer_rep rep;
   int r = object_op(ctx, n,
                     &(struct vfs_gofer_req){.op = GOFER_LISTXATTR,
@@ -532,7 +523,7 @@ ssize_t vfs_op_listxattr(struct vfs_ctx *ctx, const struct vfs_node *n, char *bu
 int vfs_op_removexattr(struct vfs_ctx *ctx, const struct vfs_node *n, const char *name)
 {
   if (held(n))
-    return (int)VFS_AS_CALLER(ctx, 0, SYS_ERR(removexattr(self_fd(n->obj_fd).s, name)));
+    return (int)VFS_AS_CALLER(ctx, 0, SYS_ERR(removexattr(fdpath_of(n->obj_fd).s, name)));
   struct gofer_rep rep;
   return object_op(ctx, n,
                    &(struct vfs_gofer_req){.op = GOFER_REMOVEXATTR,
@@ -545,7 +536,7 @@ int vfs_op_inotify(struct vfs_ctx *ctx, const struct vfs_node *n, int ifd, uint3
 {
   if (held(n))
     return (int)VFS_AS_CALLER(ctx, 0,
-                         SYS_LEN(inotify_add_watch(ifd, self_fd(n->obj_fd).s,
+                         SYS_LEN(inotify_add_watch(ifd, fdpath_of(n->obj_fd).s,
                                                    mask & ~(uint32_t)IN_DONT_FOLLOW)));
   struct gofer_rep rep;
   int r = object_op(ctx, n,
@@ -779,7 +770,7 @@ static int effective_flags(const struct vfs_node *n, int oflags, int *flags)
 static int in_view_elsewhere(struct vfs_ctx *ctx, const struct vfs_node *n)
 {
   char host[PATH_MAX], view[PATH_MAX];
-  ssize_t len = readlink(self_fd(n->obj_fd).s, host, sizeof host - 1);
+  ssize_t len = readlink(fdpath_of(n->obj_fd).s, host, sizeof host - 1);
   if (len <= 0 || host[0] != '/')
     return 1;
   host[len] = '\0';
@@ -863,7 +854,7 @@ static int open_existing(struct vfs_ctx *ctx, const struct vfs_node *n, int ofla
   if (held(n)) { /* the agent's own object: reopen it as it could */
     ctx->ops->interruptible(ctx, true); /* a FIFO waits for its other end */
     int fd = (int)VFS_AS_CALLER(
-        ctx, 0, SYS_LEN(open(self_fd(n->obj_fd).s, flags | O_NOCTTY | O_CLOEXEC)));
+        ctx, 0, SYS_LEN(open(fdpath_of(n->obj_fd).s, flags | O_NOCTTY | O_CLOEXEC)));
     ctx->ops->interruptible(ctx, false);
     if (fd < 0)
       return fd;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fdpath.h"
 
 #define MAX_COMPONENTS 2048
 
@@ -83,15 +84,6 @@ static int start_common(struct walker *w, struct vfs_ctx *ctx, const char *path)
   return 0;
 }
 
-struct fd_link_path {
-  char s[40];
-};
-static struct fd_link_path fd_link(int fd)
-{
-  struct fd_link_path p;
-  snprintf(p.s, sizeof p.s, "/proc/self/fd/%d", fd);
-  return p;
-}
 
 /* The agent's dirfd: its identity from pidfd_getfd, its name from the
  * kernel. need_dir: it is the start of a walk (not the object itself). */
@@ -119,7 +111,7 @@ static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
    * racing dup2 may point elsewhere meanwhile): the kernel names it
    * relative to the agent's root, i.e. as a view path */
   char view[PATH_MAX];
-  ssize_t len = readlink(fd_link(fd).s, view, sizeof view - 1);
+  ssize_t len = readlink(fdpath_of(fd).s, view, sizeof view - 1);
   int r = len < 0 ? -errno : 0;
   if (len >= 0) {
     view[len] = '\0';

@@ -12,6 +12,7 @@
 # cache is on, so these checks exercise it.
 . "$(dirname "$0")/lib.sh"
 
+cd "$TMPROOT" # a directory every sandbox here shows (ctest's may not be)
 W=$TMPROOT/wc
 mkdir -p "$W/sub"
 echo one >"$W/sub/f"
@@ -90,6 +91,7 @@ python3 "$W/host.py" "$W" "$ROUNDS" &
 host=$!
 track_bg "$host"
 "$USBOX" exec -- python3 "$W/agent.py" "$W" "$ROUNDS" >"$TMPROOT/agent.out" 2>&1
+kill "$host" 2>/dev/null # still waiting on a FIFO only if the agent failed early
 wait "$host"
 grep -q '^mismatches 0$' "$TMPROOT/agent.out" &&
   pass "$ROUNDS host changes (replace, grow, chmod, delete, re-create, directory swap) seen at once by stat and open" ||
@@ -162,9 +164,11 @@ PY
     fi
   done
 ) &
-track_bg $!
+changer=$!
+track_bg "$changer"
 runuser -u nobody -- "$U" exec -- python3 "$P/agent.py" "$P" >"$TMPROOT/perm.out" 2>&1
-wait
+kill "$changer" 2>/dev/null # still waiting on a FIFO only if the agent failed early
+wait "$changer"
 grep -q '^agreed 40 of 40$' "$TMPROOT/perm.out" &&
   pass "0700 on a directory and 0600 on a file, made by the host, deny the next stat and open of an unprivileged agent; 0755/0644 allow them again" ||
   { fail "a stat kept a permission the agent no longer had"; show agent "$TMPROOT/perm.out"; }

@@ -121,14 +121,14 @@ int gofer_decode(const struct gofer_state *g, const void *msg, size_t len, int i
     return -EINVAL;
   if (req->op == GOFER_UTIMENS && req->data_len != 0 && req->data_len != 2 * sizeof(struct timespec))
     return -EINVAL;
+  if ((req->walk & GOFER_WALK_KEEP) &&
+      (req->op != GOFER_WALK || g->mounts[req->mount].procfs ||
+       (req->walk & (GOFER_WALK_ACCESS | GOFER_WALK_REAL_IDS | GOFER_NO_XDEV))))
+    return -EINVAL; /* a shape error, before whether an fd came */
   if (req->op == GOFER_INOTIFY && in_fd < 0)
     return -EBADF;
   if (req->op == GOFER_PROC_FOLLOW && !g->mounts[req->mount].procfs)
     return -EPERM;
-  if ((req->walk & GOFER_WALK_KEEP) &&
-      (req->op != GOFER_WALK || g->mounts[req->mount].procfs ||
-       (req->walk & (GOFER_WALK_ACCESS | GOFER_WALK_REAL_IDS | GOFER_NO_XDEV))))
-    return -EINVAL;
   return 0;
 }
 

@@ -213,14 +213,6 @@ static void evict_some_locked(struct dcache *c)
   c->stats.flushes++;
 }
 
-void dcache_flush(struct dcache *c)
-{
-  pthread_mutex_lock(&c->lock);
-  if (c->nentries > 0)
-    flush_locked(c);
-  pthread_mutex_unlock(&c->lock);
-}
-
 void dcache_forget(struct dcache *c, int mount, const char *rel, bool subtree)
 {
   if (!c->enabled || rel == NULL)
@@ -322,16 +314,11 @@ static bool still_valid(const struct dcache_entry *e, struct statx *obj)
          statx(e->obj_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, GOFER_STATX_MASK, obj) == 0;
 }
 
-bool dcache_lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
+/* dcache_lookup_obj; count: the answer is the caller's walk (in the
+ * stats), not a directory looked for on its behalf. */
+static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
                    const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
-                   size_t cap)
-{
-  return dcache_lookup_obj(c, mount, rel, walk, creds, rep, data, cap, NULL);
-}
-
-bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t walk,
-                       const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
-                       size_t cap, int *obj_out)
+                   size_t cap, int *obj_out, bool count)
 {
   if (obj_out != NULL)
     *obj_out = -1;
@@ -358,15 +345,38 @@ bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t wa
     if (obj_out != NULL && e->obj_fd >= 0 &&
         (*obj_out = fcntl(e->obj_fd, F_DUPFD_CLOEXEC, 3)) < 0)
       rep->status = GOFER_DONE, rep->err = errno; /* out of fds: as the gofer would say */
-    c->stats.hits++;
+    c->stats.hits += count;
   } else if (e != NULL) {
     entry_remove(c, e); /* something changed: the gofer answers, and a new entry is made */
-    c->stats.stale++;
+    c->stats.stale += count;
   } else {
-    c->stats.misses++;
+    c->stats.misses += count;
   }
   pthread_mutex_unlock(&c->lock);
   return hit;
+}
+
+bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t walk,
+                       const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
+                       size_t cap, int *obj_out)
+{
+  return lookup(c, mount, rel, walk, creds, rep, data, cap, obj_out, true);
+}
+
+int dcache_dir(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
+               struct statx *stx)
+{
+  struct gofer_rep rep;
+  int dir;
+  if (!lookup(c, mount, rel, 0, creds, &rep, NULL, 0, &dir, false))
+    return -1;
+  if (dir >= 0 && rep.status == GOFER_DONE && rep.err == 0 && S_ISDIR(rep.stx.stx_mode)) {
+    *stx = rep.stx;
+    return dir;
+  }
+  if (dir >= 0)
+    close(dir);
+  return -1;
 }
 
 /* ---- insertion ---- */
@@ -530,7 +540,7 @@ void dcache_insert_child(struct dcache *c, const struct dcache_child *k)
   if (ok)
     ok = fs_has_mgtime(c, k->dir_fd);
   int id = ok ? creds_find(c, k->creds) : -1;
-  struct dcache_entry *parent = id < 0 ? NULL : find(c, k->mount, k->parent_rel, k->parent_walk, id);
+  struct dcache_entry *parent = id < 0 ? NULL : find_answer(c, k->mount, k->parent_rel, 0, id);
   struct dcache_entry *e = NULL;
   if (parent != NULL && parent->obj_fd >= 0 && c->nentries < DCACHE_MAX_ENTRIES &&
       c->nfds + 2 <= c->max_fds) {

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <linux/stat.h>
 
 #include "common/deputy.h"
 #include "gofer/protocol.h"
@@ -68,8 +69,6 @@ struct dcache {
  * not set in usbox's environment. */
 void dcache_init(struct dcache *c);
 void dcache_destroy(struct dcache *c);
-/* Forget everything. */
-void dcache_flush(struct dcache *c);
 /* Forget the answers for rel (mount-relative), and with subtree everything
  * below it: the sentry removed or renamed it, and what it held is let go
  * now rather than when the answer is next found stale. */
@@ -83,12 +82,9 @@ static inline bool dcache_walk_cacheable(uint16_t walk)
 }
 
 /* The walk (mount, rel, walk flags) for creds, answered from the cache: true
- * and rep (and the link text into data, up to cap) filled, or false. */
-bool dcache_lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
-                   const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
-                   size_t cap);
-/* The same, and when the walk reached an object, a copy of the cache's
- * O_PATH fd of it in *obj (else -1; the caller closes it). */
+ * and rep (and the link text into data, up to cap) filled, or false. When
+ * the walk reached an object, *obj (NULL: not wanted) gets a copy of the
+ * cache's O_PATH fd of it (else -1; the caller closes it). */
 bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t walk,
                        const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
                        size_t cap, int *obj);
@@ -107,15 +103,21 @@ struct dcache_answer {
 };
 void dcache_insert(struct dcache *c, const struct dcache_answer *a);
 
+/* The directory at rel, when the cache has a valid answer for it: a copy of
+ * its O_PATH fd (the caller closes it) and its attributes in *stx, or -1.
+ * Not counted as a walk of the caller's. */
+int dcache_dir(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
+               struct statx *stx);
+
 /* A walk the sentry finished itself with one lookup in a directory the cache
- * answered (parent_rel, parent_walk): the answer depends on what the
+ * answered (parent_rel, dcache_dir): the answer depends on what the
  * parent's did and on that directory, as dir_snap (taken before the lookup)
  * shows it. dir_fd and obj_fd (-1: none) are the cache's from now on. Not
  * kept when the parent's answer has gone meanwhile. */
 struct dcache_child {
   int mount;
   const char *rel, *parent_rel;
-  uint16_t walk, parent_walk;
+  uint16_t walk;
   const struct deputy_creds *creds;
   const struct gofer_rep *rep;
   const char *link; /* GOFER_AT_LINK: its text */

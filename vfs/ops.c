@@ -79,6 +79,28 @@ static int proc_local(struct gofer_state *g, struct gofer_msg *msg, struct gofer
 
 #define SYS_LEN(expr) ({ ssize_t len_ = (expr); len_ < 0 ? (ssize_t)-errno : len_; })
 
+/* A mount-relative entry path split: its directory into parent ("" for the
+ * mount root), its last name returned. */
+static const char *split_rel(const char *rel, char parent[PATH_MAX])
+{
+  const char *slash = strrchr(rel, '/');
+  snprintf(parent, PATH_MAX, "%.*s", slash ? (int)(slash - rel) : 0, rel);
+  return slash ? slash + 1 : rel;
+}
+
+/* The reply the gofer would have sent for what the sentry did itself:
+ * fd (or -errno) the object reached or made, statted as the gofer does. */
+static void local_reply(struct gofer_rep *rep, const struct gofer_req *q, int fd,
+                        unsigned statx_flags)
+{
+  memset(rep, 0, sizeof *rep);
+  rep->magic = GOFER_MAGIC;
+  rep->id = q->id;
+  rep->err = fd < 0 ? -fd : 0;
+  rep->has_stat = fd >= 0 && statx(fd, "", AT_EMPTY_PATH | statx_flags, GOFER_STATX_MASK,
+                                   &rep->stx) == 0;
+}
+
 /* The last component of a walk whose directory the cache holds, looked up
  * by the sentry itself: one name (the canonical path's own, never "..",
  * never a symlink followed: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) in the
@@ -91,23 +113,13 @@ static int local_last_step(struct vfs_ctx *ctx, const struct gofer_msg *msg,
 {
   struct dcache *dc = &ctx->vfs->dcache;
   const struct gofer_req *q = &msg->req;
-  const char *slash = strrchr(msg->path, '/');
   if (msg->path[0] == '\0')
     return 1; /* the mount root itself: the gofer's */
   char parent[PATH_MAX];
-  snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - msg->path) : 0, msg->path);
-  const char *name = slash ? slash + 1 : msg->path;
-  struct gofer_rep prep;
-  uint16_t pwalk = 0;
-  cleanup_close int dir = -1;
-  if (!dcache_lookup_obj(dc, q->mount, parent, pwalk, &q->ident, &prep, NULL, 0, &dir) &&
-      !dcache_lookup_obj(dc, q->mount, parent, pwalk = GOFER_NOFOLLOW_LAST, &q->ident, &prep,
-                         NULL, 0, &dir))
-    return 1;
-  if (dir < 0 || prep.status != GOFER_DONE || prep.err != 0 || !S_ISDIR(prep.stx.stx_mode))
-    return 1;
-  struct statx ds;
-  if (statx(dir, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_CTIME, &ds) < 0)
+  const char *name = split_rel(msg->path, parent);
+  struct statx ds; /* read as the cache checked it: before the lookup, as a snapshot must be */
+  cleanup_close int dir = dcache_dir(dc, q->mount, parent, &q->ident, &ds);
+  if (dir < 0)
     return 1;
   struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
                          .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
@@ -116,14 +128,9 @@ static int local_last_step(struct vfs_ctx *ctx, const struct gofer_msg *msg,
       ctx, 0, SYS_LEN(syscall(SYS_openat2, dir, name, &how, sizeof how)));
   if (fd < 0 && fd != -ENOENT && fd != -EACCES && fd != -ENOTDIR)
     return 1;
-  memset(rep, 0, sizeof *rep);
-  rep->magic = GOFER_MAGIC;
-  rep->id = q->id;
-  rep->err = fd < 0 ? -fd : 0;
-  if (fd >= 0 && statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, GOFER_STATX_MASK,
-                       &rep->stx) < 0)
+  local_reply(rep, q, fd, AT_SYMLINK_NOFOLLOW);
+  if (fd >= 0 && !rep->has_stat)
     return 1;
-  rep->has_stat = fd >= 0;
   char text[PATH_MAX];
   bool link = fd >= 0 && S_ISLNK(rep->stx.stx_mode) && !(q->walk & GOFER_NOFOLLOW_LAST);
   if (link) { /* the walk stops at it, as the gofer's (the VFS follows it in the view) */
@@ -146,7 +153,7 @@ static int local_last_step(struct vfs_ctx *ctx, const struct gofer_msg *msg,
                                  .dev_major = ds.stx_dev_major, .dev_minor = ds.stx_dev_minor};
   dcache_insert_child(dc, &(struct dcache_child){
                               .mount = q->mount, .rel = msg->path, .parent_rel = parent,
-                              .walk = q->walk, .parent_walk = pwalk, .creds = &q->ident,
+                              .walk = q->walk, .creds = &q->ident,
                               .rep = rep, .link = link ? text : NULL,
                               .dir_fd = steal_fd(&dir), .dir_snap = snap, .obj_fd = keep_obj});
   return 0;
@@ -160,20 +167,14 @@ static int local_last_step(struct vfs_ctx *ctx, const struct gofer_msg *msg,
 static int cached_create(struct vfs_ctx *ctx, const struct gofer_msg *msg, struct gofer_rep *rep,
                          int *out_fd)
 {
-  struct dcache *dc = &ctx->vfs->dcache;
   const struct gofer_req *q = &msg->req;
-  const char *slash = strrchr(msg->path, '/');
-  const char *name = slash ? slash + 1 : msg->path;
+  char parent[PATH_MAX];
+  const char *name = split_rel(msg->path, parent);
   if (name[0] == '\0')
     return 1; /* "name/": the gofer's (the kernel's answer to it) */
-  char parent[PATH_MAX];
-  snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - msg->path) : 0, msg->path);
-  struct gofer_rep prep;
-  cleanup_close int dir = -1;
-  if ((!dcache_lookup_obj(dc, q->mount, parent, 0, &q->ident, &prep, NULL, 0, &dir) &&
-       !dcache_lookup_obj(dc, q->mount, parent, GOFER_NOFOLLOW_LAST, &q->ident, &prep, NULL, 0,
-                          &dir)) ||
-      dir < 0 || prep.status != GOFER_DONE || prep.err != 0 || !S_ISDIR(prep.stx.stx_mode))
+  struct statx ds;
+  cleanup_close int dir = dcache_dir(&ctx->vfs->dcache, q->mount, parent, &q->ident, &ds);
+  if (dir < 0)
     return 1;
   struct open_how how = {
       .flags = ((uint64_t)q->flags | O_EXCL | O_NOCTTY | O_CLOEXEC) & ~(uint64_t)O_NOFOLLOW,
@@ -181,12 +182,7 @@ static int cached_create(struct vfs_ctx *ctx, const struct gofer_msg *msg, struc
       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
   int fd = (int)VFS_AS_CALLER(ctx, DEPUTY_UMASK,
                               SYS_LEN(syscall(SYS_openat2, dir, name, &how, sizeof how)));
-  memset(rep, 0, sizeof *rep);
-  rep->magic = GOFER_MAGIC;
-  rep->id = q->id;
-  rep->err = fd < 0 ? -fd : 0;
-  if (fd >= 0 && statx(fd, "", AT_EMPTY_PATH, GOFER_STATX_MASK, &rep->stx) == 0)
-    rep->has_stat = 1;
+  local_reply(rep, q, fd, 0);
   *out_fd = fd < 0 ? -1 : fd;
   return 0;
 }
@@ -569,16 +565,14 @@ static int cached_entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, c
   int r = vfs_caller_creds(ctx, 0, &q.ident);
   if (r < 0)
     return r;
-  const char *rel = vfs_mount_rel(parent->mount, parent->view);
-  struct gofer_rep prep;
-  cleanup_close int dir = -1;
   int m = parent->mount->index;
-  if ((!dcache_lookup_obj(dc, m, rel, 0, &q.ident, &prep, NULL, 0, &dir) &&
-       !dcache_lookup_obj(dc, m, rel, GOFER_NOFOLLOW_LAST, &q.ident, &prep, NULL, 0, &dir)) ||
-      dir < 0 || prep.status != GOFER_DONE || prep.err != 0 || !S_ISDIR(prep.stx.stx_mode))
+  struct statx ds;
+  cleanup_close int dir =
+      dcache_dir(dc, m, vfs_mount_rel(parent->mount, parent->view), &q.ident, &ds);
+  if (dir < 0)
     return 1;
-  if (prep.stx.stx_ino != (uint64_t)parent->st.st_ino ||
-      makedev(prep.stx.stx_dev_major, prep.stx.stx_dev_minor) != parent->st.st_dev)
+  if (ds.stx_ino != (uint64_t)parent->st.st_ino ||
+      makedev(ds.stx_dev_major, ds.stx_dev_minor) != parent->st.st_dev)
     return 1; /* not the directory the VFS resolved: let the gofer walk */
   r = (int)VFS_AS_CALLER(ctx, DEPUTY_UMASK, gofer_entry_act(what->op, dir, name, &q, what->data));
   if (r == 0 && what->op == GOFER_UNLINK) /* what was removed is not kept open by the cache */

@@ -13,22 +13,26 @@ int net_deputy_enter(struct net_ctx *ctx, unsigned flags, uint64_t vouched_caps)
   return deputy_enter(&me.creds, flags);
 }
 
+__attribute__((format(printf, 3, 0))) static void note(struct net_ctx *ctx, enum net_note what,
+                                                      const char *fmt, va_list ap)
+{
+  char text[NET_NOTE_RULE_MAX > NET_NOTE_DEST_MAX ? NET_NOTE_RULE_MAX : NET_NOTE_DEST_MAX];
+  vsnprintf(text, what == NET_NOTE_DEST ? NET_NOTE_DEST_MAX : NET_NOTE_RULE_MAX, fmt, ap);
+  ctx->ops->note(ctx, what, text);
+}
+
 void net_note_dest(struct net_ctx *ctx, const char *fmt, ...)
 {
-  char text[NET_NOTE_DEST_MAX];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(text, sizeof text, fmt, ap);
+  note(ctx, NET_NOTE_DEST, fmt, ap);
   va_end(ap);
-  ctx->ops->note(ctx, NET_NOTE_DEST, text);
 }
 
 void net_note_rule(struct net_ctx *ctx, const char *fmt, ...)
 {
-  char text[NET_NOTE_RULE_MAX];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(text, sizeof text, fmt, ap);
+  note(ctx, NET_NOTE_RULE, fmt, ap);
   va_end(ap);
-  ctx->ops->note(ctx, NET_NOTE_RULE, text);
 }

@@ -282,21 +282,6 @@ int task_deputy_creds(struct sentry_call *call, unsigned what, struct deputy_cre
   return 0;
 }
 
-int call_deputy_enter_vouched(struct sentry_call *call, unsigned flags, uint64_t vouched_caps)
-{
-  struct deputy_creds c;
-  int r = task_deputy_creds(call, 0, &c);
-  if (r < 0)
-    return r;
-  c.cap_eff |= vouched_caps;
-  return deputy_enter(&c, flags);
-}
-
-int call_deputy_enter(struct sentry_call *call, unsigned flags)
-{
-  return call_deputy_enter_vouched(call, flags, 0);
-}
-
 void task_signal(struct sentry_call *call, int sig)
 {
   if (call->task != NULL)

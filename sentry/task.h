@@ -77,27 +77,11 @@ int task_getfd(struct sentry_call *call, int fd);
 #define TASK_CREDS_FSIZE 0x1
 int task_deputy_creds(struct sentry_call *call, unsigned what, struct deputy_creds *out);
 
-/* deputy_enter(flags) with the calling agent thread's credentials: every
- * host operation the sentry performs itself for the agent happens between
- * this and deputy_leave(). 0 or -errno (then nothing is to be done). */
-int call_deputy_enter(struct sentry_call *call, unsigned flags);
-/* The same with capabilities beyond the agent's that the sentry vouches
- * for, each only where the kernel would need it merely because the sentry,
- * not the agent, makes the call (the caller explains each). */
-int call_deputy_enter_vouched(struct sentry_call *call, unsigned flags, uint64_t vouched_caps);
-
 /* An operation the sentry performs itself as the agent thread: expr must
  * give 0 (or a length) or -errno, and is evaluated before deputy_leave can
- * change errno. */
-#define AS_AGENT(call, flags, expr)                                                              \
-  ({                                                                                             \
-    long as_r_ = call_deputy_enter((call), (flags));                                             \
-    if (as_r_ == 0) {                                                                            \
-      as_r_ = (long)(expr);                                                                      \
-      deputy_leave();                                                                            \
-    }                                                                                            \
-    as_r_;                                                                                       \
-  })
+ * change errno. The one deputy path the VFS uses too (VFS_AS_CALLER, with
+ * the call's credentials from its VFS context, sentry/vfs_caller.c). */
+#define AS_AGENT(call, flags, expr) VFS_AS_CALLER(&(call)->fs, (flags), (expr))
 
 /* Run fn(ctx) with this receiver thread's root and working directory those
  * of the agent thread (in the agent's mount namespace, which mirrors the

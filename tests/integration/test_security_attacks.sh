@@ -382,7 +382,7 @@ GD_ARGS=(--dir-a "$GD/a" --dir-b "$GD/b" --hidden hidden-name --seen-a seen-a --
 run_sec getdents-race pass "$TMPROOT" /dev/null "" -- "$USBOX" exec --hide "$GD/a/hidden-name" -- \
   "$PROGS/attack_getdents_race" "${GD_ARGS[@]}" --seconds "$RACE_SECONDS"
 run_sec getdents-race-native fail "$TMPROOT" /dev/null "" -- "$PROGS/attack_getdents_race" \
-  --native "${GD_ARGS[@]}" --seconds 1
+  --native "${GD_ARGS[@]}" --seconds 10
 expect_grep "getdents detector: natively the hidden name is listed in the race" \
   '^FAIL getdents64 race: the hidden name never listed: listed [1-9]' \
   "$TMPROOT/getdents-race-native.out"

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/close_detached.h"
 #include "common/log.h"
 
 #define WATCH_EVENTS (IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR)
@@ -237,7 +238,13 @@ void hidden_watch_event(struct hidden_watch *hw)
 
 void hidden_watch_stop(struct hidden_watch *hw)
 {
-  int fds[] = {hw->inotify_fd, hw->mntns_fd, hw->userns_fd};
+  /* with watches, the inotify fd's last close waits for an SRCU grace
+   * period (8-24 ms here): a child does it, not the exit path */
+  if (hw->nwatched > 0)
+    close_detached(hw->inotify_fd);
+  else if (hw->inotify_fd >= 0)
+    close(hw->inotify_fd);
+  int fds[] = {hw->mntns_fd, hw->userns_fd};
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
     if (fds[i] >= 0)
       close(fds[i]);

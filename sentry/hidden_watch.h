@@ -42,6 +42,8 @@ int hidden_watch_start(struct hidden_watch *hw, const struct vfs *v, pid_t agent
                        usbox_err_t *err);
 /* The inotify fd is readable: mask what appeared. */
 void hidden_watch_event(struct hidden_watch *hw);
+/* Call it after leaving the sandbox's cgroups: the inotify fd's release
+ * goes to a detached child (common/close_detached.h). */
 void hidden_watch_stop(struct hidden_watch *hw);
 
 #endif

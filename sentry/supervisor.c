@@ -567,13 +567,13 @@ int supervisor_exec(const struct exec_config *cfg)
       sentry_print_summary(&r.sentry);
     sentry_destroy(&r.sentry);
   }
-  hidden_watch_stop(&r.hidden);
   if (r.agent_pidfd >= 0)
     close(r.agent_pidfd);
   if (r.exit_r >= 0)
     close(r.exit_r);
   close(r.sigfd);
   code = finish_run(&r, code);
+  hidden_watch_stop(&r.hidden); /* out of the sandbox's cgroups now */
   usbox_phase("torn down");
   return code;
 }

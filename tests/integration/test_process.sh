@@ -202,6 +202,22 @@ expect_eq "sanity: natively, fds 7 8 9 are inherited" "7 8 9" "$(echo $(grep -x 
 expect_eq "usbox started with fds 7 8 9 open: agent has only 0 1 2 (+ls's)" "0 1 2 3" "$(echo $(cat "$TMPROOT/fds.out"))"
 expect_eq "python3 listdir /proc/self/fd under usbox with extra fds" "['0', '1', '2', '3']" "$(cat "$TMPROOT/fds.py")"
 
+# ---------------------------------------------------------------- nothing passes for usbox after it returned
+# The hidden paths' inotify fd is released by a short-lived child after
+# usbox exits (common/close_detached.c): it must not carry usbox's command
+# line (pgrep -f, ps), and it must end.
+MARK="usbox-cmdline-mark-$$"
+"$USBOX" exec -- /bin/true "$MARK"
+expect_eq "right after usbox returned, no process carries its command line" "" \
+  "$(pgrep -af -- "$MARK")"
+# (other tests' helpers come and go within tens of ms: one seen twice,
+# half a second apart, and not a zombie, is stuck)
+live_closers() { pgrep -x usbox-close | xargs -r ps -o pid=,stat= -p | awk '$2 !~ /Z/ {print $1}' | sort; }
+sleep 0.5
+first=$(live_closers)
+sleep 0.5
+expect_eq "no usbox-close process lives on" "" "$(comm -12 <(echo "$first") <(live_closers))"
+
 # ---------------------------------------------------------------- background children killed
 
 expect_exit 0 "agent leaves a background sleep" -- \

@@ -442,23 +442,28 @@ static struct dcache_entry *entry_new(const struct dcache_answer *a, int creds_i
   return e;
 }
 
-/* The mount root as an answer of its own (rel ""), from the directory a
- * kept walk started at: a mount root is always the same object, so it
- * depends on nothing. Lets the sentry look names up in it (local steps).
- * Lock held. */
-static void add_root_locked(struct dcache *c, int mount, int creds_id, struct dcache_dir *root)
+/* A directory a kept walk went through, as an answer of its own (rel: the
+ * walk's first components up to it; "" for the mount root): looking those
+ * names up from the mount root, through deps[0..ndeps) unchanged, reaches
+ * dir. A directory passed on the way is no link, so the answer serves
+ * both follow flags, as any non-link's. The mount root depends on nothing:
+ * it is always the same object. Lets the sentry look names up in any
+ * directory a walk passed (local steps), not only where one ended. Lock
+ * held. */
+static void add_dir_locked(struct dcache *c, int mount, int creds_id, const char *rel,
+                           const struct dcache_dep *deps, uint32_t ndeps, struct dcache_dir *dir)
 {
-  if (find(c, mount, "", 0, creds_id) != NULL || c->nentries >= DCACHE_MAX_ENTRIES ||
+  if (find(c, mount, rel, 0, creds_id) != NULL || c->nentries >= DCACHE_MAX_ENTRIES ||
       c->nfds + 1 > c->max_fds)
     return;
-  struct dcache_entry *e = calloc(1, sizeof *e);
-  if (e == NULL || (e->rel = strdup("")) == NULL) {
+  struct dcache_entry *e = calloc(1, sizeof *e + ndeps * sizeof e->deps[0]);
+  if (e == NULL || (e->rel = strdup(rel)) == NULL) {
     free(e);
     return;
   }
-  e->mount = mount, e->creds_id = creds_id, e->hash = key_hash(mount, 0, creds_id, "");
+  e->mount = mount, e->creds_id = creds_id, e->hash = key_hash(mount, 0, creds_id, rel);
   e->rep.magic = GOFER_MAGIC;
-  e->obj_fd = fcntl(root->fd, F_DUPFD_CLOEXEC, 3);
+  e->obj_fd = fcntl(dir->fd, F_DUPFD_CLOEXEC, 3);
   if (e->obj_fd < 0 ||
       statx(e->obj_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, GOFER_STATX_MASK, &e->rep.stx) < 0) {
     if (e->obj_fd >= 0)
@@ -468,10 +473,37 @@ static void add_root_locked(struct dcache *c, int mount, int creds_id, struct dc
     return;
   }
   e->rep.has_stat = 1;
+  for (uint32_t i = 0; i < ndeps; i++) {
+    e->deps[i] = deps[i];
+    deps[i].dir->refs++;
+  }
+  e->ndeps = ndeps;
   c->nfds++;
   c->nentries++;
   e->next = c->buckets[e->hash % DCACHE_BUCKETS];
   c->buckets[e->hash % DCACHE_BUCKETS] = e;
+}
+
+/* Every directory entry answered by e's walk: the mount root and each
+ * directory after it (e->deps[i] is the directory reached by the first i
+ * names of e->rel). Lock held. */
+static void add_dirs_locked(struct dcache *c, const struct dcache_entry *e)
+{
+  char prefix[PATH_MAX];
+  size_t len = 0;
+  const char *rest = e->rel;
+  for (uint32_t i = 0; i < e->ndeps; i++) {
+    if (i > 0) { /* one more name of the walk's path */
+      size_t n = strcspn(rest, "/");
+      if (n == 0 || len + (len > 0) + n >= sizeof prefix)
+        return;
+      len += (size_t)snprintf(prefix + len, sizeof prefix - len, "%s%.*s", len > 0 ? "/" : "",
+                              (int)n, rest);
+      rest += n + (rest[n] == '/');
+    }
+    prefix[len] = '\0';
+    add_dir_locked(c, e->mount, e->creds_id, prefix, e->deps, i, e->deps[i].dir);
+  }
 }
 
 void dcache_insert(struct dcache *c, const struct dcache_answer *a)
@@ -520,8 +552,7 @@ void dcache_insert(struct dcache *c, const struct dcache_answer *a)
     e->next = c->buckets[e->hash % DCACHE_BUCKETS];
     c->buckets[e->hash % DCACHE_BUCKETS] = e;
     c->stats.inserted++;
-    if (e->ndeps > 0) /* the first directory a walk keeps is its mount's root */
-      add_root_locked(c, a->mount, id, e->deps[0].dir);
+    add_dirs_locked(c, e);
   }
   pthread_mutex_unlock(&c->lock);
 }

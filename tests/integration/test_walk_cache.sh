@@ -24,6 +24,20 @@ answered=$(sed -n 's/.*walk cache: \([0-9]*\) answered.*/\1/p' "$TMPROOT/v.err")
 [ "${answered:-0}" -ge 7 ] && pass "repeated stats are answered by the walk cache ($answered)" ||
   { fail "the walk cache answered ${answered:-nothing}"; show stderr "$TMPROOT/v.err"; }
 
+# ---- names in a directory a walk went through: the sentry's own lookup ----
+# (the root mount, two levels below any mount root: the directories a walk
+# passes are kept as answers of their own, not only the mount root)
+echo two >"$W/sub/g"
+"$USBOX" exec -v -- sh -c "stat -c '%i %s' $W/sub/f $W/sub/g $W/sub/none 2>&1" \
+  >"$TMPROOT/local.out" 2>"$TMPROOT/local.err"
+local_n=$(sed -n 's/.*answered, \([0-9]*\) more by a lookup of the sentry.s own.*/\1/p' "$TMPROOT/local.err")
+[ "${local_n:-0}" -ge 2 ] && pass "a sibling in a directory a walk passed is looked up by the sentry ($local_n)" ||
+  { fail "no lookup of the sentry's own (${local_n:-nothing})"; show stderr "$TMPROOT/local.err"; }
+expect_eq "what those lookups answer is what the host has" \
+  "$(stat -c '%i %s' "$W/sub/f" "$W/sub/g" "$W/sub/none" 2>&1 | sed 's/^stat: //')" \
+  "$(sed 's/^stat: //' "$TMPROOT/local.out")"
+rm -f "$W/sub/g"
+
 # ---- the host changes things between two stats ----
 mkfifo "$W/to_host" "$W/to_agent"
 cat >"$W/agent.py" <<'PY'

@@ -79,12 +79,16 @@ bool dircache_may_exist(struct dircache *c, const char *dir, size_t dirlen, cons
     if ((l->dir = strndup(dir, dirlen)) == NULL)
       return true;
     idx = c->n++;
-    list_dir(c, l);
     /* the set keeps the directory's own copy of its name */
     if (strset_insert(&c->dirs, l->dir, dirlen, &idx) < 0)
       return true;
+    return true; /* asked once: the caller's own lookup is cheaper than a listing */
   }
-  const struct dircache_list *l = &c->lists[idx];
+  struct dircache_list *l = &c->lists[idx];
+  if (!l->listed) { /* asked again: one listing now answers the rest */
+    l->listed = true;
+    list_dir(c, l);
+  }
   size_t value;
   size_t len = strlen(name);
   if (l->missing)

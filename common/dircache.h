@@ -1,7 +1,10 @@
 /* Which names a directory holds, read once with one listing: a few hundred
  * hidden paths in a few dozen directories cost a getdents per directory,
  * not an lstat or open per path, at start-up (policy/hidden.c, the view's
- * masks, the hidden paths' watch). */
+ * masks, the hidden paths' watch). A directory is listed the second time a
+ * name in it is asked about: the first answer is "ask" (true), since one
+ * lookup is cheaper than a listing (/proc, asked once for /proc/kcore,
+ * lists every process). */
 #ifndef USBOX_COMMON_DIRCACHE_H
 #define USBOX_COMMON_DIRCACHE_H
 
@@ -16,6 +19,7 @@ struct dircache {
     char *dir;        /* owned */
     char *names;      /* owned: the names, NUL-separated */
     struct strset set; /* over names; empty when the directory could not be read */
+    bool listed;  /* read (a directory asked about once is not) */
     bool readable;
     bool missing; /* the directory does not exist: nor does anything in it */
   } *lists;

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -469,6 +470,17 @@ static int add_linked_files(struct linked_walk *lw, int dirfd, int depth, usbox_
   return 0;
 }
 
+/* sysfs and procfs have no link operation: nothing below a hidden
+ * directory there has another name (and /sys/firmware alone is hundreds
+ * of entries to walk at every start). */
+static bool no_hard_links(int dirfd)
+{
+  struct statfs sfs;
+  return fstatfs(dirfd, &sfs) == 0 &&
+         ((unsigned long)sfs.f_type == 0x62656572UL /* SYSFS_MAGIC */ ||
+          (unsigned long)sfs.f_type == 0x9fa0UL /* PROC_SUPER_MAGIC */);
+}
+
 static int add_identity(struct policy *p, const char *host, usbox_err_t *err)
 {
   struct stat st;
@@ -481,6 +493,10 @@ static int add_identity(struct policy *p, const char *host, usbox_err_t *err)
   struct linked_walk lw = {.p = p, .budget = HIDDEN_WALK_MAX};
   snprintf(lw.path, sizeof lw.path, "%s", host);
   int fd = open(host, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0 && no_hard_links(fd)) {
+    close(fd);
+    return 0;
+  }
   return fd < 0 ? 0 : add_linked_files(&lw, fd, 0, err);
 }
 

@@ -39,6 +39,8 @@ struct dcache_entry {
   struct gofer_rep rep; /* as the gofer gave it (its stx refreshed at each hit) */
   char *link;           /* GOFER_AT_LINK: the link's text */
   int obj_fd;           /* the object reached, or -1 (an error, a link) */
+  struct dcache_dir *obj_dir; /* a directory's own answer: obj_fd is this kept
+                               * directory's fd (a reference held, not a copy) */
   uint32_t ndeps;
   struct dcache_dep deps[];
 };
@@ -164,7 +166,9 @@ static void entry_free(struct dcache *c, struct dcache_entry *e)
 {
   for (uint32_t i = 0; i < e->ndeps; i++)
     dir_put(c, e->deps[i].dir);
-  if (e->obj_fd >= 0) {
+  if (e->obj_dir != NULL) {
+    dir_put(c, e->obj_dir);
+  } else if (e->obj_fd >= 0) {
     close(e->obj_fd);
     c->nfds--;
   }
@@ -453,8 +457,7 @@ static struct dcache_entry *entry_new(const struct dcache_answer *a, int creds_i
 static void add_dir_locked(struct dcache *c, int mount, int creds_id, const char *rel,
                            const struct dcache_dep *deps, uint32_t ndeps, struct dcache_dir *dir)
 {
-  if (find(c, mount, rel, 0, creds_id) != NULL || c->nentries >= DCACHE_MAX_ENTRIES ||
-      c->nfds + 1 > c->max_fds)
+  if (find(c, mount, rel, 0, creds_id) != NULL || c->nentries >= DCACHE_MAX_ENTRIES)
     return;
   struct dcache_entry *e = calloc(1, sizeof *e + ndeps * sizeof e->deps[0]);
   if (e == NULL || (e->rel = strdup(rel)) == NULL) {
@@ -463,22 +466,22 @@ static void add_dir_locked(struct dcache *c, int mount, int creds_id, const char
   }
   e->mount = mount, e->creds_id = creds_id, e->hash = key_hash(mount, 0, creds_id, rel);
   e->rep.magic = GOFER_MAGIC;
-  e->obj_fd = fcntl(dir->fd, F_DUPFD_CLOEXEC, 3);
-  if (e->obj_fd < 0 ||
-      statx(e->obj_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, GOFER_STATX_MASK, &e->rep.stx) < 0) {
-    if (e->obj_fd >= 0)
-      close(e->obj_fd);
+  if (statx(dir->fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, GOFER_STATX_MASK, &e->rep.stx) < 0) {
     free(e->rel);
     free(e);
     return;
   }
+  /* the kept directory's own fd: no copy, so a directory costs one fd
+   * however many answers pass it or end at it */
+  e->obj_fd = dir->fd;
+  e->obj_dir = dir;
+  dir->refs++;
   e->rep.has_stat = 1;
   for (uint32_t i = 0; i < ndeps; i++) {
     e->deps[i] = deps[i];
     deps[i].dir->refs++;
   }
   e->ndeps = ndeps;
-  c->nfds++;
   c->nentries++;
   e->next = c->buckets[e->hash % DCACHE_BUCKETS];
   c->buckets[e->hash % DCACHE_BUCKETS] = e;

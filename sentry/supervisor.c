@@ -560,6 +560,7 @@ int supervisor_exec(const struct exec_config *cfg)
     kill_descendants(&r);
   }
   tty_relay_finish(&r.tty);
+  usbox_phase("tear-down: the sandbox's processes gone");
   if (r.sentry_ready) {
     sentry_stop(&r.sentry);
     sys_net_stop(); /* no receiver asks it anything any more */
@@ -567,12 +568,14 @@ int supervisor_exec(const struct exec_config *cfg)
       sentry_print_summary(&r.sentry);
     sentry_destroy(&r.sentry);
   }
+  usbox_phase("tear-down: sentry and gofer stopped");
   if (r.agent_pidfd >= 0)
     close(r.agent_pidfd);
   if (r.exit_r >= 0)
     close(r.exit_r);
   close(r.sigfd);
   code = finish_run(&r, code);
+  usbox_phase("tear-down: cgroups removed");
   hidden_watch_stop(&r.hidden); /* out of the sandbox's cgroups now */
   usbox_phase("torn down");
   return code;

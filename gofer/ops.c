@@ -709,6 +709,18 @@ long gofer_entry_act(int op, int dir, const char *name, const struct gofer_req *
   return h->on_entry(&e, &c);
 }
 
+long gofer_entry2_act(int op, int dir, const char *name, int dir2, const char *name2,
+                      const struct gofer_req *q)
+{
+  const struct gofer_handler *h = handler_of(op);
+  if (h == NULL || h->on_entry == NULL || h->path2 != PATH2_ENTRY || !gofer_name_valid(name) ||
+      !gofer_name_valid(name2))
+    return -EINVAL;
+  struct gofer_entry e = {.dir = dir, .dir2 = dir2, .name = name, .name2 = name2};
+  struct gofer_call c = {.req = q, .path = name, .path2 = name2, .data = NULL, .in_fd = -1};
+  return h->on_entry(&e, &c);
+}
+
 void gofer_result_release(struct gofer_result *res)
 {
   if (res->out_fd >= 0)

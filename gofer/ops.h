@@ -45,6 +45,11 @@ void gofer_perform(struct gofer_state *g, const struct gofer_call *c, struct gof
  * deputy already. 0 or -errno. */
 long gofer_entry_act(int op, int dir, const char *name, const struct gofer_req *q,
                      const void *data);
+/* A two-entry operation (RENAME with q->flags, LINK) from (dir, name) to
+ * (dir2, name2), done as the gofer does it, by whoever holds both
+ * directories: the caller has entered the deputy already. 0 or -errno. */
+long gofer_entry2_act(int op, int dir, const char *name, int dir2, const char *name2,
+                      const struct gofer_req *q);
 /* Close the fds a result holds (after it was sent, or when it cannot be). */
 void gofer_result_release(struct gofer_result *res);
 

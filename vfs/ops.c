@@ -550,6 +550,22 @@ static int entry_path(const struct vfs_node *parent, const char *name, char out[
   return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
+/* parent's directory from the walk cache, if it holds the very directory
+ * the VFS resolved: an fd of the sentry's, or -1. */
+static int cached_parent(struct vfs_ctx *ctx, const struct vfs_node *parent,
+                         const struct deputy_creds *creds)
+{
+  struct statx ds;
+  int dir = dcache_dir(&ctx->vfs->dcache, parent->mount->index,
+                       vfs_mount_rel(parent->mount, parent->view), creds, &ds);
+  if (dir >= 0 && (ds.stx_ino != (uint64_t)parent->st.st_ino ||
+                   makedev(ds.stx_dev_major, ds.stx_dev_minor) != parent->st.st_dev)) {
+    close(dir);
+    return -1;
+  }
+  return dir;
+}
+
 /* An entry operation in a directory the walk cache holds, done by the
  * sentry itself with the gofer's own code (gofer_entry_act) on the cached
  * directory's fd, as the caller with its umask. 1 when the directory is
@@ -566,14 +582,9 @@ static int cached_entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, c
   if (r < 0)
     return r;
   int m = parent->mount->index;
-  struct statx ds;
-  cleanup_close int dir =
-      dcache_dir(dc, m, vfs_mount_rel(parent->mount, parent->view), &q.ident, &ds);
+  cleanup_close int dir = cached_parent(ctx, parent, &q.ident);
   if (dir < 0)
-    return 1;
-  if (ds.stx_ino != (uint64_t)parent->st.st_ino ||
-      makedev(ds.stx_dev_major, ds.stx_dev_minor) != parent->st.st_dev)
-    return 1; /* not the directory the VFS resolved: let the gofer walk */
+    return 1; /* not cached, or not the directory the VFS resolved: the gofer walks */
   r = (int)VFS_AS_CALLER(ctx, DEPUTY_UMASK, gofer_entry_act(what->op, dir, name, &q, what->data));
   if (r == 0 && what->op == GOFER_UNLINK) /* what was removed is not kept open by the cache */
     dcache_forget(dc, m, path, (what->flags & AT_REMOVEDIR) != 0);
@@ -634,6 +645,34 @@ int vfs_op_symlink(struct vfs_ctx *ctx, const char *target, const struct vfs_nod
                                           .data_len = strlen(target) + 1});
 }
 
+/* A rename or link whose two directories the walk cache holds, made by
+ * the sentry itself with the gofer's own code (gofer_entry2_act) on the
+ * cached directories' fds, as the caller. 1 when either is not in the
+ * cache, else 0 or -errno. a and b: the entries' mount paths. */
+static int cached_two_entries(struct vfs_ctx *ctx, int op, const struct vfs_node *from,
+                              const char *from_name, const struct vfs_node *to,
+                              const char *to_name, uint32_t flags, const char *a, const char *b)
+{
+  struct dcache *dc = &ctx->vfs->dcache;
+  if (!dc->enabled || from->mount->kind != VFS_MOUNT_FS || !gofer_name_valid(from_name) ||
+      !gofer_name_valid(to_name))
+    return 1;
+  struct gofer_req q = {.op = (uint16_t)op, .flags = flags};
+  int r = vfs_caller_creds(ctx, 0, &q.ident);
+  if (r < 0)
+    return r;
+  cleanup_close int dir = cached_parent(ctx, from, &q.ident);
+  cleanup_close int dir2 = dir < 0 ? -1 : cached_parent(ctx, to, &q.ident);
+  if (dir2 < 0)
+    return 1;
+  r = (int)VFS_AS_CALLER(ctx, 0, gofer_entry2_act(op, dir, from_name, dir2, to_name, &q));
+  if (r == 0 && op == GOFER_RENAME) { /* as vfs_gofer does after the gofer's */
+    dcache_forget(dc, from->mount->index, a, true);
+    dcache_forget(dc, from->mount->index, b, true);
+  }
+  return r;
+}
+
 static int two_entries(struct vfs_ctx *ctx, int op, const struct vfs_node *from,
                        const char *from_name, const struct vfs_node *to, const char *to_name,
                        uint32_t flags)
@@ -647,6 +686,8 @@ static int two_entries(struct vfs_ctx *ctx, int op, const struct vfs_node *from,
   if (r == 0)
     r = entry_path(to, to_name, b);
   if (r < 0)
+    return r;
+  if ((r = cached_two_entries(ctx, op, from, from_name, to, to_name, flags, a, b)) <= 0)
     return r;
   struct gofer_rep rep;
   r = vfs_gofer(ctx,

@@ -187,4 +187,50 @@ grep -q '^agreed 40 of 40$' "$TMPROOT/perm.out" &&
   pass "0700 on a directory and 0600 on a file, made by the host, deny the next stat and open of an unprivileged agent; 0755/0644 allow them again" ||
   { fail "a stat kept a permission the agent no longer had"; show agent "$TMPROOT/perm.out"; }
 
+# ---- renames and links in cached directories: the sentry's own ----
+# Both directories are walked first (so the cache holds them); then links
+# and renames, good and failing, as the kernel answers them natively on a
+# copy of the same tree; then the host is checked.
+RL=$TMPROOT/rltree
+rl_script='
+import os, sys
+d = sys.argv[1]
+os.stat(d + "/d1/a"); os.stat(d + "/d2/x")        # both directories cached
+out = []
+def step(what, f):
+    try:
+        f(); out.append(what + " ok")
+    except OSError as e:
+        out.append("%s errno %d" % (what, e.errno))
+step("link", lambda: os.link(d + "/d1/a", d + "/d1/b"))
+step("link over an existing name", lambda: os.link(d + "/d1/a", d + "/d2/x"))
+step("rename across directories", lambda: os.rename(d + "/d1/b", d + "/d2/c"))
+step("rename of a missing name", lambda: os.rename(d + "/d1/none", d + "/d2/none"))
+step("rename over a file", lambda: os.rename(d + "/d2/c", d + "/d2/x"))
+step("rename of a directory", lambda: os.rename(d + "/d2", d + "/d3"))
+step("rename into a file", lambda: os.rename(d + "/d1/a", d + "/d3/x/y"))
+out.append("d1 %s d3 %s links %d" % (sorted(os.listdir(d + "/d1")), sorted(os.listdir(d + "/d3")),
+                                    os.stat(d + "/d1/a").st_nlink))
+out.append("d3/x is d1/a: %s" % (os.stat(d + "/d3/x").st_ino == os.stat(d + "/d1/a").st_ino))
+print("\n".join(out))
+'
+for t in native sandbox; do
+  rm -rf "$RL.$t"
+  mkdir -p "$RL.$t/d1" "$RL.$t/d2"
+  echo data >"$RL.$t/d1/a"
+  echo other >"$RL.$t/d2/x"
+done
+python3 -c "$rl_script" "$RL.native" >"$TMPROOT/rl-native.out" 2>&1
+"$USBOX" exec -v -- python3 -c "$rl_script" "$RL.sandbox" >"$TMPROOT/rl-sandbox.out" 2>"$TMPROOT/rl-sandbox.err"
+grep -q '^d3/x is d1/a: True$' "$TMPROOT/rl-native.out" ||
+  fail "sanity: natively the script does not end as it should: $(cat "$TMPROOT/rl-native.out")"
+expect_eq "links and renames in cached directories answer as the kernel does" \
+  "$(cat "$TMPROOT/rl-native.out")" "$(cat "$TMPROOT/rl-sandbox.out")"
+expect_eq "and leave the host as the kernel does" \
+  "$(cd "$RL.native" && find . | sort)" "$(cd "$RL.sandbox" && find . | sort)"
+grep -q 'd3/x is d1/a: True' "$TMPROOT/rl-sandbox.out" &&
+  pass "the renamed link is the same file on the host" ||
+  { fail "the renamed link is not d1/a's inode on the host"; show sandbox "$TMPROOT/rl-sandbox.out"; show stderr "$TMPROOT/rl-sandbox.err"; }
+rm -rf "$RL.native" "$RL.sandbox"
+
 finish

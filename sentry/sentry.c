@@ -447,8 +447,9 @@ void sentry_print_summary(const struct sentry *s)
   if (s->vfs.dcache.enabled)
     fprintf(stderr,
             "usbox: walk cache: %lu answered, %lu more by a lookup of the sentry's own in a "
-            "cached directory, %lu asked the gofer (%lu changed since), %lu rounds of eviction\n",
-            w->hits, w->local, w->misses + w->stale - w->local, w->stale, w->flushes);
+            "cached directory, %lu asked the gofer (%lu changed since), %lu rounds of eviction, "
+            "%lu steps in changed directories looked up again\n",
+            w->hits, w->local, w->misses + w->stale - w->local, w->stale, w->flushes, w->relooked);
   else
     fprintf(stderr, "usbox: walk cache: off\n");
 }

@@ -2,12 +2,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -304,15 +307,93 @@ static struct dcache_entry *find(struct dcache *c, int mount, const char *rel, u
   return NULL;
 }
 
-/* Every directory as it was, and the object's attributes now. */
-static bool still_valid(const struct dcache_entry *e, struct statx *obj)
+/* Component i of rel (the name a walk looked up in its i-th directory),
+ * or false. */
+static bool component(const char *rel, uint32_t i, char out[NAME_MAX + 1])
+{
+  const char *p = rel;
+  for (; i > 0 && p != NULL; i--)
+    p = (p = strchr(p, '/')) != NULL ? p + 1 : NULL;
+  if (p == NULL)
+    return false;
+  size_t n = strcspn(p, "/");
+  if (n == 0 || n > NAME_MAX || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+    return false;
+  memcpy(out, p, n);
+  out[n] = '\0';
+  return true;
+}
+
+/* Whether name, looked up in dir now as creds (the deputy: the kernel
+ * checks the caller's search permission), is the object (ino, dev) and
+ * nothing else: one name, no link followed, never above dir. */
+static bool same_step(int dir, const char *name, const struct deputy_creds *creds, uint64_t ino,
+                      uint32_t major, uint32_t minor)
+{
+  if (deputy_active() || deputy_enter(creds, 0) < 0)
+    return false;
+  struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  int fd = (int)syscall(SYS_openat2, dir, name, &how, sizeof how);
+  deputy_leave();
+  if (fd < 0)
+    return false;
+  struct statx x;
+  bool same = statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_INO, &x) == 0 &&
+              x.stx_ino == ino && x.stx_dev_major == major && x.stx_dev_minor == minor;
+  close(fd);
+  return same;
+}
+
+/* deps[i]'s directory changed (its ctime is now *now): the one step taken
+ * in it, looked up again. An answer depends on each directory only
+ * through the one name it looked up there, so if that name still reaches
+ * the same object (the next kept directory, or the object itself), the
+ * answer holds as of now: now was read before the lookup, as the gofer
+ * reads a snapshot before its step (a later change gets a later ctime).
+ * A create next door (git's objects, tar -x) then costs one lookup instead
+ * of the whole answer. Not for a step to a link or a failed lookup (no
+ * object to compare): those are walked again. */
+static bool step_still_leads(struct dcache_entry *e, uint32_t i, const struct statx *now,
+                             const struct deputy_creds *creds)
+{
+  char name[NAME_MAX + 1];
+  uint64_t ino;
+  uint32_t major, minor;
+  if (i + 1 < e->ndeps) {
+    const struct dcache_dir *next = e->deps[i + 1].dir;
+    ino = next->ino, major = next->dev_major, minor = next->dev_minor;
+  } else {
+    struct statx o;
+    if (e->obj_fd < 0 || e->rep.status != GOFER_DONE || e->rep.err != 0 ||
+        statx(e->obj_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_INO, &o) < 0)
+      return false;
+    ino = o.stx_ino, major = o.stx_dev_major, minor = o.stx_dev_minor;
+  }
+  if (!component(e->rel, i, name) ||
+      !same_step(e->deps[i].dir->fd, name, creds, ino, major, minor))
+    return false;
+  e->deps[i].ctime_sec = now->stx_ctime.tv_sec;
+  e->deps[i].ctime_nsec = now->stx_ctime.tv_nsec;
+  return true;
+}
+
+/* Every directory as it was (or its one step unchanged), and the object's
+ * attributes now. */
+static bool still_valid(struct dcache *c, struct dcache_entry *e,
+                        const struct deputy_creds *creds, struct statx *obj)
 {
   for (uint32_t i = 0; i < e->ndeps; i++) {
     struct statx x;
     if (statx(e->deps[i].dir->fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_CTIME, &x) < 0 ||
-        !(x.stx_mask & STATX_CTIME) || x.stx_ctime.tv_sec != e->deps[i].ctime_sec ||
-        x.stx_ctime.tv_nsec != e->deps[i].ctime_nsec)
+        !(x.stx_mask & STATX_CTIME))
       return false;
+    if (x.stx_ctime.tv_sec == e->deps[i].ctime_sec &&
+        x.stx_ctime.tv_nsec == e->deps[i].ctime_nsec)
+      continue;
+    if (!step_still_leads(e, i, &x, creds))
+      return false;
+    c->stats.relooked++;
   }
   return e->obj_fd < 0 ||
          statx(e->obj_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, GOFER_STATX_MASK, obj) == 0;
@@ -333,7 +414,7 @@ static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
   struct dcache_entry *e = id < 0 ? NULL : find_answer(c, mount, rel, walk, id);
   struct statx obj;
   bool fits = e == NULL || e->link == NULL || strlen(e->link) + 1 <= cap;
-  bool hit = e != NULL && fits && still_valid(e, &obj);
+  bool hit = e != NULL && fits && still_valid(c, e, creds, &obj);
   size_t link_len = hit && e->link != NULL ? strlen(e->link) + 1 : 0;
   if (!fits) {
     pthread_mutex_unlock(&c->lock); /* the caller's buffer cannot take it: ask the gofer */

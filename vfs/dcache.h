@@ -43,6 +43,7 @@ struct dcache_dir;
 struct dcache_stats {
   unsigned long hits, misses, stale, inserted, flushes;
   unsigned long local; /* misses the sentry answered with a lookup of its own */
+  unsigned long relooked; /* steps in a changed directory looked up again, unchanged */
 };
 
 #define DCACHE_MAX_DEVS 16
@@ -71,7 +72,8 @@ void dcache_init(struct dcache *c);
 void dcache_destroy(struct dcache *c);
 /* Forget the answers for rel (mount-relative), and with subtree everything
  * below it: the sentry removed or renamed it, and what it held is let go
- * now rather than when the answer is next found stale. */
+ * now rather than when the answer is next found stale. A subtree scans the
+ * whole cache: only for a directory that moved (a removed one was empty). */
 void dcache_forget(struct dcache *c, int mount, const char *rel, bool subtree);
 
 /* Whether a walk request may be served from the cache (its flags, its

@@ -311,11 +311,13 @@ int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer
   if (r < 0)
     return r == -EINTR ? -EINTR : -EIO; /* the gofer is gone: fail closed */
   if ((op == GOFER_UNLINK || op == GOFER_RENAME) && msg.rep.err == 0) {
-    /* what was removed (or renamed over) is not kept open by the cache */
-    bool dir = op == GOFER_RENAME || (req->flags & AT_REMOVEDIR);
-    dcache_forget(&ctx->vfs->dcache, m->index, req->rel, dir);
+    /* what was removed (or renamed over) is not kept open by the cache; a
+     * removed directory was empty (its own answers only), a renamed one
+     * may hold answers below it (the subtree) */
+    bool moved_dir = op == GOFER_RENAME;
+    dcache_forget(&ctx->vfs->dcache, m->index, req->rel, moved_dir);
     if (op == GOFER_RENAME)
-      dcache_forget(&ctx->vfs->dcache, m->index, req->rel2, dir);
+      dcache_forget(&ctx->vfs->dcache, m->index, req->rel2, false);
   }
   *rep = msg.rep;
   if (out_fd != NULL)
@@ -587,7 +589,7 @@ static int cached_entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, c
     return 1; /* not cached, or not the directory the VFS resolved: the gofer walks */
   r = (int)VFS_AS_CALLER(ctx, DEPUTY_UMASK, gofer_entry_act(what->op, dir, name, &q, what->data));
   if (r == 0 && what->op == GOFER_UNLINK) /* what was removed is not kept open by the cache */
-    dcache_forget(dc, m, path, (what->flags & AT_REMOVEDIR) != 0);
+    dcache_forget(dc, m, path, false); /* (a removed directory was empty) */
   return r;
 }
 
@@ -667,8 +669,13 @@ static int cached_two_entries(struct vfs_ctx *ctx, int op, const struct vfs_node
     return 1;
   r = (int)VFS_AS_CALLER(ctx, 0, gofer_entry2_act(op, dir, from_name, dir2, to_name, &q));
   if (r == 0 && op == GOFER_RENAME) { /* as vfs_gofer does after the gofer's */
-    dcache_forget(dc, from->mount->index, a, true);
-    dcache_forget(dc, from->mount->index, b, true);
+    /* the whole cache is scanned for a subtree: only for a directory moved
+     * (git's and tar's renames are of files) */
+    struct stat st;
+    bool moved_dir = fstatat(dir2, to_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode) ||
+                     (flags & RENAME_EXCHANGE);
+    dcache_forget(dc, from->mount->index, a, moved_dir);
+    dcache_forget(dc, from->mount->index, b, (flags & RENAME_EXCHANGE) != 0);
   }
   return r;
 }

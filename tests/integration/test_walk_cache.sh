@@ -38,6 +38,16 @@ expect_eq "what those lookups answer is what the host has" \
   "$(sed 's/^stat: //' "$TMPROOT/local.out")"
 rm -f "$W/sub/g"
 
+# ---- a create next door: the one step looked up again, not the answer dropped ----
+"$USBOX" exec -v -- sh -c "stat -c %i $W/sub/f; touch $W/sub/next-door; stat -c %i $W/sub/f" \
+  >"$TMPROOT/relook.out" 2>"$TMPROOT/relook.err"
+relooked=$(sed -n 's/.*, \([0-9]*\) steps in changed directories looked up again.*/\1/p' "$TMPROOT/relook.err")
+[ "${relooked:-0}" -ge 1 ] && pass "after a create next door the cache looks its one step up again ($relooked)" ||
+  { fail "no step looked up again (${relooked:-nothing})"; show stderr "$TMPROOT/relook.err"; }
+expect_eq "and answers what the host has" "$(stat -c %i "$W/sub/f")
+$(stat -c %i "$W/sub/f")" "$(cat "$TMPROOT/relook.out")"
+rm -f "$W/sub/next-door"
+
 # ---- the host changes things between two stats ----
 mkfifo "$W/to_host" "$W/to_agent"
 cat >"$W/agent.py" <<'PY'
@@ -167,7 +177,9 @@ for i in range(40):
         print("round", i, "saw", got, "the host has", want)
 print("agreed", sum(seen), "of", len(seen))
 PY
-(
+# perm_rounds: the host's side, 40 rounds of taking the permissions away
+# and giving them back, in lockstep with the agent.
+perm_rounds() {
   exec <"$P/to_host" 3>"$P/to_agent"
   for i in $(seq 40); do
     read -r _ || break
@@ -177,7 +189,8 @@ PY
       chmod 755 "$P/closed"; chmod 644 "$P/pf"; echo ok >&3
     fi
   done
-) &
+}
+perm_rounds &
 changer=$!
 track_bg "$changer"
 runuser -u nobody -- "$U" exec -- python3 "$P/agent.py" "$P" >"$TMPROOT/perm.out" 2>&1
@@ -186,6 +199,21 @@ wait "$changer"
 grep -q '^agreed 40 of 40$' "$TMPROOT/perm.out" &&
   pass "0700 on a directory and 0600 on a file, made by the host, deny the next stat and open of an unprivileged agent; 0755/0644 allow them again" ||
   { fail "a stat kept a permission the agent no longer had"; show agent "$TMPROOT/perm.out"; }
+
+# The same with usbox as root and the agent root without capabilities, the
+# files nobody's: a directory's mode changed sets its ctime, and the step
+# the cache then looks up again in it must be the agent's (a lookup with
+# usbox's own rights would still succeed and keep serving the answer).
+chown nobody "$P/closed" "$P/closed/f" "$P/pf"
+perm_rounds &
+changer=$!
+track_bg "$changer"
+"$USBOX" exec -- python3 "$P/agent.py" "$P" >"$TMPROOT/perm-root.out" 2>&1
+kill "$changer" 2>/dev/null
+wait "$changer"
+grep -q '^agreed 40 of 40$' "$TMPROOT/perm-root.out" &&
+  pass "the same for a root agent without capabilities on another uid's files" ||
+  { fail "a stat kept a permission a root agent without capabilities no longer had"; show agent "$TMPROOT/perm-root.out"; }
 
 # ---- renames and links in cached directories: the sentry's own ----
 # Both directories are walked first (so the cache holds them); then links

@@ -169,7 +169,11 @@ static _Noreturn void run_init(const struct launch *l)
   /* blocked, pid 1 still receives them (the kernel drops only signals an
    * init leaves at their default action) */
   sigprocmask(SIG_BLOCK, &waited, NULL);
-  pid_t agent = fork();
+  /* vfork: the agent does nothing but set its signal mask and execve (or
+   * report why it could not), so it need not copy this process's memory
+   * (usbox's whole image, policy and all) only for execve to drop it; this
+   * process waits meanwhile, as posix_spawn's does. */
+  pid_t agent = vfork();
   if (agent < 0)
     _exit(USBOX_EXIT_ERROR);
   if (agent == 0) {

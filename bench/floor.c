@@ -15,10 +15,12 @@
  *         call, as in bench/micro's open_close)
  *
  *   floor [--batches B] [--batch-ms MS] [--warmup-ms MS] [--no-sync-wake]
- *         [--proc-mem] [CASE...]
+ *         [--proc-mem] [--two-step] [CASE...]
  *
  * --proc-mem reads and writes the agent's memory with pread/pwrite on
  * /proc/PID/mem opened once, instead of process_vm_readv/writev.
+ * --two-step answers an open with ADDFD and then a plain SEND of the fd
+ * number, instead of ADDFD with SECCOMP_ADDFD_FLAG_SEND.
  *
  * Prints one line per case in bench/micro's format (median ns per call over
  * the batches, min, max), so bench/run can show it beside usbox. Pin it
@@ -57,7 +59,10 @@ struct options {
   double batch_ms, warmup_ms;
   int sync_wake;
   int proc_mem; /* read and write the agent's memory with pread/pwrite on /proc/PID/mem */
+  int two_step; /* open: ADDFD, then SEND with the fd number (not ADDFD|SEND) */
 };
+
+static int g_two_step;
 
 static int g_mem_fd = -1; /* /proc/PID/mem of the child, with --proc-mem */
 
@@ -208,11 +213,19 @@ static void answer(int listener, struct seccomp_notif *req, const char *which)
     }
   } else if (strcmp(which, "open") == 0) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct seccomp_notif_addfd add = {.id = req->id, .flags = SECCOMP_ADDFD_FLAG_SEND,
+    struct seccomp_notif_addfd add = {.id = req->id,
+                                      .flags = g_two_step ? 0 : SECCOMP_ADDFD_FLAG_SEND,
                                       .srcfd = (unsigned)fd, .newfd_flags = O_CLOEXEC};
-    if (fd >= 0 && ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) >= 0) {
+    int target = fd < 0 ? -1 : ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+    if (target >= 0 && !g_two_step) {
       close(fd);
       return; /* answered by the ADDFD */
+    }
+    if (target >= 0) { /* a plain SEND: woken on this CPU (SYNC_WAKE_UP) */
+      close(fd);
+      resp.val = target;
+      ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+      return;
     }
     resp.error = fd < 0 ? -errno : -EBADF;
     if (fd >= 0)
@@ -301,12 +314,14 @@ int main(int argc, char **argv)
       o.sync_wake = 0;
     else if (strcmp(argv[i], "--proc-mem") == 0)
       o.proc_mem = 1;
+    else if (strcmp(argv[i], "--two-step") == 0)
+      g_two_step = o.two_step = 1;
     else if ((strcmp(argv[i], "null") == 0 || strcmp(argv[i], "stat") == 0 ||
               strcmp(argv[i], "open") == 0) && ncases < 3)
       cases[ncases++] = argv[i];
     else {
       fprintf(stderr, "usage: floor [--batches B] [--batch-ms MS] [--warmup-ms MS] "
-                      "[--no-sync-wake] [--proc-mem] [null|stat|open...]\n");
+                      "[--no-sync-wake] [--proc-mem] [--two-step] [null|stat|open...]\n");
       return 2;
     }
   }

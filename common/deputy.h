@@ -52,6 +52,15 @@ struct deputy_creds {
  * (more groups than tracked, an id the thread may not assume): the thread
  * is then back to its own credentials and the caller must not act. */
 int deputy_enter(const struct deputy_creds *creds, unsigned flags);
+/* Whether creds taken with DEPUTY_REAL_IDS are the same as without (real
+ * ids equal to the fs ids, and a non-root real uid holds no capability):
+ * then what access(2) checks with the real ids, the effective ids check
+ * too. */
+static inline bool deputy_real_same(const struct deputy_creds *c)
+{
+  return c->uid == c->fsuid && c->gid == c->fsgid && (c->uid == 0 || c->cap_eff == 0);
+}
+
 /* Back to the thread's own credentials (aborts if that fails). */
 void deputy_leave(void);
 /* Whether this thread is inside deputy_enter .. deputy_leave. */

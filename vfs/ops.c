@@ -272,6 +272,33 @@ static int cached_open(struct vfs_ctx *ctx, const struct gofer_msg *open_msg,
   return 0;
 }
 
+/* A walk that checks access (GOFER_WALK_ACCESS: execve's X_OK, access(2)
+ * and faccessat2) through the walk cache: the walk as any other (its real
+ * ids, if asked, are the effective ones: deputy_real_same), then the check
+ * the gofer makes on the object reached, made here on the cache's fd of
+ * it, as the caller (rep.val: 0 or -errno). */
+static int cached_access_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_rep *rep,
+                              char *rep_data, size_t rep_cap)
+{
+  uint16_t walk = msg->req.walk;
+  msg->req.walk &= (uint16_t)~(GOFER_WALK_ACCESS | GOFER_WALK_REAL_IDS);
+  cleanup_close int obj = -1;
+  int r = cached_walk(ctx, msg, rep, rep_data, rep_cap, &obj);
+  msg->req.walk = walk;
+  if (r < 0 || rep->status != GOFER_DONE || rep->err != 0)
+    return r;
+  if (obj < 0) { /* no object to check here: the gofer does it all */
+    if ((r = gofer_call(ctx->vfs->gofer, msg)) < 0)
+      return r == -EINTR ? -EINTR : -EIO; /* the gofer is gone: fail closed */
+    *rep = msg->rep;
+    return 0;
+  }
+  rep->val = VFS_AS_CALLER(ctx, (walk & GOFER_WALK_REAL_IDS) ? DEPUTY_REAL_IDS : 0,
+                           SYS_ERR(syscall(SYS_faccessat2, obj, "", (int)msg->req.arg0,
+                                           AT_EMPTY_PATH | AT_EACCESS)));
+  return 0;
+}
+
 int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer_rep *rep,
               char *rep_data, size_t rep_cap, int *out_fd)
 {
@@ -296,6 +323,11 @@ int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer
     return proc_local(ctx->vfs->proc_state, &msg, rep, out_fd);
   bool cacheable = m->kind == VFS_MOUNT_FS && ctx->vfs->dcache.enabled &&
                    dcache_walk_cacheable(req->walk);
+  if (m->kind == VFS_MOUNT_FS && ctx->vfs->dcache.enabled && op == GOFER_WALK &&
+      (req->walk & GOFER_WALK_ACCESS) && out_fd == NULL &&
+      dcache_walk_cacheable(req->walk & ~(uint16_t)(GOFER_WALK_ACCESS | GOFER_WALK_REAL_IDS)) &&
+      (!(req->walk & GOFER_WALK_REAL_IDS) || deputy_real_same(&msg.req.ident)))
+    return cached_access_walk(ctx, &msg, rep, rep_data, rep_cap);
   if (cacheable && op == GOFER_WALK) {
     if (out_fd != NULL)
       *out_fd = -1; /* a walk sends no fd */

@@ -165,15 +165,19 @@ def now():
         open(d + "/pf").close(); b = "ok"
     except PermissionError:
         b = "denied"
-    return a + "," + b
+    # access(2) (real ids) and faccessat2(AT_EACCESS): walks the cache
+    # answers, the check made on its fd as the caller
+    c = "ok" if os.access(d + "/pf", os.R_OK) else "denied"
+    e = "ok" if os.access(d + "/pf", os.R_OK, effective_ids=True) else "denied"
+    return ",".join((a, b, c, e))
 seen = []
 for i in range(40):
     now(); now()
     to_host.write("go\n")
     want = to_agent.readline().strip()
     got = now()
-    seen.append(got == want + "," + want)
-    if got != want + "," + want:
+    seen.append(got == ",".join([want] * 4))
+    if got != ",".join([want] * 4):
         print("round", i, "saw", got, "the host has", want)
 print("agreed", sum(seen), "of", len(seen))
 PY
@@ -197,7 +201,7 @@ runuser -u nobody -- "$U" exec -- python3 "$P/agent.py" "$P" >"$TMPROOT/perm.out
 kill "$changer" 2>/dev/null # still waiting on a FIFO only if the agent failed early
 wait "$changer"
 grep -q '^agreed 40 of 40$' "$TMPROOT/perm.out" &&
-  pass "0700 on a directory and 0600 on a file, made by the host, deny the next stat and open of an unprivileged agent; 0755/0644 allow them again" ||
+  pass "0700 on a directory and 0600 on a file, made by the host, deny the next stat, open and access checks of an unprivileged agent; 0755/0644 allow them again" ||
   { fail "a stat kept a permission the agent no longer had"; show agent "$TMPROOT/perm.out"; }
 
 # The same with usbox as root and the agent root without capabilities, the

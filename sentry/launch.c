@@ -154,6 +154,18 @@ static int enter_network(const struct launch *l, struct launch_report *rep, usbo
   return netns_drop_net_caps(err);
 }
 
+/* AddressSanitizer (gcc's macro, clang's feature test): see run_init */
+#if defined(__SANITIZE_ADDRESS__)
+#define LAUNCH_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LAUNCH_UNDER_ASAN 1
+#endif
+#endif
+#ifndef LAUNCH_UNDER_ASAN
+#define LAUNCH_UNDER_ASAN 0
+#endif
+
 /* The sandbox's pid 1, once the agent runs: reaps every process of the
  * sandbox (orphans come here), passes on the signals usbox forwards, and
  * when the agent ends hands its wait status to usbox and exits, which ends
@@ -172,8 +184,15 @@ static _Noreturn void run_init(const struct launch *l)
   /* vfork: the agent does nothing but set its signal mask and execve (or
    * report why it could not), so it need not copy this process's memory
    * (usbox's whole image, policy and all) only for execve to drop it; this
-   * process waits meanwhile, as posix_spawn's does. */
+   * process waits meanwhile, as posix_spawn's does. Under AddressSanitizer
+   * fork: its vfork interceptor allocates in this process, which the
+   * --memory fallback (RLIMIT_AS, limits_apply_memory_in_child) may no
+   * longer allow. */
+#if LAUNCH_UNDER_ASAN
+  pid_t agent = fork();
+#else
   pid_t agent = vfork();
+#endif
   if (agent < 0)
     _exit(USBOX_EXIT_ERROR);
   if (agent == 0) {

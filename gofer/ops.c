@@ -141,6 +141,11 @@ static long openat2_fd(int dirfd, const char *path, uint64_t flags, uint64_t mod
   return fd < 0 ? -errno : fd;
 }
 
+long gofer_step(int dir, const char *name)
+{
+  return openat2_fd(dir, name, O_PATH | O_NOFOLLOW, 0, WALK_RESOLVE);
+}
+
 static bool is_magic(int dirfd, const char *name)
 {
   struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS};
@@ -309,7 +314,7 @@ static int walk_keeping(const struct gofer_state *g, const struct gofer_call *c,
     char *following = strtok_r(NULL, "/", &save);
     if ((r = keep_dir(res, snaps, dir)) < 0)
       break;
-    cleanup_close int next = (int)openat2_fd(dir, name, O_PATH | O_NOFOLLOW, 0, WALK_RESOLVE);
+    cleanup_close int next = (int)gofer_step(dir, name);
     if (next < 0) {
       r = next;
       break;

@@ -45,6 +45,12 @@ void gofer_perform(struct gofer_state *g, const struct gofer_call *c, struct gof
  * deputy already. 0 or -errno. */
 long gofer_entry_act(int op, int dir, const char *name, const struct gofer_req *q,
                      const void *data);
+/* One step of the gofer's walk: name looked up in dir, O_PATH, nothing
+ * followed, never above dir (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+ * RESOLVE_NO_MAGICLINKS). The fd (close-on-exec) or -errno. Whoever takes
+ * the same step on a directory of the gofer's (the sentry's walk cache)
+ * takes it with this, as the deputy. */
+long gofer_step(int dir, const char *name);
 /* A two-entry operation (RENAME with q->flags, LINK) from (dir, name) to
  * (dir2, name2), done as the gofer does it, by whoever holds both
  * directories: the caller has entered the deputy already. 0 or -errno. */

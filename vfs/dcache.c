@@ -3,16 +3,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include "gofer/ops.h"
 
 #define DIR_BUCKETS 1024
 
@@ -307,13 +307,20 @@ static struct dcache_entry *find(struct dcache *c, int mount, const char *rel, u
   return NULL;
 }
 
-/* Component i of rel (the name a walk looked up in its i-th directory),
- * or false. */
-static bool component(const char *rel, uint32_t i, char out[NAME_MAX + 1])
+/* Where component i of rel starts (rel itself for 0), or NULL: the name a
+ * walk looked up in its i-th directory. */
+static const char *nth_component(const char *rel, uint32_t i)
 {
   const char *p = rel;
   for (; i > 0 && p != NULL; i--)
     p = (p = strchr(p, '/')) != NULL ? p + 1 : NULL;
+  return p;
+}
+
+/* Component i of rel, or false. */
+static bool component(const char *rel, uint32_t i, char out[NAME_MAX + 1])
+{
+  const char *p = nth_component(rel, i);
   if (p == NULL)
     return false;
   size_t n = strcspn(p, "/");
@@ -332,9 +339,7 @@ static bool same_step(int dir, const char *name, const struct deputy_creds *cred
 {
   if (deputy_active() || deputy_enter(creds, 0) < 0)
     return false;
-  struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-  int fd = (int)syscall(SYS_openat2, dir, name, &how, sizeof how);
+  int fd = (int)gofer_step(dir, name); /* the gofer's own step */
   deputy_leave();
   if (fd < 0)
     return false;
@@ -574,17 +579,15 @@ static void add_dir_locked(struct dcache *c, int mount, int creds_id, const char
 static void add_dirs_locked(struct dcache *c, const struct dcache_entry *e)
 {
   char prefix[PATH_MAX];
-  size_t len = 0;
-  const char *rest = e->rel;
   for (uint32_t i = 0; i < e->ndeps; i++) {
-    if (i > 0) { /* one more name of the walk's path */
-      size_t n = strcspn(rest, "/");
-      if (n == 0 || len + (len > 0) + n >= sizeof prefix)
-        return;
-      len += (size_t)snprintf(prefix + len, sizeof prefix - len, "%s%.*s", len > 0 ? "/" : "",
-                              (int)n, rest);
-      rest += n + (rest[n] == '/');
-    }
+    /* the first i names: up to the slash before component i */
+    const char *next = nth_component(e->rel, i);
+    if (next == NULL)
+      return;
+    size_t len = i == 0 ? 0 : (size_t)(next - e->rel) - 1;
+    if (len >= sizeof prefix || (i > 0 && (len == 0 || e->rel[len - 1] == '/')))
+      return; /* (an empty name: no directory answer for it) */
+    memcpy(prefix, e->rel, len);
     prefix[len] = '\0';
     add_dir_locked(c, e->mount, e->creds_id, prefix, e->deps, i, e->deps[i].dir);
   }

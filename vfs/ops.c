@@ -79,6 +79,14 @@ static int proc_local(struct gofer_state *g, struct gofer_msg *msg, struct gofer
 
 #define SYS_LEN(expr) ({ ssize_t len_ = (expr); len_ < 0 ? (ssize_t)-errno : len_; })
 
+/* msg to the gofer and its reply in msg->rep: 0, -EINTR, or -EIO when the
+ * gofer is gone (fail closed). */
+static int ask_gofer(struct vfs_ctx *ctx, struct gofer_msg *msg)
+{
+  int r = gofer_call(ctx->vfs->gofer, msg);
+  return r >= 0 ? 0 : r == -EINTR ? -EINTR : -EIO;
+}
+
 /* A mount-relative entry path split: its directory into parent ("" for the
  * mount root), its last name returned. */
 static const char *split_rel(const char *rel, char parent[PATH_MAX])
@@ -121,11 +129,7 @@ static int local_last_step(struct vfs_ctx *ctx, const struct gofer_msg *msg,
   cleanup_close int dir = dcache_dir(dc, q->mount, parent, &q->ident, &ds);
   if (dir < 0)
     return 1;
-  struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-                                    RESOLVE_NO_MAGICLINKS};
-  cleanup_close int fd = (int)VFS_AS_CALLER(
-      ctx, 0, SYS_LEN(syscall(SYS_openat2, dir, name, &how, sizeof how)));
+  cleanup_close int fd = (int)VFS_AS_CALLER(ctx, 0, gofer_step(dir, name));
   if (fd < 0 && fd != -ENOENT && fd != -EACCES && fd != -ENOTDIR)
     return 1;
   local_reply(rep, q, fd, AT_SYMLINK_NOFOLLOW);
@@ -205,10 +209,10 @@ static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_
   msg->req.walk |= GOFER_WALK_KEEP;
   msg->rep_data = data;
   msg->rep_data_cap = sizeof data;
-  r = gofer_call(ctx->vfs->gofer, msg);
+  r = ask_gofer(ctx, msg);
   msg->req.walk &= (uint16_t)~GOFER_WALK_KEEP;
   if (r < 0)
-    return r == -EINTR ? -EINTR : -EIO; /* the gofer is gone: fail closed */
+    return r;
   *rep = msg->rep;
   bool keep_ok = msg->rep.keep_off <= msg->rep.data_len;
   /* the link text, with its NUL: before the snapshots, or all the data of
@@ -288,8 +292,8 @@ static int cached_access_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct
   if (r < 0 || rep->status != GOFER_DONE || rep->err != 0)
     return r;
   if (obj < 0) { /* no object to check here: the gofer does it all */
-    if ((r = gofer_call(ctx->vfs->gofer, msg)) < 0)
-      return r == -EINTR ? -EINTR : -EIO; /* the gofer is gone: fail closed */
+    if ((r = ask_gofer(ctx, msg)) < 0)
+      return r;
     *rep = msg->rep;
     return 0;
   }
@@ -321,10 +325,9 @@ int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer
     return cr;
   if (m->kind == VFS_MOUNT_PROC)
     return proc_local(ctx->vfs->proc_state, &msg, rep, out_fd);
-  bool cacheable = m->kind == VFS_MOUNT_FS && ctx->vfs->dcache.enabled &&
-                   dcache_walk_cacheable(req->walk);
-  if (m->kind == VFS_MOUNT_FS && ctx->vfs->dcache.enabled && op == GOFER_WALK &&
-      (req->walk & GOFER_WALK_ACCESS) && out_fd == NULL &&
+  bool cache_on = m->kind == VFS_MOUNT_FS && ctx->vfs->dcache.enabled;
+  bool cacheable = cache_on && dcache_walk_cacheable(req->walk);
+  if (cache_on && op == GOFER_WALK && (req->walk & GOFER_WALK_ACCESS) && out_fd == NULL &&
       dcache_walk_cacheable(req->walk & ~(uint16_t)(GOFER_WALK_ACCESS | GOFER_WALK_REAL_IDS)) &&
       (!(req->walk & GOFER_WALK_REAL_IDS) || deputy_real_same(&msg.req.ident)))
     return cached_access_walk(ctx, &msg, rep, rep_data, rep_cap);
@@ -339,9 +342,9 @@ int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer
     if (r <= 0)
       return r;
   }
-  int r = gofer_call(ctx->vfs->gofer, &msg);
+  int r = ask_gofer(ctx, &msg);
   if (r < 0)
-    return r == -EINTR ? -EINTR : -EIO; /* the gofer is gone: fail closed */
+    return r;
   if ((op == GOFER_UNLINK || op == GOFER_RENAME) && msg.rep.err == 0) {
     /* what was removed (or renamed over) is not kept open by the cache; a
      * removed directory was empty (its own answers only), a renamed one

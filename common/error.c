@@ -30,8 +30,19 @@ int usbox_err_wrap(usbox_err_t *err, const char *fmt, ...)
   return -1;
 }
 
+void (*usbox_err_sink)(const char *line);
+
 void usbox_err_print(const usbox_err_t *err)
 {
+  if (usbox_err_sink != NULL) {
+    char line[sizeof err->msg + 128];
+    if (err->code != 0)
+      snprintf(line, sizeof line, "%s: %s", err->msg, strerror(err->code));
+    else
+      snprintf(line, sizeof line, "%s", err->msg);
+    usbox_err_sink(line);
+    return;
+  }
   if (err->code != 0)
     fprintf(stderr, "usbox: %s: %s\n", err->msg, strerror(err->code));
   else

@@ -19,8 +19,11 @@ int usbox_err_set(usbox_err_t *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Prefix the message already in err with more context; returns -1. */
 int usbox_err_wrap(usbox_err_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Print "usbox: <msg>[: strerror]" on stderr. */
+/* Print "usbox: <msg>[: strerror]" on stderr, or hand "<msg>[: strerror]"
+ * to usbox_err_sink when one is set (an OCI container's monitor, whose
+ * stderr is the container's: oci/container.c). */
 void usbox_err_print(const usbox_err_t *err);
+extern void (*usbox_err_sink)(const char *line);
 void usbox_err_clear(usbox_err_t *err);
 
 #endif

@@ -180,7 +180,7 @@ static void remove_stale(const char *parent)
 }
 
 /* in every hierarchy usbox may have used, whichever limits this run asks */
-static void remove_all_stale(void)
+void limits_remove_stale(void)
 {
   char self[PATH_MAX], base[PATH_MAX];
   const char *mnt = v2_mount();
@@ -348,7 +348,7 @@ int limits_create(struct limits *l, const struct limits_config *c, usbox_err_t *
     any = any || wanted(c, k);
   if (!any)
     return 0;
-  remove_all_stale();
+  limits_remove_stale();
   try_v2(l);
   for (int k = 0; k < LIMITS_NCONTROLLERS; k++) {
     if (!wanted(c, k) || l->on_v2[k] || try_v1(l, k) == 0)

@@ -80,6 +80,11 @@ bool limits_oom_killed(const struct limits *l);
 /* Kill whatever is left in the cgroups and remove them (idempotent). */
 void limits_destroy(struct limits *l);
 
+/* Remove the cgroups of sandboxes whose usbox is gone (below this
+ * process's own cgroups): what limits_create does first, for `usbox
+ * delete` of a container whose monitor was killed. */
+void limits_remove_stale(void);
+
 /* In the sandbox's first process, before it drops its capabilities:
  * --nofile, and the rlimit fallbacks. Plain system calls only. */
 int limits_apply_in_child(const struct limits *l, usbox_err_t *err);

@@ -75,6 +75,7 @@ void policy_init(struct policy *p)
   limits_config_init(&p->limits);
   net_policy_init(&p->net);
   env_policy_init(&p->env);
+  p->process.umask = -1;
 }
 
 void policy_free(struct policy *p)
@@ -90,6 +91,7 @@ void policy_free(struct policy *p)
   free(p->hidden_ids);
   net_policy_free(&p->net);
   env_policy_free(&p->env);
+  free(p->process.cwd);
   memset(p, 0, sizeof *p);
 }
 
@@ -159,6 +161,33 @@ static int push_mount(struct policy *p, struct policy_mount m, usbox_err_t *err)
   return 0;
 }
 
+int policy_add_mount(struct policy *p, const char *source, const char *dest, bool writable,
+                     usbox_err_t *err)
+{
+  char resolved[PATH_MAX];
+  if (realpath(source, resolved) == NULL)
+    return usbox_err_set(err, errno, "bind source %s", source);
+  char norm[PATH_MAX];
+  if (policy_normalize(dest, norm, sizeof norm) < 0)
+    return usbox_err_set(err, EINVAL, "bind destination must be an absolute path: %s", dest);
+  struct policy_mount m = {.kind = MOUNT_BIND, .dest = strdup(norm), .source = strdup(resolved),
+                           .writable = writable};
+  if (m.dest == NULL || m.source == NULL) {
+    free(m.dest);
+    free(m.source);
+    return usbox_err_set(err, ENOMEM, "allocating the policy");
+  }
+  return push_mount(p, m, err);
+}
+
+const char *policy_root_source(const struct policy *p)
+{
+  for (size_t i = 0; i < p->nmounts; i++)
+    if (p->mounts[i].kind == MOUNT_BIND && strcmp(p->mounts[i].dest, "/") == 0)
+      return p->mounts[i].source;
+  return "/";
+}
+
 int policy_add_bind(struct policy *p, const char *spec, bool writable, usbox_err_t *err)
 {
   const char *flag = writable ? "--rw" : "--ro";
@@ -179,14 +208,7 @@ int policy_add_bind(struct policy *p, const char *spec, bool writable, usbox_err
   } else if (absolute_from_cwd(src_text, dest, sizeof dest, err) < 0) {
     return -1;
   }
-  struct policy_mount m = {.kind = MOUNT_BIND, .dest = strdup(dest), .source = strdup(resolved),
-                           .writable = writable};
-  if (m.dest == NULL || m.source == NULL) {
-    free(m.dest);
-    free(m.source);
-    return usbox_err_set(err, ENOMEM, "allocating the policy");
-  }
-  return push_mount(p, m, err);
+  return policy_add_mount(p, resolved, dest, writable, err);
 }
 
 int policy_add_tmpfs(struct policy *p, const char *dest, usbox_err_t *err)

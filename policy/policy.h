@@ -32,6 +32,25 @@ struct policy_hidden_id {
   ino_t ino;
 };
 
+/* The agent process itself, where it differs from usbox's (the OCI
+ * runtime's process.user, cwd and rlimits; docs/oci.md). */
+#define POLICY_MAX_GROUPS 32
+#define POLICY_MAX_RLIMITS 16
+struct policy_process {
+  bool set_user;  /* run as uid/gid/groups below, not usbox's ids */
+  uid_t uid;
+  gid_t gid;
+  size_t ngroups;
+  gid_t groups[POLICY_MAX_GROUPS];
+  char *cwd; /* the starting directory in the view (NULL: usbox's own) */
+  size_t nrlimits;
+  struct policy_rlimit {
+    int resource;
+    unsigned long long soft, hard;
+  } rlimits[POLICY_MAX_RLIMITS]; /* set last, in the agent process, before execve */
+  int umask; /* -1: usbox's */
+};
+
 struct policy {
   struct policy_mount *mounts;
   size_t nmounts;
@@ -49,6 +68,7 @@ struct policy {
   struct limits_config limits; /* limits/limits.h */
   uint64_t keep_caps;    /* capabilities the agent keeps (bit N: capability N); none by default */
   char hostname[65];     /* of the sandbox's UTS namespace ("usbox") */
+  struct policy_process process;
 };
 
 void policy_init(struct policy *p);
@@ -57,6 +77,13 @@ void policy_free(struct policy *p);
 /* --rw SPEC / --ro SPEC where SPEC is PATH or SRC:DEST. Relative paths are
  * taken from the current directory. */
 int policy_add_bind(struct policy *p, const char *spec, bool writable, usbox_err_t *err);
+/* A bind of the host path source (made absolute, symlinks resolved) at the
+ * view path dest. */
+int policy_add_mount(struct policy *p, const char *source, const char *dest, bool writable,
+                     usbox_err_t *err);
+/* The host directory shown as the view's "/" (the host's "/" unless a
+ * mount at "/" says otherwise). */
+const char *policy_root_source(const struct policy *p);
 int policy_add_hidden(struct policy *p, const char *path, usbox_err_t *err);
 int policy_add_tmpfs(struct policy *p, const char *dest, usbox_err_t *err);
 /* --cap-add NAME: CAP_NET_BIND_SERVICE or NET_BIND_SERVICE (any case), or ALL */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -75,7 +76,22 @@ static int last_cap(void)
   return atoi(text);
 }
 
-int backstop_drop_caps(uint64_t keep, usbox_err_t *err)
+/* The agent's own ids (an OCI process.user): set while this process still
+ * has CAP_SETUID and CAP_SETGID, after the bounding set is cut. A uid other
+ * than 0 clears the permitted and effective sets (no SECBIT_KEEP_CAPS), so
+ * the agent never holds more than root of the sandbox would keep. */
+static int switch_user(const struct policy_process *proc, usbox_err_t *err)
+{
+  if (setgroups(proc->ngroups, proc->groups) < 0)
+    return usbox_err_set(err, errno, "setting the agent's groups");
+  if (setresgid(proc->gid, proc->gid, proc->gid) < 0)
+    return usbox_err_set(err, errno, "setting the agent's gid %u", (unsigned)proc->gid);
+  if (setresuid(proc->uid, proc->uid, proc->uid) < 0)
+    return usbox_err_set(err, errno, "setting the agent's uid %u", (unsigned)proc->uid);
+  return 0;
+}
+
+int backstop_drop_caps(uint64_t keep, const struct policy_process *proc, usbox_err_t *err)
 {
   int last = last_cap();
   /* the bounding set first: it needs CAP_SETPCAP, which goes last */
@@ -84,6 +100,8 @@ int backstop_drop_caps(uint64_t keep, usbox_err_t *err)
       return usbox_err_set(err, errno, "dropping capability %d from the bounding set", cap);
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     return usbox_err_set(err, errno, "clearing the ambient capabilities");
+  if (proc != NULL && proc->set_user && switch_user(proc, err) < 0)
+    return -1;
   struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
   struct __user_cap_data_struct d[2];
   if (syscall(SYS_capget, &h, d) < 0)

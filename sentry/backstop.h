@@ -20,6 +20,6 @@ int backstop_landlock(const struct policy *p, int *abi, usbox_err_t *err);
 /* Every capability not in keep (bit N = capability N) leaves the bounding,
  * ambient, inheritable, permitted and effective sets: a root agent is root
  * without privileges, and gets none back at execve. */
-int backstop_drop_caps(uint64_t keep, usbox_err_t *err);
+int backstop_drop_caps(uint64_t keep, const struct policy_process *proc, usbox_err_t *err);
 
 #endif

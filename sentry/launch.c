@@ -233,6 +233,21 @@ static _Noreturn void run_init(const struct launch *l)
  * pid 1 of a new pid namespace (and, without root, of a new user
  * namespace). The parent is single-threaded when it clones, so this is
  * ordinary code, but it keeps to plain system calls. */
+/* The agent's own rlimits and umask (an OCI process), set once the view is
+ * built (a low RLIMIT_NOFILE is the agent's, not its start-up's) and while
+ * raising a hard limit is still allowed. */
+static int apply_process_settings(const struct policy_process *proc, usbox_err_t *err)
+{
+  for (size_t i = 0; i < proc->nrlimits; i++) {
+    struct rlimit rl = {.rlim_cur = proc->rlimits[i].soft, .rlim_max = proc->rlimits[i].hard};
+    if (setrlimit(proc->rlimits[i].resource, &rl) < 0)
+      return usbox_err_set(err, errno, "setting rlimit %d", proc->rlimits[i].resource);
+  }
+  if (proc->umask >= 0)
+    umask((mode_t)proc->umask);
+  return 0;
+}
+
 _Noreturn void launch_agent_child(const struct launch *l)
 {
   struct launch_report rep = {0};
@@ -283,7 +298,8 @@ _Noreturn void launch_agent_child(const struct launch *l)
   /* The backstops (sentry/backstop.c): nothing below needs a privilege. */
   int abi;
   if (backstop_landlock(l->policy, &abi, &err) < 0 ||
-      backstop_drop_caps(l->policy->keep_caps, &err) < 0 ||
+      apply_process_settings(&l->policy->process, &err) < 0 ||
+      backstop_drop_caps(l->policy->keep_caps, &l->policy->process, &err) < 0 ||
       limits_apply_memory_in_child(l->limits, &err) < 0)
     report_failure(l, &rep, &err);
   usbox_phase("child: landlock, capabilities");

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -29,16 +30,46 @@
 #include "limits/limits.h"
 #include "sentry/sys_net.h"
 
-int supervisor_find_program(const char *name, const char *path_env, char *resolved,
-                            size_t size, usbox_err_t *err)
+/* Where the program is looked for: the host ("/") or a directory shown as
+ * the view's root (a container's rootfs), where it is resolved as the
+ * agent will resolve it: symlinks inside that root, relative names from
+ * the agent's starting directory. */
+struct lookup_root {
+  int fd;          /* -1: the host's own namespace, as usbox sees it */
+  const char *cwd; /* the agent's starting directory in that root */
+};
+
+/* stat and the execute check of path, through the root. 0 or -1 (errno). */
+static int probe(const struct lookup_root *root, const char *path, struct stat *st, bool *exec_ok)
+{
+  if (root->fd < 0) {
+    if (stat(path, st) < 0)
+      return -1;
+    *exec_ok = access(path, X_OK) == 0;
+    return 0;
+  }
+  char abs[PATH_MAX];
+  if (snprintf(abs, sizeof abs, "%s/%s", path[0] == '/' ? "" : root->cwd, path) >= (int)sizeof abs)
+    return errno = ENAMETOOLONG, -1;
+  struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  cleanup_close int fd = (int)syscall(SYS_openat2, root->fd, abs + 1, &how, sizeof how);
+  if (fd < 0 || fstat(fd, st) < 0)
+    return -1;
+  *exec_ok = faccessat(fd, "", X_OK, AT_EMPTY_PATH) == 0;
+  return 0;
+}
+
+static int find_program(const struct lookup_root *root, const char *name, const char *path_env,
+                        char *resolved, size_t size, usbox_err_t *err)
 {
   struct stat st;
+  bool exec_ok;
   if (strchr(name, '/') != NULL) {
-    if (stat(name, &st) < 0)
+    if (probe(root, name, &st, &exec_ok) < 0)
       return usbox_err_set(err, errno, "%s", name),
              errno == ENOENT || errno == ENOTDIR ? USBOX_EXIT_NOT_FOUND : USBOX_EXIT_CANNOT_EXEC;
-    if (S_ISDIR(st.st_mode) || access(name, X_OK) < 0)
-      return usbox_err_set(err, S_ISDIR(st.st_mode) ? EISDIR : errno, "%s", name),
+    if (S_ISDIR(st.st_mode) || !exec_ok)
+      return usbox_err_set(err, S_ISDIR(st.st_mode) ? EISDIR : EACCES, "%s", name),
              USBOX_EXIT_CANNOT_EXEC;
     snprintf(resolved, size, "%s", name);
     return 0;
@@ -52,8 +83,9 @@ int supervisor_find_program(const char *name, const char *path_env, char *resolv
     /* an empty entry means the current directory, as for execvp */
     int n = dirlen ? snprintf(resolved, size, "%.*s/%s", dirlen, p, name)
                    : snprintf(resolved, size, "./%s", name);
-    if (n > 0 && (size_t)n < size && stat(resolved, &st) == 0 && !S_ISDIR(st.st_mode)) {
-      if (access(resolved, X_OK) == 0)
+    if (n > 0 && (size_t)n < size && probe(root, resolved, &st, &exec_ok) == 0 &&
+        !S_ISDIR(st.st_mode)) {
+      if (exec_ok)
         return 0;
       denied = true;
     }
@@ -65,6 +97,28 @@ int supervisor_find_program(const char *name, const char *path_env, char *resolv
     return usbox_err_set(err, EACCES, "%s", name), USBOX_EXIT_CANNOT_EXEC;
   return usbox_err_set(err, 0, "%s: executable file not found in $PATH", name),
          USBOX_EXIT_NOT_FOUND;
+}
+
+int supervisor_find_program(const char *name, const char *path_env, char *resolved,
+                            size_t size, usbox_err_t *err)
+{
+  return find_program(&(struct lookup_root){.fd = -1}, name, path_env, resolved, size, err);
+}
+
+/* The program, looked for in the view's root when that is not the host's. */
+static int find_agent_program(const struct exec_config *cfg, char *resolved, size_t size,
+                              usbox_err_t *err)
+{
+  const char *path_env = env_lookup(cfg->envp, "PATH");
+  const char *root = policy_root_source(cfg->policy);
+  if (strcmp(root, "/") == 0)
+    return supervisor_find_program(cfg->argv[0], path_env, resolved, size, err);
+  cleanup_close int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return usbox_err_set(err, errno, "the view's root %s", root), USBOX_EXIT_ERROR;
+  const char *cwd = cfg->policy->process.cwd != NULL ? cfg->policy->process.cwd : "/";
+  return find_program(&(struct lookup_root){.fd = fd, .cwd = cwd}, cfg->argv[0], path_env,
+                      resolved, size, err);
 }
 
 struct run {
@@ -363,7 +417,7 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
   rc = sys_net_start(cfg->policy, &fds.net, r->sentry.audit, err);
   netns_fds_close(&fds.net);
   /* the agent's terminal (a thread: after the gofer's fork) */
-  if (rc == 0 && r->tty.master >= 0) {
+  if (rc == 0 && r->tty.master >= 0 && (cfg->gate == NULL || !cfg->gate->console)) {
     int master = r->tty.master;
     r->tty.master = -1;
     rc = tty_relay_start(&r->tty, master, err);
@@ -394,6 +448,25 @@ static void close_child_ends(struct pipes *p)
     close(*ends[i]), *ends[i] = -1;
 }
 
+/* OCI: say the container is created (with its terminal, for a console),
+ * then hold the agent until it is started. Returns 0 to go on, or the exit
+ * code the sandbox ends with. */
+static int wait_for_start(struct run *r, const struct exec_gate *gate, usbox_err_t *err)
+{
+  int master = r->tty.master;
+  r->tty.master = -1; /* created() owns it */
+  if (gate->created(gate->ctx, r->agent, master, err) < 0)
+    return USBOX_EXIT_ERROR;
+  int sig = gate->wait_start(gate->ctx, r->sigfd, err);
+  if (sig < 0)
+    return USBOX_EXIT_ERROR;
+  if (sig > 0) {
+    usbox_err_set(err, 0, "ended by signal %d before it was started", sig);
+    return 128 + sig;
+  }
+  return 0;
+}
+
 static int start_agent(struct run *r, const struct exec_config *cfg, const char *program,
                        const struct bpf_program *bpf, const struct inherited *inherited,
                        usbox_err_t *err)
@@ -406,7 +479,9 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
                      .argv = cfg->argv, .envp = cfg->envp, .bpf = bpf, .policy = cfg->policy, .tty = &r->tty,
                      .limits = &r->limits, .placed_r = p.placed[0], .ready_w = p.ready[1], .ack_r = p.ack[0],
                      .status_w = p.status[1], .exit_w = p.exit[1]};
-  if (getcwd(l.cwd, sizeof l.cwd) == NULL) {
+  if (cfg->policy->process.cwd != NULL)
+    snprintf(l.cwd, sizeof l.cwd, "%s", cfg->policy->process.cwd);
+  else if (getcwd(l.cwd, sizeof l.cwd) == NULL) {
     usbox_err_set(err, errno, "getcwd");
     goto fail;
   }
@@ -441,9 +516,18 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
   if (sentry_up(r, cfg, p.ready[0], err) < 0)
     goto fail;
   usbox_phase("sentry, gofer and network filter up");
-  if (sentry_start(&r->sentry, err) < 0 || write(p.ack[1], "g", 1) != 1)
+  if (sentry_start(&r->sentry, err) < 0)
     goto fail;
   usbox_phase("sentry serving");
+  if (cfg->gate != NULL) {
+    int code = wait_for_start(r, cfg->gate, err);
+    if (code != 0) {
+      close_pipes(&p);
+      return code;
+    }
+  }
+  if (write(p.ack[1], "g", 1) != 1)
+    goto fail;
   int exec_errno;
   if (read_full(p.status[0], &exec_errno, sizeof exec_errno) == 0) {
     usbox_err_set(err, exec_errno, "cannot execute %s", program);
@@ -512,8 +596,7 @@ int supervisor_exec(const struct exec_config *cfg)
   usbox_err_t err = {0};
   char program[PATH_MAX];
   /* the agent's PATH, as execvp after a change of environment (env(1)) */
-  int code = supervisor_find_program(cfg->argv[0], env_lookup(cfg->envp, "PATH"), program,
-                                     sizeof program, &err);
+  int code = find_agent_program(cfg, program, sizeof program, &err);
   if (code != 0) {
     usbox_err_print(&err);
     return code;
@@ -530,6 +613,11 @@ int supervisor_exec(const struct exec_config *cfg)
   }
   r.nforeign = list_children(r.foreign, sizeof r.foreign / sizeof r.foreign[0]);
   tty_relay_probe(&r.tty);
+  if (cfg->gate != NULL && cfg->gate->console) {
+    /* the container's terminal: its own pty on all of 0-2, not usbox's */
+    r.tty.mask = 7;
+    r.tty.have_termios = r.tty.have_size = false;
+  }
   struct inherited inherited;
   if (block_signals(&r.sigfd, &inherited, r.tty.mask != 0, &err) < 0) {
     usbox_err_print(&err);

@@ -3,6 +3,7 @@
 #define USBOX_SENTRY_SUPERVISOR_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* podman's exit codes for errors of the runtime itself */
 #define USBOX_EXIT_ERROR 125       /* usbox failed (bad flag, setup) */
@@ -12,6 +13,22 @@
 
 #include "policy/policy.h"
 
+/* OCI create/start (oci/): the sandbox is built and the sentry serving,
+ * then the agent waits for its start. */
+struct exec_gate {
+  /* the agent's fds 0-2 are a pty of its own, whose master goes to created()
+   * instead of being relayed to usbox's terminal (runc's --console-socket) */
+  bool console;
+  /* Everything is up; the agent has not run. sandbox_pid is the sandbox's
+   * first process; pty_master is -1 unless console (then created() owns
+   * it). 0: wait for the start; -1 (err set): tear down. */
+  int (*created)(void *ctx, pid_t sandbox_pid, int pty_master, usbox_err_t *err);
+  /* Block until the start: 0. A signal usbox gets meanwhile (read from
+   * sigfd) ends the wait: its number, and the sandbox goes. -1: error. */
+  int (*wait_start)(void *ctx, int sigfd, usbox_err_t *err);
+  void *ctx;
+};
+
 struct exec_config {
   char **argv;            /* program and its arguments */
   char *const *envp;      /* the agent's whole environment (policy/env.h), built
@@ -20,6 +37,7 @@ struct exec_config {
   const char *audit_path; /* --audit FILE, or NULL */
   uint64_t audit_max;     /* --audit-max: cap on its size (0: the default) */
   bool count_denials;     /* -v: route denials through the sentry to count them */
+  const struct exec_gate *gate; /* NULL: the agent starts at once */
   const char *test_pass;  /* --TESTONLY-pass NAME,...: syscalls the sentry hands to
                              the kernel unchecked (tests of the backstops only) */
 };

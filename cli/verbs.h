@@ -5,5 +5,17 @@
 int cmd_exec(int argc, char **argv);
 int cmd_syscalls(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+/* the OCI runtime's (runc's contract: docs/oci.md) */
+int cmd_create(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_state(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_spec(int argc, char **argv);
+int cmd_features(int argc, char **argv);
+int cmd_not_yet(int argc, char **argv);
 
 #endif

@@ -1,0 +1,287 @@
+/* The container's life (oci/runtime.h). `create` forks the monitor, which
+ * runs the sandbox exactly as `usbox exec` does (sentry/supervisor.c) with
+ * a gate before the agent's execve: it reports "created" to `create`
+ * through a pipe, then waits on the start FIFO, which `start` writes. */
+#include "oci/runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fdpass.h"
+#include "common/log.h"
+#include "limits/limits.h"
+#include "oci/spec.h"
+#include "oci/state.h"
+#include "sentry/supervisor.h"
+
+struct monitor {
+  const struct oci_runtime *rt;
+  int report_w; /* to `create`: "OK <init pid>" or the error, then closed */
+  char fifo[PATH_MAX];
+  const char *console_socket;
+};
+
+static struct monitor *the_monitor; /* for the error sinks */
+
+/* Before "created": errors go to `create`, which prints them. */
+static void report_sink(const char *line)
+{
+  if (the_monitor->report_w >= 0)
+    dprintf(the_monitor->report_w, "%s\n", line);
+}
+
+/* After: the container's stderr is not usbox's; the log is. */
+static void log_sink(const char *line)
+{
+  oci_log(the_monitor->rt, "error", "%s", line);
+}
+
+/* runc's console socket: the pty master, with its name as the message. */
+static int send_console(const char *path, int master, usbox_err_t *err)
+{
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof addr.sun_path)
+    return usbox_err_set(err, ENAMETOOLONG, "console socket %s", path);
+  strcpy(addr.sun_path, path);
+  cleanup_close int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof addr) < 0)
+    return usbox_err_set(err, errno, "connecting to the console socket %s", path);
+  char name[] = "/dev/ptmx";
+  struct iovec iov = {.iov_base = name, .iov_len = sizeof name - 1};
+  struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1};
+  union fdpass_cmsg cm;
+  fdpass_attach(&hdr, &cm, master);
+  if (fdpass_sendmsg(sock, &hdr) < 0)
+    return usbox_err_set(err, errno, "sending the terminal to %s", path);
+  return 0;
+}
+
+static int monitor_created(void *ctx, pid_t init, int master, usbox_err_t *err)
+{
+  struct monitor *m = ctx;
+  if (master >= 0) {
+    int rc = send_console(m->console_socket, master, err);
+    close(master);
+    if (rc < 0)
+      return -1;
+  }
+  dprintf(m->report_w, "OK %d\n", (int)init);
+  close(m->report_w);
+  m->report_w = -1;
+  usbox_err_sink = log_sink;
+  return 0;
+}
+
+/* Signals that only inform (a child, a window) do not end the wait. */
+static bool ends_wait(int sig)
+{
+  return sig != SIGCHLD && sig != SIGWINCH && sig != SIGURG && sig != SIGCONT;
+}
+
+static int monitor_wait_start(void *ctx, int sigfd, usbox_err_t *err)
+{
+  struct monitor *m = ctx;
+  cleanup_close int fifo = open(m->fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo < 0)
+    return usbox_err_set(err, errno, "opening %s", m->fifo);
+  for (;;) {
+    struct pollfd p[2] = {{.fd = fifo, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
+    if (poll(p, 2, -1) < 0 && errno != EINTR)
+      return usbox_err_set(err, errno, "waiting for the start");
+    char byte;
+    if ((p[0].revents & POLLIN) && read(fifo, &byte, 1) == 1) {
+      unlink(m->fifo); /* the container runs: `start` sees the FIFO go */
+      return 0;
+    }
+    struct signalfd_siginfo si;
+    if ((p[1].revents & POLLIN) && read(sigfd, &si, sizeof si) == sizeof si &&
+        ends_wait((int)si.ssi_signo)) {
+      unlink(m->fifo);
+      return (int)si.ssi_signo;
+    }
+  }
+}
+
+/* In the monitor: the sandbox, to the end. Never returns. */
+static _Noreturn void run_monitor(const struct oci_runtime *rt, struct monitor *m,
+                                  const struct oci_spec *s, struct policy *p, bool console)
+{
+  the_monitor = m;
+  usbox_err_sink = report_sink;
+  usbox_verbosity = rt->debug ? 3 : 0;
+  struct exec_gate gate = {.console = console, .created = monitor_created,
+                           .wait_start = monitor_wait_start, .ctx = m};
+  struct exec_config cfg = {.argv = s->args, .envp = s->env, .policy = p, .gate = &gate};
+  int code = supervisor_exec(&cfg);
+  if (m->report_w >= 0) /* failed before "created" */
+    close(m->report_w);
+  unlink(m->fifo);
+  _exit(code);
+}
+
+static int write_pid_file(const char *path, pid_t pid, usbox_err_t *err)
+{
+  char tmp[PATH_MAX + 16];
+  if (snprintf(tmp, sizeof tmp, "%s.usbox-tmp", path) >= (int)sizeof tmp)
+    return usbox_err_set(err, ENAMETOOLONG, "pid file %s", path);
+  cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || dprintf(fd, "%d", (int)pid) < 0 || rename(tmp, path) < 0)
+    return usbox_err_set(err, errno, "writing the pid file %s", path);
+  return 0;
+}
+
+/* What the monitor said: "OK <init pid>", or an error to pass on. */
+static int read_report(int fd, pid_t monitor, pid_t *init, usbox_err_t *err)
+{
+  char text[2048];
+  size_t len = 0;
+  ssize_t n;
+  /* one line: the sandbox's init, forked before the report, holds a copy
+   * of the pipe (it never executes), so no EOF comes after a success */
+  text[0] = '\0';
+  while (len < sizeof text - 1 && strchr(text, '\n') == NULL &&
+         ((n = read(fd, text + len, sizeof text - 1 - len)) > 0 || (n < 0 && errno == EINTR))) {
+    len += n > 0 ? (size_t)n : 0;
+    text[len] = '\0';
+  }
+  int pid;
+  if (sscanf(text, "OK %d", &pid) == 1) {
+    *init = pid;
+    return 0;
+  }
+  int status;
+  waitpid(monitor, &status, 0);
+  text[strcspn(text, "\n")] = '\0';
+  if (text[0] != '\0')
+    return usbox_err_set(err, 0, "%s", text);
+  return usbox_err_set(err, 0, "the container's monitor died while starting (status %d)", status);
+}
+
+static void now_rfc3339(char *out, size_t size)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out + n, size - n, ".%09ldZ", ts.tv_nsec);
+}
+
+struct creating {
+  const struct oci_runtime *rt;
+  const struct oci_create_options *o;
+  struct oci_spec spec;
+  struct policy policy;
+  char dir[PATH_MAX];
+};
+
+static void note_to_log(void *ctx, const char *fmt, ...)
+{
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  oci_log(ctx, "warning", "%s", line);
+}
+
+/* Everything that can be refused is refused here, before anything on the
+ * host changes. */
+static int validate(struct creating *c, usbox_err_t *err)
+{
+  const struct oci_create_options *o = c->o;
+  if (oci_state_dir(c->rt->root, o->id, c->dir, sizeof c->dir, err) < 0)
+    return -1;
+  if (o->preserve_fds > 0)
+    return usbox_err_set(err, ENOTSUP, "--preserve-fds is not supported yet");
+  struct oci_load_options lo = {.bundle = o->bundle ? o->bundle : ".", .note = note_to_log,
+                                .note_ctx = (void *)c->rt};
+  if (oci_spec_load(&lo, &c->spec, &c->policy, err) < 0)
+    return -1;
+  if (c->spec.terminal && o->console_socket == NULL)
+    return usbox_err_set(err, EINVAL, "process.terminal is set: --console-socket is needed");
+  if (!c->spec.terminal && o->console_socket != NULL)
+    return usbox_err_set(err, EINVAL, "--console-socket given, but process.terminal is false");
+  if (net_policy_finish(&c->policy, err) < 0 || policy_finish(&c->policy, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* Fork the monitor; read its report; record the state. */
+static int launch_monitor(struct creating *c, pid_t *monitor, usbox_err_t *err)
+{
+  struct monitor m = {.rt = c->rt, .console_socket = c->o->console_socket};
+  snprintf(m.fifo, sizeof m.fifo, "%s/start", c->dir);
+  if (mkfifo(m.fifo, 0600) < 0)
+    return usbox_err_set(err, errno, "making %s", m.fifo);
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) < 0)
+    return usbox_err_set(err, errno, "pipe2");
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(report[0]), close(report[1]);
+    return usbox_err_set(err, errno, "fork");
+  }
+  if (pid == 0) {
+    close(report[0]);
+    m.report_w = report[1];
+    run_monitor(c->rt, &m, &c->spec, &c->policy, c->spec.terminal);
+  }
+  close(report[1]);
+  struct oci_state st = {.pid = pid, .owner = geteuid(), .annotations = c->spec.annotations};
+  int rc = read_report(report[0], pid, &st.init_pid, err);
+  close(report[0]);
+  if (rc < 0)
+    return -1;
+  snprintf(st.id, sizeof st.id, "%s", c->o->id);
+  snprintf(st.bundle, sizeof st.bundle, "%s", c->spec.bundle);
+  snprintf(st.rootfs, sizeof st.rootfs, "%s", c->spec.rootfs);
+  now_rfc3339(st.created, sizeof st.created);
+  st.start_time = oci_process_start_time(pid);
+  *monitor = pid;
+  if (oci_state_write(c->rt->root, &st, err) < 0 ||
+      (c->o->pid_file != NULL && write_pid_file(c->o->pid_file, pid, err) < 0)) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+  }
+  return 0;
+}
+
+int oci_create(const struct oci_runtime *rt, const struct oci_create_options *o, pid_t *monitor,
+               usbox_err_t *err)
+{
+  struct creating c = {.rt = rt, .o = o};
+  policy_init(&c.policy);
+  int rc = validate(&c, err);
+  bool made = false;
+  if (rc == 0)
+    rc = oci_state_create_dir(rt->root, o->id, err);
+  made = rc == 0;
+  if (rc == 0)
+    rc = oci_spec_make_mount_points(&c.spec, err);
+  if (rc == 0)
+    rc = launch_monitor(&c, monitor, err);
+  if (rc < 0 && made) {
+    usbox_err_t ignored;
+    oci_state_remove(rt->root, o->id, &ignored);
+  }
+  oci_spec_free(&c.spec);
+  policy_free(&c.policy);
+  return rc;
+}

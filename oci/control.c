@@ -1,0 +1,148 @@
+/* start, kill, delete and ps of a container, through its state directory
+ * (oci/state.h). */
+#include "oci/runtime.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "limits/limits.h"
+#include "oci/state.h"
+
+static void sleep_ms(long ms)
+{
+  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+int oci_start(const struct oci_runtime *rt, const char *id, usbox_err_t *err)
+{
+  struct oci_state st;
+  if (oci_state_read(rt->root, id, &st, err) < 0)
+    return -1;
+  enum oci_status status = oci_state_status(rt->root, &st);
+  oci_state_free(&st);
+  if (status != OCI_CREATED)
+    return usbox_err_set(err, 0, "cannot start container %s: it is %s, not created", id,
+                         oci_status_name(status));
+  char fifo[PATH_MAX + 16];
+  snprintf(fifo, sizeof fifo, "%s/%s/start", rt->root, id);
+  cleanup_close int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return usbox_err_set(err, errno == ENXIO ? 0 : errno,
+                         "cannot start container %s: its monitor is not waiting", id);
+  if (write(fd, "1", 1) != 1)
+    return usbox_err_set(err, errno, "starting container %s", id);
+  /* the monitor removes the FIFO as it lets the process go: after that,
+   * `state` says running */
+  for (int i = 0; i < 10000 && access(fifo, F_OK) == 0; i++)
+    sleep_ms(1);
+  return 0;
+}
+
+/* The pids in the pid namespace of the sandbox's first process, that one
+ * excluded (it is usbox's init, not the container's). */
+pid_t *oci_container_pids(const struct oci_runtime *rt, const char *id, size_t *n, usbox_err_t *err)
+{
+  *n = 0;
+  struct oci_state st;
+  if (oci_state_read(rt->root, id, &st, err) < 0)
+    return NULL;
+  enum oci_status status = oci_state_status(rt->root, &st);
+  oci_state_free(&st);
+  pid_t *pids = calloc(1, sizeof *pids);
+  if (pids == NULL || status == OCI_STOPPED)
+    return pids;
+  char path[64];
+  struct stat ns;
+  snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)st.init_pid);
+  if (stat(path, &ns) < 0)
+    return pids;
+  cleanup_closedir DIR *d = opendir("/proc");
+  for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
+    pid_t pid = (pid_t)atoi(e->d_name);
+    struct stat other;
+    snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)pid);
+    if (pid <= 0 || pid == st.init_pid || stat(path, &other) < 0 || other.st_ino != ns.st_ino ||
+        other.st_dev != ns.st_dev)
+      continue;
+    pid_t *grown = realloc(pids, (*n + 1) * sizeof *grown);
+    if (grown == NULL)
+      break;
+    pids = grown;
+    pids[(*n)++] = pid;
+  }
+  return pids;
+}
+
+/* The container's process: the child of the sandbox's init (0: none yet). */
+static pid_t main_process(pid_t init)
+{
+  char path[80], text[64] = {0};
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || read(fd, text, sizeof text - 1) <= 0)
+    return 0;
+  return (pid_t)atoi(text);
+}
+
+int oci_kill(const struct oci_runtime *rt, const char *id, int sig, bool all, usbox_err_t *err)
+{
+  struct oci_state st;
+  if (oci_state_read(rt->root, id, &st, err) < 0)
+    return -1;
+  enum oci_status status = oci_state_status(rt->root, &st);
+  oci_state_free(&st);
+  if (status == OCI_STOPPED)
+    return usbox_err_set(err, 0, "container %s is not running", id);
+  if (all) {
+    size_t n;
+    cleanup_free pid_t *pids = oci_container_pids(rt, id, &n, err);
+    for (size_t i = 0; i < n; i++)
+      kill(pids[i], sig);
+    if (n > 0)
+      return 0;
+  }
+  pid_t target = main_process(st.init_pid);
+  /* not started yet: the monitor ends the container on a signal that
+   * would end a process (and SIGKILL ends it and the sandbox with it) */
+  if (target <= 0)
+    target = st.pid;
+  if (kill(target, sig) < 0)
+    return usbox_err_set(err, errno, "signal %d to container %s", sig, id);
+  return 0;
+}
+
+int oci_delete(const struct oci_runtime *rt, const char *id, bool force, usbox_err_t *err)
+{
+  struct oci_state st;
+  if (oci_state_read(rt->root, id, &st, err) < 0)
+    return -1;
+  enum oci_status status = oci_state_status(rt->root, &st);
+  oci_state_free(&st);
+  if (status != OCI_STOPPED) {
+    if (!force)
+      return usbox_err_set(err, 0, "cannot delete container %s: it is %s (stop it, or --force)",
+                           id, oci_status_name(status));
+    /* the monitor's death ends the sandbox (fail closed) */
+    kill(st.pid, SIGKILL);
+    for (int i = 0; i < 10000 && oci_process_start_time(st.pid) == st.start_time; i++)
+      sleep_ms(1);
+    if (oci_process_start_time(st.pid) == st.start_time)
+      return usbox_err_set(err, 0, "container %s: its monitor %d did not die", id, (int)st.pid);
+  }
+  /* its processes die with it (PDEATHSIG of its first process, then the
+   * pid namespace); wait for them so nothing is left after `delete` */
+  for (int i = 0; i < 10000 && st.init_pid > 0 && kill(st.init_pid, 0) == 0; i++)
+    sleep_ms(1);
+  limits_remove_stale();
+  return oci_state_remove(rt->root, id, err);
+}

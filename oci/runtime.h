@@ -1,0 +1,51 @@
+/* usbox as an OCI runtime (runc's command-line contract): the global
+ * options every verb shares, the runtime's log, and the container's life:
+ * create (the monitor, which runs the sandbox, outlives it), start, kill,
+ * delete. docs/oci.md. */
+#ifndef USBOX_OCI_RUNTIME_H
+#define USBOX_OCI_RUNTIME_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+/* runc's exit code for any error */
+#define OCI_EXIT_ERROR 1
+
+struct oci_runtime {
+  const char *root; /* --root: the state directories (OCI_DEFAULT_ROOT) */
+  const char *log;  /* --log FILE, or NULL (stderr only) */
+  bool log_json;    /* --log-format json */
+  bool debug;       /* --debug */
+};
+
+/* One line to the log (and to stderr for "error", or with --debug). */
+void oci_log(const struct oci_runtime *rt, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* An error: logged, on stderr; returns OCI_EXIT_ERROR. */
+int oci_fail(const struct oci_runtime *rt, const usbox_err_t *err);
+
+struct oci_create_options {
+  const char *id;
+  const char *bundle;         /* default "." */
+  const char *pid_file;       /* NULL: none */
+  const char *console_socket; /* NULL: stdio are the container's */
+  int preserve_fds;           /* --preserve-fds N: fds 3..3+N-1 pass too */
+};
+
+/* Build the container and leave it waiting for its start. *monitor: the
+ * monitor's pid (its exit status is the container's). */
+int oci_create(const struct oci_runtime *rt, const struct oci_create_options *o, pid_t *monitor,
+               usbox_err_t *err);
+int oci_start(const struct oci_runtime *rt, const char *id, usbox_err_t *err);
+/* sig to the container's process (all of the sandbox's with all) */
+int oci_kill(const struct oci_runtime *rt, const char *id, int sig, bool all, usbox_err_t *err);
+int oci_delete(const struct oci_runtime *rt, const char *id, bool force, usbox_err_t *err);
+/* "TERM", "SIGTERM", "15", "RTMIN+3": the number, or -1 */
+int oci_signal_number(const char *name);
+/* The pids of the container's processes (host pids); *n set; free() it. */
+pid_t *oci_container_pids(const struct oci_runtime *rt, const char *id, size_t *n, usbox_err_t *err);
+
+#endif

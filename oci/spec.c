@@ -1,0 +1,598 @@
+#include "oci/spec.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+
+#define BAD(err, path, ...) usbox_err_set(err, EINVAL, "config.json: " path ": " __VA_ARGS__)
+
+struct loader {
+  const struct oci_load_options *o;
+  struct oci_spec *s;
+  struct policy *p;
+  usbox_err_t *err;
+};
+
+static void note(const struct loader *l, const char *what)
+{
+  if (l->o->note != NULL)
+    l->o->note(l->o->note_ctx, "config.json: %s", what);
+}
+
+bool oci_valid_id(const char *id)
+{
+  size_t n = strlen(id);
+  return n > 0 && n <= 1024 && strcmp(id, ".") != 0 && strcmp(id, "..") != 0 &&
+         strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+.-") == n;
+}
+
+/* A JSON array of strings into a NULL-terminated vector. */
+static char **string_vector(const cJSON *a, bool nonempty)
+{
+  if (!cJSON_IsArray(a) || (nonempty && cJSON_GetArraySize(a) == 0))
+    return NULL;
+  size_t n = (size_t)cJSON_GetArraySize(a);
+  char **v = calloc(n + 1, sizeof *v);
+  if (v == NULL)
+    return NULL;
+  size_t i = 0;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, a)
+  {
+    if (!cJSON_IsString(e) || (v[i] = strdup(e->valuestring)) == NULL) {
+      for (size_t j = 0; j < i; j++)
+        free(v[j]);
+      free(v);
+      return NULL;
+    }
+    i++;
+  }
+  return v;
+}
+
+static void free_vector(char **v)
+{
+  for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+    free(v[i]);
+  free(v);
+}
+
+static bool has_option(const cJSON *options, const char *name)
+{
+  const cJSON *e;
+  cJSON_ArrayForEach(e, options)
+  {
+    if (cJSON_IsString(e) && strcmp(e->valuestring, name) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* ---- root, process ---- */
+
+static int load_root(struct loader *l, const cJSON *root)
+{
+  const cJSON *path = cJSON_GetObjectItemCaseSensitive(root, "path");
+  if (!cJSON_IsObject(root) || !cJSON_IsString(path) || path->valuestring[0] == '\0')
+    return BAD(l->err, ".root.path", "missing (the container's root filesystem)");
+  char joined[PATH_MAX];
+  if (snprintf(joined, sizeof joined, "%s/%s", path->valuestring[0] == '/' ? "" : l->s->bundle,
+               path->valuestring) >= (int)sizeof joined)
+    return BAD(l->err, ".root.path", "too long");
+  struct stat st;
+  if (realpath(joined, l->s->rootfs) == NULL || stat(l->s->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+    return usbox_err_set(l->err, errno ? errno : ENOTDIR, "config.json: .root.path: %s is not a directory",
+                         joined);
+  l->s->readonly = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "readonly"));
+  return policy_add_mount(l->p, l->s->rootfs, "/", !l->s->readonly, l->err);
+}
+
+static const struct {
+  const char *name;
+  int resource;
+} rlimit_names[] = {
+    {"RLIMIT_AS", RLIMIT_AS},         {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},       {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},   {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},     {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},   {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO}, {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+};
+
+static int load_rlimits(struct loader *l, const cJSON *rlimits)
+{
+  struct policy_process *proc = &l->p->process;
+  const cJSON *r;
+  cJSON_ArrayForEach(r, rlimits)
+  {
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(r, "type");
+    const cJSON *soft = cJSON_GetObjectItemCaseSensitive(r, "soft");
+    const cJSON *hard = cJSON_GetObjectItemCaseSensitive(r, "hard");
+    if (!cJSON_IsString(type) || !cJSON_IsNumber(soft) || !cJSON_IsNumber(hard) ||
+        soft->valuedouble < 0 || hard->valuedouble < 0)
+      return BAD(l->err, ".process.rlimits", "each needs a type and numbers soft and hard");
+    size_t i = 0;
+    while (i < sizeof rlimit_names / sizeof rlimit_names[0] && strcmp(rlimit_names[i].name, type->valuestring) != 0)
+      i++;
+    if (i == sizeof rlimit_names / sizeof rlimit_names[0])
+      return BAD(l->err, ".process.rlimits", "unknown type \"%s\"", type->valuestring);
+    if (proc->nrlimits == POLICY_MAX_RLIMITS)
+      return BAD(l->err, ".process.rlimits", "too many");
+    /* 2^64-1 (RLIM_INFINITY) arrives as a double just above the range */
+    proc->rlimits[proc->nrlimits++] = (struct policy_rlimit){
+        .resource = rlimit_names[i].resource,
+        .soft = soft->valuedouble >= 1.8e19 ? RLIM_INFINITY : (unsigned long long)soft->valuedouble,
+        .hard = hard->valuedouble >= 1.8e19 ? RLIM_INFINITY : (unsigned long long)hard->valuedouble};
+  }
+  return 0;
+}
+
+static int load_user(struct loader *l, const cJSON *user)
+{
+  struct policy_process *proc = &l->p->process;
+  const cJSON *uid = cJSON_GetObjectItemCaseSensitive(user, "uid");
+  const cJSON *gid = cJSON_GetObjectItemCaseSensitive(user, "gid");
+  if (!cJSON_IsNumber(uid) || !cJSON_IsNumber(gid) || uid->valuedouble < 0 ||
+      gid->valuedouble < 0 || uid->valuedouble > 4294967294.0 || gid->valuedouble > 4294967294.0)
+    return BAD(l->err, ".process.user", "needs numeric uid and gid");
+  proc->set_user = true;
+  proc->uid = (uid_t)uid->valuedouble;
+  proc->gid = (gid_t)gid->valuedouble;
+  const cJSON *g;
+  cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(user, "additionalGids"))
+  {
+    if (!cJSON_IsNumber(g) || g->valuedouble < 0 || g->valuedouble > 4294967294.0)
+      return BAD(l->err, ".process.user.additionalGids", "must be numbers");
+    if (proc->ngroups == POLICY_MAX_GROUPS)
+      return BAD(l->err, ".process.user.additionalGids", "more than %d", POLICY_MAX_GROUPS);
+    proc->groups[proc->ngroups++] = (gid_t)g->valuedouble;
+  }
+  const cJSON *umask = cJSON_GetObjectItemCaseSensitive(user, "umask");
+  if (umask != NULL) {
+    if (!cJSON_IsNumber(umask) || umask->valuedouble < 0 || umask->valuedouble > 0777)
+      return BAD(l->err, ".process.user.umask", "must be a number from 0 to 0777");
+    proc->umask = (int)umask->valuedouble;
+  }
+  return 0;
+}
+
+/* The agent keeps what every set of process.capabilities names (the
+ * kernel's effective set is the bounding set's subset anyway); usbox's
+ * own rules still apply (netstack-shim drops NET_ADMIN and NET_RAW). */
+static int load_caps(struct loader *l, const cJSON *caps)
+{
+  static const char *const sets[] = {"bounding", "effective", "permitted"};
+  uint64_t keep = ~0ull;
+  for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+    struct policy scratch = {0};
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(caps, sets[i]))
+    {
+      if (!cJSON_IsString(c) || policy_add_cap(&scratch, c->valuestring, l->err) < 0)
+        return usbox_err_wrap(l->err, "config.json: .process.capabilities.%s", sets[i]);
+    }
+    keep &= scratch.keep_caps;
+  }
+  l->p->keep_caps = keep;
+  return 0;
+}
+
+static int load_process(struct loader *l, const cJSON *proc)
+{
+  if (!cJSON_IsObject(proc))
+    return BAD(l->err, ".process", "missing");
+  if ((l->s->args = string_vector(cJSON_GetObjectItemCaseSensitive(proc, "args"), true)) == NULL)
+    return BAD(l->err, ".process.args", "must be a non-empty array of strings");
+  const cJSON *env = cJSON_GetObjectItemCaseSensitive(proc, "env");
+  l->s->env = env == NULL ? calloc(1, sizeof(char *)) : string_vector(env, false);
+  if (l->s->env == NULL)
+    return BAD(l->err, ".process.env", "must be an array of strings");
+  const cJSON *cwd = cJSON_GetObjectItemCaseSensitive(proc, "cwd");
+  if (!cJSON_IsString(cwd) || cwd->valuestring[0] != '/')
+    return BAD(l->err, ".process.cwd", "must be an absolute path");
+  if ((l->p->process.cwd = strdup(cwd->valuestring)) == NULL)
+    return usbox_err_set(l->err, ENOMEM, "reading config.json");
+  l->s->terminal = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(proc, "terminal"));
+  const cJSON *user = cJSON_GetObjectItemCaseSensitive(proc, "user");
+  if (user != NULL && load_user(l, user) < 0)
+    return -1;
+  const cJSON *caps = cJSON_GetObjectItemCaseSensitive(proc, "capabilities");
+  if (caps != NULL && load_caps(l, caps) < 0)
+    return -1;
+  if (load_rlimits(l, cJSON_GetObjectItemCaseSensitive(proc, "rlimits")) < 0)
+    return -1;
+  static const char *const noted[] = {"apparmorProfile", "selinuxLabel", "oomScoreAdj",
+                                      "consoleSize", "ioPriority", "scheduler", "execCPUAffinity"};
+  for (size_t i = 0; i < sizeof noted / sizeof noted[0]; i++)
+    if (cJSON_GetObjectItemCaseSensitive(proc, noted[i]) != NULL) {
+      char line[128];
+      snprintf(line, sizeof line, ".process.%s: accepted, not applied", noted[i]);
+      note(l, line);
+    }
+  const cJSON *nnp = cJSON_GetObjectItemCaseSensitive(proc, "noNewPrivileges");
+  if (cJSON_IsFalse(nnp))
+    note(l, ".process.noNewPrivileges false: usbox always sets no_new_privs");
+  return 0;
+}
+
+/* ---- mounts ---- */
+
+/* What usbox builds itself at these places: /proc of the sandbox's pid
+ * namespace, /dev with its harmless nodes, a devpts and a /dev/shm. */
+static bool provided_by_usbox(const char *type, const char *dest)
+{
+  static const char *const places[][2] = {
+      {"proc", "/proc"},     {"tmpfs", "/dev"},        {"devpts", "/dev/pts"},
+      {"tmpfs", "/dev/shm"}, {"bind", "/dev/shm"},     {"mqueue", "/dev/mqueue"},
+      {"cgroup", "/sys/fs/cgroup"}, {"cgroup2", "/sys/fs/cgroup"}, {"sysfs", "/sys"},
+  };
+  for (size_t i = 0; i < sizeof places / sizeof places[0]; i++)
+    if (strcmp(places[i][0], type) == 0 && strcmp(places[i][1], dest) == 0)
+      return true;
+  return false;
+}
+
+static int remember_missing(struct loader *l, const char *dest, bool dir)
+{
+  struct oci_missing *grown = realloc(l->s->missing, (l->s->nmissing + 1) * sizeof *grown);
+  if (grown == NULL)
+    return usbox_err_set(l->err, ENOMEM, "reading config.json");
+  l->s->missing = grown;
+  if ((grown[l->s->nmissing].dest = strdup(dest)) == NULL)
+    return usbox_err_set(l->err, ENOMEM, "reading config.json");
+  grown[l->s->nmissing++].dir = dir;
+  return 0;
+}
+
+/* A mount point the rootfs lacks is made at create (runc does the same). */
+static int check_mount_point(struct loader *l, const char *dest, bool dir)
+{
+  char host[PATH_MAX];
+  struct stat st;
+  if (snprintf(host, sizeof host, "%s%s", l->s->rootfs, dest) >= (int)sizeof host)
+    return BAD(l->err, ".mounts", "destination %s is too long", dest);
+  if (lstat(host, &st) == 0)
+    return 0;
+  return remember_missing(l, dest, dir);
+}
+
+static int load_bind(struct loader *l, const char *source, const char *dest, const cJSON *options)
+{
+  char joined[PATH_MAX];
+  if (snprintf(joined, sizeof joined, "%s/%s", source[0] == '/' ? "" : l->s->bundle, source) >=
+      (int)sizeof joined)
+    return BAD(l->err, ".mounts", "source %s is too long", source);
+  struct stat st;
+  if (stat(joined, &st) < 0)
+    return usbox_err_set(l->err, errno, "config.json: .mounts: bind source %s", joined);
+  if (check_mount_point(l, dest, S_ISDIR(st.st_mode)) < 0)
+    return -1;
+  return policy_add_mount(l->p, joined, dest, !has_option(options, "ro"), l->err);
+}
+
+static int load_mount(struct loader *l, const cJSON *m)
+{
+  const cJSON *dest = cJSON_GetObjectItemCaseSensitive(m, "destination");
+  const cJSON *type = cJSON_GetObjectItemCaseSensitive(m, "type");
+  const cJSON *source = cJSON_GetObjectItemCaseSensitive(m, "source");
+  const cJSON *options = cJSON_GetObjectItemCaseSensitive(m, "options");
+  if (!cJSON_IsString(dest) || dest->valuestring[0] != '/')
+    return BAD(l->err, ".mounts", "each needs an absolute destination");
+  char norm[PATH_MAX];
+  if (policy_normalize(dest->valuestring, norm, sizeof norm) < 0)
+    return BAD(l->err, ".mounts", "bad destination %s", dest->valuestring);
+  bool bind = has_option(options, "bind") || has_option(options, "rbind") ||
+              (cJSON_IsString(type) && strcmp(type->valuestring, "bind") == 0);
+  const char *kind = bind ? "bind" : cJSON_IsString(type) ? type->valuestring : "";
+  if (provided_by_usbox(kind, norm)) {
+    if (strcmp(kind, "sysfs") == 0 || strcmp(kind, "mqueue") == 0 || strncmp(kind, "cgroup", 6) == 0) {
+      char line[PATH_MAX + 64];
+      snprintf(line, sizeof line, ".mounts: %s at %s is not mounted (usbox has none)", kind, norm);
+      note(l, line);
+    }
+    return 0;
+  }
+  if (bind) {
+    if (!cJSON_IsString(source))
+      return BAD(l->err, ".mounts", "the bind at %s needs a source", norm);
+    return load_bind(l, source->valuestring, norm, options);
+  }
+  if (strcmp(kind, "tmpfs") == 0) {
+    if (check_mount_point(l, norm, true) < 0)
+      return -1;
+    return policy_add_tmpfs(l->p, norm, l->err);
+  }
+  return BAD(l->err, ".mounts", "type \"%s\" at %s is not supported (bind and tmpfs are)", kind, norm);
+}
+
+/* ---- linux ---- */
+
+static int load_namespaces(struct loader *l, const cJSON *namespaces)
+{
+  static const char *const known[] = {"pid", "network", "ipc", "uts", "mount", "cgroup"};
+  const cJSON *ns;
+  cJSON_ArrayForEach(ns, namespaces)
+  {
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(ns, "type");
+    if (!cJSON_IsString(type))
+      return BAD(l->err, ".linux.namespaces", "each needs a type");
+    size_t i = 0;
+    while (i < sizeof known / sizeof known[0] && strcmp(known[i], type->valuestring) != 0)
+      i++;
+    if (i == sizeof known / sizeof known[0])
+      return BAD(l->err, ".linux.namespaces", "a %s namespace is not supported", type->valuestring);
+    if (cJSON_GetObjectItemCaseSensitive(ns, "path") != NULL)
+      return BAD(l->err, ".linux.namespaces",
+                 "joining an existing %s namespace is not supported (usbox makes its own)",
+                 type->valuestring);
+  }
+  return 0;
+}
+
+static int load_resources(struct loader *l, const cJSON *res)
+{
+  struct limits_config *c = &l->p->limits;
+  const cJSON *limit = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "memory"), "limit");
+  if (cJSON_IsNumber(limit) && limit->valuedouble > 0)
+    c->memory = (uint64_t)limit->valuedouble;
+  limit = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "pids"), "limit");
+  if (cJSON_IsNumber(limit) && limit->valuedouble > 0)
+    c->pids = (long)limit->valuedouble;
+  const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(res, "cpu");
+  const cJSON *quota = cJSON_GetObjectItemCaseSensitive(cpu, "quota");
+  const cJSON *period = cJSON_GetObjectItemCaseSensitive(cpu, "period");
+  if (cJSON_IsNumber(quota) && quota->valuedouble > 0)
+    c->cpus = quota->valuedouble / (cJSON_IsNumber(period) && period->valuedouble > 0 ? period->valuedouble : 100000.0);
+  static const char *const noted[] = {"blockIO", "hugepageLimits", "network", "rdma", "unified"};
+  for (size_t i = 0; i < sizeof noted / sizeof noted[0]; i++)
+    if (cJSON_GetObjectItemCaseSensitive(res, noted[i]) != NULL) {
+      char line[96];
+      snprintf(line, sizeof line, ".linux.resources.%s: accepted, not applied", noted[i]);
+      note(l, line);
+    }
+  return 0;
+}
+
+static int load_paths(struct loader *l, const cJSON *list, bool masked)
+{
+  const cJSON *e;
+  cJSON_ArrayForEach(e, list)
+  {
+    if (!cJSON_IsString(e) || e->valuestring[0] != '/')
+      return masked ? BAD(l->err, ".linux.maskedPaths", "must be absolute paths")
+                    : BAD(l->err, ".linux.readonlyPaths", "must be absolute paths");
+    if (masked) {
+      if (policy_add_hidden(l->p, e->valuestring, l->err) < 0)
+        return usbox_err_wrap(l->err, "config.json: .linux.maskedPaths");
+      continue;
+    }
+    /* /proc and /sys: read-only for the agent already; elsewhere a
+     * read-only bind of the path over itself */
+    if (strncmp(e->valuestring, "/proc/", 6) == 0 || strncmp(e->valuestring, "/sys/", 5) == 0)
+      continue;
+    char host[PATH_MAX];
+    struct stat st;
+    if (snprintf(host, sizeof host, "%s%s", l->s->rootfs, e->valuestring) < (int)sizeof host &&
+        lstat(host, &st) == 0 && !S_ISLNK(st.st_mode) &&
+        policy_add_mount(l->p, host, e->valuestring, false, l->err) < 0)
+      return usbox_err_wrap(l->err, "config.json: .linux.readonlyPaths");
+  }
+  return 0;
+}
+
+static int load_linux(struct loader *l, const cJSON *lx)
+{
+  if (lx == NULL)
+    return 0;
+  if (load_namespaces(l, cJSON_GetObjectItemCaseSensitive(lx, "namespaces")) < 0 ||
+      load_resources(l, cJSON_GetObjectItemCaseSensitive(lx, "resources")) < 0 ||
+      load_paths(l, cJSON_GetObjectItemCaseSensitive(lx, "maskedPaths"), true) < 0 ||
+      load_paths(l, cJSON_GetObjectItemCaseSensitive(lx, "readonlyPaths"), false) < 0)
+    return -1;
+  if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(lx, "uidMappings")) > 0 ||
+      cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(lx, "gidMappings")) > 0)
+    return BAD(l->err, ".linux.uidMappings", "user namespaces with mappings are not supported yet");
+  if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(lx, "sysctl")) > 0)
+    return BAD(l->err, ".linux.sysctl", "no sysctl may be set in usbox (/proc/sys is read-only)");
+  static const char *const noted[] = {"seccomp", "cgroupsPath", "devices", "rootfsPropagation",
+                                      "mountLabel", "intelRdt", "personality"};
+  for (size_t i = 0; i < sizeof noted / sizeof noted[0]; i++)
+    if (cJSON_GetObjectItemCaseSensitive(lx, noted[i]) != NULL) {
+      char line[96];
+      snprintf(line, sizeof line, ".linux.%s: accepted, not applied", noted[i]);
+      note(l, line);
+    }
+  return 0;
+}
+
+/* ---- annotations: usbox's own policy per container ---- */
+
+static int load_annotations(struct loader *l, const cJSON *ann)
+{
+  l->s->annotations = ann != NULL ? cJSON_PrintUnformatted(ann) : strdup("{}");
+  if (l->s->annotations == NULL)
+    return usbox_err_set(l->err, ENOMEM, "reading config.json");
+  if (ann != NULL && !cJSON_IsObject(ann))
+    return BAD(l->err, ".annotations", "must be an object");
+  const cJSON *a;
+  cJSON_ArrayForEach(a, ann)
+  {
+    if (strncmp(a->string, "dev.usbox.", 10) != 0)
+      continue;
+    if (!cJSON_IsString(a))
+      return BAD(l->err, ".annotations", "%s must be a string", a->string);
+    const char *v = a->valuestring;
+    int rc;
+    if (strcmp(a->string, "dev.usbox.policy") == 0) {
+      /* inline JSON, or a file the runtime's caller can read */
+      rc = v[0] == '{' ? policy_load_json(l->p, v, l->err) : policy_load_file(l->p, v, l->err);
+    } else if (strcmp(a->string, "dev.usbox.net-allow") == 0) {
+      cleanup_free char *list = strdup(v);
+      rc = list == NULL ? usbox_err_set(l->err, ENOMEM, "reading config.json") : 0;
+      for (char *save = NULL, *r = list ? strtok_r(list, ", ", &save) : NULL; r != NULL && rc == 0;
+           r = strtok_r(NULL, ", ", &save))
+        rc = net_policy_add_allow(&l->p->net, r, l->err);
+    } else if (strcmp(a->string, "dev.usbox.hide") == 0) {
+      cleanup_free char *list = strdup(v);
+      rc = list == NULL ? usbox_err_set(l->err, ENOMEM, "reading config.json") : 0;
+      for (char *save = NULL, *r = list ? strtok_r(list, ",", &save) : NULL; r != NULL && rc == 0;
+           r = strtok_r(NULL, ",", &save))
+        rc = policy_add_hidden(l->p, r, l->err);
+    } else {
+      return BAD(l->err, ".annotations", "unknown usbox annotation %s (dev.usbox.policy, "
+                 "dev.usbox.net-allow, dev.usbox.hide)", a->string);
+    }
+    if (rc < 0)
+      return usbox_err_wrap(l->err, "config.json: .annotations.%s", a->string);
+  }
+  return 0;
+}
+
+static int load_top(struct loader *l, const cJSON *root)
+{
+  const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "ociVersion");
+  if (!cJSON_IsString(version))
+    return BAD(l->err, ".ociVersion", "missing");
+  if (strncmp(version->valuestring, "1.", 2) != 0)
+    return BAD(l->err, ".ociVersion", "version %s is not supported (1.x is)", version->valuestring);
+  const cJSON *hooks = cJSON_GetObjectItemCaseSensitive(root, "hooks");
+  const cJSON *h;
+  cJSON_ArrayForEach(h, hooks)
+  {
+    if (cJSON_GetArraySize(h) > 0)
+      return BAD(l->err, ".hooks", "%s hooks are not supported yet", h->string);
+  }
+  const cJSON *hostname = cJSON_GetObjectItemCaseSensitive(root, "hostname");
+  if (cJSON_IsString(hostname) && hostname->valuestring[0] != '\0' &&
+      policy_set_hostname(l->p, hostname->valuestring, l->err) < 0)
+    return usbox_err_wrap(l->err, "config.json: .hostname");
+  return 0;
+}
+
+int oci_spec_parse(const struct oci_load_options *o, const char *text, struct oci_spec *s,
+                   struct policy *p, usbox_err_t *err)
+{
+  memset(s, 0, sizeof *s);
+  if (realpath(o->bundle, s->bundle) == NULL)
+    return usbox_err_set(err, errno, "bundle %s", o->bundle);
+  /* a container's root is its own: the host's list of secrets does not
+   * apply (maskedPaths and annotations say what is hidden) */
+  p->default_hidden = false;
+  p->env.clear = true;
+  cJSON *root = cJSON_Parse(text);
+  if (root == NULL)
+    return usbox_err_set(err, EINVAL, "config.json: invalid JSON near \"%.20s\"",
+                         cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");
+  struct loader l = {.o = o, .s = s, .p = p, .err = err};
+  int rc = -1;
+  if (!cJSON_IsObject(root))
+    BAD(err, ".", "the top level must be an object");
+  else if (load_top(&l, root) == 0 &&
+           load_root(&l, cJSON_GetObjectItemCaseSensitive(root, "root")) == 0 &&
+           load_process(&l, cJSON_GetObjectItemCaseSensitive(root, "process")) == 0 &&
+           load_annotations(&l, cJSON_GetObjectItemCaseSensitive(root, "annotations")) == 0 &&
+           load_linux(&l, cJSON_GetObjectItemCaseSensitive(root, "linux")) == 0) {
+    /* usbox mounts its own /proc, /dev and private /tmp there */
+    static const char *const own[] = {"/proc", "/dev", "/tmp"};
+    rc = 0;
+    for (size_t i = 0; i < sizeof own / sizeof own[0] && rc == 0; i++)
+      rc = check_mount_point(&l, own[i], true);
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(root, "mounts"))
+    {
+      if (rc < 0 || (rc = load_mount(&l, m)) < 0)
+        break;
+    }
+  }
+  cJSON_Delete(root);
+  return rc;
+}
+
+int oci_spec_load(const struct oci_load_options *o, struct oci_spec *s, struct policy *p,
+                  usbox_err_t *err)
+{
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof path, "%s/config.json", o->bundle) >= (int)sizeof path)
+    return usbox_err_set(err, ENAMETOOLONG, "bundle %s", o->bundle);
+  cleanup_fclose FILE *f = fopen(path, "re");
+  if (f == NULL)
+    return usbox_err_set(err, errno, "%s", path);
+  cleanup_free char *text = NULL;
+  size_t cap = 0, len = 0;
+  for (;;) {
+    if (len + 4096 + 1 > cap) {
+      if (cap > (16u << 20))
+        return usbox_err_set(err, EFBIG, "%s is larger than 16 MiB", path);
+      char *grown = realloc(text, cap = cap * 2 + 8192);
+      if (grown == NULL)
+        return usbox_err_set(err, ENOMEM, "reading %s", path);
+      text = grown;
+    }
+    size_t n = fread(text + len, 1, cap - len - 1, f);
+    len += n;
+    if (n == 0)
+      break;
+  }
+  if (ferror(f))
+    return usbox_err_set(err, EIO, "reading %s", path);
+  text[len] = '\0';
+  return oci_spec_parse(o, text, s, p, err);
+}
+
+/* One mount point, made inside the rootfs: each step opened with
+ * RESOLVE_IN_ROOT, so a symlink in the image cannot lead the mkdir out. */
+static int make_one(int root, const char *dest, bool dir)
+{
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s", dest + 1);
+  struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_DIRECTORY, .resolve = RESOLVE_IN_ROOT};
+  cleanup_close int at = (int)syscall(SYS_openat2, root, ".", &how, sizeof how);
+  for (char *save = NULL, *c = strtok_r(path, "/", &save); c != NULL && at >= 0;) {
+    char *next = strtok_r(NULL, "/", &save);
+    bool last = next == NULL;
+    int made = (!last || dir) ? mkdirat(at, c, 0755) : mknodat(at, c, S_IFREG | 0644, 0);
+    if (made < 0 && errno != EEXIST)
+      return -1;
+    if (last)
+      return 0;
+    int sub = (int)syscall(SYS_openat2, at, c, &how, sizeof how);
+    close(at);
+    at = sub;
+    c = next;
+  }
+  return at < 0 ? -1 : 0;
+}
+
+int oci_spec_make_mount_points(const struct oci_spec *s, usbox_err_t *err)
+{
+  cleanup_close int root = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return usbox_err_set(err, errno, "the rootfs %s", s->rootfs);
+  for (size_t i = 0; i < s->nmissing; i++)
+    if (make_one(root, s->missing[i].dest, s->missing[i].dir) < 0)
+      return usbox_err_set(err, errno, "making the mount point %s in the rootfs", s->missing[i].dest);
+  return 0;
+}
+
+void oci_spec_free(struct oci_spec *s)
+{
+  free_vector(s->args);
+  free_vector(s->env);
+  free(s->annotations);
+  for (size_t i = 0; i < s->nmissing; i++)
+    free(s->missing[i].dest);
+  free(s->missing);
+  memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,62 @@
+/* A bundle's config.json (OCI runtime-spec 1.x) onto usbox's layers: the
+ * rootfs becomes the view's root, mounts binds and tmpfs, maskedPaths hidden
+ * paths, process.* the agent's settings, linux.resources the limits. What
+ * usbox provides itself (/proc, /dev, devpts, /dev/shm) is taken as given;
+ * what it accepts without applying is reported through the note hook (the
+ * runtime's --log); what it cannot honour is an error naming the JSON path.
+ * docs/oci.md has the whole mapping. */
+#ifndef USBOX_OCI_SPEC_H
+#define USBOX_OCI_SPEC_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "policy/policy.h"
+
+struct oci_spec {
+  char bundle[PATH_MAX]; /* absolute */
+  char rootfs[PATH_MAX]; /* absolute host path of root.path */
+  bool readonly;
+  char **args; /* NULL-terminated */
+  char **env;  /* NULL-terminated: the container's whole environment */
+  bool terminal;
+  char *annotations; /* the "annotations" object as JSON text ("{}" if none) */
+  /* mount points missing in the rootfs, made at create (as runc makes them) */
+  size_t nmissing;
+  struct oci_missing {
+    char *dest;
+    bool dir;
+  } *missing;
+};
+
+/* Things accepted but not applied (apparmorProfile, cgroupsPath, ...), one
+ * line each, for the runtime's log. */
+typedef void (*oci_note_fn)(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+struct oci_load_options {
+  const char *bundle; /* directory holding config.json */
+  oci_note_fn note;
+  void *note_ctx;
+};
+
+/* Read bundle/config.json into s and p (policy_init'ed by the caller;
+ * policy_finish is the caller's, after). Nothing on the host changes. */
+int oci_spec_load(const struct oci_load_options *o, struct oci_spec *s, struct policy *p,
+                  usbox_err_t *err);
+
+/* Parse the JSON text of a config (the fuzz target's entry: no file, no
+ * host lookups beyond realpath of the rootfs and bind sources). */
+int oci_spec_parse(const struct oci_load_options *o, const char *text, struct oci_spec *s,
+                   struct policy *p, usbox_err_t *err);
+
+/* Make the mount points the rootfs lacks (inside it, following no symlink
+ * out of it), as runc does before mounting. */
+int oci_spec_make_mount_points(const struct oci_spec *s, usbox_err_t *err);
+
+void oci_spec_free(struct oci_spec *s);
+
+/* runc's rule for container ids: [A-Za-z0-9_+.-]+, not "." or "..". */
+bool oci_valid_id(const char *id);
+
+#endif

@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# usbox as an OCI runtime, driven directly as engines drive runc (issue 12):
+# bundles made by `usbox spec` around a busybox-static rootfs, every verb,
+# what config.json asks of the container seen from inside it, and the error
+# paths (exit 1, the message, nothing left in the state directory).
+. "$(dirname "$0")/lib.sh"
+
+U=$USBOX_REAL
+ROOT=$TMPROOT/state
+BUSYBOX=$(command -v busybox || true)
+[ -n "$BUSYBOX" ] && file -L "$BUSYBOX" 2>/dev/null | grep -q static ||
+  { fail "a static busybox is needed (scripts/install-deps: busybox-static)"; finish; }
+
+make_bundle() { # DIR: a bundle with a busybox rootfs and usbox's default spec
+  local dir=$1
+  mkdir -p "$dir/rootfs/bin" "$dir/rootfs/etc" "$dir/rootfs/tmp"
+  cp "$BUSYBOX" "$dir/rootfs/bin/busybox"
+  for a in sh ls cat echo id mkdir touch sleep hostname env pwd rm grep; do
+    ln -sf busybox "$dir/rootfs/bin/$a"
+  done
+  echo "root:x:0:0:root:/root:/bin/sh" >"$dir/rootfs/etc/passwd"
+  echo "the image's secret" >"$dir/rootfs/etc/secret"
+  (cd "$dir" && "$U" spec) || fail "usbox spec in $dir"
+}
+
+# edit DIR PYTHON: change config.json with a python expression on c
+edit() {
+  /usr/bin/python3 - "$1/config.json" "$2" <<'EOF'
+import json, sys
+path, code = sys.argv[1], sys.argv[2]
+c = json.load(open(path))
+exec(code)
+json.dump(c, open(path, "w"), indent=1)
+EOF
+}
+
+# the runtime as an engine calls it (a script: expect_exit runs commands, not functions)
+cat >"$TMPROOT/rt" <<EOF
+#!/bin/sh
+exec timeout 60 "$U" --root "$ROOT" --log "$TMPROOT/oci.log" --log-format json "\$@"
+EOF
+chmod +x "$TMPROOT/rt"
+rt() { "$TMPROOT/rt" "$@"; }
+RT=$TMPROOT/rt
+
+B=$TMPROOT/b1
+make_bundle "$B"
+expect_grep "spec: a default config" '"ociVersion"' "$B/config.json"
+expect_exit 1 "spec: refuses to overwrite" -- "$U" spec --bundle "$B"
+
+# ---- the life of one container ----
+edit "$B" 'c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", "echo out:$(hostname):$(id -u):$(pwd):$GREETING; cat /etc/secret; exit 3"]
+c["process"]["env"].append("GREETING=hi")
+c["process"]["cwd"] = "/etc"
+c["hostname"] = "boxy"'
+expect_exit 0 "create" -- "$RT" create --bundle "$B" --pid-file "$TMPROOT/pid" life
+rt state life >"$TMPROOT/state.json"
+expect_grep "state after create: created" '"status":.*"created"' "$TMPROOT/state.json"
+pid=$(cat "$TMPROOT/pid" 2>/dev/null)
+expect_grep "pid file is the state's pid" "\"pid\":[[:space:]]*${pid:-none}," "$TMPROOT/state.json"
+[ -p "$ROOT/life/start" ] || fail "created: the start FIFO exists"
+rt list >"$TMPROOT/list"
+expect_grep "list shows it" '^life +[0-9]+ +created' "$TMPROOT/list"
+expect_exit 1 "delete refuses a created container" -- "$RT" delete life
+expect_exit 0 "start" -- "$RT" start life
+wait_gone "$pid" 10 || fail "the container ended"
+rt state life >"$TMPROOT/state.json"
+expect_grep "state after its end: stopped" '"status":.*"stopped"' "$TMPROOT/state.json"
+expect_exit 1 "start again refused" -- "$RT" start life
+expect_exit 0 "delete" -- "$RT" delete life
+[ -e "$ROOT/life" ] && fail "delete: $ROOT/life is left"
+expect_exit 1 "state of a deleted container" -- "$RT" state life
+expect_grep "the error is in the JSON log" '"level":"error".*"msg":"container life does not exist' "$TMPROOT/oci.log"
+
+# run: the container's stdout and exit status are run's
+expect_exit 3 "run: exit status" -- "$RT" run --bundle "$B" runner
+expect_grep "run: hostname, uid, cwd, env" '^out:boxy:0:/etc:hi$' "$OUT"
+expect_grep "run: the image's own files" "^the image's secret$" "$OUT"
+[ -e "$ROOT/runner" ] && fail "run: deleted after the end"
+
+# ---- what config.json asks ----
+B2=$TMPROOT/b2
+make_bundle "$B2"
+mkdir -p "$TMPROOT/share" && echo host-data >"$TMPROOT/share/in"
+mkdir -p "$TMPROOT/roshare" && echo ro-data >"$TMPROOT/roshare/in"
+edit "$B2" 'c["process"]["terminal"] = False
+c["process"]["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [2000]}
+c["process"]["args"] = ["sh", "-c", """
+id -u; id -G
+cat /share/in; echo from-box >/share/out
+cat /ro/in; echo x 2>/dev/null >/ro/out || echo ro-refused
+touch /rootfile 2>/dev/null || echo rootfs-readonly
+echo t >/scratch/t && cat /scratch/t
+cat /etc/secret 2>/dev/null || echo secret-masked
+ls /etc/hidden-by-annotation 2>/dev/null || echo annotation-hidden
+"""]
+c["mounts"].append({"destination": "/share", "type": "bind", "source": "'"$TMPROOT"'/share", "options": ["rbind", "rw"]})
+c["mounts"].append({"destination": "/ro", "type": "bind", "source": "'"$TMPROOT"'/roshare", "options": ["rbind", "ro"]})
+c["mounts"].append({"destination": "/scratch", "type": "tmpfs", "source": "tmpfs"})
+c["linux"]["maskedPaths"].append("/etc/secret")
+c["annotations"] = {"dev.usbox.hide": "/etc/hidden-by-annotation"}'
+mkdir -p "$B2/rootfs/etc/hidden-by-annotation"
+chmod 0777 "$TMPROOT/share"
+expect_exit 0 "config: run" -- "$RT" run --bundle "$B2" cfg
+for line in '^1000$' '^1000 2000$' '^host-data$' '^ro-data$' '^ro-refused$' '^rootfs-readonly$' \
+  '^t$' '^secret-masked$' '^annotation-hidden$'; do
+  expect_grep "config: $line" "$line" "$OUT"
+done
+expect_eq "config: the rw bind wrote the host" from-box "$(cat "$TMPROOT/share/out" 2>/dev/null)"
+[ -e "$TMPROOT/roshare/out" ] && fail "config: the ro bind was written"
+[ -e "$B2/rootfs/rootfile" ] && fail "config: the read-only rootfs was written"
+[ -d "$B2/rootfs/scratch" ] || fail "config: the tmpfs mount point was made in the rootfs (as runc)"
+
+# ---- kill, ps, delete --force ----
+B3=$TMPROOT/b3
+make_bundle "$B3"
+edit "$B3" 'c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", "trap \"echo got-term; exit 7\" TERM; echo up; while :; do sleep 0.1; done"]'
+rt create --bundle "$B3" --pid-file "$TMPROOT/pid3" k1 >"$TMPROOT/k1.out" 2>&1 || fail "create k1"
+rt start k1 || fail "start k1"
+for _ in $(seq 100); do grep -q up "$TMPROOT/k1.out" && break; sleep 0.05; done
+rt state k1 >"$TMPROOT/state.json"
+expect_grep "running" '"status":.*"running"' "$TMPROOT/state.json"
+rt ps --format json k1 >"$TMPROOT/ps"
+expect_grep "ps lists the container's processes" '^\[[0-9]+(,[0-9]+)*\]$' "$TMPROOT/ps"
+expect_exit 0 "kill TERM" -- "$RT" kill k1 TERM
+wait_gone "$(cat "$TMPROOT/pid3")" 10 || fail "kill: the container ended"
+expect_grep "kill: the process's handler ran" '^got-term$' "$TMPROOT/k1.out"
+expect_exit 1 "kill of a stopped container" -- "$RT" kill k1 KILL
+expect_exit 0 "delete k1" -- "$RT" delete k1
+
+# kill while created, and delete --force of a running one
+rt create --bundle "$B3" --pid-file "$TMPROOT/pid4" k2 >/dev/null 2>&1 || fail "create k2"
+expect_exit 0 "kill KILL while created" -- "$RT" kill k2 KILL
+wait_gone "$(cat "$TMPROOT/pid4")" 10 || fail "kill while created: the monitor ended"
+expect_exit 0 "delete after kill" -- "$RT" delete k2
+rt create --bundle "$B3" --pid-file "$TMPROOT/pid5" k3 >/dev/null 2>&1 || fail "create k3"
+rt start k3 || fail "start k3"
+rt ps --format json k3 >"$TMPROOT/ps3"
+expect_exit 1 "delete refuses a running container" -- "$RT" delete k3
+expect_exit 0 "delete --force" -- "$RT" delete --force k3
+for p in $(tr -d '[]' <"$TMPROOT/ps3" | tr , ' ') $(cat "$TMPROOT/pid5"); do
+  kill -0 "$p" 2>/dev/null && fail "delete --force: process $p is left"
+done
+[ -e "$ROOT/k3" ] && fail "delete --force: state left"
+
+# ---- the console socket ----
+B4=$TMPROOT/b4
+make_bundle "$B4"
+edit "$B4" 'c["process"]["args"] = ["sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo tty-ok; read line; echo got:$line"]'
+/usr/bin/python3 - "$TMPROOT/console.sock" >"$TMPROOT/console.out" 2>&1 <<'EOF' &
+import os, socket, sys, time, select
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 64, 1)
+master = fds[0]
+print("name:" + msg.decode())
+os.write(master, b"hello\n")
+out = b""
+end = time.time() + 20
+while time.time() < end and b"got:hello" not in out:
+    r, _, _ = select.select([master], [], [], 0.5)
+    if r:
+        try:
+            out += os.read(master, 4096)
+        except OSError:
+            break
+print(out.decode(errors="replace"))
+EOF
+recv=$!
+track_bg "$recv"
+for _ in $(seq 100); do [ -S "$TMPROOT/console.sock" ] && break; sleep 0.05; done
+expect_exit 0 "create with --console-socket" -- "$RT" create --bundle "$B4" --console-socket "$TMPROOT/console.sock" --pid-file "$TMPROOT/pid6" con
+rt start con || fail "start con"
+wait_bg "$recv" 30 >/dev/null
+expect_grep "console: the pty master arrived" '^name:/dev/ptmx' "$TMPROOT/console.out"
+expect_grep "console: stdio is a terminal" 'tty-ok' "$TMPROOT/console.out"
+expect_grep "console: input reached the container" 'got:hello' "$TMPROOT/console.out"
+wait_gone "$(cat "$TMPROOT/pid6")" 10
+rt delete --force con >/dev/null 2>&1
+expect_exit 1 "terminal without --console-socket" -- "$RT" create --bundle "$B4" con2
+expect_grep "the message says why" 'console-socket is needed' "$ERR"
+
+# ---- bad bundles: exit 1, one line, nothing left ----
+bad() { # NAME REGEX PYTHON-EDIT
+  local name=$1 regex=$2 code=$3 dir=$TMPROOT/bad-$1
+  make_bundle "$dir"
+  edit "$dir" "c['process']['terminal'] = False
+$code"
+  expect_exit 1 "bad bundle: $name" -- "$RT" create --bundle "$dir" "bad-$name"
+  expect_grep "bad bundle: $name: message" "$regex" "$ERR"
+  [ "$(wc -l <"$ERR")" -eq 1 ] || fail "bad bundle: $name: one line ($(cat "$ERR"))"
+  [ -e "$ROOT/bad-$name" ] && fail "bad bundle: $name: state left"
+}
+bad version 'ociVersion: version 2.0.0 is not supported' 'c["ociVersion"] = "2.0.0"'
+bad rootfs 'root.path: .* is not a directory' 'c["root"]["path"] = "nowhere"'
+bad args 'process.args: must be a non-empty array' 'c["process"]["args"] = []'
+bad mount 'type "nfs" at /mnt is not supported' 'c["mounts"].append({"destination": "/mnt", "type": "nfs", "source": "x"})'
+bad source 'bind source' 'c["mounts"].append({"destination": "/mnt", "type": "bind", "source": "/no/such", "options": ["bind"]})'
+bad netns 'joining an existing network namespace' 'c["linux"]["namespaces"] = [{"type": "network", "path": "/run/netns/x"}]'
+bad userns 'a user namespace is not supported' 'c["linux"]["namespaces"].append({"type": "user"})'
+bad annotation 'unknown usbox annotation dev.usbox.nope' 'c["annotations"] = {"dev.usbox.nope": "x"}'
+bad sysctl 'no sysctl may be set' 'c["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}'
+bad hook 'prestart hooks are not supported yet' 'c["hooks"] = {"prestart": [{"path": "/bin/true"}]}'
+mkdir -p "$TMPROOT/nojson" && echo '{"ociVersion": ' >"$TMPROOT/nojson/config.json"
+expect_exit 1 "bad bundle: invalid JSON" -- "$RT" create --bundle "$TMPROOT/nojson" badjson
+expect_grep "invalid JSON: message" 'config.json: invalid JSON' "$ERR"
+expect_exit 1 "bad bundle: no config.json" -- "$RT" create --bundle "$TMPROOT/share" noconf
+expect_grep "no config.json: message" 'config.json: No such file' "$ERR"
+expect_exit 1 "invalid id" -- "$RT" create --bundle "$B" "../escape"
+expect_grep "invalid id: message" 'invalid container id' "$ERR"
+rt create --bundle "$B3" dup >/dev/null 2>&1 || fail "create dup"
+expect_exit 1 "an id in use" -- "$RT" create --bundle "$B3" dup
+expect_grep "an id in use: message" 'container dup already exists' "$ERR"
+rt delete --force dup >/dev/null 2>&1
+expect_exit 1 "unknown global option" -- "$U" --bogus list
+left=$(ls "$ROOT" 2>/dev/null)
+expect_eq "nothing left in the state root" "" "$left"
+finish

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "policy/caps.h"
 
 /* Secrets an agent has no business reading, hidden unless the policy binds
  * them explicitly (docs/policy.md lists them, and why). Whole home
@@ -387,14 +388,6 @@ int policy_finish(struct policy *p, usbox_err_t *err)
 
 /* ---- capabilities and host name ---- */
 
-static const char *const cap_names[] = {
-    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
-    "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
-    "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-    "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
-    "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
-    "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"};
-
 int policy_add_cap(struct policy *p, const char *name, usbox_err_t *err)
 {
   const char *bare = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
@@ -402,12 +395,11 @@ int policy_add_cap(struct policy *p, const char *name, usbox_err_t *err)
     p->keep_caps = ~0ull;
     return 0;
   }
-  for (size_t i = 0; i < sizeof cap_names / sizeof cap_names[0]; i++)
-    if (strcasecmp(bare, cap_names[i]) == 0) {
-      p->keep_caps |= 1ull << i;
-      return 0;
-    }
-  return usbox_err_set(err, EINVAL, "unknown capability %s (e.g. CAP_NET_BIND_SERVICE)", name);
+  int n = policy_cap_number(name);
+  if (n < 0)
+    return usbox_err_set(err, EINVAL, "unknown capability %s (e.g. CAP_NET_BIND_SERVICE)", name);
+  p->keep_caps |= 1ull << n;
+  return 0;
 }
 
 int policy_set_hostname(struct policy *p, const char *name, usbox_err_t *err)

@@ -91,6 +91,7 @@ void policy_free(struct policy *p)
   free(p->hidden_ids);
   net_policy_free(&p->net);
   env_policy_free(&p->env);
+  free(p->seccomp_profile);
   memset(p, 0, sizeof *p);
 }
 
@@ -413,6 +414,18 @@ int policy_set_hostname(struct policy *p, const char *name, usbox_err_t *err)
   return 0;
 }
 
+int policy_set_seccomp_profile(struct policy *p, const char *file, usbox_err_t *err)
+{
+  if (file[0] == '\0')
+    return usbox_err_set(err, EINVAL, "the seccomp profile's file name is empty");
+  char *copy = strdup(file);
+  if (copy == NULL)
+    return usbox_err_set(err, ENOMEM, "seccomp profile %s", file);
+  free(p->seccomp_profile);
+  p->seccomp_profile = copy;
+  return 0;
+}
+
 /* ---- JSON ---- */
 
 /* "limits": {"memory": "512M", "pids": 256, "cpus": 1.5, "timeout": 600,
@@ -557,6 +570,13 @@ int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
         goto out;
     } else if (strcmp(k, "env") == 0) {
       if ((rc = env_policy_load_json(&p->env, field, err)) < 0)
+        goto out;
+    } else if (strcmp(k, "seccomp_profile") == 0) {
+      if (!cJSON_IsString(field)) {
+        rc = usbox_err_set(err, EINVAL, "policy: \"seccomp_profile\" must be a string (a file)");
+        goto out;
+      }
+      if ((rc = policy_set_seccomp_profile(p, field->valuestring, err)) < 0)
         goto out;
     } else if (strcmp(k, "default_hide") == 0) {
       if (!cJSON_IsBool(field)) {

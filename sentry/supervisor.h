@@ -10,6 +10,7 @@
 #define USBOX_EXIT_NOT_FOUND 127   /* program not found */
 #define USBOX_EXIT_TIMEOUT 124     /* --timeout ran out (as timeout(1)) */
 
+#include "platform/seccomp_filter.h"
 #include "policy/policy.h"
 
 struct exec_config {
@@ -22,6 +23,10 @@ struct exec_config {
   bool count_denials;     /* -v: route denials through the sentry to count them */
   const char *test_pass;  /* --TESTONLY-pass NAME,...: syscalls the sentry hands to
                              the kernel unchecked (tests of the backstops only) */
+  /* a seccomp profile's filter (platform/profile_filter.h), installed in the
+   * agent on top of usbox's right before its execve; or NULL */
+  const struct bpf_program *profile;
+  unsigned profile_flags; /* PROFILE_FLAG_* */
 };
 
 /* Returns the exit code usbox should exit with: the agent's status, 128+N

@@ -35,7 +35,12 @@ __attribute__((format(printf, 3, 4))) static int fail(struct parser *ps, const c
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  return usbox_err_set(ps->err, 0, "%s: %s", path, msg);
+  usbox_err_set(ps->err, 0, "%s: %s", path, msg);
+  /* names and strings of the profile are quoted: one printable line */
+  for (char *c = ps->err != NULL ? ps->err->msg : ""; *c != '\0'; c++)
+    if ((unsigned char)*c < 0x20 || *c == 0x7f)
+      *c = '?';
+  return -1;
 }
 
 void seccomp_profile_free(struct seccomp_profile *p)

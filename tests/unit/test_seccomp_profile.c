@@ -202,6 +202,10 @@ static void test_errors(void **state)
       {"{\"defaultAction\": null}", ".defaultAction: missing"},
       {"{\"defaultAction\": 1}", ".defaultAction: must be a string"},
       {"{\"defaultAction\": \"SCMP_ACT_FOO\"}", ".defaultAction: unknown action \"SCMP_ACT_FOO\""},
+      /* a quoted string of the profile cannot break the line or reach the
+       * terminal (fuzz/corpus/seccomp_profile/crash-control-char-in-message) */
+      {"{\"defaultAction\": \"A\\n\\u001b[31m\"}", ".defaultAction: unknown action \"A??[31m\""},
+      {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"x\\ty\": 1}", ".x?y: unknown field"},
       {"{\"defaultAction\": \"SCMP_ACT_NOTIFY\"}",
        ".defaultAction: SCMP_ACT_NOTIFY is refused: usbox's sentry is the only supervisor of "
        "the agent's calls"},

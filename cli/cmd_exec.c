@@ -179,6 +179,7 @@ static int seccomp_profile(const struct policy *p, struct bpf_program *out, unsi
   struct seccomp_profile prof;
   if (seccomp_profile_load_file(p->seccomp_profile, &opts, &prof, err) < 0)
     return -1;
+  usbox_phase("seccomp profile read");
   struct profile_build_stats stats = {0};
   int rc = profile_filter_build(&prof, out, &stats, err);
   *flags = prof.flags;
@@ -188,6 +189,7 @@ static int seccomp_profile(const struct policy *p, struct bpf_program *out, unsi
   seccomp_profile_free(&prof);
   if (rc < 0)
     return usbox_err_wrap(err, "seccomp profile %s", p->seccomp_profile);
+  usbox_phase("seccomp profile compiled");
   return 0;
 }
 

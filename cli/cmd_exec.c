@@ -7,7 +7,9 @@
 #include "cli/verbs.h"
 #include "common/log.h"
 #include "limits/limits.h"
+#include "platform/profile_filter.h"
 #include "policy/policy.h"
+#include "policy/seccomp_profile.h"
 #include "sentry/supervisor.h"
 
 static void usage(FILE *out)
@@ -45,6 +47,8 @@ static void usage(FILE *out)
           "process:\n"
           "  --cap-add CAP     keep capability CAP (all are dropped by default); repeatable\n"
           "  --hostname NAME   the sandbox's host name (default: usbox)\n"
+          "  --seccomp-profile FILE  a Docker/OCI seccomp profile, on top of usbox's own\n"
+          "                    filter: it can deny more calls, never allow one usbox denies\n"
           "\n"
           "limits (cgroup v2, else v1, else rlimits with a warning):\n"
           "  --memory SIZE     memory of the whole sandbox (512M, 2G); killed: exit 137\n"
@@ -90,6 +94,7 @@ enum {
   OPT_ENV,
   OPT_UNSETENV,
   OPT_CLEARENV,
+  OPT_SECCOMP_PROFILE,
 };
 
 static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t *err)
@@ -136,6 +141,8 @@ static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t 
   case OPT_CLEARENV:
     p->env.clear = true;
     return 0;
+  case OPT_SECCOMP_PROFILE:
+    return policy_set_seccomp_profile(p, arg, err);
   }
   return 0;
 }
@@ -154,6 +161,35 @@ static int agent_environment(const struct policy *p, struct env_result *env, usb
   for (size_t i = 0; i < env->nwithheld; i++)
     usbox_debug("withheld from the agent's environment: %.*s",
                 (int)strcspn(env->withheld[i], "="), env->withheld[i]);
+  return 0;
+}
+
+/* The seccomp profile, read and compiled once the agent's capabilities
+ * are known (its includes/excludes name capabilities), before anything
+ * starts: a bad one is one line and exit 125. */
+static int seccomp_profile(const struct policy *p, struct bpf_program *out, unsigned *flags,
+                           usbox_err_t *err)
+{
+  out->insns = NULL;
+  out->len = 0;
+  *flags = 0;
+  if (p->seccomp_profile == NULL)
+    return 0;
+  struct seccomp_profile_options opts = {.caps = p->keep_caps};
+  struct seccomp_profile prof;
+  if (seccomp_profile_load_file(p->seccomp_profile, &opts, &prof, err) < 0)
+    return -1;
+  usbox_phase("seccomp profile read");
+  struct profile_build_stats stats = {0};
+  int rc = profile_filter_build(&prof, out, &stats, err);
+  *flags = prof.flags;
+  usbox_debug("seccomp profile %s: %zu rules, %zu names skipped (no such call on x86_64), "
+              "%u instructions",
+              p->seccomp_profile, prof.nrules, stats.skipped, (unsigned)out->len);
+  seccomp_profile_free(&prof);
+  if (rc < 0)
+    return usbox_err_wrap(err, "seccomp profile %s", p->seccomp_profile);
+  usbox_phase("seccomp profile compiled");
   return 0;
 }
 
@@ -181,6 +217,7 @@ static int run(int argc, char **argv, struct policy *policy)
       {"env", required_argument, NULL, OPT_ENV},
       {"unsetenv", required_argument, NULL, OPT_UNSETENV},
       {"clearenv", no_argument, NULL, OPT_CLEARENV},
+      {"seccomp-profile", required_argument, NULL, OPT_SECCOMP_PROFILE},
       {"audit", required_argument, NULL, OPT_AUDIT},
       {"audit-max", required_argument, NULL, OPT_AUDIT_MAX},
       {"verbose", no_argument, NULL, 'v'},
@@ -238,6 +275,7 @@ static int run(int argc, char **argv, struct policy *policy)
     case OPT_ENV:
     case OPT_UNSETENV:
     case OPT_CLEARENV:
+    case OPT_SECCOMP_PROFILE:
       if (apply_option(policy, c, optarg, &err) < 0) {
         usbox_err_print(&err);
         return USBOX_EXIT_ERROR;
@@ -268,11 +306,19 @@ static int run(int argc, char **argv, struct policy *policy)
     usbox_err_print(&err);
     return USBOX_EXIT_ERROR;
   }
+  struct bpf_program profile;
+  if (seccomp_profile(policy, &profile, &cfg.profile_flags, &err) < 0) {
+    env_result_free(&env);
+    usbox_err_print(&err);
+    return USBOX_EXIT_ERROR;
+  }
+  cfg.profile = profile.insns != NULL ? &profile : NULL;
   cfg.count_denials = verbosity >= 2;
   cfg.argv = argv + optind;
   cfg.envp = env.envp;
   int code = supervisor_exec(&cfg);
   env_result_free(&env);
+  usbox_filter_free(&profile);
   return code;
 }
 

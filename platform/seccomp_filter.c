@@ -53,6 +53,29 @@ static uint32_t scmp_action_for(const struct filter_options *opts,
   return SCMP_ACT_ERRNO(ENOSYS);
 }
 
+int usbox_filter_export(void *ctx, struct sock_filter **insns, size_t *len, usbox_err_t *err)
+{
+  cleanup_close int memfd = memfd_create("usbox-bpf", MFD_CLOEXEC);
+  if (memfd < 0)
+    return usbox_err_set(err, errno, "memfd_create");
+  int rc = seccomp_export_bpf((scmp_filter_ctx)ctx, memfd);
+  if (rc < 0)
+    return usbox_err_set(err, -rc, "seccomp_export_bpf");
+  off_t size = lseek(memfd, 0, SEEK_END);
+  if (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0 ||
+      size > (off_t)(BPF_MAX_INSNS * sizeof(struct sock_filter)))
+    return usbox_err_set(err, E2BIG, "libseccomp produced a program of %lld bytes",
+                         (long long)size);
+  cleanup_free struct sock_filter *buf = malloc((size_t)size);
+  if (buf == NULL)
+    return usbox_err_set(err, ENOMEM, "allocating BPF");
+  if (pread(memfd, buf, (size_t)size, 0) != size)
+    return usbox_err_set(err, errno, "reading exported BPF");
+  *len = (size_t)size / sizeof(struct sock_filter);
+  *insns = steal_ptr(&buf);
+  return 0;
+}
+
 /* Export libseccomp's program into a malloc'd array. */
 static int libseccomp_part(const struct filter_options *opts, struct sock_filter **insns,
                            size_t *len, usbox_err_t *err)
@@ -80,28 +103,9 @@ static int libseccomp_part(const struct filter_options *opts, struct sock_filter
       usbox_err_set(err, -rc, "configuring libseccomp");
     return -1;
   }
-  cleanup_close int memfd = memfd_create("usbox-bpf", MFD_CLOEXEC);
-  if (memfd < 0) {
-    seccomp_release(ctx);
-    return usbox_err_set(err, errno, "memfd_create");
-  }
-  rc = seccomp_export_bpf(ctx, memfd);
+  rc = usbox_filter_export(ctx, insns, len, err);
   seccomp_release(ctx);
-  if (rc < 0)
-    return usbox_err_set(err, -rc, "seccomp_export_bpf");
-  off_t size = lseek(memfd, 0, SEEK_END);
-  if (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0 ||
-      size > (off_t)(BPF_MAX_INSNS * sizeof(struct sock_filter)))
-    return usbox_err_set(err, EINVAL, "libseccomp produced a program of %lld bytes",
-                         (long long)size);
-  cleanup_free struct sock_filter *buf = malloc((size_t)size);
-  if (buf == NULL)
-    return usbox_err_set(err, ENOMEM, "allocating BPF");
-  if (pread(memfd, buf, (size_t)size, 0) != size)
-    return usbox_err_set(err, errno, "reading exported BPF");
-  *len = (size_t)size / sizeof(struct sock_filter);
-  *insns = steal_ptr(&buf);
-  return 0;
+  return rc;
 }
 
 struct prefix {
@@ -307,21 +311,17 @@ int usbox_filter_build_gofer(struct bpf_program *out, usbox_err_t *err)
                           SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
   if (rc == 0)
     rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-  cleanup_close int memfd = rc == 0 ? memfd_create("usbox-gofer-bpf", MFD_CLOEXEC) : -1;
-  if (rc == 0 && memfd < 0)
-    rc = -errno;
-  if (rc == 0)
-    rc = seccomp_export_bpf(ctx, memfd);
+  if (rc < 0) {
+    seccomp_release(ctx);
+    return err != NULL && err->msg[0] ? -1 : usbox_err_set(err, -rc, "building the gofer filter");
+  }
+  struct sock_filter *insns = NULL;
+  size_t len = 0;
+  rc = usbox_filter_export(ctx, &insns, &len, err);
   seccomp_release(ctx);
   if (rc < 0)
-    return err != NULL && err->msg[0] ? -1 : usbox_err_set(err, -rc, "building the gofer filter");
-  off_t size = lseek(memfd, 0, SEEK_END);
-  struct sock_filter *insns = malloc((size_t)size);
-  if (insns == NULL || pread(memfd, insns, (size_t)size, 0) != size) {
-    free(insns);
-    return usbox_err_set(err, EIO, "reading the gofer filter");
-  }
+    return usbox_err_wrap(err, "the gofer filter");
   out->insns = insns;
-  out->len = (unsigned short)((size_t)size / sizeof *insns);
+  out->len = (unsigned short)len;
   return 0;
 }

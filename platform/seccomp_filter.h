@@ -5,6 +5,7 @@
 
 #include <linux/filter.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "common/error.h"
 
@@ -28,6 +29,10 @@ void usbox_filter_free(struct bpf_program *prog);
  * tools/gen_filter.c (what `usbox exec` installs). *out points to static
  * storage: do not free it. */
 void usbox_filter_prebuilt(const struct filter_options *opts, struct bpf_program *out);
+
+/* libseccomp's program for ctx (an scmp_filter_ctx; this header does not
+ * include seccomp.h) into a malloc'd array of at most 4096 instructions. */
+int usbox_filter_export(void *ctx, struct sock_filter **insns, size_t *len, usbox_err_t *err);
 
 /* The gofer's allowlist (table/gofer_allowed.def): everything else kills it. */
 int usbox_filter_build_gofer(struct bpf_program *out, usbox_err_t *err);

@@ -7,6 +7,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "platform/profile_filter.h"
+
 int unotify_install(const struct bpf_program *prog, bool *killable)
 {
   struct sock_fprog fprog = {.len = prog->len, .filter = prog->insns};
@@ -20,6 +22,13 @@ int unotify_install(const struct bpf_program *prog, bool *killable)
   if (fd < 0 && errno == EINVAL) /* kernel older than 5.19 */
     fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog);
   return fd < 0 ? -errno : (int)fd;
+}
+
+int unotify_install_profile(const struct bpf_program *prog, unsigned flags)
+{
+  struct sock_fprog fprog = {.len = prog->len, .filter = prog->insns};
+  unsigned long f = (flags & PROFILE_FLAG_LOG) ? SECCOMP_FILTER_FLAG_LOG : 0;
+  return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f, &fprog) < 0 ? -errno : 0;
 }
 
 int unotify_sizes(struct unotify_sizes *out)

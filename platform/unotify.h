@@ -29,6 +29,11 @@
  * SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV was accepted. */
 int unotify_install(const struct bpf_program *prog, bool *killable);
 
+/* Agent side, right before execve: a seccomp profile's filter
+ * (platform/profile_filter.h) on top of usbox's. flags: PROFILE_FLAG_*.
+ * Async-signal-safe. Returns 0 or -errno. */
+int unotify_install_profile(const struct bpf_program *prog, unsigned flags);
+
 /* Sentry side. All return 0 or -errno. */
 struct unotify_sizes {
   size_t notif;

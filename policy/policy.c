@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "policy/caps.h"
 
 /* Secrets an agent has no business reading, hidden unless the policy binds
  * them explicitly (docs/policy.md lists them, and why). Whole home
@@ -92,6 +93,7 @@ void policy_free(struct policy *p)
   net_policy_free(&p->net);
   env_policy_free(&p->env);
   free(p->process.cwd);
+  free(p->seccomp_profile);
   memset(p, 0, sizeof *p);
 }
 
@@ -409,14 +411,6 @@ int policy_finish(struct policy *p, usbox_err_t *err)
 
 /* ---- capabilities and host name ---- */
 
-static const char *const cap_names[] = {
-    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
-    "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
-    "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-    "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
-    "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
-    "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"};
-
 int policy_add_cap(struct policy *p, const char *name, usbox_err_t *err)
 {
   const char *bare = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
@@ -424,12 +418,11 @@ int policy_add_cap(struct policy *p, const char *name, usbox_err_t *err)
     p->keep_caps = ~0ull;
     return 0;
   }
-  for (size_t i = 0; i < sizeof cap_names / sizeof cap_names[0]; i++)
-    if (strcasecmp(bare, cap_names[i]) == 0) {
-      p->keep_caps |= 1ull << i;
-      return 0;
-    }
-  return usbox_err_set(err, EINVAL, "unknown capability %s (e.g. CAP_NET_BIND_SERVICE)", name);
+  int n = policy_cap_number(name);
+  if (n < 0)
+    return usbox_err_set(err, EINVAL, "unknown capability %s (e.g. CAP_NET_BIND_SERVICE)", name);
+  p->keep_caps |= 1ull << n;
+  return 0;
 }
 
 int policy_set_hostname(struct policy *p, const char *name, usbox_err_t *err)
@@ -440,6 +433,18 @@ int policy_set_hostname(struct policy *p, const char *name, usbox_err_t *err)
     return usbox_err_set(err, EINVAL, "bad host name '%s' (letters, digits, '-' and '.', at most 64)",
                          name);
   memcpy(p->hostname, name, n + 1);
+  return 0;
+}
+
+int policy_set_seccomp_profile(struct policy *p, const char *file, usbox_err_t *err)
+{
+  if (file[0] == '\0')
+    return usbox_err_set(err, EINVAL, "the seccomp profile's file name is empty");
+  char *copy = strdup(file);
+  if (copy == NULL)
+    return usbox_err_set(err, ENOMEM, "seccomp profile %s", file);
+  free(p->seccomp_profile);
+  p->seccomp_profile = copy;
   return 0;
 }
 
@@ -587,6 +592,13 @@ int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
         goto out;
     } else if (strcmp(k, "env") == 0) {
       if ((rc = env_policy_load_json(&p->env, field, err)) < 0)
+        goto out;
+    } else if (strcmp(k, "seccomp_profile") == 0) {
+      if (!cJSON_IsString(field)) {
+        rc = usbox_err_set(err, EINVAL, "policy: \"seccomp_profile\" must be a string (a file)");
+        goto out;
+      }
+      if ((rc = policy_set_seccomp_profile(p, field->valuestring, err)) < 0)
         goto out;
     } else if (strcmp(k, "default_hide") == 0) {
       if (!cJSON_IsBool(field)) {

@@ -69,6 +69,10 @@ struct policy {
   uint64_t keep_caps;    /* capabilities the agent keeps (bit N: capability N); none by default */
   char hostname[65];     /* of the sandbox's UTS namespace ("usbox") */
   struct policy_process process;
+  /* a Docker/OCI seccomp profile applied on top of usbox's table
+   * (policy/seccomp_profile.h), read once the capabilities are known; or
+   * NULL */
+  char *seccomp_profile;
 };
 
 void policy_init(struct policy *p);
@@ -89,6 +93,9 @@ int policy_add_tmpfs(struct policy *p, const char *dest, usbox_err_t *err);
 /* --cap-add NAME: CAP_NET_BIND_SERVICE or NET_BIND_SERVICE (any case), or ALL */
 int policy_add_cap(struct policy *p, const char *name, usbox_err_t *err);
 int policy_set_hostname(struct policy *p, const char *name, usbox_err_t *err);
+/* --seccomp-profile FILE / "seccomp_profile": the last one given wins.
+ * A relative FILE is taken from the current directory. */
+int policy_set_seccomp_profile(struct policy *p, const char *file, usbox_err_t *err);
 /* Merge a JSON policy file (docs/policy.md). */
 int policy_load_file(struct policy *p, const char *file, usbox_err_t *err);
 int policy_load_json(struct policy *p, const char *text, usbox_err_t *err);

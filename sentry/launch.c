@@ -197,8 +197,16 @@ static _Noreturn void run_init(const struct launch *l)
     _exit(USBOX_EXIT_ERROR);
   if (agent == 0) {
     sigprocmask(SIG_SETMASK, &l->inherited->mask, NULL);
-    execve(l->program, l->argv, l->envp);
-    int e = errno;
+    /* The seccomp profile goes in here, in the agent alone and last, so
+     * that nothing of usbox ever runs under it: this process and the
+     * sandbox's init stay under usbox's filter only, and the one call
+     * made under both before the program runs is execve (a profile that
+     * denies it gets "cannot execute", 126). */
+    int e = l->profile != NULL ? -unotify_install_profile(l->profile, l->profile_flags) : 0;
+    if (e == 0) {
+      execve(l->program, l->argv, l->envp);
+      e = errno;
+    }
     ssize_t w = write(l->status_w, &e, sizeof e);
     (void)w;
     _exit(e == ENOENT ? USBOX_EXIT_NOT_FOUND : USBOX_EXIT_CANNOT_EXEC);

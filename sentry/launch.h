@@ -45,6 +45,8 @@ struct launch {
   char **argv;
   char *const *envp; /* the agent's environment (policy/env.h), not usbox's */
   const struct bpf_program *bpf;
+  const struct bpf_program *profile; /* the seccomp profile's filter, or NULL */
+  unsigned profile_flags;
   const struct policy *policy;
   const struct tty_relay *tty; /* which of fds 0-2 get the agent's own pty */
   char cwd[PATH_MAX]; /* where the agent starts (a view path) */

@@ -11,6 +11,7 @@
 #define USBOX_EXIT_NOT_FOUND 127   /* program not found */
 #define USBOX_EXIT_TIMEOUT 124     /* --timeout ran out (as timeout(1)) */
 
+#include "platform/seccomp_filter.h"
 #include "policy/policy.h"
 
 /* OCI create/start (oci/): the sandbox is built and the sentry serving,
@@ -40,6 +41,10 @@ struct exec_config {
   const struct exec_gate *gate; /* NULL: the agent starts at once */
   const char *test_pass;  /* --TESTONLY-pass NAME,...: syscalls the sentry hands to
                              the kernel unchecked (tests of the backstops only) */
+  /* a seccomp profile's filter (platform/profile_filter.h), installed in the
+   * agent on top of usbox's right before its execve; or NULL */
+  const struct bpf_program *profile;
+  unsigned profile_flags; /* PROFILE_FLAG_* */
 };
 
 /* Returns the exit code usbox should exit with: the agent's status, 128+N

@@ -278,6 +278,25 @@ static void test_json(void **state)
   }
 }
 
+/* "seccomp_profile" and --seccomp-profile: the last one wins; the file is
+ * read later (policy/seccomp_profile.c, test_seccomp_profile.c). */
+static void test_seccomp_profile_key(void **state)
+{
+  (void)state;
+  struct policy p = fresh();
+  usbox_err_t err = {0};
+  assert_null(p.seccomp_profile);
+  assert_int_equal(policy_load_json(&p, "{\"seccomp_profile\": \"a.json\"}", &err), 0);
+  assert_string_equal(p.seccomp_profile, "a.json");
+  assert_int_equal(policy_set_seccomp_profile(&p, "/b.json", &err), 0);
+  assert_string_equal(p.seccomp_profile, "/b.json");
+  assert_int_equal(policy_load_json(&p, "{\"seccomp_profile\": 1}", &err), -1);
+  assert_string_equal(err.msg, "policy: \"seccomp_profile\" must be a string (a file)");
+  assert_int_equal(policy_set_seccomp_profile(&p, "", &err), -1);
+  assert_string_equal(p.seccomp_profile, "/b.json");
+  policy_free(&p);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -287,6 +306,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_ssh_agent_socket, agent_dir_setup, agent_dir_teardown),
       cmocka_unit_test(test_binds_and_errors),
       cmocka_unit_test(test_json),
+      cmocka_unit_test(test_seccomp_profile_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -164,9 +164,8 @@ static int agent_environment(const struct policy *p, struct env_result *env, usb
   return 0;
 }
 
-/* The seccomp profile, read and compiled once the agent's capabilities
- * are known (its includes/excludes name capabilities), before anything
- * starts: a bad one is one line and exit 125. */
+/* The seccomp profile, compiled once the agent's capabilities are known
+ * (its includes/excludes name capabilities), before anything starts. */
 static int seccomp_profile(const struct policy *p, struct bpf_program *out, unsigned *flags,
                            usbox_err_t *err)
 {
@@ -175,22 +174,8 @@ static int seccomp_profile(const struct policy *p, struct bpf_program *out, unsi
   *flags = 0;
   if (p->seccomp_profile == NULL)
     return 0;
-  struct seccomp_profile_options opts = {.caps = p->keep_caps};
-  struct seccomp_profile prof;
-  if (seccomp_profile_load_file(p->seccomp_profile, &opts, &prof, err) < 0)
-    return -1;
-  usbox_phase("seccomp profile read");
-  struct profile_build_stats stats = {0};
-  int rc = profile_filter_build(&prof, out, &stats, err);
-  *flags = prof.flags;
-  usbox_debug("seccomp profile %s: %zu rules, %zu names skipped (no such call on x86_64), "
-              "%u instructions",
-              p->seccomp_profile, prof.nrules, stats.skipped, (unsigned)out->len);
-  seccomp_profile_free(&prof);
-  if (rc < 0)
-    return usbox_err_wrap(err, "seccomp profile %s", p->seccomp_profile);
-  usbox_phase("seccomp profile compiled");
-  return 0;
+  struct seccomp_profile_source src = {.file = p->seccomp_profile, .name = p->seccomp_profile};
+  return seccomp_profile_compile(&src, p->keep_caps, out, flags, err);
 }
 
 static int run(int argc, char **argv, struct policy *policy)

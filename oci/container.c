@@ -26,6 +26,7 @@
 #include "limits/limits.h"
 #include "oci/spec.h"
 #include "oci/state.h"
+#include "policy/seccomp_profile.h"
 #include "sentry/supervisor.h"
 
 struct monitor {
@@ -33,6 +34,16 @@ struct monitor {
   int report_w; /* to `create`: "OK <init pid>" or the error, then closed */
   char fifo[PATH_MAX];
   const char *console_socket;
+};
+
+struct creating {
+  const struct oci_runtime *rt;
+  const struct oci_create_options *o;
+  struct oci_spec spec;
+  struct policy policy;
+  struct bpf_program profile; /* linux.seccomp compiled (insns NULL: none) */
+  unsigned profile_flags;
+  char dir[PATH_MAX];
 };
 
 static struct monitor *the_monitor; /* for the error sinks */
@@ -118,14 +129,17 @@ static int monitor_wait_start(void *ctx, int sigfd, usbox_err_t *err)
 
 /* In the monitor: the sandbox, to the end. Never returns. */
 static _Noreturn void run_monitor(const struct oci_runtime *rt, struct monitor *m,
-                                  const struct oci_spec *s, struct policy *p, bool console)
+                                  const struct creating *c)
 {
+  const struct oci_spec *s = &c->spec;
   the_monitor = m;
   usbox_err_sink = report_sink;
   usbox_verbosity = rt->debug ? 3 : 0;
-  struct exec_gate gate = {.console = console, .created = monitor_created,
+  struct exec_gate gate = {.console = s->terminal, .created = monitor_created,
                            .wait_start = monitor_wait_start, .ctx = m};
-  struct exec_config cfg = {.argv = s->args, .envp = s->env, .policy = p, .gate = &gate};
+  struct exec_config cfg = {.argv = s->args, .envp = s->env, .policy = &c->policy, .gate = &gate,
+                            .profile = c->profile.insns != NULL ? &c->profile : NULL,
+                            .profile_flags = c->profile_flags};
   int code = supervisor_exec(&cfg);
   if (m->report_w >= 0) /* failed before "created" */
     close(m->report_w);
@@ -181,13 +195,6 @@ static void now_rfc3339(char *out, size_t size)
   snprintf(out + n, size - n, ".%09ldZ", ts.tv_nsec);
 }
 
-struct creating {
-  const struct oci_runtime *rt;
-  const struct oci_create_options *o;
-  struct oci_spec spec;
-  struct policy policy;
-  char dir[PATH_MAX];
-};
 
 static void note_to_log(void *ctx, const char *fmt, ...)
 {
@@ -218,6 +225,11 @@ static int validate(struct creating *c, usbox_err_t *err)
     return usbox_err_set(err, EINVAL, "--console-socket given, but process.terminal is false");
   if (net_policy_finish(&c->policy, err) < 0 || policy_finish(&c->policy, err) < 0)
     return -1;
+  /* on top of usbox's own filter: it can only take calls away */
+  struct seccomp_profile_source src = {.text = c->spec.seccomp, .name = "linux.seccomp"};
+  if (c->spec.seccomp != NULL &&
+      seccomp_profile_compile(&src, c->policy.keep_caps, &c->profile, &c->profile_flags, err) < 0)
+    return usbox_err_wrap(err, "config.json: .linux.seccomp");
   return 0;
 }
 
@@ -240,7 +252,7 @@ static int launch_monitor(struct creating *c, pid_t *monitor, usbox_err_t *err)
   if (pid == 0) {
     close(report[0]);
     m.report_w = report[1];
-    run_monitor(c->rt, &m, &c->spec, &c->policy, c->spec.terminal);
+    run_monitor(c->rt, &m, c);
   }
   close(report[1]);
   struct oci_state st = {.pid = pid, .owner = geteuid(), .annotations = c->spec.annotations};
@@ -283,5 +295,6 @@ int oci_create(const struct oci_runtime *rt, const struct oci_create_options *o,
   }
   oci_spec_free(&c.spec);
   policy_free(&c.policy);
+  usbox_filter_free(&c.profile);
   return rc;
 }

@@ -406,7 +406,11 @@ static int load_linux(struct loader *l, const cJSON *lx)
     return BAD(l->err, ".linux.uidMappings", "user namespaces with mappings are not supported yet");
   if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(lx, "sysctl")) > 0)
     return BAD(l->err, ".linux.sysctl", "no sysctl may be set in usbox (/proc/sys is read-only)");
-  static const char *const noted[] = {"seccomp", "cgroupsPath", "devices", "rootfsPropagation",
+  const cJSON *seccomp = cJSON_GetObjectItemCaseSensitive(lx, "seccomp");
+  if (seccomp != NULL && !cJSON_IsNull(seccomp) &&
+      (l->s->seccomp = cJSON_PrintUnformatted(seccomp)) == NULL)
+    return usbox_err_set(l->err, ENOMEM, "reading config.json");
+  static const char *const noted[] = {"cgroupsPath", "devices", "rootfsPropagation",
                                       "mountLabel", "intelRdt", "personality"};
   for (size_t i = 0; i < sizeof noted / sizeof noted[0]; i++)
     if (cJSON_GetObjectItemCaseSensitive(lx, noted[i]) != NULL) {
@@ -591,6 +595,7 @@ void oci_spec_free(struct oci_spec *s)
   free_vector(s->args);
   free_vector(s->env);
   free(s->annotations);
+  free(s->seccomp);
   for (size_t i = 0; i < s->nmissing; i++)
     free(s->missing[i].dest);
   free(s->missing);

@@ -22,6 +22,7 @@ struct oci_spec {
   char **env;  /* NULL-terminated: the container's whole environment */
   bool terminal;
   char *annotations; /* the "annotations" object as JSON text ("{}" if none) */
+  char *seccomp;     /* linux.seccomp as JSON text, or NULL (policy/seccomp_profile.h) */
   /* mount points missing in the rootfs, made at create (as runc makes them) */
   size_t nmissing;
   struct oci_missing {

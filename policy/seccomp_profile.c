@@ -13,6 +13,7 @@
 #include <sys/utsname.h>
 
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "policy/caps.h"
 
 #define PATH_LEN 160
@@ -701,5 +702,32 @@ int seccomp_profile_load_file(const char *file, const struct seccomp_profile_opt
     return usbox_err_set(err, 0, "seccomp profile %s: over %u MiB", file, PROFILE_FILE_MAX >> 20);
   if (seccomp_profile_parse_text(buf, n, opts, out, err) < 0)
     return usbox_err_wrap(err, "seccomp profile %s", file);
+  return 0;
+}
+
+int seccomp_profile_compile(const struct seccomp_profile_source *src, uint64_t caps,
+                            struct bpf_program *out, unsigned *flags, usbox_err_t *err)
+{
+  out->insns = NULL;
+  out->len = 0;
+  *flags = 0;
+  struct seccomp_profile_options opts = {.caps = caps};
+  struct seccomp_profile prof;
+  int rc = src->file != NULL
+               ? seccomp_profile_load_file(src->file, &opts, &prof, err)
+               : seccomp_profile_parse_text(src->text, strlen(src->text), &opts, &prof, err);
+  if (rc < 0)
+    return -1;
+  usbox_phase("seccomp profile read");
+  struct profile_build_stats stats = {0};
+  rc = profile_filter_build(&prof, out, &stats, err);
+  *flags = prof.flags;
+  usbox_debug("seccomp profile %s: %zu rules, %zu names skipped (no such call on x86_64), "
+              "%u instructions",
+              src->name, prof.nrules, stats.skipped, (unsigned)out->len);
+  seccomp_profile_free(&prof);
+  if (rc < 0)
+    return usbox_err_wrap(err, "seccomp profile %s", src->name);
+  usbox_phase("seccomp profile compiled");
   return 0;
 }

@@ -32,4 +32,18 @@ int seccomp_profile_parse_text(const char *text, size_t len,
 int seccomp_profile_load_file(const char *file, const struct seccomp_profile_options *opts,
                               struct seccomp_profile *out, usbox_err_t *err);
 
+/* Where a profile comes from: a file (usbox exec), or JSON text (an OCI
+ * config's linux.seccomp); name is what messages call it. */
+struct seccomp_profile_source {
+  const char *file;
+  const char *text;
+  const char *name;
+};
+
+/* Read and compile a profile for an agent keeping caps: the filter in out
+ * (platform/profile_filter.h) and its PROFILE_FLAG_* in *flags. Done before
+ * anything starts, so a bad profile is one line and nothing has changed. */
+int seccomp_profile_compile(const struct seccomp_profile_source *src, uint64_t caps,
+                            struct bpf_program *out, unsigned *flags, usbox_err_t *err);
+
 #endif

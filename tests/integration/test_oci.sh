@@ -112,6 +112,42 @@ expect_eq "config: the rw bind wrote the host" from-box "$(cat "$TMPROOT/share/o
 [ -e "$B2/rootfs/rootfile" ] && fail "config: the read-only rootfs was written"
 [ -d "$B2/rootfs/scratch" ] || fail "config: the tmpfs mount point was made in the rootfs (as runc)"
 
+# ---- linux.seccomp: on top of usbox's own filter ----
+B5=$TMPROOT/b5
+make_bundle "$B5"
+edit "$B5" 'c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", "mkdir /tmp/d && echo made; rmdir /tmp/d 2>&1 | grep -o \"Operation not permitted\""]
+c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+  {"names": ["rmdir", "unlinkat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
+expect_exit 0 "seccomp: run" -- "$RT" run --bundle "$B5" sc1
+expect_grep "seccomp: mkdir still works" '^made$' "$OUT"
+expect_grep "seccomp: the profile denies rmdir" 'Operation not permitted' "$OUT"
+edit "$B5" 'c["linux"]["seccomp"]["syscalls"][0]["action"] = "SCMP_ACT_FOO"'
+expect_exit 1 "seccomp: a bad profile" -- "$RT" create --bundle "$B5" sc2
+expect_grep "seccomp: the message names the JSON path" 'config.json: .linux.seccomp: .*syscalls\[0\].action' "$ERR"
+[ -e "$ROOT/sc2" ] && fail "seccomp: bad profile: state left"
+if [ -r /usr/share/containers/seccomp.json ]; then
+  edit "$B5" 'import json
+c["linux"]["seccomp"] = json.load(open("/usr/share/containers/seccomp.json"))
+c["process"]["args"] = ["sh", "-c", "echo podman-profile; ls / >/dev/null && mkdir /tmp/x && echo ok"]'
+  expect_exit 0 "seccomp: Podman's default profile" -- "$RT" run --bundle "$B5" sc3
+  expect_grep "seccomp: Podman's default profile runs sh" '^ok$' "$OUT"
+else
+  fail "seccomp: /usr/share/containers/seccomp.json is missing (scripts/install-deps)"
+fi
+
+# ---- dev.usbox.policy: a pod's own rules ----
+B6=$TMPROOT/b6
+make_bundle "$B6"
+edit "$B6" 'c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", "cat /etc/secret 2>/dev/null || echo policy-hid-it"]
+c["annotations"] = {"dev.usbox.policy": "{\"hide\": [\"/etc/secret\"]}"}'
+expect_exit 0 "annotation policy: run" -- "$RT" run --bundle "$B6" pol
+expect_grep "annotation policy: hides a path" '^policy-hid-it$' "$OUT"
+edit "$B6" 'c["annotations"] = {"dev.usbox.policy": "{\"bogus\": 1}"}'
+expect_exit 1 "annotation policy: a bad one" -- "$RT" create --bundle "$B6" pol2
+expect_grep "annotation policy: message" 'annotations.dev.usbox.policy: policy: unknown field' "$ERR"
+
 # ---- kill, ps, delete --force ----
 B3=$TMPROOT/b3
 make_bundle "$B3"

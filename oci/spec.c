@@ -392,6 +392,50 @@ static int load_paths(struct loader *l, const cJSON *list, bool masked)
   return 0;
 }
 
+/* Only sysctls of the sandbox's own namespaces (runc's list): its network
+ * namespace (always a new one), its IPC namespace and message queues. */
+static bool namespaced_sysctl(const char *name)
+{
+  static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+                                    "kernel.sem", "kernel.shmall", "kernel.shmmax",
+                                    "kernel.shmmni", "kernel.shm_rmid_forced"};
+  size_t n = strlen(name);
+  if (n == 0 || n > 200 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != n ||
+      strstr(name, "..") != NULL || name[0] == '.')
+    return false;
+  for (size_t i = 0; i < sizeof ipc / sizeof ipc[0]; i++)
+    if (strcmp(name, ipc[i]) == 0)
+      return true;
+  return strncmp(name, "net.", 4) == 0 || strncmp(name, "fs.mqueue.", 10) == 0;
+}
+
+static int load_sysctls(struct loader *l, const cJSON *sysctls)
+{
+  struct policy_process *proc = &l->p->process;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, sysctls)
+  {
+    if (!cJSON_IsString(e) || strchr(e->valuestring, '\n') != NULL)
+      return BAD(l->err, ".linux.sysctl", "%s: the value must be a one-line string", e->string);
+    if (!namespaced_sysctl(e->string))
+      return BAD(l->err, ".linux.sysctl",
+                 "%s is not a sysctl of the container's own namespaces (net.*, IPC, fs.mqueue.*)",
+                 e->string);
+    struct policy_sysctl *grown = realloc(proc->sysctls, (proc->nsysctls + 1) * sizeof *grown);
+    if (grown == NULL)
+      return usbox_err_set(l->err, ENOMEM, "reading config.json");
+    proc->sysctls = grown;
+    grown[proc->nsysctls] = (struct policy_sysctl){strdup(e->string), strdup(e->valuestring)};
+    if (grown[proc->nsysctls].name == NULL || grown[proc->nsysctls].value == NULL) {
+      free(grown[proc->nsysctls].name);
+      free(grown[proc->nsysctls].value);
+      return usbox_err_set(l->err, ENOMEM, "reading config.json");
+    }
+    proc->nsysctls++;
+  }
+  return 0;
+}
+
 static int load_linux(struct loader *l, const cJSON *lx)
 {
   if (lx == NULL)
@@ -404,8 +448,8 @@ static int load_linux(struct loader *l, const cJSON *lx)
   if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(lx, "uidMappings")) > 0 ||
       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(lx, "gidMappings")) > 0)
     return BAD(l->err, ".linux.uidMappings", "user namespaces with mappings are not supported yet");
-  if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(lx, "sysctl")) > 0)
-    return BAD(l->err, ".linux.sysctl", "no sysctl may be set in usbox (/proc/sys is read-only)");
+  if (load_sysctls(l, cJSON_GetObjectItemCaseSensitive(lx, "sysctl")) < 0)
+    return -1;
   const cJSON *seccomp = cJSON_GetObjectItemCaseSensitive(lx, "seccomp");
   if (seccomp != NULL && !cJSON_IsNull(seccomp) &&
       (l->s->seccomp = cJSON_PrintUnformatted(seccomp)) == NULL)

@@ -93,6 +93,11 @@ void policy_free(struct policy *p)
   net_policy_free(&p->net);
   env_policy_free(&p->env);
   free(p->process.cwd);
+  for (size_t i = 0; i < p->process.nsysctls; i++) {
+    free(p->process.sysctls[i].name);
+    free(p->process.sysctls[i].value);
+  }
+  free(p->process.sysctls);
   free(p->seccomp_profile);
   memset(p, 0, sizeof *p);
 }

@@ -49,6 +49,13 @@ struct policy_process {
     unsigned long long soft, hard;
   } rlimits[POLICY_MAX_RLIMITS]; /* set last, in the agent process, before execve */
   int umask; /* -1: usbox's */
+  /* sysctls of the sandbox's own namespaces (net.*, IPC, mqueue), set
+   * once it is in them (oci/spec.c allows only those) */
+  size_t nsysctls;
+  struct policy_sysctl {
+    char *name; /* dotted: net.ipv4.ping_group_range */
+    char *value;
+  } *sysctls;
 };
 
 struct policy {

@@ -241,6 +241,30 @@ static _Noreturn void run_init(const struct launch *l)
  * pid 1 of a new pid namespace (and, without root, of a new user
  * namespace). The parent is single-threaded when it clones, so this is
  * ordinary code, but it keeps to plain system calls. */
+/* Sysctls of the namespaces just made (the caller allowed only those: the
+ * kernel resolves /proc/sys/net and the IPC ones in the opener's
+ * namespaces), while /proc is still writable. */
+static int set_sysctls(const struct policy_process *proc, usbox_err_t *err)
+{
+  for (size_t i = 0; i < proc->nsysctls; i++) {
+    char path[256];
+    int n = snprintf(path, sizeof path, "/proc/sys/%s", proc->sysctls[i].name);
+    for (char *c = path + 10; n > 0 && *c != '\0'; c++)
+      if (*c == '.')
+        *c = '/';
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    ssize_t len = (ssize_t)strlen(proc->sysctls[i].value);
+    if (fd < 0 || write(fd, proc->sysctls[i].value, (size_t)len) != len) {
+      int e = errno;
+      if (fd >= 0)
+        close(fd);
+      return usbox_err_set(err, e, "sysctl %s", proc->sysctls[i].name);
+    }
+    close(fd);
+  }
+  return 0;
+}
+
 /* The agent's own rlimits and umask (an OCI process), set once the view is
  * built (a low RLIMIT_NOFILE is the agent's, not its start-up's) and while
  * raising a hard limit is still allowed. */
@@ -285,7 +309,8 @@ _Noreturn void launch_agent_child(const struct launch *l)
   if (limits_apply_in_child(l->limits, &err) < 0)
     report_failure(l, &rep, &err);
   usbox_phase("child: user namespace, rlimits");
-  if (enter_small_namespaces(l, &err) < 0 || enter_network(l, &rep, &err) < 0)
+  if (enter_small_namespaces(l, &err) < 0 || enter_network(l, &rep, &err) < 0 ||
+      set_sysctls(&l->policy->process, &err) < 0)
     report_failure(l, &rep, &err);
   usbox_phase("child: uts, ipc, cgroup, net namespaces");
   /* The kernel's mirror of the view (vfs/mountns.c). */

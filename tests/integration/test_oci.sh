@@ -238,7 +238,8 @@ bad source 'bind source' 'c["mounts"].append({"destination": "/mnt", "type": "bi
 bad netns 'joining an existing network namespace' 'c["linux"]["namespaces"] = [{"type": "network", "path": "/run/netns/x"}]'
 bad userns 'a user namespace is not supported' 'c["linux"]["namespaces"].append({"type": "user"})'
 bad annotation 'unknown usbox annotation dev.usbox.nope' 'c["annotations"] = {"dev.usbox.nope": "x"}'
-bad sysctl 'no sysctl may be set' 'c["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}'
+bad sysctl 'kernel.panic is not a sysctl of the container' 'c["linux"]["sysctl"] = {"kernel.panic": "1"}'
+bad sysctlpath 'net/../../x is not a sysctl' 'c["linux"]["sysctl"] = {"net/../../x": "1"}'
 bad hook 'prestart hooks are not supported yet' 'c["hooks"] = {"prestart": [{"path": "/bin/true"}]}'
 mkdir -p "$TMPROOT/nojson" && echo '{"ociVersion": ' >"$TMPROOT/nojson/config.json"
 expect_exit 1 "bad bundle: invalid JSON" -- "$RT" create --bundle "$TMPROOT/nojson" badjson

@@ -313,10 +313,11 @@ static int bind_here(void *p)
  * name a socket was bound with, and getsockname, getpeername and accept
  * return it: so the bind is made with the agent's own name, resolved from
  * the agent thread's root and working directory (task_in_agent_fs), as the
- * agent itself, on the sentry's copy of the name. Where usbox cannot move
- * its thread there (no CAP_SYS_CHROOT: usbox without root), it binds in the
- * directory the view resolved, through /proc/self/fd/N: the right place,
- * but the kernel then keeps that name. */
+ * agent itself, on the sentry's copy of the name (usbox without root does
+ * it from the sandbox's user namespace). Only where neither can be done
+ * (root without CAP_SYS_CHROOT) does it bind in the directory the view
+ * resolved, through /proc/self/fd/N: the right place, but the kernel then
+ * keeps that name. */
 static struct sc_result unix_bind_path(struct sentry_call *call, struct net_call *nc,
                                        const char *path)
 {
@@ -336,7 +337,7 @@ static struct sc_result unix_bind_path(struct sentry_call *call, struct net_call
   memcpy(un.sun_path, path, plen + 1);
   struct bind_in_agent_fs b = {
       .nc = nc, .un = &un, .len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen + 1)};
-  r = task_in_agent_fs(call, bind_here, &b);
+  r = task_in_agent_fs(call, bind_here, &b, sizeof b);
   if (r == 0)
     return sc_of(b.res);
   if (r != -EOPNOTSUPP)

@@ -247,7 +247,7 @@ struct sc_result sys_socket(struct sentry_call *call)
   NET_READY_OR_FAIL();
   if (net_unfiltered())
     return sc_kernel_must_perform();
-  int domain = ARG_INT(call, 0), type = ARG_INT(call, 1) & 0xf, protocol = ARG_INT(call, 2);
+  int domain = ARG_INT(call, 0), type = ARG_INT(call, 1), protocol = ARG_INT(call, 2);
   note_dest(call, "domain %d type %d protocol %d", domain, type, protocol);
   int err = 0;
   const char *why = net_socket_check(domain, type, protocol, &err);
@@ -265,16 +265,18 @@ struct sc_result sys_socketpair(struct sentry_call *call)
   NET_READY_OR_FAIL();
   if (net_unfiltered())
     return sc_kernel_must_perform();
-  int domain = ARG_INT(call, 0);
-  note_dest(call, "domain %d", domain);
+  int domain = ARG_INT(call, 0), type = ARG_INT(call, 1), protocol = ARG_INT(call, 2);
+  note_dest(call, "domain %d type %d protocol %d", domain, type, protocol);
   /* Decided on the family (a register): unix pairs connect nothing outside
-   * the sandbox; another family would only make the kernel load its module
-   * (and refuse: no other family has pairs worth having). */
+   * the sandbox. Another family: the kernel makes the first socket as
+   * socket() would (its errors first), then finds the family has no pairs
+   * (EOPNOTSUPP). */
   if (domain == AF_UNIX)
     return sc_kernel_must_perform();
-  note_rule(call, "only unix socket pairs");
-  bool known = domain == AF_INET || domain == AF_INET6 || domain == AF_NETLINK;
-  return sc_errno(known ? EOPNOTSUPP : EAFNOSUPPORT);
+  int err = EOPNOTSUPP;
+  const char *why = net_socket_check(domain, type, protocol, &err);
+  note_rule(call, "%s", why != NULL ? why : "only unix socket pairs");
+  return sc_errno(err);
 }
 
 struct sc_result sys_connect(struct sentry_call *call)

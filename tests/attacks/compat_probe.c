@@ -1,6 +1,6 @@
 /* compat_probe: one table of calls whose results programs can tell apart
- * (the names unix sockets keep, ...),
- * printed the same way natively and inside usbox, so that
+ * (the names unix sockets keep, the errno order of socket() and
+ * socketpair(), ...), printed the same way natively and inside usbox, so that
  * tests/integration/test_compat.sh can compare them line by line (the
  * model is creds_probe.c).
  *
@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -164,6 +166,61 @@ static void op_dgram_from(struct res *r, const char *d)
   close(rx);
 }
 
+/* ---- socket() and socketpair(): the kernel's order of checks */
+
+#define SOCKET_ROW(fn, dom, type, proto)                                                           \
+  static void fn(struct res *r, const char *d)                                                     \
+  {                                                                                                \
+    (void)d;                                                                                       \
+    int s = socket(dom, type, proto);                                                              \
+    done(r, s, true);                                                                              \
+    if (s >= 0)                                                                                    \
+      close(s);                                                                                    \
+  }
+#define PAIR_ROW(fn, dom, type, proto)                                                             \
+  static void fn(struct res *r, const char *d)                                                     \
+  {                                                                                                \
+    (void)d;                                                                                       \
+    int sv[2];                                                                                     \
+    int ret = socketpair(dom, type, proto, sv);                                                    \
+    done(r, ret, false);                                                                           \
+    if (ret == 0)                                                                                  \
+      close(sv[0]), close(sv[1]);                                                                  \
+  }
+
+SOCKET_ROW(op_sock_badflags, AF_INET, SOCK_STREAM | 0x100000, 0)
+SOCKET_ROW(op_sock_badflags_dgram, AF_INET6, SOCK_DGRAM | 0x40000000, 0)
+SOCKET_ROW(op_sock_type_max, AF_INET, 11, 0)
+SOCKET_ROW(op_sock_type_99, AF_INET, 99, 0)
+SOCKET_ROW(op_sock_type_7, AF_INET, 7, 0)
+SOCKET_ROW(op_sock_raw0, AF_INET, SOCK_RAW, 0)
+SOCKET_ROW(op_sock_raw6_0, AF_INET6, SOCK_RAW, 0)
+SOCKET_ROW(op_sock_raw_icmp, AF_INET, SOCK_RAW, IPPROTO_ICMP)
+SOCKET_ROW(op_sock_raw_tcp, AF_INET, SOCK_RAW, IPPROTO_TCP)
+SOCKET_ROW(op_sock_stream_udp, AF_INET, SOCK_STREAM, IPPROTO_UDP)
+SOCKET_ROW(op_sock_dgram_tcp, AF_INET, SOCK_DGRAM, IPPROTO_TCP)
+SOCKET_ROW(op_sock_stream_bad, AF_INET, SOCK_STREAM, 253)
+SOCKET_ROW(op_sock_seqpacket, AF_INET, SOCK_SEQPACKET, 0)
+SOCKET_ROW(op_sock_icmp_dgram, AF_INET, SOCK_DGRAM, IPPROTO_ICMP)
+SOCKET_ROW(op_sock_packet, AF_PACKET, SOCK_RAW, 0)
+SOCKET_ROW(op_sock_family_max, 46, SOCK_STREAM, 0)
+SOCKET_ROW(op_sock_family_neg, -1, SOCK_STREAM, 0)
+SOCKET_ROW(op_sock_netlink_route, AF_NETLINK, SOCK_RAW, 0)
+SOCKET_ROW(op_sock_netlink_bad, AF_NETLINK, SOCK_RAW, 99)
+PAIR_ROW(op_pair_inet_stream, AF_INET, SOCK_STREAM, 0)
+PAIR_ROW(op_pair_inet_dgram, AF_INET, SOCK_DGRAM, 0)
+PAIR_ROW(op_pair_inet_raw0, AF_INET, SOCK_RAW, 0)
+PAIR_ROW(op_pair_inet_raw_icmp, AF_INET, SOCK_RAW, IPPROTO_ICMP)
+PAIR_ROW(op_pair_inet_type99, AF_INET, 99, 0)
+PAIR_ROW(op_pair_inet_badflags, AF_INET, SOCK_STREAM | 0x100000, 0)
+PAIR_ROW(op_pair_inet_stream_udp, AF_INET, SOCK_STREAM, IPPROTO_UDP)
+PAIR_ROW(op_pair_inet6_stream, AF_INET6, SOCK_STREAM, 0)
+PAIR_ROW(op_pair_inet6_raw0, AF_INET6, SOCK_RAW, 0)
+PAIR_ROW(op_pair_netlink, AF_NETLINK, SOCK_RAW, 0)
+PAIR_ROW(op_pair_packet, AF_PACKET, SOCK_RAW, 0)
+PAIR_ROW(op_pair_family_max, 46, SOCK_STREAM, 0)
+PAIR_ROW(op_pair_unix_bad, AF_UNIX, SOCK_RAW, 0)
+
 /* ------------------------------------------------------------------ the table */
 
 struct op {
@@ -176,6 +233,38 @@ static const struct op ops[] = {
     {"unix_name.bind_rel", op_name_rel},
     {"unix_name.peer", op_peer},
     {"unix_name.dgram_from", op_dgram_from},
+    {"socket.inet_badflags", op_sock_badflags},
+    {"socket.inet6_dgram_badflags", op_sock_badflags_dgram},
+    {"socket.inet_type_max", op_sock_type_max},
+    {"socket.inet_type_99", op_sock_type_99},
+    {"socket.inet_type_7", op_sock_type_7},
+    {"socket.inet_raw0", op_sock_raw0},
+    {"socket.inet6_raw0", op_sock_raw6_0},
+    {"socket.inet_raw_icmp", op_sock_raw_icmp},
+    {"socket.inet_raw_tcp", op_sock_raw_tcp},
+    {"socket.inet_stream_udp", op_sock_stream_udp},
+    {"socket.inet_dgram_tcp", op_sock_dgram_tcp},
+    {"socket.inet_stream_253", op_sock_stream_bad},
+    {"socket.inet_seqpacket", op_sock_seqpacket},
+    {"socket.inet_icmp_dgram", op_sock_icmp_dgram},
+    {"socket.packet_raw", op_sock_packet},
+    {"socket.family_46", op_sock_family_max},
+    {"socket.family_neg", op_sock_family_neg},
+    {"socket.netlink_route", op_sock_netlink_route},
+    {"socket.netlink_99", op_sock_netlink_bad},
+    {"socketpair.inet_stream", op_pair_inet_stream},
+    {"socketpair.inet_dgram", op_pair_inet_dgram},
+    {"socketpair.inet_raw0", op_pair_inet_raw0},
+    {"socketpair.inet_raw_icmp", op_pair_inet_raw_icmp},
+    {"socketpair.inet_type_99", op_pair_inet_type99},
+    {"socketpair.inet_badflags", op_pair_inet_badflags},
+    {"socketpair.inet_stream_udp", op_pair_inet_stream_udp},
+    {"socketpair.inet6_stream", op_pair_inet6_stream},
+    {"socketpair.inet6_raw0", op_pair_inet6_raw0},
+    {"socketpair.netlink", op_pair_netlink},
+    {"socketpair.packet", op_pair_packet},
+    {"socketpair.family_46", op_pair_family_max},
+    {"socketpair.unix_raw", op_pair_unix_bad},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Emulation bugs a program can see (issue 15): tests/attacks/compat_probe.c
-# holds one table of calls (the names unix sockets keep, ...); the probe
-# runs natively and inside usbox under the same credentials, each on a
-# fresh directory at the same path, and the outputs must be the same line
-# by line (as test_creds.sh does for the deputy). docs/compat.md lists what each row checks.
+# holds one table of calls (the names unix sockets keep, socket() errno
+# order, ...); the probe runs natively and inside usbox under the same
+# credentials, each on a fresh directory at the same path, and the outputs
+# must be the same line by line (as test_creds.sh does for the deputy). docs/compat.md lists what each row checks.
 #
 #   COMPAT_ONLY=rootnocaps,user   run these credential sets only
 #   KEEP_TMP=1                    keep the outputs ($TMPROOT/compat/SET.*)

@@ -472,8 +472,11 @@ int limits_apply_in_child(const struct limits *l, usbox_err_t *err)
 {
   const struct limits_config *c = &l->config;
   struct rlimit rl;
-  if (c->nofile != 0) {
-    rl = (struct rlimit){(rlim_t)c->nofile, (rlim_t)c->nofile};
+  /* --nofile itself is set last, by the caller: here only a hard limit
+   * raised to it, which needs CAP_SYS_RESOURCE (lowering later does not) */
+  if (c->nofile != 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+      rl.rlim_max < (rlim_t)c->nofile) {
+    rl.rlim_max = (rlim_t)c->nofile;
     if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
       return usbox_err_set(err, errno, "--nofile %ld", c->nofile);
   }

@@ -197,7 +197,15 @@ static _Noreturn void run_init(const struct launch *l)
     _exit(USBOX_EXIT_ERROR);
   if (agent == 0) {
     sigprocmask(SIG_SETMASK, &l->inherited->mask, NULL);
-    execve(l->program, l->argv, l->envp);
+    /* The agent's open-file limit: the one usbox was given (it raised its
+     * own), or --nofile; set here, in the agent alone, so that usbox's own
+     * start-up (the view's /dev, the network's sockets, the listener) never
+     * counts against it. A lowering only: limits_apply_in_child made room
+     * for a --nofile above the hard limit while raising was allowed. */
+    long n = l->limits->config.nofile;
+    struct rlimit rl = n != 0 ? (struct rlimit){(rlim_t)n, (rlim_t)n} : l->inherited->nofile;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+      execve(l->program, l->argv, l->envp);
     int e = errno;
     ssize_t w = write(l->status_w, &e, sizeof e);
     (void)w;
@@ -252,13 +260,9 @@ _Noreturn void launch_agent_child(const struct launch *l)
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
   if (l->new_user && map_user_namespace(l, &err) < 0)
     report_failure(l, &rep, &err);
-  /* the open-file limit usbox was given (it raised its own), then --nofile
-   * and the --pids fallback, while raising a limit is allowed (the --memory
-   * fallback comes last: limits_apply_memory_in_child) */
-  if (setrlimit(RLIMIT_NOFILE, &l->inherited->nofile) < 0) {
-    usbox_err_set(&err, errno, "restoring the open-file limit");
-    report_failure(l, &rep, &err);
-  }
+  /* the --pids fallback, and room for --nofile, while raising a limit is
+   * allowed (the open-file limit itself and the --memory fallback come
+   * last: agent_nofile, limits_apply_memory_in_child) */
   if (limits_apply_in_child(l->limits, &err) < 0)
     report_failure(l, &rep, &err);
   usbox_phase("child: user namespace, rlimits");

@@ -173,6 +173,20 @@ except OSError as e:
 expect_eq "the limit is 32 and the 40 opens stop at EMFILE" "(32, 32)
 EMFILE True" "$(cat "$OUT")"
 
+# The limit is the agent's, not usbox's: its own start-up (the view's /dev,
+# the network's sockets) needs more than 8 fds. The agent counts the same
+# opens to EMFILE as natively under the same limit, set by --nofile or
+# inherited from the caller (usbox raises its own).
+count_opens='ulimit -n; for i in 3 4 5 6 7 8 9 10; do eval "exec $i</etc/hostname" 2>/dev/null || { echo "EMFILE at $i"; break; }; done'
+expect_exit 0 "--nofile 8, natively (prlimit)" -- prlimit --nofile=8 bash -c "$count_opens"
+native_opens=$(cat "$OUT")
+expect_exit 0 "--nofile 8 starts the sandbox" -- "$USBOX" exec --nofile 8 -- bash -c "$count_opens"
+expect_eq "--nofile 8: the agent's limit and opens as natively" "$native_opens" "$(cat "$OUT")"
+# (the real binary: the shim's /bin/sh opens its script at fd 10)
+expect_exit 0 "an inherited soft limit of 8 starts the sandbox" -- \
+  sh -c 'ulimit -Sn 8; cd / && exec "$@"' sh "$USBOX_REAL" exec -- bash -c "$count_opens"
+expect_eq "inherited limit 8: the agent's limit and opens as natively" "$native_opens" "$(cat "$OUT")"
+
 # ---------------------------------------------------------------- the cgroups
 
 "$USBOX" exec --memory 256M --pids 64 --cpus 1 -- cat /proc/self/cgroup >"$TMPROOT/cg.in" 2>&1

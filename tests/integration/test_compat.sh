@@ -53,7 +53,8 @@ set_creds() {
 
 # run_side SET native|usbox: the probe on a fresh $DIR; $W/SET.TAG.{out,err,rc}
 run_side() {
-  local base=$W/$1.$2 -a cmd
+  local base=$W/$1.$2
+  local -a cmd
   rm -rf "$DIR" && mkdir "$DIR" && chown "$OWNER" "$DIR"
   cmd=("${NATIVE[@]}")
   [ "$2" = usbox ] && cmd=("${INSIDE[@]}")
@@ -96,4 +97,26 @@ for s in "${sets[@]}"; do
   echo "== $s"
   check_set "$s"
 done
+
+# docs/cli.md: --cap-add ALL keeps every capability usbox has but, under
+# --net filtered and none, CAP_NET_ADMIN (12) and CAP_NET_RAW (13), even
+# by name; with --net host those too. (A deliberate difference: docs/compat.md.)
+if [ -z "${COMPAT_ONLY:-}" ]; then
+  echo "== --cap-add ALL"
+  capeff() { (cd / && "$USBOX_REAL" exec "$@" -- awk '/^CapEff:/ { print $2 }' /proc/self/status); }
+  own=$(awk '/^CapBnd:/ { print $2 }' /proc/self/status)
+  net=$(( (1 << 12) | (1 << 13) ))
+  printf -v want_filtered '%016x' $(( 0x$own & ~net ))
+  expect_eq "--cap-add ALL: all of usbox's own but CAP_NET_ADMIN and CAP_NET_RAW" \
+    "$want_filtered" "$(capeff --cap-add ALL)"
+  expect_eq "--cap-add CAP_NET_RAW --cap-add CAP_NET_ADMIN: dropped all the same" \
+    0000000000000000 "$(capeff --cap-add CAP_NET_RAW --cap-add CAP_NET_ADMIN)"
+  expect_eq "--net none --cap-add ALL: the same" "$want_filtered" \
+    "$(capeff --net none --cap-add ALL)"
+  expect_eq "--net host --cap-add ALL: all of usbox's own" "$own" \
+    "$(capeff --net host --cap-add ALL)"
+  "$USBOX_REAL" exec --help 2>&1 | grep -q 'ALL keeps all but CAP_NET_ADMIN and CAP_NET_RAW' &&
+    pass "usbox exec --help says what --cap-add ALL leaves dropped" ||
+    fail "usbox exec --help does not say what --cap-add ALL leaves dropped"
+fi
 finish

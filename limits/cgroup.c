@@ -318,9 +318,15 @@ static int fall_back(struct limits *l, enum limits_controller k, usbox_err_t *er
 {
   switch (k) {
   case LIMITS_MEMORY:
+    /* RLIMIT_AS is no memory limit: it counts address space, which runtimes
+     * reserve far beyond what they use (node dies at 512M), per process */
+    if (!l->config.best_effort)
+      return usbox_err_set(err, EPERM,
+                           "--memory cannot be enforced here (no writable memory cgroup; "
+                           "--limits best-effort limits each process's address space instead)");
     l->rlimit_memory = true;
     usbox_warn("--memory: no cgroup can be written here; RLIMIT_AS limits each process's "
-               "address space instead (not their sum)");
+               "address space instead (not their sum; --limits best-effort)");
     return 0;
   case LIMITS_PIDS:
     l->rlimit_pids = true;

@@ -259,8 +259,15 @@ RL=$TMPROOT/rootless
 mkdir -p "$RL" && chmod 777 "$RL" && chmod 711 "$TMPROOT"
 USBOX_NB=$(usbox_for_nobody)
 IN_RL=(sh -c 'cd "$1" && shift && exec "$@"' sh "$RL" "${NOBODY[@]}")
-expect_exit 1 "as nobody: --memory 64M falls back to RLIMIT_AS" -- \
-  "${IN_RL[@]}" "$USBOX_NB" exec --rw . --memory 64M -- python3 -c "$hog" 30
+# RLIMIT_AS is no memory limit (address space, per process: node dies
+# under --memory 512M with it): --limits strict refuses, best-effort falls
+# back with a warning
+expect_exit 125 "as nobody: --memory 64M cannot be enforced: an error" -- \
+  "${IN_RL[@]}" "$USBOX_NB" exec --rw . --memory 64M -- true
+expect_grep "saying so, in one line" "^usbox: --memory cannot be enforced here [(]no writable memory cgroup; --limits best-effort" "$ERR"
+expect_eq "one line" 1 "$(wc -l <"$ERR")"
+expect_exit 1 "as nobody: --memory 64M --limits best-effort falls back to RLIMIT_AS" -- \
+  "${IN_RL[@]}" "$USBOX_NB" exec --rw . --memory 64M --limits best-effort -- python3 -c "$hog" 30
 expect_grep "with a warning that says what it does" "RLIMIT_AS limits each process" "$ERR"
 expect_grep "and the allocation fails" "MemoryError" "$ERR"
 expect_exit 125 "as nobody: --cpus cannot be enforced: an error" -- \

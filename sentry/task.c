@@ -9,6 +9,7 @@
 #include <string.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -328,7 +329,8 @@ static int agent_userns_child(int userns, int root, int cwd, uint64_t caps, int 
 
 /* Without CAP_SYS_CHROOT here (usbox without root), fn runs in a child
  * that joins the sandbox's user namespace (agent_userns_child); ctx is
- * shared with it, ctx_size bytes, so fn's results come back. -EOPNOTSUPP
+ * shared with it, ctx_size bytes, so fn's results come back. fn must be
+ * async-signal-safe (bind_here is: the deputy and bind). -EOPNOTSUPP
  * where there is no such namespace (usbox as root without CAP_SYS_CHROOT). */
 static int in_agent_userns(struct sentry_call *call, int root, int cwd, int (*fn)(void *),
                            void *ctx, size_t ctx_size)
@@ -354,7 +356,12 @@ static int in_agent_userns(struct sentry_call *call, int root, int cwd, int (*fn
     return -errno;
   memcpy(sh->ctx, ctx, ctx_size);
   sh->r = -ECHILD;
-  pid_t pid = fork();
+  /* CLONE_FILES: the child shares usbox's fd table rather than copying it,
+   * so no file another thread is closing (an agent's new script, open for
+   * writing) stays open in the child (ETXTBSY for the agent's execve). A
+   * raw clone: the child makes plain system calls only (fn too: nothing
+   * that allocates or locks), then _exit. */
+  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid == 0) {
     sh->r = agent_userns_child(userns, root, cwd, call->task->cap_eff, fn, sh->ctx);
     _exit(0);

@@ -90,7 +90,8 @@ int task_deputy_creds(struct sentry_call *call, unsigned what, struct deputy_cre
  * it would for the agent, never beyond its root. Needs CAP_SYS_CHROOT;
  * without it (usbox without root) fn runs in a child of this thread in the
  * sandbox's user namespace, where usbox may chroot, with the agent's
- * capabilities; ctx (ctx_size bytes) is copied back from it. -EOPNOTSUPP
+ * capabilities (fn must then make plain system calls only: nothing that
+ * allocates or locks); ctx (ctx_size bytes) is copied back from it. -EOPNOTSUPP
  * if neither can be done. Returns fn's result or -errno. The thread is back
  * at its own root and cwd afterwards. */
 int task_in_agent_fs(struct sentry_call *call, int (*fn)(void *), void *ctx, size_t ctx_size);

@@ -318,9 +318,15 @@ static int fall_back(struct limits *l, enum limits_controller k, usbox_err_t *er
 {
   switch (k) {
   case LIMITS_MEMORY:
+    /* RLIMIT_AS is no memory limit: it counts address space, which runtimes
+     * reserve far beyond what they use (node dies at 512M), per process */
+    if (!l->config.best_effort)
+      return usbox_err_set(err, EPERM,
+                           "--memory cannot be enforced here (no writable memory cgroup; "
+                           "--limits best-effort limits each process's address space instead)");
     l->rlimit_memory = true;
     usbox_warn("--memory: no cgroup can be written here; RLIMIT_AS limits each process's "
-               "address space instead (not their sum)");
+               "address space instead (not their sum; --limits best-effort)");
     return 0;
   case LIMITS_PIDS:
     l->rlimit_pids = true;
@@ -472,8 +478,11 @@ int limits_apply_in_child(const struct limits *l, usbox_err_t *err)
 {
   const struct limits_config *c = &l->config;
   struct rlimit rl;
-  if (c->nofile != 0) {
-    rl = (struct rlimit){(rlim_t)c->nofile, (rlim_t)c->nofile};
+  /* --nofile itself is set last, by the caller: here only a hard limit
+   * raised to it, which needs CAP_SYS_RESOURCE (lowering later does not) */
+  if (c->nofile != 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+      rl.rlim_max < (rlim_t)c->nofile) {
+    rl.rlim_max = (rlim_t)c->nofile;
     if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
       return usbox_err_set(err, errno, "--nofile %ld", c->nofile);
   }

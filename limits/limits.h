@@ -85,8 +85,10 @@ void limits_destroy(struct limits *l);
  * delete` of a container whose monitor was killed. */
 void limits_remove_stale(void);
 
-/* In the sandbox's first process, before it drops its capabilities:
- * --nofile, and the rlimit fallbacks. Plain system calls only. */
+/* In the sandbox's first process, before it drops its capabilities: the
+ * rlimit fallbacks, and a hard open-file limit raised to --nofile if that
+ * is higher (the caller sets --nofile itself last, after usbox's own
+ * start-up there). Plain system calls only. */
 int limits_apply_in_child(const struct limits *l, usbox_err_t *err);
 /* The --memory fallback (RLIMIT_AS), last of the child's set-up: building
  * the view allocates, and an address-space limit is the agent's, not that

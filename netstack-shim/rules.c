@@ -358,42 +358,93 @@ struct net_decision net_decide(const struct net_rule *rules, size_t nrules,
 
 /* ---- which sockets ---- */
 
-static const char *inet_check(int type, int protocol, int *err)
+/* inet_create and inet6_create: the protocol's range, then the (type,
+ * protocol) pair looked up in the family's table, then CAP_NET_RAW for raw
+ * sockets. usbox allows TCP and UDP only; what it refuses beyond the
+ * kernel gets the errno the kernel gives a caller without the right
+ * (EPERM, EACCES) or without the protocol (EPROTONOSUPPORT). */
+static const char *inet_check(int domain, int type, int protocol, int *err)
 {
-  if (type == SOCK_RAW) {
+  if (protocol < 0 || protocol >= 263 /* IPPROTO_MAX */) {
+    *err = EINVAL;
+    return "no such protocol";
+  }
+  int ping = domain == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+  switch (type) {
+  case SOCK_STREAM:
+    if (protocol == 0 || protocol == IPPROTO_TCP)
+      return NULL;
+    break;
+  case SOCK_DGRAM:
+    if (protocol == 0 || protocol == IPPROTO_UDP)
+      return NULL;
+    if (protocol == ping) {
+      *err = EACCES; /* as when ping_group_range excludes the caller */
+      return "ICMP sockets are denied";
+    }
+    break;
+  case SOCK_RAW:
+    if (protocol == 0) /* the raw entry matches any protocol but 0 */
+      break;
     *err = EPERM;
     return "raw sockets are denied";
+  default:
+    *err = ESOCKTNOSUPPORT; /* no entry of that type at all */
+    return "only TCP and UDP are allowed";
   }
-  bool tcp = type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP);
-  bool udp = type == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP);
-  if (tcp || udp)
-    return NULL;
-  if (type == SOCK_DGRAM && (protocol == IPPROTO_ICMP || protocol == IPPROTO_ICMPV6)) {
-    *err = EACCES; /* as when ping_group_range excludes the caller */
-    return "ICMP sockets are denied";
-  }
-  *err = type == SOCK_STREAM || type == SOCK_DGRAM ? EPROTONOSUPPORT : ESOCKTNOSUPPORT;
+  *err = EPROTONOSUPPORT;
   return "only TCP and UDP are allowed";
+}
+
+/* netlink_create: the type, then the protocol's range; usbox allows
+ * NETLINK_ROUTE only and refuses the others as a kernel without them. */
+static const char *netlink_check(int type, int protocol, int *err)
+{
+  if (type != SOCK_RAW && type != SOCK_DGRAM) {
+    *err = ESOCKTNOSUPPORT;
+    return "netlink sockets are raw or datagram";
+  }
+  if (protocol == 0 /* NETLINK_ROUTE */)
+    return NULL;
+  *err = EPROTONOSUPPORT;
+  return "netlink other than NETLINK_ROUTE is denied";
 }
 
 const char *net_socket_check(int domain, int type, int protocol, int *err)
 {
+  if (domain == AF_UNIX)
+    return NULL; /* paths go through the view; abstract names are the sandbox's
+                  * own; the kernel checks the rest */
+  /* __sys_socket_create: flags other than CLOEXEC and NONBLOCK; then
+   * __sock_create: the family's range, the type's range, SOCK_PACKET on
+   * AF_INET meaning AF_PACKET; then the family's own create */
+  if ((type & ~0xf) & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) {
+    *err = EINVAL;
+    return "unknown socket type flags";
+  }
+  type &= 0xf;
+  if (domain < 0 || domain >= 46 /* AF_MAX */) {
+    *err = EAFNOSUPPORT;
+    return "no such socket family";
+  }
+  if (type >= 11 /* SOCK_MAX */) {
+    *err = EINVAL;
+    return "no such socket type";
+  }
+  if (domain == AF_INET && type == SOCK_PACKET)
+    domain = AF_PACKET;
   switch (domain) {
-  case AF_UNIX:
-    return NULL; /* paths go through the view; abstract names are the sandbox's own */
   case AF_INET:
   case AF_INET6:
-    return inet_check(type, protocol, err);
+    return inet_check(domain, type, protocol, err);
   case AF_NETLINK:
-    if (protocol == 0 /* NETLINK_ROUTE */ && (type == SOCK_RAW || type == SOCK_DGRAM))
-      return NULL;
-    *err = EPROTONOSUPPORT;
-    return "netlink other than NETLINK_ROUTE is denied";
+    return netlink_check(type, protocol, err);
   case AF_PACKET:
-    *err = EPERM;
+    *err = EPERM; /* packet_create asks for CAP_NET_RAW first */
     return "packet sockets are denied";
   default:
     *err = EAFNOSUPPORT;
     return "socket family denied";
   }
 }
+

@@ -124,13 +124,16 @@ struct net_decision net_decide(const struct net_rule *rules, size_t nrules,
                                const struct net_dest *resolvers, size_t nresolvers,
                                const struct net_dest *d, uint64_t now);
 
-/* Which sockets the sandbox may make (socket(2) arguments; type without
- * SOCK_NONBLOCK/SOCK_CLOEXEC). NULL if allowed; else why not, with the errno
- * in *err: TCP and UDP over IPv4/IPv6, unix sockets of every type, and
- * NETLINK_ROUTE (interfaces and addresses of the sandbox's own namespace)
- * are allowed; raw and packet sockets get EPERM, as for an unprivileged
- * process; every other family and protocol EAFNOSUPPORT/EPROTONOSUPPORT, so
- * libraries fall back. */
+/* Which sockets the sandbox may make (socket(2) arguments as the caller
+ * gave them, type with its flags). NULL if allowed; else why not, with the
+ * errno in *err, checked in the kernel's order (net/socket.c, then the
+ * family's create: af_inet.c, af_inet6.c, af_netlink.c, af_packet.c), so a
+ * call the kernel would refuse anyway gets the kernel's errno: TCP and UDP
+ * over IPv4/IPv6, unix sockets of every type, and NETLINK_ROUTE
+ * (interfaces and addresses of the sandbox's own namespace) are allowed;
+ * raw and packet sockets get EPERM, as for an unprivileged process; every
+ * other family and protocol EAFNOSUPPORT/EPROTONOSUPPORT, so libraries
+ * fall back. */
 const char *net_socket_check(int domain, int type, int protocol, int *err);
 
 #endif

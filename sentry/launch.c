@@ -171,6 +171,18 @@ static int enter_network(const struct launch *l, struct launch_report *rep, usbo
  * when the agent ends hands its wait status to usbox and exits, which ends
  * the pid namespace: the kernel kills whatever the agent left behind. It
  * runs under the agent's filter, and makes only calls passed to the kernel. */
+/* RLIMIT_NOFILE for the agent: an OCI process's own, else --nofile, else
+ * the one usbox inherited. */
+static struct rlimit agent_nofile(const struct launch *l)
+{
+  const struct policy_process *proc = &l->policy->process;
+  for (size_t i = 0; i < proc->nrlimits; i++)
+    if (proc->rlimits[i].resource == RLIMIT_NOFILE)
+      return (struct rlimit){proc->rlimits[i].soft, proc->rlimits[i].hard};
+  long n = l->limits->config.nofile;
+  return n != 0 ? (struct rlimit){(rlim_t)n, (rlim_t)n} : l->inherited->nofile;
+}
+
 static _Noreturn void run_init(const struct launch *l)
 {
   sigset_t waited;
@@ -197,12 +209,21 @@ static _Noreturn void run_init(const struct launch *l)
     _exit(USBOX_EXIT_ERROR);
   if (agent == 0) {
     sigprocmask(SIG_SETMASK, &l->inherited->mask, NULL);
+    /* The agent's open-file limit: the one usbox was given (it raised its
+     * own), --nofile, or the OCI process's; set here, in the agent alone,
+     * so that usbox's own start-up (the view's /dev, the network's
+     * sockets, the listener) never counts against it. A lowering only:
+     * limits_apply_in_child made room for a --nofile above the hard limit
+     * while raising was allowed. */
+    struct rlimit rl = agent_nofile(l);
+    int e = setrlimit(RLIMIT_NOFILE, &rl) < 0 ? errno : 0;
     /* The seccomp profile goes in here, in the agent alone and last, so
      * that nothing of usbox ever runs under it: this process and the
      * sandbox's init stay under usbox's filter only, and the one call
      * made under both before the program runs is execve (a profile that
      * denies it gets "cannot execute", 126). */
-    int e = l->profile != NULL ? -unotify_install_profile(l->profile, l->profile_flags) : 0;
+    if (e == 0 && l->profile != NULL)
+      e = -unotify_install_profile(l->profile, l->profile_flags);
     if (e == 0) {
       execve(l->program, l->argv, l->envp);
       e = errno;
@@ -272,6 +293,14 @@ static int apply_process_settings(const struct policy_process *proc, usbox_err_t
 {
   for (size_t i = 0; i < proc->nrlimits; i++) {
     struct rlimit rl = {.rlim_cur = proc->rlimits[i].soft, .rlim_max = proc->rlimits[i].hard};
+    /* the open-file limit is the agent's alone (agent_nofile, at its
+     * execve); here only room is made for it while raising is allowed */
+    struct rlimit now;
+    if (proc->rlimits[i].resource == RLIMIT_NOFILE &&
+        (getrlimit(RLIMIT_NOFILE, &now) < 0 || now.rlim_max >= rl.rlim_max))
+      continue;
+    if (proc->rlimits[i].resource == RLIMIT_NOFILE)
+      rl.rlim_cur = now.rlim_cur;
     if (setrlimit(proc->rlimits[i].resource, &rl) < 0)
       return usbox_err_set(err, errno, "setting rlimit %d", proc->rlimits[i].resource);
   }
@@ -299,13 +328,9 @@ _Noreturn void launch_agent_child(const struct launch *l)
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
   if (l->new_user && map_user_namespace(l, &err) < 0)
     report_failure(l, &rep, &err);
-  /* the open-file limit usbox was given (it raised its own), then --nofile
-   * and the --pids fallback, while raising a limit is allowed (the --memory
-   * fallback comes last: limits_apply_memory_in_child) */
-  if (setrlimit(RLIMIT_NOFILE, &l->inherited->nofile) < 0) {
-    usbox_err_set(&err, errno, "restoring the open-file limit");
-    report_failure(l, &rep, &err);
-  }
+  /* the --pids fallback, and room for --nofile, while raising a limit is
+   * allowed (the open-file limit itself and the --memory fallback come
+   * last: agent_nofile, limits_apply_memory_in_child) */
   if (limits_apply_in_child(l->limits, &err) < 0)
     report_failure(l, &rep, &err);
   usbox_phase("child: user namespace, rlimits");

@@ -247,7 +247,7 @@ struct sc_result sys_socket(struct sentry_call *call)
   NET_READY_OR_FAIL();
   if (net_unfiltered())
     return sc_kernel_must_perform();
-  int domain = ARG_INT(call, 0), type = ARG_INT(call, 1) & 0xf, protocol = ARG_INT(call, 2);
+  int domain = ARG_INT(call, 0), type = ARG_INT(call, 1), protocol = ARG_INT(call, 2);
   note_dest(call, "domain %d type %d protocol %d", domain, type, protocol);
   int err = 0;
   const char *why = net_socket_check(domain, type, protocol, &err);
@@ -265,16 +265,18 @@ struct sc_result sys_socketpair(struct sentry_call *call)
   NET_READY_OR_FAIL();
   if (net_unfiltered())
     return sc_kernel_must_perform();
-  int domain = ARG_INT(call, 0);
-  note_dest(call, "domain %d", domain);
+  int domain = ARG_INT(call, 0), type = ARG_INT(call, 1), protocol = ARG_INT(call, 2);
+  note_dest(call, "domain %d type %d protocol %d", domain, type, protocol);
   /* Decided on the family (a register): unix pairs connect nothing outside
-   * the sandbox; another family would only make the kernel load its module
-   * (and refuse: no other family has pairs worth having). */
+   * the sandbox. Another family: the kernel makes the first socket as
+   * socket() would (its errors first), then finds the family has no pairs
+   * (EOPNOTSUPP). */
   if (domain == AF_UNIX)
     return sc_kernel_must_perform();
-  note_rule(call, "only unix socket pairs");
-  bool known = domain == AF_INET || domain == AF_INET6 || domain == AF_NETLINK;
-  return sc_errno(known ? EOPNOTSUPP : EAFNOSUPPORT);
+  int err = EOPNOTSUPP;
+  const char *why = net_socket_check(domain, type, protocol, &err);
+  note_rule(call, "%s", why != NULL ? why : "only unix socket pairs");
+  return sc_errno(err);
 }
 
 struct sc_result sys_connect(struct sentry_call *call)
@@ -313,10 +315,11 @@ static int bind_here(void *p)
  * name a socket was bound with, and getsockname, getpeername and accept
  * return it: so the bind is made with the agent's own name, resolved from
  * the agent thread's root and working directory (task_in_agent_fs), as the
- * agent itself, on the sentry's copy of the name. Where usbox cannot move
- * its thread there (no CAP_SYS_CHROOT: usbox without root), it binds in the
- * directory the view resolved, through /proc/self/fd/N: the right place,
- * but the kernel then keeps that name. */
+ * agent itself, on the sentry's copy of the name (usbox without root does
+ * it from the sandbox's user namespace). Only where neither can be done
+ * (root without CAP_SYS_CHROOT) does it bind in the directory the view
+ * resolved, through /proc/self/fd/N: the right place, but the kernel then
+ * keeps that name. */
 static struct sc_result unix_bind_path(struct sentry_call *call, struct net_call *nc,
                                        const char *path)
 {
@@ -336,7 +339,7 @@ static struct sc_result unix_bind_path(struct sentry_call *call, struct net_call
   memcpy(un.sun_path, path, plen + 1);
   struct bind_in_agent_fs b = {
       .nc = nc, .un = &un, .len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen + 1)};
-  r = task_in_agent_fs(call, bind_here, &b);
+  r = task_in_agent_fs(call, bind_here, &b, sizeof b);
   if (r == 0)
     return sc_of(b.res);
   if (r != -EOPNOTSUPP)

@@ -7,7 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -303,17 +308,82 @@ static void back_to_own_fs(void)
   }
 }
 
-int task_in_agent_fs(struct sentry_call *call, int (*fn)(void *), void *ctx)
+/* The child of in_agent_userns: in the sandbox's user namespace usbox, its
+ * owner, has every capability; it takes the agent thread's root and cwd
+ * there, then keeps no capability but the agent's (the deputy inside fn
+ * sees the thread's own, copied from usbox, and changes nothing more). */
+static int agent_userns_child(int userns, int root, int cwd, uint64_t caps, int (*fn)(void *),
+                              void *ctx)
 {
-  if (chroot_unavailable)
-    return -EOPNOTSUPP;
+  if (setns(userns, CLONE_NEWUSER) < 0 || fchdir(root) < 0 || chroot(".") < 0 ||
+      fchdir(cwd) < 0)
+    return -errno;
+  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct d[2] = {{.effective = (uint32_t)caps, .permitted = (uint32_t)caps},
+                                        {.effective = (uint32_t)(caps >> 32),
+                                         .permitted = (uint32_t)(caps >> 32)}};
+  if (syscall(SYS_capset, &h, d) < 0)
+    return -errno;
+  return fn(ctx);
+}
+
+/* Without CAP_SYS_CHROOT here (usbox without root), fn runs in a child
+ * that joins the sandbox's user namespace (agent_userns_child); ctx is
+ * shared with it, ctx_size bytes, so fn's results come back. fn must be
+ * async-signal-safe (bind_here is: the deputy and bind). -EOPNOTSUPP
+ * where there is no such namespace (usbox as root without CAP_SYS_CHROOT). */
+static int in_agent_userns(struct sentry_call *call, int root, int cwd, int (*fn)(void *),
+                           void *ctx, size_t ctx_size)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/user", (int)call->task->tgid);
+  cleanup_close int userns = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat mine, theirs;
+  if (userns < 0)
+    return errno == ENOENT ? -ESRCH : -errno;
+  if (stat("/proc/self/ns/user", &mine) < 0 || fstat(userns, &theirs) < 0)
+    return -errno;
+  if (mine.st_ino == theirs.st_ino && mine.st_dev == theirs.st_dev)
+    return -EOPNOTSUPP; /* usbox's own: nothing more to gain there */
+  struct deputy_creds own;
+  deputy_own_creds(&own); /* loaded before the fork: ids as the host sees them */
+  struct shared {
+    int r;
+    unsigned char ctx[];
+  } *sh = mmap(NULL, sizeof *sh + ctx_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+               -1, 0);
+  if (sh == MAP_FAILED)
+    return -errno;
+  memcpy(sh->ctx, ctx, ctx_size);
+  sh->r = -ECHILD;
+  /* CLONE_FILES: the child shares usbox's fd table rather than copying it,
+   * so no file another thread is closing (an agent's new script, open for
+   * writing) stays open in the child (ETXTBSY for the agent's execve). A
+   * raw clone: the child makes plain system calls only (fn too: nothing
+   * that allocates or locks), then _exit. */
+  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid == 0) {
+    sh->r = agent_userns_child(userns, root, cwd, call->task->cap_eff, fn, sh->ctx);
+    _exit(0);
+  }
+  int r = pid < 0 ? -errno : 0;
+  /* the supervisor's reaper may take the status first: the shared page
+   * is final once the child is gone either way */
+  while (pid > 0 && waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+    ;
+  if (r == 0) {
+    memcpy(ctx, sh->ctx, ctx_size);
+    r = sh->r;
+  }
+  munmap(sh, sizeof *sh + ctx_size);
+  return r;
+}
+
+int task_in_agent_fs(struct sentry_call *call, int (*fn)(void *), void *ctx, size_t ctx_size)
+{
   int r = call_task(call);
   if (r < 0)
     return r;
-  if (own_root < 0 && (own_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-    return -errno;
-  if (own_cwd < 0 && (own_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-    return -errno;
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/root", (int)call->task->tgid);
   cleanup_close int root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -321,6 +391,12 @@ int task_in_agent_fs(struct sentry_call *call, int (*fn)(void *), void *ctx)
   cleanup_close int cwd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0 || cwd < 0)
     return errno == ENOENT ? -ESRCH : -errno;
+  if (chroot_unavailable)
+    return in_agent_userns(call, root, cwd, fn, ctx, ctx_size);
+  if (own_root < 0 && (own_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return -errno;
+  if (own_cwd < 0 && (own_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return -errno;
   /* the thread's own fs_struct (receivers unshare CLONE_FS): only it moves */
   if (fchdir(root) < 0)
     return -errno;
@@ -330,7 +406,7 @@ int task_in_agent_fs(struct sentry_call *call, int (*fn)(void *), void *ctx)
       chroot_unavailable = true; /* usbox without CAP_SYS_CHROOT */
     if (fchdir(own_cwd) < 0) /* the root did not move */
       back_to_own_fs();
-    return r == -EPERM ? -EOPNOTSUPP : r;
+    return r == -EPERM ? in_agent_userns(call, root, cwd, fn, ctx, ctx_size) : r;
   }
   if (fchdir(cwd) < 0) {
     r = -errno;

@@ -87,10 +87,14 @@ int task_deputy_creds(struct sentry_call *call, unsigned what, struct deputy_cre
  * of the agent thread (in the agent's mount namespace, which mirrors the
  * view): a call the kernel must resolve itself, with the agent's string
  * (bind of a unix path, whose name the kernel stores as given), resolves as
- * it would for the agent, never beyond its root. Needs CAP_SYS_CHROOT:
- * without it (usbox without root) -EOPNOTSUPP. Returns fn's result or
- * -errno. The thread is back at its own root and cwd afterwards. */
-int task_in_agent_fs(struct sentry_call *call, int (*fn)(void *), void *ctx);
+ * it would for the agent, never beyond its root. Needs CAP_SYS_CHROOT;
+ * without it (usbox without root) fn runs in a child of this thread in the
+ * sandbox's user namespace, where usbox may chroot, with the agent's
+ * capabilities (fn must then make plain system calls only: nothing that
+ * allocates or locks); ctx (ctx_size bytes) is copied back from it. -EOPNOTSUPP
+ * if neither can be done. Returns fn's result or -errno. The thread is back
+ * at its own root and cwd afterwards. */
+int task_in_agent_fs(struct sentry_call *call, int (*fn)(void *), void *ctx, size_t ctx_size);
 
 /* Send sig to the calling agent thread (what the kernel sends the caller
  * itself: SIGXFSZ, SIGPIPE). */

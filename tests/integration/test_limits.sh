@@ -173,6 +173,20 @@ except OSError as e:
 expect_eq "the limit is 32 and the 40 opens stop at EMFILE" "(32, 32)
 EMFILE True" "$(cat "$OUT")"
 
+# The limit is the agent's, not usbox's: its own start-up (the view's /dev,
+# the network's sockets) needs more than 8 fds. The agent counts the same
+# opens to EMFILE as natively under the same limit, set by --nofile or
+# inherited from the caller (usbox raises its own).
+count_opens='ulimit -n; for i in 3 4 5 6 7 8 9 10; do eval "exec $i</etc/hostname" 2>/dev/null || { echo "EMFILE at $i"; break; }; done'
+expect_exit 0 "--nofile 8, natively (prlimit)" -- prlimit --nofile=8 bash -c "$count_opens"
+native_opens=$(cat "$OUT")
+expect_exit 0 "--nofile 8 starts the sandbox" -- "$USBOX" exec --nofile 8 -- bash -c "$count_opens"
+expect_eq "--nofile 8: the agent's limit and opens as natively" "$native_opens" "$(cat "$OUT")"
+# (the real binary: the shim's /bin/sh opens its script at fd 10)
+expect_exit 0 "an inherited soft limit of 8 starts the sandbox" -- \
+  sh -c 'ulimit -Sn 8; cd / && exec "$@"' sh "$USBOX_REAL" exec -- bash -c "$count_opens"
+expect_eq "inherited limit 8: the agent's limit and opens as natively" "$native_opens" "$(cat "$OUT")"
+
 # ---------------------------------------------------------------- the cgroups
 
 "$USBOX" exec --memory 256M --pids 64 --cpus 1 -- cat /proc/self/cgroup >"$TMPROOT/cg.in" 2>&1
@@ -245,8 +259,15 @@ RL=$TMPROOT/rootless
 mkdir -p "$RL" && chmod 777 "$RL" && chmod 711 "$TMPROOT"
 USBOX_NB=$(usbox_for_nobody)
 IN_RL=(sh -c 'cd "$1" && shift && exec "$@"' sh "$RL" "${NOBODY[@]}")
-expect_exit 1 "as nobody: --memory 64M falls back to RLIMIT_AS" -- \
-  "${IN_RL[@]}" "$USBOX_NB" exec --rw . --memory 64M -- python3 -c "$hog" 30
+# RLIMIT_AS is no memory limit (address space, per process: node dies
+# under --memory 512M with it): --limits strict refuses, best-effort falls
+# back with a warning
+expect_exit 125 "as nobody: --memory 64M cannot be enforced: an error" -- \
+  "${IN_RL[@]}" "$USBOX_NB" exec --rw . --memory 64M -- true
+expect_grep "saying so, in one line" "^usbox: --memory cannot be enforced here [(]no writable memory cgroup; --limits best-effort" "$ERR"
+expect_eq "one line" 1 "$(wc -l <"$ERR")"
+expect_exit 1 "as nobody: --memory 64M --limits best-effort falls back to RLIMIT_AS" -- \
+  "${IN_RL[@]}" "$USBOX_NB" exec --rw . --memory 64M --limits best-effort -- python3 -c "$hog" 30
 expect_grep "with a warning that says what it does" "RLIMIT_AS limits each process" "$ERR"
 expect_grep "and the allocation fails" "MemoryError" "$ERR"
 expect_exit 125 "as nobody: --cpus cannot be enforced: an error" -- \

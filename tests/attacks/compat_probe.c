@@ -1,0 +1,323 @@
+/* compat_probe: one table of calls whose results programs can tell apart
+ * (the names unix sockets keep, the errno order of socket() and
+ * socketpair(), ...), printed the same way natively and inside usbox, so that
+ * tests/integration/test_compat.sh can compare them line by line (the
+ * model is creds_probe.c).
+ *
+ *   compat_probe list        the rows' names, one a line
+ *   compat_probe run DIR     every row in order, each in DIR/<row>: prints
+ *                            "where seccomp=N", "creds ...", then
+ *                            "NAME RET ERRNO [observables]" a row, "end N"
+ *
+ * DIR must be writable by the caller; it is the same path natively and
+ * inside (a --rw bind), so names that contain it compare as they are (they
+ * are printed with DIR replaced by "D"). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static const char *g_dir;
+
+struct res {
+  char text[512];
+  size_t len;
+};
+
+static void obs(struct res *r, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  if (r->len < sizeof r->text - 1) {
+    r->text[r->len++] = ' ';
+    int n = vsnprintf(r->text + r->len, sizeof r->text - r->len, fmt, ap);
+    if (n > 0)
+      r->len += (size_t)n < sizeof r->text - r->len ? (size_t)n : sizeof r->text - r->len - 1;
+  }
+  va_end(ap);
+}
+
+/* RET ERRNO of a call; a descriptor prints as "fd" (numbers may differ) */
+static void done(struct res *r, long ret, bool is_fd)
+{
+  int e = errno;
+  if (ret >= 0 && is_fd)
+    r->len = (size_t)snprintf(r->text, sizeof r->text, "fd -");
+  else
+    r->len = (size_t)snprintf(r->text, sizeof r->text, "%ld %s", ret,
+                              ret < 0 ? strerrorname_np(e) : "-");
+}
+
+/* ---- unix socket names: what getsockname, getpeername, accept and
+ * recvfrom give back is the name the socket was bound with */
+
+static void obs_name(struct res *r, const char *what, const struct sockaddr_un *un,
+                     socklen_t len)
+{
+  size_t off = offsetof(struct sockaddr_un, sun_path);
+  if (len <= off) {
+    obs(r, "%s=(unnamed)", what);
+    return;
+  }
+  const char *p = un->sun_path;
+  size_t dl = strlen(g_dir);
+  if (strncmp(p, g_dir, dl) == 0)
+    obs(r, "%s=D%s", what, p + dl);
+  else
+    obs(r, "%s=%s", what, p);
+}
+
+static socklen_t unix_at(struct sockaddr_un *un, const char *path)
+{
+  *un = (struct sockaddr_un){.sun_family = AF_UNIX};
+  snprintf(un->sun_path, sizeof un->sun_path, "%s", path);
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(un->sun_path) + 1);
+}
+
+static int bound(int type, const char *path, struct res *r)
+{
+  struct sockaddr_un un;
+  int s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+  done(r, bind(s, (struct sockaddr *)&un, unix_at(&un, path)), false);
+  struct sockaddr_un got;
+  socklen_t gl = sizeof got;
+  if (getsockname(s, (struct sockaddr *)&got, &gl) == 0)
+    obs_name(r, "name", &got, gl);
+  return s;
+}
+
+static void op_name_abs(struct res *r, const char *d)
+{
+  char p[256];
+  snprintf(p, sizeof p, "%s/s", d);
+  close(bound(SOCK_STREAM, p, r));
+}
+
+static void op_name_rel(struct res *r, const char *d)
+{
+  int here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (chdir(d) == 0)
+    close(bound(SOCK_STREAM, "s", r));
+  if (fchdir(here) < 0)
+    exit(2);
+  close(here);
+}
+
+/* a listener at d/s; a client connects to the name getsockname gave */
+static void op_peer(struct res *r, const char *d)
+{
+  char p[256];
+  snprintf(p, sizeof p, "%s/s", d);
+  int l = bound(SOCK_STREAM, p, r);
+  struct sockaddr_un name, got;
+  socklen_t nl = sizeof name, gl = sizeof got;
+  if (listen(l, 4) < 0 || getsockname(l, (struct sockaddr *)&name, &nl) < 0)
+    exit(2);
+  int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (connect(c, (struct sockaddr *)&name, nl) < 0) {
+    obs(r, "connect=%s", strerrorname_np(errno));
+  } else {
+    obs(r, "connect=ok");
+    if (getpeername(c, (struct sockaddr *)&got, &gl) == 0)
+      obs_name(r, "peer", &got, gl);
+    gl = sizeof got;
+    int a = accept4(l, (struct sockaddr *)&got, &gl, SOCK_CLOEXEC);
+    if (a >= 0) {
+      obs_name(r, "accepted_from", &got, gl);
+      gl = sizeof got;
+      if (getsockname(a, (struct sockaddr *)&got, &gl) == 0)
+        obs_name(r, "accepted_name", &got, gl);
+      close(a);
+    }
+  }
+  close(c);
+  close(l);
+}
+
+/* a datagram from a bound sender: recvfrom names it */
+static void op_dgram_from(struct res *r, const char *d)
+{
+  char p[256], q[256];
+  snprintf(p, sizeof p, "%s/rx", d);
+  snprintf(q, sizeof q, "%s/tx", d);
+  int rx = bound(SOCK_DGRAM, p, r);
+  struct res ignored;
+  int tx = bound(SOCK_DGRAM, q, &ignored);
+  struct sockaddr_un to, from;
+  socklen_t tl = unix_at(&to, p), fl = sizeof from;
+  char buf[8];
+  if (sendto(tx, "x", 1, 0, (struct sockaddr *)&to, tl) != 1) {
+    obs(r, "send=%s", strerrorname_np(errno));
+  } else if (recvfrom(rx, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fl) == 1) {
+    obs_name(r, "from", &from, fl);
+  }
+  close(tx);
+  close(rx);
+}
+
+/* ---- socket() and socketpair(): the kernel's order of checks */
+
+#define SOCKET_ROW(fn, dom, type, proto)                                                           \
+  static void fn(struct res *r, const char *d)                                                     \
+  {                                                                                                \
+    (void)d;                                                                                       \
+    int s = socket(dom, type, proto);                                                              \
+    done(r, s, true);                                                                              \
+    if (s >= 0)                                                                                    \
+      close(s);                                                                                    \
+  }
+#define PAIR_ROW(fn, dom, type, proto)                                                             \
+  static void fn(struct res *r, const char *d)                                                     \
+  {                                                                                                \
+    (void)d;                                                                                       \
+    int sv[2];                                                                                     \
+    int ret = socketpair(dom, type, proto, sv);                                                    \
+    done(r, ret, false);                                                                           \
+    if (ret == 0)                                                                                  \
+      close(sv[0]), close(sv[1]);                                                                  \
+  }
+
+SOCKET_ROW(op_sock_badflags, AF_INET, SOCK_STREAM | 0x100000, 0)
+SOCKET_ROW(op_sock_badflags_dgram, AF_INET6, SOCK_DGRAM | 0x40000000, 0)
+SOCKET_ROW(op_sock_type_max, AF_INET, 11, 0)
+SOCKET_ROW(op_sock_type_99, AF_INET, 99, 0)
+SOCKET_ROW(op_sock_type_7, AF_INET, 7, 0)
+SOCKET_ROW(op_sock_raw0, AF_INET, SOCK_RAW, 0)
+SOCKET_ROW(op_sock_raw6_0, AF_INET6, SOCK_RAW, 0)
+SOCKET_ROW(op_sock_raw_icmp, AF_INET, SOCK_RAW, IPPROTO_ICMP)
+SOCKET_ROW(op_sock_raw_tcp, AF_INET, SOCK_RAW, IPPROTO_TCP)
+SOCKET_ROW(op_sock_stream_udp, AF_INET, SOCK_STREAM, IPPROTO_UDP)
+SOCKET_ROW(op_sock_dgram_tcp, AF_INET, SOCK_DGRAM, IPPROTO_TCP)
+SOCKET_ROW(op_sock_stream_bad, AF_INET, SOCK_STREAM, 253)
+SOCKET_ROW(op_sock_seqpacket, AF_INET, SOCK_SEQPACKET, 0)
+SOCKET_ROW(op_sock_icmp_dgram, AF_INET, SOCK_DGRAM, IPPROTO_ICMP)
+SOCKET_ROW(op_sock_packet, AF_PACKET, SOCK_RAW, 0)
+SOCKET_ROW(op_sock_family_max, 46, SOCK_STREAM, 0)
+SOCKET_ROW(op_sock_family_neg, -1, SOCK_STREAM, 0)
+SOCKET_ROW(op_sock_netlink_route, AF_NETLINK, SOCK_RAW, 0)
+SOCKET_ROW(op_sock_netlink_bad, AF_NETLINK, SOCK_RAW, 99)
+PAIR_ROW(op_pair_inet_stream, AF_INET, SOCK_STREAM, 0)
+PAIR_ROW(op_pair_inet_dgram, AF_INET, SOCK_DGRAM, 0)
+PAIR_ROW(op_pair_inet_raw0, AF_INET, SOCK_RAW, 0)
+PAIR_ROW(op_pair_inet_raw_icmp, AF_INET, SOCK_RAW, IPPROTO_ICMP)
+PAIR_ROW(op_pair_inet_type99, AF_INET, 99, 0)
+PAIR_ROW(op_pair_inet_badflags, AF_INET, SOCK_STREAM | 0x100000, 0)
+PAIR_ROW(op_pair_inet_stream_udp, AF_INET, SOCK_STREAM, IPPROTO_UDP)
+PAIR_ROW(op_pair_inet6_stream, AF_INET6, SOCK_STREAM, 0)
+PAIR_ROW(op_pair_inet6_raw0, AF_INET6, SOCK_RAW, 0)
+PAIR_ROW(op_pair_netlink, AF_NETLINK, SOCK_RAW, 0)
+PAIR_ROW(op_pair_packet, AF_PACKET, SOCK_RAW, 0)
+PAIR_ROW(op_pair_family_max, 46, SOCK_STREAM, 0)
+PAIR_ROW(op_pair_unix_bad, AF_UNIX, SOCK_RAW, 0)
+
+/* ------------------------------------------------------------------ the table */
+
+struct op {
+  const char *name;
+  void (*run)(struct res *r, const char *dir);
+};
+
+static const struct op ops[] = {
+    {"unix_name.bind_abs", op_name_abs},
+    {"unix_name.bind_rel", op_name_rel},
+    {"unix_name.peer", op_peer},
+    {"unix_name.dgram_from", op_dgram_from},
+    {"socket.inet_badflags", op_sock_badflags},
+    {"socket.inet6_dgram_badflags", op_sock_badflags_dgram},
+    {"socket.inet_type_max", op_sock_type_max},
+    {"socket.inet_type_99", op_sock_type_99},
+    {"socket.inet_type_7", op_sock_type_7},
+    {"socket.inet_raw0", op_sock_raw0},
+    {"socket.inet6_raw0", op_sock_raw6_0},
+    {"socket.inet_raw_icmp", op_sock_raw_icmp},
+    {"socket.inet_raw_tcp", op_sock_raw_tcp},
+    {"socket.inet_stream_udp", op_sock_stream_udp},
+    {"socket.inet_dgram_tcp", op_sock_dgram_tcp},
+    {"socket.inet_stream_253", op_sock_stream_bad},
+    {"socket.inet_seqpacket", op_sock_seqpacket},
+    {"socket.inet_icmp_dgram", op_sock_icmp_dgram},
+    {"socket.packet_raw", op_sock_packet},
+    {"socket.family_46", op_sock_family_max},
+    {"socket.family_neg", op_sock_family_neg},
+    {"socket.netlink_route", op_sock_netlink_route},
+    {"socket.netlink_99", op_sock_netlink_bad},
+    {"socketpair.inet_stream", op_pair_inet_stream},
+    {"socketpair.inet_dgram", op_pair_inet_dgram},
+    {"socketpair.inet_raw0", op_pair_inet_raw0},
+    {"socketpair.inet_raw_icmp", op_pair_inet_raw_icmp},
+    {"socketpair.inet_type_99", op_pair_inet_type99},
+    {"socketpair.inet_badflags", op_pair_inet_badflags},
+    {"socketpair.inet_stream_udp", op_pair_inet_stream_udp},
+    {"socketpair.inet6_stream", op_pair_inet6_stream},
+    {"socketpair.inet6_raw0", op_pair_inet6_raw0},
+    {"socketpair.netlink", op_pair_netlink},
+    {"socketpair.packet", op_pair_packet},
+    {"socketpair.family_46", op_pair_family_max},
+    {"socketpair.unix_raw", op_pair_unix_bad},
+};
+#define NOPS (sizeof ops / sizeof ops[0])
+
+/* the status lines that say where and as whom the probe ran */
+static void print_where(void)
+{
+  FILE *f = fopen("/proc/self/status", "re");
+  char line[256], creds[512] = "";
+  int seccomp = -1;
+  size_t len = 0;
+  while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+    line[strcspn(line, "\n")] = '\0';
+    if (sscanf(line, "Seccomp: %d", &seccomp) == 1)
+      continue;
+    if (strncmp(line, "CapEff:", 7) == 0 || strncmp(line, "NoNewPrivs:", 11) == 0) {
+      char *v = line + strcspn(line, "\t ");
+      v += strspn(v, "\t ");
+      line[strcspn(line, ":")] = '\0';
+      len += (size_t)snprintf(creds + len, sizeof creds - len, " %s=%s", line, v);
+    }
+  }
+  if (f != NULL)
+    fclose(f);
+  printf("where seccomp=%d\ncreds uid=%u gid=%u%s\n", seccomp, (unsigned)getuid(),
+         (unsigned)getgid(), creds);
+}
+
+int main(int argc, char **argv)
+{
+  if (argc == 2 && strcmp(argv[1], "list") == 0) {
+    for (size_t i = 0; i < NOPS; i++)
+      printf("%s\n", ops[i].name);
+    return 0;
+  }
+  if (argc != 3 || strcmp(argv[1], "run") != 0) {
+    fprintf(stderr, "usage: compat_probe list | run DIR\n");
+    return 2;
+  }
+  g_dir = argv[2];
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  print_where();
+  for (size_t i = 0; i < NOPS; i++) {
+    char d[512];
+    snprintf(d, sizeof d, "%s/%s", g_dir, ops[i].name);
+    if (mkdir(d, 0755) < 0) {
+      fprintf(stderr, "compat_probe: mkdir %s: %s\n", d, strerror(errno));
+      return 2;
+    }
+    struct res r = {.len = 0};
+    errno = 0;
+    ops[i].run(&r, d);
+    printf("%s %s\n", ops[i].name, r.text);
+  }
+  printf("end %zu\n", NOPS);
+  return 0;
+}

@@ -33,6 +33,7 @@ struct monitor {
   const struct oci_runtime *rt;
   int report_w; /* to `create`: "OK <init pid>" or the error, then closed */
   char fifo[PATH_MAX];
+  int fifo_r;   /* the start FIFO, open before "created": `start` finds a reader */
   const char *console_socket;
 };
 
@@ -84,6 +85,14 @@ static int send_console(const char *path, int master, usbox_err_t *err)
 static int monitor_created(void *ctx, pid_t init, int master, usbox_err_t *err)
 {
   struct monitor *m = ctx;
+  /* a FIFO opened for writing without a reader fails (ENXIO): the reader is
+   * there before `create` returns */
+  m->fifo_r = open(m->fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (m->fifo_r < 0) {
+    if (master >= 0)
+      close(master);
+    return usbox_err_set(err, errno, "opening %s", m->fifo);
+  }
   if (master >= 0) {
     int rc = send_console(m->console_socket, master, err);
     close(master);
@@ -106,9 +115,8 @@ static bool ends_wait(int sig)
 static int monitor_wait_start(void *ctx, int sigfd, usbox_err_t *err)
 {
   struct monitor *m = ctx;
-  cleanup_close int fifo = open(m->fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fifo < 0)
-    return usbox_err_set(err, errno, "opening %s", m->fifo);
+  cleanup_close int fifo = m->fifo_r;
+  m->fifo_r = -1;
   for (;;) {
     struct pollfd p[2] = {{.fd = fifo, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
     if (poll(p, 2, -1) < 0 && errno != EINTR)
@@ -236,7 +244,7 @@ static int validate(struct creating *c, usbox_err_t *err)
 /* Fork the monitor; read its report; record the state. */
 static int launch_monitor(struct creating *c, pid_t *monitor, usbox_err_t *err)
 {
-  struct monitor m = {.rt = c->rt, .console_socket = c->o->console_socket};
+  struct monitor m = {.rt = c->rt, .console_socket = c->o->console_socket, .fifo_r = -1};
   snprintf(m.fifo, sizeof m.fifo, "%s/start", c->dir);
   if (mkfifo(m.fifo, 0600) < 0)
     return usbox_err_set(err, errno, "making %s", m.fifo);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,7 +350,7 @@ static int in_agent_userns(struct sentry_call *call, int root, int cwd, int (*fn
   deputy_own_creds(&own); /* loaded before the fork: ids as the host sees them */
   struct shared {
     int r;
-    unsigned char ctx[];
+    _Alignas(max_align_t) unsigned char ctx[]; /* ctx is any struct */
   } *sh = mmap(NULL, sizeof *sh + ctx_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                -1, 0);
   if (sh == MAP_FAILED)

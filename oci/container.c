@@ -24,6 +24,7 @@
 #include "common/fdpass.h"
 #include "common/log.h"
 #include "limits/limits.h"
+#include "oci/hooks.h"
 #include "oci/spec.h"
 #include "oci/state.h"
 #include "policy/seccomp_profile.h"
@@ -31,6 +32,7 @@
 
 struct monitor {
   const struct oci_runtime *rt;
+  const struct creating *c;
   int report_w; /* to `create`: "OK <init pid>" or the error, then closed */
   char fifo[PATH_MAX];
   int fifo_r;   /* the start FIFO, open before "created": `start` finds a reader */
@@ -82,6 +84,27 @@ static int send_console(const char *path, int master, usbox_err_t *err)
   return 0;
 }
 
+/* prestart and createRuntime: on the host, once the container's
+ * namespaces exist, before `create` returns. Their state names the
+ * sandbox's first process, whose namespaces are the container's (Docker's
+ * network hook joins its network namespace through /proc/PID/ns/net). */
+static int run_create_hooks(const struct creating *c, pid_t init, usbox_err_t *err)
+{
+  if (c->spec.hooks == NULL || strcmp(c->spec.hooks, "{}") == 0)
+    return 0;
+  struct oci_state st = {.pid = init, .owner = geteuid(), .annotations = c->spec.annotations};
+  snprintf(st.id, sizeof st.id, "%s", c->o->id);
+  snprintf(st.bundle, sizeof st.bundle, "%s", c->spec.bundle);
+  snprintf(st.rootfs, sizeof st.rootfs, "%s", c->spec.rootfs);
+  cleanup_free char *state = oci_state_json(&st, OCI_CREATING);
+  if (state == NULL)
+    return usbox_err_set(err, ENOMEM, "the hooks' state");
+  if (oci_hooks_run(c->spec.hooks, "prestart", state, err) < 0 ||
+      oci_hooks_run(c->spec.hooks, "createRuntime", state, err) < 0)
+    return -1;
+  return 0;
+}
+
 static int monitor_created(void *ctx, pid_t init, int master, usbox_err_t *err)
 {
   struct monitor *m = ctx;
@@ -99,6 +122,8 @@ static int monitor_created(void *ctx, pid_t init, int master, usbox_err_t *err)
     if (rc < 0)
       return -1;
   }
+  if (run_create_hooks(m->c, init, err) < 0)
+    return -1;
   dprintf(m->report_w, "OK %d\n", (int)init);
   close(m->report_w);
   m->report_w = -1;
@@ -244,7 +269,7 @@ static int validate(struct creating *c, usbox_err_t *err)
 /* Fork the monitor; read its report; record the state. */
 static int launch_monitor(struct creating *c, pid_t *monitor, usbox_err_t *err)
 {
-  struct monitor m = {.rt = c->rt, .console_socket = c->o->console_socket, .fifo_r = -1};
+  struct monitor m = {.rt = c->rt, .c = c, .console_socket = c->o->console_socket, .fifo_r = -1};
   snprintf(m.fifo, sizeof m.fifo, "%s/start", c->dir);
   if (mkfifo(m.fifo, 0600) < 0)
     return usbox_err_set(err, errno, "making %s", m.fifo);
@@ -263,7 +288,8 @@ static int launch_monitor(struct creating *c, pid_t *monitor, usbox_err_t *err)
     run_monitor(c->rt, &m, c);
   }
   close(report[1]);
-  struct oci_state st = {.pid = pid, .owner = geteuid(), .annotations = c->spec.annotations};
+  struct oci_state st = {.pid = pid, .owner = geteuid(), .annotations = c->spec.annotations,
+                         .hooks = c->spec.hooks};
   int rc = read_report(report[0], pid, &st.init_pid, err);
   close(report[0]);
   if (rc < 0)

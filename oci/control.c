@@ -15,6 +15,7 @@
 
 #include "common/cleanup.h"
 #include "limits/limits.h"
+#include "oci/hooks.h"
 #include "oci/state.h"
 
 static void sleep_ms(long ms)
@@ -23,16 +24,44 @@ static void sleep_ms(long ms)
   nanosleep(&ts, NULL);
 }
 
+/* poststart and poststop: a failure is a warning, and the life goes on
+ * (runtime-spec). */
+static void run_hooks_warning(const struct oci_runtime *rt, const struct oci_state *st,
+                              const char *kind, enum oci_status status)
+{
+  if (st->hooks == NULL || strcmp(st->hooks, "{}") == 0)
+    return;
+  struct oci_state hook_state = *st;
+  hook_state.pid = status == OCI_STOPPED ? 0 : st->init_pid;
+  cleanup_free char *state = oci_state_json(&hook_state, status);
+  usbox_err_t err = {0};
+  if (state != NULL && oci_hooks_run(st->hooks, kind, state, &err) < 0)
+    oci_log(rt, "warning", "%s", err.msg);
+}
+
+static int release(const struct oci_runtime *rt, const char *id, usbox_err_t *err);
+
 int oci_start(const struct oci_runtime *rt, const char *id, usbox_err_t *err)
 {
   struct oci_state st;
   if (oci_state_read(rt->root, id, &st, err) < 0)
     return -1;
   enum oci_status status = oci_state_status(rt->root, &st);
-  oci_state_free(&st);
-  if (status != OCI_CREATED)
+  if (status != OCI_CREATED) {
+    oci_state_free(&st);
     return usbox_err_set(err, 0, "cannot start container %s: it is %s, not created", id,
                          oci_status_name(status));
+  }
+  int rc = release(rt, id, err);
+  if (rc == 0)
+    run_hooks_warning(rt, &st, "poststart", OCI_RUNNING);
+  oci_state_free(&st);
+  return rc;
+}
+
+/* Let the created container's process go. */
+static int release(const struct oci_runtime *rt, const char *id, usbox_err_t *err)
+{
   char fifo[PATH_MAX + 16];
   snprintf(fifo, sizeof fifo, "%s/%s/start", rt->root, id);
   cleanup_close int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
@@ -127,22 +156,27 @@ int oci_delete(const struct oci_runtime *rt, const char *id, bool force, usbox_e
   if (oci_state_read(rt->root, id, &st, err) < 0)
     return -1;
   enum oci_status status = oci_state_status(rt->root, &st);
-  oci_state_free(&st);
   if (status != OCI_STOPPED) {
-    if (!force)
+    if (!force) {
+      oci_state_free(&st);
       return usbox_err_set(err, 0, "cannot delete container %s: it is %s (stop it, or --force)",
                            id, oci_status_name(status));
+    }
     /* the monitor's death ends the sandbox (fail closed) */
     kill(st.pid, SIGKILL);
     for (int i = 0; i < 10000 && oci_process_start_time(st.pid) == st.start_time; i++)
       sleep_ms(1);
-    if (oci_process_start_time(st.pid) == st.start_time)
+    if (oci_process_start_time(st.pid) == st.start_time) {
+      oci_state_free(&st);
       return usbox_err_set(err, 0, "container %s: its monitor %d did not die", id, (int)st.pid);
+    }
   }
   /* its processes die with it (PDEATHSIG of its first process, then the
    * pid namespace); wait for them so nothing is left after `delete` */
   for (int i = 0; i < 10000 && st.init_pid > 0 && kill(st.init_pid, 0) == 0; i++)
     sleep_ms(1);
   limits_remove_stale();
+  run_hooks_warning(rt, &st, "poststop", OCI_STOPPED);
+  oci_state_free(&st);
   return oci_state_remove(rt->root, id, err);
 }

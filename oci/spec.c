@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "oci/hooks.h"
 
 #define BAD(err, path, ...) usbox_err_set(err, EINVAL, "config.json: " path ": " __VA_ARGS__)
 
@@ -515,13 +516,8 @@ static int load_top(struct loader *l, const cJSON *root)
     return BAD(l->err, ".ociVersion", "missing");
   if (strncmp(version->valuestring, "1.", 2) != 0)
     return BAD(l->err, ".ociVersion", "version %s is not supported (1.x is)", version->valuestring);
-  const cJSON *hooks = cJSON_GetObjectItemCaseSensitive(root, "hooks");
-  const cJSON *h;
-  cJSON_ArrayForEach(h, hooks)
-  {
-    if (cJSON_GetArraySize(h) > 0)
-      return BAD(l->err, ".hooks", "%s hooks are not supported yet", h->string);
-  }
+  if ((l->s->hooks = oci_hooks_check(cJSON_GetObjectItemCaseSensitive(root, "hooks"), l->err)) == NULL)
+    return -1;
   const cJSON *hostname = cJSON_GetObjectItemCaseSensitive(root, "hostname");
   if (cJSON_IsString(hostname) && hostname->valuestring[0] != '\0' &&
       policy_set_hostname(l->p, hostname->valuestring, l->err) < 0)
@@ -640,6 +636,7 @@ void oci_spec_free(struct oci_spec *s)
   free_vector(s->env);
   free(s->annotations);
   free(s->seccomp);
+  free(s->hooks);
   for (size_t i = 0; i < s->nmissing; i++)
     free(s->missing[i].dest);
   free(s->missing);

@@ -23,6 +23,7 @@ struct oci_spec {
   bool terminal;
   char *annotations; /* the "annotations" object as JSON text ("{}" if none) */
   char *seccomp;     /* linux.seccomp as JSON text, or NULL (policy/seccomp_profile.h) */
+  char *hooks;       /* the "hooks" object as JSON text ("{}" if none): oci/hooks.h */
   /* mount points missing in the rootfs, made at create (as runc makes them) */
   size_t nmissing;
   struct oci_missing {

@@ -102,6 +102,8 @@ int oci_state_write(const char *root, const struct oci_state *st, usbox_err_t *e
   cJSON_AddStringToObject(o, "created", st->created);
   cJSON_AddNumberToObject(o, "owner", st->owner);
   cJSON_AddItemToObject(o, "annotations", ann != NULL ? ann : cJSON_CreateObject());
+  cJSON *hooks = cJSON_Parse(st->hooks != NULL ? st->hooks : "{}");
+  cJSON_AddItemToObject(o, "hooks", hooks != NULL ? hooks : cJSON_CreateObject());
   cleanup_free char *text = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   snprintf(tmp, sizeof tmp, "%s/.state.json", dir);
@@ -155,6 +157,7 @@ int oci_state_read(const char *root, const char *id, struct oci_state *st, usbox
   st->start_time = (unsigned long long)number(o, "start_time");
   st->owner = (uid_t)number(o, "owner");
   st->annotations = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(o, "annotations"));
+  st->hooks = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(o, "hooks"));
   cJSON_Delete(o);
   return 0;
 }
@@ -162,7 +165,8 @@ int oci_state_read(const char *root, const char *id, struct oci_state *st, usbox
 void oci_state_free(struct oci_state *st)
 {
   free(st->annotations);
-  st->annotations = NULL;
+  free(st->hooks);
+  st->annotations = st->hooks = NULL;
 }
 
 enum oci_status oci_state_status(const char *root, const struct oci_state *st)

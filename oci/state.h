@@ -23,6 +23,7 @@ struct oci_state {
   char rootfs[PATH_MAX];
   char created[40];  /* RFC 3339, UTC */
   char *annotations; /* JSON object text */
+  char *hooks;       /* the config's hooks, JSON text (poststop runs at delete) */
   uid_t owner;
 };
 

@@ -148,6 +148,39 @@ edit "$B6" 'c["annotations"] = {"dev.usbox.policy": "{\"bogus\": 1}"}'
 expect_exit 1 "annotation policy: a bad one" -- "$RT" create --bundle "$B6" pol2
 expect_grep "annotation policy: message" 'annotations.dev.usbox.policy: policy: unknown field' "$ERR"
 
+# ---- hooks: on the host, with the state on stdin ----
+B7=$TMPROOT/b7
+make_bundle "$B7"
+cat >"$TMPROOT/hook" <<'EOF'
+#!/bin/sh
+# $1: where to write; the state arrives on stdin
+cat >"$1"
+pid=$(sed -n 's/.*"pid":[[:space:]]*\([0-9]*\).*/\1/p' "$1" | head -n 1)
+[ "${pid:-0}" -gt 0 ] && readlink "/proc/$pid/ns/net" >"$1.netns"
+exit 0
+EOF
+chmod +x "$TMPROOT/hook"
+edit "$B7" 'c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", "echo hooked"]
+h = "'"$TMPROOT"'"
+c["hooks"] = {k: [{"path": h + "/hook", "args": ["hook", h + "/hook." + k], "timeout": 10}]
+              for k in ["prestart", "createRuntime", "poststart", "poststop"]}'
+expect_exit 0 "hooks: run" -- "$RT" run --bundle "$B7" hk
+expect_grep "hooks: prestart got the state, creating" '"status":[[:space:]]*"creating"' "$TMPROOT/hook.prestart"
+expect_grep "hooks: createRuntime got the id" '"id":[[:space:]]*"hk"' "$TMPROOT/hook.createRuntime"
+expect_grep "hooks: poststart ran, running" '"status":[[:space:]]*"running"' "$TMPROOT/hook.poststart"
+expect_grep "hooks: poststop ran, stopped" '"status":[[:space:]]*"stopped"' "$TMPROOT/hook.poststop"
+[ "$(cat "$TMPROOT/hook.prestart.netns" 2>/dev/null)" = "$(readlink /proc/self/ns/net)" ] &&
+  fail "hooks: prestart's pid is in the container's network namespace, not the host's"
+[ -s "$TMPROOT/hook.prestart.netns" ] || fail "hooks: prestart's pid names a live process"
+edit "$B7" 'c["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}'
+expect_exit 1 "hooks: a failing prestart" -- "$RT" create --bundle "$B7" hk2
+expect_grep "hooks: failing prestart: message" 'hook prestart\[0\] /bin/sh failed \(exit status 3\)' "$ERR"
+[ -e "$ROOT/hk2" ] && fail "hooks: failing prestart: state left"
+edit "$B7" 'c["hooks"] = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]}'
+expect_exit 1 "hooks: a prestart out of time" -- "$RT" create --bundle "$B7" hk3
+expect_grep "hooks: timeout: message" 'ran out of time' "$ERR"
+
 # ---- kill, ps, delete --force ----
 B3=$TMPROOT/b3
 make_bundle "$B3"
@@ -240,7 +273,8 @@ bad userns 'a user namespace is not supported' 'c["linux"]["namespaces"].append(
 bad annotation 'unknown usbox annotation dev.usbox.nope' 'c["annotations"] = {"dev.usbox.nope": "x"}'
 bad sysctl 'kernel.panic is not a sysctl of the container' 'c["linux"]["sysctl"] = {"kernel.panic": "1"}'
 bad sysctlpath 'net/../../x is not a sysctl' 'c["linux"]["sysctl"] = {"net/../../x": "1"}'
-bad hook 'prestart hooks are not supported yet' 'c["hooks"] = {"prestart": [{"path": "/bin/true"}]}'
+bad hook 'hooks.createContainer: hooks inside the container are not supported yet' 'c["hooks"] = {"createContainer": [{"path": "/bin/true"}]}'
+bad hookpath 'hooks.prestart\[0\].path: must be absolute' 'c["hooks"] = {"prestart": [{"path": "true"}]}'
 mkdir -p "$TMPROOT/nojson" && echo '{"ociVersion": ' >"$TMPROOT/nojson/config.json"
 expect_exit 1 "bad bundle: invalid JSON" -- "$RT" create --bundle "$TMPROOT/nojson" badjson
 expect_grep "invalid JSON: message" 'config.json: invalid JSON' "$ERR"

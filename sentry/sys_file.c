@@ -48,22 +48,33 @@ static struct open_how openat_how(unsigned int flags, unsigned int mode)
  * without it and is truncated only once the fd is in place, so that a full
  * fd table (EMFILE) leaves the file as it was; a file this call created is
  * removed again if it cannot be handed over. */
+/* How the fd reaches the agent. With ADDFD|SEND the answer goes with the
+ * injection and the sentry's copy closes after it; a file the agent may
+ * write must not outlive the answer in the sentry's hands, or the agent's
+ * write-close-execve of it races that close (ETXTBSY): such a file is
+ * injected, the copy closed (do_open's cleanup), then answered. */
+enum inject_mode {
+  INJECT_SEND,           /* injected and answered at once */
+  INJECT_THEN_ANSWER,    /* answered after the sentry's copy is closed */
+  INJECT_TRUNCATE,       /* truncated between the injection and the answer */
+};
+
 static struct sc_result inject(struct sentry_call *call, struct vfs_opened *o, bool cloexec,
-                               bool truncate_after)
+                               enum inject_mode mode)
 {
   int listener = call->sentry->listener;
-  int target_fd = truncate_after ? unotify_addfd(listener, call->id, o->fd, cloexec)
-                                 : unotify_addfd_send(listener, call->id, o->fd, cloexec);
+  int target_fd = mode != INJECT_SEND ? unotify_addfd(listener, call->id, o->fd, cloexec)
+                                      : unotify_addfd_send(listener, call->id, o->fd, cloexec);
   if (target_fd < 0) {
     vfs_opened_undo(&call->fs, o);
     /* ENOENT: the agent is gone; else (EMFILE...) the call is still ours */
     return target_fd == -ENOENT ? sc_gone() : sc_errno(-target_fd);
   }
-  if (!truncate_after)
+  if (mode == INJECT_SEND)
     return sc_answered(target_fd);
   /* the agent is still waiting for the answer: nothing it does can see the
    * file between the injection and the truncation */
-  if (ftruncate(o->fd, 0) < 0)
+  if (mode == INJECT_TRUNCATE && ftruncate(o->fd, 0) < 0)
     usbox_warn("truncating a file opened with O_TRUNC: %s", strerror(errno));
   return sc_ok(target_fd);
 }
@@ -79,7 +90,11 @@ static struct sc_result do_open(struct sentry_call *call, int dirfd, struct open
   int r = vfs_open(&call->fs, dirfd, call->path[0], &how, &o);
   if (r < 0)
     return sc_fail(r);
-  return inject(call, &o, cloexec, truncate_after && S_ISREG(o.st.st_mode));
+  bool regular = S_ISREG(o.st.st_mode);
+  enum inject_mode mode = truncate_after && regular ? INJECT_TRUNCATE
+                          : regular && (how.flags & O_ACCMODE) != O_RDONLY ? INJECT_THEN_ANSWER
+                                                                          : INJECT_SEND;
+  return inject(call, &o, cloexec, mode);
 }
 
 struct sc_result sys_openat(struct sentry_call *call)

@@ -167,6 +167,15 @@ static _Noreturn void run_monitor(const struct oci_runtime *rt, struct monitor *
   const struct oci_spec *s = &c->spec;
   the_monitor = m;
   usbox_err_sink = report_sink;
+  /* With a terminal the container's stdio is its pty, not create's: the
+   * monitor (and the gofer and init it forks) must not hold create's
+   * stdout, which an engine may read to its end (containerd's shim waits
+   * for EOF on it before it takes the console) */
+  int null = s->terminal ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+  for (int fd = 0; null >= 0 && fd < 3; fd++)
+    dup2(null, fd);
+  if (null > 2)
+    close(null);
   usbox_verbosity = rt->debug ? 3 : 0;
   struct exec_gate gate = {.console = s->terminal, .created = monitor_created,
                            .wait_start = monitor_wait_start, .ctx = m};

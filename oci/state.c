@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +35,19 @@ int oci_state_create_dir(const char *root, const char *id, usbox_err_t *err)
   char dir[PATH_MAX];
   if (oci_state_dir(root, id, dir, sizeof dir, err) < 0)
     return -1;
-  if (mkdir(root, 0700) < 0 && errno != EEXIST)
-    return usbox_err_set(err, errno, "state root %s", root);
+  /* the root and its missing parents, as runc's MkdirAll(root, 0700) */
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s", root);
+  for (char *slash = path + 1;; slash++) {
+    bool last = (slash = strchr(slash, '/')) == NULL;
+    if (!last)
+      *slash = '\0';
+    if (path[0] != '\0' && mkdir(path, 0700) < 0 && errno != EEXIST)
+      return usbox_err_set(err, errno, "state root %s", path);
+    if (last)
+      break;
+    *slash = '/';
+  }
   if (mkdir(dir, 0700) < 0)
     return errno == EEXIST ? usbox_err_set(err, EEXIST, "container %s already exists", id)
                            : usbox_err_set(err, errno, "state directory %s", dir);

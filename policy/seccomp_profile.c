@@ -89,7 +89,7 @@ static int parse_u64(struct parser *ps, const cJSON *item, const char *path, uin
 
 static int parse_errno(struct parser *ps, const cJSON *item, const char *path, int *out)
 {
-  uint64_t v;
+  uint64_t v = 0;
   if (parse_u64(ps, item, path, &v) < 0)
     return -1;
   /* 0 would answer success without performing the call: refused, so that
@@ -322,7 +322,7 @@ static int parse_arg(struct parser *ps, const cJSON *a, const char *path, struct
   const cJSON *value = field(a, "value");
   const cJSON *two = field(a, "valueTwo");
   const cJSON *op = field(a, "op");
-  uint64_t idx;
+  uint64_t idx = 0;
   *out = (struct profile_arg){0};
   snprintf(sub, sizeof sub, "%s.index", path);
   if (index == NULL)

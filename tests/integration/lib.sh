@@ -11,6 +11,8 @@
 #   expect_exit CODE [NAME] -- CMD...
 #                                   CMD's exit status must be CODE; its stdout
 #                                   and stderr are left in the files $OUT, $ERR
+#                                   (CMD may be a shell function: it then
+#                                   bounds its own commands' time)
 #   expect_eq NAME EXPECTED ACTUAL
 #   expect_grep NAME REGEX FILE     FILE must contain a line matching REGEX
 #   track_bg PID / wait_bg PID [SECS] / wait_gone PID [SECS]
@@ -204,7 +206,11 @@ expect_exit() {
     shift
     [ "${1:-}" = -- ] && shift
   fi
-  timeout -k 5 "$CMD_TIMEOUT" "$@" </dev/null >"$OUT" 2>"$ERR"
+  if declare -F "$1" >/dev/null; then
+    "$@" </dev/null >"$OUT" 2>"$ERR" # a shell function bounds its own commands
+  else
+    timeout -k 5 "$CMD_TIMEOUT" "$@" </dev/null >"$OUT" 2>"$ERR"
+  fi
   local rc=$?
   if [ "$rc" = "$want" ]; then
     pass "$name (status $rc)"

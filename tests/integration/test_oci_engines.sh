@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# Container engines run containers on usbox (issue 12): podman with
+# --runtime, containerd's ctr with --runc-binary, Docker with a "runtimes"
+# entry, each with private storage and (containerd, dockerd) started here
+# and stopped at the end. The image is a busybox-static rootfs imported
+# without a registry. An engine that cannot start here is reported as
+# SKIPPED with the reason and counts as nothing; if none runs, the test
+# fails.
+. "$(dirname "$0")/lib.sh"
+
+U=$USBOX_REAL
+IMG=localhost/usbox-test:latest
+ran=0
+
+skip() { echo "SKIPPED: $*"; }
+
+# ---- the image ----
+BUSYBOX=$(command -v busybox || true)
+[ -n "$BUSYBOX" ] || { fail "busybox is needed (scripts/install-deps)"; finish; }
+R=$TMPROOT/rootfs
+mkdir -p "$R/bin" "$R/etc" "$R/tmp" "$R/proc" "$R/dev" "$R/sys" "$R/root"
+cp "$BUSYBOX" "$R/bin/busybox"
+for a in sh ls cat echo id mkdir touch sleep env pwd tty rmdir true; do ln -sf busybox "$R/bin/$a"; done
+echo "root:x:0:0:root:/root:/bin/sh" >"$R/etc/passwd"
+echo "the image's secret" >"$R/etc/secret"
+tar -C "$R" -cf "$TMPROOT/rootfs.tar" .
+# a docker-archive of it (for ctr, which imports images, not rootfs tars)
+/usr/bin/python3 - "$TMPROOT" <<'EOF'
+import hashlib, json, os, sys, tarfile
+d = sys.argv[1]
+layer = os.path.join(d, "rootfs.tar")
+diff = "sha256:" + hashlib.sha256(open(layer, "rb").read()).hexdigest()
+config = json.dumps({"architecture": "amd64", "os": "linux",
+                     "config": {"Env": ["PATH=/bin"], "Cmd": ["sh"]},
+                     "rootfs": {"type": "layers", "diff_ids": [diff]}}).encode()
+manifest = json.dumps([{"Config": "config.json", "RepoTags": ["localhost/usbox-test:latest"],
+                        "Layers": ["layer.tar"]}]).encode()
+with tarfile.open(os.path.join(d, "image.tar"), "w") as t:
+    t.add(layer, "layer.tar")
+    for name, data in (("config.json", config), ("manifest.json", manifest)):
+        info = tarfile.TarInfo(name); info.size = len(data)
+        import io; t.addfile(info, io.BytesIO(data))
+EOF
+
+# A strict seccomp profile: rmdir denied with EPERM.
+cat >"$TMPROOT/no-rmdir.json" <<'EOF'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["rmdir", "unlinkat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+EOF
+mkdir -p "$TMPROOT/vol" && echo from-host >"$TMPROOT/vol/in" && chmod 0777 "$TMPROOT/vol"
+
+# The cases every engine runs. $1: engine name; run_c ARGS... runs a
+# container (engine-specific options first, then IMAGE-less command).
+common_cases() {
+  local e=$1 no_user=${2:-}
+  expect_exit 0 "$e: echo" -- run_c "" echo hello
+  expect_grep "$e: echo: output" '^hello' "$OUT"
+  expect_exit 7 "$e: exit status" -- run_c "" sh -c 'exit 7'
+  expect_exit 0 "$e: env and cwd" -- run_c "env" sh -c 'echo "$GREETING $(pwd)"'
+  expect_grep "$e: env and cwd: output" '^hi /etc' "$OUT"
+  if [ -n "$no_user" ]; then
+    skip "$e: user: $no_user"
+  else
+    expect_exit 0 "$e: user" -- run_c "user" id -u
+    expect_grep "$e: user: uid" '^1000' "$OUT"
+  fi
+  expect_exit 0 "$e: read-only rootfs" -- run_c "readonly" sh -c 'touch /x 2>/dev/null || echo refused'
+  expect_grep "$e: read-only rootfs: refused" '^refused' "$OUT"
+  rm -f "$TMPROOT/vol/out"
+  expect_exit 0 "$e: bind mount" -- run_c "bind" sh -c 'cat /data/in && echo from-box >/data/out'
+  expect_grep "$e: bind mount: read" '^from-host' "$OUT"
+  expect_eq "$e: bind mount: written" from-box "$(cat "$TMPROOT/vol/out" 2>/dev/null)"
+  expect_exit 0 "$e: tmpfs" -- run_c "tmpfs" sh -c 'echo t >/scratch/t && cat /scratch/t'
+  expect_grep "$e: tmpfs: output" '^t' "$OUT"
+  expect_exit 0 "$e: seccomp profile" -- run_c "seccomp" sh -c 'mkdir /tmp/d && rmdir /tmp/d 2>&1; true'
+  expect_grep "$e: seccomp profile: rmdir denied" 'Operation not permitted' "$OUT"
+  expect_exit 137 "$e: memory limit" -- run_c "memory" sh -c 'a=xxxxxxxxxxxxxxxx; while :; do a="$a$a"; done'
+}
+
+# ---- podman ----
+podman_engine() {
+  command -v podman >/dev/null || { skip "podman: not installed"; return; }
+  local P=(podman --root "$TMPROOT/podman/root" --runroot "$TMPROOT/podman/run" --storage-driver vfs
+           --cgroup-manager cgroupfs --events-backend none)
+  if ! "${P[@]}" import -q "$TMPROOT/rootfs.tar" "$IMG" >"$TMPROOT/podman.import" 2>&1; then
+    skip "podman: cannot import an image here: $(tail -n 1 "$TMPROOT/podman.import")"; return
+  fi
+  ran=$((ran + 1))
+  local base=(--runtime "$U" --network none --ulimit nofile=20000:20000 --ulimit nproc=4096:4096)
+  run_c() {
+    local kind=$1; shift
+    local o=()
+    case $kind in
+      env) o=(-e GREETING=hi -w /etc) ;;
+      user) o=(--user 1000:1000) ;;
+      readonly) o=(--read-only) ;;
+      bind) o=(-v "$TMPROOT/vol:/data") ;;
+      tmpfs) o=(--tmpfs /scratch) ;;
+      seccomp) o=(--security-opt "seccomp=$TMPROOT/no-rmdir.json") ;;
+      memory) o=(--memory 32m --memory-swap 32m) ;;
+    esac
+    timeout -k 5 120 "${P[@]}" run --rm "${base[@]}" "${o[@]}" "$IMG" "$@"
+  }
+  common_cases podman
+  expect_exit 0 "podman: annotation policy" -- "${P[@]}" run --rm "${base[@]}" \
+    --annotation dev.usbox.hide=/etc/secret "$IMG" sh -c 'cat /etc/secret 2>/dev/null || echo hidden'
+  expect_grep "podman: annotation policy: hidden" '^hidden' "$OUT"
+  expect_exit 0 "podman: tty through the console socket" -- "${P[@]}" run --rm -t "${base[@]}" "$IMG" tty
+  expect_grep "podman: tty: a pty of the container's own" '^/dev/pts/[0-9]' "$OUT"
+  "${P[@]}" run -d --name stopme "${base[@]}" "$IMG" \
+    sh -c 'trap "exit 5" TERM; while :; do sleep 0.1; done' >/dev/null 2>&1 || fail "podman: run -d"
+  sleep 1
+  expect_exit 0 "podman: stop" -- "${P[@]}" stop -t 10 stopme
+  expect_eq "podman: stop: the process's TERM handler ran" 5 \
+    "$("${P[@]}" inspect stopme --format '{{.State.ExitCode}}' 2>/dev/null)"
+  expect_exit 0 "podman: rm" -- "${P[@]}" rm stopme
+  "${P[@]}" run -d --name killme "${base[@]}" "$IMG" sleep 1000 >/dev/null 2>&1 || fail "podman: run -d"
+  expect_exit 0 "podman: kill" -- "${P[@]}" kill killme
+  expect_exit 0 "podman: rm -f" -- "${P[@]}" rm -f killme
+  pgrep -f "sleep 1000" >/dev/null && fail "podman: a container process is left after rm -f"
+  "${P[@]}" rmi -a -f >/dev/null 2>&1
+}
+
+# ---- containerd (ctr) ----
+CTRD=""
+containerd_engine() {
+  command -v containerd >/dev/null && command -v ctr >/dev/null ||
+    { skip "containerd: not installed"; return; }
+  mkdir -p "$TMPROOT/ctrd"
+  CTRD=$TMPROOT/ctrd/sock
+  containerd --root "$TMPROOT/ctrd/root" --state "$TMPROOT/ctrd/state" --address "$CTRD" \
+    >"$TMPROOT/ctrd/log" 2>&1 &
+  CTRD_PID=$!
+  track_bg $CTRD_PID
+  for _ in $(seq 100); do ctr -a "$CTRD" version >/dev/null 2>&1 && break; sleep 0.1; done
+  if ! ctr -a "$CTRD" images import "$TMPROOT/image.tar" >"$TMPROOT/ctr.import" 2>&1; then
+    skip "containerd: $(tail -n 1 "$TMPROOT/ctr.import" "$TMPROOT/ctrd/log" | tail -n 1)"; CTRD=""; return
+  fi
+  ran=$((ran + 1))
+  local n=0
+  run_c() {
+    local kind=$1; shift
+    local o=()
+    case $kind in
+      env) o=(--env GREETING=hi --cwd /etc) ;;
+      readonly) o=(--read-only) ;;
+      bind) o=(--mount "type=bind,src=$TMPROOT/vol,dst=/data,options=rbind:rw") ;;
+      tmpfs) o=(--mount "type=tmpfs,src=tmpfs,dst=/scratch,options=rw") ;;
+      seccomp) o=(--seccomp --seccomp-profile "$TMPROOT/no-rmdir.json") ;;
+      memory) o=(--memory-limit 33554432) ;;
+    esac
+    n=$((n + 1))
+    timeout -k 5 120 ctr -a "$CTRD" run --rm --runc-binary "$U" "${o[@]}" "$IMG" "c$n" "$@"
+  }
+  common_cases ctr "this ctr has no --user"
+  ctr -a "$CTRD" run -d --runc-binary "$U" "$IMG" bg sleep 1000 >/dev/null 2>&1 || fail "ctr: run -d"
+  expect_exit 0 "ctr: task kill" -- ctr -a "$CTRD" task kill -s KILL bg
+  for _ in $(seq 50); do ctr -a "$CTRD" task ls 2>/dev/null | grep -q "bg.*STOPPED" && break; sleep 0.1; done
+  expect_exit 0 "ctr: task rm and container rm" -- sh -c "ctr -a '$CTRD' task rm bg && ctr -a '$CTRD' container rm bg"
+}
+
+# ---- Docker ----
+docker_engine() {
+  command -v dockerd >/dev/null && command -v docker >/dev/null || { skip "docker: not installed"; return; }
+  [ -n "$CTRD" ] || { skip "docker: needs the containerd started above"; return; }
+  local d=$TMPROOT/docker
+  mkdir -p "$d"
+  printf '{"runtimes": {"usbox": {"path": "%s"}}}\n' "$U" >"$d/daemon.json"
+  dockerd --config-file "$d/daemon.json" --containerd "$CTRD" --iptables=false --ip6tables=false \
+    --bridge=none --storage-driver vfs --data-root "$d/data" --exec-root "$d/exec" \
+    --pidfile "$d/pid" -H "unix://$d/sock" >"$d/log" 2>&1 &
+  DOCKERD=$!
+  track_bg $DOCKERD
+  local D=(docker -H "unix://$d/sock")
+  for _ in $(seq 150); do "${D[@]}" info >/dev/null 2>&1 && break; sleep 0.1; done
+  if ! "${D[@]}" import "$TMPROOT/rootfs.tar" "$IMG" >"$TMPROOT/docker.import" 2>&1; then
+    skip "docker: $(tail -n 1 "$TMPROOT/docker.import" "$d/log" | tail -n 1)"; return
+  fi
+  ran=$((ran + 1))
+  run_c() {
+    local kind=$1; shift
+    local o=()
+    case $kind in
+      env) o=(-e GREETING=hi -w /etc) ;;
+      user) o=(--user 1000:1000) ;;
+      readonly) o=(--read-only) ;;
+      bind) o=(-v "$TMPROOT/vol:/data") ;;
+      tmpfs) o=(--tmpfs /scratch) ;;
+      seccomp) o=(--security-opt "seccomp=$TMPROOT/no-rmdir.json") ;;
+      memory) o=(--memory 32m --memory-swap 32m) ;;
+    esac
+    timeout -k 5 120 "${D[@]}" run --rm --runtime usbox --network none "${o[@]}" "$IMG" "$@"
+  }
+  common_cases docker
+  local api
+  api=$("${D[@]}" version --format '{{.Server.APIVersion}}' 2>/dev/null)
+  if [ "$(printf '%s\n1.43\n' "$api" | sort -V | head -n 1)" != 1.43 ]; then
+    skip "docker: annotation policy: this daemon's API ($api) has no --annotation (1.43)"
+  else
+    expect_exit 0 "docker: annotation policy" -- "${D[@]}" run --rm --runtime usbox --network none \
+      --annotation dev.usbox.hide=/etc/secret "$IMG" sh -c 'cat /etc/secret 2>/dev/null || echo hidden'
+    expect_grep "docker: annotation policy: hidden" '^hidden' "$OUT"
+  fi
+  expect_exit 0 "docker: tty through the console socket" -- "${D[@]}" run --rm -t --runtime usbox \
+    --network none "$IMG" tty
+  expect_grep "docker: tty: a pty of the container's own" '^/dev/pts/[0-9]' "$OUT"
+  "${D[@]}" run -d --name stopme --runtime usbox --network none "$IMG" \
+    sh -c 'trap "exit 5" TERM; while :; do sleep 0.1; done' >/dev/null 2>&1 || fail "docker: run -d"
+  sleep 1
+  expect_exit 0 "docker: stop" -- "${D[@]}" stop -t 10 stopme
+  expect_eq "docker: stop: the process's TERM handler ran" 5 \
+    "$("${D[@]}" inspect stopme --format '{{.State.ExitCode}}' 2>/dev/null)"
+  expect_exit 0 "docker: rm" -- "${D[@]}" rm stopme
+}
+
+# The daemons stop as they would be stopped, and nothing they mounted
+# stays behind (docker's network namespace files).
+stop_daemons() {
+  for pid in ${DOCKERD:-} ${CTRD_PID:-}; do
+    kill -TERM "$pid" 2>/dev/null && wait_gone "$pid" 15 || kill -KILL "$pid" 2>/dev/null
+  done
+  findmnt -rn -o TARGET | grep "^$TMPROOT/" | sort -r | while read -r m; do umount -l "$m"; done
+}
+
+podman_engine
+containerd_engine
+docker_engine
+stop_daemons
+[ "$ran" -gt 0 ] || fail "no engine could start on this machine"
+echo "engines run: $ran of 3"
+finish

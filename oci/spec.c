@@ -79,6 +79,19 @@ static bool has_option(const cJSON *options, const char *name)
   return false;
 }
 
+/* The fields of obj named in names that usbox accepts without applying:
+ * one warning each. */
+static void note_present(const struct loader *l, const cJSON *obj, const char *where,
+                         const char *const *names, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (cJSON_GetObjectItemCaseSensitive(obj, names[i]) != NULL) {
+      char line[128];
+      snprintf(line, sizeof line, "%s.%s: accepted, not applied", where, names[i]);
+      note(l, line);
+    }
+}
+
 /* ---- root, process ---- */
 
 static int load_root(struct loader *l, const cJSON *root)
@@ -216,12 +229,7 @@ static int load_process(struct loader *l, const cJSON *proc)
     return -1;
   static const char *const noted[] = {"apparmorProfile", "selinuxLabel", "oomScoreAdj",
                                       "consoleSize", "ioPriority", "scheduler", "execCPUAffinity"};
-  for (size_t i = 0; i < sizeof noted / sizeof noted[0]; i++)
-    if (cJSON_GetObjectItemCaseSensitive(proc, noted[i]) != NULL) {
-      char line[128];
-      snprintf(line, sizeof line, ".process.%s: accepted, not applied", noted[i]);
-      note(l, line);
-    }
+  note_present(l, proc, ".process", noted, sizeof noted / sizeof noted[0]);
   const cJSON *nnp = cJSON_GetObjectItemCaseSensitive(proc, "noNewPrivileges");
   if (cJSON_IsFalse(nnp))
     note(l, ".process.noNewPrivileges false: usbox always sets no_new_privs");
@@ -357,12 +365,7 @@ static int load_resources(struct loader *l, const cJSON *res)
   if (cJSON_IsNumber(quota) && quota->valuedouble > 0)
     c->cpus = quota->valuedouble / (cJSON_IsNumber(period) && period->valuedouble > 0 ? period->valuedouble : 100000.0);
   static const char *const noted[] = {"blockIO", "hugepageLimits", "network", "rdma", "unified"};
-  for (size_t i = 0; i < sizeof noted / sizeof noted[0]; i++)
-    if (cJSON_GetObjectItemCaseSensitive(res, noted[i]) != NULL) {
-      char line[96];
-      snprintf(line, sizeof line, ".linux.resources.%s: accepted, not applied", noted[i]);
-      note(l, line);
-    }
+  note_present(l, res, ".linux.resources", noted, sizeof noted / sizeof noted[0]);
   return 0;
 }
 
@@ -457,12 +460,7 @@ static int load_linux(struct loader *l, const cJSON *lx)
     return usbox_err_set(l->err, ENOMEM, "reading config.json");
   static const char *const noted[] = {"cgroupsPath", "devices", "rootfsPropagation",
                                       "mountLabel", "intelRdt", "personality"};
-  for (size_t i = 0; i < sizeof noted / sizeof noted[0]; i++)
-    if (cJSON_GetObjectItemCaseSensitive(lx, noted[i]) != NULL) {
-      char line[96];
-      snprintf(line, sizeof line, ".linux.%s: accepted, not applied", noted[i]);
-      note(l, line);
-    }
+  note_present(l, lx, ".linux", noted, sizeof noted / sizeof noted[0]);
   return 0;
 }
 

@@ -117,20 +117,11 @@ int profile_filter_build(const struct seccomp_profile *p, struct bpf_program *ou
                          struct profile_build_stats *stats, usbox_err_t *err)
 {
   uint32_t dflt = scmp_action(p->default_action);
-  scmp_filter_ctx ctx = seccomp_init(dflt);
-  if (ctx == NULL)
-    return usbox_err_set(err, ENOMEM, "seccomp_init failed");
   /* Other ABIs: usbox's own filter kills them; so does this one. x32
    * numbers on x86_64 go to the bad-arch action too. */
-  int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-  if (rc == 0)
-    rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2); /* binary tree */
-  if (rc == 0)
-    rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0); /* the agent has it already */
-  if (rc < 0) {
-    seccomp_release(ctx);
-    return usbox_err_set(err, -rc, "configuring libseccomp");
-  }
+  scmp_filter_ctx ctx = usbox_filter_new_ctx(dflt, err);
+  if (ctx == NULL)
+    return -1;
   size_t skipped = 0;
   for (size_t i = 0; i < p->nrules; i++)
     if (add_rule(ctx, dflt, &p->rules[i], &skipped, err) < 0) {
@@ -143,7 +134,7 @@ int profile_filter_build(const struct seccomp_profile *p, struct bpf_program *ou
   }
   struct sock_filter *insns = NULL;
   size_t len = 0;
-  rc = usbox_filter_export(ctx, &insns, &len, err);
+  int rc = usbox_filter_export(ctx, &insns, &len, err);
   seccomp_release(ctx);
   if (rc < 0)
     return -1;

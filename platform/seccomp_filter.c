@@ -77,17 +77,33 @@ int usbox_filter_export(void *ctx, struct sock_filter **insns, size_t *len, usbo
 }
 
 /* Export libseccomp's program into a malloc'd array. */
-static int libseccomp_part(const struct filter_options *opts, struct sock_filter **insns,
-                           size_t *len, usbox_err_t *err)
+void *usbox_filter_new_ctx(uint32_t default_action, usbox_err_t *err)
 {
-  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
-  if (ctx == NULL)
-    return usbox_err_set(err, ENOMEM, "seccomp_init failed");
+  scmp_filter_ctx ctx = seccomp_init(default_action);
+  if (ctx == NULL) {
+    usbox_err_set(err, ENOMEM, "seccomp_init failed");
+    return NULL;
+  }
   int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
   if (rc == 0)
     rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2); /* binary tree */
   if (rc == 0)
-    rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0); /* the agent sets it itself */
+    rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+  if (rc < 0) {
+    seccomp_release(ctx);
+    usbox_err_set(err, -rc, "configuring libseccomp");
+    return NULL;
+  }
+  return ctx;
+}
+
+static int libseccomp_part(const struct filter_options *opts, struct sock_filter **insns,
+                           size_t *len, usbox_err_t *err)
+{
+  scmp_filter_ctx ctx = usbox_filter_new_ctx(SCMP_ACT_ERRNO(ENOSYS), err);
+  if (ctx == NULL)
+    return -1;
+  int rc = 0;
   for (size_t i = 0; rc == 0 && i < usbox_syscall_count; i++) {
     const struct syscall_entry *e = &usbox_syscall_table[i];
     uint32_t action = scmp_action_for(opts, e);

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <stdint.h>
+
 #include "common/error.h"
 
 struct filter_options {
@@ -29,6 +31,11 @@ void usbox_filter_free(struct bpf_program *prog);
  * tools/gen_filter.c (what `usbox exec` installs). *out points to static
  * storage: do not free it. */
 void usbox_filter_prebuilt(const struct filter_options *opts, struct bpf_program *out);
+
+/* A libseccomp context (an scmp_filter_ctx) with usbox's attributes: another
+ * ABI kills the process, rules in a binary tree, no_new_privs left to the
+ * caller (the agent sets it itself). NULL, with err, on failure. */
+void *usbox_filter_new_ctx(uint32_t default_action, usbox_err_t *err);
 
 /* libseccomp's program for ctx (an scmp_filter_ctx; this header does not
  * include seccomp.h) into a malloc'd array of at most 4096 instructions. */

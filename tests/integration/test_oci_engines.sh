@@ -77,6 +77,19 @@ common_cases() {
   expect_exit 137 "$e: memory limit" -- run_c "memory" sh -c 'a=xxxxxxxxxxxxxxxx; while :; do a="$a$a"; done'
 }
 
+# podman's and docker's options for a case, into the caller's o=()
+cli_options() {
+  case $1 in
+    env) o=(-e GREETING=hi -w /etc) ;;
+    user) o=(--user 1000:1000) ;;
+    readonly) o=(--read-only) ;;
+    bind) o=(-v "$TMPROOT/vol:/data") ;;
+    tmpfs) o=(--tmpfs /scratch) ;;
+    seccomp) o=(--security-opt "seccomp=$TMPROOT/no-rmdir.json") ;;
+    memory) o=(--memory 32m --memory-swap 32m) ;;
+  esac
+}
+
 # ---- podman ----
 podman_engine() {
   command -v podman >/dev/null || { skip "podman: not installed"; return; }
@@ -90,15 +103,7 @@ podman_engine() {
   run_c() {
     local kind=$1; shift
     local o=()
-    case $kind in
-      env) o=(-e GREETING=hi -w /etc) ;;
-      user) o=(--user 1000:1000) ;;
-      readonly) o=(--read-only) ;;
-      bind) o=(-v "$TMPROOT/vol:/data") ;;
-      tmpfs) o=(--tmpfs /scratch) ;;
-      seccomp) o=(--security-opt "seccomp=$TMPROOT/no-rmdir.json") ;;
-      memory) o=(--memory 32m --memory-swap 32m) ;;
-    esac
+    cli_options "$kind"
     timeout -k 5 120 "${P[@]}" run --rm "${base[@]}" "${o[@]}" "$IMG" "$@"
   }
   common_cases podman
@@ -180,15 +185,7 @@ docker_engine() {
   run_c() {
     local kind=$1; shift
     local o=()
-    case $kind in
-      env) o=(-e GREETING=hi -w /etc) ;;
-      user) o=(--user 1000:1000) ;;
-      readonly) o=(--read-only) ;;
-      bind) o=(-v "$TMPROOT/vol:/data") ;;
-      tmpfs) o=(--tmpfs /scratch) ;;
-      seccomp) o=(--security-opt "seccomp=$TMPROOT/no-rmdir.json") ;;
-      memory) o=(--memory 32m --memory-swap 32m) ;;
-    esac
+    cli_options "$kind"
     timeout -k 5 120 "${D[@]}" run --rm --runtime usbox --network none "${o[@]}" "$IMG" "$@"
   }
   common_cases docker

@@ -8,12 +8,30 @@
 
 cd "$TMPROOT" || exit 1
 
-# every usbox-* cgroup directory on this host (v2 and v1), but those of a
-# usbox that was already running when the test started (someone's sandbox
-# with limits beside the tests; a stale one, of a usbox that is gone,
-# counts)
+# The test runs in cgroups of its own, one below its cgroup in every
+# hierarchy (v2 and the v1 ones usbox uses). A usbox makes its cgroups below
+# its own and removes stale ones only there, so the sandboxes other tests
+# start and clean up beside this one (with limits of their own) never show
+# in what this test counts, and never remove what it expects to find.
+PRIV=usbox-limits-test.$$
+priv_dirs=()
+own_cgroups=$(cat /proc/self/cgroup) # read once: it changes as the test moves
+while IFS=: read -r _ controllers path; do
+  case ",$controllers," in
+    ,,) mnt=$(findmnt -rn -t cgroup2 -o TARGET | head -n 1) ;;
+    *,memory,* | *,pids,* | *,cpu,*) mnt=$(findmnt -rn -t cgroup -o TARGET,OPTIONS |
+      awk -v c="${controllers%%,*}" '$2 ~ "(^|,)"c"(,|$)" {print $1; exit}') ;;
+    *) continue ;;
+  esac
+  [ -n "$mnt" ] && [ -w "$mnt$path" ] || continue
+  d="$mnt${path%/}/$PRIV"
+  mkdir -p "$d" && echo $$ >"$d/cgroup.procs" && priv_dirs+=("$d")
+done <<<"$own_cgroups"
+[ ${#priv_dirs[@]} -gt 0 ] || fail "could not put the test in cgroups of its own"
+
+# every usbox-* cgroup directory below the test's own (v2 and v1)
 all_usbox_cgroups() {
-  find /sys/fs/cgroup -maxdepth 6 -type d -name 'usbox-[0-9]*' 2>/dev/null | sort
+  find /sys/fs/cgroup -maxdepth 8 -type d -path "*/$PRIV/*" -name 'usbox-[0-9]*' 2>/dev/null | sort
 }
 others=$(for d in $(all_usbox_cgroups); do
   kill -0 "${d##*usbox-}" 2>/dev/null && echo "$d"
@@ -279,4 +297,11 @@ expect_grep "with a warning" "not enforced" "$ERR"
 expect_exit 124 "as nobody: --timeout works" -- "${IN_RL[@]}" "$USBOX_NB" exec --rw . --timeout 1 -- sleep 30
 expect_eq "no usbox cgroup at the end" "" "$(cgroups_left)"
 
+# back to where the test started, its own cgroups removed
+for p in "${_bg_pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+for d in "${priv_dirs[@]}"; do
+  echo $$ >"$(dirname "$d")/cgroup.procs" 2>/dev/null
+  for _ in $(seq 100); do rmdir "$d" 2>"$TMPROOT/rmdir.err" && break; sleep 0.05; done
+  [ -d "$d" ] && fail "the test's cgroup $d is left: $(cat "$TMPROOT/rmdir.err")"
+done
 finish

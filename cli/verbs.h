@@ -16,6 +16,8 @@ int cmd_list(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_spec(int argc, char **argv);
 int cmd_features(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
 int cmd_not_yet(int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@
 #include "common/fdpass.h"
 #include "common/log.h"
 #include "limits/limits.h"
+#include "oci/freezer.h"
 #include "oci/hooks.h"
 #include "oci/spec.h"
 #include "oci/state.h"
@@ -122,9 +123,21 @@ static int monitor_created(void *ctx, pid_t init, int master, usbox_err_t *err)
     if (rc < 0)
       return -1;
   }
-  if (run_create_hooks(m->c, init, err) < 0)
+  /* pause/resume: the sandbox's first process in a freezer cgroup of its
+   * own before it forks the container's process (without one, the
+   * container runs and `pause` says why it cannot) */
+  char freezer[PATH_MAX] = "", name[64];
+  usbox_err_t ferr = {0};
+  snprintf(name, sizeof name, "usbox-oci-%d", (int)getpid());
+  if (oci_freezer_create(name, init, freezer, sizeof freezer, &ferr) < 0) {
+    oci_log(m->rt, "warning", "%s", ferr.msg);
+    freezer[0] = '\0';
+  }
+  if (run_create_hooks(m->c, init, err) < 0) {
+    oci_freezer_remove(freezer);
     return -1;
-  dprintf(m->report_w, "OK %d\n", (int)init);
+  }
+  dprintf(m->report_w, "OK %d %s\n", (int)init, freezer[0] != '\0' ? freezer : "-");
   close(m->report_w);
   m->report_w = -1;
   usbox_err_sink = log_sink;
@@ -201,7 +214,8 @@ static int write_pid_file(const char *path, pid_t pid, usbox_err_t *err)
 }
 
 /* What the monitor said: "OK <init pid>", or an error to pass on. */
-static int read_report(int fd, pid_t monitor, pid_t *init, usbox_err_t *err)
+static int read_report(int fd, pid_t monitor, pid_t *init, char *freezer, size_t freezer_size,
+                       usbox_err_t *err)
 {
   char text[2048];
   size_t len = 0;
@@ -215,8 +229,10 @@ static int read_report(int fd, pid_t monitor, pid_t *init, usbox_err_t *err)
     text[len] = '\0';
   }
   int pid;
-  if (sscanf(text, "OK %d", &pid) == 1) {
+  char path[PATH_MAX];
+  if (sscanf(text, "OK %d %4095s", &pid, path) == 2) {
     *init = pid;
+    snprintf(freezer, freezer_size, "%s", strcmp(path, "-") == 0 ? "" : path);
     return 0;
   }
   int status;
@@ -299,7 +315,7 @@ static int launch_monitor(struct creating *c, pid_t *monitor, usbox_err_t *err)
   close(report[1]);
   struct oci_state st = {.pid = pid, .owner = geteuid(), .annotations = c->spec.annotations,
                          .hooks = c->spec.hooks};
-  int rc = read_report(report[0], pid, &st.init_pid, err);
+  int rc = read_report(report[0], pid, &st.init_pid, st.freezer, sizeof st.freezer, err);
   close(report[0]);
   if (rc < 0)
     return -1;

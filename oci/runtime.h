@@ -43,6 +43,8 @@ int oci_start(const struct oci_runtime *rt, const char *id, usbox_err_t *err);
 /* sig to the container's process (all of the sandbox's with all) */
 int oci_kill(const struct oci_runtime *rt, const char *id, int sig, bool all, usbox_err_t *err);
 int oci_delete(const struct oci_runtime *rt, const char *id, bool force, usbox_err_t *err);
+/* Freeze (pause) or thaw (resume) the container's processes. */
+int oci_pause(const struct oci_runtime *rt, const char *id, bool pause, usbox_err_t *err);
 /* "TERM", "SIGTERM", "15", "RTMIN+3": the number, or -1 */
 int oci_signal_number(const char *name);
 /* The pids of the container's processes (host pids); *n set; free() it. */

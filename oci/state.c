@@ -13,11 +13,12 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "oci/freezer.h"
 #include "oci/spec.h"
 
 const char *oci_status_name(enum oci_status s)
 {
-  static const char *const names[] = {"creating", "created", "running", "stopped"};
+  static const char *const names[] = {"creating", "created", "running", "stopped", "paused"};
   return names[s];
 }
 
@@ -109,6 +110,7 @@ int oci_state_write(const char *root, const struct oci_state *st, usbox_err_t *e
   cJSON_AddNumberToObject(o, "pid", st->pid);
   cJSON_AddNumberToObject(o, "start_time", (double)st->start_time);
   cJSON_AddNumberToObject(o, "init_pid", st->init_pid);
+  cJSON_AddStringToObject(o, "freezer", st->freezer);
   cJSON_AddStringToObject(o, "bundle", st->bundle);
   cJSON_AddStringToObject(o, "rootfs", st->rootfs);
   cJSON_AddStringToObject(o, "created", st->created);
@@ -164,6 +166,7 @@ int oci_state_read(const char *root, const char *id, struct oci_state *st, usbox
   copy_string(o, "bundle", st->bundle, sizeof st->bundle);
   copy_string(o, "rootfs", st->rootfs, sizeof st->rootfs);
   copy_string(o, "created", st->created, sizeof st->created);
+  copy_string(o, "freezer", st->freezer, sizeof st->freezer);
   st->pid = (pid_t)number(o, "pid");
   st->init_pid = (pid_t)number(o, "init_pid");
   st->start_time = (unsigned long long)number(o, "start_time");
@@ -187,7 +190,9 @@ enum oci_status oci_state_status(const char *root, const struct oci_state *st)
     return OCI_STOPPED;
   char fifo[PATH_MAX + 16];
   snprintf(fifo, sizeof fifo, "%s/%s/start", root, st->id);
-  return access(fifo, F_OK) == 0 ? OCI_CREATED : OCI_RUNNING;
+  if (access(fifo, F_OK) == 0)
+    return OCI_CREATED;
+  return st->freezer[0] != '\0' && oci_freezer_frozen(st->freezer) == 1 ? OCI_PAUSED : OCI_RUNNING;
 }
 
 int oci_state_remove(const char *root, const char *id, usbox_err_t *err)

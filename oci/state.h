@@ -24,10 +24,11 @@ struct oci_state {
   char created[40];  /* RFC 3339, UTC */
   char *annotations; /* JSON object text */
   char *hooks;       /* the config's hooks, JSON text (poststop runs at delete) */
+  char freezer[PATH_MAX]; /* the sandbox's freezer cgroup (oci/freezer.h), "" if none */
   uid_t owner;
 };
 
-enum oci_status { OCI_CREATING, OCI_CREATED, OCI_RUNNING, OCI_STOPPED };
+enum oci_status { OCI_CREATING, OCI_CREATED, OCI_RUNNING, OCI_STOPPED, OCI_PAUSED };
 
 const char *oci_status_name(enum oci_status s);
 
@@ -44,7 +45,8 @@ int oci_state_write(const char *root, const struct oci_state *st, usbox_err_t *e
 int oci_state_read(const char *root, const char *id, struct oci_state *st, usbox_err_t *err);
 void oci_state_free(struct oci_state *st);
 
-/* Whether the monitor still runs, and whether it waits for its start. */
+/* Whether the monitor still runs, whether it waits for its start, whether
+ * its processes are frozen. */
 enum oci_status oci_state_status(const char *root, const struct oci_state *st);
 
 /* The OCI state object (runtime-spec "state") as JSON text; free() it. */

@@ -199,6 +199,35 @@ expect_grep "kill: the process's handler ran" '^got-term$' "$TMPROOT/k1.out"
 expect_exit 1 "kill of a stopped container" -- "$RT" kill k1 KILL
 expect_exit 0 "delete k1" -- "$RT" delete k1
 
+# pause and resume: the processes frozen in their cgroup
+mkdir -p "$TMPROOT/tick" && chmod 0777 "$TMPROOT/tick"
+B8=$TMPROOT/b8
+make_bundle "$B8"
+edit "$B8" 'c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i >/tick/n; sleep 0.02; done"]
+c["mounts"].append({"destination": "/tick", "type": "bind", "source": "'"$TMPROOT"'/tick", "options": ["rbind", "rw"]})'
+rt create --bundle "$B8" --pid-file "$TMPROOT/pid8" pz >/dev/null 2>&1 || fail "create pz"
+expect_exit 1 "pause refuses a created container" -- "$RT" pause pz
+rt start pz || fail "start pz"
+for _ in $(seq 100); do [ -s "$TMPROOT/tick/n" ] && break; sleep 0.05; done
+expect_exit 0 "pause" -- "$RT" pause pz
+rt state pz >"$TMPROOT/state.json"
+expect_grep "paused" '"status":.*"paused"' "$TMPROOT/state.json"
+a=$(cat "$TMPROOT/tick/n"); sleep 0.5; b=$(cat "$TMPROOT/tick/n")
+expect_eq "paused: the process does not run" "$a" "$b"
+expect_exit 1 "pause again refused" -- "$RT" pause pz
+expect_exit 0 "resume" -- "$RT" resume pz
+sleep 0.5
+[ "$(cat "$TMPROOT/tick/n")" -gt "$b" ] || fail "resumed: the process runs again"
+rt state pz >"$TMPROOT/state.json"
+expect_grep "running after resume" '"status":.*"running"' "$TMPROOT/state.json"
+rt pause pz || fail "pause pz again"
+expect_exit 0 "delete --force of a paused container" -- "$RT" delete --force pz
+wait_gone "$(cat "$TMPROOT/pid8")" 10 || fail "paused, deleted: the monitor is gone"
+pgrep -f "echo .i >/tick/n" >/dev/null && fail "paused, deleted: its process is gone"
+[ -n "$(find /sys/fs/cgroup -maxdepth 6 -name "usbox-oci-$(cat "$TMPROOT/pid8")" 2>/dev/null)" ] &&
+  fail "paused, deleted: its freezer cgroup is gone"
+
 # kill while created, and delete --force of a running one
 rt create --bundle "$B3" --pid-file "$TMPROOT/pid4" k2 >/dev/null 2>&1 || fail "create k2"
 expect_exit 0 "kill KILL while created" -- "$RT" kill k2 KILL

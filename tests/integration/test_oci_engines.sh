@@ -120,6 +120,10 @@ podman_engine() {
     "$("${P[@]}" inspect stopme --format '{{.State.ExitCode}}' 2>/dev/null)"
   expect_exit 0 "podman: rm" -- "${P[@]}" rm stopme
   "${P[@]}" run -d --name killme "${base[@]}" "$IMG" sleep 1000 >/dev/null 2>&1 || fail "podman: run -d"
+  expect_exit 0 "podman: pause" -- "${P[@]}" pause killme
+  expect_eq "podman: paused" paused "$("${P[@]}" inspect killme --format '{{.State.Status}}' 2>/dev/null)"
+  expect_exit 0 "podman: unpause" -- "${P[@]}" unpause killme
+  expect_eq "podman: running again" running "$("${P[@]}" inspect killme --format '{{.State.Status}}' 2>/dev/null)"
   expect_exit 0 "podman: kill" -- "${P[@]}" kill killme
   expect_exit 0 "podman: rm -f" -- "${P[@]}" rm -f killme
   pgrep -f "sleep 1000" >/dev/null && fail "podman: a container process is left after rm -f"

@@ -273,8 +273,13 @@ static int validate(struct creating *c, usbox_err_t *err)
     return -1;
   if (o->preserve_fds > 0)
     return usbox_err_set(err, ENOTSUP, "--preserve-fds is not supported yet");
-  struct oci_load_options lo = {.bundle = o->bundle ? o->bundle : ".", .note = note_to_log,
-                                .note_ctx = (void *)c->rt};
+  /* the engine's defaults: $USBOX_OCI_CONFIG (which must exist), else
+   * /etc/usbox/oci.json if there is one */
+  const char *defaults = getenv("USBOX_OCI_CONFIG");
+  if (defaults == NULL && access(OCI_DEFAULTS_FILE, F_OK) == 0)
+    defaults = OCI_DEFAULTS_FILE;
+  struct oci_load_options lo = {.bundle = o->bundle ? o->bundle : ".", .defaults = defaults,
+                                .note = note_to_log, .note_ctx = (void *)c->rt};
   if (oci_spec_load(&lo, &c->spec, &c->policy, err) < 0)
     return -1;
   if (c->spec.terminal && o->console_socket == NULL)

@@ -10,6 +10,9 @@
 
 #include "common/error.h"
 
+/* usbox's policy for every container (docs/oci.md), if the file exists */
+#define OCI_DEFAULTS_FILE "/etc/usbox/oci.json"
+
 /* runc's exit code for any error */
 #define OCI_EXIT_ERROR 1
 

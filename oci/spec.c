@@ -227,7 +227,14 @@ static int load_process(struct loader *l, const cJSON *proc)
     return -1;
   if (load_rlimits(l, cJSON_GetObjectItemCaseSensitive(proc, "rlimits")) < 0)
     return -1;
-  static const char *const noted[] = {"apparmorProfile", "selinuxLabel", "oomScoreAdj",
+  const cJSON *oom = cJSON_GetObjectItemCaseSensitive(proc, "oomScoreAdj");
+  if (oom != NULL) {
+    if (!cJSON_IsNumber(oom) || oom->valuedouble < -1000 || oom->valuedouble > 1000)
+      return BAD(l->err, ".process.oomScoreAdj", "must be a number from -1000 to 1000");
+    l->p->process.set_oom_score_adj = true;
+    l->p->process.oom_score_adj = (int)oom->valuedouble;
+  }
+  static const char *const noted[] = {"apparmorProfile", "selinuxLabel",
                                       "consoleSize", "ioPriority", "scheduler", "execCPUAffinity"};
   note_present(l, proc, ".process", noted, sizeof noted / sizeof noted[0]);
   const cJSON *nnp = cJSON_GetObjectItemCaseSensitive(proc, "noNewPrivileges");
@@ -533,6 +540,8 @@ int oci_spec_parse(const struct oci_load_options *o, const char *text, struct oc
    * apply (maskedPaths and annotations say what is hidden) */
   p->default_hidden = false;
   p->env.clear = true;
+  if (o->defaults != NULL && policy_load_file(p, o->defaults, err) < 0)
+    return usbox_err_wrap(err, "the runtime's defaults %s", o->defaults);
   cJSON *root = cJSON_Parse(text);
   if (root == NULL)
     return usbox_err_set(err, EINVAL, "config.json: invalid JSON near \"%.20s\"",

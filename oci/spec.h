@@ -38,6 +38,9 @@ typedef void (*oci_note_fn)(void *ctx, const char *fmt, ...) __attribute__((form
 
 struct oci_load_options {
   const char *bundle; /* directory holding config.json */
+  /* the engine's defaults for every container: a policy file (policy.md),
+   * read before the config and its annotations; NULL: none */
+  const char *defaults;
   oci_note_fn note;
   void *note_ctx;
 };

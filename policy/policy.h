@@ -49,6 +49,8 @@ struct policy_process {
     unsigned long long soft, hard;
   } rlimits[POLICY_MAX_RLIMITS]; /* set last, in the agent process, before execve */
   int umask; /* -1: usbox's */
+  bool set_oom_score_adj;
+  int oom_score_adj; /* -1000..1000, /proc/self/oom_score_adj of the agent */
   /* sysctls of the sandbox's own namespaces (net.*, IPC, mqueue), set
    * once it is in them (oci/spec.c allows only those) */
   size_t nsysctls;

@@ -286,6 +286,23 @@ static int set_sysctls(const struct policy_process *proc, usbox_err_t *err)
   return 0;
 }
 
+/* The OCI process's oomScoreAdj, inherited by the agent: set through the
+ * host's /proc, before the view's own is mounted (lowering it needs
+ * CAP_SYS_RESOURCE, still held). */
+static int set_oom_score_adj(const struct policy_process *proc, usbox_err_t *err)
+{
+  if (!proc->set_oom_score_adj)
+    return 0;
+  char text[16];
+  int n = snprintf(text, sizeof text, "%d", proc->oom_score_adj);
+  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  bool ok = fd >= 0 && write(fd, text, (size_t)n) == n;
+  int e = errno;
+  if (fd >= 0)
+    close(fd);
+  return ok ? 0 : usbox_err_set(err, e, "setting oom_score_adj %d", proc->oom_score_adj);
+}
+
 /* The agent's own rlimits and umask (an OCI process), set once the view is
  * built (a low RLIMIT_NOFILE is the agent's, not its start-up's) and while
  * raising a hard limit is still allowed. */
@@ -335,7 +352,8 @@ _Noreturn void launch_agent_child(const struct launch *l)
     report_failure(l, &rep, &err);
   usbox_phase("child: user namespace, rlimits");
   if (enter_small_namespaces(l, &err) < 0 || enter_network(l, &rep, &err) < 0 ||
-      set_sysctls(&l->policy->process, &err) < 0)
+      set_sysctls(&l->policy->process, &err) < 0 ||
+      set_oom_score_adj(&l->policy->process, &err) < 0)
     report_failure(l, &rep, &err);
   usbox_phase("child: uts, ipc, cgroup, net namespaces");
   /* The kernel's mirror of the view (vfs/mountns.c). */

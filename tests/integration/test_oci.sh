@@ -148,6 +148,20 @@ edit "$B6" 'c["annotations"] = {"dev.usbox.policy": "{\"bogus\": 1}"}'
 expect_exit 1 "annotation policy: a bad one" -- "$RT" create --bundle "$B6" pol2
 expect_grep "annotation policy: message" 'annotations.dev.usbox.policy: policy: unknown field' "$ERR"
 
+# ---- oomScoreAdj; the engine's defaults file ----
+edit "$B6" 'c["process"]["args"] = ["sh", "-c", "cat /proc/self/oom_score_adj; cat /etc/secret 2>/dev/null || echo default-hid-it"]
+c["process"]["oomScoreAdj"] = 500
+c["annotations"] = {}'
+expect_exit 0 "oomScoreAdj: run" -- "$RT" run --bundle "$B6" oom
+expect_grep "oomScoreAdj: the container's" '^500$' "$OUT"
+expect_grep "without defaults the secret shows" "^the image's secret$" "$OUT"
+echo '{"hide": ["/etc/secret"]}' >"$TMPROOT/defaults.json"
+expect_exit 0 "defaults file: run" -- env USBOX_OCI_CONFIG="$TMPROOT/defaults.json" "$RT" run --bundle "$B6" dflt
+expect_grep "defaults file: hides a path in every container" '^default-hid-it$' "$OUT"
+expect_exit 1 "defaults file: a missing one named" -- env USBOX_OCI_CONFIG="$TMPROOT/none.json" "$RT" create --bundle "$B6" dflt2
+expect_grep "defaults file: missing: message" "the runtime's defaults $TMPROOT/none.json" "$ERR"
+[ -e "$ROOT/dflt2" ] && fail "defaults file: missing: state left"
+
 # ---- hooks: on the host, with the state on stdin ----
 B7=$TMPROOT/b7
 make_bundle "$B7"
@@ -301,6 +315,7 @@ bad netns 'joining an existing network namespace' 'c["linux"]["namespaces"] = [{
 bad userns 'a user namespace is not supported' 'c["linux"]["namespaces"].append({"type": "user"})'
 bad annotation 'unknown usbox annotation dev.usbox.nope' 'c["annotations"] = {"dev.usbox.nope": "x"}'
 bad sysctl 'kernel.panic is not a sysctl of the container' 'c["linux"]["sysctl"] = {"kernel.panic": "1"}'
+bad oom 'oomScoreAdj: must be a number from -1000 to 1000' 'c["process"]["oomScoreAdj"] = 5000'
 bad sysctlpath 'net/../../x is not a sysctl' 'c["linux"]["sysctl"] = {"net/../../x": "1"}'
 bad hook 'hooks.createContainer: hooks inside the container are not supported yet' 'c["hooks"] = {"createContainer": [{"path": "/bin/true"}]}'
 bad hookpath 'hooks.prestart\[0\].path: must be absolute' 'c["hooks"] = {"prestart": [{"path": "true"}]}'

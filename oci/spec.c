@@ -272,15 +272,26 @@ static int remember_missing(struct loader *l, const char *dest, bool dir)
   return 0;
 }
 
+/* dest inside the rootfs, taken literally as vfs/mountns.c takes mount
+ * destinations (no symlink followed, nothing outside the rootfs): an O_PATH
+ * fd, or -1 with errno (ELOOP: a symlink on the way). */
+static int open_in_rootfs(const struct loader *l, const char *dest)
+{
+  cleanup_close int root = open(l->s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  const char *rel = dest[strspn(dest, "/")] == '\0' ? "." : dest + strspn(dest, "/");
+  return root < 0 ? -1 : (int)syscall(SYS_openat2, root, rel, &how, sizeof how);
+}
+
 /* A mount point the rootfs lacks is made at create (runc does the same). */
 static int check_mount_point(struct loader *l, const char *dest, bool dir)
 {
-  char host[PATH_MAX];
-  struct stat st;
-  if (snprintf(host, sizeof host, "%s%s", l->s->rootfs, dest) >= (int)sizeof host)
-    return BAD(l->err, ".mounts", "destination %s is too long", dest);
-  if (lstat(host, &st) == 0)
+  cleanup_close int fd = open_in_rootfs(l, dest);
+  if (fd >= 0)
     return 0;
+  if (errno == ELOOP)
+    return BAD(l->err, ".mounts", "destination %s passes a symlink in the rootfs", dest);
   return remember_missing(l, dest, dir);
 }
 
@@ -393,11 +404,24 @@ static int load_paths(struct loader *l, const cJSON *list, bool masked)
      * read-only bind of the path over itself */
     if (strncmp(e->valuestring, "/proc/", 6) == 0 || strncmp(e->valuestring, "/sys/", 5) == 0)
       continue;
-    char host[PATH_MAX];
+    /* the object as the rootfs names it, never a host path a symlink in
+     * the image leads to; a path the image lacks has nothing to protect,
+     * one behind a symlink cannot be bound over (mount destinations are
+     * literal) and is refused rather than left writable */
+    cleanup_close int fd = open_in_rootfs(l, e->valuestring);
+    if (fd < 0 && errno == ENOENT)
+      continue;
+    char link[64], host[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
     struct stat st;
-    if (snprintf(host, sizeof host, "%s%s", l->s->rootfs, e->valuestring) < (int)sizeof host &&
-        lstat(host, &st) == 0 && !S_ISLNK(st.st_mode) &&
-        policy_add_mount(l->p, host, e->valuestring, false, l->err) < 0)
+    ssize_t n = fd < 0 || fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)
+                    ? -1
+                    : readlink(link, host, sizeof host - 1);
+    if (n < 0)
+      return BAD(l->err, ".linux.readonlyPaths", "%s is or passes a symlink in the rootfs",
+                 e->valuestring);
+    host[n] = '\0';
+    if (policy_add_mount(l->p, host, e->valuestring, false, l->err) < 0)
       return usbox_err_wrap(l->err, "config.json: .linux.readonlyPaths");
   }
   return 0;

@@ -20,6 +20,8 @@ make_bundle() { # DIR: a bundle with a busybox rootfs and usbox's default spec
   done
   echo "root:x:0:0:root:/root:/bin/sh" >"$dir/rootfs/etc/passwd"
   echo "the image's secret" >"$dir/rootfs/etc/secret"
+  mkdir -p "$dir/rootfs/data"
+  ln -s /etc "$dir/rootfs/lnk" # inside the image: its /etc; resolved on the host: the host's
   (cd "$dir" && "$U" spec) || fail "usbox spec in $dir"
 }
 
@@ -155,6 +157,17 @@ c["annotations"] = {}'
 expect_exit 0 "oomScoreAdj: run" -- "$RT" run --bundle "$B6" oom
 expect_grep "oomScoreAdj: the container's" '^500$' "$OUT"
 expect_grep "without defaults the secret shows" "^the image's secret$" "$OUT"
+# readonlyPaths on a writable rootfs: that path alone is read-only
+edit "$B6" 'c["root"]["readonly"] = False
+c["linux"]["readonlyPaths"].append("/data")
+c["process"]["args"] = ["sh", "-c", "touch /data/x 2>/dev/null || echo data-readonly; touch /y && echo root-writable"]'
+expect_exit 0 "readonlyPaths: run" -- "$RT" run --bundle "$B6" rop
+expect_grep "readonlyPaths: the path is read-only" '^data-readonly$' "$OUT"
+expect_grep "readonlyPaths: the rest is writable" '^root-writable$' "$OUT"
+[ -e "$B6/rootfs/data/x" ] && fail "readonlyPaths: the host's copy was written"
+edit "$B6" 'c["root"]["readonly"] = True
+c["linux"]["readonlyPaths"].remove("/data")
+c["process"]["args"] = ["sh", "-c", "cat /proc/self/oom_score_adj; cat /etc/secret 2>/dev/null || echo default-hid-it"]'
 echo '{"hide": ["/etc/secret"]}' >"$TMPROOT/defaults.json"
 expect_exit 0 "defaults file: run" -- env USBOX_OCI_CONFIG="$TMPROOT/defaults.json" "$RT" run --bundle "$B6" dflt
 expect_grep "defaults file: hides a path in every container" '^default-hid-it$' "$OUT"
@@ -315,6 +328,8 @@ bad netns 'joining an existing network namespace' 'c["linux"]["namespaces"] = [{
 bad userns 'a user namespace is not supported' 'c["linux"]["namespaces"].append({"type": "user"})'
 bad annotation 'unknown usbox annotation dev.usbox.nope' 'c["annotations"] = {"dev.usbox.nope": "x"}'
 bad sysctl 'kernel.panic is not a sysctl of the container' 'c["linux"]["sysctl"] = {"kernel.panic": "1"}'
+bad rosymlink 'readonlyPaths: /lnk/hostname is or passes a symlink in the rootfs' 'c["linux"]["readonlyPaths"] = ["/lnk/hostname"]'
+bad destsymlink 'destination /lnk/x passes a symlink in the rootfs' 'c["mounts"].append({"destination": "/lnk/x", "type": "tmpfs", "source": "tmpfs"})'
 bad oom 'oomScoreAdj: must be a number from -1000 to 1000' 'c["process"]["oomScoreAdj"] = 5000'
 bad sysctlpath 'net/../../x is not a sysctl' 'c["linux"]["sysctl"] = {"net/../../x": "1"}'
 bad hook 'hooks.createContainer: hooks inside the container are not supported yet' 'c["hooks"] = {"createContainer": [{"path": "/bin/true"}]}'

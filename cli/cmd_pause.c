@@ -1,5 +1,5 @@
 /* usbox pause ID / usbox resume ID: the container's processes frozen in
- * their cgroup (oci/freezer.h), and thawed. */
+ * their cgroup (limits/freezer.h), and thawed. */
 #include "cli/oci_args.h"
 #include "cli/verbs.h"
 

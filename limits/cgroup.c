@@ -31,13 +31,14 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "limits/cgroupfs.h"
 #include "limits/limits.h"
 
 static const char *const v2_name[] = {"memory", "pids", "cpu"};
 static const char *const v1_mount[] = {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
                                        "/sys/fs/cgroup/cpu"};
 
-static int write_text(const char *dir, const char *file, const char *text)
+int cgroupfs_write(const char *dir, const char *file, const char *text)
 {
   char path[PATH_MAX + 64];
   snprintf(path, sizeof path, "%s/%s", dir, file);
@@ -48,7 +49,7 @@ static int write_text(const char *dir, const char *file, const char *text)
   return n == (ssize_t)strlen(text) ? 0 : n < 0 ? -errno : -EIO;
 }
 
-static int read_text(const char *dir, const char *file, char *buf, size_t size)
+int cgroupfs_read(const char *dir, const char *file, char *buf, size_t size)
 {
   char path[PATH_MAX + 64];
   snprintf(path, sizeof path, "%s/%s", dir, file);
@@ -63,7 +64,7 @@ static int read_text(const char *dir, const char *file, char *buf, size_t size)
 }
 
 /* usbox's own cgroup in a hierarchy: v1 by controller name, v2 for NULL. */
-static int self_cgroup(const char *controller, char out[PATH_MAX])
+int cgroupfs_self(const char *controller, char out[PATH_MAX])
 {
   cleanup_fclose FILE *f = fopen("/proc/self/cgroup", "re");
   char line[PATH_MAX + 64];
@@ -86,7 +87,7 @@ static int self_cgroup(const char *controller, char out[PATH_MAX])
   return -ENOENT;
 }
 
-static const char *v2_mount(void)
+const char *cgroupfs_v2_mount(void)
 {
   if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
     return "/sys/fs/cgroup";
@@ -103,7 +104,7 @@ static void kill_members(const char *dir)
 {
   for (int round = 0; round < 200; round++) {
     char procs[4096];
-    if (read_text(dir, "cgroup.procs", procs, sizeof procs) < 0 || procs[0] == '\0')
+    if (cgroupfs_read(dir, "cgroup.procs", procs, sizeof procs) < 0 || procs[0] == '\0')
       break;
     for (char *save = NULL, *p = strtok_r(procs, "\n", &save); p; p = strtok_r(NULL, "\n", &save))
       kill((pid_t)atoi(p), SIGKILL);
@@ -139,7 +140,7 @@ static void remove_tree(const char *dir, bool killed, int depth)
  * is not in it any more (limits_destroy, or a usbox that died). */
 static void empty_and_remove(const char *dir)
 {
-  bool killed = write_text(dir, "cgroup.kill", "1") == 0; /* v2: the whole subtree */
+  bool killed = cgroupfs_write(dir, "cgroup.kill", "1") == 0; /* v2: the whole subtree */
   remove_tree(dir, killed, 0);
 }
 
@@ -183,13 +184,13 @@ static void remove_stale(const char *parent)
 void limits_remove_stale(void)
 {
   char self[PATH_MAX], base[PATH_MAX];
-  const char *mnt = v2_mount();
-  if (mnt != NULL && self_cgroup(NULL, self) == 0) {
+  const char *mnt = cgroupfs_v2_mount();
+  if (mnt != NULL && cgroupfs_self(NULL, self) == 0) {
     snprintf(base, sizeof base, "%s%s", mnt, self);
     remove_stale(base);
   }
   for (int k = 0; k < LIMITS_NCONTROLLERS; k++)
-    if (access(v1_mount[k], W_OK) == 0 && self_cgroup(v2_name[k], self) == 0) {
+    if (access(v1_mount[k], W_OK) == 0 && cgroupfs_self(v2_name[k], self) == 0) {
       snprintf(base, sizeof base, "%s%s", v1_mount[k], self);
       remove_stale(base);
     }
@@ -211,32 +212,32 @@ static int write_limit(const struct limits_config *c, enum limits_controller k, 
     snprintf(dir, sizeof dir, "%s/sandbox", d);
     snprintf(v, sizeof v, "%llu", (unsigned long long)c->memory);
     if (v2) {
-      if ((r = write_text(dir, "memory.max", v)) < 0)
+      if ((r = cgroupfs_write(dir, "memory.max", v)) < 0)
         return r;
-      write_text(dir, "memory.swap.max", "0"); /* where swap accounting exists */
+      cgroupfs_write(dir, "memory.swap.max", "0"); /* where swap accounting exists */
       return 0;
     }
-    if ((r = write_text(dir, "memory.limit_in_bytes", v)) < 0)
+    if ((r = cgroupfs_write(dir, "memory.limit_in_bytes", v)) < 0)
       return r;
-    write_text(dir, "memory.memsw.limit_in_bytes", v); /* no escape into swap */
+    cgroupfs_write(dir, "memory.memsw.limit_in_bytes", v); /* no escape into swap */
     return 0;
   case LIMITS_PIDS:
     snprintf(dir, sizeof dir, "%s/sandbox/agent", d);
     snprintf(v, sizeof v, "%ld", c->pids);
-    return write_text(dir, "pids.max", v);
+    return cgroupfs_write(dir, "pids.max", v);
   case LIMITS_CPU: {
     long period = 100000, quota = (long)(c->cpus * (double)period);
     if (quota < 1000)
       quota = 1000;
     if (v2) {
       snprintf(v, sizeof v, "%ld %ld", quota, period);
-      return write_text(d, "cpu.max", v);
+      return cgroupfs_write(d, "cpu.max", v);
     }
     snprintf(v, sizeof v, "%ld", period);
-    if ((r = write_text(d, "cpu.cfs_period_us", v)) < 0)
+    if ((r = cgroupfs_write(d, "cpu.cfs_period_us", v)) < 0)
       return r;
     snprintf(v, sizeof v, "%ld", quota);
-    return write_text(d, "cpu.cfs_quota_us", v);
+    return cgroupfs_write(d, "cpu.cfs_quota_us", v);
   }
   default:
     return -EINVAL;
@@ -249,11 +250,11 @@ static int enable_v2(const char *base, const char *dir, enum limits_controller k
   char enable[16], sandbox[PATH_MAX + 16];
   snprintf(enable, sizeof enable, "+%s", v2_name[k]);
   snprintf(sandbox, sizeof sandbox, "%s/sandbox", dir);
-  int r = write_text(base, "cgroup.subtree_control", enable);
+  int r = cgroupfs_write(base, "cgroup.subtree_control", enable);
   if (r == 0 && k != LIMITS_CPU)
-    r = write_text(dir, "cgroup.subtree_control", enable);
+    r = cgroupfs_write(dir, "cgroup.subtree_control", enable);
   if (r == 0 && k == LIMITS_PIDS)
-    r = write_text(sandbox, "cgroup.subtree_control", enable);
+    r = cgroupfs_write(sandbox, "cgroup.subtree_control", enable);
   return r;
 }
 
@@ -261,9 +262,9 @@ static int enable_v2(const char *base, const char *dir, enum limits_controller k
  * can be enabled there (and pids for its agent leaf). */
 static void try_v2(struct limits *l)
 {
-  const char *mnt = v2_mount();
+  const char *mnt = cgroupfs_v2_mount();
   char self[PATH_MAX], base[PATH_MAX];
-  if (mnt == NULL || self_cgroup(NULL, self) < 0)
+  if (mnt == NULL || cgroupfs_self(NULL, self) < 0)
     return;
   snprintf(base, sizeof base, "%s%s", mnt, self);
   char dir[PATH_MAX];
@@ -273,7 +274,7 @@ static void try_v2(struct limits *l)
   snprintf(l->v2, sizeof l->v2, "%s", dir);
   snprintf(l->home_v2, sizeof l->home_v2, "%s", base);
   char available[512];
-  if (read_text(base, "cgroup.controllers", available, sizeof available) < 0)
+  if (cgroupfs_read(base, "cgroup.controllers", available, sizeof available) < 0)
     return;
   for (int k = 0; k < LIMITS_NCONTROLLERS; k++) {
     char word[16];
@@ -292,7 +293,7 @@ static void try_v2(struct limits *l)
 static int try_v1(struct limits *l, enum limits_controller k)
 {
   char self[PATH_MAX], base[PATH_MAX];
-  if (access(v1_mount[k], W_OK) < 0 || self_cgroup(v2_name[k], self) < 0)
+  if (access(v1_mount[k], W_OK) < 0 || cgroupfs_self(v2_name[k], self) < 0)
     return -EACCES;
   snprintf(base, sizeof base, "%s%s", v1_mount[k], self);
   char *dir = l->v1[k];
@@ -375,13 +376,13 @@ static int join_leaf(struct limits *l, pid_t pid, const char *leaf, usbox_err_t 
   int r;
   if (l->v2[0]) {
     snprintf(dir, sizeof dir, "%s/%s", l->v2, leaf);
-    if ((r = write_text(dir, "cgroup.procs", text)) < 0)
+    if ((r = cgroupfs_write(dir, "cgroup.procs", text)) < 0)
       return usbox_err_set(err, -r, "joining the cgroup %s", dir);
   }
   for (int k = 0; k < LIMITS_NCONTROLLERS; k++)
     if (l->v1[k][0]) {
       snprintf(dir, sizeof dir, "%s/%s", l->v1[k], leaf);
-      if ((r = write_text(dir, "cgroup.procs", text)) < 0)
+      if ((r = cgroupfs_write(dir, "cgroup.procs", text)) < 0)
         return usbox_err_set(err, -r, "joining the cgroup %s", dir);
     }
   return 0;
@@ -405,10 +406,10 @@ static void leave_self(struct limits *l)
     return;
   char text[32];
   snprintf(text, sizeof text, "%d", (int)getpid());
-  if (l->v2[0] && write_text(l->home_v2, "cgroup.procs", text) < 0)
+  if (l->v2[0] && cgroupfs_write(l->home_v2, "cgroup.procs", text) < 0)
     usbox_warn("returning to the cgroup %s: %s", l->home_v2, strerror(errno));
   for (int k = 0; k < LIMITS_NCONTROLLERS; k++)
-    if (l->v1[k][0] && write_text(l->home_v1[k], "cgroup.procs", text) < 0)
+    if (l->v1[k][0] && cgroupfs_write(l->home_v1[k], "cgroup.procs", text) < 0)
       usbox_warn("returning to the cgroup %s: %s", l->home_v1[k], strerror(errno));
   l->self_in = false;
 }
@@ -431,10 +432,10 @@ static bool leaf_oom_killed(const struct limits *l, const char *leaf)
   int r = -ENOENT;
   if (l->on_v2[LIMITS_MEMORY]) {
     snprintf(dir, sizeof dir, "%s/%s", l->v2, leaf);
-    r = read_text(dir, "memory.events", text, sizeof text);
+    r = cgroupfs_read(dir, "memory.events", text, sizeof text);
   } else if (l->v1[LIMITS_MEMORY][0]) {
     snprintf(dir, sizeof dir, "%s/%s", l->v1[LIMITS_MEMORY], leaf);
-    r = read_text(dir, "memory.oom_control", text, sizeof text);
+    r = cgroupfs_read(dir, "memory.oom_control", text, sizeof text);
   }
   if (r < 0)
     return false;

@@ -24,7 +24,7 @@
 #include "common/fdpass.h"
 #include "common/log.h"
 #include "limits/limits.h"
-#include "oci/freezer.h"
+#include "limits/freezer.h"
 #include "oci/hooks.h"
 #include "oci/spec.h"
 #include "oci/state.h"
@@ -129,12 +129,12 @@ static int monitor_created(void *ctx, pid_t init, int master, usbox_err_t *err)
   char freezer[PATH_MAX] = "", name[64];
   usbox_err_t ferr = {0};
   snprintf(name, sizeof name, "usbox-oci-%d", (int)getpid());
-  if (oci_freezer_create(name, init, freezer, sizeof freezer, &ferr) < 0) {
+  if (limits_freezer_create(name, init, freezer, sizeof freezer, &ferr) < 0) {
     oci_log(m->rt, "warning", "%s", ferr.msg);
     freezer[0] = '\0';
   }
   if (run_create_hooks(m->c, init, err) < 0) {
-    oci_freezer_remove(freezer);
+    limits_freezer_remove(freezer);
     return -1;
   }
   dprintf(m->report_w, "OK %d %s\n", (int)init, freezer[0] != '\0' ? freezer : "-");

@@ -15,7 +15,7 @@
 
 #include "common/cleanup.h"
 #include "limits/limits.h"
-#include "oci/freezer.h"
+#include "limits/freezer.h"
 #include "oci/hooks.h"
 #include "oci/state.h"
 
@@ -150,7 +150,7 @@ int oci_kill(const struct oci_runtime *rt, const char *id, int sig, bool all, us
     return usbox_err_set(err, errno, "signal %d to container %s", sig, id);
   /* as runc: SIGKILL to a paused container takes effect (thawed) */
   if (sig == SIGKILL && status == OCI_PAUSED)
-    return oci_freezer_set(st.freezer, false, err);
+    return limits_freezer_set(st.freezer, false, err);
   return 0;
 }
 
@@ -167,7 +167,7 @@ int oci_pause(const struct oci_runtime *rt, const char *id, bool pause, usbox_er
   if (st.freezer[0] == '\0')
     return usbox_err_set(err, ENOTSUP, "container %s has no freezer cgroup (no cgroup v2 or v1 "
                          "freezer when it was created)", id);
-  return oci_freezer_set(st.freezer, pause, err);
+  return limits_freezer_set(st.freezer, pause, err);
 }
 
 int oci_delete(const struct oci_runtime *rt, const char *id, bool force, usbox_err_t *err)
@@ -187,7 +187,7 @@ int oci_delete(const struct oci_runtime *rt, const char *id, bool force, usbox_e
     kill(st.pid, SIGKILL);
     if (status == OCI_PAUSED) {
       usbox_err_t ignored;
-      oci_freezer_set(st.freezer, false, &ignored);
+      limits_freezer_set(st.freezer, false, &ignored);
     }
     for (int i = 0; i < 10000 && oci_process_start_time(st.pid) == st.start_time; i++)
       sleep_ms(1);
@@ -201,7 +201,7 @@ int oci_delete(const struct oci_runtime *rt, const char *id, bool force, usbox_e
   for (int i = 0; i < 10000 && st.init_pid > 0 && kill(st.init_pid, 0) == 0; i++)
     sleep_ms(1);
   limits_remove_stale();
-  oci_freezer_remove(st.freezer); /* thawed first: a frozen process cannot die */
+  limits_freezer_remove(st.freezer); /* thawed first: a frozen process cannot die */
   run_hooks_warning(rt, &st, "poststop", OCI_STOPPED);
   oci_state_free(&st);
   return oci_state_remove(rt->root, id, err);

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "oci/freezer.h"
+#include "limits/freezer.h"
 #include "oci/spec.h"
 
 const char *oci_status_name(enum oci_status s)
@@ -192,7 +192,7 @@ enum oci_status oci_state_status(const char *root, const struct oci_state *st)
   snprintf(fifo, sizeof fifo, "%s/%s/start", root, st->id);
   if (access(fifo, F_OK) == 0)
     return OCI_CREATED;
-  return st->freezer[0] != '\0' && oci_freezer_frozen(st->freezer) == 1 ? OCI_PAUSED : OCI_RUNNING;
+  return st->freezer[0] != '\0' && limits_freezer_frozen(st->freezer) == 1 ? OCI_PAUSED : OCI_RUNNING;
 }
 
 int oci_state_remove(const char *root, const char *id, usbox_err_t *err)

@@ -24,7 +24,7 @@ struct oci_state {
   char created[40];  /* RFC 3339, UTC */
   char *annotations; /* JSON object text */
   char *hooks;       /* the config's hooks, JSON text (poststop runs at delete) */
-  char freezer[PATH_MAX]; /* the sandbox's freezer cgroup (oci/freezer.h), "" if none */
+  char freezer[PATH_MAX]; /* the sandbox's freezer cgroup (limits/freezer.h), "" if none */
   uid_t owner;
 };
 

@@ -42,12 +42,22 @@ static void run_hooks_warning(const struct oci_runtime *rt, const struct oci_sta
 
 static int release(const struct oci_runtime *rt, const char *id, usbox_err_t *err);
 
+/* A container's state and its status now. */
+static int load(const struct oci_runtime *rt, const char *id, struct oci_state *st,
+                enum oci_status *status, usbox_err_t *err)
+{
+  if (oci_state_read(rt->root, id, st, err) < 0)
+    return -1;
+  *status = oci_state_status(rt->root, st);
+  return 0;
+}
+
 int oci_start(const struct oci_runtime *rt, const char *id, usbox_err_t *err)
 {
   struct oci_state st;
-  if (oci_state_read(rt->root, id, &st, err) < 0)
+  enum oci_status status;
+  if (load(rt, id, &st, &status, err) < 0)
     return -1;
-  enum oci_status status = oci_state_status(rt->root, &st);
   if (status != OCI_CREATED) {
     oci_state_free(&st);
     return usbox_err_set(err, 0, "cannot start container %s: it is %s, not created", id,
@@ -80,28 +90,21 @@ static int release(const struct oci_runtime *rt, const char *id, usbox_err_t *er
 
 /* The pids in the pid namespace of the sandbox's first process, that one
  * excluded (it is usbox's init, not the container's). */
-pid_t *oci_container_pids(const struct oci_runtime *rt, const char *id, size_t *n, usbox_err_t *err)
+static pid_t *sandbox_pids(pid_t init, size_t *n)
 {
   *n = 0;
-  struct oci_state st;
-  if (oci_state_read(rt->root, id, &st, err) < 0)
-    return NULL;
-  enum oci_status status = oci_state_status(rt->root, &st);
-  oci_state_free(&st);
   pid_t *pids = calloc(1, sizeof *pids);
-  if (pids == NULL || status == OCI_STOPPED)
-    return pids;
   char path[64];
   struct stat ns;
-  snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)st.init_pid);
-  if (stat(path, &ns) < 0)
+  snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)init);
+  if (pids == NULL || stat(path, &ns) < 0)
     return pids;
   cleanup_closedir DIR *d = opendir("/proc");
   for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
     pid_t pid = (pid_t)atoi(e->d_name);
     struct stat other;
     snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)pid);
-    if (pid <= 0 || pid == st.init_pid || stat(path, &other) < 0 || other.st_ino != ns.st_ino ||
+    if (pid <= 0 || pid == init || stat(path, &other) < 0 || other.st_ino != ns.st_ino ||
         other.st_dev != ns.st_dev)
       continue;
     pid_t *grown = realloc(pids, (*n + 1) * sizeof *grown);
@@ -111,6 +114,17 @@ pid_t *oci_container_pids(const struct oci_runtime *rt, const char *id, size_t *
     pids[(*n)++] = pid;
   }
   return pids;
+}
+
+pid_t *oci_container_pids(const struct oci_runtime *rt, const char *id, size_t *n, usbox_err_t *err)
+{
+  *n = 0;
+  struct oci_state st;
+  enum oci_status status;
+  if (load(rt, id, &st, &status, err) < 0)
+    return NULL;
+  oci_state_free(&st);
+  return status == OCI_STOPPED ? calloc(1, sizeof(pid_t)) : sandbox_pids(st.init_pid, n);
 }
 
 /* The container's process: the child of the sandbox's init (0: none yet). */
@@ -127,15 +141,15 @@ static pid_t main_process(pid_t init)
 int oci_kill(const struct oci_runtime *rt, const char *id, int sig, bool all, usbox_err_t *err)
 {
   struct oci_state st;
-  if (oci_state_read(rt->root, id, &st, err) < 0)
+  enum oci_status status;
+  if (load(rt, id, &st, &status, err) < 0)
     return -1;
-  enum oci_status status = oci_state_status(rt->root, &st);
   oci_state_free(&st);
   if (status == OCI_STOPPED)
     return usbox_err_set(err, 0, "container %s is not running", id);
   if (all) {
     size_t n;
-    cleanup_free pid_t *pids = oci_container_pids(rt, id, &n, err);
+    cleanup_free pid_t *pids = sandbox_pids(st.init_pid, &n);
     for (size_t i = 0; i < n; i++)
       kill(pids[i], sig);
     if (n > 0)
@@ -157,9 +171,9 @@ int oci_kill(const struct oci_runtime *rt, const char *id, int sig, bool all, us
 int oci_pause(const struct oci_runtime *rt, const char *id, bool pause, usbox_err_t *err)
 {
   struct oci_state st;
-  if (oci_state_read(rt->root, id, &st, err) < 0)
+  enum oci_status status;
+  if (load(rt, id, &st, &status, err) < 0)
     return -1;
-  enum oci_status status = oci_state_status(rt->root, &st);
   oci_state_free(&st);
   if (status != (pause ? OCI_RUNNING : OCI_PAUSED))
     return usbox_err_set(err, 0, "cannot %s container %s: it is %s", pause ? "pause" : "resume", id,
@@ -173,9 +187,9 @@ int oci_pause(const struct oci_runtime *rt, const char *id, bool pause, usbox_er
 int oci_delete(const struct oci_runtime *rt, const char *id, bool force, usbox_err_t *err)
 {
   struct oci_state st;
-  if (oci_state_read(rt->root, id, &st, err) < 0)
+  enum oci_status status;
+  if (load(rt, id, &st, &status, err) < 0)
     return -1;
-  enum oci_status status = oci_state_status(rt->root, &st);
   if (status != OCI_STOPPED) {
     if (!force) {
       oci_state_free(&st);

@@ -273,15 +273,8 @@ static int set_sysctls(const struct policy_process *proc, usbox_err_t *err)
     for (char *c = path + 10; n > 0 && *c != '\0'; c++)
       if (*c == '.')
         *c = '/';
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    ssize_t len = (ssize_t)strlen(proc->sysctls[i].value);
-    if (fd < 0 || write(fd, proc->sysctls[i].value, (size_t)len) != len) {
-      int e = errno;
-      if (fd >= 0)
-        close(fd);
-      return usbox_err_set(err, e, "sysctl %s", proc->sysctls[i].name);
-    }
-    close(fd);
+    if (write_file(path, proc->sysctls[i].value) < 0)
+      return usbox_err_set(err, errno, "sysctl %s", proc->sysctls[i].name);
   }
   return 0;
 }
@@ -294,13 +287,10 @@ static int set_oom_score_adj(const struct policy_process *proc, usbox_err_t *err
   if (!proc->set_oom_score_adj)
     return 0;
   char text[16];
-  int n = snprintf(text, sizeof text, "%d", proc->oom_score_adj);
-  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-  bool ok = fd >= 0 && write(fd, text, (size_t)n) == n;
-  int e = errno;
-  if (fd >= 0)
-    close(fd);
-  return ok ? 0 : usbox_err_set(err, e, "setting oom_score_adj %d", proc->oom_score_adj);
+  snprintf(text, sizeof text, "%d", proc->oom_score_adj);
+  if (write_file("/proc/self/oom_score_adj", text) < 0)
+    return usbox_err_set(err, errno, "setting oom_score_adj %d", proc->oom_score_adj);
+  return 0;
 }
 
 /* The agent's own rlimits and umask (an OCI process), set once the view is

@@ -77,21 +77,33 @@ unsigned long long oci_process_start_time(pid_t pid)
   return start;
 }
 
+/* A JSON object's text into o as name ({} for none or bad text). */
+static void add_object(cJSON *o, const char *name, const char *text)
+{
+  cJSON *v = cJSON_Parse(text != NULL ? text : "{}");
+  cJSON_AddItemToObject(o, name, v != NULL ? v : cJSON_CreateObject());
+}
+
+/* What the OCI state and state.json share, after their own first fields. */
+static void add_common(cJSON *o, const struct oci_state *st)
+{
+  cJSON_AddStringToObject(o, "bundle", st->bundle);
+  cJSON_AddStringToObject(o, "rootfs", st->rootfs);
+  cJSON_AddStringToObject(o, "created", st->created);
+  cJSON_AddNumberToObject(o, "owner", st->owner);
+  add_object(o, "annotations", st->annotations);
+}
+
 char *oci_state_json(const struct oci_state *st, enum oci_status status)
 {
   cJSON *o = cJSON_CreateObject();
-  cJSON *ann = cJSON_Parse(st->annotations != NULL ? st->annotations : "{}");
   if (o == NULL)
     return NULL;
   cJSON_AddStringToObject(o, "ociVersion", OCI_VERSION);
   cJSON_AddStringToObject(o, "id", st->id);
   cJSON_AddStringToObject(o, "status", oci_status_name(status));
   cJSON_AddNumberToObject(o, "pid", status == OCI_STOPPED ? 0 : st->pid);
-  cJSON_AddStringToObject(o, "bundle", st->bundle);
-  cJSON_AddStringToObject(o, "rootfs", st->rootfs);
-  cJSON_AddStringToObject(o, "created", st->created);
-  cJSON_AddNumberToObject(o, "owner", st->owner);
-  cJSON_AddItemToObject(o, "annotations", ann != NULL ? ann : cJSON_CreateObject());
+  add_common(o, st);
   char *text = cJSON_Print(o);
   cJSON_Delete(o);
   return text;
@@ -103,7 +115,6 @@ int oci_state_write(const char *root, const struct oci_state *st, usbox_err_t *e
   if (oci_state_dir(root, st->id, dir, sizeof dir, err) < 0)
     return -1;
   cJSON *o = cJSON_CreateObject();
-  cJSON *ann = cJSON_Parse(st->annotations != NULL ? st->annotations : "{}");
   if (o == NULL)
     return usbox_err_set(err, ENOMEM, "writing the state");
   cJSON_AddStringToObject(o, "id", st->id);
@@ -111,13 +122,8 @@ int oci_state_write(const char *root, const struct oci_state *st, usbox_err_t *e
   cJSON_AddNumberToObject(o, "start_time", (double)st->start_time);
   cJSON_AddNumberToObject(o, "init_pid", st->init_pid);
   cJSON_AddStringToObject(o, "freezer", st->freezer);
-  cJSON_AddStringToObject(o, "bundle", st->bundle);
-  cJSON_AddStringToObject(o, "rootfs", st->rootfs);
-  cJSON_AddStringToObject(o, "created", st->created);
-  cJSON_AddNumberToObject(o, "owner", st->owner);
-  cJSON_AddItemToObject(o, "annotations", ann != NULL ? ann : cJSON_CreateObject());
-  cJSON *hooks = cJSON_Parse(st->hooks != NULL ? st->hooks : "{}");
-  cJSON_AddItemToObject(o, "hooks", hooks != NULL ? hooks : cJSON_CreateObject());
+  add_common(o, st);
+  add_object(o, "hooks", st->hooks);
   cleanup_free char *text = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   snprintf(tmp, sizeof tmp, "%s/.state.json", dir);

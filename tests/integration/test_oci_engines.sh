@@ -90,6 +90,22 @@ cli_options() {
   esac
 }
 
+# podman's and docker's shared cases: a tty through the console socket,
+# stop (the process's TERM handler's exit status) and rm. $1: the engine;
+# CLI: its command; RUN: its run options.
+tty_and_stop_cases() {
+  local e=$1
+  expect_exit 0 "$e: tty through the console socket" -- "${CLI[@]}" run --rm -t "${RUN[@]}" "$IMG" tty
+  expect_grep "$e: tty: a pty of the container's own" '^/dev/pts/[0-9]' "$OUT"
+  "${CLI[@]}" run -d --name stopme "${RUN[@]}" "$IMG" \
+    sh -c 'trap "exit 5" TERM; while :; do sleep 0.1; done' >/dev/null 2>&1 || fail "$e: run -d"
+  sleep 1
+  expect_exit 0 "$e: stop" -- "${CLI[@]}" stop -t 10 stopme
+  expect_eq "$e: stop: the process's TERM handler ran" 5 \
+    "$("${CLI[@]}" inspect stopme --format '{{.State.ExitCode}}' 2>/dev/null)"
+  expect_exit 0 "$e: rm" -- "${CLI[@]}" rm stopme
+}
+
 # ---- podman ----
 podman_engine() {
   command -v podman >/dev/null || { skip "podman: not installed"; return; }
@@ -110,15 +126,8 @@ podman_engine() {
   expect_exit 0 "podman: annotation policy" -- "${P[@]}" run --rm "${base[@]}" \
     --annotation dev.usbox.hide=/etc/secret "$IMG" sh -c 'cat /etc/secret 2>/dev/null || echo hidden'
   expect_grep "podman: annotation policy: hidden" '^hidden' "$OUT"
-  expect_exit 0 "podman: tty through the console socket" -- "${P[@]}" run --rm -t "${base[@]}" "$IMG" tty
-  expect_grep "podman: tty: a pty of the container's own" '^/dev/pts/[0-9]' "$OUT"
-  "${P[@]}" run -d --name stopme "${base[@]}" "$IMG" \
-    sh -c 'trap "exit 5" TERM; while :; do sleep 0.1; done' >/dev/null 2>&1 || fail "podman: run -d"
-  sleep 1
-  expect_exit 0 "podman: stop" -- "${P[@]}" stop -t 10 stopme
-  expect_eq "podman: stop: the process's TERM handler ran" 5 \
-    "$("${P[@]}" inspect stopme --format '{{.State.ExitCode}}' 2>/dev/null)"
-  expect_exit 0 "podman: rm" -- "${P[@]}" rm stopme
+  CLI=("${P[@]}") RUN=("${base[@]}")
+  tty_and_stop_cases podman
   "${P[@]}" run -d --name killme "${base[@]}" "$IMG" sleep 1000 >/dev/null 2>&1 || fail "podman: run -d"
   expect_exit 0 "podman: pause" -- "${P[@]}" pause killme
   expect_eq "podman: paused" paused "$("${P[@]}" inspect killme --format '{{.State.Status}}' 2>/dev/null)"
@@ -202,16 +211,8 @@ docker_engine() {
       --annotation dev.usbox.hide=/etc/secret "$IMG" sh -c 'cat /etc/secret 2>/dev/null || echo hidden'
     expect_grep "docker: annotation policy: hidden" '^hidden' "$OUT"
   fi
-  expect_exit 0 "docker: tty through the console socket" -- "${D[@]}" run --rm -t --runtime usbox \
-    --network none "$IMG" tty
-  expect_grep "docker: tty: a pty of the container's own" '^/dev/pts/[0-9]' "$OUT"
-  "${D[@]}" run -d --name stopme --runtime usbox --network none "$IMG" \
-    sh -c 'trap "exit 5" TERM; while :; do sleep 0.1; done' >/dev/null 2>&1 || fail "docker: run -d"
-  sleep 1
-  expect_exit 0 "docker: stop" -- "${D[@]}" stop -t 10 stopme
-  expect_eq "docker: stop: the process's TERM handler ran" 5 \
-    "$("${D[@]}" inspect stopme --format '{{.State.ExitCode}}' 2>/dev/null)"
-  expect_exit 0 "docker: rm" -- "${D[@]}" rm stopme
+  CLI=("${D[@]}") RUN=(--runtime usbox --network none)
+  tty_and_stop_cases docker
 }
 
 # The daemons stop as they would be stopped, and nothing they mounted

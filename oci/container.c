@@ -123,19 +123,18 @@ static int monitor_created(void *ctx, pid_t init, int master, usbox_err_t *err)
     if (rc < 0)
       return -1;
   }
+  if (run_create_hooks(m->c, init, err) < 0)
+    return -1;
   /* pause/resume: the sandbox's first process in a freezer cgroup of its
    * own before it forks the container's process (without one, the
-   * container runs and `pause` says why it cannot) */
+   * container runs and `pause` says why it cannot); made last, when
+   * nothing can fail any more, so that a failed create leaves none */
   char freezer[PATH_MAX] = "", name[64];
   usbox_err_t ferr = {0};
   snprintf(name, sizeof name, "usbox-oci-%d", (int)getpid());
   if (limits_freezer_create(name, init, freezer, sizeof freezer, &ferr) < 0) {
     oci_log(m->rt, "warning", "%s", ferr.msg);
     freezer[0] = '\0';
-  }
-  if (run_create_hooks(m->c, init, err) < 0) {
-    limits_freezer_remove(freezer);
-    return -1;
   }
   dprintf(m->report_w, "OK %d %s\n", (int)init, freezer[0] != '\0' ? freezer : "-");
   close(m->report_w);

@@ -312,6 +312,8 @@ static int run(int argc, char **argv, struct policy *policy)
 
 int cmd_exec(int argc, char **argv)
 {
+  if (cli_exec_is_oci(argc, argv))
+    return cmd_exec_oci(argc, argv);
   struct policy policy;
   policy_init(&policy);
   int code = run(argc, argv, &policy);

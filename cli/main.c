@@ -43,6 +43,7 @@ static const struct verb verbs[] = {
 };
 
 struct oci_runtime cli_runtime = {.root = OCI_DEFAULT_ROOT};
+bool cli_global_options_given;
 
 const char *cli_container_id(const char *verb, int argc, char **argv, int optind)
 {
@@ -142,6 +143,7 @@ int main(int argc, char **argv)
   int first = global_options(argc, argv);
   if (first < 0) /* runc's options: runc's exit code */
     return OCI_EXIT_ERROR;
+  cli_global_options_given = first > 1;
   if (first >= argc) {
     cmd_help(0, NULL);
     return USBOX_EXIT_ERROR;

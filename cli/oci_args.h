@@ -7,6 +7,8 @@
 #include "oci/runtime.h"
 
 extern struct oci_runtime cli_runtime;
+/* a global option came before the verb (runc's form, then) */
+extern bool cli_global_options_given;
 
 /* The one positional argument a verb takes (the container id): it or an
  * error (NULL). */

@@ -65,26 +65,6 @@ static void log_sink(const char *line)
   oci_log(the_monitor->rt, "error", "%s", line);
 }
 
-/* runc's console socket: the pty master, with its name as the message. */
-static int send_console(const char *path, int master, usbox_err_t *err)
-{
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof addr.sun_path)
-    return usbox_err_set(err, ENAMETOOLONG, "console socket %s", path);
-  strcpy(addr.sun_path, path);
-  cleanup_close int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof addr) < 0)
-    return usbox_err_set(err, errno, "connecting to the console socket %s", path);
-  char name[] = "/dev/ptmx";
-  struct iovec iov = {.iov_base = name, .iov_len = sizeof name - 1};
-  struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1};
-  union fdpass_cmsg cm;
-  fdpass_attach(&hdr, &cm, master);
-  if (fdpass_sendmsg(sock, &hdr) < 0)
-    return usbox_err_set(err, errno, "sending the terminal to %s", path);
-  return 0;
-}
-
 /* prestart and createRuntime: on the host, once the container's
  * namespaces exist, before `create` returns. Their state names the
  * sandbox's first process, whose namespaces are the container's (Docker's
@@ -106,9 +86,16 @@ static int run_create_hooks(const struct creating *c, pid_t init, usbox_err_t *e
   return 0;
 }
 
-static int monitor_created(void *ctx, pid_t init, int master, usbox_err_t *err)
+static int monitor_created(void *ctx, pid_t init, int master, int init_ctl, usbox_err_t *err)
 {
   struct monitor *m = ctx;
+  /* `exec` into the container: served from here on (the init takes the
+   * requests once the container's process runs) */
+  if (oci_exec_server_start(m->rt, m->c->dir, init_ctl, err) < 0) {
+    if (master >= 0)
+      close(master);
+    return -1;
+  }
   /* a FIFO opened for writing without a reader fails (ENXIO): the reader is
    * there before `create` returns */
   m->fifo_r = open(m->fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -118,7 +105,7 @@ static int monitor_created(void *ctx, pid_t init, int master, usbox_err_t *err)
     return usbox_err_set(err, errno, "opening %s", m->fifo);
   }
   if (master >= 0) {
-    int rc = send_console(m->console_socket, master, err);
+    int rc = oci_send_console(m->console_socket, master, err);
     close(master);
     if (rc < 0)
       return -1;

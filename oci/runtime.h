@@ -48,6 +48,30 @@ int oci_kill(const struct oci_runtime *rt, const char *id, int sig, bool all, us
 int oci_delete(const struct oci_runtime *rt, const char *id, bool force, usbox_err_t *err);
 /* Freeze (pause) or thaw (resume) the container's processes. */
 int oci_pause(const struct oci_runtime *rt, const char *id, bool pause, usbox_err_t *err);
+/* runc's console socket: connect to path and send the pty master, with
+ * the name "/dev/ptmx" as the message. */
+int oci_send_console(const char *path, int master, usbox_err_t *err);
+
+struct oci_exec_options {
+  const char *id;
+  const char *process_json;   /* the process object's text (--process FILE or built) */
+  const char *console_socket; /* with a terminal: where its master goes */
+  const char *pid_file;
+  bool detach;        /* return once it runs (a waiter process stays for it) */
+  bool ignore_paused; /* runc's --ignore-paused */
+};
+
+/* Start a process in a running container. Without detach, waits for it:
+ * *exit_code is its exit code (128+N if killed by signal N). */
+int oci_exec(const struct oci_runtime *rt, const struct oci_exec_options *o, int *exit_code,
+             usbox_err_t *err);
+
+/* In the monitor: serve `exec` for the container whose state directory is
+ * dir, with the monitor's end of the init's channel (owned from here on):
+ * a thread. */
+int oci_exec_server_start(const struct oci_runtime *rt, const char *dir, int init_ctl,
+                          usbox_err_t *err);
+
 /* "TERM", "SIGTERM", "15", "RTMIN+3": the number, or -1 */
 int oci_signal_number(const char *name);
 /* The pids of the container's processes (host pids); *n set; free() it. */

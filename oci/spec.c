@@ -595,6 +595,29 @@ int oci_spec_parse(const struct oci_load_options *o, const char *text, struct oc
   return rc;
 }
 
+int oci_spec_parse_process(const char *text, struct oci_spec *s, struct policy *p,
+                           usbox_err_t *err)
+{
+  memset(s, 0, sizeof *s);
+  cJSON *proc = cJSON_Parse(text);
+  if (proc == NULL)
+    return usbox_err_set(err, EINVAL, "process.json: invalid JSON near \"%.20s\"",
+                         cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");
+  struct oci_load_options o = {0};
+  struct loader l = {.o = &o, .s = s, .p = p, .err = err};
+  int rc = load_process(&l, proc);
+  cJSON_Delete(proc);
+  /* the loader names config.json's paths: here the object is the whole file */
+  static const char prefix[] = "config.json: .process";
+  if (rc < 0 && strncmp(err->msg, prefix, sizeof prefix - 1) == 0) {
+    char rest[sizeof err->msg];
+    snprintf(rest, sizeof rest, "%s", err->msg + sizeof prefix - 1);
+    const char *what = rest[0] == '.' ? rest + 1 : rest[0] == ':' && rest[1] == ' ' ? rest + 2 : rest;
+    snprintf(err->msg, sizeof err->msg, "process.json: %s", what);
+  }
+  return rc;
+}
+
 int oci_spec_load(const struct oci_load_options *o, struct oci_spec *s, struct policy *p,
                   usbox_err_t *err)
 {

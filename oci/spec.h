@@ -55,6 +55,11 @@ int oci_spec_load(const struct oci_load_options *o, struct oci_spec *s, struct p
 int oci_spec_parse(const struct oci_load_options *o, const char *text, struct oci_spec *s,
                    struct policy *p, usbox_err_t *err);
 
+/* A process object alone (runc exec's --process file): args, env,
+ * terminal into s, the rest into p->process and p->keep_caps. */
+int oci_spec_parse_process(const char *text, struct oci_spec *s, struct policy *p,
+                           usbox_err_t *err);
+
 /* Make the mount points the rootfs lacks (inside it, following no symlink
  * out of it), as runc does before mounting. */
 int oci_spec_make_mount_points(const struct oci_spec *s, usbox_err_t *err);

@@ -206,7 +206,7 @@ int oci_state_remove(const char *root, const char *id, usbox_err_t *err)
   char dir[PATH_MAX];
   if (oci_state_dir(root, id, dir, sizeof dir, err) < 0)
     return -1;
-  static const char *const files[] = {"state.json", ".state.json", "start"};
+  static const char *const files[] = {"state.json", ".state.json", "start", "exec.sock"};
   cleanup_close int fd = open(dir, O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return errno == ENOENT ? 0 : usbox_err_set(err, errno, "%s", dir);

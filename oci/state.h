@@ -52,7 +52,8 @@ enum oci_status oci_state_status(const char *root, const struct oci_state *st);
 /* The OCI state object (runtime-spec "state") as JSON text; free() it. */
 char *oci_state_json(const struct oci_state *st, enum oci_status status);
 
-/* Remove ROOT/ID and what is in it (state.json, the start FIFO). */
+/* Remove ROOT/ID and what is in it (state.json, the start FIFO, the exec
+ * socket). */
 int oci_state_remove(const char *root, const char *id, usbox_err_t *err);
 
 /* /proc/PID/stat's start time, 0 if the process is gone. */

@@ -80,27 +80,61 @@ static int last_cap(void)
  * has CAP_SETUID and CAP_SETGID, after the bounding set is cut. A uid other
  * than 0 clears the permitted and effective sets (no SECBIT_KEEP_CAPS), so
  * the agent never holds more than root of the sandbox would keep. */
-static int switch_user(const struct policy_process *proc, usbox_err_t *err)
+static bool has_effective(int cap)
 {
-  if (setgroups(proc->ngroups, proc->groups) < 0)
+  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct d[2];
+  return syscall(SYS_capget, &h, d) == 0 && (d[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
+/* The supplementary groups are already these (in this order). */
+static bool same_groups(const struct policy_process *proc)
+{
+  gid_t now[POLICY_MAX_GROUPS];
+  int n = getgroups(POLICY_MAX_GROUPS, now);
+  if (n < 0 || (size_t)n != proc->ngroups)
+    return false;
+  return proc->ngroups == 0 || memcmp(now, proc->groups, proc->ngroups * sizeof now[0]) == 0;
+}
+
+/* Each id is set only where it differs: a process started in a running
+ * container (sentry/init_ctl.h) as the container's own user needs no
+ * CAP_SETUID or CAP_SETGID to stay who it is. */
+int backstop_switch_user(const struct policy_process *proc, usbox_err_t *err)
+{
+  uid_t ru, eu, su;
+  gid_t rg, eg, sg;
+  if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+    return usbox_err_set(err, errno, "getresuid");
+  if (!same_groups(proc) && setgroups(proc->ngroups, proc->groups) < 0)
     return usbox_err_set(err, errno, "setting the agent's groups");
-  if (setresgid(proc->gid, proc->gid, proc->gid) < 0)
+  if ((rg != proc->gid || eg != proc->gid || sg != proc->gid) &&
+      setresgid(proc->gid, proc->gid, proc->gid) < 0)
     return usbox_err_set(err, errno, "setting the agent's gid %u", (unsigned)proc->gid);
-  if (setresuid(proc->uid, proc->uid, proc->uid) < 0)
+  if ((ru != proc->uid || eu != proc->uid || su != proc->uid) &&
+      setresuid(proc->uid, proc->uid, proc->uid) < 0)
     return usbox_err_set(err, errno, "setting the agent's uid %u", (unsigned)proc->uid);
   return 0;
 }
 
-int backstop_drop_caps(uint64_t keep, const struct policy_process *proc, usbox_err_t *err)
+static int drop_caps(uint64_t keep, const struct policy_process *proc, bool bounding_if_allowed,
+                     usbox_err_t *err)
 {
   int last = last_cap();
+  /* without CAP_SETPCAP the bounding set stays: with no_new_privs nothing
+   * regains a capability past the permitted set at execve anyway */
+  if (bounding_if_allowed && !has_effective(CAP_SETPCAP))
+    last = -1;
   /* the bounding set first: it needs CAP_SETPCAP, which goes last */
+  /* (one already out of it is skipped: dropping needs CAP_SETPCAP even
+   * then) */
   for (int cap = 0; cap <= last && cap < 64; cap++)
-    if (!(keep & (1ull << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+    if (!(keep & (1ull << cap)) && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) > 0 &&
+        prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
       return usbox_err_set(err, errno, "dropping capability %d from the bounding set", cap);
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     return usbox_err_set(err, errno, "clearing the ambient capabilities");
-  if (proc != NULL && proc->set_user && switch_user(proc, err) < 0)
+  if (proc != NULL && proc->set_user && backstop_switch_user(proc, err) < 0)
     return -1;
   struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
   struct __user_cap_data_struct d[2];
@@ -115,4 +149,14 @@ int backstop_drop_caps(uint64_t keep, const struct policy_process *proc, usbox_e
   if (syscall(SYS_capset, &h, d) < 0)
     return usbox_err_set(err, errno, "capset");
   return 0;
+}
+
+int backstop_drop_caps(uint64_t keep, const struct policy_process *proc, usbox_err_t *err)
+{
+  return drop_caps(keep, proc, false, err);
+}
+
+int backstop_reduce_caps(uint64_t keep, const struct policy_process *proc, usbox_err_t *err)
+{
+  return drop_caps(keep, proc, true, err);
 }

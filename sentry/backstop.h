@@ -22,4 +22,12 @@ int backstop_landlock(const struct policy *p, int *abi, usbox_err_t *err);
  * without privileges, and gets none back at execve. */
 int backstop_drop_caps(uint64_t keep, const struct policy_process *proc, usbox_err_t *err);
 
+/* The same for a process started in a running sandbox (sentry/init_ctl.h),
+ * which may lack CAP_SETPCAP: then the bounding set is left as it is (the
+ * permitted set, no_new_privs and usbox's own bounding set still hold). */
+int backstop_reduce_caps(uint64_t keep, const struct policy_process *proc, usbox_err_t *err);
+
+/* proc's uid, gid and groups (set_user), each set only where it differs. */
+int backstop_switch_user(const struct policy_process *proc, usbox_err_t *err);
+
 #endif

@@ -2,12 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +18,7 @@
 #include "common/cleanup.h"
 #include "platform/unotify.h"
 #include "sentry/backstop.h"
+#include "sentry/init_ctl.h"
 #include "sentry/supervisor.h"
 #include "vfs/mountns.h"
 
@@ -183,6 +186,52 @@ static struct rlimit agent_nofile(const struct launch *l)
   return n != 0 ? (struct rlimit){(rlim_t)n, (rlim_t)n} : l->inherited->nofile;
 }
 
+/* The init's loop: signals (a child ended, one to pass on to the agent)
+ * and, in an OCI container, the monitor's requests to start a process
+ * (sentry/init_ctl.h). When the agent ends, its status goes to usbox and
+ * this process exits, which ends the pid namespace. */
+static _Noreturn void serve_until_agent_ends(const struct launch *l, pid_t agent,
+                                             const sigset_t *waited)
+{
+  static struct init_serve serve; /* its table is large: not on the stack */
+  struct rlimit nofile = agent_nofile(l);
+  serve.ctl = l->ctl_fd;
+  serve.mask = l->inherited->mask;
+  serve.profile = l->profile;
+  serve.profile_flags = l->profile_flags;
+  serve.nofile.soft = nofile.rlim_cur;
+  serve.nofile.hard = nofile.rlim_max;
+  int sigfd = signalfd(-1, waited, SFD_CLOEXEC);
+  if (sigfd < 0)
+    _exit(USBOX_EXIT_ERROR);
+  for (;;) {
+    struct pollfd p[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = serve.ctl, .events = POLLIN}};
+    if (poll(p, 2, -1) < 0)
+      continue;
+    if (p[1].revents != 0)
+      init_serve_request(&serve);
+    struct signalfd_siginfo si;
+    if (!(p[0].revents & POLLIN) || read(sigfd, &si, sizeof si) != (ssize_t)sizeof si)
+      continue;
+    if (si.ssi_signo != SIGCHLD) {
+      /* from the terminal (SI_KERNEL) the agent got it itself */
+      if (si.ssi_code != SI_KERNEL)
+        kill(agent, (int)si.ssi_signo);
+      continue;
+    }
+    int st;
+    pid_t pid;
+    while ((pid = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {
+      if (pid == agent) {
+        ssize_t w = write(l->exit_w, &st, sizeof st);
+        (void)w;
+        _exit(0);
+      }
+      init_serve_reaped(&serve, pid, st);
+    }
+  }
+}
+
 static _Noreturn void run_init(const struct launch *l)
 {
   sigset_t waited;
@@ -237,27 +286,8 @@ static _Noreturn void run_init(const struct launch *l)
   /* not the agent's to inspect or write to through /proc (vfs/proc.c
    * refuses it too) */
   prctl(PR_SET_DUMPABLE, 0);
-  for (;;) {
-    siginfo_t si;
-    if (sigwaitinfo(&waited, &si) < 0)
-      continue;
-    if (si.si_signo != SIGCHLD) {
-      /* from the terminal (SI_KERNEL) the agent got it itself */
-      if (si.si_code != SI_KERNEL)
-        kill(agent, si.si_signo);
-      continue;
-    }
-    int st;
-    pid_t pid;
-    while ((pid = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
-      if (pid == agent) {
-        ssize_t w = write(l->exit_w, &st, sizeof st);
-        (void)w;
-        _exit(0);
-      }
-  }
+  serve_until_agent_ends(l, agent, &waited);
 }
-
 /* The first process of the sandbox, between clone and the agent's execve:
  * pid 1 of a new pid namespace (and, without root, of a new user
  * namespace). The parent is single-threaded when it clones, so this is

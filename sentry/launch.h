@@ -55,6 +55,7 @@ struct launch {
   int ack_r;          /* parent -> child: the sentry is serving, go on */
   int status_w;       /* agent -> parent: errno of a failed execve (CLOEXEC) */
   int exit_w;         /* init -> parent: the agent's wait status */
+  int ctl_fd;         /* the init's end of sentry/init_ctl.h's channel, or -1 */
 };
 
 /* Sent by the agent process once its namespace and filter are in place (or

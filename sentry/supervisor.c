@@ -451,11 +451,13 @@ static void close_child_ends(struct pipes *p)
 /* OCI: say the container is created (with its terminal, for a console),
  * then hold the agent until it is started. Returns 0 to go on, or the exit
  * code the sandbox ends with. */
-static int wait_for_start(struct run *r, const struct exec_gate *gate, usbox_err_t *err)
+static int wait_for_start(struct run *r, const struct exec_gate *gate, int *init_ctl,
+                          usbox_err_t *err)
 {
-  int master = r->tty.master;
-  r->tty.master = -1; /* created() owns it */
-  if (gate->created(gate->ctx, r->agent, master, err) < 0)
+  int master = r->tty.master, ctl = *init_ctl;
+  r->tty.master = -1; /* created() owns them */
+  *init_ctl = -1;
+  if (gate->created(gate->ctx, r->agent, master, ctl, err) < 0)
     return USBOX_EXIT_ERROR;
   int sig = gate->wait_start(gate->ctx, r->sigfd, err);
   if (sig < 0)
@@ -472,14 +474,21 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
                        usbox_err_t *err)
 {
   struct pipes p = {{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}};
+  /* a container's init takes requests to start processes in it
+   * (sentry/init_ctl.h) */
+  int ctl[2] = {-1, -1};
   if (open_pipes(&p, err) < 0)
     goto fail;
+  if (cfg->gate != NULL && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
+    usbox_err_set(err, errno, "socketpair");
+    goto fail;
+  }
   struct launch l = {.inherited = inherited, .new_user = geteuid() != 0, .uid = geteuid(),
                      .gid = getegid(), .hostname = cfg->policy->hostname, .program = program,
                      .argv = cfg->argv, .envp = cfg->envp, .bpf = bpf,
                      .profile = cfg->profile, .profile_flags = cfg->profile_flags, .policy = cfg->policy, .tty = &r->tty,
                      .limits = &r->limits, .placed_r = p.placed[0], .ready_w = p.ready[1], .ack_r = p.ack[0],
-                     .status_w = p.status[1], .exit_w = p.exit[1]};
+                     .status_w = p.status[1], .exit_w = p.exit[1], .ctl_fd = ctl[1]};
   if (cfg->policy->process.cwd != NULL)
     snprintf(l.cwd, sizeof l.cwd, "%s", cfg->policy->process.cwd);
   else if (getcwd(l.cwd, sizeof l.cwd) == NULL) {
@@ -495,6 +504,8 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
     launch_agent_child(&l);
   usbox_phase("sandbox cloned");
   close_child_ends(&p);
+  if (ctl[1] >= 0)
+    close(ctl[1]), ctl[1] = -1;
   r->exit_r = p.exit[0];
   p.exit[0] = -1;
   if (fcntl(r->exit_r, F_SETFL, O_NONBLOCK) < 0) {
@@ -521,7 +532,7 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
     goto fail;
   usbox_phase("sentry serving");
   if (cfg->gate != NULL) {
-    int code = wait_for_start(r, cfg->gate, err);
+    int code = wait_for_start(r, cfg->gate, &ctl[0], err);
     if (code != 0) {
       close_pipes(&p);
       return code;
@@ -540,6 +551,7 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
   return 0;
 fail:
   close_pipes(&p);
+  close_pair(ctl);
   return USBOX_EXIT_ERROR;
 }
 

@@ -22,8 +22,10 @@ struct exec_gate {
   bool console;
   /* Everything is up; the agent has not run. sandbox_pid is the sandbox's
    * first process; pty_master is -1 unless console (then created() owns
-   * it). 0: wait for the start; -1 (err set): tear down. */
-  int (*created)(void *ctx, pid_t sandbox_pid, int pty_master, usbox_err_t *err);
+   * it). init_ctl is the monitor's end of sentry/init_ctl.h's channel
+   * (created() owns it, whatever it returns). 0: wait for the start; -1
+   * (err set): tear down. */
+  int (*created)(void *ctx, pid_t sandbox_pid, int pty_master, int init_ctl, usbox_err_t *err);
   /* Block until the start: 0. A signal usbox gets meanwhile (read from
    * sigfd) ends the wait: its number, and the sandbox goes. -1: error. */
   int (*wait_start)(void *ctx, int sigfd, usbox_err_t *err);

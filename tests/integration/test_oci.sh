@@ -274,7 +274,8 @@ done
 B4=$TMPROOT/b4
 make_bundle "$B4"
 edit "$B4" 'c["process"]["args"] = ["sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo tty-ok; read line; echo got:$line"]'
-/usr/bin/python3 - "$TMPROOT/console.sock" >"$TMPROOT/console.out" 2>&1 <<'EOF' &
+# an engine's console socket: takes the pty master, types a line, reads
+cat >"$TMPROOT/console_recv.py" <<'EOF'
 import os, socket, sys, time, select
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(sys.argv[1]); s.listen(1)
@@ -294,6 +295,7 @@ while time.time() < end and b"got:hello" not in out:
             break
 print(out.decode(errors="replace"))
 EOF
+/usr/bin/python3 "$TMPROOT/console_recv.py" "$TMPROOT/console.sock" >"$TMPROOT/console.out" 2>&1 &
 recv=$!
 track_bg "$recv"
 for _ in $(seq 100); do [ -S "$TMPROOT/console.sock" ] && break; sleep 0.05; done
@@ -307,6 +309,108 @@ wait_gone "$(cat "$TMPROOT/pid6")" 10
 rt delete --force con >/dev/null 2>&1
 expect_exit 1 "terminal without --console-socket" -- "$RT" create --bundle "$B4" con2
 expect_grep "the message says why" 'console-socket is needed' "$ERR"
+
+# ---- exec into a running container ----
+BX=$TMPROOT/bexec
+make_bundle "$BX"
+edit "$BX" 'c["process"]["terminal"] = False
+c["process"]["args"] = ["sleep", "300"]
+c["process"]["env"].append("FROMCONFIG=yes")
+c["process"]["cwd"] = "/etc"
+c["linux"]["maskedPaths"] = ["/etc/secret"]'
+rt create --bundle "$BX" --pid-file "$TMPROOT/pid7" ex || fail "create ex"
+expect_exit 1 "exec into a created container is refused" -- "$RT" exec ex true
+expect_grep "it says why" 'cannot exec in a created container' "$ERR"
+rt start ex || fail "start ex"
+expect_exit 7 "exec: the process's exit code is exec's" -- "$RT" exec ex sh -c 'exit 7'
+expect_exit 0 "exec: cwd and env are the container's (config.json)" -- "$RT" exec ex sh -c 'echo x:$(pwd):$FROMCONFIG'
+expect_grep "exec: its output, cwd and env" '^x:/etc:yes$' "$OUT"
+expect_exit 0 "exec: --cwd and --env change them" -- "$RT" exec --cwd / -e FROMCONFIG=changed ex sh -c 'echo y:$(pwd):$FROMCONFIG'
+expect_grep "exec: --cwd, --env" '^y:/:changed$' "$OUT"
+expect_exit 0 "exec: in the container's pid namespace and /tmp" -- "$RT" exec ex sh -c 'tr "\\0" " " </proc/2/cmdline; echo; echo shared >/tmp/mark'
+expect_grep "exec: sees the container's process as pid 2" '^sleep 300 $' "$OUT"
+expect_exit 0 "exec: a second process sees what the first wrote" -- "$RT" exec ex cat /tmp/mark
+expect_grep "exec: the same /tmp" '^shared$' "$OUT"
+[ "$(echo piped | "$RT" exec ex cat)" = piped ] || fail "exec: stdin reaches the process"
+expect_exit 1 "exec: a masked path stays hidden" -- "$RT" exec ex cat /etc/secret
+expect_exit 0 "exec: only fds 0-2 reach the process (no channel of usbox's)" -- "$RT" exec ex ls /proc/self/fd
+[ "$(tr '\n' ' ' <"$OUT")" = "0 1 2 3 " ] || fail "exec: fds of the process: $(tr '\n' ' ' <"$OUT")"
+expect_exit 1 "exec: the sandbox's init is not reachable through /proc" -- "$RT" exec ex ls /proc/1/fd
+# capabilities: the container's, fewer if asked, never more
+"$RT" exec ex cat /proc/self/status | sed -n 's/^CapEff:[[:space:]]*//p' >"$TMPROOT/capeff"
+"$RT" exec --cap CAP_SYS_ADMIN ex cat /proc/self/status | sed -n 's/^CapEff:[[:space:]]*//p' >"$TMPROOT/capeff2"
+[ "$(cat "$TMPROOT/capeff")" = 0000000020000420 ] || fail "exec: the container's capabilities (CapEff $(cat "$TMPROOT/capeff"))"
+cmp -s "$TMPROOT/capeff" "$TMPROOT/capeff2" || fail "exec --cap CAP_SYS_ADMIN gained it ($(cat "$TMPROOT/capeff2"))"
+cat >"$TMPROOT/proc.json" <<'EOF'
+{"args": ["cat", "/proc/self/status"], "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0},
+ "capabilities": {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]}}
+EOF
+expect_exit 0 "exec --process (as engines call it), fewer capabilities" -- "$RT" exec --process "$TMPROOT/proc.json" ex
+expect_grep "exec --process: only CAP_KILL left" '^CapEff:[[:space:]]*0000000000000020$' "$OUT"
+expect_grep "exec --process: and in the permitted set" '^CapPrm:[[:space:]]*0000000000000020$' "$OUT"
+# another user: only as the container's process could switch to it (it
+# has no CAP_SETUID here: the kernel refuses, as it refuses that process)
+expect_exit 1 "exec --user without CAP_SETUID in the container" -- "$RT" exec --user 1000:1000 ex id
+expect_grep "exec --user: the kernel's answer" 'setting its user: Operation not permitted' "$ERR"
+# runc's words, which podman turns into 127 and 126
+expect_exit 1 "exec: a program not found" -- "$RT" exec ex nope
+expect_grep "exec: runc's words for it" 'exec: "nope": executable file not found in \$PATH' "$ERR"
+expect_exit 1 "exec: a directory" -- "$RT" exec ex /etc
+expect_grep "exec: permission denied" 'exec: "/etc": Permission denied' "$ERR"
+echo '{"args": []}' >"$TMPROOT/bad-proc.json"
+expect_exit 1 "exec: a bad process.json" -- "$RT" exec --process "$TMPROOT/bad-proc.json" ex
+expect_grep "exec: names what is wrong" 'process.json: args: must be a non-empty array' "$ERR"
+expect_exit 1 "exec: --process and a command" -- "$RT" exec --process "$TMPROOT/proc.json" ex true
+expect_exit 1 "exec: a container that does not exist" -- "$RT" exec nosuch true
+expect_exit 1 "exec: --tty without --console-socket" -- "$RT" exec -t ex true
+expect_grep "exec --tty: says why" 'needs --console-socket' "$ERR"
+# --detach: the pid file names a waiter that stands for the process, as
+# engines use it: they wait for it (as a subreaper) and signal it
+cat >"$TMPROOT/subreaper.py" <<'EOF'
+import ctypes, os, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER, as conmon and the shim
+pidfile, sig, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+if subprocess.call(cmd) != 0:
+    sys.exit(100)
+pid = int(open(pidfile).read())
+time.sleep(0.5)
+if sig:
+    os.kill(pid, sig)
+_, st = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(st) & 0xff)
+EOF
+expect_exit 9 "exec --detach: the waiter ends with the process's code" -- /usr/bin/python3 "$TMPROOT/subreaper.py" "$TMPROOT/epid" 0 "$RT" exec --detach --pid-file "$TMPROOT/epid" ex sh -c 'sleep 1; exit 9'
+expect_exit 5 "exec --detach: a signal to the waiter reaches the process" -- /usr/bin/python3 "$TMPROOT/subreaper.py" "$TMPROOT/epid" 15 "$RT" exec -d --pid-file "$TMPROOT/epid" ex sh -c 'trap "exit 5" TERM; sleep 100 & wait'
+n_before=$(rt ps ex | wc -l)
+expect_exit 247 "exec --detach: the waiter killed" -- /usr/bin/python3 "$TMPROOT/subreaper.py" "$TMPROOT/epid" 9 "$RT" exec -d --pid-file "$TMPROOT/epid" ex sleep 100
+sleep 0.5
+[ "$(rt ps ex | wc -l)" = "$n_before" ] || fail "exec: killing the waiter kills its process ($(rt ps ex | tr '\n' ' '))"
+# a terminal through the console socket
+rm -f "$TMPROOT/console.sock"
+/usr/bin/python3 "$TMPROOT/console_recv.py" "$TMPROOT/console.sock" >"$TMPROOT/console2.out" 2>&1 &
+recv=$!
+track_bg "$recv"
+for _ in $(seq 100); do [ -S "$TMPROOT/console.sock" ] && break; sleep 0.05; done
+expect_exit 0 "exec --tty --console-socket" -- "$RT" exec -t --console-socket "$TMPROOT/console.sock" ex sh -c '[ -t 0 ] && [ -t 1 ] && echo tty-ok; read line; echo got:$line'
+wait_bg "$recv" 30 >/dev/null
+expect_grep "exec --tty: stdio is a terminal" 'tty-ok' "$TMPROOT/console2.out"
+expect_grep "exec --tty: input reached it" 'got:hello' "$TMPROOT/console2.out"
+# paused: refused (runc's rule); the container's end ends what was started in it
+if rt pause ex 2>/dev/null; then
+  expect_exit 1 "exec into a paused container is refused" -- "$RT" exec ex true
+  rt resume ex || fail "resume ex"
+fi
+"$RT" exec ex sleep 200 >/dev/null 2>&1 &
+bgexec=$!
+sleep 0.5
+rt kill ex KILL
+wait "$bgexec"
+code=$?
+[ "$code" = 137 ] || fail "exec: a process in a container that ends is killed with it (exec exited $code)"
+wait_gone "$(cat "$TMPROOT/pid7")" 10 || fail "ex ended"
+expect_exit 1 "exec into a stopped container is refused" -- "$RT" exec ex true
+expect_exit 0 "delete after exec" -- "$RT" delete ex
+[ -e "$ROOT/ex" ] && fail "delete: the exec socket or state of ex is left"
 
 # ---- bad bundles: exit 1, one line, nothing left ----
 bad() { # NAME REGEX PYTHON-EDIT

@@ -106,6 +106,27 @@ tty_and_stop_cases() {
   expect_exit 0 "$e: rm" -- "${CLI[@]}" rm stopme
 }
 
+# podman's and docker's exec into a running container: output, exit code,
+# env and cwd, a tty, a program not found. $1: the engine; $2: its exit
+# code for a program not found (Docker 20.10 gives 126 for any failed
+# exec start, with runc too; podman reads runc's words: 127).
+exec_cases() {
+  local e=$1 not_found=$2
+  "${CLI[@]}" run -d --name execme "${RUN[@]}" "$IMG" sleep 1000.732 >/dev/null 2>&1 || fail "$e: run -d execme"
+  expect_exit 0 "$e: exec" -- "${CLI[@]}" exec execme sh -c 'tr "\\0" " " </proc/2/cmdline; echo'
+  expect_grep "$e: exec: in the container (its process is pid 2)" '^sleep 1000.732 $' "$OUT"
+  expect_exit 3 "$e: exec: exit code" -- "${CLI[@]}" exec execme sh -c 'exit 3'
+  expect_exit 0 "$e: exec: env and cwd" -- "${CLI[@]}" exec -e GREETING=hey -w /etc execme sh -c 'echo "$GREETING $(pwd)"'
+  expect_grep "$e: exec: env and cwd: output" '^hey /etc' "$OUT"
+  expect_exit 0 "$e: exec: a tty" -- "${CLI[@]}" exec -t execme tty
+  expect_grep "$e: exec: a pty of the container's own" '^/dev/pts/[0-9]' "$OUT"
+  expect_exit "$not_found" "$e: exec: a program not found" -- "${CLI[@]}" exec execme nope
+  cat "$OUT" "$ERR" >"$TMPROOT/notfound"
+  expect_grep "$e: exec: runc's words for it" 'executable file not found in \$PATH' "$TMPROOT/notfound"
+  expect_exit 0 "$e: exec: rm -f of the container" -- "${CLI[@]}" rm -f execme
+  pgrep -f "^sleep 1000\.732$" >/dev/null && fail "$e: a container process is left after rm -f"
+}
+
 # ---- podman ----
 podman_engine() {
   command -v podman >/dev/null || { skip "podman: not installed"; return; }
@@ -128,6 +149,7 @@ podman_engine() {
   expect_grep "podman: annotation policy: hidden" '^hidden' "$OUT"
   CLI=("${P[@]}") RUN=("${base[@]}")
   tty_and_stop_cases podman
+  exec_cases podman 127
   "${P[@]}" run -d --name killme "${base[@]}" "$IMG" sleep 1000.731 >/dev/null 2>&1 || fail "podman: run -d"
   expect_exit 0 "podman: pause" -- "${P[@]}" pause killme
   expect_eq "podman: paused" paused "$("${P[@]}" inspect killme --format '{{.State.Status}}' 2>/dev/null)"
@@ -173,6 +195,11 @@ containerd_engine() {
   }
   common_cases ctr "this ctr has no --user"
   ctr -a "$CTRD" run -d --runc-binary "$U" "$IMG" bg sleep 1000 >/dev/null 2>&1 || fail "ctr: run -d"
+  expect_exit 4 "ctr: task exec: exit code" -- ctr -a "$CTRD" task exec --exec-id e1 bg sh -c 'tr "\0" " " </proc/2/cmdline; echo; exit 4'
+  expect_grep "ctr: task exec: in the container" '^sleep 1000 $' "$OUT"
+  # (ctr -t wants a terminal of its own: script(1) gives it one)
+  expect_exit 0 "ctr: task exec --tty" -- script -qec "ctr -a '$CTRD' task exec -t --exec-id e2 bg tty" /dev/null
+  expect_grep "ctr: task exec --tty: a pty" '/dev/pts/[0-9]' "$OUT"
   expect_exit 0 "ctr: task kill" -- ctr -a "$CTRD" task kill -s KILL bg
   for _ in $(seq 50); do ctr -a "$CTRD" task ls 2>/dev/null | grep -q "bg.*STOPPED" && break; sleep 0.1; done
   expect_exit 0 "ctr: task rm and container rm" -- sh -c "ctr -a '$CTRD' task rm bg && ctr -a '$CTRD' container rm bg"
@@ -214,6 +241,7 @@ docker_engine() {
   fi
   CLI=("${D[@]}") RUN=(--runtime usbox --network none)
   tty_and_stop_cases docker
+  exec_cases docker 126
 }
 
 # The daemons stop as they would be stopped, and nothing they mounted

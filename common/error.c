@@ -54,3 +54,11 @@ void usbox_err_clear(usbox_err_t *err)
   err->code = 0;
   err->msg[0] = '\0';
 }
+
+int usbox_err_printable(usbox_err_t *err)
+{
+  for (char *c = err != NULL ? err->msg : ""; *c != '\0'; c++)
+    if ((unsigned char)*c < 0x20 || *c == 0x7f)
+      *c = '?';
+  return -1;
+}

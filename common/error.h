@@ -25,5 +25,8 @@ int usbox_err_wrap(usbox_err_t *err, const char *fmt, ...) __attribute__((format
 void usbox_err_print(const usbox_err_t *err);
 extern void (*usbox_err_sink)(const char *line);
 void usbox_err_clear(usbox_err_t *err);
+/* Control characters of the message (quoted from input no one checked)
+ * become '?': one printable line. Returns -1, for `return` at an error. */
+int usbox_err_printable(usbox_err_t *err);
 
 #endif

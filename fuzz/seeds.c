@@ -21,6 +21,7 @@
 #include "gofer/protocol.h"
 #include "netstack-shim/msg.h"
 #include "netstack-shim/sockaddr.h"
+#include "sentry/init_ctl.h"
 
 static const char *outdir;
 
@@ -180,6 +181,50 @@ static void netlink_seeds(void)
   net("netlink", 4, buf, sizeof buf);
 }
 
+/* oci_exec: a process object, and requests made by the monitor's own
+ * encoder (sent over a socket pair and read back as the init reads them) */
+static void exec_request_seed(const char *name, bool tty, char **argv, char **envp)
+{
+  int sv[2];
+  must(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair");
+  struct policy_process proc = {.set_user = true, .uid = 1000, .gid = 1000, .ngroups = 1,
+                                .groups = {27}, .umask = 022, .nrlimits = 1,
+                                .rlimits = {{.resource = 7, .soft = 1024, .hard = 4096}}};
+  struct init_exec_spec spec = {.id = 1, .argv = argv, .envp = envp, .cwd = "/work", .tty = tty,
+                                .proc = &proc, .set_caps = true, .keep_caps = 1u << 5};
+  const int stdio[3] = {0, 1, 2};
+  usbox_err_t err = {0};
+  must(init_ctl_send_exec(sv[0], &spec, stdio, &err) == 0, "init_ctl_send_exec");
+  static uint8_t buf[1 + sizeof(struct init_exec_req) + INIT_EXEC_MAX_STRINGS];
+  ssize_t n = recv(sv[1], buf + 1, sizeof buf - 1, 0); /* the fds are dropped: closed */
+  must(n > 0, "recv");
+  buf[0] = (uint8_t)(1 | (tty ? 0 : 3) << 1);
+  struct init_exec_req *h = malloc((size_t)n);
+  memcpy(h, buf + 1, (size_t)n);
+  struct init_request r;
+  must(init_request_decode(h, (char *)(h + 1), (size_t)n, tty ? 0 : 3, &r) == 0, "decode");
+  init_request_free(&r);
+  free(h);
+  write_seed("oci_exec", name, buf, (size_t)n + 1);
+  close(sv[0]);
+  close(sv[1]);
+}
+
+static void exec_seeds(void)
+{
+  static const char process[] =
+      "\0{\"args\": [\"sh\", \"-c\", \"echo hi\"], \"cwd\": \"/\", \"env\": [\"PATH=/bin\"], "
+      "\"terminal\": true, \"user\": {\"uid\": 1000, \"gid\": 1000, \"additionalGids\": [27], "
+      "\"umask\": 18}, \"capabilities\": {\"bounding\": [\"CAP_KILL\"], \"effective\": "
+      "[\"CAP_KILL\"], \"permitted\": [\"CAP_KILL\"]}, \"rlimits\": [{\"type\": "
+      "\"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024}]}";
+  write_seed("oci_exec", "process", process, sizeof process - 1);
+  char *argv[] = {"sh", "-c", "echo hi", NULL}, *envp[] = {"PATH=/bin", "HOME=/root", NULL};
+  char *none[] = {NULL};
+  exec_request_seed("request", false, argv, envp);
+  exec_request_seed("request-tty-noenv", true, argv, none);
+}
+
 int main(int argc, char **argv)
 {
   if (argc != 2) {
@@ -197,5 +242,6 @@ int main(int argc, char **argv)
   cmsg_seeds();
   msghdr_seeds();
   netlink_seeds();
+  exec_seeds();
   return 0;
 }

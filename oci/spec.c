@@ -567,9 +567,11 @@ int oci_spec_parse(const struct oci_load_options *o, const char *text, struct oc
   if (o->defaults != NULL && policy_load_file(p, o->defaults, err) < 0)
     return usbox_err_wrap(err, "the runtime's defaults %s", o->defaults);
   cJSON *root = cJSON_Parse(text);
-  if (root == NULL)
-    return usbox_err_set(err, EINVAL, "config.json: invalid JSON near \"%.20s\"",
-                         cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");
+  if (root == NULL) {
+    usbox_err_set(err, EINVAL, "config.json: invalid JSON near \"%.20s\"",
+                  cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");
+    return usbox_err_printable(err);
+  }
   struct loader l = {.o = o, .s = s, .p = p, .err = err};
   int rc = -1;
   if (!cJSON_IsObject(root))
@@ -592,7 +594,7 @@ int oci_spec_parse(const struct oci_load_options *o, const char *text, struct oc
     }
   }
   cJSON_Delete(root);
-  return rc;
+  return rc < 0 ? usbox_err_printable(err) : rc;
 }
 
 int oci_spec_parse_process(const char *text, struct oci_spec *s, struct policy *p,
@@ -600,13 +602,17 @@ int oci_spec_parse_process(const char *text, struct oci_spec *s, struct policy *
 {
   memset(s, 0, sizeof *s);
   cJSON *proc = cJSON_Parse(text);
-  if (proc == NULL)
-    return usbox_err_set(err, EINVAL, "process.json: invalid JSON near \"%.20s\"",
-                         cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");
+  if (proc == NULL) {
+    usbox_err_set(err, EINVAL, "process.json: invalid JSON near \"%.20s\"",
+                  cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");
+    return usbox_err_printable(err);
+  }
   struct oci_load_options o = {0};
   struct loader l = {.o = &o, .s = s, .p = p, .err = err};
   int rc = load_process(&l, proc);
   cJSON_Delete(proc);
+  if (rc < 0)
+    usbox_err_printable(err);
   /* the loader names config.json's paths: here the object is the whole file */
   static const char prefix[] = "config.json: .process";
   if (rc < 0 && strncmp(err->msg, prefix, sizeof prefix - 1) == 0) {

@@ -103,8 +103,19 @@ int init_ctl_recv_event(int ctl, struct init_exec_event *ev, int *fd);
 /* A stage's words for messages ("setting the user", ...). */
 const char *init_stage_name(uint32_t stage);
 
-/* The init's side (sentry/launch.c's run_init): a request arrived on ctl;
- * fork and start the process. */
+/* A received request checked whole (sizes, counts, every string
+ * NUL-terminated inside the message): out's argv and envp point into
+ * strings. 0, or -EINVAL / -ENOMEM. */
+struct init_request {
+  const char *cwd;
+  char **argv, **envp;
+};
+int init_request_decode(const struct init_exec_req *h, char *strings, size_t len, size_t nfds,
+                        struct init_request *out);
+void init_request_free(struct init_request *r);
+
+/* The init's side (sentry/init_serve.c, from launch.c's init loop): a
+ * request arrived on ctl; fork and start the process. */
 struct init_serve {
   int ctl;             /* -1 once the monitor is gone */
   sigset_t mask;       /* the signal mask the agent started with */

@@ -360,6 +360,9 @@ expect_grep "exec: permission denied" 'exec: "/etc": Permission denied' "$ERR"
 echo '{"args": []}' >"$TMPROOT/bad-proc.json"
 expect_exit 1 "exec: a bad process.json" -- "$RT" exec --process "$TMPROOT/bad-proc.json" ex
 expect_grep "exec: names what is wrong" 'process.json: args: must be a non-empty array' "$ERR"
+printf '{"args": ["sh"],\n  "cwd": \001}' >"$TMPROOT/bad-proc2.json"
+expect_exit 1 "exec: invalid JSON with a control character" -- "$RT" exec --process "$TMPROOT/bad-proc2.json" ex
+[ "$(wc -l <"$ERR")" -eq 1 ] || fail "exec: invalid JSON: one line ($(cat -A "$ERR"))"
 expect_exit 1 "exec: --process and a command" -- "$RT" exec --process "$TMPROOT/proc.json" ex true
 expect_exit 1 "exec: a container that does not exist" -- "$RT" exec nosuch true
 expect_exit 1 "exec: --tty without --console-socket" -- "$RT" exec -t ex true

@@ -37,7 +37,7 @@ static const struct verb verbs[] = {
     {"features", cmd_features, "OCI: what this runtime supports, as JSON"},
     {"pause", cmd_pause, "OCI: freeze a container's processes"},
     {"resume", cmd_resume, "OCI: thaw a paused container"},
-    {"update", cmd_not_yet, "OCI: (not supported yet)"},
+    {"update", cmd_update, "OCI: change a running container's limits"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show this help"},
 };
@@ -52,14 +52,6 @@ const char *cli_container_id(const char *verb, int argc, char **argv, int optind
     return NULL;
   }
   return argv[optind];
-}
-
-int cmd_not_yet(int argc, char **argv)
-{
-  (void)argc;
-  usbox_err_t err = {0};
-  usbox_err_set(&err, 0, "'%s' is not supported by usbox yet (docs/oci.md)", argv[0]);
-  return oci_fail(&cli_runtime, &err);
 }
 
 static int cmd_version(int argc, char **argv)

@@ -18,7 +18,7 @@ int cmd_spec(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 int cmd_pause(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
-int cmd_not_yet(int argc, char **argv);
+int cmd_update(int argc, char **argv);
 /* runc's `exec ID` (cmd_exec_oci.c), told apart from `usbox exec -- PROGRAM` */
 int cmd_exec_oci(int argc, char **argv);
 #include <stdbool.h>

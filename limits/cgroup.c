@@ -196,9 +196,28 @@ void limits_remove_stale(void)
     }
 }
 
-static bool wanted(const struct limits_config *c, enum limits_controller k)
+/* a limit of kind k is asked for */
+static bool limited(const struct limits_config *c, enum limits_controller k)
 {
   return k == LIMITS_MEMORY ? c->memory != 0 : k == LIMITS_PIDS ? c->pids != 0 : c->cpus != 0;
+}
+
+/* a cgroup of kind k is made (limited, or to be limited later) */
+static bool wanted(const struct limits_config *c, enum limits_controller k)
+{
+  return c->updatable || limited(c, k);
+}
+
+/* v1 memory: memsw may never be below the memory limit, so it is raised
+ * first and lowered last (one of the two writes fails harmlessly); -1
+ * is no limit. */
+static int write_memory_v1(const char *dir, const char *v)
+{
+  cgroupfs_write(dir, "memory.memsw.limit_in_bytes", v); /* where swap accounting exists */
+  int r = cgroupfs_write(dir, "memory.limit_in_bytes", v);
+  if (r == 0)
+    cgroupfs_write(dir, "memory.memsw.limit_in_bytes", v); /* no escape into swap */
+  return r;
 }
 
 /* The value of limit k in a v2 or v1 file of D's tree (cgroup.c's top). */
@@ -211,27 +230,24 @@ static int write_limit(const struct limits_config *c, enum limits_controller k, 
   case LIMITS_MEMORY:
     snprintf(dir, sizeof dir, "%s/sandbox", d);
     snprintf(v, sizeof v, "%llu", (unsigned long long)c->memory);
-    if (v2) {
-      if ((r = cgroupfs_write(dir, "memory.max", v)) < 0)
-        return r;
-      cgroupfs_write(dir, "memory.swap.max", "0"); /* where swap accounting exists */
-      return 0;
-    }
-    if ((r = cgroupfs_write(dir, "memory.limit_in_bytes", v)) < 0)
+    if (!v2)
+      return write_memory_v1(dir, c->memory != 0 ? v : "-1");
+    if ((r = cgroupfs_write(dir, "memory.max", c->memory != 0 ? v : "max")) < 0)
       return r;
-    cgroupfs_write(dir, "memory.memsw.limit_in_bytes", v); /* no escape into swap */
+    /* where swap accounting exists: none under a limit */
+    cgroupfs_write(dir, "memory.swap.max", c->memory != 0 ? "0" : "max");
     return 0;
   case LIMITS_PIDS:
     snprintf(dir, sizeof dir, "%s/sandbox/agent", d);
     snprintf(v, sizeof v, "%ld", c->pids);
-    return cgroupfs_write(dir, "pids.max", v);
+    return cgroupfs_write(dir, "pids.max", c->pids != 0 ? v : "max");
   case LIMITS_CPU: {
-    long period = 100000, quota = (long)(c->cpus * (double)period);
-    if (quota < 1000)
+    long period = 100000, quota = c->cpus != 0 ? (long)(c->cpus * (double)period) : -1;
+    if (quota >= 0 && quota < 1000)
       quota = 1000;
     if (v2) {
       snprintf(v, sizeof v, "%ld %ld", quota, period);
-      return cgroupfs_write(d, "cpu.max", v);
+      return cgroupfs_write(d, "cpu.max", quota >= 0 ? v : "max 100000");
     }
     snprintf(v, sizeof v, "%ld", period);
     if ((r = cgroupfs_write(d, "cpu.cfs_period_us", v)) < 0)
@@ -358,7 +374,7 @@ int limits_create(struct limits *l, const struct limits_config *c, usbox_err_t *
   limits_remove_stale();
   try_v2(l);
   for (int k = 0; k < LIMITS_NCONTROLLERS; k++) {
-    if (!wanted(c, k) || l->on_v2[k] || try_v1(l, k) == 0)
+    if (!wanted(c, k) || l->on_v2[k] || try_v1(l, k) == 0 || !limited(c, k))
       continue;
     if (fall_back(l, k, err) < 0) {
       limits_destroy(l);
@@ -491,6 +507,77 @@ int limits_apply_in_child(const struct limits *l, usbox_err_t *err)
     rl = (struct rlimit){(rlim_t)c->pids, (rlim_t)c->pids};
     if (setrlimit(RLIMIT_NPROC, &rl) < 0)
       return usbox_err_set(err, errno, "RLIMIT_NPROC for --pids");
+  }
+  return 0;
+}
+
+/* ---- update ---- */
+
+/* The sandbox's cgroup D in one hierarchy, from the line of usbox_pid's
+ * /proc/PID/cgroup naming controller (NULL: the v2 line): usbox is in
+ * D/usbox, and D is usbox-<pid>. */
+static int find_sandbox_dir(pid_t usbox_pid, const char *controller, const char *mount,
+                            char out[PATH_MAX])
+{
+  char path[64], line[PATH_MAX + 64], tail[64];
+  snprintf(path, sizeof path, "/proc/%d/cgroup", (int)usbox_pid);
+  snprintf(tail, sizeof tail, "/usbox-%d/usbox", (int)usbox_pid);
+  cleanup_fclose FILE *f = fopen(path, "re");
+  while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+    line[strcspn(line, "\n")] = '\0';
+    /* "ID:CONTROLLERS:PATH" */
+    char *ctrls = strchr(line, ':'), *cg = ctrls != NULL ? strchr(ctrls + 1, ':') : NULL;
+    if (cg == NULL)
+      continue;
+    *ctrls++ = '\0';
+    *cg++ = '\0';
+    bool match = controller == NULL && strcmp(line, "0") == 0 && ctrls[0] == '\0';
+    for (char *save = NULL, *c = controller != NULL ? strtok_r(ctrls, ",", &save) : NULL;
+         c != NULL && !match; c = strtok_r(NULL, ",", &save))
+      match = strcmp(c, controller) == 0;
+    size_t n = strlen(cg), t = strlen(tail);
+    if (!match || n < t || strcmp(cg + n - t, tail) != 0)
+      continue;
+    cg[n - strlen("/usbox")] = '\0';
+    return snprintf(out, PATH_MAX, "%s%s", mount, cg) < PATH_MAX ? 0 : -ENAMETOOLONG;
+  }
+  return -ENOENT;
+}
+
+/* controller k of the sandbox: its v2 cgroup if k is enabled there, else
+ * its v1 one */
+static int controller_dir(pid_t usbox_pid, enum limits_controller k, char out[PATH_MAX],
+                          bool *v2)
+{
+  const char *mnt = cgroupfs_v2_mount();
+  char enabled[512];
+  if (mnt != NULL && find_sandbox_dir(usbox_pid, NULL, mnt, out) == 0 &&
+      cgroupfs_read(out, "cgroup.controllers", enabled, sizeof enabled) == 0) {
+    char padded[520], word[16];
+    snprintf(padded, sizeof padded, " %s ", enabled);
+    padded[strcspn(padded, "\n")] = ' ';
+    snprintf(word, sizeof word, " %s ", v2_name[k]);
+    if (strstr(padded, word) != NULL)
+      return *v2 = true, 0;
+  }
+  *v2 = false;
+  return find_sandbox_dir(usbox_pid, v2_name[k], v1_mount[k], out);
+}
+
+int limits_update(pid_t usbox_pid, const struct limits_config *c,
+                  const bool which[LIMITS_NCONTROLLERS], usbox_err_t *err)
+{
+  static const char *const what[] = {"memory", "pids", "cpu"};
+  for (int k = 0; k < LIMITS_NCONTROLLERS; k++) {
+    if (!which[k])
+      continue;
+    char dir[PATH_MAX];
+    bool v2;
+    int r = controller_dir(usbox_pid, k, dir, &v2);
+    if (r < 0)
+      return usbox_err_set(err, -r, "the sandbox has no %s cgroup to update", what[k]);
+    if ((r = write_limit(c, k, dir, v2)) < 0)
+      return usbox_err_set(err, -r, "updating the %s limit in %s", what[k], dir);
   }
   return 0;
 }

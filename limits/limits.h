@@ -25,6 +25,10 @@ struct limits_config {
   double grace;    /* seconds between SIGTERM and SIGKILL at the timeout */
   long nofile;     /* RLIMIT_NOFILE, 0: unchanged */
   bool best_effort;
+  /* OCI containers: every controller's cgroup is made, without a limit
+   * where none is asked, so that `update` can set one later (one that
+   * cannot be made is left out, silently) */
+  bool updatable;
 };
 
 #define LIMITS_DEFAULT_GRACE 5.0
@@ -84,6 +88,13 @@ void limits_destroy(struct limits *l);
  * process's own cgroups): what limits_create does first, for `usbox
  * delete` of a container whose monitor was killed. */
 void limits_remove_stale(void);
+
+/* `update` of a running sandbox: the limits of controllers marked in
+ * which, from c (0: no limit), written into the cgroups of the sandbox
+ * whose usbox process is usbox_pid (found through its /proc/PID/cgroup).
+ * 0, or -1 with err (ENOENT: that sandbox has no cgroup for it). */
+int limits_update(pid_t usbox_pid, const struct limits_config *c,
+                  const bool which[LIMITS_NCONTROLLERS], usbox_err_t *err);
 
 /* In the sandbox's first process, before it drops its capabilities: the
  * rlimit fallbacks, and a hard open-file limit raised to --nofile if that

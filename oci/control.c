@@ -220,3 +220,17 @@ int oci_delete(const struct oci_runtime *rt, const char *id, bool force, usbox_e
   oci_state_free(&st);
   return oci_state_remove(rt->root, id, err);
 }
+
+int oci_update(const struct oci_runtime *rt, const char *id, const struct oci_update *u,
+               usbox_err_t *err)
+{
+  struct oci_state st;
+  enum oci_status status;
+  if (load(rt, id, &st, &status, err) < 0)
+    return -1;
+  pid_t monitor = st.pid;
+  oci_state_free(&st);
+  if (status == OCI_STOPPED)
+    return usbox_err_set(err, 0, "cannot update container %s: it is stopped", id);
+  return limits_update(monitor, &u->limits, u->set, err);
+}

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "limits/limits.h"
 
 /* usbox's policy for every container (docs/oci.md), if the file exists */
 #define OCI_DEFAULTS_FILE "/etc/usbox/oci.json"
@@ -48,6 +49,16 @@ int oci_kill(const struct oci_runtime *rt, const char *id, int sig, bool all, us
 int oci_delete(const struct oci_runtime *rt, const char *id, bool force, usbox_err_t *err);
 /* Freeze (pause) or thaw (resume) the container's processes. */
 int oci_pause(const struct oci_runtime *rt, const char *id, bool pause, usbox_err_t *err);
+
+/* runc's update: the resources to change (set[k]: change limit k; a value
+ * of 0 in limits is "no limit"). */
+struct oci_update {
+  struct limits_config limits;
+  bool set[LIMITS_NCONTROLLERS];
+};
+int oci_update(const struct oci_runtime *rt, const char *id, const struct oci_update *u,
+               usbox_err_t *err);
+
 /* runc's console socket: connect to path and send the pty master, with
  * the name "/dev/ptmx" as the message. */
 int oci_send_console(const char *path, int master, usbox_err_t *err);

@@ -564,6 +564,7 @@ int oci_spec_parse(const struct oci_load_options *o, const char *text, struct oc
    * apply (maskedPaths and annotations say what is hidden) */
   p->default_hidden = false;
   p->env.clear = true;
+  p->limits.updatable = true; /* `update` sets limits later */
   if (o->defaults != NULL && policy_load_file(p, o->defaults, err) < 0)
     return usbox_err_wrap(err, "the runtime's defaults %s", o->defaults);
   cJSON *root = cJSON_Parse(text);
@@ -701,4 +702,72 @@ void oci_spec_free(struct oci_spec *s)
     free(s->missing[i].dest);
   free(s->missing);
   memset(s, 0, sizeof *s);
+}
+
+/* ---- update --resources ---- */
+
+/* A number at obj.key: 1 and *v, 0 if absent or null, -1 if not a number. */
+static int number_at(const cJSON *obj, const char *key, double *v)
+{
+  const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, key);
+  if (n == NULL || cJSON_IsNull(n))
+    return 0;
+  if (!cJSON_IsNumber(n))
+    return -1;
+  *v = n->valuedouble;
+  return 1;
+}
+
+static int update_memory_pids(const cJSON *res, struct oci_update *u, usbox_err_t *err)
+{
+  double v;
+  int r = number_at(cJSON_GetObjectItemCaseSensitive(res, "memory"), "limit", &v);
+  if (r < 0)
+    return usbox_err_set(err, EINVAL, "resources: .memory.limit must be a number");
+  if (r > 0 && v != 0) {
+    u->set[LIMITS_MEMORY] = true;
+    u->limits.memory = v < 0 ? 0 : (uint64_t)v;
+  }
+  r = number_at(cJSON_GetObjectItemCaseSensitive(res, "pids"), "limit", &v);
+  if (r < 0)
+    return usbox_err_set(err, EINVAL, "resources: .pids.limit must be a number");
+  if (r > 0 && v != 0) {
+    u->set[LIMITS_PIDS] = true;
+    u->limits.pids = v < 0 ? 0 : (long)v;
+  }
+  return 0;
+}
+
+int oci_update_parse(const char *json, struct oci_update *u, oci_note_fn noted_fn, void *note_ctx,
+                     usbox_err_t *err)
+{
+  cJSON *res = cJSON_Parse(json);
+  if (!cJSON_IsObject(res)) {
+    cJSON_Delete(res);
+    usbox_err_set(err, EINVAL, "resources: not a JSON object");
+    return usbox_err_printable(err);
+  }
+  int rc = update_memory_pids(res, u, err);
+  const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(res, "cpu");
+  double quota = 0, period = 100000;
+  int rq = number_at(cpu, "quota", &quota), rp = number_at(cpu, "period", &period);
+  if (rc == 0 && (rq < 0 || rp < 0))
+    rc = usbox_err_set(err, EINVAL, "resources: .cpu.quota and .cpu.period must be numbers");
+  if (rc == 0 && rq > 0 && quota != 0) {
+    u->set[LIMITS_CPU] = true;
+    u->limits.cpus = quota < 0 ? 0 : quota / (period > 0 ? period : 100000);
+  }
+  /* what a default engine request carries, applied by nothing here */
+  static const char *const cpu_noted[] = {"shares", "realtimeRuntime", "realtimePeriod", "cpus", "mems"};
+  for (size_t i = 0; rc == 0 && noted_fn != NULL && i < sizeof cpu_noted / sizeof cpu_noted[0]; i++) {
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(cpu, cpu_noted[i]);
+    if ((cJSON_IsNumber(f) && f->valuedouble != 0) || (cJSON_IsString(f) && f->valuestring[0]))
+      noted_fn(note_ctx, "update: .cpu.%s accepted, not applied", cpu_noted[i]);
+  }
+  static const char *const noted[] = {"blockIO", "hugepageLimits", "network", "rdma", "unified"};
+  for (size_t i = 0; rc == 0 && noted_fn != NULL && i < sizeof noted / sizeof noted[0]; i++)
+    if (cJSON_GetObjectItemCaseSensitive(res, noted[i]) != NULL)
+      noted_fn(note_ctx, "update: .%s accepted, not applied", noted[i]);
+  cJSON_Delete(res);
+  return rc;
 }

@@ -66,6 +66,13 @@ int oci_spec_make_mount_points(const struct oci_spec *s, usbox_err_t *err);
 
 void oci_spec_free(struct oci_spec *s);
 
+/* A LinuxResources object (`update --resources`) into u: memory.limit,
+ * pids.limit, cpu.quota/period; -1 is no limit, 0 or absent unchanged.
+ * What usbox does not apply is noted (one line each). */
+#include "oci/runtime.h"
+int oci_update_parse(const char *json, struct oci_update *u, oci_note_fn note, void *note_ctx,
+                     usbox_err_t *err);
+
 /* runc's rule for container ids: [A-Za-z0-9_+.-]+, not "." or "..". */
 bool oci_valid_id(const char *id);
 

@@ -415,6 +415,32 @@ expect_exit 1 "exec into a stopped container is refused" -- "$RT" exec ex true
 expect_exit 0 "delete after exec" -- "$RT" delete ex
 [ -e "$ROOT/ex" ] && fail "delete: the exec socket or state of ex is left"
 
+# ---- update: a running container's limits changed ----
+BU=$TMPROOT/bupdate
+make_bundle "$BU"
+edit "$BU" 'c["process"]["terminal"] = False
+c["process"]["args"] = ["sleep", "300"]'
+rt create --bundle "$BU" --pid-file "$TMPROOT/pid8" up && rt start up || fail "create/start up"
+# a string of 64 MiB (busybox sh holds a few copies): fine without a
+# limit, killed under 32 MiB; so the update is what makes the difference
+grow='a=xxxxxxxxxxxxxxxx; i=0; while [ $i -lt 22 ]; do a="$a$a"; i=$((i+1)); done; echo ${#a}'
+expect_exit 0 "update: without a limit, 64 MiB fit" -- "$RT" exec up sh -c "$grow"
+expect_grep "update: the string was made" '^67108864$' "$OUT"
+expect_exit 0 "update --memory 32m" -- "$RT" update --memory 32m up
+expect_exit 137 "update: the memory limit now kills the same work" -- "$RT" exec up sh -c "$grow"
+echo '{"memory": {"limit": -1, "swap": 0}, "cpu": {"shares": 1024}, "blockIO": {}}' >"$TMPROOT/res.json"
+expect_exit 0 "update --resources (an engine's object): no memory limit again" -- "$RT" update --resources "$TMPROOT/res.json" up
+expect_grep "update: what is not applied is in the log" 'update: .cpu.shares accepted, not applied' "$TMPROOT/oci.log"
+expect_exit 0 "update: 64 MiB fit again" -- "$RT" exec up sh -c "$grow"
+echo '{"pids": {"limit": 4}}' | "$RT" update --resources - up || fail "update --resources - (stdin)"
+"$RT" exec up sh -c 'for i in 1 2 3 4 5 6; do sleep 3 & done 2>&1; wait' >"$TMPROOT/pids.out" 2>&1
+expect_grep "update: a pids limit holds: forks past it fail" "can't fork" "$TMPROOT/pids.out"
+expect_exit 1 "update: a resource usbox does not limit" -- "$RT" update --cpuset-cpus 0 up
+expect_grep "update: says so" 'cpuset-cpus is not supported' "$ERR"
+expect_exit 1 "update: a bad resources object" -- "$RT" update --resources "$TMPROOT/bad-proc2.json" up
+rt delete --force up >/dev/null 2>&1
+expect_exit 1 "update: a container that is gone" -- "$RT" update --memory 64m up
+
 # ---- bad bundles: exit 1, one line, nothing left ----
 bad() { # NAME REGEX PYTHON-EDIT
   local name=$1 regex=$2 code=$3 dir=$TMPROOT/bad-$1

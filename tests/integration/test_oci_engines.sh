@@ -123,6 +123,11 @@ exec_cases() {
   expect_exit "$not_found" "$e: exec: a program not found" -- "${CLI[@]}" exec execme nope
   cat "$OUT" "$ERR" >"$TMPROOT/notfound"
   expect_grep "$e: exec: runc's words for it" 'executable file not found in \$PATH' "$TMPROOT/notfound"
+  # update: a memory limit set on the running container holds
+  local grow='a=xxxxxxxxxxxxxxxx; i=0; while [ $i -lt 22 ]; do a="$a$a"; i=$((i+1)); done; echo ${#a}'
+  expect_exit 0 "$e: before update: 64 MiB fit" -- "${CLI[@]}" exec execme sh -c "$grow"
+  expect_exit 0 "$e: update --memory" -- "${CLI[@]}" update --memory 32m --memory-swap 32m execme
+  expect_exit 137 "$e: update: the limit holds" -- "${CLI[@]}" exec execme sh -c "$grow"
   expect_exit 0 "$e: exec: rm -f of the container" -- "${CLI[@]}" rm -f execme
   pgrep -f "^sleep 1000\.732$" >/dev/null && fail "$e: a container process is left after rm -f"
 }

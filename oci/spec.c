@@ -309,6 +309,25 @@ static int load_bind(struct loader *l, const char *source, const char *dest, con
   return policy_add_mount(l->p, joined, dest, !has_option(options, "ro"), l->err);
 }
 
+/* sysfs at /sys, cgroup at /sys/fs/cgroup: the host's, read-only (what
+ * runc's read-only sysfs shows too, but for the network devices of the
+ * container's namespace), with /sys/firmware hidden as in `usbox exec`'s
+ * view. The cgroup tree is the host's: the container's own limits are
+ * not at its root. */
+static int load_sys(struct loader *l, const char *kind, const char *dest)
+{
+  bool sysfs = strcmp(kind, "sysfs") == 0;
+  if (strcmp(dest, sysfs ? "/sys" : "/sys/fs/cgroup") != 0)
+    return BAD(l->err, ".mounts", "%s at %s: usbox shows it at %s only", kind, dest,
+               sysfs ? "/sys" : "/sys/fs/cgroup");
+  for (size_t i = 0; i < l->p->nmounts; i++)
+    if (strcmp(l->p->mounts[i].dest, "/sys") == 0)
+      return 0; /* the cgroup tree is in it */
+  if (check_mount_point(l, dest, true) < 0 || policy_add_mount(l->p, dest, dest, false, l->err) < 0)
+    return -1;
+  return sysfs ? policy_add_hidden(l->p, "/sys/firmware", l->err) : 0;
+}
+
 static int load_mount(struct loader *l, const cJSON *m)
 {
   const cJSON *dest = cJSON_GetObjectItemCaseSensitive(m, "destination");
@@ -323,12 +342,11 @@ static int load_mount(struct loader *l, const cJSON *m)
   bool bind = has_option(options, "bind") || has_option(options, "rbind") ||
               (cJSON_IsString(type) && strcmp(type->valuestring, "bind") == 0);
   const char *kind = bind ? "bind" : cJSON_IsString(type) ? type->valuestring : "";
+  if (strcmp(kind, "sysfs") == 0 || strncmp(kind, "cgroup", 6) == 0)
+    return load_sys(l, kind, norm);
   if (provided_by_usbox(kind, norm)) {
-    if (strcmp(kind, "sysfs") == 0 || strcmp(kind, "mqueue") == 0 || strncmp(kind, "cgroup", 6) == 0) {
-      char line[PATH_MAX + 64];
-      snprintf(line, sizeof line, ".mounts: %s at %s is not mounted (usbox has none)", kind, norm);
-      note(l, line);
-    }
+    if (strcmp(kind, "mqueue") == 0)
+      note(l, ".mounts: mqueue at /dev/mqueue is not mounted (usbox has none)");
     return 0;
   }
   if (bind) {

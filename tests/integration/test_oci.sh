@@ -336,6 +336,12 @@ expect_exit 1 "exec: a masked path stays hidden" -- "$RT" exec ex cat /etc/secre
 expect_exit 0 "exec: only fds 0-2 reach the process (no channel of usbox's)" -- "$RT" exec ex ls /proc/self/fd
 [ "$(tr '\n' ' ' <"$OUT")" = "0 1 2 3 " ] || fail "exec: fds of the process: $(tr '\n' ' ' <"$OUT")"
 expect_exit 1 "exec: the sandbox's init is not reachable through /proc" -- "$RT" exec ex ls /proc/1/fd
+# sysfs (usbox spec's, as runc's): the host's, read-only, /sys/firmware hidden
+expect_exit 0 "sysfs: readable" -- "$RT" exec ex cat /sys/devices/system/cpu/online
+expect_eq "sysfs: the host's values" "$(cat /sys/devices/system/cpu/online)" "$(cat "$OUT")"
+expect_exit 1 "sysfs: read-only" -- "$RT" exec ex sh -c 'echo 1 >/sys/kernel/mm/ksm/run'
+expect_grep "sysfs: read-only: the error" 'Read-only file system' "$ERR"
+expect_exit 1 "sysfs: /sys/firmware hidden" -- "$RT" exec ex ls /sys/firmware
 # capabilities: the container's, fewer if asked, never more
 "$RT" exec ex cat /proc/self/status | sed -n 's/^CapEff:[[:space:]]*//p' >"$TMPROOT/capeff"
 "$RT" exec --cap CAP_SYS_ADMIN ex cat /proc/self/status | sed -n 's/^CapEff:[[:space:]]*//p' >"$TMPROOT/capeff2"

@@ -15,6 +15,7 @@
 #define FLAG_TC 0x0200
 #define FLAG_RD 0x0100
 #define FLAG_RA 0x0080
+#define FLAG_AA 0x0400
 #define FLAG_CD 0x0010
 
 /* A decoded name whose labels held bytes no host name has: it compares
@@ -118,6 +119,29 @@ size_t dns_build_error(const uint8_t *query, const struct dns_question *q, int r
   put16(out + 8, 0);
   put16(out + 10, 0);
   return q->end;
+}
+
+size_t dns_build_loopback(const uint8_t *query, const struct dns_question *q, uint8_t *out,
+                          size_t cap)
+{
+  static const uint8_t v4[4] = {127, 0, 0, 1}, v6[16] = {[15] = 1};
+  bool a = q->qtype == 1, aaaa = q->qtype == 28;
+  size_t rdlen = a ? sizeof v4 : sizeof v6;
+  size_t n = dns_build_error(query, q, 0, out, cap);
+  if (n == 0 || (!a && !aaaa))
+    return n;
+  if (n + 12 + rdlen > cap)
+    return 0;
+  uint8_t *rr = out + n;
+  put16(rr, 0xc000 | HDR); /* the owner: the question's name */
+  put16(rr + 2, q->qtype);
+  put16(rr + 4, 1); /* IN */
+  memset(rr + 6, 0, 4); /* TTL 0: the sandbox's name is nobody's to cache */
+  put16(rr + 10, (uint16_t)rdlen);
+  memcpy(rr + 12, a ? v4 : v6, rdlen);
+  put16(out + 6, 1); /* one answer */
+  put16(out + 2, (uint16_t)(get16(out + 2) | FLAG_AA));
+  return n + 12 + rdlen;
 }
 
 struct rr {

@@ -43,6 +43,13 @@ int dns_parse_query(const uint8_t *msg, size_t len, struct dns_question *q);
 size_t dns_build_error(const uint8_t *query, const struct dns_question *q, int rcode,
                        uint8_t *out, size_t cap);
 
+/* The answer for a name of the sandbox's own (its host name): A
+ * 127.0.0.1 or AAAA ::1 (TTL 0), no record for other types, as the host's
+ * /etc/hosts answers for the host's name. Its length, or 0 if out is too
+ * small. */
+size_t dns_build_loopback(const uint8_t *query, const struct dns_question *q, uint8_t *out,
+                          size_t cap);
+
 typedef void (*dns_addr_fn)(void *ctx, const struct net_addr *a, uint32_t ttl);
 
 /* Check that msg answers q (same id, QR set, the same question), then call

@@ -75,7 +75,9 @@ static void log_dns(void *ctx, const char *name, bool allowed, const struct net_
   if (s->audit == NULL)
     return;
   char why[400];
-  if (allowed)
+  if (allowed && rule == NULL)
+    snprintf(why, sizeof why, "the sandbox's own host name: its loopback");
+  else if (allowed)
     snprintf(why, sizeof why, "net-allow %s", rule->text);
   else
     snprintf(why, sizeof why, "no --net-allow rule names it: NXDOMAIN");
@@ -138,6 +140,7 @@ static int start_filtered(struct net_state *s, const struct net_config *cfg,
       .learned = &s->learned,
       .log = log_dns,
       .log_ctx = s,
+      .own_name = cfg->hostname,
   };
   memcpy(rc.udp_fd, fds->dns_udp, sizeof rc.udp_fd);
   memcpy(rc.tcp_fd, fds->dns_tcp, sizeof rc.tcp_fd);

@@ -43,6 +43,7 @@ struct net_config {
   const struct net_addr *resolvers;
   size_t nresolvers;
   uint16_t resolver_port;
+  const char *hostname; /* the sandbox's: answered with its loopback, or NULL */
   net_audit_fn audit; /* NULL: no audit log */
   void *audit_ctx;
 };

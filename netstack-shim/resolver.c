@@ -63,10 +63,16 @@ size_t net_resolver_answer(const struct net_resolver_config *cfg, const uint8_t 
     return 0; /* not a query we can answer: silence, as for any garbage */
   char name[NET_NAME_MAX];
   const struct net_rule *rule = NULL;
-  if (net_name_canon(question.name, name, sizeof name) == 0)
-    for (size_t i = 0; i < cfg->nrules && rule == NULL; i++)
-      if (net_rule_matches_name(&cfg->rules[i], name))
-        rule = &cfg->rules[i];
+  bool canon = net_name_canon(question.name, name, sizeof name) == 0;
+  char own[NET_NAME_MAX];
+  if (canon && question.qclass == DNS_CLASS_IN && cfg->own_name != NULL &&
+      net_name_canon(cfg->own_name, own, sizeof own) == 0 && strcmp(name, own) == 0) {
+    log_query(cfg, name, true, NULL, 0);
+    return dns_build_loopback(q, &question, out, cap);
+  }
+  for (size_t i = 0; canon && i < cfg->nrules && rule == NULL; i++)
+    if (net_rule_matches_name(&cfg->rules[i], name))
+      rule = &cfg->rules[i];
   /* Names no rule allows never leave the sentry: NXDOMAIN, as if they did
    * not exist (so no query to the outside carries what the agent put in a
    * name). */

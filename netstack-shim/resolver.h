@@ -47,6 +47,10 @@ struct net_resolver_config {
   struct net_learned_cache *learned;
   net_resolver_log_fn log;
   void *log_ctx;
+  /* the sandbox's host name: A 127.0.0.1 / AAAA ::1 without any rule (the
+   * agent's own name is its loopback, as /etc/hosts has the host's), or
+   * NULL */
+  const char *own_name;
 };
 
 int net_resolver_start(struct net_resolver **out, const struct net_resolver_config *cfg,

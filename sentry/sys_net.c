@@ -573,6 +573,7 @@ int sys_net_start(const struct policy *p, struct netns_fds *fds, struct audit *a
       .resolvers = n->resolvers,
       .nresolvers = n->nresolvers,
       .resolver_port = NET_RESOLVER_PORT,
+      .hostname = p->hostname,
       .audit = audit != NULL ? audit_net : NULL,
       .audit_ctx = audit,
   };

@@ -329,12 +329,45 @@ static void test_resolver_answer(void **state)
   net_learned_destroy(&cache);
 }
 
+/* the sandbox's own host name: its loopback, without any rule or upstream */
+static void test_own_name(void **state)
+{
+  (void)state;
+  struct net_learned_cache cache;
+  assert_int_equal(net_learned_init(&cache), 0);
+  struct net_resolver_config cfg = {.learned = &cache, .upstream_len = 16, .own_name = "Box.Example"};
+  uint8_t out[DNS_MAX_MSG];
+  struct fake f = {.calls = 0, .len = 0};
+  static const struct {
+    unsigned type;
+    const char *addr; /* NULL: no record */
+  } cases[] = {{DNS_TYPE_A, "127.0.0.1"}, {DNS_TYPE_AAAA, "::1"}, {15 /* MX */, NULL}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct msg q = query(7, "box.example", cases[i].type);
+    size_t n = net_resolver_answer(&cfg, q.b, q.n, out, sizeof out, fake_forward, &f);
+    struct dns_question question;
+    assert_int_equal(dns_parse_query(q.b, q.n, &question), 0);
+    struct collected got = {.n = 0};
+    assert_int_equal(dns_parse_response(out, n, &question, collect, &got), 0);
+    assert_int_equal(out[7], cases[i].addr != NULL ? 1 : 0); /* ANCOUNT */
+    assert_int_equal(got.n, cases[i].addr != NULL ? 1 : 0);
+    if (cases[i].addr != NULL)
+      assert_string_equal(got.addrs[0], cases[i].addr);
+  }
+  /* a name that only starts like it is not it */
+  struct msg q = query(8, "box.example.evil", DNS_TYPE_A);
+  net_resolver_answer(&cfg, q.b, q.n, out, sizeof out, fake_forward, &f);
+  assert_int_equal(out[3] & 0xf, DNS_RCODE_NXDOMAIN);
+  assert_int_equal(f.calls, 0);
+  net_learned_destroy(&cache);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parse_query),    cmocka_unit_test(test_build_error),
       cmocka_unit_test(test_parse_response), cmocka_unit_test(test_learned),
-      cmocka_unit_test(test_resolver_answer),
+      cmocka_unit_test(test_resolver_answer), cmocka_unit_test(test_own_name),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

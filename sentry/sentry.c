@@ -41,6 +41,8 @@ int sentry_init(struct sentry *s, int listener, usbox_err_t *err)
   s->listener = listener;
   s->gofer.control = -1;
   s->gofer_pid = -1;
+  s->only_uid = (uid_t)-1; /* no id rule until the supervisor sets one */
+  s->only_gid = (gid_t)-1;
   task_cache_init(&s->tasks);
   pthread_mutex_init(&s->lock, NULL);
   int r = unotify_sizes(&s->sizes);

@@ -52,6 +52,13 @@ struct sentry {
   /* --TESTONLY-pass: calls handed to the kernel unchecked, so tests can show
    * what the kernel backstops catch when the table is wrong */
   bool test_pass[SC_NR_LIMIT];
+  /* Without root the sandbox's user namespace maps one uid and one gid,
+   * usbox's own: a set*id call naming another id gets EPERM from the sentry
+   * (natively an unprivileged process gets EPERM; the kernel would say
+   * EINVAL, the id being unmapped), unless the agent keeps CAP_SETUID /
+   * CAP_SETGID. (uid_t)-1: not applied. */
+  uid_t only_uid;
+  gid_t only_gid;
 
   /* receivers (sentry.c): a list, no fixed number */
   pthread_mutex_t lock;

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <limits.h>
 #include <poll.h>
@@ -396,6 +397,11 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
   }
   r->sentry_ready = true; /* sentry_destroy owns the listener now */
   memcpy(r->sentry.test_pass, r->test_pass, sizeof r->test_pass);
+  /* without root: one uid and one gid mapped (launch.c), usbox's own */
+  bool rootless = geteuid() != 0;
+  uint64_t keep = cfg->policy->keep_caps;
+  r->sentry.only_uid = rootless && !(keep & (1ull << CAP_SETUID)) ? geteuid() : (uid_t)-1;
+  r->sentry.only_gid = rootless && !(keep & (1ull << CAP_SETGID)) ? getegid() : (gid_t)-1;
   int rc = start_gofer(r, cfg, fds.mounts, fds.nmounts, err);
   /* the gofer holds the mounts; the sentry keeps no host fd */
   for (int i = 0; i < fds.nmounts; i++)

@@ -29,6 +29,12 @@ static struct net_result go_inet(struct net_call *nc, struct sockaddr_storage *s
    * loopback here, not whatever source address the socket is bound to */
   net_sockaddr_normalize(sa);
   struct net_decision dec = net_decide_dest(nc->ctx, &d);
+  /* UDP-Lite stays in the sandbox: rules speak of TCP and UDP, and no
+   * host-side UDP-Lite socket is ever made for the agent */
+  if (dec.verdict == NET_HOST && nc->si.protocol == IPPROTO_UDPLITE) {
+    net_note_rule(nc->ctx, "UDP-Lite reaches the sandbox's own loopback only");
+    return net_errno(EACCES);
+  }
   switch (dec.verdict) {
   case NET_HOST:
     return nc->si.host ? net_perform(nc, act, (struct sockaddr *)sa, len, arg)

@@ -360,7 +360,7 @@ struct net_decision net_decide(const struct net_rule *rules, size_t nrules,
 
 /* inet_create and inet6_create: the protocol's range, then the (type,
  * protocol) pair looked up in the family's table, then CAP_NET_RAW for raw
- * sockets. usbox allows TCP and UDP only; what it refuses beyond the
+ * sockets. usbox allows TCP, UDP and UDP-Lite only; what it refuses beyond the
  * kernel gets the errno the kernel gives a caller without the right
  * (EPERM, EACCES) or without the protocol (EPROTONOSUPPORT). */
 static const char *inet_check(int domain, int type, int protocol, int *err)
@@ -376,7 +376,8 @@ static const char *inet_check(int domain, int type, int protocol, int *err)
       return NULL;
     break;
   case SOCK_DGRAM:
-    if (protocol == 0 || protocol == IPPROTO_UDP)
+    /* UDP-Lite too, on the sandbox's own loopback only (route.c) */
+    if (protocol == 0 || protocol == IPPROTO_UDP || protocol == IPPROTO_UDPLITE)
       return NULL;
     if (protocol == ping) {
       *err = EACCES; /* as when ping_group_range excludes the caller */

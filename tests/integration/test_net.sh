@@ -215,6 +215,15 @@ for a in sys.argv[1:]:
         n = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); n.settimeout(3)
         step("udp-sendmsg-long-name", lambda: sendmsg_namelen(n, "127.0.0.1", P["uallowed"], 200, b"long-name"))
         step("udp-sendmsg-negative-name", lambda: sendmsg_namelen(n, "127.0.0.1", P["uallowed"], -1, b"negative"))
+    elif a == "udplite":
+        L = getattr(socket, "IPPROTO_UDPLITE", 136)
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, L); u.settimeout(1)
+        step("udplite-host-allowed", lambda: udp_roundtrip(u, b"lite", ("127.0.0.1", P["uallowed"])))
+        def own():
+            srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, L); srv.bind(("127.0.0.1", P["uallowed"] + 1))
+            c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, L)
+            c.sendto(b"own", srv.getsockname()); return "ok " + srv.recv(10).decode()
+        step("udplite-own-loopback", own)
     elif a == "udp-v6":
         u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.settimeout(3)
         step("udp-v6-sendto-allowed", lambda: udp_roundtrip(u, b"v6", ("::1", P["u6allowed"])))
@@ -441,6 +450,10 @@ expect udp4 udp-sendmsg-testnet EACCES
 expect udp4 udp-sendmsg-long-name "ok echo long-name" # the kernel clamps msg_namelen to 128
 expect udp4 udp-sendmsg-negative-name EINVAL
 host_saw "udp uallowed (sendto-allowed|connected|unspec-allowed|long-name)" 4
+# UDP-Lite: the sandbox's own loopback only, whatever a rule allows
+agent udplite --net-allow "127.0.0.1:$P_uallowed" -- udplite
+expect udplite udplite-host-allowed EACCES
+expect udplite udplite-own-loopback "ok own"
 host_saw "udp uother .*" 0
 
 # ---------------------------------------------------------------- names

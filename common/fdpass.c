@@ -98,3 +98,24 @@ size_t fdpass_received_many(struct msghdr *hdr, int *fds, size_t max)
   }
   return got;
 }
+
+int fdpass_recv_record(int sock, void *buf, size_t len, int *fd)
+{
+  struct iovec iov = {.iov_base = buf, .iov_len = len};
+  struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1};
+  union fdpass_cmsg cm;
+  fdpass_expect(&hdr, &cm);
+  ssize_t n;
+  do
+    n = recvmsg(sock, &hdr, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  *fd = n > 0 ? fdpass_received(&hdr) : -1;
+  if (n <= 0)
+    return (int)n;
+  if ((size_t)n != len) {
+    if (*fd >= 0)
+      close(*fd), *fd = -1;
+    return -1;
+  }
+  return 1;
+}

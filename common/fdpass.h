@@ -37,6 +37,10 @@ void fdpass_expect(struct msghdr *hdr, union fdpass_cmsg *cm);
  * shape (more fds than one) is not taken: the kernel installs no more fds
  * than the buffer holds, so nothing is left open behind it. */
 int fdpass_received(struct msghdr *hdr);
+/* One record of exactly len bytes into buf, with at most one fd (*fd, or
+ * -1), close-on-exec, again after EINTR: 1, 0 at EOF, -1 on error or a
+ * record of another size (its fd closed). */
+int fdpass_recv_record(int sock, void *buf, size_t len, int *fd);
 /* sendmsg(MSG_NOSIGNAL), again after EINTR: bytes sent or -errno. */
 ssize_t fdpass_sendmsg(int sock, const struct msghdr *hdr);
 /* One byte and fd: a new connection handed over a control socket. 0 or -errno. */

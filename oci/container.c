@@ -188,17 +188,6 @@ static _Noreturn void run_monitor(const struct oci_runtime *rt, struct monitor *
   _exit(code);
 }
 
-static int write_pid_file(const char *path, pid_t pid, usbox_err_t *err)
-{
-  char tmp[PATH_MAX + 16];
-  if (snprintf(tmp, sizeof tmp, "%s.usbox-tmp", path) >= (int)sizeof tmp)
-    return usbox_err_set(err, ENAMETOOLONG, "pid file %s", path);
-  cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 || dprintf(fd, "%d", (int)pid) < 0 || rename(tmp, path) < 0)
-    return usbox_err_set(err, errno, "writing the pid file %s", path);
-  return 0;
-}
-
 /* What the monitor said: "OK <init pid>", or an error to pass on. */
 static int read_report(int fd, pid_t monitor, pid_t *init, char *freezer, size_t freezer_size,
                        usbox_err_t *err)
@@ -317,7 +306,7 @@ static int launch_monitor(struct creating *c, pid_t *monitor, usbox_err_t *err)
   st.start_time = oci_process_start_time(pid);
   *monitor = pid;
   if (oci_state_write(c->rt->root, &st, err) < 0 ||
-      (c->o->pid_file != NULL && write_pid_file(c->o->pid_file, pid, err) < 0)) {
+      (c->o->pid_file != NULL && oci_write_pid_file(c->o->pid_file, pid, err) < 0)) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     return -1;

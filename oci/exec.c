@@ -66,22 +66,9 @@ static int send_hello(int sock, const char *json, bool terminal, usbox_err_t *er
 /* A reply; 0 at EOF (the monitor is gone), -1 on error. *fd: attached. */
 static int recv_reply(int sock, struct oci_exec_reply *r, int *fd)
 {
-  struct iovec iov = {.iov_base = r, .iov_len = sizeof *r};
-  struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1};
-  union fdpass_cmsg cm;
-  fdpass_expect(&hdr, &cm);
-  ssize_t n;
-  do
-    n = recvmsg(sock, &hdr, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  *fd = n > 0 ? fdpass_received(&hdr) : -1;
-  if (n > 0 && n != (ssize_t)sizeof *r) {
-    if (*fd >= 0)
-      close(*fd), *fd = -1;
-    return -1;
-  }
+  int rc = fdpass_recv_record(sock, r, sizeof *r, fd);
   r->msg[sizeof r->msg - 1] = '\0';
-  return n > 0 ? 1 : (int)n;
+  return rc;
 }
 
 /* runc's words, which podman reads to tell "not found" (127) and "cannot
@@ -183,17 +170,6 @@ static int begin(const struct oci_runtime *rt, struct session *s, usbox_err_t *e
   return 0;
 }
 
-static int write_pid_file(const char *path, pid_t pid, usbox_err_t *err)
-{
-  char tmp[PATH_MAX + 16];
-  if (snprintf(tmp, sizeof tmp, "%s.usbox-tmp", path) >= (int)sizeof tmp)
-    return usbox_err_set(err, ENAMETOOLONG, "pid file %s", path);
-  cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 || dprintf(fd, "%d", (int)pid) < 0 || rename(tmp, path) < 0)
-    return usbox_err_set(err, errno, "writing the pid file %s", path);
-  return 0;
-}
-
 /* --detach: the waiter (the child) does the session; the caller returns
  * once it says the process runs, with its pid in the pid file. */
 static int detach(const struct oci_runtime *rt, struct session *s, int sigfd, usbox_err_t *err)
@@ -228,7 +204,7 @@ static int detach(const struct oci_runtime *rt, struct session *s, int sigfd, us
     waitpid(waiter, NULL, 0);
     return usbox_err_set(err, 0, "%s", n > 0 ? msg : "the exec waiter failed");
   }
-  if (s->o->pid_file != NULL && write_pid_file(s->o->pid_file, waiter, err) < 0) {
+  if (s->o->pid_file != NULL && oci_write_pid_file(s->o->pid_file, waiter, err) < 0) {
     kill(waiter, SIGKILL); /* its process goes with its connection */
     return -1;
   }
@@ -281,7 +257,7 @@ int oci_exec(const struct oci_runtime *rt, const struct oci_exec_options *o, int
     return detach(rt, &s, sigfd, err);
   if (begin(rt, &s, err) < 0)
     return -1;
-  if (o->pid_file != NULL && write_pid_file(o->pid_file, getpid(), err) < 0) {
+  if (o->pid_file != NULL && oci_write_pid_file(o->pid_file, getpid(), err) < 0) {
     close(s.sock);
     return -1;
   }

@@ -235,3 +235,14 @@ char **oci_state_list(const char *root, size_t *n)
   }
   return names;
 }
+
+int oci_write_pid_file(const char *path, pid_t pid, usbox_err_t *err)
+{
+  char tmp[PATH_MAX + 16];
+  if (snprintf(tmp, sizeof tmp, "%s.usbox-tmp", path) >= (int)sizeof tmp)
+    return usbox_err_set(err, ENAMETOOLONG, "pid file %s", path);
+  cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || dprintf(fd, "%d", (int)pid) < 0 || rename(tmp, path) < 0)
+    return usbox_err_set(err, errno, "writing the pid file %s", path);
+  return 0;
+}

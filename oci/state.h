@@ -56,6 +56,9 @@ char *oci_state_json(const struct oci_state *st, enum oci_status status);
  * socket). */
 int oci_state_remove(const char *root, const char *id, usbox_err_t *err);
 
+/* --pid-file: pid written to path atomically (a temporary file renamed). */
+int oci_write_pid_file(const char *path, pid_t pid, usbox_err_t *err);
+
 /* /proc/PID/stat's start time, 0 if the process is gone. */
 unsigned long long oci_process_start_time(pid_t pid);
 

@@ -79,23 +79,7 @@ int init_ctl_send_signal(int ctl, uint32_t id, int signo)
 
 int init_ctl_recv_event(int ctl, struct init_exec_event *ev, int *fd)
 {
-  struct iovec iov = {.iov_base = ev, .iov_len = sizeof *ev};
-  struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1};
-  union fdpass_cmsg cm;
-  fdpass_expect(&hdr, &cm);
-  ssize_t n;
-  do
-    n = recvmsg(ctl, &hdr, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  *fd = n > 0 ? fdpass_received(&hdr) : -1;
-  if (n == 0)
-    return 0;
-  if (n != (ssize_t)sizeof *ev) {
-    if (*fd >= 0)
-      close(*fd), *fd = -1;
-    return -1;
-  }
-  return 1;
+  return fdpass_recv_record(ctl, ev, sizeof *ev, fd);
 }
 
 const char *init_stage_name(uint32_t stage)

@@ -403,6 +403,12 @@ int policy_finish(struct policy *p, usbox_err_t *err)
   size_t explicit_hidden = p->nhidden;
   if (p->default_hidden && add_default_hidden(p, err) < 0)
     return -1;
+  /* Always, containers too: procfs shows System V IPC objects of its
+   * opener's IPC namespace, and the sentry opens /proc in the host's. The
+   * agent's ipcs then asks the kernel (shmctl, msgctl, semctl), which
+   * answers in the sandbox's own namespace. */
+  if (push_hidden(p, "/proc/sysvipc", err) < 0)
+    return -1;
   /* only the defaults give way to binds; an explicit --hide of a bound path
    * is a contradiction */
   for (size_t i = 0; i < explicit_hidden; i++)

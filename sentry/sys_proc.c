@@ -1,6 +1,9 @@
 /* Process family. */
 #include <errno.h>
 #include <sys/syscall.h>
+#include <sys/timex.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "sentry/sentry.h"
 #include "sentry/sys_common.h"
@@ -40,4 +43,32 @@ struct sc_result sys_cred_change(struct sentry_call *call)
   if (names_foreign_id(call))
     return sc_errno(EPERM);
   return sc_kernel_must_perform();
+}
+
+/* adjtimex, clock_adjtime: reading the clock's state is anyone's right
+ * natively, changing it needs CAP_SYS_TIME, which the agent never has for
+ * the host's clock. The sentry reads the struct once, and for a query
+ * (modes 0, or ADJ_OFFSET_SS_READ) asks the kernel on its own copy, which
+ * changes nothing, and writes the answer back; anything else gets the
+ * kernel's answer to a caller without the right (timekeeping_validate_timex:
+ * EINVAL for ADJ_ADJTIME without SINGLESHOT, else EPERM). */
+struct sc_result sys_adjtimex(struct sentry_call *call)
+{
+  bool clock = call->nr == SYS_clock_adjtime;
+  uint64_t addr = call->args[clock ? 1 : 0];
+  struct timex tx;
+  int r = agent_read(call, addr, &tx, sizeof tx);
+  if (r < 0)
+    return sc_errno(-r);
+  /* the kernel's own bits: ADJ_ADJTIME 0x8000, its single-shot 0x0001 */
+  if (tx.modes != 0 && tx.modes != ADJ_OFFSET_SS_READ)
+    return sc_errno((tx.modes & 0x8000) && !(tx.modes & 0x0001) ? EINVAL : EPERM);
+  if (call_validate(call) < 0)
+    return sc_gone();
+  int state = clock ? (int)syscall(SYS_clock_adjtime, (clockid_t)ARG_INT(call, 0), &tx)
+                    : adjtimex(&tx);
+  if (state < 0)
+    return sc_errno(errno);
+  r = agent_write(call, addr, &tx, sizeof tx);
+  return r < 0 ? sc_errno(-r) : sc_ok(state);
 }

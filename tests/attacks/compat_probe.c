@@ -25,8 +25,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timex.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *g_dir;
@@ -258,6 +260,24 @@ ID_ROW(op_setgid_other, setgid(12345))
 ID_ROW(op_setregid_other, setregid(12345, (gid_t)-1))
 ID_ROW(op_setresgid_other, setresgid(12345, 12345, 12345))
 
+/* ---- adjtimex, clock_adjtime: a query is anyone's, a change needs
+ * CAP_SYS_TIME (the kernel's order: ADJ_ADJTIME without single-shot is
+ * EINVAL first) */
+#define ADJ_ROW(name, call_, modes_)                                                               \
+  static void name(struct res *r, const char *d)                                                  \
+  {                                                                                                \
+    (void)d;                                                                                       \
+    struct timex tx = {.modes = (modes_)};                                                         \
+    done(r, (call_), false);                                                                       \
+  }
+ADJ_ROW(op_adj_query, adjtimex(&tx), 0)
+ADJ_ROW(op_adj_ss_read, adjtimex(&tx), ADJ_OFFSET_SS_READ)
+ADJ_ROW(op_adj_freq, adjtimex(&tx), ADJ_FREQUENCY)
+ADJ_ROW(op_adj_noss, adjtimex(&tx), 0x8000)
+ADJ_ROW(op_clockadj_query, clock_adjtime(CLOCK_REALTIME, &tx), 0)
+ADJ_ROW(op_clockadj_freq, clock_adjtime(CLOCK_REALTIME, &tx), ADJ_FREQUENCY)
+ADJ_ROW(op_clockadj_badclock, clock_adjtime(99, &tx), 0)
+
 /* ------------------------------------------------------------------ the table */
 
 struct op {
@@ -311,6 +331,13 @@ static const struct op ops[] = {
     {"setid.setgid_other", op_setgid_other},
     {"setid.setregid_other", op_setregid_other},
     {"setid.setresgid_other", op_setresgid_other},
+    {"adjtimex.query", op_adj_query},
+    {"adjtimex.ss_read", op_adj_ss_read},
+    {"adjtimex.frequency", op_adj_freq},
+    {"adjtimex.adjtime_no_singleshot", op_adj_noss},
+    {"clock_adjtime.query", op_clockadj_query},
+    {"clock_adjtime.frequency", op_clockadj_freq},
+    {"clock_adjtime.bad_clock", op_clockadj_badclock},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

@@ -66,23 +66,6 @@ struct exec_args {
   char **cmd; /* CMD... (NULL-terminated, may be empty) */
 };
 
-/* A JSON file's text (at most 1 MiB); free() it. */
-static char *read_text(const char *path, usbox_err_t *err)
-{
-  enum { MAX = 1 << 20 };
-  cleanup_fclose FILE *f = fopen(path, "re");
-  char *text = f != NULL ? malloc(MAX + 1) : NULL;
-  if (text == NULL)
-    return usbox_err_set(err, f == NULL ? errno : ENOMEM, "%s", path), NULL;
-  size_t n = fread(text, 1, MAX + 1, f);
-  if (n > MAX || ferror(f)) {
-    free(text);
-    return usbox_err_set(err, n > MAX ? EFBIG : EIO, "%s", path), NULL;
-  }
-  text[n] = '\0';
-  return text;
-}
-
 static void set_string(cJSON *obj, const char *name, const char *value)
 {
   cJSON_DeleteItemFromObjectCaseSensitive(obj, name);
@@ -163,7 +146,7 @@ static char *build_process(const struct exec_args *a, usbox_err_t *err)
   char path[PATH_MAX + 16];
   snprintf(path, sizeof path, "%s/config.json", st.bundle);
   oci_state_free(&st);
-  cleanup_free char *text = read_text(path, err);
+  cleanup_free char *text = oci_read_text(path, 1u << 20, err);
   cJSON *config = text != NULL ? cJSON_Parse(text) : NULL;
   cJSON *proc = cJSON_DetachItemFromObjectCaseSensitive(config, "process");
   cJSON_Delete(config);
@@ -269,7 +252,7 @@ int cmd_exec_oci(int argc, char **argv)
   if (a.process_file != NULL && a.cmd[0] != NULL)
     usbox_err_set(&err, EINVAL, "usbox exec: --process and a command: give one");
   else
-    json = a.process_file != NULL ? read_text(a.process_file, &err) : build_process(&a, &err);
+    json = a.process_file != NULL ? oci_read_text(a.process_file, 1u << 20, &err) : build_process(&a, &err);
   if (json == NULL)
     return oci_fail(&cli_runtime, &err);
   a.o.process_json = json;

@@ -29,21 +29,6 @@ static void note_to_log(void *ctx, const char *fmt, ...)
   oci_log(&cli_runtime, "warning", "%s", line);
 }
 
-/* --resources FILE, or "-": stdin (at most 1 MiB) */
-static char *read_resources(const char *path, usbox_err_t *err)
-{
-  enum { MAX = 1 << 20 };
-  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
-  char *text = f != NULL ? malloc(MAX + 1) : NULL;
-  size_t n = text != NULL ? fread(text, 1, MAX, f) : 0;
-  if (f != NULL && f != stdin)
-    fclose(f);
-  if (text == NULL)
-    return usbox_err_set(err, f == NULL ? errno : ENOMEM, "--resources %s", path), NULL;
-  text[n] = '\0';
-  return text;
-}
-
 /* a number for a flag: -1 (no limit) or more */
 static int flag_number(const char *flag, const char *text, double *v, usbox_err_t *err)
 {
@@ -117,7 +102,7 @@ int cmd_update(int argc, char **argv)
   if (id == NULL)
     return OCI_EXIT_ERROR;
   if (f.resources != NULL) {
-    cleanup_free char *json = read_resources(f.resources, &err);
+    cleanup_free char *json = oci_read_text(f.resources, 1u << 20, &err);
     if (json == NULL || oci_update_parse(json, &u, note_to_log, NULL, &err) < 0)
       return oci_fail(&cli_runtime, &err);
   }

@@ -649,29 +649,45 @@ int oci_spec_load(const struct oci_load_options *o, struct oci_spec *s, struct p
   char path[PATH_MAX];
   if (snprintf(path, sizeof path, "%s/config.json", o->bundle) >= (int)sizeof path)
     return usbox_err_set(err, ENAMETOOLONG, "bundle %s", o->bundle);
-  cleanup_fclose FILE *f = fopen(path, "re");
-  if (f == NULL)
-    return usbox_err_set(err, errno, "%s", path);
-  cleanup_free char *text = NULL;
+  cleanup_free char *text = oci_read_text(path, 16u << 20, err);
+  if (text == NULL)
+    return -1;
+  return oci_spec_parse(o, text, s, p, err);
+}
+
+char *oci_read_text(const char *path, size_t max, usbox_err_t *err)
+{
+  bool in = strcmp(path, "-") == 0;
+  cleanup_fclose FILE *f = in ? NULL : fopen(path, "re");
+  FILE *from = in ? stdin : f;
+  if (from == NULL)
+    return usbox_err_set(err, errno, "%s", path), NULL;
+  char *text = NULL;
   size_t cap = 0, len = 0;
   for (;;) {
     if (len + 4096 + 1 > cap) {
-      if (cap > (16u << 20))
-        return usbox_err_set(err, EFBIG, "%s is larger than 16 MiB", path);
+      if (cap > max) {
+        free(text);
+        return usbox_err_set(err, EFBIG, "%s is larger than %zu KiB", path, max / 1024), NULL;
+      }
       char *grown = realloc(text, cap = cap * 2 + 8192);
-      if (grown == NULL)
-        return usbox_err_set(err, ENOMEM, "reading %s", path);
+      if (grown == NULL) {
+        free(text);
+        return usbox_err_set(err, ENOMEM, "reading %s", path), NULL;
+      }
       text = grown;
     }
-    size_t n = fread(text + len, 1, cap - len - 1, f);
+    size_t n = fread(text + len, 1, cap - len - 1, from);
     len += n;
     if (n == 0)
       break;
   }
-  if (ferror(f))
-    return usbox_err_set(err, EIO, "reading %s", path);
+  if (ferror(from)) {
+    free(text);
+    return usbox_err_set(err, EIO, "reading %s", path), NULL;
+  }
   text[len] = '\0';
-  return oci_spec_parse(o, text, s, p, err);
+  return text;
 }
 
 /* One mount point, made inside the rootfs: each step opened with

@@ -66,6 +66,10 @@ int oci_spec_make_mount_points(const struct oci_spec *s, usbox_err_t *err);
 
 void oci_spec_free(struct oci_spec *s);
 
+/* A whole JSON file as text (path "-": stdin), refused past about max
+ * bytes; free() it. NULL with err. */
+char *oci_read_text(const char *path, size_t max, usbox_err_t *err);
+
 /* A LinuxResources object (`update --resources`) into u: memory.limit,
  * pids.limit, cpu.quota/period; -1 is no limit, 0 or absent unchanged.
  * What usbox does not apply is noted (one line each). */

@@ -240,12 +240,24 @@ for _ in $(seq 100); do [ -s "$TMPROOT/tick/n" ] && break; sleep 0.05; done
 expect_exit 0 "pause" -- "$RT" pause pz
 rt state pz >"$TMPROOT/state.json"
 expect_grep "paused" '"status":.*"paused"' "$TMPROOT/state.json"
-a=$(cat "$TMPROOT/tick/n"); sleep 0.5; b=$(cat "$TMPROOT/tick/n")
+# the counter (0 while its file is between the writer's truncation and its
+# write: the freeze may catch the writer there); after a resume it is
+# waited for a little, until written
+tick() {
+  local v=""
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    v=$(cat "$TMPROOT/tick/n")
+    [ -n "$v" ] && break
+    sleep 0.05
+  done
+  echo "${v:-0}"
+}
+a=$(tick); sleep 0.5; b=$(tick)
 expect_eq "paused: the process does not run" "$a" "$b"
 expect_exit 1 "pause again refused" -- "$RT" pause pz
 expect_exit 0 "resume" -- "$RT" resume pz
 sleep 0.5
-[ "$(cat "$TMPROOT/tick/n")" -gt "$b" ] || fail "resumed: the process runs again"
+[ "$(tick)" -gt "$b" ] || fail "resumed: the process runs again"
 rt state pz >"$TMPROOT/state.json"
 expect_grep "running after resume" '"status":.*"running"' "$TMPROOT/state.json"
 rt pause pz || fail "pause pz again"

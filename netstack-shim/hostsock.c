@@ -243,3 +243,29 @@ struct net_result net_move_to_host(struct net_call *nc, net_act_fn act,
     return r == -ENOENT ? net_gone() : net_errno(-r);
   return n < 0 ? net_errno(EINPROGRESS) : net_ok(n);
 }
+
+int net_connect_on_host(struct net_call *nc, const struct sockaddr *sa, socklen_t len)
+{
+  if (nc->si.type == SOCK_STREAM && (nc->si.listening || stream_connected(nc->sock)))
+    return -EISCONN;
+  int r = sock_deputy_enter(nc);
+  if (r < 0)
+    return r;
+  cleanup_close int h = host_socket(nc);
+  long n = -1;
+  int e = 0;
+  if (h >= 0) {
+    /* the sentry's own socket: it waits for the handshake whatever the
+     * agent's O_NONBLOCK, so that the agent's connect says how it went */
+    fcntl(h, F_SETFL, fcntl(h, F_GETFL) & ~O_NONBLOCK);
+    n = act_interruptible(nc->ctx, net_act_connect, h, sa, len, NULL);
+    e = errno;
+  }
+  deputy_leave();
+  if (h < 0)
+    return h;
+  if (n < 0)
+    return -e;
+  fcntl(h, F_SETFL, fcntl(h, F_GETFL) | O_NONBLOCK);
+  return steal_fd(&h);
+}

@@ -65,4 +65,10 @@ struct net_result net_perform(struct net_call *nc, net_act_fn act, const struct 
 struct net_result net_move_to_host(struct net_call *nc, net_act_fn act,
                                    const struct sockaddr *sa, socklen_t len, void *arg);
 
+/* A host socket like the agent's, connected to sa as the agent thread
+ * (blocking, interruptible by the watchdog), left non-blocking and the
+ * sentry's: its fd, or -errno (-EISCONN for a stream socket in use, the
+ * connect's errno). The agent's socket is not touched. */
+int net_connect_on_host(struct net_call *nc, const struct sockaddr *sa, socklen_t len);
+
 #endif

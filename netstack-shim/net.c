@@ -20,6 +20,7 @@ struct net_state {
   bool filtered;
   struct net_learned_cache learned;
   struct net_resolver *resolver;
+  struct net_relay *relay; /* name rules without /any-protocol: their connections' check */
   struct net_dest resolvers[NETNS_MAX_RESOLVERS]; /* its addresses, its port */
   size_t nresolvers;
   uint64_t host_cookie; /* SO_NETNS_COOKIE of the sentry's (the host's) namespace */
@@ -40,6 +41,11 @@ bool net_unfiltered(void)
   return net_state != NULL && !net_state->filtered;
 }
 
+struct net_relay *net_relay_get(void)
+{
+  return net_state->relay;
+}
+
 uint64_t net_host_cookie(void)
 {
   return net_state->host_cookie;
@@ -56,7 +62,10 @@ struct net_decision net_decide_dest(struct net_ctx *ctx, const struct net_dest *
   char text[128];
   net_dest_format(d, text, sizeof text);
   net_note_dest(ctx, "%s", text);
-  if (dec.rule >= 0 && dec.learned >= 0)
+  if (dec.verdict == NET_INSPECT)
+    net_note_rule(ctx, "net-allow %s (%s resolved here): only a connection naming it",
+                  s->rules[dec.rule].text, found[dec.learned].name);
+  else if (dec.rule >= 0 && dec.learned >= 0)
     net_note_rule(ctx, "net-allow %s (%s resolved here)", s->rules[dec.rule].text,
                   found[dec.learned].name);
   else if (dec.rule >= 0)
@@ -69,13 +78,15 @@ struct net_decision net_decide_dest(struct net_ctx *ctx, const struct net_dest *
 /* ---- start and stop ---- */
 
 static void log_dns(void *ctx, const char *name, bool allowed, const struct net_rule *rule,
-                    int rcode)
+                    int rcode, const char *refused)
 {
   struct net_state *s = ctx;
   if (s->audit == NULL)
     return;
   char why[400];
-  if (allowed && rule == NULL)
+  if (refused != NULL)
+    snprintf(why, sizeof why, "net-allow %s: %s", rule != NULL ? rule->text : "", refused);
+  else if (allowed && rule == NULL)
     snprintf(why, sizeof why, "the sandbox's own host name: its loopback");
   else if (allowed)
     snprintf(why, sizeof why, "net-allow %s", rule->text);
@@ -85,7 +96,7 @@ static void log_dns(void *ctx, const char *name, bool allowed, const struct net_
   struct net_audit_line line = {
       .syscall = "dns",
       .arg = name,
-      .decision = allowed ? "emulate" : "deny",
+      .decision = allowed && refused == NULL ? "emulate" : "deny",
       .result = rcode,
       .rule = why,
   };
@@ -147,6 +158,21 @@ static int start_filtered(struct net_state *s, const struct net_config *cfg,
   if (net_resolver_start(&s->resolver, &rc, err) < 0)
     return -1;
   fds->n = 0; /* the resolver's now */
+  if (fds->nrelay == 0)
+    return 0;
+  struct net_relay_config relay = {
+      .listen_fd = {fds->relay[0], fds->relay[1]},
+      .rules = cfg->rules,
+      .nrules = cfg->nrules,
+      .audit = cfg->audit,
+      .audit_ctx = cfg->audit_ctx,
+  };
+  fds->nrelay = 0; /* the relay's now, even if it fails to start */
+  if (net_relay_start(&s->relay, &relay, err) < 0) {
+    net_resolver_stop(s->resolver);
+    s->resolver = NULL;
+    return -1;
+  }
   return 0;
 }
 
@@ -174,6 +200,7 @@ void net_stop(void)
   struct net_state *s = net_state;
   if (s == NULL)
     return;
+  net_relay_stop(s->relay);
   net_resolver_stop(s->resolver);
   net_learned_destroy(&s->learned);
   net_state = NULL;

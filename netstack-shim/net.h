@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "netstack-shim/ctx.h"
 #include "netstack-shim/netns.h"
+#include "netstack-shim/relay.h"
 #include "netstack-shim/rules.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -23,11 +24,12 @@
 /* A line of the audit log the network writes outside any call (a query the
  * sandbox's resolver answered): the fields of the sentry's audit record. */
 struct net_audit_line {
-  const char *syscall;  /* "dns" */
+  const char *syscall;  /* "dns", or "net-name" (the name a connection carried) */
   const char *arg;      /* the name asked */
   const char *decision; /* "emulate" (forwarded) or "deny" */
   int64_t result;       /* the rcode given back */
   const char *rule;     /* why */
+  int pid;              /* the process it was for, or 0 (the resolver cannot tell) */
 };
 typedef void (*net_audit_fn)(void *ctx, const struct net_audit_line *line);
 
@@ -60,6 +62,8 @@ bool net_ready(void);
 /* --net host: no filtering, and nothing of the agent's memory is read: the
  * kernel performs the call (documented as unsafe). */
 bool net_unfiltered(void);
+/* The relay of connections only name rules allow (NULL: no such rule). */
+struct net_relay *net_relay_get(void);
 /* SO_NETNS_COOKIE of the sentry's (the host's) namespace. */
 uint64_t net_host_cookie(void);
 

@@ -5,6 +5,7 @@
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -28,6 +29,10 @@ void netns_fds_close(struct netns_fds *fds)
       close(fds->dns_tcp[i]);
   }
   fds->n = 0;
+  for (int i = 0; i < fds->nrelay && i < 2; i++)
+    if (fds->relay[i] >= 0)
+      close(fds->relay[i]);
+  fds->nrelay = 0;
 }
 
 /* A new namespace has "lo", down: without it up not even the sandbox's own
@@ -149,16 +154,53 @@ static void add_resolver(const struct net_addr *a, struct netns_fds *out)
   out->n++;
 }
 
-int netns_enter_sandbox(const struct net_addr *resolvers, size_t n, struct netns_fds *out,
-                        usbox_err_t *err)
+/* A relay listener on addr (IPv6 only: no mapped connections), or -1. */
+static int relay_listener(int family, const char *addr)
+{
+  cleanup_close int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -1;
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  socklen_t len;
+  if (family == AF_INET) {
+    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+    in->sin_family = AF_INET;
+    inet_pton(AF_INET, addr, &in->sin_addr);
+    len = sizeof *in;
+  } else {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    in6->sin6_family = AF_INET6;
+    inet_pton(AF_INET6, addr, &in6->sin6_addr);
+    int one = 1;
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    len = sizeof *in6;
+  }
+  if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 1024) < 0)
+    return -1;
+  return steal_fd(&fd);
+}
+
+int netns_enter_sandbox(const struct net_addr *resolvers, size_t n, bool relay,
+                        struct netns_fds *out, usbox_err_t *err)
 {
   out->n = 0;
+  out->nrelay = 0;
   if (unshare(CLONE_NEWNET) < 0)
     return usbox_err_set(err, errno, "unshare(CLONE_NEWNET) for the sandbox's network");
   if (loopback_up(err) < 0)
     return -1;
   for (size_t i = 0; i < n && i < NETNS_MAX_RESOLVERS; i++)
     add_resolver(&resolvers[i], out);
+  if (relay) {
+    out->relay[0] = relay_listener(AF_INET, NETNS_RELAY_V4);
+    out->relay[1] = relay_listener(AF_INET6, "::1");
+    out->nrelay = 2;
+    if (out->relay[0] < 0 && out->relay[1] < 0) {
+      netns_fds_close(out);
+      return usbox_err_set(err, errno, "listening for the name-checking relay");
+    }
+  }
   return 0;
 }
 

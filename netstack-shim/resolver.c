@@ -52,7 +52,64 @@ static void log_query(const struct net_resolver_config *cfg, const char *name, b
                       const struct net_rule *rule, int rcode)
 {
   if (cfg->log != NULL)
-    cfg->log(cfg->log_ctx, name, allowed, rule, rcode);
+    cfg->log(cfg->log_ctx, name, allowed, rule, rcode, NULL);
+}
+
+/* ---- DNS rebinding ---- */
+
+/* Addresses a name on the Internet has no business answering: the host's
+ * loopback, link-local (cloud metadata services live there), private and
+ * unique-local networks, "this network", shared address space. */
+static bool addr_is_local(const struct net_addr *a)
+{
+  const uint8_t *b = a->b;
+  if (a->family == AF_INET)
+    return b[0] == 0 || b[0] == 10 || b[0] == 127 || (b[0] == 169 && b[1] == 254) ||
+           (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
+           (b[0] == 100 && (b[1] & 0xc0) == 64);
+  static const uint8_t zero[15] = {0};
+  return (memcmp(b, zero, 15) == 0 && b[15] <= 1) || (b[0] & 0xfe) == 0xfc ||
+         (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
+}
+
+struct rebind_ctx {
+  const struct net_resolver_config *cfg;
+  char first[64]; /* the first address no IP rule allows, or "" */
+};
+
+static void check_rebind(void *ctx, const struct net_addr *a, uint32_t ttl)
+{
+  (void)ttl;
+  struct rebind_ctx *rb = ctx;
+  if (rb->first[0] != '\0' || !addr_is_local(a))
+    return;
+  for (size_t i = 0; i < rb->cfg->nrules; i++)
+    if (net_rule_matches_addr(&rb->cfg->rules[i], a))
+      return; /* an IP/CIDR rule (or localhost) allows that address itself */
+  net_addr_format(a, rb->first, sizeof rb->first);
+}
+
+/* RFC 6761: "localhost" and the names under it are the local host's. */
+static bool reserved_local(const char *name)
+{
+  size_t n = strlen(name);
+  return strcmp(name, "localhost") == 0 ||
+         (n > 10 && strcmp(name + n - 10, ".localhost") == 0);
+}
+
+/* Whether upstream's answer for name rebinds it to a local address no IP
+ * rule allows (the answer is then refused, not learned). */
+static bool rebinds(const struct net_resolver_config *cfg, const char *name, const uint8_t *ans,
+                    size_t n, const struct dns_question *q, char *why, size_t size)
+{
+  struct rebind_ctx rb = {cfg, ""};
+  if (reserved_local(name) || dns_parse_response(ans, n, q, check_rebind, &rb) < 0 ||
+      rb.first[0] == '\0')
+    return false;
+  snprintf(why, size,
+           "answered %s, a local address no IP/CIDR rule allows (DNS rebinding): REFUSED",
+           rb.first);
+  return true;
 }
 
 size_t net_resolver_answer(const struct net_resolver_config *cfg, const uint8_t *q, size_t qlen,
@@ -81,6 +138,12 @@ size_t net_resolver_answer(const struct net_resolver_config *cfg, const uint8_t 
     return dns_build_error(q, &question, DNS_RCODE_NXDOMAIN, out, cap);
   }
   ssize_t n = cfg->upstream_len > 0 ? forward(fctx, q, qlen, out, cap) : -1;
+  char why[160];
+  if (n > 0 && rebinds(cfg, name, out, (size_t)n, &question, why, sizeof why)) {
+    if (cfg->log != NULL)
+      cfg->log(cfg->log_ctx, name, false, rule, DNS_RCODE_REFUSED, why);
+    return dns_build_error(q, &question, DNS_RCODE_REFUSED, out, cap);
+  }
   struct learn_ctx l = {cfg, name, net_now()};
   int rcode = n > 0 ? dns_parse_response(out, (size_t)n, &question, learn, &l) : -1;
   if (rcode < 0) {

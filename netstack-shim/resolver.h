@@ -32,9 +32,10 @@
 struct net_resolver;
 
 /* One line of the audit log per query: the name, whether it was forwarded,
- * the rule that allowed it (or NULL), the rcode given back. */
+ * the rule that allowed it (or NULL), the rcode given back, and why an
+ * answer was refused (or NULL). */
 typedef void (*net_resolver_log_fn)(void *ctx, const char *name, bool allowed,
-                                    const struct net_rule *rule, int rcode);
+                                    const struct net_rule *rule, int rcode, const char *refused);
 
 struct net_resolver_config {
   int nfds;                                /* pairs of sockets */

@@ -12,13 +12,39 @@
 
 #include "common/cleanup.h"
 #include "netstack-shim/net.h"
+#include "netstack-shim/relay.h"
 #include "netstack-shim/rules.h"
 #include "netstack-shim/sockaddr.h"
 
 /* ---- destinations ---- */
 
+/* Only name rules allow d: a TCP connect goes through the relay, which lets
+ * it through if its first bytes carry one of their names. Nothing else can
+ * carry a name the sentry sees first. */
+static struct net_result go_inspect(struct net_call *nc, struct sockaddr_storage *sa,
+                                    socklen_t len, const struct net_decision *dec,
+                                    const struct net_dest *d, bool connecting)
+{
+  if (nc->si.host) /* connected already (moved to the host when it was) */
+    return net_errno(nc->si.type == SOCK_STREAM ? EISCONN : EACCES);
+  if (nc->si.type != SOCK_STREAM) {
+    net_note_rule(nc->ctx, "a name rule allows TCP connections that name it (TLS, HTTP); UDP "
+                  "to its addresses needs /any-protocol");
+    return net_errno(EACCES);
+  }
+  if (!connecting) { /* MSG_FASTOPEN: data before any check; as without TCP Fast Open */
+    net_note_rule(nc->ctx, "TCP Fast Open to a name rule's address: its first bytes are checked "
+                  "after the connect");
+    return net_errno(EOPNOTSUPP);
+  }
+  struct net_relay *relay = net_relay_get();
+  if (relay == NULL)
+    return net_errno(EACCES);
+  return net_relay_connect(relay, nc, (struct sockaddr *)sa, len, dec, d);
+}
+
 static struct net_result go_inet(struct net_call *nc, struct sockaddr_storage *sa, socklen_t len,
-                                 net_act_fn act, void *arg)
+                                 net_act_fn act, void *arg, bool connecting)
 {
   struct net_dest d;
   int proto = nc->si.type == SOCK_DGRAM ? IPPROTO_UDP : IPPROTO_TCP;
@@ -29,6 +55,13 @@ static struct net_result go_inet(struct net_call *nc, struct sockaddr_storage *s
    * loopback here, not whatever source address the socket is bound to */
   net_sockaddr_normalize(sa);
   struct net_decision dec = net_decide_dest(nc->ctx, &d);
+  struct net_relay *relay = net_relay_get();
+  if (relay != NULL && net_relay_is_own(relay, &d)) {
+    net_note_rule(nc->ctx, "usbox's relay: reached only through a name rule");
+    return net_errno(EACCES);
+  }
+  if (dec.verdict == NET_INSPECT)
+    return go_inspect(nc, sa, len, &dec, &d, connecting);
   /* UDP-Lite stays in the sandbox: rules speak of TCP and UDP, and no
    * host-side UDP-Lite socket is ever made for the agent */
   if (dec.verdict == NET_HOST && nc->si.protocol == IPPROTO_UDPLITE) {
@@ -47,6 +80,7 @@ static struct net_result go_inet(struct net_call *nc, struct sockaddr_storage *s
     }
     return net_perform(nc, act, (struct sockaddr *)sa, len, arg);
   case NET_DENY:
+  case NET_INSPECT:
     break;
   }
   return net_errno(EACCES);
@@ -116,7 +150,7 @@ struct net_result net_route(struct net_call *nc, struct sockaddr_storage *sa, so
     return net_perform(nc, act, NULL, 0, arg);
   }
   if (inet && (sa->ss_family == AF_INET || sa->ss_family == AF_INET6))
-    return go_inet(nc, sa, len, act, arg);
+    return go_inet(nc, sa, len, act, arg, connecting);
   if (nc->si.domain == AF_UNIX && sa->ss_family == AF_UNIX)
     return go_unix(nc, sa, len, act, arg);
   /* a family the socket does not take (the kernel refuses it), or netlink

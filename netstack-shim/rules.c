@@ -172,6 +172,13 @@ bool net_rule_matches_port(const struct net_rule *r, uint16_t port)
 
 bool net_rule_matches_addr(const struct net_rule *r, const struct net_addr *a)
 {
+  /* "localhost" is the host's loopback as the host's /etc/hosts spells it:
+   * 127.0.0.1 and ::1 */
+  if (r->kind == NET_HOST_LOCALHOST) {
+    static const uint8_t v6_loopback[16] = {[15] = 1};
+    return a->family == AF_INET ? memcmp(a->b, (const uint8_t[]){127, 0, 0, 1}, 4) == 0
+                                : memcmp(a->b, v6_loopback, 16) == 0;
+  }
   if (r->kind != NET_HOST_IP || r->addr.family != a->family)
     return false;
   int full = r->prefix / 8, rest = r->prefix % 8;
@@ -284,6 +291,10 @@ static int parse_host(const char *spec, const char *host, struct net_rule *r, us
     return usbox_err_set(err, EINVAL,
                          "--net-allow %s: %s is not an IP address, CIDR, domain name or *.domain",
                          spec, host);
+  /* no DNS answer for "localhost" ever reaches a rule (the host's /etc/hosts
+   * answers it): it means the host's loopback, as 127.0.0.1 and [::1] do */
+  if (r->kind == NET_HOST_NAME && strcmp(r->name, "localhost") == 0)
+    r->kind = NET_HOST_LOCALHOST;
   return 0;
 }
 
@@ -294,8 +305,17 @@ int net_rule_parse(const char *spec, struct net_rule *out, usbox_err_t *err)
   out->port_lo = 1, out->port_hi = 65535;
   if (strlen(spec) >= 280)
     return usbox_err_set(err, EINVAL, "--net-allow: rule too long");
-  char host[300];
+  char host[300], body[300];
   const char *port = NULL;
+  /* the protocol clause last: HOST[:PORT]/any-protocol ("/" in a CIDR
+   * comes before the port, so only the last "/" can be it) */
+  snprintf(body, sizeof body, "%s", spec);
+  char *clause = strrchr(body, '/');
+  if (clause != NULL && strcmp(clause, "/any-protocol") == 0) {
+    *clause = '\0';
+    out->any_protocol = true;
+  }
+  spec = body;
   if (spec[0] == '[') {
     /* [v6], [v6]:port, [v6/N]:port, [v6]/N, [v6]/N:port */
     const char *close = strchr(spec, ']');
@@ -325,6 +345,11 @@ int net_rule_parse(const char *spec, struct net_rule *out, usbox_err_t *err)
     return -1;
   if (port != NULL && parse_port(spec, port, out, err) < 0)
     return -1;
+  if (out->any_protocol && out->kind != NET_HOST_NAME && out->kind != NET_HOST_SUFFIX)
+    return usbox_err_set(err, EINVAL,
+                         "--net-allow %s: /any-protocol is for name rules (an address rule "
+                         "checks no name)",
+                         out->text);
   return 0;
 }
 
@@ -339,21 +364,35 @@ struct net_decision net_decide(const struct net_rule *rules, size_t nrules,
    * about the nameserver's address (names must go through it to be learned) */
   for (size_t i = 0; i < nresolvers; i++)
     if (d->port == resolvers[i].port && net_addr_equal(&d->addr, &resolvers[i].addr))
-      return (struct net_decision){NET_SANDBOX, -1, -1, "the sandbox's resolver"};
+      return (struct net_decision){NET_SANDBOX, -1, -1, "the sandbox's resolver", {0}, 0};
   for (size_t i = 0; i < nrules; i++)
     if (net_rule_matches_addr(&rules[i], &d->addr) && net_rule_matches_port(&rules[i], d->port))
-      return (struct net_decision){NET_HOST, (int)i, -1, NULL};
-  /* a name rule allows only what that name resolved to, here, recently */
+      return (struct net_decision){NET_HOST, (int)i, -1, NULL, {0}, 0};
+  /* a name rule allows only what that name resolved to, here, recently;
+   * and, unless it says /any-protocol, only a TCP connection carrying a name
+   * it names (checked on its first bytes) */
+  struct net_decision inspect = {NET_INSPECT, -1, -1, NULL, {0}, 0};
   for (size_t i = 0; i < nlearned; i++) {
     const struct net_learned *l = &learned[i];
     if (l->expires <= now || l->rule < 0 || (size_t)l->rule >= nrules)
       continue;
-    if (net_addr_equal(&l->addr, &d->addr) && net_rule_matches_port(&rules[l->rule], d->port))
-      return (struct net_decision){NET_HOST, l->rule, (int)i, NULL};
+    if (!net_addr_equal(&l->addr, &d->addr) || !net_rule_matches_port(&rules[l->rule], d->port))
+      continue;
+    if (rules[l->rule].any_protocol)
+      return (struct net_decision){NET_HOST, l->rule, (int)i, NULL, {0}, 0};
+    bool seen = false;
+    for (int k = 0; k < inspect.nnames; k++)
+      seen |= inspect.names[k] == l->rule;
+    if (inspect.rule < 0)
+      inspect.rule = l->rule, inspect.learned = (int)i;
+    if (!seen && inspect.nnames < NET_DECISION_NAMES)
+      inspect.names[inspect.nnames++] = l->rule;
   }
+  if (inspect.rule >= 0)
+    return inspect;
   if (net_addr_is_loopback(&d->addr))
-    return (struct net_decision){NET_SANDBOX, -1, -1, "the sandbox's own loopback"};
-  return (struct net_decision){NET_DENY, -1, -1, "no --net-allow rule allows it"};
+    return (struct net_decision){NET_SANDBOX, -1, -1, "the sandbox's own loopback", {0}, 0};
+  return (struct net_decision){NET_DENY, -1, -1, "no --net-allow rule allows it", {0}, 0};
 }
 
 /* ---- which sockets ---- */

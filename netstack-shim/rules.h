@@ -29,6 +29,7 @@ enum net_host_kind {
   NET_HOST_IP,     /* an address or a CIDR */
   NET_HOST_NAME,   /* exactly this name */
   NET_HOST_SUFFIX, /* any name ending in ".suffix" (not the suffix itself) */
+  NET_HOST_LOCALHOST, /* "localhost": the host's 127.0.0.1 and ::1, an IP rule */
 };
 
 struct net_rule {
@@ -37,10 +38,15 @@ struct net_rule {
   int prefix;           /* NET_HOST_IP: prefix length (32 or 128 for one address) */
   char name[NET_NAME_MAX]; /* names: lower case, no trailing dot; SUFFIX without "*." */
   uint16_t port_lo, port_hi; /* inclusive; "*" or no port is 1-65535 */
+  /* names: "/any-protocol" was given, so a connection this rule allows
+   * carries no name the sentry checks (ssh, databases); without it a TCP
+   * connection must name the rule's host in its first bytes (TLS SNI, HTTP
+   * Host) and UDP is refused */
+  bool any_protocol;
   char text[300];            /* the rule as given, for messages and the audit log */
 };
 
-/* Parse one HOST[:PORT] spec. HOST: a.b.c.d, a.b.c.d/N, an IPv6 address
+/* Parse one HOST[:PORT][/any-protocol] spec. HOST: a.b.c.d, a.b.c.d/N, an IPv6 address
  * (in brackets when a port follows: [::1]:443, [2001:db8::]/32:443 or
  * [2001:db8::/32]:443), name, *.name. PORT: N, A-B or *. Returns 0, or -1
  * with a one-line reason in err. */
@@ -99,13 +105,20 @@ enum net_verdict {
   NET_DENY,    /* no rule allows it */
   NET_HOST,    /* a rule allows it: performed in the host's network */
   NET_SANDBOX, /* the sandbox's own loopback (its dev servers, its resolver) */
+  NET_INSPECT, /* only name rules allow it: TCP, if the first bytes carry one of their names */
 };
+
+#define NET_DECISION_NAMES 8
 
 struct net_decision {
   enum net_verdict verdict;
   int rule;    /* the rule that allowed it, or -1 */
   int learned; /* NET_HOST through a name: index into the learned array, else -1 */
   const char *why; /* for decisions no rule made: a fixed text */
+  /* NET_INSPECT: the name rules (indexes) the address was learned under, on
+   * a port they allow; the connection must carry a name one of them names */
+  int names[NET_DECISION_NAMES];
+  int nnames;
 };
 
 /* The policy, as a pure function. In order:
@@ -114,7 +127,8 @@ struct net_decision {
  *  2. an IP/CIDR rule matching address and port: NET_HOST (a literal IP is
  *     allowed only by an IP/CIDR rule);
  *  3. an address an allowed name resolved to in this sandbox, not expired at
- *     `now`, with the port allowed by that name's rule: NET_HOST;
+ *     `now`, with the port allowed by that name's rule: NET_HOST if that rule
+ *     says /any-protocol, else NET_INSPECT (with every such rule in names);
  *  4. a loopback address: NET_SANDBOX (the sandbox's own 127.0.0.1 and ::1;
  *     the host's loopback is reachable only through a rule);
  *  5. NET_DENY.

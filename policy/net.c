@@ -184,6 +184,44 @@ static bool policy_has_mount(const struct policy *p, const char *dest)
   return false;
 }
 
+bool net_policy_needs_relay(const struct net_policy *n)
+{
+  for (size_t i = 0; i < n->nrules; i++)
+    if ((n->rules[i].kind == NET_HOST_NAME || n->rules[i].kind == NET_HOST_SUFFIX) &&
+        !n->rules[i].any_protocol)
+      return true;
+  return false;
+}
+
+/* A rule that can never match anything is a mistake: said at start, not
+ * left to silence. The sandbox's own host name is answered inside (its
+ * loopback) and never resolved; the resolver's address and port are always
+ * the sandbox's resolver (netstack-shim/rules.h, net_decide). */
+static int check_rules_match(const struct policy *p, usbox_err_t *err)
+{
+  const struct net_policy *n = &p->net;
+  char own[NET_NAME_MAX];
+  bool have_own = net_name_canon(p->hostname, own, sizeof own) == 0;
+  for (size_t i = 0; i < n->nrules; i++) {
+    const struct net_rule *r = &n->rules[i];
+    if (have_own && r->kind == NET_HOST_NAME && strcmp(r->name, own) == 0)
+      return usbox_err_set(err, EINVAL,
+                           "--net-allow %s: %s is the sandbox's own host name, answered inside "
+                           "with its loopback: the rule can never match",
+                           r->text, own);
+    for (size_t k = 0; k < n->nresolvers; k++) {
+      bool whole = r->prefix == (r->addr.family == AF_INET ? 32 : 128);
+      if (r->kind == NET_HOST_IP && whole && net_addr_equal(&r->addr, &n->resolvers[k]) &&
+          r->port_lo == NET_RESOLVER_PORT && r->port_hi == NET_RESOLVER_PORT)
+        return usbox_err_set(err, EINVAL,
+                             "--net-allow %s: the sandbox's resolver answers there (allowed "
+                             "names are resolved through it): the rule can never match",
+                             r->text);
+    }
+  }
+  return 0;
+}
+
 int net_policy_finish(struct policy *p, usbox_err_t *err)
 {
   struct net_policy *n = &p->net;
@@ -198,6 +236,8 @@ int net_policy_finish(struct policy *p, usbox_err_t *err)
     net_addr_format(&n->resolvers[0], text, sizeof text);
     parse_endpoint(text, 53, &n->upstream, &n->upstream_len);
   }
+  if (check_rules_match(p, err) < 0)
+    return -1;
   for (size_t i = 0; net_hidden_sockets[i] != NULL; i++) {
     struct stat st;
     if (lstat(net_hidden_sockets[i], &st) == 0 && !policy_has_mount(p, net_hidden_sockets[i]) &&

@@ -57,5 +57,9 @@ int net_policy_load_json(struct net_policy *n, const struct cJSON *obj, usbox_er
  * resolver's addresses, and the upstream unless --dns-upstream) and hide
  * the host's local resolver sockets (they would resolve any name). */
 int net_policy_finish(struct policy *p, usbox_err_t *err);
+/* Whether some name rule lacks /any-protocol: its connections are checked
+ * by the relay (netstack-shim/relay.h), whose listeners the sandbox's
+ * namespace then carries. */
+bool net_policy_needs_relay(const struct net_policy *n);
 
 #endif

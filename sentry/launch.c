@@ -150,9 +150,11 @@ static int enter_network(const struct launch *l, struct launch_report *rep, usbo
 {
   const struct net_policy *n = &l->policy->net;
   rep->net.n = 0;
+  rep->net.nrelay = 0;
   if (n->mode != NET_MODE_FILTERED)
     return 0;
-  if (netns_enter_sandbox(n->resolvers, n->nresolvers, &rep->net, err) < 0)
+  if (netns_enter_sandbox(n->resolvers, n->nresolvers, net_policy_needs_relay(n), &rep->net,
+                          err) < 0)
     return -1;
   return netns_drop_net_caps(err);
 }
@@ -445,8 +447,21 @@ static int take_net_fds(int pidfd, const struct netns_fds *theirs, struct netns_
                         usbox_err_t *err)
 {
   net->n = 0;
-  if (theirs->n < 0 || theirs->n > NETNS_MAX_RESOLVERS)
+  net->nrelay = 0;
+  if (theirs->n < 0 || theirs->n > NETNS_MAX_RESOLVERS || theirs->nrelay < 0 ||
+      theirs->nrelay > 2)
     return usbox_err_set(err, EINVAL, "the agent process sent a bad report");
+  for (int i = 0; i < theirs->nrelay; i++) {
+    net->relay[i] = theirs->relay[i] < 0
+                        ? -1
+                        : (int)syscall(SYS_pidfd_getfd, pidfd, theirs->relay[i], 0);
+    net->nrelay = i + 1;
+    if (theirs->relay[i] >= 0 && net->relay[i] < 0) {
+      usbox_err_set(err, errno, "taking the relay's sockets from the agent");
+      netns_fds_close(net);
+      return -1;
+    }
+  }
   for (int i = 0; i < theirs->n; i++) {
     net->dns_udp[i] = (int)syscall(SYS_pidfd_getfd, pidfd, theirs->dns_udp[i], 0);
     net->dns_tcp[i] = (int)syscall(SYS_pidfd_getfd, pidfd, theirs->dns_tcp[i], 0);

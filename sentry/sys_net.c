@@ -50,6 +50,7 @@
 #include "netstack-shim/msg.h"
 #include "netstack-shim/msgcopy.h"
 #include "netstack-shim/net.h"
+#include "netstack-shim/relay.h"
 #include "netstack-shim/route.h"
 #include "netstack-shim/rules.h"
 #include "netstack-shim/sockaddr.h"
@@ -522,6 +523,55 @@ struct sc_result sys_sendmmsg(struct sentry_call *call)
   return sent > 0 ? sc_ok(sent) : res;
 }
 
+/* getsockname and getpeername, performed on the sentry's copy of the
+ * socket. A connection the relay carries (a name rule's, checked on its
+ * first bytes) is connected to the relay inside the sandbox: it answers
+ * what the agent's socket would natively, the destination and the address
+ * of the sentry's socket on the host's network. */
+static struct sc_result socket_name(struct sentry_call *call, bool local)
+{
+  NET_READY_OR_FAIL();
+  if (net_unfiltered())
+    return sc_kernel_must_perform();
+  struct net_ctx ctx = net_ctx_of(call);
+  cleanup_close int sock = call_net_getfd(&ctx, ARG_INT(call, 0));
+  if (sock < 0)
+    return sc_fail(sock);
+  struct sockaddr_storage ss;
+  socklen_t slen = sizeof ss;
+  if ((local ? getsockname(sock, (struct sockaddr *)&ss, &slen)
+             : getpeername(sock, (struct sockaddr *)&ss, &slen)) < 0)
+    return sc_errno(errno);
+  struct net_relay *relay = net_relay_get();
+  uint64_t cookie;
+  socklen_t clen = sizeof cookie;
+  if (relay != NULL && getsockopt(sock, SOL_SOCKET, SO_COOKIE, &cookie, &clen) == 0)
+    net_relay_address(relay, cookie, local, &ss, &slen);
+  /* as move_addr_to_user: the length in, at most that much out, the
+   * address's own length back */
+  int ulen;
+  int r = agent_read(call, call->args[2], &ulen, sizeof ulen);
+  if (r < 0)
+    return sc_fail(r);
+  if (ulen < 0)
+    return sc_errno(EINVAL);
+  size_t n = (size_t)ulen < slen ? (size_t)ulen : slen;
+  if (n > 0 && (r = agent_write(call, call->args[1], &ss, n)) < 0)
+    return sc_fail(r);
+  int out = (int)slen;
+  return write_out(call, 2, &out, sizeof out, 0);
+}
+
+struct sc_result sys_getsockname(struct sentry_call *call)
+{
+  return socket_name(call, true);
+}
+
+struct sc_result sys_getpeername(struct sentry_call *call)
+{
+  return socket_name(call, false);
+}
+
 struct sc_result sys_setsockopt(struct sentry_call *call)
 {
   NET_READY_OR_FAIL();
@@ -553,6 +603,7 @@ static void audit_net(void *ctx, const struct net_audit_line *line)
       .result = line->result,
       .rule = line->rule,
   };
+  rec.pid = line->pid;
   audit_write(ctx, &rec);
 }
 

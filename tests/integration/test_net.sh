@@ -45,8 +45,8 @@ def udp(name, addr):
             d, a = s.recvfrom(4096); note("udp %s %s" % (name, d.decode(errors="replace")))
             s.sendto(b"echo " + d, a)
     threading.Thread(target=loop, daemon=True).start()
-NAMES = {"good.test": ["127.0.0.1", "::1"], "a.wild.test": ["127.0.0.1"], "wild.test": ["127.0.0.1"],
-         "far.test": ["192.0.2.44"], "evil.test": ["127.0.0.1"], "alias.test": ["cname:good.test"]}
+NAMES = {"good.localhost": ["127.0.0.1", "::1"], "a.wild.localhost": ["127.0.0.1"], "wild.localhost": ["127.0.0.1"],
+         "far.test": ["192.0.2.44"], "evil.localhost": ["127.0.0.1"], "alias.localhost": ["cname:good.localhost"]}
 def answer(q):
     qid, flags = struct.unpack(">HH", q[:4])
     off, labels = 12, []
@@ -231,21 +231,21 @@ for a in sys.argv[1:]:
         step("udp-v6-mapped-other", lambda: udp_roundtrip(w, b"v6mapped", ("::ffff:192.0.2.1", 53)))
     elif a == "dns":
         step("literal-before-resolving", lambda: tcp("127.0.0.1", P["allowed"]))
-        step("resolve-good", lambda: resolve("good.test", socket.AF_INET))
-        step("resolve-good-v6", lambda: resolve("good.test", socket.AF_INET6))
-        step("resolve-good-any", lambda: resolve("good.test"))
-        step("connect-good", lambda: tcp("good.test", P["allowed"]))
+        step("resolve-good", lambda: resolve("good.localhost", socket.AF_INET))
+        step("resolve-good-v6", lambda: resolve("good.localhost", socket.AF_INET6))
+        step("resolve-good-any", lambda: resolve("good.localhost"))
+        step("connect-good", lambda: tcp("good.localhost", P["allowed"]))
         step("literal-after-resolving", lambda: tcp("127.0.0.1", P["allowed"]))
         step("good-other-port", lambda: tcp("127.0.0.1", P["other"]))
-        step("resolve-evil", lambda: resolve("evil.test"))
-        step("resolve-alias", lambda: resolve("alias.test", socket.AF_INET))
-        step("resolve-wild-sub", lambda: resolve("a.wild.test", socket.AF_INET))
-        step("resolve-wild-bare", lambda: resolve("wild.test", socket.AF_INET))
+        step("resolve-evil", lambda: resolve("evil.localhost"))
+        step("resolve-alias", lambda: resolve("alias.localhost", socket.AF_INET))
+        step("resolve-wild-sub", lambda: resolve("a.wild.localhost", socket.AF_INET))
+        step("resolve-wild-bare", lambda: resolve("wild.localhost", socket.AF_INET))
         step("resolve-far", lambda: resolve("far.test", socket.AF_INET))
         step("far-outside-rule", lambda: tcp("far.test", 80))
         step("far-inside-rule", lambda: tcp("far.test", 443, timeout=1))
-        step("dns-tcp-good", lambda: dns_tcp("good.test"))
-        step("dns-tcp-evil", lambda: dns_tcp("evil.test"))
+        step("dns-tcp-good", lambda: dns_tcp("good.localhost"))
+        step("dns-tcp-evil", lambda: dns_tcp("evil.localhost"))
     elif a == "unix":
         def uc(path):
             s = socket.socket(socket.AF_UNIX)
@@ -459,8 +459,11 @@ host_saw "udp uother .*" 0
 # ---------------------------------------------------------------- names
 
 mark
-agent dns --dns-upstream "$DNS" --net-allow "good.test:$P_allowed" --net-allow "alias.test:$P_allowed" \
-  --net-allow "*.wild.test" --net-allow far.test:443 --audit "$TMPROOT/dns.audit" -- dns
+# (the listeners speak first: these name rules say /any-protocol; the names
+# are under .localhost, which may answer loopback: test_net_names.sh)
+agent dns --dns-upstream "$DNS" --net-allow "good.localhost:$P_allowed/any-protocol" \
+  --net-allow "alias.localhost:$P_allowed/any-protocol" \
+  --net-allow "*.wild.localhost" --net-allow far.test:443 --audit "$TMPROOT/dns.audit" -- dns
 expect dns literal-before-resolving ECONNREFUSED # a name rule allows only what it resolved to
 expect dns resolve-good "ok 127.0.0.1"
 expect dns resolve-good-v6 "ok ::1"
@@ -477,20 +480,20 @@ expect dns far-outside-rule EACCES # resolved, but its rule says 443
 expect dns far-inside-rule "timeout|ENETUNREACH|EHOSTUNREACH|ECONNREFUSED|ETIMEDOUT"
 expect dns dns-tcp-good "ok rcode=0 answers=1"
 expect dns dns-tcp-evil "ok rcode=3 answers=0"
-host_saw "dns evil.test .*" 0
-host_saw "dns wild.test .*" 0
-expect_grep "the upstream answered good.test" "^dns good.test 1$" "$HLOG"
+host_saw "dns evil.localhost .*" 0
+host_saw "dns wild.localhost .*" 0
+expect_grep "the upstream answered good.localhost" "^dns good.localhost 1$" "$HLOG"
 host_saw "tcp allowed" 2
 host_saw "tcp other" 0
 expect_grep "audit: an allowed connect names its destination and rule" \
-  "\"syscall\":\"connect\",\"arg\":\"tcp 127.0.0.1:$P_allowed\",\"decision\":\"emulate\",\"errno\":(0|\"EINPROGRESS\"),.*\"rule\":\"net-allow good.test:$P_allowed \(good.test resolved here\)\"" \
+  "\"syscall\":\"connect\",\"arg\":\"tcp 127.0.0.1:$P_allowed\",\"decision\":\"emulate\",\"errno\":(0|\"EINPROGRESS\"),.*\"rule\":\"net-allow good.localhost:$P_allowed/any-protocol \(good.localhost resolved here\)\"" \
   "$TMPROOT/dns.audit"
 expect_grep "audit: a refused connect says why" \
   "\"arg\":\"tcp 192.0.2.44:80\",\"decision\":\"emulate\",\"errno\":\"EACCES\",.*\"rule\":\"no --net-allow rule allows it\"" \
   "$TMPROOT/dns.audit"
-expect_grep "audit: a refused name" '"syscall":"dns","arg":"evil.test","decision":"deny"' "$TMPROOT/dns.audit"
+expect_grep "audit: a refused name" '"syscall":"dns","arg":"evil.localhost","decision":"deny"' "$TMPROOT/dns.audit"
 expect_grep "audit: an allowed name and its rule" \
-  '"syscall":"dns","arg":"a.wild.test","decision":"emulate",.*"rule":"net-allow \*.wild.test"' \
+  '"syscall":"dns","arg":"a.wild.localhost","decision":"emulate",.*"rule":"net-allow \*.wild.localhost"' \
   "$TMPROOT/dns.audit"
 
 # ---------------------------------------------------------------- unix sockets

@@ -42,7 +42,11 @@ static const struct parse_case parse_cases[] = {
     {"::/0", 1, NET_HOST_IP, "::", 0, 1, 65535},
     {"[::ffff:10.0.0.1]:80", 1, NET_HOST_IP, "10.0.0.1", 32, 80, 80}, /* mapped: IPv4 */
     {"::ffff:10.0.0.0/104", 1, NET_HOST_IP, "10.0.0.0", 8, 1, 65535},
-    {"localhost:3000", 1, NET_HOST_NAME, "localhost", 0, 3000, 3000},
+    /* the host's loopback (127.0.0.1 and ::1), not a name to resolve */
+    {"localhost:3000", 1, NET_HOST_LOCALHOST, "localhost", 0, 3000, 3000},
+    {"Localhost.", 1, NET_HOST_LOCALHOST, "localhost", 0, 1, 65535},
+    {"git.example.com:22/any-protocol", 1, NET_HOST_NAME, "git.example.com", 0, 22, 22},
+    {"*.example.com/any-protocol", 1, NET_HOST_SUFFIX, "example.com", 0, 1, 65535},
     {"under_score.example", 1, NET_HOST_NAME, "under_score.example", 0, 1, 65535},
     /* refused */
     {"", 0, 0, NULL, 0, 0, 0},
@@ -66,6 +70,12 @@ static const struct parse_case parse_cases[] = {
     {"[::1", 0, 0, NULL, 0, 0, 0},
     {"[::1]x", 0, 0, NULL, 0, 0, 0},
     {"[fe80::1%eth0]:80", 0, 0, NULL, 0, 0, 0},
+    /* /any-protocol is for names; an address rule checks no name anyway */
+    {"10.0.0.1:22/any-protocol", 0, 0, NULL, 0, 0, 0},
+    {"10.0.0.0/8/any-protocol", 0, 0, NULL, 0, 0, 0},
+    {"localhost/any-protocol", 0, 0, NULL, 0, 0, 0},
+    {"example.com:22/any", 0, 0, NULL, 0, 0, 0},
+    {"example.com/any-protocol/any-protocol", 0, 0, NULL, 0, 0, 0},
 };
 
 static void test_parse(void **state)
@@ -96,6 +106,7 @@ static void test_parse(void **state)
       fail_msg("\"%s\": name %s", c->spec, r.name);
     }
     assert_string_equal(r.text, c->spec);
+    assert_int_equal(r.any_protocol, strstr(c->spec, "/any-protocol") != NULL);
   }
 }
 
@@ -228,35 +239,48 @@ static void test_decide(void **state)
   (void)state;
   static const char *specs[] = {
       "10.0.0.0/8:5432", "127.0.0.1:8080", "[::1]:8443", "api.example.com:443",
-      "*.cdn.example:80-90", "192.0.2.7",
+      "*.cdn.example:80-90", "192.0.2.7", "git.example.com:22/any-protocol", "localhost:3000",
+      "*.example.com:443",
   };
-  struct net_rule rules[6];
+  enum { NRULES = 9, NLEARNED = 6 };
+  struct net_rule rules[NRULES];
   usbox_err_t err;
-  for (int i = 0; i < 6; i++)
+  for (int i = 0; i < NRULES; i++)
     assert_int_equal(net_rule_parse(specs[i], &rules[i], &err), 0);
-  struct net_learned learned[3] = {
+  struct net_learned learned[NLEARNED] = {
       {.rule = 3, .expires = 100, .name = "api.example.com"},
       {.rule = 4, .expires = 100, .name = "x.cdn.example"},
       {.rule = 3, .expires = 10, .name = "api.example.com"}, /* expired */
+      {.rule = 6, .expires = 100, .name = "git.example.com"},
+      {.rule = 8, .expires = 100, .name = "api.example.com"}, /* a second rule names it */
+      {.rule = 8, .expires = 100, .name = "git.example.com"},
   };
   net_addr_parse("203.0.113.5", &learned[0].addr);
   net_addr_parse("2001:db8::5", &learned[1].addr);
   net_addr_parse("203.0.113.9", &learned[2].addr);
+  net_addr_parse("203.0.113.22", &learned[3].addr);
+  net_addr_parse("203.0.113.5", &learned[4].addr);
+  net_addr_parse("203.0.113.22", &learned[5].addr);
   struct net_dest resolver = dest("10.255.255.53", 53, IPPROTO_UDP);
   static const struct decide_case cases[] = {
       {"10.1.2.3", 5432, NET_HOST, 0},
       {"10.1.2.3", 5433, NET_DENY, -1},
       {"11.1.2.3", 5432, NET_DENY, -1},
       {"127.0.0.1", 8080, NET_HOST, 1},     /* the host's loopback, by rule */
-      {"127.0.0.1", 3000, NET_SANDBOX, -1}, /* the sandbox's own */
+      {"127.0.0.1", 3001, NET_SANDBOX, -1}, /* the sandbox's own */
+      {"127.0.0.1", 3000, NET_HOST, 7},     /* localhost: the host's loopback */
+      {"::1", 3000, NET_HOST, 7},
+      {"127.0.0.2", 3000, NET_SANDBOX, -1}, /* not what "localhost" names */
       {"127.0.0.2", 8080, NET_SANDBOX, -1},
       {"::1", 8443, NET_HOST, 2},
       {"::1", 8080, NET_SANDBOX, -1},
-      {"203.0.113.5", 443, NET_HOST, 3}, /* learned under api.example.com */
+      {"203.0.113.5", 443, NET_INSPECT, 3}, /* learned under api.example.com: checked */
+      {"203.0.113.22", 22, NET_HOST, 6},    /* ...unless the rule says /any-protocol */
+      {"203.0.113.22", 443, NET_INSPECT, 8},
       {"203.0.113.5", 80, NET_DENY, -1}, /* that name's rule is port 443 */
       {"203.0.113.9", 443, NET_DENY, -1}, /* learned, but expired */
       {"203.0.113.6", 443, NET_DENY, -1}, /* never resolved here */
-      {"2001:db8::5", 85, NET_HOST, 4},
+      {"2001:db8::5", 85, NET_INSPECT, 4},
       {"2001:db8::5", 91, NET_DENY, -1},
       {"192.0.2.7", 1, NET_HOST, 5},
       {"192.0.2.7", 0, NET_DENY, -1}, /* port 0 matches no rule */
@@ -267,13 +291,22 @@ static void test_decide(void **state)
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const struct decide_case *c = &cases[i];
     struct net_dest d = dest(c->addr, c->port, IPPROTO_TCP);
-    struct net_decision dec = net_decide(rules, 6, learned, 3, &resolver, 1, &d, 50);
+    struct net_decision dec = net_decide(rules, NRULES, learned, NLEARNED, &resolver, 1, &d, 50);
     if (dec.verdict != c->want || dec.rule != c->rule)
       fail_msg("%s port %d: verdict %d rule %d, expected %d rule %d", c->addr, c->port,
                dec.verdict, dec.rule, c->want, c->rule);
     if (dec.rule < 0 && dec.why == NULL)
       fail_msg("%s port %d: no reason given", c->addr, c->port);
+    if ((dec.verdict == NET_INSPECT) != (dec.nnames > 0))
+      fail_msg("%s port %d: %d names to check", c->addr, c->port, dec.nnames);
   }
+  /* every rule an address was learned under (on the port) is a name the
+   * connection may carry */
+  struct net_dest both = dest("203.0.113.5", 443, IPPROTO_TCP);
+  struct net_decision dec = net_decide(rules, NRULES, learned, NLEARNED, &resolver, 1, &both, 50);
+  assert_int_equal(dec.nnames, 2);
+  assert_int_equal(dec.names[0], 3);
+  assert_int_equal(dec.names[1], 8);
   /* with no rule at all: only the sandbox's loopback */
   struct net_dest d = dest("10.1.2.3", 5432, IPPROTO_TCP);
   assert_int_equal(net_decide(NULL, 0, NULL, 0, NULL, 0, &d, 0).verdict, NET_DENY);
@@ -283,10 +316,10 @@ static void test_decide(void **state)
   size_t len;
   struct sockaddr_storage ss = sin6("::ffff:10.9.9.9", 5432, &len);
   assert_int_equal(net_dest_from_sockaddr(&ss, len, IPPROTO_TCP, &d), 0);
-  assert_int_equal(net_decide(rules, 6, NULL, 0, NULL, 0, &d, 0).verdict, NET_HOST);
+  assert_int_equal(net_decide(rules, NRULES, NULL, 0, NULL, 0, &d, 0).verdict, NET_HOST);
   ss = sin6("::ffff:127.0.0.1", 8080, &len);
   assert_int_equal(net_dest_from_sockaddr(&ss, len, IPPROTO_TCP, &d), 0);
-  assert_int_equal(net_decide(rules, 6, NULL, 0, NULL, 0, &d, 0).rule, 1);
+  assert_int_equal(net_decide(rules, NRULES, NULL, 0, NULL, 0, &d, 0).rule, 1);
 }
 
 /* ---- sockets ---- */

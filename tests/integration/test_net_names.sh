@@ -145,6 +145,8 @@ def step(label, fn):
     except Exception as e: res = name(e)
     print("%s: %s" % (label, res), flush=True)
 def conn(host, port):
+    if host.startswith("::ffff:"):  # the IPv4 address, spelt as IPv6 (an alias)
+        s = socket.socket(socket.AF_INET6); s.settimeout(15); s.connect((host, port)); return s
     s = socket.create_connection((host, port), timeout=15); return s
 def tls(host, port, sni, send_first=None):
     """connect to host (a name resolved here, or an address), TLS with sni
@@ -264,7 +266,8 @@ mark
 agent tls --net-allow "a.localhost:$P_tls" -- \
   "tls,a.localhost,tls" "tls,127.0.0.3,tls,b.localhost" "tls-nosni,127.0.0.3,tls" \
   "trickle,127.0.0.3,tls,b.localhost" "trickle,127.0.0.3,tls,a.localhost" "peer,a.localhost,tls,a.localhost" \
-  "tls,b.localhost,tls" "udp,a.localhost,tls" "relay-listener"
+  "tls,b.localhost,tls" "udp,a.localhost,tls" "relay-listener" \
+  "tls,::ffff:127.0.0.3,tls,a.localhost" "tls,::ffff:127.0.0.3,tls,b.localhost"
 expect tls "tls,a.localhost,tls" "ok tls hello a.localhost"
 # the same address, another name (curl --resolve's way): reset, nothing sent
 expect tls "tls,127.0.0.3,tls,b.localhost" "$RESET"
@@ -278,7 +281,10 @@ expect tls "peer,a.localhost,tls,a.localhost" "ok 127.0.0.3:$P_tls local 127.0.0
 expect tls "tls,b.localhost,tls" gaierror # no rule names it: it does not resolve
 expect tls "udp,a.localhost,tls" EACCES   # UDP carries no name the sentry sees first
 expect tls "relay-listener" "EACCES|no listener"
-host_saw "tls sni=a.localhost req=GET" 2
+# the same address spelt as IPv4-mapped IPv6 is the same destination
+expect tls "tls,::ffff:127.0.0.3,tls,a.localhost" "ok tls hello a.localhost"
+expect tls "tls,::ffff:127.0.0.3,tls,b.localhost" "$RESET"
+host_saw "tls sni=a.localhost req=GET" 3
 host_saw "tls sni=b.localhost.*|tls sni=None.*" 0
 host_saw "dns b.localhost .*" 0
 expect_grep "audit: the refused name is in the log" \

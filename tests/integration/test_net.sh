@@ -8,6 +8,7 @@
 # where the host's listeners are not), and the host's listeners never see
 # a refused attempt.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/net_lib.sh"
 
 command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 1; }
 HAVE_V6=1
@@ -360,24 +361,6 @@ agent() {
   [ "$rc" = 0 ] || { fail "$label: agent exited $rc"; show stderr "$TMPROOT/$label.err"; show stdout "$TMPROOT/$label.out"; }
 }
 
-# expect LABEL STEP RESULT-REGEX: a step's result
-expect() {
-  local label=$1 step=$2 want=$3 got
-  got=$(sed -n "s/^$step: //p" "$TMPROOT/$label.out" | head -1)
-  if [[ "$got" =~ ^($want)$ ]]; then
-    pass "$label: $step -> $got"
-  else
-    fail "$label: $step: expected /$want/, got [$got]"
-  fi
-}
-
-# host_saw REGEX COUNT: how many lines of the host's log match, since mark
-mark() { MARK=$(wc -l <"$HLOG"); }
-host_saw() {
-  local what=$1 want=$2 got
-  got=$(tail -n +$((MARK + 1)) "$HLOG" | grep -cE -- "^($what)\$")
-  expect_eq "the host saw '$what' $want time(s)" "$want" "$got"
-}
 
 # ---------------------------------------------------------------- no rules: no network
 

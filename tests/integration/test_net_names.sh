@@ -11,6 +11,7 @@
 # name to a local address are refused; rules that can never match are
 # errors at start.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/net_lib.sh"
 
 command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 1; }
 command -v openssl >/dev/null || { echo "openssl is needed" >&2; exit 1; }
@@ -241,22 +242,6 @@ agent() {
     "${opts[@]}" -- python3 "$TMPROOT/agent.py" "$@" </dev/null >"$TMPROOT/$label.out" 2>"$TMPROOT/$label.err"
   local rc=$?
   [ "$rc" = 0 ] || { fail "$label: agent exited $rc"; show stderr "$TMPROOT/$label.err"; show stdout "$TMPROOT/$label.out"; }
-}
-expect() {
-  local label=$1 step=$2 want=$3 got
-  got=$(grep -F -- "$step: " "$TMPROOT/$label.out" | head -1)
-  got=${got#"$step: "}
-  if [[ "$got" =~ ^($want)$ ]]; then
-    pass "$label: $step -> $got"
-  else
-    fail "$label: $step: expected /$want/, got [$got]"
-  fi
-}
-mark() { MARK=$(wc -l <"$HLOG"); }
-host_saw() {
-  local what=$1 want=$2 got
-  got=$(tail -n +$((MARK + 1)) "$HLOG" | grep -cE -- "^($what)\$")
-  expect_eq "the host saw '$what' $want time(s)" "$want" "$got"
 }
 RESET="ECONNRESET|EOF|ssl .*EOF.*|ssl .*RESET.*|EPIPE"
 

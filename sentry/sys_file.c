@@ -79,6 +79,19 @@ static struct sc_result inject(struct sentry_call *call, struct vfs_opened *o, b
   return sc_ok(target_fd);
 }
 
+/* Whether the truncation O_TRUNC asks for would be refused: a memfd sealed
+ * against shrinking (F_SEAL_SHRINK) refuses it with EPERM, and the kernel
+ * refuses the whole open then (a re-open through /proc/self/fd). The
+ * truncation comes after the injection, when an error could no longer be
+ * the answer: so it is asked first. The seal can only be added, never
+ * removed: a seal added in between is the one case left, and the open
+ * then succeeds without truncating (with a warning). */
+static bool truncate_refused(const struct vfs_opened *o)
+{
+  int seals = fcntl(o->fd, F_GET_SEALS);
+  return seals > 0 && (seals & F_SEAL_SHRINK) && o->st.st_size > 0;
+}
+
 /* Resolve, open, inject: the agent receives the sentry's fd through ADDFD. */
 static struct sc_result do_open(struct sentry_call *call, int dirfd, struct open_how how)
 {
@@ -91,6 +104,8 @@ static struct sc_result do_open(struct sentry_call *call, int dirfd, struct open
   if (r < 0)
     return sc_fail(r);
   bool regular = S_ISREG(o.st.st_mode);
+  if (truncate_after && regular && truncate_refused(&o))
+    return sc_errno(EPERM);
   enum inject_mode mode = truncate_after && regular ? INJECT_TRUNCATE
                           : regular && (how.flags & O_ACCMODE) != O_RDONLY ? INJECT_THEN_ANSWER
                                                                           : INJECT_SEND;

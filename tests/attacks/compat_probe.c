@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timex.h>
@@ -278,6 +279,110 @@ ADJ_ROW(op_clockadj_query, clock_adjtime(CLOCK_REALTIME, &tx), 0)
 ADJ_ROW(op_clockadj_freq, clock_adjtime(CLOCK_REALTIME, &tx), ADJ_FREQUENCY)
 ADJ_ROW(op_clockadj_badclock, clock_adjtime(99, &tx), 0)
 
+/* ---- a memfd re-opened through /proc/self/fd: O_TRUNC meets its seals */
+static void memfd_trunc(struct res *r, unsigned seals, int flags)
+{
+  int fd = memfd_create("probe", MFD_ALLOW_SEALING);
+  if (fd < 0 || write(fd, "abcd", 4) != 4 || (seals && fcntl(fd, F_ADD_SEALS, seals) < 0)) {
+    done(r, -1, false);
+    return;
+  }
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  int g = open(path, flags);
+  done(r, g, true);
+  struct stat st;
+  obs(r, "size=%lld", fstat(fd, &st) == 0 ? (long long)st.st_size : -1LL);
+  if (g >= 0)
+    close(g);
+  close(fd);
+}
+static void op_memfd_trunc(struct res *r, const char *d)
+{
+  (void)d;
+  memfd_trunc(r, 0, O_RDWR | O_TRUNC);
+}
+static void op_memfd_trunc_shrink(struct res *r, const char *d)
+{
+  (void)d;
+  memfd_trunc(r, F_SEAL_SHRINK, O_RDWR | O_TRUNC);
+}
+static void op_memfd_trunc_grow(struct res *r, const char *d)
+{
+  (void)d;
+  memfd_trunc(r, F_SEAL_GROW, O_WRONLY | O_TRUNC);
+}
+static void op_memfd_trunc_rdonly(struct res *r, const char *d)
+{
+  (void)d;
+  memfd_trunc(r, F_SEAL_SHRINK, O_RDONLY | O_TRUNC);
+}
+
+/* ---- getsockname and getpeername (performed by the sentry): lengths and
+ * errors as the kernel's move_addr_to_user gives them */
+static void sockname(struct res *r, int fd, bool peer, int len)
+{
+  struct sockaddr_storage ss;
+  memset(&ss, 0xaa, sizeof ss);
+  socklen_t l = (socklen_t)len;
+  long ret = peer ? getpeername(fd, (struct sockaddr *)&ss, &l)
+                  : getsockname(fd, (struct sockaddr *)&ss, &l);
+  done(r, ret, false);
+  obs(r, "len=%d family=%d", (int)l, len >= 2 ? ss.ss_family : -1);
+}
+static void op_sockname_unbound(struct res *r, const char *d)
+{
+  (void)d;
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockname(r, s, false, sizeof(struct sockaddr_storage));
+  close(s);
+}
+static void op_peername_unconnected(struct res *r, const char *d)
+{
+  (void)d;
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockname(r, s, true, sizeof(struct sockaddr_storage));
+  close(s);
+}
+static void op_sockname_short(struct res *r, const char *d)
+{
+  (void)d;
+  int s = socket(AF_INET6, SOCK_DGRAM, 0);
+  sockname(r, s, false, 4);
+  close(s);
+}
+static void op_sockname_negative(struct res *r, const char *d)
+{
+  (void)d;
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  sockname(r, s, false, -1);
+  close(s);
+}
+static void op_sockname_notsock(struct res *r, const char *d)
+{
+  (void)d;
+  int fd = open("/", O_RDONLY);
+  sockname(r, fd, false, 16);
+  close(fd);
+}
+static void op_peername_badfd(struct res *r, const char *d)
+{
+  (void)d;
+  sockname(r, 999, true, 16);
+}
+static void op_peername_unix_pair(struct res *r, const char *d)
+{
+  (void)d;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
+    done(r, -1, false);
+    return;
+  }
+  sockname(r, sv[0], true, sizeof(struct sockaddr_storage));
+  close(sv[0]);
+  close(sv[1]);
+}
+
 /* ------------------------------------------------------------------ the table */
 
 struct op {
@@ -331,6 +436,17 @@ static const struct op ops[] = {
     {"setid.setgid_other", op_setgid_other},
     {"setid.setregid_other", op_setregid_other},
     {"setid.setresgid_other", op_setresgid_other},
+    {"memfd.reopen_trunc", op_memfd_trunc},
+    {"memfd.reopen_trunc_seal_shrink", op_memfd_trunc_shrink},
+    {"memfd.reopen_trunc_seal_grow", op_memfd_trunc_grow},
+    {"memfd.reopen_rdonly_trunc_seal_shrink", op_memfd_trunc_rdonly},
+    {"sockname.unbound", op_sockname_unbound},
+    {"sockname.short_buffer", op_sockname_short},
+    {"sockname.negative_len", op_sockname_negative},
+    {"sockname.not_a_socket", op_sockname_notsock},
+    {"peername.unconnected", op_peername_unconnected},
+    {"peername.bad_fd", op_peername_badfd},
+    {"peername.unix_pair", op_peername_unix_pair},
     {"adjtimex.query", op_adj_query},
     {"adjtimex.ss_read", op_adj_ss_read},
     {"adjtimex.frequency", op_adj_freq},

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <linux/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -39,6 +40,29 @@ static int allow_path(int ruleset, int abi, const char *path, uint64_t dir_right
   return 0;
 }
 
+/* POSIX message queues. mq_open opens a file of the IPC namespace's own
+ * mqueue filesystem, which no path of the view reaches, and Landlock checks
+ * that open as any other: without a rule there it is EACCES. The sandbox's
+ * IPC namespace is its own (entered before this), so its queues are only
+ * the sandbox's. A mount of that filesystem made here (fsopen: the same
+ * superblock as the namespace's internal mount) gives its root for the
+ * rule; it is never attached anywhere, and closed at once. No mqueue in
+ * this kernel: nothing to allow. */
+static int allow_mqueue(int ruleset, int abi, usbox_err_t *err)
+{
+  cleanup_close int fs = (int)syscall(SYS_fsopen, "mqueue", FSOPEN_CLOEXEC);
+  if (fs < 0)
+    return 0;
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return usbox_err_set(err, errno, "making the sandbox's mqueue filesystem for Landlock");
+  cleanup_close int root = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+  if (root < 0)
+    return usbox_err_set(err, errno, "making the sandbox's mqueue filesystem for Landlock");
+  if (landlock_allow(ruleset, abi, root, dir_write_rights(abi), err) < 0)
+    return usbox_err_wrap(err, "the sandbox's message queues");
+  return 0;
+}
+
 int backstop_landlock(const struct policy *p, int *abi, usbox_err_t *err)
 {
   *abi = landlock_abi();
@@ -60,6 +84,8 @@ int backstop_landlock(const struct policy *p, int *abi, usbox_err_t *err)
     r = allow_path(ruleset, *abi, "/dev", devices, err);
   if (r == 0)
     r = allow_path(ruleset, *abi, "/dev/shm", dir_write_rights(*abi), err);
+  if (r == 0)
+    r = allow_mqueue(ruleset, *abi, err);
   if (r < 0) {
     close(ruleset);
     return -1;

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <mqueue.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -318,6 +319,26 @@ static void op_memfd_trunc_rdonly(struct res *r, const char *d)
   memfd_trunc(r, F_SEAL_SHRINK, O_RDONLY | O_TRUNC);
 }
 
+/* ---- POSIX message queues: the sandbox's IPC namespace has its own */
+static void op_mq_roundtrip(struct res *r, const char *d)
+{
+  (void)d;
+  char name[64];
+  snprintf(name, sizeof name, "/usbox-probe-%d", (int)getpid());
+  struct mq_attr attr = {.mq_maxmsg = 4, .mq_msgsize = 16};
+  mqd_t q = mq_open(name, O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+  done(r, q, true);
+  if (q < 0)
+    return;
+  char got[16] = {0};
+  int sent = mq_send(q, "ping", 4, 1);
+  ssize_t n = mq_receive(q, got, sizeof got, NULL);
+  obs(r, "send=%d recv=%zd %.4s", sent, n, got);
+  obs(r, "again=%d", mq_open(name, O_CREAT | O_EXCL | O_RDWR, 0600, &attr) < 0 ? errno : 0);
+  mq_close(q);
+  obs(r, "unlink=%d", mq_unlink(name));
+}
+
 /* ---- getsockname and getpeername (performed by the sentry): lengths and
  * errors as the kernel's move_addr_to_user gives them */
 static void sockname(struct res *r, int fd, bool peer, int len)
@@ -440,6 +461,7 @@ static const struct op ops[] = {
     {"memfd.reopen_trunc_seal_shrink", op_memfd_trunc_shrink},
     {"memfd.reopen_trunc_seal_grow", op_memfd_trunc_grow},
     {"memfd.reopen_rdonly_trunc_seal_shrink", op_memfd_trunc_rdonly},
+    {"mq.roundtrip", op_mq_roundtrip},
     {"sockname.unbound", op_sockname_unbound},
     {"sockname.short_buffer", op_sockname_short},
     {"sockname.negative_len", op_sockname_negative},

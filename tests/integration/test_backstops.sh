@@ -96,6 +96,27 @@ else
 fi
 expect_grep "/proc/sysvipc does not exist in the view" 'No such file or directory' "$OUT"
 ipcrm -m "$host_shm"
+# POSIX message queues: the sandbox's own work (Landlock allows its own
+# mqueue filesystem), a queue of the host's does not exist there
+mq_name=/usbox-test-$$
+cat >"$TMPROOT/mq.py" <<'EOF'
+import ctypes, os, sys
+rt = ctypes.CDLL("librt.so.1", use_errno=True)
+def op(name, flags):
+    fd = rt.mq_open(name.encode(), flags, 0o600, None)
+    return "ok" if fd >= 0 else os.strerror(ctypes.get_errno())
+if sys.argv[1] == "make": print(op(sys.argv[2], os.O_CREAT | os.O_RDWR))
+elif sys.argv[1] == "unlink": rt.mq_unlink(sys.argv[2].encode())
+elif sys.argv[1] == "exists": print(op(sys.argv[2], os.O_RDWR))
+else: print("host:", op(sys.argv[2], os.O_RDWR), "own:", op(sys.argv[2] + "-own", os.O_CREAT | os.O_RDWR))
+EOF
+expect_eq "a host queue is made" ok "$(python3 "$TMPROOT/mq.py" make "$mq_name")"
+expect_exit 0 "root: POSIX message queues" -- "$USBOX" exec -- python3 "$TMPROOT/mq.py" probe "$mq_name"
+expect_eq "the host's queue does not exist inside; the sandbox's own work" \
+  "host: No such file or directory own: ok" "$(cat "$OUT")"
+expect_eq "the sandbox's queue never reached the host" "No such file or directory" \
+  "$(python3 "$TMPROOT/mq.py" exists "$mq_name-own")"
+python3 "$TMPROOT/mq.py" unlink "$mq_name"
 
 # ---------------------------------------------------------------- Landlock
 

@@ -84,17 +84,57 @@ static int magic_stat_own(struct walker *w, const struct vfs_mount *m, long pid,
   return r;
 }
 
-/* Whether that process lives in the sandbox's mount namespace (asked as
- * the sentry: a process that dropped its ids is not dumpable, and the
- * agent's own /proc/self must still work, as the kernel lets a process see
- * itself). */
-static bool is_sandbox_process(struct walker *w, const struct vfs_mount *m, long pid)
+static bool in_sandbox_mntns(struct walker *w, const struct vfs_mount *m, long pid)
 {
   if (pid == 1)
     return true; /* usbox's init, pid 1 of the sandbox's procfs (not dumpable: not asked) */
   struct stat st;
   return magic_stat_own(w, m, pid, "ns/mnt", &st) == 0 && st.st_ino == w->v->agent_mntns &&
          st.st_dev == w->v->agent_mntns_dev;
+}
+
+/* The parent of a zombie (or dead) process, from /proc/PID/stat read as
+ * the sentry, or 0 if PID is not one: a zombie has no namespaces left to
+ * ask about. */
+static long zombie_parent(struct walker *w, const struct vfs_mount *m, long pid)
+{
+  char rel[64];
+  snprintf(rel, sizeof rel, "%ld/stat", pid);
+  struct vfs_ctx own = vfs_ctx_own(w->v);
+  struct gofer_rep rep;
+  int fd = -1;
+  int r = vfs_gofer(&own,
+                    &(struct vfs_gofer_req){.op = GOFER_OPEN, .mount = m, .rel = rel,
+                                            .flags = O_RDONLY},
+                    &rep, NULL, 0, &fd);
+  if (r < 0 || rep.err || fd < 0)
+    return 0;
+  char text[512];
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  text[n] = '\0';
+  const char *close_paren = strrchr(text, ')'); /* the name may hold ')' */
+  char state;
+  long ppid;
+  if (close_paren == NULL || sscanf(close_paren + 1, " %c %ld", &state, &ppid) != 2)
+    return 0;
+  return state == 'Z' || state == 'X' ? ppid : 0;
+}
+
+/* Whether that process lives in the sandbox's mount namespace (asked as
+ * the sentry: a process that dropped its ids is not dumpable, and the
+ * agent's own /proc/self must still work, as the kernel lets a process see
+ * itself). A zombie, which has no namespaces any more, is the sandbox's
+ * if its parent is (a zombie's parent is alive, or the sandbox's init):
+ * a parent waiting for its child to die watches /proc/PID/stat show Z. */
+static bool is_sandbox_process(struct walker *w, const struct vfs_mount *m, long pid)
+{
+  if (in_sandbox_mntns(w, m, pid))
+    return true;
+  long parent = zombie_parent(w, m, pid);
+  return parent > 0 && parent != pid && in_sandbox_mntns(w, m, parent);
 }
 
 static int self_link_text(struct walker *w, bool thread)

@@ -319,6 +319,35 @@ static void op_memfd_trunc_rdonly(struct res *r, const char *d)
   memfd_trunc(r, F_SEAL_SHRINK, O_RDONLY | O_TRUNC);
 }
 
+/* ---- a zombie child in /proc: a parent watches its state turn Z */
+static void op_proc_zombie(struct res *r, const char *d)
+{
+  (void)d;
+  pid_t pid = fork();
+  if (pid == 0)
+    _exit(0);
+  char path[64], text[256] = "";
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  char state = '?';
+  int fd = -1;
+  for (int i = 0; i < 500 && state != 'Z'; i++) { /* up to 5 s */
+    fd = open(path, O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
+    if (fd >= 0)
+      close(fd);
+    const char *p = n > 0 ? (text[n] = '\0', strrchr(text, ')')) : NULL;
+    if (p == NULL || sscanf(p + 1, " %c", &state) != 1)
+      break;
+    if (state != 'Z')
+      usleep(10000);
+  }
+  done(r, fd, true);
+  struct stat st;
+  snprintf(path, sizeof path, "/proc/%d", (int)pid);
+  obs(r, "state=%c dir=%d", state, stat(path, &st) == 0);
+  waitpid(pid, NULL, 0);
+}
+
 /* ---- POSIX message queues: the sandbox's IPC namespace has its own */
 static void op_mq_roundtrip(struct res *r, const char *d)
 {
@@ -462,6 +491,7 @@ static const struct op ops[] = {
     {"memfd.reopen_trunc_seal_grow", op_memfd_trunc_grow},
     {"memfd.reopen_rdonly_trunc_seal_shrink", op_memfd_trunc_rdonly},
     {"mq.roundtrip", op_mq_roundtrip},
+    {"proc.zombie_child_stat", op_proc_zombie},
     {"sockname.unbound", op_sockname_unbound},
     {"sockname.short_buffer", op_sockname_short},
     {"sockname.negative_len", op_sockname_negative},

@@ -52,6 +52,57 @@ struct sc_result sys_cred_change(struct sentry_call *call)
  * changes nothing, and writes the answer back; anything else gets the
  * kernel's answer to a caller without the right (timekeeping_validate_timex:
  * EINVAL for ADJ_ADJTIME without SINGLESHOT, else EPERM). */
+/* Setting the host clock is never the agent's (EPERM, as without
+ * CAP_SYS_TIME), but the kernel checks the arguments first, in this order
+ * (kernel/time/time.c, settimeofday and do_sys_settimeofday64): the
+ * timeval is read (EFAULT), its microseconds checked (EINVAL), the
+ * timezone read (EFAULT), the seconds checked (EINVAL), then the right.
+ * Nothing is performed: only what the sentry read decides the errno. */
+static int settime_errno(struct sentry_call *call, uint64_t tv_addr, uint64_t tz_addr, bool nsec)
+{
+  struct {
+    int64_t sec, frac;
+  } tv;
+  int r = tv_addr != 0 ? agent_read(call, tv_addr, &tv, sizeof tv) : 0;
+  if (r < 0)
+    return -r;
+  int64_t frac_max = nsec ? 1000000000 : 1000000;
+  if (tv_addr != 0 && (tv.frac < 0 || tv.frac >= frac_max))
+    return EINVAL;
+  struct timezone tz;
+  if (tz_addr != 0 && (r = agent_read(call, tz_addr, &tz, sizeof tz)) < 0)
+    return -r;
+  /* timespec64_valid_settod: no negative time, nothing past the end of
+   * ktime (KTIME_SEC_MAX less 30 years of headroom) */
+  int64_t settod_max = INT64_MAX / 1000000000 - 30LL * 365 * 86400;
+  if (tv_addr != 0 && (tv.sec < 0 || tv.sec >= settod_max))
+    return EINVAL;
+  return EPERM;
+}
+
+struct sc_result sys_settimeofday(struct sentry_call *call)
+{
+  return sc_errno(settime_errno(call, call->args[0], call->args[1], false));
+}
+
+/* clock_settime (kernel/time/posix-timers.c): a clock that cannot be set
+ * is EINVAL before anything is read; CLOCK_REALTIME takes settimeofday's
+ * checks; a CPU clock (negative ids) is never set (EPERM), and a clock
+ * named by an fd (CLOCKFD) is one the sandbox cannot hold (a device):
+ * EINVAL, as for an fd that is no clock. */
+struct sc_result sys_clock_settime(struct sentry_call *call)
+{
+  clockid_t which = (clockid_t)ARG_INT(call, 0);
+  if (which != CLOCK_REALTIME && which >= 0)
+    return sc_errno(EINVAL);
+  if (which < 0) {
+    struct timespec ts;
+    int r = agent_read(call, call->args[1], &ts, sizeof ts);
+    return sc_errno(r < 0 ? -r : (which & 7) == 3 /* CLOCKFD */ ? EINVAL : EPERM);
+  }
+  return sc_errno(settime_errno(call, call->args[1], 0, true));
+}
+
 struct sc_result sys_adjtimex(struct sentry_call *call)
 {
   bool clock = call->nr == SYS_clock_adjtime;

@@ -27,6 +27,8 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/timex.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -319,6 +321,34 @@ static void op_memfd_trunc_rdonly(struct res *r, const char *d)
   memfd_trunc(r, F_SEAL_SHRINK, O_RDONLY | O_TRUNC);
 }
 
+/* ---- setting the clock: never allowed, but the arguments are checked
+ * first, in the kernel's order (raw calls: libc's wrappers read the
+ * structs themselves) */
+#define SETTIME_ROW(name, call_)                                                                   \
+  static void name(struct res *r, const char *d)                                                  \
+  {                                                                                                \
+    (void)d;                                                                                       \
+    done(r, (call_), false);                                                                       \
+  }
+SETTIME_ROW(op_tod_neg_sec, syscall(SYS_settimeofday, &(struct timeval){-1, 0}, NULL))
+SETTIME_ROW(op_tod_neg_usec, syscall(SYS_settimeofday, &(struct timeval){0, -1}, NULL))
+SETTIME_ROW(op_tod_usec_max, syscall(SYS_settimeofday, &(struct timeval){0, 1000000}, NULL))
+SETTIME_ROW(op_tod_usec_max_badtz, syscall(SYS_settimeofday, &(struct timeval){0, 1000000}, (void *)8))
+SETTIME_ROW(op_tod_valid, syscall(SYS_settimeofday, &(struct timeval){100, 100}, NULL))
+SETTIME_ROW(op_tod_null, syscall(SYS_settimeofday, NULL, NULL))
+SETTIME_ROW(op_tod_badptr, syscall(SYS_settimeofday, (void *)8, NULL))
+SETTIME_ROW(op_tod_huge, syscall(SYS_settimeofday, &(struct timeval){(time_t)1 << 40, 0}, NULL))
+SETTIME_ROW(op_cs_realtime, syscall(SYS_clock_settime, CLOCK_REALTIME, &(struct timespec){100, 0}))
+SETTIME_ROW(op_cs_realtime_nsec, syscall(SYS_clock_settime, CLOCK_REALTIME, &(struct timespec){100, 1000000000}))
+SETTIME_ROW(op_cs_realtime_badptr, syscall(SYS_clock_settime, CLOCK_REALTIME, (void *)8))
+SETTIME_ROW(op_cs_monotonic, syscall(SYS_clock_settime, CLOCK_MONOTONIC, &(struct timespec){100, 0}))
+SETTIME_ROW(op_cs_monotonic_badptr, syscall(SYS_clock_settime, CLOCK_MONOTONIC, (void *)8))
+SETTIME_ROW(op_cs_process, syscall(SYS_clock_settime, CLOCK_PROCESS_CPUTIME_ID, &(struct timespec){1, 0}))
+SETTIME_ROW(op_cs_self_cpu, syscall(SYS_clock_settime, -6 /* MAKE_PROCESS_CPUCLOCK(0, CPUCLOCK_SCHED) */,
+                                          &(struct timespec){1, 0}))
+SETTIME_ROW(op_cs_fd, syscall(SYS_clock_settime, -3 /* FD_TO_CLOCKID(0) */, &(struct timespec){1, 0}))
+SETTIME_ROW(op_cs_99, syscall(SYS_clock_settime, 99, &(struct timespec){1, 0}))
+
 /* ---- a zombie child in /proc: a parent watches its state turn Z */
 static void op_proc_zombie(struct res *r, const char *d)
 {
@@ -490,6 +520,23 @@ static const struct op ops[] = {
     {"memfd.reopen_trunc_seal_shrink", op_memfd_trunc_shrink},
     {"memfd.reopen_trunc_seal_grow", op_memfd_trunc_grow},
     {"memfd.reopen_rdonly_trunc_seal_shrink", op_memfd_trunc_rdonly},
+    {"settime.tod_negative_sec", op_tod_neg_sec},
+    {"settime.tod_negative_usec", op_tod_neg_usec},
+    {"settime.tod_usec_1000000", op_tod_usec_max},
+    {"settime.tod_usec_1000000_bad_tz", op_tod_usec_max_badtz},
+    {"settime.tod_valid", op_tod_valid},
+    {"settime.tod_null", op_tod_null},
+    {"settime.tod_bad_pointer", op_tod_badptr},
+    {"settime.tod_huge", op_tod_huge},
+    {"settime.clock_realtime", op_cs_realtime},
+    {"settime.clock_realtime_nsec", op_cs_realtime_nsec},
+    {"settime.clock_realtime_bad_pointer", op_cs_realtime_badptr},
+    {"settime.clock_monotonic", op_cs_monotonic},
+    {"settime.clock_monotonic_bad_pointer", op_cs_monotonic_badptr},
+    {"settime.clock_process_cputime", op_cs_process},
+    {"settime.clock_own_cpu", op_cs_self_cpu},
+    {"settime.clock_fd", op_cs_fd},
+    {"settime.clock_99", op_cs_99},
     {"mq.roundtrip", op_mq_roundtrip},
     {"proc.zombie_child_stat", op_proc_zombie},
     {"sockname.unbound", op_sockname_unbound},

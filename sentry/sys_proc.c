@@ -1,12 +1,18 @@
 /* Process family. */
 #include <errno.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/timex.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "sentry/sentry.h"
 #include "sentry/sys_common.h"
+#include "sentry/task.h"
 
 /* An id argument (a register: nothing of the agent's memory) that is
  * neither "unchanged" ((id_t)-1) nor the one id mapped. */
@@ -101,6 +107,32 @@ struct sc_result sys_clock_settime(struct sentry_call *call)
     return sc_errno(r < 0 ? -r : (which & 7) == 3 /* CLOCKFD */ ? EINVAL : EPERM);
   }
   return sc_errno(settime_errno(call, call->args[1], 0, true));
+}
+
+/* setns: namespaces are the sandbox's (invariant 4), so the answer is
+ * EPERM, the kernel's to a caller without the right; but the kernel first
+ * looks at the fd (EBADF; EINVAL if it is neither a namespace file nor a
+ * pidfd) and the flags (EINVAL if they name another namespace type than
+ * the file, or none a pidfd takes). Asked of the sentry's copy of the fd:
+ * NS_GET_NSTYPE and fstatfs change nothing. */
+#define SETNS_FLAGS                                                                                \
+  (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUSER | CLONE_NEWPID |      \
+   CLONE_NEWCGROUP | CLONE_NEWTIME)
+#define PIDFS_MAGIC 0x50494446
+
+struct sc_result sys_setns(struct sentry_call *call)
+{
+  int fd = ARG_INT(call, 0), flags = ARG_INT(call, 1);
+  cleanup_close int held = fd < 0 ? -EBADF : task_getfd(call, fd);
+  if (held < 0)
+    return held == -ESRCH ? sc_gone() : sc_errno(EBADF);
+  int type = ioctl(held, NS_GET_NSTYPE);
+  if (type >= 0)
+    return sc_errno(flags != 0 && flags != type ? EINVAL : EPERM);
+  struct statfs sf;
+  if (fstatfs(held, &sf) == 0 && sf.f_type == PIDFS_MAGIC)
+    return sc_errno(flags == 0 || (flags & ~SETNS_FLAGS) ? EINVAL : EPERM);
+  return sc_errno(EINVAL);
 }
 
 struct sc_result sys_adjtimex(struct sentry_call *call)

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -349,6 +350,63 @@ SETTIME_ROW(op_cs_self_cpu, syscall(SYS_clock_settime, -6 /* MAKE_PROCESS_CPUCLO
 SETTIME_ROW(op_cs_fd, syscall(SYS_clock_settime, -3 /* FD_TO_CLOCKID(0) */, &(struct timespec){1, 0}))
 SETTIME_ROW(op_cs_99, syscall(SYS_clock_settime, 99, &(struct timespec){1, 0}))
 
+/* ---- setns: never allowed in the sandbox, but the fd and the flags are
+ * checked first */
+static void setns_row(struct res *r, const char *path, int flags)
+{
+  int fd = path == NULL ? 999 : strcmp(path, "pidfd") == 0
+                                    ? (int)syscall(SYS_pidfd_open, getpid(), 0)
+                                    : open(path, O_RDONLY);
+  if (fd < 0) {
+    done(r, fd, false);
+    obs(r, "(no fd)");
+    return;
+  }
+  done(r, syscall(SYS_setns, fd, flags), false);
+  if (fd != 999)
+    close(fd);
+}
+static void op_setns_badfd(struct res *r, const char *d)
+{
+  (void)d;
+  setns_row(r, NULL, 0);
+}
+static void op_setns_file(struct res *r, const char *d)
+{
+  (void)d;
+  setns_row(r, "/", 0);
+}
+static void op_setns_uts_any(struct res *r, const char *d)
+{
+  (void)d;
+  setns_row(r, "/proc/self/ns/uts", 0);
+}
+static void op_setns_uts_uts(struct res *r, const char *d)
+{
+  (void)d;
+  setns_row(r, "/proc/self/ns/uts", CLONE_NEWUTS);
+}
+static void op_setns_uts_net(struct res *r, const char *d)
+{
+  (void)d;
+  setns_row(r, "/proc/self/ns/uts", CLONE_NEWNET);
+}
+static void op_setns_pidfd_none(struct res *r, const char *d)
+{
+  (void)d;
+  setns_row(r, "pidfd", 0);
+}
+static void op_setns_pidfd_uts(struct res *r, const char *d)
+{
+  (void)d;
+  setns_row(r, "pidfd", CLONE_NEWUTS);
+}
+static void op_setns_pidfd_bad(struct res *r, const char *d)
+{
+  (void)d;
+  setns_row(r, "pidfd", CLONE_NEWUTS | 1);
+}
+
 /* ---- a zombie child in /proc: a parent watches its state turn Z */
 static void op_proc_zombie(struct res *r, const char *d)
 {
@@ -537,6 +595,14 @@ static const struct op ops[] = {
     {"settime.clock_own_cpu", op_cs_self_cpu},
     {"settime.clock_fd", op_cs_fd},
     {"settime.clock_99", op_cs_99},
+    {"setns.bad_fd", op_setns_badfd},
+    {"setns.not_a_namespace", op_setns_file},
+    {"setns.uts_any", op_setns_uts_any},
+    {"setns.uts_as_uts", op_setns_uts_uts},
+    {"setns.uts_as_net", op_setns_uts_net},
+    {"setns.pidfd_no_flags", op_setns_pidfd_none},
+    {"setns.pidfd_uts", op_setns_pidfd_uts},
+    {"setns.pidfd_bad_flags", op_setns_pidfd_bad},
     {"mq.roundtrip", op_mq_roundtrip},
     {"proc.zombie_child_stat", op_proc_zombie},
     {"sockname.unbound", op_sockname_unbound},

@@ -41,6 +41,28 @@ struct deputy_creds {
   uint64_t fsize_limit;       /* RLIMIT_FSIZE (soft), where an operation can grow a file */
 };
 
+/* The capabilities that override file permissions and ownership. The
+ * deputy uses them only where the view lets the agent write: a root agent
+ * that holds them (a container's root: tar -x, chown, chmod of others'
+ * files) overrides nothing on the read-only host it sees. */
+#define DEPUTY_OVERRIDE_CAPS                                                                       \
+  ((1ull << 0) /* CAP_CHOWN */ | (1ull << 1) /* CAP_DAC_OVERRIDE */ |                               \
+   (1ull << 2) /* CAP_DAC_READ_SEARCH */ | (1ull << 3) /* CAP_FOWNER */ |                          \
+   (1ull << 4) /* CAP_FSETID */)
+#define DEPUTY_CAP_FSETID (1ull << 4)
+
+/* Scope creds to where an operation acts: outside a writable place none of
+ * DEPUTY_OVERRIDE_CAPS; on the host's files (a bind) no CAP_FSETID either,
+ * so that a chown clears setuid and setgid bits as the kernel does for a
+ * caller without it (no setuid file is ever made on the host). */
+static inline void deputy_scope(struct deputy_creds *c, bool writable, bool host_backed)
+{
+  if (!writable)
+    c->cap_eff &= ~DEPUTY_OVERRIDE_CAPS;
+  else if (host_backed)
+    c->cap_eff &= ~DEPUTY_CAP_FSETID;
+}
+
 /* What deputy_enter takes on besides fs ids, groups and capabilities. */
 #define DEPUTY_IDS 0x1      /* real and effective uid/gid (the thread's saved ids stay) */
 #define DEPUTY_UMASK 0x2    /* the umask (the thread must have its own fs_struct) */

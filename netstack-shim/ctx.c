@@ -3,12 +3,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-int net_deputy_enter(struct net_ctx *ctx, unsigned flags, uint64_t vouched_caps)
+int net_deputy_enter(struct net_ctx *ctx, unsigned flags, uint64_t vouched_caps,
+                     bool writable_place)
 {
   struct net_caller me;
   int r = ctx->ops->identify(ctx, &me);
   if (r < 0)
     return r;
+  deputy_scope(&me.creds, writable_place, true);
   me.creds.cap_eff |= vouched_caps;
   return deputy_enter(&me.creds, flags);
 }

@@ -59,7 +59,10 @@ struct net_caller_ops {
   /* The caller's unix socket at path, as its view resolves it (hidden and
    * unbound paths do not exist): a new fd of the sentry's on that socket's
    * inode, or -errno (-ECONNREFUSED: the path names no socket). */
-  int (*open_unix)(struct net_ctx *ctx, const char *path);
+  int (*open_unix)(struct net_ctx *ctx, const char *path, bool *writable_place);
+  /* (*writable_place: whether the socket is where the view lets the agent
+   * write, so that the capabilities overriding file permissions count
+   * there, common/deputy.h) */
   /* The wait about to start (on) or just ended (off) may be cut short by a
    * signal for the caller (a blocking connect or send). */
   void (*interruptible)(struct net_ctx *ctx, bool on);
@@ -106,7 +109,8 @@ static inline struct net_result net_fail(int neg)
  * would need it merely because the sentry, not the agent, makes the call):
  * every host operation performed for the caller happens between this and
  * deputy_leave(). 0 or -errno (then nothing is to be done). */
-int net_deputy_enter(struct net_ctx *ctx, unsigned flags, uint64_t vouched_caps);
+int net_deputy_enter(struct net_ctx *ctx, unsigned flags, uint64_t vouched_caps,
+                     bool writable_place);
 
 /* The audit text of the decision (ops->note), formatted. */
 __attribute__((format(printf, 2, 3))) void net_note_dest(struct net_ctx *ctx, const char *fmt,

@@ -119,7 +119,7 @@ static long act_interruptible(struct net_ctx *ctx, net_act_fn act, int sock,
 /* Act on the agent's own socket (the sentry's copy of it). */
 static int sock_deputy_enter(struct net_call *nc)
 {
-  return net_deputy_enter(nc->ctx, deputy_flags(&nc->si), nc->vouched_caps);
+  return net_deputy_enter(nc->ctx, deputy_flags(&nc->si), nc->vouched_caps, nc->writable_place);
 }
 
 struct net_result net_perform(struct net_call *nc, net_act_fn act, const struct sockaddr *sa,

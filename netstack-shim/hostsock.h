@@ -30,6 +30,10 @@ struct net_call {
    * agent's own (the kernel accepts a pid other than the sender's only
    * with it, and the sender here is the sentry) */
   uint64_t vouched_caps;
+  /* the unix socket path acted on is in a writable place of the view: the
+   * agent's capabilities that override file permissions count (else, and
+   * for every other socket, they are left out: common/deputy.h) */
+  bool writable_place;
 };
 
 /* Take the agent's socket and check the call is still pending: every read

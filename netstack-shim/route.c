@@ -94,7 +94,7 @@ static struct net_result unix_by_path(struct net_call *nc, const char *path, net
 {
   net_note_dest(nc->ctx, "unix %s", path);
   net_note_rule(nc->ctx, "the view");
-  cleanup_close int fd = nc->ctx->ops->open_unix(nc->ctx, path);
+  cleanup_close int fd = nc->ctx->ops->open_unix(nc->ctx, path, &nc->writable_place);
   if (fd < 0)
     return net_fail(fd);
   struct sockaddr_un un = {.sun_family = AF_UNIX};

@@ -64,6 +64,9 @@ static inline struct sc_result write_out(struct sentry_call *call, int argi, con
  * outside the view changes nothing there): the copy, or -errno. For the
  * fd calls the sentry performs: fchmod, fchown, fsetxattr, fremovexattr. */
 int held_to_modify(struct sentry_call *call, int fd);
+/* The place (vfs/ctx.h) of a copy held_to_modify gave: writable, and on
+ * the host unless it is the sandbox's own. */
+struct vfs_place held_fd_place(struct sentry_call *call, int copy);
 
 /* fdpath_of (common/fdpath.h), "/proc/self/fd/N" for a sentry-owned fd,
  * lets path-only kernel calls act on an object the VFS already resolved.

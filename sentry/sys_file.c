@@ -450,7 +450,8 @@ struct sc_result sys_fsetxattr(struct sentry_call *call)
   if (strcmp(call->path[1], VFS_XATTR_FILE_CAPS) == 0 &&
       vfs_node_host_backed(&call->sentry->vfs, &held))
     return sc_errno(EPERM);
-  r = (int)AS_AGENT(call, 0, fsetxattr(fd, call->path[1], value, size, flags) < 0 ? -errno : 0);
+  r = (int)AS_AGENT(call, held_fd_place(call, fd), 0,
+                    fsetxattr(fd, call->path[1], value, size, flags) < 0 ? -errno : 0);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -464,7 +465,8 @@ struct sc_result sys_fremovexattr(struct sentry_call *call)
   cleanup_close int fd = held_to_modify(call, ARG_INT(call, 0));
   if (fd < 0)
     return sc_fail(fd);
-  r = (int)AS_AGENT(call, 0, fremovexattr(fd, call->path[1]) < 0 ? -errno : 0);
+  r = (int)AS_AGENT(call, held_fd_place(call, fd), 0,
+                    fremovexattr(fd, call->path[1]) < 0 ? -errno : 0);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 

@@ -200,7 +200,7 @@ static struct sc_result link_held(struct sentry_call *call, const struct vfs_nod
   cleanup_close int dir = vfs_open_resolved(&call->fs, to, O_DIRECTORY);
   if (dir < 0)
     return sc_fail(dir == -VFS_ESTALE_VIEW ? -ENOENT : dir);
-  r = (int)AS_AGENT(call, 0,
+  r = (int)AS_AGENT(call, VFS_PLACE(to->mount), 0,
                     linkat(AT_FDCWD, fdpath_of(obj->obj_fd).s, dir, to_name, AT_SYMLINK_FOLLOW) < 0
                         ? -errno
                         : 0);
@@ -361,6 +361,13 @@ static struct sc_result do_chown(struct sentry_call *call, int dirfd, int path_a
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
+struct vfs_place held_fd_place(struct sentry_call *call, int copy)
+{
+  struct vfs_node n = VFS_NODE_INIT;
+  n.obj_fd = copy; /* borrowed */
+  return (struct vfs_place){true, vfs_node_host_backed(&call->sentry->vfs, &n)};
+}
+
 int held_to_modify(struct sentry_call *call, int fd)
 {
   int copy = task_getfd(call, fd);
@@ -388,7 +395,7 @@ struct sc_result sys_fchmod(struct sentry_call *call)
     return sc_errno(errno);
   mode_t mode = vfs_safe_mode(vfs_node_host_backed(&call->sentry->vfs, &held),
                               (mode_t)ARG_UINT(call, 1) & 07777, S_ISDIR(held.st.st_mode));
-  int r = (int)AS_AGENT(call, 0, fchmod(fd, mode) < 0 ? -errno : 0);
+  int r = (int)AS_AGENT(call, held_fd_place(call, fd), 0, fchmod(fd, mode) < 0 ? -errno : 0);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
@@ -398,7 +405,7 @@ struct sc_result sys_fchown(struct sentry_call *call)
   cleanup_close int fd = held_to_modify(call, ARG_INT(call, 0));
   if (fd < 0)
     return sc_fail(fd);
-  int r = (int)AS_AGENT(call, 0,
+  int r = (int)AS_AGENT(call, held_fd_place(call, fd), 0,
                         fchown(fd, ARG_UINT(call, 1), ARG_UINT(call, 2)) < 0 ? -errno : 0);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }

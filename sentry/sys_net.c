@@ -177,7 +177,7 @@ static int call_net_identify(struct net_ctx *ctx, struct net_caller *out)
 
 /* The view resolves the path (hidden and unbound paths do not exist), and
  * the sentry opens the socket's inode from the agent's root. */
-static int call_net_open_unix(struct net_ctx *ctx, const char *path)
+static int call_net_open_unix(struct net_ctx *ctx, const char *path, bool *writable_place)
 {
   struct sentry_call *call = call_of(ctx);
   cleanup_node struct vfs_node node = VFS_NODE_INIT;
@@ -186,6 +186,7 @@ static int call_net_open_unix(struct net_ctx *ctx, const char *path)
     return r;
   if (!S_ISSOCK(node.st.st_mode))
     return -ECONNREFUSED; /* as the kernel for a path that is no socket */
+  *writable_place = node.mount != NULL && node.mount->writable;
   return vfs_open_resolved(&call->fs, &node, 0);
 }
 
@@ -333,6 +334,7 @@ static struct sc_result unix_bind_path(struct sentry_call *call, struct net_call
     r = vfs_check_entry(&call->sentry->vfs, &parent, name, VFS_CREATE, 0);
   if (r < 0)
     return r == -EEXIST ? sc_errno(EADDRINUSE) : sc_fail(r);
+  nc->writable_place = true; /* vfs_check_entry: the view lets the agent create there */
   struct sockaddr_un un = {.sun_family = AF_UNIX};
   size_t plen = strlen(path);
   if (plen >= sizeof un.sun_path)

@@ -81,7 +81,7 @@ int task_deputy_creds(struct sentry_call *call, unsigned what, struct deputy_cre
  * give 0 (or a length) or -errno, and is evaluated before deputy_leave can
  * change errno. The one deputy path the VFS uses too (VFS_AS_CALLER, with
  * the call's credentials from its VFS context, sentry/vfs_caller.c). */
-#define AS_AGENT(call, flags, expr) VFS_AS_CALLER(&(call)->fs, (flags), (expr))
+#define AS_AGENT(call, where, flags, expr) VFS_AS_CALLER(&(call)->fs, (where), (flags), (expr))
 
 /* Run fn(ctx) with this receiver thread's root and working directory those
  * of the agent thread (in the agent's mount namespace, which mirrors the

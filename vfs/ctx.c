@@ -56,11 +56,12 @@ struct vfs_ctx vfs_ctx_own(struct vfs *v)
   return (struct vfs_ctx){.vfs = v, .ops = &own_ops, .tid = 0, .owner = NULL};
 }
 
-int vfs_deputy_enter(struct vfs_ctx *ctx, unsigned flags)
+int vfs_deputy_enter(struct vfs_ctx *ctx, struct vfs_place where, unsigned flags)
 {
   struct vfs_caller me;
   int r = vfs_caller(ctx, 0, &me);
   if (r < 0)
     return r;
+  deputy_scope(&me.creds, where.writable, where.host_backed);
   return deputy_enter(&me.creds, flags);
 }

@@ -82,17 +82,41 @@ static inline int vfs_caller_ready(struct vfs_ctx *ctx)
   return vfs_caller(ctx, 0, &me);
 }
 
-/* deputy_enter(flags) with the caller's credentials: every host operation
- * the VFS performs itself for the caller happens between this and
- * deputy_leave(). 0 or -errno (then nothing is to be done). */
-int vfs_deputy_enter(struct vfs_ctx *ctx, unsigned flags);
+/* Where an operation acts, for the capabilities the deputy may use there
+ * (deputy_scope): a writable place of the view, and the host's files. */
+struct vfs_place {
+  bool writable;
+  bool host_backed;
+};
+/* The place of a mount (NULL: none known, so nothing is overridden). */
+#define VFS_PLACE(m)                                                                               \
+  ((m) != NULL ? (struct vfs_place){(m)->writable, (m)->host_backed}                               \
+               : (struct vfs_place){false, true})
+
+/* deputy_enter(flags) with the caller's credentials, scoped to where the
+ * operation acts: every host operation the VFS performs itself for the
+ * caller happens between this and deputy_leave(). 0 or -errno (then
+ * nothing is to be done). */
+int vfs_deputy_enter(struct vfs_ctx *ctx, struct vfs_place where, unsigned flags);
 
 /* An operation the VFS performs itself as the caller: expr must give 0 (or
  * a length) or -errno, and is evaluated before deputy_leave can change
  * errno. */
-#define VFS_AS_CALLER(ctx, flags, expr)                                                          \
+#define VFS_AS_CALLER(ctx, where, flags, expr)                                                          \
   ({                                                                                             \
-    long as_r_ = vfs_deputy_enter((ctx), (flags));                                               \
+    long as_r_ = vfs_deputy_enter((ctx), (where), (flags));                                               \
+    if (as_r_ == 0) {                                                                            \
+      as_r_ = (long)(expr);                                                                      \
+      deputy_leave();                                                                            \
+    }                                                                                            \
+    as_r_;                                                                                       \
+  })
+
+/* The same with credentials already taken and scoped (a gofer request's
+ * ident, which vfs_gofer scoped to its mount). */
+#define VFS_AS_IDENT(ident, flags, expr)                                                           \
+  ({                                                                                             \
+    long as_r_ = deputy_enter((ident), (flags));                                                 \
     if (as_r_ == 0) {                                                                            \
       as_r_ = (long)(expr);                                                                      \
       deputy_leave();                                                                            \

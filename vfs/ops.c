@@ -129,7 +129,7 @@ static int local_last_step(struct vfs_ctx *ctx, const struct gofer_msg *msg,
   cleanup_close int dir = dcache_dir(dc, q->mount, parent, &q->ident, &ds);
   if (dir < 0)
     return 1;
-  cleanup_close int fd = (int)VFS_AS_CALLER(ctx, 0, gofer_step(dir, name));
+  cleanup_close int fd = (int)VFS_AS_IDENT(&q->ident, 0, gofer_step(dir, name));
   if (fd < 0 && fd != -ENOENT && fd != -EACCES && fd != -ENOTDIR)
     return 1;
   local_reply(rep, q, fd, AT_SYMLINK_NOFOLLOW);
@@ -184,8 +184,8 @@ static int cached_create(struct vfs_ctx *ctx, const struct gofer_msg *msg, struc
       .flags = ((uint64_t)q->flags | O_EXCL | O_NOCTTY | O_CLOEXEC) & ~(uint64_t)O_NOFOLLOW,
       .mode = q->arg0 & 07777,
       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-  int fd = (int)VFS_AS_CALLER(ctx, DEPUTY_UMASK,
-                              SYS_LEN(syscall(SYS_openat2, dir, name, &how, sizeof how)));
+  int fd = (int)VFS_AS_IDENT(&q->ident, DEPUTY_UMASK,
+                             SYS_LEN(syscall(SYS_openat2, dir, name, &how, sizeof how)));
   local_reply(rep, q, fd, 0);
   *out_fd = fd < 0 ? -1 : fd;
   return 0;
@@ -269,7 +269,7 @@ static int cached_open(struct vfs_ctx *ctx, const struct gofer_msg *open_msg,
   if (rep->err != 0)
     return 0;
   int oflags = (int)(flags & ~(uint32_t)(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_NOCTTY | O_CLOEXEC;
-  int fd = (int)VFS_AS_CALLER(ctx, 0, SYS_LEN(open(fdpath_of(obj).s, oflags)));
+  int fd = (int)VFS_AS_IDENT(&open_msg->req.ident, 0, SYS_LEN(open(fdpath_of(obj).s, oflags)));
   if (fd < 0)
     rep->err = -fd;
   *out_fd = fd < 0 ? -1 : fd;
@@ -297,7 +297,7 @@ static int cached_access_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct
     *rep = msg->rep;
     return 0;
   }
-  rep->val = VFS_AS_CALLER(ctx, (walk & GOFER_WALK_REAL_IDS) ? DEPUTY_REAL_IDS : 0,
+  rep->val = VFS_AS_IDENT(&msg->req.ident, (walk & GOFER_WALK_REAL_IDS) ? DEPUTY_REAL_IDS : 0,
                            SYS_ERR(syscall(SYS_faccessat2, obj, "", (int)msg->req.arg0,
                                            AT_EMPTY_PATH | AT_EACCESS)));
   return 0;
@@ -323,6 +323,12 @@ int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer
   int cr = vfs_caller_creds(ctx, op == GOFER_TRUNCATE ? VFS_CALLER_FSIZE : 0, &msg.req.ident);
   if (cr < 0)
     return cr;
+  /* the capabilities that override permissions, only where the agent may
+   * write (common/deputy.h). Not in /proc: the sandbox's own processes,
+   * whose files a ptrace access check guards, and that check wants every
+   * capability the target holds in the caller too. */
+  if (m->kind != VFS_MOUNT_PROC)
+    deputy_scope(&msg.req.ident, m->writable, m->host_backed);
   if (m->kind == VFS_MOUNT_PROC)
     return proc_local(ctx->vfs->proc_state, &msg, rep, out_fd);
   bool cache_on = m->kind == VFS_MOUNT_FS && ctx->vfs->dcache.enabled;
@@ -392,10 +398,18 @@ static bool held(const struct vfs_node *n)
   return n->obj_fd >= 0;
 }
 
+/* Where an object the agent holds is, for the capabilities the deputy may
+ * use on it: writable where the view lets the agent change it
+ * (vfs_check_modify_as), on the host unless it is the sandbox's own. */
+static struct vfs_place held_place(struct vfs_ctx *ctx, const struct vfs_node *n)
+{
+  return (struct vfs_place){vfs_check_modify_as(ctx, n) == 0, vfs_node_host_backed(ctx->vfs, n)};
+}
+
 int vfs_op_access(struct vfs_ctx *ctx, const struct vfs_node *n, int mode, bool real_ids)
 {
   if (held(n))
-    return (int)VFS_AS_CALLER(ctx, real_ids ? DEPUTY_REAL_IDS : 0,
+    return (int)VFS_AS_CALLER(ctx, held_place(ctx, n), real_ids ? DEPUTY_REAL_IDS : 0,
                          SYS_ERR(syscall(SYS_faccessat2, n->obj_fd, "", mode,
                                          AT_EMPTY_PATH | AT_EACCESS)));
   struct gofer_rep rep;
@@ -452,7 +466,7 @@ int vfs_op_chmod(struct vfs_ctx *ctx, const struct vfs_node *n, mode_t mode)
 {
   mode = vfs_safe_mode(vfs_node_host_backed(ctx->vfs, n), mode, S_ISDIR(n->st.st_mode));
   if (held(n))
-    return (int)VFS_AS_CALLER(ctx, 0, SYS_ERR(chmod(fdpath_of(n->obj_fd).s, mode)));
+    return (int)VFS_AS_CALLER(ctx, held_place(ctx, n), 0, SYS_ERR(chmod(fdpath_of(n->obj_fd).s, mode)));
   struct gofer_rep rep;
   return object_op(ctx, n,
                    &(struct vfs_gofer_req){.op = GOFER_CHMOD, .arg0 = mode},
@@ -462,7 +476,7 @@ int vfs_op_chmod(struct vfs_ctx *ctx, const struct vfs_node *n, mode_t mode)
 int vfs_op_chown(struct vfs_ctx *ctx, const struct vfs_node *n, uid_t uid, gid_t gid)
 {
   if (held(n))
-    return (int)VFS_AS_CALLER(ctx, 0, SYS_ERR(fchownat(n->obj_fd, "", uid, gid, AT_EMPTY_PATH)));
+    return (int)VFS_AS_CALLER(ctx, held_place(ctx, n), 0, SYS_ERR(fchownat(n->obj_fd, "", uid, gid, AT_EMPTY_PATH)));
   struct gofer_rep rep;
   return object_op(ctx, n,
                    &(struct vfs_gofer_req){.op = GOFER_CHOWN,
@@ -474,7 +488,7 @@ int vfs_op_chown(struct vfs_ctx *ctx, const struct vfs_node *n, uid_t uid, gid_t
 int vfs_op_utimens(struct vfs_ctx *ctx, const struct vfs_node *n, const struct timespec *ts)
 {
   if (held(n))
-    return (int)VFS_AS_CALLER(ctx, 0,
+    return (int)VFS_AS_CALLER(ctx, held_place(ctx, n), 0,
                          SYS_ERR(utimensat(n->obj_fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)));
   struct gofer_rep rep;
   return object_op(ctx, n,
@@ -496,7 +510,7 @@ int vfs_op_truncate(struct vfs_ctx *ctx, const struct vfs_node *n, off_t len)
     if (S_ISREG(n->st.st_mode) && len > n->st.st_size && (uint64_t)len > c.fsize_limit)
       r = -EFBIG;
     else
-      r = (int)VFS_AS_CALLER(ctx, 0, SYS_ERR(truncate(fdpath_of(n->obj_fd).s, len)));
+      r = (int)VFS_AS_CALLER(ctx, held_place(ctx, n), 0, SYS_ERR(truncate(fdpath_of(n->obj_fd).s, len)));
   } else {
     struct gofer_rep rep;
     r = object_op(ctx, n,
@@ -512,7 +526,7 @@ ssize_t vfs_op_getxattr(struct vfs_ctx *ctx, const struct vfs_node *n, const cha
                         void *buf, size_t size)
 {
   if (held(n))
-    return VFS_AS_CALLER(ctx, 0, SYS_LEN(getxattr(fdpath_of(n->obj_fd).s, name, buf, size)));
+    return VFS_AS_CALLER(ctx, held_place(ctx, n), 0, SYS_LEN(getxattr(fdpath_of(n->obj_fd).s, name, buf, size)));
   struct gofer_rep rep;
   int r = object_op(ctx, n,
                     &(struct vfs_gofer_req){.op = GOFER_GETXATTR,
@@ -529,7 +543,7 @@ int vfs_op_setxattr(struct vfs_ctx *ctx, const struct vfs_node *n, const char *n
     return -EPERM; /* file capabilities on the host: never, whatever the agent's own */
   if (held(n))
     return (int)VFS_AS_CALLER(
-        ctx, 0, SYS_ERR(setxattr(fdpath_of(n->obj_fd).s, name, value, size, flags)));
+        ctx, held_place(ctx, n), 0, SYS_ERR(setxattr(fdpath_of(n->obj_fd).s, name, value, size, flags)));
   struct gofer_rep rep;
   return object_op(ctx, n,
                    &(struct vfs_gofer_req){.op = GOFER_SETXATTR,
@@ -543,7 +557,7 @@ ssize_t vfs_op_listxattr(struct vfs_ctx *ctx, const struct vfs_node *n, char *bu
                          size_t size)
 {
   if (held(n))
-    return VFS_AS_CALLER(ctx, 0, SYS_LEN(listxattr(fdpath_of(n->obj_fd).s, buf, size)));
+    return VFS_AS_CALLER(ctx, held_place(ctx, n), 0, SYS_LEN(listxattr(fdpath_of(n->obj_fd).s, buf, size)));
   struct gofer_rep rep;
   int r = object_op(ctx, n,
                     &(struct vfs_gofer_req){.op = GOFER_LISTXATTR,
@@ -556,7 +570,7 @@ ssize_t vfs_op_listxattr(struct vfs_ctx *ctx, const struct vfs_node *n, char *bu
 int vfs_op_removexattr(struct vfs_ctx *ctx, const struct vfs_node *n, const char *name)
 {
   if (held(n))
-    return (int)VFS_AS_CALLER(ctx, 0, SYS_ERR(removexattr(fdpath_of(n->obj_fd).s, name)));
+    return (int)VFS_AS_CALLER(ctx, held_place(ctx, n), 0, SYS_ERR(removexattr(fdpath_of(n->obj_fd).s, name)));
   struct gofer_rep rep;
   return object_op(ctx, n,
                    &(struct vfs_gofer_req){.op = GOFER_REMOVEXATTR,
@@ -568,7 +582,7 @@ int vfs_op_removexattr(struct vfs_ctx *ctx, const struct vfs_node *n, const char
 int vfs_op_inotify(struct vfs_ctx *ctx, const struct vfs_node *n, int ifd, uint32_t mask)
 {
   if (held(n))
-    return (int)VFS_AS_CALLER(ctx, 0,
+    return (int)VFS_AS_CALLER(ctx, held_place(ctx, n), 0,
                          SYS_LEN(inotify_add_watch(ifd, fdpath_of(n->obj_fd).s,
                                                    mask & ~(uint32_t)IN_DONT_FOLLOW)));
   struct gofer_rep rep;
@@ -618,11 +632,12 @@ static int cached_entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, c
   int r = vfs_caller_creds(ctx, 0, &q.ident);
   if (r < 0)
     return r;
+  deputy_scope(&q.ident, parent->mount->writable, parent->mount->host_backed);
   int m = parent->mount->index;
   cleanup_close int dir = cached_parent(ctx, parent, &q.ident);
   if (dir < 0)
     return 1; /* not cached, or not the directory the VFS resolved: the gofer walks */
-  r = (int)VFS_AS_CALLER(ctx, DEPUTY_UMASK, gofer_entry_act(what->op, dir, name, &q, what->data));
+  r = (int)VFS_AS_IDENT(&q.ident, DEPUTY_UMASK, gofer_entry_act(what->op, dir, name, &q, what->data));
   if (r == 0 && what->op == GOFER_UNLINK) /* what was removed is not kept open by the cache */
     dcache_forget(dc, m, path, false); /* (a removed directory was empty) */
   return r;
@@ -698,11 +713,13 @@ static int cached_two_entries(struct vfs_ctx *ctx, int op, const struct vfs_node
   int r = vfs_caller_creds(ctx, 0, &q.ident);
   if (r < 0)
     return r;
+  deputy_scope(&q.ident, from->mount->writable && to->mount->writable,
+               from->mount->host_backed || to->mount->host_backed);
   cleanup_close int dir = cached_parent(ctx, from, &q.ident);
   cleanup_close int dir2 = dir < 0 ? -1 : cached_parent(ctx, to, &q.ident);
   if (dir2 < 0)
     return 1;
-  r = (int)VFS_AS_CALLER(ctx, 0, gofer_entry2_act(op, dir, from_name, dir2, to_name, &q));
+  r = (int)VFS_AS_IDENT(&q.ident, 0, gofer_entry2_act(op, dir, from_name, dir2, to_name, &q));
   if (r == 0 && op == GOFER_RENAME) { /* as vfs_gofer does after the gofer's */
     /* the whole cache is scanned for a subtree: only for a directory moved
      * (git's and tar's renames are of files) */
@@ -931,7 +948,8 @@ static int open_existing(struct vfs_ctx *ctx, const struct vfs_node *n, int ofla
   if (held(n)) { /* the agent's own object: reopen it as it could */
     ctx->ops->interruptible(ctx, true); /* a FIFO waits for its other end */
     int fd = (int)VFS_AS_CALLER(
-        ctx, 0, SYS_LEN(open(fdpath_of(n->obj_fd).s, flags | O_NOCTTY | O_CLOEXEC)));
+        ctx, held_place(ctx, n), 0,
+        SYS_LEN(open(fdpath_of(n->obj_fd).s, flags | O_NOCTTY | O_CLOEXEC)));
     ctx->ops->interruptible(ctx, false);
     if (fd < 0)
       return fd;

@@ -79,8 +79,9 @@ static int fake_identify(struct net_ctx *ctx, struct net_caller *out)
   return 0;
 }
 
-static int fake_open_unix(struct net_ctx *ctx, const char *path)
+static int fake_open_unix(struct net_ctx *ctx, const char *path, bool *writable_place)
 {
+  *writable_place = false;
   (void)ctx, (void)path;
   return -ENOENT;
 }

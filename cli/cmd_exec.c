@@ -45,11 +45,17 @@ static void usage(FILE *out)
           "  --clearenv        start from an empty environment (then only --env)\n"
           "\n"
           "process:\n"
-          "  --cap-add CAP     keep capability CAP (all are dropped by default); repeatable;\n"
+          "  --cap-add CAP     keep capability CAP; repeatable;\n"
           "                    ALL keeps all but CAP_NET_ADMIN and CAP_NET_RAW, which stay\n"
           "                    dropped unless --net host (sockets moved to the host's\n"
           "                    network would act there with them)\n"
+          "  --cap-drop CAP    do not keep CAP; ALL: none but those --cap-add names. A root\n"
+          "                    agent keeps CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL and\n"
+          "                    NET_BIND_SERVICE unless dropped: root in its writable places\n"
+          "                    (the first four count nowhere else); others keep none\n"
           "  --hostname NAME   the sandbox's host name (default: usbox)\n"
+          "  --user USER[:GROUP]  run the program as USER (a number or a host name; no\n"
+          "                    supplementary groups); needs usbox run as root\n"
           "  --seccomp-profile FILE  a Docker/OCI seccomp profile, on top of usbox's own\n"
           "                    filter: it can deny more calls, never allow one usbox denies\n"
           "\n"
@@ -85,7 +91,9 @@ enum {
   OPT_NET,
   OPT_DNS_UPSTREAM,
   OPT_CAP_ADD,
+  OPT_CAP_DROP,
   OPT_HOSTNAME,
+  OPT_USER,
   OPT_TESTONLY_PASS,
   OPT_MEMORY,
   OPT_PIDS,
@@ -121,8 +129,12 @@ static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t 
     return net_policy_set_dns_upstream(&p->net, arg, err);
   case OPT_CAP_ADD:
     return policy_add_cap(p, arg, err);
+  case OPT_CAP_DROP:
+    return policy_drop_cap(p, arg, err);
   case OPT_HOSTNAME:
     return policy_set_hostname(p, arg, err);
+  case OPT_USER:
+    return policy_set_user(p, arg, err);
   case OPT_MEMORY:
     return limits_parse_memory(&p->limits, arg, err);
   case OPT_PIDS:
@@ -193,7 +205,9 @@ static int run(int argc, char **argv, struct policy *policy)
       {"net", required_argument, NULL, OPT_NET},
       {"dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM},
       {"cap-add", required_argument, NULL, OPT_CAP_ADD},
+      {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
       {"hostname", required_argument, NULL, OPT_HOSTNAME},
+      {"user", required_argument, NULL, OPT_USER},
       {"TESTONLY-pass", required_argument, NULL, OPT_TESTONLY_PASS},
       {"memory", required_argument, NULL, OPT_MEMORY},
       {"pids", required_argument, NULL, OPT_PIDS},
@@ -252,7 +266,9 @@ static int run(int argc, char **argv, struct policy *policy)
     case OPT_NET:
     case OPT_DNS_UPSTREAM:
     case OPT_CAP_ADD:
+    case OPT_CAP_DROP:
     case OPT_HOSTNAME:
+    case OPT_USER:
     case OPT_MEMORY:
     case OPT_PIDS:
     case OPT_CPUS:
@@ -288,6 +304,16 @@ static int run(int argc, char **argv, struct policy *policy)
     usbox_err_print(&err);
     return USBOX_EXIT_ERROR;
   }
+  /* the agent runs as usbox's own user (root when usbox is), or --user's */
+  bool as_user = policy->process.set_user;
+  if (as_user && geteuid() != 0 && (policy->process.uid != geteuid() ||
+                                    policy->process.gid != getegid())) {
+    fprintf(stderr, "usbox: --user %u:%u: running the program as another user needs usbox run "
+                    "as root\n", (unsigned)policy->process.uid, (unsigned)policy->process.gid);
+    return USBOX_EXIT_ERROR;
+  }
+  policy_resolve_caps(policy, as_user ? policy->process.uid == 0 : geteuid() == 0);
+  policy->process.ambient_caps = as_user && policy->process.uid != 0;
   usbox_phase("policy complete (hidden paths resolved on the host)");
   struct env_result env;
   if (agent_environment(policy, &env, &err) < 0) {

@@ -40,12 +40,23 @@ static bool runc_only_option(const char *arg)
   return false;
 }
 
+/* --user (-u) is usbox exec's own too (the agent's user): runc's only when
+ * nothing is after a "--" (usbox's form always ends "-- PROGRAM"; engines
+ * call runc's with --process, or with global options before the verb). */
+static bool is_user_option(const char *arg)
+{
+  return strcmp(arg, "-u") == 0 || strcmp(arg, "--user") == 0 || strncmp(arg, "--user=", 7) == 0;
+}
+
 bool cli_exec_is_oci(int argc, char **argv)
 {
   if (cli_global_options_given)
     return true;
+  bool dashdash = false;
+  for (int i = 1; i < argc; i++)
+    dashdash |= strcmp(argv[i], "--") == 0;
   for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-    if (runc_only_option(argv[i]))
+    if (runc_only_option(argv[i]) && !(dashdash && is_user_option(argv[i])))
       return true;
   /* `usbox exec NAME ...` where NAME is a container */
   char path[PATH_MAX];

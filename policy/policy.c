@@ -3,6 +3,8 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -436,6 +438,65 @@ int policy_add_cap(struct policy *p, const char *name, usbox_err_t *err)
   return 0;
 }
 
+int policy_drop_cap(struct policy *p, const char *name, usbox_err_t *err)
+{
+  const char *bare = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
+  if (strcasecmp(bare, "ALL") == 0) {
+    p->drop_caps = ~0ull;
+    return 0;
+  }
+  int n = policy_cap_number(name);
+  if (n < 0)
+    return usbox_err_set(err, EINVAL, "unknown capability %s (e.g. CAP_CHOWN)", name);
+  p->drop_caps |= 1ull << n;
+  return 0;
+}
+
+void policy_resolve_caps(struct policy *p, bool agent_is_root)
+{
+  uint64_t base = agent_is_root ? POLICY_ROOT_DEFAULT_CAPS : 0;
+  p->keep_caps |= base & ~p->drop_caps;
+}
+
+/* A number of at most 2^32 - 2, or -1. */
+static long long id_number(const char *s)
+{
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v >= 0xffffffffull)
+    return -1;
+  return (long long)v;
+}
+
+int policy_set_user(struct policy *p, const char *spec, usbox_err_t *err)
+{
+  char user[256], *group = NULL;
+  if (snprintf(user, sizeof user, "%s", spec) >= (int)sizeof user || user[0] == '\0')
+    return usbox_err_set(err, EINVAL, "--user %s: USER[:GROUP] expected", spec);
+  if ((group = strchr(user, ':')) != NULL)
+    *group++ = '\0';
+  long long uid = id_number(user), gid = -1;
+  struct passwd *pw = uid < 0 ? getpwnam(user) : getpwuid((uid_t)uid);
+  if (uid < 0 && pw == NULL)
+    return usbox_err_set(err, EINVAL, "--user %s: no user %s on this host", spec, user);
+  if (uid < 0)
+    uid = pw->pw_uid;
+  if (group != NULL) {
+    struct group *gr = id_number(group) < 0 ? getgrnam(group) : NULL;
+    gid = gr != NULL ? (long long)gr->gr_gid : id_number(group);
+    if (gid < 0)
+      return usbox_err_set(err, EINVAL, "--user %s: no group %s on this host", spec, group);
+  } else {
+    gid = pw != NULL ? (long long)pw->pw_gid : uid;
+  }
+  p->process.set_user = true;
+  p->process.uid = (uid_t)uid;
+  p->process.gid = (gid_t)gid;
+  p->process.ngroups = 0;
+  return 0;
+}
+
 int policy_set_hostname(struct policy *p, const char *name, usbox_err_t *err)
 {
   size_t n = strlen(name);
@@ -590,6 +651,9 @@ int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
         goto out;
     } else if (strcmp(k, "capabilities") == 0) {
       if ((rc = json_string_list(field, "capabilities", err, policy_add_cap, p)) < 0)
+        goto out;
+    } else if (strcmp(k, "cap_drop") == 0) {
+      if ((rc = json_string_list(field, "cap_drop", err, policy_drop_cap, p)) < 0)
         goto out;
     } else if (strcmp(k, "hostname") == 0) {
       if (!cJSON_IsString(field)) {

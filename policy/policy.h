@@ -38,6 +38,10 @@ struct policy_hidden_id {
 #define POLICY_MAX_RLIMITS 16
 struct policy_process {
   bool set_user;  /* run as uid/gid/groups below, not usbox's ids */
+  /* a uid other than 0 keeps the capabilities it is given (usbox exec
+   * --user with --cap-add): kept across the switch and made ambient, so
+   * the program's execve keeps them too */
+  bool ambient_caps;
   uid_t uid;
   gid_t gid;
   size_t ngroups;
@@ -75,7 +79,10 @@ struct policy {
   struct net_policy net; /* the network (policy/net.h) */
   struct env_policy env; /* the agent's environment (policy/env.h) */
   struct limits_config limits; /* limits/limits.h */
-  uint64_t keep_caps;    /* capabilities the agent keeps (bit N: capability N); none by default */
+  /* capabilities the agent keeps (bit N: capability N): --cap-add's until
+   * policy_resolve_caps, then the whole set */
+  uint64_t keep_caps;
+  uint64_t drop_caps; /* --cap-drop's: taken from the default set */
   char hostname[65];     /* of the sandbox's UTS namespace ("usbox") */
   struct policy_process process;
   /* a Docker/OCI seccomp profile applied on top of usbox's table
@@ -101,7 +108,26 @@ int policy_add_hidden(struct policy *p, const char *path, usbox_err_t *err);
 int policy_add_tmpfs(struct policy *p, const char *dest, usbox_err_t *err);
 /* --cap-add NAME: CAP_NET_BIND_SERVICE or NET_BIND_SERVICE (any case), or ALL */
 int policy_add_cap(struct policy *p, const char *name, usbox_err_t *err);
+/* --cap-drop NAME (or ALL): not kept, unless --cap-add names it (as
+ * Docker: --cap-drop ALL --cap-add CHOWN keeps CHOWN only). */
+int policy_drop_cap(struct policy *p, const char *name, usbox_err_t *err);
+
+/* What a root agent keeps unless told otherwise: root in a default
+ * container, for what it owns. The capabilities that override file
+ * permissions count only in writable places (common/deputy.h); set*id is
+ * not here (on the host's user namespace it would reach other users' files
+ * in the read-only view), nor anything that administers the system. */
+#define POLICY_ROOT_DEFAULT_CAPS                                                                   \
+  ((1ull << 0) /* CHOWN */ | (1ull << 1) /* DAC_OVERRIDE */ | (1ull << 3) /* FOWNER */ |         \
+   (1ull << 4) /* FSETID */ | (1ull << 5) /* KILL */ | (1ull << 10) /* NET_BIND_SERVICE */)
+/* The agent's set, once it is known whether the agent is root: the root
+ * default less --cap-drop's, plus --cap-add's. */
+void policy_resolve_caps(struct policy *p, bool agent_is_root);
 int policy_set_hostname(struct policy *p, const char *name, usbox_err_t *err);
+/* --user USER[:GROUP]: the agent's uid and gid (numbers or the host's
+ * names; without GROUP, USER's primary group, or the same number), with no
+ * supplementary groups. */
+int policy_set_user(struct policy *p, const char *spec, usbox_err_t *err);
 /* --seccomp-profile FILE / "seccomp_profile": the last one given wins.
  * A relative FILE is taken from the current directory. */
 int policy_set_seccomp_profile(struct policy *p, const char *file, usbox_err_t *err);

@@ -160,6 +160,11 @@ static int drop_caps(uint64_t keep, const struct policy_process *proc, bool boun
       return usbox_err_set(err, errno, "dropping capability %d from the bounding set", cap);
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     return usbox_err_set(err, errno, "clearing the ambient capabilities");
+  bool ambient = proc != NULL && proc->set_user && proc->ambient_caps && keep != 0;
+  /* a switch away from uid 0 clears the permitted set unless told to keep
+   * it (the effective set is made again below) */
+  if (ambient && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+    return usbox_err_set(err, errno, "PR_SET_KEEPCAPS");
   if (proc != NULL && proc->set_user && backstop_switch_user(proc, err) < 0)
     return -1;
   struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
@@ -168,12 +173,20 @@ static int drop_caps(uint64_t keep, const struct policy_process *proc, bool boun
     return usbox_err_set(err, errno, "capget");
   for (int i = 0; i < 2; i++) {
     uint32_t k = (uint32_t)(keep >> (32 * i));
-    d[i].effective &= k;
     d[i].permitted &= k;
-    d[i].inheritable &= k;
+    /* a non-root program keeps them through execve only as ambient ones,
+     * which must be inheritable and permitted */
+    d[i].effective = ambient ? d[i].permitted : d[i].effective & k;
+    d[i].inheritable = ambient ? d[i].permitted : d[i].inheritable & k;
   }
   if (syscall(SYS_capset, &h, d) < 0)
     return usbox_err_set(err, errno, "capset");
+  for (int cap = 0; ambient && cap < 64; cap++)
+    if ((keep & (1ull << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 &&
+        errno != EINVAL && errno != EPERM)
+      return usbox_err_set(err, errno, "keeping capability %d for the agent's user", cap);
+  if (ambient)
+    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
   return 0;
 }
 

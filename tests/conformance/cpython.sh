@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # CPython's own tests (issue 15), run natively and inside usbox under the
-# same credentials, compared test by test: root with every capability
-# dropped (what usbox's agent is by default: setpriv natively) and an
-# unprivileged uid (usbox runs rootless then). A test whose result differs
+# same credentials, compared test by test: root keeping what usbox's root
+# agent keeps by default (CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL,
+# NET_BIND_SERVICE: setpriv natively; the tests work in a writable place,
+# where those count inside too) and an unprivileged uid (usbox runs
+# rootless then). A test whose result differs
 # fails this, unless cpython-known.txt lists it with the reason. Not part
 # of the integration label: scripts/test runs it on its own, in the plain
 # build (it takes minutes, and timing tests must not share the machine).
@@ -19,6 +21,7 @@ MODULES=(test_os test_shutil test_tarfile test_pathlib test_tempfile test_subpro
 # VSOCK tests wait for a host that a Firecracker VM's vsock never answers
 ARGS=(-m test -v -i '*VSOCK*' "${MODULES[@]}")
 NOBODY=65534
+ROOT_CAPS=+chown,+dac_override,+fowner,+fsetid,+kill,+net_bind_service
 
 # suite LABEL WHO WHERE: run the modules (WHO: root|user; WHERE: native|usbox)
 suite() {
@@ -27,7 +30,8 @@ suite() {
   [ "$who" = user ] && chown "$NOBODY:$NOBODY" "$dir"
   local run=()
   case $who/$where in
-    root/native) run=(setpriv --bounding-set=-all --inh-caps=-all --no-new-privs "$PY") ;;
+    root/native) run=(setpriv "--bounding-set=-all,$ROOT_CAPS" "--inh-caps=-all,$ROOT_CAPS"
+                      "--ambient-caps=-all,$ROOT_CAPS" --no-new-privs "$PY") ;;
     root/usbox) run=("$USBOX" exec --rw "$dir" -- "$PY") ;;
     user/native) run=(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups --no-new-privs "$PY") ;;
     user/usbox) run=(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$NOBODY_USBOX" exec

@@ -21,12 +21,26 @@ cd "$TMPROOT" || exit 1
 
 # ---------------------------------------------------------------- capabilities, no_new_privs, seccomp
 
-expect_exit 0 "root: read /proc/self/status" -- "$USBOX" exec -- grep -E "$STATUS_KEYS" /proc/self/status
-expect_eq "root: every capability dropped (bounding set too), no_new_privs, filter on" \
+expect_exit 0 "root, --cap-drop ALL: read /proc/self/status" -- \
+  "$USBOX" exec --cap-drop ALL -- grep -E "$STATUS_KEYS" /proc/self/status
+expect_eq "root, --cap-drop ALL: every capability dropped (bounding set too), no_new_privs, filter on" \
   "$all_dropped" "$(cat "$OUT")"
+# by default root keeps a container root's own: CHOWN, DAC_OVERRIDE, FOWNER,
+# FSETID, KILL, NET_BIND_SERVICE (bits 0 1 3 4 5 10), bounding set the same
+expect_exit 0 "root by default" -- "$USBOX" exec -- grep -E '^Cap(Prm|Eff|Bnd|Inh|Amb):' /proc/self/status
+expect_eq "root keeps CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, NET_BIND_SERVICE only" \
+  "CapInh:	$zero
+CapPrm:	000000000000043b
+CapEff:	000000000000043b
+CapBnd:	000000000000043b
+CapAmb:	$zero" "$(cat "$OUT")"
+expect_exit 0 "--cap-drop one of them" -- \
+  "$USBOX" exec --cap-drop DAC_OVERRIDE --cap-drop CAP_KILL -- grep -E '^CapEff:' /proc/self/status
+expect_eq "--cap-drop takes them from the default" "CapEff:	0000000000000419" "$(cat "$OUT")"
+expect_exit 125 "--cap-drop of an unknown capability is refused" -- "$USBOX" exec --cap-drop NOPE -- true
 
-expect_exit 0 "--cap-add NET_BIND_SERVICE" -- \
-  "$USBOX" exec --cap-add NET_BIND_SERVICE -- grep -E '^Cap(Eff|Bnd):' /proc/self/status
+expect_exit 0 "--cap-drop ALL --cap-add NET_BIND_SERVICE" -- \
+  "$USBOX" exec --cap-drop ALL --cap-add NET_BIND_SERVICE -- grep -E '^Cap(Eff|Bnd):' /proc/self/status
 expect_eq "--cap-add keeps that one capability only" "CapEff:	0000000000000400
 CapBnd:	0000000000000400" "$(cat "$OUT")"
 expect_exit 125 "--cap-add of an unknown capability is refused" -- "$USBOX" exec --cap-add CAP_NOPE -- true
@@ -36,13 +50,21 @@ expect_grep "one clear line about it" "unknown capability CAP_NOPE" "$ERR"
 mkdir -p "$TMPROOT/own" && echo x >"$TMPROOT/own/f"
 expect_exit 0 "natively, root chowns a file to uid 1234" -- chown 1234 "$TMPROOT/own/f"
 chown 0 "$TMPROOT/own/f"
-expect_exit 1 "in the sandbox, root without CAP_CHOWN cannot" -- \
-  "$USBOX" exec --rw "$TMPROOT/own" -- chown 1234 "$TMPROOT/own/f"
+expect_exit 1 "in the sandbox, root without CAP_CHOWN (--cap-drop ALL) cannot" -- \
+  "$USBOX" exec --cap-drop ALL --rw "$TMPROOT/own" -- chown 1234 "$TMPROOT/own/f"
 expect_grep "chown says why" "Operation not permitted" "$ERR"
 expect_eq "the file is still root's on the host" 0 "$(stat -c %u "$TMPROOT/own/f")"
-expect_exit 0 "with --cap-add CHOWN it can" -- \
-  "$USBOX" exec --cap-add CHOWN --rw "$TMPROOT/own" -- chown 1234 "$TMPROOT/own/f"
+expect_exit 0 "with --cap-drop ALL --cap-add CHOWN it can" -- \
+  "$USBOX" exec --cap-drop ALL --cap-add CHOWN --rw "$TMPROOT/own" -- chown 1234 "$TMPROOT/own/f"
 expect_eq "and the host sees the new owner" 1234 "$(stat -c %u "$TMPROOT/own/f")"
+chown 0 "$TMPROOT/own/f"
+expect_exit 0 "by default root can too, in a writable place" -- \
+  "$USBOX" exec --rw "$TMPROOT/own" -- chown 1234 "$TMPROOT/own/f"
+expect_eq "the host sees that owner" 1234 "$(stat -c %u "$TMPROOT/own/f")"
+chown 0 "$TMPROOT/own/f"
+expect_exit 1 "and not in a read-only one" -- \
+  "$USBOX" exec --ro "$TMPROOT/own" -- chown 1234 "$TMPROOT/own/f"
+expect_eq "the read-only file is still root's" 0 "$(stat -c %u "$TMPROOT/own/f")"
 
 # ---------------------------------------------------------------- namespaces
 

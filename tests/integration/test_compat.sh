@@ -9,7 +9,7 @@
 #   KEEP_TMP=1                    keep the outputs ($TMPROOT/compat/SET.*)
 #
 # Credential sets:
-#   rootnocaps   root without capabilities (usbox's default for root)
+#   rootnocaps   root without capabilities (--cap-drop ALL)
 #   user         uid 4242; usbox itself run as 4242 (a user namespace: the
 #                sentry cannot chroot there)
 . "$(dirname "$0")/lib.sh"
@@ -42,7 +42,7 @@ set_creds() {
     rootnocaps)
       OWNER=0:0
       NATIVE=(setpriv --clear-groups "${drop[@]}")
-      INSIDE=(setpriv --clear-groups "$USBOX" exec --) ;;
+      INSIDE=(setpriv --clear-groups "$USBOX" exec --cap-drop ALL --) ;;
     user)
       OWNER=$USER_ID:$USER_ID
       NATIVE=(setpriv "${user[@]}" "${drop[@]}")
@@ -110,7 +110,7 @@ if [ -z "${COMPAT_ONLY:-}" ]; then
   expect_eq "--cap-add ALL: all of usbox's own but CAP_NET_ADMIN and CAP_NET_RAW" \
     "$want_filtered" "$(capeff --cap-add ALL)"
   expect_eq "--cap-add CAP_NET_RAW --cap-add CAP_NET_ADMIN: dropped all the same" \
-    0000000000000000 "$(capeff --cap-add CAP_NET_RAW --cap-add CAP_NET_ADMIN)"
+    0000000000000000 "$(capeff --cap-drop ALL --cap-add CAP_NET_RAW --cap-add CAP_NET_ADMIN)"
   expect_eq "--net none --cap-add ALL: the same" "$want_filtered" \
     "$(capeff --net none --cap-add ALL)"
   expect_eq "--net host --cap-add ALL: all of usbox's own" "$own" \

@@ -18,12 +18,12 @@
 #
 # Credential sets (the probe's uid "me", another user 4243 "other", a
 # supplementary group 4244 "group" that every set has):
-#   rootnocaps        root without capabilities (usbox's default for root)
+#   rootnocaps        root without capabilities (--cap-drop ALL)
 #   user              uid 4242; usbox itself run as 4242 (user namespace)
 #   user_under_root   uid 4242 and no capabilities, usbox run as root (the
 #                     agent drops to 4242 inside with setpriv)
 #   cap_chown, cap_dac_override, cap_fowner
-#                     root keeping that one capability (--cap-add)
+#                     root keeping that one capability (--cap-drop ALL --cap-add)
 . "$(dirname "$0")/lib.sh"
 
 : "${ATTACKS:?ATTACKS must be the directory of the built attack programs}"
@@ -115,7 +115,7 @@ set_creds() {
     rootnocaps)
       ME=0:0 CAPEFF=0000000000000000
       NATIVE=(setpriv "--groups=$GROUP_ID" "${drop[@]}")
-      INSIDE=(setpriv "--groups=$GROUP_ID" "$USBOX" exec --) ;;
+      INSIDE=(setpriv "--groups=$GROUP_ID" "$USBOX" exec --cap-drop ALL --) ;;
     user)
       ME=$USER_ID:$USER_ID CAPEFF=0000000000000000 RUN_OPTS=(--unmapped)
       NATIVE=(setpriv "${user[@]}" "${drop[@]}")
@@ -134,7 +134,7 @@ set_creds() {
       esac
       NATIVE=(setpriv "--groups=$GROUP_ID" "--inh-caps=-all,+$cap" "--ambient-caps=-all,+$cap"
               "--bounding-set=-all,+$cap" --nnp)
-      INSIDE=(setpriv "--groups=$GROUP_ID" "$USBOX" exec --cap-add "CAP_${cap^^}" --) ;;
+      INSIDE=(setpriv "--groups=$GROUP_ID" "$USBOX" exec --cap-drop ALL --cap-add "CAP_${cap^^}" --) ;;
   esac
 }
 

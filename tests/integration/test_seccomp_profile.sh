@@ -115,9 +115,9 @@ done
 profile caps SCMP_ACT_ALLOW \
   '{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "excludes": {"caps": ["CAP_CHOWN"]}}'
 expect_exit 1 "excludes.caps: denied without CAP_CHOWN" -- \
+  "$USBOX" exec --cap-drop CHOWN --seccomp-profile "$P/caps.json" -- mkdir "$D/c"
+expect_exit 0 "excludes.caps: allowed with CAP_CHOWN (a root agent's by default)" -- \
   "$USBOX" exec --seccomp-profile "$P/caps.json" -- mkdir "$D/c"
-expect_exit 0 "excludes.caps: allowed with --cap-add CAP_CHOWN" -- \
-  "$USBOX" exec --cap-add CAP_CHOWN --seccomp-profile "$P/caps.json" -- mkdir "$D/c"
 
 # ---------------------------------------------------------------- start-up
 

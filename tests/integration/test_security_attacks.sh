@@ -224,10 +224,10 @@ dep_args() {
 }
 # shellcheck disable=SC2046 # dep_args prints words without blanks
 {
-  run_sec deputy-root-nocaps pass "$TMPROOT" /dev/null "" -- "$USBOX" exec -- \
+  run_sec deputy-root-nocaps pass "$TMPROOT" /dev/null "" -- "$USBOX" exec --cap-drop ALL -- \
     "$PROGS/attack_deputy" $(dep_args root)
   run_sec deputy-drops-to-user pass "$TMPROOT" /dev/null "" -- \
-    "$USBOX" exec --cap-add CAP_SETUID --cap-add CAP_SETGID -- \
+    "$USBOX" exec --cap-drop ALL --cap-add CAP_SETUID --cap-add CAP_SETGID -- \
     "$PROGS/attack_deputy" --drop-uid "$USER_ID" $(dep_args user)
   run_sec deputy-usbox-as-user pass "$TMPROOT" /dev/null "" -- "${AS_USER[@]}" "$USBOX_NB" exec -- \
     "$PROGS/attack_deputy" $(dep_args user)
@@ -240,7 +240,7 @@ dep_args() {
 echo "root's secret" >"$DEP/root-only"
 chmod 600 "$DEP/root-only"
 run_sec deputy-thread-creds pass "$TMPROOT" /dev/null "" -- \
-  "$USBOX" exec --cap-add CAP_SETUID --cap-add CAP_SETGID -- \
+  "$USBOX" exec --cap-drop ALL --cap-add CAP_SETUID --cap-add CAP_SETGID -- \
   "$PROGS/attack_deputy" --root-only "$DEP/root-only" --thread-uid "$USER_ID" \
   --seconds "$RACE_SECONDS"
 # (the detector: a thread that "drops" to uid 0 opens it)
@@ -478,7 +478,10 @@ expect_grep "devices detector: the host check sees a file capability set nativel
 
 # ================================================================ 5. unix socket addresses
 mkdir -p "$TMPROOT/unix" "$TMPROOT/unix-nocaps" "$TMPROOT/unix-native"
-run_sec unix pass "$TMPROOT" /dev/null "" -- "$USBOX" exec -- "$PROGS/attack_unix" \
+# (a root agent without capabilities: by default it keeps DAC_OVERRIDE, which
+# opens mode-0 sockets in its writable places as natively; test_cap_scope
+# checks it does not on the read-only host)
+run_sec unix pass "$TMPROOT" /dev/null "" -- "$USBOX" exec --cap-drop ALL -- "$PROGS/attack_unix" \
   --dir "$TMPROOT/unix"
 # the table is the kernel's: natively, without capabilities, every row holds
 run_sec unix-native-nocaps pass "$TMPROOT" /dev/null "" -- "${DROP_CAPS[@]}" "$PROGS/attack_unix" \

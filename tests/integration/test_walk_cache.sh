@@ -212,7 +212,7 @@ chown nobody "$P/closed" "$P/closed/f" "$P/pf"
 perm_rounds &
 changer=$!
 track_bg "$changer"
-"$USBOX" exec -- python3 "$P/agent.py" "$P" >"$TMPROOT/perm-root.out" 2>&1
+"$USBOX" exec --cap-drop ALL -- python3 "$P/agent.py" "$P" >"$TMPROOT/perm-root.out" 2>&1
 kill "$changer" 2>/dev/null
 wait "$changer"
 grep -q '^agreed 40 of 40$' "$TMPROOT/perm-root.out" &&

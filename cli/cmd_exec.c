@@ -70,7 +70,7 @@ static void usage(FILE *out)
           "                    or best-effort\n"
           "\n"
           "output:\n"
-          "  --audit FILE      append one JSON line per sandbox decision to FILE\n"
+          "  --audit FILE      append one JSON line per sandbox decision to FILE (-: stderr)\n"
           "  --audit-max SIZE  stop writing it at SIZE (default 100M; the last line says so)\n"
           "  -v, --verbose     say how many variables were withheld; print a summary of\n"
           "                    emulated and denied calls at exit\n"

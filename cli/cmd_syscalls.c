@@ -27,9 +27,12 @@ static void print_table(void)
   printf("\nargument rules (denied uses of calls otherwise passed to the kernel):\n");
   for (size_t i = 0; i < usbox_arg_rule_count; i++) {
     const struct arg_rule *r = &usbox_arg_rules[i];
-    printf("  %-10s arg%d %s 0x%x%s%s -> %s: %s\n", r->syscall, r->arg,
-           r->test == ARG_TEST_ANY ? "has any of" : "masked", r->mask,
-           r->test == ARG_TEST_EQ ? " equals " : "", "", errno_name(r->deny_errno, b), r->note);
+    char value[24] = "";
+    if (r->test == ARG_TEST_EQ)
+      snprintf(value, sizeof value, " equals 0x%x", r->value);
+    printf("  %-10s arg%d %s 0x%x%s -> %s: %s\n", r->syscall, r->arg,
+           r->test == ARG_TEST_ANY ? "has any of" : "masked", r->mask, value,
+           errno_name(r->deny_errno, b), r->note);
   }
   printf("\nargument passes (uses of emulated calls BPF lets through; not with --audit or -v):\n");
   for (size_t i = 0; i < usbox_arg_pass_count; i++) {

@@ -48,7 +48,10 @@ struct audit {
 
 struct audit *audit_open(const struct audit_options *opts, usbox_err_t *err)
 {
-  int fd = open(opts->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+  /* "-" is usbox's standard error, as for most tools that take a file */
+  int fd = strcmp(opts->path, "-") == 0
+               ? fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)
+               : open(opts->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
   if (fd < 0) {
     usbox_err_set(err, errno, "cannot open audit log %s", opts->path);
     return NULL;

@@ -192,4 +192,16 @@ expect_exit 125 "--audit under a regular file (ENOTDIR) -> 125" -- \
 expect_eq "one line on stderr" 1 "$(wc -l <"$ERR")"
 expect_eq "the program did not run" "" "$(cat "$OUT")"
 
+# --audit - is usbox's standard error (no file named "-")
+mkdir -p "$TMPROOT/dash" && cd "$TMPROOT/dash" || exit 1
+expect_exit 0 "--audit -" -- "$USBOX" exec --audit - -- cat /etc/hostname
+expect_grep "the audit lines on stderr" '"syscall":"openat","arg":"/etc/hostname","decision":"emulate"' "$ERR"
+expect_eq "the program's own output on stdout only" "$(cat /etc/hostname)" "$(cat "$OUT")"
+[ -e "$TMPROOT/dash/-" ] && fail "--audit - made a file named -" || pass "--audit - made no file"
+cd "$TMPROOT" || exit 1
+
+# usbox syscalls shows the value an argument rule compares with
+expect_exit 0 "usbox syscalls" -- "$USBOX" syscalls
+expect_grep "TIOCSTI's number is shown" "ioctl +arg1 masked 0xffffffff equals 0x5412 -> EPERM" "$OUT"
+
 finish

@@ -621,7 +621,8 @@ int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
   cJSON *root = cJSON_Parse(text);
   if (root == NULL) {
     const char *at = cJSON_GetErrorPtr();
-    return usbox_err_set(err, EINVAL, "policy: invalid JSON near \"%.20s\"", at ? at : "");
+    usbox_err_set(err, EINVAL, "policy: invalid JSON near \"%.20s\"", at ? at : "");
+    return usbox_err_printable(err); /* the quoted text may hold a newline */
   }
   int rc = 0;
   if (!cJSON_IsObject(root)) {

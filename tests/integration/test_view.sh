@@ -763,6 +763,7 @@ expect_eq "file binds: the --ro file is untouched" "rofile 644" "$(cat "$B1/S/ro
 BF=$TMPROOT/bad
 mkdir -p "$BF/src" "$BF/dst"
 echo '{"mounts": [' >"$BF/invalid.json"
+printf '{"mounts": [],\n "hide": \n}\n' >"$BF/invalid-lines.json" # the text near the error holds a newline
 echo '{"mountz": []}' >"$BF/unknown.json"
 echo "{\"mounts\": [{\"source\": \"$BF/src\", \"dest\": \"$BF/dst\"}]}" >"$BF/unknown-mount-field.json"
 echo "{\"mounts\": [{\"type\": \"overlay\", \"source\": \"$BF/src\"}]}" >"$BF/bad-type.json"
@@ -790,6 +791,7 @@ bad_cases=(
   "--hide with an empty path|--hide ="
   "--policy of a missing file|--policy $BF/nonexistent.json"
   "invalid JSON|--policy $BF/invalid.json"
+  "invalid JSON, a newline near the error|--policy $BF/invalid-lines.json"
   "unknown JSON field|--policy $BF/unknown.json"
   "unknown mount field|--policy $BF/unknown-mount-field.json"
   "unknown mount type|--policy $BF/bad-type.json"

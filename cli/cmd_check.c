@@ -204,7 +204,7 @@ int cmd_check(int argc, char **argv)
     return 0;
   }
   if (argc > 1) {
-    fprintf(stderr, "usbox check: unexpected argument '%s'\n", argv[1]);
+    fprintf(stderr, "usbox: check: unexpected argument '%s'\n", argv[1]);
     return USBOX_EXIT_ERROR;
   }
   return cmd_check_run();

@@ -49,7 +49,7 @@ static int parse(const char *verb, int argc, char **argv, struct oci_create_opti
       break;
     default:
     unknown:
-      fprintf(stderr, "usbox %s: option '%s' is not known or lacks its argument\n", verb,
+      fprintf(stderr, "usbox: %s: option '%s' is not known or lacks its argument\n", verb,
               argv[optind - 1]);
       return -1;
     }

@@ -15,7 +15,7 @@ int cmd_delete(int argc, char **argv)
   int c;
   while ((c = getopt_long_only(argc, argv, "f", options, NULL)) != -1) {
     if (c != 'f') {
-      fprintf(stderr, "usbox delete: option '%s' is not known\n", argv[optind - 1]);
+      fprintf(stderr, "usbox: delete: option '%s' is not known\n", argv[optind - 1]);
       return OCI_EXIT_ERROR;
     }
     force = true;

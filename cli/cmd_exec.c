@@ -287,15 +287,15 @@ static int run(int argc, char **argv, struct policy *policy)
       break;
     default:
       if (optopt != 0 && optopt < 256)
-        fprintf(stderr, "usbox exec: option '-%c' is not known\n", optopt);
+        fprintf(stderr, "usbox: exec: option '-%c' is not known\n", optopt);
       else
-        fprintf(stderr, "usbox exec: option '%s' is not known or lacks its argument\n",
+        fprintf(stderr, "usbox: exec: option '%s' is not known or lacks its argument\n",
                 argv[optind - 1]);
       return USBOX_EXIT_ERROR;
     }
   }
   if (optind >= argc) {
-    fprintf(stderr, "usbox exec: no program given (usage: usbox exec [OPTIONS] -- PROGRAM)\n");
+    fprintf(stderr, "usbox: exec: no program given (usage: usbox exec [OPTIONS] -- PROGRAM)\n");
     return USBOX_EXIT_ERROR;
   }
   usbox_verbosity = verbosity;

@@ -150,7 +150,7 @@ static void apply_caps(cJSON *proc, const struct exec_args *a)
 static char *build_process(const struct exec_args *a, usbox_err_t *err)
 {
   if (a->cmd[0] == NULL)
-    return usbox_err_set(err, EINVAL, "usbox exec: the command to run is missing (or --process)"), NULL;
+    return usbox_err_set(err, EINVAL, "usbox: exec: the command to run is missing (or --process)"), NULL;
   struct oci_state st;
   if (oci_state_read(cli_runtime.root, a->o.id, &st, err) < 0)
     return NULL;
@@ -187,7 +187,7 @@ enum { OPT_CONSOLE = 256, OPT_PID_FILE, OPT_CWD, OPT_IGNORE_PAUSED, OPT_PRESERVE
 static int add_change(const char **list, size_t *n, const char *value, const char *what)
 {
   if (*n == MAX_CHANGES) {
-    fprintf(stderr, "usbox exec: more than %d %s\n", MAX_CHANGES, what);
+    fprintf(stderr, "usbox: exec: more than %d %s\n", MAX_CHANGES, what);
     return -1;
   }
   list[(*n)++] = value;
@@ -211,10 +211,10 @@ static int parse_option(int c, struct exec_args *a)
   case OPT_PRESERVE_FDS:
     if (strcmp(optarg, "0") == 0)
       return 0;
-    fprintf(stderr, "usbox exec: --preserve-fds is not supported yet\n");
+    fprintf(stderr, "usbox: exec: --preserve-fds is not supported yet\n");
     return -1;
   case OPT_CGROUP:
-    fprintf(stderr, "usbox exec: --cgroup is not supported (usbox makes its own cgroups)\n");
+    fprintf(stderr, "usbox: exec: --cgroup is not supported (usbox makes its own cgroups)\n");
     return -1;
   case OPT_ACCEPTED: /* --process-label, --apparmor: not applied; --no-new-privs: always */
     oci_log(&cli_runtime, "warning", "exec: --%s accepted, not applied", "process-label/apparmor");
@@ -243,7 +243,7 @@ static int parse_args(int argc, char **argv, struct exec_args *a)
     if (c != 'n' && parse_option(c, a) < 0)
       return -1;
   if (optind >= argc) {
-    fprintf(stderr, "usbox exec: missing the container id\n");
+    fprintf(stderr, "usbox: exec: missing the container id\n");
     return -1;
   }
   a->o.id = argv[optind];
@@ -261,7 +261,7 @@ int cmd_exec_oci(int argc, char **argv)
     return OCI_EXIT_ERROR;
   cleanup_free char *json = NULL;
   if (a.process_file != NULL && a.cmd[0] != NULL)
-    usbox_err_set(&err, EINVAL, "usbox exec: --process and a command: give one");
+    usbox_err_set(&err, EINVAL, "usbox: exec: --process and a command: give one");
   else
     json = a.process_file != NULL ? oci_read_text(a.process_file, 1u << 20, &err) : build_process(&a, &err);
   if (json == NULL)

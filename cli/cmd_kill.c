@@ -15,13 +15,13 @@ int cmd_kill(int argc, char **argv)
   int c;
   while ((c = getopt_long_only(argc, argv, "a", options, NULL)) != -1) {
     if (c != 'a') {
-      fprintf(stderr, "usbox kill: option '%s' is not known\n", argv[optind - 1]);
+      fprintf(stderr, "usbox: kill: option '%s' is not known\n", argv[optind - 1]);
       return OCI_EXIT_ERROR;
     }
     all = true;
   }
   if (optind >= argc || optind + 2 < argc) {
-    fprintf(stderr, "usbox kill: usage: usbox kill [--all] ID [SIGNAL]\n");
+    fprintf(stderr, "usbox: kill: usage: usbox kill [--all] ID [SIGNAL]\n");
     return OCI_EXIT_ERROR;
   }
   const char *id = argv[optind];

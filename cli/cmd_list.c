@@ -25,7 +25,7 @@ static int parse_format(const char *verb, int argc, char **argv, bool *json, boo
     } else if (c == 'q' && quiet != NULL) {
       *quiet = true;
     } else {
-      fprintf(stderr, "usbox %s: option '%s' is not known (--format table|json%s)\n", verb,
+      fprintf(stderr, "usbox: %s: option '%s' is not known (--format table|json%s)\n", verb,
               argv[optind - 1], quiet != NULL ? ", --quiet" : "");
       return -1;
     }

@@ -69,7 +69,7 @@ int cmd_spec(int argc, char **argv)
     if (c == 'b') {
       bundle = optarg;
     } else if (c != 'r') { /* --rootless: the same spec serves both */
-      fprintf(stderr, "usbox spec: option '%s' is not known\n", argv[optind - 1]);
+      fprintf(stderr, "usbox: spec: option '%s' is not known\n", argv[optind - 1]);
       return OCI_EXIT_ERROR;
     }
   }

@@ -132,7 +132,7 @@ int cmd_syscalls(int argc, char **argv)
       printf("usage: usbox syscalls [--format table|json|csv]\n");
       return 0;
     } else {
-      fprintf(stderr, "usbox syscalls: unknown option '%s'\n", argv[optind - 1]);
+      fprintf(stderr, "usbox: syscalls: unknown option '%s'\n", argv[optind - 1]);
       return USBOX_EXIT_ERROR;
     }
   }
@@ -143,7 +143,7 @@ int cmd_syscalls(int argc, char **argv)
   else if (strcmp(format, "json") == 0)
     return print_json();
   else {
-    fprintf(stderr, "usbox syscalls: unknown format '%s' (table, json, csv)\n", format);
+    fprintf(stderr, "usbox: syscalls: unknown format '%s' (table, json, csv)\n", format);
     return USBOX_EXIT_ERROR;
   }
   return 0;

@@ -48,7 +48,7 @@ bool cli_global_options_given;
 const char *cli_container_id(const char *verb, int argc, char **argv, int optind)
 {
   if (optind != argc - 1) {
-    fprintf(stderr, "usbox %s: %s container id\n", verb, optind >= argc ? "missing the" : "one");
+    fprintf(stderr, "usbox: %s: %s container id\n", verb, optind >= argc ? "missing the" : "one");
     return NULL;
   }
   return argv[optind];

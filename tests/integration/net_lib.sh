@@ -3,9 +3,28 @@
 # into $TMPROOT/LABEL.out; the host's servers log one line per event into
 # $HLOG.
 #
+#   agent LABEL [USBOX OPTIONS] -- STEPS...
+#                                     run $TMPROOT/agent.py inside usbox with
+#                                     AGENT_OPTS (the test's, for every run)
+#                                     and the options; its output is
+#                                     $TMPROOT/LABEL.out ({LABEL} in
+#                                     AGENT_OPTS is the label)
 #   expect LABEL STEP RESULT-REGEX    the step's result must match
 #   mark; host_saw REGEX COUNT        how many lines of the host's log match,
 #                                     since the last mark
+
+AGENT_OPTS=()
+agent() {
+  local label=$1
+  shift
+  local -a opts=("${AGENT_OPTS[@]//\{LABEL\}/$label}")
+  while [ "$1" != -- ]; do opts+=("$1"); shift; done
+  shift
+  timeout -k 5 "$CMD_TIMEOUT" "$USBOX" exec "${opts[@]}" -- python3 "$TMPROOT/agent.py" "$@" \
+    </dev/null >"$TMPROOT/$label.out" 2>"$TMPROOT/$label.err"
+  local rc=$?
+  [ "$rc" = 0 ] || { fail "$label: agent exited $rc"; show stderr "$TMPROOT/$label.err"; show stdout "$TMPROOT/$label.out"; }
+}
 
 expect() {
   local label=$1 step=$2 want=$3 got

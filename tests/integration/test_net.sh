@@ -348,20 +348,6 @@ for a in sys.argv[1:]:
         print("unknown step " + a); sys.exit(2)
 EOF
 
-# agent NAME [USBOX OPTIONS] -- STEPS...: run the agent; its output is $TMPROOT/NAME.out
-agent() {
-  local label=$1
-  shift
-  local -a opts=()
-  while [ "$1" != -- ]; do opts+=("$1"); shift; done
-  shift
-  timeout -k 5 "$CMD_TIMEOUT" "$USBOX" exec "${opts[@]}" -- python3 "$TMPROOT/agent.py" "$@" \
-    </dev/null >"$TMPROOT/$label.out" 2>"$TMPROOT/$label.err"
-  local rc=$?
-  [ "$rc" = 0 ] || { fail "$label: agent exited $rc"; show stderr "$TMPROOT/$label.err"; show stdout "$TMPROOT/$label.out"; }
-}
-
-
 # ---------------------------------------------------------------- no rules: no network
 
 mark

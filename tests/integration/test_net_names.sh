@@ -232,17 +232,7 @@ for a in sys.argv[1:]:
     step(a, fn)
 EOF
 
-agent() {
-  local label=$1
-  shift
-  local -a opts=()
-  while [ "$1" != -- ]; do opts+=("$1"); shift; done
-  shift
-  timeout -k 5 "$CMD_TIMEOUT" "$USBOX" exec --dns-upstream "$DNS" --audit "$TMPROOT/$label.audit" \
-    "${opts[@]}" -- python3 "$TMPROOT/agent.py" "$@" </dev/null >"$TMPROOT/$label.out" 2>"$TMPROOT/$label.err"
-  local rc=$?
-  [ "$rc" = 0 ] || { fail "$label: agent exited $rc"; show stderr "$TMPROOT/$label.err"; show stdout "$TMPROOT/$label.out"; }
-}
+AGENT_OPTS=(--dns-upstream "$DNS" --audit "$TMPROOT/{LABEL}.audit")
 RESET="ECONNRESET|EOF|ssl .*EOF.*|ssl .*RESET.*|EPIPE"
 
 # ---------------------------------------------------------------- TLS: the server name

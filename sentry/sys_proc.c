@@ -1,5 +1,6 @@
 /* Process family. */
 #include <errno.h>
+#include <string.h>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -154,4 +155,82 @@ struct sc_result sys_adjtimex(struct sentry_call *call)
     return sc_errno(errno);
   r = agent_write(call, addr, &tx, sizeof tx);
   return r < 0 ? sc_errno(-r) : sc_ok(state);
+}
+
+/* ---- kernel keys: add_key, request_key ----
+ * Keyrings are shared with the host (invariant 4): EPERM, as for a caller
+ * the kernel refuses; but the kernel reads the arguments first
+ * (security/keys/keyctl.c), so a bad pointer is EFAULT and a bad string
+ * EINVAL before that. Only what the sentry read decides the errno. */
+#define KEY_STRING_MAX 4096 /* KEY_MAX_DESC_SIZE, PAGE_SIZE */
+
+/* key_get_type_from_user: 1-31 characters, not starting with '.' */
+static int key_type_errno(struct sentry_call *call, uint64_t addr, char type[32])
+{
+  ssize_t n = agent_read_string(call, addr, type, 32);
+  if (n == -ESRCH)
+    return ESRCH;
+  if (n == -ENAMETOOLONG || n == 0)
+    return EINVAL;
+  if (n < 0)
+    return EFAULT;
+  return type[0] == '.' ? EPERM : 0;
+}
+
+/* strndup_user: EFAULT, or EINVAL past max; *first its first character */
+static int key_string_errno(struct sentry_call *call, uint64_t addr, char *first)
+{
+  static __thread char buf[KEY_STRING_MAX + 1];
+  ssize_t n = agent_read_string(call, addr, buf, sizeof buf);
+  if (n == -ESRCH)
+    return ESRCH;
+  if (n == -ENAMETOOLONG)
+    return EINVAL;
+  if (n < 0)
+    return EFAULT;
+  *first = buf[0];
+  return 0;
+}
+
+/* copy_from_user of the whole payload: EFAULT if any page is unreadable */
+static int key_payload_errno(struct sentry_call *call, uint64_t addr, uint64_t len)
+{
+  char probe;
+  for (uint64_t off = 0; off < len; off = (off | 4095) + 1) {
+    int r = agent_read(call, addr + off, &probe, 1);
+    if (r < 0)
+      return r == -ESRCH ? ESRCH : EFAULT;
+  }
+  return len > 0 && agent_read(call, addr + len - 1, &probe, 1) < 0 ? EFAULT : 0;
+}
+
+static struct sc_result key_answer(int err)
+{
+  return err == ESRCH ? sc_gone() : sc_errno(err);
+}
+
+struct sc_result sys_add_key(struct sentry_call *call)
+{
+  char type[32], first = 0;
+  uint64_t plen = call->args[3];
+  if (plen > 1024 * 1024 - 1)
+    return sc_errno(EINVAL);
+  int e = key_type_errno(call, call->args[0], type);
+  if (e == 0 && call->args[1] != 0 && (e = key_string_errno(call, call->args[1], &first)) == 0 &&
+      first == '.' && strncmp(type, "keyring", 7) == 0)
+    e = EPERM;
+  if (e == 0 && call->args[2] != 0)
+    e = key_payload_errno(call, call->args[2], plen);
+  return key_answer(e != 0 ? e : EPERM);
+}
+
+struct sc_result sys_request_key(struct sentry_call *call)
+{
+  char type[32], first;
+  int e = key_type_errno(call, call->args[0], type);
+  if (e == 0)
+    e = key_string_errno(call, call->args[1], &first);
+  if (e == 0 && call->args[2] != 0)
+    e = key_string_errno(call, call->args[2], &first);
+  return key_answer(e != 0 ? e : EPERM);
 }

@@ -407,6 +407,25 @@ static void op_setns_pidfd_bad(struct res *r, const char *d)
   setns_row(r, "pidfd", CLONE_NEWUTS | 1);
 }
 
+/* ---- kernel keys: denied, but the arguments are read first (raw calls) */
+#define KEY_ROW(name, call_)                                                                       \
+  static void name(struct res *r, const char *d)                                                  \
+  {                                                                                                \
+    (void)d;                                                                                       \
+    done(r, (call_), false);                                                                       \
+  }
+KEY_ROW(op_rk_bad_type, syscall(SYS_request_key, (void *)8, "d", NULL, 0))
+KEY_ROW(op_rk_empty_type, syscall(SYS_request_key, "", "d", NULL, 0))
+KEY_ROW(op_rk_bad_desc, syscall(SYS_request_key, "user", (void *)8, NULL, 0))
+KEY_ROW(op_rk_bad_callout, syscall(SYS_request_key, "user", "d", (void *)8, 0))
+KEY_ROW(op_rk_long_type, syscall(SYS_request_key, "a-type-name-longer-than-31-characters", "d",
+                                 NULL, 0))
+KEY_ROW(op_ak_huge, syscall(SYS_add_key, "user", "d", "p", (size_t)(1 << 20), 0))
+KEY_ROW(op_ak_bad_type, syscall(SYS_add_key, (void *)8, "d", "p", 1, 0))
+KEY_ROW(op_ak_bad_desc, syscall(SYS_add_key, "user", (void *)8, "p", 1, 0))
+KEY_ROW(op_ak_bad_payload, syscall(SYS_add_key, "user", "d", (void *)8, 1, 0))
+KEY_ROW(op_ak_dot_keyring, syscall(SYS_add_key, "keyring", ".x", NULL, 0, 0))
+
 /* ---- a zombie child in /proc: a parent watches its state turn Z */
 static void op_proc_zombie(struct res *r, const char *d)
 {
@@ -603,6 +622,16 @@ static const struct op ops[] = {
     {"setns.pidfd_no_flags", op_setns_pidfd_none},
     {"setns.pidfd_uts", op_setns_pidfd_uts},
     {"setns.pidfd_bad_flags", op_setns_pidfd_bad},
+    {"keys.request_bad_type", op_rk_bad_type},
+    {"keys.request_empty_type", op_rk_empty_type},
+    {"keys.request_bad_description", op_rk_bad_desc},
+    {"keys.request_bad_callout", op_rk_bad_callout},
+    {"keys.request_long_type", op_rk_long_type},
+    {"keys.add_payload_too_large", op_ak_huge},
+    {"keys.add_bad_type", op_ak_bad_type},
+    {"keys.add_bad_description", op_ak_bad_desc},
+    {"keys.add_bad_payload", op_ak_bad_payload},
+    {"keys.add_dot_keyring", op_ak_dot_keyring},
     {"mq.roundtrip", op_mq_roundtrip},
     {"proc.zombie_child_stat", op_proc_zombie},
     {"sockname.unbound", op_sockname_unbound},

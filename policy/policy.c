@@ -424,32 +424,29 @@ int policy_finish(struct policy *p, usbox_err_t *err)
 
 /* ---- capabilities and host name ---- */
 
-int policy_add_cap(struct policy *p, const char *name, usbox_err_t *err)
+/* NAME (CAP_ optional, any case) or ALL into *set. */
+static int cap_into(uint64_t *set, const char *name, usbox_err_t *err)
 {
   const char *bare = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
   if (strcasecmp(bare, "ALL") == 0) {
-    p->keep_caps = ~0ull;
+    *set = ~0ull;
     return 0;
   }
   int n = policy_cap_number(name);
   if (n < 0)
     return usbox_err_set(err, EINVAL, "unknown capability %s (e.g. CAP_NET_BIND_SERVICE)", name);
-  p->keep_caps |= 1ull << n;
+  *set |= 1ull << n;
   return 0;
+}
+
+int policy_add_cap(struct policy *p, const char *name, usbox_err_t *err)
+{
+  return cap_into(&p->keep_caps, name, err);
 }
 
 int policy_drop_cap(struct policy *p, const char *name, usbox_err_t *err)
 {
-  const char *bare = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
-  if (strcasecmp(bare, "ALL") == 0) {
-    p->drop_caps = ~0ull;
-    return 0;
-  }
-  int n = policy_cap_number(name);
-  if (n < 0)
-    return usbox_err_set(err, EINVAL, "unknown capability %s (e.g. CAP_CHOWN)", name);
-  p->drop_caps |= 1ull << n;
-  return 0;
+  return cap_into(&p->drop_caps, name, err);
 }
 
 void policy_resolve_caps(struct policy *p, bool agent_is_root)

@@ -56,6 +56,8 @@ static void usage(FILE *out)
           "                    NET_BIND_SERVICE unless dropped: root in its writable places\n"
           "                    (the first four count nowhere else); others keep none\n"
           "  --hostname NAME   the sandbox's host name (default: usbox)\n"
+          "  --chdir DIR       start the program in DIR (a path of the view); without it,\n"
+          "                    the current directory, or the home if the view lacks it\n"
           "  --user USER[:GROUP]  run the program as USER (a number or a host name; no\n"
           "                    supplementary groups); needs usbox run as root\n"
           "  --seccomp-profile FILE  a Docker/OCI seccomp profile, on top of usbox's own\n"
@@ -96,6 +98,7 @@ enum {
   OPT_CAP_DROP,
   OPT_HOSTNAME,
   OPT_USER,
+  OPT_CHDIR,
   OPT_TESTONLY_PASS,
   OPT_MEMORY,
   OPT_PIDS,
@@ -137,6 +140,8 @@ static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t 
     return policy_set_hostname(p, arg, err);
   case OPT_USER:
     return policy_set_user(p, arg, err);
+  case OPT_CHDIR:
+    return policy_set_cwd(p, arg, err);
   case OPT_MEMORY:
     return limits_parse_memory(&p->limits, arg, err);
   case OPT_PIDS:
@@ -210,6 +215,7 @@ static int run(int argc, char **argv, struct policy *policy)
       {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
       {"hostname", required_argument, NULL, OPT_HOSTNAME},
       {"user", required_argument, NULL, OPT_USER},
+      {"chdir", required_argument, NULL, OPT_CHDIR},
       {"TESTONLY-pass", required_argument, NULL, OPT_TESTONLY_PASS},
       {"memory", required_argument, NULL, OPT_MEMORY},
       {"pids", required_argument, NULL, OPT_PIDS},
@@ -271,6 +277,7 @@ static int run(int argc, char **argv, struct policy *policy)
     case OPT_CAP_DROP:
     case OPT_HOSTNAME:
     case OPT_USER:
+    case OPT_CHDIR:
     case OPT_MEMORY:
     case OPT_PIDS:
     case OPT_CPUS:

@@ -494,6 +494,43 @@ int policy_set_user(struct policy *p, const char *spec, usbox_err_t *err)
   return 0;
 }
 
+int policy_set_cwd(struct policy *p, const char *dir, usbox_err_t *err)
+{
+  char here[PATH_MAX], abs[PATH_MAX];
+  if (dir[0] == '\0')
+    return usbox_err_set(err, EINVAL, "--chdir: an empty directory");
+  if (dir[0] != '/' && getcwd(here, sizeof here) == NULL)
+    return usbox_err_set(err, errno, "--chdir %s: the current directory", dir);
+  int n = dir[0] == '/' ? snprintf(abs, sizeof abs, "%s", dir)
+                        : snprintf(abs, sizeof abs, "%s/%s", here, dir);
+  if (n < 0 || (size_t)n >= sizeof abs)
+    return usbox_err_set(err, ENAMETOOLONG, "--chdir: the directory's name is too long");
+  char *copy = strdup(abs);
+  if (copy == NULL)
+    return usbox_err_set(err, ENOMEM, "--chdir");
+  free(p->process.cwd);
+  p->process.cwd = copy;
+  return 0;
+}
+
+static int json_process(struct policy *p, const cJSON *obj, usbox_err_t *err)
+{
+  if (!cJSON_IsObject(obj))
+    return usbox_err_set(err, EINVAL, "policy: \"process\" must be an object");
+  const cJSON *child;
+  cJSON_ArrayForEach(child, obj)
+  {
+    if (strcmp(child->string, "cwd") != 0)
+      return usbox_err_set(err, EINVAL, "policy: unknown field \"process.%s\" (cwd)",
+                           child->string);
+    if (!cJSON_IsString(child))
+      return usbox_err_set(err, EINVAL, "policy: \"process.cwd\" must be a string");
+    if (policy_set_cwd(p, child->valuestring, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 int policy_set_hostname(struct policy *p, const char *name, usbox_err_t *err)
 {
   size_t n = strlen(name);
@@ -649,6 +686,9 @@ int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
         goto out;
     } else if (strcmp(k, "capabilities") == 0) {
       if ((rc = json_string_list(field, "capabilities", err, policy_add_cap, p)) < 0)
+        goto out;
+    } else if (strcmp(k, "process") == 0) {
+      if ((rc = json_process(p, field, err)) < 0)
         goto out;
     } else if (strcmp(k, "cap_drop") == 0) {
       if ((rc = json_string_list(field, "cap_drop", err, policy_drop_cap, p)) < 0)

@@ -128,6 +128,9 @@ int policy_set_hostname(struct policy *p, const char *name, usbox_err_t *err);
  * names; without GROUP, USER's primary group, or the same number), with no
  * supplementary groups. */
 int policy_set_user(struct policy *p, const char *spec, usbox_err_t *err);
+/* --chdir DIR / "process": {"cwd": DIR}: where the program starts, a path
+ * of the view (a relative one is taken from usbox's current directory). */
+int policy_set_cwd(struct policy *p, const char *dir, usbox_err_t *err);
 /* --seccomp-profile FILE / "seccomp_profile": the last one given wins.
  * A relative FILE is taken from the current directory. */
 int policy_set_seccomp_profile(struct policy *p, const char *file, usbox_err_t *err);

@@ -380,7 +380,8 @@ _Noreturn void launch_agent_child(const struct launch *l)
   usbox_phase("child: uts, ipc, cgroup, net namespaces");
   /* The kernel's mirror of the view (vfs/mountns.c). */
   struct mountns_result ns;
-  if (mountns_enter_view(l->policy, l->cwd, &ns, &err) < 0 || open_mounts(l, &rep, &err) < 0 ||
+  if (mountns_enter_view(l->policy, l->cwd, &ns, &err) < 0 ||
+      mountns_chdir(l->cwd, l->cwd_fallback, &err) < 0 || open_mounts(l, &rep, &err) < 0 ||
       make_agent_tty(l, &rep, &err) < 0)
     report_failure(l, &rep, &err);
   /* what the listing filters need, found here at the cost of a few opens

@@ -50,6 +50,9 @@ struct launch {
   const struct policy *policy;
   const struct tty_relay *tty; /* which of fds 0-2 get the agent's own pty */
   char cwd[PATH_MAX]; /* where the agent starts (a view path) */
+  /* where it starts if cwd is not in the view (its home), or NULL: then
+   * that is an error (a directory the policy named) */
+  const char *cwd_fallback;
   int placed_r;       /* parent -> child: it is in the sandbox's cgroups, go on */
   int ready_w;        /* child -> parent: struct launch_report */
   int ack_r;          /* parent -> child: the sentry is serving, go on */

@@ -475,6 +475,15 @@ static int wait_for_start(struct run *r, const struct exec_gate *gate, int *init
   return 0;
 }
 
+/* The agent's HOME (from the environment it is given), or "/". */
+static const char *agent_home(char *const *envp)
+{
+  for (size_t i = 0; envp != NULL && envp[i] != NULL; i++)
+    if (strncmp(envp[i], "HOME=/", 6) == 0)
+      return envp[i] + 5;
+  return "/";
+}
+
 static int start_agent(struct run *r, const struct exec_config *cfg, const char *program,
                        const struct bpf_program *bpf, const struct inherited *inherited,
                        usbox_err_t *err)
@@ -495,11 +504,13 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
                      .profile = cfg->profile, .profile_flags = cfg->profile_flags, .policy = cfg->policy, .tty = &r->tty,
                      .limits = &r->limits, .placed_r = p.placed[0], .ready_w = p.ready[1], .ack_r = p.ack[0],
                      .status_w = p.status[1], .exit_w = p.exit[1], .ctl_fd = ctl[1]};
-  if (cfg->policy->process.cwd != NULL)
+  if (cfg->policy->process.cwd != NULL) {
     snprintf(l.cwd, sizeof l.cwd, "%s", cfg->policy->process.cwd);
-  else if (getcwd(l.cwd, sizeof l.cwd) == NULL) {
+  } else if (getcwd(l.cwd, sizeof l.cwd) == NULL) {
     usbox_err_set(err, errno, "getcwd");
     goto fail;
+  } else { /* usbox's own directory: if the view lacks it, the agent's home */
+    l.cwd_fallback = agent_home(cfg->envp);
   }
   r->agent = launch_clone(&l);
   if (r->agent < 0) {

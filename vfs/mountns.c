@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "common/dircache.h"
 
 #ifndef AT_RECURSIVE
@@ -345,10 +346,24 @@ int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_r
     return -1;
   if (pivot_into(root, err) < 0)
     return -1;
-  if (chdir(cwd) < 0)
+  (void)cwd;
+  return 0;
+}
+
+int mountns_chdir(const char *cwd, const char *fallback, usbox_err_t *err)
+{
+  if (chdir(cwd) == 0)
+    return 0;
+  if (fallback == NULL)
     return usbox_err_set(err, errno,
-                         "the current directory %s is not visible in the sandbox "
-                         "(bind it: --ro . or --rw .)",
+                         "the directory %s is not visible in the sandbox (bind it: --ro DIR, "
+                         "--rw DIR)",
                          cwd);
+  const char *to = chdir(fallback) == 0 ? fallback : chdir("/") == 0 ? "/" : NULL;
+  if (to == NULL)
+    return usbox_err_set(err, errno, "no directory to start the program in");
+  usbox_warn("the current directory %s is not in the sandbox's view: the program starts in %s "
+             "(--chdir DIR, or bind it: --ro . or --rw .)",
+             cwd, to);
   return 0;
 }

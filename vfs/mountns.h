@@ -31,5 +31,8 @@ struct mountns_result {
  * (the caller's, as a view path). Returns 0 or -1 with err filled. */
 int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_result *out,
                        usbox_err_t *err);
+/* Go to cwd in the view; if it is not there and fallback is not NULL,
+ * to fallback (then "/"), with a one-line notice. 0, or -1 with err. */
+int mountns_chdir(const char *cwd, const char *fallback, usbox_err_t *err);
 
 #endif

@@ -1616,4 +1616,28 @@ expect_eq "the secret stayed where it was on the host" "SECRET-.config/gcloud|" 
 box "$TMPROOT/carry2.out" --rw "$H" -- sh -c "cat '$H/stolen2/key' '$H/stolen1/key' '$H/.config/gcloud/key' 2>/dev/null; true"
 expect_eq "the next run does not see the secret either" "" "$(cat "$TMPROOT/carry2.out")"
 
+# ---------------------------------------------------------------- where the program starts
+
+# From a directory the view lacks (the host's /tmp is behind the private
+# one): the agent's home, with a one-line notice, not an error.
+away=$(mktemp -d /tmp/usbox-chdir.XXXXXX)
+expect_exit 0 "started from a directory the view lacks" -- \
+  sh -c "cd '$away' && HOME=/etc exec '$USBOX_REAL' exec -- pwd"
+expect_eq "it starts in its home" /etc "$(cat "$OUT")"
+expect_eq "one line says so" 1 "$(wc -l <"$ERR")"
+expect_grep "and why" "current directory $away is not in the sandbox's view: the program starts in /etc" "$ERR"
+rmdir "$away"
+expect_exit 0 "--chdir DIR" -- "$USBOX" exec --chdir /usr/share -- pwd
+expect_eq "the program starts there" /usr/share "$(cat "$OUT")"
+expect_exit 0 "--chdir of a relative path" -- sh -c "cd /usr && exec '$USBOX' exec --chdir lib -- pwd"
+expect_eq "taken from usbox's directory" /usr/lib "$(cat "$OUT")"
+printf '{"process": {"cwd": "/var"}}\n' >"$TMPROOT/cwd.json"
+expect_exit 0 "policy process.cwd" -- "$USBOX" exec --policy "$TMPROOT/cwd.json" -- pwd
+expect_eq "the policy's directory" /var "$(cat "$OUT")"
+expect_exit 125 "--chdir of a directory the view lacks" -- "$USBOX" exec --chdir /no-such-dir-usbox -- pwd
+expect_eq "one line" 1 "$(wc -l <"$ERR")"
+expect_grep "naming it" "/no-such-dir-usbox is not visible in the sandbox" "$ERR"
+printf '{"process": {"cwd": 1}}\n' >"$TMPROOT/cwd-bad.json"
+expect_exit 125 "a policy whose process.cwd is no string" -- "$USBOX" exec --policy "$TMPROOT/cwd-bad.json" -- true
+
 finish

@@ -23,9 +23,12 @@ ARGS=(-m test -v -i '*VSOCK*' "${MODULES[@]}")
 NOBODY=65534
 ROOT_CAPS=+chown,+dac_override,+fowner,+fsetid,+kill,+net_bind_service
 
-# suite LABEL WHO WHERE: run the modules (WHO: root|user; WHERE: native|usbox)
+# suite LABEL WHO WHERE [MODULE METHOD]: run the modules, or one test
+# (WHO: root|user; WHERE: native|usbox)
 suite() {
   local label=$1 who=$2 where=$3 dir=$TMPROOT/$1
+  local -a args=("${ARGS[@]}")
+  [ $# -ge 5 ] && args=(-m test -v "$4" -m "$5")
   mkdir -p "$dir"
   [ "$who" = user ] && chown "$NOBODY:$NOBODY" "$dir"
   local run=()
@@ -37,9 +40,34 @@ suite() {
     user/usbox) run=(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$NOBODY_USBOX" exec
                      --rw "$dir" -- "$PY") ;;
   esac
-  (cd "$dir" && HOME=$dir timeout -k 10 1200 "${run[@]}" "${ARGS[@]}" >"$dir.log" 2>&1)
+  (cd "$dir" && HOME=$dir timeout -k 10 1200 "${run[@]}" "${args[@]}" >"$dir.log" 2>&1)
   echo "$label: $(tail -n 1 "$dir.log")"
   $PY "$CONF/unittest_results.py" "$dir.log" >"$dir.res"
+}
+
+# retry WHO: a test that differs is run again alone, natively and inside,
+# before it counts (timing and port races make a few of CPython's tests
+# flaky on a busy machine); one that agrees the second time is listed as
+# such. Echoes how many still differ.
+retry() {
+  local who=$1 left=0 id method class module
+  while read -r id; do
+    method=${id%% *}
+    class=${id#*(}; class=${class%)}
+    module=${class#test.}; module=${module%%.*}
+    local r_native r_inside
+    for where in native usbox; do
+      suite "$who-retry-$where" "$who" "$where" "$module" "$method" >/dev/null
+    done
+    r_native=$(grep -F -- "$id " "$TMPROOT/$who-retry-native.res" | awk '{print $NF}')
+    r_inside=$(grep -F -- "$id " "$TMPROOT/$who-retry-usbox.res" | awk '{print $NF}')
+    if [ -n "$r_native" ] && [ "$r_native" = "$r_inside" ]; then
+      echo "$who: $id differed once, agreed when run again ($r_native)" >&2
+    else
+      left=$((left + 1))
+    fi
+  done < <(sed -n 's/^DIFFERS: \(.*\): native .*$/\1/p' "$TMPROOT/$who.diff")
+  echo "$left"
 }
 
 # compare WHO: every test's result natively and inside
@@ -74,6 +102,9 @@ PYEOF
   local unexplained
   unexplained=$(sed -n 's/^total .*, \([0-9]*\) unexplained$/\1/p' "$TMPROOT/$who.diff")
   grep -c '^known:' "$TMPROOT/$who.diff" | xargs -I{} echo "$who: {} known differences"
+  if [ "${unexplained:-1}" != 0 ] && [ "${unexplained:-1}" -le 5 ]; then
+    unexplained=$(retry "$who")
+  fi
   if [ "${unexplained:-1}" = 0 ]; then
     pass "$who: every test of $n has the same result natively and inside usbox"
   else

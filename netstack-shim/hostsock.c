@@ -202,11 +202,13 @@ static void copy_options(int from, int to, const struct net_sock_info *si)
 
 /* A socket like the agent's, in the sentry's own (the host's) namespace,
  * owned by the agent's fs uid (as routing and the host's firewall see it):
- * made inside the deputy scope of the caller. */
-static int host_socket(struct net_call *nc)
+ * made inside the deputy scope of the caller. Non-blocking as the agent's,
+ * unless the sentry waits on it itself (blocking). */
+static int host_socket(struct net_call *nc, bool blocking)
 {
   int fl = fcntl(nc->sock, F_GETFL);
-  int type = nc->si.type | SOCK_CLOEXEC | (fl >= 0 && (fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0);
+  bool nonblock = !blocking && fl >= 0 && (fl & O_NONBLOCK);
+  int type = nc->si.type | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0);
   int h = socket(nc->si.domain, type, nc->si.protocol);
   if (h < 0)
     return -errno;
@@ -221,21 +223,40 @@ static bool stream_connected(int sock)
   return getpeername(sock, (struct sockaddr *)&ss, &len) == 0;
 }
 
+/* A socket like the agent's made in the host's namespace and act performed
+ * on it, as the agent thread: *h the new socket (or -1), *n the act's
+ * result, *e its errno. 0, or -errno when no socket could be made for it
+ * (-EISCONN: the agent's stream socket is in use, as the kernel says). */
+static int act_on_host(struct net_call *nc, net_act_fn act, const struct sockaddr *sa,
+                       socklen_t len, void *arg, bool blocking, int *h, long *n, int *e)
+{
+  *h = -1;
+  if (nc->si.type == SOCK_STREAM && (nc->si.listening || stream_connected(nc->sock)))
+    return -EISCONN;
+  int r = sock_deputy_enter(nc);
+  if (r < 0)
+    return r;
+  int s = host_socket(nc, blocking);
+  if (s >= 0) {
+    *n = act_interruptible(nc->ctx, act, s, sa, len, arg);
+    *e = errno;
+  }
+  deputy_leave();
+  if (s < 0)
+    return s;
+  *h = s;
+  return 0;
+}
+
 struct net_result net_move_to_host(struct net_call *nc, net_act_fn act,
                                    const struct sockaddr *sa, socklen_t len, void *arg)
 {
-  /* the kernel's answer for a stream socket that is already in use */
-  if (nc->si.type == SOCK_STREAM && (nc->si.listening || stream_connected(nc->sock)))
-    return net_errno(EISCONN);
-  int r = sock_deputy_enter(nc);
+  cleanup_close int h = -1;
+  long n;
+  int e;
+  int r = act_on_host(nc, act, sa, len, arg, false, &h, &n, &e);
   if (r < 0)
     return net_fail(r);
-  cleanup_close int h = host_socket(nc);
-  long n = h < 0 ? h : act_interruptible(nc->ctx, act, h, sa, len, arg);
-  int e = errno;
-  deputy_leave();
-  if (h < 0)
-    return net_fail(h);
   if (n < 0 && e != EINPROGRESS)
     return net_errno(e);
   r = nc->ctx->ops->setfd(nc->ctx, nc->fd, h);
@@ -246,24 +267,14 @@ struct net_result net_move_to_host(struct net_call *nc, net_act_fn act,
 
 int net_connect_on_host(struct net_call *nc, const struct sockaddr *sa, socklen_t len)
 {
-  if (nc->si.type == SOCK_STREAM && (nc->si.listening || stream_connected(nc->sock)))
-    return -EISCONN;
-  int r = sock_deputy_enter(nc);
+  /* the sentry's own socket: it waits for the handshake whatever the
+   * agent's O_NONBLOCK, so that the agent's connect says how it went */
+  cleanup_close int h = -1;
+  long n;
+  int e;
+  int r = act_on_host(nc, net_act_connect, sa, len, NULL, true, &h, &n, &e);
   if (r < 0)
     return r;
-  cleanup_close int h = host_socket(nc);
-  long n = -1;
-  int e = 0;
-  if (h >= 0) {
-    /* the sentry's own socket: it waits for the handshake whatever the
-     * agent's O_NONBLOCK, so that the agent's connect says how it went */
-    fcntl(h, F_SETFL, fcntl(h, F_GETFL) & ~O_NONBLOCK);
-    n = act_interruptible(nc->ctx, net_act_connect, h, sa, len, NULL);
-    e = errno;
-  }
-  deputy_leave();
-  if (h < 0)
-    return h;
   if (n < 0)
     return -e;
   fcntl(h, F_SETFL, fcntl(h, F_GETFL) | O_NONBLOCK);

@@ -45,7 +45,7 @@ struct conn_end {
 struct conn {
   struct conn *next;
   enum conn_state state;
-  bool armed, dead;
+  bool dead;
   bool named;     /* registered by the agent's connect: the addresses are its */
   uint64_t ended; /* ms, when dead: kept for the addresses a while */
   int agent; /* the sentry's end of the agent's connection, in the sandbox */
@@ -69,6 +69,9 @@ struct conn {
 
 struct net_relay {
   struct net_relay_config cfg;
+  /* the listeners' addresses, read once at start */
+  struct sockaddr_storage own_sa[2];
+  socklen_t own_len[2];
   struct net_dest own[2];
   int epfd, wake_fd;
   atomic_bool stopping;
@@ -87,15 +90,10 @@ static uint64_t now_ms(void)
 static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
                       const struct sockaddr_storage *b, socklen_t blen)
 {
-  if (a->ss_family != b->ss_family)
-    return false;
-  if (a->ss_family == AF_INET) {
-    const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-  }
-  const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-  return alen >= sizeof *x && blen >= sizeof *y && x->sin6_port == y->sin6_port &&
-         memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+  struct net_dest x, y;
+  return net_dest_from_sockaddr(a, alen, IPPROTO_TCP, &x) == 0 &&
+         net_dest_from_sockaddr(b, blen, IPPROTO_TCP, &y) == 0 && x.port == y.port &&
+         net_addr_equal(&x.addr, &y.addr);
 }
 
 /* ---- audit ---- */
@@ -369,7 +367,6 @@ static void inspect_timeout(struct net_relay *r, struct conn *c)
 /* A connection matched to its connect starts being judged (the thread's). */
 static void arm(struct net_relay *r, struct conn *c)
 {
-  c->armed = true;
   c->buf = malloc(NET_PEEK_MAX);
   int one = 1;
   /* the relay adds no delay of its own to what the agent sends */
@@ -507,7 +504,7 @@ static void wake(struct net_relay *r)
 
 /* The connect's half: the host socket, what the agent's socket will show,
  * the rules whose names it must carry. Takes host. */
-static int add_connect(struct net_relay *r, struct conn *c)
+static void add_connect(struct net_relay *r, struct conn *c)
 {
   pthread_mutex_lock(&r->lock);
   struct conn *accepted = find_half(r, c, true);
@@ -520,7 +517,6 @@ static int add_connect(struct net_relay *r, struct conn *c)
   r->conns = c;
   pthread_mutex_unlock(&r->lock);
   wake(r);
-  return 0;
 }
 
 static int sock_cookie(int fd, uint64_t *out)
@@ -567,13 +563,10 @@ struct net_result net_relay_connect(struct net_relay *r, struct net_call *nc,
   cleanup_close int host = net_connect_on_host(nc, sa, len);
   if (host < 0)
     return net_fail(host);
-  struct sockaddr_storage relay;
-  socklen_t rlen = sizeof relay;
-  if (getsockname(r->cfg.listen_fd[own], (struct sockaddr *)&relay, &rlen) < 0)
-    return net_errno(errno);
   /* the agent's socket, in the sandbox, to the relay: the loopback's
    * handshake, at once (EINPROGRESS for a non-blocking socket) */
-  struct net_result res = net_perform(nc, net_act_connect, (struct sockaddr *)&relay, rlen, NULL);
+  struct net_result res = net_perform(nc, net_act_connect, (struct sockaddr *)&r->own_sa[own],
+                                      r->own_len[own], NULL);
   if (res.gone || (res.err != 0 && res.err != EINPROGRESS))
     return res;
   struct conn *c = conn_for(nc, sa, len, dec, d, host);
@@ -617,12 +610,12 @@ static int watch(struct net_relay *r, int fd, void *tag)
   return epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static void own_address(struct net_relay *r, int i)
+static int own_address(struct net_relay *r, int i)
 {
-  struct sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  if (getsockname(r->cfg.listen_fd[i], (struct sockaddr *)&ss, &len) == 0)
-    net_dest_from_sockaddr(&ss, len, IPPROTO_TCP, &r->own[i]);
+  r->own_len[i] = sizeof r->own_sa[i];
+  if (getsockname(r->cfg.listen_fd[i], (struct sockaddr *)&r->own_sa[i], &r->own_len[i]) < 0)
+    return -1;
+  return net_dest_from_sockaddr(&r->own_sa[i], r->own_len[i], IPPROTO_TCP, &r->own[i]) < 0 ? -1 : 0;
 }
 
 int net_relay_start(struct net_relay **out, const struct net_relay_config *cfg,
@@ -644,9 +637,8 @@ int net_relay_start(struct net_relay **out, const struct net_relay_config *cfg,
     if (r->cfg.listen_fd[i] < 0)
       continue;
     fcntl(r->cfg.listen_fd[i], F_SETFL, fcntl(r->cfg.listen_fd[i], F_GETFL) | O_NONBLOCK);
-    own_address(r, i);
-    if (watch(r, r->cfg.listen_fd[i], &r->cfg.listen_fd[i]) < 0)
-      e = errno;
+    if (own_address(r, i) < 0 || watch(r, r->cfg.listen_fd[i], &r->cfg.listen_fd[i]) < 0)
+      e = errno != 0 ? errno : EINVAL;
   }
   if (e == 0)
     e = pthread_create(&r->thread, NULL, relay_thread, r);

@@ -393,9 +393,11 @@ struct sc_result sys_fchmod(struct sentry_call *call)
   held.obj_fd = fd; /* borrowed */
   if (fstat(fd, &held.st) < 0)
     return sc_errno(errno);
-  mode_t mode = vfs_safe_mode(vfs_node_host_backed(&call->sentry->vfs, &held),
-                              (mode_t)ARG_UINT(call, 1) & 07777, S_ISDIR(held.st.st_mode));
-  int r = (int)AS_AGENT(call, held_fd_place(call, fd), 0, fchmod(fd, mode) < 0 ? -errno : 0);
+  /* held_to_modify: a place the agent may change */
+  struct vfs_place where = {true, vfs_node_host_backed(&call->sentry->vfs, &held)};
+  mode_t mode = vfs_safe_mode(where.host_backed, (mode_t)ARG_UINT(call, 1) & 07777,
+                              S_ISDIR(held.st.st_mode));
+  int r = (int)AS_AGENT(call, where, 0, fchmod(fd, mode) < 0 ? -errno : 0);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 

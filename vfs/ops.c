@@ -303,6 +303,21 @@ static int cached_access_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct
   return 0;
 }
 
+/* The caller's credentials for a request on mount m (and m2: the other end
+ * of a rename or link), scoped: the capabilities that override permissions
+ * only where the agent may write (common/deputy.h). Not in /proc: the
+ * sandbox's own processes, whose files a ptrace access check guards, and
+ * that check wants every capability the target holds in the caller too. */
+static int request_creds(struct vfs_ctx *ctx, unsigned what, const struct vfs_mount *m,
+                         const struct vfs_mount *m2, struct deputy_creds *out)
+{
+  int r = vfs_caller_creds(ctx, what, out);
+  if (r < 0 || m->kind == VFS_MOUNT_PROC)
+    return r;
+  deputy_scope(out, m->writable && m2->writable, m->host_backed || m2->host_backed);
+  return 0;
+}
+
 int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer_rep *rep,
               char *rep_data, size_t rep_cap, int *out_fd)
 {
@@ -320,15 +335,9 @@ int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer
       .rep_data_cap = rep_cap,
   };
   /* the gofer acts as the agent thread (common/deputy.h) */
-  int cr = vfs_caller_creds(ctx, op == GOFER_TRUNCATE ? VFS_CALLER_FSIZE : 0, &msg.req.ident);
+  int cr = request_creds(ctx, op == GOFER_TRUNCATE ? VFS_CALLER_FSIZE : 0, m, m, &msg.req.ident);
   if (cr < 0)
     return cr;
-  /* the capabilities that override permissions, only where the agent may
-   * write (common/deputy.h). Not in /proc: the sandbox's own processes,
-   * whose files a ptrace access check guards, and that check wants every
-   * capability the target holds in the caller too. */
-  if (m->kind != VFS_MOUNT_PROC)
-    deputy_scope(&msg.req.ident, m->writable, m->host_backed);
   if (m->kind == VFS_MOUNT_PROC)
     return proc_local(ctx->vfs->proc_state, &msg, rep, out_fd);
   bool cache_on = m->kind == VFS_MOUNT_FS && ctx->vfs->dcache.enabled;
@@ -403,6 +412,11 @@ static bool held(const struct vfs_node *n)
  * (vfs_check_modify_as), on the host unless it is the sandbox's own. */
 static struct vfs_place held_place(struct vfs_ctx *ctx, const struct vfs_node *n)
 {
+  struct deputy_creds me;
+  /* a caller without those capabilities loses nothing anywhere: no need
+   * to find out where the object is */
+  if (vfs_caller_creds(ctx, 0, &me) == 0 && !(me.cap_eff & DEPUTY_OVERRIDE_CAPS))
+    return (struct vfs_place){true, false};
   return (struct vfs_place){vfs_check_modify_as(ctx, n) == 0, vfs_node_host_backed(ctx->vfs, n)};
 }
 
@@ -629,10 +643,9 @@ static int cached_entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, c
     return 1;
   struct gofer_req q = {.op = (uint16_t)what->op, .flags = what->flags, .arg0 = what->arg0,
                         .arg1 = what->arg1};
-  int r = vfs_caller_creds(ctx, 0, &q.ident);
+  int r = request_creds(ctx, 0, parent->mount, parent->mount, &q.ident);
   if (r < 0)
     return r;
-  deputy_scope(&q.ident, parent->mount->writable, parent->mount->host_backed);
   int m = parent->mount->index;
   cleanup_close int dir = cached_parent(ctx, parent, &q.ident);
   if (dir < 0)
@@ -710,11 +723,9 @@ static int cached_two_entries(struct vfs_ctx *ctx, int op, const struct vfs_node
       !gofer_name_valid(to_name))
     return 1;
   struct gofer_req q = {.op = (uint16_t)op, .flags = flags};
-  int r = vfs_caller_creds(ctx, 0, &q.ident);
+  int r = request_creds(ctx, 0, from->mount, to->mount, &q.ident);
   if (r < 0)
     return r;
-  deputy_scope(&q.ident, from->mount->writable && to->mount->writable,
-               from->mount->host_backed || to->mount->host_backed);
   cleanup_close int dir = cached_parent(ctx, from, &q.ident);
   cleanup_close int dir2 = dir < 0 ? -1 : cached_parent(ctx, to, &q.ident);
   if (dir2 < 0)

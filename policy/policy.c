@@ -496,15 +496,11 @@ int policy_set_user(struct policy *p, const char *spec, usbox_err_t *err)
 
 int policy_set_cwd(struct policy *p, const char *dir, usbox_err_t *err)
 {
-  char here[PATH_MAX], abs[PATH_MAX];
+  char abs[PATH_MAX];
   if (dir[0] == '\0')
     return usbox_err_set(err, EINVAL, "--chdir: an empty directory");
-  if (dir[0] != '/' && getcwd(here, sizeof here) == NULL)
-    return usbox_err_set(err, errno, "--chdir %s: the current directory", dir);
-  int n = dir[0] == '/' ? snprintf(abs, sizeof abs, "%s", dir)
-                        : snprintf(abs, sizeof abs, "%s/%s", here, dir);
-  if (n < 0 || (size_t)n >= sizeof abs)
-    return usbox_err_set(err, ENAMETOOLONG, "--chdir: the directory's name is too long");
+  if (absolute_from_cwd(dir, abs, sizeof abs, err) < 0)
+    return usbox_err_wrap(err, "--chdir %s", dir);
   char *copy = strdup(abs);
   if (copy == NULL)
     return usbox_err_set(err, ENOMEM, "--chdir");

@@ -301,54 +301,45 @@ static void memfd_trunc(struct res *r, unsigned seals, int flags)
     close(g);
   close(fd);
 }
-static void op_memfd_trunc(struct res *r, const char *d)
-{
-  (void)d;
-  memfd_trunc(r, 0, O_RDWR | O_TRUNC);
-}
-static void op_memfd_trunc_shrink(struct res *r, const char *d)
-{
-  (void)d;
-  memfd_trunc(r, F_SEAL_SHRINK, O_RDWR | O_TRUNC);
-}
-static void op_memfd_trunc_grow(struct res *r, const char *d)
-{
-  (void)d;
-  memfd_trunc(r, F_SEAL_GROW, O_WRONLY | O_TRUNC);
-}
-static void op_memfd_trunc_rdonly(struct res *r, const char *d)
-{
-  (void)d;
-  memfd_trunc(r, F_SEAL_SHRINK, O_RDONLY | O_TRUNC);
-}
+/* A row that calls fn(r, args...) (the row's directory unused). */
+#define ROW_OF(name, fn, ...)                                                                      \
+  static void name(struct res *r, const char *d)                                                  \
+  {                                                                                                \
+    (void)d;                                                                                       \
+    fn(r, __VA_ARGS__);                                                                            \
+  }
+ROW_OF(op_memfd_trunc, memfd_trunc, 0, O_RDWR | O_TRUNC)
+ROW_OF(op_memfd_trunc_shrink, memfd_trunc, F_SEAL_SHRINK, O_RDWR | O_TRUNC)
+ROW_OF(op_memfd_trunc_grow, memfd_trunc, F_SEAL_GROW, O_WRONLY | O_TRUNC)
+ROW_OF(op_memfd_trunc_rdonly, memfd_trunc, F_SEAL_SHRINK, O_RDONLY | O_TRUNC)
 
 /* ---- setting the clock: never allowed, but the arguments are checked
  * first, in the kernel's order (raw calls: libc's wrappers read the
  * structs themselves) */
-#define SETTIME_ROW(name, call_)                                                                   \
+#define CALL_ROW(name, call_)                                                                   \
   static void name(struct res *r, const char *d)                                                  \
   {                                                                                                \
     (void)d;                                                                                       \
     done(r, (call_), false);                                                                       \
   }
-SETTIME_ROW(op_tod_neg_sec, syscall(SYS_settimeofday, &(struct timeval){-1, 0}, NULL))
-SETTIME_ROW(op_tod_neg_usec, syscall(SYS_settimeofday, &(struct timeval){0, -1}, NULL))
-SETTIME_ROW(op_tod_usec_max, syscall(SYS_settimeofday, &(struct timeval){0, 1000000}, NULL))
-SETTIME_ROW(op_tod_usec_max_badtz, syscall(SYS_settimeofday, &(struct timeval){0, 1000000}, (void *)8))
-SETTIME_ROW(op_tod_valid, syscall(SYS_settimeofday, &(struct timeval){100, 100}, NULL))
-SETTIME_ROW(op_tod_null, syscall(SYS_settimeofday, NULL, NULL))
-SETTIME_ROW(op_tod_badptr, syscall(SYS_settimeofday, (void *)8, NULL))
-SETTIME_ROW(op_tod_huge, syscall(SYS_settimeofday, &(struct timeval){(time_t)1 << 40, 0}, NULL))
-SETTIME_ROW(op_cs_realtime, syscall(SYS_clock_settime, CLOCK_REALTIME, &(struct timespec){100, 0}))
-SETTIME_ROW(op_cs_realtime_nsec, syscall(SYS_clock_settime, CLOCK_REALTIME, &(struct timespec){100, 1000000000}))
-SETTIME_ROW(op_cs_realtime_badptr, syscall(SYS_clock_settime, CLOCK_REALTIME, (void *)8))
-SETTIME_ROW(op_cs_monotonic, syscall(SYS_clock_settime, CLOCK_MONOTONIC, &(struct timespec){100, 0}))
-SETTIME_ROW(op_cs_monotonic_badptr, syscall(SYS_clock_settime, CLOCK_MONOTONIC, (void *)8))
-SETTIME_ROW(op_cs_process, syscall(SYS_clock_settime, CLOCK_PROCESS_CPUTIME_ID, &(struct timespec){1, 0}))
-SETTIME_ROW(op_cs_self_cpu, syscall(SYS_clock_settime, -6 /* MAKE_PROCESS_CPUCLOCK(0, CPUCLOCK_SCHED) */,
+CALL_ROW(op_tod_neg_sec, syscall(SYS_settimeofday, &(struct timeval){-1, 0}, NULL))
+CALL_ROW(op_tod_neg_usec, syscall(SYS_settimeofday, &(struct timeval){0, -1}, NULL))
+CALL_ROW(op_tod_usec_max, syscall(SYS_settimeofday, &(struct timeval){0, 1000000}, NULL))
+CALL_ROW(op_tod_usec_max_badtz, syscall(SYS_settimeofday, &(struct timeval){0, 1000000}, (void *)8))
+CALL_ROW(op_tod_valid, syscall(SYS_settimeofday, &(struct timeval){100, 100}, NULL))
+CALL_ROW(op_tod_null, syscall(SYS_settimeofday, NULL, NULL))
+CALL_ROW(op_tod_badptr, syscall(SYS_settimeofday, (void *)8, NULL))
+CALL_ROW(op_tod_huge, syscall(SYS_settimeofday, &(struct timeval){(time_t)1 << 40, 0}, NULL))
+CALL_ROW(op_cs_realtime, syscall(SYS_clock_settime, CLOCK_REALTIME, &(struct timespec){100, 0}))
+CALL_ROW(op_cs_realtime_nsec, syscall(SYS_clock_settime, CLOCK_REALTIME, &(struct timespec){100, 1000000000}))
+CALL_ROW(op_cs_realtime_badptr, syscall(SYS_clock_settime, CLOCK_REALTIME, (void *)8))
+CALL_ROW(op_cs_monotonic, syscall(SYS_clock_settime, CLOCK_MONOTONIC, &(struct timespec){100, 0}))
+CALL_ROW(op_cs_monotonic_badptr, syscall(SYS_clock_settime, CLOCK_MONOTONIC, (void *)8))
+CALL_ROW(op_cs_process, syscall(SYS_clock_settime, CLOCK_PROCESS_CPUTIME_ID, &(struct timespec){1, 0}))
+CALL_ROW(op_cs_self_cpu, syscall(SYS_clock_settime, -6 /* MAKE_PROCESS_CPUCLOCK(0, CPUCLOCK_SCHED) */,
                                           &(struct timespec){1, 0}))
-SETTIME_ROW(op_cs_fd, syscall(SYS_clock_settime, -3 /* FD_TO_CLOCKID(0) */, &(struct timespec){1, 0}))
-SETTIME_ROW(op_cs_99, syscall(SYS_clock_settime, 99, &(struct timespec){1, 0}))
+CALL_ROW(op_cs_fd, syscall(SYS_clock_settime, -3 /* FD_TO_CLOCKID(0) */, &(struct timespec){1, 0}))
+CALL_ROW(op_cs_99, syscall(SYS_clock_settime, 99, &(struct timespec){1, 0}))
 
 /* ---- setns: never allowed in the sandbox, but the fd and the flags are
  * checked first */
@@ -366,65 +357,27 @@ static void setns_row(struct res *r, const char *path, int flags)
   if (fd != 999)
     close(fd);
 }
-static void op_setns_badfd(struct res *r, const char *d)
-{
-  (void)d;
-  setns_row(r, NULL, 0);
-}
-static void op_setns_file(struct res *r, const char *d)
-{
-  (void)d;
-  setns_row(r, "/", 0);
-}
-static void op_setns_uts_any(struct res *r, const char *d)
-{
-  (void)d;
-  setns_row(r, "/proc/self/ns/uts", 0);
-}
-static void op_setns_uts_uts(struct res *r, const char *d)
-{
-  (void)d;
-  setns_row(r, "/proc/self/ns/uts", CLONE_NEWUTS);
-}
-static void op_setns_uts_net(struct res *r, const char *d)
-{
-  (void)d;
-  setns_row(r, "/proc/self/ns/uts", CLONE_NEWNET);
-}
-static void op_setns_pidfd_none(struct res *r, const char *d)
-{
-  (void)d;
-  setns_row(r, "pidfd", 0);
-}
-static void op_setns_pidfd_uts(struct res *r, const char *d)
-{
-  (void)d;
-  setns_row(r, "pidfd", CLONE_NEWUTS);
-}
-static void op_setns_pidfd_bad(struct res *r, const char *d)
-{
-  (void)d;
-  setns_row(r, "pidfd", CLONE_NEWUTS | 1);
-}
+ROW_OF(op_setns_badfd, setns_row, NULL, 0)
+ROW_OF(op_setns_file, setns_row, "/", 0)
+ROW_OF(op_setns_uts_any, setns_row, "/proc/self/ns/uts", 0)
+ROW_OF(op_setns_uts_uts, setns_row, "/proc/self/ns/uts", CLONE_NEWUTS)
+ROW_OF(op_setns_uts_net, setns_row, "/proc/self/ns/uts", CLONE_NEWNET)
+ROW_OF(op_setns_pidfd_none, setns_row, "pidfd", 0)
+ROW_OF(op_setns_pidfd_uts, setns_row, "pidfd", CLONE_NEWUTS)
+ROW_OF(op_setns_pidfd_bad, setns_row, "pidfd", CLONE_NEWUTS | 1)
 
 /* ---- kernel keys: denied, but the arguments are read first (raw calls) */
-#define KEY_ROW(name, call_)                                                                       \
-  static void name(struct res *r, const char *d)                                                  \
-  {                                                                                                \
-    (void)d;                                                                                       \
-    done(r, (call_), false);                                                                       \
-  }
-KEY_ROW(op_rk_bad_type, syscall(SYS_request_key, (void *)8, "d", NULL, 0))
-KEY_ROW(op_rk_empty_type, syscall(SYS_request_key, "", "d", NULL, 0))
-KEY_ROW(op_rk_bad_desc, syscall(SYS_request_key, "user", (void *)8, NULL, 0))
-KEY_ROW(op_rk_bad_callout, syscall(SYS_request_key, "user", "d", (void *)8, 0))
-KEY_ROW(op_rk_long_type, syscall(SYS_request_key, "a-type-name-longer-than-31-characters", "d",
+CALL_ROW(op_rk_bad_type, syscall(SYS_request_key, (void *)8, "d", NULL, 0))
+CALL_ROW(op_rk_empty_type, syscall(SYS_request_key, "", "d", NULL, 0))
+CALL_ROW(op_rk_bad_desc, syscall(SYS_request_key, "user", (void *)8, NULL, 0))
+CALL_ROW(op_rk_bad_callout, syscall(SYS_request_key, "user", "d", (void *)8, 0))
+CALL_ROW(op_rk_long_type, syscall(SYS_request_key, "a-type-name-longer-than-31-characters", "d",
                                  NULL, 0))
-KEY_ROW(op_ak_huge, syscall(SYS_add_key, "user", "d", "p", (size_t)(1 << 20), 0))
-KEY_ROW(op_ak_bad_type, syscall(SYS_add_key, (void *)8, "d", "p", 1, 0))
-KEY_ROW(op_ak_bad_desc, syscall(SYS_add_key, "user", (void *)8, "p", 1, 0))
-KEY_ROW(op_ak_bad_payload, syscall(SYS_add_key, "user", "d", (void *)8, 1, 0))
-KEY_ROW(op_ak_dot_keyring, syscall(SYS_add_key, "keyring", ".x", NULL, 0, 0))
+CALL_ROW(op_ak_huge, syscall(SYS_add_key, "user", "d", "p", (size_t)(1 << 20), 0))
+CALL_ROW(op_ak_bad_type, syscall(SYS_add_key, (void *)8, "d", "p", 1, 0))
+CALL_ROW(op_ak_bad_desc, syscall(SYS_add_key, "user", (void *)8, "p", 1, 0))
+CALL_ROW(op_ak_bad_payload, syscall(SYS_add_key, "user", "d", (void *)8, 1, 0))
+CALL_ROW(op_ak_dot_keyring, syscall(SYS_add_key, "keyring", ".x", NULL, 0, 0))
 
 /* ---- a zombie child in /proc: a parent watches its state turn Z */
 static void op_proc_zombie(struct res *r, const char *d)

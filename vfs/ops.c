@@ -631,6 +631,34 @@ static int cached_parent(struct vfs_ctx *ctx, const struct vfs_node *parent,
   return dir;
 }
 
+/* Invariant 3 for entry operations: a name that reaches a hidden object
+ * (a hard link of a hidden file) is not there, to unlink, rename, or link
+ * from (on an overlay, a rename or link would copy the object up as a new,
+ * readable file). dir: the cached directory, or -1 to ask the gofer. */
+static bool hidden_entry_at(const struct vfs *v, int dir, const char *name)
+{
+  struct stat st;
+  return fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode) &&
+         st.st_nlink > 1 && vfs_is_hidden_id(v, st.st_dev, st.st_ino);
+}
+
+static int hidden_entry_walk(struct vfs_ctx *ctx, const struct vfs_mount *m, const char *path)
+{
+  if (ctx->vfs->nhidden_ids == 0)
+    return 0;
+  struct gofer_rep rep;
+  int r = vfs_gofer(ctx,
+                    &(struct vfs_gofer_req){.op = GOFER_WALK, .mount = m, .rel = path,
+                                            .walk = GOFER_NOFOLLOW_LAST},
+                    &rep, NULL, 0, NULL);
+  if (r < 0 || rep.status != GOFER_DONE || rep.err != 0 || !rep.has_stat)
+    return 0; /* the operation itself answers */
+  return vfs_is_hidden_id(ctx->vfs, makedev(rep.stx.stx_dev_major, rep.stx.stx_dev_minor),
+                          rep.stx.stx_ino)
+             ? -ENOENT
+             : 0;
+}
+
 /* An entry operation in a directory the walk cache holds, done by the
  * sentry itself with the gofer's own code (gofer_entry_act) on the cached
  * directory's fd, as the caller with its umask. 1 when the directory is
@@ -650,6 +678,8 @@ static int cached_entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, c
   cleanup_close int dir = cached_parent(ctx, parent, &q.ident);
   if (dir < 0)
     return 1; /* not cached, or not the directory the VFS resolved: the gofer walks */
+  if (what->op == GOFER_UNLINK && hidden_entry_at(ctx->vfs, dir, name))
+    return -ENOENT;
   r = (int)VFS_AS_IDENT(&q.ident, DEPUTY_UMASK, gofer_entry_act(what->op, dir, name, &q, what->data));
   if (r == 0 && what->op == GOFER_UNLINK) /* what was removed is not kept open by the cache */
     dcache_forget(dc, m, path, false); /* (a removed directory was empty) */
@@ -668,6 +698,8 @@ static int entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, const ch
   if (r < 0)
     return r;
   if ((r = cached_entry_op(ctx, parent, name, what, path)) <= 0)
+    return r;
+  if (what->op == GOFER_UNLINK && (r = hidden_entry_walk(ctx, parent->mount, path)) < 0)
     return r;
   struct vfs_gofer_req req = *what;
   req.mount = parent->mount;
@@ -730,6 +762,9 @@ static int cached_two_entries(struct vfs_ctx *ctx, int op, const struct vfs_node
   cleanup_close int dir2 = dir < 0 ? -1 : cached_parent(ctx, to, &q.ident);
   if (dir2 < 0)
     return 1;
+  if (hidden_entry_at(ctx->vfs, dir, from_name) ||
+      (op == GOFER_RENAME && hidden_entry_at(ctx->vfs, dir2, to_name)))
+    return -ENOENT;
   r = (int)VFS_AS_IDENT(&q.ident, 0, gofer_entry2_act(op, dir, from_name, dir2, to_name, &q));
   if (r == 0 && op == GOFER_RENAME) { /* as vfs_gofer does after the gofer's */
     /* the whole cache is scanned for a subtree: only for a directory moved
@@ -758,6 +793,9 @@ static int two_entries(struct vfs_ctx *ctx, int op, const struct vfs_node *from,
   if (r < 0)
     return r;
   if ((r = cached_two_entries(ctx, op, from, from_name, to, to_name, flags, a, b)) <= 0)
+    return r;
+  if ((r = hidden_entry_walk(ctx, from->mount, a)) < 0 ||
+      (op == GOFER_RENAME && (r = hidden_entry_walk(ctx, to->mount, b)) < 0))
     return r;
   struct gofer_rep rep;
   r = vfs_gofer(ctx,

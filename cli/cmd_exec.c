@@ -7,6 +7,7 @@
 #include "cli/verbs.h"
 #include "common/log.h"
 #include "limits/limits.h"
+#include "overlay/run.h"
 #include "platform/profile_filter.h"
 #include "policy/policy.h"
 #include "policy/seccomp_profile.h"
@@ -30,6 +31,12 @@ static void usage(FILE *out)
           "                    are hidden by default; binding one shows it)\n"
           "  --tmpfs DEST      a fresh, private, writable directory at DEST\n"
           "  --policy FILE     read these settings from a JSON file (docs/policy.md)\n"
+          "  --overlay[=MODE]  copy-on-write: what is not a --rw bind reads the host and\n"
+          "                    writes to a layer of its own; the host is unchanged until\n"
+          "                    `usbox commit` (docs/overlay.md). MODE: disk (default),\n"
+          "                    memory[:SIZE] (a tmpfs, gone at exit), none\n"
+          "  --session NAME    keep the overlay (on disk) as session NAME, or go on from\n"
+          "                    it: usbox diff|commit|discard NAME, usbox sessions\n"
           "\n"
           "network (default: none but the sandbox's own loopback):\n"
           "  --net-allow HOST[:PORT][/any-protocol]  allow connections to HOST (IP, CIDR,\n"
@@ -111,6 +118,8 @@ enum {
   OPT_UNSETENV,
   OPT_CLEARENV,
   OPT_SECCOMP_PROFILE,
+  OPT_OVERLAY,
+  OPT_SESSION,
 };
 
 static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t *err)
@@ -165,6 +174,8 @@ static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t 
     return 0;
   case OPT_SECCOMP_PROFILE:
     return policy_set_seccomp_profile(p, arg, err);
+  case OPT_OVERLAY:
+    return policy_set_overlay(p, arg, err);
   }
   return 0;
 }
@@ -228,6 +239,8 @@ static int run(int argc, char **argv, struct policy *policy)
       {"unsetenv", required_argument, NULL, OPT_UNSETENV},
       {"clearenv", no_argument, NULL, OPT_CLEARENV},
       {"seccomp-profile", required_argument, NULL, OPT_SECCOMP_PROFILE},
+      {"overlay", optional_argument, NULL, OPT_OVERLAY},
+      {"session", required_argument, NULL, OPT_SESSION},
       {"audit", required_argument, NULL, OPT_AUDIT},
       {"audit-max", required_argument, NULL, OPT_AUDIT_MAX},
       {"verbose", no_argument, NULL, 'v'},
@@ -236,6 +249,7 @@ static int run(int argc, char **argv, struct policy *policy)
       {NULL, 0, NULL, 0},
   };
   struct exec_config cfg = {.policy = policy};
+  struct overlay_run overlay = {0};
   int verbosity = 1;
   usbox_err_t err = {0};
   opterr = 0;
@@ -261,6 +275,9 @@ static int run(int argc, char **argv, struct policy *policy)
         usbox_err_print(&err);
         return USBOX_EXIT_ERROR;
       }
+      break;
+    case OPT_SESSION:
+      overlay.session_name = optarg;
       break;
     case OPT_TESTONLY_PASS: /* undocumented in usage: docs/cli.md says why */
       cfg.test_pass = optarg;
@@ -289,6 +306,7 @@ static int run(int argc, char **argv, struct policy *policy)
     case OPT_UNSETENV:
     case OPT_CLEARENV:
     case OPT_SECCOMP_PROFILE:
+    case OPT_OVERLAY:
       if (apply_option(policy, c, optarg, &err) < 0) {
         usbox_err_print(&err);
         return USBOX_EXIT_ERROR;
@@ -309,7 +327,8 @@ static int run(int argc, char **argv, struct policy *policy)
   }
   usbox_verbosity = verbosity;
   usbox_phase("options read");
-  if (net_policy_finish(policy, &err) < 0 || policy_finish(policy, &err) < 0) {
+  if (overlay_run_prepare(policy, &overlay, &err) < 0 || net_policy_finish(policy, &err) < 0 ||
+      policy_finish(policy, &err) < 0) {
     usbox_err_print(&err);
     return USBOX_EXIT_ERROR;
   }
@@ -339,7 +358,10 @@ static int run(int argc, char **argv, struct policy *policy)
   cfg.count_denials = verbosity >= 2;
   cfg.argv = argv + optind;
   cfg.envp = env.envp;
-  int code = supervisor_exec(&cfg);
+  /* the last step before the start: a session is made or locked here */
+  int code = overlay_run_start(policy, &overlay, &err) < 0 ? (usbox_err_print(&err), USBOX_EXIT_ERROR)
+                                                          : supervisor_exec(&cfg);
+  overlay_run_end(&overlay, code, verbosity >= 2);
   env_result_free(&env);
   usbox_filter_free(&profile);
   return code;

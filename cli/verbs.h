@@ -5,6 +5,11 @@
 int cmd_exec(int argc, char **argv);
 int cmd_syscalls(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+/* reviewing --overlay sessions (docs/overlay.md) */
+int cmd_diff(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
+int cmd_discard(int argc, char **argv);
+int cmd_sessions(int argc, char **argv);
 /* the OCI runtime's (runc's contract: docs/oci.md) */
 int cmd_create(int argc, char **argv);
 int cmd_run(int argc, char **argv);

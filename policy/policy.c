@@ -101,6 +101,7 @@ void policy_free(struct policy *p)
   }
   free(p->process.sysctls);
   free(p->seccomp_profile);
+  free(p->overlay.dir);
   memset(p, 0, sizeof *p);
 }
 
@@ -386,6 +387,12 @@ static int by_depth(const void *a, const void *b)
   return depth(x->dest) - depth(y->dest);
 }
 
+static bool is_dir(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int policy_finish(struct policy *p, usbox_err_t *err)
 {
   for (size_t i = 0; i < p->nmounts; i++)
@@ -417,9 +424,45 @@ int policy_finish(struct policy *p, usbox_err_t *err)
     if (has_mount_at(p, p->hidden[i]) || has_source(p, p->hidden[i]))
       return usbox_err_set(err, EINVAL, "%s is both bound and hidden", p->hidden[i]);
   unhide_bound(p);
+  /* --overlay: every host bind the agent could not change becomes a
+   * copy-on-write one (the root included); --rw binds stay the host's */
+  for (size_t i = 0; i < p->nmounts && p->overlay.mode != OVERLAY_NONE; i++)
+    if (p->mounts[i].kind == MOUNT_BIND && !p->mounts[i].writable && is_dir(p->mounts[i].source))
+      p->mounts[i].overlay = p->mounts[i].writable = true;
   /* parents before children: a mount point may live inside another mount */
   qsort(p->mounts, p->nmounts, sizeof p->mounts[0], by_depth);
   return policy_expand_hidden(p, err);
+}
+
+int policy_set_overlay(struct policy *p, const char *mode, usbox_err_t *err)
+{
+  if (mode == NULL || strcmp(mode, "disk") == 0) {
+    p->overlay.mode = OVERLAY_DISK;
+    return 0;
+  }
+  if (strcmp(mode, "none") == 0) {
+    p->overlay.mode = OVERLAY_NONE;
+    return 0;
+  }
+  if (strncmp(mode, "memory", 6) == 0 && (mode[6] == '\0' || mode[6] == ':')) {
+    p->overlay.mode = OVERLAY_MEMORY;
+    p->overlay.size = 0;
+    if (mode[6] == ':')
+      return limits_parse_size("--overlay=memory:SIZE", mode + 7, &p->overlay.size, err);
+    return 0;
+  }
+  return usbox_err_set(err, EINVAL, "--overlay=%s: expected disk, memory, memory:SIZE or none",
+                       mode);
+}
+
+static int json_overlay(struct policy *p, const cJSON *field, usbox_err_t *err)
+{
+  if (cJSON_IsBool(field))
+    return policy_set_overlay(p, cJSON_IsTrue(field) ? "disk" : "none", err);
+  if (!cJSON_IsString(field))
+    return usbox_err_set(err, EINVAL, "policy: \"overlay\" must be true, false, \"disk\", "
+                                      "\"memory\" or \"memory:SIZE\"");
+  return policy_set_overlay(p, field->valuestring, err);
 }
 
 /* ---- capabilities and host name ---- */
@@ -708,6 +751,9 @@ int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
         goto out;
       }
       if ((rc = policy_set_seccomp_profile(p, field->valuestring, err)) < 0)
+        goto out;
+    } else if (strcmp(k, "overlay") == 0) {
+      if ((rc = json_overlay(p, field, err)) < 0)
         goto out;
     } else if (strcmp(k, "default_hide") == 0) {
       if (!cJSON_IsBool(field)) {

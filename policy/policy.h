@@ -24,6 +24,22 @@ struct policy_mount {
   char *dest;   /* absolute, normalised view path */
   char *source; /* MOUNT_BIND: absolute host path (symlinks resolved) */
   bool writable;
+  /* a copy-on-write bind (--overlay): the host's files read through, every
+   * change kept in an upper layer (overlay/session.h); writable in the view */
+  bool overlay;
+};
+
+/* --overlay: what is not a --rw bind is copy-on-write (docs/overlay.md). */
+enum overlay_mode {
+  OVERLAY_NONE,
+  OVERLAY_DISK,   /* upper layers in the session's directory on the host */
+  OVERLAY_MEMORY, /* upper layers in a tmpfs of the sandbox, gone at exit */
+};
+struct policy_overlay {
+  enum overlay_mode mode;
+  uint64_t size; /* OVERLAY_MEMORY: the tmpfs's cap (0: as /tmp's) */
+  char *dir;      /* OVERLAY_DISK: the session's directory (set by the caller) */
+  bool userxattr; /* mounted in a user namespace: overlayfs's user.* xattrs */
 };
 
 /* A hidden object by identity (policy/hidden.c): whatever name reaches it. */
@@ -85,6 +101,7 @@ struct policy {
   uint64_t drop_caps; /* --cap-drop's: taken from the default set */
   char hostname[65];     /* of the sandbox's UTS namespace ("usbox") */
   struct policy_process process;
+  struct policy_overlay overlay;
   /* a Docker/OCI seccomp profile applied on top of usbox's table
    * (policy/seccomp_profile.h), read once the capabilities are known; or
    * NULL */
@@ -124,6 +141,8 @@ int policy_drop_cap(struct policy *p, const char *name, usbox_err_t *err);
  * default less --cap-drop's, plus --cap-add's. */
 void policy_resolve_caps(struct policy *p, bool agent_is_root);
 int policy_set_hostname(struct policy *p, const char *name, usbox_err_t *err);
+/* --overlay[=disk|memory[:SIZE]] (mode NULL: disk); "none" turns it off. */
+int policy_set_overlay(struct policy *p, const char *mode, usbox_err_t *err);
 /* --user USER[:GROUP]: the agent's uid and gid (numbers or the host's
  * names; without GROUP, USER's primary group, or the same number), with no
  * supplementary groups. */

@@ -1,5 +1,6 @@
 #include "sentry/backstop.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -63,6 +64,29 @@ static int allow_mqueue(int ruleset, int abi, usbox_err_t *err)
   return 0;
 }
 
+/* An overlaid "/" (--overlay) is writable in the view, but /proc, /dev
+ * and /sys are not part of it: a rule on "/" would reach them, so each of
+ * its other top-level directories gets one instead. What the agent makes at
+ * the top level itself is made by the gofer, not under this domain. */
+static int allow_overlay_root(int ruleset, int abi, usbox_err_t *err)
+{
+  cleanup_closedir DIR *d = opendir("/");
+  if (d == NULL)
+    return usbox_err_set(err, errno, "listing the view's root");
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    static const char *const skip[] = {".", "..", "proc", "dev", "sys", NULL};
+    bool skipped = e->d_type != DT_DIR;
+    for (size_t i = 0; skip[i] != NULL && !skipped; i++)
+      skipped = strcmp(e->d_name, skip[i]) == 0;
+    char path[NAME_MAX + 2];
+    snprintf(path, sizeof path, "/%s", e->d_name);
+    if (!skipped && allow_path(ruleset, abi, path, dir_write_rights(abi), err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 int backstop_landlock(const struct policy *p, int *abi, usbox_err_t *err)
 {
   *abi = landlock_abi();
@@ -78,7 +102,9 @@ int backstop_landlock(const struct policy *p, int *abi, usbox_err_t *err)
                      LANDLOCK_ACCESS_FS_IOCTL_DEV;
   int r = allow_path(ruleset, *abi, "/", LL_FS_READ, err);
   for (size_t i = 0; r == 0 && i < p->nmounts; i++)
-    if (p->mounts[i].writable)
+    if (p->mounts[i].overlay && strcmp(p->mounts[i].dest, "/") == 0)
+      r = allow_overlay_root(ruleset, *abi, err);
+    else if (p->mounts[i].writable)
       r = allow_path(ruleset, *abi, p->mounts[i].dest, dir_write_rights(*abi), err);
   if (r == 0)
     r = allow_path(ruleset, *abi, "/dev", devices, err);

@@ -387,6 +387,8 @@ _Noreturn void launch_agent_child(const struct launch *l)
   /* what the listing filters need, found here at the cost of a few opens
    * rather than by the sentry through a gofer round trip each */
   rep.nparents = vfs_identify_hidden_parents(l->policy, rep.parents, VFS_MAX_REPORTED_HIDDEN);
+  rep.naliases = ns.overlay.naliases;
+  memcpy(rep.aliases, ns.overlay.aliases, sizeof rep.aliases);
   usbox_phase("child: mount namespace (the view)");
   /* no_new_privs: setuid binaries gain nothing, and an unprivileged process
    * may restrict itself with Landlock and install the filter. */
@@ -534,5 +536,7 @@ int launch_take_fds(pid_t child, int ready_r, struct launch_fds *out, usbox_err_
   out->nmounts = rep.nmounts;
   out->nparents = rep.nparents < 0 ? -1 : rep.nparents;
   memcpy(out->parents, rep.parents, sizeof rep.parents);
+  out->naliases = rep.naliases < 0 || rep.naliases > VFS_MAX_DEV_ALIASES ? 0 : rep.naliases;
+  memcpy(out->aliases, rep.aliases, sizeof rep.aliases);
   return 0;
 }

@@ -16,6 +16,7 @@
 #include "policy/policy.h"
 #include "netstack-shim/netns.h"
 #include "vfs/vfs.h"
+#include "vfs/dev_alias.h"
 #include "sentry/tty_relay.h"
 
 /* What usbox inherited, restored in the agent so it starts as it would have
@@ -76,6 +77,8 @@ struct launch_report {
   int nparents;
   struct vfs_hidden_parent parents[VFS_MAX_REPORTED_HIDDEN];
   int pty_master; /* the agent's pty (sentry/tty_relay.h), or -1 */
+  int naliases;   /* --overlay: how its mounts show the host's objects */
+  struct vfs_dev_alias aliases[VFS_MAX_DEV_ALIASES];
 };
 /* one write to a pipe, read whole by one read (atomic up to PIPE_BUF) */
 _Static_assert(sizeof(struct launch_report) <= 4096, "the launch report must fit in PIPE_BUF");
@@ -98,6 +101,8 @@ struct launch_fds {
   struct vfs_hidden_parent parents[VFS_MAX_REPORTED_HIDDEN];
   int nparents;
   int pty_master; /* -1: no relay */
+  int naliases;
+  struct vfs_dev_alias aliases[VFS_MAX_DEV_ALIASES];
 };
 
 /* Parent side: read the report and take the fds (all or none). */

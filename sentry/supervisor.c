@@ -408,6 +408,7 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
     close(fds.mounts[i]);
   usbox_phase("gofer started");
   struct audit_options audit = {.path = cfg->audit_path, .max_bytes = cfg->audit_max};
+  vfs_set_dev_aliases(&r->sentry.vfs, fds.aliases, (size_t)fds.naliases);
   if (rc < 0 || vfs_set_agent(&r->sentry.vfs, r->agent, fds.parents, fds.nparents, err) < 0 ||
       (cfg->audit_path != NULL && (r->sentry.audit = audit_open(&audit, err)) == NULL)) {
     netns_fds_close(&fds.net);

@@ -17,6 +17,7 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/dircache.h"
+#include "vfs/overlay_mount.h"
 
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
@@ -294,6 +295,152 @@ static int pivot_into(int root, usbox_err_t *err)
   return 0;
 }
 
+/* ---- --overlay: the host mounts below an overlaid bind ---- */
+
+/* mountinfo's escapes (\040 for a space) undone in place */
+static void unescape(char *s)
+{
+  char *o = s;
+  for (char *c = s; *c != '\0'; c++) {
+    if (c[0] == '\\' && c[1] >= '0' && c[1] <= '7' && c[2] >= '0' && c[3] >= '0') {
+      *o++ = (char)((c[1] - '0') * 64 + (c[2] - '0') * 8 + (c[3] - '0'));
+      c += 3;
+    } else {
+      *o++ = *c;
+    }
+  }
+  *o = '\0';
+}
+
+static bool at_or_below(const char *path, const char *dir)
+{
+  size_t n = strlen(dir);
+  if (strcmp(dir, "/") == 0)
+    return true;
+  return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Whether the view puts a mount of its own at or above view (so the host's
+ * mount there is not shown). */
+static bool view_replaces(const struct policy *p, const char *owner_dest, const char *view)
+{
+  static const char *const fixed[] = {"/dev", "/proc"};
+  for (size_t i = 0; i < 2; i++)
+    if (at_or_below(view, fixed[i]))
+      return true;
+  for (size_t i = 0; i < p->nmounts; i++)
+    if (strcmp(p->mounts[i].dest, owner_dest) != 0 && strcmp(p->mounts[i].dest, "/") != 0 &&
+        at_or_below(view, p->mounts[i].dest))
+      return true;
+  return false;
+}
+
+struct submount_walk {
+  const struct policy *p;
+  struct overlay_state *ov;
+  int root;
+  const char *source, *dest;
+  char covered[32][PATH_MAX]; /* host mounts bound whole (their children come along) */
+  int ncovered;
+};
+
+static int add_submount(struct submount_walk *w, const char *host, const char *fstype,
+                        usbox_err_t *err)
+{
+  for (int i = 0; i < w->ncovered; i++)
+    if (at_or_below(host, w->covered[i]))
+      return 0;
+  char view[PATH_MAX];
+  const char *rest = strcmp(w->source, "/") == 0 ? host : host + strlen(w->source);
+  snprintf(view, sizeof view, "%s%s", strcmp(w->dest, "/") == 0 ? "" : w->dest, rest);
+  if (view_replaces(w->p, w->dest, view))
+    return 0;
+  if (overlay_fstype_ok(fstype)) {
+    int mnt = overlay_make(w->p, w->ov, host, err);
+    if (mnt < 0)
+      return -1;
+    int rc = attach(mnt, w->root, view, S_IFDIR, err);
+    close(mnt);
+    return rc;
+  }
+  /* proc, sysfs, cgroup, ...: read-only, as without --overlay */
+  cleanup_close int mnt = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (mnt < 0)
+    return 0; /* gone, or not ours to clone: the directory shows empty */
+  if (sys_mount_setattr(mnt, "", AT_EMPTY_PATH | AT_RECURSIVE,
+                        MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0)
+    return usbox_err_set(err, errno, "making %s read-only", host);
+  if (w->ncovered < 32)
+    snprintf(w->covered[w->ncovered++], PATH_MAX, "%s", host);
+  return attach(mnt, w->root, view, S_IFDIR, err);
+}
+
+/* The host's mounts strictly below source (an overlay holds one mount
+ * only), each under dest: overlaid too where its filesystem allows. */
+static int overlay_submounts(int root, const struct policy *p, struct overlay_state *ov,
+                             const char *source, const char *dest, usbox_err_t *err)
+{
+  cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (f == NULL)
+    return usbox_err_set(err, errno, "reading /proc/self/mountinfo");
+  struct submount_walk *w = calloc(1, sizeof *w);
+  if (w == NULL)
+    return usbox_err_set(err, ENOMEM, "overlay");
+  *w = (struct submount_walk){.p = p, .ov = ov, .root = root, .source = source, .dest = dest};
+  char line[8192];
+  int rc = 0;
+  while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
+    char mountpoint[PATH_MAX], fstype[64];
+    const char *sep = strstr(line, " - ");
+    if (sep == NULL || sscanf(line, "%*s %*s %*s %*s %4095s", mountpoint) != 1 ||
+        sscanf(sep + 3, "%63s", fstype) != 1)
+      continue;
+    unescape(mountpoint);
+    if (strcmp(mountpoint, source) != 0 && at_or_below(mountpoint, source))
+      rc = add_submount(w, mountpoint, fstype, err);
+  }
+  free(w);
+  return rc;
+}
+
+/* The view's root: the host's (or the policy's) tree, read-only or
+ * overlaid. */
+static int make_root(const struct policy *p, struct overlay_state *ov, usbox_err_t *err)
+{
+  for (size_t i = 0; i < p->nmounts; i++) {
+    const struct policy_mount *m = &p->mounts[i];
+    if (strcmp(m->dest, "/") != 0)
+      continue;
+    if (m->overlay) {
+      int root = overlay_make(p, ov, m->source, err);
+      if (root >= 0 && overlay_submounts(root, p, ov, m->source, "/", err) < 0) {
+        close(root);
+        return -1;
+      }
+      return root;
+    }
+    int root = open_tree(AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (root < 0)
+      return usbox_err_set(err, errno, "cloning the root %s", m->source);
+    uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (m->writable ? 0 : MOUNT_ATTR_RDONLY);
+    if (sys_mount_setattr(root, "", AT_EMPTY_PATH | AT_RECURSIVE, attrs) < 0) {
+      close(root);
+      return usbox_err_set(err, errno, "making the root read-only");
+    }
+    return root;
+  }
+  return usbox_err_set(err, EINVAL, "the policy has no root mount");
+}
+
+static int overlay_into(int root, const struct policy *p, struct overlay_state *ov,
+                        const struct policy_mount *m, usbox_err_t *err)
+{
+  cleanup_close int mnt = overlay_make(p, ov, m->source, err);
+  if (mnt < 0 || attach(mnt, root, m->dest, S_IFDIR, err) < 0)
+    return -1;
+  return overlay_submounts(root, p, ov, m->source, m->dest, err);
+}
+
 int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_result *out,
                        usbox_err_t *err)
 {
@@ -303,19 +450,10 @@ int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_r
   /* nothing done from here on propagates back to the host */
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return usbox_err_set(err, errno, "making mounts private");
-  cleanup_close int root = -1;
-  for (size_t i = 0; i < p->nmounts; i++)
-    if (strcmp(p->mounts[i].dest, "/") == 0) {
-      root = open_tree(AT_FDCWD, p->mounts[i].source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-      if (root < 0)
-        return usbox_err_set(err, errno, "cloning the root %s", p->mounts[i].source);
-      uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                       (p->mounts[i].writable ? 0 : MOUNT_ATTR_RDONLY);
-      if (sys_mount_setattr(root, "", AT_EMPTY_PATH | AT_RECURSIVE, attrs) < 0)
-        return usbox_err_set(err, errno, "making the root read-only");
-    }
+  overlay_state_init(&out->overlay);
+  cleanup_close int root = make_root(p, &out->overlay, err);
   if (root < 0)
-    return usbox_err_set(err, EINVAL, "the policy has no root mount");
+    return -1;
   if (build_dev(root, writable_tmpfs_size(p), err) < 0)
     return usbox_err_wrap(err, "building /dev");
   /* policy order is parents first (policy_finish sorts by depth) */
@@ -323,7 +461,10 @@ int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_r
     const struct policy_mount *m = &p->mounts[i];
     if (strcmp(m->dest, "/") == 0)
       continue;
-    if (m->kind == MOUNT_BIND) {
+    if (m->kind == MOUNT_BIND && m->overlay) {
+      if (overlay_into(root, p, &out->overlay, m, err) < 0)
+        return -1;
+    } else if (m->kind == MOUNT_BIND) {
       if (bind_into(root, m->source, m->dest, m->writable, false, err) < 0)
         return -1;
     } else {
@@ -346,6 +487,7 @@ int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_r
     return -1;
   if (pivot_into(root, err) < 0)
     return -1;
+  overlay_state_free(&out->overlay); /* the overlays hold their upper layers */
   (void)cwd;
   return 0;
 }

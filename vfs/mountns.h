@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "policy/policy.h"
+#include "vfs/overlay_mount.h"
 
 /* Devices the view's /dev offers (bound from the host's /dev). */
 extern const char *const mountns_dev_nodes[];
@@ -24,6 +25,7 @@ struct mountns_result {
    * for the sentry's side of the view (-1 where none) */
   int tmpfs_fd[MOUNTNS_MAX_TMPFS];
   int ntmpfs;
+  struct overlay_state overlay; /* --overlay's: the aliases for the sentry */
 };
 
 /* Enter a new mount namespace (the caller has unshared the user namespace

@@ -68,6 +68,7 @@ int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
     m->dest_len = strlen(dests[i]);
     m->writable = writable[i];
     m->host_backed = host_backed[i];
+    m->overlay = i < p->nmounts && p->mounts[i].overlay;
     m->index = (int)i;
     if (m->dest == NULL)
       return usbox_err_set(err, ENOMEM, "allocating the mount table");
@@ -164,8 +165,31 @@ bool vfs_is_hidden(const struct vfs *v, const char *view)
   }
 }
 
+void vfs_set_dev_aliases(struct vfs *v, const struct vfs_dev_alias *a, size_t n)
+{
+  v->naliases = n < VFS_MAX_DEV_ALIASES ? n : VFS_MAX_DEV_ALIASES;
+  memcpy(v->aliases, a, v->naliases * sizeof *a);
+}
+
+/* (dev, ino) as the view shows it, turned into the host's identity when an
+ * overlay shows it (vfs/dev_alias.h); *xor: what to apply to other inode
+ * numbers of that device. */
+static dev_t host_dev_of(const struct vfs *v, dev_t dev, uint64_t *xor)
+{
+  *xor = 0;
+  for (size_t i = 0; i < v->naliases; i++)
+    if (v->aliases[i].dev == (uint64_t)dev) {
+      *xor = v->aliases[i].ino_xor;
+      return (dev_t)v->aliases[i].host_dev;
+    }
+  return dev;
+}
+
 bool vfs_is_hidden_id(const struct vfs *v, dev_t dev, ino_t ino)
 {
+  uint64_t xor;
+  dev = host_dev_of(v, dev, &xor);
+  ino = (ino_t)((uint64_t)ino ^ xor);
   for (size_t i = 0; i < v->nhidden_ids; i++)
     if (v->hidden_ids[i].dev == dev && v->hidden_ids[i].ino == ino)
       return true;
@@ -592,6 +616,8 @@ size_t vfs_filter_hidden_inodes(const struct vfs *v, dev_t dev, void *buf, size_
                                 size_t name_off)
 {
   bool any = false;
+  uint64_t xor;
+  dev = host_dev_of(v, dev, &xor);
   for (size_t i = 0; i < v->nhidden_ids && !any; i++)
     any = v->hidden_ids[i].dev == dev;
   if (!any)
@@ -608,7 +634,7 @@ size_t vfs_filter_hidden_inodes(const struct vfs *v, dev_t dev, void *buf, size_
     const char *name = p + in + name_off;
     bool dots = name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
     /* "." and ".." stay: ".." of a bind's root is its source's parent */
-    if (dots || !vfs_is_hidden_id(v, dev, (ino_t)ino)) {
+    if (dots || !vfs_is_hidden_id(v, dev, (ino_t)(ino ^ xor))) {
       if (out != in)
         memmove(p + out, p + in, reclen);
       out += reclen;

@@ -36,6 +36,7 @@
 #include "policy/policy.h"
 #include "vfs/ctx.h"
 #include "vfs/dcache.h"
+#include "vfs/dev_alias.h"
 
 struct vfs_ctx;
 struct open_how;
@@ -58,6 +59,8 @@ struct vfs_mount {
    * the agent writes there must never become setuid, setgid or carry file
    * capabilities (vfs_safe_mode) */
   bool host_backed;
+  /* copy-on-write (--overlay): a change copies the host's file up first */
+  bool overlay;
   uint64_t mnt_id; /* its root's mount in the agent's namespace (statx STATX_MNT_ID) */
   int index; /* the gofer's number for it (vfs_mount_dests order) */
 };
@@ -107,6 +110,8 @@ struct vfs {
   struct vfs_hidden_index hidden_index;
   struct policy_hidden_id *hidden_ids; /* hidden objects by identity (policy/hidden.c) */
   size_t nhidden_ids;
+  struct vfs_dev_alias aliases[VFS_MAX_DEV_ALIASES]; /* --overlay's (vfs/dev_alias.h) */
+  size_t naliases;
   ino_t agent_mntns; /* inode of the agent's mount namespace (nsfs) */
   uint64_t agent_mntns_id; /* its id (NS_GET_MNTNS_ID), for statmount; 0: unknown */
   dev_t agent_mntns_dev;
@@ -136,6 +141,9 @@ int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
  * only for processes in it) and build the listing filters: from parents[]
  * (one per distinct parent of the hidden paths, in the index's group order)
  * when nparents says they were all reported, else by asking the gofer. */
+/* How the view's overlays show the host's objects (from the start-up
+ * report): hidden identities are compared through them. */
+void vfs_set_dev_aliases(struct vfs *v, const struct vfs_dev_alias *a, size_t n);
 int vfs_set_agent(struct vfs *v, pid_t agent, const struct vfs_hidden_parent *parents,
                   int nparents, usbox_err_t *err);
 

@@ -199,6 +199,14 @@ int walker_splice(struct walker *w, const char *target)
   return 0;
 }
 
+/* An overlay copies a file up when it is opened to be changed, before the
+ * sentry has seen what it is: such an open walks first (the hidden check),
+ * then opens. */
+static bool opens_for_change(int flags)
+{
+  return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+}
+
 /* ---- components ---- */
 
 struct tokens {
@@ -470,7 +478,8 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
   struct gofer_rep rep;
   /* the last run of an open walks and opens in one request; of an access
    * check, walks and checks */
-  bool open_now = run_is_last && w->final_open && m->kind != VFS_MOUNT_PROC;
+  bool open_now = run_is_last && w->final_open && m->kind != VFS_MOUNT_PROC &&
+                  !(m->overlay && opens_for_change(w->final_open_flags));
   bool access_now = run_is_last && !open_now && w->final_access_mode >= 0 &&
                     m->kind != VFS_MOUNT_PROC;
   int fd = -1;

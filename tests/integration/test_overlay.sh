@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# --overlay and sessions (docs/overlay.md): real tools work on a
+# copy-on-write tree, the host stays byte-for-byte unchanged until
+# `usbox commit`, diff says exactly what changed, commit applies it (all of
+# it, or the paths named; a path the host changed since is a conflict), and
+# hiding holds for a hard link of a hidden file under an overlay.
+. "$(dirname "$0")/lib.sh"
+
+# The trees live outside the scratch root (the test shim binds that
+# writable) and outside /tmp (the sandbox's own): in /var/tmp. usbox runs
+# without the shim: nothing inside needs the source or build trees.
+W=$(mktemp -d /var/tmp/usbox-ovl.XXXXXX)
+trap 'rc=$?; rm -rf "$W"; (exit $rc); _on_exit' EXIT
+USBOX=$USBOX_REAL
+export USBOX_STATE_DIR=$TMPROOT/state
+export H=$W/host # the host tree the agent works on (the functions run inside read it)
+export G=$W/git W  # a git repository, its own session
+
+# what a tree is: every path with its type, mode, size, link target and bytes
+manifest() {
+  (cd "$1" && find . -printf '%p %y %m %s %l\n' | LC_ALL=C sort &&
+    find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r md5sum)
+}
+
+setup_host() {
+  rm -rf "$H" && mkdir -p "$H/src/sub" "$H/gone/deep" "$H/keepdir"
+  echo alpha >"$H/src/a.txt"
+  echo beta >"$H/src/sub/b.txt"
+  printf 'line1\nline2\nline3\n' >"$H/edit.txt"
+  echo old >"$H/gone/deep/x"
+  echo same >"$H/keepdir/same"
+  printf '\0\1\2binary' >"$H/blob.bin"
+  echo mode >"$H/mode.sh"
+  ln -s src/a.txt "$H/link"
+  tar -C "$H/src" -czf "$W/src.tgz" .
+}
+setup_host
+manifest "$H" >"$TMPROOT/host.before"
+
+# ---- tools on an overlaid tree; the host unchanged ----
+agent_work() {
+  cd "$H" &&
+    mv src moved &&                     # mv of a directory
+    rm -rf gone &&                      # rm -rf of a subtree
+    mkdir -p unpacked && tar -C unpacked -xzf "$W/src.tgz" &&
+    sed -i 's/line2/LINE2/' edit.txt &&
+    chmod 755 mode.sh &&
+    printf 'new\n' >new.txt &&
+    /usr/bin/python3 -c 'import os; os.makedirs("py/pkg"); open("py/pkg/m.py","w").write("x = 1\n")' &&
+    printf '\3\4' >>blob.bin &&
+    ln -sf moved/a.txt link &&
+    cat moved/sub/b.txt edit.txt && find . | LC_ALL=C sort
+}
+expect_exit 0 "tools work on an overlaid tree" -- \
+  "$USBOX" exec --session s1 -- bash -c "$(declare -f agent_work); agent_work"
+grep -q LINE2 "$OUT" && pass "the agent sees its own changes" || fail "the agent does not see its edit"
+manifest "$H" >"$TMPROOT/host.after"
+if cmp -s "$TMPROOT/host.before" "$TMPROOT/host.after"; then
+  pass "the host tree is byte-for-byte unchanged after the run"
+else
+  fail "the host changed before commit"
+  diff "$TMPROOT/host.before" "$TMPROOT/host.after" | head -20
+fi
+
+# ---- diff ----
+expect_exit 0 "usbox diff --stat" -- "$USBOX" diff s1 --stat
+sed "s|$H|H|g" "$OUT" >"$TMPROOT/stat.got"
+cat >"$TMPROOT/stat.want" <<'WANT'
+M  H/blob.bin  (binary)
+M  H/edit.txt  | +1 -1
+D  H/gone/
+M  H/link
+M  H/mode.sh  (mode 0644 -> 0755)
+A  H/moved/
+A  H/moved/a.txt  | +1 -0
+A  H/moved/sub/
+A  H/moved/sub/b.txt  | +1 -0
+A  H/new.txt  | +1 -0
+A  H/py/
+A  H/py/pkg/
+A  H/py/pkg/m.py  | +1 -0
+D  H/src/
+A  H/unpacked/
+A  H/unpacked/a.txt  | +1 -0
+A  H/unpacked/sub/
+A  H/unpacked/sub/b.txt  | +1 -0
+18 changes
+WANT
+if cmp -s "$TMPROOT/stat.want" "$TMPROOT/stat.got"; then
+  pass "diff --stat lists exactly the changes, in order"
+else
+  fail "diff --stat differs from the expected"
+  diff "$TMPROOT/stat.want" "$TMPROOT/stat.got"
+fi
+expect_exit 0 "usbox diff (patch)" -- "$USBOX" diff s1 "$H/edit.txt"
+expect_grep "a unified diff of a text change" '^\+LINE2$' "$OUT"
+expect_grep "the old line too" '^-line2$' "$OUT"
+expect_exit 0 "usbox diff --json" -- "$USBOX" diff s1 --json "$H/mode.sh" "$H/blob.bin"
+/usr/bin/python3 - "$OUT" "$H" <<'PY' && pass "diff --json: paths, kinds, modes, binary" || fail "diff --json content"
+import json, sys
+v = json.load(open(sys.argv[1])); h = sys.argv[2]
+want = [(h + "/blob.bin", "modified", True), (h + "/mode.sh", "mode", False)]
+got = [(c["path"], c["change"], c["binary"]) for c in v]
+assert got == want, got
+assert v[1]["old_mode"] == "0644" and v[1]["new_mode"] == "0755", v[1]
+PY
+
+# ---- a session goes on; a conflict; a partial commit; the rest ----
+expect_exit 0 "a later run continues the session" -- \
+  "$USBOX" exec --session s1 -- sh -c "cat $H/new.txt && echo more >>$H/new.txt"
+expect_eq "it saw the first run's file" "new" "$(cat "$OUT")"
+echo "host edit" >>"$H/edit.txt" # the person changes a file the agent changed
+expect_exit 1 "commit refuses a conflict" -- "$USBOX" commit s1
+expect_grep "the conflict is named" "edit.txt: changed on the host" "$ERR"
+[ ! -e "$H/new.txt" ] && pass "nothing applied on a conflict" || fail "commit applied despite a conflict"
+expect_exit 0 "a partial commit of paths without conflict" -- "$USBOX" commit s1 "$H/new.txt" "$H/py"
+[ "$(cat "$H/new.txt")" = "$(printf 'new\nmore')" ] && [ -f "$H/py/pkg/m.py" ] &&
+  pass "the named paths are applied" || fail "partial commit did not apply new.txt/py"
+[ -d "$H/src" ] && [ ! -e "$H/moved" ] && pass "the others are not" || fail "partial commit applied more"
+expect_exit 0 "commit --force applies the rest" -- "$USBOX" commit --force s1
+expect_exit 0 "the view inside, after" -- "$USBOX" exec --session s1 -- bash -c \
+  "$(declare -f manifest); manifest $H"
+cp "$OUT" "$TMPROOT/inside"
+manifest "$H" >"$TMPROOT/host.committed"
+if cmp -s "$TMPROOT/inside" "$TMPROOT/host.committed"; then
+  pass "after commit the host matches what the agent saw"
+else
+  fail "host and sandbox differ after commit"
+  diff "$TMPROOT/inside" "$TMPROOT/host.committed" | head -20
+fi
+expect_exit 0 "nothing left to diff" -- "$USBOX" diff s1 --stat
+expect_eq "diff after commit" "0 changes" "$(cat "$OUT")"
+
+# ---- git on an overlay ----
+rm -rf "$G" && mkdir "$G" && git -C "$G" init -q && echo one >"$G/f" && git -C "$G" add f &&
+  git -C "$G" -c user.name=t -c user.email=t@t commit -qm one
+git_head=$(git -C "$G" rev-parse HEAD)
+expect_exit 0 "git checkout -b and commit on an overlay" -- "$USBOX" exec --session g -- sh -c \
+  "cd $G && git checkout -qb topic && echo two >>f && git -c user.name=t -c user.email=t@t commit -qam two && git log --oneline | wc -l"
+expect_eq "the agent's repository has two commits" 2 "$(cat "$OUT")"
+expect_eq "the host's repository is untouched" "$git_head" "$(git -C "$G" rev-parse HEAD)"
+expect_exit 0 "commit the git session" -- "$USBOX" commit g
+expect_eq "now the host has the branch" 2 "$(git -C "$G" log --oneline topic | wc -l)"
+expect_exit 0 "and the repository is sound (git fsck)" -- git -C "$G" fsck
+
+# ---- memory overlay, anonymous overlay ----
+expect_exit 0 "--overlay=memory" -- "$USBOX" exec --overlay=memory -- sh -c "echo m >$H/mem && cat $H/mem"
+[ ! -e "$H/mem" ] && pass "memory overlay: nothing on the host" || fail "memory overlay wrote the host"
+expect_exit 0 "--overlay without a session" -- "$USBOX" exec --overlay -- sh -c "echo a >$H/anon"
+[ ! -e "$H/anon" ] && pass "anonymous overlay: nothing on the host" || fail "anonymous overlay wrote the host"
+expect_exit 0 "sessions" -- "$USBOX" sessions --json
+/usr/bin/python3 -c 'import json,sys; n=sorted(s["name"] for s in json.load(open(sys.argv[1]))); assert n==["g","s1"], n' "$OUT" &&
+  pass "only the named sessions are kept" || fail "sessions: $(cat "$OUT")"
+
+# ---- hidden by identity under an overlay ----
+mkdir -p "$W/secret" && echo TOPSECRET >"$W/secret/key"
+ln "$W/secret/key" "$H/alias" # another name for a hidden file
+expect_exit 0 "a hard link of a hidden file under an overlay" -- \
+  "$USBOX" exec --hide "$W/secret" --session hid -- /usr/bin/python3 -c "
+import os
+p = '$H/alias'
+for name, f in [('read', lambda: open(p).read()), ('open-rw', lambda: os.open(p, os.O_RDWR | os.O_CREAT)),
+                ('link', lambda: os.link(p, '$H/a2')), ('rename', lambda: os.rename(p, '$H/a3')),
+                ('chmod', lambda: os.chmod(p, 0o777))]:
+    try:
+        f(); print(name, 'allowed')
+    except OSError as e:
+        print(name, e.errno)
+print('listed', 'alias' in os.listdir('$H'))"
+expect_eq "every way to it is refused, and it is not listed" \
+  "$(printf 'read 2\nopen-rw 40\nlink 2\nrename 2\nchmod 2\nlisted False')" "$(cat "$OUT")"
+if grep -rqs TOPSECRET "$USBOX_STATE_DIR"; then fail "the hidden file was copied into a layer"; else
+  pass "no layer holds the hidden file"; fi
+
+# ---- lifecycle and bad input ----
+expect_exit 0 "discard" -- "$USBOX" discard hid
+[ ! -e "$USBOX_STATE_DIR/sessions/hid" ] && pass "discard removes the session" || fail "session left"
+expect_exit 125 "a bad session name" -- "$USBOX" exec --session ../x -- true
+expect_grep "says why" "session name" "$ERR"
+expect_exit 125 "--session with --overlay=memory" -- "$USBOX" exec --overlay=memory --session m -- true
+expect_exit 125 "diff of a session that does not exist" -- "$USBOX" diff nosuch
+expect_exit 125 "a bad --overlay mode" -- "$USBOX" exec --overlay=tape -- true
+"$USBOX" exec --session busy -- sleep 5 &
+busy=$!
+track_bg $busy
+for _ in $(seq 50); do [ -e "$USBOX_STATE_DIR/sessions/busy/lock" ] && break; sleep 0.1; done
+sleep 0.5
+expect_exit 125 "a session in use" -- "$USBOX" exec --session busy -- true
+expect_grep "says it is in use" "in use" "$ERR"
+expect_exit 125 "commit of a session in use" -- "$USBOX" commit busy
+kill $busy 2>/dev/null
+finish

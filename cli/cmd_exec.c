@@ -7,7 +7,7 @@
 #include "cli/verbs.h"
 #include "common/log.h"
 #include "limits/limits.h"
-#include "overlay/run.h"
+#include "cli/exec_overlay.h"
 #include "platform/profile_filter.h"
 #include "policy/policy.h"
 #include "policy/seccomp_profile.h"
@@ -19,6 +19,7 @@ static void usage(FILE *out)
           "usage: usbox exec [OPTIONS] [--] PROGRAM [ARGS...]\n"
           "\n"
           "Run PROGRAM in the sandbox. The host is visible read-only, /tmp is private,\n"
+          "the home is copy-on-write (writes kept in memory, gone at exit),\n"
           "secrets (~/.ssh, ~/.aws, ~/.npmrc, histories, /etc/shadow, docker.sock, the\n"
           "ssh-agent, /run/user/UID, ...) do not exist.\n"
           "Its exit status is usbox's; killed by signal N gives 128+N; usbox's own errors\n"
@@ -37,6 +38,8 @@ static void usage(FILE *out)
           "                    memory[:SIZE] (a tmpfs, gone at exit), none\n"
           "  --session NAME    keep the overlay (on disk) as session NAME, or go on from\n"
           "                    it: usbox diff|commit|discard NAME, usbox sessions\n"
+          "  --home MODE       the agent's $HOME: overlay (default: copy-on-write in memory,\n"
+          "                    kept with --session; secrets in it stay hidden) or ro\n"
           "\n"
           "network (default: none but the sandbox's own loopback):\n"
           "  --net-allow HOST[:PORT][/any-protocol]  allow connections to HOST (IP, CIDR,\n"
@@ -120,6 +123,7 @@ enum {
   OPT_SECCOMP_PROFILE,
   OPT_OVERLAY,
   OPT_SESSION,
+  OPT_HOME,
 };
 
 static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t *err)
@@ -176,6 +180,8 @@ static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t 
     return policy_set_seccomp_profile(p, arg, err);
   case OPT_OVERLAY:
     return policy_set_overlay(p, arg, err);
+  case OPT_HOME:
+    return policy_set_home(p, arg, err);
   }
   return 0;
 }
@@ -241,6 +247,7 @@ static int run(int argc, char **argv, struct policy *policy)
       {"seccomp-profile", required_argument, NULL, OPT_SECCOMP_PROFILE},
       {"overlay", optional_argument, NULL, OPT_OVERLAY},
       {"session", required_argument, NULL, OPT_SESSION},
+      {"home", required_argument, NULL, OPT_HOME},
       {"audit", required_argument, NULL, OPT_AUDIT},
       {"audit-max", required_argument, NULL, OPT_AUDIT_MAX},
       {"verbose", no_argument, NULL, 'v'},
@@ -250,6 +257,7 @@ static int run(int argc, char **argv, struct policy *policy)
   };
   struct exec_config cfg = {.policy = policy};
   struct overlay_run overlay = {0};
+  policy->overlay.cow_home = true; /* --home ro, or a policy's "home", says otherwise */
   int verbosity = 1;
   usbox_err_t err = {0};
   opterr = 0;
@@ -307,6 +315,7 @@ static int run(int argc, char **argv, struct policy *policy)
     case OPT_CLEARENV:
     case OPT_SECCOMP_PROFILE:
     case OPT_OVERLAY:
+    case OPT_HOME:
       if (apply_option(policy, c, optarg, &err) < 0) {
         usbox_err_print(&err);
         return USBOX_EXIT_ERROR;

@@ -3,8 +3,8 @@
  * it is (the session opened and locked, mount points usbox will make in
  * it noted), and at the end (what the host had recorded; an anonymous
  * session removed). */
-#ifndef USBOX_OVERLAY_RUN_H
-#define USBOX_OVERLAY_RUN_H
+#ifndef USBOX_CLI_EXEC_OVERLAY_H
+#define USBOX_CLI_EXEC_OVERLAY_H
 
 #include "common/error.h"
 #include "overlay/session.h"

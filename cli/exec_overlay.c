@@ -1,4 +1,4 @@
-#include "overlay/run.h"
+#include "cli/exec_overlay.h"
 
 #include <dirent.h>
 #include <errno.h>

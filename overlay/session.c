@@ -158,7 +158,8 @@ int session_layer_prepare(const char *session_dir, const char *source, char out[
   /* the upper's root is the overlay's root: it shows the host's owner and
    * mode there, not the session's 0700 */
   struct stat st;
-  if (fresh && (stat(source, &st) < 0 || chown(sub, st.st_uid, st.st_gid) < 0 ||
+  if (fresh && (stat(source, &st) < 0 ||
+                (chown(sub, st.st_uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM) ||
                 chmod(sub, st.st_mode & 07777) < 0))
     return usbox_err_set(err, errno, "making %s like %s", sub, source);
   snprintf(sub, sizeof sub, "%s/work", out);

@@ -393,6 +393,62 @@ static bool is_dir(const char *path)
   return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+static bool path_at_or_below(const char *path, const char *dir)
+{
+  size_t n = strlen(dir);
+  return strcmp(dir, "/") == 0 || (strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/'));
+}
+
+/* The agent's home, copy-on-write in memory (a session keeps it with the
+ * rest): npm, pip --user, cargo and go write their caches where they
+ * expect, and nothing reaches the host's home. Not when a mount says what
+ * the home is, or it is the root. */
+static int add_cow_home(struct policy *p, usbox_err_t *err)
+{
+  const char *home = getenv("HOME");
+  char real[PATH_MAX], norm[PATH_MAX];
+  if (home == NULL || home[0] != '/' || realpath(home, real) == NULL || !is_dir(real) ||
+      strcmp(real, "/") == 0 || policy_normalize(home, norm, sizeof norm) < 0 ||
+      access(real, W_OK | X_OK) < 0) /* not a home this user could write natively either */
+    return 0;
+  for (size_t i = 0; i < p->nmounts; i++) {
+    const struct policy_mount *m = &p->mounts[i];
+    if (strcmp(m->dest, "/") != 0 && path_at_or_below(norm, m->dest) &&
+        (m->writable || m->kind == MOUNT_TMPFS || strcmp(m->dest, norm) == 0))
+      return 0; /* the policy says what the home (or what holds it) is */
+  }
+  if (policy_add_mount(p, real, norm, true, err) < 0)
+    return -1;
+  p->mounts[p->nmounts - 1].overlay = true;
+  return 0;
+}
+
+/* A mount whose destination the host lacks, under a read-only bind: that
+ * bind becomes a read-only overlay in memory, in which the mount point is
+ * made (the host is never written). */
+static void mark_missing_mount_points(struct policy *p)
+{
+  for (size_t i = 0; i < p->nmounts; i++) {
+    struct policy_mount *owner = NULL;
+    for (size_t j = 0; j < p->nmounts; j++) {
+      struct policy_mount *o = &p->mounts[j];
+      if (j != i && o->kind == MOUNT_BIND && strcmp(o->dest, p->mounts[i].dest) != 0 &&
+          path_at_or_below(p->mounts[i].dest, o->dest) &&
+          (owner == NULL || strlen(o->dest) > strlen(owner->dest)))
+        owner = o;
+    }
+    if (owner == NULL || owner->writable || !is_dir(owner->source))
+      continue;
+    char host[PATH_MAX * 2];
+    const char *rest = strcmp(owner->dest, "/") == 0 ? p->mounts[i].dest
+                                                     : p->mounts[i].dest + strlen(owner->dest);
+    snprintf(host, sizeof host, "%s%s", strcmp(owner->source, "/") == 0 ? "" : owner->source, rest);
+    struct stat st;
+    if (lstat(host, &st) < 0 && errno == ENOENT)
+      owner->overlay = owner->points_only = true;
+  }
+}
+
 int policy_finish(struct policy *p, usbox_err_t *err)
 {
   for (size_t i = 0; i < p->nmounts; i++)
@@ -429,6 +485,9 @@ int policy_finish(struct policy *p, usbox_err_t *err)
   for (size_t i = 0; i < p->nmounts && p->overlay.mode != OVERLAY_NONE; i++)
     if (p->mounts[i].kind == MOUNT_BIND && !p->mounts[i].writable && is_dir(p->mounts[i].source))
       p->mounts[i].overlay = p->mounts[i].writable = true;
+  if (p->overlay.mode == OVERLAY_NONE && p->overlay.cow_home && add_cow_home(p, err) < 0)
+    return -1;
+  mark_missing_mount_points(p);
   /* parents before children: a mount point may live inside another mount */
   qsort(p->mounts, p->nmounts, sizeof p->mounts[0], by_depth);
   return policy_expand_hidden(p, err);
@@ -453,6 +512,14 @@ int policy_set_overlay(struct policy *p, const char *mode, usbox_err_t *err)
   }
   return usbox_err_set(err, EINVAL, "--overlay=%s: expected disk, memory, memory:SIZE or none",
                        mode);
+}
+
+int policy_set_home(struct policy *p, const char *mode, usbox_err_t *err)
+{
+  if (strcmp(mode, "overlay") != 0 && strcmp(mode, "ro") != 0)
+    return usbox_err_set(err, EINVAL, "--home %s: expected overlay or ro", mode);
+  p->overlay.cow_home = strcmp(mode, "overlay") == 0;
+  return 0;
 }
 
 static int json_overlay(struct policy *p, const cJSON *field, usbox_err_t *err)
@@ -751,6 +818,13 @@ int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
         goto out;
       }
       if ((rc = policy_set_seccomp_profile(p, field->valuestring, err)) < 0)
+        goto out;
+    } else if (strcmp(k, "home") == 0) {
+      if (!cJSON_IsString(field)) {
+        rc = usbox_err_set(err, EINVAL, "policy: \"home\" must be \"overlay\" or \"ro\"");
+        goto out;
+      }
+      if ((rc = policy_set_home(p, field->valuestring, err)) < 0)
         goto out;
     } else if (strcmp(k, "overlay") == 0) {
       if ((rc = json_overlay(p, field, err)) < 0)

@@ -27,6 +27,9 @@ struct policy_mount {
   /* a copy-on-write bind (--overlay): the host's files read through, every
    * change kept in an upper layer (overlay/session.h); writable in the view */
   bool overlay;
+  /* an overlay only so that mount points the host lacks can be made in it
+   * (--rw ./p:/workspace on the read-only host); read-only once they are */
+  bool points_only;
 };
 
 /* --overlay: what is not a --rw bind is copy-on-write (docs/overlay.md). */
@@ -40,6 +43,9 @@ struct policy_overlay {
   uint64_t size; /* OVERLAY_MEMORY: the tmpfs's cap (0: as /tmp's) */
   char *dir;      /* OVERLAY_DISK: the session's directory (set by the caller) */
   bool userxattr; /* mounted in a user namespace: overlayfs's user.* xattrs */
+  /* $HOME copy-on-write (memory, or the session's) when nothing else says
+   * what it is: `usbox exec`'s default, not the OCI runtime's */
+  bool cow_home;
 };
 
 /* A hidden object by identity (policy/hidden.c): whatever name reaches it. */
@@ -143,6 +149,9 @@ void policy_resolve_caps(struct policy *p, bool agent_is_root);
 int policy_set_hostname(struct policy *p, const char *name, usbox_err_t *err);
 /* --overlay[=disk|memory[:SIZE]] (mode NULL: disk); "none" turns it off. */
 int policy_set_overlay(struct policy *p, const char *mode, usbox_err_t *err);
+/* --home overlay|ro: the agent's home copy-on-write (the default of usbox
+ * exec) or read-only like the rest of the host. */
+int policy_set_home(struct policy *p, const char *mode, usbox_err_t *err);
 /* --user USER[:GROUP]: the agent's uid and gid (numbers or the host's
  * names; without GROUP, USER's primary group, or the same number), with no
  * supplementary groups. */

@@ -102,7 +102,7 @@ int backstop_landlock(const struct policy *p, int *abi, usbox_err_t *err)
                      LANDLOCK_ACCESS_FS_IOCTL_DEV;
   int r = allow_path(ruleset, *abi, "/", LL_FS_READ, err);
   for (size_t i = 0; r == 0 && i < p->nmounts; i++)
-    if (p->mounts[i].overlay && strcmp(p->mounts[i].dest, "/") == 0)
+    if (p->mounts[i].overlay && p->mounts[i].writable && strcmp(p->mounts[i].dest, "/") == 0)
       r = allow_overlay_root(ruleset, *abi, err);
     else if (p->mounts[i].writable)
       r = allow_path(ruleset, *abi, p->mounts[i].dest, dir_write_rights(*abi), err);

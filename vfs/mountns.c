@@ -340,6 +340,7 @@ struct submount_walk {
   struct overlay_state *ov;
   int root;
   const char *source, *dest;
+  bool readonly; /* a points-only overlay: its submounts stay read-only binds */
   char covered[32][PATH_MAX]; /* host mounts bound whole (their children come along) */
   int ncovered;
 };
@@ -355,7 +356,7 @@ static int add_submount(struct submount_walk *w, const char *host, const char *f
   snprintf(view, sizeof view, "%s%s", strcmp(w->dest, "/") == 0 ? "" : w->dest, rest);
   if (view_replaces(w->p, w->dest, view))
     return 0;
-  if (overlay_fstype_ok(fstype)) {
+  if (!w->readonly && overlay_fstype_ok(fstype)) {
     int mnt = overlay_make(w->p, w->ov, host, err);
     if (mnt < 0)
       return -1;
@@ -378,15 +379,17 @@ static int add_submount(struct submount_walk *w, const char *host, const char *f
 /* The host's mounts strictly below source (an overlay holds one mount
  * only), each under dest: overlaid too where its filesystem allows. */
 static int overlay_submounts(int root, const struct policy *p, struct overlay_state *ov,
-                             const char *source, const char *dest, usbox_err_t *err)
+                             const struct policy_mount *m, usbox_err_t *err)
 {
+  const char *source = m->source, *dest = m->dest;
   cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
   if (f == NULL)
     return usbox_err_set(err, errno, "reading /proc/self/mountinfo");
   struct submount_walk *w = calloc(1, sizeof *w);
   if (w == NULL)
     return usbox_err_set(err, ENOMEM, "overlay");
-  *w = (struct submount_walk){.p = p, .ov = ov, .root = root, .source = source, .dest = dest};
+  *w = (struct submount_walk){.p = p, .ov = ov, .root = root, .source = source, .dest = dest,
+                              .readonly = m->points_only};
   char line[8192];
   int rc = 0;
   while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
@@ -413,7 +416,7 @@ static int make_root(const struct policy *p, struct overlay_state *ov, usbox_err
       continue;
     if (m->overlay) {
       int root = overlay_make(p, ov, m->source, err);
-      if (root >= 0 && overlay_submounts(root, p, ov, m->source, "/", err) < 0) {
+      if (root >= 0 && overlay_submounts(root, p, ov, m, err) < 0) {
         close(root);
         return -1;
       }
@@ -438,7 +441,22 @@ static int overlay_into(int root, const struct policy *p, struct overlay_state *
   cleanup_close int mnt = overlay_make(p, ov, m->source, err);
   if (mnt < 0 || attach(mnt, root, m->dest, S_IFDIR, err) < 0)
     return -1;
-  return overlay_submounts(root, p, ov, m->source, m->dest, err);
+  return overlay_submounts(root, p, ov, m, err);
+}
+
+/* The overlays made only to hold mount points are read-only from here on,
+ * as the binds they stand for (their mounts on top keep their own flags). */
+static int seal_points_only(int root, const struct policy *p, usbox_err_t *err)
+{
+  for (size_t i = 0; i < p->nmounts; i++) {
+    if (!p->mounts[i].points_only)
+      continue;
+    cleanup_close int at = strcmp(p->mounts[i].dest, "/") == 0 ? dup(root)
+                                                               : open_in_tree(root, p->mounts[i].dest, false, 0);
+    if (at < 0 || sys_mount_setattr(at, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY) < 0)
+      return usbox_err_set(err, errno, "making %s read-only again", p->mounts[i].dest);
+  }
+  return 0;
 }
 
 int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_result *out,
@@ -485,7 +503,7 @@ int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_r
     return -1;
   if (mask_hidden(root, p, err) < 0)
     return -1;
-  if (pivot_into(root, err) < 0)
+  if (seal_points_only(root, p, err) < 0 || pivot_into(root, err) < 0)
     return -1;
   overlay_state_free(&out->overlay); /* the overlays hold their upper layers */
   (void)cwd;

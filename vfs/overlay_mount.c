@@ -64,6 +64,15 @@ static int memory_fs(const struct policy *p, struct overlay_state *o, usbox_err_
   return 0;
 }
 
+/* The owner of st on name, where it can be given: in a user namespace
+ * (usbox without root) an owner that is not mapped there stays usbox's. */
+static int chown_like(int dir, const char *name, const struct stat *st)
+{
+  if (fchownat(dir, name, st->st_uid, st->st_gid, 0) == 0)
+    return 0;
+  return errno == EINVAL || errno == EPERM ? 0 : -1;
+}
+
 /* upper and work directories for the layer of source */
 static int layer_dirs(const struct policy *p, struct overlay_state *o, const char *source,
                       char upper[PATH_MAX], char work[PATH_MAX], usbox_err_t *err)
@@ -87,7 +96,7 @@ static int layer_dirs(const struct policy *p, struct overlay_state *o, const cha
     return usbox_err_set(err, errno, "making the overlay's layer for %s", source);
   /* the upper's root shows as the overlay's: the host's owner and mode */
   struct stat st;
-  if (stat(source, &st) < 0 || fchownat(layer, "upper", st.st_uid, st.st_gid, 0) < 0 ||
+  if (stat(source, &st) < 0 || chown_like(layer, "upper", &st) < 0 ||
       fchmodat(layer, "upper", st.st_mode & 07777, 0) < 0)
     return usbox_err_set(err, errno, "making the overlay's layer for %s", source);
   snprintf(upper, PATH_MAX, "/proc/self/fd/%d/%s/upper", o->memory_fd, name);
@@ -164,7 +173,7 @@ static int configure(int fs, const struct policy *p, const char *lower, const ch
   if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lower, 0) < 0 ||
       fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
       fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
-      fsconfig(fs, FSCONFIG_SET_STRING, "redirect_dir", "off", 0) < 0 ||
+      fsconfig(fs, FSCONFIG_SET_STRING, "redirect_dir", "nofollow", 0) < 0 ||
       fsconfig(fs, FSCONFIG_SET_STRING, "index", "off", 0) < 0 ||
       fsconfig(fs, FSCONFIG_SET_STRING, "metacopy", "off", 0) < 0 ||
       fsconfig(fs, FSCONFIG_SET_STRING, "xino", "on", 0) < 0)
@@ -177,19 +186,31 @@ static int configure(int fs, const struct policy *p, const char *lower, const ch
 int overlay_make(const struct policy *p, struct overlay_state *o, const char *source,
                  usbox_err_t *err)
 {
-  cleanup_close int lower = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  /* The lower layer: a read-only clone of the host's mount. In a user
+   * namespace (usbox without root) the kernel clones no mount inherited
+   * from the host (they are locked): the path itself is the lower layer
+   * there (overlayfs never writes to it), and a tree with mounts below it
+   * cannot be one. */
+  bool in_userns = p->overlay.userxattr;
+  cleanup_close int lower = in_userns ? open(source, O_PATH | O_DIRECTORY | O_CLOEXEC)
+                                      : open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   if (lower < 0)
     return usbox_err_set(err, errno, "cloning %s for its overlay", source);
   struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
-  if (syscall(SYS_mount_setattr, lower, "", AT_EMPTY_PATH, &ro, sizeof ro) < 0)
+  if (!in_userns && syscall(SYS_mount_setattr, lower, "", AT_EMPTY_PATH, &ro, sizeof ro) < 0)
     return usbox_err_set(err, errno, "making %s read-only under its overlay", source);
   char upper[PATH_MAX], work[PATH_MAX], lower_path[64];
   if (layer_dirs(p, o, source, upper, work, err) < 0)
     return -1;
   snprintf(lower_path, sizeof lower_path, "/proc/self/fd/%d", lower);
   cleanup_close int fs = fsopen("overlay", FSOPEN_CLOEXEC);
-  if (fs < 0 || configure(fs, p, lower_path, upper, work) < 0)
+  if (fs < 0 || configure(fs, p, in_userns ? source : lower_path, upper, work) < 0) {
+    if (in_userns && errno == EINVAL)
+      return usbox_err_set(err, errno, "%s cannot be copy-on-write without root (mounts lie "
+                                       "below it); run usbox as root, or bind it --ro/--rw",
+                           source);
     return usbox_err_set(err, errno, "overlay of %s (upper %s)", source, upper);
+  }
   int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
   if (mnt < 0)
     return usbox_err_set(err, errno, "mounting the overlay of %s", source);

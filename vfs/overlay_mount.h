@@ -2,7 +2,7 @@
  * sandbox's first process while it builds the view (vfs/mountns.c): a
  * kernel overlayfs whose lower layer is a read-only clone of one host
  * mount, and whose upper layer is the session's directory for it (disk) or
- * a directory of one tmpfs (memory). Options: no redirect_dir, index or
+ * a directory of one tmpfs (memory). Options: no redirect_dir (nofollow), index or
  * metacopy, so that the upper is plain files, whiteouts and opaque
  * directories that `usbox diff` can read; xino, so that inode numbers tell
  * the host's objects from the agent's (vfs/dev_alias.h). */

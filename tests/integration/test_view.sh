@@ -325,7 +325,9 @@ for d in /etc /usr "$HOMEDIR" "$H"; do
   chmod 644 "$victim"
   mkdir "$vdir"
   { ls -A "$d" | grep usbox-view; snapshot "$victim" "$vdir/."; } >"$TMPROOT/ro.before"
-  box "$TMPROOT/ro.out" -- python3 -c "$(cat "$PY/rofs.py")" "$d" "$victim" "$vdir"
+  # the home is copy-on-write by default (checked below): --home ro makes
+  # it read-only like the rest of the host
+  box "$TMPROOT/ro.out" --home ro -- python3 -c "$(cat "$PY/rofs.py")" "$d" "$victim" "$vdir"
   { ls -A "$d" | grep usbox-view; snapshot "$victim" "$vdir/."; } >"$TMPROOT/ro.after"
   {
     echo "read victim: victim-content
@@ -342,6 +344,23 @@ for d in /etc /usr "$HOMEDIR" "$H"; do
   same_snapshot "read-only $d: nothing changed on the host" "$TMPROOT/ro.before" "$TMPROOT/ro.after"
   rm -rf -- "$victim" "$vdir"
 done
+# ---------------------------------------------------------------- the home: copy-on-write by default
+hvictim=$HOMEDIR/usbox-view-cow-$$
+CREATED+=("$hvictim" "$HOMEDIR/usbox-view-new-$$")
+echo host-content >"$hvictim"
+snapshot "$hvictim" >"$TMPROOT/cow.before"
+box "$TMPROOT/cow.out" -- sh -c "cat $hvictim && echo agent >$hvictim && echo new >$HOMEDIR/usbox-view-new-$$ &&
+  cat $hvictim $HOMEDIR/usbox-view-new-$$ && mkdir -p $HOMEDIR/.cache/usbox-view-$$ && echo made"
+expect_eq "the home is writable, copy-on-write" "$(printf 'host-content\nagent\nnew\nmade')" "$(cat "$TMPROOT/cow.out")"
+snapshot "$hvictim" >"$TMPROOT/cow.after"
+same_snapshot "the home's writes never reach the host" "$TMPROOT/cow.before" "$TMPROOT/cow.after"
+[ ! -e "$HOMEDIR/usbox-view-new-$$" ] && [ ! -e "$HOMEDIR/.cache/usbox-view-$$" ] &&
+  pass "nothing new in the host's home" || fail "the agent's file reached the host's home"
+box "$TMPROOT/cow2.out" -- sh -c "cat $HOMEDIR/usbox-view-new-$$ 2>&1; ls -d $HOMEDIR/.ssh 2>&1"
+grep -q "No such file" "$TMPROOT/cow2.out" && pass "the next run starts from the host's home again" ||
+  fail "a run saw the last run's home: $(cat "$TMPROOT/cow2.out")"
+rm -f -- "$hvictim"
+
 expect_exit 2 "shell redirection into /etc fails" -- \
   sh -c "cd / && exec '$USBOX_REAL' exec -- sh -c 'echo x > /etc/usbox-view-redirect-$$'"
 expect_grep "... with Read-only file system" "Read-only file system" "$ERR"

@@ -17,7 +17,10 @@
  *
  * Exec rules (policy/exec_rules.h) decide more: which file may run. The
  * sentry decides them on the object its walk resolved, and on each #!
- * interpreter read from that very object.
+ * interpreter read from that very object; the mirror makes the programs
+ * that deny rules name literally non-executable (vfs/mountns.c), so that a
+ * swapped path or script cannot reach them either. What that leaves is in
+ * docs/security.md, "Exec rules".
  * See docs/architecture.md, "Calls the kernel must perform". */
 #include <fcntl.h>
 #include <stdio.h>
@@ -193,11 +196,14 @@ static struct sc_result check_exec(struct sentry_call *call, int dirfd, int vfla
     return sc_errno(ELOOP); /* execveat AT_SYMLINK_NOFOLLOW on a symlink */
   if (!S_ISREG(obj.st.st_mode))
     return sc_errno(EACCES);
-  if ((r = obj.access_done ? obj.access_err : vfs_op_access(&call->fs, &obj, X_OK, false)) < 0)
-    return sc_fail(r);
+  /* the rules first: a program a deny rule names is not executable in the
+   * mirror either (vfs/mountns.c), so the X_OK check would refuse it too,
+   * without the rule in the audit line */
   char why[sizeof call->sentry->first_exec_why];
   if (exec_rules_any(&call->sentry->exec) && (r = check_rules(call, &obj, why, sizeof why)) < 0)
     return r == -EACCES ? refuse(call, why) : sc_fail(r);
+  if ((r = obj.access_done ? obj.access_err : vfs_op_access(&call->fs, &obj, X_OK, false)) < 0)
+    return sc_fail(r);
   note_first_exec(call->sentry, NULL);
   /* execve recomputes the capabilities (a non-root uid kept them only
    * until here): what the sentry cached of the task is stale after it */

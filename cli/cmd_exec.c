@@ -72,6 +72,12 @@ static void usage(FILE *out)
           "                    supplementary groups); needs usbox run as root\n"
           "  --seccomp-profile FILE  a Docker/OCI seccomp profile, on top of usbox's own\n"
           "                    filter: it can deny more calls, never allow one usbox denies\n"
+          "  --exec-deny GLOB  refuse to run a program (or #! interpreter) whose real path\n"
+          "                    matches GLOB (EACCES); repeatable. Rules are resolved in the\n"
+          "                    view: --exec-deny /bin/sh refuses what /bin/sh leads to,\n"
+          "                    by any name. * does not cross /, ** is any depth\n"
+          "  --exec-allow GLOB run only programs and interpreters that match an allow rule\n"
+          "                    (the program itself included); deny wins; repeatable\n"
           "\n"
           "limits (cgroup v2, else v1, else rlimits with a warning):\n"
           "  --memory SIZE     memory of the whole sandbox (512M, 2G); killed: exit 137\n"
@@ -124,6 +130,8 @@ enum {
   OPT_OVERLAY,
   OPT_SESSION,
   OPT_HOME,
+  OPT_EXEC_ALLOW,
+  OPT_EXEC_DENY,
 };
 
 static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t *err)
@@ -182,6 +190,10 @@ static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t 
     return policy_set_overlay(p, arg, err);
   case OPT_HOME:
     return policy_set_home(p, arg, err);
+  case OPT_EXEC_ALLOW:
+    return exec_rules_add(&p->exec, true, arg, "--exec-allow", err);
+  case OPT_EXEC_DENY:
+    return exec_rules_add(&p->exec, false, arg, "--exec-deny", err);
   }
   return 0;
 }
@@ -248,6 +260,8 @@ static int run(int argc, char **argv, struct policy *policy)
       {"overlay", optional_argument, NULL, OPT_OVERLAY},
       {"session", required_argument, NULL, OPT_SESSION},
       {"home", required_argument, NULL, OPT_HOME},
+      {"exec-allow", required_argument, NULL, OPT_EXEC_ALLOW},
+      {"exec-deny", required_argument, NULL, OPT_EXEC_DENY},
       {"audit", required_argument, NULL, OPT_AUDIT},
       {"audit-max", required_argument, NULL, OPT_AUDIT_MAX},
       {"verbose", no_argument, NULL, 'v'},
@@ -316,6 +330,8 @@ static int run(int argc, char **argv, struct policy *policy)
     case OPT_SECCOMP_PROFILE:
     case OPT_OVERLAY:
     case OPT_HOME:
+    case OPT_EXEC_ALLOW:
+    case OPT_EXEC_DENY:
       if (apply_option(policy, c, optarg, &err) < 0) {
         usbox_err_print(&err);
         return USBOX_EXIT_ERROR;

@@ -78,6 +78,7 @@ void policy_init(struct policy *p)
   limits_config_init(&p->limits);
   net_policy_init(&p->net);
   env_policy_init(&p->env);
+  exec_rules_init(&p->exec);
   p->process.umask = -1;
 }
 
@@ -94,6 +95,7 @@ void policy_free(struct policy *p)
   free(p->hidden_ids);
   net_policy_free(&p->net);
   env_policy_free(&p->env);
+  exec_rules_free(&p->exec);
   free(p->process.cwd);
   for (size_t i = 0; i < p->process.nsysctls; i++) {
     free(p->process.sysctls[i].name);
@@ -811,6 +813,9 @@ int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
         goto out;
     } else if (strcmp(k, "env") == 0) {
       if ((rc = env_policy_load_json(&p->env, field, err)) < 0)
+        goto out;
+    } else if (strcmp(k, "exec") == 0) {
+      if ((rc = exec_rules_load_json(&p->exec, field, err)) < 0)
         goto out;
     } else if (strcmp(k, "seccomp_profile") == 0) {
       if (!cJSON_IsString(field)) {

@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "limits/limits.h"
 #include "policy/env.h"
+#include "policy/exec_rules.h"
 #include "policy/net.h"
 
 enum mount_kind {
@@ -100,6 +101,7 @@ struct policy {
   bool private_tmp;    /* a fresh /tmp (on unless a mount of /tmp is given) */
   struct net_policy net; /* the network (policy/net.h) */
   struct env_policy env; /* the agent's environment (policy/env.h) */
+  struct exec_rules exec; /* which programs may run (policy/exec_rules.h) */
   struct limits_config limits; /* limits/limits.h */
   /* capabilities the agent keeps (bit N: capability N): --cap-add's until
    * policy_resolve_caps, then the whole set */

@@ -49,6 +49,8 @@ static struct decision decide(struct sentry *s, struct sentry_call *call)
     if (res.outcome == SC_RETURN && res.err == VFS_ESTALE_VIEW)
       res.err = EAGAIN;
     bool cont = res.outcome == SC_CONTINUE;
+    if (call->audit_denied) /* refused by a rule of the policy (an exec rule) */
+      return (struct decision){res, "deny", call->audit_rule, &s->stats.denied[call->nr]};
     return (struct decision){res, cont ? "kernel" : "emulate", call->audit_rule,
                              cont ? &s->stats.continued[call->nr] : &s->stats.emulated[call->nr]};
   }

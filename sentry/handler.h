@@ -40,6 +40,7 @@ struct sentry_call {
   unsigned unchecked_reads; /* agent memory reads not yet followed by ID_VALID */
   const char *audit_arg;    /* key argument for the audit line */
   const char *audit_rule;   /* why, when a handler decided by a rule (network policy) */
+  bool audit_denied;        /* a rule of the policy refused it: audited and counted as "deny" */
   char path[2][PATH_MAX];   /* copies of path arguments, read once */
   bool path_read[2];        /* read already (a handler run again reuses the copy) */
   int path_rc[2];           /* that read's result */

@@ -391,6 +391,7 @@ void sentry_destroy(struct sentry *s)
   if (s->gofer.control >= 0)
     gofer_client_destroy(&s->gofer);
   task_cache_destroy(&s->tasks);
+  exec_rules_free(&s->exec);
   audit_close(s->audit);
   s->audit = NULL;
   pthread_mutex_destroy(&s->lock);

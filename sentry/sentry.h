@@ -59,6 +59,14 @@ struct sentry {
    * CAP_SETGID. (uid_t)-1: not applied. */
   uid_t only_uid;
   gid_t only_gid;
+  /* Which programs may run (policy/exec_rules.h), each rule also resolved
+   * in the view (sentry_exec_rules); checked by sys_exec.c. */
+  struct exec_rules exec;
+  /* The sandbox's first execve (the program usbox runs): EXEC_FIRST_REFUSED
+   * once the exec rules refused it, with why in first_exec_why (written
+   * before the state), so that usbox's error line can say so. */
+  atomic_int first_exec;
+  char first_exec_why[400];
 
   /* receivers (sentry.c): a list, no fixed number */
   pthread_mutex_t lock;
@@ -101,6 +109,11 @@ void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req);
 bool sentry_signal_pending(pid_t tid);
 /* CLOCK_MONOTONIC in ns (vDSO). */
 unsigned long long sentry_now_ns(void);
+enum { EXEC_FIRST_UNSEEN, EXEC_FIRST_ALLOWED, EXEC_FIRST_REFUSED };
+/* The policy's exec rules, copied and resolved in the view (every rule's
+ * literal part, symlinks followed, by usbox's own lookup): after the VFS
+ * knows the agent (vfs_set_agent), before the sentry serves. */
+int sentry_exec_rules(struct sentry *s, const struct exec_rules *rules, usbox_err_t *err);
 /* -v summary on stderr. */
 void sentry_print_summary(const struct sentry *s);
 

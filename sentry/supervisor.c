@@ -410,6 +410,7 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
   struct audit_options audit = {.path = cfg->audit_path, .max_bytes = cfg->audit_max};
   vfs_set_dev_aliases(&r->sentry.vfs, fds.aliases, (size_t)fds.naliases);
   if (rc < 0 || vfs_set_agent(&r->sentry.vfs, r->agent, fds.parents, fds.nparents, err) < 0 ||
+      sentry_exec_rules(&r->sentry, &cfg->policy->exec, err) < 0 ||
       (cfg->audit_path != NULL && (r->sentry.audit = audit_open(&audit, err)) == NULL)) {
     netns_fds_close(&fds.net);
     return -1;
@@ -560,7 +561,12 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
     goto fail;
   int exec_errno;
   if (read_full(p.status[0], &exec_errno, sizeof exec_errno) == 0) {
-    usbox_err_set(err, exec_errno, "cannot execute %s", program);
+    if (exec_errno == EACCES &&
+        atomic_load(&r->sentry.first_exec) == EXEC_FIRST_REFUSED) /* its why is written */
+      usbox_err_set(err, 0, "cannot execute %s: refused by the exec rules (%s)", program,
+                    r->sentry.first_exec_why), usbox_err_printable(err);
+    else
+      usbox_err_set(err, exec_errno, "cannot execute %s", program);
     close_pipes(&p);
     return exec_errno == ENOENT ? USBOX_EXIT_NOT_FOUND : USBOX_EXIT_CANNOT_EXEC;
   }

@@ -277,6 +277,37 @@ static int mask_one(int root, struct dircache *listed, const char *path, int emp
   return 0;
 }
 
+/* The programs deny rules name literally (no wildcard), non-executable in
+ * the kernel's view as well: a bind of each file over itself, noexec (its
+ * other flags kept). The sentry refuses them on the object its own walk
+ * resolved (sentry/sys_exec.c); this is what the kernel finds if a racing
+ * thread swaps execve's path after that check, rewrites a script's #!
+ * line, or asks ld.so to load one (execve and the kernel's open of an
+ * interpreter give EACCES, a mapping for execution EPERM), whatever name
+ * or symlink leads there. A rule is resolved in the tree, symlinks
+ * followed, as the sentry resolves it. Wildcard rules and allow lists are
+ * the sentry's alone (docs/security.md, "Exec rules"). */
+static int noexec_denied(int root, const struct policy *p, usbox_err_t *err)
+{
+  for (size_t i = 0; i < p->exec.ndeny; i++) {
+    const char *glob = p->exec.deny[i].glob;
+    if (exec_glob_literal_len(glob) != strlen(glob) || glob[1] == '\0')
+      continue;
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    cleanup_close int target = (int)syscall(SYS_openat2, root, glob + 1, &how, sizeof how);
+    struct stat st;
+    if (target < 0 || fstat(target, &st) < 0 || !S_ISREG(st.st_mode))
+      continue; /* nothing there to run */
+    cleanup_close int mnt =
+        open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (mnt < 0 || sys_mount_setattr(mnt, "", AT_EMPTY_PATH, MOUNT_ATTR_NOEXEC) < 0 ||
+        move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      return usbox_err_set(err, errno, "making %s (--exec-deny) non-executable", glob);
+  }
+  return 0;
+}
+
 /* Attach the finished tree and make it the root; the old root goes away. */
 static int pivot_into(int root, usbox_err_t *err)
 {
@@ -500,6 +531,8 @@ int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_r
     }
   }
   if (build_proc(root, err) < 0)
+    return -1;
+  if (noexec_denied(root, p, err) < 0)
     return -1;
   if (mask_hidden(root, p, err) < 0)
     return -1;

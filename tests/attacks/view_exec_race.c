@@ -14,6 +14,9 @@
  * both sides must have been hit (the allowed program ran, an execve of the
  * forbidden one failed).
  *
+ * With --forbidden-visible, the forbidden program is one the view shows but
+ * a rule refuses (an exec rule, tests/integration/test_exec_rules.sh).
+ *
  * With --chdir-forbidden DIR, the same race on chdir: between "/" and DIR; a
  * chdir that succeeds must never leave the process in DIR (its inode, taken
  * by the script on the host, is DIR's id given as --chdir-id DEV:INO). */
@@ -173,8 +176,13 @@ int main(int argc, char **argv)
   argc = attack_init(argc, argv);
   const char *allowed = NULL, *forbidden = NULL, *marker = NULL, *cdir = NULL, *cid = NULL;
   double seconds = 2.0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (strcmp(argv[i], "--allowed") == 0)
+  bool visible = false;
+  for (int i = 1; i < argc; i += 2) {
+    if (strcmp(argv[i], "--forbidden-visible") == 0)
+      visible = true, i--;
+    else if (i + 1 >= argc)
+      break;
+    else if (strcmp(argv[i], "--allowed") == 0)
       allowed = argv[i + 1];
     else if (strcmp(argv[i], "--forbidden") == 0)
       forbidden = argv[i + 1];
@@ -189,13 +197,17 @@ int main(int argc, char **argv)
   }
   if (allowed == NULL || forbidden == NULL || marker == NULL) {
     fprintf(stderr, "usage: view_exec_race --allowed P --forbidden P --marker M [--seconds S] "
-                    "[--chdir-forbidden DIR --chdir-id DEV:INO]\n");
+                    "[--forbidden-visible] [--chdir-forbidden DIR --chdir-id DEV:INO]\n");
     return 2;
   }
-  /* without a race: the forbidden program is not there to run */
+  /* without a race: the forbidden program is not there to run (or, by a
+   * rule, is there and refused) */
   int r = access(forbidden, X_OK);
-  check("the forbidden program is not visible", r < 0 && errno == ENOENT, "access gave %s",
-        r == 0 ? "success" : errname(errno));
+  if (visible)
+    check("the forbidden program is visible", r == 0, "access: %s", errname(errno));
+  else
+    check("the forbidden program is not visible", r < 0 && errno == ENOENT, "access gave %s",
+          r == 0 ? "success" : errname(errno));
   r = access(allowed, X_OK);
   check("the allowed program is visible", r == 0, "access: %s", errname(errno));
   exec_race(allowed, forbidden, marker, seconds);

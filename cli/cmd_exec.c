@@ -8,8 +8,10 @@
 #include "common/log.h"
 #include "limits/limits.h"
 #include "cli/exec_overlay.h"
+#include "cli/exec_preset.h"
 #include "platform/profile_filter.h"
 #include "policy/policy.h"
+#include "policy/preset.h"
 #include "policy/seccomp_profile.h"
 #include "sentry/supervisor.h"
 
@@ -24,6 +26,13 @@ static void usage(FILE *out)
           "ssh-agent, /run/user/UID, ...) do not exist.\n"
           "Its exit status is usbox's; killed by signal N gives 128+N; usbox's own errors\n"
           "give 125, a program that cannot be run 126, one that is not found 127.\n"
+          "\n"
+          "presets (the isolation guide's risk levels; options after one override it):\n"
+          "  --preset LEVEL    low: only the program itself runs, the home read-only,\n"
+          "                    1G/128 pids/1 CPU; medium: the current directory writable,\n"
+          "                    4G/1024 pids; high: everything copy-on-write (--overlay),\n"
+          "                    2G/256 pids/1 CPU, every decision audited; critical: only\n"
+          "                    what --policy FILE lists (it must set limits and exec.allow)\n"
           "\n"
           "view:\n"
           "  --rw PATH[:DEST]  bind PATH writable (at DEST, default the same path)\n"
@@ -130,6 +139,7 @@ enum {
   OPT_OVERLAY,
   OPT_SESSION,
   OPT_HOME,
+  OPT_PRESET,
   OPT_EXEC_ALLOW,
   OPT_EXEC_DENY,
 };
@@ -190,6 +200,8 @@ static int apply_option(struct policy *p, int opt, const char *arg, usbox_err_t 
     return policy_set_overlay(p, arg, err);
   case OPT_HOME:
     return policy_set_home(p, arg, err);
+  case OPT_PRESET:
+    return policy_apply_preset(p, arg, err);
   case OPT_EXEC_ALLOW:
     return exec_rules_add(&p->exec, true, arg, "--exec-allow", err);
   case OPT_EXEC_DENY:
@@ -260,6 +272,7 @@ static int run(int argc, char **argv, struct policy *policy)
       {"overlay", optional_argument, NULL, OPT_OVERLAY},
       {"session", required_argument, NULL, OPT_SESSION},
       {"home", required_argument, NULL, OPT_HOME},
+      {"preset", required_argument, NULL, OPT_PRESET},
       {"exec-allow", required_argument, NULL, OPT_EXEC_ALLOW},
       {"exec-deny", required_argument, NULL, OPT_EXEC_DENY},
       {"audit", required_argument, NULL, OPT_AUDIT},
@@ -330,6 +343,7 @@ static int run(int argc, char **argv, struct policy *policy)
     case OPT_SECCOMP_PROFILE:
     case OPT_OVERLAY:
     case OPT_HOME:
+    case OPT_PRESET:
     case OPT_EXEC_ALLOW:
     case OPT_EXEC_DENY:
       if (apply_option(policy, c, optarg, &err) < 0) {
@@ -370,6 +384,13 @@ static int run(int argc, char **argv, struct policy *policy)
   usbox_phase("policy complete (hidden paths resolved on the host)");
   struct env_result env;
   if (agent_environment(policy, &env, &err) < 0) {
+    usbox_err_print(&err);
+    return USBOX_EXIT_ERROR;
+  }
+  char audit_buf[PATH_MAX];
+  if (policy_check_preset(policy, &err) < 0 ||
+      exec_preset_finish(policy, argv + optind, env.envp, &cfg.audit_path, audit_buf, &err) < 0) {
+    env_result_free(&env);
     usbox_err_print(&err);
     return USBOX_EXIT_ERROR;
   }

@@ -864,5 +864,6 @@ int policy_load_file(struct policy *p, const char *file, usbox_err_t *err)
   buf[n] = '\0';
   if (policy_load_json(p, buf, err) < 0)
     return usbox_err_wrap(err, "%s", file);
+  p->from_file = true;
   return 0;
 }

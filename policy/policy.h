@@ -102,6 +102,11 @@ struct policy {
   struct net_policy net; /* the network (policy/net.h) */
   struct env_policy env; /* the agent's environment (policy/env.h) */
   struct exec_rules exec; /* which programs may run (policy/exec_rules.h) */
+  /* presets (policy/preset.h) */
+  char preset[16];        /* the last one applied, or "" */
+  bool exec_program_only; /* exec.allow gets the program itself (and its #! interpreter) */
+  bool audit_all;         /* every decision in an audit log, by default in the state dir */
+  bool from_file;         /* a --policy file was read */
   struct limits_config limits; /* limits/limits.h */
   /* capabilities the agent keeps (bit N: capability N): --cap-add's until
    * policy_resolve_caps, then the whole set */

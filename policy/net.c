@@ -241,7 +241,8 @@ int net_policy_finish(struct policy *p, usbox_err_t *err)
   for (size_t i = 0; net_hidden_sockets[i] != NULL; i++) {
     struct stat st;
     if (lstat(net_hidden_sockets[i], &st) == 0 && !policy_has_mount(p, net_hidden_sockets[i]) &&
-        policy_add_hidden(p, net_hidden_sockets[i], err) < 0)
+        policy_add_hidden_by(p, net_hidden_sockets[i],
+                             "filtered network: the host's resolver socket", err) < 0)
       return -1;
   }
   return 0;

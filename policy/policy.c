@@ -91,6 +91,10 @@ void policy_free(struct policy *p)
   for (size_t i = 0; i < p->nhidden; i++)
     free(p->hidden[i]);
   free(p->hidden);
+  free(p->hidden_rule);
+  for (size_t i = 0; i < p->nhide_rules; i++)
+    free(p->hide_rules[i]);
+  free(p->hide_rules);
   free(p->hidden_ids);
   net_policy_free(&p->net);
   env_policy_free(&p->env);
@@ -231,31 +235,71 @@ int policy_add_tmpfs(struct policy *p, const char *dest, usbox_err_t *err)
   return push_mount(p, m, err);
 }
 
-static int push_hidden(struct policy *p, const char *norm, usbox_err_t *err)
+/* The index of a rule's text in p->hide_rules, added if new; or -1. */
+static long rule_index(struct policy *p, const char *rule)
+{
+  for (size_t i = 0; i < p->nhide_rules; i++)
+    if (strcmp(p->hide_rules[i], rule) == 0)
+      return (long)i;
+  char **grown = realloc(p->hide_rules, (p->nhide_rules + 1) * sizeof *grown);
+  if (grown == NULL)
+    return -1;
+  p->hide_rules = grown;
+  if ((grown[p->nhide_rules] = strdup(rule)) == NULL)
+    return -1;
+  return (long)p->nhide_rules++;
+}
+
+/* norm hidden by rule (the first rule to name a path is the one named). */
+static int push_hidden(struct policy *p, const char *norm, const char *rule, usbox_err_t *err)
 {
   for (size_t i = 0; i < p->nhidden; i++)
     if (strcmp(p->hidden[i], norm) == 0)
       return 0;
-  char **grown = realloc(p->hidden, (p->nhidden + 1) * sizeof *grown);
+  long r = rule_index(p, rule);
+  char **grown = r < 0 ? NULL : realloc(p->hidden, (p->nhidden + 1) * sizeof *grown);
   if (grown == NULL)
     return usbox_err_set(err, ENOMEM, "allocating the policy");
   p->hidden = grown;
+  size_t *rules = realloc(p->hidden_rule, (p->nhidden + 1) * sizeof *rules);
+  if (rules == NULL)
+    return usbox_err_set(err, ENOMEM, "allocating the policy");
+  p->hidden_rule = rules;
   if ((p->hidden[p->nhidden] = strdup(norm)) == NULL)
     return usbox_err_set(err, ENOMEM, "allocating the policy");
-  p->nhidden++;
+  rules[p->nhidden++] = (size_t)r;
   return 0;
+}
+
+const char *policy_hidden_rule(const struct policy *p, size_t i)
+{
+  return i < p->nhidden && p->hidden_rule != NULL ? p->hide_rules[p->hidden_rule[i]] : "hide";
+}
+
+/* A hidden path as given: absolute and normalised, not the root. */
+static int hidden_path(const char *path, char norm[PATH_MAX], usbox_err_t *err)
+{
+  if (path[0] == '\0')
+    return usbox_err_set(err, EINVAL, "--hide needs a path");
+  if (absolute_from_cwd(path, norm, PATH_MAX, err) < 0)
+    return -1;
+  if (strcmp(norm, "/") == 0)
+    return usbox_err_set(err, EINVAL, "--hide /: the root cannot be hidden");
+  return 0;
+}
+
+int policy_add_hidden_by(struct policy *p, const char *path, const char *why, usbox_err_t *err)
+{
+  char norm[PATH_MAX], rule[PATH_MAX + 128];
+  if (hidden_path(path, norm, err) < 0)
+    return -1;
+  snprintf(rule, sizeof rule, "%s %s", why, norm);
+  return push_hidden(p, norm, rule, err);
 }
 
 int policy_add_hidden(struct policy *p, const char *path, usbox_err_t *err)
 {
-  char norm[PATH_MAX];
-  if (path[0] == '\0')
-    return usbox_err_set(err, EINVAL, "--hide needs a path");
-  if (absolute_from_cwd(path, norm, sizeof norm, err) < 0)
-    return -1;
-  if (strcmp(norm, "/") == 0)
-    return usbox_err_set(err, EINVAL, "--hide /: the root cannot be hidden");
-  return push_hidden(p, norm, err);
+  return policy_add_hidden_by(p, path, "hide", err);
 }
 
 static bool has_mount_at(const struct policy *p, const char *dest)
@@ -289,9 +333,10 @@ static bool has_source(const struct policy *p, const char *path)
 static int add_home_secrets(struct policy *p, const char *home, usbox_err_t *err)
 {
   for (size_t i = 0; policy_default_hidden_home[i] != NULL; i++) {
-    char path[PATH_MAX];
+    char path[PATH_MAX], rule[128];
     snprintf(path, sizeof path, "%s/%s", home, policy_default_hidden_home[i]);
-    if (push_hidden(p, path, err) < 0)
+    snprintf(rule, sizeof rule, "built-in secret ~/%s", policy_default_hidden_home[i]);
+    if (push_hidden(p, path, rule, err) < 0)
       return -1;
   }
   return 0;
@@ -305,9 +350,10 @@ static int add_each_entry(struct policy *p, const char *dir, usbox_err_t *err)
   while (d != NULL && (de = readdir(d)) != NULL) {
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
       continue;
-    char path[PATH_MAX];
+    char path[PATH_MAX], rule[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-    if (push_hidden(p, path, err) < 0)
+    snprintf(rule, sizeof rule, "built-in secret %s/*", dir);
+    if (push_hidden(p, path, rule, err) < 0)
       return -1;
   }
   return 0;
@@ -324,16 +370,19 @@ static int add_ssh_agent(struct policy *p, usbox_err_t *err)
   if (sock == NULL || policy_normalize(sock, norm, sizeof norm) < 0 || lstat(norm, &st) < 0 ||
       !S_ISSOCK(st.st_mode))
     return 0;
-  return push_hidden(p, norm, err);
+  return push_hidden(p, norm, "built-in secret $SSH_AUTH_SOCK", err);
 }
 
 /* The built-in list, for /root and every directory under /home as they are
  * now (a home created later is not covered: usbox checks at start). */
 static int add_default_hidden(struct policy *p, usbox_err_t *err)
 {
-  for (size_t i = 0; policy_default_hidden_abs[i] != NULL; i++)
-    if (push_hidden(p, policy_default_hidden_abs[i], err) < 0)
+  for (size_t i = 0; policy_default_hidden_abs[i] != NULL; i++) {
+    char rule[PATH_MAX + 32];
+    snprintf(rule, sizeof rule, "built-in secret %s", policy_default_hidden_abs[i]);
+    if (push_hidden(p, policy_default_hidden_abs[i], rule, err) < 0)
       return -1;
+  }
   for (size_t i = 0; policy_default_hidden_each[i] != NULL; i++)
     if (add_each_entry(p, policy_default_hidden_each[i], err) < 0)
       return -1;
@@ -364,10 +413,12 @@ static void unhide_bound(struct policy *p)
 {
   size_t kept = 0;
   for (size_t i = 0; i < p->nhidden; i++) {
-    if (has_mount_at(p, p->hidden[i]))
+    if (has_mount_at(p, p->hidden[i])) {
       free(p->hidden[i]);
-    else
-      p->hidden[kept++] = p->hidden[i];
+      continue;
+    }
+    p->hidden_rule[kept] = p->hidden_rule[i];
+    p->hidden[kept++] = p->hidden[i];
   }
   p->nhidden = kept;
 }
@@ -409,7 +460,8 @@ int policy_finish(struct policy *p, usbox_err_t *err)
    * opener's IPC namespace, and the sentry opens /proc in the host's. The
    * agent's ipcs then asks the kernel (shmctl, msgctl, semctl), which
    * answers in the sandbox's own namespace. */
-  if (push_hidden(p, "/proc/sysvipc", err) < 0)
+  if (push_hidden(p, "/proc/sysvipc", "built-in: /proc/sysvipc (the host's IPC objects)", err) <
+      0)
     return -1;
   /* only the defaults give way to binds; an explicit --hide of a bound path
    * is a contradiction */

@@ -30,6 +30,7 @@ struct policy_mount {
 struct policy_hidden_id {
   dev_t dev;
   ino_t ino;
+  size_t rule; /* the rule that hides it: an index into policy.hide_rules */
 };
 
 /* The agent process itself, where it differs from usbox's (the OCI
@@ -72,6 +73,13 @@ struct policy {
    * object (or one that may appear there) shows (policy_expand_hidden). */
   char **hidden;
   size_t nhidden;
+  /* Per hidden path, the rule that hides it (an index into hide_rules):
+   * what the audit log and -v name when the agent meets it. */
+  size_t *hidden_rule;
+  /* The rules as they are named: "hide /x" (--hide, "hide"), "built-in
+   * secret ~/.ssh" (the default list), ... each text once. */
+  char **hide_rules;
+  size_t nhide_rules;
   struct policy_hidden_id *hidden_ids; /* the hidden objects that exist at start */
   size_t nhidden_ids;
   bool default_hidden; /* add the built-in list of secrets (on unless told) */
@@ -104,7 +112,13 @@ int policy_add_mount(struct policy *p, const char *source, const char *dest, boo
 /* The host directory shown as the view's "/" (the host's "/" unless a
  * mount at "/" says otherwise). */
 const char *policy_root_source(const struct policy *p);
+/* --hide PATH / "hide": [PATH]; its rule is named "hide PATH". */
 int policy_add_hidden(struct policy *p, const char *path, usbox_err_t *err);
+/* A path hidden for another reason: its rule is named "WHY PATH" ("OCI
+ * maskedPaths /proc/kcore"). */
+int policy_add_hidden_by(struct policy *p, const char *path, const char *why, usbox_err_t *err);
+/* The rule that hides hidden path i. */
+const char *policy_hidden_rule(const struct policy *p, size_t i);
 int policy_add_tmpfs(struct policy *p, const char *dest, usbox_err_t *err);
 /* --cap-add NAME: CAP_NET_BIND_SERVICE or NET_BIND_SERVICE (any case), or ALL */
 int policy_add_cap(struct policy *p, const char *name, usbox_err_t *err);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -46,6 +47,15 @@ static bool has_hidden(const struct policy *p, const char *path)
     if (strcmp(p->hidden[i], path) == 0)
       return true;
   return false;
+}
+
+/* The rule named for hidden path path, or NULL when it is not hidden. */
+static const char *hidden_rule(const struct policy *p, const char *path)
+{
+  for (size_t i = 0; i < p->nhidden; i++)
+    if (strcmp(p->hidden[i], path) == 0)
+      return policy_hidden_rule(p, i);
+  return NULL;
 }
 
 static const struct policy_mount *mount_at(const struct policy *p, const char *dest)
@@ -201,6 +211,39 @@ static void test_ssh_agent_socket(void **state)
   }
 }
 
+/* Every hidden path keeps the rule that hides it through the expansion
+ * (aliases, view paths under binds, identities): the audit log and -v name
+ * it. */
+static void test_hidden_rules_named(void **state)
+{
+  (void)state;
+  usbox_err_t err = {0};
+  struct policy p = fresh();
+  assert_int_equal(policy_add_bind(&p, "/etc:/e2", false, &err), 0);
+  assert_int_equal(policy_add_hidden(&p, "/etc/hostname", &err), 0);
+  assert_int_equal(policy_add_hidden_by(&p, "/etc/passwd", "test reason", &err), 0);
+  assert_int_equal(policy_finish(&p, &err), 0);
+  assert_string_equal(hidden_rule(&p, "/etc/hostname"), "hide /etc/hostname");
+  /* the same object under the bind of its parent: the same rule */
+  assert_string_equal(hidden_rule(&p, "/e2/hostname"), "hide /etc/hostname");
+  assert_string_equal(hidden_rule(&p, "/etc/passwd"), "test reason /etc/passwd");
+  assert_string_equal(hidden_rule(&p, "/etc/shadow"), "built-in secret /etc/shadow");
+  assert_string_equal(hidden_rule(&p, "/root/.ssh"), "built-in secret ~/.ssh");
+  assert_string_equal(hidden_rule(&p, "/proc/sysvipc"),
+                      "built-in: /proc/sysvipc (the host's IPC objects)");
+  /* identities: the one of /etc/hostname names its rule */
+  struct stat st;
+  assert_int_equal(stat("/etc/hostname", &st), 0);
+  bool found = false;
+  for (size_t i = 0; i < p.nhidden_ids; i++)
+    if (p.hidden_ids[i].dev == st.st_dev && p.hidden_ids[i].ino == st.st_ino) {
+      assert_string_equal(p.hide_rules[p.hidden_ids[i].rule], "hide /etc/hostname");
+      found = true;
+    }
+  assert_true(found);
+  policy_free(&p);
+}
+
 static void test_binds_and_errors(void **state)
 {
   (void)state;
@@ -305,6 +348,7 @@ int main(void)
       cmocka_unit_test(test_default_lists),
       cmocka_unit_test_setup_teardown(test_ssh_agent_socket, agent_dir_setup, agent_dir_teardown),
       cmocka_unit_test(test_binds_and_errors),
+      cmocka_unit_test(test_hidden_rules_named),
       cmocka_unit_test(test_json),
       cmocka_unit_test(test_seccomp_profile_key),
   };

@@ -331,7 +331,7 @@ static struct sc_result unix_bind_path(struct sentry_call *call, struct net_call
   char name[NAME_MAX + 2];
   int r = vfs_lookup_parent(&call->fs, AT_FDCWD, path, &parent, name);
   if (r == 0)
-    r = vfs_check_entry(&call->sentry->vfs, &parent, name, VFS_CREATE, 0);
+    r = vfs_check_entry(&call->fs, &parent, name, VFS_CREATE, 0);
   if (r < 0)
     return r == -EEXIST ? sc_errno(EADDRINUSE) : sc_fail(r);
   nc->writable_place = true; /* vfs_check_entry: the view lets the agent create there */

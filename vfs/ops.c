@@ -1004,7 +1004,7 @@ static int create_or_follow(struct vfs_ctx *ctx, struct walker *w, const struct 
   int r = walker_run_parent(w, &parent, name);
   if (r < 0)
     return r;
-  if ((r = vfs_check_entry(ctx->vfs, &parent, name, VFS_CREATE, 0)) < 0)
+  if ((r = vfs_check_entry(ctx, &parent, name, VFS_CREATE, 0)) < 0)
     return r;
   char entry[PATH_MAX];
   if ((r = entry_path(&parent, name, entry)) < 0)

@@ -704,9 +704,10 @@ static int busy_entry(bool is_dir, mode_t obj_type)
   return -EBUSY;
 }
 
-int vfs_check_entry(const struct vfs *v, const struct vfs_node *parent, const char *name,
+int vfs_check_entry(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                     enum vfs_entry_op op, mode_t obj_type)
 {
+  const struct vfs *v = ctx->vfs;
   size_t len = strcspn(name, "/");
   if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
     return 0; /* the kernel refuses these itself, with the right errno */
@@ -717,8 +718,9 @@ int vfs_check_entry(const struct vfs *v, const struct vfs_node *parent, const ch
                    strcmp(parent->view, "/") == 0 ? "" : "/", (int)len, name);
   if (n < 0 || (size_t)n >= sizeof view)
     return -ENAMETOOLONG;
-  if (vfs_is_hidden(v, view))
-    return -ENOENT;
+  const char *by = vfs_hidden_by(v, view);
+  if (by != NULL)
+    return vfs_hidden_enoent(ctx, by);
   const struct vfs_mount *m = vfs_mount_of(v, view);
   if (m != parent->mount && strcmp(m->dest, view) == 0) /* a mount point of the view */
     return op == VFS_CREATE ? -EEXIST : busy_entry(m->kind != VFS_MOUNT_FILE, obj_type);

@@ -228,7 +228,7 @@ enum vfs_entry_op { VFS_CREATE, VFS_REMOVE };
  * rmdir and for a directory renamed onto the entry, S_IFREG for any other);
  * a mount point or a hidden holder of that other type answers EISDIR or
  * ENOTDIR, as the kernel checks types before mount points. 0: not known. */
-int vfs_check_entry(const struct vfs *v, const struct vfs_node *parent, const char *name,
+int vfs_check_entry(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                     enum vfs_entry_op op, mode_t obj_type);
 /* change an object's data or metadata (chmod, truncate, utimes, ...) */
 int vfs_check_modify(const struct vfs_node *obj);

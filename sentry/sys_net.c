@@ -82,14 +82,33 @@ __attribute__((format(printf, 2, 3))) static void note_dest(struct sentry_call *
   call->audit_arg = audit_dest;
 }
 
+__attribute__((format(printf, 3, 0))) static void note_why(struct sentry_call *call,
+                                                           bool allowed, const char *fmt,
+                                                           va_list ap)
+{
+  vsnprintf(audit_why, sizeof audit_why, fmt, ap);
+  call->audit_rule = audit_why;
+  call->rule_allowed = allowed;
+}
+
+/* The rule that let the call through or chose where it goes. */
 __attribute__((format(printf, 2, 3))) static void note_rule(struct sentry_call *call,
                                                             const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(audit_why, sizeof audit_why, fmt, ap);
+  note_why(call, true, fmt, ap);
   va_end(ap);
-  call->audit_rule = audit_why;
+}
+
+/* The rule that refuses the call (handler.h: a refusal). */
+__attribute__((format(printf, 2, 3))) static void note_refusal(struct sentry_call *call,
+                                                               const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  note_why(call, false, fmt, ap);
+  va_end(ap);
 }
 
 /* ---- the network's view of an intercepted call (netstack-shim/ctx.h) ---- */
@@ -205,8 +224,10 @@ static void call_net_note(struct net_ctx *ctx, enum net_note what, const char *t
 {
   if (what == NET_NOTE_DEST)
     note_dest(call_of(ctx), "%s", text);
-  else
+  else if (what == NET_NOTE_RULE)
     note_rule(call_of(ctx), "%s", text);
+  else
+    note_refusal(call_of(ctx), "%s", text);
 }
 
 static const struct net_caller_ops net_call_ops = {
@@ -254,7 +275,7 @@ struct sc_result sys_socket(struct sentry_call *call)
   int err = 0;
   const char *why = net_socket_check(domain, type, protocol, &err);
   if (why != NULL) {
-    note_rule(call, "%s", why);
+    note_refusal(call, "%s", why);
     return sc_errno(err);
   }
   /* Decided on register values only; the socket is made in the caller's
@@ -277,7 +298,7 @@ struct sc_result sys_socketpair(struct sentry_call *call)
     return sc_kernel_must_perform();
   int err = EOPNOTSUPP;
   const char *why = net_socket_check(domain, type, protocol, &err);
-  note_rule(call, "%s", why != NULL ? why : "only unix socket pairs");
+  note_refusal(call, "%s", why != NULL ? why : "only unix socket pairs");
   return sc_errno(err);
 }
 
@@ -412,7 +433,7 @@ struct sc_result sys_bind(struct sentry_call *call)
    * anew would be a port on the host's network */
   if (nc.si.host) {
     note_dest(call, "a socket on the host's side");
-    note_rule(call, "host-side sockets are not bound again");
+    note_refusal(call, "host-side sockets are not bound again");
     return sc_errno(EINVAL);
   }
   struct net_unix_addr ua;
@@ -443,7 +464,7 @@ struct sc_result sys_listen(struct sentry_call *call)
    * another socket by the time the kernel looked again. A host-side socket
    * would listen on the host's network. */
   if (nc.si.host) {
-    note_rule(call, "host-side sockets do not listen: the sandbox's ports are its own");
+    note_refusal(call, "host-side sockets do not listen: the sandbox's ports are its own");
     return sc_errno(EOPNOTSUPP);
   }
   return sc_syscall(listen(nc.sock, ARG_INT(call, 1)));
@@ -582,7 +603,7 @@ struct sc_result sys_setsockopt(struct sentry_call *call)
   int level = ARG_INT(call, 1), name = ARG_INT(call, 2);
   if (net_sockopt_denied(level, name)) {
     note_dest(call, "level %d option %d", level, name);
-    note_rule(call, "socket options that bypass the network policy are denied");
+    note_refusal(call, "socket options that bypass the network policy are denied");
     return sc_errno(EPERM);
   }
   /* Decided on register values only (level, name), whatever the fd or the

@@ -458,7 +458,7 @@ expect_grep "audit: an allowed connect names its destination and rule" \
   "\"syscall\":\"connect\",\"arg\":\"tcp 127.0.0.1:$P_allowed\",\"decision\":\"emulate\",\"errno\":(0|\"EINPROGRESS\"),.*\"rule\":\"net-allow good.localhost:$P_allowed/any-protocol \(good.localhost resolved here\)\"" \
   "$TMPROOT/dns.audit"
 expect_grep "audit: a refused connect says why" \
-  "\"arg\":\"tcp 192.0.2.44:80\",\"decision\":\"emulate\",\"errno\":\"EACCES\",.*\"rule\":\"no --net-allow rule allows it\"" \
+  "\"arg\":\"tcp 192.0.2.44:80\",\"decision\":\"deny\",\"errno\":\"EACCES\",.*\"rule\":\"no --net-allow rule allows it\"" \
   "$TMPROOT/dns.audit"
 expect_grep "audit: a refused name" '"syscall":"dns","arg":"evil.localhost","decision":"deny"' "$TMPROOT/dns.audit"
 expect_grep "audit: an allowed name and its rule" \

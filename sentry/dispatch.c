@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "platform/unotify.h"
+#include "sentry/report.h"
 #include "table/arg_rules.h"
 #include "sentry/sentry.h"
 
@@ -132,6 +133,24 @@ static const char *rule_text(const struct decision *d, char *buf, size_t size)
   return buf;
 }
 
+/* -v's report of what was refused: hidden and missing paths, and what a
+ * handler's rule refused (a network rule, ...), by the kind of thing it
+ * was. The table's own denials are counted per call already. */
+static void report_refusal(struct sentry *s, const struct sentry_call *call,
+                           const struct decision *d)
+{
+  const struct syscall_entry *e = d->row;
+  const char *arg = call->audit_arg != NULL ? call->audit_arg : "";
+  bool failed = d->res.outcome == SC_RETURN && d->res.err != 0;
+  if (d->verdict == VERDICT_HIDDEN)
+    report_note(s->report, REPORT_HIDDEN, arg, d->rule);
+  else if (d->verdict == VERDICT_EMULATE && failed && d->res.err == ENOENT && call->audit_arg)
+    report_note(s->report, REPORT_ABSENT, arg, NULL);
+  else if (d->verdict == VERDICT_DENY && e != NULL && e->disposition == SC_EMUL)
+    report_note(s->report, strcmp(e->family, "net") == 0 ? REPORT_NETWORK : e->name, arg,
+                d->rule);
+}
+
 static void audit_decision(struct sentry *s, const struct sentry_call *call,
                            const struct decision *d)
 {
@@ -195,6 +214,8 @@ void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req)
     if (d.counter != NULL)
       atomic_fetch_add(d.counter, 1);
     atomic_fetch_add(&s->stats.verdicts[d.verdict], 1);
+    if (s->report != NULL)
+      report_refusal(s, &call, &d);
     if (s->audit != NULL)
       audit_decision(s, &call, &d);
   }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "sentry/report.h"
 
 /* A receiver stuck in a handler this long is replaced by the watchdog. */
 #define STUCK_NS (20 * 1000 * 1000ull)
@@ -393,6 +394,8 @@ void sentry_destroy(struct sentry *s)
   task_cache_destroy(&s->tasks);
   audit_close(s->audit);
   s->audit = NULL;
+  report_free(s->report);
+  s->report = NULL;
   pthread_mutex_destroy(&s->lock);
 }
 
@@ -461,6 +464,7 @@ void sentry_print_summary(const struct sentry *s)
   print_counts(&s->stats, "calls denied", s->stats.denied, -1, true);
   print_counts(&s->stats, "calls answered ENOSYS, as a kernel without them (the program falls "
                "back)", s->stats.fallback, -1, false);
+  report_print(s->report, stderr);
   const struct dcache_stats *w = &s->vfs.dcache.stats;
   if (s->vfs.dcache.enabled)
     fprintf(stderr,

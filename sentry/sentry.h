@@ -29,6 +29,7 @@
 
 
 struct receiver; /* sentry.c */
+struct report;   /* sentry/report.h */
 
 /* What the sentry decided about a call: the audit log's "decision". */
 enum sentry_verdict {
@@ -63,6 +64,7 @@ struct sentry {
   pid_t gofer_pid;
   struct task_cache tasks;
   struct audit *audit; /* NULL: no --audit */
+  struct report *report; /* -v's refusals (sentry/report.h), or NULL */
   struct sentry_stats stats;
   /* --TESTONLY-pass: calls handed to the kernel unchecked, so tests can show
    * what the kernel backstops catch when the table is wrong */

@@ -56,6 +56,7 @@
 #include "netstack-shim/sockaddr.h"
 #include "policy/policy.h"
 #include "sentry/audit.h"
+#include "sentry/report.h"
 #include "sentry/sentry.h"
 #include "sentry/sys_common.h"
 #include "sentry/sys_net.h"
@@ -613,12 +614,20 @@ struct sc_result sys_setsockopt(struct sentry_call *call)
 
 /* ---- start and stop: the policy's network part, for netstack-shim/net.c ---- */
 
-/* A query the sandbox's resolver answered, as an audit line (no pid: the
- * resolver does not know which process asked). */
+/* Where the resolver's and the relay's decisions go (sys_net_start). */
+static struct net_log {
+  struct audit *audit;
+  struct report *report;
+} net_log;
+
+/* A query the sandbox's resolver answered, or a connection the relay
+ * checked, as an audit line (the resolver does not know which process
+ * asked: pid 0) and, refused, in -v's report. */
 static void audit_net(void *ctx, const struct net_audit_line *line)
 {
+  const struct net_log *log = ctx;
   struct audit_record rec = {
-      .pid = 0,
+      .pid = line->pid,
       .syscall = line->syscall,
       .arg = line->arg,
       .decision = line->decision,
@@ -626,8 +635,10 @@ static void audit_net(void *ctx, const struct net_audit_line *line)
       .result = line->result,
       .rule = line->rule,
   };
-  rec.pid = line->pid;
-  audit_write(ctx, &rec);
+  audit_write(log->audit, &rec);
+  if (strcmp(line->decision, "deny") == 0)
+    report_note(log->report, strcmp(line->syscall, "dns") == 0 ? REPORT_DNS : REPORT_NETWORK,
+                line->arg, line->rule);
 }
 
 /* The policy keeps at most as many resolver addresses as the namespace
@@ -635,9 +646,11 @@ static void audit_net(void *ctx, const struct net_audit_line *line)
 _Static_assert(NET_MAX_RESOLVERS == NETNS_MAX_RESOLVERS, "resolver address limits differ");
 
 int sys_net_start(const struct policy *p, struct netns_fds *fds, struct audit *audit,
-                  usbox_err_t *err)
+                  struct report *report, usbox_err_t *err)
 {
   const struct net_policy *n = &p->net;
+  net_log = (struct net_log){audit, report};
+  bool logged = audit != NULL || report != NULL;
   struct net_config cfg = {
       .filtered = n->mode == NET_MODE_FILTERED,
       .rules = n->rules,
@@ -648,8 +661,8 @@ int sys_net_start(const struct policy *p, struct netns_fds *fds, struct audit *a
       .nresolvers = n->nresolvers,
       .resolver_port = NET_RESOLVER_PORT,
       .hostname = p->hostname,
-      .audit = audit != NULL ? audit_net : NULL,
-      .audit_ctx = audit,
+      .audit = logged ? audit_net : NULL,
+      .audit_ctx = &net_log,
   };
   return net_start(&cfg, fds, err);
 }

@@ -1,6 +1,5 @@
 #include "policy/policy.h"
 
-#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <grp.h>
@@ -145,7 +144,7 @@ int policy_normalize(const char *path, char *out, size_t size)
   return 0;
 }
 
-static int absolute_from_cwd(const char *path, char *out, size_t size, usbox_err_t *err)
+int policy_absolute(const char *path, char *out, size_t size, usbox_err_t *err)
 {
   char joined[PATH_MAX * 2];
   if (path[0] == '/') {
@@ -218,7 +217,7 @@ int policy_add_bind(struct policy *p, const char *spec, bool writable, usbox_err
   if (colon != NULL && colon[1] == '/') {
     if (policy_normalize(colon + 1, dest, sizeof dest) < 0)
       return usbox_err_set(err, EINVAL, "%s %s: destination must be an absolute path", flag, spec);
-  } else if (absolute_from_cwd(src_text, dest, sizeof dest, err) < 0) {
+  } else if (policy_absolute(src_text, dest, sizeof dest, err) < 0) {
     return -1;
   }
   return policy_add_mount(p, resolved, dest, writable, err);
@@ -281,7 +280,7 @@ static int hidden_path(const char *path, char norm[PATH_MAX], usbox_err_t *err)
 {
   if (path[0] == '\0')
     return usbox_err_set(err, EINVAL, "--hide needs a path");
-  if (absolute_from_cwd(path, norm, PATH_MAX, err) < 0)
+  if (policy_absolute(path, norm, PATH_MAX, err) < 0)
     return -1;
   if (strcmp(norm, "/") == 0)
     return usbox_err_set(err, EINVAL, "--hide /: the root cannot be hidden");
@@ -551,31 +550,13 @@ int policy_set_cwd(struct policy *p, const char *dir, usbox_err_t *err)
   char abs[PATH_MAX];
   if (dir[0] == '\0')
     return usbox_err_set(err, EINVAL, "--chdir: an empty directory");
-  if (absolute_from_cwd(dir, abs, sizeof abs, err) < 0)
+  if (policy_absolute(dir, abs, sizeof abs, err) < 0)
     return usbox_err_wrap(err, "--chdir %s", dir);
   char *copy = strdup(abs);
   if (copy == NULL)
     return usbox_err_set(err, ENOMEM, "--chdir");
   free(p->process.cwd);
   p->process.cwd = copy;
-  return 0;
-}
-
-static int json_process(struct policy *p, const cJSON *obj, usbox_err_t *err)
-{
-  if (!cJSON_IsObject(obj))
-    return usbox_err_set(err, EINVAL, "policy: \"process\" must be an object");
-  const cJSON *child;
-  cJSON_ArrayForEach(child, obj)
-  {
-    if (strcmp(child->string, "cwd") != 0)
-      return usbox_err_set(err, EINVAL, "policy: unknown field \"process.%s\" (cwd)",
-                           child->string);
-    if (!cJSON_IsString(child))
-      return usbox_err_set(err, EINVAL, "policy: \"process.cwd\" must be a string");
-    if (policy_set_cwd(p, child->valuestring, err) < 0)
-      return -1;
-  }
   return 0;
 }
 
@@ -599,197 +580,5 @@ int policy_set_seccomp_profile(struct policy *p, const char *file, usbox_err_t *
     return usbox_err_set(err, ENOMEM, "seccomp profile %s", file);
   free(p->seccomp_profile);
   p->seccomp_profile = copy;
-  return 0;
-}
-
-/* ---- JSON ---- */
-
-/* "limits": {"memory": "512M", "pids": 256, "cpus": 1.5, "timeout": 600,
- * "timeout_grace": 5, "nofile": 4096, "mode": "strict"}: the flags' values,
- * numbers or strings */
-static int json_limits(struct policy *p, const cJSON *obj, usbox_err_t *err)
-{
-  static const struct {
-    const char *key;
-    int (*parse)(struct limits_config *, const char *, usbox_err_t *);
-  } keys[] = {{"memory", limits_parse_memory},   {"pids", limits_parse_pids},
-              {"cpus", limits_parse_cpus},       {"timeout", limits_parse_timeout},
-              {"timeout_grace", limits_parse_grace}, {"nofile", limits_parse_nofile},
-              {"mode", limits_parse_mode}};
-  if (!cJSON_IsObject(obj))
-    return usbox_err_set(err, EINVAL, "policy: \"limits\" must be an object");
-  const cJSON *item;
-  cJSON_ArrayForEach(item, obj)
-  {
-    size_t i = 0;
-    while (i < sizeof keys / sizeof keys[0] && strcmp(keys[i].key, item->string) != 0)
-      i++;
-    if (i == sizeof keys / sizeof keys[0])
-      return usbox_err_set(err, EINVAL, "policy: unknown field \"limits.%s\"", item->string);
-    char text[64];
-    if (cJSON_IsString(item))
-      snprintf(text, sizeof text, "%s", item->valuestring);
-    else if (cJSON_IsNumber(item))
-      snprintf(text, sizeof text, "%.17g", item->valuedouble);
-    else
-      return usbox_err_set(err, EINVAL, "policy: \"limits.%s\" must be a number or a string",
-                           item->string);
-    if (keys[i].parse(&p->limits, text, err) < 0)
-      return usbox_err_wrap(err, "policy");
-  }
-  return 0;
-}
-
-static int json_string_list(const cJSON *arr, const char *what, usbox_err_t *err,
-                            int (*add)(struct policy *, const char *, usbox_err_t *),
-                            struct policy *p)
-{
-  if (arr == NULL)
-    return 0;
-  if (!cJSON_IsArray(arr))
-    return usbox_err_set(err, EINVAL, "policy: \"%s\" must be an array of strings", what);
-  const cJSON *item;
-  cJSON_ArrayForEach(item, arr)
-  {
-    if (!cJSON_IsString(item))
-      return usbox_err_set(err, EINVAL, "policy: \"%s\" must be an array of strings", what);
-    if (add(p, item->valuestring, err) < 0)
-      return -1;
-  }
-  return 0;
-}
-
-static int json_mount(struct policy *p, const cJSON *m, usbox_err_t *err)
-{
-  if (!cJSON_IsObject(m))
-    return usbox_err_set(err, EINVAL, "policy: each of \"mounts\" must be an object");
-  const cJSON *type = cJSON_GetObjectItemCaseSensitive(m, "type");
-  const cJSON *src = cJSON_GetObjectItemCaseSensitive(m, "source");
-  const cJSON *dst = cJSON_GetObjectItemCaseSensitive(m, "destination");
-  const cJSON *rw = cJSON_GetObjectItemCaseSensitive(m, "writable");
-  const cJSON *child;
-  cJSON_ArrayForEach(child, m)
-  {
-    if (strcmp(child->string, "type") != 0 && strcmp(child->string, "source") != 0 &&
-        strcmp(child->string, "destination") != 0 && strcmp(child->string, "writable") != 0)
-      return usbox_err_set(err, EINVAL, "policy: unknown mount field \"%s\"", child->string);
-  }
-  if ((type != NULL && !cJSON_IsString(type)) || (src != NULL && !cJSON_IsString(src)) ||
-      (dst != NULL && !cJSON_IsString(dst)) || (rw != NULL && !cJSON_IsBool(rw)))
-    return usbox_err_set(err, EINVAL,
-                         "policy: mount fields are strings (type, source, destination) and a "
-                         "boolean (writable)");
-  if (type != NULL && strcmp(type->valuestring, "tmpfs") == 0) {
-    if (dst == NULL)
-      return usbox_err_set(err, EINVAL, "policy: a tmpfs mount needs a \"destination\"");
-    return policy_add_tmpfs(p, dst->valuestring, err);
-  }
-  if (type != NULL && strcmp(type->valuestring, "bind") != 0)
-    return usbox_err_set(err, EINVAL, "policy: unknown mount type \"%s\" (bind, tmpfs)",
-                         type->valuestring);
-  if (src == NULL)
-    return usbox_err_set(err, EINVAL, "policy: a bind mount needs a \"source\"");
-  char spec[PATH_MAX * 2 + 2];
-  snprintf(spec, sizeof spec, "%s%s%s", src->valuestring, dst ? ":" : "",
-           dst ? dst->valuestring : "");
-  if (dst != NULL && dst->valuestring[0] != '/')
-    return usbox_err_set(err, EINVAL, "policy: destination must be absolute: %s",
-                         dst->valuestring);
-  return policy_add_bind(p, spec, rw != NULL && cJSON_IsTrue(rw), err);
-}
-
-int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
-{
-  cJSON *root = cJSON_Parse(text);
-  if (root == NULL) {
-    const char *at = cJSON_GetErrorPtr();
-    usbox_err_set(err, EINVAL, "policy: invalid JSON near \"%.20s\"", at ? at : "");
-    return usbox_err_printable(err); /* the quoted text may hold a newline */
-  }
-  int rc = 0;
-  if (!cJSON_IsObject(root)) {
-    rc = usbox_err_set(err, EINVAL, "policy: the top level must be an object");
-    goto out;
-  }
-  const cJSON *field;
-  cJSON_ArrayForEach(field, root)
-  {
-    const char *k = field->string;
-    if (strcmp(k, "mounts") == 0) {
-      if (!cJSON_IsArray(field)) {
-        rc = usbox_err_set(err, EINVAL, "policy: \"mounts\" must be an array");
-        goto out;
-      }
-      const cJSON *m;
-      cJSON_ArrayForEach(m, field)
-      {
-        if ((rc = json_mount(p, m, err)) < 0)
-          goto out;
-      }
-    } else if (strcmp(k, "hide") == 0) {
-      if ((rc = json_string_list(field, "hide", err, policy_add_hidden, p)) < 0)
-        goto out;
-    } else if (strcmp(k, "limits") == 0) {
-      if ((rc = json_limits(p, field, err)) < 0)
-        goto out;
-    } else if (strcmp(k, "capabilities") == 0) {
-      if ((rc = json_string_list(field, "capabilities", err, policy_add_cap, p)) < 0)
-        goto out;
-    } else if (strcmp(k, "process") == 0) {
-      if ((rc = json_process(p, field, err)) < 0)
-        goto out;
-    } else if (strcmp(k, "cap_drop") == 0) {
-      if ((rc = json_string_list(field, "cap_drop", err, policy_drop_cap, p)) < 0)
-        goto out;
-    } else if (strcmp(k, "hostname") == 0) {
-      if (!cJSON_IsString(field)) {
-        rc = usbox_err_set(err, EINVAL, "policy: \"hostname\" must be a string");
-        goto out;
-      }
-      if ((rc = policy_set_hostname(p, field->valuestring, err)) < 0)
-        goto out;
-    } else if (strcmp(k, "network") == 0) {
-      if ((rc = net_policy_load_json(&p->net, field, err)) < 0)
-        goto out;
-    } else if (strcmp(k, "env") == 0) {
-      if ((rc = env_policy_load_json(&p->env, field, err)) < 0)
-        goto out;
-    } else if (strcmp(k, "seccomp_profile") == 0) {
-      if (!cJSON_IsString(field)) {
-        rc = usbox_err_set(err, EINVAL, "policy: \"seccomp_profile\" must be a string (a file)");
-        goto out;
-      }
-      if ((rc = policy_set_seccomp_profile(p, field->valuestring, err)) < 0)
-        goto out;
-    } else if (strcmp(k, "default_hide") == 0) {
-      if (!cJSON_IsBool(field)) {
-        rc = usbox_err_set(err, EINVAL, "policy: \"default_hide\" must be true or false");
-        goto out;
-      }
-      p->default_hidden = cJSON_IsTrue(field);
-    } else {
-      rc = usbox_err_set(err, EINVAL, "policy: unknown field \"%s\"", k);
-      goto out;
-    }
-  }
-out:
-  cJSON_Delete(root);
-  return rc;
-}
-
-int policy_load_file(struct policy *p, const char *file, usbox_err_t *err)
-{
-  cleanup_fclose FILE *f = fopen(file, "re");
-  if (f == NULL)
-    return usbox_err_set(err, errno, "policy file %s", file);
-  char buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  if (ferror(f))
-    return usbox_err_set(err, errno, "reading policy file %s", file);
-  if (n == sizeof buf - 1)
-    return usbox_err_set(err, EFBIG, "policy file %s is over 64 KiB", file);
-  buf[n] = '\0';
-  if (policy_load_json(p, buf, err) < 0)
-    return usbox_err_wrap(err, "%s", file);
   return 0;
 }

@@ -170,6 +170,8 @@ extern const char *const policy_default_hidden_home[];
 extern const char *const policy_default_hidden_abs[];
 extern const char *const policy_default_hidden_each[];
 
+/* path made absolute from the current directory, and normalised. */
+int policy_absolute(const char *path, char *out, size_t size, usbox_err_t *err);
 /* Lexically normalise an absolute path into out: collapse "//", drop ".",
  * resolve ".." (never above "/"). Returns 0 or -1 if it is not absolute or
  * too long. (Unit-tested.) */

@@ -550,7 +550,7 @@ for bad in "--net-allow example.com:0" "--net-allow *:443" "--net-allow 10.0.0.0
 done
 echo '{"network": {"allow": ["10.0.0.0/8:5432"], "colour": "blue"}}' >"$TMPROOT/bad.json"
 expect_exit 125 "policy: unknown network field" -- "$USBOX" exec --policy "$TMPROOT/bad.json" -- true
-expect_grep "policy: the field is named" 'unknown "network" field "colour"' "$ERR"
+expect_grep "policy: the field is named by its JSON path" '\.network\.colour: unknown field' "$ERR"
 echo "{\"network\": {\"allow\": [\"127.0.0.1:$P_allowed\"]}}" >"$TMPROOT/good.json"
 mark
 agent json --policy "$TMPROOT/good.json" -- tcp-allowed

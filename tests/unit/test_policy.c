@@ -298,25 +298,50 @@ static void test_json(void **state)
   assert_false(has_hidden(&p, "/etc/shadow")); /* default_hide: false */
   policy_free(&p);
 
-  static const char *const bad[] = {
-      "not json",
-      "[]",
-      "{\"mountz\":[]}",
-      "{\"mounts\":{}}",
-      "{\"mounts\":[{\"source\":\"/usr\",\"color\":\"red\"}]}",
-      "{\"mounts\":[{\"source\":\"/usr\",\"destination\":\"relative\"}]}",
-      "{\"mounts\":[{\"type\":\"overlay\",\"destination\":\"/x\"}]}",
-      "{\"mounts\":[{\"type\":\"tmpfs\"}]}",
-      "{\"hide\":\"/etc\"}",
-      "{\"hide\":[1]}",
-      "{\"default_hide\":\"no\"}",
+  /* each error is one line naming the JSON path of the problem */
+  static const char *const bad[][2] = {
+      {"not json", "policy: invalid JSON at line 1, column 1"},
+      {"{\n  \"hide\": [\"/x\",]\n}", "policy: invalid JSON at line 2, column 17"},
+      {"[]", "policy: the top level must be an object"},
+      {"{\"mountz\":[]}", "policy: .mountz: unknown field (mounts, "},
+      {"{\"hide\":[],\"hide\":[]}", "policy: the top level: \"hide\" is given twice"},
+      {"{\"mounts\":{}}", "policy: .mounts: must be an array of objects"},
+      {"{\"mounts\":[{\"source\":\"/usr\",\"color\":\"red\"}]}",
+       "policy: .mounts[0].color: unknown field (type, source, destination, writable)"},
+      {"{\"mounts\":[{\"source\":\"/usr\"},{\"source\":\"/usr\",\"destination\":\"relative\"}]}",
+       "policy: .mounts[1].destination: must be an absolute path"},
+      {"{\"mounts\":[{\"source\":\"/no/such/dir\"}]}",
+       "policy: .mounts[0]: bind source /no/such/dir"},
+      {"{\"mounts\":[{\"source\":\"/usr\",\"writable\":1}]}",
+       "policy: .mounts[0].writable: must be true or false"},
+      {"{\"mounts\":[{\"type\":\"overlay\",\"destination\":\"/x\"}]}",
+       "policy: .mounts[0].type: unknown type \"overlay\" (bind, tmpfs)"},
+      {"{\"mounts\":[{\"type\":\"tmpfs\"}]}", "policy: .mounts[0]: a tmpfs mount needs a"},
+      {"{\"mounts\":[{\"type\":\"tmpfs\",\"destination\":\"/x\",\"source\":\"/usr\"}]}",
+       "policy: .mounts[0].source: a tmpfs mount has none"},
+      {"{\"hide\":\"/etc\"}", "policy: .hide: must be an array of strings"},
+      {"{\"hide\":[\"/etc/x\",1]}", "policy: .hide[1]: must be a string"},
+      {"{\"hide\":[\"/\"]}", "policy: .hide[0]: --hide /: the root cannot be hidden"},
+      {"{\"default_hide\":\"no\"}", "policy: .default_hide: must be true or false"},
+      {"{\"network\":{\"allow\":[\"a.com:443\",\"b.com:0\"]}}", "policy: .network.allow[1]: "},
+      {"{\"network\":{\"colour\":1}}", "policy: .network.colour: unknown field"},
+      {"{\"env\":{\"keep\":[\"A\",1]}}", "policy: .env.keep[1]: must be a string"},
+      {"{\"limits\":{\"memory\":\"huge\"}}", "policy: .limits.memory: --memory huge"},
+      {"{\"limits\":{\"swap\":1}}", "policy: .limits.swap: unknown field"},
+      {"{\"process\":{\"cwd\":1}}", "policy: .process.cwd: must be a string"},
+      {"{\"process\":{\"user\":\"x\"}}", "policy: .process.user: unknown field (cwd)"},
+      {"{\"capabilities\":[\"CAP_NOPE\"]}", "policy: .capabilities[0]: unknown capability"},
+      {"{\"cap_drop\":\"ALL\"}", "policy: .cap_drop: must be an array of strings"},
+      {"{\"hostname\":\"a b\"}", "policy: .hostname: bad host name"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     p = fresh();
     usbox_err_clear(&err);
-    assert_int_equal(policy_load_json(&p, bad[i], &err), -1);
-    assert_true(strlen(err.msg) > 0);
+    assert_int_equal(policy_load_json(&p, bad[i][0], &err), -1);
+    if (strncmp(err.msg, bad[i][1], strlen(bad[i][1])) != 0)
+      fail_msg("%s: got \"%s\", expected it to start with \"%s\"", bad[i][0], err.msg, bad[i][1]);
     assert_null(strchr(err.msg, '\n')); /* one line */
+    assert_int_equal(err.code == EINVAL || err.code == ENOENT, 1);
     policy_free(&p);
   }
 }
@@ -334,7 +359,7 @@ static void test_seccomp_profile_key(void **state)
   assert_int_equal(policy_set_seccomp_profile(&p, "/b.json", &err), 0);
   assert_string_equal(p.seccomp_profile, "/b.json");
   assert_int_equal(policy_load_json(&p, "{\"seccomp_profile\": 1}", &err), -1);
-  assert_string_equal(err.msg, "policy: \"seccomp_profile\" must be a string (a file)");
+  assert_string_equal(err.msg, "policy: .seccomp_profile: must be a string");
   assert_int_equal(policy_set_seccomp_profile(&p, "", &err), -1);
   assert_string_equal(p.seccomp_profile, "/b.json");
   policy_free(&p);

@@ -25,6 +25,7 @@ static const struct verb verbs[] = {
     {"exec", cmd_exec, "run a program in the sandbox"},
     {"syscalls", cmd_syscalls, "print what the sandbox does with each system call"},
     {"check", cmd_check, "probe which layers of the sandbox this host supports"},
+    {"policy", cmd_policy, "check a policy file, or show the default policy, as JSON"},
     {"create", cmd_create, "OCI: create a container from a bundle (docs/oci.md)"},
     {"start", cmd_start, "OCI: start a created container"},
     {"run", cmd_run, "OCI: create, start and wait for a container"},

@@ -5,6 +5,7 @@
 int cmd_exec(int argc, char **argv);
 int cmd_syscalls(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 /* the OCI runtime's (runc's contract: docs/oci.md) */
 int cmd_create(int argc, char **argv);
 int cmd_run(int argc, char **argv);

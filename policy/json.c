@@ -293,7 +293,9 @@ static int syntax_error(const char *text, usbox_err_t *err)
   for (const char *c = text; c < at; c++, col++)
     if (*c == '\n')
       line++, col = 0;
-  usbox_err_set(err, EINVAL, "invalid JSON at line %d, column %d, near \"%.20s\"", line, col, at);
+  int near = (int)strcspn(at, "\n");
+  usbox_err_set(err, EINVAL, "invalid JSON at line %d, column %d, near \"%.*s\"", line, col,
+                near < 20 ? near : 20, at);
   return usbox_err_printable(err); /* the quoted text may hold a newline */
 }
 
@@ -329,19 +331,150 @@ int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
   return load(p, text, err) < 0 ? usbox_err_wrap(err, "policy") : 0;
 }
 
-int policy_load_file(struct policy *p, const char *file, usbox_err_t *err)
+int policy_load_named(struct policy *p, const char *text, const char *name, usbox_err_t *err)
+{
+  return load(p, text, err) < 0 ? usbox_err_wrap(err, "policy %s", name) : 0;
+}
+
+#define POLICY_FILE_MAX (64 * 1024)
+
+char *policy_read_file(const char *file, usbox_err_t *err)
 {
   cleanup_fclose FILE *f = fopen(file, "re");
-  if (f == NULL)
-    return usbox_err_set(err, errno, "policy file %s", file);
-  char buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  if (ferror(f))
-    return usbox_err_set(err, errno, "reading policy file %s", file);
-  if (n == sizeof buf - 1)
-    return usbox_err_set(err, EFBIG, "policy file %s is over 64 KiB", file);
+  if (f == NULL) {
+    usbox_err_set(err, errno, "policy file %s", file);
+    return NULL;
+  }
+  cleanup_free char *buf = malloc(POLICY_FILE_MAX);
+  if (buf == NULL) {
+    usbox_err_set(err, ENOMEM, "reading policy file %s", file);
+    return NULL;
+  }
+  size_t n = fread(buf, 1, POLICY_FILE_MAX - 1, f);
+  if (ferror(f)) {
+    usbox_err_set(err, errno, "reading policy file %s", file);
+    return NULL;
+  }
+  if (n == POLICY_FILE_MAX - 1) {
+    usbox_err_set(err, EFBIG, "policy file %s is over 64 KiB", file);
+    return NULL;
+  }
   buf[n] = '\0';
-  if (load(p, buf, err) < 0)
-    return usbox_err_wrap(err, "policy %s", file);
-  return 0;
+  return steal_ptr(&buf);
+}
+
+int policy_load_file(struct policy *p, const char *file, usbox_err_t *err)
+{
+  cleanup_free char *text = policy_read_file(file, err);
+  return text != NULL ? policy_load_named(p, text, file, err) : -1;
+}
+
+/* ---- writing ---- */
+
+static cJSON *mounts_json(const struct policy *p)
+{
+  cJSON *arr = cJSON_CreateArray();
+  for (size_t i = 0; arr != NULL && i < p->nmounts; i++) {
+    const struct policy_mount *m = &p->mounts[i];
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+      cJSON_Delete(o);
+      cJSON_Delete(arr);
+      return NULL;
+    }
+    if (m->kind == MOUNT_TMPFS) {
+      cJSON_AddStringToObject(o, "type", "tmpfs");
+      cJSON_AddStringToObject(o, "destination", m->dest);
+    } else {
+      cJSON_AddStringToObject(o, "source", m->source);
+      cJSON_AddStringToObject(o, "destination", m->dest);
+      cJSON_AddBoolToObject(o, "writable", m->writable);
+    }
+  }
+  return arr;
+}
+
+/* The paths given with --hide and "hide" (their rules are "hide PATH"). */
+static cJSON *hide_json(const struct policy *p)
+{
+  cJSON *arr = cJSON_CreateArray();
+  for (size_t i = 0; arr != NULL && i < p->nhidden; i++) {
+    const char *rule = policy_hidden_rule(p, i);
+    if (strncmp(rule, "hide ", 5) == 0 && strcmp(rule + 5, p->hidden[i]) == 0)
+      cJSON_AddItemToArray(arr, cJSON_CreateString(p->hidden[i]));
+  }
+  return arr;
+}
+
+/* Unset limits are left out (there is no value for "none"). */
+static cJSON *limits_json(const struct limits_config *c)
+{
+  cJSON *o = cJSON_CreateObject();
+  if (o == NULL)
+    return NULL;
+  if (c->memory > 0)
+    cJSON_AddNumberToObject(o, "memory", (double)c->memory);
+  if (c->pids > 0)
+    cJSON_AddNumberToObject(o, "pids", (double)c->pids);
+  if (c->cpus > 0)
+    cJSON_AddNumberToObject(o, "cpus", c->cpus);
+  if (c->timeout > 0)
+    cJSON_AddNumberToObject(o, "timeout", c->timeout);
+  cJSON_AddNumberToObject(o, "timeout_grace", c->grace);
+  if (c->nofile > 0)
+    cJSON_AddNumberToObject(o, "nofile", (double)c->nofile);
+  cJSON_AddStringToObject(o, "mode", c->best_effort ? "best-effort" : "strict");
+  return o;
+}
+
+/* A set of capabilities by name (every one: "ALL"). */
+static cJSON *caps_json(uint64_t set)
+{
+  cJSON *arr = cJSON_CreateArray();
+  if (arr != NULL && set == ~0ull) {
+    cJSON_AddItemToArray(arr, cJSON_CreateString("ALL"));
+    return arr;
+  }
+  for (int n = 0; arr != NULL && n < 64; n++) {
+    char name[64];
+    if ((set & (1ull << n)) && policy_cap_name(n) != NULL) {
+      snprintf(name, sizeof name, "CAP_%s", policy_cap_name(n));
+      cJSON_AddItemToArray(arr, cJSON_CreateString(name));
+    }
+  }
+  return arr;
+}
+
+static bool add(cJSON *o, const char *key, cJSON *value)
+{
+  if (value == NULL)
+    return false;
+  if (!cJSON_AddItemToObject(o, key, value)) {
+    cJSON_Delete(value);
+    return false;
+  }
+  return true;
+}
+
+cJSON *policy_to_json(const struct policy *p)
+{
+  cJSON *o = cJSON_CreateObject();
+  bool ok = o != NULL && add(o, "mounts", mounts_json(p)) && add(o, "hide", hide_json(p)) &&
+            add(o, "default_hide", cJSON_CreateBool(p->default_hidden)) &&
+            add(o, "network", net_policy_to_json(&p->net)) &&
+            add(o, "env", env_policy_to_json(&p->env)) && add(o, "limits", limits_json(&p->limits)) &&
+            add(o, "capabilities", caps_json(p->keep_caps)) &&
+            add(o, "cap_drop", caps_json(p->drop_caps)) &&
+            add(o, "hostname", cJSON_CreateString(p->hostname));
+  if (ok && p->process.cwd != NULL) {
+    cJSON *process = cJSON_CreateObject();
+    ok = add(o, "process", process) && cJSON_AddStringToObject(process, "cwd", p->process.cwd);
+  }
+  if (ok && p->seccomp_profile != NULL)
+    ok = add(o, "seccomp_profile", cJSON_CreateString(p->seccomp_profile));
+  if (!ok) {
+    cJSON_Delete(o);
+    return NULL;
+  }
+  return o;
 }

@@ -179,8 +179,9 @@ struct cJSON *net_policy_to_json(const struct net_policy *n)
 {
   cJSON *o = cJSON_CreateObject();
   const char *mode = n->mode == NET_MODE_HOST ? "host" : n->mode_none ? "none" : "filtered";
-  cJSON *allow = cJSON_AddArrayToObject(o, "allow");
-  if (cJSON_AddStringToObject(o, "mode", mode) == NULL || allow == NULL) {
+  cJSON *allow = NULL;
+  if (cJSON_AddStringToObject(o, "mode", mode) == NULL ||
+      (allow = cJSON_AddArrayToObject(o, "allow")) == NULL) {
     cJSON_Delete(o);
     return NULL;
   }

@@ -430,13 +430,16 @@ static int depth(const char *path)
   return strcmp(path, "/") == 0 ? 0 : d;
 }
 
+/* parents before children; siblings by name, so that the order is the
+ * same whatever the order given */
 static int by_depth(const void *a, const void *b)
 {
   const struct policy_mount *x = a, *y = b;
-  return depth(x->dest) - depth(y->dest);
+  int d = depth(x->dest) - depth(y->dest);
+  return d != 0 ? d : strcmp(x->dest, y->dest);
 }
 
-int policy_finish(struct policy *p, usbox_err_t *err)
+int policy_complete_view(struct policy *p, usbox_err_t *err)
 {
   for (size_t i = 0; i < p->nmounts; i++)
     for (size_t j = i + 1; j < p->nmounts; j++)
@@ -452,6 +455,15 @@ int policy_finish(struct policy *p, usbox_err_t *err)
     if (root.dest == NULL || root.source == NULL || push_mount(p, root, err) < 0)
       return usbox_err_set(err, ENOMEM, "allocating the policy");
   }
+  /* a mount point may live inside another mount */
+  qsort(p->mounts, p->nmounts, sizeof p->mounts[0], by_depth);
+  return 0;
+}
+
+int policy_finish(struct policy *p, usbox_err_t *err)
+{
+  if (policy_complete_view(p, err) < 0)
+    return -1;
   size_t explicit_hidden = p->nhidden;
   if (p->default_hidden && add_default_hidden(p, err) < 0)
     return -1;
@@ -468,8 +480,6 @@ int policy_finish(struct policy *p, usbox_err_t *err)
     if (has_mount_at(p, p->hidden[i]) || has_source(p, p->hidden[i]))
       return usbox_err_set(err, EINVAL, "%s is both bound and hidden", p->hidden[i]);
   unhide_bound(p);
-  /* parents before children: a mount point may live inside another mount */
-  qsort(p->mounts, p->nmounts, sizeof p->mounts[0], by_depth);
   return policy_expand_hidden(p, err);
 }
 

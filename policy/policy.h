@@ -148,13 +148,31 @@ int policy_set_cwd(struct policy *p, const char *dir, usbox_err_t *err);
 /* --seccomp-profile FILE / "seccomp_profile": the last one given wins.
  * A relative FILE is taken from the current directory. */
 int policy_set_seccomp_profile(struct policy *p, const char *file, usbox_err_t *err);
-/* Merge a JSON policy file (docs/policy.md). */
+/* Merge a JSON policy file (docs/policy.md, policy/json.c): its values
+ * are applied over what p has, as flags are. An error names the JSON path
+ * of the problem ("policy FILE: .mounts[1].destination: ..."). */
 int policy_load_file(struct policy *p, const char *file, usbox_err_t *err);
 int policy_load_json(struct policy *p, const char *text, usbox_err_t *err);
+/* The same from text read elsewhere, its errors named "policy NAME: ...". */
+int policy_load_named(struct policy *p, const char *text, const char *name, usbox_err_t *err);
+/* A policy file's text (at most 64 KiB), malloc'd; NULL with err. */
+char *policy_read_file(const char *file, usbox_err_t *err);
+/* The policy in the same format, with every key the reader accepts (the
+ * defaults included), so that it reads back as the same policy: a cJSON
+ * object (cjson/cJSON.h), or NULL when memory is short. For a policy not
+ * finished: after policy_finish the hidden paths are the expanded view
+ * paths; "hide" lists the rules given with --hide and "hide". */
+struct cJSON;
+struct cJSON *policy_to_json(const struct policy *p);
 
-/* Complete the policy: the read-only host root, the private /tmp, the
- * built-in hidden paths (expanded for every /home/<user> and /root), and the
- * checks that need the whole picture (duplicate destinations). */
+/* The view's defaults, which policy_finish adds first: the private /tmp
+ * (unless a mount names /tmp), the read-only host root (unless a mount
+ * names /), one mount per destination, parents before children. What
+ * `usbox policy check` shows is the policy from here. */
+int policy_complete_view(struct policy *p, usbox_err_t *err);
+/* Complete the policy: the view's defaults, the built-in hidden paths
+ * (expanded for every /home/<user> and /root), and the checks that need
+ * the whole picture (duplicate destinations, a path bound and hidden). */
 int policy_finish(struct policy *p, usbox_err_t *err);
 
 /* The hidden rules (host paths) into view paths and identities: symlinked

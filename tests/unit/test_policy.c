@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 
 #include "policy/policy.h"
@@ -348,6 +349,65 @@ static void test_json(void **state)
 
 /* "seccomp_profile" and --seccomp-profile: the last one wins; the file is
  * read later (policy/seccomp_profile.c, test_seccomp_profile.c). */
+/* What policy_to_json writes reads back as the same policy: every key the
+ * reader accepts, written in its format (`usbox policy check` and `show`). */
+static char *as_json(const struct policy *p)
+{
+  cJSON *j = policy_to_json(p);
+  assert_non_null(j);
+  char *text = cJSON_PrintUnformatted(j);
+  cJSON_Delete(j);
+  assert_non_null(text);
+  return text;
+}
+
+static void test_json_round_trip(void **state)
+{
+  (void)state;
+  static const char *const policies[] = {
+      "{}",
+      "{\"mounts\":[{\"source\":\"/usr\",\"destination\":\"/work\",\"writable\":true},"
+      "{\"source\":\"/etc/hostname\"},{\"type\":\"tmpfs\",\"destination\":\"/scratch\"}],"
+      "\"hide\":[\"/work/share\"],\"default_hide\":false,"
+      "\"network\":{\"allow\":[\"api.openai.com:443\",\"10.0.0.0/8:5432\"],\"mode\":\"none\","
+      "\"dns_upstream\":\"[2001:db8::1]:5353\"},"
+      "\"env\":{\"set\":{\"CI\":\"1\"},\"keep\":[\"HF_TOKEN\"],\"unset\":[\"DISPLAY\"],\"clear\":true},"
+      "\"limits\":{\"memory\":\"5G\",\"pids\":256,\"cpus\":1.5,\"timeout\":0.25,"
+      "\"timeout_grace\":0,\"nofile\":4096,\"mode\":\"best-effort\"},"
+      "\"capabilities\":[\"NET_BIND_SERVICE\",\"chown\"],\"cap_drop\":[\"ALL\"],"
+      "\"process\":{\"cwd\":\"/work\"},\"hostname\":\"build-7\",\"seccomp_profile\":\"p.json\"}",
+  };
+  for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++) {
+    usbox_err_t err = {0};
+    struct policy p = fresh(), q = fresh();
+    assert_int_equal(policy_load_json(&p, policies[i], &err), 0);
+    assert_int_equal(policy_complete_view(&p, &err), 0);
+    char *first = as_json(&p);
+    assert_int_equal(policy_load_json(&q, first, &err), 0);
+    assert_int_equal(policy_complete_view(&q, &err), 0);
+    char *second = as_json(&q);
+    assert_string_equal(first, second);
+    /* every top-level key the reader knows is written */
+    static const char *const keys[] = {"mounts", "hide", "default_hide", "network", "env",
+                                       "limits", "capabilities", "cap_drop", "hostname"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+      char quoted[32];
+      snprintf(quoted, sizeof quoted, "\"%s\":", keys[k]);
+      assert_non_null(strstr(first, quoted));
+    }
+    if (i == 1) {
+      assert_non_null(strstr(first, "\"memory\":5368709120"));
+      assert_non_null(strstr(first, "\"dns_upstream\":\"[2001:db8::1]:5353\""));
+      assert_non_null(strstr(first, "\"capabilities\":[\"CAP_CHOWN\",\"CAP_NET_BIND_SERVICE\"]"));
+      assert_non_null(strstr(first, "\"process\":{\"cwd\":\"/work\"}"));
+    }
+    free(first);
+    free(second);
+    policy_free(&p);
+    policy_free(&q);
+  }
+}
+
 static void test_seccomp_profile_key(void **state)
 {
   (void)state;
@@ -375,6 +435,7 @@ int main(void)
       cmocka_unit_test(test_binds_and_errors),
       cmocka_unit_test(test_hidden_rules_named),
       cmocka_unit_test(test_json),
+      cmocka_unit_test(test_json_round_trip),
       cmocka_unit_test(test_seccomp_profile_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -43,6 +44,22 @@ static struct net_result go_inspect(struct net_call *nc, struct sockaddr_storage
   return net_relay_connect(relay, nc, (struct sockaddr *)sa, len, dec, d);
 }
 
+/* Whether a TCP connect to the sandbox's loopback was refused: at once
+ * (blocking), or, non-blocking, by a reset already in (loopback delivers
+ * it before connect returns): the socket is closed again. Read with
+ * TCP_INFO, which leaves the error for the agent's own SO_ERROR. */
+static bool refused_on_loopback(const struct net_call *nc, struct net_result res)
+{
+  if (res.gone || (res.err != ECONNREFUSED && res.err != EINPROGRESS))
+    return false;
+  if (res.err == ECONNREFUSED)
+    return true;
+  struct tcp_info ti;
+  socklen_t len = sizeof ti;
+  return nc->si.type == SOCK_STREAM &&
+         getsockopt(nc->sock, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 && ti.tcpi_state == TCP_CLOSE;
+}
+
 /* Performed in the sandbox (its loopback, its resolver). A connect its own
  * loopback refuses most likely meant the host's (a dev server there): that
  * is a refusal of the policy's to report, whatever the kernel says. */
@@ -51,7 +68,7 @@ static struct net_result in_sandbox(struct net_call *nc, struct sockaddr_storage
                                     const struct net_dest *d, bool connecting)
 {
   struct net_result res = net_perform(nc, act, (struct sockaddr *)sa, len, arg);
-  if (connecting && !res.gone && res.err == ECONNREFUSED && net_addr_is_loopback(&d->addr))
+  if (connecting && net_addr_is_loopback(&d->addr) && refused_on_loopback(nc, res))
     net_note_refusal(nc->ctx, "the sandbox's own loopback: nothing listens there, and no "
                      "--net-allow rule gives the host's");
   return res;

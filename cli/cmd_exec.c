@@ -101,8 +101,9 @@ static void usage(FILE *out)
           "output:\n"
           "  --audit FILE      append one JSON line per sandbox decision to FILE (-: stderr)\n"
           "  --audit-max SIZE  stop writing it at SIZE (default 100M; the last line says so)\n"
-          "  -v, --verbose     say how many variables were withheld; print a summary of\n"
-          "                    emulated and denied calls at exit\n"
+          "  -v, --verbose     say how many variables were withheld; at exit, print the\n"
+          "                    calls by decision and what was refused (hidden and missing\n"
+          "                    paths, destinations, names), each with its rule\n"
           "                    (-vv: debug messages)\n"
           "  -q, --quiet       no warnings\n"
           "  -h, --help        this help\n");

@@ -29,6 +29,7 @@ static const struct verb verbs[] = {
     {"commit", cmd_commit, "apply an --overlay session's changes to the host"},
     {"discard", cmd_discard, "remove an --overlay session"},
     {"sessions", cmd_sessions, "list the --overlay sessions kept on this host"},
+    {"policy", cmd_policy, "check a policy file, or show the default policy, as JSON"},
     {"create", cmd_create, "OCI: create a container from a bundle (docs/oci.md)"},
     {"start", cmd_start, "OCI: start a created container"},
     {"run", cmd_run, "OCI: create, start and wait for a container"},

@@ -10,6 +10,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
 int cmd_discard(int argc, char **argv);
 int cmd_sessions(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 /* the OCI runtime's (runc's contract: docs/oci.md) */
 int cmd_create(int argc, char **argv);
 int cmd_run(int argc, char **argv);

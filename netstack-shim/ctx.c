@@ -38,3 +38,11 @@ void net_note_rule(struct net_ctx *ctx, const char *fmt, ...)
   note(ctx, NET_NOTE_RULE, fmt, ap);
   va_end(ap);
 }
+
+void net_note_refusal(struct net_ctx *ctx, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  note(ctx, NET_NOTE_REFUSAL, fmt, ap);
+  va_end(ap);
+}

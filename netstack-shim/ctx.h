@@ -35,8 +35,10 @@ struct net_caller {
 };
 
 /* What an audit note says (the dispatcher's audit line): the destination
- * (its "arg"), or the reason it was decided so (its "rule"). */
-enum net_note { NET_NOTE_DEST, NET_NOTE_RULE };
+ * (its "arg"); the rule that let the call through or chose where it goes
+ * (its "rule"); or the rule that refuses it (its "rule", and the call is a
+ * refusal: "deny" in the audit log, counted by -v). */
+enum net_note { NET_NOTE_DEST, NET_NOTE_RULE, NET_NOTE_REFUSAL };
 #define NET_NOTE_DEST_MAX 200
 #define NET_NOTE_RULE_MAX 400
 
@@ -117,5 +119,7 @@ __attribute__((format(printf, 2, 3))) void net_note_dest(struct net_ctx *ctx, co
                                                           ...);
 __attribute__((format(printf, 2, 3))) void net_note_rule(struct net_ctx *ctx, const char *fmt,
                                                           ...);
+__attribute__((format(printf, 2, 3))) void net_note_refusal(struct net_ctx *ctx,
+                                                             const char *fmt, ...);
 
 #endif

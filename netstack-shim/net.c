@@ -70,6 +70,8 @@ struct net_decision net_decide_dest(struct net_ctx *ctx, const struct net_dest *
                   found[dec.learned].name);
   else if (dec.rule >= 0)
     net_note_rule(ctx, "net-allow %s", s->rules[dec.rule].text);
+  else if (dec.verdict == NET_DENY)
+    net_note_refusal(ctx, "%s", dec.why);
   else
     net_note_rule(ctx, "%s", dec.why);
   return dec;

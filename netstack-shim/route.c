@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -28,19 +29,49 @@ static struct net_result go_inspect(struct net_call *nc, struct sockaddr_storage
   if (nc->si.host) /* connected already (moved to the host when it was) */
     return net_errno(nc->si.type == SOCK_STREAM ? EISCONN : EACCES);
   if (nc->si.type != SOCK_STREAM) {
-    net_note_rule(nc->ctx, "a name rule allows TCP connections that name it (TLS, HTTP); UDP "
-                  "to its addresses needs /any-protocol");
+    net_note_refusal(nc->ctx, "a name rule allows TCP connections that name it (TLS, HTTP); "
+                     "UDP to its addresses needs /any-protocol");
     return net_errno(EACCES);
   }
   if (!connecting) { /* MSG_FASTOPEN: data before any check; as without TCP Fast Open */
-    net_note_rule(nc->ctx, "TCP Fast Open to a name rule's address: its first bytes are checked "
-                  "after the connect");
+    net_note_refusal(nc->ctx, "TCP Fast Open to a name rule's address: its first bytes are "
+                     "checked after the connect");
     return net_errno(EOPNOTSUPP);
   }
   struct net_relay *relay = net_relay_get();
   if (relay == NULL)
     return net_errno(EACCES);
   return net_relay_connect(relay, nc, (struct sockaddr *)sa, len, dec, d);
+}
+
+/* Whether a TCP connect to the sandbox's loopback was refused: at once
+ * (blocking), or, non-blocking, by a reset already in (loopback delivers
+ * it before connect returns): the socket is closed again. Read with
+ * TCP_INFO, which leaves the error for the agent's own SO_ERROR. */
+static bool refused_on_loopback(const struct net_call *nc, struct net_result res)
+{
+  if (res.gone || (res.err != ECONNREFUSED && res.err != EINPROGRESS))
+    return false;
+  if (res.err == ECONNREFUSED)
+    return true;
+  struct tcp_info ti;
+  socklen_t len = sizeof ti;
+  return nc->si.type == SOCK_STREAM &&
+         getsockopt(nc->sock, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 && ti.tcpi_state == TCP_CLOSE;
+}
+
+/* Performed in the sandbox (its loopback, its resolver). A connect its own
+ * loopback refuses most likely meant the host's (a dev server there): that
+ * is a refusal of the policy's to report, whatever the kernel says. */
+static struct net_result in_sandbox(struct net_call *nc, struct sockaddr_storage *sa,
+                                    socklen_t len, net_act_fn act, void *arg,
+                                    const struct net_dest *d, bool connecting)
+{
+  struct net_result res = net_perform(nc, act, (struct sockaddr *)sa, len, arg);
+  if (connecting && net_addr_is_loopback(&d->addr) && refused_on_loopback(nc, res))
+    net_note_refusal(nc->ctx, "the sandbox's own loopback: nothing listens there, and no "
+                     "--net-allow rule gives the host's");
+  return res;
 }
 
 static struct net_result go_inet(struct net_call *nc, struct sockaddr_storage *sa, socklen_t len,
@@ -57,7 +88,7 @@ static struct net_result go_inet(struct net_call *nc, struct sockaddr_storage *s
   struct net_decision dec = net_decide_dest(nc->ctx, &d);
   struct net_relay *relay = net_relay_get();
   if (relay != NULL && net_relay_is_own(relay, &d)) {
-    net_note_rule(nc->ctx, "usbox's relay: reached only through a name rule");
+    net_note_refusal(nc->ctx, "usbox's relay: reached only through a name rule");
     return net_errno(EACCES);
   }
   if (dec.verdict == NET_INSPECT)
@@ -65,7 +96,7 @@ static struct net_result go_inet(struct net_call *nc, struct sockaddr_storage *s
   /* UDP-Lite stays in the sandbox: rules speak of TCP and UDP, and no
    * host-side UDP-Lite socket is ever made for the agent */
   if (dec.verdict == NET_HOST && nc->si.protocol == IPPROTO_UDPLITE) {
-    net_note_rule(nc->ctx, "UDP-Lite reaches the sandbox's own loopback only");
+    net_note_refusal(nc->ctx, "UDP-Lite reaches the sandbox's own loopback only");
     return net_errno(EACCES);
   }
   switch (dec.verdict) {
@@ -75,10 +106,10 @@ static struct net_result go_inet(struct net_call *nc, struct sockaddr_storage *s
   case NET_SANDBOX:
     /* a host-side socket would reach the host's loopback, not the sandbox's */
     if (nc->si.host) {
-      net_note_rule(nc->ctx, "a socket on the host's side cannot reach the sandbox's loopback");
+      net_note_refusal(nc->ctx, "a socket on the host's side cannot reach the sandbox's loopback");
       return net_errno(EACCES);
     }
-    return net_perform(nc, act, (struct sockaddr *)sa, len, arg);
+    return in_sandbox(nc, sa, len, act, arg, &d, connecting);
   case NET_DENY:
   case NET_INSPECT:
     break;
@@ -119,7 +150,7 @@ static struct net_result go_unix(struct net_call *nc, struct sockaddr_storage *s
   else
     net_note_dest(nc->ctx, "unix (an invalid address of %u bytes)", (unsigned)len);
   if (nc->si.host) {
-    net_note_rule(nc->ctx, "abstract names of the host are unreachable");
+    net_note_refusal(nc->ctx, "abstract names of the host are unreachable");
     return net_errno(ECONNREFUSED);
   }
   net_note_rule(nc->ctx, "the sandbox's own abstract names");
@@ -157,7 +188,7 @@ struct net_result net_route(struct net_call *nc, struct sockaddr_storage *sa, so
    * addresses (the kernel of the socket's own namespace) */
   net_note_dest(nc->ctx, "family %d", sa->ss_family);
   if (nc->si.host) {
-    net_note_rule(nc->ctx, "a socket on the host's side reaches only what rules allow");
+    net_note_refusal(nc->ctx, "a socket on the host's side reaches only what rules allow");
     return net_errno(EACCES);
   }
   return net_perform(nc, act, (struct sockaddr *)sa, len, arg);
@@ -201,7 +232,7 @@ struct net_result net_send(struct net_call *nc, struct net_msg_copy *mc, int fla
     return net_fail(r);
   if (nc->si.domain == AF_NETLINK && !net_netlink_reads_only(mc->data, mc->iov.iov_len)) {
     net_note_dest(nc->ctx, "netlink");
-    net_note_rule(nc->ctx, "netlink requests that change the network are denied");
+    net_note_refusal(nc->ctx, "netlink requests that change the network are denied");
     return net_errno(EPERM);
   }
   struct net_send_arg arg = {&mc->m, flags};

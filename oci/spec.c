@@ -325,7 +325,9 @@ static int load_sys(struct loader *l, const char *kind, const char *dest)
       return 0; /* the cgroup tree is in it */
   if (check_mount_point(l, dest, true) < 0 || policy_add_mount(l->p, dest, dest, false, l->err) < 0)
     return -1;
-  return sysfs ? policy_add_hidden(l->p, "/sys/firmware", l->err) : 0;
+  if (!sysfs)
+    return 0;
+  return policy_add_hidden_by(l->p, "/sys/firmware", "OCI sysfs mount without", l->err);
 }
 
 static int load_mount(struct loader *l, const cJSON *m)
@@ -414,7 +416,7 @@ static int load_paths(struct loader *l, const cJSON *list, bool masked)
       return masked ? BAD(l->err, ".linux.maskedPaths", "must be absolute paths")
                     : BAD(l->err, ".linux.readonlyPaths", "must be absolute paths");
     if (masked) {
-      if (policy_add_hidden(l->p, e->valuestring, l->err) < 0)
+      if (policy_add_hidden_by(l->p, e->valuestring, "OCI maskedPaths", l->err) < 0)
         return usbox_err_wrap(l->err, "config.json: .linux.maskedPaths");
       continue;
     }
@@ -545,7 +547,7 @@ static int load_annotations(struct loader *l, const cJSON *ann)
       rc = list == NULL ? usbox_err_set(l->err, ENOMEM, "reading config.json") : 0;
       for (char *save = NULL, *r = list ? strtok_r(list, ",", &save) : NULL; r != NULL && rc == 0;
            r = strtok_r(NULL, ",", &save))
-        rc = policy_add_hidden(l->p, r, l->err);
+        rc = policy_add_hidden_by(l->p, r, "dev.usbox.hide", l->err);
     } else {
       return BAD(l->err, ".annotations", "unknown usbox annotation %s (dev.usbox.policy, "
                  "dev.usbox.net-allow, dev.usbox.hide)", a->string);

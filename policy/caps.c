@@ -11,6 +11,11 @@ static const char *const cap_names[] = {
     "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
     "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"};
 
+const char *policy_cap_name(int n)
+{
+  return n >= 0 && (size_t)n < sizeof cap_names / sizeof cap_names[0] ? cap_names[n] : NULL;
+}
+
 int policy_cap_number(const char *name)
 {
   const char *bare = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;

@@ -5,5 +5,7 @@
 
 /* NAME or CAP_NAME, any case: its number, or -1 if unknown. */
 int policy_cap_number(const char *name);
+/* Capability n's name without CAP_ ("CHOWN"), or NULL if unknown. */
+const char *policy_cap_name(int n);
 
 #endif

@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -204,7 +205,7 @@ static int json_check_new(const cJSON *env, const cJSON *upto, const char *name,
         return 0;
       const char *other = cJSON_IsObject(field) ? item->string : item->valuestring;
       if (other != NULL && strcmp(other, name) == 0)
-        return usbox_err_set(err, EINVAL, "policy: \"env\" names %s twice", name);
+        return usbox_err_set(err, EINVAL, ".env: names %s twice", name);
     }
   }
   return 0;
@@ -214,17 +215,17 @@ static int json_names(struct env_policy *e, const cJSON *env, const cJSON *list,
                       enum env_action action, usbox_err_t *err)
 {
   if (!cJSON_IsArray(list))
-    return usbox_err_set(err, EINVAL, "policy: \"env\".\"%s\" must be an array of names",
-                         list->string);
+    return usbox_err_set(err, EINVAL, ".env.%s: must be an array of names", list->string);
   const cJSON *item;
+  int i = 0;
   cJSON_ArrayForEach(item, list)
   {
+    char at[32];
+    snprintf(at, sizeof at, ".env.%s[%d]", list->string, i++);
     if (!cJSON_IsString(item))
-      return usbox_err_set(err, EINVAL, "policy: \"env\".\"%s\" must be an array of names",
-                           list->string);
+      return usbox_err_set(err, EINVAL, "%s: must be a string (a name)", at);
     const char *name = item->valuestring;
-    if (check_name(name, strlen(name), "policy: \"env\"", err) < 0 ||
-        json_check_new(env, item, name, err) < 0 ||
+    if (check_name(name, strlen(name), at, err) < 0 || json_check_new(env, item, name, err) < 0 ||
         put_rule(e, name, strlen(name), action, NULL, err) < 0)
       return -1;
   }
@@ -234,15 +235,15 @@ static int json_names(struct env_policy *e, const cJSON *env, const cJSON *list,
 static int json_set(struct env_policy *e, const cJSON *env, const cJSON *set, usbox_err_t *err)
 {
   if (!cJSON_IsObject(set))
-    return usbox_err_set(err, EINVAL, "policy: \"env\".\"set\" must be an object of strings");
+    return usbox_err_set(err, EINVAL, ".env.set: must be an object of strings");
   const cJSON *item;
   cJSON_ArrayForEach(item, set)
   {
     const char *name = item->string;
-    if (check_name(name, strlen(name), "policy: \"env\".\"set\"", err) < 0)
+    if (check_name(name, strlen(name), ".env.set", err) < 0)
       return -1;
     if (!cJSON_IsString(item))
-      return usbox_err_set(err, EINVAL, "policy: \"env\".\"set\".\"%s\" must be a string", name);
+      return usbox_err_set(err, EINVAL, ".env.set.%s: must be a string", name);
     if (json_check_new(env, item, name, err) < 0 ||
         put_rule(e, name, strlen(name), ENV_SET, item->valuestring, err) < 0)
       return -1;
@@ -253,7 +254,7 @@ static int json_set(struct env_policy *e, const cJSON *env, const cJSON *set, us
 int env_policy_load_json(struct env_policy *e, const struct cJSON *obj, usbox_err_t *err)
 {
   if (!cJSON_IsObject(obj))
-    return usbox_err_set(err, EINVAL, "policy: \"env\" must be an object");
+    return usbox_err_set(err, EINVAL, ".env: must be an object");
   const cJSON *f;
   cJSON_ArrayForEach(f, obj)
   {
@@ -268,14 +269,34 @@ int env_policy_load_json(struct env_policy *e, const struct cJSON *obj, usbox_er
     else if (strcmp(k, "clear") == 0 && cJSON_IsBool(f))
       e->clear = cJSON_IsTrue(f);
     else if (strcmp(k, "clear") == 0)
-      rc = usbox_err_set(err, EINVAL, "policy: \"env\".\"clear\" must be true or false");
+      rc = usbox_err_set(err, EINVAL, ".env.clear: must be true or false");
     else
-      rc = usbox_err_set(err, EINVAL, "policy: unknown \"env\" field \"%s\" (set, keep, unset, clear)",
-                         k);
+      rc = usbox_err_set(err, EINVAL, ".env.%.64s: unknown field (set, keep, unset, clear)", k);
     if (rc < 0)
       return -1;
   }
   return 0;
+}
+
+struct cJSON *env_policy_to_json(const struct env_policy *e)
+{
+  cJSON *o = cJSON_CreateObject();
+  cJSON *set = cJSON_AddObjectToObject(o, "set");
+  cJSON *keep = cJSON_AddArrayToObject(o, "keep");
+  cJSON *unset = cJSON_AddArrayToObject(o, "unset");
+  if (set == NULL || keep == NULL || unset == NULL ||
+      cJSON_AddBoolToObject(o, "clear", e->clear) == NULL) {
+    cJSON_Delete(o);
+    return NULL;
+  }
+  for (size_t i = 0; i < e->nrules; i++) {
+    const struct env_rule *r = &e->rules[i];
+    if (r->action == ENV_SET)
+      cJSON_AddStringToObject(set, r->name, r->value);
+    else
+      cJSON_AddItemToArray(r->action == ENV_KEEP ? keep : unset, cJSON_CreateString(r->name));
+  }
+  return o;
 }
 
 /* ---- the agent's environment ---- */

@@ -46,6 +46,10 @@ int env_policy_unset(struct env_policy *e, const char *name, usbox_err_t *err);
  * {"set": {"NAME": "VALUE"}, "keep": ["NAME"], "unset": ["NAME"], "clear": true}.
  * A name given twice in one object is an error (the object has no order). */
 int env_policy_load_json(struct env_policy *e, const struct cJSON *obj, usbox_err_t *err);
+/* The same object, written from the rules (the loader reads it back as the
+ * same; values included: it is the policy, for whoever may read it). NULL
+ * when memory is short. */
+struct cJSON *env_policy_to_json(const struct env_policy *e);
 
 /* Whether a variable's name looks like it holds a secret. name ends at its
  * first '=' or at the end of the string, so a whole "NAME=VALUE" entry may

@@ -166,24 +166,30 @@ static int canonical_entry(const char *path, char out[PATH_MAX])
 
 struct hidden_set {
   char **paths; /* canonical paths, in the order added */
+  size_t *rule; /* per path: the rule it comes from (policy.hide_rules) */
   size_t n;
   struct strset index; /* the same, to find one without a scan */
 };
 
-static int set_add(struct hidden_set *s, const char *path, usbox_err_t *err)
+/* path, from rule (a path met again keeps its first rule). */
+static int set_add(struct hidden_set *s, const char *path, size_t rule, usbox_err_t *err)
 {
   size_t len = strlen(path), at;
   if (s->index.cap == 0 && strset_init(&s->index, 256) < 0)
     return usbox_err_set(err, ENOMEM, "allocating the hidden list");
   if (strset_find(&s->index, path, len, strset_hash(STRSET_HASH_INIT, path, len), &at))
     return 0;
-  char **grown = realloc(s->paths, (s->n + 1) * sizeof *grown);
+  size_t *rules = realloc(s->rule, (s->n + 1) * sizeof *rules);
+  if (rules != NULL)
+    s->rule = rules;
+  char **grown = rules == NULL ? NULL : realloc(s->paths, (s->n + 1) * sizeof *grown);
   if (grown == NULL || (grown[s->n] = strdup(path)) == NULL) {
     if (grown != NULL)
       s->paths = grown;
     return usbox_err_set(err, ENOMEM, "allocating the hidden list");
   }
   s->paths = grown;
+  rules[s->n] = rule;
   at = s->n;
   if (strset_insert(&s->index, grown[s->n], len, &at) < 0) {
     free(grown[s->n]);
@@ -198,8 +204,10 @@ static void set_free(struct hidden_set *s)
   for (size_t i = 0; i < s->n; i++)
     free(s->paths[i]);
   free(s->paths);
+  free(s->rule);
   strset_free(&s->index);
   s->paths = NULL;
+  s->rule = NULL;
   s->n = 0;
 }
 
@@ -212,32 +220,33 @@ static bool bound_source(const struct policy *p, const char *host_path)
 }
 
 static const struct policy_mount *view_mount_of(const struct policy *p, const char *view);
-static int resolve_host(const struct policy *p, const char *rule, struct hidden_set *out,
-                        usbox_err_t *err);
+static int resolve_host(const struct policy *p, const char *rule, size_t why,
+                        struct hidden_set *out, usbox_err_t *err);
 
 /* Step 1: the rule on the host. A rule names a path as the sandbox sees it
  * (`--rw S:/work --hide /work/secrets` hides S/secrets) and, as the host
  * sees it, the same path (`--hide ~/.kube`): both are resolved. */
-static int resolve_rule(const struct policy *p, const char *rule, struct hidden_set *out,
-                        usbox_err_t *err)
+static int resolve_rule(const struct policy *p, const char *rule, size_t why,
+                        struct hidden_set *out, usbox_err_t *err)
 {
   const struct policy_mount *m = view_mount_of(p, rule);
   if (m != NULL && m->kind == MOUNT_BIND && strcmp(m->dest, m->source) != 0) {
     char host[PATH_MAX];
-    if (rebase(rule, m->dest, m->source, host) == 0 && resolve_host(p, host, out, err) < 0)
+    if (rebase(rule, m->dest, m->source, host) == 0 && resolve_host(p, host, why, out, err) < 0)
       return -1;
   }
-  return resolve_host(p, rule, out, err);
+  return resolve_host(p, rule, why, out, err);
 }
 
-/* A host path: its entry's canonical path, and a symlink's target. */
-static int resolve_host(const struct policy *p, const char *rule, struct hidden_set *out,
-                        usbox_err_t *err)
+/* A host path: its entry's canonical path, and a symlink's target (why:
+ * the rule that hides them). */
+static int resolve_host(const struct policy *p, const char *rule, size_t why,
+                        struct hidden_set *out, usbox_err_t *err)
 {
   char entry[PATH_MAX];
   if (canonical_entry(rule, entry) < 0)
     return usbox_err_set(err, ENAMETOOLONG, "hidden path %s: too long", rule);
-  if (set_add(out, entry, err) < 0)
+  if (set_add(out, entry, why, err) < 0)
     return -1;
   struct stat st;
   if (lstat_listed(entry, &st) < 0 || !S_ISLNK(st.st_mode))
@@ -262,7 +271,7 @@ static int resolve_host(const struct policy *p, const char *rule, struct hidden_
   }
   if (strcmp(target, "/") == 0 || bound_source(p, target))
     return 0;
-  return set_add(out, target, err);
+  return set_add(out, target, why, err);
 }
 
 /* ---- step 2: the host's mount table ---- */
@@ -349,8 +358,8 @@ static const struct mount_line *mount_of(const struct mount_line *m, size_t n, c
 /* Every other place the host shows the object at path: a mount of the same
  * filesystem whose root contains it shows it below its mount point; one
  * whose root lies inside it is wholly inside it. */
-static int add_mount_aliases(struct hidden_set *s, const char *path, const struct mount_line *m,
-                             size_t n, usbox_err_t *err)
+static int add_mount_aliases(struct hidden_set *s, const char *path, size_t why,
+                             const struct mount_line *m, size_t n, usbox_err_t *err)
 {
   const struct mount_line *home = mount_of(m, n, path);
   if (home == NULL)
@@ -370,7 +379,7 @@ static int add_mount_aliases(struct hidden_set *s, const char *path, const struc
     } else {
       continue;
     }
-    if (strcmp(alias, "/") != 0 && set_add(s, alias, err) < 0)
+    if (strcmp(alias, "/") != 0 && set_add(s, alias, why, err) < 0)
       return -1;
   }
   return 0;
@@ -391,8 +400,8 @@ static const struct policy_mount *view_mount_of(const struct policy *p, const ch
 
 /* Each view path where host path appears: under every bind whose source
  * contains it, unless a deeper mount of the view covers that place. */
-static int add_view_paths(const struct policy *p, const char *host, struct hidden_set *view,
-                          usbox_err_t *err)
+static int add_view_paths(const struct policy *p, const char *host, size_t why,
+                          struct hidden_set *view, usbox_err_t *err)
 {
   for (size_t i = 0; i < p->nmounts; i++) {
     const struct policy_mount *m = &p->mounts[i];
@@ -405,7 +414,7 @@ static int add_view_paths(const struct policy *p, const char *host, struct hidde
       continue;
     if (view_mount_of(p, at) != m)
       continue; /* covered: the view shows another mount there */
-    if (set_add(view, at, err) < 0)
+    if (set_add(view, at, why, err) < 0)
       return -1;
   }
   return 0;
@@ -413,7 +422,7 @@ static int add_view_paths(const struct policy *p, const char *host, struct hidde
 
 /* ---- step 4: identities ---- */
 
-static int push_identity(struct policy *p, const struct stat *st, usbox_err_t *err)
+static int push_identity(struct policy *p, const struct stat *st, size_t why, usbox_err_t *err)
 {
   for (size_t i = 0; i < p->nhidden_ids; i++)
     if (p->hidden_ids[i].dev == st->st_dev && p->hidden_ids[i].ino == st->st_ino)
@@ -422,7 +431,8 @@ static int push_identity(struct policy *p, const struct stat *st, usbox_err_t *e
   if (grown == NULL)
     return usbox_err_set(err, ENOMEM, "allocating the hidden list");
   p->hidden_ids = grown;
-  p->hidden_ids[p->nhidden_ids++] = (struct policy_hidden_id){.dev = st->st_dev, .ino = st->st_ino};
+  p->hidden_ids[p->nhidden_ids++] =
+      (struct policy_hidden_id){.dev = st->st_dev, .ino = st->st_ino, .rule = why};
   return 0;
 }
 
@@ -434,6 +444,7 @@ static int push_identity(struct policy *p, const struct stat *st, usbox_err_t *e
 #define HIDDEN_WALK_MAX 20000
 struct linked_walk {
   struct policy *p;
+  size_t why; /* the rule that hides the directory */
   size_t budget;
   char path[PATH_MAX];
 };
@@ -454,7 +465,7 @@ static int add_linked_files(struct linked_walk *lw, int dirfd, int depth, usbox_
     struct stat st;
     if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
       continue;
-    if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 && push_identity(lw->p, &st, err) < 0)
+    if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 && push_identity(lw->p, &st, lw->why, err) < 0)
       return -1;
     if (!S_ISDIR(st.st_mode) || depth >= 16 ||
         snprintf(lw->path + base, sizeof lw->path - base, "/%s", de->d_name) >=
@@ -481,16 +492,16 @@ static bool no_hard_links(int dirfd)
           (unsigned long)sfs.f_type == 0x9fa0UL /* PROC_SUPER_MAGIC */);
 }
 
-static int add_identity(struct policy *p, const char *host, usbox_err_t *err)
+static int add_identity(struct policy *p, const char *host, size_t why, usbox_err_t *err)
 {
   struct stat st;
   if (lstat_listed(host, &st) < 0)
     return 0; /* not there (yet): hidden by name */
-  if (push_identity(p, &st, err) < 0)
+  if (push_identity(p, &st, why, err) < 0)
     return -1;
   if (!S_ISDIR(st.st_mode))
     return 0;
-  struct linked_walk lw = {.p = p, .budget = HIDDEN_WALK_MAX};
+  struct linked_walk lw = {.p = p, .why = why, .budget = HIDDEN_WALK_MAX};
   snprintf(lw.path, sizeof lw.path, "%s", host);
   int fd = open(host, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd >= 0 && no_hard_links(fd)) {
@@ -517,25 +528,28 @@ int policy_expand_hidden(struct policy *p, usbox_err_t *err)
   if (strset_init(&rp.index, 64) == 0)
     realpaths = &rp;
   for (size_t i = 0; i < p->nhidden && rc == 0; i++)
-    rc = resolve_rule(p, p->hidden[i], &host, err);
+    rc = resolve_rule(p, p->hidden[i], p->hidden_rule[i], &host, err);
   /* aliases of the rules' objects only (not of aliases again) */
   size_t nrules = host.n;
   for (size_t i = 0; i < nrules && rc == 0; i++)
-    rc = add_mount_aliases(&host, host.paths[i], mounts, nmounts, err);
+    rc = add_mount_aliases(&host, host.paths[i], host.rule[i], mounts, nmounts, err);
   for (size_t i = 0; i < host.n && rc == 0; i++)
-    if ((rc = add_view_paths(p, host.paths[i], &view, err)) == 0)
-      rc = add_identity(p, host.paths[i], err);
+    if ((rc = add_view_paths(p, host.paths[i], host.rule[i], &view, err)) == 0)
+      rc = add_identity(p, host.paths[i], host.rule[i], err);
   /* and the rule's own text, as the view path it names: a place the view
    * makes (inside the private /tmp, a --tmpfs) has no host object */
   for (size_t i = 0; i < p->nhidden && rc == 0; i++)
-    rc = set_add(&view, p->hidden[i], err);
+    rc = set_add(&view, p->hidden[i], p->hidden_rule[i], err);
   if (rc == 0) {
     for (size_t i = 0; i < p->nhidden; i++)
       free(p->hidden[i]);
     free(p->hidden);
+    free(p->hidden_rule);
     p->hidden = view.paths;
+    p->hidden_rule = view.rule;
     p->nhidden = view.n;
     view.paths = NULL;
+    view.rule = NULL;
     view.n = 0;
   }
   set_free(&host);

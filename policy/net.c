@@ -115,18 +115,19 @@ int net_policy_set_dns_upstream(struct net_policy *n, const char *addr, usbox_er
   return 0;
 }
 
-static int json_strings(struct net_policy *n, const cJSON *arr, usbox_err_t *err)
+static int json_allow(struct net_policy *n, const cJSON *arr, usbox_err_t *err)
 {
   if (!cJSON_IsArray(arr))
-    return usbox_err_set(err, EINVAL, "policy: \"network\".\"allow\" must be an array of strings");
+    return usbox_err_set(err, EINVAL, ".network.allow: must be an array of strings");
   const cJSON *item;
+  int i = 0;
   cJSON_ArrayForEach(item, arr)
   {
     if (!cJSON_IsString(item))
-      return usbox_err_set(err, EINVAL,
-                           "policy: \"network\".\"allow\" must be an array of strings");
+      return usbox_err_set(err, EINVAL, ".network.allow[%d]: must be a string", i);
     if (net_policy_add_allow(n, item->valuestring, err) < 0)
-      return usbox_err_wrap(err, "policy");
+      return usbox_err_wrap(err, ".network.allow[%d]", i);
+    i++;
   }
   return 0;
 }
@@ -134,28 +135,64 @@ static int json_strings(struct net_policy *n, const cJSON *arr, usbox_err_t *err
 int net_policy_load_json(struct net_policy *n, const struct cJSON *obj, usbox_err_t *err)
 {
   if (!cJSON_IsObject(obj))
-    return usbox_err_set(err, EINVAL, "policy: \"network\" must be an object");
+    return usbox_err_set(err, EINVAL, ".network: must be an object");
   const cJSON *f;
   cJSON_ArrayForEach(f, obj)
   {
     const char *k = f->string;
     bool is_string = cJSON_IsString(f);
     if (strcmp(k, "allow") == 0) {
-      if (json_strings(n, f, err) < 0)
+      if (json_allow(n, f, err) < 0)
         return -1;
     } else if (strcmp(k, "mode") == 0 && is_string) {
       if (net_policy_set_mode(n, f->valuestring, err) < 0)
-        return usbox_err_wrap(err, "policy: \"network\".\"mode\"");
+        return usbox_err_wrap(err, ".network.mode");
     } else if (strcmp(k, "dns_upstream") == 0 && is_string) {
       if (net_policy_set_dns_upstream(n, f->valuestring, err) < 0)
-        return usbox_err_wrap(err, "policy: \"network\".\"dns_upstream\"");
+        return usbox_err_wrap(err, ".network.dns_upstream");
     } else if (strcmp(k, "mode") == 0 || strcmp(k, "dns_upstream") == 0) {
-      return usbox_err_set(err, EINVAL, "policy: \"network\".\"%s\" must be a string", k);
+      return usbox_err_set(err, EINVAL, ".network.%s: must be a string", k);
     } else {
-      return usbox_err_set(err, EINVAL, "policy: unknown \"network\" field \"%s\"", k);
+      return usbox_err_set(err, EINVAL, ".network.%.64s: unknown field (allow, mode, dns_upstream)",
+                           k);
     }
   }
   return 0;
+}
+
+/* The upstream as --dns-upstream takes it: ADDR:PORT, [V6]:PORT. */
+static void format_endpoint(const struct sockaddr_storage *ss, char *out, size_t size)
+{
+  char a[INET6_ADDRSTRLEN] = "";
+  if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+    inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof a);
+    snprintf(out, size, "[%s]:%u", a, ntohs(in6->sin6_port));
+  } else {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+    inet_ntop(AF_INET, &in->sin_addr, a, sizeof a);
+    snprintf(out, size, "%s:%u", a, ntohs(in->sin_port));
+  }
+}
+
+struct cJSON *net_policy_to_json(const struct net_policy *n)
+{
+  cJSON *o = cJSON_CreateObject();
+  const char *mode = n->mode == NET_MODE_HOST ? "host" : n->mode_none ? "none" : "filtered";
+  cJSON *allow = NULL;
+  if (cJSON_AddStringToObject(o, "mode", mode) == NULL ||
+      (allow = cJSON_AddArrayToObject(o, "allow")) == NULL) {
+    cJSON_Delete(o);
+    return NULL;
+  }
+  for (size_t i = 0; i < n->nrules; i++)
+    cJSON_AddItemToArray(allow, cJSON_CreateString(n->rules[i].text));
+  if (n->upstream_len > 0) {
+    char text[INET6_ADDRSTRLEN + 16];
+    format_endpoint(&n->upstream, text, sizeof text);
+    cJSON_AddStringToObject(o, "dns_upstream", text);
+  }
+  return o;
 }
 
 /* The nameservers of the host's resolv.conf, as glibc reads them (at most
@@ -241,7 +278,8 @@ int net_policy_finish(struct policy *p, usbox_err_t *err)
   for (size_t i = 0; net_hidden_sockets[i] != NULL; i++) {
     struct stat st;
     if (lstat(net_hidden_sockets[i], &st) == 0 && !policy_has_mount(p, net_hidden_sockets[i]) &&
-        policy_add_hidden(p, net_hidden_sockets[i], err) < 0)
+        policy_add_hidden_by(p, net_hidden_sockets[i],
+                             "filtered network: the host's resolver socket", err) < 0)
       return -1;
   }
   return 0;

@@ -50,8 +50,13 @@ int net_policy_set_mode(struct net_policy *n, const char *mode, usbox_err_t *err
  * sandbox's resolver forwards allowed names to (default: the first
  * nameserver of the host's /etc/resolv.conf). */
 int net_policy_set_dns_upstream(struct net_policy *n, const char *addr, usbox_err_t *err);
-/* The "network" object of a JSON policy (docs/policy.md). */
+/* The "network" object of a JSON policy (docs/policy.md); an error names
+ * the JSON path (".network.allow[2]: ..."). */
 int net_policy_load_json(struct net_policy *n, const struct cJSON *obj, usbox_err_t *err);
+/* The same object, written from the policy (the loader reads it back as
+ * the same): mode, allow, and dns_upstream when one was given. NULL when
+ * memory is short. */
+struct cJSON *net_policy_to_json(const struct net_policy *n);
 
 /* Before policy_finish: in filtered mode, read the host's nameservers (the
  * resolver's addresses, and the upstream unless --dns-upstream) and hide

@@ -1,6 +1,5 @@
 #include "policy/policy.h"
 
-#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <grp.h>
@@ -92,6 +91,10 @@ void policy_free(struct policy *p)
   for (size_t i = 0; i < p->nhidden; i++)
     free(p->hidden[i]);
   free(p->hidden);
+  free(p->hidden_rule);
+  for (size_t i = 0; i < p->nhide_rules; i++)
+    free(p->hide_rules[i]);
+  free(p->hide_rules);
   free(p->hidden_ids);
   net_policy_free(&p->net);
   env_policy_free(&p->env);
@@ -144,7 +147,7 @@ int policy_normalize(const char *path, char *out, size_t size)
   return 0;
 }
 
-static int absolute_from_cwd(const char *path, char *out, size_t size, usbox_err_t *err)
+int policy_absolute(const char *path, char *out, size_t size, usbox_err_t *err)
 {
   char joined[PATH_MAX * 2];
   if (path[0] == '/') {
@@ -217,7 +220,7 @@ int policy_add_bind(struct policy *p, const char *spec, bool writable, usbox_err
   if (colon != NULL && colon[1] == '/') {
     if (policy_normalize(colon + 1, dest, sizeof dest) < 0)
       return usbox_err_set(err, EINVAL, "%s %s: destination must be an absolute path", flag, spec);
-  } else if (absolute_from_cwd(src_text, dest, sizeof dest, err) < 0) {
+  } else if (policy_absolute(src_text, dest, sizeof dest, err) < 0) {
     return -1;
   }
   return policy_add_mount(p, resolved, dest, writable, err);
@@ -234,31 +237,71 @@ int policy_add_tmpfs(struct policy *p, const char *dest, usbox_err_t *err)
   return push_mount(p, m, err);
 }
 
-static int push_hidden(struct policy *p, const char *norm, usbox_err_t *err)
+/* The index of a rule's text in p->hide_rules, added if new; or -1. */
+static long rule_index(struct policy *p, const char *rule)
+{
+  for (size_t i = 0; i < p->nhide_rules; i++)
+    if (strcmp(p->hide_rules[i], rule) == 0)
+      return (long)i;
+  char **grown = realloc(p->hide_rules, (p->nhide_rules + 1) * sizeof *grown);
+  if (grown == NULL)
+    return -1;
+  p->hide_rules = grown;
+  if ((grown[p->nhide_rules] = strdup(rule)) == NULL)
+    return -1;
+  return (long)p->nhide_rules++;
+}
+
+/* norm hidden by rule (the first rule to name a path is the one named). */
+static int push_hidden(struct policy *p, const char *norm, const char *rule, usbox_err_t *err)
 {
   for (size_t i = 0; i < p->nhidden; i++)
     if (strcmp(p->hidden[i], norm) == 0)
       return 0;
-  char **grown = realloc(p->hidden, (p->nhidden + 1) * sizeof *grown);
+  long r = rule_index(p, rule);
+  char **grown = r < 0 ? NULL : realloc(p->hidden, (p->nhidden + 1) * sizeof *grown);
   if (grown == NULL)
     return usbox_err_set(err, ENOMEM, "allocating the policy");
   p->hidden = grown;
+  size_t *rules = realloc(p->hidden_rule, (p->nhidden + 1) * sizeof *rules);
+  if (rules == NULL)
+    return usbox_err_set(err, ENOMEM, "allocating the policy");
+  p->hidden_rule = rules;
   if ((p->hidden[p->nhidden] = strdup(norm)) == NULL)
     return usbox_err_set(err, ENOMEM, "allocating the policy");
-  p->nhidden++;
+  rules[p->nhidden++] = (size_t)r;
   return 0;
+}
+
+const char *policy_hidden_rule(const struct policy *p, size_t i)
+{
+  return i < p->nhidden && p->hidden_rule != NULL ? p->hide_rules[p->hidden_rule[i]] : "hide";
+}
+
+/* A hidden path as given: absolute and normalised, not the root. */
+static int hidden_path(const char *path, char norm[PATH_MAX], usbox_err_t *err)
+{
+  if (path[0] == '\0')
+    return usbox_err_set(err, EINVAL, "--hide needs a path");
+  if (policy_absolute(path, norm, PATH_MAX, err) < 0)
+    return -1;
+  if (strcmp(norm, "/") == 0)
+    return usbox_err_set(err, EINVAL, "--hide /: the root cannot be hidden");
+  return 0;
+}
+
+int policy_add_hidden_by(struct policy *p, const char *path, const char *why, usbox_err_t *err)
+{
+  char norm[PATH_MAX], rule[PATH_MAX + 128];
+  if (hidden_path(path, norm, err) < 0)
+    return -1;
+  snprintf(rule, sizeof rule, "%s %s", why, norm);
+  return push_hidden(p, norm, rule, err);
 }
 
 int policy_add_hidden(struct policy *p, const char *path, usbox_err_t *err)
 {
-  char norm[PATH_MAX];
-  if (path[0] == '\0')
-    return usbox_err_set(err, EINVAL, "--hide needs a path");
-  if (absolute_from_cwd(path, norm, sizeof norm, err) < 0)
-    return -1;
-  if (strcmp(norm, "/") == 0)
-    return usbox_err_set(err, EINVAL, "--hide /: the root cannot be hidden");
-  return push_hidden(p, norm, err);
+  return policy_add_hidden_by(p, path, "hide", err);
 }
 
 static bool has_mount_at(const struct policy *p, const char *dest)
@@ -292,9 +335,10 @@ static bool has_source(const struct policy *p, const char *path)
 static int add_home_secrets(struct policy *p, const char *home, usbox_err_t *err)
 {
   for (size_t i = 0; policy_default_hidden_home[i] != NULL; i++) {
-    char path[PATH_MAX];
+    char path[PATH_MAX], rule[128];
     snprintf(path, sizeof path, "%s/%s", home, policy_default_hidden_home[i]);
-    if (push_hidden(p, path, err) < 0)
+    snprintf(rule, sizeof rule, "built-in secret ~/%s", policy_default_hidden_home[i]);
+    if (push_hidden(p, path, rule, err) < 0)
       return -1;
   }
   return 0;
@@ -308,9 +352,10 @@ static int add_each_entry(struct policy *p, const char *dir, usbox_err_t *err)
   while (d != NULL && (de = readdir(d)) != NULL) {
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
       continue;
-    char path[PATH_MAX];
+    char path[PATH_MAX], rule[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-    if (push_hidden(p, path, err) < 0)
+    snprintf(rule, sizeof rule, "built-in secret %s/*", dir);
+    if (push_hidden(p, path, rule, err) < 0)
       return -1;
   }
   return 0;
@@ -327,16 +372,19 @@ static int add_ssh_agent(struct policy *p, usbox_err_t *err)
   if (sock == NULL || policy_normalize(sock, norm, sizeof norm) < 0 || lstat(norm, &st) < 0 ||
       !S_ISSOCK(st.st_mode))
     return 0;
-  return push_hidden(p, norm, err);
+  return push_hidden(p, norm, "built-in secret $SSH_AUTH_SOCK", err);
 }
 
 /* The built-in list, for /root and every directory under /home as they are
  * now (a home created later is not covered: usbox checks at start). */
 static int add_default_hidden(struct policy *p, usbox_err_t *err)
 {
-  for (size_t i = 0; policy_default_hidden_abs[i] != NULL; i++)
-    if (push_hidden(p, policy_default_hidden_abs[i], err) < 0)
+  for (size_t i = 0; policy_default_hidden_abs[i] != NULL; i++) {
+    char rule[PATH_MAX + 32];
+    snprintf(rule, sizeof rule, "built-in secret %s", policy_default_hidden_abs[i]);
+    if (push_hidden(p, policy_default_hidden_abs[i], rule, err) < 0)
       return -1;
+  }
   for (size_t i = 0; policy_default_hidden_each[i] != NULL; i++)
     if (add_each_entry(p, policy_default_hidden_each[i], err) < 0)
       return -1;
@@ -367,10 +415,12 @@ static void unhide_bound(struct policy *p)
 {
   size_t kept = 0;
   for (size_t i = 0; i < p->nhidden; i++) {
-    if (has_mount_at(p, p->hidden[i]))
+    if (has_mount_at(p, p->hidden[i])) {
       free(p->hidden[i]);
-    else
-      p->hidden[kept++] = p->hidden[i];
+      continue;
+    }
+    p->hidden_rule[kept] = p->hidden_rule[i];
+    p->hidden[kept++] = p->hidden[i];
   }
   p->nhidden = kept;
 }
@@ -383,10 +433,13 @@ static int depth(const char *path)
   return strcmp(path, "/") == 0 ? 0 : d;
 }
 
+/* parents before children; siblings by name, so that the order is the
+ * same whatever the order given */
 static int by_depth(const void *a, const void *b)
 {
   const struct policy_mount *x = a, *y = b;
-  return depth(x->dest) - depth(y->dest);
+  int d = depth(x->dest) - depth(y->dest);
+  return d != 0 ? d : strcmp(x->dest, y->dest);
 }
 
 static bool is_dir(const char *path)
@@ -451,12 +504,28 @@ static void mark_missing_mount_points(struct policy *p)
   }
 }
 
-int policy_finish(struct policy *p, usbox_err_t *err)
+static bool same_mount(const struct policy_mount *a, const struct policy_mount *b)
+{
+  return a->kind == b->kind && a->writable == b->writable &&
+         (a->source == NULL) == (b->source == NULL) &&
+         (a->source == NULL || strcmp(a->source, b->source) == 0);
+}
+
+int policy_complete_view(struct policy *p, usbox_err_t *err)
 {
   for (size_t i = 0; i < p->nmounts; i++)
-    for (size_t j = i + 1; j < p->nmounts; j++)
-      if (strcmp(p->mounts[i].dest, p->mounts[j].dest) == 0)
+    for (size_t j = i + 1; j < p->nmounts; j++) {
+      if (strcmp(p->mounts[i].dest, p->mounts[j].dest) != 0)
+        continue;
+      if (!same_mount(&p->mounts[i], &p->mounts[j]) ||
+          !(p->mounts[i].from_preset || p->mounts[j].from_preset))
         return usbox_err_set(err, EINVAL, "two mounts at %s", p->mounts[i].dest);
+      /* a preset's mount said again (medium's workspace, then a policy
+       * file that shows it, as `policy show` prints it): one */
+      free(p->mounts[j].dest);
+      free(p->mounts[j].source);
+      p->mounts[j--] = p->mounts[--p->nmounts];
+    }
   if (has_mount_at(p, "/tmp"))
     p->private_tmp = false;
   if (p->private_tmp && policy_add_tmpfs(p, "/tmp", err) < 0)
@@ -467,6 +536,15 @@ int policy_finish(struct policy *p, usbox_err_t *err)
     if (root.dest == NULL || root.source == NULL || push_mount(p, root, err) < 0)
       return usbox_err_set(err, ENOMEM, "allocating the policy");
   }
+  /* a mount point may live inside another mount */
+  qsort(p->mounts, p->nmounts, sizeof p->mounts[0], by_depth);
+  return 0;
+}
+
+int policy_finish(struct policy *p, usbox_err_t *err)
+{
+  if (policy_complete_view(p, err) < 0)
+    return -1;
   size_t explicit_hidden = p->nhidden;
   if (p->default_hidden && add_default_hidden(p, err) < 0)
     return -1;
@@ -474,7 +552,8 @@ int policy_finish(struct policy *p, usbox_err_t *err)
    * opener's IPC namespace, and the sentry opens /proc in the host's. The
    * agent's ipcs then asks the kernel (shmctl, msgctl, semctl), which
    * answers in the sandbox's own namespace. */
-  if (push_hidden(p, "/proc/sysvipc", err) < 0)
+  if (push_hidden(p, "/proc/sysvipc", "built-in: /proc/sysvipc (the host's IPC objects)", err) <
+      0)
     return -1;
   /* only the defaults give way to binds; an explicit --hide of a bound path
    * is a contradiction */
@@ -522,16 +601,6 @@ int policy_set_home(struct policy *p, const char *mode, usbox_err_t *err)
     return usbox_err_set(err, EINVAL, "--home %s: expected overlay or ro", mode);
   p->overlay.cow_home = strcmp(mode, "overlay") == 0;
   return 0;
-}
-
-static int json_overlay(struct policy *p, const cJSON *field, usbox_err_t *err)
-{
-  if (cJSON_IsBool(field))
-    return policy_set_overlay(p, cJSON_IsTrue(field) ? "disk" : "none", err);
-  if (!cJSON_IsString(field))
-    return usbox_err_set(err, EINVAL, "policy: \"overlay\" must be true, false, \"disk\", "
-                                      "\"memory\" or \"memory:SIZE\"");
-  return policy_set_overlay(p, field->valuestring, err);
 }
 
 /* ---- capabilities and host name ---- */
@@ -611,31 +680,13 @@ int policy_set_cwd(struct policy *p, const char *dir, usbox_err_t *err)
   char abs[PATH_MAX];
   if (dir[0] == '\0')
     return usbox_err_set(err, EINVAL, "--chdir: an empty directory");
-  if (absolute_from_cwd(dir, abs, sizeof abs, err) < 0)
+  if (policy_absolute(dir, abs, sizeof abs, err) < 0)
     return usbox_err_wrap(err, "--chdir %s", dir);
   char *copy = strdup(abs);
   if (copy == NULL)
     return usbox_err_set(err, ENOMEM, "--chdir");
   free(p->process.cwd);
   p->process.cwd = copy;
-  return 0;
-}
-
-static int json_process(struct policy *p, const cJSON *obj, usbox_err_t *err)
-{
-  if (!cJSON_IsObject(obj))
-    return usbox_err_set(err, EINVAL, "policy: \"process\" must be an object");
-  const cJSON *child;
-  cJSON_ArrayForEach(child, obj)
-  {
-    if (strcmp(child->string, "cwd") != 0)
-      return usbox_err_set(err, EINVAL, "policy: unknown field \"process.%s\" (cwd)",
-                           child->string);
-    if (!cJSON_IsString(child))
-      return usbox_err_set(err, EINVAL, "policy: \"process.cwd\" must be a string");
-    if (policy_set_cwd(p, child->valuestring, err) < 0)
-      return -1;
-  }
   return 0;
 }
 
@@ -659,211 +710,5 @@ int policy_set_seccomp_profile(struct policy *p, const char *file, usbox_err_t *
     return usbox_err_set(err, ENOMEM, "seccomp profile %s", file);
   free(p->seccomp_profile);
   p->seccomp_profile = copy;
-  return 0;
-}
-
-/* ---- JSON ---- */
-
-/* "limits": {"memory": "512M", "pids": 256, "cpus": 1.5, "timeout": 600,
- * "timeout_grace": 5, "nofile": 4096, "mode": "strict"}: the flags' values,
- * numbers or strings */
-static int json_limits(struct policy *p, const cJSON *obj, usbox_err_t *err)
-{
-  static const struct {
-    const char *key;
-    int (*parse)(struct limits_config *, const char *, usbox_err_t *);
-  } keys[] = {{"memory", limits_parse_memory},   {"pids", limits_parse_pids},
-              {"cpus", limits_parse_cpus},       {"timeout", limits_parse_timeout},
-              {"timeout_grace", limits_parse_grace}, {"nofile", limits_parse_nofile},
-              {"mode", limits_parse_mode}};
-  if (!cJSON_IsObject(obj))
-    return usbox_err_set(err, EINVAL, "policy: \"limits\" must be an object");
-  const cJSON *item;
-  cJSON_ArrayForEach(item, obj)
-  {
-    size_t i = 0;
-    while (i < sizeof keys / sizeof keys[0] && strcmp(keys[i].key, item->string) != 0)
-      i++;
-    if (i == sizeof keys / sizeof keys[0])
-      return usbox_err_set(err, EINVAL, "policy: unknown field \"limits.%s\"", item->string);
-    char text[64];
-    if (cJSON_IsString(item))
-      snprintf(text, sizeof text, "%s", item->valuestring);
-    else if (cJSON_IsNumber(item))
-      snprintf(text, sizeof text, "%.17g", item->valuedouble);
-    else
-      return usbox_err_set(err, EINVAL, "policy: \"limits.%s\" must be a number or a string",
-                           item->string);
-    if (keys[i].parse(&p->limits, text, err) < 0)
-      return usbox_err_wrap(err, "policy");
-  }
-  return 0;
-}
-
-static int json_string_list(const cJSON *arr, const char *what, usbox_err_t *err,
-                            int (*add)(struct policy *, const char *, usbox_err_t *),
-                            struct policy *p)
-{
-  if (arr == NULL)
-    return 0;
-  if (!cJSON_IsArray(arr))
-    return usbox_err_set(err, EINVAL, "policy: \"%s\" must be an array of strings", what);
-  const cJSON *item;
-  cJSON_ArrayForEach(item, arr)
-  {
-    if (!cJSON_IsString(item))
-      return usbox_err_set(err, EINVAL, "policy: \"%s\" must be an array of strings", what);
-    if (add(p, item->valuestring, err) < 0)
-      return -1;
-  }
-  return 0;
-}
-
-static int json_mount(struct policy *p, const cJSON *m, usbox_err_t *err)
-{
-  if (!cJSON_IsObject(m))
-    return usbox_err_set(err, EINVAL, "policy: each of \"mounts\" must be an object");
-  const cJSON *type = cJSON_GetObjectItemCaseSensitive(m, "type");
-  const cJSON *src = cJSON_GetObjectItemCaseSensitive(m, "source");
-  const cJSON *dst = cJSON_GetObjectItemCaseSensitive(m, "destination");
-  const cJSON *rw = cJSON_GetObjectItemCaseSensitive(m, "writable");
-  const cJSON *child;
-  cJSON_ArrayForEach(child, m)
-  {
-    if (strcmp(child->string, "type") != 0 && strcmp(child->string, "source") != 0 &&
-        strcmp(child->string, "destination") != 0 && strcmp(child->string, "writable") != 0)
-      return usbox_err_set(err, EINVAL, "policy: unknown mount field \"%s\"", child->string);
-  }
-  if ((type != NULL && !cJSON_IsString(type)) || (src != NULL && !cJSON_IsString(src)) ||
-      (dst != NULL && !cJSON_IsString(dst)) || (rw != NULL && !cJSON_IsBool(rw)))
-    return usbox_err_set(err, EINVAL,
-                         "policy: mount fields are strings (type, source, destination) and a "
-                         "boolean (writable)");
-  if (type != NULL && strcmp(type->valuestring, "tmpfs") == 0) {
-    if (dst == NULL)
-      return usbox_err_set(err, EINVAL, "policy: a tmpfs mount needs a \"destination\"");
-    return policy_add_tmpfs(p, dst->valuestring, err);
-  }
-  if (type != NULL && strcmp(type->valuestring, "bind") != 0)
-    return usbox_err_set(err, EINVAL, "policy: unknown mount type \"%s\" (bind, tmpfs)",
-                         type->valuestring);
-  if (src == NULL)
-    return usbox_err_set(err, EINVAL, "policy: a bind mount needs a \"source\"");
-  char spec[PATH_MAX * 2 + 2];
-  snprintf(spec, sizeof spec, "%s%s%s", src->valuestring, dst ? ":" : "",
-           dst ? dst->valuestring : "");
-  if (dst != NULL && dst->valuestring[0] != '/')
-    return usbox_err_set(err, EINVAL, "policy: destination must be absolute: %s",
-                         dst->valuestring);
-  return policy_add_bind(p, spec, rw != NULL && cJSON_IsTrue(rw), err);
-}
-
-int policy_load_json(struct policy *p, const char *text, usbox_err_t *err)
-{
-  cJSON *root = cJSON_Parse(text);
-  if (root == NULL) {
-    const char *at = cJSON_GetErrorPtr();
-    usbox_err_set(err, EINVAL, "policy: invalid JSON near \"%.20s\"", at ? at : "");
-    return usbox_err_printable(err); /* the quoted text may hold a newline */
-  }
-  int rc = 0;
-  if (!cJSON_IsObject(root)) {
-    rc = usbox_err_set(err, EINVAL, "policy: the top level must be an object");
-    goto out;
-  }
-  const cJSON *field;
-  cJSON_ArrayForEach(field, root)
-  {
-    const char *k = field->string;
-    if (strcmp(k, "mounts") == 0) {
-      if (!cJSON_IsArray(field)) {
-        rc = usbox_err_set(err, EINVAL, "policy: \"mounts\" must be an array");
-        goto out;
-      }
-      const cJSON *m;
-      cJSON_ArrayForEach(m, field)
-      {
-        if ((rc = json_mount(p, m, err)) < 0)
-          goto out;
-      }
-    } else if (strcmp(k, "hide") == 0) {
-      if ((rc = json_string_list(field, "hide", err, policy_add_hidden, p)) < 0)
-        goto out;
-    } else if (strcmp(k, "limits") == 0) {
-      if ((rc = json_limits(p, field, err)) < 0)
-        goto out;
-    } else if (strcmp(k, "capabilities") == 0) {
-      if ((rc = json_string_list(field, "capabilities", err, policy_add_cap, p)) < 0)
-        goto out;
-    } else if (strcmp(k, "process") == 0) {
-      if ((rc = json_process(p, field, err)) < 0)
-        goto out;
-    } else if (strcmp(k, "cap_drop") == 0) {
-      if ((rc = json_string_list(field, "cap_drop", err, policy_drop_cap, p)) < 0)
-        goto out;
-    } else if (strcmp(k, "hostname") == 0) {
-      if (!cJSON_IsString(field)) {
-        rc = usbox_err_set(err, EINVAL, "policy: \"hostname\" must be a string");
-        goto out;
-      }
-      if ((rc = policy_set_hostname(p, field->valuestring, err)) < 0)
-        goto out;
-    } else if (strcmp(k, "network") == 0) {
-      if ((rc = net_policy_load_json(&p->net, field, err)) < 0)
-        goto out;
-    } else if (strcmp(k, "env") == 0) {
-      if ((rc = env_policy_load_json(&p->env, field, err)) < 0)
-        goto out;
-    } else if (strcmp(k, "exec") == 0) {
-      if ((rc = exec_rules_load_json(&p->exec, field, err)) < 0)
-        goto out;
-    } else if (strcmp(k, "seccomp_profile") == 0) {
-      if (!cJSON_IsString(field)) {
-        rc = usbox_err_set(err, EINVAL, "policy: \"seccomp_profile\" must be a string (a file)");
-        goto out;
-      }
-      if ((rc = policy_set_seccomp_profile(p, field->valuestring, err)) < 0)
-        goto out;
-    } else if (strcmp(k, "home") == 0) {
-      if (!cJSON_IsString(field)) {
-        rc = usbox_err_set(err, EINVAL, "policy: \"home\" must be \"overlay\" or \"ro\"");
-        goto out;
-      }
-      if ((rc = policy_set_home(p, field->valuestring, err)) < 0)
-        goto out;
-    } else if (strcmp(k, "overlay") == 0) {
-      if ((rc = json_overlay(p, field, err)) < 0)
-        goto out;
-    } else if (strcmp(k, "default_hide") == 0) {
-      if (!cJSON_IsBool(field)) {
-        rc = usbox_err_set(err, EINVAL, "policy: \"default_hide\" must be true or false");
-        goto out;
-      }
-      p->default_hidden = cJSON_IsTrue(field);
-    } else {
-      rc = usbox_err_set(err, EINVAL, "policy: unknown field \"%s\"", k);
-      goto out;
-    }
-  }
-out:
-  cJSON_Delete(root);
-  return rc;
-}
-
-int policy_load_file(struct policy *p, const char *file, usbox_err_t *err)
-{
-  cleanup_fclose FILE *f = fopen(file, "re");
-  if (f == NULL)
-    return usbox_err_set(err, errno, "policy file %s", file);
-  char buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  if (ferror(f))
-    return usbox_err_set(err, errno, "reading policy file %s", file);
-  if (n == sizeof buf - 1)
-    return usbox_err_set(err, EFBIG, "policy file %s is over 64 KiB", file);
-  buf[n] = '\0';
-  if (policy_load_json(p, buf, err) < 0)
-    return usbox_err_wrap(err, "%s", file);
-  p->from_file = true;
   return 0;
 }

@@ -31,6 +31,7 @@ struct policy_mount {
   /* an overlay only so that mount points the host lacks can be made in it
    * (--rw ./p:/workspace on the read-only host); read-only once they are */
   bool points_only;
+  bool from_preset; /* a preset's (medium's workspace): the same mount said again is one */
 };
 
 /* --overlay: what is not a --rw bind is copy-on-write (docs/overlay.md). */
@@ -53,6 +54,7 @@ struct policy_overlay {
 struct policy_hidden_id {
   dev_t dev;
   ino_t ino;
+  size_t rule; /* the rule that hides it: an index into policy.hide_rules */
 };
 
 /* The agent process itself, where it differs from usbox's (the OCI
@@ -95,6 +97,13 @@ struct policy {
    * object (or one that may appear there) shows (policy_expand_hidden). */
   char **hidden;
   size_t nhidden;
+  /* Per hidden path, the rule that hides it (an index into hide_rules):
+   * what the audit log and -v name when the agent meets it. */
+  size_t *hidden_rule;
+  /* The rules as they are named: "hide /x" (--hide, "hide"), "built-in
+   * secret ~/.ssh" (the default list), ... each text once. */
+  char **hide_rules;
+  size_t nhide_rules;
   struct policy_hidden_id *hidden_ids; /* the hidden objects that exist at start */
   size_t nhidden_ids;
   bool default_hidden; /* add the built-in list of secrets (on unless told) */
@@ -134,7 +143,13 @@ int policy_add_mount(struct policy *p, const char *source, const char *dest, boo
 /* The host directory shown as the view's "/" (the host's "/" unless a
  * mount at "/" says otherwise). */
 const char *policy_root_source(const struct policy *p);
+/* --hide PATH / "hide": [PATH]; its rule is named "hide PATH". */
 int policy_add_hidden(struct policy *p, const char *path, usbox_err_t *err);
+/* A path hidden for another reason: its rule is named "WHY PATH" ("OCI
+ * maskedPaths /proc/kcore"). */
+int policy_add_hidden_by(struct policy *p, const char *path, const char *why, usbox_err_t *err);
+/* The rule that hides hidden path i. */
+const char *policy_hidden_rule(const struct policy *p, size_t i);
 int policy_add_tmpfs(struct policy *p, const char *dest, usbox_err_t *err);
 /* --cap-add NAME: CAP_NET_BIND_SERVICE or NET_BIND_SERVICE (any case), or ALL */
 int policy_add_cap(struct policy *p, const char *name, usbox_err_t *err);
@@ -169,13 +184,31 @@ int policy_set_cwd(struct policy *p, const char *dir, usbox_err_t *err);
 /* --seccomp-profile FILE / "seccomp_profile": the last one given wins.
  * A relative FILE is taken from the current directory. */
 int policy_set_seccomp_profile(struct policy *p, const char *file, usbox_err_t *err);
-/* Merge a JSON policy file (docs/policy.md). */
+/* Merge a JSON policy file (docs/policy.md, policy/json.c): its values
+ * are applied over what p has, as flags are. An error names the JSON path
+ * of the problem ("policy FILE: .mounts[1].destination: ..."). */
 int policy_load_file(struct policy *p, const char *file, usbox_err_t *err);
 int policy_load_json(struct policy *p, const char *text, usbox_err_t *err);
+/* The same from text read elsewhere, its errors named "policy NAME: ...". */
+int policy_load_named(struct policy *p, const char *text, const char *name, usbox_err_t *err);
+/* A policy file's text (at most 64 KiB), malloc'd; NULL with err. */
+char *policy_read_file(const char *file, usbox_err_t *err);
+/* The policy in the same format, with every key the reader accepts (the
+ * defaults included), so that it reads back as the same policy: a cJSON
+ * object (cjson/cJSON.h), or NULL when memory is short. For a policy not
+ * finished: after policy_finish the hidden paths are the expanded view
+ * paths; "hide" lists the rules given with --hide and "hide". */
+struct cJSON;
+struct cJSON *policy_to_json(const struct policy *p);
 
-/* Complete the policy: the read-only host root, the private /tmp, the
- * built-in hidden paths (expanded for every /home/<user> and /root), and the
- * checks that need the whole picture (duplicate destinations). */
+/* The view's defaults, which policy_finish adds first: the private /tmp
+ * (unless a mount names /tmp), the read-only host root (unless a mount
+ * names /), one mount per destination, parents before children. What
+ * `usbox policy check` shows is the policy from here. */
+int policy_complete_view(struct policy *p, usbox_err_t *err);
+/* Complete the policy: the view's defaults, the built-in hidden paths
+ * (expanded for every /home/<user> and /root), and the checks that need
+ * the whole picture (duplicate destinations, a path bound and hidden). */
 int policy_finish(struct policy *p, usbox_err_t *err);
 
 /* The hidden rules (host paths) into view paths and identities: symlinked
@@ -191,6 +224,8 @@ extern const char *const policy_default_hidden_home[];
 extern const char *const policy_default_hidden_abs[];
 extern const char *const policy_default_hidden_each[];
 
+/* path made absolute from the current directory, and normalised. */
+int policy_absolute(const char *path, char *out, size_t size, usbox_err_t *err);
 /* Lexically normalise an absolute path into out: collapse "//", drop ".",
  * resolve ".." (never above "/"). Returns 0 or -1 if it is not absolute or
  * too long. (Unit-tested.) */

@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 /* low: an API-only agent. It runs its own program and nothing else (no
  * shell, no other interpreter: exec.allow is the program, cmd_exec.c),
@@ -24,7 +26,16 @@ static int medium(struct policy *p, usbox_err_t *err)
   p->overlay.cow_home = true;
   p->limits.memory = 4ull << 30;
   p->limits.pids = 1024;
-  return policy_add_bind(p, ".", true, err);
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof cwd) == NULL)
+    return usbox_err_set(err, errno, "--preset medium: the current directory");
+  for (size_t i = 0; i < p->nmounts; i++)
+    if (p->mounts[i].dest != NULL && strcmp(p->mounts[i].dest, cwd) == 0)
+      return 0; /* already said (a policy read back, or a flag before) */
+  if (policy_add_bind(p, ".", true, err) < 0)
+    return -1;
+  p->mounts[p->nmounts - 1].from_preset = true;
+  return 0;
 }
 
 /* high: shell access. Everything copy-on-write (a person reviews with usbox

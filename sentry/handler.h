@@ -39,8 +39,13 @@ struct sentry_call {
   struct task *task;        /* looked up on first use (task.h) */
   unsigned unchecked_reads; /* agent memory reads not yet followed by ID_VALID */
   const char *audit_arg;    /* key argument for the audit line */
-  const char *audit_rule;   /* why, when a handler decided by a rule (network policy) */
-  bool audit_denied;        /* a rule of the policy refused it: audited and counted as "deny" */
+  /* The rule a handler decided by (a network rule), for the audit line.
+   * An error answered with a rule named is that rule's refusal ("deny" in
+   * the audit log, counted by -v), unless rule_allowed: the rule let the
+   * call through or chose where it goes, and an error it then met is the
+   * call's own. */
+  const char *audit_rule;
+  bool rule_allowed;
   char path[2][PATH_MAX];   /* copies of path arguments, read once */
   bool path_read[2];        /* read already (a handler run again reuses the copy) */
   int path_rc[2];           /* that read's result */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "sentry/report.h"
 
 /* A receiver stuck in a handler this long is replaced by the watchdog. */
 #define STUCK_NS (20 * 1000 * 1000ull)
@@ -394,6 +395,8 @@ void sentry_destroy(struct sentry *s)
   exec_rules_free(&s->exec);
   audit_close(s->audit);
   s->audit = NULL;
+  report_free(s->report);
+  s->report = NULL;
   pthread_mutex_destroy(&s->lock);
 }
 
@@ -440,12 +443,29 @@ static void print_counts(const struct sentry_stats *stats, const char *what,
   fprintf(stderr, "%s\n", n > 0 ? (limit >= 0 && n > limit ? ", ...)" : ")") : "");
 }
 
+/* How many calls got each decision (the audit log's "decision"). */
+static void print_verdicts(const struct sentry_stats *stats)
+{
+  unsigned long total = 0;
+  for (int v = 0; v < VERDICT_COUNT; v++)
+    total += atomic_load(&stats->verdicts[v]);
+  fprintf(stderr, "usbox: decisions: %lu (", total);
+  for (int v = 0; v < VERDICT_COUNT; v++)
+    fprintf(stderr, "%s%s %lu", v > 0 ? ", " : "", sentry_verdict_name((enum sentry_verdict)v),
+            atomic_load(&stats->verdicts[v]));
+  fprintf(stderr, ")\n");
+}
+
 void sentry_print_summary(const struct sentry *s)
 {
+  print_verdicts(&s->stats);
   print_counts(&s->stats, "calls emulated", s->stats.emulated, 12, false);
   print_counts(&s->stats, "calls checked, then performed by the kernel", s->stats.continued, -1,
                false);
   print_counts(&s->stats, "calls denied", s->stats.denied, -1, true);
+  print_counts(&s->stats, "calls answered ENOSYS, as a kernel without them (the program falls "
+               "back)", s->stats.fallback, -1, false);
+  report_print(s->report, stderr);
   const struct dcache_stats *w = &s->vfs.dcache.stats;
   if (s->vfs.dcache.enabled)
     fprintf(stderr,

@@ -29,10 +29,26 @@
 
 
 struct receiver; /* sentry.c */
+struct report;   /* sentry/report.h */
+
+/* What the sentry decided about a call: the audit log's "decision". */
+enum sentry_verdict {
+  VERDICT_EMULATE,  /* the sentry performed it (an ENOENT it met is a missing path) */
+  VERDICT_KERNEL,   /* checked, then performed by the kernel */
+  VERDICT_DENY,     /* a rule refused it: the table, an argument rule, a network rule */
+  VERDICT_HIDDEN,   /* a hide rule answered ENOENT, as for a missing path */
+  VERDICT_FALLBACK, /* ENOSYS, as a kernel without the call says: the program goes
+                     * on without it (clone3: libc uses clone) */
+  VERDICT_COUNT,
+};
+/* "emulate", "kernel", "deny", "hidden", "fallback" */
+const char *sentry_verdict_name(enum sentry_verdict v);
 
 struct sentry_stats {
-  atomic_ulong emulated[SC_NR_LIMIT];
+  atomic_ulong verdicts[VERDICT_COUNT];
+  atomic_ulong emulated[SC_NR_LIMIT]; /* emulate and hidden */
   atomic_ulong denied[SC_NR_LIMIT];
+  atomic_ulong fallback[SC_NR_LIMIT];
   atomic_ulong continued[SC_NR_LIMIT];
   /* time from RECV to just before the answer, summed: the sentry's own work
    * (after the answer the woken agent usually runs first on this CPU) */
@@ -48,6 +64,7 @@ struct sentry {
   pid_t gofer_pid;
   struct task_cache tasks;
   struct audit *audit; /* NULL: no --audit */
+  struct report *report; /* -v's refusals (sentry/report.h), or NULL */
   struct sentry_stats stats;
   /* --TESTONLY-pass: calls handed to the kernel unchecked, so tests can show
    * what the kernel backstops catch when the table is wrong */

@@ -27,6 +27,7 @@
 #include "gofer/gofer.h"
 #include "sentry/hidden_watch.h"
 #include "sentry/launch.h"
+#include "sentry/report.h"
 #include "sentry/sentry.h"
 #include "limits/limits.h"
 #include "sentry/sys_net.h"
@@ -415,6 +416,9 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
     netns_fds_close(&fds.net);
     return -1;
   }
+  /* -v's report of refusals; without the memory for it, -v prints the rest */
+  if (cfg->count_denials && (r->sentry.report = report_new()) == NULL)
+    usbox_warn("no memory for the report of refusals: -v leaves it out");
   usbox_phase("listing filters built");
   if (hidden_watch_start(&r->hidden, &r->sentry.vfs, r->agent, geteuid() != 0, err) < 0) {
     netns_fds_close(&fds.net);
@@ -422,7 +426,7 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
   }
   /* the network filter and the sandbox's resolver (threads: after the
    * gofer's fork); it takes the resolver's sockets */
-  rc = sys_net_start(cfg->policy, &fds.net, r->sentry.audit, err);
+  rc = sys_net_start(cfg->policy, &fds.net, r->sentry.audit, r->sentry.report, err);
   netns_fds_close(&fds.net);
   /* the agent's terminal (a thread: after the gofer's fork) */
   if (rc == 0 && r->tty.master >= 0 && (cfg->gate == NULL || !cfg->gate->console)) {

@@ -181,7 +181,6 @@ static struct sc_result refuse(struct sentry_call *call, const char *why)
   static __thread char audit_why[sizeof call->sentry->first_exec_why];
   snprintf(audit_why, sizeof audit_why, "%s", why);
   call->audit_rule = audit_why;
-  call->audit_denied = true;
   return sc_errno(EACCES);
 }
 

@@ -560,8 +560,9 @@ static int listing_names(struct sentry_call *call, int fd, const struct stat *st
                          struct vfs_listing_filter *out, const char **names, size_t max)
 {
   const struct vfs *v = &call->sentry->vfs;
-  if (vfs_is_hidden_id(v, st->st_dev, st->st_ino))
-    return -ENOENT;
+  const char *by = vfs_hidden_id_by(v, st->st_dev, st->st_ino);
+  if (by != NULL)
+    return vfs_hidden_enoent(&call->fs, by);
   out->nnames = 0;
   out->names = (char **)names;
   const struct vfs_listing_filter *f = vfs_listing_filter(v, st->st_dev, st->st_ino);
@@ -572,8 +573,8 @@ static int listing_names(struct sentry_call *call, int fd, const struct stat *st
   if (len <= 0 || view[0] != '/')
     return 0; /* no name (removed): only the identity filter applies */
   view[len] = '\0';
-  if (vfs_is_hidden(v, view))
-    return -ENOENT;
+  if ((by = vfs_hidden_by(v, view)) != NULL)
+    return vfs_hidden_enoent(&call->fs, by);
   out->nnames += vfs_hidden_names_in(v, view, names + out->nnames, max - out->nnames);
   return 0;
 }

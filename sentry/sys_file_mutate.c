@@ -25,7 +25,7 @@ static int entry_at(struct sentry_call *call, int dirfd, const char *path, enum 
   int r = vfs_lookup_parent(&call->fs, dirfd, path, parent, name);
   if (r < 0)
     return r;
-  return vfs_check_entry(&call->sentry->vfs, parent, name, op, obj_type);
+  return vfs_check_entry(&call->fs, parent, name, op, obj_type);
 }
 
 /* ---- mkdir / mknod ---- */
@@ -119,9 +119,9 @@ struct sc_result sys_unlinkat(struct sentry_call *call)
 
 /* The target is busy (a mount point, a holder of hidden paths): the kernel
  * would first compare the two types, so the source's type decides the errno. */
-static int rename_onto_busy(struct sentry_call *call, const struct vfs *v,
-                            const struct vfs_node *from, const char *from_name,
-                            const struct vfs_node *to, const char *to_name)
+static int rename_onto_busy(struct sentry_call *call, const struct vfs_node *from,
+                            const char *from_name, const struct vfs_node *to,
+                            const char *to_name)
 {
   char from_view[PATH_MAX];
   if (from->view[0] != '/')
@@ -133,7 +133,8 @@ static int rename_onto_busy(struct sentry_call *call, const struct vfs *v,
   cleanup_node struct vfs_node src = VFS_NODE_INIT;
   if (vfs_lookup_quiet(&call->fs, from_view, &src) < 0)
     return -EBUSY;
-  return vfs_check_entry(v, to, to_name, VFS_REMOVE, S_ISDIR(src.st.st_mode) ? S_IFDIR : S_IFREG);
+  return vfs_check_entry(&call->fs, to, to_name, VFS_REMOVE,
+                         S_ISDIR(src.st.st_mode) ? S_IFDIR : S_IFREG);
 }
 
 static struct sc_result do_rename(struct sentry_call *call, int olddir, int oldarg, int newdir,
@@ -152,11 +153,10 @@ static struct sc_result do_rename(struct sentry_call *call, int olddir, int olda
   /* as the kernel: two mounts first (EXDEV), then what each side allows */
   if (from.mount != to.mount)
     return sc_errno(EXDEV);
-  struct vfs *v = &call->sentry->vfs;
-  if ((r = vfs_check_entry(v, &from, from_name, VFS_REMOVE, 0)) < 0)
+  if ((r = vfs_check_entry(&call->fs, &from, from_name, VFS_REMOVE, 0)) < 0)
     return sc_fail(r);
-  if ((r = vfs_check_entry(v, &to, to_name, VFS_REMOVE, 0)) == -EBUSY)
-    r = rename_onto_busy(call, v, &from, from_name, &to, to_name);
+  if ((r = vfs_check_entry(&call->fs, &to, to_name, VFS_REMOVE, 0)) == -EBUSY)
+    r = rename_onto_busy(call, &from, from_name, &to, to_name);
   if (r < 0)
     return sc_fail(r);
   /* two mounts of the view are two filesystems to the agent, even when they
@@ -192,9 +192,10 @@ struct sc_result sys_renameat2(struct sentry_call *call)
 static struct sc_result link_held(struct sentry_call *call, const struct vfs_node *obj,
                                   const struct vfs_node *to, const char *to_name)
 {
-  if (vfs_is_hidden_id(&call->sentry->vfs, obj->st.st_dev, obj->st.st_ino))
-    return sc_errno(ENOENT);
-  int r = vfs_check_entry(&call->sentry->vfs, to, to_name, VFS_CREATE, 0);
+  const char *by = vfs_hidden_id_by(&call->sentry->vfs, obj->st.st_dev, obj->st.st_ino);
+  if (by != NULL)
+    return sc_fail(vfs_hidden_enoent(&call->fs, by));
+  int r = vfs_check_entry(&call->fs, to, to_name, VFS_CREATE, 0);
   if (r < 0)
     return sc_fail(r);
   cleanup_close int dir = vfs_open_resolved(&call->fs, to, O_DIRECTORY);
@@ -234,7 +235,7 @@ static struct sc_result do_link(struct sentry_call *call, int olddir, int oldarg
       return sc_errno(obj.mount == NULL ? ENOENT : EPERM); /* no name to link, or the root */
     if (obj.mount != to.mount)
       return sc_errno(EXDEV);
-    if ((r = vfs_check_entry(&call->sentry->vfs, &to, to_name, VFS_CREATE, 0)) < 0)
+    if ((r = vfs_check_entry(&call->fs, &to, to_name, VFS_CREATE, 0)) < 0)
       return sc_fail(r);
     cleanup_node struct vfs_node from = VFS_NODE_INIT;
     from.mount = obj.mount;
@@ -250,11 +251,11 @@ static struct sc_result do_link(struct sentry_call *call, int olddir, int oldarg
   if (r < 0)
     return sc_fail(r);
   /* the source is read, not changed, but a hidden one does not exist */
-  if ((r = vfs_check_entry(&call->sentry->vfs, &from, from_name, VFS_CREATE, 0)) == -ENOENT)
+  if ((r = vfs_check_entry(&call->fs, &from, from_name, VFS_CREATE, 0)) == -ENOENT)
     return sc_fail(r);
   if (from.mount != to.mount)
     return sc_errno(EXDEV);
-  if ((r = vfs_check_entry(&call->sentry->vfs, &to, to_name, VFS_CREATE, 0)) < 0)
+  if ((r = vfs_check_entry(&call->fs, &to, to_name, VFS_CREATE, 0)) < 0)
     return sc_fail(r);
   r = vfs_op_link(&call->fs, &from, from_name, &to, to_name);
   return r < 0 ? sc_fail(r) : sc_ok(0);

@@ -56,6 +56,7 @@
 #include "netstack-shim/sockaddr.h"
 #include "policy/policy.h"
 #include "sentry/audit.h"
+#include "sentry/report.h"
 #include "sentry/sentry.h"
 #include "sentry/sys_common.h"
 #include "sentry/sys_net.h"
@@ -82,14 +83,33 @@ __attribute__((format(printf, 2, 3))) static void note_dest(struct sentry_call *
   call->audit_arg = audit_dest;
 }
 
+__attribute__((format(printf, 3, 0))) static void note_why(struct sentry_call *call,
+                                                           bool allowed, const char *fmt,
+                                                           va_list ap)
+{
+  vsnprintf(audit_why, sizeof audit_why, fmt, ap);
+  call->audit_rule = audit_why;
+  call->rule_allowed = allowed;
+}
+
+/* The rule that let the call through or chose where it goes. */
 __attribute__((format(printf, 2, 3))) static void note_rule(struct sentry_call *call,
                                                             const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(audit_why, sizeof audit_why, fmt, ap);
+  note_why(call, true, fmt, ap);
   va_end(ap);
-  call->audit_rule = audit_why;
+}
+
+/* The rule that refuses the call (handler.h: a refusal). */
+__attribute__((format(printf, 2, 3))) static void note_refusal(struct sentry_call *call,
+                                                               const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  note_why(call, false, fmt, ap);
+  va_end(ap);
 }
 
 /* ---- the network's view of an intercepted call (netstack-shim/ctx.h) ---- */
@@ -205,8 +225,10 @@ static void call_net_note(struct net_ctx *ctx, enum net_note what, const char *t
 {
   if (what == NET_NOTE_DEST)
     note_dest(call_of(ctx), "%s", text);
-  else
+  else if (what == NET_NOTE_RULE)
     note_rule(call_of(ctx), "%s", text);
+  else
+    note_refusal(call_of(ctx), "%s", text);
 }
 
 static const struct net_caller_ops net_call_ops = {
@@ -254,7 +276,7 @@ struct sc_result sys_socket(struct sentry_call *call)
   int err = 0;
   const char *why = net_socket_check(domain, type, protocol, &err);
   if (why != NULL) {
-    note_rule(call, "%s", why);
+    note_refusal(call, "%s", why);
     return sc_errno(err);
   }
   /* Decided on register values only; the socket is made in the caller's
@@ -277,7 +299,7 @@ struct sc_result sys_socketpair(struct sentry_call *call)
     return sc_kernel_must_perform();
   int err = EOPNOTSUPP;
   const char *why = net_socket_check(domain, type, protocol, &err);
-  note_rule(call, "%s", why != NULL ? why : "only unix socket pairs");
+  note_refusal(call, "%s", why != NULL ? why : "only unix socket pairs");
   return sc_errno(err);
 }
 
@@ -331,7 +353,7 @@ static struct sc_result unix_bind_path(struct sentry_call *call, struct net_call
   char name[NAME_MAX + 2];
   int r = vfs_lookup_parent(&call->fs, AT_FDCWD, path, &parent, name);
   if (r == 0)
-    r = vfs_check_entry(&call->sentry->vfs, &parent, name, VFS_CREATE, 0);
+    r = vfs_check_entry(&call->fs, &parent, name, VFS_CREATE, 0);
   if (r < 0)
     return r == -EEXIST ? sc_errno(EADDRINUSE) : sc_fail(r);
   nc->writable_place = true; /* vfs_check_entry: the view lets the agent create there */
@@ -412,7 +434,7 @@ struct sc_result sys_bind(struct sentry_call *call)
    * anew would be a port on the host's network */
   if (nc.si.host) {
     note_dest(call, "a socket on the host's side");
-    note_rule(call, "host-side sockets are not bound again");
+    note_refusal(call, "host-side sockets are not bound again");
     return sc_errno(EINVAL);
   }
   struct net_unix_addr ua;
@@ -443,7 +465,7 @@ struct sc_result sys_listen(struct sentry_call *call)
    * another socket by the time the kernel looked again. A host-side socket
    * would listen on the host's network. */
   if (nc.si.host) {
-    note_rule(call, "host-side sockets do not listen: the sandbox's ports are its own");
+    note_refusal(call, "host-side sockets do not listen: the sandbox's ports are its own");
     return sc_errno(EOPNOTSUPP);
   }
   return sc_syscall(listen(nc.sock, ARG_INT(call, 1)));
@@ -582,7 +604,7 @@ struct sc_result sys_setsockopt(struct sentry_call *call)
   int level = ARG_INT(call, 1), name = ARG_INT(call, 2);
   if (net_sockopt_denied(level, name)) {
     note_dest(call, "level %d option %d", level, name);
-    note_rule(call, "socket options that bypass the network policy are denied");
+    note_refusal(call, "socket options that bypass the network policy are denied");
     return sc_errno(EPERM);
   }
   /* Decided on register values only (level, name), whatever the fd or the
@@ -592,12 +614,20 @@ struct sc_result sys_setsockopt(struct sentry_call *call)
 
 /* ---- start and stop: the policy's network part, for netstack-shim/net.c ---- */
 
-/* A query the sandbox's resolver answered, as an audit line (no pid: the
- * resolver does not know which process asked). */
+/* Where the resolver's and the relay's decisions go (sys_net_start). */
+static struct net_log {
+  struct audit *audit;
+  struct report *report;
+} net_log;
+
+/* A query the sandbox's resolver answered, or a connection the relay
+ * checked, as an audit line (the resolver does not know which process
+ * asked: pid 0) and, refused, in -v's report. */
 static void audit_net(void *ctx, const struct net_audit_line *line)
 {
+  const struct net_log *log = ctx;
   struct audit_record rec = {
-      .pid = 0,
+      .pid = line->pid,
       .syscall = line->syscall,
       .arg = line->arg,
       .decision = line->decision,
@@ -605,8 +635,10 @@ static void audit_net(void *ctx, const struct net_audit_line *line)
       .result = line->result,
       .rule = line->rule,
   };
-  rec.pid = line->pid;
-  audit_write(ctx, &rec);
+  audit_write(log->audit, &rec);
+  if (strcmp(line->decision, "deny") == 0)
+    report_note(log->report, strcmp(line->syscall, "dns") == 0 ? REPORT_DNS : REPORT_NETWORK,
+                line->arg, line->rule);
 }
 
 /* The policy keeps at most as many resolver addresses as the namespace
@@ -614,9 +646,11 @@ static void audit_net(void *ctx, const struct net_audit_line *line)
 _Static_assert(NET_MAX_RESOLVERS == NETNS_MAX_RESOLVERS, "resolver address limits differ");
 
 int sys_net_start(const struct policy *p, struct netns_fds *fds, struct audit *audit,
-                  usbox_err_t *err)
+                  struct report *report, usbox_err_t *err)
 {
   const struct net_policy *n = &p->net;
+  net_log = (struct net_log){audit, report};
+  bool logged = audit != NULL || report != NULL;
   struct net_config cfg = {
       .filtered = n->mode == NET_MODE_FILTERED,
       .rules = n->rules,
@@ -627,8 +661,8 @@ int sys_net_start(const struct policy *p, struct netns_fds *fds, struct audit *a
       .nresolvers = n->nresolvers,
       .resolver_port = NET_RESOLVER_PORT,
       .hostname = p->hostname,
-      .audit = audit != NULL ? audit_net : NULL,
-      .audit_ctx = audit,
+      .audit = logged ? audit_net : NULL,
+      .audit_ctx = &net_log,
   };
   return net_start(&cfg, fds, err);
 }

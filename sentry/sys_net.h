@@ -11,12 +11,14 @@
 
 struct policy;
 struct audit;
+struct report;
 
 /* Before the receivers start: the policy's network part, the resolver's
- * sockets (taken over; -1 with --net host) and the audit log (may be NULL).
- * One sandbox per usbox process: the state is process-wide. */
+ * sockets (taken over; -1 with --net host), the audit log and -v's report
+ * (each may be NULL) for what the resolver and the relay decide outside
+ * any call. One sandbox per usbox process: the state is process-wide. */
 int sys_net_start(const struct policy *p, struct netns_fds *fds, struct audit *audit,
-                  usbox_err_t *err);
+                  struct report *report, usbox_err_t *err);
 /* After the receivers stopped. */
 void sys_net_stop(void);
 

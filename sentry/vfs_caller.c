@@ -79,7 +79,7 @@ void sentry_call_init(struct sentry_call *call, struct sentry *s, uint64_t id, i
   call->unchecked_reads = 0;
   call->audit_arg = NULL;
   call->audit_rule = NULL;
-  call->audit_denied = false;
+  call->rule_allowed = false;
   call->path[0][0] = call->path[1][0] = '\0';
   call->path_read[0] = call->path_read[1] = false;
   call->fs = (struct vfs_ctx){.vfs = &s->vfs, .ops = &call_ops, .tid = tid, .owner = call};

@@ -11,6 +11,7 @@
 #ifndef USBOX_VFS_CTX_H
 #define USBOX_VFS_CTX_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -52,7 +53,19 @@ struct vfs_ctx {
   const struct vfs_caller_ops *ops;
   pid_t tid;   /* the calling thread (host tid); 0: usbox itself */
   void *owner; /* the ops' own state */
+  /* Set when the VFS answered ENOENT because a hide rule matched (by path
+   * or identity): that rule's name (vfs_hidden_by), for the caller's audit
+   * and report; the agent sees ENOENT like for any missing path. Cleared
+   * when a walk starts, so it speaks of the last walk. */
+  const char *hidden_by;
 };
+
+/* -ENOENT for something rule hides, noted in ctx (vfs_ctx.hidden_by). */
+static inline int vfs_hidden_enoent(struct vfs_ctx *ctx, const char *rule)
+{
+  ctx->hidden_by = rule;
+  return -ENOENT;
+}
 
 /* A question usbox asks about the view for its own sake (no agent thread):
  * its own credentials, no memory to validate, no fds to take. */

@@ -635,11 +635,16 @@ static int cached_parent(struct vfs_ctx *ctx, const struct vfs_node *parent,
  * (a hard link of a hidden file) is not there, to unlink, rename, or link
  * from (on an overlay, a rename or link would copy the object up as a new,
  * readable file). dir: the cached directory, or -1 to ask the gofer. */
-static bool hidden_entry_at(const struct vfs *v, int dir, const char *name)
+static bool hidden_entry_at(struct vfs_ctx *ctx, int dir, const char *name)
 {
   struct stat st;
-  return fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode) &&
-         st.st_nlink > 1 && vfs_is_hidden_id(v, st.st_dev, st.st_ino);
+  const char *by = NULL;
+  if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode) &&
+      st.st_nlink > 1)
+    by = vfs_hidden_id_by(ctx->vfs, st.st_dev, st.st_ino);
+  if (by != NULL)
+    ctx->hidden_by = by;
+  return by != NULL;
 }
 
 static int hidden_entry_walk(struct vfs_ctx *ctx, const struct vfs_mount *m, const char *path)
@@ -653,10 +658,9 @@ static int hidden_entry_walk(struct vfs_ctx *ctx, const struct vfs_mount *m, con
                     &rep, NULL, 0, NULL);
   if (r < 0 || rep.status != GOFER_DONE || rep.err != 0 || !rep.has_stat)
     return 0; /* the operation itself answers */
-  return vfs_is_hidden_id(ctx->vfs, makedev(rep.stx.stx_dev_major, rep.stx.stx_dev_minor),
-                          rep.stx.stx_ino)
-             ? -ENOENT
-             : 0;
+  const char *by = vfs_hidden_id_by(ctx->vfs, makedev(rep.stx.stx_dev_major, rep.stx.stx_dev_minor),
+                                   rep.stx.stx_ino);
+  return by != NULL ? vfs_hidden_enoent(ctx, by) : 0;
 }
 
 /* An entry operation in a directory the walk cache holds, done by the
@@ -678,7 +682,7 @@ static int cached_entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, c
   cleanup_close int dir = cached_parent(ctx, parent, &q.ident);
   if (dir < 0)
     return 1; /* not cached, or not the directory the VFS resolved: the gofer walks */
-  if (what->op == GOFER_UNLINK && hidden_entry_at(ctx->vfs, dir, name))
+  if (what->op == GOFER_UNLINK && hidden_entry_at(ctx, dir, name))
     return -ENOENT;
   r = (int)VFS_AS_IDENT(&q.ident, DEPUTY_UMASK, gofer_entry_act(what->op, dir, name, &q, what->data));
   if (r == 0 && what->op == GOFER_UNLINK) /* what was removed is not kept open by the cache */
@@ -762,8 +766,8 @@ static int cached_two_entries(struct vfs_ctx *ctx, int op, const struct vfs_node
   cleanup_close int dir2 = dir < 0 ? -1 : cached_parent(ctx, to, &q.ident);
   if (dir2 < 0)
     return 1;
-  if (hidden_entry_at(ctx->vfs, dir, from_name) ||
-      (op == GOFER_RENAME && hidden_entry_at(ctx->vfs, dir2, to_name)))
+  if (hidden_entry_at(ctx, dir, from_name) ||
+      (op == GOFER_RENAME && hidden_entry_at(ctx, dir2, to_name)))
     return -ENOENT;
   r = (int)VFS_AS_IDENT(&q.ident, 0, gofer_entry2_act(op, dir, from_name, dir2, to_name, &q));
   if (r == 0 && op == GOFER_RENAME) { /* as vfs_gofer does after the gofer's */
@@ -1042,7 +1046,7 @@ static int create_or_follow(struct vfs_ctx *ctx, struct walker *w, const struct 
   int r = walker_run_parent(w, &parent, name);
   if (r < 0)
     return r;
-  if ((r = vfs_check_entry(ctx->vfs, &parent, name, VFS_CREATE, 0)) < 0)
+  if ((r = vfs_check_entry(ctx, &parent, name, VFS_CREATE, 0)) < 0)
     return r;
   char entry[PATH_MAX];
   if ((r = entry_path(&parent, name, entry)) < 0)

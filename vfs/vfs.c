@@ -47,6 +47,21 @@ static int by_dest_len_desc(const void *a, const void *b)
   return x->dest_len < y->dest_len ? 1 : x->dest_len > y->dest_len ? -1 : 0;
 }
 
+/* The policy's rule names; a policy made without them (a test's) has one,
+ * "hide". */
+static int copy_hide_rules(struct vfs *v, const struct policy *p)
+{
+  size_t n = p->nhide_rules > 0 ? p->nhide_rules : 1;
+  v->hide_rules = calloc(n, sizeof *v->hide_rules);
+  if (v->hide_rules == NULL)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if ((v->hide_rules[v->nhide_rules++] =
+             strdup(p->nhide_rules > 0 ? p->hide_rules[i] : "hide")) == NULL)
+      return -1;
+  return 0;
+}
+
 int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
              struct gofer_client *gofer, usbox_err_t *err)
 {
@@ -98,12 +113,17 @@ int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
         v->proc_dev = pst.st_dev;
     }
   qsort(v->mounts, v->nmounts, sizeof v->mounts[0], by_dest_len_desc);
-  v->hidden = calloc(p->nhidden + 1, sizeof *v->hidden);
-  if (v->hidden == NULL)
+  if (copy_hide_rules(v, p) < 0)
     return usbox_err_set(err, ENOMEM, "allocating the hidden list");
-  for (size_t i = 0; i < p->nhidden; i++)
+  v->hidden = calloc(p->nhidden + 1, sizeof *v->hidden);
+  v->hidden_rule = calloc(p->nhidden + 1, sizeof *v->hidden_rule);
+  if (v->hidden == NULL || v->hidden_rule == NULL)
+    return usbox_err_set(err, ENOMEM, "allocating the hidden list");
+  for (size_t i = 0; i < p->nhidden; i++) {
+    v->hidden_rule[v->nhidden] = p->hidden_rule != NULL ? p->hidden_rule[i] : 0;
     if ((v->hidden[v->nhidden++] = strdup(p->hidden[i])) == NULL)
       return usbox_err_set(err, ENOMEM, "allocating the hidden list");
+  }
   if (vfs_hidden_index_build(&v->hidden_index, v->hidden, v->nhidden) < 0)
     return usbox_err_set(err, ENOMEM, "indexing the hidden list");
   if (p->nhidden_ids > 0) {
@@ -137,6 +157,13 @@ void vfs_destroy(struct vfs *v)
   free(v->hidden);
   v->hidden = NULL;
   v->nhidden = 0;
+  free(v->hidden_rule);
+  v->hidden_rule = NULL;
+  for (size_t i = 0; i < v->nhide_rules; i++)
+    free(v->hide_rules[i]);
+  free(v->hide_rules);
+  v->hide_rules = NULL;
+  v->nhide_rules = 0;
   free(v->hidden_ids);
   v->hidden_ids = NULL;
   v->nhidden_ids = 0;
@@ -150,7 +177,13 @@ void vfs_destroy(struct vfs *v)
   v->nfilters = 0;
 }
 
-bool vfs_is_hidden(const struct vfs *v, const char *view)
+/* The name of rule i (an index the policy gave). */
+static const char *rule_name(const struct vfs *v, size_t i)
+{
+  return i < v->nhide_rules ? v->hide_rules[i] : "hide";
+}
+
+const char *vfs_hidden_by(const struct vfs *v, const char *view)
 {
   /* the path itself and each ancestor: one hash, extended a byte at a time */
   uint64_t h = STRSET_HASH_INIT;
@@ -158,9 +191,9 @@ bool vfs_is_hidden(const struct vfs *v, const char *view)
   for (size_t i = 0;; i++) {
     if (i > 1 && (view[i] == '/' || view[i] == '\0') &&
         strset_find(&v->hidden_index.paths, view, i, h, &value))
-      return true;
+      return rule_name(v, value < v->nhidden ? v->hidden_rule[value] : SIZE_MAX);
     if (view[i] == '\0')
-      return false;
+      return NULL;
     h = strset_hash(h, view + i, 1);
   }
 }
@@ -185,15 +218,15 @@ static dev_t host_dev_of(const struct vfs *v, dev_t dev, uint64_t *xor)
   return dev;
 }
 
-bool vfs_is_hidden_id(const struct vfs *v, dev_t dev, ino_t ino)
+const char *vfs_hidden_id_by(const struct vfs *v, dev_t dev, ino_t ino)
 {
   uint64_t xor;
   dev = host_dev_of(v, dev, &xor);
   ino = (ino_t)((uint64_t)ino ^ xor);
   for (size_t i = 0; i < v->nhidden_ids; i++)
     if (v->hidden_ids[i].dev == dev && v->hidden_ids[i].ino == ino)
-      return true;
-  return false;
+      return rule_name(v, v->hidden_ids[i].rule);
+  return NULL;
 }
 
 bool vfs_mnt_host_backed(const struct vfs *v, uint64_t mnt_id)
@@ -697,9 +730,10 @@ static int busy_entry(bool is_dir, mode_t obj_type)
   return -EBUSY;
 }
 
-int vfs_check_entry(const struct vfs *v, const struct vfs_node *parent, const char *name,
+int vfs_check_entry(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                     enum vfs_entry_op op, mode_t obj_type)
 {
+  const struct vfs *v = ctx->vfs;
   size_t len = strcspn(name, "/");
   if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
     return 0; /* the kernel refuses these itself, with the right errno */
@@ -710,8 +744,9 @@ int vfs_check_entry(const struct vfs *v, const struct vfs_node *parent, const ch
                    strcmp(parent->view, "/") == 0 ? "" : "/", (int)len, name);
   if (n < 0 || (size_t)n >= sizeof view)
     return -ENAMETOOLONG;
-  if (vfs_is_hidden(v, view))
-    return -ENOENT;
+  const char *by = vfs_hidden_by(v, view);
+  if (by != NULL)
+    return vfs_hidden_enoent(ctx, by);
   const struct vfs_mount *m = vfs_mount_of(v, view);
   if (m != parent->mount && strcmp(m->dest, view) == 0) /* a mount point of the view */
     return op == VFS_CREATE ? -EEXIST : busy_entry(m->kind != VFS_MOUNT_FILE, obj_type);

@@ -107,6 +107,9 @@ struct vfs {
   size_t nmounts;
   char **hidden; /* canonical view paths, owned: each hides itself and all below it */
   size_t nhidden;
+  size_t *hidden_rule; /* per hidden path: its rule, an index into hide_rules */
+  char **hide_rules;   /* the policy's rules as named (policy.hide_rules), owned */
+  size_t nhide_rules;
   struct vfs_hidden_index hidden_index;
   struct policy_hidden_id *hidden_ids; /* hidden objects by identity (policy/hidden.c) */
   size_t nhidden_ids;
@@ -233,7 +236,7 @@ enum vfs_entry_op { VFS_CREATE, VFS_REMOVE };
  * rmdir and for a directory renamed onto the entry, S_IFREG for any other);
  * a mount point or a hidden holder of that other type answers EISDIR or
  * ENOTDIR, as the kernel checks types before mount points. 0: not known. */
-int vfs_check_entry(const struct vfs *v, const struct vfs_node *parent, const char *name,
+int vfs_check_entry(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                     enum vfs_entry_op op, mode_t obj_type);
 /* change an object's data or metadata (chmod, truncate, utimes, ...) */
 int vfs_check_modify(const struct vfs_node *obj);
@@ -301,11 +304,21 @@ struct vfs_gofer_req {
 int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer_rep *rep,
               char *rep_data, size_t rep_cap, int *out_fd);
 
-/* Whether a canonical view path is hidden: a hidden path or below one. */
-bool vfs_is_hidden(const struct vfs *v, const char *view);
-/* Whether an object (device and inode) is one of the hidden ones, whatever
- * name reached it (a hard link, an alias the policy did not foresee). */
-bool vfs_is_hidden_id(const struct vfs *v, dev_t dev, ino_t ino);
+/* The rule that hides a canonical view path (a hidden path or below one),
+ * as the policy names it ("hide /x", "built-in secret ~/.ssh"); NULL when
+ * it is not hidden. */
+const char *vfs_hidden_by(const struct vfs *v, const char *view);
+/* The rule that hides an object (device and inode) whatever name reached
+ * it (a hard link, an alias the policy did not foresee); NULL when none. */
+const char *vfs_hidden_id_by(const struct vfs *v, dev_t dev, ino_t ino);
+static inline bool vfs_is_hidden(const struct vfs *v, const char *view)
+{
+  return vfs_hidden_by(v, view) != NULL;
+}
+static inline bool vfs_is_hidden_id(const struct vfs *v, dev_t dev, ino_t ino)
+{
+  return vfs_hidden_id_by(v, dev, ino) != NULL;
+}
 /* Whether a directory is the view's procfs root (its listing names only the
  * sandbox's processes: vfs_filter_proc_root). */
 bool vfs_is_proc_root(const struct vfs *v, dev_t dev, ino_t ino);

@@ -69,6 +69,7 @@ static int start_common(struct walker *w, struct vfs_ctx *ctx, const char *path)
 {
   w->ctx = ctx;
   w->v = ctx->vfs;
+  ctx->hidden_by = NULL;
   w->obj_fd = -1;
   w->links = 0;
   w->resolve = 0;
@@ -105,8 +106,9 @@ static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
   struct stat st;
   if (fstat(fd, &st) < 0 || (need_dir && !S_ISDIR(st.st_mode)))
     return -ENOTDIR;
-  if (need_dir && vfs_is_hidden_id(w->v, st.st_dev, st.st_ino))
-    return -ENOENT; /* nothing below a hidden directory exists, whoever holds it */
+  const char *by = need_dir ? vfs_hidden_id_by(w->v, st.st_dev, st.st_ino) : NULL;
+  if (by != NULL) /* nothing below a hidden directory exists, whoever holds it */
+    return vfs_hidden_enoent(w->ctx, by);
   /* the name of the object we hold (not of the agent's fd number, which a
    * racing dup2 may point elsewhere meanwhile): the kernel names it
    * relative to the agent's root, i.e. as a view path */
@@ -371,8 +373,9 @@ static int finish(struct walker *w, const struct vfs_mount *m, const char *view,
   vfs_statx_to_stat(&rep->stx, &out->st);
   /* a hidden object reached by a name the policy did not foresee (a hard
    * link, a mount made on the host since) still does not exist */
-  if (vfs_is_hidden_id(w->v, out->st.st_dev, out->st.st_ino))
-    return -ENOENT;
+  const char *by = vfs_hidden_id_by(w->v, out->st.st_dev, out->st.st_ino);
+  if (by != NULL)
+    return vfs_hidden_enoent(w->ctx, by);
   if ((vflags & VFS_DIRECTORY) && !S_ISDIR(out->st.st_mode))
     return -ENOTDIR;
   return 0;
@@ -446,8 +449,9 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
   view_join(next, w->cur, comp);
   if (strlen(next) >= PATH_MAX - 1)
     return -ENAMETOOLONG;
-  if (vfs_is_hidden(w->v, next))
-    return -ENOENT;
+  const char *by = vfs_hidden_by(w->v, next);
+  if (by != NULL)
+    return vfs_hidden_enoent(w->ctx, by);
   const struct vfs_mount *m = vfs_mount_of(w->v, next);
   if (m != vfs_mount_of(w->v, w->cur)) { /* a mount point of the view */
     if (w->resolve & RESOLVE_NO_XDEV)
@@ -521,8 +525,10 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
   }
   if (!S_ISDIR(rep.stx.stx_mode))
     return -ENOTDIR;
-  if (vfs_is_hidden_id(w->v, makedev(rep.stx.stx_dev_major, rep.stx.stx_dev_minor), rep.stx.stx_ino))
-    return -ENOENT;
+  by = vfs_hidden_id_by(w->v, makedev(rep.stx.stx_dev_major, rep.stx.stx_dev_minor),
+                        rep.stx.stx_ino);
+  if (by != NULL)
+    return vfs_hidden_enoent(w->ctx, by);
   walker_set_cur(w, run_view);
   *i += n;
   return WALK_GO_ON;
@@ -541,8 +547,9 @@ int walker_run(struct walker *w, int vflags, struct vfs_node *out)
   /* a walk that starts inside a hidden directory (the agent's cwd or dirfd
    * got there somehow: a directory made on the host since, a race of
    * chdir) reaches nothing in it */
-  if (w->cur[0] != '\0' && vfs_is_hidden(w->v, w->cur))
-    return -ENOENT;
+  const char *by = w->cur[0] != '\0' ? vfs_hidden_by(w->v, w->cur) : NULL;
+  if (by != NULL)
+    return vfs_hidden_enoent(w->ctx, by);
   struct tokens *t = malloc(sizeof *t);
   if (t == NULL)
     return -ENOMEM;

@@ -19,7 +19,9 @@ for n, line in enumerate(open(path, "rb").read().split(b"\n")[:-1], 1):
         assert isinstance(r, dict), "not an object"
         missing = {"time", "pid", "syscall", "arg", "decision", "errno", "result"} - r.keys()
         assert not missing, "missing keys %s" % sorted(missing)
-        assert r["decision"] in ("emulate", "kernel", "deny"), "decision %r" % r["decision"]
+        assert r["decision"] in ("emulate", "kernel", "deny", "hidden", "fallback"), \
+            "decision %r" % r["decision"]
+        assert r.get("rule"), "no rule named"
         assert r["errno"] == 0 or (isinstance(r["errno"], str) and r["errno"].startswith("E")), \
             "errno %r" % r["errno"]
         recs.append(r)

@@ -458,7 +458,7 @@ expect_grep "audit: an allowed connect names its destination and rule" \
   "\"syscall\":\"connect\",\"arg\":\"tcp 127.0.0.1:$P_allowed\",\"decision\":\"emulate\",\"errno\":(0|\"EINPROGRESS\"),.*\"rule\":\"net-allow good.localhost:$P_allowed/any-protocol \(good.localhost resolved here\)\"" \
   "$TMPROOT/dns.audit"
 expect_grep "audit: a refused connect says why" \
-  "\"arg\":\"tcp 192.0.2.44:80\",\"decision\":\"emulate\",\"errno\":\"EACCES\",.*\"rule\":\"no --net-allow rule allows it\"" \
+  "\"arg\":\"tcp 192.0.2.44:80\",\"decision\":\"deny\",\"errno\":\"EACCES\",.*\"rule\":\"no --net-allow rule allows it\"" \
   "$TMPROOT/dns.audit"
 expect_grep "audit: a refused name" '"syscall":"dns","arg":"evil.localhost","decision":"deny"' "$TMPROOT/dns.audit"
 expect_grep "audit: an allowed name and its rule" \
@@ -550,7 +550,7 @@ for bad in "--net-allow example.com:0" "--net-allow *:443" "--net-allow 10.0.0.0
 done
 echo '{"network": {"allow": ["10.0.0.0/8:5432"], "colour": "blue"}}' >"$TMPROOT/bad.json"
 expect_exit 125 "policy: unknown network field" -- "$USBOX" exec --policy "$TMPROOT/bad.json" -- true
-expect_grep "policy: the field is named" 'unknown "network" field "colour"' "$ERR"
+expect_grep "policy: the field is named by its JSON path" '\.network\.colour: unknown field' "$ERR"
 echo "{\"network\": {\"allow\": [\"127.0.0.1:$P_allowed\"]}}" >"$TMPROOT/good.json"
 mark
 agent json --policy "$TMPROOT/good.json" -- tcp-allowed

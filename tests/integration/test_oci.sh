@@ -148,7 +148,7 @@ expect_exit 0 "annotation policy: run" -- "$RT" run --bundle "$B6" pol
 expect_grep "annotation policy: hides a path" '^policy-hid-it$' "$OUT"
 edit "$B6" 'c["annotations"] = {"dev.usbox.policy": "{\"bogus\": 1}"}'
 expect_exit 1 "annotation policy: a bad one" -- "$RT" create --bundle "$B6" pol2
-expect_grep "annotation policy: message" 'annotations.dev.usbox.policy: policy: unknown field' "$ERR"
+expect_grep "annotation policy: message" 'annotations.dev.usbox.policy: policy: \.bogus: unknown field' "$ERR"
 
 # ---- oomScoreAdj; the engine's defaults file ----
 edit "$B6" 'c["process"]["args"] = ["sh", "-c", "cat /proc/self/oom_score_adj; cat /etc/secret 2>/dev/null || echo default-hid-it"]

@@ -80,4 +80,22 @@ except PermissionError:
     print("true refused")'
 expect_eq "critical: what the policy does not list is refused" "true refused" "$(cat "$OUT")"
 expect_exit 125 "an unknown preset" -- $U exec --preset extreme -- true
+
+# ---- usbox policy show --preset: what a level sets, read back the same ----
+for level in low medium high critical; do
+  expect_exit 0 "policy show --preset $level" -- sh -c "cd $W/ws && $U policy show --preset $level"
+  cp "$OUT" "$W/show.$level.json"
+  expect_exit 0 "policy check of it ($level)" -- sh -c "cd $W/ws && $U policy check $W/show.$level.json"
+  cmp -s "$OUT" "$W/show.$level.json" && pass "$level: check prints what show printed" ||
+    fail "$level: show and check differ"
+done
+$PY - "$W" <<'EOF' && pass "the levels set what docs/policy.md says" || fail "preset JSON content"
+import json, sys
+w = sys.argv[1]
+v = {l: json.load(open(f"{w}/show.{l}.json")) for l in ("low", "medium", "high", "critical")}
+assert v["low"]["home"] == "ro" and v["low"]["limits"]["pids"] == 128, v["low"]
+assert any(m.get("source") == f"{w}/ws" and m.get("writable") for m in v["medium"]["mounts"]), v["medium"]
+assert v["high"]["overlay"] == "disk" and v["high"]["limits"]["pids"] == 256, v["high"]
+assert v["critical"]["home"] == "ro" and v["critical"]["preset"] == "critical", v["critical"]
+EOF
 finish

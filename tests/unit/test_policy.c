@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 
 #include "policy/policy.h"
@@ -46,6 +48,15 @@ static bool has_hidden(const struct policy *p, const char *path)
     if (strcmp(p->hidden[i], path) == 0)
       return true;
   return false;
+}
+
+/* The rule named for hidden path path, or NULL when it is not hidden. */
+static const char *hidden_rule(const struct policy *p, const char *path)
+{
+  for (size_t i = 0; i < p->nhidden; i++)
+    if (strcmp(p->hidden[i], path) == 0)
+      return policy_hidden_rule(p, i);
+  return NULL;
 }
 
 static const struct policy_mount *mount_at(const struct policy *p, const char *dest)
@@ -201,6 +212,39 @@ static void test_ssh_agent_socket(void **state)
   }
 }
 
+/* Every hidden path keeps the rule that hides it through the expansion
+ * (aliases, view paths under binds, identities): the audit log and -v name
+ * it. */
+static void test_hidden_rules_named(void **state)
+{
+  (void)state;
+  usbox_err_t err = {0};
+  struct policy p = fresh();
+  assert_int_equal(policy_add_bind(&p, "/etc:/e2", false, &err), 0);
+  assert_int_equal(policy_add_hidden(&p, "/etc/hostname", &err), 0);
+  assert_int_equal(policy_add_hidden_by(&p, "/etc/passwd", "test reason", &err), 0);
+  assert_int_equal(policy_finish(&p, &err), 0);
+  assert_string_equal(hidden_rule(&p, "/etc/hostname"), "hide /etc/hostname");
+  /* the same object under the bind of its parent: the same rule */
+  assert_string_equal(hidden_rule(&p, "/e2/hostname"), "hide /etc/hostname");
+  assert_string_equal(hidden_rule(&p, "/etc/passwd"), "test reason /etc/passwd");
+  assert_string_equal(hidden_rule(&p, "/etc/shadow"), "built-in secret /etc/shadow");
+  assert_string_equal(hidden_rule(&p, "/root/.ssh"), "built-in secret ~/.ssh");
+  assert_string_equal(hidden_rule(&p, "/proc/sysvipc"),
+                      "built-in: /proc/sysvipc (the host's IPC objects)");
+  /* identities: the one of /etc/hostname names its rule */
+  struct stat st;
+  assert_int_equal(stat("/etc/hostname", &st), 0);
+  bool found = false;
+  for (size_t i = 0; i < p.nhidden_ids; i++)
+    if (p.hidden_ids[i].dev == st.st_dev && p.hidden_ids[i].ino == st.st_ino) {
+      assert_string_equal(p.hide_rules[p.hidden_ids[i].rule], "hide /etc/hostname");
+      found = true;
+    }
+  assert_true(found);
+  policy_free(&p);
+}
+
 static void test_binds_and_errors(void **state)
 {
   (void)state;
@@ -255,31 +299,115 @@ static void test_json(void **state)
   assert_false(has_hidden(&p, "/etc/shadow")); /* default_hide: false */
   policy_free(&p);
 
-  static const char *const bad[] = {
-      "not json",
-      "[]",
-      "{\"mountz\":[]}",
-      "{\"mounts\":{}}",
-      "{\"mounts\":[{\"source\":\"/usr\",\"color\":\"red\"}]}",
-      "{\"mounts\":[{\"source\":\"/usr\",\"destination\":\"relative\"}]}",
-      "{\"mounts\":[{\"type\":\"overlay\",\"destination\":\"/x\"}]}",
-      "{\"mounts\":[{\"type\":\"tmpfs\"}]}",
-      "{\"hide\":\"/etc\"}",
-      "{\"hide\":[1]}",
-      "{\"default_hide\":\"no\"}",
+  /* each error is one line naming the JSON path of the problem */
+  static const char *const bad[][2] = {
+      {"not json", "policy: invalid JSON at line 1, column 1"},
+      {"{\n  \"hide\": [\"/x\",]\n}", "policy: invalid JSON at line 2, column 17"},
+      {"[]", "policy: the top level must be an object"},
+      {"{\"mountz\":[]}", "policy: .mountz: unknown field (mounts, "},
+      {"{\"hide\":[],\"hide\":[]}", "policy: the top level: \"hide\" is given twice"},
+      {"{\"mounts\":{}}", "policy: .mounts: must be an array of objects"},
+      {"{\"mounts\":[{\"source\":\"/usr\",\"color\":\"red\"}]}",
+       "policy: .mounts[0].color: unknown field (type, source, destination, writable)"},
+      {"{\"mounts\":[{\"source\":\"/usr\"},{\"source\":\"/usr\",\"destination\":\"relative\"}]}",
+       "policy: .mounts[1].destination: must be an absolute path"},
+      {"{\"mounts\":[{\"source\":\"/no/such/dir\"}]}",
+       "policy: .mounts[0]: bind source /no/such/dir"},
+      {"{\"mounts\":[{\"source\":\"/usr\",\"writable\":1}]}",
+       "policy: .mounts[0].writable: must be true or false"},
+      {"{\"mounts\":[{\"type\":\"overlay\",\"destination\":\"/x\"}]}",
+       "policy: .mounts[0].type: unknown type \"overlay\" (bind, tmpfs)"},
+      {"{\"mounts\":[{\"type\":\"tmpfs\"}]}", "policy: .mounts[0]: a tmpfs mount needs a"},
+      {"{\"mounts\":[{\"type\":\"tmpfs\",\"destination\":\"/x\",\"source\":\"/usr\"}]}",
+       "policy: .mounts[0].source: a tmpfs mount has none"},
+      {"{\"hide\":\"/etc\"}", "policy: .hide: must be an array of strings"},
+      {"{\"hide\":[\"/etc/x\",1]}", "policy: .hide[1]: must be a string"},
+      {"{\"hide\":[\"/\"]}", "policy: .hide[0]: --hide /: the root cannot be hidden"},
+      {"{\"default_hide\":\"no\"}", "policy: .default_hide: must be true or false"},
+      {"{\"network\":{\"allow\":[\"a.com:443\",\"b.com:0\"]}}", "policy: .network.allow[1]: "},
+      {"{\"network\":{\"colour\":1}}", "policy: .network.colour: unknown field"},
+      {"{\"env\":{\"keep\":[\"A\",1]}}", "policy: .env.keep[1]: must be a string"},
+      {"{\"limits\":{\"memory\":\"huge\"}}", "policy: .limits.memory: --memory huge"},
+      {"{\"limits\":{\"swap\":1}}", "policy: .limits.swap: unknown field"},
+      {"{\"process\":{\"cwd\":1}}", "policy: .process.cwd: must be a string"},
+      {"{\"process\":{\"user\":\"x\"}}", "policy: .process.user: unknown field (cwd)"},
+      {"{\"capabilities\":[\"CAP_NOPE\"]}", "policy: .capabilities[0]: unknown capability"},
+      {"{\"cap_drop\":\"ALL\"}", "policy: .cap_drop: must be an array of strings"},
+      {"{\"hostname\":\"a b\"}", "policy: .hostname: bad host name"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     p = fresh();
     usbox_err_clear(&err);
-    assert_int_equal(policy_load_json(&p, bad[i], &err), -1);
-    assert_true(strlen(err.msg) > 0);
+    assert_int_equal(policy_load_json(&p, bad[i][0], &err), -1);
+    if (strncmp(err.msg, bad[i][1], strlen(bad[i][1])) != 0)
+      fail_msg("%s: got \"%s\", expected it to start with \"%s\"", bad[i][0], err.msg, bad[i][1]);
     assert_null(strchr(err.msg, '\n')); /* one line */
+    assert_int_equal(err.code == EINVAL || err.code == ENOENT, 1);
     policy_free(&p);
   }
 }
 
 /* "seccomp_profile" and --seccomp-profile: the last one wins; the file is
  * read later (policy/seccomp_profile.c, test_seccomp_profile.c). */
+/* What policy_to_json writes reads back as the same policy: every key the
+ * reader accepts, written in its format (`usbox policy check` and `show`). */
+static char *as_json(const struct policy *p)
+{
+  cJSON *j = policy_to_json(p);
+  assert_non_null(j);
+  char *text = cJSON_PrintUnformatted(j);
+  cJSON_Delete(j);
+  assert_non_null(text);
+  return text;
+}
+
+static void test_json_round_trip(void **state)
+{
+  (void)state;
+  static const char *const policies[] = {
+      "{}",
+      "{\"mounts\":[{\"source\":\"/usr\",\"destination\":\"/work\",\"writable\":true},"
+      "{\"source\":\"/etc/hostname\"},{\"type\":\"tmpfs\",\"destination\":\"/scratch\"}],"
+      "\"hide\":[\"/work/share\"],\"default_hide\":false,"
+      "\"network\":{\"allow\":[\"api.openai.com:443\",\"10.0.0.0/8:5432\"],\"mode\":\"none\","
+      "\"dns_upstream\":\"[2001:db8::1]:5353\"},"
+      "\"env\":{\"set\":{\"CI\":\"1\"},\"keep\":[\"HF_TOKEN\"],\"unset\":[\"DISPLAY\"],\"clear\":true},"
+      "\"limits\":{\"memory\":\"5G\",\"pids\":256,\"cpus\":1.5,\"timeout\":0.25,"
+      "\"timeout_grace\":0,\"nofile\":4096,\"mode\":\"best-effort\"},"
+      "\"capabilities\":[\"NET_BIND_SERVICE\",\"chown\"],\"cap_drop\":[\"ALL\"],"
+      "\"process\":{\"cwd\":\"/work\"},\"hostname\":\"build-7\",\"seccomp_profile\":\"p.json\"}",
+  };
+  for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++) {
+    usbox_err_t err = {0};
+    struct policy p = fresh(), q = fresh();
+    assert_int_equal(policy_load_json(&p, policies[i], &err), 0);
+    assert_int_equal(policy_complete_view(&p, &err), 0);
+    char *first = as_json(&p);
+    assert_int_equal(policy_load_json(&q, first, &err), 0);
+    assert_int_equal(policy_complete_view(&q, &err), 0);
+    char *second = as_json(&q);
+    assert_string_equal(first, second);
+    /* every top-level key the reader knows is written */
+    static const char *const keys[] = {"mounts", "hide", "default_hide", "network", "env",
+                                       "limits", "capabilities", "cap_drop", "hostname"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+      char quoted[32];
+      snprintf(quoted, sizeof quoted, "\"%s\":", keys[k]);
+      assert_non_null(strstr(first, quoted));
+    }
+    if (i == 1) {
+      assert_non_null(strstr(first, "\"memory\":5368709120"));
+      assert_non_null(strstr(first, "\"dns_upstream\":\"[2001:db8::1]:5353\""));
+      assert_non_null(strstr(first, "\"capabilities\":[\"CAP_CHOWN\",\"CAP_NET_BIND_SERVICE\"]"));
+      assert_non_null(strstr(first, "\"process\":{\"cwd\":\"/work\"}"));
+    }
+    free(first);
+    free(second);
+    policy_free(&p);
+    policy_free(&q);
+  }
+}
+
 static void test_seccomp_profile_key(void **state)
 {
   (void)state;
@@ -291,7 +419,7 @@ static void test_seccomp_profile_key(void **state)
   assert_int_equal(policy_set_seccomp_profile(&p, "/b.json", &err), 0);
   assert_string_equal(p.seccomp_profile, "/b.json");
   assert_int_equal(policy_load_json(&p, "{\"seccomp_profile\": 1}", &err), -1);
-  assert_string_equal(err.msg, "policy: \"seccomp_profile\" must be a string (a file)");
+  assert_string_equal(err.msg, "policy: .seccomp_profile: must be a string");
   assert_int_equal(policy_set_seccomp_profile(&p, "", &err), -1);
   assert_string_equal(p.seccomp_profile, "/b.json");
   policy_free(&p);
@@ -305,7 +433,9 @@ int main(void)
       cmocka_unit_test(test_default_lists),
       cmocka_unit_test_setup_teardown(test_ssh_agent_socket, agent_dir_setup, agent_dir_teardown),
       cmocka_unit_test(test_binds_and_errors),
+      cmocka_unit_test(test_hidden_rules_named),
       cmocka_unit_test(test_json),
+      cmocka_unit_test(test_json_round_trip),
       cmocka_unit_test(test_seccomp_profile_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

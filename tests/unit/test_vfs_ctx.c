@@ -253,14 +253,25 @@ static void test_hidden_by_every_name(void **state)
   char dotdot[PATH_MAX];
   snprintf(dotdot, sizeof dotdot, "%s/../%s/secret", f->dir, strrchr(f->dir, '/') + 1);
   const char *names[] = {f->secret, in_dir(f, "alias"), dotdot};
+  /* the caller learns which rule answered (the agent only sees ENOENT) */
+  char rule[PATH_MAX + 8];
+  snprintf(rule, sizeof rule, "hide %s", f->secret);
   for (size_t i = 0; i < 3; i++) {
     cleanup_node struct vfs_node n = VFS_NODE_INIT;
     assert_int_equal(vfs_lookup(ctx, AT_FDCWD, names[i], 0, &n), -ENOENT);
+    assert_non_null(ctx->hidden_by);
+    assert_string_equal(ctx->hidden_by, rule);
   }
+  /* a path that is merely missing: ENOENT, and no rule */
+  cleanup_node struct vfs_node missing = VFS_NODE_INIT;
+  assert_int_equal(vfs_lookup(ctx, AT_FDCWD, in_dir(f, "no-such-file"), 0, &missing), -ENOENT);
+  assert_null(ctx->hidden_by);
   cleanup_node struct vfs_node parent = VFS_NODE_INIT;
   char name[NAME_MAX + 2];
   assert_int_equal(vfs_lookup_parent(ctx, AT_FDCWD, f->secret, &parent, name), 0);
-  assert_int_equal(vfs_check_entry(&f->vfs, &parent, name, VFS_CREATE, 0), -ENOENT);
+  assert_null(ctx->hidden_by);
+  assert_int_equal(vfs_check_entry(ctx, &parent, name, VFS_CREATE, 0), -ENOENT);
+  assert_string_equal(ctx->hidden_by, rule);
   /* a relative path from the caller's cwd, resolved as the kernel names it */
   char cwd[PATH_MAX];
   assert_non_null(getcwd(cwd, sizeof cwd));
@@ -308,7 +319,7 @@ static void test_writes_follow_the_view(void **state)
   cleanup_node struct vfs_node parent = VFS_NODE_INIT;
   char name[NAME_MAX + 2];
   assert_int_equal(vfs_lookup_parent(ctx, AT_FDCWD, "/etc/usbox-vfsctx-test", &parent, name), 0);
-  assert_int_equal(vfs_check_entry(&f->vfs, &parent, name, VFS_CREATE, 0), -EROFS);
+  assert_int_equal(vfs_check_entry(ctx, &parent, name, VFS_CREATE, 0), -EROFS);
   assert_false(parent.mount->writable);
   cleanup_node struct vfs_node dir = VFS_NODE_INIT;
   assert_int_equal(vfs_lookup(ctx, AT_FDCWD, f->dir, VFS_DIRECTORY, &dir), 0);

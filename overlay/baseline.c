@@ -114,7 +114,8 @@ int baseline_load(const char *layer_dir, struct baseline *b, usbox_err_t *err)
     b->v = grown;
     b->v[b->n++] = e;
   }
-  qsort(b->v, b->n, sizeof *b->v, by_rel);
+  if (b->n > 1)
+    qsort(b->v, b->n, sizeof *b->v, by_rel);
   return 0;
 }
 

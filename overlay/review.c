@@ -341,7 +341,8 @@ int review_collect(const struct session *s, char *const *filters, size_t nfilter
       free_change(&r->v[i]);
   }
   r->n = out;
-  qsort(r->v, r->n, sizeof *r->v, by_path);
+  if (r->n > 1)
+    qsort(r->v, r->n, sizeof *r->v, by_path);
   return 0;
 }
 
@@ -697,7 +698,8 @@ static int apply_all(const struct commit *k, FILE *out)
       del[n++] = (struct change){.path = r->v[i].kind == CHANGE_RENAMED ? r->v[i].from : r->v[i].path,
                                  .rel = r->v[i].kind == CHANGE_RENAMED ? r->v[i].from_rel : r->v[i].rel,
                                  .layer = r->v[i].layer};
-  qsort(del, n, sizeof *del, by_path_desc);
+  if (n > 1)
+    qsort(del, n, sizeof *del, by_path_desc);
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++)
     if (apply_delete(k, del[i].layer, del[i].rel) < 0)

@@ -233,7 +233,8 @@ int session_layers(const struct session *s, struct session_layer **out, size_t *
     *out = grown;
     (*out)[(*n)++] = l;
   }
-  qsort(*out, *n, sizeof **out, by_source);
+  if (*n > 1)
+    qsort(*out, *n, sizeof **out, by_source);
   return 0;
 }
 

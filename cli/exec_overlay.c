@@ -65,6 +65,7 @@ int overlay_run_start(struct policy *p, struct overlay_run *run, usbox_err_t *er
   if (session_open(&run->session, run->session_name, false, err) < 0)
     return -1;
   run->open = true;
+  p->overlay.kept = !run->session.anonymous;
   free(p->overlay.dir);
   if ((p->overlay.dir = strdup(run->session.dir)) == NULL)
     return usbox_err_set(err, ENOMEM, "allocating the policy");

@@ -134,7 +134,7 @@ const struct baseline_entry *baseline_find(const struct baseline *b, const char 
   return b->n == 0 ? NULL : bsearch(&key, b->v, b->n, sizeof *b->v, by_rel);
 }
 
-static void write_record(FILE *f, const struct baseline_entry *e)
+void baseline_append(FILE *f, const struct baseline_entry *e)
 {
   fprintf(f, "%c %" PRId64 " %" PRId64 " %" PRIu64 " %" PRIu64 " %o %zu\n%s\n",
           e->present ? 'P' : 'A', e->mtime_ns, e->ctime_ns, e->size, e->ino, e->mode,
@@ -163,7 +163,7 @@ static void record_below(struct record_walk *w, int dir, const char *rel)
       struct baseline_entry now;
       baseline_of_host(w->source_fd, sub, &now);
       now.rel = sub;
-      write_record(w->out, &now);
+      baseline_append(w->out, &now);
     }
     if (e->d_type == DT_DIR) {
       cleanup_close int child = openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -216,13 +216,13 @@ int baseline_refresh(const char *layer_dir, const char *source, char *const *rel
     for (size_t j = 0; j < n && !replaced; j++)
       replaced = strcmp(b.v[i].rel, rels[j]) == 0;
     if (!replaced)
-      write_record(out, &b.v[i]);
+      baseline_append(out, &b.v[i]);
   }
   for (size_t j = 0; j < n; j++) {
     struct baseline_entry now;
     baseline_of_host(src, rels[j], &now);
     now.rel = rels[j];
-    write_record(out, &now);
+    baseline_append(out, &now);
   }
   baseline_free(&b);
   if (fclose(out) != 0 || rename(tmp, path) < 0)

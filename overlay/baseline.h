@@ -31,6 +31,9 @@ const struct baseline_entry *baseline_find(const struct baseline *b, const char 
 /* The host object at rel now, as a record (present false if absent). */
 void baseline_of_host(int source_fd, const char *rel, struct baseline_entry *out);
 bool baseline_same(const struct baseline_entry *a, const struct baseline_entry *b);
+/* One record, at the end of a layer's baseline file. */
+#include <stdio.h>
+void baseline_append(FILE *f, const struct baseline_entry *e);
 /* Add records for the upper's entries that have none. */
 int baseline_record_layer(const char *layer_dir, const char *source, usbox_err_t *err);
 /* Replace the records of rels (after a commit changed the host there). */

@@ -45,6 +45,7 @@ struct policy_overlay {
   uint64_t size; /* OVERLAY_MEMORY: the tmpfs's cap (0: as /tmp's) */
   char *dir;      /* OVERLAY_DISK: the session's directory (set by the caller) */
   bool userxattr; /* mounted in a user namespace: overlayfs's user.* xattrs */
+  bool kept;      /* a named session: what the host had is recorded as the agent changes it */
   /* $HOME copy-on-write (memory, or the session's) when nothing else says
    * what it is: `usbox exec`'s default, not the OCI runtime's */
   bool cow_home;

@@ -30,6 +30,7 @@
 #include "sentry/report.h"
 #include "sentry/sentry.h"
 #include "limits/limits.h"
+#include "vfs/overlay_track.h"
 #include "sentry/sys_net.h"
 
 /* Where the program is looked for: the host ("/") or a directory shown as
@@ -410,6 +411,12 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
   usbox_phase("gofer started");
   struct audit_options audit = {.path = cfg->audit_path, .max_bytes = cfg->audit_max};
   vfs_set_dev_aliases(&r->sentry.vfs, fds.aliases, (size_t)fds.naliases);
+  /* a kept session's layers exist now (the sandbox's first process made
+   * them): the VFS records what the host has where the agent changes it */
+  struct overlay_track *track = NULL;
+  if (rc == 0 && cfg->policy->overlay.kept &&
+      (rc = overlay_track_open(cfg->policy->overlay.dir, &track, err)) == 0)
+    vfs_set_overlay_track(&r->sentry.vfs, track);
   if (rc < 0 || vfs_set_agent(&r->sentry.vfs, r->agent, fds.parents, fds.nparents, err) < 0 ||
       sentry_exec_rules(&r->sentry, &cfg->policy->exec, err) < 0 ||
       (cfg->audit_path != NULL && (r->sentry.audit = audit_open(&audit, err)) == NULL)) {

@@ -16,6 +16,7 @@
 #include "common/cleanup.h"
 #include "gofer/client.h"
 #include "gofer/ops.h"
+#include "vfs/overlay_track.h"
 #include "vfs/walk.h"
 
 /* ---- the mount table ---- */
@@ -138,6 +139,8 @@ int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
 
 void vfs_destroy(struct vfs *v)
 {
+  overlay_track_close(v->track);
+  v->track = NULL;
   dcache_destroy(&v->dcache);
   if (v->proc_state != NULL) {
     for (size_t i = 0; i < v->proc_state->nmounts; i++)
@@ -196,6 +199,14 @@ const char *vfs_hidden_by(const struct vfs *v, const char *view)
       return NULL;
     h = strset_hash(h, view + i, 1);
   }
+}
+
+void vfs_set_overlay_track(struct vfs *v, struct overlay_track *t)
+{
+  v->track = t;
+  for (size_t i = 0; i < v->nmounts; i++)
+    if (v->mounts[i].overlay && v->mounts[i].writable)
+      v->mounts[i].track = t;
 }
 
 void vfs_set_dev_aliases(struct vfs *v, const struct vfs_dev_alias *a, size_t n)
@@ -699,6 +710,19 @@ int vfs_set_agent(struct vfs *v, pid_t agent, const struct vfs_hidden_parent *pa
 
 /* ---- policy checks ---- */
 
+/* A change the checks let through, on a kept session's copy-on-write
+ * mount: what the host has there is recorded first (vfs/overlay_track.h). */
+static void note_change(const struct vfs_mount *m, const char *view)
+{
+  if (m->track == NULL || m->source == NULL)
+    return;
+  char host[PATH_MAX];
+  const char *rest = strcmp(m->dest, "/") == 0 ? view : view + m->dest_len;
+  if (snprintf(host, sizeof host, "%s%s", strcmp(m->source, "/") == 0 ? "" : m->source, rest) <
+      (int)sizeof host)
+    overlay_track_note(m->track, host);
+}
+
 static bool is_below(const char *path, const char *dir)
 {
   size_t n = strlen(dir);
@@ -757,13 +781,19 @@ int vfs_check_entry(struct vfs_ctx *ctx, const struct vfs_node *parent, const ch
     return busy_entry(true, obj_type);
   if (!parent->mount->writable)
     return -EROFS;
+  note_change(parent->mount, view);
   return 0;
 }
 
 int vfs_check_modify(const struct vfs_node *obj)
 {
   /* an object with no path (a pipe, a socket) is not part of any mount */
-  return obj->mount == NULL || obj->mount->writable ? 0 : -EROFS;
+  if (obj->mount == NULL)
+    return 0;
+  if (!obj->mount->writable)
+    return -EROFS;
+  note_change(obj->mount, obj->view);
+  return 0;
 }
 
 /* ---- lookups ---- */

@@ -40,6 +40,7 @@
 
 struct vfs_ctx;
 struct open_how;
+struct overlay_track;
 struct gofer_client;
 struct gofer_rep;
 
@@ -61,6 +62,7 @@ struct vfs_mount {
   bool host_backed;
   /* copy-on-write (--overlay): a change copies the host's file up first */
   bool overlay;
+  struct overlay_track *track; /* a kept session's records (vfs/overlay_track.h), or NULL */
   uint64_t mnt_id; /* its root's mount in the agent's namespace (statx STATX_MNT_ID) */
   int index; /* the gofer's number for it (vfs_mount_dests order) */
 };
@@ -115,6 +117,7 @@ struct vfs {
   size_t nhidden_ids;
   struct vfs_dev_alias aliases[VFS_MAX_DEV_ALIASES]; /* --overlay's (vfs/dev_alias.h) */
   size_t naliases;
+  struct overlay_track *track;
   ino_t agent_mntns; /* inode of the agent's mount namespace (nsfs) */
   uint64_t agent_mntns_id; /* its id (NS_GET_MNTNS_ID), for statmount; 0: unknown */
   dev_t agent_mntns_dev;
@@ -147,6 +150,8 @@ int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
 /* How the view's overlays show the host's objects (from the start-up
  * report): hidden identities are compared through them. */
 void vfs_set_dev_aliases(struct vfs *v, const struct vfs_dev_alias *a, size_t n);
+/* A kept session's tracker for the copy-on-write mounts; the VFS owns it. */
+void vfs_set_overlay_track(struct vfs *v, struct overlay_track *t);
 int vfs_set_agent(struct vfs *v, pid_t agent, const struct vfs_hidden_parent *parents,
                   int nparents, usbox_err_t *err);
 

@@ -131,6 +131,18 @@ fi
 expect_exit 0 "nothing left to diff" -- "$USBOX" diff s1 --stat
 expect_eq "diff after commit" "0 changes" "$(cat "$OUT")"
 
+# ---- the host changes a file while the agent, which changed it first, runs ----
+echo orig >"$W/race.txt"
+"$USBOX" exec --session race -- sh -c "echo agent >>$W/race.txt; sleep 3" &
+racer=$!
+track_bg $racer
+for _ in $(seq 50); do grep -qs race.txt "$USBOX_STATE_DIR"/sessions/race/layers/*/baseline && break; sleep 0.1; done
+echo host >>"$W/race.txt" # after the agent's first change: the record says "orig"
+wait_bg $racer 20 >/dev/null
+expect_exit 1 "a host change during the run is a conflict" -- "$USBOX" commit race
+expect_grep "named" "race.txt: changed on the host" "$ERR"
+expect_eq "and the host keeps its change" "$(printf 'orig\nhost')" "$(cat "$W/race.txt")"
+
 # ---- git on an overlay ----
 rm -rf "$G" && mkdir "$G" && git -C "$G" init -q && echo one >"$G/f" && git -C "$G" add f &&
   git -C "$G" -c user.name=t -c user.email=t@t commit -qm one
@@ -149,7 +161,7 @@ expect_exit 0 "--overlay=memory" -- "$USBOX" exec --overlay=memory -- sh -c "ech
 expect_exit 0 "--overlay without a session" -- "$USBOX" exec --overlay -- sh -c "echo a >$H/anon"
 [ ! -e "$H/anon" ] && pass "anonymous overlay: nothing on the host" || fail "anonymous overlay wrote the host"
 expect_exit 0 "sessions" -- "$USBOX" sessions --json
-/usr/bin/python3 -c 'import json,sys; n=sorted(s["name"] for s in json.load(open(sys.argv[1]))); assert n==["g","s1"], n' "$OUT" &&
+/usr/bin/python3 -c 'import json,sys; n=sorted(s["name"] for s in json.load(open(sys.argv[1]))); assert n==["g","race","s1"], n' "$OUT" &&
   pass "only the named sessions are kept" || fail "sessions: $(cat "$OUT")"
 
 # ---- hidden by identity under an overlay ----

@@ -6,6 +6,11 @@
 #include "cli/verbs.h"
 #include "overlay/review.h"
 
+static int print_changes(const struct review *r, void *format, usbox_err_t *err)
+{
+  return review_print(r, *(enum review_format *)format, stdout, err);
+}
+
 int cmd_diff(int argc, char **argv)
 {
   static const struct option options[] = {{"stat", no_argument, NULL, 's'},
@@ -23,19 +28,8 @@ int cmd_diff(int argc, char **argv)
     fprintf(stderr, "usbox: diff: option '%s' is not known (--stat, --json)\n", argv[optind - 1]);
     return REVIEW_EXIT_ERROR;
   }
-  struct session s;
-  if (review_open(&s, optind < argc ? argv[optind] : NULL, "diff") < 0)
-    return REVIEW_EXIT_ERROR;
-  char **paths = argv + optind + 1;
-  int npaths = argc - optind - 1;
   usbox_err_t err = {0};
-  struct review r;
-  int rc = review_paths(paths, npaths, "diff");
-  if (rc == 0 && (rc = review_collect(&s, paths, (size_t)npaths, &r, &err)) == 0) {
-    rc = review_print(&r, format, stdout, &err);
-    review_free(&r);
-  }
-  session_close(&s, true);
+  int rc = review_session(argv, argc, optind, "diff", print_changes, &format, &err);
   if (rc < 0 && err.msg[0] != '\0')
     usbox_err_print(&err);
   return rc < 0 ? REVIEW_EXIT_ERROR : 0;

@@ -52,4 +52,30 @@ static inline int review_open(struct session *s, const char *name, const char *v
   return 0;
 }
 
+#include "overlay/review.h"
+
+/* What a verb does with the collected changes: 0, 1 (commit: conflicts)
+ * or -1 with err. */
+typedef int (*review_fn)(const struct review *r, void *arg, usbox_err_t *err);
+
+/* SESSION [PATHS...] from argv[first]: open the session, collect its
+ * changes (at or below PATHS), hand them to fn, close. */
+static inline int review_session(char **argv, int argc, int first, const char *verb, review_fn fn,
+                                 void *arg, usbox_err_t *err)
+{
+  struct session s;
+  if (review_open(&s, first < argc ? argv[first] : NULL, verb) < 0)
+    return -1;
+  char **paths = argv + first + 1;
+  int npaths = argc - first - 1;
+  struct review r;
+  int rc = review_paths(paths, npaths, verb);
+  if (rc == 0 && (rc = review_collect(&s, paths, (size_t)npaths, &r, err)) == 0) {
+    rc = fn(&r, arg, err);
+    review_free(&r);
+  }
+  session_close(&s, true);
+  return rc;
+}
+
 #endif

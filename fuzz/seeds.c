@@ -225,6 +225,23 @@ static void exec_seeds(void)
   exec_request_seed("request-tty-noenv", true, argv, none);
 }
 
+/* policy_json: a policy with every kind of key, and #! lines */
+static void policy_seeds(void)
+{
+  static const char policy[] =
+      "\0{\"preset\": \"high\", \"mounts\": [{\"source\": \"/usr\", \"destination\": \"/u\"}, "
+      "{\"type\": \"tmpfs\", \"destination\": \"/scratch\"}], \"hide\": [\"/etc/hostname\"], "
+      "\"default_hide\": true, \"network\": {\"mode\": \"filtered\", \"allow\": "
+      "[\"example.com:443\", \"10.0.0.0/8\"]}, \"env\": {\"set\": {\"CI\": \"1\"}, \"unset\": "
+      "[\"DISPLAY\"]}, \"limits\": {\"memory\": \"512M\", \"pids\": 64, \"timeout\": 30}, "
+      "\"capabilities\": [\"CAP_KILL\"], \"cap_drop\": [\"ALL\"], \"process\": {\"cwd\": \"/\"}, "
+      "\"hostname\": \"h\", \"exec\": {\"allow\": [\"/usr/bin/*\"], \"deny\": [\"/bin/sh\"]}, "
+      "\"overlay\": \"memory:64M\", \"home\": \"ro\"}";
+  write_seed("policy_json", "policy", policy, sizeof policy - 1);
+  static const char shebang[] = "\1#! /usr/bin/env python3 -u\nprint(1)\n";
+  write_seed("policy_json", "shebang", shebang, sizeof shebang - 1);
+}
+
 int main(int argc, char **argv)
 {
   if (argc != 2) {
@@ -234,6 +251,7 @@ int main(int argc, char **argv)
   outdir = argv[1];
   mkdir(outdir, 0755);
   gofer_seeds();
+  policy_seeds();
   unix_seed("unix-path", "/run/app.sock", 14, sizeof(struct sockaddr_un));
   unix_seed("unix-unterminated", "/tmp/s", 6, offsetof(struct sockaddr_un, sun_path) + 6);
   unix_seed("unix-abstract", "\0name", 5, offsetof(struct sockaddr_un, sun_path) + 5);

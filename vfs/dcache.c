@@ -64,12 +64,9 @@ static bool kernel_has_mgtime(void)
   return major > 6 || (major == 6 && minor >= 13);
 }
 
-static bool fs_type_has_mgtime(int fd)
+bool dcache_fs_type_has_mgtime(unsigned long f_type)
 {
-  struct statfs sfs;
-  if (fstatfs(fd, &sfs) < 0)
-    return false;
-  switch ((unsigned long)sfs.f_type) {
+  switch (f_type) {
   case 0xEF53:     /* ext2/3/4 */
   case 0x58465342: /* xfs */
   case 0x9123683E: /* btrfs */
@@ -78,6 +75,21 @@ static bool fs_type_has_mgtime(int fd)
   default:
     return false;
   }
+}
+
+static bool fs_type_has_mgtime(int fd)
+{
+  struct statfs sfs;
+  return fstatfs(fd, &sfs) == 0 && dcache_fs_type_has_mgtime((unsigned long)sfs.f_type);
+}
+
+void dcache_note_dev(struct dcache *c, dev_t dev, bool mgtime)
+{
+  for (size_t i = 0; i < c->ndevs; i++)
+    if (c->devs[i].dev == dev)
+      return;
+  if (c->ndevs < DCACHE_MAX_DEVS)
+    c->devs[c->ndevs++] = (struct dcache_dev){dev, mgtime};
 }
 
 /* Whether fd's filesystem keeps multigrain ctimes, asked once per device. */

@@ -129,4 +129,10 @@ struct dcache_child {
 };
 void dcache_insert_child(struct dcache *c, const struct dcache_child *k);
 
+/* Whether a filesystem of this type (statfs f_type) keeps multigrain
+ * ctimes; and telling the cache so for a device it cannot judge by its
+ * type: an overlay (--overlay) whose layers both keep them. */
+bool dcache_fs_type_has_mgtime(unsigned long f_type);
+void dcache_note_dev(struct dcache *c, dev_t dev, bool mgtime);
+
 #endif

@@ -13,6 +13,9 @@ struct vfs_dev_alias {
   uint64_t dev;      /* as stat shows it in the view */
   uint64_t host_dev; /* the lower layer's, on the host */
   uint64_t ino_xor;  /* 0, or the layer's xino bits */
+  /* both layers keep multigrain ctimes, so the walk cache may trust a
+   * directory's unchanged ctime there (vfs/dcache.c) */
+  uint64_t mgtime;
 };
 #define VFS_MAX_DEV_ALIASES 16
 

@@ -8,12 +8,14 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "overlay/session.h"
+#include "vfs/dcache.h"
 
 void overlay_state_init(struct overlay_state *o)
 {
@@ -152,7 +154,12 @@ static int learn_alias(struct overlay_state *o, int lower, int ovl, const char *
   struct stat lst, ost, ust;
   if (fstat(lower, &lst) < 0 || fstat(ovl, &ost) < 0 || stat(upper, &ust) < 0)
     return usbox_err_set(err, errno, "overlay of %s", source);
-  struct vfs_dev_alias a = {.dev = ost.st_dev, .host_dev = lst.st_dev, .ino_xor = 0};
+  struct statfs lfs, ufs;
+  bool mgtime = fstatfs(lower, &lfs) == 0 && statfs(upper, &ufs) == 0 &&
+                dcache_fs_type_has_mgtime((unsigned long)lfs.f_type) &&
+                dcache_fs_type_has_mgtime((unsigned long)ufs.f_type);
+  struct vfs_dev_alias a = {.dev = ost.st_dev, .host_dev = lst.st_dev, .ino_xor = 0,
+                            .mgtime = mgtime};
   if (ust.st_dev != lst.st_dev && !probe_at(lower, ovl, ".", 3, &a))
     a.ino_xor = 1ull << 63;
   if ((a.ino_xor & 0xffffffffull) != 0)

@@ -213,6 +213,8 @@ void vfs_set_dev_aliases(struct vfs *v, const struct vfs_dev_alias *a, size_t n)
 {
   v->naliases = n < VFS_MAX_DEV_ALIASES ? n : VFS_MAX_DEV_ALIASES;
   memcpy(v->aliases, a, v->naliases * sizeof *a);
+  for (size_t i = 0; i < v->naliases; i++)
+    dcache_note_dev(&v->dcache, (dev_t)v->aliases[i].dev, v->aliases[i].mgtime != 0);
 }
 
 /* (dev, ino) as the view shows it, turned into the host's identity when an

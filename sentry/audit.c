@@ -19,12 +19,14 @@
  * second; the rest are counted into one "repeated" line. */
 #define REPEAT_KEEP 5
 #define REPEAT_SLOTS 64
+#define REPEAT_WAYS 4
 /* Kept free below the cap for the "full" and "end" lines. */
 #define TAIL_RESERVE 1024
 
 /* What a run of identical decisions has in common, kept to summarize it. */
 struct repeat_slot {
   uint64_t key; /* 0: free */
+  uint64_t used; /* when last used (audit.ticks) */
   time_t second;
   unsigned written;
   unsigned long suppressed;
@@ -44,6 +46,7 @@ struct audit {
   bool full;
   unsigned long long dropped; /* records not written because the log is full */
   struct repeat_slot slots[REPEAT_SLOTS];
+  uint64_t ticks;
 };
 
 struct audit *audit_open(const struct audit_options *opts, usbox_err_t *err)
@@ -215,6 +218,24 @@ static void flush_slot(struct audit *a, struct repeat_slot *sl)
   sl->written = 0;
 }
 
+/* Lock held: the slot of key, among REPEAT_WAYS neighbours: its own, else
+ * a free one, else the least recently used (flushed when it is taken).
+ * Runs of two decisions that alternate (a denied call, then a failing one,
+ * in a loop) must not take each other's slot, or each would flush the
+ * other's count at every call and write a line each time. */
+static struct repeat_slot *find_slot(struct audit *a, uint64_t key)
+{
+  struct repeat_slot *spare = NULL;
+  for (unsigned i = 0; i < REPEAT_WAYS; i++) {
+    struct repeat_slot *sl = &a->slots[(key + i) % REPEAT_SLOTS];
+    if (sl->key == key)
+      return sl;
+    if (spare == NULL || (spare->key != 0 && (sl->key == 0 || sl->used < spare->used)))
+      spare = sl;
+  }
+  return spare;
+}
+
 /* Lock held: whether rec is written (false: counted in its slot). */
 static bool count_repeat(struct audit *a, const struct audit_record *rec, const char *arg_json,
                          size_t arg_len, const char *rule_json)
@@ -222,7 +243,8 @@ static bool count_repeat(struct audit *a, const struct audit_record *rec, const 
   uint64_t key = record_key(rec);
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
-  struct repeat_slot *sl = &a->slots[key % REPEAT_SLOTS];
+  struct repeat_slot *sl = find_slot(a, key);
+  sl->used = ++a->ticks;
   if (sl->key != key || sl->second != now.tv_sec) {
     flush_slot(a, sl);
     sl->key = key;

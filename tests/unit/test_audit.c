@@ -385,6 +385,42 @@ static void test_audit_appends_and_long_args(void **state)
     cJSON_Delete(lines[i]);
 }
 
+/* Two decisions that alternate in a loop (a denied mount, then a failing
+ * access), for 1,000 processes: however their keys fall in the table of
+ * runs, each process writes at most 5 lines of each and a count each (in
+ * one second). With one slot per key, a pair sharing a slot flushed the
+ * other's count at every call: a line per call (1 in 64 pairs). */
+static void test_audit_alternating_runs(void **state)
+{
+  struct tmp *t = *state;
+  usbox_err_t err = {0};
+  struct audit *a = audit_open(&(struct audit_options){.path = t->path, .max_bytes = 1ull << 30},
+                               &err);
+  assert_non_null(a);
+  for (int pid = 1; pid <= 1000; pid++) {
+    struct audit_record mount = {.pid = pid, .syscall = "mount", .decision = "deny", .err = EPERM,
+                                 .result = -1, .rule = "table"};
+    struct audit_record access = {.pid = pid, .syscall = "access", .arg = "/nonexistent",
+                                  .decision = "emulate", .err = ENOENT, .result = -1};
+    for (int i = 0; i < 30; i++) {
+      audit_write(a, &mount);
+      audit_write(a, &access);
+    }
+  }
+  audit_close(a);
+  FILE *f = fopen(t->path, "r");
+  assert_non_null(f);
+  size_t lines = 0;
+  int c;
+  while ((c = fgetc(f)) != EOF)
+    lines += c == '\n';
+  fclose(f);
+  /* per process: 2 x (5 + 1 count) = 12; a second boundary crossed while
+   * the loop runs splits a few runs in two (slack: 100). One pair sharing
+   * a slot instead writes a line per call, 60. */
+  assert_true(lines <= 1000 * 12 + 100);
+}
+
 /* 40 identical denials: 5 lines, then one line counting the other 35; a
  * different argument is a different decision */
 static void test_audit_repeats_counted(void **state)
@@ -480,6 +516,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_audit_appends_and_long_args, setup_tmp, teardown_tmp),
       cmocka_unit_test(test_audit_open_fails_cleanly),
       cmocka_unit_test_setup_teardown(test_audit_repeats_counted, setup_tmp, teardown_tmp),
+      cmocka_unit_test_setup_teardown(test_audit_alternating_runs, setup_tmp, teardown_tmp),
       cmocka_unit_test_setup_teardown(test_audit_capped, setup_tmp, teardown_tmp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -184,6 +184,33 @@ expect_eq "every way to it is refused, and it is not listed" \
 if grep -rqs TOPSECRET "$USBOX_STATE_DIR"; then fail "the hidden file was copied into a layer"; else
   pass "no layer holds the hidden file"; fi
 
+# ---- ways around copy-on-write, as an agent would try them ----
+mkdir -p "$W/cow" "$W/other" && echo host-bytes >"$W/cow/f" && echo b >"$W/other/g"
+manifest "$W" >"$W/../cow.before.$$"
+expect_exit 0 "writes through a /proc fd, mmap, a hard link, a rename to another bind" -- \
+  "$USBOX" exec --overlay=memory --rw "$W/other" -- /usr/bin/python3 -c "
+import mmap, os
+f = '$W/cow/f'
+ro = os.open(f, os.O_RDONLY)
+try:  # re-open the read-only fd for writing through /proc (usbox bounds a
+      # re-open by the open file's own access: EACCES, on any mount)
+    w = os.open('/proc/self/fd/%d' % ro, os.O_WRONLY | os.O_APPEND); os.write(w, b'proc\\n'); print('proc ok')
+except OSError as e: print('proc', e.errno)
+try:  # a shared writable mapping of a read-only fd
+    mmap.mmap(ro, 0, mmap.MAP_SHARED, mmap.PROT_WRITE); print('mmap ok')
+except (OSError, ValueError) as e: print('mmap', getattr(e, 'errno', 'refused'))
+os.link(f, '$W/cow/hard'); open('$W/cow/hard', 'a').write('link\\n'); print('link ok')
+try:
+    os.rename(f, '$W/other/moved'); print('rename ok')
+except OSError as e: print('rename', e.errno)
+print(open(f).read().strip().replace(chr(10), ' '))"
+expect_eq "each is a write to the copy, or refused" \
+  "$(printf 'proc 13\nmmap 13\nlink ok\nrename 18\nhost-bytes link')" "$(cat "$OUT")"
+manifest "$W" >"$W/../cow.after.$$"
+cmp -s "$W/../cow.before.$$" "$W/../cow.after.$$" && pass "and the host is unchanged" ||
+  { fail "the host changed"; diff "$W/../cow.before.$$" "$W/../cow.after.$$" | head; }
+rm -f "$W/../cow.before.$$" "$W/../cow.after.$$"
+
 # ---- lifecycle and bad input ----
 expect_exit 0 "discard" -- "$USBOX" discard hid
 [ ! -e "$USBOX_STATE_DIR/sessions/hid" ] && pass "discard removes the session" || fail "session left"

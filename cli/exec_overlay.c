@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/path.h"
 
 int overlay_run_prepare(struct policy *p, struct overlay_run *run, usbox_err_t *err)
 {
@@ -28,12 +29,6 @@ int overlay_run_prepare(struct policy *p, struct overlay_run *run, usbox_err_t *
   return policy_add_hidden(p, root, err);
 }
 
-static bool at_or_below(const char *path, const char *dir)
-{
-  size_t n = strlen(dir);
-  return strcmp(dir, "/") == 0 || (strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/'));
-}
-
 /* A mount point usbox makes in an overlaid tree (the host lacks it) is
  * usbox's, not the agent's change: noted so that review leaves it out. */
 static int note_mount_point(const struct policy *p, const char *session_dir, const char *dest,
@@ -42,7 +37,7 @@ static int note_mount_point(const struct policy *p, const char *session_dir, con
   const struct policy_mount *owner = NULL;
   for (size_t j = 0; j < p->nmounts; j++) {
     const struct policy_mount *m = &p->mounts[j];
-    if (m->overlay && strcmp(m->dest, dest) != 0 && at_or_below(dest, m->dest) &&
+    if (m->overlay && strcmp(m->dest, dest) != 0 && path_at_or_below(dest, m->dest) &&
         (owner == NULL || strlen(m->dest) > strlen(owner->dest)))
       owner = m;
   }

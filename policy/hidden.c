@@ -39,19 +39,11 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/path.h"
 #include "common/dircache.h"
 #include "common/strset.h"
 
 /* ---- paths as text ---- */
-
-/* Whether path is dir or below it (component-wise). */
-static bool at_or_below(const char *path, const char *dir)
-{
-  size_t n = strlen(dir);
-  if (strcmp(dir, "/") == 0)
-    return path[0] == '/';
-  return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
 
 /* dir + what of path lies below base ("/a/b/c" below "/a" onto "/x": "/x/b/c"). */
 static int rebase(const char *path, const char *base, const char *dir, char out[PATH_MAX])
@@ -349,7 +341,7 @@ static const struct mount_line *mount_of(const struct mount_line *m, size_t n, c
 {
   const struct mount_line *best = NULL;
   for (size_t i = 0; i < n; i++)
-    if (at_or_below(path, m[i].point) &&
+    if (path_at_or_below(path, m[i].point) &&
         (best == NULL || strlen(m[i].point) >= strlen(best->point)))
       best = &m[i];
   return best;
@@ -371,10 +363,10 @@ static int add_mount_aliases(struct hidden_set *s, const char *path, size_t why,
     if (&m[i] == home || m[i].major != home->major || m[i].minor != home->minor)
       continue;
     char alias[PATH_MAX];
-    if (at_or_below(fs_path, m[i].root)) {
+    if (path_at_or_below(fs_path, m[i].root)) {
       if (rebase(fs_path, m[i].root, m[i].point, alias) < 0)
         continue;
-    } else if (at_or_below(m[i].root, fs_path)) {
+    } else if (path_at_or_below(m[i].root, fs_path)) {
       snprintf(alias, sizeof alias, "%s", m[i].point);
     } else {
       continue;
@@ -392,7 +384,7 @@ static const struct policy_mount *view_mount_of(const struct policy *p, const ch
 {
   const struct policy_mount *best = NULL;
   for (size_t i = 0; i < p->nmounts; i++)
-    if (at_or_below(view, p->mounts[i].dest) &&
+    if (path_at_or_below(view, p->mounts[i].dest) &&
         (best == NULL || strlen(p->mounts[i].dest) > strlen(best->dest)))
       best = &p->mounts[i];
   return best;
@@ -407,7 +399,7 @@ static int add_view_paths(const struct policy *p, const char *host, size_t why,
     const struct policy_mount *m = &p->mounts[i];
     /* a bind of exactly this object is the user's explicit wish to show it
      * there (a bind of something inside it does not contain it at all) */
-    if (m->kind != MOUNT_BIND || !at_or_below(host, m->source) || strcmp(host, m->source) == 0)
+    if (m->kind != MOUNT_BIND || !path_at_or_below(host, m->source) || strcmp(host, m->source) == 0)
       continue;
     char at[PATH_MAX];
     if (rebase(host, m->source, m->dest, at) < 0 || strcmp(at, "/") == 0)

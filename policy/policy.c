@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/path.h"
 #include "policy/caps.h"
 
 /* Secrets an agent has no business reading, hidden unless the policy binds
@@ -446,12 +447,6 @@ static bool is_dir(const char *path)
 {
   struct stat st;
   return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static bool path_at_or_below(const char *path, const char *dir)
-{
-  size_t n = strlen(dir);
-  return strcmp(dir, "/") == 0 || (strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/'));
 }
 
 /* The agent's home, copy-on-write in memory (a session keeps it with the

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/path.h"
 #include "common/log.h"
 #include "common/dircache.h"
 #include "vfs/overlay_mount.h"
@@ -343,25 +344,17 @@ static void unescape(char *s)
   *o = '\0';
 }
 
-static bool at_or_below(const char *path, const char *dir)
-{
-  size_t n = strlen(dir);
-  if (strcmp(dir, "/") == 0)
-    return true;
-  return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
 /* Whether the view puts a mount of its own at or above view (so the host's
  * mount there is not shown). */
 static bool view_replaces(const struct policy *p, const char *owner_dest, const char *view)
 {
   static const char *const fixed[] = {"/dev", "/proc"};
   for (size_t i = 0; i < 2; i++)
-    if (at_or_below(view, fixed[i]))
+    if (path_at_or_below(view, fixed[i]))
       return true;
   for (size_t i = 0; i < p->nmounts; i++)
     if (strcmp(p->mounts[i].dest, owner_dest) != 0 && strcmp(p->mounts[i].dest, "/") != 0 &&
-        at_or_below(view, p->mounts[i].dest))
+        path_at_or_below(view, p->mounts[i].dest))
       return true;
   return false;
 }
@@ -380,7 +373,7 @@ static int add_submount(struct submount_walk *w, const char *host, const char *f
                         usbox_err_t *err)
 {
   for (int i = 0; i < w->ncovered; i++)
-    if (at_or_below(host, w->covered[i]))
+    if (path_at_or_below(host, w->covered[i]))
       return 0;
   char view[PATH_MAX];
   const char *rest = strcmp(w->source, "/") == 0 ? host : host + strlen(w->source);
@@ -430,7 +423,7 @@ static int overlay_submounts(int root, const struct policy *p, struct overlay_st
         sscanf(sep + 3, "%63s", fstype) != 1)
       continue;
     unescape(mountpoint);
-    if (strcmp(mountpoint, source) != 0 && at_or_below(mountpoint, source))
+    if (strcmp(mountpoint, source) != 0 && path_at_or_below(mountpoint, source))
       rc = add_submount(w, mountpoint, fstype, err);
   }
   free(w);

@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,18 +162,31 @@ static int make_dirs(const char *dir)
   return 0;
 }
 
-/* usbox-<pid> directories of a usbox that is gone (SIGKILLed, crashed). */
-static void remove_stale(const char *parent)
+/* The usbox pid a cgroup of usbox's is named after: "usbox-<pid>" (a
+ * sandbox's limits) or "usbox-oci-<pid>" (a container's freezer, named
+ * after its monitor); 0 for any other name. */
+static pid_t owner_of(const char *name)
+{
+  const char *digits = strncmp(name, "usbox-oci-", 10) == 0 ? name + 10
+                       : strncmp(name, "usbox-", 6) == 0    ? name + 6
+                                                            : NULL;
+  char *end;
+  long pid = digits != NULL ? strtol(digits, &end, 10) : 0;
+  return digits != NULL && end != digits && *end == '\0' && pid > 0 && pid <= INT_MAX
+             ? (pid_t)pid
+             : 0;
+}
+
+/* Below parent, the cgroups of usbox `pid` (or, for 0, of every usbox
+ * that is gone: SIGKILLed, crashed). */
+static void remove_owned(const char *parent, pid_t pid)
 {
   cleanup_closedir DIR *d = opendir(parent);
   struct dirent *de;
   while (d != NULL && (de = readdir(d)) != NULL) {
-    char *end;
-    if (strncmp(de->d_name, "usbox-", 6) != 0)
-      continue;
-    long pid = strtol(de->d_name + 6, &end, 10);
-    if (end == de->d_name + 6 || *end != '\0' || pid <= 0 ||
-        (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+    pid_t owner = owner_of(de->d_name);
+    if (owner == 0 || (pid != 0 && owner != pid) ||
+        (pid == 0 && (kill(owner, 0) == 0 || errno != ESRCH)))
       continue;
     char dir[PATH_MAX];
     if (snprintf(dir, sizeof dir, "%s/%s", parent, de->d_name) < (int)sizeof dir)
@@ -180,20 +194,35 @@ static void remove_stale(const char *parent)
   }
 }
 
-/* in every hierarchy usbox may have used, whichever limits this run asks */
-void limits_remove_stale(void)
+/* in every hierarchy usbox may have used, whichever limits this run asks
+ * (and the v1 freezer of containers) */
+static void remove_in_every_hierarchy(pid_t pid)
 {
   char self[PATH_MAX], base[PATH_MAX];
   const char *mnt = cgroupfs_v2_mount();
   if (mnt != NULL && cgroupfs_self(NULL, self) == 0) {
     snprintf(base, sizeof base, "%s%s", mnt, self);
-    remove_stale(base);
+    remove_owned(base, pid);
   }
-  for (int k = 0; k < LIMITS_NCONTROLLERS; k++)
-    if (access(v1_mount[k], W_OK) == 0 && cgroupfs_self(v2_name[k], self) == 0) {
-      snprintf(base, sizeof base, "%s%s", v1_mount[k], self);
-      remove_stale(base);
+  for (int k = 0; k <= LIMITS_NCONTROLLERS; k++) {
+    const char *mount = k < LIMITS_NCONTROLLERS ? v1_mount[k] : "/sys/fs/cgroup/freezer";
+    const char *name = k < LIMITS_NCONTROLLERS ? v2_name[k] : "freezer";
+    if (access(mount, W_OK) == 0 && cgroupfs_self(name, self) == 0) {
+      snprintf(base, sizeof base, "%s%s", mount, self);
+      remove_owned(base, pid);
     }
+  }
+}
+
+void limits_remove_stale(void)
+{
+  remove_in_every_hierarchy(0);
+}
+
+void limits_remove_of(pid_t usbox_pid)
+{
+  if (usbox_pid > 0)
+    remove_in_every_hierarchy(usbox_pid);
 }
 
 /* a limit of kind k is asked for */

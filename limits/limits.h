@@ -89,6 +89,13 @@ void limits_destroy(struct limits *l);
  * delete` of a container whose monitor was killed. */
 void limits_remove_stale(void);
 
+/* Remove the cgroups of the sandbox whose usbox process was usbox_pid,
+ * which the caller knows is dead: `usbox delete` once the monitor is a
+ * zombie (whose pid cannot be taken by another process; the limits check
+ * of limits_remove_stale would still see it alive until its parent reaps
+ * it, which may be seconds: some pid 1s reap on a timer). */
+void limits_remove_of(pid_t usbox_pid);
+
 /* `update` of a running sandbox: the limits of controllers marked in
  * which, from c (0: no limit), written into the cgroups of the sandbox
  * whose usbox process is usbox_pid (found through its /proc/PID/cgroup).

@@ -211,9 +211,16 @@ int oci_delete(const struct oci_runtime *rt, const char *id, bool force, usbox_e
     }
   }
   /* its processes die with it (PDEATHSIG of its first process, then the
-   * pid namespace); wait for them so nothing is left after `delete` */
-  for (int i = 0; i < 10000 && st.init_pid > 0 && kill(st.init_pid, 0) == 0; i++)
+   * pid namespace); wait for them so nothing is left after `delete`. A
+   * zombie has ended: whether its reaper (pid 1 here, not usbox) has
+   * collected it yet does not matter */
+  for (int i = 0; i < 10000 && st.init_pid > 0 && oci_process_start_time(st.init_pid) != 0; i++)
     sleep_ms(1);
+  /* a monitor that is a zombie still owns its pid: its cgroups go by name,
+   * with whatever is left in them (its reaper may take seconds); one that
+   * is gone is found with those of any other monitor that is gone */
+  if (oci_process_zombie(st.pid, st.start_time))
+    limits_remove_of(st.pid);
   limits_remove_stale();
   limits_freezer_remove(st.freezer); /* thawed first: a frozen process cannot die */
   run_hooks_warning(rt, &st, "poststop", OCI_STOPPED);

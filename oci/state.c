@@ -55,26 +55,46 @@ int oci_state_create_dir(const char *root, const char *id, usbox_err_t *err)
   return 0;
 }
 
-unsigned long long oci_process_start_time(pid_t pid)
+/* /proc/PID/stat's state (field 3) and start time (field 22); -1 for no
+ * such process. */
+static int process_stat(pid_t pid, char *state, unsigned long long *start)
 {
   char path[64], text[1024];
   snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
   cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
   ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
   if (n <= 0)
-    return 0;
+    return -1;
   text[n] = '\0';
-  /* after the command's closing parenthesis: state is field 3, start 22 */
+  /* after the command's closing parenthesis */
   char *p = strrchr(text, ')');
-  if (p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X')
-    return 0;
-  unsigned long long start = 0;
+  if (p == NULL || p[1] == '\0' || p[2] == '\0')
+    return -1;
+  *state = p[2];
+  *start = 0;
   for (int field = 3; p != NULL && field <= 22; field++) {
     p = strchr(p + 1, ' ');
     if (field == 22 && p != NULL)
-      start = strtoull(p + 1, NULL, 10);
+      *start = strtoull(p + 1, NULL, 10);
   }
+  return 0;
+}
+
+unsigned long long oci_process_start_time(pid_t pid)
+{
+  char state;
+  unsigned long long start;
+  if (process_stat(pid, &state, &start) < 0 || state == 'Z' || state == 'X')
+    return 0;
   return start;
+}
+
+bool oci_process_zombie(pid_t pid, unsigned long long start_time)
+{
+  char state;
+  unsigned long long start;
+  return process_stat(pid, &state, &start) == 0 && (state == 'Z' || state == 'X') &&
+         start == start_time;
 }
 
 /* A JSON object's text into o as name ({} for none or bad text). */

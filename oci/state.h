@@ -62,6 +62,10 @@ int oci_write_pid_file(const char *path, pid_t pid, usbox_err_t *err);
 /* /proc/PID/stat's start time, 0 if the process is gone. */
 unsigned long long oci_process_start_time(pid_t pid);
 
+/* Whether pid is the process that started at start_time, ended and not
+ * yet reaped: its pid is still its own. */
+bool oci_process_zombie(pid_t pid, unsigned long long start_time);
+
 /* The names in ROOT that are containers, for `list`; *n set. */
 char **oci_state_list(const char *root, size_t *n);
 

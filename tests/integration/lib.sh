@@ -251,6 +251,12 @@ wait_bg() {
 
 # wait_gone PID [SECS]: wait up to SECS seconds (default 5) for any process
 # PID to end (gone, or a zombie waiting to be reaped); 1 if it still runs.
+# running: the process exists and has not ended (a zombie has ended; when
+# its reaper collects it is the reaper's business)
+running() {
+  [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
 wait_gone() {
   local pid=$1 limit=${2:-5} i
   for ((i = 0; i < limit * 20; i++)); do

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -159,6 +160,41 @@ static int monitor_wait_start(void *ctx, int sigfd, usbox_err_t *err)
   }
 }
 
+/* The container's network, IPC and UTS namespaces, entered by the monitor
+ * itself: a pod's by path (linux.namespaces), or new IPC and UTS ones. It
+ * does so while it has one thread (setns needs that) and before it forks
+ * the gofer and the sandbox's first process, which inherit them:
+ * - the state's pid is the monitor's, so /proc/PID/ns/{net,ipc,uts} of a
+ *   usbox container are the container's, and the engine points a pod's
+ *   other containers there;
+ * - the network: the sandbox still has a namespace of its own with only a
+ *   loopback (netstack-shim); what its policy allows leaves through
+ *   sockets the sentry makes in the monitor's namespace, the pod's, so
+ *   with the pod's addresses and routes.
+ * Safe: the paths come from the engine's config.json, as with runc; setns
+ * refuses a file that is not a namespace of that kind; the monitor runs
+ * with the engine's privileges, never the agent's. */
+static int enter_namespaces(const struct oci_spec *s, const struct policy *p, usbox_err_t *err)
+{
+  static const int types[OCI_NS_KINDS] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
+  static const char *const names[OCI_NS_KINDS] = {"network", "ipc", "uts"};
+  for (int k = 0; k < OCI_NS_KINDS; k++) {
+    if (s->ns_path[k] == NULL) {
+      if (k != OCI_NS_NET && unshare(types[k]) < 0)
+        return usbox_err_set(err, errno, "making the container's %s namespace", names[k]);
+      continue;
+    }
+    cleanup_close int fd = open(s->ns_path[k], O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, types[k]) < 0)
+      return usbox_err_set(err, errno, "joining the %s namespace %s", names[k], s->ns_path[k]);
+  }
+  /* a pod's UTS namespace keeps its name unless the config names one */
+  if ((s->ns_path[OCI_NS_UTS] == NULL || s->hostname) &&
+      sethostname(p->hostname, strlen(p->hostname)) < 0)
+    return usbox_err_set(err, errno, "setting the host name %s", p->hostname);
+  return 0;
+}
+
 /* In the monitor: the sandbox, to the end. Never returns. */
 static _Noreturn void run_monitor(const struct oci_runtime *rt, struct monitor *m,
                                   const struct creating *c)
@@ -176,11 +212,16 @@ static _Noreturn void run_monitor(const struct oci_runtime *rt, struct monitor *
   if (null > 2)
     close(null);
   usbox_verbosity = rt->debug ? 3 : 0;
+  usbox_err_t err = {0};
+  if (enter_namespaces(s, &c->policy, &err) < 0) {
+    usbox_err_print(&err); /* to `create`, through report_sink */
+    _exit(USBOX_EXIT_ERROR);
+  }
   struct exec_gate gate = {.console = s->terminal, .created = monitor_created,
                            .wait_start = monitor_wait_start, .ctx = m};
   struct exec_config cfg = {.argv = s->args, .envp = s->env, .policy = &c->policy, .gate = &gate,
                             .profile = c->profile.insns != NULL ? &c->profile : NULL,
-                            .profile_flags = c->profile_flags};
+                            .profile_flags = c->profile_flags, .uts_ipc_made = true};
   int code = supervisor_exec(&cfg);
   if (m->report_w >= 0) /* failed before "created" */
     close(m->report_w);

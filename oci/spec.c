@@ -366,13 +366,17 @@ static int load_mount(struct loader *l, const cJSON *m)
 
 /* ---- linux ---- */
 
+/* pid, mount and cgroup namespaces are always the sandbox's own; a pod's
+ * network, IPC and UTS namespaces are joined (the monitor enters them,
+ * oci/container.c). */
 static int load_namespaces(struct loader *l, const cJSON *namespaces)
 {
-  static const char *const known[] = {"pid", "network", "ipc", "uts", "mount", "cgroup"};
+  static const char *const known[] = {"network", "ipc", "uts", "pid", "mount", "cgroup"};
   const cJSON *ns;
   cJSON_ArrayForEach(ns, namespaces)
   {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(ns, "type");
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(ns, "path");
     if (!cJSON_IsString(type))
       return BAD(l->err, ".linux.namespaces", "each needs a type");
     size_t i = 0;
@@ -380,10 +384,19 @@ static int load_namespaces(struct loader *l, const cJSON *namespaces)
       i++;
     if (i == sizeof known / sizeof known[0])
       return BAD(l->err, ".linux.namespaces", "a %s namespace is not supported", type->valuestring);
-    if (cJSON_GetObjectItemCaseSensitive(ns, "path") != NULL)
+    if (path == NULL || cJSON_IsNull(path))
+      continue;
+    if (i >= OCI_NS_KINDS)
       return BAD(l->err, ".linux.namespaces",
                  "joining an existing %s namespace is not supported (usbox makes its own)",
                  type->valuestring);
+    if (!cJSON_IsString(path) || path->valuestring[0] != '/')
+      return BAD(l->err, ".linux.namespaces", "the %s namespace's path must be absolute",
+                 type->valuestring);
+    if (l->s->ns_path[i] != NULL)
+      return BAD(l->err, ".linux.namespaces", "two %s namespaces", type->valuestring);
+    if ((l->s->ns_path[i] = strdup(path->valuestring)) == NULL)
+      return usbox_err_set(l->err, ENOMEM, "config.json");
   }
   return 0;
 }
@@ -568,8 +581,8 @@ static int load_top(struct loader *l, const cJSON *root)
   if ((l->s->hooks = oci_hooks_check(cJSON_GetObjectItemCaseSensitive(root, "hooks"), l->err)) == NULL)
     return -1;
   const cJSON *hostname = cJSON_GetObjectItemCaseSensitive(root, "hostname");
-  if (cJSON_IsString(hostname) && hostname->valuestring[0] != '\0' &&
-      policy_set_hostname(l->p, hostname->valuestring, l->err) < 0)
+  l->s->hostname = cJSON_IsString(hostname) && hostname->valuestring[0] != '\0';
+  if (l->s->hostname && policy_set_hostname(l->p, hostname->valuestring, l->err) < 0)
     return usbox_err_wrap(l->err, "config.json: .hostname");
   return 0;
 }
@@ -734,6 +747,8 @@ void oci_spec_free(struct oci_spec *s)
   free(s->annotations);
   free(s->seccomp);
   free(s->hooks);
+  for (int k = 0; k < OCI_NS_KINDS; k++)
+    free(s->ns_path[k]);
   for (size_t i = 0; i < s->nmissing; i++)
     free(s->missing[i].dest);
   free(s->missing);

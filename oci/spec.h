@@ -14,6 +14,10 @@
 #include "common/error.h"
 #include "policy/policy.h"
 
+/* The namespaces a container may join by path, as a pod's containers
+ * join the pod's (docs/oci.md "Pods") */
+enum oci_ns_kind { OCI_NS_NET, OCI_NS_IPC, OCI_NS_UTS, OCI_NS_KINDS };
+
 struct oci_spec {
   char bundle[PATH_MAX]; /* absolute */
   char rootfs[PATH_MAX]; /* absolute host path of root.path */
@@ -24,6 +28,11 @@ struct oci_spec {
   char *annotations; /* the "annotations" object as JSON text ("{}" if none) */
   char *seccomp;     /* linux.seccomp as JSON text, or NULL (policy/seccomp_profile.h) */
   char *hooks;       /* the "hooks" object as JSON text ("{}" if none): oci/hooks.h */
+  /* linux.namespaces with a path (a pod's): joined by the monitor, NULL:
+   * a new one (oci/container.c says why the monitor holds them) */
+  char *ns_path[OCI_NS_KINDS];
+  bool hostname; /* config.json names one (with a joined UTS namespace,
+                    the host name is only set when it does) */
   /* mount points missing in the rootfs, made at create (as runc makes them) */
   size_t nmissing;
   struct oci_missing {

@@ -74,6 +74,8 @@ static int enter_small_namespaces(const struct launch *l, usbox_err_t *err)
   char go;
   if (read(l->placed_r, &go, 1) != 1)
     _exit(USBOX_EXIT_ERROR); /* usbox is gone */
+  if (l->uts_ipc_made) /* an OCI monitor's (a pod's): kept */
+    return unshare(CLONE_NEWCGROUP) < 0 ? usbox_err_set(err, errno, "unshare(CLONE_NEWCGROUP)") : 0;
   if (unshare(CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP) < 0)
     return usbox_err_set(err, errno, "unshare(CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP)");
   if (sethostname(l->hostname, strlen(l->hostname)) < 0)

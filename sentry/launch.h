@@ -41,6 +41,7 @@ struct launch {
   uid_t uid;             /* usbox's ids, mapped to themselves there */
   gid_t gid;
   const char *hostname;  /* of the sandbox's UTS namespace */
+  bool uts_ipc_made;     /* those and the IPC one are this process's already */
   const struct limits *limits; /* rlimits the first process applies */
   const char *program;
   char **argv;

@@ -512,7 +512,8 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
     goto fail;
   }
   struct launch l = {.inherited = inherited, .new_user = geteuid() != 0, .uid = geteuid(),
-                     .gid = getegid(), .hostname = cfg->policy->hostname, .program = program,
+                     .gid = getegid(), .hostname = cfg->policy->hostname,
+                     .uts_ipc_made = cfg->uts_ipc_made, .program = program,
                      .argv = cfg->argv, .envp = cfg->envp, .bpf = bpf,
                      .profile = cfg->profile, .profile_flags = cfg->profile_flags, .policy = cfg->policy, .tty = &r->tty,
                      .limits = &r->limits, .placed_r = p.placed[0], .ready_w = p.ready[1], .ack_r = p.ack[0],

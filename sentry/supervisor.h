@@ -47,6 +47,10 @@ struct exec_config {
    * agent on top of usbox's right before its execve; or NULL */
   const struct bpf_program *profile;
   unsigned profile_flags; /* PROFILE_FLAG_* */
+  /* the caller has made or joined the sandbox's UTS and IPC namespaces and
+   * set its host name (an OCI monitor, which holds a pod's): the sandbox's
+   * first process keeps them */
+  bool uts_ipc_made;
 };
 
 /* Returns the exit code usbox should exit with: the agent's status, 128+N

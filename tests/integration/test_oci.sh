@@ -467,6 +467,81 @@ expect_exit 1 "update: a bad resources object" -- "$RT" update --resources "$TMP
 rt delete --force up >/dev/null 2>&1
 expect_exit 1 "update: a container that is gone" -- "$RT" update --memory 64m up
 
+# ---- pods: network, IPC and UTS namespaces joined by path ----
+# A pod's first container (the engine's "infra") is a usbox container; the
+# others name its /proc/PID/ns/* (PID: the state's, as podman and
+# containerd do). They share its host name and System V IPC; their
+# allowed connections leave from the pod's network namespace, here one
+# the test makes with a server on its own loopback that the host's lacks.
+BP=$TMPROOT/bpod
+make_bundle "$BP"
+ln -sf busybox "$BP/rootfs/bin/readlink"
+edit "$BP" 'c["process"]["terminal"] = False
+c["hostname"] = "the-pod"
+c["process"]["args"] = ["sleep", "300"]'
+rt create --bundle "$BP" --pid-file "$TMPROOT/pidpod" infra >/dev/null 2>&1 && rt start infra ||
+  fail "create/start the pod's infra container"
+infra=$(cat "$TMPROOT/pidpod")
+expect_exit 0 "pods: the infra's IPC namespace (exec)" -- "$RT" exec infra readlink /proc/self/ns/ipc
+infra_ipc=$(cat "$OUT")
+case $infra_ipc in "ipc:["*) ;; *) fail "pods: the infra's IPC namespace: [$infra_ipc]" ;; esac
+[ "$infra_ipc" != "$(readlink /proc/self/ns/ipc)" ] || fail "pods: the infra has an IPC namespace of its own"
+expect_eq "pods: /proc/PID/ns/ipc of the state's pid is the container's" "$infra_ipc" \
+  "$(readlink "/proc/$infra/ns/ipc")"
+BM=$TMPROOT/bmember
+make_bundle "$BM"
+ln -sf busybox "$BM/rootfs/bin/readlink"
+edit "$BM" 'c["process"]["terminal"] = False
+del c["hostname"]
+c["process"]["args"] = ["sh", "-c", "hostname; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts"]
+kinds = {"network": "net", "ipc": "ipc", "uts": "uts"}
+for n in c["linux"]["namespaces"]:
+    if n["type"] in kinds:
+        n["path"] = "/proc/'"$infra"'/ns/" + kinds[n["type"]]'
+expect_exit 0 "pods: a member container" -- "$RT" run --bundle "$BM" member
+{ read -r host; read -r ipc; read -r uts; } <"$OUT"
+expect_eq "pods: the pod's host name" "the-pod" "$host"
+expect_eq "pods: the pod's IPC namespace" "$infra_ipc" "$ipc"
+expect_eq "pods: the pod's UTS namespace" "$(readlink "/proc/$infra/ns/uts")" "$uts"
+rt delete --force infra >/dev/null 2>&1
+# the pod's network namespace
+NS=usbox-test-$$
+if ip netns add "$NS" 2>"$TMPROOT/netns.err"; then
+  ip netns exec "$NS" ip link set lo up
+  mkdir -p "$TMPROOT/www" && echo "from-the-pod" >"$TMPROOT/www/m"
+  port=$((20000 + $$ % 20000))
+  ip netns exec "$NS" /usr/bin/python3 -m http.server "$port" --bind 127.0.0.1 \
+    --directory "$TMPROOT/www" >/dev/null 2>&1 &
+  track_bg $!
+  for _ in $(seq 50); do
+    ip netns exec "$NS" /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $port))" \
+      2>/dev/null && break
+    sleep 0.1
+  done
+  BN=$TMPROOT/bnet
+  make_bundle "$BN"
+  ln -sf busybox "$BN/rootfs/bin/wget"
+  edit "$BN" 'c["process"]["terminal"] = False
+c["process"]["args"] = ["wget", "-qO-", "http://127.0.0.1:'"$port"'/m"]
+c["annotations"] = {"dev.usbox.net-allow": "127.0.0.1:'"$port"'"}'
+  cp "$BN/config.json" "$TMPROOT/bnet.host.json"
+  edit "$BN" 'for n in c["linux"]["namespaces"]:
+    if n["type"] == "network": n["path"] = "/var/run/netns/'"$NS"'"'
+  expect_exit 0 "pods: an allowed connection" -- "$RT" run --bundle "$BN" netpod
+  expect_grep "pods: reaches the pod's network namespace" '^from-the-pod$' "$OUT"
+  cp "$TMPROOT/bnet.host.json" "$BN/config.json"
+  expect_exit 1 "pods: without the path, the host's network (nothing listens there)" -- \
+    "$RT" run --bundle "$BN" nethost
+  edit "$BN" 'for n in c["linux"]["namespaces"]:
+    if n["type"] == "network": n["path"] = "/var/run/netns/'"$NS"'"
+c["annotations"] = {}'
+  expect_exit 1 "pods: the pod's network is still filtered" -- "$RT" run --bundle "$BN" netdeny
+  expect_grep "pods: refused" 'Connection refused|can.t connect' "$ERR"
+  ip netns delete "$NS"
+else
+  fail "pods: ip netns add: $(cat "$TMPROOT/netns.err")"
+fi
+
 # ---- bad bundles: exit 1, one line, nothing left ----
 bad() { # NAME REGEX PYTHON-EDIT
   local name=$1 regex=$2 code=$3 dir=$TMPROOT/bad-$1
@@ -483,7 +558,10 @@ bad rootfs 'root.path: .* is not a directory' 'c["root"]["path"] = "nowhere"'
 bad args 'process.args: must be a non-empty array' 'c["process"]["args"] = []'
 bad mount 'type "nfs" at /mnt is not supported' 'c["mounts"].append({"destination": "/mnt", "type": "nfs", "source": "x"})'
 bad source 'bind source' 'c["mounts"].append({"destination": "/mnt", "type": "bind", "source": "/no/such", "options": ["bind"]})'
-bad netns 'joining an existing network namespace' 'c["linux"]["namespaces"] = [{"type": "network", "path": "/run/netns/x"}]'
+bad netns 'joining the network namespace /run/netns/x: No such file' 'c["linux"]["namespaces"] = [{"type": "network", "path": "/run/netns/x"}]'
+bad notnetns 'joining the network namespace /proc/self/ns/ipc: Invalid argument' 'c["linux"]["namespaces"] = [{"type": "network", "path": "/proc/self/ns/ipc"}]'
+bad pidns 'joining an existing pid namespace is not supported' 'c["linux"]["namespaces"] = [{"type": "pid", "path": "/proc/1/ns/pid"}]'
+bad nspath 'the ipc namespace.s path must be absolute' 'c["linux"]["namespaces"] = [{"type": "ipc", "path": "x"}]'
 bad userns 'a user namespace is not supported' 'c["linux"]["namespaces"].append({"type": "user"})'
 bad annotation 'unknown usbox annotation dev.usbox.nope' 'c["annotations"] = {"dev.usbox.nope": "x"}'
 bad sysctl 'kernel.panic is not a sysctl of the container' 'c["linux"]["sysctl"] = {"kernel.panic": "1"}'

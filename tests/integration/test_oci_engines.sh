@@ -20,7 +20,7 @@ BUSYBOX=$(command -v busybox || true)
 R=$TMPROOT/rootfs
 mkdir -p "$R/bin" "$R/etc" "$R/tmp" "$R/proc" "$R/dev" "$R/sys" "$R/root"
 cp "$BUSYBOX" "$R/bin/busybox"
-for a in sh ls cat echo id mkdir touch sleep env pwd tty rmdir true; do ln -sf busybox "$R/bin/$a"; done
+for a in sh ls cat echo id mkdir touch sleep env pwd tty rmdir true hostname readlink; do ln -sf busybox "$R/bin/$a"; done
 echo "root:x:0:0:root:/root:/bin/sh" >"$R/etc/passwd"
 echo "the image's secret" >"$R/etc/secret"
 tar -C "$R" -cf "$TMPROOT/rootfs.tar" .
@@ -132,6 +132,33 @@ exec_cases() {
   pgrep -f "^sleep 1000\.732$" >/dev/null && fail "$e: a container process is left after rm -f"
 }
 
+# a pod: its infra container (catatonit) and its members on usbox share the
+# pod's host name and IPC namespace, found through the infra's state pid
+podman_pod_cases() {
+  command -v catatonit >/dev/null || { fail "podman: pods: catatonit is not installed"; return; }
+  # the infra takes its limits from containers.conf (pod create has no --ulimit)
+  printf '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]\n' \
+    >"$TMPROOT/containers.conf"
+  local PP=(env CONTAINERS_CONF="$TMPROOT/containers.conf" "${P[@]}" --runtime "$U")
+  expect_exit 0 "podman: pod create" -- "${PP[@]}" pod create --name pod1 --hostname pod-one --network none
+  expect_exit 0 "podman: pod start (its infra on usbox)" -- "${PP[@]}" pod start pod1
+  local show='hostname; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts'
+  expect_exit 0 "podman: a pod's member" -- "${PP[@]}" run --rm --pod pod1 "$IMG" sh -c "$show"
+  cp "$OUT" "$TMPROOT/member1"
+  expect_exit 0 "podman: another member" -- "${PP[@]}" run --rm --pod pod1 "$IMG" sh -c "$show"
+  expect_grep "podman: pods: the pod's host name" '^pod-one$' "$TMPROOT/member1"
+  expect_grep "podman: pods: an IPC namespace" '^ipc:\[' "$TMPROOT/member1"
+  expect_eq "podman: pods: the members share IPC and UTS" "$(cat "$TMPROOT/member1")" "$(cat "$OUT")"
+  local infra
+  infra=$("${PP[@]}" pod inspect pod1 --format '{{.InfraContainerID}}' 2>/dev/null)
+  [ "$(readlink /proc/self/ns/ipc)" != "$(sed -n 2p "$TMPROOT/member1")" ] ||
+    fail "podman: pods: the pod's IPC namespace is not the host's"
+  expect_exit 0 "podman: pod rm -f" -- "${PP[@]}" pod rm -f pod1
+  [ -n "$infra" ] && "${PP[@]}" container exists "$infra" 2>/dev/null &&
+    fail "podman: pods: the infra container is left"
+  return 0
+}
+
 # ---- podman ----
 podman_engine() {
   command -v podman >/dev/null || { skip "podman: not installed"; return; }
@@ -155,6 +182,7 @@ podman_engine() {
   CLI=("${P[@]}") RUN=("${base[@]}")
   tty_and_stop_cases podman
   exec_cases podman 127
+  podman_pod_cases
   "${P[@]}" run -d --name killme "${base[@]}" "$IMG" sleep 1000.731 >/dev/null 2>&1 || fail "podman: run -d"
   expect_exit 0 "podman: pause" -- "${P[@]}" pause killme
   expect_eq "podman: paused" paused "$("${P[@]}" inspect killme --format '{{.State.Status}}' 2>/dev/null)"

@@ -233,6 +233,19 @@ containerd_engine() {
   # (ctr -t wants a terminal of its own: script(1) gives it one)
   expect_exit 0 "ctr: task exec --tty" -- script -qec "ctr -a '$CTRD' task exec -t --exec-id e2 bg tty" /dev/null
   expect_grep "ctr: task exec --tty: a pty" '/dev/pts/[0-9]' "$OUT"
+  # a pod as containerd's CRI makes one: the members name /proc/PID/ns/* of
+  # the pause container's task (PID: the runtime's state pid)
+  local pause
+  pause=$(ctr -a "$CTRD" task ls 2>/dev/null | awk '$1 == "bg" {print $2}')
+  local show='readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts'
+  expect_exit 0 "ctr: the pause container's namespaces" -- ctr -a "$CTRD" task exec --exec-id e3 bg sh -c "$show"
+  cp "$OUT" "$TMPROOT/ctr.pause"
+  expect_exit 0 "ctr: a pod's member (--with-ns)" -- timeout -k 5 120 ctr -a "$CTRD" run --rm \
+    --runc-binary "$U" --with-ns "ipc:/proc/$pause/ns/ipc" --with-ns "uts:/proc/$pause/ns/uts" \
+    --with-ns "network:/proc/$pause/ns/net" "$IMG" member sh -c "$show"
+  expect_grep "ctr: pods: an IPC namespace" '^ipc:\[' "$OUT"
+  expect_eq "ctr: pods: the member shares the pause container's IPC and UTS" \
+    "$(cat "$TMPROOT/ctr.pause")" "$(cat "$OUT")"
   expect_exit 0 "ctr: task kill" -- ctr -a "$CTRD" task kill -s KILL bg
   for _ in $(seq 50); do ctr -a "$CTRD" task ls 2>/dev/null | grep -q "bg.*STOPPED" && break; sleep 0.1; done
   expect_exit 0 "ctr: task rm and container rm" -- sh -c "ctr -a '$CTRD' task rm bg && ctr -a '$CTRD' container rm bg"

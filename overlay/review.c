@@ -12,6 +12,7 @@
 
 #include "common/cleanup.h"
 #include "overlay/baseline.h"
+#include "overlay/user_xattr.h"
 
 /* ---- reading a layer ---- */
 
@@ -58,7 +59,9 @@ static int add_change(struct walk *w, enum change_kind kind, const char *rel, mo
   r->v = grown;
   struct change *c = &r->v[r->n];
   *c = (struct change){.kind = kind, .layer = w->layer, .old_mode = old_mode,
-                       .new_mode = new_mode, .content = kind != CHANGE_MODE};
+                       .new_mode = new_mode,
+                       .content = kind != CHANGE_MODE && kind != CHANGE_XATTRS,
+                       .xattrs = kind == CHANGE_XATTRS};
   c->rel = strdup(rel);
   c->path = join(r->layers[w->layer].source, rel);
   if (c->rel == NULL || c->path == NULL) {
@@ -101,6 +104,30 @@ static bool same_target(int adir, const char *aname, int bdir, const char *bname
   return n >= 0 && n == m && memcmp(x, y, (size_t)n) == 0;
 }
 
+/* Whether the user attributes of the upper's name and the host's rel
+ * differ (regular files and directories: a FIFO is not opened). */
+static bool xattrs_differ(const struct walk *w, int updir, const char *name, const char *rel)
+{
+  const char *hname;
+  cleanup_close int hparent = host_open_parent(w->source, rel, &hname);
+  cleanup_close int h = hparent < 0 ? -1 : openat(hparent, hname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  cleanup_close int u = openat(updir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  return h >= 0 && u >= 0 && !user_xattrs_equal(h, u);
+}
+
+/* A change of the mode, of the attributes, or both; or none. */
+static int attributes_changed(struct walk *w, const char *rel, mode_t old_mode, mode_t new_mode,
+                              bool xattrs)
+{
+  bool mode = (old_mode & 07777) != (new_mode & 07777);
+  if (!mode && !xattrs)
+    return 0;
+  if (add_change(w, mode ? CHANGE_MODE : CHANGE_XATTRS, rel, old_mode, new_mode) < 0)
+    return -1;
+  w->r->v[w->r->n - 1].xattrs = xattrs;
+  return 0;
+}
+
 /* An entry of the upper that the host has too, of the same type. */
 static int compare_present(struct walk *w, int updir, const char *name, const char *rel,
                            const struct stat *ust, const struct stat *hst)
@@ -117,11 +144,14 @@ static int compare_present(struct walk *w, int updir, const char *name, const ch
     cleanup_close int hparent = host_open_parent(w->source, rel, &hname);
     modified = hparent < 0 || !same_target(updir, name, hparent, hname);
   }
-  if (modified)
-    return add_change(w, CHANGE_MODIFIED, rel, hst->st_mode, ust->st_mode);
-  if ((ust->st_mode & 07777) != (hst->st_mode & 07777))
-    return add_change(w, CHANGE_MODE, rel, hst->st_mode, ust->st_mode);
-  return 0;
+  bool xattrs = S_ISREG(ust->st_mode) && xattrs_differ(w, updir, name, rel);
+  if (modified) {
+    if (add_change(w, CHANGE_MODIFIED, rel, hst->st_mode, ust->st_mode) < 0)
+      return -1;
+    w->r->v[w->r->n - 1].xattrs = xattrs;
+    return 0;
+  }
+  return attributes_changed(w, rel, hst->st_mode, ust->st_mode, xattrs);
 }
 
 static int walk_dir(struct walk *w, int updir, const char *rel, bool host_has_dir);
@@ -175,9 +205,9 @@ static int walk_entry(struct walk *w, int updir, const char *name, const char *r
     if (add_change(w, host ? CHANGE_MODIFIED : CHANGE_ADDED, rel, host ? hst.st_mode : 0,
                    ust.st_mode) < 0)
       return -1;
-  } else if (host_is_dir && (ust.st_mode & 07777) != (hst.st_mode & 07777)) {
-    if (add_change(w, CHANGE_MODE, rel, hst.st_mode, ust.st_mode) < 0)
-      return -1;
+  } else if (host_is_dir && attributes_changed(w, rel, hst.st_mode, ust.st_mode,
+                                                xattrs_differ(w, updir, name, rel)) < 0) {
+    return -1;
   }
   if (host_is_dir && is_opaque(sub) && deleted_below_opaque(w, sub, rel) < 0)
     return -1;
@@ -360,12 +390,19 @@ void review_free(struct review *r)
 #include <cjson/cJSON.h>
 #include <sys/wait.h>
 
-static const char *const kind_letter[] = {"A", "M", "M", "D", "R"};
-static const char *const kind_name[] = {"added", "modified", "mode", "deleted", "renamed"};
+static const char *const kind_letter[] = {"A", "M", "M", "D", "R", "M"};
+static const char *const kind_name[] = {"added", "modified", "mode", "deleted", "renamed",
+                                        "xattrs"};
 
 static const char *type_name(mode_t m)
 {
-  return m == 0 ? NULL : S_ISDIR(m) ? "dir" : S_ISLNK(m) ? "symlink" : S_ISREG(m) ? "file" : "special";
+  return m == 0         ? NULL
+         : S_ISDIR(m)  ? "dir"
+         : S_ISLNK(m)  ? "symlink"
+         : S_ISREG(m)  ? "file"
+         : S_ISFIFO(m) ? "fifo"
+         : S_ISSOCK(m) ? "socket"
+                       : "special";
 }
 
 static void upper_path(const struct review *r, const struct change *c, char *out, size_t size)
@@ -429,6 +466,11 @@ static void print_line(const struct change *c, FILE *out)
     fprintf(out, "  (mode %04o -> %04o)", c->old_mode & 07777, c->new_mode & 07777);
   if (c->kind == CHANGE_MODIFIED && (c->old_mode & S_IFMT) != (c->new_mode & S_IFMT))
     fprintf(out, "  (%s -> %s)", type_name(c->old_mode), type_name(c->new_mode));
+  else if (c->kind == CHANGE_ADDED && !S_ISREG(c->new_mode) && !S_ISDIR(c->new_mode) &&
+           !S_ISLNK(c->new_mode))
+    fprintf(out, "  (%s)", type_name(c->new_mode));
+  if (c->xattrs)
+    fprintf(out, "  (xattrs)");
 }
 
 /* lines added and removed, counted from diff's output */
@@ -475,6 +517,7 @@ static int print_json(const struct review *r, FILE *out, usbox_err_t *err)
       cJSON_AddStringToObject(o, "new_mode", mode);
     }
     cJSON_AddBoolToObject(o, "binary", binary);
+    cJSON_AddBoolToObject(o, "xattrs", c->xattrs);
     cJSON_AddItemToArray(arr, o);
   }
   char *text = arr == NULL ? NULL : cJSON_Print(arr);
@@ -609,6 +652,13 @@ static int write_beside(int parent, const char *name, const char *upper, const s
       return -1;
     if (fchownat(parent, tmp, ust->st_uid, ust->st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EPERM)
       goto fail;
+  } else if (S_ISFIFO(ust->st_mode)) {
+    struct timespec times[2] = {ust->st_atim, ust->st_mtim};
+    if (mkfifoat(parent, tmp, 0600) < 0)
+      return -1;
+    if ((fchownat(parent, tmp, ust->st_uid, ust->st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EPERM) ||
+        fchmodat(parent, tmp, ust->st_mode & 07777, 0) < 0 || utimensat(parent, tmp, times, 0) < 0)
+      goto fail;
   } else {
     cleanup_close int from = open(upper, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     cleanup_close int to = from < 0 ? -1 : openat(parent, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -616,7 +666,8 @@ static int write_beside(int parent, const char *name, const char *upper, const s
       return -1;
     struct timespec times[2] = {ust->st_atim, ust->st_mtim};
     if (copy_file(from, to) < 0 || (fchown(to, ust->st_uid, ust->st_gid) < 0 && errno != EPERM) ||
-        fchmod(to, ust->st_mode & 07777) < 0 || futimens(to, times) < 0)
+        fchmod(to, ust->st_mode & 07777) < 0 || user_xattrs_copy(from, to) < 0 ||
+        futimens(to, times) < 0)
       goto fail;
   }
   struct stat hst;
@@ -633,7 +684,15 @@ fail:;
   return -1;
 }
 
-static int apply_dir(int parent, const char *name, const struct stat *ust)
+/* The upper's user attributes onto the host's name (a file or directory). */
+static int apply_xattrs(int parent, const char *name, const char *upper)
+{
+  cleanup_close int from = open(upper, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  cleanup_close int to = from < 0 ? -1 : openat(parent, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  return to < 0 ? -1 : user_xattrs_copy(from, to);
+}
+
+static int apply_dir(int parent, const char *name, const char *upper, const struct stat *ust)
 {
   struct stat hst;
   if (fstatat(parent, name, &hst, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(hst.st_mode) &&
@@ -642,6 +701,8 @@ static int apply_dir(int parent, const char *name, const struct stat *ust)
   if (mkdirat(parent, name, 0700) < 0 && errno != EEXIST)
     return -1;
   if (fchownat(parent, name, ust->st_uid, ust->st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EPERM)
+    return -1;
+  if (apply_xattrs(parent, name, upper) < 0)
     return -1;
   return fchmodat(parent, name, ust->st_mode & 07777, 0);
 }
@@ -658,12 +719,17 @@ static int apply_write(const struct commit *k, const struct change *c)
   struct stat ust;
   if (lstat(upper, &ust) < 0)
     return -1;
-  if (c->kind == CHANGE_MODE)
-    return S_ISLNK(ust.st_mode) ? 0 : fchmodat(parent, name, ust.st_mode & 07777, 0);
+  if (c->kind == CHANGE_MODE || c->kind == CHANGE_XATTRS) {
+    if (S_ISLNK(ust.st_mode))
+      return 0;
+    if (c->xattrs && apply_xattrs(parent, name, upper) < 0)
+      return -1;
+    return fchmodat(parent, name, ust.st_mode & 07777, 0);
+  }
   if (S_ISDIR(ust.st_mode))
-    return apply_dir(parent, name, &ust);
-  if (!S_ISREG(ust.st_mode) && !S_ISLNK(ust.st_mode))
-    return errno = EOPNOTSUPP, -1; /* a device or fifo the agent made: not the host's */
+    return apply_dir(parent, name, upper, &ust);
+  if (!S_ISREG(ust.st_mode) && !S_ISLNK(ust.st_mode) && !S_ISFIFO(ust.st_mode))
+    return errno = EOPNOTSUPP, -1; /* refused before anything was applied (unappliable) */
   return write_beside(parent, name, upper, &ust);
 }
 
@@ -714,6 +780,28 @@ static int apply_all(const struct commit *k, FILE *out)
   return rc;
 }
 
+/* Changes commit cannot apply: sockets and devices in the upper (a
+ * socket the agent bound, a node it could only have made with a
+ * capability usbox never leaves it). Named on report, so that a commit
+ * applies everything or nothing of this kind. */
+static size_t count_unappliable(const struct commit *k, FILE *report)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < k->r->n; i++) {
+    const struct change *c = &k->r->v[i];
+    char upper[PATH_MAX * 2];
+    struct stat ust;
+    upper_path(k->r, c, upper, sizeof upper);
+    if (c->kind == CHANGE_DELETED || lstat(upper, &ust) < 0 || S_ISREG(ust.st_mode) ||
+        S_ISDIR(ust.st_mode) || S_ISLNK(ust.st_mode) || S_ISFIFO(ust.st_mode))
+      continue;
+    fprintf(report, "usbox: commit: %s is a %s: usbox does not commit one\n", c->path,
+            S_ISSOCK(ust.st_mode) ? "socket" : "device node");
+    n++;
+  }
+  return n;
+}
+
 /* The records of what was applied now say what the host has. */
 static int refresh_baselines(const struct commit *k)
 {
@@ -749,6 +837,12 @@ int review_commit(const struct review *r, bool force, FILE *out, usbox_err_t *er
       rc = usbox_err_set(err, errno, "commit: the host directory %s", r->layers[l].source);
     else
       rc = baseline_load(r->layers[l].dir, &k.baselines[l], err);
+  }
+  size_t unappliable = rc == 0 ? count_unappliable(&k, stderr) : 0;
+  if (unappliable > 0) {
+    usbox_err_set(err, 0, "commit: %zu change%s usbox cannot apply, nothing applied (commit "
+                  "other paths, or discard)", unappliable, unappliable == 1 ? "" : "s");
+    rc = 1;
   }
   size_t conflicts = rc == 0 && !force ? count_conflicts(&k, stderr) : 0;
   if (conflicts > 0) {

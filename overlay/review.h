@@ -18,6 +18,7 @@ enum change_kind {
   CHANGE_MODE,     /* only the permission bits */
   CHANGE_DELETED,
   CHANGE_RENAMED,  /* a deleted file and an added one with the same bytes */
+  CHANGE_XATTRS,   /* only the user.* extended attributes (overlay/user_xattr.h) */
 };
 
 struct change {
@@ -30,6 +31,7 @@ struct change {
   mode_t old_mode, new_mode; /* with the type bits; 0: none */
   bool binary;
   bool content; /* CHANGE_MODIFIED: the bytes (or target) differ, not only the mode */
+  bool xattrs;  /* the user.* extended attributes differ too */
 };
 
 struct review {

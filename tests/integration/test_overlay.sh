@@ -211,6 +211,46 @@ cmp -s "$W/../cow.before.$$" "$W/../cow.after.$$" && pass "and the host is uncha
   { fail "the host changed"; diff "$W/../cow.before.$$" "$W/../cow.after.$$" | head; }
 rm -f "$W/../cow.before.$$" "$W/../cow.after.$$"
 
+# ---- extended attributes, FIFOs, sockets ----
+# user.* attributes and FIFOs the agent makes are committed (an attribute
+# removed is removed); a socket it binds is not, and a commit that would
+# include one applies nothing, naming it
+X=$W/xa
+rm -rf "$X" && mkdir -p "$X/d" && echo keep >"$X/f" && echo two >"$X/g"
+setfattr -n user.gone -v old "$X/g"
+manifest "$X" >"$TMPROOT/xa.before"
+expect_exit 0 "attributes and a FIFO on an overlay" -- "$USBOX" exec --session xa -- sh -c \
+  "cd $X && setfattr -n user.note -v hello f && setfattr -n user.d -v dd d && setfattr -x user.gone g &&
+   echo new >n && setfattr -n user.n -v nn n && mkfifo -m 0640 p &&
+   /usr/bin/python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind(\"sock\")' &&
+   getfattr --absolute-names -d f n d | grep -c user"
+expect_eq "the agent sees its attributes" 3 "$(cat "$OUT")"
+manifest "$X" >"$TMPROOT/xa.after"
+cmp -s "$TMPROOT/xa.before" "$TMPROOT/xa.after" && [ -z "$(getfattr --absolute-names -d "$X/f")" ] &&
+  pass "attributes: the host unchanged before commit" || fail "attributes reached the host"
+expect_exit 0 "diff shows attribute changes and special files" -- "$USBOX" diff --stat xa
+for want in "M  $X/d/  (xattrs)" "M  $X/f  (xattrs)" "M  $X/g  (xattrs)" "A  $X/p  (fifo)" \
+  "A  $X/sock  (socket)"; do
+  grep -qxF "$want" "$OUT" && pass "diff: $want" || fail "diff lacks [$want]: $(cat "$OUT")"
+done
+expect_exit 1 "commit refuses a socket" -- "$USBOX" commit xa
+expect_grep "and names it" "$X/sock is a socket" "$ERR"
+manifest "$X" >"$TMPROOT/xa.after"
+cmp -s "$TMPROOT/xa.before" "$TMPROOT/xa.after" && pass "a refused commit applied nothing" ||
+  fail "a refused commit changed the host"
+expect_exit 0 "commit the rest" -- "$USBOX" commit xa "$X/d" "$X/f" "$X/g" "$X/n" "$X/p"
+expect_eq "committed: the attributes" "user.note=hello user.n=nn user.d=dd" \
+  "$(getfattr --absolute-names -d "$X/f" "$X/n" "$X/d" | grep '^user' | tr -d '"' | tr '\n' ' ' | sed 's/ $//')"
+[ -z "$(getfattr --absolute-names -d "$X/g")" ] && pass "committed: a removed attribute is removed" ||
+  fail "committed: user.gone is still on g"
+[ -p "$X/p" ] && [ "$(stat -c %a "$X/p")" = 640 ] && pass "committed: the FIFO, its mode" ||
+  fail "committed: no FIFO p with mode 0640"
+[ ! -e "$X/sock" ] && pass "the socket stays out" || fail "the socket was committed"
+expect_exit 0 "diff after" -- "$USBOX" diff --stat xa
+expect_eq "only the socket is left" "A  $X/sock  (socket)
+1 change" "$(cat "$OUT")"
+"$USBOX" discard xa
+
 # ---- lifecycle and bad input ----
 expect_exit 0 "discard" -- "$USBOX" discard hid
 [ ! -e "$USBOX_STATE_DIR/sessions/hid" ] && pass "discard removes the session" || fail "session left"

@@ -449,27 +449,42 @@ static bool is_dir(const char *path)
   return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The agent's home, copy-on-write in memory (a session keeps it with the
- * rest): npm, pip --user, cargo and go write their caches where they
- * expect, and nothing reaches the host's home. Not when a mount says what
- * the home is, or it is the root. */
-static int add_cow_home(struct policy *p, usbox_err_t *err)
+/* dir (from the environment), copy-on-write in memory (a session keeps it
+ * with the rest). Not when it is no directory this user could write
+ * natively, the root, or at or below a mount that says what it is (a
+ * --rw, a --tmpfs such as the private /tmp, a bind of it). */
+static int add_cow_dir(struct policy *p, const char *dir, usbox_err_t *err)
 {
-  const char *home = getenv("HOME");
   char real[PATH_MAX], norm[PATH_MAX];
-  if (home == NULL || home[0] != '/' || realpath(home, real) == NULL || !is_dir(real) ||
-      strcmp(real, "/") == 0 || policy_normalize(home, norm, sizeof norm) < 0 ||
-      access(real, W_OK | X_OK) < 0) /* not a home this user could write natively either */
+  if (dir == NULL || dir[0] != '/' || realpath(dir, real) == NULL || !is_dir(real) ||
+      strcmp(real, "/") == 0 || policy_normalize(dir, norm, sizeof norm) < 0 ||
+      access(real, W_OK | X_OK) < 0) /* not one this user could write natively either */
     return 0;
   for (size_t i = 0; i < p->nmounts; i++) {
     const struct policy_mount *m = &p->mounts[i];
     if (strcmp(m->dest, "/") != 0 && path_at_or_below(norm, m->dest) &&
         (m->writable || m->kind == MOUNT_TMPFS || strcmp(m->dest, norm) == 0))
-      return 0; /* the policy says what the home (or what holds it) is */
+      return 0; /* the policy says what it (or what holds it) is */
   }
   if (policy_add_mount(p, real, norm, true, err) < 0)
     return -1;
   p->mounts[p->nmounts - 1].overlay = true;
+  return 0;
+}
+
+/* The agent's home, and the XDG base directories where they are set
+ * outside it, copy-on-write: npm, pip --user, cargo and go write their
+ * caches and configs where they expect, and nothing reaches the host's.
+ * The home first: an XDG directory below it is then inside its overlay. */
+static int add_cow_home(struct policy *p, usbox_err_t *err)
+{
+  static const char *const xdg[] = {"XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
+                                    "XDG_STATE_HOME"};
+  if (add_cow_dir(p, getenv("HOME"), err) < 0)
+    return -1;
+  for (size_t i = 0; i < sizeof xdg / sizeof xdg[0]; i++)
+    if (add_cow_dir(p, getenv(xdg[i]), err) < 0)
+      return -1;
   return 0;
 }
 

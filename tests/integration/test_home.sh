@@ -60,6 +60,18 @@ expect_eq "the module is gone" "True" "$(cat "$OUT")"
 expect_exit 1 "--home ro: the home is read-only" -- "$USBOX_REAL" exec --home ro -- \
   sh -c 'touch "$HOME/usbox-home-test" 2>/dev/null'
 
+# ---- an XDG base directory outside the home ----
+# (XDG_CACHE_HOME=/var/cache/x and the like): copy-on-write as the home is;
+# without the variable the same place is read-only, as the root is
+mkdir -p "$W/xdg-cache" && echo host >"$W/xdg-cache/f"
+expect_exit 0 "XDG_CACHE_HOME outside the home is writable" -- env XDG_CACHE_HOME="$W/xdg-cache" \
+  "$USBOX_REAL" exec -- sh -c 'echo agent >"$XDG_CACHE_HOME/f" && mkdir -p "$XDG_CACHE_HOME/pip" && cat "$XDG_CACHE_HOME/f"'
+expect_eq "the agent sees its write" agent "$(cat "$OUT")"
+[ "$(cat "$W/xdg-cache/f")" = host ] && [ ! -e "$W/xdg-cache/pip" ] &&
+  pass "XDG: the host's directory is unchanged" || fail "XDG: the host's cache was written"
+expect_exit 2 "without XDG_CACHE_HOME it is read-only" -- env -u XDG_CACHE_HOME \
+  "$USBOX_REAL" exec -- sh -c "echo agent >'$W/xdg-cache/f'"
+
 # ---- mount points the host lacks ----
 mkdir -p "$W/proj" && echo p >"$W/proj/file"
 mp=/usbox-mp-$$

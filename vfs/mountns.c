@@ -1,5 +1,6 @@
 #include "vfs/mountns.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -278,33 +279,113 @@ static int mask_one(int root, struct dircache *listed, const char *path, int emp
   return 0;
 }
 
-/* The programs deny rules name literally (no wildcard), non-executable in
- * the kernel's view as well: a bind of each file over itself, noexec (its
- * other flags kept). The sentry refuses them on the object its own walk
- * resolved (sentry/sys_exec.c); this is what the kernel finds if a racing
- * thread swaps execve's path after that check, rewrites a script's #!
- * line, or asks ld.so to load one (execve and the kernel's open of an
- * interpreter give EACCES, a mapping for execution EPERM), whatever name
- * or symlink leads there. A rule is resolved in the tree, symlinks
- * followed, as the sentry resolves it. Wildcard rules and allow lists are
- * the sentry's alone (docs/security.md, "Exec rules"). */
+/* A file of the tree, bound over itself noexec (its other flags kept). */
+static int bind_noexec(int file, const char *rule, usbox_err_t *err)
+{
+  cleanup_close int mnt = open_tree(file, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (mnt < 0 || sys_mount_setattr(mnt, "", AT_EMPTY_PATH, MOUNT_ATTR_NOEXEC) < 0 ||
+      move_mount(mnt, "", file, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return usbox_err_set(err, errno, "making %s (--exec-deny) non-executable", rule);
+  return 0;
+}
+
+/* A wildcard deny rule's files: below the directory its literal part
+ * resolves to (as the sentry resolves it), each regular file whose path
+ * from there matches the rest of the glob. Symlinks are not followed (a
+ * file's canonical path passes none); bounded, as `**` could name a whole
+ * tree: past the bounds the sentry's check is all there is. */
+struct noexec_walk {
+  const char *rule, *rest; /* the glob, and "/" + what follows its literal part */
+  size_t depth_max, scanned, bound;
+  usbox_err_t *err;
+};
+
+#define NOEXEC_SCAN_MAX 20000
+#define NOEXEC_BIND_MAX 256
+
+static int noexec_below(struct noexec_walk *w, int dir, char *rel, size_t len, size_t depth)
+{
+  cleanup_close int scan = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_closedir DIR *d = scan < 0 ? NULL : fdopendir(scan);
+  if (d != NULL)
+    scan = -1; /* the DIR has it */
+  struct dirent *de;
+  while (d != NULL && (de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    if (++w->scanned > NOEXEC_SCAN_MAX || w->bound >= NOEXEC_BIND_MAX)
+      return 0;
+    size_t n = strlen(de->d_name);
+    if (len + 1 + n >= PATH_MAX)
+      continue;
+    rel[len] = '/';
+    memcpy(rel + len + 1, de->d_name, n + 1);
+    struct stat st = {.st_mode = de->d_type == DT_REG ? S_IFREG : de->d_type == DT_DIR ? S_IFDIR : 0};
+    if (de->d_type == DT_UNKNOWN && fstatat(dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      continue;
+    if (S_ISREG(st.st_mode) && exec_glob_match(w->rest, rel)) {
+      cleanup_close int file = openat(dir, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (file >= 0 && bind_noexec(file, w->rule, w->err) < 0)
+        return -1;
+      w->bound++;
+    } else if (S_ISDIR(st.st_mode) && depth + 1 < w->depth_max) {
+      cleanup_close int sub = openat(dir, de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub >= 0 && noexec_below(w, sub, rel, len + 1 + n, depth + 1) < 0)
+        return -1;
+    }
+  }
+  rel[len] = '\0';
+  return 0;
+}
+
+/* The programs deny rules name, non-executable in the kernel's view as
+ * well: a bind of each file over itself, noexec. The sentry refuses them on
+ * the object its own walk resolved (sentry/sys_exec.c); this is what the
+ * kernel finds if a racing thread swaps execve's path after that check,
+ * rewrites a script's #! line, or asks ld.so to load one (execve and the
+ * kernel's open of an interpreter give EACCES, a mapping for execution
+ * EPERM), whatever name or symlink leads there. A rule's literal part is
+ * resolved in the tree, symlinks followed, as the sentry resolves it; a
+ * wildcard rule's files are those that match below it when the sandbox
+ * starts (one the agent makes later under another name escapes a deny
+ * rule by name anyway). Allow lists are the sentry's alone
+ * (docs/security.md, "Exec rules"). */
 static int noexec_denied(int root, const struct policy *p, usbox_err_t *err)
 {
   for (size_t i = 0; i < p->exec.ndeny; i++) {
     const char *glob = p->exec.deny[i].glob;
-    if (exec_glob_literal_len(glob) != strlen(glob) || glob[1] == '\0')
+    size_t lit = exec_glob_literal_len(glob);
+    char prefix[PATH_MAX];
+    if (lit >= sizeof prefix || strcmp(glob, "/") == 0)
       continue;
+    memcpy(prefix, glob, lit);
+    prefix[lit] = '\0';
     struct open_how how = {.flags = O_PATH | O_CLOEXEC,
                            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-    cleanup_close int target = (int)syscall(SYS_openat2, root, glob + 1, &how, sizeof how);
+    cleanup_close int target = (int)syscall(SYS_openat2, root, lit > 1 ? prefix + 1 : ".", &how,
+                                            sizeof how);
     struct stat st;
-    if (target < 0 || fstat(target, &st) < 0 || !S_ISREG(st.st_mode))
+    if (target < 0 || fstat(target, &st) < 0)
       continue; /* nothing there to run */
-    cleanup_close int mnt =
-        open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-    if (mnt < 0 || sys_mount_setattr(mnt, "", AT_EMPTY_PATH, MOUNT_ATTR_NOEXEC) < 0 ||
-        move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-      return usbox_err_set(err, errno, "making %s (--exec-deny) non-executable", glob);
+    if (glob[lit] == '\0') { /* literal */
+      if (S_ISREG(st.st_mode) && bind_noexec(target, glob, err) < 0)
+        return -1;
+      continue;
+    }
+    if (!S_ISDIR(st.st_mode))
+      continue;
+    const char *rest = glob + lit; /* "/" + the wildcard components */
+    size_t components = 0;
+    for (const char *c = rest; *c != '\0'; c++)
+      components += *c == '/';
+    struct noexec_walk w = {.rule = glob, .rest = rest, .err = err,
+                            .depth_max = strstr(rest, "/**") != NULL ? 16 : components};
+    char rel[PATH_MAX] = "";
+    if (noexec_below(&w, target, rel, 0, 0) < 0)
+      return -1;
+    if (w.scanned > NOEXEC_SCAN_MAX || w.bound >= NOEXEC_BIND_MAX)
+      usbox_debug("--exec-deny %s: past %d entries or %d files, the rest is the sentry's check",
+                  glob, NOEXEC_SCAN_MAX, NOEXEC_BIND_MAX);
   }
   return 0;
 }

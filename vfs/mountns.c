@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -303,6 +306,17 @@ struct noexec_walk {
 #define NOEXEC_SCAN_MAX 20000
 #define NOEXEC_BIND_MAX 256
 
+/* A place where the agent's own files are written through to the host or
+ * a tmpfs (a --rw bind, /tmp): a wildcard rule's files there are left to
+ * the sentry, as a file bound over itself cannot be removed or renamed
+ * over (EBUSY) and a deny rule by name is no boundary for files the agent
+ * can copy anyway. Read-only mounts and copy-on-write overlays are held. */
+static bool agents_own_place(int dir)
+{
+  struct statfs sf;
+  return fstatfs(dir, &sf) == 0 && !(sf.f_flags & ST_RDONLY) && sf.f_type != OVERLAYFS_SUPER_MAGIC;
+}
+
 static int noexec_below(struct noexec_walk *w, int dir, char *rel, size_t len, size_t depth)
 {
   cleanup_close int scan = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -323,7 +337,7 @@ static int noexec_below(struct noexec_walk *w, int dir, char *rel, size_t len, s
     struct stat st = {.st_mode = de->d_type == DT_REG ? S_IFREG : de->d_type == DT_DIR ? S_IFDIR : 0};
     if (de->d_type == DT_UNKNOWN && fstatat(dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
       continue;
-    if (S_ISREG(st.st_mode) && exec_glob_match(w->rest, rel)) {
+    if (S_ISREG(st.st_mode) && exec_glob_match(w->rest, rel) && !agents_own_place(dir)) {
       cleanup_close int file = openat(dir, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
       if (file >= 0 && bind_noexec(file, w->rule, w->err) < 0)
         return -1;
@@ -347,8 +361,8 @@ static int noexec_below(struct noexec_walk *w, int dir, char *rel, size_t len, s
  * EPERM), whatever name or symlink leads there. A rule's literal part is
  * resolved in the tree, symlinks followed, as the sentry resolves it; a
  * wildcard rule's files are those that match below it when the sandbox
- * starts (one the agent makes later under another name escapes a deny
- * rule by name anyway). Allow lists are the sentry's alone
+ * starts, outside the agent's own writable places (one the agent makes
+ * later under another name escapes a deny rule by name anyway). Allow lists are the sentry's alone
  * (docs/security.md, "Exec rules"). */
 static int noexec_denied(int root, const struct policy *p, usbox_err_t *err)
 {

@@ -178,13 +178,24 @@ expect_exit 0 "deny a wildcard, sentry check off: the kernel refuses sh" -- \
   "$USBOX" exec -q --TESTONLY-pass execve,execveat --exec-deny "${SH_REAL%?}[${SH_REAL: -1}]" -- \
   "${TRY[@]}" sh -c true
 expect_eq "deny a wildcard, sentry check off: PermissionError" "PermissionError 13" "$(cat "$OUT")"
-mkdir -p "$D/tree/a/b" && cp "$(readlink -f /bin/true)" "$D/tree/a/b/prog" && cp "$D/tree/a/b/prog" "$D/tree/other"
+# (a read-only place of the view: /var/tmp, outside the writable scratch root)
+RO=$(mktemp -d /var/tmp/usbox-er.XXXXXX)
+mkdir -p "$RO/tree/a/b" && cp "$(readlink -f /bin/true)" "$RO/tree/a/b/prog" && cp "$RO/tree/a/b/prog" "$RO/tree/other"
+chmod -R a+rX "$RO"
 expect_exit 0 "deny a ** rule, sentry check off: the kernel refuses its file" -- \
-  "$USBOX" exec -q --TESTONLY-pass execve,execveat --exec-deny "$D/tree/**/prog" -- "${TRY[@]}" "$D/tree/a/b/prog"
+  "$USBOX" exec -q --TESTONLY-pass execve,execveat --exec-deny "$RO/tree/**/prog" -- "${TRY[@]}" "$RO/tree/a/b/prog"
 expect_eq "deny a ** rule, sentry check off: PermissionError" "PermissionError 13" "$(cat "$OUT")"
 expect_exit 0 "deny a ** rule, sentry check off: another file runs" -- \
-  "$USBOX" exec -q --TESTONLY-pass execve,execveat --exec-deny "$D/tree/**/prog" -- "${TRY[@]}" "$D/tree/other"
+  "$USBOX" exec -q --TESTONLY-pass execve,execveat --exec-deny "$RO/tree/**/prog" -- "${TRY[@]}" "$RO/tree/other"
 expect_eq "deny a ** rule: the file it does not match ran" "ran 0" "$(cat "$OUT")"
+rm -rf "$RO"
+# in the agent's own writable places a wildcard rule's files stay its to
+# change (the sentry still refuses to run them)
+mkdir -p "$D/tree/a" && cp "$(readlink -f /bin/true)" "$D/tree/a/prog"
+expect_exit 0 "deny a ** rule in a writable place: the file can be replaced" -- \
+  "$USBOX" exec -q --exec-deny "$D/tree/**/prog" -- sh -c "cp '$D/tree/a/prog' '$D/tree/a/p2' && mv '$D/tree/a/p2' '$D/tree/a/prog'"
+expect_exit 126 "and the sentry still refuses to run it" -- \
+  "$USBOX" exec -q --exec-deny "$D/tree/**/prog" -- "$D/tree/a/prog"
 LDSO=
 for f in /lib64/ld-linux-x86-64.so.2 /lib/ld-linux*.so*; do [ -x "$f" ] && { LDSO=$f; break; }; done
 if [ -n "$LDSO" ]; then

@@ -284,6 +284,26 @@ static bool same_file_bytes(const struct review *r, const struct change *del,
          x.st_size > 0 && same_bytes(a, b);
 }
 
+/* add becomes the rename of del (del's strings move to it; del is
+ * dropped by drop_moved) */
+static void make_rename(struct change *add, struct change *del)
+{
+  add->kind = CHANGE_RENAMED;
+  add->from = del->path;
+  add->from_rel = del->rel;
+  add->old_mode = del->old_mode;
+  del->path = del->rel = NULL;
+}
+
+static void drop_moved(struct review *r)
+{
+  size_t out = 0;
+  for (size_t i = 0; i < r->n; i++)
+    if (r->v[i].path != NULL)
+      r->v[out++] = r->v[i];
+  r->n = out;
+}
+
 /* A deleted file and an added one with the same bytes: one rename. */
 static void find_renames(struct review *r)
 {
@@ -295,19 +315,126 @@ static void find_renames(struct review *r)
       struct change *add = &r->v[j];
       if (add->kind != CHANGE_ADDED || !S_ISREG(add->new_mode) || !same_file_bytes(r, del, add))
         continue;
-      add->kind = CHANGE_RENAMED;
-      add->from = del->path;
-      add->from_rel = del->rel;
-      add->old_mode = del->old_mode;
-      del->path = del->rel = NULL; /* moved to add; dropped below */
+      make_rename(add, del);
       break;
     }
   }
-  size_t out = 0;
-  for (size_t i = 0; i < r->n; i++)
-    if (r->v[i].path != NULL)
-      r->v[out++] = r->v[i];
-  r->n = out;
+  drop_moved(r);
+}
+
+/* ---- renamed directories ---- */
+
+/* A directory's names (not . and ..), sorted; -1 if unreadable. */
+static int names_of(int dir, struct dirent ***names)
+{
+  cleanup_close int scan = fcntl(dir, F_DUPFD_CLOEXEC, 3);
+  char self[64];
+  snprintf(self, sizeof self, "/proc/self/fd/%d", scan);
+  int n = scandir(self, names, NULL, alphasort);
+  if (n < 0)
+    return -1;
+  int out = 0;
+  for (int i = 0; i < n; i++) {
+    if (strcmp((*names)[i]->d_name, ".") == 0 || strcmp((*names)[i]->d_name, "..") == 0)
+      free((*names)[i]);
+    else
+      (*names)[out++] = (*names)[i];
+  }
+  return out;
+}
+
+static bool same_tree(int hdir, int udir, int depth);
+
+/* One entry of both trees: same type and mode, bytes, target, subtree. */
+static bool same_entry(int hdir, int udir, const char *name, int depth)
+{
+  struct stat h, u;
+  if (fstatat(hdir, name, &h, AT_SYMLINK_NOFOLLOW) < 0 ||
+      fstatat(udir, name, &u, AT_SYMLINK_NOFOLLOW) < 0 || h.st_mode != u.st_mode)
+    return false;
+  if (S_ISLNK(h.st_mode))
+    return same_target(hdir, name, udir, name);
+  if (!S_ISREG(h.st_mode) && !S_ISDIR(h.st_mode))
+    return false;
+  int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (S_ISDIR(h.st_mode) ? O_DIRECTORY : 0);
+  cleanup_close int a = openat(hdir, name, flags);
+  cleanup_close int b = openat(udir, name, flags);
+  if (a < 0 || b < 0)
+    return false;
+  if (S_ISDIR(h.st_mode))
+    return same_tree(a, b, depth + 1);
+  return h.st_size == u.st_size && same_bytes(a, b) && user_xattrs_equal(a, b);
+}
+
+/* Whether the host's directory and the upper's hold the same tree: the
+ * same names, each the same (a whiteout in the upper is a difference; an
+ * opaque mark is not: the upper's side is an added directory, with no
+ * lower below it to hide). Bounded in depth. */
+static bool same_tree(int hdir, int udir, int depth)
+{
+  struct dirent **hn = NULL, **un = NULL;
+  int nh = depth > 32 ? -1 : names_of(hdir, &hn);
+  int nu = nh < 0 ? -1 : names_of(udir, &un);
+  bool same = nh >= 0 && nh == nu && user_xattrs_equal(hdir, udir);
+  for (int i = 0; same && i < nh; i++)
+    same = strcmp(hn[i]->d_name, un[i]->d_name) == 0 && same_entry(hdir, udir, hn[i]->d_name, depth);
+  for (int i = 0; i < nh; i++)
+    free(hn[i]);
+  for (int i = 0; i < nu; i++)
+    free(un[i]);
+  free(hn);
+  free(un);
+  return same;
+}
+
+static bool same_dir_tree(const struct review *r, const struct change *del, const struct change *add)
+{
+  char upper[PATH_MAX * 2];
+  snprintf(upper, sizeof upper, "%s/upper/%s", r->layers[add->layer].dir, add->rel);
+  cleanup_close int h = open(del->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int u = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  return h >= 0 && u >= 0 && del->old_mode == add->new_mode && same_tree(h, u, 0);
+}
+
+static bool below(const char *rel, const char *dir)
+{
+  size_t n = strlen(dir);
+  return strncmp(rel, dir, n) == 0 && rel[n] == '/';
+}
+
+/* A deleted directory and an added one holding the same tree (a mv the
+ * kernel's overlay made a copy of): one rename, which commit makes with
+ * one rename(2) on the host; the additions below it go with it. */
+static void find_dir_renames(struct review *r)
+{
+  for (size_t i = 0; i < r->n; i++) {
+    struct change *del = &r->v[i];
+    if (del->path == NULL || del->kind != CHANGE_DELETED || !S_ISDIR(del->old_mode))
+      continue;
+    for (size_t j = 0; j < r->n; j++) {
+      struct change *add = &r->v[j];
+      if (add->kind != CHANGE_ADDED || add->inside_rename || !S_ISDIR(add->new_mode) ||
+          add->layer != del->layer || !same_dir_tree(r, del, add))
+        continue;
+      make_rename(add, del);
+      for (size_t k = 0; k < r->n; k++)
+        if (r->v[k].path != NULL && r->v[k].kind == CHANGE_ADDED && r->v[k].layer == add->layer &&
+            below(r->v[k].rel, add->rel))
+          r->v[k].inside_rename = true;
+      break;
+    }
+  }
+  drop_moved(r);
+}
+
+/* The directory rename an addition goes with, or NULL. */
+static const struct change *rename_holding(const struct review *r, const struct change *c)
+{
+  for (size_t i = 0; c->inside_rename && i < r->n; i++)
+    if (r->v[i].kind == CHANGE_RENAMED && S_ISDIR(r->v[i].new_mode) &&
+        r->v[i].layer == c->layer && below(c->rel, r->v[i].rel))
+      return &r->v[i];
+  return NULL;
 }
 
 static bool selected(const struct change *c, char *const *filters, size_t n)
@@ -363,13 +490,34 @@ int review_collect(const struct session *s, char *const *filters, size_t nfilter
       return -1;
     }
   find_renames(r);
+  find_dir_renames(r);
+  /* a directory's rename is applied whole: selecting anything below it
+   * selects it, and it selects what is below it */
+  bool *keep = calloc(r->n + 1, sizeof *keep);
+  if (keep == NULL) {
+    review_free(r);
+    return usbox_err_set(err, ENOMEM, "collecting changes");
+  }
+  for (size_t i = 0; i < r->n; i++)
+    keep[i] = selected(&r->v[i], filters, nfilters);
+  for (size_t i = 0; i < r->n; i++) {
+    const struct change *holder = rename_holding(r, &r->v[i]);
+    if (holder != NULL && keep[i])
+      keep[holder - r->v] = true;
+  }
+  for (size_t i = 0; i < r->n; i++) {
+    const struct change *holder = rename_holding(r, &r->v[i]);
+    if (holder != NULL)
+      keep[i] = keep[holder - r->v];
+  }
   size_t out = 0;
   for (size_t i = 0; i < r->n; i++) {
-    if (selected(&r->v[i], filters, nfilters))
+    if (keep[i])
       r->v[out++] = r->v[i];
     else
       free_change(&r->v[i]);
   }
+  free(keep);
   r->n = out;
   if (r->n > 1)
     qsort(r->v, r->n, sizeof *r->v, by_path);
@@ -457,7 +605,9 @@ static bool text_change(const struct review *r, const struct change *c, bool *bi
 
 static void print_line(const struct change *c, FILE *out)
 {
-  if (c->kind == CHANGE_RENAMED)
+  if (c->kind == CHANGE_RENAMED && S_ISDIR(c->new_mode))
+    fprintf(out, "R  %s/ -> %s/", c->from, c->path);
+  else if (c->kind == CHANGE_RENAMED)
     fprintf(out, "R  %s -> %s", c->from, c->path);
   else
     fprintf(out, "%s  %s%s", kind_letter[c->kind], c->path, S_ISDIR(c->new_mode | c->old_mode) &&
@@ -498,6 +648,8 @@ static int print_json(const struct review *r, FILE *out, usbox_err_t *err)
   cJSON *arr = cJSON_CreateArray();
   for (size_t i = 0; arr != NULL && i < r->n; i++) {
     const struct change *c = &r->v[i];
+    if (c->inside_rename)
+      continue;
     cJSON *o = cJSON_CreateObject();
     bool binary;
     text_change(r, c, &binary);
@@ -533,8 +685,12 @@ int review_print(const struct review *r, enum review_format format, FILE *out, u
 {
   if (format == REVIEW_JSON)
     return print_json(r, out, err);
+  size_t shown = 0;
   for (size_t i = 0; i < r->n; i++) {
     const struct change *c = &r->v[i];
+    if (c->inside_rename)
+      continue;
+    shown++;
     bool binary;
     bool text = text_change(r, c, &binary);
     print_line(c, out);
@@ -548,11 +704,13 @@ int review_print(const struct review *r, enum review_format format, FILE *out, u
     fputc('\n', out);
   }
   if (format == REVIEW_STAT) {
-    fprintf(out, "%zu change%s\n", r->n, r->n == 1 ? "" : "s");
+    fprintf(out, "%zu change%s\n", shown, shown == 1 ? "" : "s");
     return 0;
   }
   for (size_t i = 0; i < r->n; i++) {
     bool binary;
+    if (r->v[i].inside_rename)
+      continue;
     if (!text_change(r, &r->v[i], &binary)) {
       if (binary)
         fprintf(out, "Binary files a%s and b%s differ\n",
@@ -707,6 +865,18 @@ static int apply_dir(int parent, const char *name, const char *upper, const stru
   return fchmodat(parent, name, ust->st_mode & 07777, 0);
 }
 
+/* A directory's rename, on the host, as one rename(2) (its tree is the
+ * upper's, as review found it; an entry at the new name is not replaced). */
+static int apply_dir_rename(const struct commit *k, const struct change *c, int parent,
+                            const char *name)
+{
+  const char *from_name;
+  cleanup_close int from = host_open_parent(k->sources[c->layer], c->from_rel, &from_name);
+  if (from < 0)
+    return -1;
+  return renameat2(from, from_name, parent, name, RENAME_NOREPLACE);
+}
+
 /* One change, apart from a deletion (second pass). */
 static int apply_write(const struct commit *k, const struct change *c)
 {
@@ -714,6 +884,8 @@ static int apply_write(const struct commit *k, const struct change *c)
   cleanup_close int parent = host_open_parent(k->sources[c->layer], c->rel, &name);
   if (parent < 0)
     return -1;
+  if (c->kind == CHANGE_RENAMED && S_ISDIR(c->new_mode))
+    return apply_dir_rename(k, c, parent, name);
   char upper[PATH_MAX * 2];
   upper_path(k->r, c, upper, sizeof upper);
   struct stat ust;
@@ -750,7 +922,7 @@ static int apply_all(const struct commit *k, FILE *out)
   const struct review *r = k->r;
   for (size_t i = 0; i < r->n; i++) {
     const struct change *c = &r->v[i];
-    if (c->kind != CHANGE_DELETED && apply_write(k, c) < 0)
+    if (c->kind != CHANGE_DELETED && !c->inside_rename && apply_write(k, c) < 0)
       return usbox_err_set(k->err, errno, "commit: writing %s", c->path);
   }
   /* deletions last, children before parents: a rename's new name exists
@@ -760,7 +932,8 @@ static int apply_all(const struct commit *k, FILE *out)
     return usbox_err_set(k->err, ENOMEM, "commit");
   size_t n = 0;
   for (size_t i = 0; i < r->n; i++)
-    if (r->v[i].kind == CHANGE_DELETED || r->v[i].kind == CHANGE_RENAMED)
+    if (r->v[i].kind == CHANGE_DELETED ||
+        (r->v[i].kind == CHANGE_RENAMED && !S_ISDIR(r->v[i].new_mode))) /* a directory moved */
       del[n++] = (struct change){.path = r->v[i].kind == CHANGE_RENAMED ? r->v[i].from : r->v[i].path,
                                  .rel = r->v[i].kind == CHANGE_RENAMED ? r->v[i].from_rel : r->v[i].rel,
                                  .layer = r->v[i].layer};
@@ -773,6 +946,8 @@ static int apply_all(const struct commit *k, FILE *out)
   free(del);
   if (rc == 0)
     for (size_t i = 0; i < r->n; i++) {
+      if (r->v[i].inside_rename)
+        continue;
       fputs("applied ", out);
       print_line(&r->v[i], out);
       fputc('\n', out);
@@ -792,7 +967,7 @@ static size_t count_unappliable(const struct commit *k, FILE *report)
     char upper[PATH_MAX * 2];
     struct stat ust;
     upper_path(k->r, c, upper, sizeof upper);
-    if (c->kind == CHANGE_DELETED || lstat(upper, &ust) < 0 || S_ISREG(ust.st_mode) ||
+    if (c->kind == CHANGE_DELETED || c->inside_rename || lstat(upper, &ust) < 0 || S_ISREG(ust.st_mode) ||
         S_ISDIR(ust.st_mode) || S_ISLNK(ust.st_mode) || S_ISFIFO(ust.st_mode))
       continue;
     fprintf(report, "usbox: commit: %s is a %s: usbox does not commit one\n", c->path,

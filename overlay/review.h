@@ -32,6 +32,7 @@ struct change {
   bool binary;
   bool content; /* CHANGE_MODIFIED: the bytes (or target) differ, not only the mode */
   bool xattrs;  /* the user.* extended attributes differ too */
+  bool inside_rename; /* an addition below a renamed directory: its rename applies it */
 };
 
 struct review {

@@ -36,6 +36,7 @@ setup_host() {
 }
 setup_host
 manifest "$H" >"$TMPROOT/host.before"
+src_inode=$(stat -c %i "$H/src")
 
 # ---- tools on an overlaid tree; the host unchanged ----
 agent_work() {
@@ -71,20 +72,16 @@ M  H/edit.txt  | +1 -1
 D  H/gone/
 M  H/link
 M  H/mode.sh  (mode 0644 -> 0755)
-A  H/moved/
-A  H/moved/a.txt  | +1 -0
-A  H/moved/sub/
-A  H/moved/sub/b.txt  | +1 -0
+R  H/src/ -> H/moved/
 A  H/new.txt  | +1 -0
 A  H/py/
 A  H/py/pkg/
 A  H/py/pkg/m.py  | +1 -0
-D  H/src/
 A  H/unpacked/
 A  H/unpacked/a.txt  | +1 -0
 A  H/unpacked/sub/
 A  H/unpacked/sub/b.txt  | +1 -0
-18 changes
+14 changes
 WANT
 if cmp -s "$TMPROOT/stat.want" "$TMPROOT/stat.got"; then
   pass "diff --stat lists exactly the changes, in order"
@@ -92,6 +89,9 @@ else
   fail "diff --stat differs from the expected"
   diff "$TMPROOT/stat.want" "$TMPROOT/stat.got"
 fi
+expect_exit 0 "diff of a path inside a renamed directory" -- "$USBOX" diff --stat s1 "$H/moved/sub/b.txt"
+expect_eq "shows the directory's rename (applied whole)" "R  $H/src/ -> $H/moved/
+1 change" "$(cat "$OUT")"
 expect_exit 0 "usbox diff (patch)" -- "$USBOX" diff s1 "$H/edit.txt"
 expect_grep "a unified diff of a text change" '^\+LINE2$' "$OUT"
 expect_grep "the old line too" '^-line2$' "$OUT"
@@ -130,6 +130,8 @@ else
 fi
 expect_exit 0 "nothing left to diff" -- "$USBOX" diff s1 --stat
 expect_eq "diff after commit" "0 changes" "$(cat "$OUT")"
+expect_eq "a renamed directory is renamed on the host (its inode kept)" "$src_inode" \
+  "$(stat -c %i "$H/moved")"
 
 # ---- the host changes a file while the agent, which changed it first, runs ----
 echo orig >"$W/race.txt"

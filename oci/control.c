@@ -171,15 +171,44 @@ pid_t *oci_container_pids(const struct oci_runtime *rt, const char *id, size_t *
   return status == OCI_STOPPED ? calloc(1, sizeof(pid_t)) : sandbox_pids(st.init_pid, n);
 }
 
-/* The container's process: the child of the sandbox's init (0: none yet). */
+/* The session of a process (0: gone). */
+static pid_t session_of(pid_t pid)
+{
+  char path[64], text[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
+  text[n > 0 ? n : 0] = '\0';
+  const char *end = strrchr(text, ')'); /* after the name, which may hold anything */
+  int session = 0;
+  if (end == NULL || sscanf(end + 1, " %*c %*d %*d %d", &session) != 1)
+    return 0;
+  return (pid_t)session;
+}
+
+/* The container's process, a child of the sandbox's init (0: none). The
+ * init may have started hooks inside the container before it, and what
+ * they left running became its children first. Those, as every process
+ * started for `exec`, run in sessions of their own, while the container's
+ * process is born in the init's: the first child in the init's session,
+ * else (the container's process made a session of its own) the first. */
 static pid_t main_process(pid_t init)
 {
-  char path[80], text[64] = {0};
+  char path[80], text[4096];
   snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
   cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || read(fd, text, sizeof text - 1) <= 0)
-    return 0;
-  return (pid_t)atoi(text);
+  ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
+  text[n > 0 ? n : 0] = '\0';
+  pid_t first = 0, session = session_of(init);
+  char *save = NULL;
+  for (char *tok = strtok_r(text, " \n", &save); tok != NULL; tok = strtok_r(NULL, " \n", &save)) {
+    pid_t pid = (pid_t)atoi(tok);
+    if (first == 0)
+      first = pid;
+    if (session != 0 && session_of(pid) == session)
+      return pid;
+  }
+  return first;
 }
 
 int oci_kill(const struct oci_runtime *rt, const char *id, int sig, bool all, usbox_err_t *err)
@@ -196,12 +225,13 @@ int oci_kill(const struct oci_runtime *rt, const char *id, int sig, bool all, us
     cleanup_free pid_t *pids = sandbox_pids(st.init_pid, &n);
     for (size_t i = 0; i < n; i++)
       kill(pids[i], sig);
-    if (n > 0)
+    if (n > 0 && status != OCI_CREATED)
       return 0;
   }
-  pid_t target = main_process(st.init_pid);
-  /* not started yet: the monitor ends the container on a signal that
-   * would end a process (and SIGKILL ends it and the sandbox with it) */
+  /* not started yet (the init's children are then hooks, or what they
+   * left): the monitor ends the container on a signal that would end a
+   * process (and SIGKILL ends it and the sandbox with it) */
+  pid_t target = status == OCI_CREATED ? 0 : main_process(st.init_pid);
   if (target <= 0)
     target = st.pid;
   if (kill(target, sig) < 0)

@@ -303,6 +303,27 @@ expect_exit 1 "hooks inside: a host path is not the container's" -- "$RT" create
 expect_grep "hooks inside: not found in the container" "hook createContainer\[0\] $TMPROOT/hook: exec: No such file" "$ERR"
 [ -e "$ROOT/cp" ] && fail "hooks inside: host path: state left"
 
+# what a hook leaves running stays in the container, and is not taken for
+# its process: `kill` still reaches the process; start does not wait for
+# the leftover's end of its output pipe
+edit "$B9" 'c["process"]["args"] = ["sh", "-c", "trap \"echo got-term; exit 7\" TERM; echo up; while :; do sleep 0.1; done"]
+c["hooks"] = {"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 300 & echo left one"]}]}'
+rt create --bundle "$B9" --pid-file "$TMPROOT/pidhl" hl >"$TMPROOT/hl.out" 2>&1 || fail "create hl"
+t0=$(date +%s)
+expect_exit 0 "hooks inside: a startContainer that leaves a process behind" -- "$RT" start hl
+[ $(($(date +%s) - t0)) -lt 10 ] || fail "hooks inside: start waited for the leftover"
+for _ in $(seq 100); do grep -q up "$TMPROOT/hl.out" && break; sleep 0.05; done
+expect_exit 0 "hooks inside: kill TERM with a leftover" -- "$RT" kill hl TERM
+wait_gone "$(cat "$TMPROOT/pidhl")" 10 || fail "hooks inside: kill reached the container's process"
+expect_grep "hooks inside: the process's handler ran" '^got-term$' "$TMPROOT/hl.out"
+expect_exit 0 "hooks inside: delete hl" -- "$RT" delete hl
+# before the start the signal is the monitor's still, whatever a
+# createContainer hook left running
+edit "$B9" 'c["hooks"] = {"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 300 &"]}]}'
+rt create --bundle "$B9" --pid-file "$TMPROOT/pidhc" hc >/dev/null 2>&1 || fail "create hc"
+expect_exit 0 "hooks inside: kill TERM while created, with a leftover" -- "$RT" kill hc TERM
+wait_gone "$(cat "$TMPROOT/pidhc")" 10 || fail "hooks inside: kill while created ended the container"
+expect_exit 0 "hooks inside: delete hc" -- "$RT" delete hc
 
 # ---- kill, ps, delete --force ----
 B3=$TMPROOT/b3

@@ -9,8 +9,9 @@
  * a request), then the JSON text or the request. Checked: a parsed
  * process has a non-empty argv of strings and an absolute cwd, a refusal
  * is one line naming process.json; a decoded request has exactly argc
- * arguments and envc variables, each a string inside the message, and
- * only ever with the fds its kind needs. */
+ * arguments and envc variables, each a string inside the message, an
+ * absolute path to execute exactly when it says it has one, and only ever
+ * with the fds its kind needs. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,9 @@ static void fuzz_request(const uint8_t *data, size_t size, size_t nfds)
     CHECK(h->op == INIT_OP_EXEC && size == sizeof *h + h->strings_len);
     CHECK(nfds == ((h->flags & INIT_EXEC_TTY) ? 0u : 3u));
     CHECK(inside(r.cwd, strings, h->strings_len));
+    CHECK((h->flags & INIT_EXEC_PATH) ? r.path != NULL && r.path[0] == '/' &&
+                                            inside(r.path, strings, h->strings_len)
+                                      : r.path == NULL);
     size_t n = 0;
     for (; r.argv[n] != NULL; n++)
       CHECK(inside(r.argv[n], strings, h->strings_len));

@@ -183,15 +183,16 @@ static void netlink_seeds(void)
 
 /* oci_exec: a process object, and requests made by the monitor's own
  * encoder (sent over a socket pair and read back as the init reads them) */
-static void exec_request_seed(const char *name, bool tty, char **argv, char **envp)
+static void exec_request_seed(const char *name, bool tty, const char *path, char **argv,
+                              char **envp)
 {
   int sv[2];
   must(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair");
   struct policy_process proc = {.set_user = true, .uid = 1000, .gid = 1000, .ngroups = 1,
                                 .groups = {27}, .umask = 022, .nrlimits = 1,
                                 .rlimits = {{.resource = 7, .soft = 1024, .hard = 4096}}};
-  struct init_exec_spec spec = {.id = 1, .argv = argv, .envp = envp, .cwd = "/work", .tty = tty,
-                                .proc = &proc, .set_caps = true, .keep_caps = 1u << 5};
+  struct init_exec_spec spec = {.id = 1, .argv = argv, .envp = envp, .cwd = "/work", .path = path,
+                                .tty = tty, .proc = &proc, .set_caps = true, .keep_caps = 1u << 5};
   const int stdio[3] = {0, 1, 2};
   usbox_err_t err = {0};
   must(init_ctl_send_exec(sv[0], &spec, stdio, &err) == 0, "init_ctl_send_exec");
@@ -221,8 +222,10 @@ static void exec_seeds(void)
   write_seed("oci_exec", "process", process, sizeof process - 1);
   char *argv[] = {"sh", "-c", "echo hi", NULL}, *envp[] = {"PATH=/bin", "HOME=/root", NULL};
   char *none[] = {NULL};
-  exec_request_seed("request", false, argv, envp);
-  exec_request_seed("request-tty-noenv", true, argv, none);
+  exec_request_seed("request", false, NULL, argv, envp);
+  exec_request_seed("request-tty-noenv", true, NULL, argv, none);
+  /* a hook's: the file to execute apart from argv[0] */
+  exec_request_seed("request-path", false, "/bin/sh", argv, envp);
 }
 
 /* policy_json: a policy with every kind of key, and #! lines */

@@ -66,6 +66,12 @@ static void log_sink(const char *line)
   oci_log(the_monitor->rt, "error", "%s", line);
 }
 
+/* A start called off: `create` or `start` tells why; the log only notes it. */
+static void called_off_sink(const char *line)
+{
+  oci_log(the_monitor->rt, "info", "%s", line);
+}
+
 /* prestart and createRuntime: on the host, once the container's
  * namespaces exist, before `create` returns. Their state names the
  * sandbox's first process, whose namespaces are the container's (Docker's
@@ -90,8 +96,9 @@ static int run_create_hooks(const struct creating *c, pid_t init, usbox_err_t *e
 static int monitor_created(void *ctx, pid_t init, int master, int init_ctl, usbox_err_t *err)
 {
   struct monitor *m = ctx;
-  /* `exec` into the container: served from here on (the init takes the
-   * requests once the container's process runs) */
+  /* `exec` into the container, and the hooks that run inside it: served
+   * from here on (the init takes the requests already while it waits for
+   * the start) */
   if (oci_exec_server_start(m->rt, m->c->dir, init_ctl, err) < 0) {
     if (master >= 0)
       close(master);
@@ -149,7 +156,12 @@ static int monitor_wait_start(void *ctx, int sigfd, usbox_err_t *err)
     char byte;
     if ((p[0].revents & POLLIN) && read(fifo, &byte, 1) == 1) {
       unlink(m->fifo); /* the container runs: `start` sees the FIFO go */
-      return 0;
+      if (byte != OCI_START_CALL_OFF)
+        return 0;
+      /* a hook inside the container failed: its process never runs, the
+       * sandbox goes as on any end */
+      usbox_err_sink = called_off_sink;
+      return usbox_err_set(err, 0, "container %s: its start was called off", m->c->o->id);
     }
     struct signalfd_siginfo si;
     if ((p[1].revents & POLLIN) && read(sigfd, &si, sizeof si) == sizeof si &&
@@ -312,6 +324,41 @@ static int validate(struct creating *c, usbox_err_t *err)
   return 0;
 }
 
+/* createContainer: inside the container, once `create` has done all else
+ * (its state names the sandbox's first process, as the host's hooks'). */
+static int run_container_hooks(const struct creating *c, const struct oci_state *st,
+                               usbox_err_t *err)
+{
+  if (c->spec.hooks == NULL || strcmp(c->spec.hooks, "{}") == 0)
+    return 0;
+  struct oci_state hook_state = *st;
+  hook_state.pid = st->init_pid;
+  cleanup_free char *state = oci_state_json(&hook_state, OCI_CREATING);
+  if (state == NULL)
+    return usbox_err_set(err, ENOMEM, "the hooks' state");
+  struct oci_hooks_inside o = {.rt = c->rt, .id = c->o->id, .hooks_json = c->spec.hooks,
+                               .kind = "createContainer", .state_json = state};
+  return oci_hooks_run_inside(&o, err);
+}
+
+/* A create that fails once the monitor reported "created": its start is
+ * called off, so that it takes its sandbox down as on any end (its
+ * processes, its cgroups); SIGKILL if it does not wait any more. The
+ * freezer, which it does not own, and whatever cgroup of its is left go
+ * here while its pid is still its own (ended, not reaped yet). */
+static void abandon_monitor(const struct creating *c, const struct oci_state *st)
+{
+  usbox_err_t ignored;
+  if (oci_release(c->rt, c->o->id, false, &ignored) < 0)
+    kill(st->pid, SIGKILL);
+  siginfo_t si;
+  while (waitid(P_PID, st->pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+    ;
+  limits_freezer_remove(st->freezer);
+  limits_remove_of(st->pid);
+  waitpid(st->pid, NULL, 0);
+}
+
 /* Fork the monitor; read its report; record the state. */
 static int launch_monitor(struct creating *c, pid_t *monitor, usbox_err_t *err)
 {
@@ -346,10 +393,11 @@ static int launch_monitor(struct creating *c, pid_t *monitor, usbox_err_t *err)
   now_rfc3339(st.created, sizeof st.created);
   st.start_time = oci_process_start_time(pid);
   *monitor = pid;
-  if (oci_state_write(c->rt->root, &st, err) < 0 ||
+  /* the state first: a `create` killed while its hooks run leaves a
+   * container that `delete --force` removes */
+  if (oci_state_write(c->rt->root, &st, err) < 0 || run_container_hooks(c, &st, err) < 0 ||
       (c->o->pid_file != NULL && oci_write_pid_file(c->o->pid_file, pid, err) < 0)) {
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    abandon_monitor(c, &st);
     return -1;
   }
   return 0;

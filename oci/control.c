@@ -25,22 +25,60 @@ static void sleep_ms(long ms)
   nanosleep(&ts, NULL);
 }
 
+static bool has_hooks(const struct oci_state *st)
+{
+  return st->hooks != NULL && strcmp(st->hooks, "{}") != 0;
+}
+
+/* The state a hook gets: with the pid of the sandbox's first process,
+ * whose namespaces are the container's (none once it is stopped). */
+static char *hook_state_json(const struct oci_state *st, enum oci_status status)
+{
+  struct oci_state hook_state = *st;
+  hook_state.pid = status == OCI_STOPPED ? 0 : st->init_pid;
+  return oci_state_json(&hook_state, status);
+}
+
 /* poststart and poststop: a failure is a warning, and the life goes on
  * (runtime-spec). */
 static void run_hooks_warning(const struct oci_runtime *rt, const struct oci_state *st,
                               const char *kind, enum oci_status status)
 {
-  if (st->hooks == NULL || strcmp(st->hooks, "{}") == 0)
+  if (!has_hooks(st))
     return;
-  struct oci_state hook_state = *st;
-  hook_state.pid = status == OCI_STOPPED ? 0 : st->init_pid;
-  cleanup_free char *state = oci_state_json(&hook_state, status);
+  cleanup_free char *state = hook_state_json(st, status);
   usbox_err_t err = {0};
   if (state != NULL && oci_hooks_run(st->hooks, kind, state, &err) < 0)
     oci_log(rt, "warning", "%s", err.msg);
 }
 
-static int release(const struct oci_runtime *rt, const char *id, usbox_err_t *err);
+/* startContainer: inside the container, before its process is let go. */
+static int run_start_hooks(const struct oci_runtime *rt, const struct oci_state *st,
+                           usbox_err_t *err)
+{
+  if (!has_hooks(st))
+    return 0;
+  cleanup_free char *state = hook_state_json(st, OCI_CREATED);
+  if (state == NULL)
+    return usbox_err_set(err, ENOMEM, "the hooks' state");
+  struct oci_hooks_inside o = {.rt = rt, .id = st->id, .hooks_json = st->hooks,
+                               .kind = "startContainer", .state_json = state};
+  return oci_hooks_run_inside(&o, err);
+}
+
+/* A start that failed: the container's process must not run. Its start
+ * is called off, and the monitor ends the sandbox as on any end (its
+ * processes, its cgroups): the container is stopped, and deletable, once
+ * the monitor is gone, which is waited for (10 s at most). */
+static void call_off(const struct oci_runtime *rt, const struct oci_state *st)
+{
+  usbox_err_t ignored;
+  if (oci_release(rt, st->id, false, &ignored) < 0 &&
+      oci_process_start_time(st->pid) == st->start_time)
+    kill(st->pid, SIGKILL); /* not waiting any more: fail closed */
+  for (int i = 0; i < 10000 && oci_process_start_time(st->pid) == st->start_time; i++)
+    sleep_ms(1);
+}
 
 /* A container's state and its status now. */
 static int load(const struct oci_runtime *rt, const char *id, struct oci_state *st,
@@ -63,15 +101,20 @@ int oci_start(const struct oci_runtime *rt, const char *id, usbox_err_t *err)
     return usbox_err_set(err, 0, "cannot start container %s: it is %s, not created", id,
                          oci_status_name(status));
   }
-  int rc = release(rt, id, err);
+  int rc = run_start_hooks(rt, &st, err);
+  if (rc < 0) {
+    call_off(rt, &st);
+    usbox_err_wrap(err, "cannot start container %s", id);
+  } else {
+    rc = oci_release(rt, id, true, err);
+  }
   if (rc == 0)
     run_hooks_warning(rt, &st, "poststart", OCI_RUNNING);
   oci_state_free(&st);
   return rc;
 }
 
-/* Let the created container's process go. */
-static int release(const struct oci_runtime *rt, const char *id, usbox_err_t *err)
+int oci_release(const struct oci_runtime *rt, const char *id, bool go, usbox_err_t *err)
 {
   char fifo[PATH_MAX + 16];
   snprintf(fifo, sizeof fifo, "%s/%s/start", rt->root, id);
@@ -79,7 +122,8 @@ static int release(const struct oci_runtime *rt, const char *id, usbox_err_t *er
   if (fd < 0)
     return usbox_err_set(err, errno == ENXIO ? 0 : errno,
                          "cannot start container %s: its monitor is not waiting", id);
-  if (write(fd, "1", 1) != 1)
+  char byte = go ? OCI_START_GO : OCI_START_CALL_OFF;
+  if (write(fd, &byte, 1) != 1)
     return usbox_err_set(err, errno, "starting container %s", id);
   /* the monitor removes the FIFO as it lets the process go: after that,
    * `state` says running */
@@ -127,15 +171,44 @@ pid_t *oci_container_pids(const struct oci_runtime *rt, const char *id, size_t *
   return status == OCI_STOPPED ? calloc(1, sizeof(pid_t)) : sandbox_pids(st.init_pid, n);
 }
 
-/* The container's process: the child of the sandbox's init (0: none yet). */
+/* The session of a process (0: gone). */
+static pid_t session_of(pid_t pid)
+{
+  char path[64], text[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
+  text[n > 0 ? n : 0] = '\0';
+  const char *end = strrchr(text, ')'); /* after the name, which may hold anything */
+  int session = 0;
+  if (end == NULL || sscanf(end + 1, " %*c %*d %*d %d", &session) != 1)
+    return 0;
+  return (pid_t)session;
+}
+
+/* The container's process, a child of the sandbox's init (0: none). The
+ * init may have started hooks inside the container before it, and what
+ * they left running became its children first. Those, as every process
+ * started for `exec`, run in sessions of their own, while the container's
+ * process is born in the init's: the first child in the init's session,
+ * else (the container's process made a session of its own) the first. */
 static pid_t main_process(pid_t init)
 {
-  char path[80], text[64] = {0};
+  char path[80], text[4096];
   snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
   cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || read(fd, text, sizeof text - 1) <= 0)
-    return 0;
-  return (pid_t)atoi(text);
+  ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
+  text[n > 0 ? n : 0] = '\0';
+  pid_t first = 0, session = session_of(init);
+  char *save = NULL;
+  for (char *tok = strtok_r(text, " \n", &save); tok != NULL; tok = strtok_r(NULL, " \n", &save)) {
+    pid_t pid = (pid_t)atoi(tok);
+    if (first == 0)
+      first = pid;
+    if (session != 0 && session_of(pid) == session)
+      return pid;
+  }
+  return first;
 }
 
 int oci_kill(const struct oci_runtime *rt, const char *id, int sig, bool all, usbox_err_t *err)
@@ -152,12 +225,13 @@ int oci_kill(const struct oci_runtime *rt, const char *id, int sig, bool all, us
     cleanup_free pid_t *pids = sandbox_pids(st.init_pid, &n);
     for (size_t i = 0; i < n; i++)
       kill(pids[i], sig);
-    if (n > 0)
+    if (n > 0 && status != OCI_CREATED)
       return 0;
   }
-  pid_t target = main_process(st.init_pid);
-  /* not started yet: the monitor ends the container on a signal that
-   * would end a process (and SIGKILL ends it and the sandbox with it) */
+  /* not started yet (the init's children are then hooks, or what they
+   * left): the monitor ends the container on a signal that would end a
+   * process (and SIGKILL ends it and the sandbox with it) */
+  pid_t target = status == OCI_CREATED ? 0 : main_process(st.init_pid);
   if (target <= 0)
     target = st.pid;
   if (kill(target, sig) < 0)

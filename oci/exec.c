@@ -27,7 +27,7 @@
 #include "oci/spec.h"
 #include "oci/state.h"
 
-static int connect_monitor(const struct oci_runtime *rt, const char *id, usbox_err_t *err)
+int oci_exec_connect(const struct oci_runtime *rt, const char *id, usbox_err_t *err)
 {
   char dir[PATH_MAX];
   if (oci_state_dir(rt->root, id, dir, sizeof dir, err) < 0)
@@ -45,26 +45,26 @@ static int connect_monitor(const struct oci_runtime *rt, const char *id, usbox_e
   return sock;
 }
 
-static int send_hello(int sock, const char *json, bool terminal, usbox_err_t *err)
+int oci_exec_send(int sock, const struct oci_exec_request *r, usbox_err_t *err)
 {
-  size_t len = strlen(json);
+  size_t len = strlen(r->json);
   if (len > OCI_EXEC_MAX_JSON)
     return usbox_err_set(err, E2BIG, "the process object is larger than %d KiB",
                          OCI_EXEC_MAX_JSON / 1024);
-  struct oci_exec_hello h = {.magic = OCI_EXEC_MAGIC, .json_len = (uint32_t)len};
-  struct iovec iov[2] = {{.iov_base = &h, .iov_len = sizeof h},
-                         {.iov_base = (void *)json, .iov_len = len}};
-  struct msghdr hdr = {.msg_iov = iov, .msg_iovlen = 2};
+  struct oci_exec_hello h = {.magic = r->path != NULL ? OCI_EXEC_HOOK_MAGIC : OCI_EXEC_MAGIC,
+                             .json_len = (uint32_t)len};
+  struct iovec iov[3] = {{.iov_base = &h, .iov_len = sizeof h},
+                         {.iov_base = (void *)r->path, .iov_len = r->path ? strlen(r->path) + 1 : 0},
+                         {.iov_base = (void *)r->json, .iov_len = len}};
+  struct msghdr hdr = {.msg_iov = iov, .msg_iovlen = 3};
   union fdpass_cmsg_many cm;
-  static const int stdio[3] = {0, 1, 2};
-  fdpass_attach_many(&hdr, &cm, stdio, terminal ? 0 : 3);
+  fdpass_attach_many(&hdr, &cm, r->stdio, r->stdio != NULL ? 3 : 0);
   if (fdpass_sendmsg(sock, &hdr) < 0)
     return usbox_err_set(err, errno, "sending the process to the container's monitor");
   return 0;
 }
 
-/* A reply; 0 at EOF (the monitor is gone), -1 on error. *fd: attached. */
-static int recv_reply(int sock, struct oci_exec_reply *r, int *fd)
+int oci_exec_recv(int sock, struct oci_exec_reply *r, int *fd)
 {
   int rc = fdpass_recv_record(sock, r, sizeof *r, fd);
   r->msg[sizeof r->msg - 1] = '\0';
@@ -101,7 +101,7 @@ static int wait_started(struct session *s, usbox_err_t *err)
 {
   for (;;) {
     struct oci_exec_reply r;
-    int fd, rc = recv_reply(s->sock, &r, &fd);
+    int fd, rc = oci_exec_recv(s->sock, &r, &fd);
     if (rc <= 0)
       return usbox_err_set(err, rc < 0 ? errno : 0, "the container's monitor went away");
     if (r.ev.event == INIT_EV_PTY && fd >= 0) {
@@ -145,7 +145,7 @@ static int wait_exit(struct session *s, int sigfd)
     if (p[0].revents == 0)
       continue;
     struct oci_exec_reply r;
-    int fd, rc = recv_reply(s->sock, &r, &fd);
+    int fd, rc = oci_exec_recv(s->sock, &r, &fd);
     if (fd >= 0)
       close(fd);
     if (rc <= 0)
@@ -159,10 +159,12 @@ static int wait_exit(struct session *s, int sigfd)
 /* Connect, hand over the process and stdio, wait until it runs. */
 static int begin(const struct oci_runtime *rt, struct session *s, usbox_err_t *err)
 {
-  s->sock = connect_monitor(rt, s->o->id, err);
+  s->sock = oci_exec_connect(rt, s->o->id, err);
   if (s->sock < 0)
     return -1;
-  if (send_hello(s->sock, s->o->process_json, s->terminal, err) < 0 || wait_started(s, err) < 0) {
+  static const int stdio[3] = {0, 1, 2};
+  struct oci_exec_request r = {.json = s->o->process_json, .stdio = s->terminal ? NULL : stdio};
+  if (oci_exec_send(s->sock, &r, err) < 0 || wait_started(s, err) < 0) {
     close(s->sock);
     s->sock = -1;
     return -1;

@@ -69,9 +69,32 @@ static void drop(struct client *c)
   *c = (struct client){.fd = -1};
 }
 
+/* A hello of n bytes in buf (one byte more to spare): the process
+ * object's text, NUL-terminated in place, and a hook's path (else NULL).
+ * 0, or -1 when it is malformed. */
+static int parse_hello(char *buf, size_t n, const char **json, const char **path)
+{
+  struct oci_exec_hello h;
+  if (n < sizeof h)
+    return -1;
+  memcpy(&h, buf, sizeof h);
+  bool hook = h.magic == OCI_EXEC_HOOK_MAGIC;
+  if ((h.magic != OCI_EXEC_MAGIC && !hook) || h.json_len > n - sizeof h)
+    return -1;
+  size_t path_len = n - sizeof h - h.json_len; /* with its NUL */
+  char *p = buf + sizeof h;
+  if (hook ? path_len < 2 || p[0] != '/' || memchr(p, '\0', path_len) != p + path_len - 1
+           : path_len != 0)
+    return -1;
+  *path = hook ? p : NULL;
+  *json = p + path_len;
+  buf[n] = '\0';
+  return 0;
+}
+
 /* The request, parsed and sent to the init with the client's stdio. */
-static int forward_request(struct server *s, struct client *c, const char *json, const int *fds,
-                           size_t nfds, usbox_err_t *err)
+static int forward_request(struct server *s, struct client *c, const char *json, const char *path,
+                           const int *fds, size_t nfds, usbox_err_t *err)
 {
   struct oci_spec spec;
   struct policy p;
@@ -82,7 +105,7 @@ static int forward_request(struct server *s, struct client *c, const char *json,
     rc = usbox_err_set(err, EINVAL, "%s", spec.terminal ? "a terminal process takes no stdio fds"
                                                         : "the process's stdio fds are missing");
   if (rc == 0) {
-    struct init_exec_spec e = {.id = c->id, .argv = spec.args, .envp = spec.env,
+    struct init_exec_spec e = {.id = c->id, .argv = spec.args, .envp = spec.env, .path = path,
                                .cwd = p.process.cwd, .tty = spec.terminal, .proc = &p.process,
                                .set_caps = p.keep_caps != ~0ull, .keep_caps = p.keep_caps};
     rc = init_ctl_send_exec(s->ctl, &e, fds, err);
@@ -102,7 +125,7 @@ static void accept_client(struct server *s)
   socklen_t len = sizeof cred;
   struct timeval tv = {.tv_sec = 5};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  static char buf[sizeof(struct oci_exec_hello) + OCI_EXEC_MAX_JSON + 1];
+  static char buf[sizeof(struct oci_exec_hello) + PATH_MAX + OCI_EXEC_MAX_JSON + 1];
   struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf - 1};
   struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1};
   union fdpass_cmsg_many cm;
@@ -110,23 +133,21 @@ static void accept_client(struct server *s)
   ssize_t n = recvmsg(fd, &hdr, MSG_CMSG_CLOEXEC);
   int fds[3] = {-1, -1, -1};
   size_t nfds = n > 0 ? fdpass_received_many(&hdr, fds, 3) : 0;
-  struct oci_exec_hello h;
-  memcpy(&h, buf, n >= (ssize_t)sizeof h ? sizeof h : 0);
+  const char *json = NULL, *path = NULL;
   struct client *c = find(s, 0);
   usbox_err_t err = {0};
   /* only the monitor's own user (root's state directory is 0700 anyway) */
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
       (cred.uid != geteuid() && cred.uid != 0))
     usbox_err_set(&err, EPERM, "exec: not the container's owner");
-  else if (n < (ssize_t)sizeof h || h.magic != OCI_EXEC_MAGIC ||
-           (size_t)n != sizeof h + h.json_len || (hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+  else if (n <= 0 || (hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+           parse_hello(buf, (size_t)n, &json, &path) < 0)
     usbox_err_set(&err, EINVAL, "exec: a malformed request");
   else if (c == NULL)
     usbox_err_set(&err, EAGAIN, "exec: too many processes started at once");
   if (err.msg[0] == '\0') {
-    buf[n] = '\0';
     *c = (struct client){.fd = fd, .id = ++s->next_id != 0 ? s->next_id : ++s->next_id};
-    if (forward_request(s, c, buf + sizeof h, fds, nfds, &err) < 0)
+    if (forward_request(s, c, json, path, fds, nfds, &err) < 0)
       *c = (struct client){.fd = -1};
   }
   for (size_t i = 0; i < nfds; i++)

@@ -9,11 +9,15 @@
 #include "sentry/init_ctl.h"
 
 #define OCI_EXEC_SOCKET "exec.sock"
-#define OCI_EXEC_MAGIC 0x75786531u /* "uxe1" */
+#define OCI_EXEC_MAGIC 0x75786531u      /* "uxe1" */
+#define OCI_EXEC_HOOK_MAGIC 0x75786831u /* "uxh1" */
 #define OCI_EXEC_MAX_JSON (64 * 1024)
 
 /* client -> monitor, first: the process object's JSON text follows; the
- * client's fds 0-2 are attached unless the process has a terminal */
+ * client's fds 0-2 are attached unless the process has a terminal. With
+ * OCI_EXEC_HOOK_MAGIC (a createContainer or startContainer hook, which
+ * names the file to execute apart from its args) that file's absolute
+ * path, NUL-terminated, comes between the two. */
 struct oci_exec_hello {
   uint32_t magic;
   uint32_t json_len;
@@ -31,5 +35,19 @@ struct oci_exec_reply {
   struct init_exec_event ev;
   char msg[256];
 };
+
+/* The client's side (oci/exec.c), shared by `exec` and the hooks that run
+ * inside the container (oci/hooks_inside.c). */
+struct oci_runtime;
+/* A connection to the monitor of container id: the socket, or -1 (err). */
+int oci_exec_connect(const struct oci_runtime *rt, const char *id, usbox_err_t *err);
+struct oci_exec_request {
+  const char *json;  /* the process object */
+  const char *path;  /* a hook's file to execute, or NULL */
+  const int *stdio;  /* its fds 0-2, or NULL: it has a terminal */
+};
+int oci_exec_send(int sock, const struct oci_exec_request *r, usbox_err_t *err);
+/* A reply; 0 at EOF (the monitor is gone), -1 on error. *fd: attached. */
+int oci_exec_recv(int sock, struct oci_exec_reply *r, int *fd);
 
 #endif

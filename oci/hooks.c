@@ -65,10 +65,6 @@ char *oci_hooks_check(const cJSON *hooks, usbox_err_t *err)
       return usbox_err_set(err, EINVAL, "config.json: .hooks: unknown kind \"%s\"", list->string), NULL;
     if (!cJSON_IsArray(list))
       return usbox_err_set(err, EINVAL, "config.json: .hooks.%s: must be an array", list->string), NULL;
-    if ((k == 2 || k == 3) && cJSON_GetArraySize(list) > 0)
-      return usbox_err_set(err, ENOTSUP,
-                           "config.json: .hooks.%s: hooks inside the container are not supported yet",
-                           list->string), NULL;
     int i = 0;
     const cJSON *h;
     cJSON_ArrayForEach(h, list)

@@ -44,6 +44,13 @@ struct oci_create_options {
 int oci_create(const struct oci_runtime *rt, const struct oci_create_options *o, pid_t *monitor,
                usbox_err_t *err);
 int oci_start(const struct oci_runtime *rt, const char *id, usbox_err_t *err);
+/* The start FIFO's byte: the created container's process goes, or its
+ * start is called off (a hook inside the container failed) and the
+ * monitor takes the sandbox down. */
+#define OCI_START_GO '1'
+#define OCI_START_CALL_OFF '0'
+/* Write it (go: OCI_START_GO) and wait until the monitor has taken it. */
+int oci_release(const struct oci_runtime *rt, const char *id, bool go, usbox_err_t *err);
 /* sig to the container's process (all of the sandbox's with all) */
 int oci_kill(const struct oci_runtime *rt, const char *id, int sig, bool all, usbox_err_t *err);
 int oci_delete(const struct oci_runtime *rt, const char *id, bool force, usbox_err_t *err);

@@ -28,7 +28,7 @@ static void fill_header(struct init_exec_req *h, const struct init_exec_spec *sp
   *h = (struct init_exec_req){.op = INIT_OP_EXEC, .id = spec->id, .umask = p->umask,
                               .keep_caps = spec->keep_caps};
   h->flags = (spec->tty ? INIT_EXEC_TTY : 0) | (p->set_user ? INIT_EXEC_SET_USER : 0) |
-             (spec->set_caps ? INIT_EXEC_SET_CAPS : 0);
+             (spec->set_caps ? INIT_EXEC_SET_CAPS : 0) | (spec->path != NULL ? INIT_EXEC_PATH : 0);
   h->uid = p->uid, h->gid = p->gid;
   h->ngroups = (uint32_t)p->ngroups;
   for (size_t i = 0; i < p->ngroups && i < POLICY_MAX_GROUPS; i++)
@@ -50,6 +50,8 @@ int init_ctl_send_exec(int ctl, const struct init_exec_spec *spec, const int std
   fill_header(h, spec);
   char *strings = msg + sizeof *h;
   size_t at = put_string(strings, 0, spec->cwd);
+  if (spec->path != NULL)
+    at = put_string(strings, at, spec->path);
   for (char **a = spec->argv; *a != NULL && at <= INIT_EXEC_MAX_STRINGS; a++, h->argc++)
     at = put_string(strings, at, *a);
   for (char **e = spec->envp; *e != NULL && at <= INIT_EXEC_MAX_STRINGS; e++, h->envc++)
@@ -99,26 +101,30 @@ const char *init_stage_name(uint32_t stage)
 
 /* ---- decoding (the init's side, pure: fuzz/init_request.c) ---- */
 
-/* The request's strings as cwd, argv and envp (pointers into strings). */
-static bool split_strings(const struct init_exec_req *h, char *strings, const char **cwd,
-                          char **argv, char **envp)
+/* The request's strings as cwd, the path (INIT_EXEC_PATH), argv and envp
+ * (pointers into strings). */
+static bool split_strings(const struct init_exec_req *h, char *strings, struct init_request *out)
 {
   if (h->strings_len == 0 || strings[h->strings_len - 1] != '\0')
     return false;
-  size_t want = 1 + (size_t)h->argc + h->envc, got = 0;
+  size_t lead = (h->flags & INIT_EXEC_PATH) ? 2 : 1; /* cwd, and the path */
+  size_t want = lead + (size_t)h->argc + h->envc, got = 0;
   for (size_t at = 0; at < h->strings_len; at += strlen(strings + at) + 1, got++) {
     char *str = strings + at;
     if (got == 0)
-      *cwd = str;
-    else if (got <= h->argc)
-      argv[got - 1] = str;
+      out->cwd = str;
+    else if (got < lead)
+      out->path = str;
+    else if (got < lead + h->argc)
+      out->argv[got - lead] = str;
     else if (got < want)
-      envp[got - 1 - h->argc] = str;
+      out->envp[got - lead - h->argc] = str;
   }
-  if (got != want)
+  /* a relative path would be taken from the cwd: the monitor sends none */
+  if (got != want || (out->path != NULL && out->path[0] != '/'))
     return false;
-  argv[h->argc] = NULL;
-  envp[h->envc] = NULL;
+  out->argv[h->argc] = NULL;
+  out->envp[h->envc] = NULL;
   return true;
 }
 
@@ -143,7 +149,7 @@ int init_request_decode(const struct init_exec_req *h, char *strings, size_t len
     init_request_free(out);
     return -ENOMEM;
   }
-  if (!split_strings(h, strings, &out->cwd, out->argv, out->envp)) {
+  if (!split_strings(h, strings, out)) {
     init_request_free(out);
     return -EINVAL;
   }

@@ -34,6 +34,9 @@ enum {
   INIT_EXEC_TTY = 1u << 0,      /* a pty of the sandbox on 0-2; master sent back */
   INIT_EXEC_SET_USER = 1u << 1, /* uid, gid, groups below */
   INIT_EXEC_SET_CAPS = 1u << 2, /* keep only keep_caps */
+  /* the file to execute is the string after cwd, and argv[0] only its
+   * name (an OCI hook has a path and args, a process object args alone) */
+  INIT_EXEC_PATH = 1u << 3,
 };
 
 struct init_exec_req {
@@ -51,7 +54,7 @@ struct init_exec_req {
     uint64_t soft, hard;
   } rlimits[POLICY_MAX_RLIMITS];
   uint32_t argc, envc;
-  uint32_t strings_len; /* bytes after the header: cwd, argv, env */
+  uint32_t strings_len; /* bytes after the header: cwd, [path,] argv, env */
 };
 
 enum init_event {
@@ -85,6 +88,7 @@ struct init_exec_spec {
   char **argv; /* NULL-terminated, non-empty */
   char **envp; /* NULL-terminated */
   const char *cwd;
+  const char *path; /* absolute: the file to execute; NULL: argv[0], searched in PATH */
   bool tty;
   const struct policy_process *proc; /* user (if set_user), umask, rlimits */
   bool set_caps;
@@ -108,6 +112,7 @@ const char *init_stage_name(uint32_t stage);
  * strings. 0, or -EINVAL / -ENOMEM. */
 struct init_request {
   const char *cwd;
+  const char *path; /* INIT_EXEC_PATH: absolute; else NULL */
   char **argv, **envp;
 };
 int init_request_decode(const struct init_exec_req *h, char *strings, size_t len, size_t nfds,

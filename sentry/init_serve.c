@@ -32,6 +32,7 @@ struct exec_child {
   const struct init_serve *s;
   const struct init_exec_req *h;
   const char *cwd;
+  const char *path; /* the file to execute, or NULL: argv[0] in PATH */
   char **argv, **envp;
   const int *stdio; /* 3 fds, or NULL with a terminal */
   int status_w;
@@ -106,10 +107,10 @@ static void child_credentials(const struct exec_child *c)
 }
 
 /* execvpe's search, in the process's own PATH (glibc's execvpe reads the
- * caller's). Returns the errno to report. */
+ * caller's); a hook's path as it is. Returns the errno to report. */
 static int child_exec(const struct exec_child *c)
 {
-  const char *name = c->argv[0];
+  const char *name = c->path != NULL ? c->path : c->argv[0];
   if (strchr(name, '/') != NULL) {
     execve(name, c->argv, c->envp);
     return errno;
@@ -208,8 +209,8 @@ static void spawn(struct init_serve *s, const struct init_exec_req *h, char *str
   if (e < 0 || pipe2(status, O_CLOEXEC) < 0) {
     send_event(s, INIT_EV_FAILED, h->id, e < 0 ? -e : errno, INIT_STAGE_REQUEST);
   } else {
-    struct exec_child c = {.s = s, .h = h, .cwd = req.cwd, .argv = req.argv, .envp = req.envp,
-                           .stdio = (h->flags & INIT_EXEC_TTY) ? NULL : fds,
+    struct exec_child c = {.s = s, .h = h, .cwd = req.cwd, .path = req.path, .argv = req.argv,
+                           .envp = req.envp, .stdio = (h->flags & INIT_EXEC_TTY) ? NULL : fds,
                            .status_w = status[1]};
     pid_t pid = INIT_CTL_FORK();
     if (pid == 0)

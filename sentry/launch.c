@@ -173,11 +173,6 @@ static int enter_network(const struct launch *l, struct launch_report *rep, usbo
 #define LAUNCH_UNDER_ASAN 0
 #endif
 
-/* The sandbox's pid 1, once the agent runs: reaps every process of the
- * sandbox (orphans come here), passes on the signals usbox forwards, and
- * when the agent ends hands its wait status to usbox and exits, which ends
- * the pid namespace: the kernel kills whatever the agent left behind. It
- * runs under the agent's filter, and makes only calls passed to the kernel. */
 /* RLIMIT_NOFILE for the agent: an OCI process's own, else --nofile, else
  * the one usbox inherited. */
 static struct rlimit agent_nofile(const struct launch *l)
@@ -190,53 +185,15 @@ static struct rlimit agent_nofile(const struct launch *l)
   return n != 0 ? (struct rlimit){(rlim_t)n, (rlim_t)n} : l->inherited->nofile;
 }
 
-/* The init's loop: signals (a child ended, one to pass on to the agent)
- * and, in an OCI container, the monitor's requests to start a process
- * (sentry/init_ctl.h). When the agent ends, its status goes to usbox and
- * this process exits, which ends the pid namespace. */
-static _Noreturn void serve_until_agent_ends(const struct launch *l, pid_t agent,
-                                             const sigset_t *waited)
-{
-  static struct init_serve serve; /* its table is large: not on the stack */
-  struct rlimit nofile = agent_nofile(l);
-  serve.ctl = l->ctl_fd;
-  serve.mask = l->inherited->mask;
-  serve.profile = l->profile;
-  serve.profile_flags = l->profile_flags;
-  serve.nofile.soft = nofile.rlim_cur;
-  serve.nofile.hard = nofile.rlim_max;
-  int sigfd = signalfd(-1, waited, SFD_CLOEXEC);
-  if (sigfd < 0)
-    _exit(USBOX_EXIT_ERROR);
-  for (;;) {
-    struct pollfd p[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = serve.ctl, .events = POLLIN}};
-    if (poll(p, 2, -1) < 0)
-      continue;
-    if (p[1].revents != 0)
-      init_serve_request(&serve);
-    struct signalfd_siginfo si;
-    if (!(p[0].revents & POLLIN) || read(sigfd, &si, sizeof si) != (ssize_t)sizeof si)
-      continue;
-    if (si.ssi_signo != SIGCHLD) {
-      /* from the terminal (SI_KERNEL) the agent got it itself */
-      if (si.ssi_code != SI_KERNEL)
-        kill(agent, (int)si.ssi_signo);
-      continue;
-    }
-    int st;
-    pid_t pid;
-    while ((pid = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {
-      if (pid == agent) {
-        ssize_t w = write(l->exit_w, &st, sizeof st);
-        (void)w;
-        _exit(0);
-      }
-      init_serve_reaped(&serve, pid, st);
-    }
-  }
-}
+/* The sandbox's init: what it waits for, and the processes it started for
+ * the monitor (sentry/init_ctl.h). */
+struct init_loop {
+  struct init_serve serve; /* its table is large: the one instance is static */
+  int sigfd;               /* SIGCHLD and the signals usbox forwards */
+  pid_t agent;             /* 0 until the container's start */
+};
 
-static _Noreturn void run_init(const struct launch *l)
+static void init_setup(const struct launch *l, struct init_loop *in)
 {
   sigset_t waited;
   sigemptyset(&waited);
@@ -246,52 +203,157 @@ static _Noreturn void run_init(const struct launch *l)
   /* blocked, pid 1 still receives them (the kernel drops only signals an
    * init leaves at their default action) */
   sigprocmask(SIG_BLOCK, &waited, NULL);
-  /* vfork: the agent does nothing but set its signal mask and execve (or
-   * report why it could not), so it need not copy this process's memory
-   * (usbox's whole image, policy and all) only for execve to drop it; this
-   * process waits meanwhile, as posix_spawn's does. Under AddressSanitizer
-   * fork: its vfork interceptor allocates in this process, which the
-   * --memory fallback (RLIMIT_AS, limits_apply_memory_in_child) may no
-   * longer allow. */
+  in->sigfd = signalfd(-1, &waited, SFD_CLOEXEC);
+  if (in->sigfd < 0)
+    _exit(USBOX_EXIT_ERROR);
+  struct rlimit nofile = agent_nofile(l);
+  in->serve.ctl = l->ctl_fd;
+  in->serve.mask = l->inherited->mask;
+  in->serve.profile = l->profile;
+  in->serve.profile_flags = l->profile_flags;
+  in->serve.nofile.soft = nofile.rlim_cur;
+  in->serve.nofile.hard = nofile.rlim_max;
+  in->agent = 0;
+  prctl(PR_SET_NAME, "usbox-init");
+}
+
+/* Not the agent's, nor a process started for the monitor, to inspect or
+ * write to through /proc (vfs/proc.c refuses it too). The processes this
+ * one forks execve in its memory (vfork), so the sentry then reads their
+ * execve's arguments from a non-dumpable mm: it can as root (an OCI
+ * monitor, which needs root for the container's namespaces), not without
+ * it. So the init of usbox exec, which starts the agent alone, becomes
+ * non-dumpable only after the agent's execve (run_init); a container's
+ * init before it starts the first process of the monitor's. */
+static void no_longer_dumpable(void)
+{
+  prctl(PR_SET_DUMPABLE, 0);
+}
+
+/* One signal: a forwarded one goes to the agent (before the start there
+ * is none: dropped); SIGCHLD reaps. When the agent has ended, its status
+ * goes to usbox and this process exits, which ends the pid namespace: the
+ * kernel kills whatever the agent left behind. */
+static void take_signal(const struct launch *l, struct init_loop *in)
+{
+  struct signalfd_siginfo si;
+  if (read(in->sigfd, &si, sizeof si) != (ssize_t)sizeof si)
+    return;
+  if (si.ssi_signo != SIGCHLD) {
+    /* from the terminal (SI_KERNEL) the agent got it itself */
+    if (si.ssi_code != SI_KERNEL && in->agent > 0)
+      kill(in->agent, (int)si.ssi_signo);
+    return;
+  }
+  int st;
+  pid_t pid;
+  while ((pid = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {
+    if (pid == in->agent) {
+      ssize_t w = write(l->exit_w, &st, sizeof st);
+      (void)w;
+      _exit(0);
+    }
+    init_serve_reaped(&in->serve, pid, st);
+  }
+}
+
+/* The start gate, once the sentry holds everything it took from this
+ * process: wait for the go (usbox's, or an OCI container's `start`). A
+ * container's init meanwhile starts the processes the monitor asks for
+ * (its createContainer and startContainer hooks) exactly as it does after
+ * the start: they are born inside the sandbox, before its process. */
+static void wait_for_go(const struct launch *l, struct init_loop *in)
+{
+  char go;
+  if (in->serve.ctl >= 0)
+    no_longer_dumpable(); /* before the first process it starts */
+  while (in->serve.ctl >= 0) {
+    struct pollfd p[3] = {{.fd = l->ack_r, .events = POLLIN},
+                          {.fd = in->sigfd, .events = POLLIN},
+                          {.fd = in->serve.ctl, .events = POLLIN}};
+    if (poll(p, 3, -1) < 0)
+      continue;
+    if (p[0].revents != 0)
+      break;
+    if (p[2].revents != 0)
+      init_serve_request(&in->serve);
+    if (p[1].revents & POLLIN)
+      take_signal(l, in);
+  }
+  /* EOF: usbox ended the sandbox instead (a failed create, a start called
+   * off, a signal before the start) */
+  if (read(l->ack_r, &go, 1) != 1)
+    _exit(USBOX_EXIT_ERROR);
+}
+
+/* vfork: the agent does nothing but set its signal mask and execve (or
+ * report why it could not), so it need not copy this process's memory
+ * (usbox's whole image, policy and all) only for execve to drop it; this
+ * process waits meanwhile, as posix_spawn's does. Under AddressSanitizer
+ * fork: its vfork interceptor allocates in this process, which the
+ * --memory fallback (RLIMIT_AS, limits_apply_memory_in_child) may no
+ * longer allow. */
+static pid_t fork_agent(const struct launch *l)
+{
 #if LAUNCH_UNDER_ASAN
   pid_t agent = fork();
 #else
   pid_t agent = vfork();
 #endif
-  if (agent < 0)
-    _exit(USBOX_EXIT_ERROR);
-  if (agent == 0) {
-    sigprocmask(SIG_SETMASK, &l->inherited->mask, NULL);
-    /* The agent's open-file limit: the one usbox was given (it raised its
-     * own), --nofile, or the OCI process's; set here, in the agent alone,
-     * so that usbox's own start-up (the view's /dev, the network's
-     * sockets, the listener) never counts against it. A lowering only:
-     * limits_apply_in_child made room for a --nofile above the hard limit
-     * while raising was allowed. */
-    struct rlimit rl = agent_nofile(l);
-    int e = setrlimit(RLIMIT_NOFILE, &rl) < 0 ? errno : 0;
-    /* The seccomp profile goes in here, in the agent alone and last, so
-     * that nothing of usbox ever runs under it: this process and the
-     * sandbox's init stay under usbox's filter only, and the one call
-     * made under both before the program runs is execve (a profile that
-     * denies it gets "cannot execute", 126). */
-    if (e == 0 && l->profile != NULL)
-      e = -unotify_install_profile(l->profile, l->profile_flags);
-    if (e == 0) {
-      execve(l->program, l->argv, l->envp);
-      e = errno;
-    }
-    ssize_t w = write(l->status_w, &e, sizeof e);
-    (void)w;
-    _exit(e == ENOENT ? USBOX_EXIT_NOT_FOUND : USBOX_EXIT_CANNOT_EXEC);
+  if (agent != 0)
+    return agent;
+  sigprocmask(SIG_SETMASK, &l->inherited->mask, NULL);
+  /* The agent's open-file limit: the one usbox was given (it raised its
+   * own), --nofile, or the OCI process's; set here, in the agent alone,
+   * so that usbox's own start-up (the view's /dev, the network's
+   * sockets, the listener) never counts against it. A lowering only:
+   * limits_apply_in_child made room for a --nofile above the hard limit
+   * while raising was allowed. */
+  struct rlimit rl = agent_nofile(l);
+  int e = setrlimit(RLIMIT_NOFILE, &rl) < 0 ? errno : 0;
+  /* The seccomp profile goes in here, in the agent alone and last, so
+   * that nothing of usbox ever runs under it: this process and the
+   * sandbox's init stay under usbox's filter only, and the one call
+   * made under both before the program runs is execve (a profile that
+   * denies it gets "cannot execute", 126). */
+  if (e == 0 && l->profile != NULL)
+    e = -unotify_install_profile(l->profile, l->profile_flags);
+  if (e == 0) {
+    execve(l->program, l->argv, l->envp);
+    e = errno;
   }
-  close(l->status_w); /* the agent's copy closes at its execve: usbox sees EOF */
-  prctl(PR_SET_NAME, "usbox-init");
-  /* not the agent's to inspect or write to through /proc (vfs/proc.c
-   * refuses it too) */
-  prctl(PR_SET_DUMPABLE, 0);
-  serve_until_agent_ends(l, agent, &waited);
+  ssize_t w = write(l->status_w, &e, sizeof e);
+  (void)w;
+  _exit(e == ENOENT ? USBOX_EXIT_NOT_FOUND : USBOX_EXIT_CANNOT_EXEC);
 }
+
+/* The sandbox's pid 1: waits at the start gate, forks the agent, then
+ * reaps every process of the sandbox (orphans come here), passes on the
+ * signals usbox forwards and, in an OCI container, starts the processes
+ * the monitor asks for, until the agent ends. It runs under the agent's
+ * filter, as any process of the sandbox. */
+static _Noreturn void run_init(const struct launch *l)
+{
+  static struct init_loop in;
+  init_setup(l, &in);
+  wait_for_go(l, &in);
+  in.agent = fork_agent(l);
+  if (in.agent < 0)
+    _exit(USBOX_EXIT_ERROR);
+  close(l->status_w); /* the agent's copy closes at its execve: usbox sees EOF */
+  no_longer_dumpable();
+  for (;;) {
+    struct pollfd p[2] = {{.fd = in.sigfd, .events = POLLIN},
+                          {.fd = in.serve.ctl, .events = POLLIN}};
+    if (poll(p, 2, -1) < 0)
+      continue;
+    if (p[1].revents != 0)
+      init_serve_request(&in.serve);
+    if (p[0].revents & POLLIN)
+      take_signal(l, &in);
+  }
+}
+
 /* The first process of the sandbox, between clone and the agent's execve:
  * pid 1 of a new pid namespace (and, without root, of a new user
  * namespace). The parent is single-threaded when it clones, so this is
@@ -413,12 +475,14 @@ _Noreturn void launch_agent_child(const struct launch *l)
     report_failure(l, &rep, &err);
   }
   /* From here on every call goes through the filter: only read, write and
-   * close (passed to the kernel) until the agent's execve, which the
-   * sentry serves. */
+   * close (passed to the kernel) until the sentry serves, which the first
+   * byte on ack_r says. By then usbox holds its own copies of the fds the
+   * report named: this process drops its copies before it starts any
+   * process (run_init), so none is inherited even until an execve. */
   if (write(l->ready_w, &rep, sizeof rep) != sizeof rep)
     _exit(USBOX_EXIT_ERROR);
-  char go;
-  if (read(l->ack_r, &go, 1) != 1)
+  char serving;
+  if (read(l->ack_r, &serving, 1) != 1)
     _exit(USBOX_EXIT_ERROR);
   close(rep.listener); /* the sentry holds its own copy now */
   netns_fds_close(&rep.net);

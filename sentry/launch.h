@@ -57,7 +57,8 @@ struct launch {
   const char *cwd_fallback;
   int placed_r;       /* parent -> child: it is in the sandbox's cgroups, go on */
   int ready_w;        /* child -> parent: struct launch_report */
-  int ack_r;          /* parent -> child: the sentry is serving, go on */
+  int ack_r;          /* parent -> child: the sentry is serving (a byte), then the
+                         go for the agent (another) */
   int status_w;       /* agent -> parent: errno of a failed execve (CLOEXEC) */
   int exit_w;         /* init -> parent: the agent's wait status */
   int ctl_fd;         /* the init's end of sentry/init_ctl.h's channel, or -1 */

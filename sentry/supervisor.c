@@ -562,6 +562,12 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
   if (sentry_start(&r->sentry, err) < 0)
     goto fail;
   usbox_phase("sentry serving");
+  /* the sandbox's first process may drop the fds the sentry took, and (a
+   * container's) start processes the monitor asks for while it waits */
+  if (write(p.ack[1], "s", 1) != 1) {
+    usbox_err_set(err, errno, "starting the sandbox");
+    goto fail;
+  }
   if (cfg->gate != NULL) {
     int code = wait_for_start(r, cfg->gate, &ctl[0], err);
     if (code != 0) {
@@ -569,8 +575,10 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
       return code;
     }
   }
-  if (write(p.ack[1], "g", 1) != 1)
+  if (write(p.ack[1], "g", 1) != 1) {
+    usbox_err_set(err, errno, "starting the agent");
     goto fail;
+  }
   int exec_errno;
   if (read_full(p.status[0], &exec_errno, sizeof exec_errno) == 0) {
     if (exec_errno == EACCES &&

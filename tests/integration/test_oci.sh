@@ -208,6 +208,123 @@ edit "$B7" 'c["hooks"] = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", 
 expect_exit 1 "hooks: a prestart out of time" -- "$RT" create --bundle "$B7" hk3
 expect_grep "hooks: timeout: message" 'ran out of time' "$ERR"
 
+# ---- hooks inside the container: createContainer and startContainer ----
+# Each runs as `exec` runs a process in the container: its view (its /tmp,
+# which the container's process then reads), its filter and sentry (a
+# masked path stays hidden), its capabilities, fds 0-2 only; nothing of
+# the host's beyond what the container sees.
+B9=$TMPROOT/b9
+make_bundle "$B9"
+echo "the host's own file" >"$TMPROOT/host-only"
+mkdir -p "$TMPROOT/hmark"
+cat >"$B9/rootfs/bin/starthook" <<EOF
+#!/bin/sh
+cat >/tmp/hookstate
+echo ran >/tmp/hook-ran
+echo said-by-hook
+cat $TMPROOT/host-only 2>/dev/null || echo hook-host-hidden >/tmp/hook-host
+cat /etc/secret 2>/dev/null || echo hook-secret-hidden >/tmp/hook-secret
+ls /proc/self/fd | tr '\n' ' ' >/tmp/hook-fds
+grep CapEff /proc/self/status >/tmp/hook-caps
+EOF
+chmod +x "$B9/rootfs/bin/starthook"
+edit "$B9" 'c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", """
+cat /tmp/hook-ran /tmp/cc-ran /tmp/hook-host /tmp/hook-secret
+echo fds:$(cat /tmp/hook-fds)
+[ "$(cat /tmp/hook-caps)" = "$(grep CapEff /proc/self/status)" ] && echo same-caps
+cat /tmp/hookstate; echo; cat /tmp/ccstate
+"""]
+c["linux"]["maskedPaths"].append("/etc/secret")
+c["hooks"] = {
+  "createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >/tmp/ccstate; echo cc >/tmp/cc-ran"]}],
+  "startContainer": [{"path": "/bin/starthook", "timeout": 10}]}'
+expect_exit 0 "hooks inside: run" -- "$RT" run --bundle "$B9" hin
+expect_grep "hooks inside: startContainer ran before the process, in its /tmp" '^ran$' "$OUT"
+expect_grep "hooks inside: createContainer too" '^cc$' "$OUT"
+expect_grep "hooks inside: startContainer got the state, created" '"status":[[:space:]]*"created"' "$OUT"
+expect_grep "hooks inside: with the id" '"id":[[:space:]]*"hin"' "$OUT"
+expect_grep "hooks inside: createContainer got the state, creating" '"status":[[:space:]]*"creating"' "$OUT"
+expect_grep "hooks inside: a host path outside the container is not there" '^hook-host-hidden$' "$OUT"
+expect_grep "hooks inside: a masked path is hidden from it (the sentry's)" '^hook-secret-hidden$' "$OUT"
+expect_grep "hooks inside: fds 0-2 only" '^fds:0 1 2 3$' "$OUT"
+expect_grep "hooks inside: the container's capabilities" '^same-caps$' "$OUT"
+expect_grep "hooks inside: its output is in the log" 'hook startContainer\[0\]: said-by-hook' "$TMPROOT/oci.log"
+
+# a failing startContainer: start fails, the process never runs, the
+# container is stopped and can be deleted
+edit "$B9" 'c["process"]["args"] = ["sh", "-c", "touch /mark/proc-ran"]
+c["mounts"].append({"destination": "/mark", "type": "bind", "source": "'"$TMPROOT"'/hmark", "options": ["rbind", "rw"]})
+c["hooks"] = {"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "touch /mark/hook-ran; echo not today; exit 3"]}]}'
+rt create --bundle "$B9" --pid-file "$TMPROOT/pidhf" hf >/dev/null 2>&1 || fail "create hf"
+expect_exit 1 "hooks inside: a failing startContainer fails start" -- "$RT" start hf
+expect_grep "hooks inside: failing startContainer: message" \
+  '^usbox: cannot start container hf: hook startContainer\[0\] /bin/sh failed \(exit status 3\): not today$' "$ERR"
+[ "$(wc -l <"$ERR")" -eq 1 ] || fail "hooks inside: failing startContainer: one line ($(cat "$ERR"))"
+[ -e "$TMPROOT/hmark/hook-ran" ] || fail "hooks inside: failing startContainer: the hook ran"
+[ -e "$TMPROOT/hmark/proc-ran" ] && fail "hooks inside: failing startContainer: the process ran"
+rt state hf >"$TMPROOT/state.json"
+expect_grep "hooks inside: failing startContainer: stopped" '"status":.*"stopped"' "$TMPROOT/state.json"
+running "$(cat "$TMPROOT/pidhf")" && fail "hooks inside: failing startContainer: the monitor is gone"
+expect_exit 0 "hooks inside: failing startContainer: delete" -- "$RT" delete hf
+# one out of time
+edit "$B9" 'c["hooks"] = {"startContainer": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]}'
+rt create --bundle "$B9" ht >/dev/null 2>&1 || fail "create ht"
+t0=$(date +%s)
+expect_exit 1 "hooks inside: a startContainer out of time" -- "$RT" start ht
+expect_grep "hooks inside: timeout: message" 'hook startContainer\[0\] /bin/sleep ran out of time' "$ERR"
+[ $(($(date +%s) - t0)) -lt 10 ] || fail "hooks inside: timeout: start took $(($(date +%s) - t0)) s"
+[ -e "$TMPROOT/hmark/proc-ran" ] && fail "hooks inside: timeout: the process ran"
+expect_exit 0 "hooks inside: timeout: delete" -- "$RT" delete ht
+
+# a failing createContainer: create fails and leaves nothing: no state, no
+# pid file, no monitor, no cgroup
+edit "$B9" 'c["hooks"] = {"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 1; exit 4"]}]}'
+"$RT" create --bundle "$B9" --pid-file "$TMPROOT/pidcf" cf >"$TMPROOT/cf.out" 2>"$TMPROOT/cf.err" &
+cpid=$!
+for _ in $(seq 100); do [ -s "$ROOT/cf/state.json" ] && break; sleep 0.05; done
+mon=$(sed -n 's/.*"pid":[[:space:]]*\([0-9]*\).*/\1/p' "$ROOT/cf/state.json" 2>/dev/null | head -n 1)
+wait "$cpid"
+expect_eq "hooks inside: a failing createContainer fails create" 1 "$?"
+expect_grep "hooks inside: failing createContainer: message" \
+  '^usbox: hook createContainer\[0\] /bin/sh failed \(exit status 4\)$' "$TMPROOT/cf.err"
+[ -e "$ROOT/cf" ] && fail "hooks inside: failing createContainer: state left"
+[ -e "$TMPROOT/pidcf" ] && fail "hooks inside: failing createContainer: pid file left"
+if [ -n "$mon" ]; then
+  running "$mon" && fail "hooks inside: failing createContainer: the monitor $mon is left"
+  left=$(find /sys/fs/cgroup -maxdepth 6 \( -name "usbox-oci-$mon" -o -name "usbox-$mon" \) 2>/dev/null)
+  expect_eq "hooks inside: failing createContainer: no cgroup left" "" "$left"
+else
+  fail "hooks inside: failing createContainer: its state was written before the hook ran"
+fi
+# the path is the container's: a host program is not found there
+edit "$B9" 'c["hooks"] = {"createContainer": [{"path": "'"$TMPROOT"'/hook", "args": ["hook", "/x"]}]}'
+expect_exit 1 "hooks inside: a host path is not the container's" -- "$RT" create --bundle "$B9" cp
+expect_grep "hooks inside: not found in the container" "hook createContainer\[0\] $TMPROOT/hook: exec: No such file" "$ERR"
+[ -e "$ROOT/cp" ] && fail "hooks inside: host path: state left"
+
+# what a hook leaves running stays in the container, and is not taken for
+# its process: `kill` still reaches the process; start does not wait for
+# the leftover's end of its output pipe
+edit "$B9" 'c["process"]["args"] = ["sh", "-c", "trap \"echo got-term; exit 7\" TERM; echo up; while :; do sleep 0.1; done"]
+c["hooks"] = {"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 300 & echo left one"]}]}'
+rt create --bundle "$B9" --pid-file "$TMPROOT/pidhl" hl >"$TMPROOT/hl.out" 2>&1 || fail "create hl"
+t0=$(date +%s)
+expect_exit 0 "hooks inside: a startContainer that leaves a process behind" -- "$RT" start hl
+[ $(($(date +%s) - t0)) -lt 10 ] || fail "hooks inside: start waited for the leftover"
+for _ in $(seq 100); do grep -q up "$TMPROOT/hl.out" && break; sleep 0.05; done
+expect_exit 0 "hooks inside: kill TERM with a leftover" -- "$RT" kill hl TERM
+wait_gone "$(cat "$TMPROOT/pidhl")" 10 || fail "hooks inside: kill reached the container's process"
+expect_grep "hooks inside: the process's handler ran" '^got-term$' "$TMPROOT/hl.out"
+expect_exit 0 "hooks inside: delete hl" -- "$RT" delete hl
+# before the start the signal is the monitor's still, whatever a
+# createContainer hook left running
+edit "$B9" 'c["hooks"] = {"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 300 &"]}]}'
+rt create --bundle "$B9" --pid-file "$TMPROOT/pidhc" hc >/dev/null 2>&1 || fail "create hc"
+expect_exit 0 "hooks inside: kill TERM while created, with a leftover" -- "$RT" kill hc TERM
+wait_gone "$(cat "$TMPROOT/pidhc")" 10 || fail "hooks inside: kill while created ended the container"
+expect_exit 0 "hooks inside: delete hc" -- "$RT" delete hc
+
 # ---- kill, ps, delete --force ----
 B3=$TMPROOT/b3
 make_bundle "$B3"
@@ -569,7 +686,7 @@ bad rosymlink 'readonlyPaths: /lnk/hostname is or passes a symlink in the rootfs
 bad destsymlink 'destination /lnk/x passes a symlink in the rootfs' 'c["mounts"].append({"destination": "/lnk/x", "type": "tmpfs", "source": "tmpfs"})'
 bad oom 'oomScoreAdj: must be a number from -1000 to 1000' 'c["process"]["oomScoreAdj"] = 5000'
 bad sysctlpath 'net/../../x is not a sysctl' 'c["linux"]["sysctl"] = {"net/../../x": "1"}'
-bad hook 'hooks.createContainer: hooks inside the container are not supported yet' 'c["hooks"] = {"createContainer": [{"path": "/bin/true"}]}'
+bad hook 'hooks.startContainer\[0\].timeout: must be positive' 'c["hooks"] = {"startContainer": [{"path": "/bin/true", "timeout": 0}]}'
 bad hookpath 'hooks.prestart\[0\].path: must be absolute' 'c["hooks"] = {"prestart": [{"path": "true"}]}'
 mkdir -p "$TMPROOT/nojson" && echo '{"ociVersion": ' >"$TMPROOT/nojson/config.json"
 expect_exit 1 "bad bundle: invalid JSON" -- "$RT" create --bundle "$TMPROOT/nojson" badjson

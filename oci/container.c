@@ -186,10 +186,21 @@ static int monitor_wait_start(void *ctx, int sigfd, usbox_err_t *err)
  * Safe: the paths come from the engine's config.json, as with runc; setns
  * refuses a file that is not a namespace of that kind; the monitor runs
  * with the engine's privileges, never the agent's. */
-static int enter_namespaces(const struct oci_spec *s, const struct policy *p, usbox_err_t *err)
+static int enter_namespaces(const struct oci_spec *s, const struct policy *p, bool *made,
+                            usbox_err_t *err)
 {
   static const int types[OCI_NS_KINDS] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
   static const char *const names[OCI_NS_KINDS] = {"network", "ipc", "uts"};
+  /* without root, namespaces are made in the sandbox's own user namespace
+   * (its first process makes IPC and UTS ones, as `usbox exec` does); a
+   * path cannot be joined from there */
+  *made = geteuid() == 0;
+  for (int k = 0; !*made && k < OCI_NS_KINDS; k++)
+    if (s->ns_path[k] != NULL)
+      return usbox_err_set(err, EPERM, "joining the %s namespace %s needs root", names[k],
+                           s->ns_path[k]);
+  if (!*made)
+    return 0;
   for (int k = 0; k < OCI_NS_KINDS; k++) {
     if (s->ns_path[k] == NULL) {
       if (k != OCI_NS_NET && unshare(types[k]) < 0)
@@ -225,7 +236,8 @@ static _Noreturn void run_monitor(const struct oci_runtime *rt, struct monitor *
     close(null);
   usbox_verbosity = rt->debug ? 3 : 0;
   usbox_err_t err = {0};
-  if (enter_namespaces(s, &c->policy, &err) < 0) {
+  bool uts_ipc_made;
+  if (enter_namespaces(s, &c->policy, &uts_ipc_made, &err) < 0) {
     usbox_err_print(&err); /* to `create`, through report_sink */
     _exit(USBOX_EXIT_ERROR);
   }
@@ -233,7 +245,7 @@ static _Noreturn void run_monitor(const struct oci_runtime *rt, struct monitor *
                            .wait_start = monitor_wait_start, .ctx = m};
   struct exec_config cfg = {.argv = s->args, .envp = s->env, .policy = &c->policy, .gate = &gate,
                             .profile = c->profile.insns != NULL ? &c->profile : NULL,
-                            .profile_flags = c->profile_flags, .uts_ipc_made = true};
+                            .profile_flags = c->profile_flags, .uts_ipc_made = uts_ipc_made};
   int code = supervisor_exec(&cfg);
   if (m->report_w >= 0) /* failed before "created" */
     close(m->report_w);

@@ -129,6 +129,10 @@ struct init_serve {
   struct rlimit_default {
     unsigned long long soft, hard;
   } nofile; /* the agent's open-file limit, unless the request sets one */
+  /* without root (the init in a user namespace of its own): dumpable while
+   * a child shares or copies its memory until its execve, so that the
+   * sentry, which is not root, can read that execve's arguments */
+  bool dumpable_for_exec;
   struct {
     pid_t pid;
     uint32_t id;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "common/fdpass.h"
@@ -212,9 +213,15 @@ static void spawn(struct init_serve *s, const struct init_exec_req *h, char *str
     struct exec_child c = {.s = s, .h = h, .cwd = req.cwd, .path = req.path, .argv = req.argv,
                            .envp = req.envp, .stdio = (h->flags & INIT_EXEC_TTY) ? NULL : fds,
                            .status_w = status[1]};
+    /* (a sandbox process reads the init's memory in that window through
+     * nothing: /proc/1 is refused by the sentry, ptrace by the filter) */
+    if (s->dumpable_for_exec)
+      prctl(PR_SET_DUMPABLE, 1);
     pid_t pid = INIT_CTL_FORK();
     if (pid == 0)
       run_child(&c);
+    if (s->dumpable_for_exec)
+      prctl(PR_SET_DUMPABLE, 0);
     close(status[1]);
     struct exec_failure f;
     if (pid < 0) {

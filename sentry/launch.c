@@ -213,6 +213,7 @@ static void init_setup(const struct launch *l, struct init_loop *in)
   in->serve.profile_flags = l->profile_flags;
   in->serve.nofile.soft = nofile.rlim_cur;
   in->serve.nofile.hard = nofile.rlim_max;
+  in->serve.dumpable_for_exec = l->new_user;
   in->agent = 0;
   prctl(PR_SET_NAME, "usbox-init");
 }
@@ -221,10 +222,11 @@ static void init_setup(const struct launch *l, struct init_loop *in)
  * write to through /proc (vfs/proc.c refuses it too). The processes this
  * one forks execve in its memory (vfork), so the sentry then reads their
  * execve's arguments from a non-dumpable mm: it can as root (an OCI
- * monitor, which needs root for the container's namespaces), not without
- * it. So the init of usbox exec, which starts the agent alone, becomes
- * non-dumpable only after the agent's execve (run_init); a container's
- * init before it starts the first process of the monitor's. */
+ * monitor), not without it: then the init is dumpable again while each
+ * child it forks has not yet execve'd (init_serve's dumpable_for_exec).
+ * The init of usbox exec, which starts the agent alone, becomes
+ * non-dumpable after the agent's execve (run_init); a container's init
+ * before it starts the first process of the monitor's. */
 static void no_longer_dumpable(void)
 {
   prctl(PR_SET_DUMPABLE, 0);
@@ -337,6 +339,8 @@ static _Noreturn void run_init(const struct launch *l)
   static struct init_loop in;
   init_setup(l, &in);
   wait_for_go(l, &in);
+  if (l->new_user) /* as init_serve's spawn: the sentry reads its execve */
+    prctl(PR_SET_DUMPABLE, 1);
   in.agent = fork_agent(l);
   if (in.agent < 0)
     _exit(USBOX_EXIT_ERROR);

@@ -659,6 +659,35 @@ else
   fail "pods: ip netns add: $(cat "$TMPROOT/netns.err")"
 fi
 
+# ---- without root: a container in a user namespace of its own ----
+# (as `usbox exec` runs for an unprivileged user; a pod's namespaces need root)
+chmod 711 "$TMPROOT"
+NU=$(usbox_for_nobody)
+BR=$TMPROOT/brootless
+make_bundle "$BR"
+edit "$BR" 'c["process"]["terminal"] = False
+c["process"]["user"] = {"uid": 65534, "gid": 65534}
+c["process"]["args"] = ["sh", "-c", "echo rootless:$(id -u):$(hostname)"]'
+chown -R 65534:65534 "$BR" # a rootless user's own bundle
+mkdir -p "$TMPROOT/nobody-root" && chown 65534:65534 "$TMPROOT/nobody-root"
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+expect_exit 0 "without root: run" -- "${NOBODY[@]}" "$NU" --root "$TMPROOT/nobody-root" run --bundle "$BR" rl
+expect_grep "without root: the process ran, its host name set" '^rootless:65534:usbox$' "$OUT"
+edit "$BR" 'c["process"]["args"] = ["sleep", "30"]'
+"${NOBODY[@]}" "$NU" --root "$TMPROOT/nobody-root" create --bundle "$BR" rl2 >/dev/null 2>&1 &&
+  "${NOBODY[@]}" "$NU" --root "$TMPROOT/nobody-root" start rl2 || fail "without root: create, start"
+expect_exit 0 "without root: exec into it" -- "${NOBODY[@]}" "$NU" --root "$TMPROOT/nobody-root" exec rl2 \
+  sh -c 'echo exec:$(id -u)'
+expect_grep "without root: exec ran" '^exec:65534$' "$OUT"
+"${NOBODY[@]}" "$NU" --root "$TMPROOT/nobody-root" delete --force rl2 >/dev/null 2>&1
+edit "$BR" 'c["process"]["args"] = ["true"]
+for n in c["linux"]["namespaces"]:
+    if n["type"] == "uts": n["path"] = "/proc/1/ns/uts"'
+expect_exit 1 "without root: a namespace path" -- "${NOBODY[@]}" "$NU" --root "$TMPROOT/nobody-root" run --bundle "$BR" rl3
+expect_grep "without root: says it needs root" 'joining the uts namespace /proc/1/ns/uts needs root' "$ERR"
+left=$(ls "$TMPROOT/nobody-root" 2>/dev/null)
+expect_eq "without root: nothing left in its state root" "" "$left"
+
 # ---- bad bundles: exit 1, one line, nothing left ----
 bad() { # NAME REGEX PYTHON-EDIT
   local name=$1 regex=$2 code=$3 dir=$TMPROOT/bad-$1

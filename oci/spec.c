@@ -246,7 +246,8 @@ static int load_process(struct loader *l, const cJSON *proc)
 /* ---- mounts ---- */
 
 /* What usbox builds itself at these places: /proc of the sandbox's pid
- * namespace, /dev with its harmless nodes, a devpts and a /dev/shm. */
+ * namespace, /dev with its harmless nodes, a devpts, a /dev/shm and the
+ * mqueue filesystem of the sandbox's own IPC namespace at /dev/mqueue. */
 static bool provided_by_usbox(const char *type, const char *dest)
 {
   static const char *const places[][2] = {
@@ -346,11 +347,10 @@ static int load_mount(struct loader *l, const cJSON *m)
   const char *kind = bind ? "bind" : cJSON_IsString(type) ? type->valuestring : "";
   if (strcmp(kind, "sysfs") == 0 || strncmp(kind, "cgroup", 6) == 0)
     return load_sys(l, kind, norm);
-  if (provided_by_usbox(kind, norm)) {
-    if (strcmp(kind, "mqueue") == 0)
-      note(l, ".mounts: mqueue at /dev/mqueue is not mounted (usbox has none)");
+  if (provided_by_usbox(kind, norm))
     return 0;
-  }
+  if (strcmp(kind, "mqueue") == 0)
+    return BAD(l->err, ".mounts", "mqueue at %s: usbox shows it at /dev/mqueue only", norm);
   if (bind) {
     if (!cJSON_IsString(source))
       return BAD(l->err, ".mounts", "the bind at %s needs a source", norm);

@@ -42,13 +42,14 @@ static int allow_path(int ruleset, int abi, const char *path, uint64_t dir_right
 }
 
 /* POSIX message queues. mq_open opens a file of the IPC namespace's own
- * mqueue filesystem, which no path of the view reaches, and Landlock checks
- * that open as any other: without a rule there it is EACCES. The sandbox's
- * IPC namespace is its own (entered before this), so its queues are only
- * the sandbox's. A mount of that filesystem made here (fsopen: the same
- * superblock as the namespace's internal mount) gives its root for the
- * rule; it is never attached anywhere, and closed at once. No mqueue in
- * this kernel: nothing to allow. */
+ * mqueue filesystem through the namespace's internal mount, which no path
+ * of the view reaches, and Landlock checks that open as any other: without
+ * a rule there it is EACCES. The sandbox's IPC namespace is its own
+ * (entered before this), so its queues are only the sandbox's. A mount of
+ * that filesystem made here (fsopen: the same superblock as the
+ * namespace's internal mount and as the view's /dev/mqueue) gives its root
+ * for the rule; it is never attached anywhere, and closed at once. No
+ * mqueue in this kernel: nothing to allow. */
 static int allow_mqueue(int ruleset, int abi, usbox_err_t *err)
 {
   cleanup_close int fs = (int)syscall(SYS_fsopen, "mqueue", FSOPEN_CLOEXEC);

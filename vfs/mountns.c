@@ -155,8 +155,36 @@ static int bind_into(int root, const char *source, const char *dest, bool writab
   return attach(mnt, root, dest, S_ISDIR(st.st_mode) ? S_IFDIR : S_IFREG, err);
 }
 
+/* /dev/mqueue: the mqueue filesystem of the sandbox's own IPC namespace.
+ * The kernel ties an mqueue superblock to the IPC namespace of the process
+ * that opens the filesystem (fsopen), and this process is in the
+ * sandbox's IPC namespace before it builds the view (launch.c unshares
+ * one, or an OCI container's monitor made or joined it, a pod's), so
+ * the queues listed here are the ones the agent's mq_open makes (the same
+ * superblock as the namespace's internal mount), never the host's.
+ * Writable: the queues are the agent's own to make and remove; nosuid,
+ * nodev, noexec. A kernel without POSIX message queues gets an empty
+ * directory, read-only with the rest of /dev. */
+static int build_mqueue(int dev, usbox_err_t *err)
+{
+  cleanup_close int fs = fsopen("mqueue", FSOPEN_CLOEXEC);
+  if (fs < 0 && errno == ENODEV)
+    return mkdirat(dev, "mqueue", 0755) < 0 ? usbox_err_set(err, errno, "creating /dev/mqueue")
+                                            : 0;
+  if (fs < 0)
+    return usbox_err_set(err, errno, "fsopen(mqueue)");
+  if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return usbox_err_set(err, errno, "creating the sandbox's mqueue filesystem");
+  cleanup_close int mnt =
+      fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  if (mnt < 0)
+    return usbox_err_set(err, errno, "fsmount(mqueue)");
+  return attach(mnt, dev, "/mqueue", S_IFDIR, err);
+}
+
 /* /dev: a tmpfs with the host's harmless device nodes bound in, devpts,
- * a private /dev/shm and the usual symlinks. Read-only once built. */
+ * a private /dev/shm, the sandbox's /dev/mqueue and the usual symlinks.
+ * Read-only once built (the mounts on it keep their own flags). */
 static int build_dev(int root, unsigned long long shm_size, usbox_err_t *err)
 {
   cleanup_close int dev = new_tmpfs("0755", false, 1 << 20, err);
@@ -178,7 +206,7 @@ static int build_dev(int root, unsigned long long shm_size, usbox_err_t *err)
   if (symlinkat("pts/ptmx", dev, "ptmx") < 0)
     return usbox_err_set(err, errno, "creating /dev/ptmx");
   cleanup_close int shm = new_tmpfs("1777", false, shm_size, err);
-  if (shm < 0 || attach(shm, dev, "/shm", S_IFDIR, err) < 0)
+  if (shm < 0 || attach(shm, dev, "/shm", S_IFDIR, err) < 0 || build_mqueue(dev, err) < 0)
     return -1;
   static const char *const links[][2] = {{"fd", "/proc/self/fd"},
                                          {"stdin", "/proc/self/fd/0"},

@@ -4,7 +4,8 @@
  * may still mount: a recursive read-only clone of the host root, the policy's
  * binds at their destinations (read-only unless writable), a fresh tmpfs for
  * each tmpfs mount (the private /tmp), a minimal /dev (host device nodes bound
- * into a tmpfs, devpts, a private /dev/shm), every hidden path masked by an
+ * into a tmpfs, devpts, a private /dev/shm, the mqueue filesystem of the
+ * sandbox's IPC namespace at /dev/mqueue), every hidden path masked by an
  * empty read-only file or directory; then pivot_root into it, with the old
  * root detached. Nothing here touches the host: the namespace is private and
  * disappears with its last process. */

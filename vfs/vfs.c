@@ -25,16 +25,20 @@ size_t vfs_mount_dests(const struct policy *p, const char *dests[VFS_MAX_MOUNTS]
                        bool writable[VFS_MAX_MOUNTS], bool host_backed[VFS_MAX_MOUNTS])
 {
   size_t n = 0;
-  for (size_t i = 0; i < p->nmounts && n < VFS_MAX_MOUNTS - 3; i++) {
+  /* /dev is the host's device nodes (read-only), /dev/shm the sandbox's
+   * tmpfs, /dev/mqueue the mqueue filesystem of the sandbox's own IPC
+   * namespace (vfs/mountns.c): the agent's own queues, which it may make,
+   * read (their QSIZE line) and remove as files there */
+  static const char *const fixed[] = {"/dev", "/dev/shm", "/dev/mqueue", "/proc"};
+  static const bool fixed_writable[] = {false, true, true, false};
+  static const bool fixed_host[] = {true, false, false, true};
+  enum { NFIXED = sizeof fixed / sizeof fixed[0] };
+  for (size_t i = 0; i < p->nmounts && n < VFS_MAX_MOUNTS - NFIXED; i++) {
     writable[n] = p->mounts[i].writable;
     host_backed[n] = p->mounts[i].kind == MOUNT_BIND;
     dests[n++] = p->mounts[i].dest;
   }
-  /* /dev is the host's device nodes (read-only), /dev/shm the sandbox's */
-  static const char *const fixed[] = {"/dev", "/dev/shm", "/proc"};
-  static const bool fixed_writable[] = {false, true, false};
-  static const bool fixed_host[] = {true, false, true};
-  for (size_t i = 0; i < 3; i++) {
+  for (size_t i = 0; i < NFIXED; i++) {
     writable[n] = fixed_writable[i];
     host_backed[n] = fixed_host[i];
     dests[n++] = fixed[i];

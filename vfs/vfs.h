@@ -134,8 +134,8 @@ struct vfs {
 };
 
 /* The mount destinations the agent process opens and hands over, in order:
- * the policy's mounts, then /dev, /dev/shm and /proc. Both sides compute the
- * list with this function. Returns the count (<= VFS_MAX_MOUNTS). */
+ * the policy's mounts, then /dev, /dev/shm, /dev/mqueue and /proc. Both
+ * sides compute the list with this function. Returns the count (<= VFS_MAX_MOUNTS). */
 size_t vfs_mount_dests(const struct policy *p, const char *dests[VFS_MAX_MOUNTS],
                        bool writable[VFS_MAX_MOUNTS], bool host_backed[VFS_MAX_MOUNTS]);
 

@@ -688,6 +688,67 @@ expect_grep "without root: says it needs root" 'joining the uts namespace /proc/
 left=$(ls "$TMPROOT/nobody-root" 2>/dev/null)
 expect_eq "without root: nothing left in its state root" "" "$left"
 
+# ---- /dev/mqueue: the mqueue filesystem of the container's IPC namespace ----
+[ -x "$ATTACKS/oci_probe" ] || fail "the static probe $ATTACKS/oci_probe was not built"
+cat >"$TMPROOT/mqhost.py" <<'EOF'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+class Attr(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_long) for n in ("flags", "maxmsg", "msgsize", "curmsgs", "p0", "p1", "p2", "p3")]
+op, name = sys.argv[1:3]
+if op == "make":
+    fd = libc.mq_open(name.encode(), os.O_CREAT | os.O_RDWR, 0o600, None)
+    libc.mq_send(fd, b"host-msg", 8, 0)
+elif op == "unlink":
+    libc.mq_unlink(name.encode())
+else:  # state: its messages, without taking them
+    fd = libc.mq_open(name.encode(), os.O_RDONLY, 0, None)
+    a = Attr()
+    print(os.strerror(ctypes.get_errno()) if fd < 0 or libc.mq_getattr(fd, ctypes.byref(a)) < 0
+          else "%d message(s)" % a.curmsgs)
+EOF
+host_mq=/usbox-oci-host-$$
+/usr/bin/python3 "$TMPROOT/mqhost.py" make "$host_mq"
+BM=$TMPROOT/bmq
+make_bundle "$BM"
+cp "$ATTACKS/oci_probe" "$BM/rootfs/bin/oci_probe"
+edit "$BM" 'c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", """
+oci_probe mq-send /q1 hello
+echo listing: $(ls /dev/mqueue)
+head -c 7 /dev/mqueue/q1; echo
+rm /dev/mqueue/q1 && echo removed
+oci_probe mq-open /q1
+echo listing after: $(ls /dev/mqueue)
+oci_probe mq-open '"$host_mq"'
+ls /dev/mqueue/'"${host_mq#/}"' 2>/dev/null || echo host-queue-not-listed
+oci_probe mq-send /q2 kept
+grep " /dev/mqueue " /proc/self/mountinfo | { read -r _ _ _ _ at opts rest; echo "$at $opts ${rest#*- }"; }
+"""]'
+expect_exit 0 "mqueue: run" -- "$RT" run --bundle "$BM" mq
+for line in '^mq-send: ok$' '^listing: q1$' '^QSIZE:5$' '^removed$' '^mq-open: ENOENT$' \
+  '^listing after:$' '^host-queue-not-listed$' '^/dev/mqueue rw,nosuid,nodev,noexec[^ ]* mqueue '; do
+  expect_grep "mqueue: $line" "$line" "$OUT"
+done
+[ "$(grep -c '^mq-open: ENOENT$' "$OUT")" = 2 ] || fail "mqueue: the host's queue is not reachable by mq_open"
+expect_eq "mqueue: the host's queue is as it was" "1 message(s)" \
+  "$(/usr/bin/python3 "$TMPROOT/mqhost.py" state "$host_mq")"
+expect_eq "mqueue: the container's queues never reached the host" "No such file or directory" \
+  "$(/usr/bin/python3 "$TMPROOT/mqhost.py" state /q2)"
+/usr/bin/python3 "$TMPROOT/mqhost.py" unlink "$host_mq"
+grep -q 'mqueue.*not mounted' "$TMPROOT/oci.log" && fail "mqueue: the log still says it is not mounted"
+# without root: the IPC namespace is made in the sandbox's user namespace,
+# where its first process may mount its mqueue filesystem
+BMR=$TMPROOT/bmqrootless
+make_bundle "$BMR"
+cp "$ATTACKS/oci_probe" "$BMR/rootfs/bin/oci_probe"
+edit "$BMR" 'c["process"]["terminal"] = False
+c["process"]["user"] = {"uid": 65534, "gid": 65534}
+c["process"]["args"] = ["sh", "-c", "oci_probe mq-send /q3 x && ls /dev/mqueue"]'
+chown -R 65534:65534 "$BMR"
+expect_exit 0 "mqueue without root: run" -- "${NOBODY[@]}" "$NU" --root "$TMPROOT/nobody-root" run --bundle "$BMR" mqrl
+expect_grep "mqueue without root: its queue listed" '^q3$' "$OUT"
+
 # ---- bad bundles: exit 1, one line, nothing left ----
 bad() { # NAME REGEX PYTHON-EDIT
   local name=$1 regex=$2 code=$3 dir=$TMPROOT/bad-$1
@@ -716,6 +777,7 @@ bad destsymlink 'destination /lnk/x passes a symlink in the rootfs' 'c["mounts"]
 bad oom 'oomScoreAdj: must be a number from -1000 to 1000' 'c["process"]["oomScoreAdj"] = 5000'
 bad sysctlpath 'net/../../x is not a sysctl' 'c["linux"]["sysctl"] = {"net/../../x": "1"}'
 bad hook 'hooks.startContainer\[0\].timeout: must be positive' 'c["hooks"] = {"startContainer": [{"path": "/bin/true", "timeout": 0}]}'
+bad mqueue 'mqueue at /mq: usbox shows it at /dev/mqueue only' 'c["mounts"].append({"destination": "/mq", "type": "mqueue", "source": "mqueue"})'
 bad hookpath 'hooks.prestart\[0\].path: must be absolute' 'c["hooks"] = {"prestart": [{"path": "true"}]}'
 mkdir -p "$TMPROOT/nojson" && echo '{"ociVersion": ' >"$TMPROOT/nojson/config.json"
 expect_exit 1 "bad bundle: invalid JSON" -- "$RT" create --bundle "$TMPROOT/nojson" badjson

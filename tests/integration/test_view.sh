@@ -421,7 +421,7 @@ same_snapshot "no mount left on the host" "$TMPROOT/mounts.before" "$TMPROOT/mou
 host_shm=/dev/shm/usbox-view-host-$$
 CREATED+=("$host_shm" "/dev/shm/usbox-view-sbx-$$" "/dev/usbox-view-$$")
 echo host-shm >"$host_shm"
-DEV_ALLOWED="fd full null ptmx pts random shm stderr stdin stdout tty urandom zero"
+DEV_ALLOWED="fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero"
 pyscript dev <<'EOF'
 host_shm, mine = sys.argv[1:3]
 t("listing", lambda: ls("/dev"))
@@ -488,6 +488,83 @@ expect_lines "/dev" "$TMPROOT/dev.out" <"$TMPROOT/dev.want"
   pass "/dev/shm is private: nothing reached the host's /dev or /dev/shm" || fail "a sandbox /dev file reached the host"
 box "$TMPROOT/devnull.out" -- sh -c 'echo x >/dev/null && echo y 2>/dev/null && cat </dev/null && cat /dev/null'
 expect_eq "shell redirections to and from /dev/null" y "$(cat "$TMPROOT/devnull.out")"
+
+# /dev/mqueue: the mqueue filesystem of the sandbox's own IPC namespace.
+# The agent's queues (mq_open) are listed, read (QSIZE) and removed there
+# as files; a queue of the host's is neither there nor reachable by
+# mq_open, and stays as it was.
+MQ_PY='import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+class Attr(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_long) for n in ("flags", "maxmsg", "msgsize", "curmsgs", "p0", "p1", "p2", "p3")]
+def mq(name, flags):
+    fd = libc.mq_open(name.encode(), flags, 0o600, None)
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return fd
+def send(name, msg):
+    fd = mq(name, os.O_CREAT | os.O_RDWR)
+    if libc.mq_send(fd, msg.encode(), len(msg), 0) < 0:
+        raise OSError(ctypes.get_errno(), "mq_send")
+    os.close(fd)
+def state(name):
+    fd = mq(name, os.O_RDONLY | os.O_NONBLOCK)
+    a = Attr()
+    libc.mq_getattr(fd, ctypes.byref(a))
+    buf = ctypes.create_string_buffer(a.msgsize)
+    n = libc.mq_receive(fd, buf, a.msgsize, None) if a.curmsgs else 0
+    return "%d %s" % (a.curmsgs, buf.raw[:max(n, 0)].decode())
+'
+{
+  printf '%s\n' "$MQ_PY"
+  cat <<'EOF'
+op, name = sys.argv[1:3]
+if op == "make": send(name, "host-msg")
+elif op == "state":
+    try: print(state(name))
+    except OSError as e: print(os.strerror(e.errno))
+elif op == "unlink": libc.mq_unlink(name.encode())
+EOF
+} >"$PY/mqhost.py"
+host_mq=/usbox-view-host-$$
+own_mq=usbox-view-sbx-$$
+/usr/bin/python3 "$PY/mqhost.py" make "$host_mq"
+{
+  printf '%s\n' "$MQ_PY"
+  cat <<'EOF'
+host, own = sys.argv[1], sys.argv[2]
+t("listing at start", lambda: ls("/dev/mqueue"))
+t("host queue by mq_open", lambda: mq(host, os.O_RDONLY))
+t("host queue as a file", lambda: os.stat("/dev/mqueue" + host))
+t("own queue made", lambda: send("/" + own, "hello"))
+t("listing", lambda: ls("/dev/mqueue"))
+t("its file", lambda: read("/dev/mqueue/" + own).split()[0])
+t("removed as a file", lambda: os.unlink("/dev/mqueue/" + own))
+t("gone for mq_open", lambda: mq("/" + own, os.O_RDONLY))
+t("a file made there is a queue", lambda: (creat("/dev/mqueue/" + own + "f"), state("/" + own + "f"))[1])
+t("no directories", lambda: os.mkdir("/dev/mqueue/d"))
+t("mount", lambda: [l.split()[4:6] + l.split(" - ")[1].split()[:1] for l in open("/proc/self/mountinfo") if " /dev/mqueue " in l][0])
+EOF
+} | pyscript mq
+box "$TMPROOT/mq.out" -- python3 -c "$(cat "$PY/mq.py")" "$host_mq" "$own_mq"
+expect_lines "/dev/mqueue" "$TMPROOT/mq.out" <<EOF
+listing at start: 
+host queue by mq_open: ENOENT
+host queue as a file: ENOENT
+own queue made: ok
+listing: $own_mq
+its file: QSIZE:5
+removed as a file: ok
+gone for mq_open: ENOENT
+a file made there is a queue: 0 
+no directories: EPERM
+~ mount: \['/dev/mqueue', 'rw,nosuid,nodev,noexec[^']*', 'mqueue'\]
+EOF
+expect_eq "/dev/mqueue: the host's queue is as it was" "1 host-msg" \
+  "$(/usr/bin/python3 "$PY/mqhost.py" state "$host_mq")"
+expect_eq "/dev/mqueue: the sandbox's queues never reached the host" "No such file or directory" \
+  "$(/usr/bin/python3 "$PY/mqhost.py" state "/${own_mq}f")"
+/usr/bin/python3 "$PY/mqhost.py" unlink "$host_mq"
 
 # ---------------------------------------------------------------- --rw, --ro, SRC:DEST, --hide, --tmpfs, --policy
 

@@ -149,6 +149,9 @@ static void open_mounts(struct fixture *f, int fds[VFS_MAX_MOUNTS], size_t *n)
                           ? f->policy.mounts[i].source
                           : dests[i];
     fds[i] = open(src, O_PATH | O_CLOEXEC);
+    /* a host that mounts no mqueue filesystem: any directory stands in */
+    if (fds[i] < 0 && errno == ENOENT && strcmp(dests[i], "/dev/mqueue") == 0)
+      fds[i] = open("/dev/shm", O_PATH | O_CLOEXEC);
     assert_true(fds[i] >= 0);
   }
 }

@@ -184,11 +184,27 @@ static struct sc_result refuse(struct sentry_call *call, const char *why)
   return sc_errno(EACCES);
 }
 
+/* A relative name the kernel resolves again from the agent's working
+ * directory (execve, chdir): only from a directory of the view. The VFS
+ * reads the working directory's name as a view path, which it is not
+ * after an fchdir to a directory the agent was handed from outside the
+ * view (task_cwd_in_view); the kernel would then resolve the name on the
+ * host. A relative name costs this check (an open and a statx or two). */
+static int relative_from_view(struct sentry_call *call, int dirfd)
+{
+  if (dirfd != AT_FDCWD || call->path[0][0] == '/' || call->path[0][0] == '\0')
+    return 0;
+  return task_cwd_in_view(call);
+}
+
 static struct sc_result check_exec(struct sentry_call *call, int dirfd, int vflags)
 {
+  int r = relative_from_view(call, dirfd);
+  if (r < 0)
+    return sc_fail(r);
   cleanup_node struct vfs_node obj = VFS_NODE_INIT;
   /* the X_OK check rides on the walk's gofer request when it can */
-  int r = vfs_lookup_access(&call->fs, dirfd, call->path[0], vflags, X_OK, false, &obj);
+  r = vfs_lookup_access(&call->fs, dirfd, call->path[0], vflags, X_OK, false, &obj);
   if (r < 0)
     return sc_fail(r);
   if (S_ISLNK(obj.st.st_mode))
@@ -235,6 +251,8 @@ struct sc_result sys_chdir(struct sentry_call *call)
 {
   int r = read_path(call, 0, 0, false);
   if (r < 0)
+    return sc_fail(r);
+  if ((r = relative_from_view(call, AT_FDCWD)) < 0)
     return sc_fail(r);
   cleanup_node struct vfs_node dir = VFS_NODE_INIT;
   r = vfs_lookup(&call->fs, AT_FDCWD, call->path[0], VFS_DIRECTORY, &dir);

@@ -380,6 +380,29 @@ static int in_agent_userns(struct sentry_call *call, int root, int cwd, int (*fn
   return r;
 }
 
+/* The agent thread's working directory must be one of the view: an fd it
+ * was handed from outside (a directory as stdin, one a host process sent
+ * over a socket) lets fchdir, which the kernel performs unchecked, put it
+ * on a mount of the host's, outside every mask and bind of the view, and
+ * the VFS, which resolves relative names from the kernel's name for it,
+ * would not see that (the name is the host's, read as a view path). A
+ * working directory outside the view holds nothing the view shows:
+ * -ENOENT. */
+static int cwd_fd_in_view(struct sentry_call *call, int cwd)
+{
+  return vfs_held_place(&call->fs, cwd) == VFS_HELD_IN_VIEW ? 0 : -ENOENT;
+}
+
+int task_cwd_in_view(struct sentry_call *call)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/cwd", (int)call->tid);
+  cleanup_close int cwd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cwd < 0)
+    return errno == ENOENT ? -ESRCH : -errno;
+  return cwd_fd_in_view(call, cwd);
+}
+
 int task_in_agent_fs(struct sentry_call *call, int (*fn)(void *), void *ctx, size_t ctx_size)
 {
   int r = call_task(call);
@@ -392,6 +415,10 @@ int task_in_agent_fs(struct sentry_call *call, int (*fn)(void *), void *ctx, siz
   cleanup_close int cwd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0 || cwd < 0)
     return errno == ENOENT ? -ESRCH : -errno;
+  /* checked on the very fd fn runs in: no later fchdir of the agent's
+   * changes where that is */
+  if ((r = cwd_fd_in_view(call, cwd)) < 0)
+    return r;
   if (chroot_unavailable)
     return in_agent_userns(call, root, cwd, fn, ctx, ctx_size);
   if (own_root < 0 && (own_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)

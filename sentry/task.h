@@ -95,6 +95,11 @@ int task_deputy_creds(struct sentry_call *call, unsigned what, struct deputy_cre
  * if neither can be done. Returns fn's result or -errno. The thread is back
  * at its own root and cwd afterwards. */
 int task_in_agent_fs(struct sentry_call *call, int (*fn)(void *), void *ctx, size_t ctx_size);
+/* Whether the agent thread's working directory is on a mount of the view
+ * (task_in_agent_fs refuses one that is not): 0, -ENOENT (outside the
+ * view: fchdir to a directory the agent was handed from outside), or
+ * -ESRCH when the thread is gone. */
+int task_cwd_in_view(struct sentry_call *call);
 
 /* Send sig to the calling agent thread (what the kernel sends the caller
  * itself: SIGXFSZ, SIGPIPE). */

@@ -215,6 +215,45 @@ mkdir -p "$NAT/swap"
 expect_eq "natively, the swap race creates entries in the target (the host check works)" yes \
   "$([ "$(find "$NAT/target" -mindepth 1 | wc -l)" -gt 0 ] && echo yes)"
 
+# ---------------------------------------------------------------- a directory handed in from outside
+
+# stdin is a directory of the host's the view does not show (under the
+# host's /tmp; the view's /tmp is private). fchdir to it is the kernel's,
+# so the working directory leaves the view: walks from the fd find
+# nothing, relative chdir and unix bind from there are refused (the bind
+# once made its socket in the host's directory), and what the sentry
+# resolves from the kernel's name for it lands in the view (the probe made
+# that path in its private /tmp). The host's directory is unchanged.
+if [ -x "$ATTACKS/oci_probe" ]; then
+  OUTSIDE=/tmp/usbox-view-attacks-outside-$$
+  CREATED+=("$OUTSIDE")
+  mkdir -p "$OUTSIDE" && echo "$SECRET" >"$OUTSIDE/secret"
+  outside_list() { (cd "$OUTSIDE" && find . -printf '%p %y %s\n' | sort; cat secret); }
+  outside_list >"$TMPROOT/outside.before"
+  (cd / && exec timeout -k 5 "$CMD_TIMEOUT" "$USBOX_REAL" exec -- "$ATTACKS/oci_probe" dir 0) \
+    <"$OUTSIDE" >"$TMPROOT/outside.out" 2>&1
+  cat >"$TMPROOT/outside.want" <<EOF
+fstat: directory
+dotdot shadow: ENOENT
+secret: ENOENT
+dot: ENOENT
+listing: secret
+fchdir: ok
+getcwd: (unreachable)$OUTSIDE
+cwd secret: ENOENT
+bind relative: ENOENT
+mkdir relative: ok
+chdir ..: ENOENT
+getcwd after: (unreachable)$OUTSIDE
+EOF
+  expect_eq "a host directory as stdin reaches nothing outside the view" \
+    "$(cat "$TMPROOT/outside.want")" "$(cat "$TMPROOT/outside.out")"
+  outside_list >"$TMPROOT/outside.after"
+  same_sum "the host directory handed in is unchanged" "$TMPROOT/outside.before" "$TMPROOT/outside.after"
+else
+  fail "the probe $ATTACKS/oci_probe was not built"
+fi
+
 # ---------------------------------------------------------------- the host afterwards
 
 sum "$A/S/hb/hd" "$A/S/ro" "$VT" /etc/shadow >"$TMPROOT/forbidden.after"

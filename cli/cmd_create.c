@@ -1,5 +1,5 @@
-/* usbox create [--bundle DIR] [--pid-file F] [--console-socket S] ID
- * usbox run [--bundle DIR] [--pid-file F] [--console-socket S] [--detach] ID
+/* usbox create [--bundle DIR] [--pid-file F] [--console-socket S] [--preserve-fds N] ID
+ * usbox run [--bundle DIR] [--pid-file F] [--console-socket S] [--preserve-fds N] [--detach] ID
  * (runc's: `run` is create, start and, unless detached, wait and delete) */
 #include <getopt.h>
 #include <stdio.h>
@@ -36,7 +36,14 @@ static int parse(const char *verb, int argc, char **argv, struct oci_create_opti
     case OPT_NO_PIVOT: /* usbox's view is always entered with pivot_root */
     case OPT_NO_KEYRING: /* keyctl is denied to the agent: no keyring either way */
       break;
-    case OPT_PRESERVE: o->preserve_fds = atoi(optarg); break;
+    case OPT_PRESERVE: {
+      usbox_err_t err = {0};
+      if (oci_preserve_parse(optarg, &o->preserve_fds, &err) < 0) {
+        oci_fail(&cli_runtime, &err);
+        return -1;
+      }
+      break;
+    }
     case OPT_DETACH:
       if (detach == NULL)
         goto unknown;

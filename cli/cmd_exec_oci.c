@@ -2,7 +2,8 @@
  *
  *   usbox exec [--process FILE] [--tty] [--console-socket S] [--detach]
  *              [--pid-file F] [--cwd DIR] [--env K=V]... [--user UID[:GID]]
- *              [--additional-gids G]... [--cap CAP]... [--ignore-paused] ID [CMD...]
+ *              [--additional-gids G]... [--cap CAP]... [--ignore-paused]
+ *              [--preserve-fds N] ID [CMD...]
  *
  * Without --process the process is the container's own (config.json) with
  * CMD and the options' changes, as runc builds it. Told apart from
@@ -208,11 +209,14 @@ static int parse_option(int c, struct exec_args *a)
   case OPT_PID_FILE: a->o.pid_file = optarg; return 0;
   case OPT_CWD: a->cwd = optarg; return 0;
   case OPT_IGNORE_PAUSED: a->o.ignore_paused = true; return 0;
-  case OPT_PRESERVE_FDS:
-    if (strcmp(optarg, "0") == 0)
-      return 0;
-    fprintf(stderr, "usbox: exec: --preserve-fds is not supported yet\n");
-    return -1;
+  case OPT_PRESERVE_FDS: {
+    usbox_err_t err = {0};
+    if (oci_preserve_parse(optarg, &a->o.preserve_fds, &err) < 0) {
+      oci_fail(&cli_runtime, &err);
+      return -1;
+    }
+    return 0;
+  }
   case OPT_CGROUP:
     fprintf(stderr, "usbox: exec: --cgroup is not supported (usbox makes its own cgroups)\n");
     return -1;

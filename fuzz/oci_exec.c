@@ -70,7 +70,8 @@ static void fuzz_request(const uint8_t *data, size_t size, size_t nfds)
   struct init_request r;
   if (init_request_decode(h, strings, size, nfds, &r) == 0) {
     CHECK(h->op == INIT_OP_EXEC && size == sizeof *h + h->strings_len);
-    CHECK(nfds == ((h->flags & INIT_EXEC_TTY) ? 0u : 3u));
+    CHECK(h->npreserve <= INIT_EXEC_MAX_PRESERVE &&
+          nfds == ((h->flags & INIT_EXEC_TTY) ? 0u : 3u) + h->npreserve);
     CHECK(inside(r.cwd, strings, h->strings_len));
     CHECK((h->flags & INIT_EXEC_PATH) ? r.path != NULL && r.path[0] == '/' &&
                                             inside(r.path, strings, h->strings_len)
@@ -92,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (size < 1)
     return 0;
   if (data[0] & 1)
-    fuzz_request(data + 1, size - 1, (data[0] >> 1) & 3);
+    fuzz_request(data + 1, size - 1, (data[0] >> 1) & 63);
   else
     fuzz_process(data + 1, size - 1);
   return 0;

@@ -245,7 +245,8 @@ static _Noreturn void run_monitor(const struct oci_runtime *rt, struct monitor *
                            .wait_start = monitor_wait_start, .ctx = m};
   struct exec_config cfg = {.argv = s->args, .envp = s->env, .policy = &c->policy, .gate = &gate,
                             .profile = c->profile.insns != NULL ? &c->profile : NULL,
-                            .profile_flags = c->profile_flags, .uts_ipc_made = uts_ipc_made};
+                            .profile_flags = c->profile_flags, .uts_ipc_made = uts_ipc_made,
+                            .preserve_fds = c->o->preserve_fds};
   int code = supervisor_exec(&cfg);
   if (m->report_w >= 0) /* failed before "created" */
     close(m->report_w);
@@ -311,8 +312,9 @@ static int validate(struct creating *c, usbox_err_t *err)
   const struct oci_create_options *o = c->o;
   if (oci_state_dir(c->rt->root, o->id, c->dir, sizeof c->dir, err) < 0)
     return -1;
-  if (o->preserve_fds > 0)
-    return usbox_err_set(err, ENOTSUP, "--preserve-fds is not supported yet");
+  /* fds 3..N+2 open, none a directory (oci/preserve.c says why) */
+  if (oci_preserve_check(o->preserve_fds, OCI_PRESERVE_MAX, err) < 0)
+    return -1;
   /* the engine's defaults: $USBOX_OCI_CONFIG (which must exist), else
    * /etc/usbox/oci.json if there is one */
   const char *defaults = getenv("USBOX_OCI_CONFIG");
@@ -429,6 +431,8 @@ int oci_create(const struct oci_runtime *rt, const struct oci_create_options *o,
     rc = oci_spec_make_mount_points(&c.spec, err);
   if (rc == 0)
     rc = launch_monitor(&c, monitor, err);
+  if (rc == 0) /* the container holds them now */
+    oci_preserve_drop(o->preserve_fds);
   if (rc < 0 && made) {
     usbox_err_t ignored;
     oci_state_remove(rt->root, o->id, &ignored);

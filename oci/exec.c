@@ -58,7 +58,13 @@ int oci_exec_send(int sock, const struct oci_exec_request *r, usbox_err_t *err)
                          {.iov_base = (void *)r->json, .iov_len = len}};
   struct msghdr hdr = {.msg_iov = iov, .msg_iovlen = 3};
   union fdpass_cmsg_many cm;
-  fdpass_attach_many(&hdr, &cm, r->stdio, r->stdio != NULL ? 3 : 0);
+  int fds[FDPASS_MAX];
+  size_t nfds = 0;
+  for (int fd = 0; r->stdio != NULL && fd < 3; fd++)
+    fds[nfds++] = r->stdio[fd];
+  for (int fd = 3; fd < 3 + r->npreserve && nfds < FDPASS_MAX; fd++)
+    fds[nfds++] = fd;
+  fdpass_attach_many(&hdr, &cm, fds, nfds);
   if (fdpass_sendmsg(sock, &hdr) < 0)
     return usbox_err_set(err, errno, "sending the process to the container's monitor");
   return 0;
@@ -163,8 +169,17 @@ static int begin(const struct oci_runtime *rt, struct session *s, usbox_err_t *e
   if (s->sock < 0)
     return -1;
   static const int stdio[3] = {0, 1, 2};
-  struct oci_exec_request r = {.json = s->o->process_json, .stdio = s->terminal ? NULL : stdio};
-  if (oci_exec_send(s->sock, &r, err) < 0 || wait_started(s, err) < 0) {
+  struct oci_exec_request r = {.json = s->o->process_json, .stdio = s->terminal ? NULL : stdio,
+                               .npreserve = s->o->preserve_fds};
+  if (oci_exec_send(s->sock, &r, err) < 0) {
+    close(s->sock);
+    s->sock = -1;
+    return -1;
+  }
+  /* the process has its own copies now: a pipe passed in ends when it
+   * closes it, not when this stand-in does */
+  oci_preserve_drop(s->o->preserve_fds);
+  if (wait_started(s, err) < 0) {
     close(s->sock);
     s->sock = -1;
     return -1;
@@ -231,7 +246,8 @@ static int check_status(const struct oci_runtime *rt, const struct oci_exec_opti
 int oci_exec(const struct oci_runtime *rt, const struct oci_exec_options *o, int *exit_code,
              usbox_err_t *err)
 {
-  if (check_status(rt, o, err) < 0)
+  if (check_status(rt, o, err) < 0 ||
+      oci_preserve_check(o->preserve_fds, INIT_EXEC_MAX_PRESERVE, err) < 0)
     return -1;
   struct oci_spec spec;
   struct policy p;

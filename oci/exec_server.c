@@ -101,13 +101,20 @@ static int forward_request(struct server *s, struct client *c, const char *json,
   policy_init(&p);
   p.keep_caps = ~0ull; /* unchanged unless the process names its capabilities */
   int rc = oci_spec_parse_process(json, &spec, &p, err);
-  if (rc == 0 && nfds != (spec.terminal ? 0u : 3u))
-    rc = usbox_err_set(err, EINVAL, "%s", spec.terminal ? "a terminal process takes no stdio fds"
-                                                        : "the process's stdio fds are missing");
+  /* the client's stdio (unless a terminal), then its --preserve-fds */
+  size_t nstdio = rc == 0 && spec.terminal ? 0 : 3;
+  if (rc == 0 && nfds < nstdio)
+    rc = usbox_err_set(err, EINVAL, "the process's stdio fds are missing");
+  for (size_t i = nstdio; rc == 0 && i < nfds; i++) { /* as the client checked them */
+    struct stat st;
+    if (fstat(fds[i], &st) == 0 && S_ISDIR(st.st_mode))
+      rc = usbox_err_set(err, EINVAL, "--preserve-fds: fd %zu is a directory", i - nstdio + 3);
+  }
   if (rc == 0) {
     struct init_exec_spec e = {.id = c->id, .argv = spec.args, .envp = spec.env, .path = path,
                                .cwd = p.process.cwd, .tty = spec.terminal, .proc = &p.process,
-                               .set_caps = p.keep_caps != ~0ull, .keep_caps = p.keep_caps};
+                               .set_caps = p.keep_caps != ~0ull, .keep_caps = p.keep_caps,
+                               .preserved = fds + nstdio, .npreserve = nfds - nstdio};
     rc = init_ctl_send_exec(s->ctl, &e, fds, err);
   }
   oci_spec_free(&spec);
@@ -131,8 +138,8 @@ static void accept_client(struct server *s)
   union fdpass_cmsg_many cm;
   fdpass_expect_many(&hdr, &cm);
   ssize_t n = recvmsg(fd, &hdr, MSG_CMSG_CLOEXEC);
-  int fds[3] = {-1, -1, -1};
-  size_t nfds = n > 0 ? fdpass_received_many(&hdr, fds, 3) : 0;
+  int fds[FDPASS_MAX];
+  size_t nfds = n > 0 ? fdpass_received_many(&hdr, fds, FDPASS_MAX) : 0;
   const char *json = NULL, *path = NULL;
   struct client *c = find(s, 0);
   usbox_err_t err = {0};

@@ -45,6 +45,7 @@ struct oci_exec_request {
   const char *json;  /* the process object */
   const char *path;  /* a hook's file to execute, or NULL */
   const int *stdio;  /* its fds 0-2, or NULL: it has a terminal */
+  int npreserve;     /* --preserve-fds: this process's 3..npreserve+2 go too */
 };
 int oci_exec_send(int sock, const struct oci_exec_request *r, usbox_err_t *err);
 /* A reply; 0 at EOF (the monitor is gone), -1 on error. *fd: attached. */

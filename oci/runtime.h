@@ -39,6 +39,19 @@ struct oci_create_options {
   int preserve_fds;           /* --preserve-fds N: fds 3..3+N-1 pass too */
 };
 
+/* --preserve-fds N (oci/preserve.c): fds 3..N+2 of this process pass to the
+ * container's process at the same numbers. */
+#define OCI_PRESERVE_MAX 4096
+/* N from its text (digits only, at most OCI_PRESERVE_MAX). */
+int oci_preserve_parse(const char *text, int *n, usbox_err_t *err);
+/* Each of the N fds is open and is not a directory (refused: see
+ * preserve.c); each is made close-on-exec here, so that only the
+ * container's process gets it. At most max of them. */
+int oci_preserve_check(int n, int max, usbox_err_t *err);
+/* This process's copies go (the container holds them now): a pipe passed
+ * in ends when the container closes its end. */
+void oci_preserve_drop(int n);
+
 /* Build the container and leave it waiting for its start. *monitor: the
  * monitor's pid (its exit status is the container's). */
 int oci_create(const struct oci_runtime *rt, const struct oci_create_options *o, pid_t *monitor,
@@ -77,6 +90,7 @@ struct oci_exec_options {
   const char *pid_file;
   bool detach;        /* return once it runs (a waiter process stays for it) */
   bool ignore_paused; /* runc's --ignore-paused */
+  int preserve_fds;   /* --preserve-fds N: fds 3..N+2 pass too (OCI_EXEC_MAX_PRESERVE) */
 };
 
 /* Start a process in a running container. Without detach, waits for it:

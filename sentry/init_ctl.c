@@ -62,10 +62,22 @@ int init_ctl_send_exec(int ctl, const struct init_exec_spec *spec, const int std
                          INIT_EXEC_MAX_STRINGS / 1024);
   }
   h->strings_len = (uint32_t)at;
+  if (spec->npreserve > INIT_EXEC_MAX_PRESERVE) {
+    free(msg);
+    return usbox_err_set(err, E2BIG, "at most %d fds pass with --preserve-fds",
+                         INIT_EXEC_MAX_PRESERVE);
+  }
+  h->npreserve = (uint32_t)spec->npreserve;
+  int fds[FDPASS_MAX];
+  size_t nfds = 0;
+  for (size_t i = 0; !spec->tty && i < 3; i++)
+    fds[nfds++] = stdio[i];
+  for (size_t i = 0; i < spec->npreserve; i++)
+    fds[nfds++] = spec->preserved[i];
   struct iovec iov = {.iov_base = msg, .iov_len = sizeof *h + at};
   struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1};
   union fdpass_cmsg_many cm;
-  fdpass_attach_many(&hdr, &cm, stdio, spec->tty ? 0 : 3);
+  fdpass_attach_many(&hdr, &cm, fds, nfds);
   ssize_t n = fdpass_sendmsg(ctl, &hdr);
   free(msg);
   if (n < 0)
@@ -134,7 +146,8 @@ static bool valid_header(const struct init_exec_req *h, size_t len, size_t nfds)
          len == sizeof *h + h->strings_len && h->ngroups <= POLICY_MAX_GROUPS &&
          h->nrlimits <= POLICY_MAX_RLIMITS && h->argc >= 1 &&
          h->argc <= INIT_EXEC_MAX_STRINGS && h->envc <= INIT_EXEC_MAX_STRINGS &&
-         nfds == ((h->flags & INIT_EXEC_TTY) ? 0 : 3);
+         h->npreserve <= INIT_EXEC_MAX_PRESERVE &&
+         nfds == ((h->flags & INIT_EXEC_TTY) ? 0 : 3) + (size_t)h->npreserve;
 }
 
 int init_request_decode(const struct init_exec_req *h, char *strings, size_t len, size_t nfds,

@@ -21,12 +21,15 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "common/fdpass.h"
 #include "platform/seccomp_filter.h"
 #include "policy/policy.h"
 
 /* the strings of one request (cwd, args, env), NUL-separated */
 #define INIT_EXEC_MAX_STRINGS (96 * 1024)
 #define INIT_EXEC_MAX_LIVE 128 /* processes started this way alive at once */
+/* --preserve-fds of `exec`: the fds one message carries besides stdio */
+#define INIT_EXEC_MAX_PRESERVE (FDPASS_MAX - 3)
 
 enum init_op { INIT_OP_EXEC = 1, INIT_OP_SIGNAL = 2 };
 
@@ -55,6 +58,9 @@ struct init_exec_req {
   } rlimits[POLICY_MAX_RLIMITS];
   uint32_t argc, envc;
   uint32_t strings_len; /* bytes after the header: cwd, [path,] argv, env */
+  /* fds attached after stdio, which become the process's 3..npreserve+2
+   * (runc's --preserve-fds; at most INIT_EXEC_MAX_PRESERVE) */
+  uint32_t npreserve;
 };
 
 enum init_event {
@@ -93,10 +99,13 @@ struct init_exec_spec {
   const struct policy_process *proc; /* user (if set_user), umask, rlimits */
   bool set_caps;
   uint64_t keep_caps;
+  const int *preserved; /* npreserve fds for its 3..npreserve+2 */
+  size_t npreserve;
 };
 
-/* Monitor: send the request (with stdio[0..2] attached unless spec->tty).
- * 0, or -1 with err (too big: EINVAL; the init is gone: EPIPE...). */
+/* Monitor: send the request (with stdio[0..2] attached unless spec->tty,
+ * then spec->preserved). 0, or -1 with err (too big: EINVAL; the init is
+ * gone: EPIPE...). */
 int init_ctl_send_exec(int ctl, const struct init_exec_spec *spec, const int stdio[3],
                        usbox_err_t *err);
 /* Monitor: signo to process id. */

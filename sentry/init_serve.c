@@ -35,7 +35,10 @@ struct exec_child {
   const char *cwd;
   const char *path; /* the file to execute, or NULL: argv[0] in PATH */
   char **argv, **envp;
-  const int *stdio; /* 3 fds, or NULL with a terminal */
+  /* what the request carried: stdio (nstdio 3, or 0 with a terminal), then
+   * npreserve fds for 3..npreserve+2 (--preserve-fds) */
+  const int *fds;
+  size_t nstdio, npreserve;
   int status_w;
 };
 
@@ -139,20 +142,50 @@ static int child_exec(const struct exec_child *c)
   return denied ? EACCES : ENOENT;
 }
 
-static _Noreturn void run_child(const struct exec_child *c)
+/* --preserve-fds: the fds the request carried become 3..npreserve+2 (left
+ * open at execve, which closes every other fd above 2: the init's are all
+ * close-on-exec, and so is what it received). They arrived at any
+ * numbers, possibly among 3..npreserve+2, as may be this child's own
+ * status pipe: each goes above that range first (close-on-exec), and only
+ * then onto its number, so none is overwritten before it is moved.
+ * *status_w: the status pipe's number from here on. 0, or -1 with errno. */
+static int place_preserved(const struct exec_child *c, int *status_w)
 {
+  if (c->npreserve == 0)
+    return 0;
+  int top = 3 + (int)c->npreserve;
+  int moved_status = fcntl(c->status_w, F_DUPFD_CLOEXEC, top);
+  if (moved_status < 0)
+    return -1;
+  *status_w = moved_status;
+  int moved[INIT_EXEC_MAX_PRESERVE];
+  for (size_t i = 0; i < c->npreserve; i++)
+    if ((moved[i] = fcntl(c->fds[c->nstdio + i], F_DUPFD_CLOEXEC, top)) < 0)
+      return -1;
+  for (size_t i = 0; i < c->npreserve; i++)
+    if (dup2(moved[i], 3 + (int)i) < 0) /* dup2: not close-on-exec */
+      return -1;
+  return 0;
+}
+
+static _Noreturn void run_child(const struct exec_child *orig)
+{
+  struct exec_child placed = *orig;
+  const struct exec_child *c = &placed;
   sigprocmask(SIG_SETMASK, &c->s->mask, NULL);
   /* a session of its own: not in the container's process group, so that
    * what signals that group does not reach it (runc does the same) */
   setsid();
-  if (c->stdio == NULL) {
+  if (c->nstdio == 0) {
     if (child_tty(c) < 0)
       child_fail(c, INIT_STAGE_TTY, errno);
   } else {
     for (int fd = 0; fd < 3; fd++)
-      if (dup2(c->stdio[fd], fd) < 0)
+      if (dup2(c->fds[fd], fd) < 0)
         child_fail(c, INIT_STAGE_REQUEST, errno);
   }
+  if (place_preserved(orig, &placed.status_w) < 0)
+    child_fail(c, INIT_STAGE_REQUEST, errno);
   if (child_rlimits(c) < 0)
     child_fail(c, INIT_STAGE_RLIMITS, errno);
   if (c->h->umask >= 0)
@@ -210,9 +243,11 @@ static void spawn(struct init_serve *s, const struct init_exec_req *h, char *str
   if (e < 0 || pipe2(status, O_CLOEXEC) < 0) {
     send_event(s, INIT_EV_FAILED, h->id, e < 0 ? -e : errno, INIT_STAGE_REQUEST);
   } else {
+    /* decoded: nfds is nstdio + npreserve */
     struct exec_child c = {.s = s, .h = h, .cwd = req.cwd, .path = req.path, .argv = req.argv,
-                           .envp = req.envp, .stdio = (h->flags & INIT_EXEC_TTY) ? NULL : fds,
-                           .status_w = status[1]};
+                           .envp = req.envp, .fds = fds,
+                           .nstdio = (h->flags & INIT_EXEC_TTY) ? 0 : 3,
+                           .npreserve = h->npreserve, .status_w = status[1]};
     /* (a sandbox process reads the init's memory in that window through
      * nothing: /proc/1 is refused by the sentry, ptrace by the filter) */
     if (s->dumpable_for_exec)
@@ -251,8 +286,8 @@ void init_serve_request(struct init_serve *s)
   ssize_t n = recvmsg(s->ctl, &hdr, MSG_CMSG_CLOEXEC);
   if (n < 0 && errno == EINTR)
     return;
-  int fds[3] = {-1, -1, -1};
-  size_t nfds = n > 0 ? fdpass_received_many(&hdr, fds, 3) : 0;
+  int fds[FDPASS_MAX];
+  size_t nfds = n > 0 ? fdpass_received_many(&hdr, fds, FDPASS_MAX) : 0;
   if (n <= 0) { /* the monitor is gone (it also takes this process with it) */
     close(s->ctl);
     s->ctl = -1;

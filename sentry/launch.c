@@ -193,6 +193,20 @@ struct init_loop {
   pid_t agent;             /* 0 until the container's start */
 };
 
+/* OCI --preserve-fds: in the agent, between vfork and execve, fds
+ * 3..N+2 stay open across its execve. They are the engine's fds, at the
+ * numbers the runtime got them (usbox opened every fd of its own after
+ * them, so none of usbox's is among them), and launch_agent_child made
+ * them close-on-exec with everything else above 2: only these numbers are
+ * cleared, so nothing of usbox's reaches the agent. 0 or an errno. */
+static int keep_preserved_fds(const struct launch *l)
+{
+  for (int fd = 3; fd < 3 + l->preserve_fds; fd++)
+    if (fcntl(fd, F_SETFD, 0) < 0)
+      return errno;
+  return 0;
+}
+
 static void init_setup(const struct launch *l, struct init_loop *in)
 {
   sigset_t waited;
@@ -312,7 +326,9 @@ static pid_t fork_agent(const struct launch *l)
    * limits_apply_in_child made room for a --nofile above the hard limit
    * while raising was allowed. */
   struct rlimit rl = agent_nofile(l);
-  int e = setrlimit(RLIMIT_NOFILE, &rl) < 0 ? errno : 0;
+  int e = keep_preserved_fds(l);
+  if (e == 0 && setrlimit(RLIMIT_NOFILE, &rl) < 0)
+    e = errno;
   /* The seccomp profile goes in here, in the agent alone and last, so
    * that nothing of usbox ever runs under it: this process and the
    * sandbox's init stay under usbox's filter only, and the one call
@@ -345,6 +361,11 @@ static _Noreturn void run_init(const struct launch *l)
   if (in.agent < 0)
     _exit(USBOX_EXIT_ERROR);
   close(l->status_w); /* the agent's copy closes at its execve: usbox sees EOF */
+  /* the preserved fds are the agent's alone now: the processes `exec`
+   * starts from here do not get them, and a pipe passed in ends when the
+   * agent closes it */
+  if (l->preserve_fds > 0)
+    syscall(SYS_close_range, 3U, (unsigned)(2 + l->preserve_fds), 0U);
   no_longer_dumpable();
   for (;;) {
     struct pollfd p[2] = {{.fd = in.sigfd, .events = POLLIN},

@@ -62,6 +62,7 @@ struct launch {
   int status_w;       /* agent -> parent: errno of a failed execve (CLOEXEC) */
   int exit_w;         /* init -> parent: the agent's wait status */
   int ctl_fd;         /* the init's end of sentry/init_ctl.h's channel, or -1 */
+  int preserve_fds;   /* fds 3..preserve_fds+2 pass to the agent (OCI --preserve-fds) */
 };
 
 /* Sent by the agent process once its namespace and filter are in place (or

@@ -517,7 +517,8 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
                      .argv = cfg->argv, .envp = cfg->envp, .bpf = bpf,
                      .profile = cfg->profile, .profile_flags = cfg->profile_flags, .policy = cfg->policy, .tty = &r->tty,
                      .limits = &r->limits, .placed_r = p.placed[0], .ready_w = p.ready[1], .ack_r = p.ack[0],
-                     .status_w = p.status[1], .exit_w = p.exit[1], .ctl_fd = ctl[1]};
+                     .status_w = p.status[1], .exit_w = p.exit[1], .ctl_fd = ctl[1],
+                     .preserve_fds = cfg->preserve_fds};
   if (cfg->policy->process.cwd != NULL) {
     snprintf(l.cwd, sizeof l.cwd, "%s", cfg->policy->process.cwd);
   } else if (getcwd(l.cwd, sizeof l.cwd) == NULL) {
@@ -534,6 +535,12 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
   if (r->agent == 0)
     launch_agent_child(&l);
   usbox_phase("sandbox cloned");
+  /* --preserve-fds: the sandbox's first process has them at their numbers
+   * (below every fd of usbox's, which were opened after them); usbox keeps
+   * none, so the gofer never sees them and a pipe passed in ends when the
+   * container closes it */
+  if (cfg->preserve_fds > 0)
+    syscall(SYS_close_range, 3U, (unsigned)(2 + cfg->preserve_fds), 0U);
   close_child_ends(&p);
   if (ctl[1] >= 0)
     close(ctl[1]), ctl[1] = -1;

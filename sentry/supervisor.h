@@ -51,6 +51,9 @@ struct exec_config {
    * set its host name (an OCI monitor, which holds a pod's): the sandbox's
    * first process keeps them */
   bool uts_ipc_made;
+  /* OCI --preserve-fds N: usbox's fds 3..N+2 (none a directory:
+   * oci/preserve.c) pass to the agent at the same numbers; 0 otherwise */
+  int preserve_fds;
 };
 
 /* Returns the exit code usbox should exit with: the agent's status, 128+N

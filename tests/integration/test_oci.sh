@@ -472,6 +472,13 @@ expect_grep "exec: the same /tmp" '^shared$' "$OUT"
 expect_exit 1 "exec: a masked path stays hidden" -- "$RT" exec ex cat /etc/secret
 expect_exit 0 "exec: only fds 0-2 reach the process (no channel of usbox's)" -- "$RT" exec ex ls /proc/self/fd
 [ "$(tr '\n' ' ' <"$OUT")" = "0 1 2 3 " ] || fail "exec: fds of the process: $(tr '\n' ' ' <"$OUT")"
+echo exec-three >"$TMPROOT/exec-three"
+expect_exit 0 "exec --preserve-fds 1: the caller's fd 3 too" -- "$RT" exec --preserve-fds 1 ex sh -c 'cat <&3; ls /proc/self/fd' \
+  3<"$TMPROOT/exec-three" 4<"$TMPROOT/exec-three"
+expect_grep "exec --preserve-fds: the process read fd 3" '^exec-three$' "$OUT"
+expect_eq "exec --preserve-fds: fds 0-3 (and ls's own), not the caller's 4" "0 1 2 3 4" "$(grep -x '[0-9]*' "$OUT" | tr '\n' ' ' | sed 's/ $//')"
+expect_exit 1 "exec --preserve-fds: a directory is refused" -- "$RT" exec --preserve-fds 1 ex true 3<"$TMPROOT"
+expect_grep "exec --preserve-fds: a directory: message" 'fd 3 is a directory' "$ERR"
 expect_exit 1 "exec: the sandbox's init is not reachable through /proc" -- "$RT" exec ex ls /proc/1/fd
 # sysfs (usbox spec's, as runc's): the host's, read-only, /sys/firmware hidden
 expect_exit 0 "sysfs: readable" -- "$RT" exec ex cat /sys/devices/system/cpu/online
@@ -748,6 +755,115 @@ c["process"]["args"] = ["sh", "-c", "oci_probe mq-send /q3 x && ls /dev/mqueue"]
 chown -R 65534:65534 "$BMR"
 expect_exit 0 "mqueue without root: run" -- "${NOBODY[@]}" "$NU" --root "$TMPROOT/nobody-root" run --bundle "$BMR" mqrl
 expect_grep "mqueue without root: its queue listed" '^q3$' "$OUT"
+
+# ---- --preserve-fds: the caller's fds 3..N+2, and nothing else ----
+BPF=$TMPROOT/bpfd
+make_bundle "$BPF"
+edit "$BPF" 'c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", "cat <&3; echo to-four >&4; (cat <&5) 2>/dev/null || echo no-five; ls /proc/self/fd"]'
+echo three-data >"$TMPROOT/three"
+echo five-data >"$TMPROOT/five"
+mkfifo "$TMPROOT/four"
+cat "$TMPROOT/four" >"$TMPROOT/four.out" &
+reader=$!
+track_bg "$reader"
+expect_exit 0 "preserve-fds: run with fds 3 (a file) and 4 (a pipe)" -- "$RT" run --preserve-fds 2 --bundle "$BPF" pfd \
+  3<"$TMPROOT/three" 4>"$TMPROOT/four" 5<"$TMPROOT/five"
+wait_bg "$reader" 10
+expect_grep "preserve-fds: the container read fd 3" '^three-data$' "$OUT"
+expect_eq "preserve-fds: the container wrote fd 4 (a pipe)" to-four "$(cat "$TMPROOT/four.out")"
+expect_grep "preserve-fds: fd 5 of the caller is not passed" '^no-five$' "$OUT"
+# ls's own directory is 5: nothing of usbox's, and nothing else of the caller's
+expect_eq "preserve-fds: exactly fds 0-4 (and ls's own)" "0 1 2 3 4 5" "$(grep -x '[0-9]*' "$OUT" | tr '\n' ' ' | sed 's/ $//')"
+# nothing of usbox's holds them: the pipe ends when the container closes it
+edit "$BPF" 'c["process"]["args"] = ["sh", "-c", "echo early >&4; exec 4>&-; sleep 20"]'
+cat "$TMPROOT/four" >"$TMPROOT/four.out" &
+reader=$!
+track_bg "$reader"
+expect_exit 0 "preserve-fds: run --detach" -- "$RT" run --detach --preserve-fds 2 --bundle "$BPF" pfd2 \
+  3<"$TMPROOT/three" 4>"$TMPROOT/four"
+wait_gone "$reader" 10 && pass "preserve-fds: the pipe ended when the container closed it (no copy in usbox)" ||
+  fail "preserve-fds: a copy of the pipe is held outside the container"
+wait_bg "$reader" 1 >/dev/null
+expect_eq "preserve-fds: what the container wrote" early "$(cat "$TMPROOT/four.out")"
+rt delete --force pfd2 >/dev/null 2>&1
+expect_exit 1 "preserve-fds: more than the caller has open" -- "$RT" run --preserve-fds 30 --bundle "$BPF" pfd3 3<"$TMPROOT/three"
+expect_grep "preserve-fds: says which fd" '--preserve-fds 30: fd [0-9]+ is not open' "$ERR"
+[ -e "$ROOT/pfd3" ] && fail "preserve-fds: too many: state left"
+expect_exit 1 "preserve-fds: not a number" -- "$RT" create --preserve-fds -1 --bundle "$BPF" pfd4
+expect_grep "preserve-fds: not a number: message" 'a number from 0 to' "$ERR"
+
+# A directory is refused: fchdir is the kernel's, and the calls the kernel
+# resolves from the working directory (execve, chdir, a unix bind) would
+# start outside the view. One of the host's outside the bundle, and one the
+# container's config hides (maskedPaths).
+mkdir -p "$TMPROOT/outside/sub" && echo host-secret >"$TMPROOT/outside/secret"
+mkdir -p "$BPF/rootfs/hid" && echo hidden-secret >"$BPF/rootfs/hid/secret"
+echo "the image's shadow" >"$BPF/rootfs/etc/shadow"
+cp "$ATTACKS/oci_probe" "$BPF/rootfs/bin/oci_probe"
+edit "$BPF" 'c["linux"]["maskedPaths"].append("/hid")'
+expect_exit 1 "preserve-fds: a host directory is refused" -- "$RT" run --preserve-fds 1 --bundle "$BPF" pfd5 3<"$TMPROOT/outside"
+expect_grep "preserve-fds: a directory: message" '--preserve-fds 1: fd 3 is a directory' "$ERR"
+expect_exit 1 "preserve-fds: a hidden directory is refused" -- "$RT" run --preserve-fds 1 --bundle "$BPF" pfd6 3<"$BPF/rootfs/hid"
+[ -e "$ROOT/pfd5" ] || [ -e "$ROOT/pfd6" ] && fail "preserve-fds: a directory: state left"
+# A directory can still reach the container through a socket passed in:
+# a host process at its other end sends one (SCM_RIGHTS). What that fd
+# reaches is what the view shows (walks relative to it: nothing), and its
+# working directory there never lets the kernel resolve a name on the host.
+cat >"$TMPROOT/peer.py" <<'EOF'
+import os, socket, sys
+dirpath, cmd = sys.argv[1], sys.argv[2:]
+a, b = socket.socketpair()
+d = os.open(dirpath, os.O_RDONLY | os.O_DIRECTORY)
+socket.send_fds(a, [b"d"], [d])
+os.close(d)
+keep = os.dup(b.fileno())
+pid = os.fork()
+if pid == 0:
+    os.dup2(keep, 3)  # the container's fd 3 (inheritable)
+    os.execv(cmd[0], cmd)
+a.close(); b.close(); os.close(keep)
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+EOF
+snapshot_dir() { (cd "$1" && find . -printf '%p %y %s %m\n' | sort && cat secret); }
+snapshot_dir "$TMPROOT/outside" >"$TMPROOT/outside.before"
+snapshot_dir "$BPF/rootfs/hid" >"$TMPROOT/hid.before"
+edit "$BPF" 'c["process"]["args"] = ["oci_probe", "recv-dir", "3"]'
+expect_exit 0 "preserve-fds: a host directory sent over a socket passed in" -- \
+  /usr/bin/python3 "$TMPROOT/peer.py" "$TMPROOT/outside" "$RT" run --preserve-fds 1 --bundle "$BPF" pfd7
+cat >"$TMPROOT/dir.want" <<EOF
+recvmsg: ok
+fstat: directory
+dotdot shadow: ENOENT
+secret: ENOENT
+dot: ENOENT
+listing: secret sub
+fchdir: ok
+getcwd: (unreachable)$TMPROOT/outside
+cwd secret: ENOENT
+bind relative: ENOENT
+mkdir relative: ok
+chdir ..: ENOENT
+getcwd after: (unreachable)$TMPROOT/outside
+EOF
+# listing: the entries of the directory the engine's peer chose to send
+# (a capability it granted); "mkdir relative" resolves the kernel's name
+# for the working directory in the view, where the probe made that path
+# in the container's own /tmp: the host's directory is not touched
+sed -i 's/^listing: sub secret$/listing: secret sub/' "$OUT"
+expect_eq "preserve-fds: the directory reaches nothing outside the view" "$(cat "$TMPROOT/dir.want")" "$(cat "$OUT")"
+expect_exit 0 "preserve-fds: a hidden directory sent over a socket passed in" -- \
+  /usr/bin/python3 "$TMPROOT/peer.py" "$BPF/rootfs/hid" "$RT" run --preserve-fds 1 --bundle "$BPF" pfd8
+expect_grep "hidden directory: nothing below it" '^secret: ENOENT$' "$OUT"
+expect_grep "hidden directory: not even its listing" '^listing: ENOENT$' "$OUT"
+expect_grep "hidden directory: no bind from it" '^bind relative: ENOENT$' "$OUT"
+grep -q 'host-secret\|hidden-secret' "$OUT" && fail "preserve-fds: a secret was read through a directory fd"
+snapshot_dir "$TMPROOT/outside" >"$TMPROOT/outside.after"
+snapshot_dir "$BPF/rootfs/hid" >"$TMPROOT/hid.after"
+cmp -s "$TMPROOT/outside.before" "$TMPROOT/outside.after" &&
+  cmp -s "$TMPROOT/hid.before" "$TMPROOT/hid.after" &&
+  pass "preserve-fds: the host's directories are unchanged" ||
+  fail "preserve-fds: a host directory changed: $(diff "$TMPROOT/outside.before" "$TMPROOT/outside.after"; diff "$TMPROOT/hid.before" "$TMPROOT/hid.after")"
 
 # ---- bad bundles: exit 1, one line, nothing left ----
 bad() { # NAME REGEX PYTHON-EDIT

@@ -56,9 +56,10 @@ static int child_tty(const struct exec_child *c)
 {
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   int unlock = 0;
+  /* close-on-exec: only its copies on 0-2 are the process's */
   int slave = master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0
                   ? -1
-                  : ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+                  : ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
     return -1;
   for (int fd = 0; fd < 3; fd++)

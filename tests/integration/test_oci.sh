@@ -544,10 +544,11 @@ rm -f "$TMPROOT/console.sock"
 recv=$!
 track_bg "$recv"
 for _ in $(seq 100); do [ -S "$TMPROOT/console.sock" ] && break; sleep 0.05; done
-expect_exit 0 "exec --tty --console-socket" -- "$RT" exec -t --console-socket "$TMPROOT/console.sock" ex sh -c '[ -t 0 ] && [ -t 1 ] && echo tty-ok; read line; echo got:$line'
+expect_exit 0 "exec --tty --console-socket" -- "$RT" exec -t --console-socket "$TMPROOT/console.sock" ex sh -c '[ -t 0 ] && [ -t 1 ] && echo tty-ok; echo fds: $(ls /proc/self/fd); read line; echo got:$line'
 wait_bg "$recv" 30 >/dev/null
 expect_grep "exec --tty: stdio is a terminal" 'tty-ok' "$TMPROOT/console2.out"
 expect_grep "exec --tty: input reached it" 'got:hello' "$TMPROOT/console2.out"
+expect_grep "exec --tty: fds 0-2 only (and ls's own), no second copy of the pty" 'fds: 0 1 2 3.?$' "$TMPROOT/console2.out"
 # paused: refused (runc's rule); the container's end ends what was started in it
 if rt pause ex 2>/dev/null; then
   expect_exit 1 "exec into a paused container is refused" -- "$RT" exec ex true

@@ -179,6 +179,18 @@ podman_engine() {
   expect_exit 0 "podman: annotation policy" -- "${P[@]}" run --rm "${base[@]}" \
     --annotation dev.usbox.hide=/etc/secret "$IMG" sh -c 'cat /etc/secret 2>/dev/null || echo hidden'
   expect_grep "podman: annotation policy: hidden" '^hidden' "$OUT"
+  # --preserve-fds: podman and conmon hand the runtime the caller's fd 3
+  echo podman-three >"$TMPROOT/podman-fd3"
+  expect_exit 0 "podman: run --preserve-fds 1" -- "${P[@]}" run --rm "${base[@]}" --preserve-fds 1 \
+    "$IMG" sh -c 'cat <&3; echo fds: $(ls /proc/self/fd)' 3<"$TMPROOT/podman-fd3"
+  expect_grep "podman: run --preserve-fds: fd 3 reached the container" '^podman-three$' "$OUT"
+  expect_grep "podman: run --preserve-fds: fds 0-3 (and ls's own)" '^fds: 0 1 2 3 4$' "$OUT"
+  "${P[@]}" run -d --name pfdme "${base[@]}" "$IMG" sleep 1000.733 >/dev/null 2>&1 || fail "podman: run -d pfdme"
+  expect_exit 0 "podman: exec --preserve-fds 1" -- "${P[@]}" exec --preserve-fds 1 pfdme \
+    sh -c 'cat <&3; echo fds: $(ls /proc/self/fd)' 3<"$TMPROOT/podman-fd3"
+  expect_grep "podman: exec --preserve-fds: fd 3 reached the process" '^podman-three$' "$OUT"
+  expect_grep "podman: exec --preserve-fds: fds 0-3 (and ls's own)" '^fds: 0 1 2 3 4$' "$OUT"
+  "${P[@]}" rm -f pfdme >/dev/null 2>&1
   CLI=("${P[@]}") RUN=("${base[@]}")
   tty_and_stop_cases podman
   exec_cases podman 127

@@ -158,7 +158,7 @@ static char *build_process(const struct exec_args *a, usbox_err_t *err)
   char path[PATH_MAX + 16];
   snprintf(path, sizeof path, "%s/config.json", st.bundle);
   oci_state_free(&st);
-  cleanup_free char *text = oci_read_text(path, 1u << 20, err);
+  cleanup_free char *text = oci_read_text(path, OCI_CONFIG_MAX, err);
   cJSON *config = text != NULL ? cJSON_Parse(text) : NULL;
   cJSON *proc = cJSON_DetachItemFromObjectCaseSensitive(config, "process");
   cJSON_Delete(config);

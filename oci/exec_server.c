@@ -263,9 +263,12 @@ int oci_exec_server_start(const struct oci_runtime *rt, const char *dir, int ini
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/" OCI_EXEC_SOCKET, dirfd);
   s->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  mode_t old = umask(0177); /* 0600: the owner's alone */
+  /* 0600, the owner's alone: set after the bind rather than with umask,
+   * which is the whole process's (the sentry's threads create files); no
+   * one else reaches it meanwhile: its directory is 0700 (oci/state.c) */
   int rc = dirfd < 0 || s->listen_fd < 0 ? -1 : bind(s->listen_fd, (struct sockaddr *)&addr, sizeof addr);
-  umask(old);
+  if (rc == 0)
+    rc = fchmodat(dirfd, OCI_EXEC_SOCKET, 0600, 0);
   pthread_t t;
   if (rc < 0 || listen(s->listen_fd, 16) < 0 || (errno = pthread_create(&t, NULL, serve, s)) != 0) {
     usbox_err_set(err, errno, "the exec socket %s", s->sock_path);

@@ -664,7 +664,7 @@ int oci_spec_load(const struct oci_load_options *o, struct oci_spec *s, struct p
   char path[PATH_MAX];
   if (snprintf(path, sizeof path, "%s/config.json", o->bundle) >= (int)sizeof path)
     return usbox_err_set(err, ENAMETOOLONG, "bundle %s", o->bundle);
-  cleanup_free char *text = oci_read_text(path, 16u << 20, err);
+  cleanup_free char *text = oci_read_text(path, OCI_CONFIG_MAX, err);
   if (text == NULL)
     return -1;
   return oci_spec_parse(o, text, s, p, err);

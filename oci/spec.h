@@ -75,6 +75,10 @@ int oci_spec_make_mount_points(const struct oci_spec *s, usbox_err_t *err);
 
 void oci_spec_free(struct oci_spec *s);
 
+/* How big a config.json may be (runc has no bound; 16 MiB is far past any
+ * real one), for `create` and for `exec`, which reads its process. */
+#define OCI_CONFIG_MAX (16u << 20)
+
 /* A whole JSON file as text (path "-": stdin), refused past about max
  * bytes; free() it. NULL with err. */
 char *oci_read_text(const char *path, size_t max, usbox_err_t *err);

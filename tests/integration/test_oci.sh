@@ -459,6 +459,8 @@ rt create --bundle "$BX" --pid-file "$TMPROOT/pid7" ex || fail "create ex"
 expect_exit 1 "exec into a created container is refused" -- "$RT" exec ex true
 expect_grep "it says why" 'cannot exec in a created container' "$ERR"
 rt start ex || fail "start ex"
+expect_eq "exec: its socket is the owner's alone, in a directory of the owner's" "600 700" \
+  "$(stat -c %a "$ROOT/ex/exec.sock") $(stat -c %a "$ROOT/ex")"
 expect_exit 7 "exec: the process's exit code is exec's" -- "$RT" exec ex sh -c 'exit 7'
 expect_exit 0 "exec: cwd and env are the container's (config.json)" -- "$RT" exec ex sh -c 'echo x:$(pwd):$FROMCONFIG'
 expect_grep "exec: its output, cwd and env" '^x:/etc:yes$' "$OUT"

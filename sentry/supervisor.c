@@ -655,10 +655,30 @@ static int finish_run(struct run *r, int code)
   return exit_code_of(r->status);
 }
 
+/* The agent's stdio is usbox's (or an engine's pipes and terminal); a
+ * directory there would be one of the host's in the agent's hands, and an
+ * fchdir to it (passed to the kernel) a working directory outside the view
+ * (docs/security.md). Refused, as --preserve-fds refuses one. */
+static int stdio_not_directories(usbox_err_t *err)
+{
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+      return usbox_err_set(err, EISDIR, "fd %d (%s) is a directory: usbox hands none of the "
+                           "host's to the program (its working directory could leave the view)",
+                           fd, fd == 0 ? "stdin" : fd == 1 ? "stdout" : "stderr");
+  }
+  return 0;
+}
+
 int supervisor_exec(const struct exec_config *cfg)
 {
   usbox_err_t err = {0};
   char program[PATH_MAX];
+  if (stdio_not_directories(&err) < 0) {
+    usbox_err_print(&err);
+    return USBOX_EXIT_ERROR;
+  }
   /* the agent's PATH, as execvp after a change of environment (env(1)) */
   int code = find_agent_program(cfg, program, sizeof program, &err);
   if (code != 0) {

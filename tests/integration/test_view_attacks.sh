@@ -217,13 +217,15 @@ expect_eq "natively, the swap race creates entries in the target (the host check
 
 # ---------------------------------------------------------------- a directory handed in from outside
 
-# stdin is a directory of the host's the view does not show (under the
-# host's /tmp; the view's /tmp is private). fchdir to it is the kernel's,
-# so the working directory leaves the view: walks from the fd find
-# nothing, relative chdir and unix bind from there are refused (the bind
-# once made its socket in the host's directory), and what the sentry
-# resolves from the kernel's name for it lands in the view (the probe made
-# that path in its private /tmp). The host's directory is unchanged.
+# A directory of the host's the view does not show (under the host's
+# /tmp; the view's /tmp is private), in the agent's hands. As stdin usbox
+# refuses it. Sent over a socket that is stdin (a host process's choice):
+# fchdir to it is the kernel's, so the working directory leaves the view:
+# walks from the fd find nothing, relative chdir and unix bind from there
+# are refused (the bind once made its socket in the host's directory), and
+# what the sentry resolves from the kernel's name for it lands in the view
+# (the probe made that path in its private /tmp). The host's directory is
+# unchanged.
 if [ -x "$ATTACKS/oci_probe" ]; then
   OUTSIDE=/tmp/usbox-view-attacks-outside-$$
   CREATED+=("$OUTSIDE")
@@ -232,7 +234,23 @@ if [ -x "$ATTACKS/oci_probe" ]; then
   outside_list >"$TMPROOT/outside.before"
   (cd / && exec timeout -k 5 "$CMD_TIMEOUT" "$USBOX_REAL" exec -- "$ATTACKS/oci_probe" dir 0) \
     <"$OUTSIDE" >"$TMPROOT/outside.out" 2>&1
+  rc=$?
+  expect_eq "a host directory as stdin: usbox refuses to start (125)" 125 "$rc"
+  expect_grep "and says why" 'fd 0 .stdin. is a directory' "$TMPROOT/outside.out"
+  (cd / && exec timeout -k 5 "$CMD_TIMEOUT" /usr/bin/python3 -c '
+import os, socket, sys
+a, b = socket.socketpair()
+d = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+pid = os.fork()
+if pid == 0:
+    os.dup2(b.fileno(), 0)
+    os.execv(sys.argv[2], sys.argv[2:])
+b.close()
+socket.send_fds(a, [b"d"], [d])
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$OUTSIDE" "$USBOX_REAL" exec -- \
+    "$ATTACKS/oci_probe" recv-dir 0) >"$TMPROOT/outside.out" 2>&1
   cat >"$TMPROOT/outside.want" <<EOF
+recvmsg: ok
 fstat: directory
 dotdot shadow: ENOENT
 secret: ENOENT
@@ -246,7 +264,7 @@ mkdir relative: ok
 chdir ..: ENOENT
 getcwd after: (unreachable)$OUTSIDE
 EOF
-  expect_eq "a host directory as stdin reaches nothing outside the view" \
+  expect_eq "a host directory sent over stdin reaches nothing outside the view" \
     "$(cat "$TMPROOT/outside.want")" "$(cat "$TMPROOT/outside.out")"
   outside_list >"$TMPROOT/outside.after"
   same_sum "the host directory handed in is unchanged" "$TMPROOT/outside.before" "$TMPROOT/outside.after"

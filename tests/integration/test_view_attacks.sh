@@ -218,7 +218,8 @@ expect_eq "natively, the swap race creates entries in the target (the host check
 # ---------------------------------------------------------------- a directory handed in from outside
 
 # A directory of the host's the view does not show (under the host's
-# /tmp; the view's /tmp is private), in the agent's hands. As stdin usbox
+# /tmp; the view's /tmp is private), in the agent's hands. (The probe is
+# bound in: a checkout may itself live under the host's /tmp.) As stdin usbox
 # refuses it. Sent over a socket that is stdin (a host process's choice):
 # fchdir to it is the kernel's, so the working directory leaves the view:
 # walks from the fd find nothing, relative chdir and unix bind from there
@@ -232,7 +233,7 @@ if [ -x "$ATTACKS/oci_probe" ]; then
   mkdir -p "$OUTSIDE" && echo "$SECRET" >"$OUTSIDE/secret"
   outside_list() { (cd "$OUTSIDE" && find . -printf '%p %y %s\n' | sort; cat secret); }
   outside_list >"$TMPROOT/outside.before"
-  (cd / && exec timeout -k 5 "$CMD_TIMEOUT" "$USBOX_REAL" exec -- "$ATTACKS/oci_probe" dir 0) \
+  (cd / && exec timeout -k 5 "$CMD_TIMEOUT" "$USBOX_REAL" exec --ro "$ATTACKS" -- "$ATTACKS/oci_probe" dir 0) \
     <"$OUTSIDE" >"$TMPROOT/outside.out" 2>&1
   rc=$?
   expect_eq "a host directory as stdin: usbox refuses to start (125)" 125 "$rc"
@@ -247,7 +248,7 @@ if pid == 0:
     os.execv(sys.argv[2], sys.argv[2:])
 b.close()
 socket.send_fds(a, [b"d"], [d])
-sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$OUTSIDE" "$USBOX_REAL" exec -- \
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$OUTSIDE" "$USBOX_REAL" exec --ro "$ATTACKS" -- \
     "$ATTACKS/oci_probe" recv-dir 0) >"$TMPROOT/outside.out" 2>&1
   cat >"$TMPROOT/outside.want" <<EOF
 recvmsg: ok

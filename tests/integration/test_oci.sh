@@ -49,6 +49,13 @@ B=$TMPROOT/b1
 make_bundle "$B"
 expect_grep "spec: a default config" '"ociVersion"' "$B/config.json"
 expect_exit 1 "spec: refuses to overwrite" -- "$U" spec --bundle "$B"
+expect_eq "spec: runc's mounts, /dev/mqueue among them" \
+  "/proc /dev /dev/pts /dev/shm /dev/mqueue /tmp /sys /sys/fs/cgroup" \
+  "$(/usr/bin/python3 -c 'import json, sys; print(*[m["destination"] for m in json.load(open(sys.argv[1]))["mounts"]])' "$B/config.json")"
+expect_exit 0 "features" -- "$U" features
+expect_eq "features: every hook, the two inside the container too" \
+  "prestart createRuntime createContainer startContainer poststart poststop" \
+  "$(/usr/bin/python3 -c 'import json, sys; print(*json.load(open(sys.argv[1]))["hooks"])' "$OUT")"
 
 # ---- the life of one container ----
 edit "$B" 'c["process"]["terminal"] = False

@@ -137,6 +137,20 @@ static void remove_tree(const char *dir, bool killed, int depth)
   remove_dir(dir);
 }
 
+/* SIGKILL what D's tree holds, leaving the cgroups */
+static void kill_tree(const char *dir, int depth)
+{
+  cleanup_closedir DIR *d = depth < 8 ? opendir(dir) : NULL;
+  struct dirent *de;
+  while (d != NULL && (de = readdir(d)) != NULL) {
+    char sub[PATH_MAX];
+    if (de->d_type == DT_DIR && de->d_name[0] != '.' &&
+        snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name) < (int)sizeof sub)
+      kill_tree(sub, depth + 1);
+  }
+  kill_members(dir);
+}
+
 /* SIGKILL everything in D's tree until it is empty, then remove it. usbox
  * is not in it any more (limits_destroy, or a usbox that died). */
 static void empty_and_remove(const char *dir)
@@ -433,6 +447,35 @@ static int join_leaf(struct limits *l, pid_t pid, const char *leaf, usbox_err_t 
   return 0;
 }
 
+/* D's own cgroup.procs too: v2 asks for write access at the common
+ * ancestor of a moved process's old and new cgroup (D: the new process
+ * starts in D/usbox, usbox's own leaf); v1 asks it of the file written,
+ * and that the writer's euid be the moved process's uid */
+static int delegate_dir(const char *d, uid_t uid, gid_t gid, usbox_err_t *err)
+{
+  static const char *const dirs[] = {"", "/sandbox/agent", "/sandbox/gofer", "/usbox"};
+  static const char *const files[] = {"cgroup.procs", "tasks"};
+  for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+      char path[PATH_MAX + 64];
+      snprintf(path, sizeof path, "%s%s/%s", d, dirs[i], files[f]);
+      if (chown(path, uid, gid) < 0 && !(errno == ENOENT && f == 1))
+        return usbox_err_set(err, errno, "delegating %s", path);
+    }
+  return 0;
+}
+
+int limits_delegate(struct limits *l, uid_t uid, gid_t gid, usbox_err_t *err)
+{
+  if (l->v2[0] && delegate_dir(l->v2, uid, gid, err) < 0)
+    return -1;
+  for (int k = 0; k < LIMITS_NCONTROLLERS; k++)
+    if (l->v1[k][0] && delegate_dir(l->v1[k], uid, gid, err) < 0)
+      return -1;
+  l->delegated = true;
+  return 0;
+}
+
 int limits_attach(struct limits *l, pid_t pid, usbox_err_t *err)
 {
   return join_leaf(l, pid, "sandbox/agent", err);
@@ -447,7 +490,7 @@ int limits_attach_gofer(struct limits *l, pid_t pid, usbox_err_t *err)
  * cgroup.kill would end usbox too) and removed. */
 static void leave_self(struct limits *l)
 {
-  if (!l->self_in)
+  if (!l->self_in || l->delegated)
     return;
   char text[32];
   snprintf(text, sizeof text, "%d", (int)getpid());
@@ -499,6 +542,20 @@ bool limits_oom_killed(const struct limits *l)
 void limits_destroy(struct limits *l)
 {
   leave_self(l);
+  if (l->delegated) { /* the sandbox's members go (usbox is in its own
+                         leaf still); the cgroups are root's to remove */
+    char sandbox[PATH_MAX + 16];
+    for (int k = 0; k < LIMITS_NCONTROLLERS; k++)
+      if (l->v1[k][0]) {
+        snprintf(sandbox, sizeof sandbox, "%s/sandbox", l->v1[k]);
+        kill_tree(sandbox, 0), l->v1[k][0] = '\0';
+      }
+    if (l->v2[0]) {
+      snprintf(sandbox, sizeof sandbox, "%s/sandbox", l->v2);
+      kill_tree(sandbox, 0), l->v2[0] = '\0';
+    }
+    return;
+  }
   for (int k = 0; k < LIMITS_NCONTROLLERS; k++)
     if (l->v1[k][0]) {
       empty_and_remove(l->v1[k]);

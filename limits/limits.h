@@ -60,6 +60,9 @@ struct limits {
   char home_v2[PATH_MAX];
   char home_v1[LIMITS_NCONTROLLERS][PATH_MAX];
   bool self_in;
+  /* limits_delegate was called: usbox runs as another user from then on
+   * and leaves removing the cgroups to its caller (an OCI `delete`) */
+  bool delegated;
 };
 
 /* Before the sandbox starts (nothing on the host changes on failure). */
@@ -69,6 +72,12 @@ int limits_create(struct limits *l, const struct limits_config *c, usbox_err_t *
  * its work for the sandbox counts against the sandbox's --cpus;
  * limits_destroy takes it back out. */
 int limits_enter_self(struct limits *l, usbox_err_t *err);
+
+/* Before usbox enters a user namespace whose root is host uid:gid (an OCI
+ * monitor with uidMappings): the files through which it moves processes
+ * into its leaves become that user's, as a cgroup manager delegates a
+ * subtree. Only the membership files: the limits stay root's. */
+int limits_delegate(struct limits *l, uid_t uid, gid_t gid, usbox_err_t *err);
 
 /* The sandbox's first process joins the cgroups' "sandbox/agent" leaf (its
  * children follow). */

@@ -39,6 +39,9 @@ struct monitor {
   char fifo[PATH_MAX];
   int fifo_r;   /* the start FIFO, open before "created": `start` finds a reader */
   const char *console_socket;
+  int console_fd;  /* connected to it (monitor_prepare), or -1 */
+  int exec_listen; /* the exec socket, bound (monitor_prepare), or -1 */
+  uid_t peer_uid[2]; /* who may use it, as the monitor sees them */
 };
 
 struct creating {
@@ -99,39 +102,25 @@ static int monitor_created(void *ctx, pid_t init, int master, int init_ctl, usbo
   /* `exec` into the container, and the hooks that run inside it: served
    * from here on (the init takes the requests already while it waits for
    * the start) */
-  if (oci_exec_server_start(m->rt, m->c->dir, init_ctl, err) < 0) {
+  struct oci_exec_server_options eo = {.rt = m->rt, .dir = m->c->dir, .listen_fd = m->exec_listen,
+                                       .init_ctl = init_ctl,
+                                       .peer_uid = {m->peer_uid[0], m->peer_uid[1]}};
+  m->exec_listen = -1;
+  if (oci_exec_server_start(&eo, err) < 0) {
     if (master >= 0)
       close(master);
     return -1;
   }
-  /* a FIFO opened for writing without a reader fails (ENXIO): the reader is
-   * there before `create` returns */
-  m->fifo_r = open(m->fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (m->fifo_r < 0) {
-    if (master >= 0)
-      close(master);
-    return usbox_err_set(err, errno, "opening %s", m->fifo);
-  }
   if (master >= 0) {
-    int rc = oci_send_console(m->console_socket, master, err);
+    int rc = oci_console_send(m->console_fd, master, m->console_socket, err);
     close(master);
     if (rc < 0)
       return -1;
   }
-  if (run_create_hooks(m->c, init, err) < 0)
-    return -1;
-  /* pause/resume: the sandbox's first process in a freezer cgroup of its
-   * own before it forks the container's process (without one, the
-   * container runs and `pause` says why it cannot); made last, when
-   * nothing can fail any more, so that a failed create leaves none */
-  char freezer[PATH_MAX] = "", name[64];
-  usbox_err_t ferr = {0};
-  snprintf(name, sizeof name, "usbox-oci-%d", (int)getpid());
-  if (limits_freezer_create(name, init, freezer, sizeof freezer, &ferr) < 0) {
-    oci_log(m->rt, "warning", "%s", ferr.msg);
-    freezer[0] = '\0';
-  }
-  dprintf(m->report_w, "OK %d %s\n", (int)init, freezer[0] != '\0' ? freezer : "-");
+  /* the hooks on the host (prestart, createRuntime) and the freezer are
+   * `create`'s: it has the host's rights, which this process may have
+   * left for a user namespace */
+  dprintf(m->report_w, "OK %d\n", (int)init);
   close(m->report_w);
   m->report_w = -1;
   usbox_err_sink = log_sink;
@@ -172,6 +161,23 @@ static int monitor_wait_start(void *ctx, int sigfd, usbox_err_t *err)
   }
 }
 
+/* With a user namespace: the pod's namespaces, joined while the monitor
+ * has the host's root (a namespace the host's user namespace owns cannot
+ * be joined from inside another); and, for a joined UTS namespace, its
+ * name, if the config gives one. */
+static int join_namespaces(const struct oci_spec *s, usbox_err_t *err)
+{
+  static const int types[OCI_NS_KINDS] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
+  for (int k = 0; k < OCI_NS_KINDS; k++) {
+    if (s->ns_path[k] == NULL)
+      continue;
+    cleanup_close int fd = open(s->ns_path[k], O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, types[k]) < 0)
+      return usbox_err_set(err, errno, "joining the namespace %s", s->ns_path[k]);
+  }
+  return 0;
+}
+
 /* The container's network, IPC and UTS namespaces, entered by the monitor
  * itself: a pod's by path (linux.namespaces), or new IPC and UTS ones. It
  * does so while it has one thread (setns needs that) and before it forks
@@ -189,6 +195,8 @@ static int monitor_wait_start(void *ctx, int sigfd, usbox_err_t *err)
 static int enter_namespaces(const struct oci_spec *s, const struct policy *p, bool *made,
                             usbox_err_t *err)
 {
+  if (s->userns) /* paths joined now; the rest made in it (monitor_in_userns) */
+    return *made = true, join_namespaces(s, err);
   static const int types[OCI_NS_KINDS] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
   static const char *const names[OCI_NS_KINDS] = {"network", "ipc", "uts"};
   /* without root, namespaces are made in the sandbox's own user namespace
@@ -218,6 +226,67 @@ static int enter_namespaces(const struct oci_spec *s, const struct policy *p, bo
   return 0;
 }
 
+/* exec_gate.in_userns: the container's own namespaces, made now that the
+ * monitor is the user namespace's root, so that they are that namespace's
+ * (its root may then set their host name, mount its mqueue). A network
+ * without a path is a new one too, as runc makes it: the engine may
+ * configure it through /proc/PID/ns/net (podman does with user
+ * namespaces); what the policy allows leaves through it. */
+static int monitor_in_userns(void *ctx, usbox_err_t *err)
+{
+  const struct monitor *m = ctx;
+  const struct oci_spec *s = &m->c->spec;
+  int flags = (s->netns_new ? CLONE_NEWNET : 0) |
+              (s->ns_path[OCI_NS_IPC] == NULL ? CLONE_NEWIPC : 0) |
+              (s->ns_path[OCI_NS_UTS] == NULL ? CLONE_NEWUTS : 0);
+  if (flags != 0 && unshare(flags) < 0)
+    return usbox_err_set(err, errno, "making the container's namespaces");
+  const char *name = m->c->policy.hostname;
+  if ((s->ns_path[OCI_NS_UTS] == NULL || s->hostname) && sethostname(name, strlen(name)) < 0)
+    return usbox_err_set(err, errno, "setting the host name %s", name);
+  return 0;
+}
+
+/* How the monitor will see host uid `id` in SO_PEERCRED: itself, or (in
+ * the container's user namespace) the id the maps give it there, or the
+ * overflow uid. */
+static uid_t seen_uid(const struct oci_spec *s, uid_t id)
+{
+  if (!s->userns)
+    return id;
+  for (size_t i = 0; i < s->idmap.nuid; i++) {
+    const struct userns_map *u = &s->idmap.uid[i];
+    if (id >= u->outside && id - u->outside < u->count)
+      return u->inside + (id - u->outside);
+  }
+  char text[16] = "65534";
+  cleanup_fclose FILE *f = fopen("/proc/sys/kernel/overflowuid", "re");
+  if (f != NULL && fgets(text, sizeof text, f) == NULL)
+    snprintf(text, sizeof text, "65534");
+  return (uid_t)strtoul(text, NULL, 10);
+}
+
+/* What the monitor does with the host's rights before anything else (it
+ * may lose them for the container's user namespace): the log kept open,
+ * the exec socket bound, the start FIFO's reader open (a FIFO opened for
+ * writing without a reader fails: `start` finds one from "created" on),
+ * the console socket connected. */
+static int monitor_prepare(struct monitor *m, usbox_err_t *err)
+{
+  oci_log_hold(m->rt);
+  m->peer_uid[0] = seen_uid(&m->c->spec, geteuid());
+  m->peer_uid[1] = seen_uid(&m->c->spec, 0);
+  if ((m->exec_listen = oci_exec_server_bind(m->c->dir, err)) < 0)
+    return -1;
+  m->fifo_r = open(m->fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (m->fifo_r < 0)
+    return usbox_err_set(err, errno, "opening %s", m->fifo);
+  if (m->console_socket != NULL && m->c->spec.terminal &&
+      (m->console_fd = oci_console_connect(m->console_socket, err)) < 0)
+    return -1;
+  return 0;
+}
+
 /* In the monitor: the sandbox, to the end. Never returns. */
 static _Noreturn void run_monitor(const struct oci_runtime *rt, struct monitor *m,
                                   const struct creating *c)
@@ -237,16 +306,18 @@ static _Noreturn void run_monitor(const struct oci_runtime *rt, struct monitor *
   usbox_verbosity = rt->debug ? 3 : 0;
   usbox_err_t err = {0};
   bool uts_ipc_made;
-  if (enter_namespaces(s, &c->policy, &uts_ipc_made, &err) < 0) {
+  if (monitor_prepare(m, &err) < 0 || enter_namespaces(s, &c->policy, &uts_ipc_made, &err) < 0) {
     usbox_err_print(&err); /* to `create`, through report_sink */
     _exit(USBOX_EXIT_ERROR);
   }
   struct exec_gate gate = {.console = s->terminal, .created = monitor_created,
-                           .wait_start = monitor_wait_start, .ctx = m};
+                           .wait_start = monitor_wait_start, .in_userns = monitor_in_userns,
+                           .ctx = m};
   struct exec_config cfg = {.argv = s->args, .envp = s->env, .policy = &c->policy, .gate = &gate,
                             .profile = c->profile.insns != NULL ? &c->profile : NULL,
                             .profile_flags = c->profile_flags, .uts_ipc_made = uts_ipc_made,
-                            .preserve_fds = c->o->preserve_fds};
+                            .preserve_fds = c->o->preserve_fds,
+                            .userns = s->userns ? &s->idmap : NULL};
   int code = supervisor_exec(&cfg);
   if (m->report_w >= 0) /* failed before "created" */
     close(m->report_w);
@@ -255,8 +326,7 @@ static _Noreturn void run_monitor(const struct oci_runtime *rt, struct monitor *
 }
 
 /* What the monitor said: "OK <init pid>", or an error to pass on. */
-static int read_report(int fd, pid_t monitor, pid_t *init, char *freezer, size_t freezer_size,
-                       usbox_err_t *err)
+static int read_report(int fd, pid_t monitor, pid_t *init, usbox_err_t *err)
 {
   char text[2048];
   size_t len = 0;
@@ -270,12 +340,16 @@ static int read_report(int fd, pid_t monitor, pid_t *init, char *freezer, size_t
     text[len] = '\0';
   }
   int pid;
-  char path[PATH_MAX];
-  if (sscanf(text, "OK %d %4095s", &pid, path) == 2) {
+  if (sscanf(text, "OK %d", &pid) == 1 && pid > 0) {
     *init = pid;
-    snprintf(freezer, freezer_size, "%s", strcmp(path, "-") == 0 ? "" : path);
     return 0;
   }
+  /* its cgroups, by its pid while that is still its own (a monitor in a
+   * user namespace cannot remove them itself) */
+  siginfo_t si;
+  while (waitid(P_PID, monitor, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+    ;
+  limits_remove_of(monitor);
   int status;
   waitpid(monitor, &status, 0);
   text[strcspn(text, "\n")] = '\0';
@@ -324,6 +398,11 @@ static int validate(struct creating *c, usbox_err_t *err)
                                 .note = note_to_log, .note_ctx = (void *)c->rt};
   if (oci_spec_load(&lo, &c->spec, &c->policy, err) < 0)
     return -1;
+  /* the maps name host ids: writing them is root's (without root usbox
+   * makes a user namespace of its own, with the caller's one id) */
+  if (c->spec.userns && geteuid() != 0)
+    return usbox_err_set(err, EPERM, "config.json: .linux.uidMappings: a user namespace with "
+                                     "mappings needs root");
   if (c->spec.terminal && o->console_socket == NULL)
     return usbox_err_set(err, EINVAL, "process.terminal is set: --console-socket is needed");
   if (!c->spec.terminal && o->console_socket != NULL)
@@ -373,10 +452,25 @@ static void abandon_monitor(const struct creating *c, const struct oci_state *st
   waitpid(st->pid, NULL, 0);
 }
 
+/* pause/resume: the sandbox's first process in a freezer cgroup of its own
+ * before it forks the container's process (without one, the container
+ * runs and `pause` says why it cannot); named after the monitor */
+static void make_freezer(const struct creating *c, pid_t monitor, struct oci_state *st)
+{
+  char name[64];
+  usbox_err_t ferr = {0};
+  snprintf(name, sizeof name, "usbox-oci-%d", (int)monitor);
+  if (limits_freezer_create(name, st->init_pid, st->freezer, sizeof st->freezer, &ferr) < 0) {
+    oci_log(c->rt, "warning", "%s", ferr.msg);
+    st->freezer[0] = '\0';
+  }
+}
+
 /* Fork the monitor; read its report; record the state. */
 static int launch_monitor(struct creating *c, pid_t *monitor, usbox_err_t *err)
 {
-  struct monitor m = {.rt = c->rt, .c = c, .console_socket = c->o->console_socket, .fifo_r = -1};
+  struct monitor m = {.rt = c->rt, .c = c, .console_socket = c->o->console_socket, .fifo_r = -1,
+                      .console_fd = -1, .exec_listen = -1};
   snprintf(m.fifo, sizeof m.fifo, "%s/start", c->dir);
   if (mkfifo(m.fifo, 0600) < 0)
     return usbox_err_set(err, errno, "making %s", m.fifo);
@@ -397,7 +491,7 @@ static int launch_monitor(struct creating *c, pid_t *monitor, usbox_err_t *err)
   close(report[1]);
   struct oci_state st = {.pid = pid, .owner = geteuid(), .annotations = c->spec.annotations,
                          .hooks = c->spec.hooks};
-  int rc = read_report(report[0], pid, &st.init_pid, st.freezer, sizeof st.freezer, err);
+  int rc = read_report(report[0], pid, &st.init_pid, err);
   close(report[0]);
   if (rc < 0)
     return -1;
@@ -407,9 +501,11 @@ static int launch_monitor(struct creating *c, pid_t *monitor, usbox_err_t *err)
   now_rfc3339(st.created, sizeof st.created);
   st.start_time = oci_process_start_time(pid);
   *monitor = pid;
+  make_freezer(c, pid, &st);
   /* the state first: a `create` killed while its hooks run leaves a
    * container that `delete --force` removes */
-  if (oci_state_write(c->rt->root, &st, err) < 0 || run_container_hooks(c, &st, err) < 0 ||
+  if (oci_state_write(c->rt->root, &st, err) < 0 || run_create_hooks(c, st.init_pid, err) < 0 ||
+      run_container_hooks(c, &st, err) < 0 ||
       (c->o->pid_file != NULL && oci_write_pid_file(c->o->pid_file, pid, err) < 0)) {
     abandon_monitor(c, &st);
     return -1;

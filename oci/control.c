@@ -125,10 +125,11 @@ int oci_release(const struct oci_runtime *rt, const char *id, bool go, usbox_err
   char byte = go ? OCI_START_GO : OCI_START_CALL_OFF;
   if (write(fd, &byte, 1) != 1)
     return usbox_err_set(err, errno, "starting container %s", id);
-  /* the monitor removes the FIFO as it lets the process go: after that,
-   * `state` says running */
-  for (int i = 0; i < 10000 && access(fifo, F_OK) == 0; i++)
-    sleep_ms(1);
+  /* the FIFO goes with the byte read or not (the monitor holds it open):
+   * from here on `state` says running. Removed here, by the caller, with
+   * the host's rights: a monitor in a user namespace has lost the right
+   * to (its own unlink is then refused, harmlessly) */
+  unlink(fifo);
   return 0;
 }
 

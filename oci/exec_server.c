@@ -36,6 +36,7 @@ struct server {
   const struct oci_runtime *rt;
   int listen_fd;
   int ctl;
+  uid_t peer_uid[2]; /* the owner and root, as SO_PEERCRED shows them here */
   char sock_path[PATH_MAX];
   uint32_t next_id;
   struct client clients[MAX_CLIENTS];
@@ -143,9 +144,9 @@ static void accept_client(struct server *s)
   const char *json = NULL, *path = NULL;
   struct client *c = find(s, 0);
   usbox_err_t err = {0};
-  /* only the monitor's own user (root's state directory is 0700 anyway) */
+  /* only the container's owner (root's state directory is 0700 anyway) */
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-      (cred.uid != geteuid() && cred.uid != 0))
+      (cred.uid != s->peer_uid[0] && cred.uid != s->peer_uid[1]))
     usbox_err_set(&err, EPERM, "exec: not the container's owner");
   else if (n <= 0 || (hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
            parse_hello(buf, (size_t)n, &json, &path) < 0)
@@ -246,36 +247,44 @@ static void *serve(void *arg)
   return NULL;
 }
 
-int oci_exec_server_start(const struct oci_runtime *rt, const char *dir, int init_ctl,
-                          usbox_err_t *err)
+int oci_exec_server_bind(const char *dir, usbox_err_t *err)
 {
-  struct server *s = calloc(1, sizeof *s);
-  if (s == NULL) {
-    close(init_ctl);
-    return usbox_err_set(err, ENOMEM, "the exec server");
-  }
-  *s = (struct server){.rt = rt, .ctl = init_ctl, .listen_fd = -1};
-  for (int i = 0; i < MAX_CLIENTS; i++)
-    s->clients[i].fd = -1;
-  snprintf(s->sock_path, sizeof s->sock_path, "%s/" OCI_EXEC_SOCKET, dir);
   /* bound through the directory's fd: a long --root still fits sun_path */
   cleanup_close int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/" OCI_EXEC_SOCKET, dirfd);
-  s->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   /* 0600, the owner's alone: set after the bind rather than with umask,
-   * which is the whole process's (the sentry's threads create files); no
-   * one else reaches it meanwhile: its directory is 0700 (oci/state.c) */
-  int rc = dirfd < 0 || s->listen_fd < 0 ? -1 : bind(s->listen_fd, (struct sockaddr *)&addr, sizeof addr);
+   * which is the whole process's; no one else reaches it meanwhile: its
+   * directory is 0700 (oci/state.c) */
+  int rc = dirfd < 0 || fd < 0 ? -1 : bind(fd, (struct sockaddr *)&addr, sizeof addr);
   if (rc == 0)
     rc = fchmodat(dirfd, OCI_EXEC_SOCKET, 0600, 0);
+  if (rc < 0 || listen(fd, 16) < 0) {
+    usbox_err_set(err, errno, "the exec socket %s/%s", dir, OCI_EXEC_SOCKET);
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int oci_exec_server_start(const struct oci_exec_server_options *o, usbox_err_t *err)
+{
+  struct server *s = calloc(1, sizeof *s);
+  if (s != NULL) {
+    *s = (struct server){.rt = o->rt, .ctl = o->init_ctl, .listen_fd = o->listen_fd,
+                         .peer_uid = {o->peer_uid[0], o->peer_uid[1]}};
+    for (int i = 0; i < MAX_CLIENTS; i++)
+      s->clients[i].fd = -1;
+    snprintf(s->sock_path, sizeof s->sock_path, "%s/" OCI_EXEC_SOCKET, o->dir);
+  }
   pthread_t t;
-  if (rc < 0 || listen(s->listen_fd, 16) < 0 || (errno = pthread_create(&t, NULL, serve, s)) != 0) {
-    usbox_err_set(err, errno, "the exec socket %s", s->sock_path);
-    if (s->listen_fd >= 0)
-      close(s->listen_fd);
-    close(init_ctl);
+  if (s == NULL || (errno = pthread_create(&t, NULL, serve, s)) != 0) {
+    usbox_err_set(err, s == NULL ? ENOMEM : errno, "the exec server");
     free(s);
+    close(o->init_ctl);
+    close(o->listen_fd);
     return -1;
   }
   pthread_detach(t);

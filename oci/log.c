@@ -2,6 +2,8 @@
 #include "oci/runtime.h"
 
 #include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,13 +14,25 @@
 
 #include "common/cleanup.h"
 
+static int held_log = -1; /* oci_log_hold */
+
+void oci_log_hold(const struct oci_runtime *rt)
+{
+  if (rt->log != NULL && held_log < 0)
+    held_log = open(rt->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
 static void log_line(const struct oci_runtime *rt, const char *level, const char *msg)
 {
   if (rt->log == NULL)
     return;
-  cleanup_fclose FILE *f = fopen(rt->log, "ae");
-  if (f == NULL)
+  int held = held_log >= 0 ? dup(held_log) : -1;
+  cleanup_fclose FILE *f = held >= 0 ? fdopen(held, "a") : fopen(rt->log, "ae");
+  if (f == NULL) {
+    if (held >= 0)
+      close(held);
     return;
+  }
   char when[40];
   time_t now = time(NULL);
   struct tm tm;

@@ -82,6 +82,11 @@ int oci_update(const struct oci_runtime *rt, const char *id, const struct oci_up
 /* runc's console socket: connect to path and send the pty master, with
  * the name "/dev/ptmx" as the message. */
 int oci_send_console(const char *path, int master, usbox_err_t *err);
+/* The same in two steps: the connection (made while the caller still has
+ * the host's rights: a monitor about to enter a user namespace), then the
+ * send on it. */
+int oci_console_connect(const char *path, usbox_err_t *err);
+int oci_console_send(int sock, int master, const char *path, usbox_err_t *err);
 
 struct oci_exec_options {
   const char *id;
@@ -98,11 +103,27 @@ struct oci_exec_options {
 int oci_exec(const struct oci_runtime *rt, const struct oci_exec_options *o, int *exit_code,
              usbox_err_t *err);
 
-/* In the monitor: serve `exec` for the container whose state directory is
- * dir, with the monitor's end of the init's channel (owned from here on):
- * a thread. */
-int oci_exec_server_start(const struct oci_runtime *rt, const char *dir, int init_ctl,
-                          usbox_err_t *err);
+/* In the monitor, early (with the host's rights: the socket is made in the
+ * state directory, root's): the listening exec socket of the container
+ * whose state directory is dir, 0600. Returns it, or -1. */
+int oci_exec_server_bind(const char *dir, usbox_err_t *err);
+
+struct oci_exec_server_options {
+  const struct oci_runtime *rt;
+  const char *dir;  /* the state directory (the socket is unlinked at the end) */
+  int listen_fd;    /* from oci_exec_server_bind: owned from here on */
+  int init_ctl;     /* the monitor's end of the init's channel: owned too */
+  /* who may connect: the container's owner and the host's root, as
+   * SO_PEERCRED shows them to the monitor (in a user namespace, an id
+   * the maps do not reach shows as the overflow uid) */
+  uid_t peer_uid[2];
+};
+/* Then, once the sandbox is up: serve `exec` (a thread). */
+int oci_exec_server_start(const struct oci_exec_server_options *o, usbox_err_t *err);
+
+/* The monitor keeps the --log file open from here on (it may lose the
+ * right to open it: a user namespace). */
+void oci_log_hold(const struct oci_runtime *rt);
 
 /* "TERM", "SIGTERM", "15", "RTMIN+3": the number, or -1 */
 int oci_signal_number(const char *name);

@@ -371,7 +371,7 @@ static int load_mount(struct loader *l, const cJSON *m)
  * oci/container.c). */
 static int load_namespaces(struct loader *l, const cJSON *namespaces)
 {
-  static const char *const known[] = {"network", "ipc", "uts", "pid", "mount", "cgroup"};
+  static const char *const known[] = {"network", "ipc", "uts", "pid", "mount", "cgroup", "user"};
   const cJSON *ns;
   cJSON_ArrayForEach(ns, namespaces)
   {
@@ -384,7 +384,18 @@ static int load_namespaces(struct loader *l, const cJSON *namespaces)
       i++;
     if (i == sizeof known / sizeof known[0])
       return BAD(l->err, ".linux.namespaces", "a %s namespace is not supported", type->valuestring);
-    if (path == NULL || cJSON_IsNull(path))
+    bool no_path = path == NULL || cJSON_IsNull(path);
+    if (strcmp(type->valuestring, "user") == 0) {
+      if (!no_path)
+        return BAD(l->err, ".linux.namespaces",
+                   "joining an existing user namespace is not supported (usbox makes its own "
+                   "from linux.uidMappings and gidMappings)");
+      l->s->userns = true;
+      continue;
+    }
+    if (i == OCI_NS_NET)
+      l->s->netns_new = no_path;
+    if (no_path)
       continue;
     if (i >= OCI_NS_KINDS)
       return BAD(l->err, ".linux.namespaces",
@@ -504,6 +515,67 @@ static int load_sysctls(struct loader *l, const cJSON *sysctls)
   return 0;
 }
 
+/* One of linux.uidMappings, gidMappings: [{containerID, hostID, size}] */
+static int load_id_map(struct loader *l, const cJSON *list, const char *name,
+                       struct userns_map *maps, size_t *n)
+{
+  char what[64];
+  snprintf(what, sizeof what, "config.json: .linux.%s", name);
+  if (list != NULL && !cJSON_IsArray(list))
+    return usbox_err_set(l->err, EINVAL, "%s: must be an array", what);
+  if (cJSON_GetArraySize(list) > USERNS_MAX_MAPS)
+    return usbox_err_set(l->err, EINVAL, "%s: more than %d ranges", what, USERNS_MAX_MAPS);
+  const cJSON *m;
+  *n = 0;
+  cJSON_ArrayForEach(m, list)
+  {
+    static const char *const keys[] = {"containerID", "hostID", "size"};
+    double v[3];
+    for (int k = 0; k < 3; k++) {
+      const cJSON *f = cJSON_GetObjectItemCaseSensitive(m, keys[k]);
+      if (!cJSON_IsNumber(f) || f->valuedouble < 0 || f->valuedouble > UINT32_MAX ||
+          f->valuedouble != (double)(uint32_t)f->valuedouble)
+        return usbox_err_set(l->err, EINVAL, "%s[%zu].%s: must be a number from 0 to 2^32-1",
+                             what, *n, keys[k]);
+      v[k] = f->valuedouble;
+    }
+    maps[(*n)++] = (struct userns_map){(uint32_t)v[0], (uint32_t)v[1], (uint32_t)v[2]};
+  }
+  return userns_check_maps(maps, *n, what, l->err);
+}
+
+/* The user namespace's maps. The monitor runs as the namespace's root
+ * (oci/container.c), so uid 0 and gid 0 must be mapped, and so must the
+ * process's user. */
+static int load_id_mappings(struct loader *l, const cJSON *lx)
+{
+  struct userns_config *u = &l->s->idmap;
+  if (load_id_map(l, cJSON_GetObjectItemCaseSensitive(lx, "uidMappings"), "uidMappings", u->uid,
+                  &u->nuid) < 0 ||
+      load_id_map(l, cJSON_GetObjectItemCaseSensitive(lx, "gidMappings"), "gidMappings", u->gid,
+                  &u->ngid) < 0)
+    return -1;
+  if (!l->s->userns)
+    return u->nuid + u->ngid == 0
+               ? 0
+               : BAD(l->err, ".linux.uidMappings", "mappings need a \"user\" namespace in .linux.namespaces");
+  if (u->nuid == 0 || u->ngid == 0)
+    return BAD(l->err, ".linux.namespaces", "a user namespace needs linux.uidMappings and gidMappings");
+  if (userns_to_host(u->uid, u->nuid, 0) < 0 || userns_to_host(u->gid, u->ngid, 0) < 0)
+    return BAD(l->err, ".linux.uidMappings",
+               "usbox needs the container's uid 0 and gid 0 mapped (its monitor runs as them)");
+  const struct policy_process *proc = &l->p->process;
+  if (proc->set_user && (userns_to_host(u->uid, u->nuid, proc->uid) < 0 ||
+                         userns_to_host(u->gid, u->ngid, proc->gid) < 0))
+    return BAD(l->err, ".process.user", "uid %u or gid %u is not in the user namespace's maps",
+               (unsigned)proc->uid, (unsigned)proc->gid);
+  for (size_t i = 0; proc->set_user && i < proc->ngroups; i++)
+    if (userns_to_host(u->gid, u->ngid, proc->groups[i]) < 0)
+      return BAD(l->err, ".process.user.additionalGids", "gid %u is not in the maps",
+                 (unsigned)proc->groups[i]);
+  return 0;
+}
+
 static int load_linux(struct loader *l, const cJSON *lx)
 {
   if (lx == NULL)
@@ -513,10 +585,7 @@ static int load_linux(struct loader *l, const cJSON *lx)
       load_paths(l, cJSON_GetObjectItemCaseSensitive(lx, "maskedPaths"), true) < 0 ||
       load_paths(l, cJSON_GetObjectItemCaseSensitive(lx, "readonlyPaths"), false) < 0)
     return -1;
-  if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(lx, "uidMappings")) > 0 ||
-      cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(lx, "gidMappings")) > 0)
-    return BAD(l->err, ".linux.uidMappings", "user namespaces with mappings are not supported yet");
-  if (load_sysctls(l, cJSON_GetObjectItemCaseSensitive(lx, "sysctl")) < 0)
+  if (load_id_mappings(l, lx) < 0 || load_sysctls(l, cJSON_GetObjectItemCaseSensitive(lx, "sysctl")) < 0)
     return -1;
   const cJSON *seccomp = cJSON_GetObjectItemCaseSensitive(lx, "seccomp");
   if (seccomp != NULL && !cJSON_IsNull(seccomp) &&

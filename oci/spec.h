@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "common/error.h"
+#include "common/userns.h"
 #include "policy/policy.h"
 
 /* The namespaces a container may join by path, as a pod's containers
@@ -31,6 +32,11 @@ struct oci_spec {
   /* linux.namespaces with a path (a pod's): joined by the monitor, NULL:
    * a new one (oci/container.c says why the monitor holds them) */
   char *ns_path[OCI_NS_KINDS];
+  /* a user namespace (linux.namespaces "user") with linux.uidMappings and
+   * gidMappings: the monitor runs the sandbox in it (oci/container.c) */
+  bool userns;
+  struct userns_config idmap;
+  bool netns_new; /* "network" without a path (made in the user namespace) */
   bool hostname; /* config.json names one (with a joined UTS namespace,
                     the host name is only set when it does) */
   /* mount points missing in the rootfs, made at create (as runc makes them) */

@@ -155,10 +155,16 @@ static int enter_network(const struct launch *l, struct launch_report *rep, usbo
   rep->net.nrelay = 0;
   if (n->mode != NET_MODE_FILTERED)
     return 0;
-  if (netns_enter_sandbox(n->resolvers, n->nresolvers, net_policy_needs_relay(n), &rep->net,
-                          err) < 0)
-    return -1;
-  return netns_drop_net_caps(err);
+  return netns_enter_sandbox(n->resolvers, n->nresolvers, net_policy_needs_relay(n), &rep->net,
+                             err);
+}
+
+/* The network's capabilities go once its sysctls are written: in a user
+ * namespace (an OCI monitor's) writing them takes CAP_NET_ADMIN, where
+ * the host's root needs none. */
+static int leave_network_setup(const struct launch *l, usbox_err_t *err)
+{
+  return l->policy->net.mode == NET_MODE_FILTERED ? netns_drop_net_caps(err) : 0;
 }
 
 /* AddressSanitizer (gcc's macro, clang's feature test): see run_init */
@@ -227,7 +233,7 @@ static void init_setup(const struct launch *l, struct init_loop *in)
   in->serve.profile_flags = l->profile_flags;
   in->serve.nofile.soft = nofile.rlim_cur;
   in->serve.nofile.hard = nofile.rlim_max;
-  in->serve.dumpable_for_exec = l->new_user;
+  in->serve.dumpable_for_exec = l->foreign_mm;
   in->agent = 0;
   prctl(PR_SET_NAME, "usbox-init");
 }
@@ -355,7 +361,7 @@ static _Noreturn void run_init(const struct launch *l)
   static struct init_loop in;
   init_setup(l, &in);
   wait_for_go(l, &in);
-  if (l->new_user) /* as init_serve's spawn: the sentry reads its execve */
+  if (l->foreign_mm) /* as init_serve's spawn: the sentry reads its execve */
     prctl(PR_SET_DUMPABLE, 1);
   in.agent = fork_agent(l);
   if (in.agent < 0)
@@ -447,6 +453,14 @@ _Noreturn void launch_agent_child(const struct launch *l)
    * pipes, and every step below waits on them.) */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
     _exit(USBOX_EXIT_ERROR);
+  /* usbox takes fds from this process (pidfd_getfd, /proc/PID/fd): a
+   * usbox that moved into a user namespace changed its ids, which made
+   * its memory, and so this copy, non-dumpable; the checks then ask for
+   * a capability in the host's user namespace (the memory's), not this
+   * one's. Dumpable again, usbox's same uid suffices, until the init
+   * drops it (no_longer_dumpable). */
+  if (l->foreign_mm && !l->new_user)
+    prctl(PR_SET_DUMPABLE, 1);
   /* Signal state as usbox inherited it: handlers usbox installed reset at
    * execve by themselves; what usbox ignored or blocked is put back. */
   sigaction(SIGPIPE, &l->inherited->sigpipe, NULL);
@@ -463,7 +477,7 @@ _Noreturn void launch_agent_child(const struct launch *l)
     report_failure(l, &rep, &err);
   usbox_phase("child: user namespace, rlimits");
   if (enter_small_namespaces(l, &err) < 0 || enter_network(l, &rep, &err) < 0 ||
-      set_sysctls(&l->policy->process, &err) < 0 ||
+      set_sysctls(&l->policy->process, &err) < 0 || leave_network_setup(l, &err) < 0 ||
       set_oom_score_adj(&l->policy->process, &err) < 0)
     report_failure(l, &rep, &err);
   usbox_phase("child: uts, ipc, cgroup, net namespaces");
@@ -493,6 +507,9 @@ _Noreturn void launch_agent_child(const struct launch *l)
       limits_apply_memory_in_child(l->limits, &err) < 0)
     report_failure(l, &rep, &err);
   usbox_phase("child: landlock, capabilities");
+  /* a switch to the process's user made it non-dumpable again (above) */
+  if (l->foreign_mm && !l->new_user)
+    prctl(PR_SET_DUMPABLE, 1);
   bool killable = false;
   rep.listener = unotify_install(l->bpf, &killable);
   if (rep.listener < 0) {

@@ -38,6 +38,11 @@ extern const size_t launch_nforwarded;
 struct launch {
   const struct inherited *inherited;
   bool new_user;         /* the clone makes a user namespace (no root) */
+  /* the sentry holds no capability in the user namespace this process's
+   * memory belongs to (new_user, or usbox itself moved into one: a
+   * forked mm keeps its creator's): the init is dumpable when the sentry
+   * must read or take from it */
+  bool foreign_mm;
   uid_t uid;             /* usbox's ids, mapped to themselves there */
   gid_t gid;
   const char *hostname;  /* of the sandbox's UTS namespace */

@@ -511,7 +511,8 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
     usbox_err_set(err, errno, "socketpair");
     goto fail;
   }
-  struct launch l = {.inherited = inherited, .new_user = geteuid() != 0, .uid = geteuid(),
+  struct launch l = {.inherited = inherited, .new_user = geteuid() != 0,
+                     .foreign_mm = geteuid() != 0 || cfg->userns != NULL, .uid = geteuid(),
                      .gid = getegid(), .hostname = cfg->policy->hostname,
                      .uts_ipc_made = cfg->uts_ipc_made, .program = program,
                      .argv = cfg->argv, .envp = cfg->envp, .bpf = bpf,
@@ -711,7 +712,8 @@ int supervisor_exec(const struct exec_config *cfg)
    * and kills whatever is left when the agent ends. */
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   if (limits_create(&r.limits, &cfg->policy->limits, &err) < 0 ||
-      limits_enter_self(&r.limits, &err) < 0) {
+      limits_enter_self(&r.limits, &err) < 0 ||
+      (cfg->userns != NULL && supervisor_enter_userns(cfg, &r.limits, &err) < 0)) {
     usbox_err_print(&err);
     limits_destroy(&r.limits);
     close(r.sigfd);

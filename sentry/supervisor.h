@@ -11,6 +11,7 @@
 #define USBOX_EXIT_NOT_FOUND 127   /* program not found */
 #define USBOX_EXIT_TIMEOUT 124     /* --timeout ran out (as timeout(1)) */
 
+#include "common/userns.h"
 #include "platform/seccomp_filter.h"
 #include "policy/policy.h"
 
@@ -29,6 +30,10 @@ struct exec_gate {
   /* Block until the start: 0. A signal usbox gets meanwhile (read from
    * sigfd) ends the wait: its number, and the sandbox goes. -1: error. */
   int (*wait_start)(void *ctx, int sigfd, usbox_err_t *err);
+  /* With exec_config.userns: usbox has just become the user namespace's
+   * root (one thread still); the namespaces it must own are made here.
+   * NULL: nothing to do. */
+  int (*in_userns)(void *ctx, usbox_err_t *err);
   void *ctx;
 };
 
@@ -54,11 +59,21 @@ struct exec_config {
   /* OCI --preserve-fds N: usbox's fds 3..N+2 (none a directory:
    * oci/preserve.c) pass to the agent at the same numbers; 0 otherwise */
   int preserve_fds;
+  /* OCI linux.uidMappings/gidMappings: once its cgroups are made, usbox
+   * enters a user namespace with these maps and runs the whole sandbox
+   * from it as its root (sentry/userns_entry.c); NULL: the host's */
+  const struct userns_config *userns;
 };
 
 /* Returns the exit code usbox should exit with: the agent's status, 128+N
  * if it was killed by signal N, or one of the codes above. */
 int supervisor_exec(const struct exec_config *cfg);
+
+/* cfg->userns: the step above, with the sandbox's cgroups delegated to the
+ * namespace's root first (limits/limits.h). */
+struct limits;
+int supervisor_enter_userns(const struct exec_config *cfg, struct limits *limits,
+                            usbox_err_t *err);
 
 /* execvp's search, done before starting anything so that errors are clear.
  * Fills resolved; returns 0, USBOX_EXIT_NOT_FOUND or USBOX_EXIT_CANNOT_EXEC

@@ -875,6 +875,87 @@ cmp -s "$TMPROOT/outside.before" "$TMPROOT/outside.after" &&
   pass "preserve-fds: the host's directories are unchanged" ||
   fail "preserve-fds: a host directory changed: $(diff "$TMPROOT/outside.before" "$TMPROOT/outside.after"; diff "$TMPROOT/hid.before" "$TMPROOT/hid.after")"
 
+# ---- a user namespace with mappings (container root = host 100000) ----
+# The monitor (sentry and gofer) runs in the container's user namespace, so
+# every host operation done for the container has exactly its rights: with
+# CAP_DAC_OVERRIDE and CAP_FOWNER, root inside still cannot read, change or
+# remove a host root's file in a bind mount. Compared with the kernel
+# itself under the same maps and capabilities (userns_run.py).
+BUS=$TMPROOT/busr
+make_bundle "$BUS"
+chown -R 100000:100000 "$BUS/rootfs"
+chmod 711 "$TMPROOT" # the monitor, host uid 100000 now, reaches the bundle (as runc's init must)
+cp "$(dirname "$0")/userns_probe.sh" "$BUS/rootfs/probe.sh"
+ln -sf busybox "$BUS/rootfs/bin/stat"
+ln -sf busybox "$BUS/rootfs/bin/chown"
+ln -sf busybox "$BUS/rootfs/bin/chmod"
+mk_udata() { # DIR: a host root's sticky directory with one file of root's, one of the container's
+  rm -rf "$1" && mkdir -p "$1" && chmod 1777 "$1"
+  echo top >"$1/rootonly" && chmod 600 "$1/rootonly"
+  echo mine >"$1/mine" && chown 100000:100000 "$1/mine" && chmod 600 "$1/mine"
+}
+mk_udata "$TMPROOT/udata"
+mk_udata "$TMPROOT/udata-native"
+edit "$BUS" "c['process']['terminal'] = False
+c['process']['args'] = ['sh', '/probe.sh', '/data']
+caps = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID']
+c['process']['capabilities'] = {k: caps for k in ('bounding', 'effective', 'permitted')}
+c['mounts'].append({'destination': '/data', 'type': 'bind', 'source': '$TMPROOT/udata', 'options': ['rbind', 'rw']})
+c['linux']['namespaces'].append({'type': 'user'})
+c['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+c['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]"
+expect_exit 0 "userns: a container with mappings runs" -- "$RT" run --bundle "$BUS" userns1
+cp "$OUT" "$TMPROOT/userns.usbox"
+/usr/bin/python3 "$(dirname "$0")/userns_run.py" 100000 65536 -- "$BUSYBOX" sh \
+  "$(dirname "$0")/userns_probe.sh" "$TMPROOT/udata-native" >"$TMPROOT/userns.native" 2>&1
+expect_eq "userns: what root inside may do to a bind mount is what the kernel allows it natively" \
+  "$(cat "$TMPROOT/userns.native")" "$(cat "$TMPROOT/userns.usbox")"
+expect_grep "userns: uid 0 inside" '^uid 0 gid 0$' "$TMPROOT/userns.usbox"
+expect_grep "userns: the host root's file unread" '^rootonly-refused$' "$TMPROOT/userns.usbox"
+expect_grep "userns: nor removed" '^rm-refused$' "$TMPROOT/userns.usbox"
+expect_eq "userns: the host root's file unchanged" "0 0 600 top" \
+  "$(stat -c '%u %g %a' "$TMPROOT/udata/rootonly") $(cat "$TMPROOT/udata/rootonly")"
+expect_eq "userns: files made inside are the mapped ids' on the host" "101000:101000 100000:100000" \
+  "$(stat -c %u:%g "$TMPROOT/udata/new") $(stat -c %u:%g "$TMPROOT/udata/sub")"
+# the process's user, exec into it, the maps seen inside, nothing left
+edit "$BUS" "c['process']['args'] = ['sleep', '30']
+c['process']['user'] = {'uid': 1000, 'gid': 1000}"
+rt create --bundle "$BUS" userns2 >/dev/null 2>&1 || fail "userns: create"
+rt start userns2 >/dev/null 2>&1 || fail "userns: start"
+expect_exit 0 "userns: exec into it" -- "$RT" exec userns2 cat /proc/self/uid_map
+expect_grep "userns: the maps inside" '^ *0 *100000 *65536$' "$OUT"
+expect_exit 0 "userns: exec as the process's user" -- "$RT" exec userns2 sh -c 'id -u; touch /data/byuser'
+expect_grep "userns: the process's user" '^1000$' "$OUT"
+expect_eq "userns: its file is host uid 101000's" "101000" "$(stat -c %u "$TMPROOT/udata/byuser" 2>&1)"
+upid=$(rt state userns2 | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+expect_eq "userns: the monitor runs as the container's root" "100000" \
+  "$(awk '/^Uid:/ {print $3}' "/proc/$upid/status")"
+rt kill userns2 KILL >/dev/null 2>&1
+for _ in $(seq 100); do rt state userns2 2>/dev/null | grep -q stopped && break; sleep 0.1; done
+expect_exit 0 "userns: delete" -- "$RT" delete userns2
+left=$(find /sys/fs/cgroup -maxdepth 4 -name "usbox-$upid" -o -maxdepth 4 -name "usbox-oci-$upid" 2>/dev/null)
+expect_eq "userns: no cgroup left" "" "$left"
+# what cannot be: refused at create, nothing left
+badu() { # NAME REGEX PYTHON-EDIT
+  local dir=$TMPROOT/badu-$1
+  make_bundle "$dir"
+  edit "$dir" "c['process']['terminal'] = False
+c['linux']['namespaces'].append({'type': 'user'})
+c['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+c['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+$3"
+  expect_exit 1 "userns refused: $1" -- "$RT" create --bundle "$dir" "badu-$1"
+  expect_grep "userns refused: $1: message" "$2" "$ERR"
+  [ -e "$ROOT/badu-$1" ] && fail "userns refused: $1: state left"
+}
+badu nomaps 'a user namespace needs linux.uidMappings and gidMappings' 'del c["linux"]["gidMappings"]'
+badu noroot "needs the container's uid 0 and gid 0 mapped" 'c["linux"]["uidMappings"][0]["containerID"] = 1'
+badu user 'process.user: uid 70000 or gid 0 is not in the user namespace' 'c["process"]["user"] = {"uid": 70000, "gid": 0}'
+badu overlap 'uidMappings\[1\] overlaps' 'c["linux"]["uidMappings"].append({"containerID": 65536, "hostID": 100001, "size": 2})'
+badu path 'joining an existing user namespace is not supported' 'c["linux"]["namespaces"][-1]["path"] = "/proc/1/ns/user"'
+badu size 'gidMappings\[0\].size: must be a number' 'c["linux"]["gidMappings"][0]["size"] = -1'
+badu nons 'mappings need a "user" namespace' 'c["linux"]["namespaces"].pop()'
+
 # ---- bad bundles: exit 1, one line, nothing left ----
 bad() { # NAME REGEX PYTHON-EDIT
   local name=$1 regex=$2 code=$3 dir=$TMPROOT/bad-$1
@@ -895,7 +976,6 @@ bad netns 'joining the network namespace /run/netns/x: No such file' 'c["linux"]
 bad notnetns 'joining the network namespace /proc/self/ns/ipc: Invalid argument' 'c["linux"]["namespaces"] = [{"type": "network", "path": "/proc/self/ns/ipc"}]'
 bad pidns 'joining an existing pid namespace is not supported' 'c["linux"]["namespaces"] = [{"type": "pid", "path": "/proc/1/ns/pid"}]'
 bad nspath 'the ipc namespace.s path must be absolute' 'c["linux"]["namespaces"] = [{"type": "ipc", "path": "x"}]'
-bad userns 'a user namespace is not supported' 'c["linux"]["namespaces"].append({"type": "user"})'
 bad annotation 'unknown usbox annotation dev.usbox.nope' 'c["annotations"] = {"dev.usbox.nope": "x"}'
 bad sysctl 'kernel.panic is not a sysctl of the container' 'c["linux"]["sysctl"] = {"kernel.panic": "1"}'
 bad rosymlink 'readonlyPaths: /lnk/hostname is or passes a symlink in the rootfs' 'c["linux"]["readonlyPaths"] = ["/lnk/hostname"]'

@@ -48,6 +48,7 @@ cat >"$TMPROOT/no-rmdir.json" <<'EOF'
  "syscalls": [{"names": ["rmdir", "unlinkat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
 EOF
 mkdir -p "$TMPROOT/vol" && echo from-host >"$TMPROOT/vol/in" && chmod 0777 "$TMPROOT/vol"
+chmod 711 "$TMPROOT" # --uidmap: the monitor (host uid 100000 then) reaches podman's storage below
 
 # The cases every engine runs. $1: engine name; run_c ARGS... runs a
 # container (engine-specific options first, then IMAGE-less command).
@@ -159,6 +160,24 @@ podman_pod_cases() {
   return 0
 }
 
+# podman --uidmap: the runtime makes the user namespace from the config's
+# maps; container root is host uid 100000, and with podman's default
+# capabilities (DAC_OVERRIDE among them) it still cannot read a host
+# root's 0600 file in a volume, as under runc
+podman_userns_cases() {
+  echo secret >"$TMPROOT/vol/rootonly" && chmod 600 "$TMPROOT/vol/rootonly"
+  rm -f "$TMPROOT/vol/umade"
+  expect_exit 0 "podman: --uidmap" -- timeout -k 5 120 "${P[@]}" run --rm "${base[@]}" \
+    --uidmap 0:100000:65536 --gidmap 0:100000:65536 -v "$TMPROOT/vol:/data" "$IMG" \
+    sh -c 'id -u; cat /proc/self/uid_map; cat /data/rootonly 2>/dev/null || echo refused; touch /data/umade'
+  expect_grep "podman: --uidmap: root inside" '^0$' "$OUT"
+  expect_grep "podman: --uidmap: the maps" '^ *0 *100000 *65536$' "$OUT"
+  expect_grep "podman: --uidmap: a host root's file refused" '^refused$' "$OUT"
+  expect_eq "podman: --uidmap: a file made inside is host uid 100000's" 100000:100000 \
+    "$(stat -c %u:%g "$TMPROOT/vol/umade" 2>&1)"
+  rm -f "$TMPROOT/vol/rootonly" "$TMPROOT/vol/umade"
+}
+
 # ---- podman ----
 podman_engine() {
   command -v podman >/dev/null || { skip "podman: not installed"; return; }
@@ -195,6 +214,7 @@ podman_engine() {
   tty_and_stop_cases podman
   exec_cases podman 127
   podman_pod_cases
+  podman_userns_cases
   "${P[@]}" run -d --name killme "${base[@]}" "$IMG" sleep 1000.731 >/dev/null 2>&1 || fail "podman: run -d"
   expect_exit 0 "podman: pause" -- "${P[@]}" pause killme
   expect_eq "podman: paused" paused "$("${P[@]}" inspect killme --format '{{.State.Status}}' 2>/dev/null)"

@@ -1,0 +1,41 @@
+/* A user namespace with id mappings (OCI linux.uidMappings/gidMappings),
+ * entered by the process that then runs the whole sandbox: the OCI
+ * monitor, and so the sentry and the gofer it forks (docs/oci.md "User
+ * namespaces" says why the deputy must live in it: invariant 2). */
+#ifndef USBOX_COMMON_USERNS_H
+#define USBOX_COMMON_USERNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+/* the kernel's bound on the lines of uid_map and gid_map */
+#define USERNS_MAX_MAPS 340
+
+struct userns_map {
+  uint32_t inside, outside, count;
+};
+
+struct userns_config {
+  size_t nuid, ngid;
+  struct userns_map uid[USERNS_MAX_MAPS], gid[USERNS_MAX_MAPS];
+};
+
+/* The host id that id `inside` maps to, or -1 when it is not mapped. */
+int64_t userns_to_host(const struct userns_map *maps, size_t n, uint32_t inside);
+
+/* Each range non-empty, within 32 bits, and no two overlapping inside or
+ * outside (what the kernel refuses, said earlier and with the field's
+ * name); `what` names the list in the message. */
+int userns_check_maps(const struct userns_map *maps, size_t n, const char *what,
+                      usbox_err_t *err);
+
+/* The calling process (single-threaded, with CAP_SETUID and CAP_SETGID
+ * over the maps' outside ids) moves into a new user namespace with u's
+ * maps and becomes its uid 0 and gid 0 with no supplementary group: from
+ * then on its capabilities are those of that namespace's root, which the
+ * kernel honours only over what the maps reach. */
+int userns_enter(const struct userns_config *u, usbox_err_t *err);
+
+#endif

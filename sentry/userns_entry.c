@@ -1,0 +1,62 @@
+/* usbox itself (an OCI monitor: the sentry and the gofer it forks, the
+ * sandbox's first process) moves into the container's user namespace
+ * once the work that needs the host's root is done (supervisor.c). The
+ * kernel then gives every host operation done for the agent (invariant 2)
+ * exactly the rights of the agent's ids and capabilities there: a
+ * capability counts only over files whose owner the maps reach, and ids
+ * are shown as the agent sees them. */
+#include "sentry/supervisor.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "common/cleanup.h"
+#include "limits/limits.h"
+
+/* What the agent may be given that only the host's root may grant, and
+ * which the namespace's root no longer can: room under the hard rlimits
+ * the process asks (set to the letter in the agent, launch.c), and an
+ * oom_score_adj below the present one. Both go to usbox itself first;
+ * its children inherit them. Safe: the values are the engine's
+ * config.json's, as runc sets them for the container's init. */
+static int grant_before(const struct policy_process *proc, usbox_err_t *err)
+{
+  for (size_t i = 0; i < proc->nrlimits; i++) {
+    struct rlimit now;
+    if (getrlimit(proc->rlimits[i].resource, &now) < 0)
+      return usbox_err_set(err, errno, "getrlimit %d", proc->rlimits[i].resource);
+    if (now.rlim_max != RLIM_INFINITY &&
+        (proc->rlimits[i].hard == RLIM_INFINITY || proc->rlimits[i].hard > now.rlim_max)) {
+      now.rlim_max = proc->rlimits[i].hard;
+      if (setrlimit(proc->rlimits[i].resource, &now) < 0)
+        return usbox_err_set(err, errno, "raising the hard rlimit %d", proc->rlimits[i].resource);
+    }
+  }
+  if (proc->set_oom_score_adj && proc->oom_score_adj < 0) {
+    char text[16];
+    snprintf(text, sizeof text, "%d", proc->oom_score_adj);
+    cleanup_fclose FILE *f = fopen("/proc/self/oom_score_adj", "we");
+    if (f == NULL || fputs(text, f) < 0 || fflush(f) != 0)
+      return usbox_err_set(err, errno, "setting oom_score_adj %d", proc->oom_score_adj);
+  }
+  return 0;
+}
+
+int supervisor_enter_userns(const struct exec_config *cfg, struct limits *limits,
+                            usbox_err_t *err)
+{
+  const struct userns_config *u = cfg->userns;
+  int64_t root_uid = userns_to_host(u->uid, u->nuid, 0);
+  int64_t root_gid = userns_to_host(u->gid, u->ngid, 0);
+  if (root_uid < 0 || root_gid < 0) /* the config's loader said so already */
+    return usbox_err_set(err, EINVAL, "the user namespace maps no uid or gid 0");
+  if (grant_before(&cfg->policy->process, err) < 0 ||
+      limits_delegate(limits, (uid_t)root_uid, (gid_t)root_gid, err) < 0 ||
+      userns_enter(u, err) < 0)
+    return -1;
+  if (cfg->gate != NULL && cfg->gate->in_userns != NULL)
+    return cfg->gate->in_userns(cfg->gate->ctx, err);
+  return 0;
+}

@@ -3,6 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/nsfs.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -105,9 +109,97 @@ static int run_map_writer(const struct userns_config *u, usbox_err_t *err)
   return 0;
 }
 
+/* "inside outside count" lines into maps */
+static int parse_map(char *text, struct userns_map *maps, size_t *n)
+{
+  *n = 0;
+  for (char *save = NULL, *line = strtok_r(text, "\n", &save); line != NULL;
+       line = strtok_r(NULL, "\n", &save)) {
+    unsigned long v[3];
+    char *p = line, *end;
+    for (int k = 0; k < 3; k++, p = end) {
+      errno = 0;
+      v[k] = strtoul(p, &end, 10);
+      if (end == p || errno != 0 || v[k] > UINT32_MAX)
+        return -1;
+    }
+    if (*n == USERNS_MAX_MAPS)
+      return -1;
+    maps[(*n)++] = (struct userns_map){(uint32_t)v[0], (uint32_t)v[1], (uint32_t)v[2]};
+  }
+  return 0;
+}
+
+/* In a child: join the namespace, send both of its maps as text. Read
+ * from inside, a map's outside ids are its parent namespace's. */
+static _Noreturn void send_maps(int ns, int out)
+{
+  if (setns(ns, CLONE_NEWUSER) < 0)
+    _exit(1);
+  static char text[2][USERNS_MAX_MAPS * 36 + 1];
+  const char *files[2] = {"/proc/self/uid_map", "/proc/self/gid_map"};
+  for (int i = 0; i < 2; i++) {
+    int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+    ssize_t len = fd < 0 ? -1 : read(fd, text[i], sizeof text[i] - 1);
+    if (len < 0)
+      _exit(1);
+  }
+  _exit(write(out, text, sizeof text) == (ssize_t)sizeof text ? 0 : 1);
+}
+
+/* the namespace at fd is a child of the caller's */
+static bool child_of_mine(int ns)
+{
+  struct stat mine, parent;
+  cleanup_close int p = ioctl(ns, NS_GET_PARENT);
+  return p >= 0 && fstat(p, &parent) == 0 && stat("/proc/self/ns/user", &mine) == 0 &&
+         parent.st_ino == mine.st_ino && parent.st_dev == mine.st_dev;
+}
+
+int userns_read_maps(const char *path, struct userns_config *u, usbox_err_t *err)
+{
+  cleanup_close int ns = open(path, O_RDONLY | O_CLOEXEC);
+  if (ns < 0 || ioctl(ns, NS_GET_NSTYPE) != CLONE_NEWUSER)
+    return usbox_err_set(err, ns < 0 ? errno : EINVAL, "the user namespace %s", path);
+  if (!child_of_mine(ns))
+    return usbox_err_set(err, EINVAL, "the user namespace %s is not a child of usbox's", path);
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0)
+    return usbox_err_set(err, errno, "pipe2");
+  pid_t child = fork();
+  if (child == 0)
+    send_maps(ns, pipefd[1]);
+  close(pipefd[1]);
+  static char text[2][USERNS_MAX_MAPS * 36 + 1];
+  memset(text, 0, sizeof text);
+  size_t got = 0;
+  ssize_t n;
+  while (child > 0 && got < sizeof text &&
+         ((n = read(pipefd[0], (char *)text + got, sizeof text - got)) > 0 || (n < 0 && errno == EINTR)))
+    got += n > 0 ? (size_t)n : 0;
+  close(pipefd[0]);
+  int status = 0;
+  while (child > 0 && waitpid(child, &status, 0) < 0 && errno == EINTR)
+    ;
+  text[0][sizeof text[0] - 1] = text[1][sizeof text[1] - 1] = '\0';
+  if (child < 0 || got != sizeof text || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+      parse_map(text[0], u->uid, &u->nuid) < 0 || parse_map(text[1], u->gid, &u->ngid) < 0)
+    return usbox_err_set(err, 0, "reading the maps of the user namespace %s", path);
+  u->path = path;
+  return 0;
+}
+
+static int join(const char *path, usbox_err_t *err)
+{
+  cleanup_close int ns = open(path, O_RDONLY | O_CLOEXEC);
+  if (ns < 0 || setns(ns, CLONE_NEWUSER) < 0)
+    return usbox_err_set(err, errno, "joining the user namespace %s", path);
+  return 0;
+}
+
 int userns_enter(const struct userns_config *u, usbox_err_t *err)
 {
-  if (run_map_writer(u, err) < 0)
+  if (u->path != NULL ? join(u->path, err) < 0 : run_map_writer(u, err) < 0)
     return -1;
   /* Safe: the ids are the new namespace's root, which the maps give a host
    * id each (checked when the config was read); raw calls, as the process

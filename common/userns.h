@@ -18,6 +18,8 @@ struct userns_map {
 };
 
 struct userns_config {
+  const char *path; /* an existing namespace to join (its maps below, read
+                       with userns_read_maps), or NULL: a new one */
   size_t nuid, ngid;
   struct userns_map uid[USERNS_MAX_MAPS], gid[USERNS_MAX_MAPS];
 };
@@ -31,9 +33,14 @@ int64_t userns_to_host(const struct userns_map *maps, size_t n, uint32_t inside)
 int userns_check_maps(const struct userns_map *maps, size_t n, const char *what,
                       usbox_err_t *err);
 
+/* The maps of the user namespace at path (a /proc/PID/ns/user), read from
+ * a child that joins it; the namespace must be a child of the caller's
+ * (the maps then name the caller's ids). Root only. */
+int userns_read_maps(const char *path, struct userns_config *u, usbox_err_t *err);
+
 /* The calling process (single-threaded, with CAP_SETUID and CAP_SETGID
  * over the maps' outside ids) moves into a new user namespace with u's
- * maps and becomes its uid 0 and gid 0 with no supplementary group: from
+ * maps (or joins u->path) and becomes its uid 0 and gid 0 with no supplementary group: from
  * then on its capabilities are those of that namespace's root, which the
  * kernel honours only over what the maps reach. */
 int userns_enter(const struct userns_config *u, usbox_err_t *err);

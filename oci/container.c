@@ -379,6 +379,26 @@ static void note_to_log(void *ctx, const char *fmt, ...)
   oci_log(ctx, "warning", "%s", line);
 }
 
+static bool same_maps(const struct userns_map *a, size_t na, const struct userns_map *b, size_t nb)
+{
+  return na == nb && memcmp(a, b, na * sizeof *a) == 0;
+}
+
+/* A user namespace joined by path (a pod's): its maps are what they are;
+ * the config's, if it gives them, must be the same (as runc checks). */
+static int joined_userns_maps(struct oci_spec *s, const struct policy *p, usbox_err_t *err)
+{
+  static struct userns_config joined;
+  if (userns_read_maps(s->userns_path, &joined, err) < 0)
+    return usbox_err_wrap(err, "config.json: .linux.namespaces");
+  if ((s->idmap.nuid != 0 && !same_maps(s->idmap.uid, s->idmap.nuid, joined.uid, joined.nuid)) ||
+      (s->idmap.ngid != 0 && !same_maps(s->idmap.gid, s->idmap.ngid, joined.gid, joined.ngid)))
+    return usbox_err_set(err, EINVAL, "config.json: .linux.uidMappings: not the maps of the user "
+                                      "namespace %s", s->userns_path);
+  s->idmap = joined;
+  return oci_spec_check_idmap(s, p, err);
+}
+
 /* Everything that can be refused is refused here, before anything on the
  * host changes. */
 static int validate(struct creating *c, usbox_err_t *err)
@@ -403,6 +423,8 @@ static int validate(struct creating *c, usbox_err_t *err)
   if (c->spec.userns && geteuid() != 0)
     return usbox_err_set(err, EPERM, "config.json: .linux.uidMappings: a user namespace with "
                                      "mappings needs root");
+  if (c->spec.userns_path != NULL && joined_userns_maps(&c->spec, &c->policy, err) < 0)
+    return -1;
   if (c->spec.terminal && o->console_socket == NULL)
     return usbox_err_set(err, EINVAL, "process.terminal is set: --console-socket is needed");
   if (!c->spec.terminal && o->console_socket != NULL)

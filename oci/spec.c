@@ -386,11 +386,15 @@ static int load_namespaces(struct loader *l, const cJSON *namespaces)
       return BAD(l->err, ".linux.namespaces", "a %s namespace is not supported", type->valuestring);
     bool no_path = path == NULL || cJSON_IsNull(path);
     if (strcmp(type->valuestring, "user") == 0) {
-      if (!no_path)
-        return BAD(l->err, ".linux.namespaces",
-                   "joining an existing user namespace is not supported (usbox makes its own "
-                   "from linux.uidMappings and gidMappings)");
+      if (l->s->userns)
+        return BAD(l->err, ".linux.namespaces", "two user namespaces");
       l->s->userns = true;
+      if (no_path)
+        continue;
+      if (!cJSON_IsString(path) || path->valuestring[0] != '/')
+        return BAD(l->err, ".linux.namespaces", "the user namespace's path must be absolute");
+      if ((l->s->userns_path = strdup(path->valuestring)) == NULL)
+        return usbox_err_set(l->err, ENOMEM, "config.json");
       continue;
     }
     if (i == OCI_NS_NET)
@@ -559,19 +563,27 @@ static int load_id_mappings(struct loader *l, const cJSON *lx)
     return u->nuid + u->ngid == 0
                ? 0
                : BAD(l->err, ".linux.uidMappings", "mappings need a \"user\" namespace in .linux.namespaces");
+  if (l->s->userns_path != NULL) /* its own maps are read at create */
+    return 0;
   if (u->nuid == 0 || u->ngid == 0)
     return BAD(l->err, ".linux.namespaces", "a user namespace needs linux.uidMappings and gidMappings");
+  return oci_spec_check_idmap(l->s, l->p, l->err);
+}
+
+int oci_spec_check_idmap(const struct oci_spec *s, const struct policy *p, usbox_err_t *err)
+{
+  const struct userns_config *u = &s->idmap;
   if (userns_to_host(u->uid, u->nuid, 0) < 0 || userns_to_host(u->gid, u->ngid, 0) < 0)
-    return BAD(l->err, ".linux.uidMappings",
+    return BAD(err, ".linux.uidMappings",
                "usbox needs the container's uid 0 and gid 0 mapped (its monitor runs as them)");
-  const struct policy_process *proc = &l->p->process;
+  const struct policy_process *proc = &p->process;
   if (proc->set_user && (userns_to_host(u->uid, u->nuid, proc->uid) < 0 ||
                          userns_to_host(u->gid, u->ngid, proc->gid) < 0))
-    return BAD(l->err, ".process.user", "uid %u or gid %u is not in the user namespace's maps",
+    return BAD(err, ".process.user", "uid %u or gid %u is not in the user namespace's maps",
                (unsigned)proc->uid, (unsigned)proc->gid);
   for (size_t i = 0; proc->set_user && i < proc->ngroups; i++)
     if (userns_to_host(u->gid, u->ngid, proc->groups[i]) < 0)
-      return BAD(l->err, ".process.user.additionalGids", "gid %u is not in the maps",
+      return BAD(err, ".process.user.additionalGids", "gid %u is not in the maps",
                  (unsigned)proc->groups[i]);
   return 0;
 }
@@ -818,6 +830,7 @@ void oci_spec_free(struct oci_spec *s)
   free(s->hooks);
   for (int k = 0; k < OCI_NS_KINDS; k++)
     free(s->ns_path[k]);
+  free(s->userns_path);
   for (size_t i = 0; i < s->nmissing; i++)
     free(s->missing[i].dest);
   free(s->missing);

@@ -35,7 +35,8 @@ struct oci_spec {
   /* a user namespace (linux.namespaces "user") with linux.uidMappings and
    * gidMappings: the monitor runs the sandbox in it (oci/container.c) */
   bool userns;
-  struct userns_config idmap;
+  char *userns_path; /* the namespace's path (a pod's), or NULL: a new one */
+  struct userns_config idmap; /* with a path: its own maps, read at create */
   bool netns_new; /* "network" without a path (made in the user namespace) */
   bool hostname; /* config.json names one (with a joined UTS namespace,
                     the host name is only set when it does) */
@@ -78,6 +79,10 @@ int oci_spec_parse_process(const char *text, struct oci_spec *s, struct policy *
 /* Make the mount points the rootfs lacks (inside it, following no symlink
  * out of it), as runc does before mounting. */
 int oci_spec_make_mount_points(const struct oci_spec *s, usbox_err_t *err);
+
+/* s->idmap fits the config: uid 0 and gid 0 mapped (the monitor runs as
+ * them), and process.user's ids. */
+int oci_spec_check_idmap(const struct oci_spec *s, const struct policy *p, usbox_err_t *err);
 
 void oci_spec_free(struct oci_spec *s);
 

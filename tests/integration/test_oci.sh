@@ -930,6 +930,22 @@ expect_eq "userns: its file is host uid 101000's" "101000" "$(stat -c %u "$TMPRO
 upid=$(rt state userns2 | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
 expect_eq "userns: the monitor runs as the container's root" "100000" \
   "$(awk '/^Uid:/ {print $3}' "/proc/$upid/status")"
+# a pod's member joins the pod's user namespace by path (its maps are read
+# from it; the config's, when given, must be the same)
+ln -sf busybox "$BUS/rootfs/bin/readlink"
+edit "$BUS" "c['process']['args'] = ['sh', '-c', 'id -u; readlink /proc/self/ns/user; cat /proc/self/uid_map']
+del c['process']['user']
+c['linux']['namespaces'][-1]['path'] = '/proc/$upid/ns/user'"
+expect_exit 0 "userns: a member joins the pod's user namespace" -- "$RT" run --bundle "$BUS" userns3
+expect_grep "userns: joined: root inside" '^0$' "$OUT"
+expect_eq "userns: joined: the pod's namespace" "$(readlink "/proc/$upid/ns/user")" "$(sed -n 2p "$OUT")"
+expect_grep "userns: joined: its maps" '^ *0 *100000 *65536$' "$OUT"
+edit "$BUS" "c['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 200000, 'size': 65536}]"
+expect_exit 1 "userns: a member whose maps are not the namespace's" -- "$RT" run --bundle "$BUS" userns4
+expect_grep "userns: not its maps: message" 'not the maps of the user namespace' "$ERR"
+[ -e "$ROOT/userns4" ] && fail "userns: not its maps: state left"
+edit "$BUS" "del c['linux']['uidMappings'], c['linux']['gidMappings']"
+expect_exit 0 "userns: a member that gives no maps" -- "$RT" run --bundle "$BUS" userns5
 rt kill userns2 KILL >/dev/null 2>&1
 for _ in $(seq 100); do rt state userns2 2>/dev/null | grep -q stopped && break; sleep 0.1; done
 expect_exit 0 "userns: delete" -- "$RT" delete userns2
@@ -952,7 +968,8 @@ badu nomaps 'a user namespace needs linux.uidMappings and gidMappings' 'del c["l
 badu noroot "needs the container's uid 0 and gid 0 mapped" 'c["linux"]["uidMappings"][0]["containerID"] = 1'
 badu user 'process.user: uid 70000 or gid 0 is not in the user namespace' 'c["process"]["user"] = {"uid": 70000, "gid": 0}'
 badu overlap 'uidMappings\[1\] overlaps' 'c["linux"]["uidMappings"].append({"containerID": 65536, "hostID": 100001, "size": 2})'
-badu path 'joining an existing user namespace is not supported' 'c["linux"]["namespaces"][-1]["path"] = "/proc/1/ns/user"'
+badu path 'the user namespace /proc/self/ns/user is not a child of usbox' 'c["linux"]["namespaces"][-1]["path"] = "/proc/self/ns/user"'
+badu notuserns 'the user namespace /proc/self/ns/ipc: Invalid argument' 'c["linux"]["namespaces"][-1]["path"] = "/proc/self/ns/ipc"'
 badu size 'gidMappings\[0\].size: must be a number' 'c["linux"]["gidMappings"][0]["size"] = -1'
 badu nons 'mappings need a "user" namespace' 'c["linux"]["namespaces"].pop()'
 

@@ -176,6 +176,20 @@ podman_userns_cases() {
   expect_eq "podman: --uidmap: a file made inside is host uid 100000's" 100000:100000 \
     "$(stat -c %u:%g "$TMPROOT/vol/umade" 2>&1)"
   rm -f "$TMPROOT/vol/rootonly" "$TMPROOT/vol/umade"
+  # a pod with maps: the infra makes the user namespace, members join it
+  local PP=(env CONTAINERS_CONF="$TMPROOT/containers.conf" "${P[@]}" --runtime "$U")
+  expect_exit 0 "podman: pod create --uidmap" -- "${PP[@]}" pod create --name upod --network none \
+    --uidmap 0:100000:65536 --gidmap 0:100000:65536
+  expect_exit 0 "podman: pod start --uidmap (its infra on usbox)" -- "${PP[@]}" pod start upod
+  local show='id -u; readlink /proc/self/ns/user; readlink /proc/self/ns/ipc'
+  expect_exit 0 "podman: a --uidmap pod's member" -- "${PP[@]}" run --rm --pod upod "$IMG" sh -c "$show"
+  cp "$OUT" "$TMPROOT/umember1"
+  expect_exit 0 "podman: another --uidmap pod member" -- "${PP[@]}" run --rm --pod upod "$IMG" sh -c "$show"
+  expect_grep "podman: --uidmap pod: root inside" '^0$' "$OUT"
+  expect_eq "podman: --uidmap pod: the members share the user and IPC namespaces" \
+    "$(cat "$TMPROOT/umember1")" "$(cat "$OUT")"
+  grep -qF "$(readlink /proc/self/ns/user)" "$OUT" && fail "podman: --uidmap pod: the host's user namespace"
+  expect_exit 0 "podman: pod rm -f (--uidmap)" -- "${PP[@]}" pod rm -f upod
 }
 
 # ---- podman ----

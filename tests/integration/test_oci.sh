@@ -917,6 +917,14 @@ expect_eq "userns: the host root's file unchanged" "0 0 600 top" \
   "$(stat -c '%u %g %a' "$TMPROOT/udata/rootonly") $(cat "$TMPROOT/udata/rootonly")"
 expect_eq "userns: files made inside are the mapped ids' on the host" "101000:101000 100000:100000" \
   "$(stat -c %u:%g "$TMPROOT/udata/new") $(stat -c %u:%g "$TMPROOT/udata/sub")"
+# attack: the files that let processes join the container's cgroups are
+# container root's on the host now (delegated): from inside, none may be
+# written (the host's cgroup tree is read-only in the view)
+edit "$BUS" "c['process']['args'] = ['sh', '-c', 'n=0; for f in /sys/fs/cgroup/*/usbox-*/*/*/* /sys/fs/cgroup/*/*/*/usbox-*/*/*/*; do case \$f in *cgroup.procs|*tasks) [ \$(stat -c %u \$f) = 0 ] && n=\$((n+1)); echo 1 >\$f 2>/dev/null && echo WROTE \$f;; esac; done; echo delegated \$n']
+c['linux']['resources'] = {'pids': {'limit': 200}}"
+expect_exit 0 "userns attack: write the delegated cgroup files" -- "$RT" run --bundle "$BUS" userns-cg
+expect_grep "userns attack: the delegated files were found (owned by root inside)" '^delegated [1-9]' "$OUT"
+grep -q WROTE "$OUT" && fail "userns attack: a delegated cgroup file was written: $(grep WROTE "$OUT")"
 # the process's user, exec into it, the maps seen inside, nothing left
 edit "$BUS" "c['process']['args'] = ['sleep', '30']
 c['process']['user'] = {'uid': 1000, 'gid': 1000}"

@@ -7,6 +7,8 @@
  *   oci_probe mq-open NAME       whether the queue NAME exists
  *   oci_probe dir FD             what a directory fd the container holds
  *                                reaches (below)
+ *   oci_probe unix-echo PATH     a unix socket bound at PATH, connected to,
+ *                                a byte through it
  *   oci_probe recv-dir SOCK      the same for a directory fd received on
  *                                the socket SOCK (SCM_RIGHTS), as a host
  *                                process at the other end of a socket the
@@ -152,8 +154,29 @@ static int recv_dir(int sock)
   return dir_attack(fd);
 }
 
+/* A unix stream socket bound at path, a connection to it, a byte through
+ * it: the sentry binds and connects for the container (in a user
+ * namespace: from inside it, test_oci.sh) */
+static int unix_echo(const char *path)
+{
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+  int l = socket(AF_UNIX, SOCK_STREAM, 0), c = socket(AF_UNIX, SOCK_STREAM, 0);
+  int rc = bind(l, (struct sockaddr *)&a, sizeof a);
+  say("unix-bind", rc);
+  if (rc < 0 || listen(l, 1) < 0)
+    return 1;
+  say("unix-connect", connect(c, (struct sockaddr *)&a, sizeof a));
+  int s = accept(l, NULL, NULL);
+  char byte = 0;
+  say("unix-echo", s >= 0 && write(c, "x", 1) == 1 && read(s, &byte, 1) == 1 && byte == 'x' ? 0 : -1);
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
+  if (argc == 3 && strcmp(argv[1], "unix-echo") == 0)
+    return unix_echo(argv[2]);
   if (argc == 4 && strcmp(argv[1], "mq-send") == 0) {
     struct mq_attr a = {.mq_maxmsg = 4, .mq_msgsize = 64};
     mqd_t q = mq_open(argv[2], O_CREAT | O_RDWR, 0600, &a);
@@ -170,6 +193,7 @@ int main(int argc, char **argv)
     return dir_attack(atoi(argv[2]));
   if (argc == 3 && strcmp(argv[1], "recv-dir") == 0)
     return recv_dir(atoi(argv[2]));
-  fprintf(stderr, "usage: oci_probe mq-send NAME MSG | mq-open NAME | dir FD | recv-dir SOCK\n");
+  fprintf(stderr,
+          "usage: oci_probe mq-send NAME MSG | mq-open NAME | dir FD | recv-dir SOCK | unix-echo PATH\n");
   return 2;
 }

@@ -917,6 +917,17 @@ expect_eq "userns: the host root's file unchanged" "0 0 600 top" \
   "$(stat -c '%u %g %a' "$TMPROOT/udata/rootonly") $(cat "$TMPROOT/udata/rootonly")"
 expect_eq "userns: files made inside are the mapped ids' on the host" "101000:101000 100000:100000" \
   "$(stat -c %u:%g "$TMPROOT/udata/new") $(stat -c %u:%g "$TMPROOT/udata/sub")"
+# what the sentry does with the namespace root's rights: a unix socket
+# bound by path (from the agent thread's root and cwd) and connected to;
+# a POSIX message queue in the container's own mqueue filesystem
+cp "$ATTACKS/oci_probe" "$BUS/rootfs/bin/oci_probe"
+edit "$BUS" "c['process']['args'] = ['sh', '-c', 'cd /data && oci_probe unix-echo sock; oci_probe mq-send /uq hi; ls /dev/mqueue']"
+expect_exit 0 "userns: a unix socket and a message queue" -- "$RT" run --bundle "$BUS" userns-ux
+for line in '^unix-bind: ok$' '^unix-connect: ok$' '^unix-echo: ok$' '^mq-send: ok$' '^uq$'; do
+  expect_grep "userns: sockets and queues: $line" "$line" "$OUT"
+done
+expect_eq "userns: the socket is the mapped root's on the host" "100000 socket" \
+  "$(stat -c '%u %F' "$TMPROOT/udata/sock" 2>&1)"
 # attack: the files that let processes join the container's cgroups are
 # container root's on the host now (delegated): from inside, none may be
 # written (the host's cgroup tree is read-only in the view)

@@ -906,8 +906,10 @@ c['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}
 c['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]"
 expect_exit 0 "userns: a container with mappings runs" -- "$RT" run --bundle "$BUS" userns1
 cp "$OUT" "$TMPROOT/userns.usbox"
+# (the probe copied where host uid 100000 may read it: a CI clone is in a 0700 directory)
+install -m 0644 "$(dirname "$0")/userns_probe.sh" "$TMPROOT/userns_probe.sh"
 /usr/bin/python3 "$(dirname "$0")/userns_run.py" 100000 65536 -- "$BUSYBOX" sh \
-  "$(dirname "$0")/userns_probe.sh" "$TMPROOT/udata-native" >"$TMPROOT/userns.native" 2>&1
+  "$TMPROOT/userns_probe.sh" "$TMPROOT/udata-native" >"$TMPROOT/userns.native" 2>&1
 expect_eq "userns: what root inside may do to a bind mount is what the kernel allows it natively" \
   "$(cat "$TMPROOT/userns.native")" "$(cat "$TMPROOT/userns.usbox")"
 expect_grep "userns: uid 0 inside" '^uid 0 gid 0$' "$TMPROOT/userns.usbox"

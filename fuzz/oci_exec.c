@@ -5,8 +5,9 @@
  * sent by the monitor, but read inside the sandbox, so it must hold
  * whatever arrives).
  *
- * Input: one byte (bit 0: which parser; bits 1-2: how many fds came with
- * a request), then the JSON text or the request. Checked: a parsed
+ * Input: one byte (bit 0: a request, bits 1-6 then how many fds came
+ * with it; else bit 1: a whole config.json, else a process object), then
+ * the JSON text or the request. Checked: a parsed
  * process has a non-empty argv of strings and an absolute cwd, a refusal
  * is one line naming process.json; a decoded request has exactly argc
  * arguments and envc variables, each a string inside the message, an
@@ -88,12 +89,50 @@ static void fuzz_request(const uint8_t *data, size_t size, size_t nfds)
   free(h);
 }
 
+/* A whole config.json (oci/spec.c's oci_spec_parse, `create`'s): it
+ * reads the host (realpath of the rootfs and of bind sources, against the
+ * bundle "/") and writes nothing. A loaded user namespace has maps that
+ * map ids 0 (or a path whose maps are read at create); a refusal is one
+ * line naming config.json. */
+static void fuzz_config(const uint8_t *data, size_t size)
+{
+  char *text = malloc(size + 1);
+  if (text == NULL)
+    return;
+  memcpy(text, data, size);
+  text[size] = '\0';
+  struct oci_spec s;
+  struct policy p;
+  policy_init(&p);
+  usbox_err_t err = {0};
+  struct oci_load_options o = {.bundle = "/"};
+  if (oci_spec_parse(&o, text, &s, &p, &err) == 0) {
+    CHECK(s.args != NULL && s.args[0] != NULL);
+    const struct userns_config *u = &s.idmap;
+    if (s.userns && s.userns_path == NULL)
+      CHECK(u->nuid > 0 && u->ngid > 0 && userns_to_host(u->uid, u->nuid, 0) >= 0 &&
+            userns_to_host(u->gid, u->ngid, 0) >= 0);
+    CHECK(s.userns || u->nuid + u->ngid == 0);
+    for (size_t i = 0; i < u->nuid; i++)
+      CHECK(u->uid[i].count > 0);
+  } else {
+    CHECK(strstr(err.msg, "config.json") != NULL || strstr(err.msg, "root.path") != NULL ||
+          strstr(err.msg, "source") != NULL);
+    CHECK(strchr(err.msg, '\n') == NULL);
+  }
+  oci_spec_free(&s);
+  policy_free(&p);
+  free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   if (size < 1)
     return 0;
   if (data[0] & 1)
     fuzz_request(data + 1, size - 1, (data[0] >> 1) & 63);
+  else if (data[0] & 2)
+    fuzz_config(data + 1, size - 1);
   else
     fuzz_process(data + 1, size - 1);
   return 0;

@@ -220,6 +220,18 @@ static void exec_seeds(void)
       "[\"CAP_KILL\"], \"permitted\": [\"CAP_KILL\"]}, \"rlimits\": [{\"type\": "
       "\"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024}]}";
   write_seed("oci_exec", "process", process, sizeof process - 1);
+  /* a whole config.json (byte 2), with a user namespace and its maps */
+  static const char config[] =
+      "\2{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"/\", \"readonly\": true}, "
+      "\"process\": {\"args\": [\"sh\"], \"cwd\": \"/\", \"env\": [\"PATH=/bin\"], "
+      "\"user\": {\"uid\": 1000, \"gid\": 1000}}, \"hostname\": \"c\", "
+      "\"mounts\": [{\"destination\": \"/tmp\", \"type\": \"tmpfs\", \"source\": \"tmpfs\"}], "
+      "\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"user\"}, "
+      "{\"type\": \"network\", \"path\": \"/proc/1/ns/net\"}], "
+      "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}], "
+      "\"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}], "
+      "\"resources\": {\"memory\": {\"limit\": 1000000}}, \"maskedPaths\": [\"/proc/kcore\"]}}";
+  write_seed("oci_exec", "config-userns", config, sizeof config - 1);
   char *argv[] = {"sh", "-c", "echo hi", NULL}, *envp[] = {"PATH=/bin", "HOME=/root", NULL};
   char *none[] = {NULL};
   exec_request_seed("request", false, NULL, argv, envp);

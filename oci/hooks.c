@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -44,8 +45,11 @@ static int check_one(const char *kind, int i, const cJSON *h, usbox_err_t *err)
       !strings(cJSON_GetObjectItemCaseSensitive(h, "env")))
     return usbox_err_set(err, EINVAL, "config.json: .hooks.%s[%d]: args and env must be arrays of strings",
                          kind, i);
-  if (timeout != NULL && (!cJSON_IsNumber(timeout) || timeout->valuedouble < 1))
-    return usbox_err_set(err, EINVAL, "config.json: .hooks.%s[%d].timeout: must be positive", kind, i);
+  if (timeout != NULL &&
+      (!cJSON_IsNumber(timeout) || timeout->valuedouble < 1 || timeout->valuedouble > INT_MAX))
+    return usbox_err_set(err, EINVAL,
+                         "config.json: .hooks.%s[%d].timeout: must be from 1 to 2^31-1 seconds",
+                         kind, i);
   return 0;
 }
 

@@ -419,10 +419,16 @@ static int load_namespaces(struct loader *l, const cJSON *namespaces)
 static int load_resources(struct loader *l, const cJSON *res)
 {
   struct limits_config *c = &l->p->limits;
+  /* int64 in the spec (-1 or 0: no limit); a number past it is refused
+   * before any conversion (a double beyond the target type is undefined) */
   const cJSON *limit = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "memory"), "limit");
+  if (cJSON_IsNumber(limit) && limit->valuedouble >= 9.2e18)
+    return BAD(l->err, ".linux.resources.memory.limit", "must be below 2^63");
   if (cJSON_IsNumber(limit) && limit->valuedouble > 0)
     c->memory = (uint64_t)limit->valuedouble;
   limit = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "pids"), "limit");
+  if (cJSON_IsNumber(limit) && limit->valuedouble >= 9.2e18)
+    return BAD(l->err, ".linux.resources.pids.limit", "must be below 2^63");
   if (cJSON_IsNumber(limit) && limit->valuedouble > 0)
     c->pids = (long)limit->valuedouble;
   const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(res, "cpu");
@@ -430,6 +436,8 @@ static int load_resources(struct loader *l, const cJSON *res)
   const cJSON *period = cJSON_GetObjectItemCaseSensitive(cpu, "period");
   if (cJSON_IsNumber(quota) && quota->valuedouble > 0)
     c->cpus = quota->valuedouble / (cJSON_IsNumber(period) && period->valuedouble > 0 ? period->valuedouble : 100000.0);
+  if (c->cpus > 1e9) /* as --cpus: the cgroup's quota is computed from it */
+    return BAD(l->err, ".linux.resources.cpu", "quota/period: more than 1e9 CPUs");
   static const char *const noted[] = {"blockIO", "hugepageLimits", "network", "rdma", "unified"};
   note_present(l, res, ".linux.resources", noted, sizeof noted / sizeof noted[0]);
   return 0;

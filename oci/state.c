@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -162,10 +163,12 @@ static void copy_string(const cJSON *o, const char *name, char *out, size_t size
   snprintf(out, size, "%s", cJSON_IsString(v) ? v->valuestring : "");
 }
 
-static double number(const cJSON *o, const char *name)
+/* A number from 0 to max, else 0 (a file changed by hand must not make a
+ * conversion past the target type) */
+static double number(const cJSON *o, const char *name, double max)
 {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-  return cJSON_IsNumber(v) ? v->valuedouble : 0;
+  return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= max ? v->valuedouble : 0;
 }
 
 int oci_state_read(const char *root, const char *id, struct oci_state *st, usbox_err_t *err)
@@ -193,10 +196,10 @@ int oci_state_read(const char *root, const char *id, struct oci_state *st, usbox
   copy_string(o, "rootfs", st->rootfs, sizeof st->rootfs);
   copy_string(o, "created", st->created, sizeof st->created);
   copy_string(o, "freezer", st->freezer, sizeof st->freezer);
-  st->pid = (pid_t)number(o, "pid");
-  st->init_pid = (pid_t)number(o, "init_pid");
-  st->start_time = (unsigned long long)number(o, "start_time");
-  st->owner = (uid_t)number(o, "owner");
+  st->pid = (pid_t)number(o, "pid", INT_MAX);
+  st->init_pid = (pid_t)number(o, "init_pid", INT_MAX);
+  st->start_time = (unsigned long long)number(o, "start_time", 1.8e19);
+  st->owner = (uid_t)number(o, "owner", UINT32_MAX);
   st->annotations = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(o, "annotations"));
   st->hooks = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(o, "hooks"));
   cJSON_Delete(o);

@@ -3,6 +3,7 @@
  * act on the sentry-owned fd, write results back. */
 #include <linux/openat2.h>
 #include <linux/stat.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -585,6 +586,33 @@ static int listing_names(struct sentry_call *call, int fd, const struct stat *st
  * that dup2()s another directory over it meanwhile would be listed
  * unfiltered. Hidden entries are left out; /proc lists only the sandbox's
  * processes. */
+/* A listing buffer per receiver thread, made at its first listing: no
+ * allocation per call (a large one was an mmap and page faults), and none
+ * in threads that never list. Not in static TLS: glibc clears a new
+ * thread's whole TLS block, and receivers are started at any time (a
+ * handoff), each paying 16 page faults for a buffer most never use. */
+#define DENTS_BUF_SIZE (64 * 1024)
+static pthread_key_t dents_key;
+static pthread_once_t dents_once = PTHREAD_ONCE_INIT;
+
+static void dents_key_make(void)
+{
+  if (pthread_key_create(&dents_key, free) != 0)
+    abort(); /* at the first listing, with a key to spare: never */
+}
+
+static char *dents_buffer(void)
+{
+  pthread_once(&dents_once, dents_key_make);
+  char *buf = pthread_getspecific(dents_key);
+  if (buf == NULL && (buf = malloc(DENTS_BUF_SIZE)) != NULL &&
+      pthread_setspecific(dents_key, buf) != 0) {
+    free(buf);
+    buf = NULL;
+  }
+  return buf;
+}
+
 static struct sc_result do_getdents(struct sentry_call *call, size_t name_off, long nr)
 {
   cleanup_close int fd = task_getfd(call, ARG_INT(call, 0));
@@ -601,12 +629,13 @@ static struct sc_result do_getdents(struct sentry_call *call, size_t name_off, l
   if (r < 0)
     return sc_errno(-r);
   bool proc_root = vfs_is_proc_root(&call->sentry->vfs, st.st_dev, st.st_ino);
-  /* the kernel fills what fits; so do we, up to a buffer of this thread's
-   * (no allocation per call: a large one was an mmap and page faults) */
-  static __thread char buf[64 * 1024] __attribute__((aligned(8)));
+  /* the kernel fills what fits; so do we, up to a buffer of this thread's */
+  char *buf = dents_buffer();
+  if (buf == NULL)
+    return sc_errno(ENOMEM);
   size_t count = ARG_UINT(call, 2);
-  if (count > sizeof buf)
-    count = sizeof buf;
+  if (count > DENTS_BUF_SIZE)
+    count = DENTS_BUF_SIZE;
   for (;;) {
     /* our fd shares the agent's file position: reading here moves it (and
      * the kernel answers ENOTDIR, EINVAL for a small buffer, as to the agent) */

@@ -1020,7 +1020,10 @@ bad rosymlink 'readonlyPaths: /lnk/hostname is or passes a symlink in the rootfs
 bad destsymlink 'destination /lnk/x passes a symlink in the rootfs' 'c["mounts"].append({"destination": "/lnk/x", "type": "tmpfs", "source": "tmpfs"})'
 bad oom 'oomScoreAdj: must be a number from -1000 to 1000' 'c["process"]["oomScoreAdj"] = 5000'
 bad sysctlpath 'net/../../x is not a sysctl' 'c["linux"]["sysctl"] = {"net/../../x": "1"}'
-bad hook 'hooks.startContainer\[0\].timeout: must be positive' 'c["hooks"] = {"startContainer": [{"path": "/bin/true", "timeout": 0}]}'
+bad hook 'hooks.startContainer\[0\].timeout: must be from 1 to 2\^31-1 seconds' 'c["hooks"] = {"startContainer": [{"path": "/bin/true", "timeout": 0}]}'
+bad memlimit 'resources.memory.limit: must be below 2\^63' 'c["linux"]["resources"] = {"memory": {"limit": 1e72}}'
+bad cpus 'resources.cpu: quota/period: more than 1e9 CPUs' 'c["linux"]["resources"] = {"cpu": {"quota": 1e300, "period": 1}}'
+bad hooktimeout 'timeout: must be from 1 to 2\^31-1 seconds' 'c["hooks"] = {"prestart": [{"path": "/bin/true", "timeout": 1e300}]}'
 bad mqueue 'mqueue at /mq: usbox shows it at /dev/mqueue only' 'c["mounts"].append({"destination": "/mq", "type": "mqueue", "source": "mqueue"})'
 bad hookpath 'hooks.prestart\[0\].path: must be absolute' 'c["hooks"] = {"prestart": [{"path": "true"}]}'
 mkdir -p "$TMPROOT/nojson" && echo '{"ociVersion": ' >"$TMPROOT/nojson/config.json"

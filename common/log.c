@@ -77,3 +77,22 @@ void usbox_phase(const char *what)
   if (n > 0)
     fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, stderr);
 }
+
+static bool ending;
+
+void usbox_set_ending(void)
+{
+  ending = true;
+}
+
+bool usbox_frees_memory(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+  return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  return true;
+#endif
+#endif
+  return !ending;
+}

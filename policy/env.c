@@ -1,3 +1,4 @@
+#include "common/log.h"
 #include "policy/env.h"
 
 #include <cjson/cJSON.h>
@@ -380,6 +381,8 @@ int env_build(const struct env_policy *e, char *const *host, struct env_result *
 
 void env_result_free(struct env_result *r)
 {
+  if (!usbox_frees_memory())
+    return;
   for (size_t i = 0; r->envp != NULL && i < r->n; i++)
     free(r->envp[i]);
   free(r->envp);

@@ -1,3 +1,4 @@
+#include "common/log.h"
 #include "policy/policy.h"
 
 #include <dirent.h>
@@ -84,6 +85,8 @@ void policy_init(struct policy *p)
 
 void policy_free(struct policy *p)
 {
+  if (!usbox_frees_memory())
+    return;
   for (size_t i = 0; i < p->nmounts; i++) {
     free(p->mounts[i].dest);
     free(p->mounts[i].source);

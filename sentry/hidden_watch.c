@@ -248,6 +248,8 @@ void hidden_watch_stop(struct hidden_watch *hw)
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
     if (fds[i] >= 0)
       close(fds[i]);
+  if (!usbox_frees_memory())
+    return;
   for (size_t i = 0; i < hw->n && hw->host != NULL; i++)
     free(hw->host[i]);
   free(hw->host);

@@ -734,6 +734,7 @@ int supervisor_exec(const struct exec_config *cfg)
     kill_descendants(&r);
   }
   tty_relay_finish(&r.tty);
+  usbox_set_ending(); /* from here on, only tear-down and exit */
   usbox_phase("tear-down: the sandbox's processes gone");
   if (r.sentry_ready) {
     sentry_stop(&r.sentry);

@@ -1,3 +1,4 @@
+#include "common/log.h"
 #include "sentry/task.h"
 
 #include <errno.h>
@@ -44,6 +45,8 @@ static void task_free(struct task *t)
 
 void task_cache_destroy(struct task_cache *cache)
 {
+  if (!usbox_frees_memory())
+    return;
   for (size_t b = 0; b < TASK_BUCKETS; b++) {
     struct task *t = cache->buckets[b];
     while (t != NULL) {

@@ -1,3 +1,4 @@
+#include "common/log.h"
 #include "vfs/vfs.h"
 
 #include <errno.h>
@@ -143,8 +144,10 @@ int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
 
 void vfs_destroy(struct vfs *v)
 {
-  overlay_track_close(v->track);
+  overlay_track_close(v->track); /* its files flushed, in every case */
   v->track = NULL;
+  if (!usbox_frees_memory())
+    return;
   dcache_destroy(&v->dcache);
   if (v->proc_state != NULL) {
     for (size_t i = 0; i < v->proc_state->nmounts; i++)

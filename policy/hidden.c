@@ -90,13 +90,47 @@ static struct realpaths {
   size_t n;
 } *realpaths;
 
+static char *realpath_cached(const char *dir, char resolved[PATH_MAX]);
+
+/* realpath(dir), from its parent's (cached, so the rules' shared parents
+ * are resolved once) and one lstat of its last name, which the parent's
+ * listing often answers without a system call: glibc's realpath reads
+ * every component as a link (a readlink each, most failing with EINVAL).
+ * A symlink, or a path that is not plain absolute text, goes to realpath
+ * itself. */
+static char *realpath_from_parent(const char *dir, char resolved[PATH_MAX])
+{
+  const char *slash = strrchr(dir, '/');
+  if (dir[0] != '/' || strcmp(dir, "/") == 0 || slash[1] == '\0' || strstr(dir, "//") != NULL ||
+      strstr(dir, "/./") != NULL || strstr(dir, "/../") != NULL || strcmp(slash, "/.") == 0 ||
+      strcmp(slash, "/..") == 0)
+    return realpath(dir, resolved);
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof parent, "%.*s", slash == dir ? 1 : (int)(slash - dir), dir);
+  if (realpath_cached(parent, resolved) == NULL)
+    return NULL; /* errno: the parent's */
+  size_t plen = strcmp(resolved, "/") == 0 ? 0 : strlen(resolved);
+  if (plen + strlen(slash) >= PATH_MAX)
+    return realpath(dir, resolved);
+  memcpy(resolved + plen, slash, strlen(slash) + 1);
+  struct stat st;
+  if (lstat_listed(resolved, &st) < 0)
+    return NULL;
+  if (S_ISLNK(st.st_mode)) {
+    char link[PATH_MAX];
+    memcpy(link, resolved, strlen(resolved) + 1);
+    return realpath(link, resolved);
+  }
+  return resolved;
+}
+
 static char *realpath_cached(const char *dir, char resolved[PATH_MAX])
 {
   struct realpaths *c = realpaths;
   size_t len = strlen(dir), at;
   if (c != NULL && strset_find(&c->index, dir, len, strset_hash(STRSET_HASH_INIT, dir, len), &at))
     return c->resolved[at] != NULL ? strcpy(resolved, c->resolved[at]) : NULL;
-  char *r = realpath(dir, resolved);
+  char *r = c != NULL ? realpath_from_parent(dir, resolved) : realpath(dir, resolved);
   char **d = c != NULL ? realloc(c->dir, (c->n + 1) * sizeof *d) : NULL;
   char **v = d != NULL ? realloc(c->resolved, (c->n + 1) * sizeof *v) : NULL;
   if (d != NULL)

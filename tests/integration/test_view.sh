@@ -1736,4 +1736,27 @@ expect_grep "naming it" "/no-such-dir-usbox is not visible in the sandbox" "$ERR
 printf '{"process": {"cwd": 1}}\n' >"$TMPROOT/cwd-bad.json"
 expect_exit 125 "a policy whose process.cwd is no string" -- "$USBOX" exec --policy "$TMPROOT/cwd-bad.json" -- true
 
+# --hide through symlinked parents: the rule is resolved on the host to the
+# object it names (policy/hidden.c resolves each parent once, from its own
+# parent's answer), whatever name reaches it in the view
+P=$TMPROOT/parents
+mkdir -p "$P/real/deep/er" "$P/real/plain"
+echo hidden-one >"$P/real/deep/er/secret"
+echo hidden-two >"$P/real/plain/secret"
+echo shown >"$P/real/plain/other"
+ln -s real "$P/alias"
+ln -s alias "$P/alias2"            # a chain of links
+ln -s ../real/deep "$P/real/up"    # a relative link below the link
+ln -s /no-such-usbox-target "$P/dangling"
+mkdir -p "$P/rw"
+expect_exit 0 "--hide through symlinked parents" -- "$USBOX" exec --ro "$P" \
+  --hide "$P/alias2/up/er/secret" --hide "$P/alias/plain/secret" \
+  --hide "$P/dangling/x/secret" --hide "$P/real/no/such/dir/secret" -- \
+  sh -c "for f in real/deep/er/secret alias/up/er/secret real/plain/secret alias2/plain/secret real/plain/other; do cat $P/\$f 2>/dev/null || echo \"\$f: absent\"; done"
+for f in real/deep/er/secret alias/up/er/secret real/plain/secret alias2/plain/secret; do
+  expect_grep "symlinked parents: $f hidden" "^$f: absent\$" "$OUT"
+done
+expect_grep "symlinked parents: the rest shown" '^shown$' "$OUT"
+grep -q hidden- "$OUT" && fail "symlinked parents: a hidden file was read: $(cat "$OUT")"
+
 finish

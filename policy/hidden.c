@@ -62,10 +62,21 @@ static int rebase(const char *path, const char *base, const char *dir, char out[
  * Valid for one policy_expand_hidden. */
 static struct dircache *host_dirs;
 
+static bool no_hard_links(int dirfd);
+
+/* A directory to list, but not /proc or /sys: their listings are long
+ * (every process), made up as they are read, and an lstat there is cheap;
+ * refused here, the cache answers "may exist" and the caller looks. */
 static int open_host_dir(const char *dir, void *ctx)
 {
   (void)ctx;
-  return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0 && no_hard_links(fd)) {
+    close(fd);
+    errno = EOPNOTSUPP;
+    return -1;
+  }
+  return fd;
 }
 
 /* lstat, unless the listing of the parent says there is nothing there. */

@@ -41,6 +41,7 @@ struct monitor {
   const char *console_socket;
   int console_fd;  /* connected to it (monitor_prepare), or -1 */
   int exec_listen; /* the exec socket, bound (monitor_prepare), or -1 */
+  int log_fd;      /* the kept --log (monitor_prepare), or -1 */
   uid_t peer_uid[2]; /* who may use it, as the monitor sees them */
 };
 
@@ -273,7 +274,7 @@ static uid_t seen_uid(const struct oci_spec *s, uid_t id)
  * the console socket connected. */
 static int monitor_prepare(struct monitor *m, usbox_err_t *err)
 {
-  oci_log_hold(m->rt);
+  m->log_fd = oci_log_hold(m->rt);
   m->peer_uid[0] = seen_uid(&m->c->spec, geteuid());
   m->peer_uid[1] = seen_uid(&m->c->spec, 0);
   if ((m->exec_listen = oci_exec_server_bind(m->c->dir, err)) < 0)
@@ -318,6 +319,10 @@ static _Noreturn void run_monitor(const struct oci_runtime *rt, struct monitor *
                             .profile_flags = c->profile_flags, .uts_ipc_made = uts_ipc_made,
                             .preserve_fds = c->o->preserve_fds,
                             .userns = s->userns ? &s->idmap : NULL};
+  /* none of the monitor's own fds stays in the sandbox's first process */
+  const int own[] = {m->report_w, m->exec_listen, m->fifo_r, m->console_fd, m->log_fd};
+  cfg.own_fds = own;
+  cfg.nown_fds = sizeof own / sizeof own[0];
   int code = supervisor_exec(&cfg);
   if (m->report_w >= 0) /* failed before "created" */
     close(m->report_w);
@@ -492,7 +497,7 @@ static void make_freezer(const struct creating *c, pid_t monitor, struct oci_sta
 static int launch_monitor(struct creating *c, pid_t *monitor, usbox_err_t *err)
 {
   struct monitor m = {.rt = c->rt, .c = c, .console_socket = c->o->console_socket, .fifo_r = -1,
-                      .console_fd = -1, .exec_listen = -1};
+                      .console_fd = -1, .exec_listen = -1, .log_fd = -1};
   snprintf(m.fifo, sizeof m.fifo, "%s/start", c->dir);
   if (mkfifo(m.fifo, 0600) < 0)
     return usbox_err_set(err, errno, "making %s", m.fifo);

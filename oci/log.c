@@ -16,10 +16,11 @@
 
 static int held_log = -1; /* oci_log_hold */
 
-void oci_log_hold(const struct oci_runtime *rt)
+int oci_log_hold(const struct oci_runtime *rt)
 {
   if (rt->log != NULL && held_log < 0)
     held_log = open(rt->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  return held_log;
 }
 
 static void log_line(const struct oci_runtime *rt, const char *level, const char *msg)

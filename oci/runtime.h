@@ -122,8 +122,8 @@ struct oci_exec_server_options {
 int oci_exec_server_start(const struct oci_exec_server_options *o, usbox_err_t *err);
 
 /* The monitor keeps the --log file open from here on (it may lose the
- * right to open it: a user namespace). */
-void oci_log_hold(const struct oci_runtime *rt);
+ * right to open it: a user namespace). Returns that fd, or -1. */
+int oci_log_hold(const struct oci_runtime *rt);
 
 /* "TERM", "SIGTERM", "15", "RTMIN+3": the number, or -1 */
 int oci_signal_number(const char *name);

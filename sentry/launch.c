@@ -453,6 +453,12 @@ _Noreturn void launch_agent_child(const struct launch *l)
    * pipes, and every step below waits on them.) */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
     _exit(USBOX_EXIT_ERROR);
+  /* the caller's own fds (an OCI monitor's host-side sockets and FIFO):
+   * none stays in the sandbox, not even in this process */
+  for (size_t i = 0; i < l->nown_fds; i++)
+    if (l->own_fds[i] >= 0)
+      close(l->own_fds[i]);
+  usbox_err_sink = NULL; /* the caller's sink may write to one of them */
   /* usbox takes fds from this process (pidfd_getfd, /proc/PID/fd): a
    * usbox that moved into a user namespace changed its ids, which made
    * its memory, and so this copy, non-dumpable; the checks then ask for

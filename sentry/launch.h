@@ -68,6 +68,8 @@ struct launch {
   int exit_w;         /* init -> parent: the agent's wait status */
   int ctl_fd;         /* the init's end of sentry/init_ctl.h's channel, or -1 */
   int preserve_fds;   /* fds 3..preserve_fds+2 pass to the agent (OCI --preserve-fds) */
+  const int *own_fds; /* usbox's caller's own fds: closed in the child at once */
+  size_t nown_fds;
 };
 
 /* Sent by the agent process once its namespace and filter are in place (or

@@ -519,7 +519,8 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
                      .profile = cfg->profile, .profile_flags = cfg->profile_flags, .policy = cfg->policy, .tty = &r->tty,
                      .limits = &r->limits, .placed_r = p.placed[0], .ready_w = p.ready[1], .ack_r = p.ack[0],
                      .status_w = p.status[1], .exit_w = p.exit[1], .ctl_fd = ctl[1],
-                     .preserve_fds = cfg->preserve_fds};
+                     .preserve_fds = cfg->preserve_fds, .own_fds = cfg->own_fds,
+                     .nown_fds = cfg->nown_fds};
   if (cfg->policy->process.cwd != NULL) {
     snprintf(l.cwd, sizeof l.cwd, "%s", cfg->policy->process.cwd);
   } else if (getcwd(l.cwd, sizeof l.cwd) == NULL) {

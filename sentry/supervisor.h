@@ -63,6 +63,11 @@ struct exec_config {
    * enters a user namespace with these maps and runs the whole sandbox
    * from it as its root (sentry/userns_entry.c); NULL: the host's */
   const struct userns_config *userns;
+  /* fds the caller holds for itself (an OCI monitor's exec socket, start
+   * FIFO, console connection, kept log): the sandbox's first process,
+   * a fork of usbox that never executes, closes them at its start */
+  const int *own_fds;
+  size_t nown_fds;
 };
 
 /* Returns the exit code usbox should exit with: the agent's status, 128+N

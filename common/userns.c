@@ -25,6 +25,14 @@ int64_t userns_to_host(const struct userns_map *maps, size_t n, uint32_t inside)
   return -1;
 }
 
+int64_t userns_to_inside(const struct userns_map *maps, size_t n, uint32_t outside)
+{
+  for (size_t i = 0; i < n; i++)
+    if (outside >= maps[i].outside && outside - maps[i].outside < maps[i].count)
+      return (int64_t)maps[i].inside + (outside - maps[i].outside);
+  return -1;
+}
+
 static bool overlap(uint32_t a, uint32_t alen, uint32_t b, uint32_t blen)
 {
   return (uint64_t)a < (uint64_t)b + blen && (uint64_t)b < (uint64_t)a + alen;

@@ -26,6 +26,8 @@ struct userns_config {
 
 /* The host id that id `inside` maps to, or -1 when it is not mapped. */
 int64_t userns_to_host(const struct userns_map *maps, size_t n, uint32_t inside);
+/* The other way: the id host id `outside` has inside, or -1. */
+int64_t userns_to_inside(const struct userns_map *maps, size_t n, uint32_t outside);
 
 /* Each range non-empty, within 32 bits, and no two overlapping inside or
  * outside (what the kernel refuses, said earlier and with the field's

@@ -162,23 +162,6 @@ static int monitor_wait_start(void *ctx, int sigfd, usbox_err_t *err)
   }
 }
 
-/* With a user namespace: the pod's namespaces, joined while the monitor
- * has the host's root (a namespace the host's user namespace owns cannot
- * be joined from inside another); and, for a joined UTS namespace, its
- * name, if the config gives one. */
-static int join_namespaces(const struct oci_spec *s, usbox_err_t *err)
-{
-  static const int types[OCI_NS_KINDS] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
-  for (int k = 0; k < OCI_NS_KINDS; k++) {
-    if (s->ns_path[k] == NULL)
-      continue;
-    cleanup_close int fd = open(s->ns_path[k], O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || setns(fd, types[k]) < 0)
-      return usbox_err_set(err, errno, "joining the namespace %s", s->ns_path[k]);
-  }
-  return 0;
-}
-
 /* The container's network, IPC and UTS namespaces, entered by the monitor
  * itself: a pod's by path (linux.namespaces), or new IPC and UTS ones. It
  * does so while it has one thread (setns needs that) and before it forks
@@ -196,8 +179,6 @@ static int join_namespaces(const struct oci_spec *s, usbox_err_t *err)
 static int enter_namespaces(const struct oci_spec *s, const struct policy *p, bool *made,
                             usbox_err_t *err)
 {
-  if (s->userns) /* paths joined now; the rest made in it (monitor_in_userns) */
-    return *made = true, join_namespaces(s, err);
   static const int types[OCI_NS_KINDS] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
   static const char *const names[OCI_NS_KINDS] = {"network", "ipc", "uts"};
   /* without root, namespaces are made in the sandbox's own user namespace
@@ -210,9 +191,13 @@ static int enter_namespaces(const struct oci_spec *s, const struct policy *p, bo
                            s->ns_path[k]);
   if (!*made)
     return 0;
+  /* with a user namespace the paths are joined here all the same, while
+   * the monitor has the host's root (a namespace the host's user
+   * namespace owns cannot be joined from inside another); the new ones
+   * are made in it (monitor_in_userns) */
   for (int k = 0; k < OCI_NS_KINDS; k++) {
     if (s->ns_path[k] == NULL) {
-      if (k != OCI_NS_NET && unshare(types[k]) < 0)
+      if (!s->userns && k != OCI_NS_NET && unshare(types[k]) < 0)
         return usbox_err_set(err, errno, "making the container's %s namespace", names[k]);
       continue;
     }
@@ -220,9 +205,11 @@ static int enter_namespaces(const struct oci_spec *s, const struct policy *p, bo
     if (fd < 0 || setns(fd, types[k]) < 0)
       return usbox_err_set(err, errno, "joining the %s namespace %s", names[k], s->ns_path[k]);
   }
-  /* a pod's UTS namespace keeps its name unless the config names one */
-  if ((s->ns_path[OCI_NS_UTS] == NULL || s->hostname) &&
-      sethostname(p->hostname, strlen(p->hostname)) < 0)
+  /* a pod's UTS namespace keeps its name unless the config names one (set
+   * here, with the host's rights over it); a new one is named where it is
+   * made */
+  bool new_uts = s->ns_path[OCI_NS_UTS] == NULL;
+  if ((new_uts ? !s->userns : s->hostname) && sethostname(p->hostname, strlen(p->hostname)) < 0)
     return usbox_err_set(err, errno, "setting the host name %s", p->hostname);
   return 0;
 }
@@ -243,7 +230,7 @@ static int monitor_in_userns(void *ctx, usbox_err_t *err)
   if (flags != 0 && unshare(flags) < 0)
     return usbox_err_set(err, errno, "making the container's namespaces");
   const char *name = m->c->policy.hostname;
-  if ((s->ns_path[OCI_NS_UTS] == NULL || s->hostname) && sethostname(name, strlen(name)) < 0)
+  if (s->ns_path[OCI_NS_UTS] == NULL && sethostname(name, strlen(name)) < 0)
     return usbox_err_set(err, errno, "setting the host name %s", name);
   return 0;
 }
@@ -255,11 +242,9 @@ static uid_t seen_uid(const struct oci_spec *s, uid_t id)
 {
   if (!s->userns)
     return id;
-  for (size_t i = 0; i < s->idmap.nuid; i++) {
-    const struct userns_map *u = &s->idmap.uid[i];
-    if (id >= u->outside && id - u->outside < u->count)
-      return u->inside + (id - u->outside);
-  }
+  int64_t inside = userns_to_inside(s->idmap.uid, s->idmap.nuid, id);
+  if (inside >= 0)
+    return (uid_t)inside;
   char text[16] = "65534";
   cleanup_fclose FILE *f = fopen("/proc/sys/kernel/overflowuid", "re");
   if (f != NULL && fgets(text, sizeof text, f) == NULL)

@@ -26,6 +26,12 @@ static void test_to_host(void **state)
   const struct userns_map top = {UINT32_MAX - 1, 5, 1};
   assert_int_equal(userns_to_host(&top, 1, UINT32_MAX - 1), 5);
   assert_int_equal(userns_to_host(&top, 1, UINT32_MAX), -1);
+  /* and back */
+  assert_int_equal(userns_to_inside(m, 3, 100999), 999);
+  assert_int_equal(userns_to_inside(m, 3, 200000), 1000);
+  assert_int_equal(userns_to_inside(m, 3, 300009), 4009);
+  assert_int_equal(userns_to_inside(m, 3, 200001), -1);
+  assert_int_equal(userns_to_inside(m, 3, 0), -1);
 }
 
 static void expect_refused(const struct userns_map *m, size_t n, const char *words)

@@ -119,9 +119,10 @@ static void remove_dir(const char *dir)
     nanosleep(&(struct timespec){0, 5000000}, NULL);
 }
 
-/* Below a v1 dir (v2: cgroup.kill did it), kill, then remove, deepest
- * first: whatever tree a usbox of this or an earlier version made. */
-static void remove_tree(const char *dir, bool killed, int depth)
+/* Below a v1 dir (v2: cgroup.kill did it), kill, then (unless keep)
+ * remove, deepest first: whatever tree a usbox of this or an earlier
+ * version made. */
+static void walk_tree(const char *dir, bool killed, bool keep, int depth)
 {
   cleanup_closedir DIR *d = depth < 8 ? opendir(dir) : NULL;
   struct dirent *de;
@@ -130,33 +131,21 @@ static void remove_tree(const char *dir, bool killed, int depth)
       continue;
     char sub[PATH_MAX];
     if (snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name) < (int)sizeof sub)
-      remove_tree(sub, killed, depth + 1);
+      walk_tree(sub, killed, keep, depth + 1);
   }
   if (!killed)
     kill_members(dir);
-  remove_dir(dir);
+  if (!keep)
+    remove_dir(dir);
 }
 
-/* SIGKILL what D's tree holds, leaving the cgroups */
-static void kill_tree(const char *dir, int depth)
-{
-  cleanup_closedir DIR *d = depth < 8 ? opendir(dir) : NULL;
-  struct dirent *de;
-  while (d != NULL && (de = readdir(d)) != NULL) {
-    char sub[PATH_MAX];
-    if (de->d_type == DT_DIR && de->d_name[0] != '.' &&
-        snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name) < (int)sizeof sub)
-      kill_tree(sub, depth + 1);
-  }
-  kill_members(dir);
-}
 
 /* SIGKILL everything in D's tree until it is empty, then remove it. usbox
  * is not in it any more (limits_destroy, or a usbox that died). */
 static void empty_and_remove(const char *dir)
 {
   bool killed = cgroupfs_write(dir, "cgroup.kill", "1") == 0; /* v2: the whole subtree */
-  remove_tree(dir, killed, 0);
+  walk_tree(dir, killed, false, 0);
 }
 
 /* D and its leaves. */
@@ -548,11 +537,11 @@ void limits_destroy(struct limits *l)
     for (int k = 0; k < LIMITS_NCONTROLLERS; k++)
       if (l->v1[k][0]) {
         snprintf(sandbox, sizeof sandbox, "%s/sandbox", l->v1[k]);
-        kill_tree(sandbox, 0), l->v1[k][0] = '\0';
+        walk_tree(sandbox, false, true, 0), l->v1[k][0] = '\0';
       }
     if (l->v2[0]) {
       snprintf(sandbox, sizeof sandbox, "%s/sandbox", l->v2);
-      kill_tree(sandbox, 0), l->v2[0] = '\0';
+      walk_tree(sandbox, false, true, 0), l->v2[0] = '\0';
     }
     return;
   }

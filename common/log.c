@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/sanitizer.h"
+
 int usbox_verbosity = 1;
 
 /* One write per line so lines from several sentry threads do not interleave.
@@ -87,12 +89,5 @@ void usbox_set_ending(void)
 
 bool usbox_frees_memory(void)
 {
-#if defined(__SANITIZE_ADDRESS__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  return true;
-#endif
-#endif
-  return !ending;
+  return USBOX_UNDER_ASAN || !ending;
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/fdpass.h"
+#include "common/sanitizer.h"
 #include "platform/unotify.h"
 #include "sentry/backstop.h"
 
@@ -202,14 +203,9 @@ static _Noreturn void run_child(const struct exec_child *orig)
 }
 
 /* AddressSanitizer: fork rather than vfork (see launch.c's run_init) */
-#if defined(__SANITIZE_ADDRESS__)
+#if USBOX_UNDER_ASAN
 #define INIT_CTL_FORK fork
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define INIT_CTL_FORK fork
-#endif
-#endif
-#ifndef INIT_CTL_FORK
+#else
 #define INIT_CTL_FORK vfork
 #endif
 

@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/cleanup.h"
+#include "common/sanitizer.h"
 #include "platform/unotify.h"
 #include "sentry/backstop.h"
 #include "sentry/init_ctl.h"
@@ -167,18 +168,6 @@ static int leave_network_setup(const struct launch *l, usbox_err_t *err)
   return l->policy->net.mode == NET_MODE_FILTERED ? netns_drop_net_caps(err) : 0;
 }
 
-/* AddressSanitizer (gcc's macro, clang's feature test): see run_init */
-#if defined(__SANITIZE_ADDRESS__)
-#define LAUNCH_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LAUNCH_UNDER_ASAN 1
-#endif
-#endif
-#ifndef LAUNCH_UNDER_ASAN
-#define LAUNCH_UNDER_ASAN 0
-#endif
-
 /* RLIMIT_NOFILE for the agent: an OCI process's own, else --nofile, else
  * the one usbox inherited. */
 static struct rlimit agent_nofile(const struct launch *l)
@@ -317,7 +306,7 @@ static void wait_for_go(const struct launch *l, struct init_loop *in)
  * longer allow. */
 static pid_t fork_agent(const struct launch *l)
 {
-#if LAUNCH_UNDER_ASAN
+#if USBOX_UNDER_ASAN
   pid_t agent = fork();
 #else
   pid_t agent = vfork();
@@ -409,7 +398,7 @@ static int set_sysctls(const struct policy_process *proc, usbox_err_t *err)
 /* The OCI process's oomScoreAdj, inherited by the agent: set through the
  * host's /proc, before the view's own is mounted (lowering it needs
  * CAP_SYS_RESOURCE, still held). */
-static int set_oom_score_adj(const struct policy_process *proc, usbox_err_t *err)
+int launch_set_oom_score_adj(const struct policy_process *proc, usbox_err_t *err)
 {
   if (!proc->set_oom_score_adj)
     return 0;
@@ -484,7 +473,7 @@ _Noreturn void launch_agent_child(const struct launch *l)
   usbox_phase("child: user namespace, rlimits");
   if (enter_small_namespaces(l, &err) < 0 || enter_network(l, &rep, &err) < 0 ||
       set_sysctls(&l->policy->process, &err) < 0 || leave_network_setup(l, &err) < 0 ||
-      set_oom_score_adj(&l->policy->process, &err) < 0)
+      launch_set_oom_score_adj(&l->policy->process, &err) < 0)
     report_failure(l, &rep, &err);
   usbox_phase("child: uts, ipc, cgroup, net namespaces");
   /* The kernel's mirror of the view (vfs/mountns.c). */

@@ -118,4 +118,8 @@ struct launch_fds {
 /* Parent side: read the report and take the fds (all or none). */
 int launch_take_fds(pid_t child, int ready_r, struct launch_fds *out, usbox_err_t *err);
 
+/* The OCI process's oomScoreAdj on the calling process, if it names one
+ * (its children inherit it). */
+int launch_set_oom_score_adj(const struct policy_process *proc, usbox_err_t *err);
+
 #endif

@@ -8,12 +8,10 @@
 #include "sentry/supervisor.h"
 
 #include <errno.h>
-#include <stdio.h>
-#include <string.h>
 #include <sys/resource.h>
 
-#include "common/cleanup.h"
 #include "limits/limits.h"
+#include "sentry/launch.h"
 
 /* What the agent may be given that only the host's root may grant, and
  * which the namespace's root no longer can: room under the hard rlimits
@@ -34,14 +32,9 @@ static int grant_before(const struct policy_process *proc, usbox_err_t *err)
         return usbox_err_set(err, errno, "raising the hard rlimit %d", proc->rlimits[i].resource);
     }
   }
-  if (proc->set_oom_score_adj && proc->oom_score_adj < 0) {
-    char text[16];
-    snprintf(text, sizeof text, "%d", proc->oom_score_adj);
-    cleanup_fclose FILE *f = fopen("/proc/self/oom_score_adj", "we");
-    if (f == NULL || fputs(text, f) < 0 || fflush(f) != 0)
-      return usbox_err_set(err, errno, "setting oom_score_adj %d", proc->oom_score_adj);
-  }
-  return 0;
+  /* a lowering needs the host's CAP_SYS_RESOURCE, held now (the sandbox's
+   * first process sets the same value again: launch.c) */
+  return proc->oom_score_adj < 0 ? launch_set_oom_score_adj(proc, err) : 0;
 }
 
 int supervisor_enter_userns(const struct exec_config *cfg, struct limits *limits,

@@ -29,13 +29,8 @@
     }                                                                                              \
   } while (0)
 
-static void fuzz_process(const uint8_t *data, size_t size)
+static void fuzz_process(const char *text)
 {
-  char *text = malloc(size + 1);
-  if (text == NULL)
-    return;
-  memcpy(text, data, size);
-  text[size] = '\0';
   struct oci_spec s;
   struct policy p;
   policy_init(&p);
@@ -50,7 +45,6 @@ static void fuzz_process(const uint8_t *data, size_t size)
   }
   oci_spec_free(&s);
   policy_free(&p);
-  free(text);
 }
 
 static bool inside(const char *str, const char *buf, size_t len)
@@ -94,13 +88,8 @@ static void fuzz_request(const uint8_t *data, size_t size, size_t nfds)
  * bundle "/") and writes nothing. A loaded user namespace has maps that
  * map ids 0 (or a path whose maps are read at create); a refusal is one
  * line naming config.json. */
-static void fuzz_config(const uint8_t *data, size_t size)
+static void fuzz_config(const char *text)
 {
-  char *text = malloc(size + 1);
-  if (text == NULL)
-    return;
-  memcpy(text, data, size);
-  text[size] = '\0';
   struct oci_spec s;
   struct policy p;
   policy_init(&p);
@@ -122,18 +111,26 @@ static void fuzz_config(const uint8_t *data, size_t size)
   }
   oci_spec_free(&s);
   policy_free(&p);
-  free(text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   if (size < 1)
     return 0;
-  if (data[0] & 1)
+  if (data[0] & 1) {
     fuzz_request(data + 1, size - 1, (data[0] >> 1) & 63);
-  else if (data[0] & 2)
-    fuzz_config(data + 1, size - 1);
+    return 0;
+  }
+  /* the JSON parsers take NUL-terminated text, as read from a file */
+  char *text = malloc(size);
+  if (text == NULL)
+    return 0;
+  memcpy(text, data + 1, size - 1);
+  text[size - 1] = '\0';
+  if (data[0] & 2)
+    fuzz_config(text);
   else
-    fuzz_process(data + 1, size - 1);
+    fuzz_process(text);
+  free(text);
   return 0;
 }

@@ -137,8 +137,7 @@ static bool ends_wait(int sig)
 static int monitor_wait_start(void *ctx, int sigfd, usbox_err_t *err)
 {
   struct monitor *m = ctx;
-  cleanup_close int fifo = m->fifo_r;
-  m->fifo_r = -1;
+  int fifo = m->fifo_r; /* kept open on a go, until monitor_started */
   for (;;) {
     struct pollfd p[2] = {{.fd = fifo, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
     if (poll(p, 2, -1) < 0 && errno != EINTR)
@@ -148,6 +147,7 @@ static int monitor_wait_start(void *ctx, int sigfd, usbox_err_t *err)
       unlink(m->fifo); /* the container runs: `start` sees the FIFO go */
       if (byte != OCI_START_CALL_OFF)
         return 0;
+      close(fifo), m->fifo_r = -1;
       /* a hook inside the container failed: its process never runs, the
        * sandbox goes as on any end */
       usbox_err_sink = called_off_sink;
@@ -157,9 +157,20 @@ static int monitor_wait_start(void *ctx, int sigfd, usbox_err_t *err)
     if ((p[1].revents & POLLIN) && read(sigfd, &si, sizeof si) == sizeof si &&
         ends_wait((int)si.ssi_signo)) {
       unlink(m->fifo);
+      close(fifo), m->fifo_r = -1;
       return (int)si.ssi_signo;
     }
   }
+}
+
+/* The container's process has executed (or failed to): the start FIFO's
+ * read end goes, and `start`, which waits for that (oci_release), returns
+ * with the process there for `kill` to find. */
+static void monitor_started(void *ctx)
+{
+  struct monitor *m = ctx;
+  if (m->fifo_r >= 0)
+    close(m->fifo_r), m->fifo_r = -1;
 }
 
 /* The container's network, IPC and UTS namespaces, entered by the monitor
@@ -297,8 +308,8 @@ static _Noreturn void run_monitor(const struct oci_runtime *rt, struct monitor *
     _exit(USBOX_EXIT_ERROR);
   }
   struct exec_gate gate = {.console = s->terminal, .created = monitor_created,
-                           .wait_start = monitor_wait_start, .in_userns = monitor_in_userns,
-                           .ctx = m};
+                           .wait_start = monitor_wait_start, .started = monitor_started,
+                           .in_userns = monitor_in_userns, .ctx = m};
   struct exec_config cfg = {.argv = s->args, .envp = s->env, .policy = &c->policy, .gate = &gate,
                             .profile = c->profile.insns != NULL ? &c->profile : NULL,
                             .profile_flags = c->profile_flags, .uts_ipc_made = uts_ipc_made,

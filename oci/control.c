@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,19 @@ int oci_start(const struct oci_runtime *rt, const char *id, usbox_err_t *err)
   return rc;
 }
 
+/* After the go: until the monitor closes the FIFO's read end, which it
+ * does once the container's process has executed (or could not), or
+ * exits. So `start` returns with the process there, as runc's does: a
+ * `kill` right after it reaches that process, never only what a hook left
+ * or a monitor that has no process to pass the signal to yet. A pipe's
+ * writer sees POLLERR when no reader is left. 10 s at most: the go is
+ * given, and a start that slow is still a start. */
+static void wait_started(int fifo_w)
+{
+  struct pollfd p = {.fd = fifo_w, .events = 0};
+  poll(&p, 1, 10000);
+}
+
 int oci_release(const struct oci_runtime *rt, const char *id, bool go, usbox_err_t *err)
 {
   char fifo[PATH_MAX + 16];
@@ -130,6 +144,8 @@ int oci_release(const struct oci_runtime *rt, const char *id, bool go, usbox_err
    * the host's rights: a monitor in a user namespace has lost the right
    * to (its own unlink is then refused, harmlessly) */
   unlink(fifo);
+  if (go)
+    wait_started(fd);
   return 0;
 }
 
@@ -172,7 +188,9 @@ pid_t *oci_container_pids(const struct oci_runtime *rt, const char *id, size_t *
   return status == OCI_STOPPED ? calloc(1, sizeof(pid_t)) : sandbox_pids(st.init_pid, n);
 }
 
-/* The session of a process (0: gone). */
+/* The session of a process, -1 if it is gone. 0 is a session too: the
+ * kernel's own, of every process whose ancestors never made one (a
+ * machine whose pid 1 never calls setsid, as some CI machines' agents). */
 static pid_t session_of(pid_t pid)
 {
   char path[64], text[1024];
@@ -181,9 +199,9 @@ static pid_t session_of(pid_t pid)
   ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
   text[n > 0 ? n : 0] = '\0';
   const char *end = strrchr(text, ')'); /* after the name, which may hold anything */
-  int session = 0;
+  int session = -1;
   if (end == NULL || sscanf(end + 1, " %*c %*d %*d %d", &session) != 1)
-    return 0;
+    return -1;
   return (pid_t)session;
 }
 
@@ -191,8 +209,12 @@ static pid_t session_of(pid_t pid)
  * init may have started hooks inside the container before it, and what
  * they left running became its children first. Those, as every process
  * started for `exec`, run in sessions of their own, while the container's
- * process is born in the init's: the first child in the init's session,
- * else (the container's process made a session of its own) the first. */
+ * process is born in the init's: the first child in the init's session.
+ * (A terminal's session is the init's too: it made it.) A container's
+ * process that made a session of its own (setsid) leads it: then the
+ * first child that leads one. What a hook left is no leader (unless it
+ * made a session itself), and a process of `exec` is born after the
+ * container's process, so comes after it in the list. */
 static pid_t main_process(pid_t init)
 {
   char path[80], text[4096];
@@ -200,16 +222,18 @@ static pid_t main_process(pid_t init)
   cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
   ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
   text[n > 0 ? n : 0] = '\0';
-  pid_t first = 0, session = session_of(init);
+  pid_t leader = 0, session = session_of(init);
+  if (session < 0)
+    return 0;
   char *save = NULL;
   for (char *tok = strtok_r(text, " \n", &save); tok != NULL; tok = strtok_r(NULL, " \n", &save)) {
-    pid_t pid = (pid_t)atoi(tok);
-    if (first == 0)
-      first = pid;
-    if (session != 0 && session_of(pid) == session)
+    pid_t pid = (pid_t)atoi(tok), its = session_of(pid);
+    if (its == session)
       return pid;
+    if (leader == 0 && its == pid)
+      leader = pid;
   }
-  return first;
+  return leader;
 }
 
 int oci_kill(const struct oci_runtime *rt, const char *id, int sig, bool all, usbox_err_t *err)

@@ -589,7 +589,10 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
     goto fail;
   }
   int exec_errno;
-  if (read_full(p.status[0], &exec_errno, sizeof exec_errno) == 0) {
+  bool failed = read_full(p.status[0], &exec_errno, sizeof exec_errno) == 0;
+  if (cfg->gate != NULL && cfg->gate->started != NULL)
+    cfg->gate->started(cfg->gate->ctx);
+  if (failed) {
     if (exec_errno == EACCES &&
         atomic_load(&r->sentry.first_exec) == EXEC_FIRST_REFUSED) /* its why is written */
       usbox_err_set(err, 0, "cannot execute %s: refused by the exec rules (%s)", program,

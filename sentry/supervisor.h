@@ -30,6 +30,8 @@ struct exec_gate {
   /* Block until the start: 0. A signal usbox gets meanwhile (read from
    * sigfd) ends the wait: its number, and the sandbox goes. -1: error. */
   int (*wait_start)(void *ctx, int sigfd, usbox_err_t *err);
+  /* After a start: the agent has executed, or could not. NULL: nothing. */
+  void (*started)(void *ctx);
   /* With exec_config.userns: usbox has just become the user namespace's
    * root (one thread still); the namespaces it must own are made here.
    * NULL: nothing to do. */

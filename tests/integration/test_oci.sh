@@ -319,7 +319,8 @@ rt create --bundle "$B9" --pid-file "$TMPROOT/pidhl" hl >"$TMPROOT/hl.out" 2>&1 
 t0=$(date +%s)
 expect_exit 0 "hooks inside: a startContainer that leaves a process behind" -- "$RT" start hl
 [ $(($(date +%s) - t0)) -lt 10 ] || fail "hooks inside: start waited for the leftover"
-for _ in $(seq 100); do grep -q up "$TMPROOT/hl.out" && break; sleep 0.05; done
+for _ in $(seq 200); do grep -q up "$TMPROOT/hl.out" && break; sleep 0.05; done
+grep -q up "$TMPROOT/hl.out" || fail "hooks inside: the process did not start after the hook"
 expect_exit 0 "hooks inside: kill TERM with a leftover" -- "$RT" kill hl TERM
 wait_gone "$(cat "$TMPROOT/pidhl")" 10 || fail "hooks inside: kill reached the container's process"
 expect_grep "hooks inside: the process's handler ran" '^got-term$' "$TMPROOT/hl.out"
@@ -453,6 +454,23 @@ wait_gone "$(cat "$TMPROOT/pid6")" 10
 rt delete --force con >/dev/null 2>&1
 expect_exit 1 "terminal without --console-socket" -- "$RT" create --bundle "$B4" con2
 expect_grep "the message says why" 'console-socket is needed' "$ERR"
+
+# a container's process may make a session of its own (setsid), as what a
+# hook leaves behind runs in the hook's: `kill` still finds the process
+B10=$TMPROOT/b10
+make_bundle "$B10"
+ln -sf busybox "$B10/rootfs/bin/setsid"
+edit "$B10" 'c["process"]["terminal"] = False
+c["process"]["args"] = ["setsid", "sh", "-c", "trap \"echo got-term; exit 7\" TERM; echo up; while :; do sleep 0.1; done"]
+c["hooks"] = {"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 300 & echo left one"]}]}'
+rt create --bundle "$B10" --pid-file "$TMPROOT/pid10" ss >"$TMPROOT/ss.out" 2>&1 || fail "create ss"
+rt start ss || fail "start ss"
+for _ in $(seq 200); do grep -q up "$TMPROOT/ss.out" && break; sleep 0.05; done
+grep -q up "$TMPROOT/ss.out" || fail "setsid: the process did not start"
+expect_exit 0 "setsid: kill TERM with a hook's leftover" -- "$RT" kill ss TERM
+wait_gone "$(cat "$TMPROOT/pid10")" 10 || fail "setsid: kill reached the container's process"
+expect_grep "setsid: the process's handler ran" '^got-term$' "$TMPROOT/ss.out"
+expect_exit 0 "setsid: delete ss" -- "$RT" delete ss
 
 # ---- exec into a running container ----
 BX=$TMPROOT/bexec

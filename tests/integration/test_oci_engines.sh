@@ -189,7 +189,23 @@ podman_userns_cases() {
   expect_eq "podman: --uidmap pod: the members share the user and IPC namespaces" \
     "$(cat "$TMPROOT/umember1")" "$(cat "$OUT")"
   grep -qF "$(readlink /proc/self/ns/user)" "$OUT" && fail "podman: --uidmap pod: the host's user namespace"
-  expect_exit 0 "podman: pod rm -f (--uidmap)" -- "${PP[@]}" pod rm -f upod
+  # podman 4.3 races itself here: when conmon's exit command (`podman
+  # container cleanup`, in conmon's mount namespace) cleans the infra up
+  # before `pod rm` does ("another process interfered" in its debug log),
+  # `pod rm` skips its own unmount of the infra's shm and finds that mount
+  # still in its namespace: unlinkat .../userdata/shm, EBUSY (1 in ~10
+  # here). No usbox process holds the mount (none has an fd, cwd or root
+  # on it, and it unmounts at once after the monitor's exit), and a second
+  # `pod rm -f` removes the pod. Only that error is retried, once.
+  if ! "${PP[@]}" pod rm -f upod >"$OUT" 2>&1; then
+    if grep -q 'userdata/shm: device or resource busy' "$OUT"; then
+      echo "note: podman's own shm race on pod rm; once more"
+      "${PP[@]}" pod rm -f upod >"$OUT" 2>&1 || fail "podman: pod rm -f (--uidmap): $(tail -n 1 "$OUT")"
+    else
+      fail "podman: pod rm -f (--uidmap): $(tail -n 1 "$OUT")"
+    fi
+  fi
+  expect_exit 1 "podman: --uidmap pod: removed" -- "${PP[@]}" pod exists upod
 }
 
 # ---- podman ----

@@ -247,12 +247,14 @@ static int load_process(struct loader *l, const cJSON *proc)
 
 /* What usbox builds itself at these places: /proc of the sandbox's pid
  * namespace, /dev with its harmless nodes, a devpts, a /dev/shm and the
- * mqueue filesystem of the sandbox's own IPC namespace at /dev/mqueue. */
+ * mqueue filesystem of the sandbox's own IPC namespace at /dev/mqueue. A
+ * bind at /dev/shm is taken (load_bind): it is how an engine shares one
+ * shm directory between a pod's containers. */
 static bool provided_by_usbox(const char *type, const char *dest)
 {
   static const char *const places[][2] = {
       {"proc", "/proc"},     {"tmpfs", "/dev"},        {"devpts", "/dev/pts"},
-      {"tmpfs", "/dev/shm"}, {"bind", "/dev/shm"},     {"mqueue", "/dev/mqueue"},
+      {"tmpfs", "/dev/shm"}, {"mqueue", "/dev/mqueue"},
       {"cgroup", "/sys/fs/cgroup"}, {"cgroup2", "/sys/fs/cgroup"}, {"sysfs", "/sys"},
   };
   for (size_t i = 0; i < sizeof places / sizeof places[0]; i++)
@@ -305,7 +307,11 @@ static int load_bind(struct loader *l, const char *source, const char *dest, con
   struct stat st;
   if (stat(joined, &st) < 0)
     return usbox_err_set(l->err, errno, "config.json: .mounts: bind source %s", joined);
-  if (check_mount_point(l, dest, S_ISDIR(st.st_mode)) < 0)
+  /* /dev/shm is always there, in usbox's own /dev (vfs/mountns.c) */
+  bool in_dev = strcmp(dest, "/dev/shm") == 0;
+  if (in_dev && !S_ISDIR(st.st_mode))
+    return BAD(l->err, ".mounts", "the bind at /dev/shm needs a directory: %s", joined);
+  if (!in_dev && check_mount_point(l, dest, S_ISDIR(st.st_mode)) < 0)
     return -1;
   return policy_add_mount(l->p, joined, dest, !has_option(options, "ro"), l->err);
 }

@@ -308,7 +308,7 @@ int policy_add_hidden(struct policy *p, const char *path, usbox_err_t *err)
   return policy_add_hidden_by(p, path, "hide", err);
 }
 
-static bool has_mount_at(const struct policy *p, const char *dest)
+bool policy_has_mount_at(const struct policy *p, const char *dest)
 {
   for (size_t i = 0; i < p->nmounts; i++)
     if (strcmp(p->mounts[i].dest, dest) == 0)
@@ -419,7 +419,7 @@ static void unhide_bound(struct policy *p)
 {
   size_t kept = 0;
   for (size_t i = 0; i < p->nhidden; i++) {
-    if (has_mount_at(p, p->hidden[i])) {
+    if (policy_has_mount_at(p, p->hidden[i])) {
       free(p->hidden[i]);
       continue;
     }
@@ -539,11 +539,11 @@ int policy_complete_view(struct policy *p, usbox_err_t *err)
       free(p->mounts[j].source);
       p->mounts[j--] = p->mounts[--p->nmounts];
     }
-  if (has_mount_at(p, "/tmp"))
+  if (policy_has_mount_at(p, "/tmp"))
     p->private_tmp = false;
   if (p->private_tmp && policy_add_tmpfs(p, "/tmp", err) < 0)
     return -1;
-  if (!has_mount_at(p, "/")) {
+  if (!policy_has_mount_at(p, "/")) {
     struct policy_mount root = {.kind = MOUNT_BIND, .dest = strdup("/"), .source = strdup("/"),
                                 .writable = false};
     if (root.dest == NULL || root.source == NULL || push_mount(p, root, err) < 0)
@@ -571,7 +571,7 @@ int policy_finish(struct policy *p, usbox_err_t *err)
   /* only the defaults give way to binds; an explicit --hide of a bound path
    * is a contradiction */
   for (size_t i = 0; i < explicit_hidden; i++)
-    if (has_mount_at(p, p->hidden[i]) || has_source(p, p->hidden[i]))
+    if (policy_has_mount_at(p, p->hidden[i]) || has_source(p, p->hidden[i]))
       return usbox_err_set(err, EINVAL, "%s is both bound and hidden", p->hidden[i]);
   unhide_bound(p);
   /* --overlay: every host bind the agent could not change becomes a

@@ -141,6 +141,8 @@ int policy_add_bind(struct policy *p, const char *spec, bool writable, usbox_err
  * view path dest. */
 int policy_add_mount(struct policy *p, const char *source, const char *dest, bool writable,
                      usbox_err_t *err);
+/* Whether a mount of the policy's is at the view path dest. */
+bool policy_has_mount_at(const struct policy *p, const char *dest);
 /* The host directory shown as the view's "/" (the host's "/" unless a
  * mount at "/" says otherwise). */
 const char *policy_root_source(const struct policy *p);

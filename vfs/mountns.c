@@ -185,7 +185,7 @@ static int build_mqueue(int dev, usbox_err_t *err)
 /* /dev: a tmpfs with the host's harmless device nodes bound in, devpts,
  * a private /dev/shm, the sandbox's /dev/mqueue and the usual symlinks.
  * Read-only once built (the mounts on it keep their own flags). */
-static int build_dev(int root, unsigned long long shm_size, usbox_err_t *err)
+static int build_dev(int root, unsigned long long shm_size, bool shm_bound, usbox_err_t *err)
 {
   cleanup_close int dev = new_tmpfs("0755", false, 1 << 20, err);
   if (dev < 0)
@@ -205,8 +205,18 @@ static int build_dev(int root, unsigned long long shm_size, usbox_err_t *err)
     return -1;
   if (symlinkat("pts/ptmx", dev, "ptmx") < 0)
     return usbox_err_set(err, errno, "creating /dev/ptmx");
-  cleanup_close int shm = new_tmpfs("1777", false, shm_size, err);
-  if (shm < 0 || attach(shm, dev, "/shm", S_IFDIR, err) < 0 || build_mqueue(dev, err) < 0)
+  /* /dev/shm: a tmpfs of the sandbox's own, or (a bind given for it, as
+   * an engine's pod-wide shm directory) only the mount point, which the
+   * bind covers once /dev is in place */
+  if (shm_bound) {
+    if (mkdirat(dev, "shm", 01777) < 0)
+      return usbox_err_set(err, errno, "creating /dev/shm");
+  } else {
+    cleanup_close int shm = new_tmpfs("1777", false, shm_size, err);
+    if (shm < 0 || attach(shm, dev, "/shm", S_IFDIR, err) < 0)
+      return -1;
+  }
+  if (build_mqueue(dev, err) < 0)
     return -1;
   static const char *const links[][2] = {{"fd", "/proc/self/fd"},
                                          {"stdin", "/proc/self/fd/0"},
@@ -619,7 +629,7 @@ int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_r
   cleanup_close int root = make_root(p, &out->overlay, err);
   if (root < 0)
     return -1;
-  if (build_dev(root, writable_tmpfs_size(p), err) < 0)
+  if (build_dev(root, writable_tmpfs_size(p), policy_has_mount_at(p, "/dev/shm"), err) < 0)
     return usbox_err_wrap(err, "building /dev");
   /* policy order is parents first (policy_finish sorts by depth) */
   for (size_t i = 0; i < p->nmounts; i++) {

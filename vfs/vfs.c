@@ -40,6 +40,8 @@ size_t vfs_mount_dests(const struct policy *p, const char *dests[VFS_MAX_MOUNTS]
     dests[n++] = p->mounts[i].dest;
   }
   for (size_t i = 0; i < NFIXED; i++) {
+    if (policy_has_mount_at(p, fixed[i])) /* a bind at /dev/shm: the policy's */
+      continue;
     writable[n] = fixed_writable[i];
     host_backed[n] = fixed_host[i];
     dests[n++] = fixed[i];

@@ -121,6 +121,21 @@ expect_eq "config: the rw bind wrote the host" from-box "$(cat "$TMPROOT/share/o
 [ -e "$B2/rootfs/rootfile" ] && fail "config: the read-only rootfs was written"
 [ -d "$B2/rootfs/scratch" ] || fail "config: the tmpfs mount point was made in the rootfs (as runc)"
 
+# a bind at /dev/shm (an engine's pod-wide shm directory) takes the place
+# of usbox's private tmpfs there: what one container writes, another sees
+mkdir -p "$TMPROOT/shmdir" && chmod 1777 "$TMPROOT/shmdir" && echo from-host >"$TMPROOT/shmdir/in"
+B11=$TMPROOT/b11
+make_bundle "$B11"
+edit "$B11" 'c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", "cat /dev/shm/in; echo from-box >/dev/shm/out; grep \" /dev/shm \" /proc/self/mountinfo"]
+c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/dev/shm"]
+c["mounts"].append({"destination": "/dev/shm", "type": "bind", "source": "'"$TMPROOT"'/shmdir", "options": ["rbind", "nosuid", "noexec", "nodev", "rw"]})'
+expect_exit 0 "shm bind: run" -- "$RT" run --bundle "$B11" shmb
+expect_grep "shm bind: the host directory's file" '^from-host$' "$OUT"
+expect_eq "shm bind: the container wrote the host directory" from-box "$(cat "$TMPROOT/shmdir/out" 2>/dev/null)"
+expect_eq "shm bind: one mount at /dev/shm, the bind (no private tmpfs under it)" 1 \
+  "$(grep -c ' /dev/shm ' "$OUT")"
+
 # ---- linux.seccomp: on top of usbox's own filter ----
 B5=$TMPROOT/b5
 make_bundle "$B5"
@@ -1044,6 +1059,7 @@ bad cpus 'resources.cpu: quota/period: more than 1e9 CPUs' 'c["linux"]["resource
 bad hooktimeout 'timeout: must be from 1 to 2\^31-1 seconds' 'c["hooks"] = {"prestart": [{"path": "/bin/true", "timeout": 1e300}]}'
 bad mqueue 'mqueue at /mq: usbox shows it at /dev/mqueue only' 'c["mounts"].append({"destination": "/mq", "type": "mqueue", "source": "mqueue"})'
 bad hookpath 'hooks.prestart\[0\].path: must be absolute' 'c["hooks"] = {"prestart": [{"path": "true"}]}'
+bad shmfile 'the bind at /dev/shm needs a directory' 'c["mounts"].append({"destination": "/dev/shm", "type": "bind", "source": "/etc/hostname", "options": ["bind"]})'
 mkdir -p "$TMPROOT/nojson" && echo '{"ociVersion": ' >"$TMPROOT/nojson/config.json"
 expect_exit 1 "bad bundle: invalid JSON" -- "$RT" create --bundle "$TMPROOT/nojson" badjson
 expect_grep "invalid JSON: message" 'config.json: invalid JSON' "$ERR"

@@ -150,6 +150,16 @@ podman_pod_cases() {
   expect_grep "podman: pods: the pod's host name" '^pod-one$' "$TMPROOT/member1"
   expect_grep "podman: pods: an IPC namespace" '^ipc:\[' "$TMPROOT/member1"
   expect_eq "podman: pods: the members share IPC and UTS" "$(cat "$TMPROOT/member1")" "$(cat "$OUT")"
+  # /dev/shm is the pod's (podman binds the infra's shm directory in every
+  # member), as under runc: what one member writes there, another reads
+  "${PP[@]}" run -d --name shmw --pod pod1 "$IMG" sh -c 'echo pod-shm >/dev/shm/f; sleep 1000.735' \
+    >/dev/null 2>&1 || fail "podman: pods: run -d shmw"
+  for _ in 1 2 3 4 5; do
+    "${PP[@]}" run --rm --pod pod1 "$IMG" cat /dev/shm/f >"$OUT" 2>&1 && break
+    sleep 0.3
+  done
+  expect_grep "podman: pods: a member reads what another wrote in /dev/shm" '^pod-shm$' "$OUT"
+  "${PP[@]}" rm -f -t 0 shmw >/dev/null 2>&1
   local infra
   infra=$("${PP[@]}" pod inspect pod1 --format '{{.InfraContainerID}}' 2>/dev/null)
   [ "$(readlink /proc/self/ns/ipc)" != "$(sed -n 2p "$TMPROOT/member1")" ] ||

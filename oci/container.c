@@ -134,10 +134,21 @@ static bool ends_wait(int sig)
   return sig != SIGCHLD && sig != SIGWINCH && sig != SIGURG && sig != SIGCONT;
 }
 
+/* The start FIFO's read end goes: at the end of the wait without a go,
+ * or (the gate's `started`) once the container's process has executed or
+ * failed to; `start`, which waits for that (oci_release), then returns
+ * with the process there for `kill` to find. */
+static void monitor_close_start_fifo(void *ctx)
+{
+  struct monitor *m = ctx;
+  if (m->fifo_r >= 0)
+    close(m->fifo_r), m->fifo_r = -1;
+}
+
 static int monitor_wait_start(void *ctx, int sigfd, usbox_err_t *err)
 {
   struct monitor *m = ctx;
-  int fifo = m->fifo_r; /* kept open on a go, until monitor_started */
+  int fifo = m->fifo_r; /* kept open on a go, until monitor_close_start_fifo */
   for (;;) {
     struct pollfd p[2] = {{.fd = fifo, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
     if (poll(p, 2, -1) < 0 && errno != EINTR)
@@ -147,7 +158,7 @@ static int monitor_wait_start(void *ctx, int sigfd, usbox_err_t *err)
       unlink(m->fifo); /* the container runs: `start` sees the FIFO go */
       if (byte != OCI_START_CALL_OFF)
         return 0;
-      close(fifo), m->fifo_r = -1;
+      monitor_close_start_fifo(m);
       /* a hook inside the container failed: its process never runs, the
        * sandbox goes as on any end */
       usbox_err_sink = called_off_sink;
@@ -157,20 +168,10 @@ static int monitor_wait_start(void *ctx, int sigfd, usbox_err_t *err)
     if ((p[1].revents & POLLIN) && read(sigfd, &si, sizeof si) == sizeof si &&
         ends_wait((int)si.ssi_signo)) {
       unlink(m->fifo);
-      close(fifo), m->fifo_r = -1;
+      monitor_close_start_fifo(m);
       return (int)si.ssi_signo;
     }
   }
-}
-
-/* The container's process has executed (or failed to): the start FIFO's
- * read end goes, and `start`, which waits for that (oci_release), returns
- * with the process there for `kill` to find. */
-static void monitor_started(void *ctx)
-{
-  struct monitor *m = ctx;
-  if (m->fifo_r >= 0)
-    close(m->fifo_r), m->fifo_r = -1;
 }
 
 /* The container's network, IPC and UTS namespaces, entered by the monitor
@@ -308,7 +309,7 @@ static _Noreturn void run_monitor(const struct oci_runtime *rt, struct monitor *
     _exit(USBOX_EXIT_ERROR);
   }
   struct exec_gate gate = {.console = s->terminal, .created = monitor_created,
-                           .wait_start = monitor_wait_start, .started = monitor_started,
+                           .wait_start = monitor_wait_start, .started = monitor_close_start_fifo,
                            .in_userns = monitor_in_userns, .ctx = m};
   struct exec_config cfg = {.argv = s->args, .envp = s->env, .policy = &c->policy, .gate = &gate,
                             .profile = c->profile.insns != NULL ? &c->profile : NULL,

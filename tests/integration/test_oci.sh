@@ -325,6 +325,19 @@ expect_exit 1 "hooks inside: a host path is not the container's" -- "$RT" create
 expect_grep "hooks inside: not found in the container" "hook createContainer\[0\] $TMPROOT/hook: exec: No such file" "$ERR"
 [ -e "$ROOT/cp" ] && fail "hooks inside: host path: state left"
 
+# LABEL ID: container ID (pid file $TMPROOT/pidID, output $TMPROOT/ID.out)
+# runs `trap "echo got-term; exit 7" TERM; echo up; ...` beside what a hook
+# left: kill TERM reaches that process, not the leftover; then deleted
+term_reaches_process() {
+  local label=$1 id=$2 out=$TMPROOT/$2.out
+  for _ in $(seq 200); do grep -q up "$out" && break; sleep 0.05; done
+  grep -q up "$out" || fail "$label: the process did not start after the hook"
+  expect_exit 0 "$label: kill TERM with a hook's leftover" -- "$RT" kill "$id" TERM
+  wait_gone "$(cat "$TMPROOT/pid$id")" 10 || fail "$label: kill reached the container's process"
+  expect_grep "$label: the process's handler ran" '^got-term$' "$out"
+  expect_exit 0 "$label: delete $id" -- "$RT" delete "$id"
+}
+
 # what a hook leaves running stays in the container, and is not taken for
 # its process: `kill` still reaches the process; start does not wait for
 # the leftover's end of its output pipe
@@ -334,12 +347,7 @@ rt create --bundle "$B9" --pid-file "$TMPROOT/pidhl" hl >"$TMPROOT/hl.out" 2>&1 
 t0=$(date +%s)
 expect_exit 0 "hooks inside: a startContainer that leaves a process behind" -- "$RT" start hl
 [ $(($(date +%s) - t0)) -lt 10 ] || fail "hooks inside: start waited for the leftover"
-for _ in $(seq 200); do grep -q up "$TMPROOT/hl.out" && break; sleep 0.05; done
-grep -q up "$TMPROOT/hl.out" || fail "hooks inside: the process did not start after the hook"
-expect_exit 0 "hooks inside: kill TERM with a leftover" -- "$RT" kill hl TERM
-wait_gone "$(cat "$TMPROOT/pidhl")" 10 || fail "hooks inside: kill reached the container's process"
-expect_grep "hooks inside: the process's handler ran" '^got-term$' "$TMPROOT/hl.out"
-expect_exit 0 "hooks inside: delete hl" -- "$RT" delete hl
+term_reaches_process "hooks inside" hl
 # before the start the signal is the monitor's still, whatever a
 # createContainer hook left running
 edit "$B9" 'c["hooks"] = {"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 300 &"]}]}'
@@ -478,14 +486,9 @@ ln -sf busybox "$B10/rootfs/bin/setsid"
 edit "$B10" 'c["process"]["terminal"] = False
 c["process"]["args"] = ["setsid", "sh", "-c", "trap \"echo got-term; exit 7\" TERM; echo up; while :; do sleep 0.1; done"]
 c["hooks"] = {"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 300 & echo left one"]}]}'
-rt create --bundle "$B10" --pid-file "$TMPROOT/pid10" ss >"$TMPROOT/ss.out" 2>&1 || fail "create ss"
+rt create --bundle "$B10" --pid-file "$TMPROOT/pidss" ss >"$TMPROOT/ss.out" 2>&1 || fail "create ss"
 rt start ss || fail "start ss"
-for _ in $(seq 200); do grep -q up "$TMPROOT/ss.out" && break; sleep 0.05; done
-grep -q up "$TMPROOT/ss.out" || fail "setsid: the process did not start"
-expect_exit 0 "setsid: kill TERM with a hook's leftover" -- "$RT" kill ss TERM
-wait_gone "$(cat "$TMPROOT/pid10")" 10 || fail "setsid: kill reached the container's process"
-expect_grep "setsid: the process's handler ran" '^got-term$' "$TMPROOT/ss.out"
-expect_exit 0 "setsid: delete ss" -- "$RT" delete ss
+term_reaches_process setsid ss
 
 # ---- exec into a running container ----
 BX=$TMPROOT/bexec

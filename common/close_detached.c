@@ -2,28 +2,21 @@
 #include "common/close_detached.h"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Every fd but keep_a and keep_b (keep_a < keep_b). */
-static void close_all_but(int keep_a, int keep_b)
-{
-  if (keep_a > 0)
-    syscall(SYS_close_range, 0U, (unsigned)keep_a - 1, 0U);
-  if (keep_b > keep_a + 1)
-    syscall(SYS_close_range, (unsigned)keep_a + 1, (unsigned)keep_b - 1, 0U);
-  syscall(SYS_close_range, (unsigned)keep_b + 1, ~0U, 0U);
-}
-
 /* The child outlives this process by a grace period: it must not pass for
- * it (ps, pgrep -f 'the agent's command' after usbox returned). It is
- * born with its argument strings blanked: they are blanked here around
- * the fork and put back, where /proc/self/stat's fields 48 and 49
- * (arg_start, arg_end) say they are. Returns the area's length, 0 if not
- * found. */
+ * it (ps, pgrep -f 'the agent's command' after usbox returned). It shares
+ * this process's memory (below), so its command line is this process's
+ * argument strings, where /proc/self/stat's fields 48 and 49 (arg_start,
+ * arg_end) say they are: they are blanked for good, this process being at
+ * its end. Returns the area's length, 0 if not found. */
 static size_t title_area(char **area)
 {
   char stat[1024];
@@ -47,24 +40,43 @@ static size_t title_area(char **area)
   return stop - start;
 }
 
-/* fork, with the child's argument strings blank from its start */
-static pid_t fork_untitled(void)
+/* What the child is given, in memory this process never writes again. */
+struct closer {
+  int fd, gate;
+  char stack[]; /* the child's: its top is the end of the mapping */
+};
+
+#define CLOSER_SIZE (64 * 1024)
+
+/* The child: raw system calls on its own stack only. It shares the
+ * parent's memory, its TLS included, so it calls nothing that takes a lock
+ * or keeps state (no cancellation point, no allocation, nothing a
+ * sanitizer instruments); syscall() writes the parent's errno word on an
+ * error, which nothing reads any more. Signals stay blocked as they were
+ * (usbox takes them through a signalfd), so no handler runs here. */
+__attribute__((no_sanitize("address", "undefined"))) static int closer_main(void *arg)
 {
-  char *area = NULL;
-  size_t len = title_area(&area);
-  char *saved = len > 0 ? malloc(len) : NULL;
-  if (saved != NULL) {
-    memcpy(saved, area, len);
-    memset(area, 0, len);
-  }
-  pid_t pid = fork();
-  if (pid != 0 && saved != NULL) {
-    memcpy(area, saved, len);
-    free(saved);
-  }
-  return pid;
+  const struct closer *c = arg;
+  int fd = c->fd, gate = c->gate, lo = fd < gate ? fd : gate, hi = fd < gate ? gate : fd;
+  syscall(SYS_prctl, PR_SET_NAME, "usbox-close", 0, 0, 0);
+  if (lo > 0)
+    syscall(SYS_close_range, 0U, (unsigned)lo - 1, 0U);
+  if (hi > lo + 1)
+    syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0U);
+  syscall(SYS_close_range, (unsigned)hi + 1, ~0U, 0U);
+  char byte;
+  while (syscall(SYS_read, gate, &byte, 1) > 0)
+    ;
+  syscall(SYS_close, fd); /* the slow part, with nobody waiting */
+  syscall(SYS_exit_group, 0);
+  return 0;
 }
 
+/* The child shares this process's memory (CLONE_VM) instead of copying
+ * it: a fork of usbox at its end copied its page tables (~0.4-1.7 ms on
+ * the reference VM), and the memory's own release moves to the child's
+ * exit, off this process's. Without CLONE_FILES it has its own copy of the
+ * fd table, so the fd's last reference is its. */
 void close_detached(int fd)
 {
   if (fd < 0)
@@ -74,18 +86,16 @@ void close_detached(int fd)
     close(fd);
     return;
   }
-  pid_t pid = fork_untitled();
-  if (pid == 0) {
-    prctl(PR_SET_NAME, "usbox-close");
-    /* plain system calls only (the parent may have had threads); wait
-     * until the parent has dropped its reference (it closes the gate's
-     * write end after fd, or exits), so that this close is the last */
-    close_all_but(fd < gate[0] ? fd : gate[0], fd < gate[0] ? gate[0] : fd);
-    char byte;
-    while (read(gate[0], &byte, 1) > 0)
-      ;
-    close(fd); /* the slow part, with nobody waiting */
-    _exit(0);
+  struct closer *c = mmap(NULL, CLOSER_SIZE, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  char *area = NULL;
+  size_t len = c == MAP_FAILED ? 0 : title_area(&area);
+  if (len > 0)
+    memset(area, 0, len);
+  if (c != MAP_FAILED) {
+    c->fd = fd, c->gate = gate[0];
+    /* if it fails, the close below is the last one, slowly */
+    clone(closer_main, (char *)c + CLOSER_SIZE, CLONE_VM | SIGCHLD, c);
   }
   close(fd); /* with the child alive, only a reference is dropped here */
   close(gate[0]);

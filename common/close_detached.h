@@ -11,9 +11,12 @@
  * holds nothing else (every other fd closed first, so no pipe of the
  * caller's is kept open) and releases it after this process has gone on.
  * Nobody waits for the child: it ends as a zombie of this process or, once
- * this process has exited, of its reaper. If the fork fails, fd is closed
- * here, slowly. Call it from a process that has left any cgroup it will
- * remove (the child starts in the caller's cgroups). */
+ * this process has exited, of its reaper. If the clone fails, fd is closed
+ * here, slowly. For a process at its end only: the child shares its memory
+ * (no copy of it), and its argument strings are blanked for good so that
+ * the child, which outlives it, never shows its command line. Call it from
+ * a process that has left any cgroup it will remove (the child starts in
+ * the caller's cgroups). */
 void close_detached(int fd);
 
 #endif

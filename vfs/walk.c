@@ -15,12 +15,21 @@
 
 #include "common/cleanup.h"
 #include "common/fdpath.h"
+#include "common/path.h"
 
 #define MAX_COMPONENTS 2048
 
 void view_join(char out[PATH_MAX], const char *dir, const char *name)
 {
-  snprintf(out, PATH_MAX, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", name);
+  /* snprintf(out, PATH_MAX, "%s/%s") without the format engine (the
+   * walk's hot path); cut at PATH_MAX - 1 as it cut */
+  size_t n = path_copy(out, PATH_MAX, dir);
+  if (n >= PATH_MAX)
+    return;
+  if (strcmp(dir, "/") != 0 && n < PATH_MAX - 1)
+    out[n++] = '/', out[n] = '\0';
+  if (n < PATH_MAX - 1)
+    path_copy(out + n, PATH_MAX - n, name);
 }
 
 static void view_parent(char *view)
@@ -35,7 +44,7 @@ static void view_parent(char *view)
 void walker_set_cur(struct walker *w, const char *view)
 {
   if (view != w->cur)
-    snprintf(w->cur, sizeof w->cur, "%s", view);
+    path_copy(w->cur, sizeof w->cur, view);
 }
 
 void walker_release(struct walker *w)
@@ -79,7 +88,7 @@ static int start_common(struct walker *w, struct vfs_ctx *ctx, const char *path)
   w->final_access_real = false;
   w->link_text[0] = '\0';
   w->scope[0] = '\0';
-  if (snprintf(w->rest, sizeof w->rest, "%s", path) >= (int)sizeof w->rest)
+  if (path_copy(w->rest, sizeof w->rest, path) >= sizeof w->rest)
     return -ENAMETOOLONG;
   strcpy(w->cur, "/");
   return 0;
@@ -130,7 +139,7 @@ static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
     w->cur[0] = '\0';
     return 0;
   }
-  snprintf(w->cur, sizeof w->cur, "%s", view);
+  path_copy(w->cur, sizeof w->cur, view);
   if (!need_dir)
     return 0;
   /* The name must still lead to that directory in the view. */
@@ -175,7 +184,7 @@ int walker_start_scoped(struct walker *w, struct vfs_ctx *ctx, int dirfd, const 
     r = start_at_dirfd(w, dirfd, true);
   if (r < 0)
     return r;
-  snprintf(w->scope, sizeof w->scope, "%s", w->cur);
+  path_copy(w->scope, sizeof w->scope, w->cur);
   if (path[0] == '/' && (resolve & RESOLVE_BENEATH))
     return -EXDEV;
   return 0; /* IN_ROOT: an absolute path starts at the scope */
@@ -220,7 +229,7 @@ struct tokens {
 /* Split w->rest into components. Empty components vanish. */
 static int tokenize(const struct walker *w, struct tokens *t)
 {
-  snprintf(t->buf, sizeof t->buf, "%s", w->rest);
+  path_copy(t->buf, sizeof t->buf, w->rest);
   t->n = 0;
   for (char *save = NULL, *c = strtok_r(t->buf, "/", &save); c != NULL;
        c = strtok_r(NULL, "/", &save)) {
@@ -278,7 +287,7 @@ static int step_up(struct walker *w)
   if (strcmp(w->cur, "/") == 0)
     return 0;
   char parent[PATH_MAX];
-  snprintf(parent, sizeof parent, "%s", w->cur);
+  path_copy(parent, sizeof parent, w->cur);
   view_parent(parent);
   if ((w->resolve & RESOLVE_NO_XDEV) && vfs_mount_of(w->v, parent) != vfs_mount_of(w->v, w->cur))
     return -EXDEV;
@@ -292,14 +301,14 @@ static int run_length(struct walker *w, const struct vfs_mount *m, struct tokens
   if (m->kind == VFS_MOUNT_PROC)
     return 1; /* /proc is walked one component at a time (proc.c) */
   char view[PATH_MAX];
-  snprintf(view, sizeof view, "%s", w->cur);
+  path_copy(view, sizeof view, w->cur);
   int j = i;
   while (j < t->n && !is_dot(t->comp[j]) && !is_dotdot(t->comp[j])) {
     char next[PATH_MAX];
     view_join(next, view, t->comp[j]);
     if (j > i && (vfs_is_hidden(w->v, next) || vfs_mount_of(w->v, next) != m))
       break;
-    snprintf(view, sizeof view, "%s", next);
+    path_copy(view, sizeof view, next);
     j++;
   }
   return j - i;
@@ -309,7 +318,7 @@ static int run_length(struct walker *w, const struct vfs_mount *m, struct tokens
 static void view_of_prefix(const struct vfs_mount *m, const char *rel, uint32_t k,
                            char out[PATH_MAX])
 {
-  snprintf(out, PATH_MAX, "%s", m->dest);
+  path_copy(out, PATH_MAX, m->dest);
   const char *c = rel;
   for (uint32_t i = 0; i < k && *c != '\0'; i++) {
     size_t n = strcspn(c, "/");
@@ -317,7 +326,7 @@ static void view_of_prefix(const struct vfs_mount *m, const char *rel, uint32_t 
     snprintf(name, sizeof name, "%.*s", (int)n, c);
     char next[PATH_MAX];
     view_join(next, out, name);
-    snprintf(out, PATH_MAX, "%s", next);
+    path_copy(out, PATH_MAX, next);
     c += n;
     if (*c == '/')
       c++;
@@ -349,7 +358,7 @@ static int follow_reported(struct walker *w, const struct vfs_mount *m, const ch
   const char *after = after_component(rel, rep->index);
   char rest[sizeof w->rest];
   snprintf(rest, sizeof rest, "%s%s%s", after, after[0] && w->rest[0] ? "/" : "", w->rest);
-  snprintf(w->rest, sizeof w->rest, "%s", rest);
+  path_copy(w->rest, sizeof w->rest, rest);
   walker_set_cur(w, dir);
   if (rep->status == GOFER_MAGIC_LINK) {
     const char *name = rel;
@@ -368,7 +377,7 @@ static int finish(struct walker *w, const struct vfs_mount *m, const char *view,
                   const struct gofer_rep *rep, int vflags, struct vfs_node *out)
 {
   out->mount = m;
-  snprintf(out->view, sizeof out->view, "%s", view);
+  path_copy(out->view, sizeof out->view, view);
   out->stx = rep->stx;
   vfs_statx_to_stat(&rep->stx, &out->st);
   /* a hidden object reached by a name the policy did not foresee (a hard
@@ -416,7 +425,7 @@ static int finish_at_cur(struct walker *w, int vflags, struct vfs_node *out)
     if (fstat(w->obj_fd, &st) < 0)
       return -errno;
     out->mount = w->cur[0] ? vfs_mount_of(w->v, w->cur) : NULL;
-    snprintf(out->view, sizeof out->view, "%s", w->cur);
+    path_copy(out->view, sizeof out->view, w->cur);
     out->st = st;
     memset(&out->stx, 0, sizeof out->stx);
     out->obj_fd = w->obj_fd;
@@ -470,11 +479,11 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
   }
   int n = run_length(w, m, t, *i);
   char run_view[PATH_MAX];
-  snprintf(run_view, sizeof run_view, "%s", w->cur);
+  path_copy(run_view, sizeof run_view, w->cur);
   for (int k = *i; k < *i + n; k++) {
     char tmp[PATH_MAX];
     view_join(tmp, run_view, t->comp[k]);
-    snprintf(run_view, sizeof run_view, "%s", tmp);
+    path_copy(run_view, sizeof run_view, tmp);
   }
   bool run_is_last = *i + n == t->n;
   bool follow_last = !run_is_last || !(vflags & VFS_NOFOLLOW);

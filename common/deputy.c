@@ -130,17 +130,25 @@ static int enter_ids(const struct deputy_creds *c)
   return 0;
 }
 
-/* The fs ids, each read back: setfs*id reports no error. Leaving fsuid 0
- * clears the file capabilities of the effective set (set again below). */
-static int enter_fs_ids(uid_t fsuid, gid_t fsgid)
+/* The fs ids, each read back when set: setfs*id reports no error. Leaving
+ * fsuid 0 clears the file capabilities of the effective set (set again
+ * below). The ids the thread has now are known without asking (two system
+ * calls saved on every scope): outside a scope its own (deputy_leave
+ * restores them and checks, and nothing else in usbox changes a serving
+ * thread's ids), and after enter_ids the kernel has set them to the new
+ * effective ids (setresuid and setresgid set fsuid = euid, fsgid = egid). */
+static int enter_fs_ids(const struct deputy_creds *c, uid_t fsuid, gid_t fsgid)
 {
-  if ((gid_t)setfsgid((gid_t)-1) != fsgid) {
+  bool ids_moved = self.changed & CHANGED_IDS;
+  gid_t now_gid = ids_moved ? c->egid : self.own.fsgid;
+  uid_t now_uid = ids_moved ? c->euid : self.own.fsuid;
+  if (now_gid != fsgid) {
     self.changed |= CHANGED_FSGID;
     setfsgid(fsgid);
     if ((gid_t)setfsgid((gid_t)-1) != fsgid)
       return -EPERM;
   }
-  if ((uid_t)setfsuid((uid_t)-1) != fsuid) {
+  if (now_uid != fsuid) {
     self.changed |= CHANGED_FSUID;
     setfsuid(fsuid);
     if ((uid_t)setfsuid((uid_t)-1) != fsuid)
@@ -194,7 +202,7 @@ int deputy_enter(const struct deputy_creds *c, unsigned flags)
   if (r == 0 && (flags & DEPUTY_IDS))
     r = enter_ids(c);
   if (r == 0)
-    r = enter_fs_ids(fsuid, fsgid);
+    r = enter_fs_ids(c, fsuid, fsgid);
   if (r == 0)
     r = enter_caps(caps);
   if (r == 0 && (flags & DEPUTY_UMASK))

@@ -1034,6 +1034,38 @@ static int open_existing(struct vfs_ctx *ctx, const struct vfs_node *n, int ofla
   return 0;
 }
 
+/* The file made at entry (parent's mount-relative "dir/name"), O_EXCL and
+ * nothing followed (GOFER_OPEN with O_CREAT, or the sentry's cached_create):
+ * 0 with out filled, -VFS_ESTALE_VIEW when something is there now (walk
+ * again), or -errno. */
+static int create_entry(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *entry,
+                        const struct open_how *how, struct vfs_opened *out)
+{
+  struct gofer_rep rep;
+  int fd = -1;
+  mode_t mode = vfs_safe_mode(parent->mount->host_backed, (mode_t)how->mode, false);
+  int r = vfs_gofer(ctx,
+                    &(struct vfs_gofer_req){.op = GOFER_OPEN, .mount = parent->mount,
+                                            .rel = entry, .flags = (uint32_t)how->flags,
+                                            .arg0 = mode},
+                    &rep, NULL, 0, &fd);
+  if (r < 0)
+    return r;
+  if (rep.status != GOFER_DONE || rep.err == EEXIST || rep.err == ELOOP) {
+    if (fd >= 0)
+      close(fd);
+    return -VFS_ESTALE_VIEW;
+  }
+  if (rep.err)
+    return -rep.err;
+  out->fd = fd;
+  out->created = true;
+  out->mount = parent->mount;
+  snprintf(out->entry, sizeof out->entry, "%s", entry);
+  vfs_statx_to_stat(&rep.stx, &out->st);
+  return 0;
+}
+
 /* O_CREAT met ENOENT. If the last component is a dangling symlink, the file
  * is created where it points (as the kernel does, unless O_EXCL or
  * O_NOFOLLOW): *next gets that view path and 1 is returned. Otherwise the
@@ -1081,27 +1113,43 @@ static int create_or_follow(struct vfs_ctx *ctx, struct walker *w, const struct 
       return 1;
     }
   }
-  int fd = -1;
-  mode_t mode = vfs_safe_mode(parent.mount->host_backed, (mode_t)how->mode, false);
-  r = vfs_gofer(ctx,
-                &(struct vfs_gofer_req){.op = GOFER_OPEN, .mount = parent.mount, .rel = entry,
-                                        .flags = (uint32_t)how->flags, .arg0 = mode},
-                &rep, NULL, 0, &fd);
-  if (r < 0)
+  return create_entry(ctx, &parent, entry, how, out);
+}
+
+/* O_CREAT | O_EXCL, first try: the parent walked once and the name created
+ * in it, without looking the name up first and walking to the parent again
+ * (a new file, a lock file: the common case; 2026-12-05, 31 -> 19 system
+ * calls in the sentry). The create is O_EXCL in the directory the walk
+ * reached, nothing followed (create_entry), so any entry already there (a
+ * file, a symlink dangling or not, a hard link of a hidden object, one made
+ * meanwhile) fails it, and so does every check before it (a hidden name, a
+ * mount point of the view, a read-only mount); vfs_open's ordinary path
+ * then answers as it always has. Only a file made is answered here: 0, or
+ * -EINTR, or 1 for "take the ordinary path". */
+static int create_excl_first(struct vfs_ctx *ctx, int dirfd, const char *path,
+                             const struct open_how *how, struct vfs_opened *out)
+{
+  if ((how->flags & (O_CREAT | O_EXCL | O_DIRECTORY | O_PATH)) != (O_CREAT | O_EXCL))
+    return 1;
+  const char *hidden_by = ctx->hidden_by;
+  cleanup_node struct vfs_node parent = VFS_NODE_INIT;
+  char name[NAME_MAX + 2];
+  char entry[PATH_MAX];
+  struct walker w;
+  int r = walker_start_scoped(&w, ctx, dirfd, path, how->resolve);
+  if (r == 0)
+    r = walker_run_parent(&w, &parent, name);
+  walker_release(&w);
+  if (r == 0 && (parent.mount == NULL || parent.mount->kind != VFS_MOUNT_FS ||
+                 strchr(name, '/') != NULL || strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
+    r = 1; /* the root, "name/", "..", a path outside the view's trees */
+  if (r == 0 && (r = vfs_check_entry(ctx, &parent, name, VFS_CREATE, 0)) == 0 &&
+      (r = entry_path(&parent, name, entry)) == 0)
+    r = create_entry(ctx, &parent, entry, how, out);
+  if (r == 0 || r == -EINTR)
     return r;
-  if (rep.status != GOFER_DONE || rep.err == EEXIST || rep.err == ELOOP) {
-    if (fd >= 0)
-      close(fd);
-    return -VFS_ESTALE_VIEW;
-  }
-  if (rep.err)
-    return -rep.err;
-  out->fd = fd;
-  out->created = true;
-  out->mount = parent.mount;
-  snprintf(out->entry, sizeof out->entry, "%s", entry);
-  vfs_statx_to_stat(&rep.stx, &out->st);
-  return 0;
+  ctx->hidden_by = hidden_by; /* the ordinary path decides that too */
+  return 1;
 }
 
 static int open_tmpfile(struct vfs_ctx *ctx, int dirfd, const char *path,
@@ -1145,6 +1193,8 @@ int vfs_open(struct vfs_ctx *ctx, int dirfd, const char *path, const struct open
   int oflags = (int)how->flags;
   if ((oflags & __O_TMPFILE) == __O_TMPFILE)
     return open_tmpfile(ctx, dirfd, path, how, out);
+  if ((r = create_excl_first(ctx, dirfd, path, how, out)) <= 0)
+    return r;
   int vflags = (oflags & O_NOFOLLOW) ? VFS_NOFOLLOW : 0;
   char followed[PATH_MAX];
   int links = 0;

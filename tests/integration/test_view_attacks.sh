@@ -273,6 +273,45 @@ else
   fail "the probe $ATTACKS/oci_probe was not built"
 fi
 
+# ---------------------------------------------------------------- creates on hidden names and aliases
+
+# O_CREAT | O_EXCL is first tried in the parent the walk reached (vfs/ops.c
+# create_excl_first): a hidden name, a name under a hidden directory and a
+# hard link of the secret made on the host in a writable place must not be
+# created, opened or truncated, whatever the flags; a new name next to
+# them must be (so the probe cannot pass by failing everything).
+ln "$A/S/hb/hd/secret" "$A/S/rw/alias-secret"
+cat >"$A/S/rw/creates.py" <<'PY'
+import os, sys, errno
+rw, hb = sys.argv[1], sys.argv[2]
+def try_open(path, flags):
+    try:
+        fd = os.open(path, flags | os.O_RDWR, 0o600)
+    except OSError as e:
+        return errno.errorcode[e.errno]
+    data = os.read(fd, 200)
+    os.close(fd)
+    return "opened (%d bytes)" % len(data)
+for path in (rw + "/alias-secret", hb + "/hd", hb + "/hd/secret", hb + "/hd/new"):
+    for name, flags in (("excl", os.O_CREAT | os.O_EXCL), ("creat", os.O_CREAT),
+                        ("trunc", os.O_CREAT | os.O_TRUNC)):
+        r = try_open(path, flags)
+        print("%s %s %s" % ("FAIL" if r.startswith("opened") else "ok", os.path.basename(path), name), r)
+print("new", try_open(rw + "/creates-new", os.O_CREAT | os.O_EXCL))
+PY
+"$USBOX" exec "${VIEW[@]}" -- python3 "$A/V/rw/creates.py" "$A/V/rw" "$A/V/hb" \
+  >"$TMPROOT/creates.out" 2>&1
+if grep -q '^FAIL' "$TMPROOT/creates.out" || [ "$(grep -c '^ok ' "$TMPROOT/creates.out")" != 12 ]; then
+  fail "creates on hidden names and aliases: none opens or makes anything"
+  show output "$TMPROOT/creates.out"
+else
+  pass "creates on hidden names and aliases: none opens or makes anything"
+fi
+expect_eq "and a new name next to them is made" "new opened (0 bytes)" \
+  "$(grep '^new ' "$TMPROOT/creates.out")"
+expect_eq "the alias still holds the secret" "$SECRET" "$(cat "$A/S/rw/alias-secret")"
+expect_eq "nothing new in the hidden directory" "evil.sh secret" "$(ls "$A/S/hb/hd" | xargs)"
+
 # ---------------------------------------------------------------- the host afterwards
 
 sum "$A/S/hb/hd" "$A/S/ro" "$VT" /etc/shadow >"$TMPROOT/forbidden.after"

@@ -13,9 +13,15 @@
  *   open  RECV, process_vm_readv (the path), ID_VALID, openat,
  *         ADDFD|SEND, close (the child then closes the fd: a real system
  *         call, as in bench/micro's open_close)
+ *   create  bench/micro's create_write_unlink, its openat(O_CREAT|O_EXCL)
+ *         and unlinkat answered: RECV, process_vm_readv, ID_VALID, then
+ *         openat, ADDFD, close, SEND (a writable fd: the supervisor's copy
+ *         is closed before the agent goes on, or its execve of the file
+ *         would fail with ETXTBSY), or unlinkat, SEND; the write and close
+ *         are the kernel's
  *
  *   floor [--batches B] [--batch-ms MS] [--warmup-ms MS] [--no-sync-wake]
- *         [--proc-mem] [--two-step] [CASE...]
+ *         [--proc-mem] [--two-step] [--dir DIR] [CASE...]
  *
  * --proc-mem reads and writes the agent's memory with pread/pwrite on
  * /proc/PID/mem opened once, instead of process_vm_readv/writev.
@@ -81,11 +87,13 @@ static double now_ns(void)
 
 /* ---- the agent side ---- */
 
-static int install_filter(int nr)
+/* nr and nr2 (the same for one call) go to the supervisor. */
+static int install_filter(int nr, int nr2)
 {
   struct sock_filter code[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 1, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr2, 0, 1),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
@@ -130,10 +138,28 @@ static int recv_fd(int sock)
   return fd;
 }
 
+static char g_scratch[4096]; /* the create case's file: the probe file's name + ".new" */
+
+static void one_create(void)
+{
+  static char data[4096];
+  long fd = syscall(SYS_openat, AT_FDCWD, g_scratch, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    die("openat(O_CREAT|O_EXCL)");
+  memset(data, 'u', sizeof data);
+  if (write((int)fd, data, sizeof data) != (ssize_t)sizeof data)
+    die("write");
+  close((int)fd);
+  if (syscall(SYS_unlinkat, AT_FDCWD, g_scratch, 0) != 0)
+    die("unlinkat");
+}
+
 static void one_call(const char *which, const char *path)
 {
   struct stat st;
-  if (strcmp(which, "null") == 0) {
+  if (strcmp(which, "create") == 0) {
+    one_create();
+  } else if (strcmp(which, "null") == 0) {
     if (syscall(SYS_getppid) != 0)
       die("the null call was not answered by the supervisor");
   } else if (strcmp(which, "stat") == 0) {
@@ -211,6 +237,18 @@ static void answer(int listener, struct seccomp_notif *req, const char *which)
       if (n != (ssize_t)sizeof st)
         resp.error = -EFAULT;
     }
+  } else if (strcmp(which, "create") == 0 && req->data.nr == SYS_unlinkat) {
+    if (unlinkat(AT_FDCWD, path, (int)req->data.args[2]) < 0)
+      resp.error = -errno;
+  } else if (strcmp(which, "create") == 0) {
+    int fd = open(path, (int)req->data.args[2], (mode_t)req->data.args[3]);
+    struct seccomp_notif_addfd add = {.id = req->id, .srcfd = (unsigned)fd,
+                                      .newfd_flags = O_CLOEXEC};
+    int target = fd < 0 ? -errno : ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+    if (fd >= 0)
+      close(fd); /* before the answer: the agent may execve what it wrote */
+    resp.val = target >= 0 ? target : 0;
+    resp.error = target >= 0 ? 0 : fd < 0 ? target : -EBADF;
   } else if (strcmp(which, "open") == 0) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct seccomp_notif_addfd add = {.id = req->id,
@@ -256,11 +294,12 @@ static void run_case(const char *which, const char *path, const struct options *
   int nr = strcmp(which, "null") == 0 ? SYS_getppid
            : strcmp(which, "stat") == 0 ? SYS_newfstatat
                                         : SYS_openat;
+  int nr2 = strcmp(which, "create") == 0 ? SYS_unlinkat : nr;
   pid_t pid = fork();
   if (pid < 0)
     die("fork");
   if (pid == 0) {
-    int listener = install_filter(nr);
+    int listener = install_filter(nr, nr2);
     send_fd(sv[1], listener);
     close(listener);
     char go;
@@ -301,7 +340,8 @@ static void run_case(const char *which, const char *path, const struct options *
 int main(int argc, char **argv)
 {
   struct options o = {.batches = 7, .batch_ms = 30, .warmup_ms = 50, .sync_wake = 1};
-  const char *cases[3];
+  const char *cases[4];
+  const char *dir = "/tmp";
   int ncases = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--batches") == 0 && i + 1 < argc)
@@ -316,12 +356,15 @@ int main(int argc, char **argv)
       o.proc_mem = 1;
     else if (strcmp(argv[i], "--two-step") == 0)
       g_two_step = o.two_step = 1;
+    else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+      dir = argv[++i];
     else if ((strcmp(argv[i], "null") == 0 || strcmp(argv[i], "stat") == 0 ||
-              strcmp(argv[i], "open") == 0) && ncases < 3)
+              strcmp(argv[i], "open") == 0 || strcmp(argv[i], "create") == 0) && ncases < 4)
       cases[ncases++] = argv[i];
     else {
       fprintf(stderr, "usage: floor [--batches B] [--batch-ms MS] [--warmup-ms MS] "
-                      "[--no-sync-wake] [--proc-mem] [--two-step] [null|stat|open...]\n");
+                      "[--no-sync-wake] [--proc-mem] [--two-step] [--dir DIR] "
+                      "[null|stat|open|create...]\n");
       return 2;
     }
   }
@@ -330,10 +373,12 @@ int main(int argc, char **argv)
     return 2;
   }
   if (ncases == 0)
-    cases[0] = "null", cases[1] = "stat", cases[2] = "open", ncases = 3;
-  /* a file like bench/micro's: in /tmp, two components deep */
-  char path[64];
-  snprintf(path, sizeof path, "/tmp/floor-existing.%d", (int)getpid());
+    cases[0] = "null", cases[1] = "stat", cases[2] = "open", cases[3] = "create", ncases = 4;
+  /* a file like bench/micro's: in its directory (/tmp: two components deep) */
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s/floor-existing.%d", dir, (int)getpid()) >= (int)sizeof path - 8)
+    die("--dir is too long");
+  snprintf(g_scratch, sizeof g_scratch, "%s.new", path);
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     die("creating the probe's file");

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "common/deputy.h"
+#include "vfs/dcache.h"
 
 struct vfs;
 struct vfs_ctx;
@@ -58,6 +59,8 @@ struct vfs_ctx {
    * and report; the agent sees ENOENT like for any missing path. Cleared
    * when a walk starts, so it speaks of the last walk. */
   const char *hidden_by;
+  /* The walk cache's last answer to this call (vfs/dcache.h). */
+  struct dcache_seen dcache_seen;
 };
 
 /* -ENOENT for something rule hides, noted in ctx (vfs_ctx.hidden_by). */

@@ -35,6 +35,7 @@ struct dcache_dep {
 struct dcache_entry {
   struct dcache_entry *next;
   uint64_t hash;
+  uint64_t gen; /* dcache.next_gen when it was made (dcache_seen) */
   int mount;
   uint16_t walk;
   int creds_id;
@@ -416,11 +417,22 @@ static bool still_valid(struct dcache *c, struct dcache_entry *e,
          statx(e->obj_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, GOFER_STATX_MASK, obj) == 0;
 }
 
+/* The answer seen last in this call, unchanged since (the same entry, not
+ * one made since at its address): its object's attributes as read then. */
+static bool seen_again(const struct dcache_seen *seen, const struct dcache_entry *e,
+                       struct statx *obj)
+{
+  if (seen == NULL || seen->entry != e || seen->gen != e->gen || e->obj_fd < 0)
+    return false;
+  *obj = seen->obj;
+  return true;
+}
+
 /* dcache_lookup_obj; count: the answer is the caller's walk (in the
  * stats), not a directory looked for on its behalf. */
 static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
                    const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
-                   size_t cap, int *obj_out, bool count)
+                   size_t cap, int *obj_out, bool count, struct dcache_seen *seen)
 {
   if (obj_out != NULL)
     *obj_out = -1;
@@ -431,7 +443,9 @@ static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
   struct dcache_entry *e = id < 0 ? NULL : find_answer(c, mount, rel, walk, id);
   struct statx obj;
   bool fits = e == NULL || e->link == NULL || strlen(e->link) + 1 <= cap;
-  bool hit = e != NULL && fits && still_valid(c, e, creds, &obj);
+  bool hit = e != NULL && fits && (seen_again(seen, e, &obj) || still_valid(c, e, creds, &obj));
+  if (hit && seen != NULL && e->obj_fd >= 0)
+    *seen = (struct dcache_seen){.entry = e, .gen = e->gen, .obj = obj};
   size_t link_len = hit && e->link != NULL ? strlen(e->link) + 1 : 0;
   if (!fits) {
     pthread_mutex_unlock(&c->lock); /* the caller's buffer cannot take it: ask the gofer */
@@ -460,17 +474,17 @@ static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
 
 bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t walk,
                        const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
-                       size_t cap, int *obj_out)
+                       size_t cap, int *obj_out, struct dcache_seen *seen)
 {
-  return lookup(c, mount, rel, walk, creds, rep, data, cap, obj_out, true);
+  return lookup(c, mount, rel, walk, creds, rep, data, cap, obj_out, true, seen);
 }
 
 int dcache_dir(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
-               struct statx *stx)
+               struct statx *stx, struct dcache_seen *seen)
 {
   struct gofer_rep rep;
   int dir;
-  if (!lookup(c, mount, rel, 0, creds, &rep, NULL, 0, &dir, false))
+  if (!lookup(c, mount, rel, 0, creds, &rep, NULL, 0, &dir, false, seen))
     return -1;
   if (dir >= 0 && rep.status == GOFER_DONE && rep.err == 0 && S_ISDIR(rep.stx.stx_mode)) {
     *stx = rep.stx;
@@ -482,6 +496,14 @@ int dcache_dir(struct dcache *c, int mount, const char *rel, const struct deputy
 }
 
 /* ---- insertion ---- */
+
+/* e into its bucket, with a generation of its own. Lock held. */
+static void link_locked(struct dcache *c, struct dcache_entry *e)
+{
+  e->gen = ++c->next_gen;
+  e->next = c->buckets[e->hash % DCACHE_BUCKETS];
+  c->buckets[e->hash % DCACHE_BUCKETS] = e;
+}
 
 static void close_fds(const int *fds, uint32_t n)
 {
@@ -581,8 +603,7 @@ static void add_dir_locked(struct dcache *c, int mount, int creds_id, const char
   }
   e->ndeps = ndeps;
   c->nentries++;
-  e->next = c->buckets[e->hash % DCACHE_BUCKETS];
-  c->buckets[e->hash % DCACHE_BUCKETS] = e;
+  link_locked(c, e);
 }
 
 /* Every directory entry answered by e's walk: the mount root and each
@@ -648,8 +669,7 @@ void dcache_insert(struct dcache *c, const struct dcache_answer *a)
   if (e->ndeps != r->keep_dirs) { /* out of memory on the way: not an answer to keep */
     entry_free(c, e);
   } else {
-    e->next = c->buckets[e->hash % DCACHE_BUCKETS];
-    c->buckets[e->hash % DCACHE_BUCKETS] = e;
+    link_locked(c, e);
     c->stats.inserted++;
     add_dirs_locked(c, e);
   }
@@ -711,8 +731,7 @@ void dcache_insert_child(struct dcache *c, const struct dcache_child *k)
   if (d == NULL) {
     entry_free(c, e);
   } else {
-    e->next = c->buckets[e->hash % DCACHE_BUCKETS];
-    c->buckets[e->hash % DCACHE_BUCKETS] = e;
+    link_locked(c, e);
     c->stats.inserted++;
     c->stats.local++;
   }

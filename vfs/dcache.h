@@ -40,6 +40,20 @@
 struct dcache_entry; /* dcache.c */
 struct dcache_dir;
 
+/* The last answer one call had from the cache, with the object's attributes
+ * it read then: asked for again in the same call (the parent a walk just
+ * reached, then the directory a create or an unlink acts in), the answer is
+ * given without checking every directory again. What the call does then is
+ * as of that check, a few microseconds older: the same as if it had acted
+ * right after it (an answer can always change right after a check; the
+ * check only makes it the host's at one moment). Zeroed with the call's
+ * context, never carried to another call. */
+struct dcache_seen {
+  const struct dcache_entry *entry;
+  uint64_t gen; /* the entry's: a freed entry's address can come back */
+  struct statx obj;
+};
+
 struct dcache_stats {
   unsigned long hits, misses, stale, inserted, flushes;
   unsigned long local; /* misses the sentry answered with a lookup of its own */
@@ -63,6 +77,7 @@ struct dcache {
   size_t ncreds;
   struct dcache_dev devs[DCACHE_MAX_DEVS]; /* filesystems asked about (fs_has_mgtime) */
   size_t ndevs;
+  uint64_t next_gen; /* for each entry made (dcache_seen) */
   struct dcache_stats stats;
 };
 
@@ -86,10 +101,11 @@ static inline bool dcache_walk_cacheable(uint16_t walk)
 /* The walk (mount, rel, walk flags) for creds, answered from the cache: true
  * and rep (and the link text into data, up to cap) filled, or false. When
  * the walk reached an object, *obj (NULL: not wanted) gets a copy of the
- * cache's O_PATH fd of it (else -1; the caller closes it). */
+ * cache's O_PATH fd of it (else -1; the caller closes it). seen (NULL:
+ * none) is the call's memory of its last answer, used and updated. */
 bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t walk,
                        const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
-                       size_t cap, int *obj);
+                       size_t cap, int *obj, struct dcache_seen *seen);
 
 /* What a GOFER_WALK_KEEP reply brought: rep, its data (link text at 0, the
  * snapshots at rep->keep_off), and the fds (rep->nkeep, owned by the cache
@@ -109,7 +125,7 @@ void dcache_insert(struct dcache *c, const struct dcache_answer *a);
  * its O_PATH fd (the caller closes it) and its attributes in *stx, or -1.
  * Not counted as a walk of the caller's. */
 int dcache_dir(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
-               struct statx *stx);
+               struct statx *stx, struct dcache_seen *seen);
 
 /* A walk the sentry finished itself with one lookup in a directory the cache
  * answered (parent_rel, dcache_dir): the answer depends on what the

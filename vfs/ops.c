@@ -126,7 +126,7 @@ static int local_last_step(struct vfs_ctx *ctx, const struct gofer_msg *msg,
   char parent[PATH_MAX];
   const char *name = split_rel(msg->path, parent);
   struct statx ds; /* read as the cache checked it: before the lookup, as a snapshot must be */
-  cleanup_close int dir = dcache_dir(dc, q->mount, parent, &q->ident, &ds);
+  cleanup_close int dir = dcache_dir(dc, q->mount, parent, &q->ident, &ds, &ctx->dcache_seen);
   if (dir < 0)
     return 1;
   cleanup_close int fd = (int)VFS_AS_IDENT(&q->ident, 0, gofer_step(dir, name));
@@ -177,7 +177,8 @@ static int cached_create(struct vfs_ctx *ctx, const struct gofer_msg *msg, struc
   if (name[0] == '\0')
     return 1; /* "name/": the gofer's (the kernel's answer to it) */
   struct statx ds;
-  cleanup_close int dir = dcache_dir(&ctx->vfs->dcache, q->mount, parent, &q->ident, &ds);
+  cleanup_close int dir =
+      dcache_dir(&ctx->vfs->dcache, q->mount, parent, &q->ident, &ds, &ctx->dcache_seen);
   if (dir < 0)
     return 1;
   struct open_how how = {
@@ -200,7 +201,7 @@ static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_
   struct dcache *dc = &ctx->vfs->dcache;
   const struct gofer_req *q = &msg->req;
   if (dcache_lookup_obj(dc, q->mount, msg->path, q->walk, &q->ident, rep, rep_data, rep_cap,
-                        obj))
+                        obj, &ctx->dcache_seen))
     return 0;
   int r = local_last_step(ctx, msg, rep, rep_data, rep_cap, obj);
   if (r <= 0)
@@ -622,7 +623,7 @@ static int cached_parent(struct vfs_ctx *ctx, const struct vfs_node *parent,
 {
   struct statx ds;
   int dir = dcache_dir(&ctx->vfs->dcache, parent->mount->index,
-                       vfs_mount_rel(parent->mount, parent->view), creds, &ds);
+                       vfs_mount_rel(parent->mount, parent->view), creds, &ds, &ctx->dcache_seen);
   if (dir >= 0 && (ds.stx_ino != (uint64_t)parent->st.st_ino ||
                    makedev(ds.stx_dev_major, ds.stx_dev_minor) != parent->st.st_dev)) {
     close(dir);

@@ -79,6 +79,9 @@ static int start_common(struct walker *w, struct vfs_ctx *ctx, const char *path)
   w->ctx = ctx;
   w->v = ctx->vfs;
   ctx->hidden_by = NULL;
+  /* a walk checks the cache's answers afresh: a walk again after a
+   * stale view (VFS_ESTALE_VIEW) must see what changed */
+  ctx->dcache_seen.entry = NULL;
   w->obj_fd = -1;
   w->links = 0;
   w->resolve = 0;
@@ -603,6 +606,11 @@ int walker_run_parent(struct walker *w, struct vfs_node *parent, char name[NAME_
     strcpy(name, ".");
   else
     snprintf(name, NAME_MAX + 2, "%.*s%s", (int)(end - start), w->rest + start, slash ? "/" : "");
+  /* the parent without its trailing slashes: "dir/" would walk "dir/.",
+   * and the "." a second lookup of dir (VFS_DIRECTORY already asks for a
+   * directory, and a symlink there is followed either way) */
+  while (start > 0 && w->rest[start - 1] == '/' && strspn(w->rest, "/") < start)
+    start--;
   w->rest[start] = '\0';
   return walker_run(w, VFS_DIRECTORY, parent);
 }

@@ -714,6 +714,16 @@ long gofer_entry_act(int op, int dir, const char *name, const struct gofer_req *
   return h->on_entry(&e, &c);
 }
 
+long gofer_object_act(int op, int fd, const struct gofer_req *q, const void *data)
+{
+  if (op != GOFER_CHMOD && op != GOFER_CHOWN && op != GOFER_UTIMENS)
+    return -EINVAL; /* the others fill a result, or check its attributes */
+  if (op == GOFER_UTIMENS && q->data_len != 0 && q->data_len != 2 * sizeof(struct timespec))
+    return -EINVAL;
+  struct gofer_call c = {.req = q, .path = "", .path2 = NULL, .data = data, .in_fd = -1};
+  return handler_of(op)->on_object(fd, &c, NULL);
+}
+
 long gofer_entry2_act(int op, int dir, const char *name, int dir2, const char *name2,
                       const struct gofer_req *q)
 {

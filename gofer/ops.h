@@ -51,6 +51,12 @@ long gofer_entry_act(int op, int dir, const char *name, const struct gofer_req *
  * the same step on a directory of the gofer's (the sentry's walk cache)
  * takes it with this, as the deputy. */
 long gofer_step(int dir, const char *name);
+/* An object operation whose answer is 0 or -errno (CHMOD, CHOWN, UTIMENS:
+ * args from q; data: UTIMENS's two timespecs, q->data_len of them, or
+ * none) on fd, the object the gofer's walk reached, done as the gofer does
+ * it, by whoever holds fd: the caller has entered the deputy already. 0 or
+ * -errno (-EINVAL for another op). */
+long gofer_object_act(int op, int fd, const struct gofer_req *q, const void *data);
 /* A two-entry operation (RENAME with q->flags, LINK) from (dir, name) to
  * (dir2, name2), done as the gofer does it, by whoever holds both
  * directories: the caller has entered the deputy already. 0 or -errno. */

@@ -384,6 +384,44 @@ static uint16_t nofollow_if_link(const struct vfs_node *n)
   return S_ISLNK(n->st.st_mode) ? GOFER_NOFOLLOW_LAST : 0;
 }
 
+/* An object operation (CHMOD, CHOWN, UTIMENS) on an object the walk cache
+ * holds, done by the sentry itself with the gofer's own code
+ * (gofer_object_act) on the cache's fd of it, as the caller with the
+ * capabilities the gofer would use (request_creds): the walk the gofer
+ * would make (through the cache: its search permissions checked for these
+ * credentials), then the gofer's action. Only on the very object the VFS
+ * resolved. 1 when not for the cache (the gofer does it), else 0 or
+ * -errno. */
+static int cached_object_op(struct vfs_ctx *ctx, const struct vfs_node *n,
+                            const struct vfs_gofer_req *req)
+{
+  if (!ctx->vfs->dcache.enabled || n->mount->kind != VFS_MOUNT_FS ||
+      (req->op != GOFER_CHMOD && req->op != GOFER_CHOWN && req->op != GOFER_UTIMENS) ||
+      !dcache_walk_cacheable(req->walk))
+    return 1;
+  struct gofer_msg walk = {
+      .req = {.op = GOFER_WALK, .mount = (uint16_t)n->mount->index,
+              .mount2 = (uint16_t)n->mount->index, .walk = req->walk},
+      .path = req->rel,
+      .in_fd = -1};
+  int r = request_creds(ctx, 0, n->mount, n->mount, &walk.req.ident);
+  if (r < 0)
+    return r;
+  struct gofer_rep rep;
+  char text[PATH_MAX];
+  cleanup_close int obj = -1;
+  if ((r = cached_walk(ctx, &walk, &rep, text, sizeof text, &obj)) < 0)
+    return r;
+  if (obj < 0 || rep.status != GOFER_DONE || rep.err != 0 || !rep.has_stat ||
+      rep.stx.stx_ino != (uint64_t)n->st.st_ino ||
+      makedev(rep.stx.stx_dev_major, rep.stx.stx_dev_minor) != n->st.st_dev)
+    return 1; /* not the object resolved, or not reached here: the gofer's */
+  struct gofer_req q = walk.req;
+  q.op = (uint16_t)req->op, q.arg0 = req->arg0, q.arg1 = req->arg1;
+  q.data_len = req->data_len;
+  return (int)VFS_AS_IDENT(&q.ident, 0, gofer_object_act(req->op, obj, &q, req->data));
+}
+
 /* An operation on a resolved object (what: the op and its arguments; the
  * mount and path are n's), by path through the gofer. A symlink
  * found on the way means the tree changed since the walk: report it as
@@ -395,7 +433,14 @@ static int object_op(struct vfs_ctx *ctx, const struct vfs_node *n,
   struct vfs_gofer_req req = *what; /* on n's mount, at n's path */
   req.mount = n->mount;
   req.rel = vfs_mount_rel(n->mount, n->view);
-  int r = vfs_gofer(ctx, &req, rep, rep_data, rep_cap, NULL);
+  int r = cached_object_op(ctx, n, &req);
+  if (r <= 0) {
+    memset(rep, 0, sizeof *rep); /* the gofer's answer to these: 0 or -errno */
+    rep->status = GOFER_DONE;
+    rep->err = r < 0 ? -r : 0;
+    return r;
+  }
+  r = vfs_gofer(ctx, &req, rep, rep_data, rep_cap, NULL);
   if (r < 0)
     return r;
   if (rep->status != GOFER_DONE)

@@ -130,8 +130,9 @@ static bool probe_at(int lower, int ovl, const char *rel, int depth, struct vfs_
         snprintf(subdirs[nsub++], sizeof subdirs[0], "%s", e->d_name);
       continue;
     }
-    *a = (struct vfs_dev_alias){.dev = os.st_dev, .host_dev = ls.st_dev,
-                                .ino_xor = (uint64_t)os.st_ino ^ (uint64_t)ls.st_ino};
+    /* (a->mgtime, the layers', stays as the caller found it) */
+    a->dev = os.st_dev, a->host_dev = ls.st_dev;
+    a->ino_xor = (uint64_t)os.st_ino ^ (uint64_t)ls.st_ino;
     return true;
   }
   for (int i = 0; i < nsub && depth > 0; i++) {

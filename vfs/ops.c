@@ -341,8 +341,13 @@ int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer
     return cr;
   if (m->kind == VFS_MOUNT_PROC)
     return proc_local(ctx->vfs->proc_state, &msg, rep, out_fd);
+  /* access(2)'s walk with the real ids, on its way to the object: the
+   * ordinary walk when those ids check what the effective ones do */
+  if (op == GOFER_WALK && (req->walk & (GOFER_WALK_REAL_IDS | GOFER_WALK_ACCESS)) ==
+                              GOFER_WALK_REAL_IDS && deputy_real_same(&msg.req.ident))
+    msg.req.walk &= (uint16_t)~GOFER_WALK_REAL_IDS;
   bool cache_on = m->kind == VFS_MOUNT_FS && ctx->vfs->dcache.enabled;
-  bool cacheable = cache_on && dcache_walk_cacheable(req->walk);
+  bool cacheable = cache_on && dcache_walk_cacheable(msg.req.walk);
   if (cache_on && op == GOFER_WALK && (req->walk & GOFER_WALK_ACCESS) && out_fd == NULL &&
       dcache_walk_cacheable(req->walk & ~(uint16_t)(GOFER_WALK_ACCESS | GOFER_WALK_REAL_IDS)) &&
       (!(req->walk & GOFER_WALK_REAL_IDS) || deputy_real_same(&msg.req.ident)))

@@ -678,6 +678,13 @@ void dcache_insert(struct dcache *c, const struct dcache_answer *a)
 
 /* ---- a step the sentry made itself from a cached directory ---- */
 
+void dcache_count_local(struct dcache *c)
+{
+  pthread_mutex_lock(&c->lock);
+  c->stats.local++;
+  pthread_mutex_unlock(&c->lock);
+}
+
 void dcache_insert_child(struct dcache *c, const struct dcache_child *k)
 {
   const struct gofer_rep *r = k->rep;
@@ -733,7 +740,6 @@ void dcache_insert_child(struct dcache *c, const struct dcache_child *k)
   } else {
     link_locked(c, e);
     c->stats.inserted++;
-    c->stats.local++;
   }
   pthread_mutex_unlock(&c->lock);
 }

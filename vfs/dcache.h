@@ -56,7 +56,7 @@ struct dcache_seen {
 
 struct dcache_stats {
   unsigned long hits, misses, stale, inserted, flushes;
-  unsigned long local; /* misses the sentry answered with a lookup of its own */
+  unsigned long local; /* misses the sentry answered with lookups of its own */
   unsigned long relooked; /* steps in a changed directory looked up again, unchanged */
 };
 
@@ -144,6 +144,8 @@ struct dcache_child {
   int obj_fd;
 };
 void dcache_insert_child(struct dcache *c, const struct dcache_child *k);
+/* A walk the cache missed, answered by such steps (stats.local). */
+void dcache_count_local(struct dcache *c);
 
 /* Whether a filesystem of this type (statfs f_type) keeps multigrain
  * ctimes; and telling the cache so for a device it cannot judge by its

@@ -20,6 +20,7 @@
 #include "common/cleanup.h"
 #include "common/deputy.h"
 #include "common/fdpath.h"
+#include "common/path.h"
 #include "gofer/client.h"
 #include "gofer/ops.h"
 #include "vfs/vfs.h"
@@ -109,34 +110,38 @@ static void local_reply(struct gofer_rep *rep, const struct gofer_req *q, int fd
                                    &rep->stx) == 0;
 }
 
-/* The last component of a walk whose directory the cache holds, looked up
- * by the sentry itself: one name (the canonical path's own, never "..",
- * never a symlink followed: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) in the
- * directory the cached walk reached, as the caller, exactly the step the
- * gofer would take there. 0 with rep (and the link text in rep_data, *obj)
- * filled, 1 when it is not for this path (no cached directory, an error
- * the cache does not keep), or -errno. */
-static int local_last_step(struct vfs_ctx *ctx, const struct gofer_msg *msg,
-                           struct gofer_rep *rep, char *rep_data, size_t rep_cap, int *obj)
+/* One step of a walk, taken by the sentry in a directory the walk cache
+ * holds: name (never "..", never a symlink followed: RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS) looked up in dir as the caller, exactly the step the
+ * gofer would take there (gofer_step), its answer kept in the cache as
+ * rel's, a child of parent_rel's. dir is taken (the cache keeps it, or it
+ * is closed); ds is what the cache read of it before this lookup, as a
+ * snapshot must be. walk: the flags for rel's answer (NOFOLLOW_LAST only
+ * on the walk's last name); index: the name's place in the walk's path, for
+ * a link met there. 0 with rep (and the link text in rep_data) filled and
+ * *obj (NULL: not wanted) an fd of the object reached (-1 for none, a
+ * link), 1 when the answer is not one the cache keeps (the gofer's), or
+ * -errno. */
+struct local_step {
+  const char *rel, *parent_rel, *name;
+  int dir;
+  const struct statx *ds;
+  uint16_t walk;
+  uint32_t index;
+};
+
+static int local_step(struct vfs_ctx *ctx, const struct gofer_req *q, struct local_step *st,
+                      struct gofer_rep *rep, char *rep_data, size_t rep_cap, int *obj)
 {
-  struct dcache *dc = &ctx->vfs->dcache;
-  const struct gofer_req *q = &msg->req;
-  if (msg->path[0] == '\0')
-    return 1; /* the mount root itself: the gofer's */
-  char parent[PATH_MAX];
-  const char *name = split_rel(msg->path, parent);
-  struct statx ds; /* read as the cache checked it: before the lookup, as a snapshot must be */
-  cleanup_close int dir = dcache_dir(dc, q->mount, parent, &q->ident, &ds, &ctx->dcache_seen);
-  if (dir < 0)
-    return 1;
-  cleanup_close int fd = (int)VFS_AS_IDENT(&q->ident, 0, gofer_step(dir, name));
+  cleanup_close int dir = steal_fd(&st->dir);
+  cleanup_close int fd = (int)VFS_AS_IDENT(&q->ident, 0, gofer_step(dir, st->name));
   if (fd < 0 && fd != -ENOENT && fd != -EACCES && fd != -ENOTDIR)
     return 1;
   local_reply(rep, q, fd, AT_SYMLINK_NOFOLLOW);
   if (fd >= 0 && !rep->has_stat)
     return 1;
   char text[PATH_MAX];
-  bool link = fd >= 0 && S_ISLNK(rep->stx.stx_mode) && !(q->walk & GOFER_NOFOLLOW_LAST);
+  bool link = fd >= 0 && S_ISLNK(rep->stx.stx_mode) && !(st->walk & GOFER_NOFOLLOW_LAST);
   if (link) { /* the walk stops at it, as the gofer's (the VFS follows it in the view) */
     ssize_t n = readlinkat(fd, "", text, sizeof text - 1);
     if (n < 0 || (size_t)n + 1 > rep_cap)
@@ -146,21 +151,98 @@ static int local_last_step(struct vfs_ctx *ctx, const struct gofer_msg *msg,
     rep->data_len = (uint32_t)n + 1;
     rep->status = GOFER_AT_LINK;
     rep->has_stat = 0;
-    for (const char *c = msg->path; *c; c++)
-      rep->index += *c == '/';
+    rep->index = st->index;
   }
   int keep_obj = fd >= 0 && !link ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
   if (obj != NULL)
     *obj = fd >= 0 && !link ? steal_fd(&fd) : -1;
-  struct gofer_keep_snap snap = {.ino = ds.stx_ino, .ctime_sec = ds.stx_ctime.tv_sec,
-                                 .ctime_nsec = ds.stx_ctime.tv_nsec,
-                                 .dev_major = ds.stx_dev_major, .dev_minor = ds.stx_dev_minor};
-  dcache_insert_child(dc, &(struct dcache_child){
-                              .mount = q->mount, .rel = msg->path, .parent_rel = parent,
-                              .walk = q->walk, .creds = &q->ident,
-                              .rep = rep, .link = link ? text : NULL,
-                              .dir_fd = steal_fd(&dir), .dir_snap = snap, .obj_fd = keep_obj});
+  const struct statx *ds = st->ds;
+  struct gofer_keep_snap snap = {.ino = ds->stx_ino, .ctime_sec = ds->stx_ctime.tv_sec,
+                                 .ctime_nsec = ds->stx_ctime.tv_nsec,
+                                 .dev_major = ds->stx_dev_major, .dev_minor = ds->stx_dev_minor};
+  dcache_insert_child(&ctx->vfs->dcache,
+                      &(struct dcache_child){.mount = q->mount, .rel = st->rel,
+                                             .parent_rel = st->parent_rel, .walk = st->walk,
+                                             .creds = &q->ident, .rep = rep,
+                                             .link = link ? text : NULL, .dir_fd = steal_fd(&dir),
+                                             .dir_snap = snap, .obj_fd = keep_obj});
   return 0;
+}
+
+/* The deepest directory above rel the walk cache holds (rel's parent, its
+ * parent, ..., the mount root): its fd and attributes, and in prefix its
+ * path; -1 when not even the mount root is held. */
+static int cached_ancestor(struct vfs_ctx *ctx, const struct gofer_req *q, const char *rel,
+                           char prefix[PATH_MAX], struct statx *ds)
+{
+  path_copy(prefix, PATH_MAX, rel);
+  for (;;) {
+    char *slash = strrchr(prefix, '/');
+    if (slash != NULL)
+      *slash = '\0';
+    else if (prefix[0] != '\0')
+      prefix[0] = '\0';
+    else
+      return -1;
+    int dir = dcache_dir(&ctx->vfs->dcache, q->mount, prefix, &q->ident, ds, &ctx->dcache_seen);
+    if (dir >= 0)
+      return dir;
+  }
+}
+
+/* A walk the cache does not answer, taken by the sentry itself from the
+ * deepest directory above it the cache holds, one name at a time
+ * (local_step: the gofer's own step, as the caller), each directory passed
+ * kept as an answer of its own: the answer the gofer's walk would give (a
+ * link met on the way reported where it is, for the VFS to follow; an
+ * error where the walk stops). 0 with rep (rep_data, *obj) filled, 1 when
+ * it is the gofer's (no cached directory above it, a name the cache does
+ * not keep, a step whose answer it does not keep), or -errno. */
+static int local_walk(struct vfs_ctx *ctx, const struct gofer_msg *msg, struct gofer_rep *rep,
+                      char *rep_data, size_t rep_cap, int *obj)
+{
+  const struct gofer_req *q = &msg->req;
+  const char *path = msg->path;
+  if (path[0] == '\0')
+    return 1; /* the mount root itself: the gofer's */
+  char prefix[PATH_MAX], rel[PATH_MAX], name[NAME_MAX + 1];
+  struct statx ds;
+  int dir = cached_ancestor(ctx, q, path, prefix, &ds);
+  if (dir < 0)
+    return 1;
+  size_t at = prefix[0] != '\0' ? strlen(prefix) + 1 : 0;
+  uint32_t index = 0;
+  for (size_t i = 0; i < at; i++)
+    index += path[i] == '/';
+  for (;;) {
+    size_t n = strcspn(path + at, "/");
+    bool last = path[at + n] == '\0';
+    if (n == 0 || n > NAME_MAX || (n == 1 && path[at] == '.') ||
+        (n == 2 && path[at] == '.' && path[at + 1] == '.')) {
+      close(dir);
+      return 1;
+    }
+    memcpy(name, path + at, n);
+    name[n] = '\0';
+    memcpy(rel, path, at + n);
+    rel[at + n] = '\0';
+    int next = -1;
+    struct local_step st = {.rel = rel, .parent_rel = prefix, .name = name, .dir = dir,
+                            .ds = &ds, .walk = last ? q->walk : 0, .index = index};
+    int r = local_step(ctx, q, &st, rep, rep_data, rep_cap, last ? obj : &next);
+    if (r != 0 || last)
+      return r;
+    if (rep->status != GOFER_DONE || rep->err != 0 || !S_ISDIR(rep->stx.stx_mode)) {
+      if (next >= 0) /* a file on the way: the next step would say ENOTDIR */
+        close(next), rep->err = ENOTDIR, rep->has_stat = 0;
+      return 0; /* a link to follow, or where the walk stops */
+    }
+    ds = rep->stx; /* read before the next lookup in it */
+    dir = next;
+    path_copy(prefix, sizeof prefix, rel);
+    at += n + 1;
+    index++;
+  }
 }
 
 /* A create in a directory the walk cache holds, made by the sentry itself as
@@ -203,7 +285,9 @@ static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_
   if (dcache_lookup_obj(dc, q->mount, msg->path, q->walk, &q->ident, rep, rep_data, rep_cap,
                         obj, &ctx->dcache_seen))
     return 0;
-  int r = local_last_step(ctx, msg, rep, rep_data, rep_cap, obj);
+  int r = local_walk(ctx, msg, rep, rep_data, rep_cap, obj);
+  if (r == 0)
+    dcache_count_local(dc);
   if (r <= 0)
     return r;
   char data[PATH_MAX + GOFER_MAX_KEEP * sizeof(struct gofer_keep_snap) + 8];

@@ -38,6 +38,36 @@ expect_eq "what those lookups answer is what the host has" \
   "$(sed 's/^stat: //' "$TMPROOT/local.out")"
 rm -f "$W/sub/g"
 
+# ---- walks below a cached directory: the sentry's own steps, name by name ----
+# Directories no walk has passed yet, below one the cache holds: each name
+# looked up by the sentry (vfs/ops.c local_walk), a link met on the way
+# followed by the VFS, a walk stopped where the host stops it; the gofer is
+# not asked for each new directory.
+D=$W/deep
+mkdir -p "$D"/{a,b,c,d,e}/sub/more
+for x in a b c d e; do echo "$x" >"$D/$x/sub/more/f"; done
+echo file >"$D/file"
+ln -s a "$D/lnk"
+deep_paths="$D/a/sub/more/f $D/b/sub/more/f $D/c/sub/more/f $D/d/sub/more/f $D/e/sub/more/f
+  $D/lnk/sub/more/f $D/a/none/more/f $D/file/sub $D/b/sub/more/none"
+deep_asks() { # the gofer's walks for a stat of $D, then of the paths given
+  "$USBOX" exec -v -- sh -c "stat -c %i '$D' >/dev/null; stat -c '%i %s %F' $* 2>&1" \
+    2>"$TMPROOT/deep.err" >"$TMPROOT/deep.out"
+  sed -n 's/.* \([0-9]*\) asked the gofer.*/\1/p' "$TMPROOT/deep.err"
+}
+one=$(deep_asks "$D/a/sub/more/f")
+# shellcheck disable=SC2086 # the list is split on purpose
+all=$(deep_asks $deep_paths)
+expect_eq "walks below a cached directory answer what the host has" \
+  "$(cd / && stat -c '%i %s %F' $deep_paths 2>&1 | sed 's/^stat: //')" \
+  "$(sed 's/^stat: //' "$TMPROOT/deep.out")"
+if [ -n "$one" ] && [ -n "$all" ] && [ $((all - one)) -lt 4 ]; then
+  pass "and the gofer is not asked for each new directory (asked $one, then $all times)"
+else
+  fail "the gofer was asked for new directories below a cached one (${one:-?}, then ${all:-?})"
+  show stderr "$TMPROOT/deep.err"
+fi
+
 # ---- a create next door: the one step looked up again, not the answer dropped ----
 "$USBOX" exec -v -- sh -c "stat -c %i $W/sub/f; touch $W/sub/next-door; stat -c %i $W/sub/f" \
   >"$TMPROOT/relook.out" 2>"$TMPROOT/relook.err"

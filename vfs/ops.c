@@ -1253,7 +1253,7 @@ static int create_or_follow(struct vfs_ctx *ctx, struct walker *w, const struct 
 
 /* O_CREAT | O_EXCL, first try: the parent walked once and the name created
  * in it, without looking the name up first and walking to the parent again
- * (a new file, a lock file: the common case; 2026-12-05, 31 -> 19 system
+ * (a new file, a lock file: the common case; 2026-12-04, 31 -> 18 system
  * calls in the sentry). The create is O_EXCL in the directory the walk
  * reached, nothing followed (create_entry), so any entry already there (a
  * file, a symlink dangling or not, a hard link of a hidden object, one made

@@ -212,6 +212,7 @@ static int call_on_conn(struct gofer_client *gc, struct gofer_msg *m)
  * thread for the call's length keeps all three on one CPU. */
 int gofer_call(struct gofer_client *gc, struct gofer_msg *m)
 {
+  atomic_fetch_add_explicit(&gc->calls, 1, memory_order_relaxed);
   if (!gc->pin)
     return call_on_conn(gc, m);
   int cpu = sched_getcpu();

@@ -14,6 +14,7 @@ struct gofer_client {
   int control; /* new connections go to the gofer through it */
   pthread_mutex_t lock;
   atomic_uint next_id;
+  atomic_ulong calls; /* requests sent (usbox -v) */
   unsigned serial; /* this client among the process's (its threads' connections) */
   cpu_set_t allowed; /* the sentry's CPUs, restored after each call */
   bool pin;          /* more than one: calls pin their thread (client.c) */

@@ -475,4 +475,5 @@ void sentry_print_summary(const struct sentry *s)
             w->hits, w->local, w->misses + w->stale - w->local, w->stale, w->flushes, w->relooked);
   else
     fprintf(stderr, "usbox: walk cache: off\n");
+  fprintf(stderr, "usbox: gofer: %lu requests\n", atomic_load(&s->gofer.calls));
 }

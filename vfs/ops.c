@@ -325,11 +325,21 @@ static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_
   return 0;
 }
 
+/* /dev/null, zero, full, random, urandom (character devices 1:3, 1:5,
+ * 1:7, 1:8, 1:9): opening one never blocks, so the sentry may open it
+ * itself as any file. */
+static bool mem_device(const struct statx *x)
+{
+  unsigned minor = x->stx_rdev_minor;
+  return (x->stx_mode & S_IFMT) == S_IFCHR && x->stx_rdev_major == 1 &&
+         (minor == 3 || minor == 5 || minor == 7 || minor == 8 || minor == 9);
+}
+
 /* An open of an existing regular file or directory, through the walk cache:
  * the object the (cached) walk reached, reopened as the caller, as the
  * gofer's OPEN does (through the fd's own link: no name is resolved
- * again). 1 when it is not for the cache (a FIFO, a device: they may
- * block, the gofer's io_uring does those), else 0 with rep and *out_fd as
+ * again). 1 when it is not for the cache (a FIFO, a device other than the
+ * memory devices: they may block, the gofer's io_uring does those), else 0 with rep and *out_fd as
  * the gofer's OPEN would give them, or -errno. */
 static int cached_open(struct vfs_ctx *ctx, const struct gofer_msg *open_msg,
                        struct gofer_rep *rep, char *rep_data, size_t rep_cap, int *out_fd)
@@ -343,7 +353,7 @@ static int cached_open(struct vfs_ctx *ctx, const struct gofer_msg *open_msg,
     return r; /* the walk's answer (a link met, ENOENT...) is the open's */
   uint32_t flags = open_msg->req.flags;
   mode_t type = rep->stx.stx_mode & S_IFMT;
-  if (obj < 0 || !(type == S_IFREG || type == S_IFDIR || type == S_IFLNK))
+  if (obj < 0 || !(type == S_IFREG || type == S_IFDIR || type == S_IFLNK || mem_device(&rep->stx)))
     return 1;
   if (type == S_IFLNK) /* O_NOFOLLOW on a symlink, as the kernel answers */
     rep->err = ELOOP;
@@ -430,7 +440,8 @@ int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer
   if (op == GOFER_WALK && (req->walk & (GOFER_WALK_REAL_IDS | GOFER_WALK_ACCESS)) ==
                               GOFER_WALK_REAL_IDS && deputy_real_same(&msg.req.ident))
     msg.req.walk &= (uint16_t)~GOFER_WALK_REAL_IDS;
-  bool cache_on = m->kind == VFS_MOUNT_FS && ctx->vfs->dcache.enabled;
+  bool cache_on = (m->kind == VFS_MOUNT_FS || (m->kind == VFS_MOUNT_FILE && req->rel[0] == '\0')) &&
+                  ctx->vfs->dcache.enabled;
   bool cacheable = cache_on && dcache_walk_cacheable(msg.req.walk);
   if (cache_on && op == GOFER_WALK && (req->walk & GOFER_WALK_ACCESS) && out_fd == NULL &&
       dcache_walk_cacheable(req->walk & ~(uint16_t)(GOFER_WALK_ACCESS | GOFER_WALK_REAL_IDS)) &&

@@ -68,6 +68,24 @@ else
   show stderr "$TMPROOT/deep.err"
 fi
 
+# ---- the memory devices: opened by the sentry from the cache ----
+# /dev/null and the like are single bound files; opening one never blocks,
+# so after the first the sentry opens them itself (vfs/ops.c mem_device).
+dev_asks() {
+  "$USBOX" exec -v -- sh -c "i=0; while [ \$i -lt $1 ]; do echo x >/dev/null;
+    : </dev/zero; i=\$((i + 1)); done; head -c 4 /dev/zero | od -An -tx1" \
+    2>"$TMPROOT/dev.err" >"$TMPROOT/dev.out"
+  sed -n 's/^usbox: gofer: \([0-9]*\) requests$/\1/p' "$TMPROOT/dev.err"
+}
+d2=$(dev_asks 2) d12=$(dev_asks 12)
+expect_eq "/dev/zero still reads zeros" "00 00 00 00" "$(xargs <"$TMPROOT/dev.out")"
+if [ -n "$d2" ] && [ -n "$d12" ] && [ $((d12 - d2)) -lt 5 ]; then
+  pass "opening /dev/null and /dev/zero again does not ask the gofer ($d2, then $d12 requests)"
+else
+  fail "each open of /dev/null or /dev/zero asked the gofer (${d2:-?}, then ${d12:-?} requests)"
+  show stderr "$TMPROOT/dev.err"
+fi
+
 # ---- a create next door: the one step looked up again, not the answer dropped ----
 "$USBOX" exec -v -- sh -c "stat -c %i $W/sub/f; touch $W/sub/next-door; stat -c %i $W/sub/f" \
   >"$TMPROOT/relook.out" 2>"$TMPROOT/relook.err"

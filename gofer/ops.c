@@ -71,6 +71,13 @@ struct gofer_handler {
 static const struct gofer_handler *handler_of(int op);
 
 
+/* UTIMENS carries two timespecs or none (the current time); another op
+ * passes. */
+static bool utimens_data_ok(const struct gofer_req *q)
+{
+  return q->op != GOFER_UTIMENS || q->data_len == 0 || q->data_len == 2 * sizeof(struct timespec);
+}
+
 int gofer_decode(const struct gofer_state *g, const void *msg, size_t len, int in_fd,
                  struct gofer_call *out)
 {
@@ -119,7 +126,7 @@ int gofer_decode(const struct gofer_state *g, const void *msg, size_t len, int i
       (req->data_len < 2 || req->data_len > PATH_MAX ||
        ((const char *)out->data)[req->data_len - 1] != '\0'))
     return -EINVAL;
-  if (req->op == GOFER_UTIMENS && req->data_len != 0 && req->data_len != 2 * sizeof(struct timespec))
+  if (!utimens_data_ok(req))
     return -EINVAL;
   if ((req->walk & GOFER_WALK_KEEP) &&
       (req->op != GOFER_WALK || g->mounts[req->mount].procfs ||
@@ -718,7 +725,7 @@ long gofer_object_act(int op, int fd, const struct gofer_req *q, const void *dat
 {
   if (op != GOFER_CHMOD && op != GOFER_CHOWN && op != GOFER_UTIMENS)
     return -EINVAL; /* the others fill a result, or check its attributes */
-  if (op == GOFER_UTIMENS && q->data_len != 0 && q->data_len != 2 * sizeof(struct timespec))
+  if (!utimens_data_ok(q))
     return -EINVAL;
   struct gofer_call c = {.req = q, .path = "", .path2 = NULL, .data = data, .in_fd = -1};
   return handler_of(op)->on_object(fd, &c, NULL);

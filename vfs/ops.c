@@ -1212,6 +1212,18 @@ static int create_entry(struct vfs_ctx *ctx, const struct vfs_node *parent, cons
   return 0;
 }
 
+/* Where a create of w's path would make its file: the parent walked, the
+ * last name, and "parent/name" in the parent's mount, once the view lets
+ * a file be made there (vfs_check_entry). 0 or -errno. */
+static int create_place(struct vfs_ctx *ctx, struct walker *w, struct vfs_node *parent,
+                        char name[NAME_MAX + 2], char entry[PATH_MAX])
+{
+  int r = walker_run_parent(w, parent, name);
+  if (r == 0)
+    r = vfs_check_entry(ctx, parent, name, VFS_CREATE, 0);
+  return r < 0 ? r : entry_path(parent, name, entry);
+}
+
 /* O_CREAT met ENOENT. If the last component is a dangling symlink, the file
  * is created where it points (as the kernel does, unless O_EXCL or
  * O_NOFOLLOW): *next gets that view path and 1 is returned. Otherwise the
@@ -1221,13 +1233,9 @@ static int create_or_follow(struct vfs_ctx *ctx, struct walker *w, const struct 
 {
   cleanup_node struct vfs_node parent = VFS_NODE_INIT;
   char name[NAME_MAX + 2];
-  int r = walker_run_parent(w, &parent, name);
-  if (r < 0)
-    return r;
-  if ((r = vfs_check_entry(ctx, &parent, name, VFS_CREATE, 0)) < 0)
-    return r;
   char entry[PATH_MAX];
-  if ((r = entry_path(&parent, name, entry)) < 0)
+  int r = create_place(ctx, w, &parent, name, entry);
+  if (r < 0)
     return r;
   struct gofer_rep rep;
   char target[PATH_MAX];
@@ -1284,13 +1292,12 @@ static int create_excl_first(struct vfs_ctx *ctx, int dirfd, const char *path,
   struct walker w;
   int r = walker_start_scoped(&w, ctx, dirfd, path, how->resolve);
   if (r == 0)
-    r = walker_run_parent(&w, &parent, name);
+    r = create_place(ctx, &w, &parent, name, entry);
   walker_release(&w);
-  if (r == 0 && (parent.mount == NULL || parent.mount->kind != VFS_MOUNT_FS ||
-                 strchr(name, '/') != NULL || strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
+  if (r == 0 && (parent.mount->kind != VFS_MOUNT_FS || strchr(name, '/') != NULL ||
+                 strcmp(name, ".") == 0 || strcmp(name, "..") == 0))
     r = 1; /* the root, "name/", "..", a path outside the view's trees */
-  if (r == 0 && (r = vfs_check_entry(ctx, &parent, name, VFS_CREATE, 0)) == 0 &&
-      (r = entry_path(&parent, name, entry)) == 0)
+  if (r == 0)
     r = create_entry(ctx, &parent, entry, how, out);
   if (r == 0 || r == -EINTR)
     return r;

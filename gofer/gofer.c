@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -325,10 +327,39 @@ static void keep_only(const int *keep, size_t nkeep)
     close(close_list[i]);
 }
 
-pid_t gofer_spawn(const struct gofer_mount *mounts, size_t n, int *control, usbox_err_t *err)
+/* One record per mount on the control socket, before any connection: the
+ * count comes with each, and a record carries the mount's fd unless the
+ * gofer does not serve it (SCM_RIGHTS, so an fd is the gofer's own). */
+struct mount_record {
+  uint32_t index, count, procfs, served;
+};
+
+/* In the gofer: the view's mounts, as gofer_give_mounts sends them. Anything
+ * else (a record out of order, an fd where none belongs or none where one
+ * does) ends the gofer: only usbox itself writes to this socket. */
+static size_t receive_mounts(int control, struct gofer_mount *mounts)
 {
-  if (n > GOFER_MAX_MOUNTS)
-    return usbox_err_set(err, E2BIG, "too many mounts for the gofer");
+  size_t count = 1;
+  for (size_t i = 0; i < count; i++) {
+    struct mount_record rec;
+    int fd, r = fdpass_recv_record(control, &rec, sizeof rec, &fd);
+    if (r == 0)
+      _exit(0); /* usbox is gone before it started the sandbox */
+    if (r < 0 || rec.index != i || rec.count > GOFER_MAX_MOUNTS ||
+        (i > 0 && rec.count != count) || (rec.served != 0) != (fd >= 0)) {
+      errno = EPROTO;
+      die("the view's mounts");
+    }
+    if (rec.count == 0)
+      return 0;
+    count = rec.count;
+    mounts[i] = (struct gofer_mount){.fd = fd, .procfs = rec.procfs != 0};
+  }
+  return count;
+}
+
+pid_t gofer_fork(int *control, usbox_err_t *err)
+{
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return usbox_err_set(err, errno, "socketpair for the gofer");
@@ -348,14 +379,43 @@ pid_t gofer_spawn(const struct gofer_mount *mounts, size_t n, int *control, usbo
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_IGN);
     umask(0); /* modes come with the agent's umask applied (ops.c) */
-    int keep[GOFER_MAX_MOUNTS + 1];
-    keep[0] = sv[1];
-    for (size_t i = 0; i < n; i++)
-      keep[i + 1] = mounts[i].fd; /* -1 for a mount it does not serve */
-    keep_only(keep, n + 1);
+    keep_only(&sv[1], 1);
+    struct gofer_mount mounts[GOFER_MAX_MOUNTS];
+    size_t n = receive_mounts(sv[1], mounts);
     gofer_main(sv[1], mounts, n);
   }
   close(sv[1]);
   *control = sv[0];
+  return pid;
+}
+
+int gofer_give_mounts(int control, const struct gofer_mount *mounts, size_t n, usbox_err_t *err)
+{
+  if (n > GOFER_MAX_MOUNTS)
+    return usbox_err_set(err, E2BIG, "too many mounts for the gofer");
+  for (size_t i = 0; i < n || i == 0; i++) {
+    int fd = n == 0 ? -1 : mounts[i].fd;
+    struct mount_record rec = {.index = (uint32_t)i, .count = (uint32_t)n,
+                               .procfs = n > 0 && mounts[i].procfs, .served = fd >= 0};
+    struct iovec iov = {&rec, sizeof rec};
+    struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1};
+    union fdpass_cmsg cm;
+    fdpass_attach(&hdr, &cm, fd);
+    ssize_t r = fdpass_sendmsg(control, &hdr);
+    if (r != (ssize_t)sizeof rec)
+      return usbox_err_set(err, r < 0 ? (int)-r : EPIPE, "handing the gofer its mounts");
+  }
+  return 0;
+}
+
+pid_t gofer_spawn(const struct gofer_mount *mounts, size_t n, int *control, usbox_err_t *err)
+{
+  pid_t pid = gofer_fork(control, err);
+  if (pid > 0 && gofer_give_mounts(*control, mounts, n, err) < 0) {
+    close(*control);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+  }
   return pid;
 }

@@ -16,10 +16,17 @@ struct gofer_mount {
   bool procfs; /* PROC_FOLLOW is allowed only here */
 };
 
-/* Fork the gofer with these mounts. The parent keeps *control (a
- * SOCK_SEQPACKET socket: send it a new connection with gofer_connect) and
- * should close its own copies of the mount fds: from then on only the gofer
- * holds them. Returns the gofer's pid or -1. */
+/* Fork the gofer before the view exists (it starts while the sandbox's
+ * first process builds the view): it holds nothing of usbox's but *control
+ * (a SOCK_SEQPACKET socket: send it a new connection with gofer_connect) and
+ * waits for the view's mounts (gofer_give_mounts) before it confines itself
+ * and serves. Returns the gofer's pid or -1. */
+pid_t gofer_fork(int *control, usbox_err_t *err);
+/* Hand the forked gofer its mounts (an fd < 0: one it does not serve). The
+ * caller should then close its own copies: from then on only the gofer holds
+ * them. Returns 0 or -1. */
+int gofer_give_mounts(int control, const struct gofer_mount *mounts, size_t n, usbox_err_t *err);
+/* Both at once (tests). */
 pid_t gofer_spawn(const struct gofer_mount *mounts, size_t n, int *control, usbox_err_t *err);
 
 /* The gofer's main loop (in the child); never returns. Exposed for tests. */

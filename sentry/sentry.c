@@ -36,16 +36,21 @@ unsigned long long sentry_now_ns(void)
   return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
-int sentry_init(struct sentry *s, int listener, usbox_err_t *err)
+void sentry_prepare(struct sentry *s)
 {
   memset(s, 0, sizeof *s);
-  s->listener = listener;
+  s->listener = -1;
   s->gofer.control = -1;
   s->gofer_pid = -1;
   s->only_uid = (uid_t)-1; /* no id rule until the supervisor sets one */
   s->only_gid = (gid_t)-1;
   task_cache_init(&s->tasks);
   pthread_mutex_init(&s->lock, NULL);
+}
+
+int sentry_take_listener(struct sentry *s, int listener, usbox_err_t *err)
+{
+  s->listener = listener;
   int r = unotify_sizes(&s->sizes);
   if (r < 0)
     return usbox_err_set(err, -r, "SECCOMP_GET_NOTIF_SIZES");

@@ -110,8 +110,11 @@ enum { INTERRUPT_NONE, INTERRUPT_GONE, INTERRUPT_SIGNAL };
  * restarts the call or fails it with EINTR, as SA_RESTART says. */
 #define USBOX_ERESTARTSYS 512
 
-/* Takes ownership of listener. */
-int sentry_init(struct sentry *s, int listener, usbox_err_t *err);
+/* An empty sentry (no listener yet): made while the sandbox's first process
+ * builds the view; sentry_destroy may follow. */
+void sentry_prepare(struct sentry *s);
+/* The sandbox's seccomp listener; takes ownership of it. */
+int sentry_take_listener(struct sentry *s, int listener, usbox_err_t *err);
 int sentry_start(struct sentry *s, usbox_err_t *err);
 /* Called periodically: replaces receivers stuck in handlers, joins those
  * that left, interrupts calls whose caller is gone or has a signal. */

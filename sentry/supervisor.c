@@ -350,22 +350,19 @@ static int read_full(int fd, void *buf, size_t len)
   return n == (ssize_t)len ? 0 : -1;
 }
 
-/* The gofer takes the view's mounts; the sentry keeps the table. Forked
- * before any sentry thread exists. */
-static int start_gofer(struct run *r, const struct exec_config *cfg, const int *mounts,
-                       int nmounts, usbox_err_t *err)
+/* What does not need the view, made while the sandbox's first process
+ * builds it (on the other CPU): the sentry's empty state, the VFS's part of
+ * the policy and the gofer, forked before any sentry thread exists. The
+ * gofer holds nothing of usbox's but its control socket until it is given
+ * the view's mounts (give_gofer_mounts). */
+static int prepare_sentry(struct run *r, const struct exec_config *cfg, usbox_err_t *err)
 {
-  if (vfs_init(&r->sentry.vfs, cfg->policy, mounts, (size_t)nmounts, &r->sentry.gofer, err) < 0)
+  sentry_prepare(&r->sentry);
+  r->sentry_ready = true; /* sentry_destroy undoes what follows */
+  if (vfs_prepare(&r->sentry.vfs, cfg->policy, &r->sentry.gofer, err) < 0)
     return -1;
-  struct gofer_mount gm[GOFER_MAX_MOUNTS];
-  for (int i = 0; i < nmounts; i++)
-    gm[i] = (struct gofer_mount){.fd = mounts[i], .procfs = false};
-  /* /proc stays with the sentry (vfs.h): the gofer does not get it */
-  for (size_t i = 0; i < r->sentry.vfs.nmounts; i++)
-    if (r->sentry.vfs.mounts[i].kind == VFS_MOUNT_PROC)
-      gm[r->sentry.vfs.mounts[i].index] = (struct gofer_mount){.fd = -1, .procfs = true};
   int control;
-  r->sentry.gofer_pid = gofer_spawn(gm, (size_t)nmounts, &control, err);
+  r->sentry.gofer_pid = gofer_fork(&control, err);
   if (r->sentry.gofer_pid < 0)
     return -1;
   /* what it makes for the agent counts against the agent's --memory */
@@ -382,6 +379,22 @@ static int start_gofer(struct run *r, const struct exec_config *cfg, const int *
   return 0;
 }
 
+/* The gofer takes the view's mounts; the sentry keeps the table. */
+static int give_gofer_mounts(struct run *r, const struct exec_config *cfg, const int *mounts,
+                             int nmounts, usbox_err_t *err)
+{
+  if (vfs_set_mounts(&r->sentry.vfs, cfg->policy, mounts, (size_t)nmounts, err) < 0)
+    return -1;
+  struct gofer_mount gm[GOFER_MAX_MOUNTS];
+  for (int i = 0; i < nmounts && i < GOFER_MAX_MOUNTS; i++)
+    gm[i] = (struct gofer_mount){.fd = mounts[i], .procfs = false};
+  /* /proc stays with the sentry (vfs.h): the gofer does not get it */
+  for (size_t i = 0; i < r->sentry.vfs.nmounts; i++)
+    if (r->sentry.vfs.mounts[i].kind == VFS_MOUNT_PROC)
+      gm[r->sentry.vfs.mounts[i].index] = (struct gofer_mount){.fd = -1, .procfs = true};
+  return gofer_give_mounts(r->sentry.gofer.control, gm, (size_t)nmounts, err);
+}
+
 /* The sentry's side of the view: the mount table over the agent's mounts. */
 static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
                      usbox_err_t *err)
@@ -391,24 +404,24 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
     return -1;
   r->tty.master = fds.pty_master; /* tty_relay_finish closes it */
   usbox_phase("sandbox ready: fds taken");
-  if (sentry_init(&r->sentry, fds.listener, err) < 0) {
+  /* sentry_destroy owns the listener now */
+  if (sentry_take_listener(&r->sentry, fds.listener, err) < 0) {
     for (int i = 0; i < fds.nmounts; i++)
       close(fds.mounts[i]);
     netns_fds_close(&fds.net);
     return -1;
   }
-  r->sentry_ready = true; /* sentry_destroy owns the listener now */
   memcpy(r->sentry.test_pass, r->test_pass, sizeof r->test_pass);
   /* without root: one uid and one gid mapped (launch.c), usbox's own */
   bool rootless = geteuid() != 0;
   uint64_t keep = cfg->policy->keep_caps;
   r->sentry.only_uid = rootless && !(keep & (1ull << CAP_SETUID)) ? geteuid() : (uid_t)-1;
   r->sentry.only_gid = rootless && !(keep & (1ull << CAP_SETGID)) ? getegid() : (gid_t)-1;
-  int rc = start_gofer(r, cfg, fds.mounts, fds.nmounts, err);
+  int rc = give_gofer_mounts(r, cfg, fds.mounts, fds.nmounts, err);
   /* the gofer holds the mounts; the sentry keeps no host fd */
   for (int i = 0; i < fds.nmounts; i++)
     close(fds.mounts[i]);
-  usbox_phase("gofer started");
+  usbox_phase("gofer given the view");
   struct audit_options audit = {.path = cfg->audit_path, .max_bytes = cfg->audit_max};
   vfs_set_dev_aliases(&r->sentry.vfs, fds.aliases, (size_t)fds.naliases);
   /* a kept session's layers exist now (the sandbox's first process made
@@ -565,6 +578,9 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
     usbox_err_set(err, errno, "starting the sandbox");
     goto fail;
   }
+  if (prepare_sentry(r, cfg, err) < 0)
+    goto fail;
+  usbox_phase("sentry prepared, gofer forked");
   if (sentry_up(r, cfg, p.ready[0], err) < 0)
     goto fail;
   usbox_phase("sentry, gofer and network filter up");

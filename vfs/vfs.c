@@ -70,12 +70,38 @@ static int copy_hide_rules(struct vfs *v, const struct policy *p)
   return 0;
 }
 
-int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
-             struct gofer_client *gofer, usbox_err_t *err)
+int vfs_prepare(struct vfs *v, const struct policy *p, struct gofer_client *gofer,
+                usbox_err_t *err)
 {
   memset(v, 0, sizeof *v);
   dcache_init(&v->dcache);
   v->gofer = gofer;
+  if (copy_hide_rules(v, p) < 0)
+    return usbox_err_set(err, ENOMEM, "allocating the hidden list");
+  v->hidden = calloc(p->nhidden + 1, sizeof *v->hidden);
+  v->hidden_rule = calloc(p->nhidden + 1, sizeof *v->hidden_rule);
+  if (v->hidden == NULL || v->hidden_rule == NULL)
+    return usbox_err_set(err, ENOMEM, "allocating the hidden list");
+  for (size_t i = 0; i < p->nhidden; i++) {
+    v->hidden_rule[v->nhidden] = p->hidden_rule != NULL ? p->hidden_rule[i] : 0;
+    if ((v->hidden[v->nhidden++] = strdup(p->hidden[i])) == NULL)
+      return usbox_err_set(err, ENOMEM, "allocating the hidden list");
+  }
+  if (vfs_hidden_index_build(&v->hidden_index, v->hidden, v->nhidden) < 0)
+    return usbox_err_set(err, ENOMEM, "indexing the hidden list");
+  if (p->nhidden_ids > 0) {
+    v->hidden_ids = calloc(p->nhidden_ids, sizeof *v->hidden_ids);
+    if (v->hidden_ids == NULL)
+      return usbox_err_set(err, ENOMEM, "allocating the hidden list");
+    memcpy(v->hidden_ids, p->hidden_ids, p->nhidden_ids * sizeof *v->hidden_ids);
+    v->nhidden_ids = p->nhidden_ids;
+  }
+  return 0;
+}
+
+int vfs_set_mounts(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
+                   usbox_err_t *err)
+{
   const char *dests[VFS_MAX_MOUNTS];
   bool writable[VFS_MAX_MOUNTS], host_backed[VFS_MAX_MOUNTS];
   size_t n = vfs_mount_dests(p, dests, writable, host_backed);
@@ -121,27 +147,15 @@ int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
         v->proc_dev = pst.st_dev;
     }
   qsort(v->mounts, v->nmounts, sizeof v->mounts[0], by_dest_len_desc);
-  if (copy_hide_rules(v, p) < 0)
-    return usbox_err_set(err, ENOMEM, "allocating the hidden list");
-  v->hidden = calloc(p->nhidden + 1, sizeof *v->hidden);
-  v->hidden_rule = calloc(p->nhidden + 1, sizeof *v->hidden_rule);
-  if (v->hidden == NULL || v->hidden_rule == NULL)
-    return usbox_err_set(err, ENOMEM, "allocating the hidden list");
-  for (size_t i = 0; i < p->nhidden; i++) {
-    v->hidden_rule[v->nhidden] = p->hidden_rule != NULL ? p->hidden_rule[i] : 0;
-    if ((v->hidden[v->nhidden++] = strdup(p->hidden[i])) == NULL)
-      return usbox_err_set(err, ENOMEM, "allocating the hidden list");
-  }
-  if (vfs_hidden_index_build(&v->hidden_index, v->hidden, v->nhidden) < 0)
-    return usbox_err_set(err, ENOMEM, "indexing the hidden list");
-  if (p->nhidden_ids > 0) {
-    v->hidden_ids = calloc(p->nhidden_ids, sizeof *v->hidden_ids);
-    if (v->hidden_ids == NULL)
-      return usbox_err_set(err, ENOMEM, "allocating the hidden list");
-    memcpy(v->hidden_ids, p->hidden_ids, p->nhidden_ids * sizeof *v->hidden_ids);
-    v->nhidden_ids = p->nhidden_ids;
-  }
   return 0;
+}
+
+int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
+             struct gofer_client *gofer, usbox_err_t *err)
+{
+  if (vfs_prepare(v, p, gofer, err) < 0)
+    return -1;
+  return vfs_set_mounts(v, p, fds, nfds, err);
 }
 
 void vfs_destroy(struct vfs *v)

@@ -139,8 +139,16 @@ struct vfs {
 size_t vfs_mount_dests(const struct policy *p, const char *dests[VFS_MAX_MOUNTS],
                        bool writable[VFS_MAX_MOUNTS], bool host_backed[VFS_MAX_MOUNTS]);
 
-/* Build the table; fds[] (one per vfs_mount_dests entry) are looked at for
- * their kind; only the procfs one is kept (dup'ed): the gofer holds the rest. */
+/* What the policy alone decides (the hidden list, its index, the walk
+ * cache): made while the sandbox's first process builds the view. */
+int vfs_prepare(struct vfs *v, const struct policy *p, struct gofer_client *gofer,
+                usbox_err_t *err);
+/* The mount table, once the view exists: fds[] (one per vfs_mount_dests
+ * entry) are looked at for their kind; only the procfs one is kept (dup'ed):
+ * the gofer holds the rest. */
+int vfs_set_mounts(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
+                   usbox_err_t *err);
+/* Both (tests). */
 int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
              struct gofer_client *gofer, usbox_err_t *err);
 /* Record the agent's mount namespace (magic links of /proc are followed

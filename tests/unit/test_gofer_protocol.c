@@ -8,10 +8,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "common/fdpass.h"
+#include "gofer/gofer.h"
 #include "gofer/ops.h"
 #include "gofer/protocol.h"
 
@@ -154,6 +158,65 @@ static void test_decode_fuzz(void **state)
   close(g.mounts[0].fd);
 }
 
+/* The records gofer_give_mounts sends (gofer/gofer.c), as raw bytes. */
+struct raw_mount_record {
+  uint32_t index, count, procfs, served;
+};
+
+static void send_raw(int control, const void *rec, size_t len, int fd)
+{
+  struct iovec iov = {(void *)rec, len};
+  struct msghdr hdr = {.msg_iov = &iov, .msg_iovlen = 1};
+  union fdpass_cmsg cm;
+  fdpass_attach(&hdr, &cm, fd);
+  assert_int_equal(fdpass_sendmsg(control, &hdr), (ssize_t)len);
+}
+
+/* The gofer's exit status after these records and then the end of its
+ * control socket. */
+static int gofer_after(const struct raw_mount_record *recs, size_t n, size_t short_len,
+                       const bool *attach)
+{
+  usbox_err_t err = {0};
+  int control, root = open("/", O_PATH | O_CLOEXEC);
+  assert_true(root >= 0);
+  pid_t pid = gofer_fork(&control, &err);
+  assert_true(pid > 0);
+  for (size_t i = 0; i < n; i++)
+    send_raw(control, &recs[i], i == 0 && short_len > 0 ? short_len : sizeof recs[i],
+             attach[i] ? root : -1);
+  close(control);
+  close(root);
+  int st;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The view's mounts reach the gofer in order, with an fd where one is
+ * served and none elsewhere; anything else ends it (exit 125) before it
+ * serves. A gofer whose usbox goes away first just ends (0). */
+static void test_mounts_refused(void **state)
+{
+  (void)state;
+  const bool yes[] = {true, true}, no[] = {false, false}, mixed[] = {true, false};
+  struct raw_mount_record good[] = {{0, 2, 0, 1}, {1, 2, 1, 0}};
+  assert_int_equal(gofer_after(good, 2, 0, mixed), 0);
+  assert_int_equal(gofer_after(NULL, 0, 0, no), 0);
+  struct raw_mount_record none[] = {{0, 0, 0, 0}};
+  assert_int_equal(gofer_after(none, 1, 0, no), 0);
+  struct raw_mount_record order[] = {{1, 2, 0, 1}};
+  assert_int_equal(gofer_after(order, 1, 0, yes), 125);
+  struct raw_mount_record many[] = {{0, GOFER_MAX_MOUNTS + 1, 0, 1}};
+  assert_int_equal(gofer_after(many, 1, 0, yes), 125);
+  struct raw_mount_record served_no_fd[] = {{0, 1, 0, 1}};
+  assert_int_equal(gofer_after(served_no_fd, 1, 0, no), 125);
+  struct raw_mount_record fd_not_served[] = {{0, 1, 1, 0}};
+  assert_int_equal(gofer_after(fd_not_served, 1, 0, yes), 125);
+  struct raw_mount_record count_changed[] = {{0, 2, 0, 1}, {1, 3, 0, 1}};
+  assert_int_equal(gofer_after(count_changed, 2, 0, yes), 125);
+  assert_int_equal(gofer_after(good, 1, 8, yes), 125); /* a short record */
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -161,6 +224,7 @@ int main(void)
       cmocka_unit_test(test_name_valid),
       cmocka_unit_test(test_decode_refuses),
       cmocka_unit_test(test_decode_fuzz),
+      cmocka_unit_test(test_mounts_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

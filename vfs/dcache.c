@@ -479,6 +479,47 @@ bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t wa
   return lookup(c, mount, rel, walk, creds, rep, data, cap, obj_out, true, seen);
 }
 
+bool dcache_link_on_path(struct dcache *c, int mount, const char *rel,
+                         const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
+                         size_t cap)
+{
+  if (!c->enabled || strchr(rel, '/') == NULL)
+    return false;
+  char prefix[PATH_MAX];
+  bool hit = false;
+  pthread_mutex_lock(&c->lock);
+  int id = creds_find(c, creds);
+  /* shortest first: the link a walk meets first; an entry of another kind
+   * is passed by unchecked (checking costs a statx per directory) */
+  for (const char *slash = strchr(rel, '/'); id >= 0 && slash != NULL;
+       slash = strchr(slash + 1, '/')) {
+    size_t len = (size_t)(slash - rel);
+    if (len >= sizeof prefix)
+      break;
+    memcpy(prefix, rel, len);
+    prefix[len] = '\0';
+    struct dcache_entry *e = find(c, mount, prefix, 0, id);
+    if (e == NULL || e->rep.status != GOFER_AT_LINK || e->link == NULL)
+      continue;
+    size_t link_len = strlen(e->link) + 1;
+    struct statx unused;
+    if (link_len > cap || !still_valid(c, e, creds, &unused)) {
+      if (link_len <= cap)
+        entry_remove(c, e), c->stats.stale++;
+      break;
+    }
+    *rep = e->rep;
+    memcpy(data, e->link, link_len);
+    rep->data_len = (uint32_t)link_len;
+    c->stats.hits++; /* the caller's walk: dcache_lookup_obj counted it a miss */
+    c->stats.misses -= c->stats.misses > 0;
+    hit = true;
+    break;
+  }
+  pthread_mutex_unlock(&c->lock);
+  return hit;
+}
+
 int dcache_dir(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
                struct statx *stx, struct dcache_seen *seen)
 {

@@ -107,6 +107,16 @@ bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t wa
                        const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
                        size_t cap, int *obj, struct dcache_seen *seen);
 
+/* A walk of rel that the cache does not answer itself but that stops, the
+ * cache knows, at a link on the way (an answer kept for one of rel's
+ * leading paths, a link: every name before it is a directory its answer
+ * depends on, checked as for any answer): true with rep and the link's text
+ * in data (up to cap), as the gofer would answer the whole walk (merged
+ * /usr: every /bin/... and /lib/... passes such a link). */
+bool dcache_link_on_path(struct dcache *c, int mount, const char *rel,
+                         const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
+                         size_t cap);
+
 /* What a GOFER_WALK_KEEP reply brought: rep, its data (link text at 0, the
  * snapshots at rep->keep_off), and the fds (rep->nkeep, owned by the cache
  * from now on: closed here if not kept). */

@@ -285,6 +285,11 @@ static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_
   if (dcache_lookup_obj(dc, q->mount, msg->path, q->walk, &q->ident, rep, rep_data, rep_cap,
                         obj, &ctx->dcache_seen))
     return 0;
+  if (dcache_link_on_path(dc, q->mount, msg->path, &q->ident, rep, rep_data, rep_cap)) {
+    if (obj != NULL)
+      *obj = -1;
+    return 0;
+  }
   int r = local_walk(ctx, msg, rep, rep_data, rep_cap, obj);
   if (r == 0)
     dcache_count_local(dc);

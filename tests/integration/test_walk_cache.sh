@@ -68,6 +68,70 @@ else
   show stderr "$TMPROOT/deep.err"
 fi
 
+# ---- a link on the path (merged /usr: /bin, /lib): answered from the cache ----
+# A walk that meets a link the cache holds stops there without a lookup
+# (vfs/dcache.c dcache_link_on_path); the link replaced on the host (its
+# directory's ctime moves) is seen at once, in lockstep with the agent.
+L=$W/links
+mkdir -p "$L/a" "$L/b"
+echo in-a >"$L/a/f"
+echo in-b-longer >"$L/b/f"
+ln -s a "$L/lnk"
+link_local() { # the sentry's own lookups for N stats and opens through the link
+  "$USBOX" exec -v -- sh -c "i=0; while [ \$i -lt $1 ]; do [ -e $L/lnk/f ] && : <$L/lnk/f;
+    i=\$((i + 1)); done" 2>"$TMPROOT/link.err" >/dev/null
+  sed -n 's/.*answered, \([0-9]*\) more by a lookup of the sentry.s own.*/\1/p' "$TMPROOT/link.err"
+}
+l2=$(link_local 2) l12=$(link_local 12)
+if [ -n "$l2" ] && [ -n "$l12" ] && [ "$l12" -eq "$l2" ]; then
+  pass "walks through a link the cache holds need no lookup of the sentry's own ($l2, then $l12)"
+else
+  fail "each walk through the link was looked up again (${l2:-?}, then ${l12:-?})"
+  show stderr "$TMPROOT/link.err"
+fi
+mkfifo "$L/to_host" "$L/to_agent"
+cat >"$L/agent.py" <<'PY'
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+def state():
+    st = os.stat(d + "/lnk/f")
+    return "%d %d %s" % (st.st_ino, st.st_size, os.readlink(d + "/lnk"))
+to_host = open(d + "/to_host", "w", buffering=1)
+to_agent = open(d + "/to_agent")
+bad = 0
+for i in range(n):
+    state(); state()
+    to_host.write("go\n")
+    want = to_agent.readline().rstrip("\n")
+    got = state()
+    if got != want:
+        bad += 1
+        print("round %d: saw %s, the host has %s" % (i, got, want))
+print("mismatches", bad)
+PY
+cat >"$L/host.py" <<'PY'
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+to_host = open(d + "/to_host")
+to_agent = open(d + "/to_agent", "w", buffering=1)
+for i in range(n):
+    if to_host.readline() == "":
+        break
+    os.symlink("b" if i % 2 == 0 else "a", d + "/lnk.new")
+    os.rename(d + "/lnk.new", d + "/lnk")
+    st = os.stat(d + "/lnk/f")
+    to_agent.write("%d %d %s\n" % (st.st_ino, st.st_size, os.readlink(d + "/lnk")))
+PY
+python3 "$L/host.py" "$L" 100 &
+lhost=$!
+track_bg "$lhost"
+"$USBOX" exec -- python3 "$L/agent.py" "$L" 100 >"$TMPROOT/link.out" 2>&1
+kill "$lhost" 2>/dev/null
+wait "$lhost"
+grep -q '^mismatches 0$' "$TMPROOT/link.out" &&
+  pass "100 links replaced on the host between two stats through them: each seen at once" ||
+  { fail "a stat through a replaced link answered the old target"; show agent "$TMPROOT/link.out"; }
+
 # ---- the memory devices: opened by the sentry from the cache ----
 # /dev/null and the like are single bound files; opening one never blocks,
 # so after the first the sentry opens them itself (vfs/ops.c mem_device).

@@ -62,11 +62,9 @@ static inline struct sc_result write_out(struct sentry_call *call, int argi, con
 /* The agent's open file fd as the sentry's copy (pidfd_getfd), checked to
  * be one the view lets the agent change (one it was handed on a host file
  * outside the view changes nothing there): the copy, or -errno. For the
- * fd calls the sentry performs: fchmod, fchown, fsetxattr, fremovexattr. */
-int held_to_modify(struct sentry_call *call, int fd);
-/* The place (vfs/ctx.h) of a copy held_to_modify gave: writable, and on
- * the host unless it is the sandbox's own. */
-struct vfs_place held_fd_place(struct sentry_call *call, int copy);
+ * fd calls the sentry performs: fchmod, fchown, fsetxattr, fremovexattr.
+ * *held: what one statx of it found (vfs_held_info). */
+int held_to_modify(struct sentry_call *call, int fd, struct vfs_held *held);
 
 /* fdpath_of (common/fdpath.h), "/proc/self/fd/N" for a sentry-owned fd,
  * lets path-only kernel calls act on an object the VFS already resolved.

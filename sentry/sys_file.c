@@ -443,15 +443,13 @@ struct sc_result sys_fsetxattr(struct sentry_call *call)
     r = agent_read(call, call->args[2], value, size);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int fd = held_to_modify(call, ARG_INT(call, 0));
+  struct vfs_held held;
+  cleanup_close int fd = held_to_modify(call, ARG_INT(call, 0), &held);
   if (fd < 0)
     return sc_fail(fd);
-  struct vfs_node held = VFS_NODE_INIT;
-  held.obj_fd = fd; /* borrowed */
-  if (strcmp(call->path[1], VFS_XATTR_FILE_CAPS) == 0 &&
-      vfs_node_host_backed(&call->sentry->vfs, &held))
+  if (strcmp(call->path[1], VFS_XATTR_FILE_CAPS) == 0 && held.host_backed)
     return sc_errno(EPERM);
-  r = (int)AS_AGENT(call, held_fd_place(call, fd), 0,
+  r = (int)AS_AGENT(call, vfs_held_place_of(&held), 0,
                     fsetxattr(fd, call->path[1], value, size, flags) < 0 ? -errno : 0);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
@@ -463,10 +461,11 @@ struct sc_result sys_fremovexattr(struct sentry_call *call)
   int r = read_xattr_name(call, 1);
   if (r < 0)
     return sc_fail(r);
-  cleanup_close int fd = held_to_modify(call, ARG_INT(call, 0));
+  struct vfs_held held;
+  cleanup_close int fd = held_to_modify(call, ARG_INT(call, 0), &held);
   if (fd < 0)
     return sc_fail(fd);
-  r = (int)AS_AGENT(call, held_fd_place(call, fd), 0,
+  r = (int)AS_AGENT(call, vfs_held_place_of(&held), 0,
                     fremovexattr(fd, call->path[1]) < 0 ? -errno : 0);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }

@@ -362,19 +362,12 @@ static struct sc_result do_chown(struct sentry_call *call, int dirfd, int path_a
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 
-struct vfs_place held_fd_place(struct sentry_call *call, int copy)
-{
-  struct vfs_node n = VFS_NODE_INIT;
-  n.obj_fd = copy; /* borrowed */
-  return (struct vfs_place){true, vfs_node_host_backed(&call->sentry->vfs, &n)};
-}
-
-int held_to_modify(struct sentry_call *call, int fd)
+int held_to_modify(struct sentry_call *call, int fd, struct vfs_held *held)
 {
   int copy = task_getfd(call, fd);
   if (copy < 0)
     return copy;
-  int r = call_validate(call) < 0 ? -ESRCH : vfs_check_modify_fd(&call->fs, copy);
+  int r = call_validate(call) < 0 ? -ESRCH : vfs_check_modify_fd(&call->fs, copy, held);
   if (r < 0) {
     close(copy);
     return r;
@@ -387,15 +380,12 @@ int held_to_modify(struct sentry_call *call, int fd)
  * setgid bits on the host's files. */
 struct sc_result sys_fchmod(struct sentry_call *call)
 {
-  cleanup_close int fd = held_to_modify(call, ARG_INT(call, 0));
+  struct vfs_held held;
+  cleanup_close int fd = held_to_modify(call, ARG_INT(call, 0), &held);
   if (fd < 0)
     return sc_fail(fd);
-  struct vfs_node held = VFS_NODE_INIT;
-  held.obj_fd = fd; /* borrowed */
-  if (fstat(fd, &held.st) < 0)
-    return sc_errno(errno);
   /* held_to_modify: a place the agent may change */
-  struct vfs_place where = {true, vfs_node_host_backed(&call->sentry->vfs, &held)};
+  struct vfs_place where = {true, held.host_backed};
   mode_t mode = vfs_safe_mode(where.host_backed, (mode_t)ARG_UINT(call, 1) & 07777,
                               S_ISDIR(held.st.st_mode));
   int r = (int)AS_AGENT(call, where, 0, fchmod(fd, mode) < 0 ? -errno : 0);
@@ -405,10 +395,11 @@ struct sc_result sys_fchmod(struct sentry_call *call)
 /* fchown: the same, for owners. */
 struct sc_result sys_fchown(struct sentry_call *call)
 {
-  cleanup_close int fd = held_to_modify(call, ARG_INT(call, 0));
+  struct vfs_held held;
+  cleanup_close int fd = held_to_modify(call, ARG_INT(call, 0), &held);
   if (fd < 0)
     return sc_fail(fd);
-  int r = (int)AS_AGENT(call, held_fd_place(call, fd), 0,
+  int r = (int)AS_AGENT(call, vfs_held_place_of(&held), 0,
                         fchown(fd, ARG_UINT(call, 1), ARG_UINT(call, 2)) < 0 ? -errno : 0);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }

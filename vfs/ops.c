@@ -1090,13 +1090,20 @@ int vfs_check_modify_as(struct vfs_ctx *ctx, const struct vfs_node *obj)
   return in_view_elsewhere(ctx, obj) == 0 ? 0 : -EROFS;
 }
 
-int vfs_check_modify_fd(struct vfs_ctx *ctx, int fd)
+int vfs_check_modify_fd(struct vfs_ctx *ctx, int fd, struct vfs_held *out)
 {
+  struct vfs_held held;
+  int r = vfs_held_info(ctx, fd, &held);
+  if (r < 0)
+    return r;
+  if (out != NULL)
+    *out = held;
+  if (held.place != VFS_HELD_ON_HOST)
+    return 0; /* the view's mount decides (the kernel), or no file at all */
   struct vfs_node n = VFS_NODE_INIT;
-  if (fstat(fd, &n.st) < 0)
-    return -errno;
+  n.st = held.st;
   n.obj_fd = fd; /* borrowed: not released */
-  return vfs_check_modify_as(ctx, &n);
+  return in_view_elsewhere(ctx, &n) == 0 ? 0 : -EROFS;
 }
 
 /* A re-open through /proc/PID/fd/N gets at most what the agent's open file

@@ -20,6 +20,10 @@
 #include "vfs/overlay_track.h"
 #include "vfs/walk.h"
 
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x4000U
+#endif
+
 /* ---- the mount table ---- */
 
 size_t vfs_mount_dests(const struct policy *p, const char *dests[VFS_MAX_MOUNTS],
@@ -125,6 +129,10 @@ int vfs_set_mounts(struct vfs *v, const struct policy *p, const int *fds, size_t
     if (fstat(fds[i], &st) < 0 || statx(fds[i], "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
       return usbox_err_set(err, errno, "mount %s", m->dest);
     m->mnt_id = (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0;
+    m->mnt_id_unique = statx(fds[i], "", AT_EMPTY_PATH, STATX_MNT_ID_UNIQUE, &stx) == 0 &&
+                               (stx.stx_mask & STATX_MNT_ID_UNIQUE)
+                           ? stx.stx_mnt_id
+                           : 0;
     m->kind = strcmp(m->dest, "/proc") == 0 ? VFS_MOUNT_PROC
               : S_ISDIR(st.st_mode)         ? VFS_MOUNT_FS
                                             : VFS_MOUNT_FILE;
@@ -337,9 +345,6 @@ bool vfs_mount_in_view(struct vfs_ctx *ctx, uint64_t mnt_id)
 /* statmount(2) (Linux 6.8; the namespace argument 6.11): whether the
  * mount with unique id mnt_id is in the mount namespace ns_id (0: usbox's
  * own). 1, 0, or -1 when the kernel cannot say. */
-#ifndef STATX_MNT_ID_UNIQUE
-#define STATX_MNT_ID_UNIQUE 0x4000U
-#endif
 #define STATMOUNT_MNT_BASIC_ 0x2U
 static int mount_in_ns(uint64_t mnt_id, uint64_t ns_id)
 {
@@ -354,22 +359,10 @@ static int mount_in_ns(uint64_t mnt_id, uint64_t ns_id)
   return errno == ENOENT ? 0 : -1;
 }
 
-enum vfs_held_place vfs_held_place(struct vfs_ctx *ctx, int fd)
+/* Older kernels: the mount tables. */
+static enum vfs_held_place place_by_tables(struct vfs_ctx *ctx, int fd)
 {
-  const struct vfs *v = ctx->vfs;
   struct statx stx;
-  /* the exact answer, from unique mount ids (never reused): two calls */
-  if (v->agent_mntns_id != 0 &&
-      statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID_UNIQUE, &stx) == 0 &&
-      (stx.stx_mask & STATX_MNT_ID_UNIQUE)) {
-    int in_view = mount_in_ns(stx.stx_mnt_id, v->agent_mntns_id);
-    int on_host = in_view == 0 ? mount_in_ns(stx.stx_mnt_id, 0) : -1;
-    if (in_view == 1)
-      return VFS_HELD_IN_VIEW;
-    if (in_view == 0 && on_host >= 0)
-      return on_host ? VFS_HELD_ON_HOST : VFS_HELD_INTERNAL;
-  }
-  /* older kernels: the mount tables */
   if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
     return VFS_HELD_ON_HOST; /* not known: the strictest */
   if (vfs_mount_in_view(ctx, stx.stx_mnt_id))
@@ -377,6 +370,63 @@ enum vfs_held_place vfs_held_place(struct vfs_ctx *ctx, int fd)
   /* usbox's own mount namespace is the host's */
   return mountinfo_has("/proc/self/mountinfo", stx.stx_mnt_id) ? VFS_HELD_ON_HOST
                                                                 : VFS_HELD_INTERNAL;
+}
+
+/* The view's own mount with this unique id, or NULL. */
+static const struct vfs_mount *view_mount_unique(const struct vfs *v, uint64_t mnt_id)
+{
+  for (size_t i = 0; i < v->nmounts && mnt_id != 0; i++)
+    if (v->mounts[i].mnt_id_unique == mnt_id)
+      return &v->mounts[i];
+  return NULL;
+}
+
+/* The exact answer, from the unique id of fd's mount (never reused): one of
+ * the view's own mounts is in the view (the agent can unmount nothing, and
+ * an id is never given to another mount); any other is looked up. */
+static enum vfs_held_place place_by_unique(struct vfs_ctx *ctx, int fd, uint64_t mnt_id)
+{
+  const struct vfs *v = ctx->vfs;
+  if (view_mount_unique(v, mnt_id) != NULL)
+    return VFS_HELD_IN_VIEW;
+  if (v->agent_mntns_id != 0) {
+    int in_view = mount_in_ns(mnt_id, v->agent_mntns_id);
+    int on_host = in_view == 0 ? mount_in_ns(mnt_id, 0) : -1;
+    if (in_view == 1)
+      return VFS_HELD_IN_VIEW;
+    if (in_view == 0 && on_host >= 0)
+      return on_host ? VFS_HELD_ON_HOST : VFS_HELD_INTERNAL;
+  }
+  return place_by_tables(ctx, fd);
+}
+
+enum vfs_held_place vfs_held_place(struct vfs_ctx *ctx, int fd)
+{
+  struct statx stx;
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID_UNIQUE, &stx) == 0 &&
+      (stx.stx_mask & STATX_MNT_ID_UNIQUE))
+    return place_by_unique(ctx, fd, stx.stx_mnt_id);
+  return place_by_tables(ctx, fd);
+}
+
+int vfs_held_info(struct vfs_ctx *ctx, int fd, struct vfs_held *out)
+{
+  const struct vfs *v = ctx->vfs;
+  struct statx stx;
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_MNT_ID_UNIQUE, &stx) < 0)
+    return -errno;
+  vfs_statx_to_stat(&stx, &out->st);
+  if (!(stx.stx_mask & STATX_MNT_ID_UNIQUE)) { /* older kernels: by the reused ids */
+    struct vfs_node n = VFS_NODE_INIT;
+    n.obj_fd = fd; /* borrowed */
+    out->host_backed = vfs_node_host_backed(v, &n);
+    out->place = place_by_tables(ctx, fd);
+    return 0;
+  }
+  const struct vfs_mount *m = view_mount_unique(v, stx.stx_mnt_id);
+  out->host_backed = m == NULL || m->host_backed; /* as vfs_mnt_host_backed */
+  out->place = m != NULL ? VFS_HELD_IN_VIEW : place_by_unique(ctx, fd, stx.stx_mnt_id);
+  return 0;
 }
 
 const struct vfs_mount *vfs_mount_of(const struct vfs *v, const char *view)

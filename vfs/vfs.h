@@ -64,6 +64,7 @@ struct vfs_mount {
   bool overlay;
   struct overlay_track *track; /* a kept session's records (vfs/overlay_track.h), or NULL */
   uint64_t mnt_id; /* its root's mount in the agent's namespace (statx STATX_MNT_ID) */
+  uint64_t mnt_id_unique; /* the same mount's unique id (never reused), or 0 */
   int index; /* the gofer's number for it (vfs_mount_dests order) */
 };
 
@@ -361,8 +362,24 @@ enum vfs_held_place vfs_held_place(struct vfs_ctx *ctx, int fd);
  * the view does not show writable (outside it, or read-only or hidden
  * there) is not changed through the sentry, whatever fd reached it: -EROFS. */
 int vfs_check_modify_as(struct vfs_ctx *ctx, const struct vfs_node *obj);
-/* The same for an open file of the agent's (the sentry's copy of it). */
-int vfs_check_modify_fd(struct vfs_ctx *ctx, int fd);
+/* An open file of the agent's (the sentry's copy of it), from one statx:
+ * its attributes, where it is held and whether its mount holds the host's
+ * files (vfs_node_host_backed). 0 or -errno. */
+struct vfs_held {
+  struct stat st;
+  enum vfs_held_place place;
+  bool host_backed;
+};
+int vfs_held_info(struct vfs_ctx *ctx, int fd, struct vfs_held *out);
+/* The place (vfs/ctx.h) of a held file the view lets the agent change:
+ * writable, and on the host unless it is the sandbox's own. */
+static inline struct vfs_place vfs_held_place_of(const struct vfs_held *h)
+{
+  return (struct vfs_place){true, h->host_backed};
+}
+/* vfs_check_modify_as for such a file; *out (NULL: not wanted) gets what
+ * vfs_held_info found. */
+int vfs_check_modify_fd(struct vfs_ctx *ctx, int fd, struct vfs_held *out);
 
 /* Where a host path shows in the view: the view path of the bind that
  * shows it (the deepest mount there), or -ENOENT. */

@@ -115,8 +115,9 @@ static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
   if (fd < 0)
     return fd;
   w->obj_fd = fd;
-  struct stat st;
-  if (fstat(fd, &st) < 0 || (need_dir && !S_ISDIR(st.st_mode)))
+  /* the object itself (AT_EMPTY_PATH) is stat'ed where the walk finishes */
+  struct stat st = {0};
+  if (need_dir && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)))
     return -ENOTDIR;
   const char *by = need_dir ? vfs_hidden_id_by(w->v, st.st_dev, st.st_ino) : NULL;
   if (by != NULL) /* nothing below a hidden directory exists, whoever holds it */

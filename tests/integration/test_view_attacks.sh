@@ -215,6 +215,55 @@ mkdir -p "$NAT/swap"
 expect_eq "natively, the swap race creates entries in the target (the host check works)" yes \
   "$([ "$(find "$NAT/target" -mindepth 1 | wc -l)" -gt 0 ] && echo yes)"
 
+# ---------------------------------------------------------------- a file handed in on stdin
+
+# A host file opened by the caller's shell is on the host's mount, not the
+# view's: the metadata calls the sentry makes on the agent's fd (fchmod,
+# fchown, fsetxattr, futimens) may change it only where the view shows that
+# file writable (vfs_held_info, vfs/ops.c in_view_elsewhere). Outside the
+# view (the host's /tmp) and in a read-only part (not --rw): EROFS each,
+# the file as it was; in a --rw directory: done, as the kernel would.
+HANDED=/tmp/usbox-view-attacks-handed-$$
+HRO=$TMPROOT/handed-ro HRW=$TMPROOT/handed-rw
+CREATED+=("$HANDED")
+mkdir -p "$HANDED" "$HRO" "$HRW"
+handed_py='
+import os
+def t(name, f):
+    try:
+        f(); print(name + ": ok")
+    except OSError as e:
+        print(name + ": " + (os.strerror(e.errno) if e.errno != 30 else "EROFS"))
+t("fchmod", lambda: os.fchmod(0, 0o600))
+t("fchown", lambda: os.fchown(0, 0, 0))
+t("fsetxattr", lambda: os.setxattr(0, "user.usbox", b"1"))
+t("futimens", lambda: os.utime(0, (1, 1)))'
+for where in "$HANDED" "$HRO" "$HRW"; do
+  echo handed >"$where/f"
+  chmod 644 "$where/f"
+  stat -c '%a %u %g %Y' "$where/f" >"$TMPROOT/handed.before"
+  rw=()
+  [ "$where" = "$HRW" ] && rw=(--rw "$HRW")
+  (cd / && exec timeout -k 5 "$CMD_TIMEOUT" "$USBOX_REAL" exec "${rw[@]}" -- python3 -c "$handed_py") \
+    <"$where/f" >"$TMPROOT/handed.out" 2>&1
+  stat -c '%a %u %g %Y' "$where/f" >"$TMPROOT/handed.after"
+  case $where in
+  "$HRW")
+    expect_eq "a host file handed in on stdin, in a --rw directory: changed, as the kernel would" \
+      "$(printf '%s: ok\n' fchmod fchown fsetxattr futimens)" "$(cat "$TMPROOT/handed.out")"
+    expect_eq "and the host sees it" "600 0 0 1" "$(cat "$TMPROOT/handed.after")"
+    ;;
+  *)
+    what="outside the view"
+    [ "$where" = "$HRO" ] && what="in a read-only part of the view"
+    expect_eq "a host file $what, handed in on stdin: its metadata calls EROFS" \
+      "$(printf '%s: EROFS\n' fchmod fchown fsetxattr futimens)" "$(cat "$TMPROOT/handed.out")"
+    expect_eq "and the file is as it was ($what)" "$(cat "$TMPROOT/handed.before")" \
+      "$(cat "$TMPROOT/handed.after")"
+    ;;
+  esac
+done
+
 # ---------------------------------------------------------------- a directory handed in from outside
 
 # A directory of the host's the view does not show (under the host's

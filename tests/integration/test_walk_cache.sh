@@ -68,6 +68,28 @@ else
   show stderr "$TMPROOT/deep.err"
 fi
 
+# The agent's side of a check in lockstep with the host: state() twice
+# (walked, then answered from the cache), then the host changes something
+# and says what it has; state() must say the same. $1 defines state() (d:
+# the directory the FIFOs are in).
+lockstep_agent() {
+  printf 'import os, sys\nd, n = sys.argv[1], int(sys.argv[2])\n%s\n' "$1"
+  cat <<'PY'
+to_host = open(d + "/to_host", "w", buffering=1)
+to_agent = open(d + "/to_agent")
+bad = 0
+for i in range(n):
+    state(); state()
+    to_host.write("go\n")
+    want = to_agent.readline().rstrip("\n")
+    got = state()
+    if got != want:
+        bad += 1
+        print("round %d: saw %s, the host has %s" % (i, got, want))
+print("mismatches", bad)
+PY
+}
+
 # ---- a link on the path (merged /usr: /bin, /lib): answered from the cache ----
 # A walk that meets a link the cache holds stops there without a lookup
 # (vfs/dcache.c dcache_link_on_path); the link replaced on the host (its
@@ -90,25 +112,9 @@ else
   show stderr "$TMPROOT/link.err"
 fi
 mkfifo "$L/to_host" "$L/to_agent"
-cat >"$L/agent.py" <<'PY'
-import os, sys
-d, n = sys.argv[1], int(sys.argv[2])
-def state():
+lockstep_agent 'def state():
     st = os.stat(d + "/lnk/f")
-    return "%d %d %s" % (st.st_ino, st.st_size, os.readlink(d + "/lnk"))
-to_host = open(d + "/to_host", "w", buffering=1)
-to_agent = open(d + "/to_agent")
-bad = 0
-for i in range(n):
-    state(); state()
-    to_host.write("go\n")
-    want = to_agent.readline().rstrip("\n")
-    got = state()
-    if got != want:
-        bad += 1
-        print("round %d: saw %s, the host has %s" % (i, got, want))
-print("mismatches", bad)
-PY
+    return "%d %d %s" % (st.st_ino, st.st_size, os.readlink(d + "/lnk"))' >"$L/agent.py"
 cat >"$L/host.py" <<'PY'
 import os, sys
 d, n = sys.argv[1], int(sys.argv[2])
@@ -162,10 +168,7 @@ rm -f "$W/sub/next-door"
 
 # ---- the host changes things between two stats ----
 mkfifo "$W/to_host" "$W/to_agent"
-cat >"$W/agent.py" <<'PY'
-import os, sys
-d, n = sys.argv[1], int(sys.argv[2])
-f = d + "/sub/f"
+lockstep_agent 'f = d + "/sub/f"
 def state():
     try:
         st = os.stat(f)
@@ -173,20 +176,7 @@ def state():
             text = x.read().replace("\n", "|")
         return "%d %d %o %s" % (st.st_ino, st.st_size, st.st_mode & 0o7777, text)
     except FileNotFoundError:
-        return "gone"
-to_host = open(d + "/to_host", "w", buffering=1)
-to_agent = open(d + "/to_agent")
-bad = 0
-for i in range(n):
-    state(); state()            # walked, then answered from the cache
-    to_host.write("go\n")
-    want = to_agent.readline().rstrip("\n")
-    got = state()
-    if got != want:
-        bad += 1
-        print("round %d: saw %s, the host has %s" % (i, got, want))
-print("mismatches", bad)
-PY
+        return "gone"' >"$W/agent.py"
 cat >"$W/host.py" <<'PY'
 import os, sys
 d, n = sys.argv[1], int(sys.argv[2])

@@ -761,6 +761,8 @@ int vfs_op_inotify(struct vfs_ctx *ctx, const struct vfs_node *n, int ifd, uint3
 /* "parent/name" inside parent's mount. */
 static int entry_path(const struct vfs_node *parent, const char *name, char out[PATH_MAX])
 {
+  if (parent->mount == NULL)
+    return -ENOENT; /* a parent with no place in the view (a removed directory's fd) */
   const char *rel = vfs_mount_rel(parent->mount, parent->view);
   int n = snprintf(out, PATH_MAX, "%s%s%s", rel, rel[0] ? "/" : "", name);
   return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
@@ -846,8 +848,6 @@ static int cached_entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, c
 static int entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                     const struct vfs_gofer_req *what)
 {
-  if (parent->mount == NULL)
-    return -ENOENT;
   char path[PATH_MAX];
   int r = entry_path(parent, name, path);
   if (r < 0)

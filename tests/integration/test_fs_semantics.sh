@@ -75,6 +75,17 @@ t("O_EXCL: under a missing directory", lambda: excl("base/nosuch/new"))
 t("O_EXCL: under a file", lambda: excl("base/sub/f/new"))
 t("O_EXCL: a name too long", lambda: excl("base/" + "n" * 300))
 t("O_EXCL: O_DIRECTORY", lambda: os.open("base/new4", os.O_CREAT | os.O_EXCL | os.O_DIRECTORY | os.O_RDWR, 0o600))
+# relative to a removed directory's fd: a parent with no place in the view
+# (the sentry once read its mount on the way to "..": a crash)
+os.mkdir("gone")
+gone = os.open("gone", os.O_RDONLY | os.O_DIRECTORY)
+os.rmdir("gone")
+for nm in ("..", ".", "new", "new/.."):
+    t("O_EXCL in a removed directory: " + nm,
+      lambda: os.open(nm, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644, dir_fd=gone))
+    t("O_CREAT in a removed directory: " + nm,
+      lambda: os.open(nm, os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=gone))
+os.close(gone)
 t("O_NOFOLLOW on a symlink", lambda: os.open("dangling", os.O_RDONLY | os.O_NOFOLLOW))
 t("O_DIRECTORY on a file", lambda: os.open("at.py", os.O_RDONLY | os.O_DIRECTORY))
 t("O_WRONLY on a directory", lambda: os.open("base", os.O_WRONLY))

@@ -428,6 +428,38 @@ static bool seen_again(const struct dcache_seen *seen, const struct dcache_entry
   return true;
 }
 
+/* A walk of rel with no answer of its own that stops, the cache knows, at
+ * a link on the way: an answer kept for one of rel's leading paths, a link
+ * (every name before it is a directory that answer depends on, checked as
+ * for any answer). Shortest first, the link a walk meets first; an entry
+ * of another kind is passed by unchecked (a check costs a statx per
+ * directory). The entry, or NULL (a stale one removed). Lock held. */
+static struct dcache_entry *link_on_path_locked(struct dcache *c, int mount, const char *rel,
+                                                int id, const struct deputy_creds *creds,
+                                                size_t cap)
+{
+  char prefix[PATH_MAX];
+  for (const char *slash = strchr(rel, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+    size_t len = (size_t)(slash - rel);
+    if (len >= sizeof prefix)
+      return NULL;
+    memcpy(prefix, rel, len);
+    prefix[len] = '\0';
+    struct dcache_entry *e = find(c, mount, prefix, 0, id);
+    if (e == NULL || e->rep.status != GOFER_AT_LINK || e->link == NULL)
+      continue;
+    struct statx unused;
+    if (strlen(e->link) + 1 > cap)
+      return NULL;
+    if (still_valid(c, e, creds, &unused))
+      return e;
+    entry_remove(c, e);
+    c->stats.stale++;
+    return NULL;
+  }
+  return NULL;
+}
+
 /* dcache_lookup_obj; count: the answer is the caller's walk (in the
  * stats), not a directory looked for on its behalf. */
 static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
@@ -442,6 +474,17 @@ static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
   int id = creds_find(c, creds);
   struct dcache_entry *e = id < 0 ? NULL : find_answer(c, mount, rel, walk, id);
   struct statx obj;
+  if (e == NULL && count && id >= 0) { /* a walk through a link the cache holds */
+    struct dcache_entry *link = link_on_path_locked(c, mount, rel, id, creds, cap);
+    if (link != NULL) {
+      *rep = link->rep;
+      rep->data_len = (uint32_t)strlen(link->link) + 1;
+      memcpy(data, link->link, rep->data_len);
+      c->stats.hits++;
+      pthread_mutex_unlock(&c->lock);
+      return true;
+    }
+  }
   bool fits = e == NULL || e->link == NULL || strlen(e->link) + 1 <= cap;
   bool hit = e != NULL && fits && (seen_again(seen, e, &obj) || still_valid(c, e, creds, &obj));
   if (hit && seen != NULL && e->obj_fd >= 0)
@@ -477,47 +520,6 @@ bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t wa
                        size_t cap, int *obj_out, struct dcache_seen *seen)
 {
   return lookup(c, mount, rel, walk, creds, rep, data, cap, obj_out, true, seen);
-}
-
-bool dcache_link_on_path(struct dcache *c, int mount, const char *rel,
-                         const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
-                         size_t cap)
-{
-  if (!c->enabled || strchr(rel, '/') == NULL)
-    return false;
-  char prefix[PATH_MAX];
-  bool hit = false;
-  pthread_mutex_lock(&c->lock);
-  int id = creds_find(c, creds);
-  /* shortest first: the link a walk meets first; an entry of another kind
-   * is passed by unchecked (checking costs a statx per directory) */
-  for (const char *slash = strchr(rel, '/'); id >= 0 && slash != NULL;
-       slash = strchr(slash + 1, '/')) {
-    size_t len = (size_t)(slash - rel);
-    if (len >= sizeof prefix)
-      break;
-    memcpy(prefix, rel, len);
-    prefix[len] = '\0';
-    struct dcache_entry *e = find(c, mount, prefix, 0, id);
-    if (e == NULL || e->rep.status != GOFER_AT_LINK || e->link == NULL)
-      continue;
-    size_t link_len = strlen(e->link) + 1;
-    struct statx unused;
-    if (link_len > cap || !still_valid(c, e, creds, &unused)) {
-      if (link_len <= cap)
-        entry_remove(c, e), c->stats.stale++;
-      break;
-    }
-    *rep = e->rep;
-    memcpy(data, e->link, link_len);
-    rep->data_len = (uint32_t)link_len;
-    c->stats.hits++; /* the caller's walk: dcache_lookup_obj counted it a miss */
-    c->stats.misses -= c->stats.misses > 0;
-    hit = true;
-    break;
-  }
-  pthread_mutex_unlock(&c->lock);
-  return hit;
 }
 
 int dcache_dir(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,

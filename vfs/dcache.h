@@ -99,23 +99,15 @@ static inline bool dcache_walk_cacheable(uint16_t walk)
 }
 
 /* The walk (mount, rel, walk flags) for creds, answered from the cache: true
- * and rep (and the link text into data, up to cap) filled, or false. When
+ * and rep (and the link text into data, up to cap) filled, or false. A walk
+ * that meets a link the cache holds on the way is answered there (merged
+ * /usr: every /bin/... and /lib/... passes such a link). When
  * the walk reached an object, *obj (NULL: not wanted) gets a copy of the
  * cache's O_PATH fd of it (else -1; the caller closes it). seen (NULL:
  * none) is the call's memory of its last answer, used and updated. */
 bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t walk,
                        const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
                        size_t cap, int *obj, struct dcache_seen *seen);
-
-/* A walk of rel that the cache does not answer itself but that stops, the
- * cache knows, at a link on the way (an answer kept for one of rel's
- * leading paths, a link: every name before it is a directory its answer
- * depends on, checked as for any answer): true with rep and the link's text
- * in data (up to cap), as the gofer would answer the whole walk (merged
- * /usr: every /bin/... and /lib/... passes such a link). */
-bool dcache_link_on_path(struct dcache *c, int mount, const char *rel,
-                         const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
-                         size_t cap);
 
 /* What a GOFER_WALK_KEEP reply brought: rep, its data (link text at 0, the
  * snapshots at rep->keep_off), and the fds (rep->nkeep, owned by the cache

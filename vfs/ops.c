@@ -285,11 +285,6 @@ static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_
   if (dcache_lookup_obj(dc, q->mount, msg->path, q->walk, &q->ident, rep, rep_data, rep_cap,
                         obj, &ctx->dcache_seen))
     return 0;
-  if (dcache_link_on_path(dc, q->mount, msg->path, &q->ident, rep, rep_data, rep_cap)) {
-    if (obj != NULL)
-      *obj = -1;
-    return 0;
-  }
   int r = local_walk(ctx, msg, rep, rep_data, rep_cap, obj);
   if (r == 0)
     dcache_count_local(dc);
@@ -1081,13 +1076,21 @@ static int in_view_elsewhere(struct vfs_ctx *ctx, const struct vfs_node *n)
   return vfs_check_modify(&there) == 0 ? 0 : 1;
 }
 
+/* An object the agent holds, where it is held: changed only where the view
+ * shows it writable. */
+static int check_modify_held(struct vfs_ctx *ctx, const struct vfs_node *obj,
+                             enum vfs_held_place place)
+{
+  if (place != VFS_HELD_ON_HOST)
+    return 0; /* the view's mount decides (the kernel), or no file at all */
+  return in_view_elsewhere(ctx, obj) == 0 ? 0 : -EROFS;
+}
+
 int vfs_check_modify_as(struct vfs_ctx *ctx, const struct vfs_node *obj)
 {
   if (obj->obj_fd < 0)
     return vfs_check_modify(obj);
-  if (vfs_held_place(ctx, obj->obj_fd) != VFS_HELD_ON_HOST)
-    return 0; /* the view's mount decides (the kernel), or no file at all */
-  return in_view_elsewhere(ctx, obj) == 0 ? 0 : -EROFS;
+  return check_modify_held(ctx, obj, vfs_held_place(ctx, obj->obj_fd));
 }
 
 int vfs_check_modify_fd(struct vfs_ctx *ctx, int fd, struct vfs_held *out)
@@ -1098,12 +1101,10 @@ int vfs_check_modify_fd(struct vfs_ctx *ctx, int fd, struct vfs_held *out)
     return r;
   if (out != NULL)
     *out = held;
-  if (held.place != VFS_HELD_ON_HOST)
-    return 0; /* the view's mount decides (the kernel), or no file at all */
   struct vfs_node n = VFS_NODE_INIT;
   n.st = held.st;
   n.obj_fd = fd; /* borrowed: not released */
-  return in_view_elsewhere(ctx, &n) == 0 ? 0 : -EROFS;
+  return check_modify_held(ctx, &n, held.place);
 }
 
 /* A re-open through /proc/PID/fd/N gets at most what the agent's open file

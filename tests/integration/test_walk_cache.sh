@@ -92,7 +92,7 @@ PY
 
 # ---- a link on the path (merged /usr: /bin, /lib): answered from the cache ----
 # A walk that meets a link the cache holds stops there without a lookup
-# (vfs/dcache.c dcache_link_on_path); the link replaced on the host (its
+# (vfs/dcache.c link_on_path_locked); the link replaced on the host (its
 # directory's ctime moves) is seen at once, in lockstep with the agent.
 L=$W/links
 mkdir -p "$L/a" "$L/b"

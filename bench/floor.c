@@ -15,18 +15,18 @@
  *         call, as in bench/micro's open_close)
  *   create  bench/micro's create_write_unlink, its openat(O_CREAT|O_EXCL)
  *         and unlinkat answered: RECV, process_vm_readv, ID_VALID, then
- *         openat, ADDFD, close, SEND (a writable fd: the supervisor's copy
- *         is closed before the agent goes on, or its execve of the file
- *         would fail with ETXTBSY), or unlinkat, SEND; the write and close
- *         are the kernel's
+ *         openat, ADDFD|SEND, close (a writable fd: a supervisor's execve
+ *         must wait for that close, or an execve of the file would fail
+ *         with ETXTBSY; no execve here), or unlinkat, SEND; the write and
+ *         close are the kernel's
  *
  *   floor [--batches B] [--batch-ms MS] [--warmup-ms MS] [--no-sync-wake]
  *         [--proc-mem] [--two-step] [--dir DIR] [CASE...]
  *
  * --proc-mem reads and writes the agent's memory with pread/pwrite on
  * /proc/PID/mem opened once, instead of process_vm_readv/writev.
- * --two-step answers an open with ADDFD and then a plain SEND of the fd
- * number, instead of ADDFD with SECCOMP_ADDFD_FLAG_SEND.
+ * --two-step answers an open or a create with ADDFD and then a plain SEND
+ * of the fd number, instead of ADDFD with SECCOMP_ADDFD_FLAG_SEND.
  *
  * Prints one line per case in bench/micro's format (median ns per call over
  * the batches, min, max), so bench/run can show it beside usbox. Pin it
@@ -65,7 +65,7 @@ struct options {
   double batch_ms, warmup_ms;
   int sync_wake;
   int proc_mem; /* read and write the agent's memory with pread/pwrite on /proc/PID/mem */
-  int two_step; /* open: ADDFD, then SEND with the fd number (not ADDFD|SEND) */
+  int two_step; /* open, create: ADDFD, then SEND with the fd number (not ADDFD|SEND) */
 };
 
 static int g_two_step;
@@ -242,11 +242,14 @@ static void answer(int listener, struct seccomp_notif *req, const char *which)
       resp.error = -errno;
   } else if (strcmp(which, "create") == 0) {
     int fd = open(path, (int)req->data.args[2], (mode_t)req->data.args[3]);
-    struct seccomp_notif_addfd add = {.id = req->id, .srcfd = (unsigned)fd,
-                                      .newfd_flags = O_CLOEXEC};
+    struct seccomp_notif_addfd add = {.id = req->id,
+                                      .flags = g_two_step ? 0 : SECCOMP_ADDFD_FLAG_SEND,
+                                      .srcfd = (unsigned)fd, .newfd_flags = O_CLOEXEC};
     int target = fd < 0 ? -errno : ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
     if (fd >= 0)
-      close(fd); /* before the answer: the agent may execve what it wrote */
+      close(fd); /* a supervisor's execve check waits for this close (usbox's does) */
+    if (target >= 0 && !g_two_step)
+      return; /* answered by the ADDFD */
     resp.val = target >= 0 ? target : 0;
     resp.error = target >= 0 ? 0 : fd < 0 ? target : -EBADF;
   } else if (strcmp(which, "open") == 0) {

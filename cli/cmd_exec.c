@@ -1,5 +1,7 @@
 /* usbox exec [OPTIONS] [--] PROGRAM [ARGS...] */
+#include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -126,6 +128,7 @@ enum {
   OPT_USER,
   OPT_CHDIR,
   OPT_TESTONLY_PASS,
+  OPT_TESTONLY_HOLD_WRITABLE,
   OPT_MEMORY,
   OPT_PIDS,
   OPT_CPUS,
@@ -242,6 +245,19 @@ static int seccomp_profile(const struct policy *p, struct bpf_program *out, unsi
   return seccomp_profile_compile(&src, p->keep_caps, out, flags, err);
 }
 
+/* --TESTONLY-hold-writable MS (0-10000) */
+static int parse_hold_ms(const char *arg, unsigned *out, usbox_err_t *err)
+{
+  char *end;
+  errno = 0;
+  unsigned long ms = strtoul(arg, &end, 10);
+  if (arg[0] < '0' || arg[0] > '9' || errno != 0 || *end != '\0' || ms > 10000)
+    return usbox_err_set(err, EINVAL, "--TESTONLY-hold-writable: not a number of ms up to 10000: %s",
+                         arg);
+  *out = (unsigned)ms;
+  return 0;
+}
+
 static int run(int argc, char **argv, struct policy *policy)
 {
   static const struct option options[] = {
@@ -259,6 +275,7 @@ static int run(int argc, char **argv, struct policy *policy)
       {"user", required_argument, NULL, OPT_USER},
       {"chdir", required_argument, NULL, OPT_CHDIR},
       {"TESTONLY-pass", required_argument, NULL, OPT_TESTONLY_PASS},
+      {"TESTONLY-hold-writable", required_argument, NULL, OPT_TESTONLY_HOLD_WRITABLE},
       {"memory", required_argument, NULL, OPT_MEMORY},
       {"pids", required_argument, NULL, OPT_PIDS},
       {"cpus", required_argument, NULL, OPT_CPUS},
@@ -317,6 +334,12 @@ static int run(int argc, char **argv, struct policy *policy)
       break;
     case OPT_TESTONLY_PASS: /* undocumented in usage: docs/cli.md says why */
       cfg.test_pass = optarg;
+      break;
+    case OPT_TESTONLY_HOLD_WRITABLE: /* the same */
+      if (parse_hold_ms(optarg, &cfg.test_hold_writable_ms, &err) < 0) {
+        usbox_err_print(&err);
+        return USBOX_EXIT_ERROR;
+      }
       break;
     case OPT_RW:
     case OPT_RO:

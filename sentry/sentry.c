@@ -36,6 +36,24 @@ unsigned long long sentry_now_ns(void)
   return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
+void sentry_wait_writers(struct sentry *s)
+{
+  /* each writer is a receiver between two system calls (ADDFD|SEND, close):
+   * yielding lets one that was preempted there run (it may share the CPU) */
+  unsigned long long deadline = 0;
+  for (unsigned spins = 0; atomic_load(&s->writers_in_flight) > 0; spins++) {
+    unsigned long long now = sentry_now_ns();
+    if (deadline == 0)
+      deadline = now + 1000000000ull;
+    else if (now > deadline)
+      return;
+    if (spins < 64)
+      sched_yield();
+    else /* a writer held up for long (a loaded machine): stop spinning */
+      nanosleep(&(struct timespec){.tv_nsec = 100000}, NULL);
+  }
+}
+
 void sentry_prepare(struct sentry *s)
 {
   memset(s, 0, sizeof *s);

@@ -84,6 +84,15 @@ struct sentry {
    * before the state), so that usbox's error line can say so. */
   atomic_int first_exec;
   char first_exec_why[400];
+  /* Writable files handed to the agent whose copy the sentry has not yet
+   * closed (sys_file.c: injected and answered in one ADDFD|SEND, closed
+   * right after). An execve waits for none to be left: the agent's
+   * write-close-execve of a file it just made would see the sentry's copy
+   * and fail with ETXTBSY. */
+  atomic_int writers_in_flight;
+  /* --TESTONLY-hold-writable: ms the sentry keeps its copy of a writable
+   * file open after the answer (widens that window for a test); 0: none */
+  unsigned test_hold_writable_ms;
 
   /* receivers (sentry.c): a list, no fixed number */
   pthread_mutex_t lock;
@@ -127,6 +136,10 @@ void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req);
 /* Whether a thread has a signal it would take now (pending, not blocked,
  * not ignored). Reads /proc/TID/status. */
 bool sentry_signal_pending(pid_t tid);
+/* Wait until no writable file the sentry handed out is still open in it
+ * (writers_in_flight): before an execve goes to the kernel. Gives up after
+ * a second (the execve may then fail with ETXTBSY, as with any writer). */
+void sentry_wait_writers(struct sentry *s);
 /* CLOCK_MONOTONIC in ns (vDSO). */
 unsigned long long sentry_now_ns(void);
 enum { EXEC_FIRST_UNSEEN, EXEC_FIRST_ALLOWED, EXEC_FIRST_REFUSED };

@@ -412,6 +412,10 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
     return -1;
   }
   memcpy(r->sentry.test_pass, r->test_pass, sizeof r->test_pass);
+  r->sentry.test_hold_writable_ms = cfg->test_hold_writable_ms;
+  if (cfg->test_hold_writable_ms > 0)
+    usbox_warn("--TESTONLY-hold-writable %u: writable opens hold a receiver (tests only)",
+               cfg->test_hold_writable_ms);
   /* without root: one uid and one gid mapped (launch.c), usbox's own */
   bool rootless = geteuid() != 0;
   uint64_t keep = cfg->policy->keep_caps;

@@ -50,6 +50,7 @@ struct exec_config {
   const struct exec_gate *gate; /* NULL: the agent starts at once */
   const char *test_pass;  /* --TESTONLY-pass NAME,...: syscalls the sentry hands to
                              the kernel unchecked (tests of the backstops only) */
+  unsigned test_hold_writable_ms; /* --TESTONLY-hold-writable (sentry.h) */
   /* a seccomp profile's filter (platform/profile_filter.h), installed in the
    * agent on top of usbox's right before its execve; or NULL */
   const struct bpf_program *profile;

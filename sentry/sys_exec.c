@@ -223,6 +223,9 @@ static struct sc_result check_exec(struct sentry_call *call, int dirfd, int vfla
   /* execve recomputes the capabilities (a non-root uid kept them only
    * until here): what the sentry cached of the task is stale after it */
   task_cache_invalidate(&call->sentry->tasks);
+  /* a file the agent just wrote and closed may still be open in the sentry
+   * for a few microseconds (sys_file.c): ETXTBSY if the kernel ran it now */
+  sentry_wait_writers(call->sentry);
   return sc_kernel_must_perform();
 }
 

@@ -50,32 +50,47 @@ static struct open_how openat_how(unsigned int flags, unsigned int mode)
  * fd table (EMFILE) leaves the file as it was; a file this call created is
  * removed again if it cannot be handed over. */
 /* How the fd reaches the agent. With ADDFD|SEND the answer goes with the
- * injection and the sentry's copy closes after it; a file the agent may
- * write must not outlive the answer in the sentry's hands, or the agent's
- * write-close-execve of it races that close (ETXTBSY): such a file is
- * injected, the copy closed (do_open's cleanup), then answered. */
+ * injection (one wake-up of the agent, not two) and the sentry's copy
+ * closes after it. A file the agent may write is counted in
+ * writers_in_flight until that close: the agent may be running already,
+ * and its write-close-execve of the file would race the close (ETXTBSY);
+ * every execve waits for the count to be 0 (sentry_wait_writers). */
 enum inject_mode {
   INJECT_SEND,           /* injected and answered at once */
-  INJECT_THEN_ANSWER,    /* answered after the sentry's copy is closed */
+  INJECT_SEND_WRITABLE,  /* the same, the sentry's copy counted until closed */
   INJECT_TRUNCATE,       /* truncated between the injection and the answer */
 };
+
+/* The sentry's copy of a writable file, closed after the answer. */
+static void close_writable(struct sentry *s, struct vfs_opened *o)
+{
+  if (s->test_hold_writable_ms > 0) /* tests: widen the window sentry_wait_writers closes */
+    nanosleep(&(struct timespec){.tv_sec = s->test_hold_writable_ms / 1000,
+                                 .tv_nsec = (long)(s->test_hold_writable_ms % 1000) * 1000000},
+              NULL);
+  vfs_opened_release(o);
+  atomic_fetch_sub(&s->writers_in_flight, 1);
+}
 
 static struct sc_result inject(struct sentry_call *call, struct vfs_opened *o, bool cloexec,
                                enum inject_mode mode)
 {
-  int listener = call->sentry->listener;
-  int target_fd = mode != INJECT_SEND ? unotify_addfd(listener, call->id, o->fd, cloexec)
-                                      : unotify_addfd_send(listener, call->id, o->fd, cloexec);
-  if (target_fd < 0) {
+  struct sentry *s = call->sentry;
+  if (mode == INJECT_SEND_WRITABLE)
+    atomic_fetch_add(&s->writers_in_flight, 1);
+  int target_fd = mode == INJECT_TRUNCATE ? unotify_addfd(s->listener, call->id, o->fd, cloexec)
+                                          : unotify_addfd_send(s->listener, call->id, o->fd, cloexec);
+  if (target_fd < 0)
     vfs_opened_undo(&call->fs, o);
-    /* ENOENT: the agent is gone; else (EMFILE...) the call is still ours */
+  if (mode == INJECT_SEND_WRITABLE)
+    close_writable(s, o);
+  if (target_fd < 0) /* ENOENT: the agent is gone; else (EMFILE...) the call is still ours */
     return target_fd == -ENOENT ? sc_gone() : sc_errno(-target_fd);
-  }
-  if (mode == INJECT_SEND)
+  if (mode != INJECT_TRUNCATE)
     return sc_answered(target_fd);
   /* the agent is still waiting for the answer: nothing it does can see the
    * file between the injection and the truncation */
-  if (mode == INJECT_TRUNCATE && ftruncate(o->fd, 0) < 0)
+  if (ftruncate(o->fd, 0) < 0)
     usbox_warn("truncating a file opened with O_TRUNC: %s", strerror(errno));
   return sc_ok(target_fd);
 }
@@ -107,8 +122,10 @@ static struct sc_result do_open(struct sentry_call *call, int dirfd, struct open
   bool regular = S_ISREG(o.st.st_mode);
   if (truncate_after && regular && truncate_refused(&o))
     return sc_errno(EPERM);
-  enum inject_mode mode = truncate_after && regular ? INJECT_TRUNCATE
-                          : regular && (how.flags & O_ACCMODE) != O_RDONLY ? INJECT_THEN_ANSWER
+  /* a file this open made has nothing to truncate (an existing empty one
+   * still is: a truncation sets its times): one ADDFD|SEND */
+  enum inject_mode mode = truncate_after && regular && !o.created ? INJECT_TRUNCATE
+                          : regular && (how.flags & O_ACCMODE) != O_RDONLY ? INJECT_SEND_WRITABLE
                                                                           : INJECT_SEND;
   return inject(call, &o, cloexec, mode);
 }

@@ -267,6 +267,19 @@ for p in /nonexistent ./s.sh.no . ; do python3 -c "import os, sys; os.execv(sys.
 touch noexec; ./noexec; echo "noexec $?"
 printf "\x7fELFgarbage" >badelf && chmod +x badelf; ./badelf; echo "badelf $?"'
 
+# A file the agent makes, closes and runs at once: the sentry hands a
+# writable file over with one ADDFD|SEND and closes its own copy right
+# after, so the agent may run its execve while that copy is still open
+# (natively: ETXTBSY). Every execve waits for such copies to close.
+# --TESTONLY-hold-writable keeps each copy open 300 ms, so the window is
+# always hit: without the wait each of these fails with "Text file busy".
+wr=$(mktemp -d "$TMPROOT/wr.XXXXXX")
+expect_exit 0 "write, close and run at once while the sentry still holds its copy (cp, >, O_RDWR)" -- \
+  "$USBOX" exec --TESTONLY-hold-writable 300 --rw "$wr" -- sh -c "
+cp /bin/true $wr/cp && $wr/cp &&
+cat /bin/true >$wr/redir && chmod +x $wr/redir && $wr/redir &&
+python3 -c 'import os; fd = os.open(\"$wr/cp\", os.O_RDWR); os.close(fd); os.execv(\"$wr/cp\", [\"x\"])'"
+
 # ---------------------------------------------------------------- fds
 
 same_as_native "fd limit (EMFILE) and close-on-exec of opened files" -- bash -c '

@@ -175,19 +175,37 @@ static bool listed(const pid_t *list, size_t n, pid_t pid)
   return false;
 }
 
-/* SIGKILL every remaining child of usbox's own making and reap them until
- * none is left. usbox is a subreaper, so what the sandbox leaves comes here;
- * the children this process already had when usbox started (a shell that
+/* The children of usbox's own making (into kids, at most cap): the
+ * children this process already had when usbox started (a shell that
  * exec'd usbox leaves its background jobs) are not the sandbox's: they are
  * left alone, as natively. */
+static size_t our_children(const struct run *r, pid_t *kids, size_t cap)
+{
+  size_t n = list_children(kids, cap), ours = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!listed(r->foreign, r->nforeign, kids[i]))
+      kids[ours++] = kids[i];
+  return ours;
+}
+
+/* SIGKILL every remaining child of usbox's own making, without waiting:
+ * their exits (the gofer's is ~0.7 ms here) overlap the sentry's stop. */
+static void kill_children(const struct run *r)
+{
+  pid_t kids[1024];
+  size_t n = our_children(r, kids, sizeof kids / sizeof kids[0]);
+  for (size_t i = 0; i < n; i++)
+    kill(kids[i], SIGKILL);
+}
+
+/* SIGKILL every remaining child of usbox's own making and reap them until
+ * none is left. usbox is a subreaper, so what the sandbox leaves comes
+ * here. */
 static void kill_descendants(const struct run *r)
 {
   for (;;) {
     pid_t kids[1024];
-    size_t n = list_children(kids, sizeof kids / sizeof kids[0]), ours = 0;
-    for (size_t i = 0; i < n; i++)
-      if (!listed(r->foreign, r->nforeign, kids[i]))
-        kids[ours++] = kids[i];
+    size_t ours = our_children(r, kids, sizeof kids / sizeof kids[0]);
     if (ours == 0)
       return;
     for (size_t i = 0; i < ours; i++)
@@ -755,11 +773,11 @@ int supervisor_exec(const struct exec_config *cfg)
   if (r.agent > 0) {
     if (code != 0 && !r.agent_done)
       kill(r.agent, SIGKILL);
-    kill_descendants(&r);
+    kill_children(&r);
   }
   tty_relay_finish(&r.tty);
   usbox_set_ending(); /* from here on, only tear-down and exit */
-  usbox_phase("tear-down: the sandbox's processes gone");
+  usbox_phase("tear-down: the sandbox's processes killed");
   if (r.sentry_ready) {
     sentry_stop(&r.sentry);
     sys_net_stop(); /* no receiver asks it anything any more */
@@ -767,7 +785,10 @@ int supervisor_exec(const struct exec_config *cfg)
       sentry_print_summary(&r.sentry);
     sentry_destroy(&r.sentry);
   }
-  usbox_phase("tear-down: sentry and gofer stopped");
+  usbox_phase("tear-down: sentry stopped");
+  if (r.agent > 0)
+    kill_descendants(&r);
+  usbox_phase("tear-down: the sandbox's processes and the gofer gone");
   if (r.agent_pidfd >= 0)
     close(r.agent_pidfd);
   if (r.exit_r >= 0)

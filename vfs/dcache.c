@@ -462,12 +462,33 @@ static struct dcache_entry *link_on_path_locked(struct dcache *c, int mount, con
 
 /* dcache_lookup_obj; count: the answer is the caller's walk (in the
  * stats), not a directory looked for on its behalf. */
+/* What a lookup hands back of the object it reached: a copy of its fd, or
+ * (borrow) the kept directory's own with a reference (held). */
+struct obj_out {
+  bool borrow;
+  int fd;
+  struct dcache_dir *held;
+};
+
+/* The object's fd into out (lock held): the kept directory's own and a
+ * reference when out->borrow and the answer keeps one, else a copy. */
+static void give_obj(struct dcache_entry *e, struct gofer_rep *rep, struct obj_out *out)
+{
+  if (out->borrow && e->obj_dir != NULL) {
+    e->obj_dir->refs++;
+    out->held = e->obj_dir;
+    out->fd = e->obj_fd;
+  } else if ((out->fd = fcntl(e->obj_fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+    rep->status = GOFER_DONE, rep->err = errno; /* out of fds: as the gofer would say */
+  }
+}
+
 static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
                    const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
-                   size_t cap, int *obj_out, bool count, struct dcache_seen *seen)
+                   size_t cap, struct obj_out *obj_out, bool count, struct dcache_seen *seen)
 {
   if (obj_out != NULL)
-    *obj_out = -1;
+    obj_out->fd = -1, obj_out->held = NULL;
   if (!c->enabled || !dcache_walk_cacheable(walk))
     return false;
   pthread_mutex_lock(&c->lock);
@@ -501,9 +522,8 @@ static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
     if (link_len > 0)
       memcpy(data, e->link, link_len);
     rep->data_len = (uint32_t)link_len;
-    if (obj_out != NULL && e->obj_fd >= 0 &&
-        (*obj_out = fcntl(e->obj_fd, F_DUPFD_CLOEXEC, 3)) < 0)
-      rep->status = GOFER_DONE, rep->err = errno; /* out of fds: as the gofer would say */
+    if (obj_out != NULL && e->obj_fd >= 0)
+      give_obj(e, rep, obj_out);
     c->stats.hits += count;
   } else if (e != NULL) {
     entry_remove(c, e); /* something changed: the gofer answers, and a new entry is made */
@@ -519,23 +539,49 @@ bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t wa
                        const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
                        size_t cap, int *obj_out, struct dcache_seen *seen)
 {
-  return lookup(c, mount, rel, walk, creds, rep, data, cap, obj_out, true, seen);
+  struct obj_out o = {.borrow = false};
+  bool hit = lookup(c, mount, rel, walk, creds, rep, data, cap, obj_out != NULL ? &o : NULL, true,
+                    seen);
+  if (obj_out != NULL)
+    *obj_out = o.fd;
+  return hit;
+}
+
+int dcache_dir_hold(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
+                    struct statx *stx, struct dcache_seen *seen, struct dcache_dir **held)
+{
+  struct gofer_rep rep;
+  struct obj_out o = {.borrow = held != NULL};
+  if (held != NULL)
+    *held = NULL;
+  if (!lookup(c, mount, rel, 0, creds, &rep, NULL, 0, &o, false, seen))
+    return -1;
+  if (o.fd >= 0 && rep.status == GOFER_DONE && rep.err == 0 && S_ISDIR(rep.stx.stx_mode)) {
+    *stx = rep.stx;
+    if (held != NULL)
+      *held = o.held;
+    return o.fd;
+  }
+  dcache_dir_drop(c, o.held, o.fd);
+  return -1;
 }
 
 int dcache_dir(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
                struct statx *stx, struct dcache_seen *seen)
 {
-  struct gofer_rep rep;
-  int dir;
-  if (!lookup(c, mount, rel, 0, creds, &rep, NULL, 0, &dir, false, seen))
-    return -1;
-  if (dir >= 0 && rep.status == GOFER_DONE && rep.err == 0 && S_ISDIR(rep.stx.stx_mode)) {
-    *stx = rep.stx;
-    return dir;
+  return dcache_dir_hold(c, mount, rel, creds, stx, seen, NULL);
+}
+
+void dcache_dir_drop(struct dcache *c, struct dcache_dir *held, int fd)
+{
+  if (held == NULL) {
+    if (fd >= 0)
+      close(fd);
+    return;
   }
-  if (dir >= 0)
-    close(dir);
-  return -1;
+  pthread_mutex_lock(&c->lock);
+  dir_put(c, held);
+  pthread_mutex_unlock(&c->lock);
 }
 
 /* ---- insertion ---- */

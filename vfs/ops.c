@@ -169,6 +169,23 @@ static int local_step(struct vfs_ctx *ctx, const struct gofer_req *q, struct loc
   return 0;
 }
 
+/* A directory of the walk cache in use: its fd (the cache's own, or a
+ * copy) until held_dir_drop gives it back. */
+struct held_dir {
+  struct dcache *dc;
+  struct dcache_dir *held;
+  int fd;
+};
+#define HELD_DIR_INIT {.dc = NULL, .held = NULL, .fd = -1}
+
+static void held_dir_drop(struct held_dir *h)
+{
+  if (h->dc != NULL)
+    dcache_dir_drop(h->dc, h->held, h->fd);
+  *h = (struct held_dir)HELD_DIR_INIT;
+}
+#define cleanup_held_dir __attribute__((cleanup(held_dir_drop)))
+
 /* The deepest directory above rel the walk cache holds (rel's parent, its
  * parent, ..., the mount root): its fd and attributes, and in prefix its
  * path; -1 when not even the mount root is held. */
@@ -259,8 +276,10 @@ static int cached_create(struct vfs_ctx *ctx, const struct gofer_msg *msg, struc
   if (name[0] == '\0')
     return 1; /* "name/": the gofer's (the kernel's answer to it) */
   struct statx ds;
-  cleanup_close int dir =
-      dcache_dir(&ctx->vfs->dcache, q->mount, parent, &q->ident, &ds, &ctx->dcache_seen);
+  cleanup_held_dir struct held_dir held = {.dc = &ctx->vfs->dcache, .held = NULL, .fd = -1};
+  held.fd = dcache_dir_hold(held.dc, q->mount, parent, &q->ident, &ds, &ctx->dcache_seen,
+                            &held.held);
+  int dir = held.fd;
   if (dir < 0)
     return 1;
   struct open_how how = {
@@ -763,20 +782,20 @@ static int entry_path(const struct vfs_node *parent, const char *name, char out[
   return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
-/* parent's directory from the walk cache, if it holds the very directory
- * the VFS resolved: an fd of the sentry's, or -1. */
+/* parent's directory from the walk cache into *out, if it holds the very
+ * directory the VFS resolved: its fd, or -1. */
 static int cached_parent(struct vfs_ctx *ctx, const struct vfs_node *parent,
-                         const struct deputy_creds *creds)
+                         const struct deputy_creds *creds, struct held_dir *out)
 {
   struct statx ds;
-  int dir = dcache_dir(&ctx->vfs->dcache, parent->mount->index,
-                       vfs_mount_rel(parent->mount, parent->view), creds, &ds, &ctx->dcache_seen);
-  if (dir >= 0 && (ds.stx_ino != (uint64_t)parent->st.st_ino ||
-                   makedev(ds.stx_dev_major, ds.stx_dev_minor) != parent->st.st_dev)) {
-    close(dir);
-    return -1;
-  }
-  return dir;
+  struct dcache *dc = &ctx->vfs->dcache;
+  *out = (struct held_dir){.dc = dc};
+  out->fd = dcache_dir_hold(dc, parent->mount->index, vfs_mount_rel(parent->mount, parent->view),
+                            creds, &ds, &ctx->dcache_seen, &out->held);
+  if (out->fd >= 0 && (ds.stx_ino != (uint64_t)parent->st.st_ino ||
+                       makedev(ds.stx_dev_major, ds.stx_dev_minor) != parent->st.st_dev))
+    held_dir_drop(out);
+  return out->fd;
 }
 
 /* Invariant 3 for entry operations: a name that reaches a hidden object
@@ -827,7 +846,8 @@ static int cached_entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, c
   if (r < 0)
     return r;
   int m = parent->mount->index;
-  cleanup_close int dir = cached_parent(ctx, parent, &q.ident);
+  cleanup_held_dir struct held_dir held = HELD_DIR_INIT;
+  int dir = cached_parent(ctx, parent, &q.ident, &held);
   if (dir < 0)
     return 1; /* not cached, or not the directory the VFS resolved: the gofer walks */
   if (what->op == GOFER_UNLINK && hidden_entry_at(ctx, dir, name))
@@ -908,8 +928,9 @@ static int cached_two_entries(struct vfs_ctx *ctx, int op, const struct vfs_node
   int r = request_creds(ctx, 0, from->mount, to->mount, &q.ident);
   if (r < 0)
     return r;
-  cleanup_close int dir = cached_parent(ctx, from, &q.ident);
-  cleanup_close int dir2 = dir < 0 ? -1 : cached_parent(ctx, to, &q.ident);
+  cleanup_held_dir struct held_dir held = HELD_DIR_INIT, held2 = HELD_DIR_INIT;
+  int dir = cached_parent(ctx, from, &q.ident, &held);
+  int dir2 = dir < 0 ? -1 : cached_parent(ctx, to, &q.ident, &held2);
   if (dir2 < 0)
     return 1;
   if (hidden_entry_at(ctx, dir, from_name) ||

@@ -1,0 +1,161 @@
+/* dcache_dir_hold: a directory of the walk cache lent without a copy. The
+ * fd is the cache's own, stays open while held even when every answer that
+ * kept it is gone, and closes when the last of them and the hold are. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gofer/protocol.h"
+#include "vfs/dcache.h"
+
+struct tree {
+  char root[PATH_MAX];
+  struct dcache dc;
+  struct deputy_creds creds;
+};
+
+static int open_fds(void)
+{
+  int n = 0;
+  DIR *d = opendir("/proc/self/fd");
+  assert_non_null(d);
+  while (readdir(d) != NULL)
+    n++;
+  closedir(d);
+  return n;
+}
+
+static struct gofer_keep_snap snap_of(int fd)
+{
+  struct statx x;
+  assert_int_equal(statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &x), 0);
+  return (struct gofer_keep_snap){.ino = x.stx_ino, .ctime_sec = x.stx_ctime.tv_sec,
+                                  .ctime_nsec = x.stx_ctime.tv_nsec,
+                                  .dev_major = x.stx_dev_major, .dev_minor = x.stx_dev_minor};
+}
+
+/* The answer a GOFER_WALK_KEEP walk of "d/f" gives: the root and d kept,
+ * then f itself. */
+static void insert_d_f(struct tree *t)
+{
+  char path[PATH_MAX * 2];
+  int fds[3];
+  fds[0] = open(t->root, O_PATH | O_CLOEXEC);
+  snprintf(path, sizeof path, "%s/d", t->root);
+  fds[1] = open(path, O_PATH | O_CLOEXEC);
+  snprintf(path, sizeof path, "%s/d/f", t->root);
+  fds[2] = open(path, O_PATH | O_CLOEXEC);
+  assert_true(fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0);
+  struct gofer_keep_snap snaps[2] = {snap_of(fds[0]), snap_of(fds[1])};
+  struct gofer_rep rep = {.magic = GOFER_MAGIC, .status = GOFER_DONE, .has_stat = 1,
+                          .nkeep = 3, .keep_dirs = 2, .keep_off = 0,
+                          .data_len = sizeof snaps};
+  assert_int_equal(statx(fds[2], "", AT_EMPTY_PATH, GOFER_STATX_MASK, &rep.stx), 0);
+  dcache_insert(&t->dc, &(struct dcache_answer){.mount = 0, .rel = "d/f", .walk = 0,
+                                                .creds = &t->creds, .rep = &rep,
+                                                .data = (const char *)snaps, .fds = fds});
+}
+
+static int setup(void **state)
+{
+  struct tree *t = calloc(1, sizeof *t);
+  snprintf(t->root, sizeof t->root, "/tmp/usbox-dcache.XXXXXX");
+  assert_non_null(mkdtemp(t->root));
+  char path[PATH_MAX * 2];
+  snprintf(path, sizeof path, "%s/d", t->root);
+  assert_int_equal(mkdir(path, 0755), 0);
+  snprintf(path, sizeof path, "%s/d/f", t->root);
+  int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  assert_true(fd >= 0);
+  close(fd);
+  dcache_init(&t->dc);
+  if (!t->dc.enabled)
+    fail_msg("the walk cache is off on this kernel (no multigrain ctimes): nothing to test");
+  t->creds.ngroups = 0;
+  *state = t;
+  return 0;
+}
+
+static int teardown(void **state)
+{
+  struct tree *t = *state;
+  dcache_destroy(&t->dc);
+  char cmd[PATH_MAX + 16];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->root);
+  if (system(cmd) != 0)
+    fprintf(stderr, "could not remove %s\n", t->root);
+  free(t);
+  return 0;
+}
+
+/* A hold lends the kept fd: no new fd, the same number each time; a
+ * dcache_dir asks for a copy, a new fd. */
+static void test_hold_lends_the_kept_fd(void **state)
+{
+  struct tree *t = *state;
+  insert_d_f(t);
+  int before = open_fds();
+  struct statx x;
+  struct dcache_dir *held = NULL, *held2 = NULL;
+  int fd = dcache_dir_hold(&t->dc, 0, "d", &t->creds, &x, NULL, &held);
+  assert_true(fd >= 0);
+  assert_non_null(held);
+  assert_int_equal(open_fds(), before);
+  int fd2 = dcache_dir_hold(&t->dc, 0, "d", &t->creds, &x, NULL, &held2);
+  assert_int_equal(fd2, fd);
+  assert_ptr_equal(held2, held);
+  int copy = dcache_dir(&t->dc, 0, "d", &t->creds, &x, NULL);
+  assert_true(copy >= 0 && copy != fd);
+  assert_int_equal(open_fds(), before + 1);
+  dcache_dir_drop(&t->dc, NULL, copy);
+  dcache_dir_drop(&t->dc, held2, fd2);
+  dcache_dir_drop(&t->dc, held, fd);
+  assert_int_equal(open_fds(), before);
+  assert_true(fcntl(fd, F_GETFD) >= 0); /* still the cache's */
+}
+
+/* The answers that kept d forgotten while it is held: its fd stays open
+ * (another thread's close could otherwise hand its number to a new file
+ * mid-operation), and closes with the hold. */
+static void test_held_outlives_its_answers(void **state)
+{
+  struct tree *t = *state;
+  insert_d_f(t);
+  struct statx x;
+  struct dcache_dir *held = NULL;
+  int fd = dcache_dir_hold(&t->dc, 0, "d", &t->creds, &x, NULL, &held);
+  assert_true(fd >= 0);
+  assert_non_null(held);
+  struct stat before;
+  assert_int_equal(fstat(fd, &before), 0);
+  dcache_forget(&t->dc, 0, "", true); /* every answer of the mount */
+  struct dcache_dir *none = NULL;
+  assert_int_equal(dcache_dir_hold(&t->dc, 0, "d", &t->creds, &x, NULL, &none), -1);
+  assert_null(none);
+  struct stat now;
+  assert_int_equal(fstat(fd, &now), 0);
+  assert_int_equal(now.st_ino, before.st_ino);
+  dcache_dir_drop(&t->dc, held, fd);
+  assert_int_equal(fcntl(fd, F_GETFD), -1);
+  assert_int_equal(errno, EBADF);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_hold_lends_the_kept_fd, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_held_outlives_its_answers, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

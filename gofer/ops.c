@@ -280,7 +280,8 @@ static long access_check(const struct gofer_req *q, int fd)
 static int keep_dir(struct gofer_result *res, struct gofer_keep_snap *snaps, int dir)
 {
   struct statx x;
-  if (statx(dir, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_CTIME, &x) < 0)
+  if (statx(dir, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_CTIME | STATX_MNT_ID,
+            &x) < 0)
     return -errno;
   int fd = fcntl(dir, F_DUPFD_CLOEXEC, 3);
   if (fd < 0)
@@ -288,7 +289,8 @@ static int keep_dir(struct gofer_result *res, struct gofer_keep_snap *snaps, int
   uint32_t i = res->rep.keep_dirs++;
   snaps[i] = (struct gofer_keep_snap){.ino = x.stx_ino, .ctime_sec = x.stx_ctime.tv_sec,
                                       .ctime_nsec = x.stx_ctime.tv_nsec,
-                                      .dev_major = x.stx_dev_major, .dev_minor = x.stx_dev_minor};
+                                      .dev_major = x.stx_dev_major, .dev_minor = x.stx_dev_minor,
+                                      .mnt_id = gofer_snap_mnt_id(&x)};
   res->keep_fds[res->rep.nkeep++] = fd;
   return 0;
 }

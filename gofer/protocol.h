@@ -75,14 +75,25 @@ enum gofer_op {
 #define GOFER_MAX_KEEP 32
 
 /* A directory as the walk found it, before it looked a name up in it: a
- * later change to its entries or its permissions changes its ctime. */
+ * later change to its entries or its permissions changes its ctime. Its
+ * mount (mnt_id: statx's STATX_MNT_ID, 0 when the kernel has none) tells
+ * it apart from the same directory seen through another mount, whose
+ * flags (read-only, nodev...) are another's: the walk cache keeps one fd
+ * per directory and mount. An id is not reused while an fd holds its
+ * mount. */
 struct gofer_keep_snap {
   uint64_t ino;
   int64_t ctime_sec;
   uint32_t ctime_nsec;
   uint32_t dev_major, dev_minor;
-  uint32_t pad;
+  uint32_t mnt_id;
 };
+/* A statx's mount id as a gofer_keep_snap holds it. */
+static inline uint32_t gofer_snap_mnt_id(const struct statx *x)
+{
+  return (x->stx_mask & STATX_MNT_ID) ? (uint32_t)x->stx_mnt_id : 0;
+}
+
 
 struct gofer_req {
   uint32_t magic;

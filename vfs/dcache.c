@@ -22,6 +22,7 @@ struct dcache_dir {
   int fd;
   uint64_t ino;
   uint32_t dev_major, dev_minor;
+  uint32_t mnt_id; /* the mount the fd is on: one kept per directory and mount */
   int refs;
 };
 
@@ -124,21 +125,22 @@ void dcache_init(struct dcache *c)
 
 /* ---- directories ---- */
 
-static size_t dir_slot(uint64_t ino, uint32_t major, uint32_t minor)
+static size_t dir_slot(uint64_t ino, uint32_t major, uint32_t minor, uint32_t mnt_id)
 {
-  uint64_t h = ino * 0x9E3779B97F4A7C15ull ^ ((uint64_t)major << 32 | minor);
+  uint64_t h = (ino ^ (uint64_t)mnt_id << 40) * 0x9E3779B97F4A7C15ull ^ ((uint64_t)major << 32 | minor);
   return (size_t)(h >> 20) % DIR_BUCKETS;
 }
 
 /* The kept directory for snap, taking fd (closed when one is kept already),
- * or NULL. */
+ * or NULL. The same directory on another mount is another: an fd carries
+ * its mount's flags (a --ro and a --rw bind of one host directory). */
 static struct dcache_dir *dir_take(struct dcache *c, const struct gofer_keep_snap *snap, int fd)
 {
-  size_t slot = dir_slot(snap->ino, snap->dev_major, snap->dev_minor);
+  size_t slot = dir_slot(snap->ino, snap->dev_major, snap->dev_minor, snap->mnt_id);
   for (struct dcache_dir *d = c->dir_buckets[slot]; d != NULL; d = d->next)
     if (d->ino == snap->ino && d->dev_major == snap->dev_major &&
-        d->dev_minor == snap->dev_minor) {
-      close(fd); /* the same directory: its fd pins the inode, so the number is its */
+        d->dev_minor == snap->dev_minor && d->mnt_id == snap->mnt_id) {
+      close(fd); /* the same directory: its fd pins the inode and the mount, so the ids are its */
       d->refs++;
       return d;
     }
@@ -148,7 +150,8 @@ static struct dcache_dir *dir_take(struct dcache *c, const struct gofer_keep_sna
     return NULL;
   }
   *d = (struct dcache_dir){.next = c->dir_buckets[slot], .fd = fd, .ino = snap->ino,
-                           .dev_major = snap->dev_major, .dev_minor = snap->dev_minor, .refs = 1};
+                           .dev_major = snap->dev_major, .dev_minor = snap->dev_minor,
+                           .mnt_id = snap->mnt_id, .refs = 1};
   c->dir_buckets[slot] = d;
   c->nfds++;
   return d;
@@ -158,7 +161,7 @@ static void dir_put(struct dcache *c, struct dcache_dir *d)
 {
   if (--d->refs > 0)
     return;
-  struct dcache_dir **p = &c->dir_buckets[dir_slot(d->ino, d->dev_major, d->dev_minor)];
+  struct dcache_dir **p = &c->dir_buckets[dir_slot(d->ino, d->dev_major, d->dev_minor, d->mnt_id)];
   while (*p != d)
     p = &(*p)->next;
   *p = d->next;

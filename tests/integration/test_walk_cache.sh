@@ -367,4 +367,21 @@ grep -q 'd3/x is d1/a: True' "$TMPROOT/rl-sandbox.out" &&
   { fail "the renamed link is not d1/a's inode on the host"; show sandbox "$TMPROOT/rl-sandbox.out"; show stderr "$TMPROOT/rl-sandbox.err"; }
 rm -rf "$RL.native" "$RL.sandbox"
 
+# ---- one host directory bound twice, read-only and writable ----
+# The cache keeps one fd per directory and mount: an fd carries its mount's
+# flags, so the read-only bind's fd must not serve a create through the
+# writable one (EROFS where the kernel would create), nor the writable one's
+# a create through the read-only bind (the view refuses that first anyway).
+TB=$TMPROOT/twice
+mkdir -p "$TB" && echo x >"$TB/x"
+expect_exit 0 "a --ro and a --rw bind of one directory: each keeps its own flags, whichever the cache saw first" -- \
+  "$USBOX" exec --ro "$TB:/ro" --rw "$TB:/rw" -- sh -c '
+stat /ro/x >/dev/null && ls /ro >/dev/null && touch /rw/made-after-ro || exit 1
+stat /rw/x >/dev/null && ls /rw >/dev/null
+if touch /ro/made-through-ro 2>/dev/null; then exit 2; fi
+touch /rw/made-after-rw || exit 3'
+expect_eq "and the host has what the writable bind made, nothing else" \
+  "made-after-ro made-after-rw x" "$(cd "$TB" && echo *)"
+rm -rf "$TB"
+
 finish

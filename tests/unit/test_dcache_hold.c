@@ -39,10 +39,11 @@ static int open_fds(void)
 static struct gofer_keep_snap snap_of(int fd)
 {
   struct statx x;
-  assert_int_equal(statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &x), 0);
+  assert_int_equal(statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_MNT_ID, &x), 0);
   return (struct gofer_keep_snap){.ino = x.stx_ino, .ctime_sec = x.stx_ctime.tv_sec,
                                   .ctime_nsec = x.stx_ctime.tv_nsec,
-                                  .dev_major = x.stx_dev_major, .dev_minor = x.stx_dev_minor};
+                                  .dev_major = x.stx_dev_major, .dev_minor = x.stx_dev_minor,
+                                  .mnt_id = gofer_snap_mnt_id(&x)};
 }
 
 /* The answer a GOFER_WALK_KEEP walk of "d/f" gives: the root and d kept,

@@ -46,6 +46,8 @@ struct dcache_entry {
   int obj_fd;           /* the object reached, or -1 (an error, a link) */
   struct dcache_dir *obj_dir; /* a directory's own answer: obj_fd is this kept
                                * directory's fd (a reference held, not a copy) */
+  int lends;                  /* obj_fd lent out (dcache_lookup_obj); lock held */
+  bool dead;                  /* removed while lent: freed when the last comes back */
   uint32_t ndeps;
   struct dcache_dep deps[];
 };
@@ -181,8 +183,13 @@ static uint64_t key_hash(int mount, uint16_t walk, int creds_id, const char *rel
   return h;
 }
 
+/* e, out of the table (lock held): freed, or once its fd is back. */
 static void entry_free(struct dcache *c, struct dcache_entry *e)
 {
+  if (e->lends > 0) {
+    e->dead = true;
+    return;
+  }
   for (uint32_t i = 0; i < e->ndeps; i++)
     dir_put(c, e->deps[i].dir);
   if (e->obj_dir != NULL) {
@@ -471,15 +478,20 @@ struct obj_out {
   bool borrow;
   int fd;
   struct dcache_dir *held;
+  struct dcache_entry *lent;
 };
 
-/* The object's fd into out (lock held): the kept directory's own and a
- * reference when out->borrow and the answer keeps one, else a copy. */
+/* The object's fd into out (lock held): when out->borrow, the cache's own,
+ * with a reference on the kept directory or on the entry; else a copy. */
 static void give_obj(struct dcache_entry *e, struct gofer_rep *rep, struct obj_out *out)
 {
   if (out->borrow && e->obj_dir != NULL) {
     e->obj_dir->refs++;
     out->held = e->obj_dir;
+    out->fd = e->obj_fd;
+  } else if (out->borrow) {
+    e->lends++;
+    out->lent = e;
     out->fd = e->obj_fd;
   } else if ((out->fd = fcntl(e->obj_fd, F_DUPFD_CLOEXEC, 3)) < 0) {
     rep->status = GOFER_DONE, rep->err = errno; /* out of fds: as the gofer would say */
@@ -491,7 +503,7 @@ static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
                    size_t cap, struct obj_out *obj_out, bool count, struct dcache_seen *seen)
 {
   if (obj_out != NULL)
-    obj_out->fd = -1, obj_out->held = NULL;
+    obj_out->fd = -1, obj_out->held = NULL, obj_out->lent = NULL;
   if (!c->enabled || !dcache_walk_cacheable(walk))
     return false;
   pthread_mutex_lock(&c->lock);
@@ -540,51 +552,62 @@ static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
 
 bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t walk,
                        const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
-                       size_t cap, int *obj_out, struct dcache_seen *seen)
+                       size_t cap, struct dcache_lend *obj, struct dcache_seen *seen)
 {
-  struct obj_out o = {.borrow = false};
-  bool hit = lookup(c, mount, rel, walk, creds, rep, data, cap, obj_out != NULL ? &o : NULL, true,
+  struct obj_out o = {.borrow = true};
+  bool hit = lookup(c, mount, rel, walk, creds, rep, data, cap, obj != NULL ? &o : NULL, true,
                     seen);
-  if (obj_out != NULL)
-    *obj_out = o.fd;
+  if (obj != NULL)
+    *obj = (struct dcache_lend){.cache = c, .fd = o.fd, .dir = o.held, .entry = o.lent};
   return hit;
 }
 
-int dcache_dir_hold(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
-                    struct statx *stx, struct dcache_seen *seen, struct dcache_dir **held)
+void dcache_lend_drop(struct dcache_lend *obj)
+{
+  struct dcache *c = obj->cache;
+  if (obj->dir != NULL || obj->entry != NULL) {
+    pthread_mutex_lock(&c->lock);
+    if (obj->dir != NULL)
+      dir_put(c, obj->dir);
+    else if (--obj->entry->lends == 0 && obj->entry->dead)
+      entry_free(c, obj->entry);
+    pthread_mutex_unlock(&c->lock);
+  } else if (obj->fd >= 0) {
+    close(obj->fd);
+  }
+  obj->fd = -1, obj->dir = NULL, obj->entry = NULL;
+}
+
+/* The directory at rel, its fd lent (borrow) or a copy. */
+static int cached_dir(struct dcache *c, int mount, const char *rel,
+                      const struct deputy_creds *creds, struct statx *stx,
+                      struct dcache_seen *seen, bool borrow, struct dcache_lend *out)
 {
   struct gofer_rep rep;
-  struct obj_out o = {.borrow = held != NULL};
-  if (held != NULL)
-    *held = NULL;
+  struct obj_out o = {.borrow = borrow};
+  *out = (struct dcache_lend)DCACHE_LEND_INIT(c);
   if (!lookup(c, mount, rel, 0, creds, &rep, NULL, 0, &o, false, seen))
     return -1;
+  *out = (struct dcache_lend){.cache = c, .fd = o.fd, .dir = o.held, .entry = o.lent};
   if (o.fd >= 0 && rep.status == GOFER_DONE && rep.err == 0 && S_ISDIR(rep.stx.stx_mode)) {
     *stx = rep.stx;
-    if (held != NULL)
-      *held = o.held;
     return o.fd;
   }
-  dcache_dir_drop(c, o.held, o.fd);
+  dcache_lend_drop(out);
   return -1;
+}
+
+int dcache_dir_hold(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
+                    struct statx *stx, struct dcache_seen *seen, struct dcache_lend *held)
+{
+  return cached_dir(c, mount, rel, creds, stx, seen, true, held);
 }
 
 int dcache_dir(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
                struct statx *stx, struct dcache_seen *seen)
 {
-  return dcache_dir_hold(c, mount, rel, creds, stx, seen, NULL);
-}
-
-void dcache_dir_drop(struct dcache *c, struct dcache_dir *held, int fd)
-{
-  if (held == NULL) {
-    if (fd >= 0)
-      close(fd);
-    return;
-  }
-  pthread_mutex_lock(&c->lock);
-  dir_put(c, held);
-  pthread_mutex_unlock(&c->lock);
+  struct dcache_lend copy;
+  return cached_dir(c, mount, rel, creds, stx, seen, false, &copy);
 }
 
 /* ---- insertion ---- */

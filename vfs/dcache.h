@@ -98,16 +98,31 @@ static inline bool dcache_walk_cacheable(uint16_t walk)
   return (walk & ~(uint16_t)GOFER_NOFOLLOW_LAST) == 0;
 }
 
+/* An object's fd a walk reached: lent by the cache (the cache's own, kept
+ * open until dcache_lend_drop even if its answer is dropped meanwhile:
+ * dir or entry set), or the caller's own (closed by dcache_lend_drop).
+ * Used, never closed or kept, by whoever has it. */
+struct dcache_lend {
+  struct dcache *cache;
+  int fd;
+  struct dcache_dir *dir;
+  struct dcache_entry *entry;
+};
+#define DCACHE_LEND_INIT(c) {.cache = (c), .fd = -1, .dir = NULL, .entry = NULL}
+void dcache_lend_drop(struct dcache_lend *obj);
+#define cleanup_lend __attribute__((cleanup(dcache_lend_drop)))
+
 /* The walk (mount, rel, walk flags) for creds, answered from the cache: true
  * and rep (and the link text into data, up to cap) filled, or false. A walk
  * that meets a link the cache holds on the way is answered there (merged
  * /usr: every /bin/... and /lib/... passes such a link). When
- * the walk reached an object, *obj (NULL: not wanted) gets a copy of the
- * cache's O_PATH fd of it (else -1; the caller closes it). seen (NULL:
- * none) is the call's memory of its last answer, used and updated. */
+ * the walk reached an object, *obj (NULL: not wanted) gets the cache's
+ * O_PATH fd of it, lent (no copy: two system calls fewer), else fd -1.
+ * seen (NULL: none) is the call's memory of its last answer, used and
+ * updated. */
 bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t walk,
                        const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
-                       size_t cap, int *obj, struct dcache_seen *seen);
+                       size_t cap, struct dcache_lend *obj, struct dcache_seen *seen);
 
 /* What a GOFER_WALK_KEEP reply brought: rep, its data (link text at 0, the
  * snapshots at rep->keep_off), and the fds (rep->nkeep, owned by the cache
@@ -128,13 +143,11 @@ void dcache_insert(struct dcache *c, const struct dcache_answer *a);
  * Not counted as a walk of the caller's. */
 int dcache_dir(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
                struct statx *stx, struct dcache_seen *seen);
-/* The same without a copy when it can (two system calls fewer): the kept
- * directory's own fd, *held a reference that keeps it open until
- * dcache_dir_drop; or a copy (*held NULL), which dcache_dir_drop closes.
- * The fd is the cache's: used, never closed or kept, by the caller. */
+/* The same without a copy (two system calls fewer): the cache's own fd,
+ * lent (*held; given back with dcache_lend_drop), or -1 with nothing
+ * lent. */
 int dcache_dir_hold(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
-                    struct statx *stx, struct dcache_seen *seen, struct dcache_dir **held);
-void dcache_dir_drop(struct dcache *c, struct dcache_dir *held, int fd);
+                    struct statx *stx, struct dcache_seen *seen, struct dcache_lend *held);
 
 /* A walk the sentry finished itself with one lookup in a directory the cache
  * answered (parent_rel, dcache_dir): the answer depends on what the

@@ -169,23 +169,6 @@ static int local_step(struct vfs_ctx *ctx, const struct gofer_req *q, struct loc
   return 0;
 }
 
-/* A directory of the walk cache in use: its fd (the cache's own, or a
- * copy) until held_dir_drop gives it back. */
-struct held_dir {
-  struct dcache *dc;
-  struct dcache_dir *held;
-  int fd;
-};
-#define HELD_DIR_INIT {.dc = NULL, .held = NULL, .fd = -1}
-
-static void held_dir_drop(struct held_dir *h)
-{
-  if (h->dc != NULL)
-    dcache_dir_drop(h->dc, h->held, h->fd);
-  *h = (struct held_dir)HELD_DIR_INIT;
-}
-#define cleanup_held_dir __attribute__((cleanup(held_dir_drop)))
-
 /* The deepest directory above rel the walk cache holds (rel's parent, its
  * parent, ..., the mount root): its fd and attributes, and in prefix its
  * path; -1 when not even the mount root is held. */
@@ -276,10 +259,9 @@ static int cached_create(struct vfs_ctx *ctx, const struct gofer_msg *msg, struc
   if (name[0] == '\0')
     return 1; /* "name/": the gofer's (the kernel's answer to it) */
   struct statx ds;
-  cleanup_held_dir struct held_dir held = {.dc = &ctx->vfs->dcache, .held = NULL, .fd = -1};
-  held.fd = dcache_dir_hold(held.dc, q->mount, parent, &q->ident, &ds, &ctx->dcache_seen,
-                            &held.held);
-  int dir = held.fd;
+  cleanup_lend struct dcache_lend held = DCACHE_LEND_INIT(&ctx->vfs->dcache);
+  int dir = dcache_dir_hold(&ctx->vfs->dcache, q->mount, parent, &q->ident, &ds, &ctx->dcache_seen,
+                            &held);
   if (dir < 0)
     return 1;
   struct open_how how = {
@@ -295,16 +277,18 @@ static int cached_create(struct vfs_ctx *ctx, const struct gofer_msg *msg, struc
 
 /* A walk the cache answers, or the gofer, keeping what the cache needs
  * (GOFER_WALK_KEEP) for the next time (vfs/dcache.h). obj (NULL: not
- * wanted) gets an O_PATH fd of the object reached, or -1. */
+ * wanted; else DCACHE_LEND_INIT, given back with dcache_lend_drop) gets an
+ * O_PATH fd of the object reached (the cache's, lent, when it answers),
+ * or -1. */
 static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_rep *rep,
-                       char *rep_data, size_t rep_cap, int *obj)
+                       char *rep_data, size_t rep_cap, struct dcache_lend *obj)
 {
   struct dcache *dc = &ctx->vfs->dcache;
   const struct gofer_req *q = &msg->req;
-  if (dcache_lookup_obj(dc, q->mount, msg->path, q->walk, &q->ident, rep, rep_data, rep_cap,
-                        obj, &ctx->dcache_seen))
+  if (dcache_lookup_obj(dc, q->mount, msg->path, q->walk, &q->ident, rep, rep_data, rep_cap, obj,
+                        &ctx->dcache_seen))
     return 0;
-  int r = local_walk(ctx, msg, rep, rep_data, rep_cap, obj);
+  int r = local_walk(ctx, msg, rep, rep_data, rep_cap, obj != NULL ? &obj->fd : NULL);
   if (r == 0)
     dcache_count_local(dc);
   if (r <= 0)
@@ -339,7 +323,7 @@ static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_
     memcpy(rep_data, data, link_len);
   bool reached = msg->rep.nkeep == msg->rep.keep_dirs + 1;
   if (obj != NULL)
-    *obj = reached ? fcntl(msg->keep_fds[msg->rep.keep_dirs], F_DUPFD_CLOEXEC, 3) : -1;
+    obj->fd = reached ? fcntl(msg->keep_fds[msg->rep.keep_dirs], F_DUPFD_CLOEXEC, 3) : -1;
   dcache_insert(dc, &a);
   return 0;
 }
@@ -366,8 +350,9 @@ static int cached_open(struct vfs_ctx *ctx, const struct gofer_msg *open_msg,
   struct gofer_msg walk = {.req = open_msg->req, .path = open_msg->path, .in_fd = -1};
   walk.req.op = GOFER_WALK;
   walk.req.flags = 0;
-  cleanup_close int obj = -1;
-  int r = cached_walk(ctx, &walk, rep, rep_data, rep_cap, &obj);
+  cleanup_lend struct dcache_lend lent = DCACHE_LEND_INIT(&ctx->vfs->dcache);
+  int r = cached_walk(ctx, &walk, rep, rep_data, rep_cap, &lent);
+  int obj = lent.fd;
   if (r < 0 || rep->status != GOFER_DONE || rep->err != 0)
     return r; /* the walk's answer (a link met, ENOENT...) is the open's */
   uint32_t flags = open_msg->req.flags;
@@ -400,8 +385,9 @@ static int cached_access_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct
 {
   uint16_t walk = msg->req.walk;
   msg->req.walk &= (uint16_t)~(GOFER_WALK_ACCESS | GOFER_WALK_REAL_IDS);
-  cleanup_close int obj = -1;
-  int r = cached_walk(ctx, msg, rep, rep_data, rep_cap, &obj);
+  cleanup_lend struct dcache_lend lent = DCACHE_LEND_INIT(&ctx->vfs->dcache);
+  int r = cached_walk(ctx, msg, rep, rep_data, rep_cap, &lent);
+  int obj = lent.fd;
   msg->req.walk = walk;
   if (r < 0 || rep->status != GOFER_DONE || rep->err != 0)
     return r;
@@ -528,9 +514,10 @@ static int cached_object_op(struct vfs_ctx *ctx, const struct vfs_node *n,
     return r;
   struct gofer_rep rep;
   char text[PATH_MAX];
-  cleanup_close int obj = -1;
-  if ((r = cached_walk(ctx, &walk, &rep, text, sizeof text, &obj)) < 0)
+  cleanup_lend struct dcache_lend lent = DCACHE_LEND_INIT(&ctx->vfs->dcache);
+  if ((r = cached_walk(ctx, &walk, &rep, text, sizeof text, &lent)) < 0)
     return r;
+  int obj = lent.fd;
   if (obj < 0 || rep.status != GOFER_DONE || rep.err != 0 || !rep.has_stat ||
       rep.stx.stx_ino != (uint64_t)n->st.st_ino ||
       makedev(rep.stx.stx_dev_major, rep.stx.stx_dev_minor) != n->st.st_dev)
@@ -782,20 +769,21 @@ static int entry_path(const struct vfs_node *parent, const char *name, char out[
   return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
-/* parent's directory from the walk cache into *out, if it holds the very
- * directory the VFS resolved: its fd, or -1. */
+/* parent's directory from the walk cache, lent into *out, if it holds the
+ * very directory the VFS resolved: its fd, or -1. */
 static int cached_parent(struct vfs_ctx *ctx, const struct vfs_node *parent,
-                         const struct deputy_creds *creds, struct held_dir *out)
+                         const struct deputy_creds *creds, struct dcache_lend *out)
 {
   struct statx ds;
-  struct dcache *dc = &ctx->vfs->dcache;
-  *out = (struct held_dir){.dc = dc};
-  out->fd = dcache_dir_hold(dc, parent->mount->index, vfs_mount_rel(parent->mount, parent->view),
-                            creds, &ds, &ctx->dcache_seen, &out->held);
-  if (out->fd >= 0 && (ds.stx_ino != (uint64_t)parent->st.st_ino ||
-                       makedev(ds.stx_dev_major, ds.stx_dev_minor) != parent->st.st_dev))
-    held_dir_drop(out);
-  return out->fd;
+  int dir = dcache_dir_hold(&ctx->vfs->dcache, parent->mount->index,
+                            vfs_mount_rel(parent->mount, parent->view), creds, &ds,
+                            &ctx->dcache_seen, out);
+  if (dir >= 0 && (ds.stx_ino != (uint64_t)parent->st.st_ino ||
+                   makedev(ds.stx_dev_major, ds.stx_dev_minor) != parent->st.st_dev)) {
+    dcache_lend_drop(out);
+    return -1;
+  }
+  return dir;
 }
 
 /* Invariant 3 for entry operations: a name that reaches a hidden object
@@ -846,7 +834,7 @@ static int cached_entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, c
   if (r < 0)
     return r;
   int m = parent->mount->index;
-  cleanup_held_dir struct held_dir held = HELD_DIR_INIT;
+  cleanup_lend struct dcache_lend held = DCACHE_LEND_INIT(dc);
   int dir = cached_parent(ctx, parent, &q.ident, &held);
   if (dir < 0)
     return 1; /* not cached, or not the directory the VFS resolved: the gofer walks */
@@ -928,7 +916,7 @@ static int cached_two_entries(struct vfs_ctx *ctx, int op, const struct vfs_node
   int r = request_creds(ctx, 0, from->mount, to->mount, &q.ident);
   if (r < 0)
     return r;
-  cleanup_held_dir struct held_dir held = HELD_DIR_INIT, held2 = HELD_DIR_INIT;
+  cleanup_lend struct dcache_lend held = DCACHE_LEND_INIT(dc), held2 = DCACHE_LEND_INIT(dc);
   int dir = cached_parent(ctx, from, &q.ident, &held);
   int dir2 = dir < 0 ? -1 : cached_parent(ctx, to, &q.ident, &held2);
   if (dir2 < 0)

@@ -1,6 +1,7 @@
-/* dcache_dir_hold: a directory of the walk cache lent without a copy. The
- * fd is the cache's own, stays open while held even when every answer that
- * kept it is gone, and closes when the last of them and the hold are. */
+/* dcache_dir_hold and dcache_lookup_obj: a directory, or a walk's object,
+ * of the walk cache lent without a copy. The fd is the cache's own, stays
+ * open while held even when every answer that kept it is gone, and closes
+ * when the last of them and the hold are. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -108,22 +109,56 @@ static void test_hold_lends_the_kept_fd(void **state)
   insert_d_f(t);
   int before = open_fds();
   struct statx x;
-  struct dcache_dir *held = NULL, *held2 = NULL;
+  struct dcache_lend held = DCACHE_LEND_INIT(&t->dc), held2 = DCACHE_LEND_INIT(&t->dc);
   int fd = dcache_dir_hold(&t->dc, 0, "d", &t->creds, &x, NULL, &held);
   assert_true(fd >= 0);
-  assert_non_null(held);
+  assert_int_equal(held.fd, fd);
+  assert_non_null(held.dir); /* d is a kept directory of the d/f answer */
   assert_int_equal(open_fds(), before);
   int fd2 = dcache_dir_hold(&t->dc, 0, "d", &t->creds, &x, NULL, &held2);
   assert_int_equal(fd2, fd);
-  assert_ptr_equal(held2, held);
   int copy = dcache_dir(&t->dc, 0, "d", &t->creds, &x, NULL);
   assert_true(copy >= 0 && copy != fd);
   assert_int_equal(open_fds(), before + 1);
-  dcache_dir_drop(&t->dc, NULL, copy);
-  dcache_dir_drop(&t->dc, held2, fd2);
-  dcache_dir_drop(&t->dc, held, fd);
+  close(copy);
+  dcache_lend_drop(&held2);
+  dcache_lend_drop(&held);
   assert_int_equal(open_fds(), before);
   assert_true(fcntl(fd, F_GETFD) >= 0); /* still the cache's */
+}
+
+/* A walk that ends at a directory keeps it as its object, not as a kept
+ * directory: holding it lends the answer, and giving it back leaves the
+ * cache's fd open (closing it would hand its number to the next file
+ * opened, for the cache to act on). */
+static void test_hold_of_a_walked_directory(void **state)
+{
+  struct tree *t = *state;
+  char path[PATH_MAX * 2];
+  int fds[2];
+  fds[0] = open(t->root, O_PATH | O_CLOEXEC);
+  snprintf(path, sizeof path, "%s/d", t->root);
+  fds[1] = open(path, O_PATH | O_CLOEXEC);
+  struct gofer_keep_snap snaps[1] = {snap_of(fds[0])};
+  struct gofer_rep rep = {.magic = GOFER_MAGIC, .status = GOFER_DONE, .has_stat = 1,
+                          .nkeep = 2, .keep_dirs = 1, .keep_off = 0, .data_len = sizeof snaps};
+  assert_int_equal(statx(fds[1], "", AT_EMPTY_PATH, GOFER_STATX_MASK, &rep.stx), 0);
+  dcache_insert(&t->dc, &(struct dcache_answer){.mount = 0, .rel = "d", .walk = 0,
+                                                .creds = &t->creds, .rep = &rep,
+                                                .data = (const char *)snaps, .fds = fds});
+  int before = open_fds();
+  struct statx x;
+  struct dcache_lend held = DCACHE_LEND_INIT(&t->dc);
+  int fd = dcache_dir_hold(&t->dc, 0, "d", &t->creds, &x, NULL, &held);
+  assert_true(fd >= 0);
+  assert_true(held.dir != NULL || held.entry != NULL); /* lent, not a copy */
+  assert_int_equal(open_fds(), before);
+  dcache_lend_drop(&held);
+  assert_int_equal(open_fds(), before);
+  assert_true(fcntl(fd, F_GETFD) >= 0);
+  struct dcache_lend again = DCACHE_LEND_INIT(&t->dc);
+  assert_int_equal(dcache_dir_hold(&t->dc, 0, "d", &t->creds, &x, NULL, &again), fd);
+  dcache_lend_drop(&again);
 }
 
 /* The answers that kept d forgotten while it is held: its fd stays open
@@ -134,20 +169,49 @@ static void test_held_outlives_its_answers(void **state)
   struct tree *t = *state;
   insert_d_f(t);
   struct statx x;
-  struct dcache_dir *held = NULL;
+  struct dcache_lend held = DCACHE_LEND_INIT(&t->dc);
   int fd = dcache_dir_hold(&t->dc, 0, "d", &t->creds, &x, NULL, &held);
   assert_true(fd >= 0);
-  assert_non_null(held);
   struct stat before;
   assert_int_equal(fstat(fd, &before), 0);
   dcache_forget(&t->dc, 0, "", true); /* every answer of the mount */
-  struct dcache_dir *none = NULL;
+  struct dcache_lend none = DCACHE_LEND_INIT(&t->dc);
   assert_int_equal(dcache_dir_hold(&t->dc, 0, "d", &t->creds, &x, NULL, &none), -1);
-  assert_null(none);
+  assert_int_equal(none.fd, -1);
   struct stat now;
   assert_int_equal(fstat(fd, &now), 0);
   assert_int_equal(now.st_ino, before.st_ino);
-  dcache_dir_drop(&t->dc, held, fd);
+  dcache_lend_drop(&held);
+  assert_int_equal(fcntl(fd, F_GETFD), -1);
+  assert_int_equal(errno, EBADF);
+}
+
+/* A walk's object (a file: no kept directory) lent: the cache's own fd, no
+ * new one; its answer dropped meanwhile, the fd stays open until it comes
+ * back, then closes. */
+static void test_lent_file_outlives_its_answer(void **state)
+{
+  struct tree *t = *state;
+  insert_d_f(t);
+  int before = open_fds();
+  struct gofer_rep rep;
+  struct dcache_lend a = DCACHE_LEND_INIT(&t->dc), b = DCACHE_LEND_INIT(&t->dc);
+  assert_true(dcache_lookup_obj(&t->dc, 0, "d/f", 0, &t->creds, &rep, NULL, 0, &a, NULL));
+  assert_true(a.fd >= 0);
+  assert_non_null(a.entry);
+  assert_true(dcache_lookup_obj(&t->dc, 0, "d/f", 0, &t->creds, &rep, NULL, 0, &b, NULL));
+  assert_int_equal(b.fd, a.fd);
+  assert_int_equal(open_fds(), before);
+  struct stat st;
+  assert_int_equal(fstat(a.fd, &st), 0);
+  dcache_forget(&t->dc, 0, "d/f", false);
+  struct dcache_lend none = DCACHE_LEND_INIT(&t->dc);
+  assert_false(dcache_lookup_obj(&t->dc, 0, "d/f", 0, &t->creds, &rep, NULL, 0, &none, NULL));
+  assert_int_equal(none.fd, -1);
+  int fd = a.fd;
+  dcache_lend_drop(&a);
+  assert_int_equal(fcntl(fd, F_GETFD) >= 0, 1); /* b still has it */
+  dcache_lend_drop(&b);
   assert_int_equal(fcntl(fd, F_GETFD), -1);
   assert_int_equal(errno, EBADF);
 }
@@ -156,7 +220,9 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_hold_lends_the_kept_fd, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_hold_of_a_walked_directory, setup, teardown),
       cmocka_unit_test_setup_teardown(test_held_outlives_its_answers, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_lent_file_outlives_its_answer, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

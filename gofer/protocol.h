@@ -94,7 +94,6 @@ static inline uint32_t gofer_snap_mnt_id(const struct statx *x)
   return (x->stx_mask & STATX_MNT_ID) ? (uint32_t)x->stx_mnt_id : 0;
 }
 
-
 struct gofer_req {
   uint32_t magic;
   uint32_t id;

@@ -129,7 +129,8 @@ void dcache_init(struct dcache *c)
 
 static size_t dir_slot(uint64_t ino, uint32_t major, uint32_t minor, uint32_t mnt_id)
 {
-  uint64_t h = (ino ^ (uint64_t)mnt_id << 40) * 0x9E3779B97F4A7C15ull ^ ((uint64_t)major << 32 | minor);
+  uint64_t h =
+      (ino ^ (uint64_t)mnt_id << 40) * 0x9E3779B97F4A7C15ull ^ ((uint64_t)major << 32 | minor);
   return (size_t)(h >> 20) % DIR_BUCKETS;
 }
 
@@ -163,7 +164,8 @@ static void dir_put(struct dcache *c, struct dcache_dir *d)
 {
   if (--d->refs > 0)
     return;
-  struct dcache_dir **p = &c->dir_buckets[dir_slot(d->ino, d->dev_major, d->dev_minor, d->mnt_id)];
+  struct dcache_dir **p =
+      &c->dir_buckets[dir_slot(d->ino, d->dev_major, d->dev_minor, d->mnt_id)];
   while (*p != d)
     p = &(*p)->next;
   *p = d->next;
@@ -470,8 +472,6 @@ static struct dcache_entry *link_on_path_locked(struct dcache *c, int mount, con
   return NULL;
 }
 
-/* dcache_lookup_obj; count: the answer is the caller's walk (in the
- * stats), not a directory looked for on its behalf. */
 /* What a lookup hands back of the object it reached: a copy of its fd, or
  * (borrow) the kept directory's own with a reference (held). */
 struct obj_out {
@@ -498,6 +498,8 @@ static void give_obj(struct dcache_entry *e, struct gofer_rep *rep, struct obj_o
   }
 }
 
+/* dcache_lookup_obj; count: the answer is the caller's walk (in the
+ * stats), not a directory looked for on its behalf. */
 static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
                    const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
                    size_t cap, struct obj_out *obj_out, bool count, struct dcache_seen *seen)

@@ -158,8 +158,9 @@ static int local_step(struct vfs_ctx *ctx, const struct gofer_req *q, struct loc
     *obj = fd >= 0 && !link ? steal_fd(&fd) : -1;
   const struct statx *ds = st->ds;
   struct gofer_keep_snap snap = {.ino = ds->stx_ino, .ctime_sec = ds->stx_ctime.tv_sec,
-                                 .ctime_nsec = ds->stx_ctime.tv_nsec, .mnt_id = gofer_snap_mnt_id(ds),
-                                 .dev_major = ds->stx_dev_major, .dev_minor = ds->stx_dev_minor};
+                                 .ctime_nsec = ds->stx_ctime.tv_nsec,
+                                 .dev_major = ds->stx_dev_major, .dev_minor = ds->stx_dev_minor,
+                                 .mnt_id = gofer_snap_mnt_id(ds)};
   dcache_insert_child(&ctx->vfs->dcache,
                       &(struct dcache_child){.mount = q->mount, .rel = st->rel,
                                              .parent_rel = st->parent_rel, .walk = st->walk,

@@ -35,7 +35,12 @@ static __thread struct {
   bool loaded;
   bool umask_loaded;
   bool active;
+  /* deputy_linger_allow: a scope that changed only the effective set may
+   * leave it changed (lingering), and the next scope starts from it */
+  bool may_linger;
+  bool lingering;
   unsigned changed;
+  uint32_t now_eff[2]; /* the effective set the thread has now (own.eff unless changed) */
   struct thread_creds own;
 } self;
 
@@ -87,6 +92,7 @@ static void load_own(void)
   o->ngroups = (int)n;
   if (cap_get(o->eff, o->prm, o->inh) < 0)
     restore_failed("reading the thread's capabilities");
+  self.now_eff[0] = o->eff[0], self.now_eff[1] = o->eff[1];
   self.loaded = true;
 }
 
@@ -158,16 +164,45 @@ static int enter_fs_ids(const struct deputy_creds *c, uid_t fsuid, gid_t fsgid)
 }
 
 /* Last: the effective capabilities are exactly the agent's, less what the
- * thread is not permitted (never more than either). */
+ * thread is not permitted (never more than either). Nothing to do when the
+ * thread has exactly those already (its own, or a lingering scope's) and no
+ * id change cleared them. */
 static int enter_caps(uint64_t agent_caps)
 {
   uint32_t want[2] = {(uint32_t)agent_caps & self.own.prm[0],
                       (uint32_t)(agent_caps >> 32) & self.own.prm[1]};
   bool ids_moved = self.changed & (CHANGED_IDS | CHANGED_FSUID);
-  if (!ids_moved && want[0] == self.own.eff[0] && want[1] == self.own.eff[1])
+  if (!ids_moved && want[0] == self.now_eff[0] && want[1] == self.now_eff[1])
     return 0;
   self.changed |= CHANGED_CAPS;
-  return cap_set_effective(want) < 0 ? -EPERM : 0;
+  if (cap_set_effective(want) < 0)
+    return -EPERM;
+  self.now_eff[0] = want[0], self.now_eff[1] = want[1];
+  return 0;
+}
+
+/* The thread's own effective set again, after a lingering scope's. */
+static bool drop_lingering(void)
+{
+  if (!self.lingering)
+    return false;
+  if (cap_set_effective(self.own.eff) < 0)
+    restore_failed("capabilities");
+  self.now_eff[0] = self.own.eff[0], self.now_eff[1] = self.own.eff[1];
+  self.lingering = false;
+  return true;
+}
+
+/* Whether creds need more than the effective set changed: ids, fs ids or
+ * groups that are not the thread's own. */
+static bool needs_more_than_caps(const struct deputy_creds *c, unsigned flags, uid_t fsuid,
+                                 gid_t fsgid)
+{
+  const struct thread_creds *o = &self.own;
+  if (fsuid != o->fsuid || fsgid != o->fsgid || !same_groups(c))
+    return true;
+  return (flags & DEPUTY_IDS) &&
+         (c->uid != o->ruid || c->euid != o->euid || c->gid != o->rgid || c->egid != o->egid);
 }
 
 static void enter_umask(mode_t mask)
@@ -198,6 +233,10 @@ int deputy_enter(const struct deputy_creds *c, unsigned flags)
   gid_t fsgid = real ? c->gid : c->fsgid;
   /* access(2) with the real ids: a non-root real uid has no capability */
   uint64_t caps = real && c->uid != 0 ? 0 : c->cap_eff;
+  /* a lingering effective set is reused only by a scope that changes
+   * nothing else: setgroups and set*id need the thread's own first */
+  if (self.lingering && needs_more_than_caps(c, flags, fsuid, fsgid))
+    drop_lingering();
   int r = enter_groups(c);
   if (r == 0 && (flags & DEPUTY_IDS))
     r = enter_ids(c);
@@ -212,12 +251,29 @@ int deputy_enter(const struct deputy_creds *c, unsigned flags)
   return r;
 }
 
+/* deputy_leave for a scope that changed at most the effective set and the
+ * umask, on a thread that may linger: the umask back, the set kept. */
+static void leave_lingering(void)
+{
+  if (self.changed & CHANGED_UMASK)
+    umask(self.own.umask);
+  self.lingering = self.now_eff[0] != self.own.eff[0] || self.now_eff[1] != self.own.eff[1];
+  self.changed = 0;
+  self.active = false;
+}
+
 void deputy_leave(void)
 {
   if (!self.active)
     return;
   const struct thread_creds *o = &self.own;
   unsigned ch = self.changed;
+  if (self.may_linger && !(ch & ~(unsigned)(CHANGED_CAPS | CHANGED_UMASK))) {
+    leave_lingering();
+    return;
+  }
+  if (self.lingering) /* the set came from an earlier scope: it goes too */
+    ch |= CHANGED_CAPS;
   /* the thread's own capabilities first: setgroups and set*id need them */
   if ((ch & (CHANGED_CAPS | CHANGED_IDS | CHANGED_FSUID)) && cap_set_effective(o->eff) < 0)
     restore_failed("capabilities");
@@ -244,8 +300,22 @@ void deputy_leave(void)
   }
   if (ch & CHANGED_UMASK)
     umask(o->umask);
+  self.now_eff[0] = o->eff[0], self.now_eff[1] = o->eff[1];
+  self.lingering = false;
   self.changed = 0;
   self.active = false;
+}
+
+bool deputy_unlinger(void)
+{
+  return !self.active && drop_lingering();
+}
+
+void deputy_linger_allow(bool on)
+{
+  if (!on)
+    deputy_unlinger();
+  self.may_linger = on;
 }
 
 bool deputy_active(void)

@@ -83,8 +83,31 @@ static inline bool deputy_real_same(const struct deputy_creds *c)
   return c->uid == c->fsuid && c->gid == c->fsgid && (c->uid == 0 || c->cap_eff == 0);
 }
 
-/* Back to the thread's own credentials (aborts if that fails). */
+/* Back to the thread's own credentials (aborts if that fails); but see
+ * deputy_linger_allow. */
 void deputy_leave(void);
+
+/* Lingering. Two capset calls around every scope are most of what a
+ * scope costs a root agent without capabilities (its ids are usbox's own;
+ * only the effective set differs). On a thread that allows it, a scope
+ * that changed nothing but the effective set (and the umask, which goes
+ * back) leaves that set in place; the next scope with the same set makes
+ * no system call, one with another set makes one.
+ *
+ * Why that is safe: a lingering thread has its own ids, fs ids and groups
+ * and an effective set that is a subset of its own (the agent's, less
+ * what the thread is not permitted): whatever it does meanwhile it does
+ * with at most its own rights, and never with more than a scope of the
+ * agent's would have. What can fail is its own work that needs its own
+ * capabilities (ptrace-checked reads of the agent's /proc entries,
+ * process_vm_*, pidfd_getfd, chroot): such code calls deputy_unlinger()
+ * first, or on EPERM and tries again. A thread allows lingering only
+ * while it runs code audited for that (sentry/dispatch.c). */
+void deputy_linger_allow(bool on); /* off: the own set back now */
+/* The thread's own effective set back if a scope's lingers (outside a
+ * scope; aborts if that fails). Whether it did: a call that failed for
+ * want of a capability is then worth trying again. */
+bool deputy_unlinger(void);
 /* Whether this thread is inside deputy_enter .. deputy_leave. */
 bool deputy_active(void);
 

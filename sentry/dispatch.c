@@ -4,7 +4,9 @@
 #include <linux/audit.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 
+#include "common/deputy.h"
 #include "common/log.h"
 #include "platform/unotify.h"
 #include "sentry/report.h"
@@ -88,8 +90,34 @@ static struct decision table_denial(struct sentry *s, const struct sentry_call *
                            fallback ? &s->stats.fallback[call->nr] : &s->stats.denied[call->nr]};
 }
 
+/* The calls whose handlers (sys_file.c, sys_file_mutate.c, and the VFS
+ * under them) may run on a thread with a lingering deputy scope
+ * (common/deputy.h): the path calls a program makes most. What they do for
+ * their own sake with the thread's rights either needs no capability (the
+ * gofer's socket, statx of held fds, ADDFD, /proc/self) or asks for the
+ * thread's own set first (agent_mem.c, task.c, vfs/walk.c); /proc in the
+ * view is served by the gofer's code, which takes its creds in a scope.
+ * Any other call starts with the thread's own set. */
+static const int lingering_calls[] = {
+    SYS_open,      SYS_openat,     SYS_openat2,   SYS_creat,      SYS_stat,      SYS_lstat,
+    SYS_newfstatat, SYS_statx,     SYS_access,    SYS_faccessat,  SYS_faccessat2, SYS_readlink,
+    SYS_readlinkat, SYS_unlink,    SYS_unlinkat,  SYS_rmdir,      SYS_mkdir,     SYS_mkdirat,
+    SYS_rename,    SYS_renameat,   SYS_renameat2, SYS_link,       SYS_linkat,    SYS_symlink,
+    SYS_symlinkat, SYS_chmod,      SYS_fchmodat,  SYS_chown,      SYS_lchown,    SYS_fchownat,
+    SYS_utimensat, SYS_fchmod,     SYS_fchown,
+};
+
+static bool may_linger(long nr)
+{
+  for (size_t i = 0; i < sizeof lingering_calls / sizeof lingering_calls[0]; i++)
+    if (lingering_calls[i] == nr)
+      return true;
+  return false;
+}
+
 static struct decision decide(struct sentry *s, struct sentry_call *call)
 {
+  deputy_linger_allow(may_linger(call->nr));
   const struct syscall_entry *e = syscall_by_nr(call->nr);
   const struct arg_rule *rule;
   if (call->nr >= 0 && call->nr < SC_NR_LIMIT && s->test_pass[call->nr])

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/deputy.h"
 #include "common/log.h"
 #include "sentry/report.h"
 
@@ -225,6 +226,9 @@ static void *receiver_main(void *p)
 /* Lock held. The new receiver counts as serving from now. */
 static int start_receiver(struct sentry *s, usbox_err_t *err)
 {
+  /* a thread starts with its creator's credentials, and takes them for its
+   * own (common/deputy.c): never a lingering scope's */
+  deputy_unlinger();
   struct receiver *rc = calloc(1, sizeof *rc);
   if (rc == NULL)
     return usbox_err_set(err, ENOMEM, "allocating a receiver");

@@ -232,8 +232,12 @@ int task_getfd(struct sentry_call *call, int fd)
     return -EBADF;
   if (call->task->pidfd >= 0) {
     int local = (int)syscall(SYS_pidfd_getfd, call->task->pidfd, fd, 0);
+    /* a ptrace check, as process_vm_readv's (agent_mem.c) */
+    if (local < 0 && errno == EPERM && deputy_unlinger())
+      local = (int)syscall(SYS_pidfd_getfd, call->task->pidfd, fd, 0);
     return local < 0 ? -errno : local;
   }
+  deputy_unlinger(); /* /proc/TID/fd: a ptrace check on the effective set */
   /* No thread pidfd (kernel < 6.9): reopen through /proc, which gives the
    * same file but not the same open file description. */
   char path[64];
@@ -293,6 +297,7 @@ int task_deputy_creds(struct sentry_call *call, unsigned what, struct deputy_cre
 
 void task_signal(struct sentry_call *call, int sig)
 {
+  deputy_unlinger(); /* kill's permission may ask for CAP_KILL */
   if (call->task != NULL)
     syscall(SYS_tgkill, call->task->tgid, call->tid, sig);
 }
@@ -398,6 +403,7 @@ static int cwd_fd_in_view(struct sentry_call *call, int cwd)
 
 int task_cwd_in_view(struct sentry_call *call)
 {
+  deputy_unlinger(); /* /proc/TID/cwd: a ptrace check on the effective set */
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/cwd", (int)call->tid);
   cleanup_close int cwd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -408,6 +414,7 @@ int task_cwd_in_view(struct sentry_call *call)
 
 int task_in_agent_fs(struct sentry_call *call, int (*fn)(void *), void *ctx, size_t ctx_size)
 {
+  deputy_unlinger(); /* /proc/PID/{root,cwd} and chroot need the thread's own set */
   int r = call_task(call);
   if (r < 0)
     return r;

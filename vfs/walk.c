@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/deputy.h"
 #include "common/fdpath.h"
 #include "common/path.h"
 
@@ -61,6 +62,7 @@ void walker_release(struct walker *w)
  * because the agent's root is the view's root (docs/vfs.md). */
 static int kernel_view_name(pid_t tid, const char *link, char out[PATH_MAX])
 {
+  deputy_unlinger(); /* a ptrace check on the effective set (common/deputy.h) */
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/%s", (int)tid, link);
   ssize_t n = readlink(path, out, PATH_MAX - 1);

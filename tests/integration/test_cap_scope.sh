@@ -82,4 +82,46 @@ expect_eq "a chown on the host cleared setuid and setgid" "0:0 755" "$(stat -c '
 expect_eq "the read-only place is unchanged" "600 $OTHER" "$(stat -c '%a %u' "$TMPROOT/ro/secret")"
 # natively, root with every capability does all of it (the reference)
 expect_eq "natively root reads the read-only one" "secret of ro" "$(cat "$TMPROOT/ro/secret")"
+
+# Lingering (common/deputy.h): after a scope that changed only the
+# effective set, the sentry reads the next call's arguments, takes its dirfd
+# and reads its working directory with that set still in place, unless it
+# takes its own first. Each of these must work as natively, in either order
+# of a read-only place (the scope has no override capability) and a writable
+# one: a path relative to the working directory (/proc/TID/cwd is
+# ptrace-checked against the effective set), one relative to a dirfd
+# (pidfd_getfd), an agent that made itself non-dumpable (process_vm_readv
+# then wants CAP_SYS_PTRACE), one whose effective set is smaller than its
+# permitted one, and another thread and process of the agent.
+cat >"$TMPROOT/linger.py" <<'EOF'
+import ctypes, os, threading
+libc = ctypes.CDLL(None, use_errno=True)
+home = os.getcwd()
+def round_trip(tag):
+    open('/etc/hostname').read()
+    with open('made', 'w') as f:
+        f.write(tag)
+    os.chdir('/etc'); open('hostname').read(); os.stat('passwd')
+    os.chdir(home)
+    d = os.open('/etc', os.O_RDONLY); os.stat('passwd', dir_fd=d); os.close(d)
+    d = os.open('.', os.O_RDONLY); os.stat('made', dir_fd=d); os.unlink('made', dir_fd=d); os.close(d)
+    print(tag, 'ok')
+round_trip('plain')
+libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+round_trip('not dumpable')
+libc.prctl(4, 1, 0, 0, 0)
+class Hdr(ctypes.Structure): _fields_ = [('v', ctypes.c_uint32), ('pid', ctypes.c_int)]
+class Data(ctypes.Structure): _fields_ = [('e', ctypes.c_uint32), ('p', ctypes.c_uint32), ('i', ctypes.c_uint32)]
+h, d = Hdr(0x20080522, 0), (Data * 2)()
+assert libc.capget(ctypes.byref(h), d) == 0
+d[0].e &= ~1  # CAP_CHOWN: permitted, no longer effective
+assert libc.capset(ctypes.byref(h), d) == 0
+round_trip('effective below permitted')
+t = threading.Thread(target=round_trip, args=('thread',)); t.start(); t.join()
+pid = os.fork()
+if pid == 0:
+    round_trip('child'); os._exit(0)
+os.waitpid(pid, 0)
+EOF
+same_as_native "calls after a lingering deputy scope" -- python3 "$TMPROOT/linger.py"
 finish

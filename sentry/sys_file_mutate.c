@@ -456,15 +456,21 @@ struct sc_result sys_utimensat(struct sentry_call *call)
     return sc_fail(r);
   if (call->args[1] != 0)
     return set_times(call, dirfd, 1, call->args[2] ? ts : NULL, flags);
-  /* futimens(fd): no path, the agent's fd itself */
-  if (flags & ~(unsigned)AT_EMPTY_PATH)
+  /* No path: the kernel's path form (EINVAL for unknown flags, then EFAULT
+   * for the missing name) for AT_FDCWD, else futimens(fd), which takes no
+   * flags at all; performed as fchmod is, on the sentry's copy of the
+   * agent's open file */
+  if (dirfd == AT_FDCWD)
+    return sc_errno(flags & ~(unsigned)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) ? EINVAL : EFAULT);
+  if (flags != 0)
     return sc_errno(EINVAL);
-  cleanup_node struct vfs_node obj = VFS_NODE_INIT;
-  call->path[0][0] = '\0';
-  if ((r = vfs_lookup(&call->fs, dirfd, "", VFS_EMPTY_PATH, &obj)) < 0 ||
-      (r = vfs_check_modify_as(&call->fs, &obj)) < 0)
-    return sc_fail(r);
-  r = vfs_op_utimens(&call->fs, &obj, call->args[2] ? ts : NULL);
+  struct vfs_held held;
+  cleanup_close int fd = held_to_modify(call, dirfd, &held);
+  if (fd < 0)
+    return sc_fail(fd);
+  const struct timespec *times = call->args[2] ? ts : NULL;
+  r = (int)AS_AGENT(call, vfs_held_place_of(&held), 0,
+                    utimensat(fd, "", times, AT_EMPTY_PATH) < 0 ? -errno : 0);
   return r < 0 ? sc_fail(r) : sc_ok(0);
 }
 

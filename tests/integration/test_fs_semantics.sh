@@ -108,6 +108,23 @@ def ren2(flags):
     r = libc.renameat2(-100, b"x1", -100, b"x2", flags)
     return r if r == 0 else errno.errorcode[ctypes.get_errno()]
 t("renameat2 NOREPLACE", lambda: ren2(1))
+# utimensat without a path: futimens(fd) takes no flags; AT_FDCWD has no file
+libc.syscall.argtypes = [ctypes.c_long, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+class Ts(ctypes.Structure): _fields_ = [("s", ctypes.c_long), ("ns", ctypes.c_long)]
+def futimens(fd, flags, times=None):
+    ts = (Ts * 2)(*[Ts(*t) for t in times]) if times else None
+    r = libc.syscall(280, fd, None, ts, flags)
+    return r if r == 0 else errno.errorcode[ctypes.get_errno()]
+ufd = os.open("x1", os.O_RDONLY)
+t("futimens times", lambda: (futimens(ufd, 0, [(7, 0), (9, 500)]), os.stat("x1").st_mtime_ns))
+t("futimens now", lambda: (futimens(ufd, 0), os.stat("x1").st_mtime > 9))
+t("futimens AT_EMPTY_PATH", lambda: futimens(ufd, 0x1000))
+t("futimens AT_SYMLINK_NOFOLLOW", lambda: futimens(ufd, 0x100))
+t("futimens bad nsec", lambda: futimens(ufd, 0, [(1, 2000000000), (1, 0)]))
+t("futimens a closed fd", lambda: futimens(999, 0))
+t("utimensat AT_FDCWD without a path", lambda: (futimens(-100, 0), os.stat(".").st_mtime > 9))
+t("utimensat AT_FDCWD without a path, bad flags", lambda: futimens(-100, 0x4))
+os.close(ufd)
 t("renameat2 EXCHANGE", lambda: (ren2(2), open("x1").read(), open("x2").read()))
 t("setxattr", lambda: os.setxattr("x1", "user.k", b"v"))
 t("getxattr", lambda: os.getxattr("x1", "user.k"))

@@ -85,6 +85,7 @@ static int start_common(struct walker *w, struct vfs_ctx *ctx, const char *path)
    * stale view (VFS_ESTALE_VIEW) must see what changed */
   ctx->dcache_seen.entry = NULL;
   w->obj_fd = -1;
+  w->obj_st_valid = false;
   w->links = 0;
   w->resolve = 0;
   w->final_open = false;
@@ -121,6 +122,8 @@ static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
   struct stat st = {0};
   if (need_dir && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)))
     return -ENOTDIR;
+  w->obj_st = st;
+  w->obj_st_valid = need_dir;
   const char *by = need_dir ? vfs_hidden_id_by(w->v, st.st_dev, st.st_ino) : NULL;
   if (by != NULL) /* nothing below a hidden directory exists, whoever holds it */
     return vfs_hidden_enoent(w->ctx, by);
@@ -426,9 +429,10 @@ static int stat_view(struct walker *w, const char *view, int vflags, struct vfs_
 static int finish_at_cur(struct walker *w, int vflags, struct vfs_node *out)
 {
   if (w->obj_fd >= 0 && w->links == 0) { /* still held: nothing was walked below it */
-    /* AT_EMPTY_PATH: the agent's own object, as it holds it */
-    struct stat st;
-    if (fstat(w->obj_fd, &st) < 0)
+    /* AT_EMPTY_PATH: the agent's own object, as it holds it (as this
+     * call found it when it took it as a directory to start from) */
+    struct stat st = w->obj_st;
+    if (!w->obj_st_valid && fstat(w->obj_fd, &st) < 0)
       return -errno;
     out->mount = w->cur[0] ? vfs_mount_of(w->v, w->cur) : NULL;
     path_copy(out->view, sizeof out->view, w->cur);

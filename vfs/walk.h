@@ -15,6 +15,8 @@ struct walker {
   struct vfs *v;
   char cur[PATH_MAX];      /* canonical view path reached so far; "" = the object has no path */
   int obj_fd;              /* the agent's dirfd object (identity), owned, or -1 */
+  struct stat obj_st;      /* its fstat when taken as a directory to start from */
+  bool obj_st_valid;
   char rest[PATH_MAX * 2]; /* components still to walk */
   int links;
   uint64_t resolve;         /* the agent's own RESOLVE_* flags (openat2) */

@@ -289,6 +289,7 @@ static int step_up(struct walker *w)
       return -errno;
     close(w->obj_fd);
     w->obj_fd = (int)up;
+    w->obj_st_valid = false; /* another object now */
     return 0;
   }
   if ((w->resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) && strcmp(w->cur, w->scope) == 0)

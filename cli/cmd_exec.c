@@ -390,8 +390,10 @@ static int run(int argc, char **argv, struct policy *policy)
   }
   usbox_verbosity = verbosity;
   usbox_phase("options read");
+  /* the hidden rules are resolved on the host later, by supervisor_exec,
+   * while the sandbox's first process makes its namespaces */
   if (overlay_run_prepare(policy, &overlay, &err) < 0 || net_policy_finish(policy, &err) < 0 ||
-      policy_finish(policy, &err) < 0) {
+      policy_finish_rules(policy, &err) < 0) {
     usbox_err_print(&err);
     return USBOX_EXIT_ERROR;
   }
@@ -405,7 +407,7 @@ static int run(int argc, char **argv, struct policy *policy)
   }
   policy_resolve_caps(policy, as_user ? policy->process.uid == 0 : geteuid() == 0);
   policy->process.ambient_caps = as_user && policy->process.uid != 0;
-  usbox_phase("policy complete (hidden paths resolved on the host)");
+  usbox_phase("policy complete (but for the hidden paths)");
   struct env_result env;
   if (agent_environment(policy, &env, &err) < 0) {
     usbox_err_print(&err);
@@ -428,6 +430,7 @@ static int run(int argc, char **argv, struct policy *policy)
   cfg.count_denials = verbosity >= 2;
   cfg.argv = argv + optind;
   cfg.envp = env.envp;
+  cfg.expand_hidden = policy;
   /* the last step before the start: a session is made or locked here */
   int code = overlay_run_start(policy, &overlay, &err) < 0 ? (usbox_err_print(&err), USBOX_EXIT_ERROR)
                                                           : supervisor_exec(&cfg);

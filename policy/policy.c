@@ -554,7 +554,7 @@ int policy_complete_view(struct policy *p, usbox_err_t *err)
   return 0;
 }
 
-int policy_finish(struct policy *p, usbox_err_t *err)
+int policy_finish_rules(struct policy *p, usbox_err_t *err)
 {
   if (policy_complete_view(p, err) < 0)
     return -1;
@@ -584,7 +584,12 @@ int policy_finish(struct policy *p, usbox_err_t *err)
   mark_missing_mount_points(p);
   /* parents before children: a mount point may live inside another mount */
   qsort(p->mounts, p->nmounts, sizeof p->mounts[0], by_depth);
-  return policy_expand_hidden(p, err);
+  return 0;
+}
+
+int policy_finish(struct policy *p, usbox_err_t *err)
+{
+  return policy_finish_rules(p, err) < 0 ? -1 : policy_expand_hidden(p, err);
 }
 
 int policy_set_overlay(struct policy *p, const char *mode, usbox_err_t *err)

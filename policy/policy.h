@@ -213,11 +213,15 @@ int policy_complete_view(struct policy *p, usbox_err_t *err);
  * (expanded for every /home/<user> and /root), and the checks that need
  * the whole picture (duplicate destinations, a path bound and hidden). */
 int policy_finish(struct policy *p, usbox_err_t *err);
+/* policy_finish but the last step, policy_expand_hidden: the hidden paths
+ * are still the rules (host paths). usbox exec expands them while the
+ * sandbox's first process makes its namespaces (sentry/supervisor.c). */
+int policy_finish_rules(struct policy *p, usbox_err_t *err);
 
 /* The hidden rules (host paths) into view paths and identities: symlinked
  * parents and hidden symlinks followed on the host, the host's other mounts
  * of the same objects, every bind that shows them (policy/hidden.c). Called
- * by policy_finish. */
+ * by policy_finish, or after policy_finish_rules. */
 int policy_expand_hidden(struct policy *p, usbox_err_t *err);
 
 /* The built-in hidden paths: relative to each home directory, absolute,

@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <sys/ioctl.h>
@@ -409,6 +411,88 @@ int launch_set_oom_score_adj(const struct policy_process *proc, usbox_err_t *err
   return 0;
 }
 
+#define LAUNCH_MAX_HIDDEN_BYTES (64u << 20)
+
+/* The whole of len bytes (a pipe may give them in parts). */
+static int io_all(int fd, void *buf, size_t len, bool out)
+{
+  for (size_t done = 0; done < len;) {
+    ssize_t n = out ? write(fd, (char *)buf + done, len - done)
+                    : read(fd, (char *)buf + done, len - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return -1;
+    done += (size_t)n;
+  }
+  return 0;
+}
+
+int launch_send_hidden(const struct policy *p, int fd, usbox_err_t *err)
+{
+  uint64_t total = 0;
+  for (size_t i = 0; i < p->nhidden; i++)
+    total += strlen(p->hidden[i]) + 1;
+  if (total > LAUNCH_MAX_HIDDEN_BYTES)
+    return usbox_err_set(err, E2BIG, "%zu hidden paths: too many to hand over", p->nhidden);
+  cleanup_free char *blob = malloc(total + 1);
+  if (blob == NULL)
+    return usbox_err_set(err, ENOMEM, "handing over the hidden paths");
+  char *at = blob;
+  for (size_t i = 0; i < p->nhidden; i++)
+    at = stpcpy(at, p->hidden[i]) + 1;
+  if (io_all(fd, &total, sizeof total, true) < 0 || io_all(fd, blob, total, true) < 0)
+    return usbox_err_set(err, errno ? errno : EPIPE, "handing over the hidden paths");
+  return 0;
+}
+
+/* The child's side: view becomes l->policy but for the hidden paths,
+ * which are the parent's finished list (kept: this process is the init
+ * from here, and its memory goes when it does). */
+static int receive_hidden(const struct launch *l, struct policy *view, usbox_err_t *err)
+{
+  uint64_t total;
+  if (io_all(l->hidden_r, &total, sizeof total, false) < 0 || total > LAUNCH_MAX_HIDDEN_BYTES)
+    _exit(USBOX_EXIT_ERROR); /* usbox is gone, or failed to resolve them */
+  char *blob = malloc(total + 1);
+  if (blob == NULL)
+    return usbox_err_set(err, ENOMEM, "receiving the hidden paths");
+  if (io_all(l->hidden_r, blob, total, false) < 0)
+    _exit(USBOX_EXIT_ERROR);
+  blob[total] = '\0';
+  close(l->hidden_r);
+  size_t n = 0;
+  for (uint64_t i = 0; i < total; i++)
+    n += blob[i] == '\0';
+  char **paths = calloc(n + 1, sizeof *paths);
+  if (paths == NULL)
+    return usbox_err_set(err, ENOMEM, "receiving the hidden paths");
+  for (size_t i = 0, off = 0; i < n; i++, off += strlen(blob + off) + 1)
+    paths[i] = blob + off;
+  *view = *l->policy;
+  view->hidden = paths;
+  view->nhidden = n;
+  view->hidden_rule = NULL; /* what hides them is the sentry's to say */
+  return 0;
+}
+
+/* The view: its mounts, then (the parent's hidden list having arrived,
+ * which it may still have been resolving) the masks, and the move into
+ * it. view is l->policy but for that list. */
+static int enter_view(const struct launch *l, struct policy *view, struct mountns_result *ns,
+                      usbox_err_t *err)
+{
+  struct mountns_build b;
+  if (mountns_build_view(l->policy, &b, ns, err) < 0)
+    return -1;
+  int r = receive_hidden(l, view, err);
+  if (r == 0)
+    r = mountns_enter_built(view, &b, ns, err);
+  if (b.root >= 0)
+    close(b.root);
+  return r;
+}
+
 /* The agent's own rlimits and umask (an OCI process), set once the view is
  * built (a low RLIMIT_NOFILE is the agent's, not its start-up's) and while
  * raising a hard limit is still allowed. */
@@ -478,13 +562,14 @@ _Noreturn void launch_agent_child(const struct launch *l)
   usbox_phase("child: uts, ipc, cgroup, net namespaces");
   /* The kernel's mirror of the view (vfs/mountns.c). */
   struct mountns_result ns;
-  if (mountns_enter_view(l->policy, l->cwd, &ns, &err) < 0 ||
+  struct policy view;
+  if (enter_view(l, &view, &ns, &err) < 0 ||
       mountns_chdir(l->cwd, l->cwd_fallback, &err) < 0 || open_mounts(l, &rep, &err) < 0 ||
       make_agent_tty(l, &rep, &err) < 0)
     report_failure(l, &rep, &err);
   /* what the listing filters need, found here at the cost of a few opens
    * rather than by the sentry through a gofer round trip each */
-  rep.nparents = vfs_identify_hidden_parents(l->policy, rep.parents, VFS_MAX_REPORTED_HIDDEN);
+  rep.nparents = vfs_identify_hidden_parents(&view, rep.parents, VFS_MAX_REPORTED_HIDDEN);
   rep.naliases = ns.overlay.naliases;
   memcpy(rep.aliases, ns.overlay.aliases, sizeof rep.aliases);
   usbox_phase("child: mount namespace (the view)");

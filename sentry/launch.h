@@ -61,6 +61,7 @@ struct launch {
    * that is an error (a directory the policy named) */
   const char *cwd_fallback;
   int placed_r;       /* parent -> child: it is in the sandbox's cgroups, go on */
+  int hidden_r;       /* parent -> child: the finished hidden paths (launch_send_hidden) */
   int ready_w;        /* child -> parent: struct launch_report */
   int ack_r;          /* parent -> child: the sentry is serving (a byte), then the
                          go for the agent (another) */
@@ -92,6 +93,12 @@ struct launch_report {
 };
 /* one write to a pipe, read whole by one read (atomic up to PIPE_BUF) */
 _Static_assert(sizeof(struct launch_report) <= 4096, "the launch report must fit in PIPE_BUF");
+
+/* The view's hidden paths, as policy_expand_hidden left them, to the
+ * sandbox's first process, which masks them last in building the view
+ * (the parent may resolve them while the child makes its namespaces): a
+ * 64-bit length, then the paths, each ending in a NUL. 0 or -1 with err. */
+int launch_send_hidden(const struct policy *p, int fd, usbox_err_t *err);
 
 /* Start the sandbox's first process (pid 1 of a new pid namespace; with
  * l->new_user, in a new user namespace too). Returns its pid, 0 in it, or -1. */

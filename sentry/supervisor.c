@@ -349,7 +349,7 @@ static int block_signals(int *sigfd, struct inherited *inherited, bool winch, us
 /* Start the agent and bring the sentry up in front of its execve. Returns 0,
  * or an exit code with err filled. */
 struct pipes {
-  int placed[2], ready[2], ack[2], status[2], exit[2];
+  int placed[2], hidden[2], ready[2], ack[2], status[2], exit[2];
 };
 
 static void close_pair(int p[2])
@@ -481,13 +481,13 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
 
 static void close_pipes(struct pipes *p)
 {
-  close_pair(p->placed), close_pair(p->ready), close_pair(p->ack), close_pair(p->status);
-  close_pair(p->exit);
+  close_pair(p->placed), close_pair(p->hidden), close_pair(p->ready), close_pair(p->ack);
+  close_pair(p->status), close_pair(p->exit);
 }
 
 static int open_pipes(struct pipes *p, usbox_err_t *err)
 {
-  int *all[] = {p->placed, p->ready, p->ack, p->status, p->exit};
+  int *all[] = {p->placed, p->hidden, p->ready, p->ack, p->status, p->exit};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     if (pipe2(all[i], O_CLOEXEC) < 0)
       return usbox_err_set(err, errno, "pipe2");
@@ -497,7 +497,8 @@ static int open_pipes(struct pipes *p, usbox_err_t *err)
 /* The parent's ends only, once the child has its own. */
 static void close_child_ends(struct pipes *p)
 {
-  int *ends[] = {&p->placed[0], &p->ready[1], &p->ack[0], &p->status[1], &p->exit[1]};
+  int *ends[] = {&p->placed[0], &p->hidden[0], &p->ready[1], &p->ack[0], &p->status[1],
+                 &p->exit[1]};
   for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
     close(*ends[i]), *ends[i] = -1;
 }
@@ -536,7 +537,7 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
                        const struct bpf_program *bpf, const struct inherited *inherited,
                        usbox_err_t *err)
 {
-  struct pipes p = {{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}};
+  struct pipes p = {{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}};
   /* a container's init takes requests to start processes in it
    * (sentry/init_ctl.h) */
   int ctl[2] = {-1, -1};
@@ -552,7 +553,7 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
                      .uts_ipc_made = cfg->uts_ipc_made, .program = program,
                      .argv = cfg->argv, .envp = cfg->envp, .bpf = bpf,
                      .profile = cfg->profile, .profile_flags = cfg->profile_flags, .policy = cfg->policy, .tty = &r->tty,
-                     .limits = &r->limits, .placed_r = p.placed[0], .ready_w = p.ready[1], .ack_r = p.ack[0],
+                     .limits = &r->limits, .placed_r = p.placed[0], .hidden_r = p.hidden[0], .ready_w = p.ready[1], .ack_r = p.ack[0],
                      .status_w = p.status[1], .exit_w = p.exit[1], .ctl_fd = ctl[1],
                      .preserve_fds = cfg->preserve_fds, .own_fds = cfg->own_fds,
                      .nown_fds = cfg->nown_fds};
@@ -600,6 +601,17 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
     usbox_err_set(err, errno, "starting the sandbox");
     goto fail;
   }
+  /* The hidden paths, resolved on the host while the child makes its
+   * namespaces and mounts (on the other CPU): it needs them only for the
+   * view's last step, its masks. This process's host view is what it was
+   * (the child changes only its own namespaces). */
+  if (cfg->expand_hidden != NULL && policy_expand_hidden(cfg->expand_hidden, err) < 0)
+    goto fail;
+  usbox_phase("hidden paths resolved on the host");
+  if (launch_send_hidden(cfg->policy, p.hidden[1], err) < 0)
+    goto fail;
+  close(p.hidden[1]);
+  p.hidden[1] = -1;
   if (prepare_sentry(r, cfg, err) < 0)
     goto fail;
   usbox_phase("sentry prepared, gofer forked");

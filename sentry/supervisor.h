@@ -43,7 +43,12 @@ struct exec_config {
   char **argv;            /* program and its arguments */
   char *const *envp;      /* the agent's whole environment (policy/env.h), built
                              before the start and never changed after */
-  const struct policy *policy; /* finished (policy_finish) */
+  const struct policy *policy; /* finished (policy_finish), or policy_finish_rules'd
+                                * with expand_hidden set */
+  /* Not NULL (the same policy): its hidden paths are still the rules;
+   * supervisor_exec expands them (policy_expand_hidden) while the sandbox's
+   * first process makes its namespaces. */
+  struct policy *expand_hidden;
   const char *audit_path; /* --audit FILE, or NULL */
   uint64_t audit_max;     /* --audit-max: cap on its size (0: the default) */
   bool count_denials;     /* -v: route denials through the sentry to count them */

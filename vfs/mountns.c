@@ -616,9 +616,10 @@ static int seal_points_only(int root, const struct policy *p, usbox_err_t *err)
   return 0;
 }
 
-int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_result *out,
-                       usbox_err_t *err)
+int mountns_build_view(const struct policy *p, struct mountns_build *b,
+                       struct mountns_result *out, usbox_err_t *err)
 {
+  b->root = -1;
   out->ntmpfs = 0;
   if (unshare(CLONE_NEWNS) < 0)
     return usbox_err_set(err, errno, "unshare(CLONE_NEWNS)");
@@ -656,16 +657,23 @@ int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_r
         close(t);
     }
   }
-  if (build_proc(root, err) < 0)
+  if (build_proc(root, err) < 0 || noexec_denied(root, p, err) < 0)
     return -1;
-  if (noexec_denied(root, p, err) < 0)
-    return -1;
+  b->root = root;
+  root = -1;
+  return 0;
+}
+
+int mountns_enter_built(const struct policy *p, struct mountns_build *b,
+                        struct mountns_result *out, usbox_err_t *err)
+{
+  cleanup_close int root = b->root;
+  b->root = -1;
   if (mask_hidden(root, p, err) < 0)
     return -1;
   if (seal_points_only(root, p, err) < 0 || pivot_into(root, err) < 0)
     return -1;
   overlay_state_free(&out->overlay); /* the overlays hold their upper layers */
-  (void)cwd;
   return 0;
 }
 

@@ -29,11 +29,21 @@ struct mountns_result {
   struct overlay_state overlay; /* --overlay's: the aliases for the sentry */
 };
 
-/* Enter a new mount namespace (the caller has unshared the user namespace
- * if it needs one) and make it the view. cwd is the directory to start in
- * (the caller's, as a view path). Returns 0 or -1 with err filled. */
-int mountns_enter_view(const struct policy *p, const char *cwd, struct mountns_result *out,
-                       usbox_err_t *err);
+/* Making the view, in two steps (the caller has unshared the user
+ * namespace if it needs one):
+ *   mountns_build_view: a new mount namespace with the view's mounts, but
+ *     for the masks of the hidden paths; no other step reads p->hidden, so
+ *     those may still be resolved meanwhile (sentry/launch.c);
+ *   mountns_enter_built: the masks of p's hidden paths (p the same policy
+ *     but for its finished hidden list), then the view becomes the root.
+ * Each returns 0 or -1 with err filled. */
+struct mountns_build {
+  int root; /* the view's tree, detached until it becomes the root */
+};
+int mountns_build_view(const struct policy *p, struct mountns_build *b,
+                       struct mountns_result *out, usbox_err_t *err);
+int mountns_enter_built(const struct policy *p, struct mountns_build *b,
+                        struct mountns_result *out, usbox_err_t *err);
 /* Go to cwd in the view; if it is not there and fallback is not NULL,
  * to fallback (then "/"), with a one-line notice. 0, or -1 with err. */
 int mountns_chdir(const char *cwd, const char *fallback, usbox_err_t *err);

@@ -608,10 +608,15 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
   if (cfg->expand_hidden != NULL && policy_expand_hidden(cfg->expand_hidden, err) < 0)
     goto fail;
   usbox_phase("hidden paths resolved on the host");
-  if (launch_send_hidden(cfg->policy, p.hidden[1], err) < 0)
-    goto fail;
+  int sent = launch_send_hidden(cfg->policy, p.hidden[1], err);
   close(p.hidden[1]);
   p.hidden[1] = -1;
+  if (sent < 0 && err->code != EPIPE)
+    goto fail;
+  /* EPIPE: the child ended before it read them; its report (sentry_up)
+   * says why */
+  if (sent < 0)
+    usbox_err_clear(err);
   if (prepare_sentry(r, cfg, err) < 0)
     goto fail;
   usbox_phase("sentry prepared, gofer forked");

@@ -533,6 +533,28 @@ static const char *agent_home(char *const *envp)
   return "/";
 }
 
+/* The hidden paths, resolved on the host while the sandbox's first
+ * process makes its namespaces and mounts (on the other CPU): it needs
+ * them only for the view's last step, its masks. This process's host view
+ * is what it was (the child changes only its own namespaces). *w is
+ * closed either way. */
+static int hand_over_hidden(const struct exec_config *cfg, int *w, usbox_err_t *err)
+{
+  if (cfg->expand_hidden != NULL && policy_expand_hidden(cfg->expand_hidden, err) < 0)
+    return -1;
+  usbox_phase("hidden paths resolved on the host");
+  int sent = launch_send_hidden(cfg->policy, *w, err);
+  close(*w);
+  *w = -1;
+  if (sent < 0 && err->code != EPIPE)
+    return -1;
+  /* EPIPE: the child ended before it read them; its report (sentry_up)
+   * says why */
+  if (sent < 0)
+    usbox_err_clear(err);
+  return 0;
+}
+
 static int start_agent(struct run *r, const struct exec_config *cfg, const char *program,
                        const struct bpf_program *bpf, const struct inherited *inherited,
                        usbox_err_t *err)
@@ -553,7 +575,8 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
                      .uts_ipc_made = cfg->uts_ipc_made, .program = program,
                      .argv = cfg->argv, .envp = cfg->envp, .bpf = bpf,
                      .profile = cfg->profile, .profile_flags = cfg->profile_flags, .policy = cfg->policy, .tty = &r->tty,
-                     .limits = &r->limits, .placed_r = p.placed[0], .hidden_r = p.hidden[0], .ready_w = p.ready[1], .ack_r = p.ack[0],
+                     .limits = &r->limits, .placed_r = p.placed[0], .hidden_r = p.hidden[0],
+                     .ready_w = p.ready[1], .ack_r = p.ack[0],
                      .status_w = p.status[1], .exit_w = p.exit[1], .ctl_fd = ctl[1],
                      .preserve_fds = cfg->preserve_fds, .own_fds = cfg->own_fds,
                      .nown_fds = cfg->nown_fds};
@@ -601,22 +624,8 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
     usbox_err_set(err, errno, "starting the sandbox");
     goto fail;
   }
-  /* The hidden paths, resolved on the host while the child makes its
-   * namespaces and mounts (on the other CPU): it needs them only for the
-   * view's last step, its masks. This process's host view is what it was
-   * (the child changes only its own namespaces). */
-  if (cfg->expand_hidden != NULL && policy_expand_hidden(cfg->expand_hidden, err) < 0)
+  if (hand_over_hidden(cfg, &p.hidden[1], err) < 0)
     goto fail;
-  usbox_phase("hidden paths resolved on the host");
-  int sent = launch_send_hidden(cfg->policy, p.hidden[1], err);
-  close(p.hidden[1]);
-  p.hidden[1] = -1;
-  if (sent < 0 && err->code != EPIPE)
-    goto fail;
-  /* EPIPE: the child ended before it read them; its report (sentry_up)
-   * says why */
-  if (sent < 0)
-    usbox_err_clear(err);
   if (prepare_sentry(r, cfg, err) < 0)
     goto fail;
   usbox_phase("sentry prepared, gofer forked");

@@ -996,6 +996,7 @@ int vfs_open_resolved(struct vfs_ctx *ctx, const struct vfs_node *n, int extra)
   int r = vfs_caller(ctx, 0, &me);
   if (r < 0)
     return r;
+  deputy_unlinger(); /* /proc/PID/root: a ptrace check on the effective set */
   char root[64];
   snprintf(root, sizeof root, "/proc/%d/root", (int)me.tgid);
   cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);

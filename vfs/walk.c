@@ -109,6 +109,7 @@ static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
   if (fd == -EBADF) {
     /* O_PATH fds cannot be taken with pidfd_getfd: follow the agent's own
      * fd link instead (the same object) */
+    deputy_unlinger(); /* /proc/TID/fd: a ptrace check on the effective set */
     char link[64];
     snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)w->ctx->tid, dirfd);
     fd = open(link, O_PATH | O_CLOEXEC);

@@ -675,6 +675,27 @@ static int take_pty(int pidfd, int theirs, int *pty, usbox_err_t *err)
   return *pty < 0 ? usbox_err_set(err, errno, "taking the agent's terminal") : 0;
 }
 
+/* The first process's report, or why there is none; a failure it reported
+ * is the error. */
+static int read_report(int ready_r, struct launch_report *rep, usbox_err_t *err)
+{
+  if (read_full(ready_r, rep, sizeof *rep) < 0)
+    return usbox_err_set(err, 0, "the agent process died while starting");
+  if (rep->status < 0) {
+    rep->msg[sizeof rep->msg - 1] = '\0';
+    return usbox_err_set(err, 0, "%s", rep->msg);
+  }
+  return 0;
+}
+
+int launch_child_gone(int ready_r, usbox_err_t *err)
+{
+  struct launch_report rep;
+  if (read_report(ready_r, &rep, err) == 0)
+    usbox_err_set(err, EPIPE, "the agent process closed its pipes while starting");
+  return -1;
+}
+
 int launch_take_fds(pid_t child, int ready_r, struct launch_fds *out, usbox_err_t *err)
 {
   out->nparents = -1;
@@ -682,12 +703,8 @@ int launch_take_fds(pid_t child, int ready_r, struct launch_fds *out, usbox_err_
   out->nmounts = 0;
   out->pty_master = -1;
   struct launch_report rep;
-  if (read_full(ready_r, &rep, sizeof rep) < 0)
-    return usbox_err_set(err, 0, "the agent process died while starting");
-  if (rep.status < 0) {
-    rep.msg[sizeof rep.msg - 1] = '\0';
-    return usbox_err_set(err, 0, "%s", rep.msg);
-  }
+  if (read_report(ready_r, &rep, err) < 0)
+    return -1;
   if (rep.nmounts < 0 || rep.nmounts > VFS_MAX_MOUNTS || rep.nparents > VFS_MAX_REPORTED_HIDDEN)
     return usbox_err_set(err, EINVAL, "the agent process sent a bad report");
   /* pidfd_getfd: the child needs no intercepted call (such as sendmsg) to

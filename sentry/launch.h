@@ -124,6 +124,9 @@ struct launch_fds {
 
 /* Parent side: read the report and take the fds (all or none). */
 int launch_take_fds(pid_t child, int ready_r, struct launch_fds *out, usbox_err_t *err);
+/* A write to the first process found it gone (EPIPE: it failed before it
+ * read): its report says why. Always -1, with err set. */
+int launch_child_gone(int ready_r, usbox_err_t *err);
 
 /* The OCI process's oomScoreAdj on the calling process, if it names one
  * (its children inherit it). */

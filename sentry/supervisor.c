@@ -538,21 +538,18 @@ static const char *agent_home(char *const *envp)
  * them only for the view's last step, its masks. This process's host view
  * is what it was (the child changes only its own namespaces). *w is
  * closed either way. */
-static int hand_over_hidden(const struct exec_config *cfg, int *w, usbox_err_t *err)
+static int hand_over_hidden(const struct exec_config *cfg, const struct pipes *p, usbox_err_t *err)
 {
   if (cfg->expand_hidden != NULL && policy_expand_hidden(cfg->expand_hidden, err) < 0)
     return -1;
   usbox_phase("hidden paths resolved on the host");
-  int sent = launch_send_hidden(cfg->policy, *w, err);
-  close(*w);
-  *w = -1;
-  if (sent < 0 && err->code != EPIPE)
+  if (launch_send_hidden(cfg->policy, p->hidden[1], err) == 0)
+    return 0;
+  /* EPIPE: the child ended before it read them; its report says why */
+  if (err->code != EPIPE)
     return -1;
-  /* EPIPE: the child ended before it read them; its report (sentry_up)
-   * says why */
-  if (sent < 0)
-    usbox_err_clear(err);
-  return 0;
+  usbox_err_clear(err);
+  return launch_child_gone(p->ready[0], err);
 }
 
 static int start_agent(struct run *r, const struct exec_config *cfg, const char *program,
@@ -620,11 +617,16 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
    * then goes on */
   if (limits_attach(&r->limits, r->agent, err) < 0)
     goto fail;
+  /* EPIPE: the child failed before it read (its limits, say): its report
+   * says why */
   if (write(p.placed[1], "p", 1) != 1) {
-    usbox_err_set(err, errno, "starting the sandbox");
+    if (errno == EPIPE)
+      launch_child_gone(p.ready[0], err);
+    else
+      usbox_err_set(err, errno, "starting the sandbox");
     goto fail;
   }
-  if (hand_over_hidden(cfg, &p.hidden[1], err) < 0)
+  if (hand_over_hidden(cfg, &p, err) < 0)
     goto fail;
   if (prepare_sentry(r, cfg, err) < 0)
     goto fail;

@@ -440,7 +440,8 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
   r->sentry.only_uid = rootless && !(keep & (1ull << CAP_SETUID)) ? geteuid() : (uid_t)-1;
   r->sentry.only_gid = rootless && !(keep & (1ull << CAP_SETGID)) ? getegid() : (gid_t)-1;
   int rc = give_gofer_mounts(r, cfg, fds.mounts, fds.nmounts, err);
-  /* the gofer holds the mounts; the sentry keeps no host fd */
+  /* the gofer holds the mounts; the sentry keeps only the walk cache's
+   * copies of the directory mounts' roots (vfs_set_mounts) */
   for (int i = 0; i < fds.nmounts; i++)
     close(fds.mounts[i]);
   usbox_phase("gofer given the view");

@@ -54,6 +54,9 @@ struct dcache_entry {
 
 static struct dcache_entry *find(struct dcache *c, int mount, const char *rel, uint16_t walk,
                                  int creds_id);
+static int creds_id_for(struct dcache *c, const struct deputy_creds *creds);
+static void add_dir_locked(struct dcache *c, int mount, int creds_id, const char *rel,
+                           const struct dcache_dep *deps, uint32_t ndeps, struct dcache_dir *dir);
 
 /* ---- the kernel and the filesystems ---- */
 
@@ -123,6 +126,23 @@ void dcache_init(struct dcache *c)
   c->dir_buckets = calloc(DIR_BUCKETS, sizeof *c->dir_buckets);
   if (c->dir_buckets == NULL)
     c->enabled = false;
+  for (size_t i = 0; i < DCACHE_MAX_ROOTS; i++)
+    c->roots[i] = -1;
+}
+
+int dcache_set_root(struct dcache *c, int mount, int fd)
+{
+  if (mount < 0 || mount >= DCACHE_MAX_ROOTS)
+    return -EINVAL;
+  if (!c->enabled)
+    return 0;
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (copy < 0)
+    return -errno;
+  if (c->roots[mount] >= 0)
+    close(c->roots[mount]);
+  c->roots[mount] = copy;
+  return 0;
 }
 
 /* ---- directories ---- */
@@ -284,6 +304,9 @@ void dcache_destroy(struct dcache *c)
     flush_locked(c);
   free(c->dir_buckets);
   c->dir_buckets = NULL;
+  for (size_t i = 0; i < DCACHE_MAX_ROOTS; i++)
+    if (c->roots[i] >= 0)
+      close(c->roots[i]), c->roots[i] = -1;
   pthread_mutex_destroy(&c->lock);
 }
 
@@ -498,6 +521,41 @@ static void give_obj(struct dcache_entry *e, struct gofer_rep *rep, struct obj_o
   }
 }
 
+/* The mount root's answer for creds where there is none, made from the
+ * root's fd (dcache_set_root) as the gofer's walk of "" with GOFER_WALK_KEEP
+ * would give it, kept as the directory entries the gofer's kept walks
+ * make (add_dir_locked): the root's attributes, read from its fd on each
+ * hit; no name looked up, no permission checked, no directory depended on.
+ * Only on a filesystem the cache keeps answers for. The entry, or NULL (no
+ * root kept, out of memory). Lock held; *id is
+ * creds' number, made here when -1. */
+static struct dcache_entry *root_answer_locked(struct dcache *c, int mount,
+                                               const struct deputy_creds *creds, int *id)
+{
+  if (mount < 0 || mount >= DCACHE_MAX_ROOTS || c->roots[mount] < 0 ||
+      !fs_has_mgtime(c, c->roots[mount]))
+    return NULL; /* (nothing below it would be kept: the gofer's, as before) */
+  if (*id < 0)
+    *id = creds_id_for(c, creds); /* (may empty the cache: before the directory is taken) */
+  struct statx x;
+  if (statx(c->roots[mount], "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+            STATX_INO | STATX_CTIME | STATX_MNT_ID, &x) < 0)
+    return NULL;
+  struct gofer_keep_snap snap = {.ino = x.stx_ino, .dev_major = x.stx_dev_major,
+                                 .dev_minor = x.stx_dev_minor, .mnt_id = gofer_snap_mnt_id(&x)};
+  int fd = fcntl(c->roots[mount], F_DUPFD_CLOEXEC, 3);
+  if (fd < 0)
+    return NULL;
+  if (c->nentries >= DCACHE_MAX_ENTRIES || c->nfds + 1 > c->max_fds)
+    evict_some_locked(c);
+  struct dcache_dir *d = dir_take(c, &snap, fd);
+  if (d == NULL)
+    return NULL;
+  add_dir_locked(c, mount, *id, "", NULL, 0, d);
+  dir_put(c, d);
+  return find(c, mount, "", 0, *id);
+}
+
 /* dcache_lookup_obj; count: the answer is the caller's walk (in the
  * stats), not a directory looked for on its behalf. */
 static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
@@ -511,6 +569,8 @@ static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
   pthread_mutex_lock(&c->lock);
   int id = creds_find(c, creds);
   struct dcache_entry *e = id < 0 ? NULL : find_answer(c, mount, rel, walk, id);
+  if (e == NULL && rel[0] == '\0')
+    e = root_answer_locked(c, mount, creds, &id);
   struct statx obj;
   if (e == NULL && count && id >= 0) { /* a walk through a link the cache holds */
     struct dcache_entry *link = link_on_path_locked(c, mount, rel, id, creds, cap);

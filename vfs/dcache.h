@@ -36,6 +36,7 @@
 #define DCACHE_MAX_FDS 2048
 #define DCACHE_BUCKETS 4096
 #define DCACHE_MAX_CREDS 8
+#define DCACHE_MAX_ROOTS 64 /* as GOFER_MAX_MOUNTS */
 
 struct dcache_entry; /* dcache.c */
 struct dcache_dir;
@@ -78,6 +79,9 @@ struct dcache {
   struct dcache_dev devs[DCACHE_MAX_DEVS]; /* filesystems asked about (fs_has_mgtime) */
   size_t ndevs;
   uint64_t next_gen; /* for each entry made (dcache_seen) */
+  /* O_PATH fds of the view's directory mounts' roots, by mount index (-1:
+   * none): each mount root's answer is made from its fd (dcache_set_root) */
+  int roots[DCACHE_MAX_ROOTS];
   struct dcache_stats stats;
 };
 
@@ -85,6 +89,13 @@ struct dcache {
  * not set in usbox's environment. */
 void dcache_init(struct dcache *c);
 void dcache_destroy(struct dcache *c);
+/* The root of mount (a directory), for its answers: the cache keeps a copy
+ * of fd. A walk of "" (the root itself, or the first directory a walk
+ * starts from, vfs/ops.c local_walk) is then answered from the start
+ * without the gofer, as the gofer answers it: the root's attributes from
+ * its fd; no name is looked up, so no permission is checked. Only where
+ * the cache keeps answers (multigrain timestamps). 0 or -errno. */
+int dcache_set_root(struct dcache *c, int mount, int fd);
 /* Forget the answers for rel (mount-relative), and with subtree everything
  * below it: the sentry removed or renamed it, and what it held is let go
  * now rather than when the answer is next found stale. A subtree scans the

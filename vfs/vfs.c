@@ -136,6 +136,13 @@ int vfs_set_mounts(struct vfs *v, const struct policy *p, const int *fds, size_t
     m->kind = strcmp(m->dest, "/proc") == 0 ? VFS_MOUNT_PROC
               : S_ISDIR(st.st_mode)         ? VFS_MOUNT_FS
                                             : VFS_MOUNT_FILE;
+    /* the walk cache answers the root itself, and walks on from it,
+     * without the gofer (dcache_set_root): an O_PATH fd, opened in the
+     * view by the sandbox's first process, used with the agent's
+     * credentials for every lookup below it (vfs/ops.c local_step) */
+    int kept = m->kind == VFS_MOUNT_FS ? dcache_set_root(&v->dcache, m->index, fds[i]) : 0;
+    if (kept < 0)
+      return usbox_err_set(err, -kept, "keeping the root of %s", m->dest);
   }
   for (size_t i = 0; i < v->nmounts; i++)
     if (v->mounts[i].kind == VFS_MOUNT_PROC) {

@@ -24,6 +24,18 @@ answered=$(sed -n 's/.*walk cache: \([0-9]*\) answered.*/\1/p' "$TMPROOT/v.err")
 [ "${answered:-0}" -ge 7 ] && pass "repeated stats are answered by the walk cache ($answered)" ||
   { fail "the walk cache answered ${answered:-nothing}"; show stderr "$TMPROOT/v.err"; }
 
+# ---- from the first walk: the mount roots are the cache's from the start ----
+# (vfs/dcache.c root_answer_locked: a fresh sandbox's first walks, the
+# agent's execve among them, start at a mount root the cache answers, and
+# go on name by name as the agent; the gofer is asked for none of them)
+"$USBOX" exec -v --ro "$W" -- sh -c "stat -c '%i %s %F' / $W $W/sub/f $W/none 2>&1" \
+  >"$TMPROOT/first.out" 2>"$TMPROOT/first.err"
+expect_eq "first walks from the mount roots answer what the host has" \
+  "$(stat -c '%i %s %F' / "$W" "$W/sub/f" "$W/none" 2>&1 | sed 's/^stat: //')" \
+  "$(sed 's/^stat: //' "$TMPROOT/first.out")"
+first_asks=$(sed -n 's/.* \([0-9]*\) asked the gofer.*/\1/p' "$TMPROOT/first.err")
+expect_eq "and none of them asked the gofer" "0" "${first_asks:-nothing}"
+
 # ---- names in a directory a walk went through: the sentry's own lookup ----
 # (the root mount, two levels below any mount root: the directories a walk
 # passes are kept as answers of their own, not only the mount root)

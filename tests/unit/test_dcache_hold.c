@@ -1,7 +1,9 @@
 /* dcache_dir_hold and dcache_lookup_obj: a directory, or a walk's object,
  * of the walk cache lent without a copy. The fd is the cache's own, stays
  * open while held even when every answer that kept it is gone, and closes
- * when the last of them and the hold are. */
+ * when the last of them and the hold are. And the mount roots
+ * (dcache_set_root): answered from their fds from the first walk on, for
+ * any credentials, and again after the cache forgot them. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -216,6 +218,49 @@ static void test_lent_file_outlives_its_answer(void **state)
   assert_int_equal(errno, EBADF);
 }
 
+/* Without its root, a mount's "" is the gofer's (a miss); with it, the
+ * root's answer is there for any credentials, its attributes as they are
+ * now, lent as a kept directory (no new fd per lookup). */
+static void test_root_answered_from_its_fd(void **state)
+{
+  struct tree *t = *state;
+  struct gofer_rep rep;
+  struct statx x;
+  assert_false(dcache_lookup_obj(&t->dc, 0, "", 0, &t->creds, &rep, NULL, 0, NULL, NULL));
+  int root = open(t->root, O_PATH | O_CLOEXEC);
+  assert_true(root >= 0);
+  assert_int_equal(dcache_set_root(&t->dc, 0, root), 0);
+  assert_int_equal(dcache_set_root(&t->dc, DCACHE_MAX_ROOTS, root), -EINVAL);
+  struct stat st;
+  assert_int_equal(fstat(root, &st), 0);
+  close(root); /* the cache has its own copy */
+  assert_false(dcache_lookup_obj(&t->dc, 1, "", 0, &t->creds, &rep, NULL, 0, NULL, NULL));
+  struct deputy_creds other = {.fsuid = 4321, .fsgid = 4321, .ngroups = 0};
+  char path[PATH_MAX * 2];
+  snprintf(path, sizeof path, "%s/new", t->root);
+  assert_int_equal(mkdir(path, 0700), 0); /* the root's ctime and nlink change */
+  const struct deputy_creds *who[] = {&t->creds, &other};
+  for (size_t i = 0; i < 2; i++) {
+    assert_true(dcache_lookup_obj(&t->dc, 0, "", GOFER_NOFOLLOW_LAST, who[i], &rep, NULL, 0,
+                                  NULL, NULL));
+    assert_int_equal(rep.status, GOFER_DONE);
+    assert_int_equal(rep.err, 0);
+    assert_int_equal(rep.stx.stx_ino, st.st_ino);
+    assert_int_equal(rep.stx.stx_nlink, st.st_nlink + 1);
+    int before = open_fds();
+    struct dcache_lend held = DCACHE_LEND_INIT(&t->dc);
+    int fd = dcache_dir_hold(&t->dc, 0, "", who[i], &x, NULL, &held);
+    assert_true(fd >= 0);
+    assert_non_null(held.dir);
+    assert_int_equal(x.stx_ino, st.st_ino);
+    assert_int_equal(open_fds(), before);
+    dcache_lend_drop(&held);
+  }
+  dcache_forget(&t->dc, 0, "", true); /* every answer of the mount: the root's comes back */
+  assert_true(dcache_lookup_obj(&t->dc, 0, "", 0, &t->creds, &rep, NULL, 0, NULL, NULL));
+  assert_int_equal(rep.stx.stx_ino, st.st_ino);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -223,6 +268,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_hold_of_a_walked_directory, setup, teardown),
       cmocka_unit_test_setup_teardown(test_held_outlives_its_answers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lent_file_outlives_its_answer, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_root_answered_from_its_fd, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

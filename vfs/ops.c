@@ -1271,6 +1271,13 @@ static int create_or_follow(struct vfs_ctx *ctx, struct walker *w, const struct 
     if (r < 0)
       return r;
     if (rep.err == 0 && rep.status == GOFER_DONE && rep.has_stat) {
+      /* a name of a hidden object (a hard link made on the host): not
+       * there, as the walk said, and not to be made either (the O_EXCL
+       * create would meet it again and again) */
+      const char *by = vfs_hidden_id_by(
+          ctx->vfs, makedev(rep.stx.stx_dev_major, rep.stx.stx_dev_minor), rep.stx.stx_ino);
+      if (by != NULL)
+        return vfs_hidden_enoent(ctx, by);
       if (!S_ISLNK(rep.stx.stx_mode))
         return -VFS_ESTALE_VIEW; /* it appeared meanwhile */
       if (how->flags & O_EXCL)

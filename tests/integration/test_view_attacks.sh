@@ -358,6 +358,11 @@ else
 fi
 expect_eq "and a new name next to them is made" "new opened (0 bytes)" \
   "$(grep '^new ' "$TMPROOT/creates.out")"
+# the alias is not there for a create either, as for a plain open or a
+# stat: ENOENT (it was ELOOP, after 16 creates that met the name)
+expect_eq "a create of the alias answers ENOENT, whatever the flags" \
+  "ok alias-secret excl ENOENT|ok alias-secret creat ENOENT|ok alias-secret trunc ENOENT" \
+  "$(grep ' alias-secret ' "$TMPROOT/creates.out" | paste -sd'|')"
 expect_eq "the alias still holds the secret" "$SECRET" "$(cat "$A/S/rw/alias-secret")"
 expect_eq "nothing new in the hidden directory" "evil.sh secret" "$(ls "$A/S/hb/hd" | xargs)"
 

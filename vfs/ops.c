@@ -849,11 +849,29 @@ static int cached_entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, c
 
 /* An entry operation (what: op, flags, args, data; mount and path are the
  * entry's) on name in parent. */
+/* "." or ".." as the name an entry operation makes or removes: the kernel
+ * answers by the operation alone, once the directory is found, without
+ * looking into it (a removed directory's fd, which has no place in the
+ * view, included); else 0. */
+static int dot_entry_errno(const struct vfs_gofer_req *what, const char *name)
+{
+  bool dot = strcmp(name, ".") == 0;
+  if (!dot && strcmp(name, "..") != 0)
+    return 0;
+  if (what->op != GOFER_UNLINK)
+    return -EEXIST; /* mkdir, mknod, symlink */
+  if (!(what->flags & AT_REMOVEDIR))
+    return -EISDIR;
+  return dot ? -EINVAL : -ENOTEMPTY;
+}
+
 static int entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                     const struct vfs_gofer_req *what)
 {
   char path[PATH_MAX];
-  int r = entry_path(parent, name, path);
+  int r = dot_entry_errno(what, name);
+  if (r == 0)
+    r = entry_path(parent, name, path);
   if (r < 0)
     return r;
   if ((r = cached_entry_op(ctx, parent, name, what, path)) <= 0)

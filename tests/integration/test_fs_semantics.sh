@@ -85,6 +85,18 @@ for nm in ("..", ".", "new", "new/.."):
       lambda: os.open(nm, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644, dir_fd=gone))
     t("O_CREAT in a removed directory: " + nm,
       lambda: os.open(nm, os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=gone))
+# entry operations on "." and "..": the kernel answers by the operation,
+# without looking into the directory, a removed one too (whose fd has no
+# place in the view: usbox said ENOENT)
+entry_ops = (("mkdir", lambda nm, fd: os.mkdir(nm, dir_fd=fd)),
+             ("mknod", lambda nm, fd: os.mknod(nm, 0o100600, dir_fd=fd)),
+             ("symlink", lambda nm, fd: os.symlink("t", nm, dir_fd=fd)),
+             ("unlink", lambda nm, fd: os.unlink(nm, dir_fd=fd)),
+             ("rmdir", lambda nm, fd: os.rmdir(nm, dir_fd=fd)))
+for where, fd in (("a removed directory", gone), ("a directory", d)):
+    for nm in (".", ".."):
+        for op, f in entry_ops:
+            t("%s %s in %s" % (op, nm, where), lambda: f(nm, fd))
 os.close(gone)
 t("O_NOFOLLOW on a symlink", lambda: os.open("dangling", os.O_RDONLY | os.O_NOFOLLOW))
 t("O_DIRECTORY on a file", lambda: os.open("at.py", os.O_RDONLY | os.O_DIRECTORY))

@@ -20,16 +20,28 @@
 
 #define WATCH_EVENTS (IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR)
 
-/* The host path behind a hidden view path: through the bind that shows it
- * (a tmpfs of the sandbox has none: the agent makes what is there). */
-static char *host_path_of(const struct vfs *v, const char *view)
+/* The host path behind a hidden view path, from the policy's mounts as the
+ * view will have them (dests: vfs_mount_dests; the longest destination
+ * above it, as vfs_mount_of picks): through the bind that shows it; NULL
+ * for the sandbox's own filesystems (a tmpfs, /dev, /proc), whose contents
+ * the agent makes. */
+static char *host_path_of(const struct policy *p, const char *const *dests, size_t ndests,
+                          const char *view)
 {
-  const struct vfs_mount *m = vfs_mount_of(v, view);
-  if (m == NULL || m->source == NULL)
+  size_t best = ndests, best_len = 0;
+  for (size_t i = 0; i < ndests; i++) {
+    size_t len = strlen(dests[i]);
+    bool under = len == 1 || (strncmp(view, dests[i], len) == 0 &&
+                              (view[len] == '\0' || view[len] == '/'));
+    if (under && (best == ndests || len > best_len))
+      best = i, best_len = len;
+  }
+  if (best >= p->nmounts || p->mounts[best].kind != MOUNT_BIND || p->mounts[best].source == NULL)
     return NULL;
-  const char *rel = vfs_mount_rel(m, view);
+  const char *source = p->mounts[best].source;
+  const char *rel = best_len == 1 ? view + 1 : view[best_len] == '/' ? view + best_len + 1 : "";
   char host[PATH_MAX];
-  int n = snprintf(host, sizeof host, "%s%s%s", strcmp(m->source, "/") == 0 ? "" : m->source,
+  int n = snprintf(host, sizeof host, "%s%s%s", strcmp(source, "/") == 0 ? "" : source,
                    rel[0] ? "/" : "", rel);
   return n > 0 && n < (int)sizeof host ? strdup(host) : NULL;
 }
@@ -131,7 +143,7 @@ static _Noreturn void helper(const struct hidden_watch *hw, const size_t *which,
       setns(hw->mntns_fd, CLONE_NEWNS) < 0)
     _exit(1);
   for (size_t i = 0; i < n; i++)
-    mask_one(hw->v->hidden[which[i]]);
+    mask_one(hw->hidden[which[i]]);
   _exit(0);
 }
 
@@ -153,36 +165,45 @@ static void mask_in_agent(struct hidden_watch *hw, const size_t *which, size_t n
 
 /* ---- the watch ---- */
 
-int hidden_watch_start(struct hidden_watch *hw, const struct vfs *v, pid_t agent, bool new_user,
-                       usbox_err_t *err)
+int hidden_watch_arm(struct hidden_watch *hw, const struct policy *p, usbox_err_t *err)
 {
   memset(hw, 0, sizeof *hw);
   hw->inotify_fd = hw->mntns_fd = hw->userns_fd = -1;
-  hw->v = v;
-  hw->n = v->nhidden;
+  hw->hidden = p->hidden;
+  hw->n = p->nhidden;
   hw->host = calloc(hw->n + 1, sizeof *hw->host);
   hw->wd = calloc(hw->n + 1, sizeof *hw->wd);
   hw->ino = calloc(hw->n + 1, sizeof *hw->ino);
   if (hw->host == NULL || hw->wd == NULL || hw->ino == NULL)
     return usbox_err_set(err, ENOMEM, "allocating the hidden paths' watch");
+  hw->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (hw->inotify_fd < 0)
+    return usbox_err_set(err, errno, "watching the hidden paths");
+  if (strset_init(&hw->watched, 64) < 0)
+    return usbox_err_set(err, ENOMEM, "watching the hidden paths");
+  const char *dests[VFS_MAX_MOUNTS];
+  bool writable[VFS_MAX_MOUNTS], host_backed[VFS_MAX_MOUNTS];
+  size_t ndests = vfs_mount_dests(p, dests, writable, host_backed);
+  /* ino[] starts unknown (0): the first event in a directory has the
+   * helper look at what is there (it leaves masked paths alone) */
+  for (size_t i = 0; i < hw->n; i++) {
+    hw->wd[i] = -1;
+    if ((hw->host[i] = host_path_of(p, dests, ndests, p->hidden[i])) != NULL)
+      hw->wd[i] = watch_above(hw, hw->host[i]);
+  }
+  return 0;
+}
+
+int hidden_watch_start(struct hidden_watch *hw, pid_t agent, bool new_user, usbox_err_t *err)
+{
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)agent);
   hw->mntns_fd = open(path, O_RDONLY | O_CLOEXEC);
   snprintf(path, sizeof path, "/proc/%d/ns/user", (int)agent);
   if (new_user)
     hw->userns_fd = open(path, O_RDONLY | O_CLOEXEC);
-  hw->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (hw->mntns_fd < 0 || (new_user && hw->userns_fd < 0) || hw->inotify_fd < 0)
+  if (hw->mntns_fd < 0 || (new_user && hw->userns_fd < 0))
     return usbox_err_set(err, errno, "watching the hidden paths");
-  if (strset_init(&hw->watched, 64) < 0)
-    return usbox_err_set(err, ENOMEM, "watching the hidden paths");
-  /* ino[] starts unknown (0): the first event in a directory has the
-   * helper look at what is there (it leaves masked paths alone) */
-  for (size_t i = 0; i < hw->n; i++) {
-    hw->wd[i] = -1;
-    if ((hw->host[i] = host_path_of(v, v->hidden[i])) != NULL)
-      hw->wd[i] = watch_above(hw, hw->host[i]);
-  }
   return 0;
 }
 

@@ -25,7 +25,7 @@
 struct hidden_watch {
   int inotify_fd;         /* -1: nothing to watch */
   int mntns_fd, userns_fd; /* the agent's namespaces (userns: -1 when usbox has root) */
-  const struct vfs *v;
+  char *const *hidden; /* the view's hidden paths (the policy's, which outlives the watch) */
   char **host;  /* per hidden path: the host path behind it, or NULL */
   int *wd;      /* per hidden path: the watch on its deepest existing ancestor */
   ino_t *ino;   /* per hidden path: the inode there when last seen (0: none) */
@@ -36,10 +36,14 @@ struct hidden_watch {
   unsigned long masked; /* masks the helper mounted (for -v and tests) */
 };
 
-/* Watch every hidden path of the view the host backs; agent is the
- * sandbox's first process (its namespaces are the agent's). */
-int hidden_watch_start(struct hidden_watch *hw, const struct vfs *v, pid_t agent, bool new_user,
-                       usbox_err_t *err);
+/* Watch every hidden path of the view the host backs (p's, finished: the
+ * host paths are resolved): before the sandbox's first process masks them,
+ * so that none made on the host after its masks goes unseen, and while it
+ * makes its namespaces, rather than on its way to the agent's start. */
+int hidden_watch_arm(struct hidden_watch *hw, const struct policy *p, usbox_err_t *err);
+/* Where masks go: agent is the sandbox's first process, in its namespaces
+ * now (they are the agent's). */
+int hidden_watch_start(struct hidden_watch *hw, pid_t agent, bool new_user, usbox_err_t *err);
 /* The inotify fd is readable: mask what appeared. */
 void hidden_watch_event(struct hidden_watch *hw);
 /* Call it after leaving the sandbox's cgroups: the inotify fd's release

@@ -463,7 +463,7 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
   if (cfg->count_denials && (r->sentry.report = report_new()) == NULL)
     usbox_warn("no memory for the report of refusals: -v leaves it out");
   usbox_phase("listing filters built");
-  if (hidden_watch_start(&r->hidden, &r->sentry.vfs, r->agent, geteuid() != 0, err) < 0) {
+  if (hidden_watch_start(&r->hidden, r->agent, geteuid() != 0, err) < 0) {
     netns_fds_close(&fds.net);
     return -1;
   }
@@ -539,11 +539,17 @@ static const char *agent_home(char *const *envp)
  * them only for the view's last step, its masks. This process's host view
  * is what it was (the child changes only its own namespaces). *w is
  * closed either way. */
-static int hand_over_hidden(const struct exec_config *cfg, const struct pipes *p, usbox_err_t *err)
+static int hand_over_hidden(const struct exec_config *cfg, const struct pipes *p,
+                            struct hidden_watch *hw, usbox_err_t *err)
 {
   if (cfg->expand_hidden != NULL && policy_expand_hidden(cfg->expand_hidden, err) < 0)
     return -1;
   usbox_phase("hidden paths resolved on the host");
+  /* watched before the child masks them: one made on the host from here
+   * on is seen (sentry/hidden_watch.h) */
+  if (hidden_watch_arm(hw, cfg->policy, err) < 0)
+    return -1;
+  usbox_phase("hidden paths watched");
   if (launch_send_hidden(cfg->policy, p->hidden[1], err) == 0)
     return 0;
   /* EPIPE: the child ended before it read them; its report says why */
@@ -627,7 +633,7 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
       usbox_err_set(err, errno, "starting the sandbox");
     goto fail;
   }
-  if (hand_over_hidden(cfg, &p, err) < 0)
+  if (hand_over_hidden(cfg, &p, &r->hidden, err) < 0)
     goto fail;
   if (prepare_sentry(r, cfg, err) < 0)
     goto fail;

@@ -181,8 +181,10 @@ for name, f in [('read', lambda: open(p).read()), ('open-rw', lambda: os.open(p,
     except OSError as e:
         print(name, e.errno)
 print('listed', 'alias' in os.listdir('$H'))"
+# (an O_CREAT open says ENOENT as the others do; it was ELOOP, 16 creates
+# that met the name)
 expect_eq "every way to it is refused, and it is not listed" \
-  "$(printf 'read 2\nopen-rw 40\nlink 2\nrename 2\nchmod 2\nlisted False')" "$(cat "$OUT")"
+  "$(printf 'read 2\nopen-rw 2\nlink 2\nrename 2\nchmod 2\nlisted False')" "$(cat "$OUT")"
 if grep -rqs TOPSECRET "$USBOX_STATE_DIR"; then fail "the hidden file was copied into a layer"; else
   pass "no layer holds the hidden file"; fi
 

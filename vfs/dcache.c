@@ -495,26 +495,19 @@ static struct dcache_entry *link_on_path_locked(struct dcache *c, int mount, con
   return NULL;
 }
 
-/* What a lookup hands back of the object it reached: a copy of its fd, or
- * (borrow) the kept directory's own with a reference (held). */
-struct obj_out {
-  bool borrow;
-  int fd;
-  struct dcache_dir *held;
-  struct dcache_entry *lent;
-};
-
-/* The object's fd into out (lock held): when out->borrow, the cache's own,
- * with a reference on the kept directory or on the entry; else a copy. */
-static void give_obj(struct dcache_entry *e, struct gofer_rep *rep, struct obj_out *out)
+/* The object's fd into out (lock held): with borrow, the cache's own, with
+ * a reference on the kept directory or on the entry; else a copy (the
+ * caller's, closed by dcache_lend_drop as any fd of its own). */
+static void give_obj(struct dcache_entry *e, struct gofer_rep *rep, bool borrow,
+                     struct dcache_lend *out)
 {
-  if (out->borrow && e->obj_dir != NULL) {
+  if (borrow && e->obj_dir != NULL) {
     e->obj_dir->refs++;
-    out->held = e->obj_dir;
+    out->dir = e->obj_dir;
     out->fd = e->obj_fd;
-  } else if (out->borrow) {
+  } else if (borrow) {
     e->lends++;
-    out->lent = e;
+    out->entry = e;
     out->fd = e->obj_fd;
   } else if ((out->fd = fcntl(e->obj_fd, F_DUPFD_CLOEXEC, 3)) < 0) {
     rep->status = GOFER_DONE, rep->err = errno; /* out of fds: as the gofer would say */
@@ -556,14 +549,16 @@ static struct dcache_entry *root_answer_locked(struct dcache *c, int mount,
   return find(c, mount, "", 0, *id);
 }
 
-/* dcache_lookup_obj; count: the answer is the caller's walk (in the
- * stats), not a directory looked for on its behalf. */
+/* dcache_lookup_obj; borrow: the object's fd lent (else a copy); count:
+ * the answer is the caller's walk (in the stats), not a directory looked
+ * for on its behalf. */
 static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
                    const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
-                   size_t cap, struct obj_out *obj_out, bool count, struct dcache_seen *seen)
+                   size_t cap, struct dcache_lend *obj_out, bool borrow, bool count,
+                   struct dcache_seen *seen)
 {
   if (obj_out != NULL)
-    obj_out->fd = -1, obj_out->held = NULL, obj_out->lent = NULL;
+    *obj_out = (struct dcache_lend)DCACHE_LEND_INIT(c);
   if (!c->enabled || !dcache_walk_cacheable(walk))
     return false;
   pthread_mutex_lock(&c->lock);
@@ -600,7 +595,7 @@ static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
       memcpy(data, e->link, link_len);
     rep->data_len = (uint32_t)link_len;
     if (obj_out != NULL && e->obj_fd >= 0)
-      give_obj(e, rep, obj_out);
+      give_obj(e, rep, borrow, obj_out);
     c->stats.hits += count;
   } else if (e != NULL) {
     entry_remove(c, e); /* something changed: the gofer answers, and a new entry is made */
@@ -616,12 +611,7 @@ bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t wa
                        const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
                        size_t cap, struct dcache_lend *obj, struct dcache_seen *seen)
 {
-  struct obj_out o = {.borrow = true};
-  bool hit = lookup(c, mount, rel, walk, creds, rep, data, cap, obj != NULL ? &o : NULL, true,
-                    seen);
-  if (obj != NULL)
-    *obj = (struct dcache_lend){.cache = c, .fd = o.fd, .dir = o.held, .entry = o.lent};
-  return hit;
+  return lookup(c, mount, rel, walk, creds, rep, data, cap, obj, true, true, seen);
 }
 
 void dcache_lend_drop(struct dcache_lend *obj)
@@ -646,14 +636,11 @@ static int cached_dir(struct dcache *c, int mount, const char *rel,
                       struct dcache_seen *seen, bool borrow, struct dcache_lend *out)
 {
   struct gofer_rep rep;
-  struct obj_out o = {.borrow = borrow};
-  *out = (struct dcache_lend)DCACHE_LEND_INIT(c);
-  if (!lookup(c, mount, rel, 0, creds, &rep, NULL, 0, &o, false, seen))
+  if (!lookup(c, mount, rel, 0, creds, &rep, NULL, 0, out, borrow, false, seen))
     return -1;
-  *out = (struct dcache_lend){.cache = c, .fd = o.fd, .dir = o.held, .entry = o.lent};
-  if (o.fd >= 0 && rep.status == GOFER_DONE && rep.err == 0 && S_ISDIR(rep.stx.stx_mode)) {
+  if (out->fd >= 0 && rep.status == GOFER_DONE && rep.err == 0 && S_ISDIR(rep.stx.stx_mode)) {
     *stx = rep.stx;
-    return o.fd;
+    return out->fd;
   }
   dcache_lend_drop(out);
   return -1;

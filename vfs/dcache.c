@@ -495,23 +495,18 @@ static struct dcache_entry *link_on_path_locked(struct dcache *c, int mount, con
   return NULL;
 }
 
-/* The object's fd into out (lock held): with borrow, the cache's own, with
- * a reference on the kept directory or on the entry; else a copy (the
- * caller's, closed by dcache_lend_drop as any fd of its own). */
-static void give_obj(struct dcache_entry *e, struct gofer_rep *rep, bool borrow,
-                     struct dcache_lend *out)
+/* The object's fd into out, lent (lock held): the cache's own, with a
+ * reference on the kept directory or on the entry. */
+static void give_obj(struct dcache_entry *e, struct dcache_lend *out)
 {
-  if (borrow && e->obj_dir != NULL) {
+  if (e->obj_dir != NULL) {
     e->obj_dir->refs++;
     out->dir = e->obj_dir;
-    out->fd = e->obj_fd;
-  } else if (borrow) {
+  } else {
     e->lends++;
     out->entry = e;
-    out->fd = e->obj_fd;
-  } else if ((out->fd = fcntl(e->obj_fd, F_DUPFD_CLOEXEC, 3)) < 0) {
-    rep->status = GOFER_DONE, rep->err = errno; /* out of fds: as the gofer would say */
   }
+  out->fd = e->obj_fd;
 }
 
 /* The mount root's answer for creds where there is none, made from the
@@ -549,12 +544,11 @@ static struct dcache_entry *root_answer_locked(struct dcache *c, int mount,
   return find(c, mount, "", 0, *id);
 }
 
-/* dcache_lookup_obj; borrow: the object's fd lent (else a copy); count:
- * the answer is the caller's walk (in the stats), not a directory looked
- * for on its behalf. */
+/* dcache_lookup_obj; count: the answer is the caller's walk (in the
+ * stats), not a directory looked for on its behalf. */
 static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
                    const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
-                   size_t cap, struct dcache_lend *obj_out, bool borrow, bool count,
+                   size_t cap, struct dcache_lend *obj_out, bool count,
                    struct dcache_seen *seen)
 {
   if (obj_out != NULL)
@@ -595,7 +589,7 @@ static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
       memcpy(data, e->link, link_len);
     rep->data_len = (uint32_t)link_len;
     if (obj_out != NULL && e->obj_fd >= 0)
-      give_obj(e, rep, borrow, obj_out);
+      give_obj(e, obj_out);
     c->stats.hits += count;
   } else if (e != NULL) {
     entry_remove(c, e); /* something changed: the gofer answers, and a new entry is made */
@@ -611,7 +605,7 @@ bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t wa
                        const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
                        size_t cap, struct dcache_lend *obj, struct dcache_seen *seen)
 {
-  return lookup(c, mount, rel, walk, creds, rep, data, cap, obj, true, true, seen);
+  return lookup(c, mount, rel, walk, creds, rep, data, cap, obj, true, seen);
 }
 
 void dcache_lend_drop(struct dcache_lend *obj)
@@ -630,33 +624,18 @@ void dcache_lend_drop(struct dcache_lend *obj)
   obj->fd = -1, obj->dir = NULL, obj->entry = NULL;
 }
 
-/* The directory at rel, its fd lent (borrow) or a copy. */
-static int cached_dir(struct dcache *c, int mount, const char *rel,
-                      const struct deputy_creds *creds, struct statx *stx,
-                      struct dcache_seen *seen, bool borrow, struct dcache_lend *out)
-{
-  struct gofer_rep rep;
-  if (!lookup(c, mount, rel, 0, creds, &rep, NULL, 0, out, borrow, false, seen))
-    return -1;
-  if (out->fd >= 0 && rep.status == GOFER_DONE && rep.err == 0 && S_ISDIR(rep.stx.stx_mode)) {
-    *stx = rep.stx;
-    return out->fd;
-  }
-  dcache_lend_drop(out);
-  return -1;
-}
-
 int dcache_dir_hold(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
                     struct statx *stx, struct dcache_seen *seen, struct dcache_lend *held)
 {
-  return cached_dir(c, mount, rel, creds, stx, seen, true, held);
-}
-
-int dcache_dir(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
-               struct statx *stx, struct dcache_seen *seen)
-{
-  struct dcache_lend copy;
-  return cached_dir(c, mount, rel, creds, stx, seen, false, &copy);
+  struct gofer_rep rep;
+  if (!lookup(c, mount, rel, 0, creds, &rep, NULL, 0, held, false, seen))
+    return -1;
+  if (held->fd >= 0 && rep.status == GOFER_DONE && rep.err == 0 && S_ISDIR(rep.stx.stx_mode)) {
+    *stx = rep.stx;
+    return held->fd;
+  }
+  dcache_lend_drop(held);
+  return -1;
 }
 
 /* ---- insertion ---- */
@@ -858,7 +837,7 @@ void dcache_insert_child(struct dcache *c, const struct dcache_child *k)
                                                       : r->err == ENOENT || r->err == EACCES ||
                                                             r->err == ENOTDIR);
   pthread_mutex_lock(&c->lock);
-  if (ok)
+  if (ok && k->dir_kept == NULL) /* (a kept one's filesystem was asked when it was kept) */
     ok = fs_has_mgtime(c, k->dir_fd);
   int id = ok ? creds_find(c, k->creds) : -1;
   struct dcache_entry *parent = id < 0 ? NULL : find_answer(c, k->mount, k->parent_rel, 0, id);
@@ -878,7 +857,8 @@ void dcache_insert_child(struct dcache *c, const struct dcache_child *k)
   }
   if (e == NULL) {
     pthread_mutex_unlock(&c->lock);
-    close(k->dir_fd);
+    if (k->dir_fd >= 0)
+      close(k->dir_fd);
     if (k->obj_fd >= 0)
       close(k->obj_fd);
     return;
@@ -892,7 +872,11 @@ void dcache_insert_child(struct dcache *c, const struct dcache_child *k)
     e->deps[i].dir->refs++;
   }
   e->ndeps = parent->ndeps;
-  struct dcache_dir *d = dir_take(c, &k->dir_snap, k->dir_fd);
+  struct dcache_dir *d = k->dir_kept;
+  if (d != NULL)
+    d->refs++;
+  else
+    d = dir_take(c, &k->dir_snap, k->dir_fd);
   if (d != NULL)
     e->deps[e->ndeps++] = (struct dcache_dep){d, k->dir_snap.ctime_sec, k->dir_snap.ctime_nsec};
   e->obj_fd = k->obj_fd;

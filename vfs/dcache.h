@@ -149,22 +149,20 @@ struct dcache_answer {
 };
 void dcache_insert(struct dcache *c, const struct dcache_answer *a);
 
-/* The directory at rel, when the cache has a valid answer for it: a copy of
- * its O_PATH fd (the caller closes it) and its attributes in *stx, or -1.
+/* The directory at rel, when the cache has a valid answer for it: the
+ * cache's own O_PATH fd of it, lent (*held; given back with
+ * dcache_lend_drop), and its attributes in *stx; or -1 with nothing lent.
  * Not counted as a walk of the caller's. */
-int dcache_dir(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
-               struct statx *stx, struct dcache_seen *seen);
-/* The same without a copy (two system calls fewer): the cache's own fd,
- * lent (*held; given back with dcache_lend_drop), or -1 with nothing
- * lent. */
 int dcache_dir_hold(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
                     struct statx *stx, struct dcache_seen *seen, struct dcache_lend *held);
 
 /* A walk the sentry finished itself with one lookup in a directory the cache
  * answered (parent_rel, dcache_dir): the answer depends on what the
  * parent's did and on that directory, as dir_snap (taken before the lookup)
- * shows it. dir_fd and obj_fd (-1: none) are the cache's from now on. Not
- * kept when the parent's answer has gone meanwhile. */
+ * shows it. dir_fd and obj_fd (-1: none) are the cache's from now on;
+ * dir_kept instead of dir_fd: the directory is one the cache keeps, lent
+ * to the caller (dcache_lend.dir), and the answer takes a reference on
+ * it. Not kept when the parent's answer has gone meanwhile. */
 struct dcache_child {
   int mount;
   const char *rel, *parent_rel;
@@ -173,6 +171,7 @@ struct dcache_child {
   const struct gofer_rep *rep;
   const char *link; /* GOFER_AT_LINK: its text */
   int dir_fd;
+  struct dcache_dir *dir_kept;
   struct gofer_keep_snap dir_snap;
   int obj_fd;
 };

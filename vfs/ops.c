@@ -115,7 +115,9 @@ static void local_reply(struct gofer_rep *rep, const struct gofer_req *q, int fd
  * RESOLVE_NO_SYMLINKS) looked up in dir as the caller, exactly the step the
  * gofer would take there (gofer_step), its answer kept in the cache as
  * rel's, a child of parent_rel's. dir is taken (the cache keeps it, or it
- * is closed); ds is what the cache read of it before this lookup, as a
+ * is closed), unless kept is the cache's kept directory dir is the fd of,
+ * lent (the answer takes a reference on it); ds is what the cache read of
+ * it before this lookup, as a
  * snapshot must be. walk: the flags for rel's answer (NOFOLLOW_LAST only
  * on the walk's last name); index: the name's place in the walk's path, for
  * a link met there. 0 with rep (and the link text in rep_data) filled and
@@ -125,6 +127,7 @@ static void local_reply(struct gofer_rep *rep, const struct gofer_req *q, int fd
 struct local_step {
   const char *rel, *parent_rel, *name;
   int dir;
+  struct dcache_dir *kept;
   const struct statx *ds;
   uint16_t walk;
   uint32_t index;
@@ -133,8 +136,10 @@ struct local_step {
 static int local_step(struct vfs_ctx *ctx, const struct gofer_req *q, struct local_step *st,
                       struct gofer_rep *rep, char *rep_data, size_t rep_cap, int *obj)
 {
-  cleanup_close int dir = steal_fd(&st->dir);
-  cleanup_close int fd = (int)VFS_AS_IDENT(&q->ident, 0, gofer_step(dir, st->name));
+  int lent = st->kept != NULL ? st->dir : -1;
+  cleanup_close int dir = st->kept != NULL ? -1 : steal_fd(&st->dir);
+  cleanup_close int fd =
+      (int)VFS_AS_IDENT(&q->ident, 0, gofer_step(lent >= 0 ? lent : dir, st->name));
   if (fd < 0 && fd != -ENOENT && fd != -EACCES && fd != -ENOTDIR)
     return 1;
   local_reply(rep, q, fd, AT_SYMLINK_NOFOLLOW);
@@ -166,15 +171,16 @@ static int local_step(struct vfs_ctx *ctx, const struct gofer_req *q, struct loc
                                              .parent_rel = st->parent_rel, .walk = st->walk,
                                              .creds = &q->ident, .rep = rep,
                                              .link = link ? text : NULL, .dir_fd = steal_fd(&dir),
-                                             .dir_snap = snap, .obj_fd = keep_obj});
+                                             .dir_kept = st->kept, .dir_snap = snap,
+                                             .obj_fd = keep_obj});
   return 0;
 }
 
 /* The deepest directory above rel the walk cache holds (rel's parent, its
- * parent, ..., the mount root): its fd and attributes, and in prefix its
- * path; -1 when not even the mount root is held. */
+ * parent, ..., the mount root): its fd, lent into *held, and attributes,
+ * and in prefix its path; -1 when not even the mount root is held. */
 static int cached_ancestor(struct vfs_ctx *ctx, const struct gofer_req *q, const char *rel,
-                           char prefix[PATH_MAX], struct statx *ds)
+                           char prefix[PATH_MAX], struct statx *ds, struct dcache_lend *held)
 {
   path_copy(prefix, PATH_MAX, rel);
   for (;;) {
@@ -185,7 +191,8 @@ static int cached_ancestor(struct vfs_ctx *ctx, const struct gofer_req *q, const
       prefix[0] = '\0';
     else
       return -1;
-    int dir = dcache_dir(&ctx->vfs->dcache, q->mount, prefix, &q->ident, ds, &ctx->dcache_seen);
+    int dir = dcache_dir_hold(&ctx->vfs->dcache, q->mount, prefix, &q->ident, ds,
+                              &ctx->dcache_seen, held);
     if (dir >= 0)
       return dir;
   }
@@ -208,9 +215,16 @@ static int local_walk(struct vfs_ctx *ctx, const struct gofer_msg *msg, struct g
     return 1; /* the mount root itself: the gofer's */
   char prefix[PATH_MAX], rel[PATH_MAX], name[NAME_MAX + 1];
   struct statx ds;
-  int dir = cached_ancestor(ctx, q, path, prefix, &ds);
+  /* the first step in the cache's own fd of a kept directory; anything
+   * else the cache lent (a walk's object) is copied, for the step to
+   * take */
+  cleanup_lend struct dcache_lend held = DCACHE_LEND_INIT(&ctx->vfs->dcache);
+  int dir = cached_ancestor(ctx, q, path, prefix, &ds, &held);
+  if (dir >= 0 && held.dir == NULL)
+    dir = fcntl(dir, F_DUPFD_CLOEXEC, 3);
   if (dir < 0)
     return 1;
+  struct dcache_dir *kept = held.dir;
   size_t at = prefix[0] != '\0' ? strlen(prefix) + 1 : 0;
   uint32_t index = 0;
   for (size_t i = 0; i < at; i++)
@@ -220,7 +234,8 @@ static int local_walk(struct vfs_ctx *ctx, const struct gofer_msg *msg, struct g
     bool last = path[at + n] == '\0';
     if (n == 0 || n > NAME_MAX || (n == 1 && path[at] == '.') ||
         (n == 2 && path[at] == '.' && path[at + 1] == '.')) {
-      close(dir);
+      if (kept == NULL)
+        close(dir);
       return 1;
     }
     memcpy(name, path + at, n);
@@ -229,7 +244,8 @@ static int local_walk(struct vfs_ctx *ctx, const struct gofer_msg *msg, struct g
     rel[at + n] = '\0';
     int next = -1;
     struct local_step st = {.rel = rel, .parent_rel = prefix, .name = name, .dir = dir,
-                            .ds = &ds, .walk = last ? q->walk : 0, .index = index};
+                            .kept = kept, .ds = &ds, .walk = last ? q->walk : 0,
+                            .index = index};
     int r = local_step(ctx, q, &st, rep, rep_data, rep_cap, last ? obj : &next);
     if (r != 0 || last)
       return r;
@@ -240,6 +256,7 @@ static int local_walk(struct vfs_ctx *ctx, const struct gofer_msg *msg, struct g
     }
     ds = rep->stx; /* read before the next lookup in it */
     dir = next;
+    kept = NULL; /* the steps' own from here on */
     path_copy(prefix, sizeof prefix, rel);
     at += n + 1;
     index++;

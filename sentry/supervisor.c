@@ -537,8 +537,8 @@ static const char *agent_home(char *const *envp)
 /* The hidden paths, resolved on the host while the sandbox's first
  * process makes its namespaces and mounts (on the other CPU): it needs
  * them only for the view's last step, its masks. This process's host view
- * is what it was (the child changes only its own namespaces). *w is
- * closed either way. */
+ * is what it was (the child changes only its own namespaces). The watch
+ * on them is armed first (hidden_watch_arm). */
 static int hand_over_hidden(const struct exec_config *cfg, const struct pipes *p,
                             struct hidden_watch *hw, usbox_err_t *err)
 {

@@ -115,10 +115,9 @@ static void local_reply(struct gofer_rep *rep, const struct gofer_req *q, int fd
  * RESOLVE_NO_SYMLINKS) looked up in dir as the caller, exactly the step the
  * gofer would take there (gofer_step), its answer kept in the cache as
  * rel's, a child of parent_rel's. dir is taken (the cache keeps it, or it
- * is closed), unless kept is the cache's kept directory dir is the fd of,
- * lent (the answer takes a reference on it); ds is what the cache read of
- * it before this lookup, as a
- * snapshot must be. walk: the flags for rel's answer (NOFOLLOW_LAST only
+ * is closed); with kept, dir is the fd of that directory the cache keeps,
+ * lent, and the answer takes a reference on it. ds is what the cache read
+ * of dir before this lookup, as a snapshot must be. walk: the flags for rel's answer (NOFOLLOW_LAST only
  * on the walk's last name); index: the name's place in the walk's path, for
  * a link met there. 0 with rep (and the link text in rep_data) filled and
  * *obj (NULL: not wanted) an fd of the object reached (-1 for none, a
@@ -864,8 +863,6 @@ static int cached_entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, c
   return r;
 }
 
-/* An entry operation (what: op, flags, args, data; mount and path are the
- * entry's) on name in parent. */
 /* "." or ".." as the name an entry operation makes or removes: the kernel
  * answers by the operation alone, once the directory is found, without
  * looking into it (a removed directory's fd, which has no place in the
@@ -882,6 +879,8 @@ static int dot_entry_errno(const struct vfs_gofer_req *what, const char *name)
   return dot ? -EINVAL : -ENOTEMPTY;
 }
 
+/* An entry operation (what: op, flags, args, data; mount and path are the
+ * entry's) on name in parent. */
 static int entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, const char *name,
                     const struct vfs_gofer_req *what)
 {

@@ -287,10 +287,7 @@ static int keep_dir(struct gofer_result *res, struct gofer_keep_snap *snaps, int
   if (fd < 0)
     return -errno;
   uint32_t i = res->rep.keep_dirs++;
-  snaps[i] = (struct gofer_keep_snap){.ino = x.stx_ino, .ctime_sec = x.stx_ctime.tv_sec,
-                                      .ctime_nsec = x.stx_ctime.tv_nsec,
-                                      .dev_major = x.stx_dev_major, .dev_minor = x.stx_dev_minor,
-                                      .mnt_id = gofer_snap_mnt_id(&x)};
+  snaps[i] = gofer_snap_of(&x);
   res->keep_fds[res->rep.nkeep++] = fd;
   return 0;
 }

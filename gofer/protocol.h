@@ -93,6 +93,15 @@ static inline uint32_t gofer_snap_mnt_id(const struct statx *x)
 {
   return (x->stx_mask & STATX_MNT_ID) ? (uint32_t)x->stx_mnt_id : 0;
 }
+/* A directory as a statx (STATX_INO | STATX_CTIME | STATX_MNT_ID at
+ * least) shows it, as a gofer_keep_snap holds it. */
+static inline struct gofer_keep_snap gofer_snap_of(const struct statx *x)
+{
+  return (struct gofer_keep_snap){.ino = x->stx_ino, .ctime_sec = x->stx_ctime.tv_sec,
+                                  .ctime_nsec = x->stx_ctime.tv_nsec,
+                                  .dev_major = x->stx_dev_major, .dev_minor = x->stx_dev_minor,
+                                  .mnt_id = gofer_snap_mnt_id(x)};
+}
 
 struct gofer_req {
   uint32_t magic;

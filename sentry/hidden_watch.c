@@ -17,6 +17,7 @@
 
 #include "common/close_detached.h"
 #include "common/log.h"
+#include "common/path.h"
 
 #define WATCH_EVENTS (IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR)
 
@@ -31,9 +32,7 @@ static char *host_path_of(const struct policy *p, const char *const *dests, size
   size_t best = ndests, best_len = 0;
   for (size_t i = 0; i < ndests; i++) {
     size_t len = strlen(dests[i]);
-    bool under = len == 1 || (strncmp(view, dests[i], len) == 0 &&
-                              (view[len] == '\0' || view[len] == '/'));
-    if (under && (best == ndests || len > best_len))
+    if (path_at_or_below(view, dests[i]) && (best == ndests || len > best_len))
       best = i, best_len = len;
   }
   if (best >= p->nmounts || p->mounts[best].kind != MOUNT_BIND || p->mounts[best].source == NULL)

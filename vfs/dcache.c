@@ -529,8 +529,7 @@ static struct dcache_entry *root_answer_locked(struct dcache *c, int mount,
   if (statx(c->roots[mount], "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
             STATX_INO | STATX_CTIME | STATX_MNT_ID, &x) < 0)
     return NULL;
-  struct gofer_keep_snap snap = {.ino = x.stx_ino, .dev_major = x.stx_dev_major,
-                                 .dev_minor = x.stx_dev_minor, .mnt_id = gofer_snap_mnt_id(&x)};
+  struct gofer_keep_snap snap = gofer_snap_of(&x);
   int fd = fcntl(c->roots[mount], F_DUPFD_CLOEXEC, 3);
   if (fd < 0)
     return NULL;

@@ -160,11 +160,7 @@ static int local_step(struct vfs_ctx *ctx, const struct gofer_req *q, struct loc
   int keep_obj = fd >= 0 && !link ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
   if (obj != NULL)
     *obj = fd >= 0 && !link ? steal_fd(&fd) : -1;
-  const struct statx *ds = st->ds;
-  struct gofer_keep_snap snap = {.ino = ds->stx_ino, .ctime_sec = ds->stx_ctime.tv_sec,
-                                 .ctime_nsec = ds->stx_ctime.tv_nsec,
-                                 .dev_major = ds->stx_dev_major, .dev_minor = ds->stx_dev_minor,
-                                 .mnt_id = gofer_snap_mnt_id(ds)};
+  struct gofer_keep_snap snap = gofer_snap_of(st->ds);
   dcache_insert_child(&ctx->vfs->dcache,
                       &(struct dcache_child){.mount = q->mount, .rel = st->rel,
                                              .parent_rel = st->parent_rel, .walk = st->walk,

@@ -43,10 +43,7 @@ static struct gofer_keep_snap snap_of(int fd)
 {
   struct statx x;
   assert_int_equal(statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_MNT_ID, &x), 0);
-  return (struct gofer_keep_snap){.ino = x.stx_ino, .ctime_sec = x.stx_ctime.tv_sec,
-                                  .ctime_nsec = x.stx_ctime.tv_nsec,
-                                  .dev_major = x.stx_dev_major, .dev_minor = x.stx_dev_minor,
-                                  .mnt_id = gofer_snap_mnt_id(&x)};
+  return gofer_snap_of(&x);
 }
 
 /* The answer a GOFER_WALK_KEEP walk of "d/f" gives: the root and d kept,

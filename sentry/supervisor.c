@@ -144,6 +144,10 @@ struct run {
   struct tty_relay tty; /* the agent's own terminal, relayed to the caller's */
   pid_t foreign[64]; /* children this process had before usbox started anything */
   size_t nforeign;
+  /* the gofer from its early fork until prepare_sentry hands it to the
+   * sentry (-1 then) */
+  pid_t gofer_pid;
+  int gofer_control;
 };
 
 /* This process's children, as the kernel lists them, up to max. */
@@ -368,30 +372,48 @@ static int read_full(int fd, void *buf, size_t len)
   return n == (ssize_t)len ? 0 : -1;
 }
 
+/* The gofer, forked first of all usbox's processes, while usbox's heap is
+ * small (before the policy's hidden paths are expanded and the sandbox's
+ * first process is cloned): the fork copies fewer page tables, and usbox
+ * takes no copy-on-write fault for the pages it writes after it. The gofer
+ * holds nothing of usbox's but its control socket until it is given the
+ * view's mounts (give_gofer_mounts); what it makes for the agent counts
+ * against the agent's --memory. */
+static int fork_gofer(struct run *r, usbox_err_t *err)
+{
+  r->gofer_pid = gofer_fork(&r->gofer_control, err);
+  if (r->gofer_pid < 0)
+    return -1;
+  return limits_attach_gofer(&r->limits, r->gofer_pid, err);
+}
+
+/* A start that failed before the sentry took the gofer. */
+static void drop_gofer(struct run *r)
+{
+  if (r->gofer_control >= 0)
+    close(r->gofer_control);
+  if (r->gofer_pid > 0) {
+    kill(r->gofer_pid, SIGKILL);
+    while (waitpid(r->gofer_pid, NULL, __WALL) < 0 && errno == EINTR)
+      ;
+  }
+  r->gofer_pid = r->gofer_control = -1;
+}
+
 /* What does not need the view, made while the sandbox's first process
- * builds it (on the other CPU): the sentry's empty state, the VFS's part of
- * the policy and the gofer, forked before any sentry thread exists. The
- * gofer holds nothing of usbox's but its control socket until it is given
- * the view's mounts (give_gofer_mounts). */
+ * builds it (on the other CPU): the sentry's empty state and the VFS's part
+ * of the policy, before any sentry thread exists; the sentry takes the
+ * gofer. */
 static int prepare_sentry(struct run *r, const struct exec_config *cfg, usbox_err_t *err)
 {
   sentry_prepare(&r->sentry);
   r->sentry_ready = true; /* sentry_destroy undoes what follows */
   if (vfs_prepare(&r->sentry.vfs, cfg->policy, &r->sentry.gofer, err) < 0)
     return -1;
-  int control;
-  r->sentry.gofer_pid = gofer_fork(&control, err);
-  if (r->sentry.gofer_pid < 0)
-    return -1;
-  /* what it makes for the agent counts against the agent's --memory */
-  if (limits_attach_gofer(&r->limits, r->sentry.gofer_pid, err) < 0) {
-    close(control);
-    return -1;
-  }
-  if (gofer_client_init(&r->sentry.gofer, control) < 0) {
-    close(control);
+  if (gofer_client_init(&r->sentry.gofer, r->gofer_control) < 0)
     return usbox_err_set(err, ENOMEM, "starting the gofer client");
-  }
+  r->sentry.gofer_pid = r->gofer_pid; /* reap() watches it from here */
+  r->gofer_pid = r->gofer_control = -1;
   /* waiting for the gofer is where the watchdog may interrupt a receiver */
   r->sentry.gofer.waiting = sentry_interruptible;
   return 0;
@@ -637,7 +659,7 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
     goto fail;
   if (prepare_sentry(r, cfg, err) < 0)
     goto fail;
-  usbox_phase("sentry prepared, gofer forked");
+  usbox_phase("sentry prepared");
   if (sentry_up(r, cfg, p.ready[0], err) < 0)
     goto fail;
   usbox_phase("sentry, gofer and network filter up");
@@ -768,6 +790,7 @@ int supervisor_exec(const struct exec_config *cfg)
   struct bpf_program bpf;
   usbox_filter_prebuilt(&fopts, &bpf);
   struct run r = {.agent = -1, .agent_pidfd = -1, .sigfd = -1, .exit_r = -1,
+                  .gofer_pid = -1, .gofer_control = -1,
                   .hidden = {.inotify_fd = -1, .mntns_fd = -1, .userns_fd = -1}};
   if (parse_test_pass(cfg->test_pass, r.test_pass, &err) < 0) {
     usbox_err_print(&err);
@@ -790,13 +813,15 @@ int supervisor_exec(const struct exec_config *cfg)
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   if (limits_create(&r.limits, &cfg->policy->limits, &err) < 0 ||
       limits_enter_self(&r.limits, &err) < 0 ||
-      (cfg->userns != NULL && supervisor_enter_userns(cfg, &r.limits, &err) < 0)) {
+      (cfg->userns != NULL && supervisor_enter_userns(cfg, &r.limits, &err) < 0) ||
+      fork_gofer(&r, &err) < 0) {
     usbox_err_print(&err);
+    drop_gofer(&r);
     limits_destroy(&r.limits);
     close(r.sigfd);
     return USBOX_EXIT_ERROR;
   }
-  usbox_phase("limits created");
+  usbox_phase("limits created, gofer forked");
   code = start_agent(&r, cfg, program, &bpf, &inherited, &err);
   if (code == 0) {
     main_loop(&r);
@@ -810,6 +835,7 @@ int supervisor_exec(const struct exec_config *cfg)
       kill(r.agent, SIGKILL);
     kill_children(&r);
   }
+  drop_gofer(&r); /* still ours only if the start failed before the sentry took it */
   tty_relay_finish(&r.tty);
   usbox_set_ending(); /* from here on, only tear-down and exit */
   usbox_phase("tear-down: the sandbox's processes killed");

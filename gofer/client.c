@@ -51,7 +51,9 @@ void gofer_client_destroy(struct gofer_client *gc)
   pthread_mutex_destroy(&gc->lock);
 }
 
-/* This thread's connection, made on first use. */
+/* This thread's connection, made on first use (a receiver's first request:
+ * a run the walk cache answers alone makes none, and the gofer starts no
+ * thread for it). */
 static int my_conn(struct gofer_client *gc)
 {
   if (conn >= 0 && conn_client == gc->serial)
@@ -72,12 +74,6 @@ static int my_conn(struct gofer_client *gc)
   conn_client = gc->serial;
   pthread_setspecific(conn_key, &conn);
   return conn;
-}
-
-int gofer_client_connect(struct gofer_client *gc)
-{
-  int fd = my_conn(gc);
-  return fd < 0 ? fd : 0;
 }
 
 static int send_request(int fd, struct gofer_msg *m)

@@ -27,11 +27,6 @@ struct gofer_client {
 int gofer_client_init(struct gofer_client *gc, int control);
 void gofer_client_destroy(struct gofer_client *gc);
 
-/* Make this thread's connection now, so that the gofer starts the thread
- * serving it while this one does other work (otherwise the first call
- * waits for that). Returns 0 or -errno. */
-int gofer_client_connect(struct gofer_client *gc);
-
 /* What a call sends and gets. */
 struct gofer_msg {
   struct gofer_req req;   /* op, mount, walk, flags, args, ident: filled by the caller */

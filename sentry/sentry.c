@@ -208,10 +208,9 @@ static void *receiver_main(void *p)
   sigemptyset(&set);
   sigaddset(&set, interrupt_signal());
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-  /* the gofer starts this thread's server while the agent is still on
-   * its way to its first call */
-  if (gofer_client_connect(&s->gofer) < 0)
-    usbox_debug("a receiver: no gofer connection yet");
+  /* no gofer connection yet: the first request makes it (gofer/client.c
+   * my_conn), so a run the walk cache answers alone starts no server
+   * thread in the gofer */
   struct seccomp_notif *req = calloc(1, s->sizes.notif);
   if (req != NULL)
     receiver_loop(s, rc, req);

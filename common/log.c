@@ -73,9 +73,13 @@ void usbox_phase(const char *what)
    * and a fork makes every page either side writes next fault again */
   struct rusage ru;
   long faults = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_minflt + ru.ru_majflt : -1;
+  /* and this thread's CPU time: two processes share the two CPUs here, so
+   * a step's wall time also holds the other's work */
+  struct timespec cpu = {0};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
   char line[200];
-  int n = snprintf(line, sizeof line, "usbox: debug: start-up %+8.3f ms %5ld faults %s\n", ms,
-                   faults, what);
+  int n = snprintf(line, sizeof line, "usbox: debug: start-up %+8.3f ms %5ld faults %7.3f ms cpu %s\n",
+                   ms, faults, (double)cpu.tv_sec * 1e3 + (double)cpu.tv_nsec / 1e6, what);
   if (n > 0)
     fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, stderr);
 }

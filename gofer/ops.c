@@ -478,12 +478,18 @@ static long do_access(int fd, const struct gofer_call *c, struct gofer_result *r
   return access_check(c->req, fd);
 }
 
+long gofer_object_readlink(int fd, char *buf, size_t cap)
+{
+  ssize_t n = readlinkat(fd, "", buf, cap);
+  return n < 0 ? -errno : (long)n;
+}
+
 static long do_readlink(int fd, const struct gofer_call *c, struct gofer_result *res)
 {
   (void)c;
-  ssize_t n = readlinkat(fd, "", res->data, sizeof res->data);
+  long n = gofer_object_readlink(fd, res->data, sizeof res->data);
   if (n < 0)
-    return -errno;
+    return n;
   res->rep.data_len = (uint32_t)n, res->rep.val = n;
   return 0;
 }
@@ -722,7 +728,7 @@ long gofer_entry_act(int op, int dir, const char *name, const struct gofer_req *
 
 long gofer_object_act(int op, int fd, const struct gofer_req *q, const void *data)
 {
-  if (op != GOFER_CHMOD && op != GOFER_CHOWN && op != GOFER_UTIMENS)
+  if (op != GOFER_CHMOD && op != GOFER_CHOWN && op != GOFER_UTIMENS && op != GOFER_ACCESS)
     return -EINVAL; /* the others fill a result, or check its attributes */
   if (!utimens_data_ok(q))
     return -EINVAL;

@@ -51,12 +51,16 @@ long gofer_entry_act(int op, int dir, const char *name, const struct gofer_req *
  * the same step on a directory of the gofer's (the sentry's walk cache)
  * takes it with this, as the deputy. */
 long gofer_step(int dir, const char *name);
-/* An object operation whose answer is 0 or -errno (CHMOD, CHOWN, UTIMENS:
- * args from q; data: UTIMENS's two timespecs, q->data_len of them, or
- * none) on fd, the object the gofer's walk reached, done as the gofer does
- * it, by whoever holds fd: the caller has entered the deputy already. 0 or
- * -errno (-EINVAL for another op). */
+/* An object operation whose answer is 0 or -errno (CHMOD, CHOWN, UTIMENS,
+ * ACCESS: args from q; data: UTIMENS's two timespecs, q->data_len of them,
+ * or none) on fd, the object the gofer's walk reached, done as the gofer
+ * does it, by whoever holds fd: the caller has entered the deputy already
+ * (for ACCESS with q->arg1, with the real ids). 0 or -errno (-EINVAL for
+ * another op). */
 long gofer_object_act(int op, int fd, const struct gofer_req *q, const void *data);
+/* READLINK's act on fd (a link the walk reached, not followed): its text,
+ * at most cap bytes and no NUL, into buf; the length or -errno. */
+long gofer_object_readlink(int fd, char *buf, size_t cap);
 /* A two-entry operation (RENAME with q->flags, LINK) from (dir, name) to
  * (dir2, name2), done as the gofer does it, by whoever holds both
  * directories: the caller has entered the deputy already. 0 or -errno. */

@@ -502,20 +502,42 @@ static uint16_t nofollow_if_link(const struct vfs_node *n)
   return S_ISLNK(n->st.st_mode) ? GOFER_NOFOLLOW_LAST : 0;
 }
 
-/* An object operation (CHMOD, CHOWN, UTIMENS) on an object the walk cache
- * holds, done by the sentry itself with the gofer's own code
- * (gofer_object_act) on the cache's fd of it, as the caller with the
- * capabilities the gofer would use (request_creds): the walk the gofer
- * would make (through the cache: its search permissions checked for these
- * credentials), then the gofer's action. Only on the very object the VFS
- * resolved. 1 when not for the cache (the gofer does it), else 0 or
- * -errno. */
+/* Whether the sentry may answer op on an object the walk cache holds with
+ * the gofer's own act: those whose answer is 0 or -errno, and READLINK.
+ * ACCESS with the real ids only where they are the effective ones (the
+ * cache's walk checked search permission as the effective ids; the gofer
+ * walks as the real ones): asked again once ident is known (NULL: not
+ * yet). */
+static bool cache_may_act(const struct vfs_gofer_req *req, const struct deputy_creds *ident)
+{
+  switch (req->op) {
+  case GOFER_CHMOD:
+  case GOFER_CHOWN:
+  case GOFER_UTIMENS:
+  case GOFER_READLINK:
+    return true;
+  case GOFER_ACCESS:
+    return req->arg1 == 0 || ident == NULL || deputy_real_same(ident);
+  default:
+    return false;
+  }
+}
+
+/* An object operation (CHMOD, CHOWN, UTIMENS, ACCESS, READLINK) on an
+ * object the walk cache holds, done by the sentry itself with the gofer's
+ * own code (gofer_object_act, gofer_object_readlink) on the cache's fd of
+ * it, as the caller with the capabilities the gofer would use
+ * (request_creds): the walk the gofer would make (through the cache: its
+ * search permissions checked for these credentials), then the gofer's
+ * action. Only on the very object the VFS resolved. 1 when not for the
+ * cache (the gofer does it); else 0 with rep as the gofer's (READLINK's
+ * text in rep_data), or -errno when the walk failed. */
 static int cached_object_op(struct vfs_ctx *ctx, const struct vfs_node *n,
-                            const struct vfs_gofer_req *req)
+                            const struct vfs_gofer_req *req, struct gofer_rep *rep,
+                            char *rep_data, size_t rep_cap)
 {
   if (!ctx->vfs->dcache.enabled || n->mount->kind != VFS_MOUNT_FS ||
-      (req->op != GOFER_CHMOD && req->op != GOFER_CHOWN && req->op != GOFER_UTIMENS) ||
-      !dcache_walk_cacheable(req->walk))
+      !cache_may_act(req, NULL) || !dcache_walk_cacheable(req->walk))
     return 1;
   struct gofer_msg walk = {
       .req = {.op = GOFER_WALK, .mount = (uint16_t)n->mount->index,
@@ -525,20 +547,31 @@ static int cached_object_op(struct vfs_ctx *ctx, const struct vfs_node *n,
   int r = request_creds(ctx, 0, n->mount, n->mount, &walk.req.ident);
   if (r < 0)
     return r;
-  struct gofer_rep rep;
+  if (!cache_may_act(req, &walk.req.ident))
+    return 1;
   char text[PATH_MAX];
   cleanup_lend struct dcache_lend lent = DCACHE_LEND_INIT(&ctx->vfs->dcache);
-  if ((r = cached_walk(ctx, &walk, &rep, text, sizeof text, &lent)) < 0)
+  if ((r = cached_walk(ctx, &walk, rep, text, sizeof text, &lent)) < 0)
     return r;
   int obj = lent.fd;
-  if (obj < 0 || rep.status != GOFER_DONE || rep.err != 0 || !rep.has_stat ||
-      rep.stx.stx_ino != (uint64_t)n->st.st_ino ||
-      makedev(rep.stx.stx_dev_major, rep.stx.stx_dev_minor) != n->st.st_dev)
+  if (obj < 0 || rep->status != GOFER_DONE || rep->err != 0 || !rep->has_stat ||
+      rep->stx.stx_ino != (uint64_t)n->st.st_ino ||
+      makedev(rep->stx.stx_dev_major, rep->stx.stx_dev_minor) != n->st.st_dev)
     return 1; /* not the object resolved, or not reached here: the gofer's */
   struct gofer_req q = walk.req;
   q.op = (uint16_t)req->op, q.arg0 = req->arg0, q.arg1 = req->arg1;
   q.data_len = req->data_len;
-  return (int)VFS_AS_IDENT(&q.ident, 0, gofer_object_act(req->op, obj, &q, req->data));
+  /* as gofer_perform enters the deputy for it */
+  int as = req->op == GOFER_ACCESS && req->arg1 != 0 ? DEPUTY_REAL_IDS : 0;
+  long v = req->op == GOFER_READLINK
+               ? VFS_AS_IDENT(&q.ident, 0, gofer_object_readlink(obj, rep_data, rep_cap))
+               : VFS_AS_IDENT(&q.ident, as, gofer_object_act(req->op, obj, &q, req->data));
+  memset(rep, 0, sizeof *rep);
+  rep->status = GOFER_DONE;
+  rep->err = v < 0 ? (int32_t)-v : 0;
+  if (req->op == GOFER_READLINK && v >= 0)
+    rep->val = v, rep->data_len = (uint32_t)v;
+  return 0;
 }
 
 /* An operation on a resolved object (what: the op and its arguments; the
@@ -552,13 +585,15 @@ static int object_op(struct vfs_ctx *ctx, const struct vfs_node *n,
   struct vfs_gofer_req req = *what; /* on n's mount, at n's path */
   req.mount = n->mount;
   req.rel = vfs_mount_rel(n->mount, n->view);
-  int r = cached_object_op(ctx, n, &req);
-  if (r <= 0) {
+  int r = cached_object_op(ctx, n, &req, rep, rep_data, rep_cap);
+  if (r < 0) {
     memset(rep, 0, sizeof *rep); /* the gofer's answer to these: 0 or -errno */
     rep->status = GOFER_DONE;
-    rep->err = r < 0 ? -r : 0;
+    rep->err = -r;
     return r;
   }
+  if (r == 0)
+    return rep->err ? -rep->err : 0;
   r = vfs_gofer(ctx, &req, rep, rep_data, rep_cap, NULL);
   if (r < 0)
     return r;

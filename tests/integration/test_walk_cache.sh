@@ -379,6 +379,59 @@ grep -q 'd3/x is d1/a: True' "$TMPROOT/rl-sandbox.out" &&
   { fail "the renamed link is not d1/a's inode on the host"; show sandbox "$TMPROOT/rl-sandbox.out"; show stderr "$TMPROOT/rl-sandbox.err"; }
 rm -rf "$RL.native" "$RL.sandbox"
 
+# ---- access and readlink of objects the cache holds: the sentry's own ----
+# (vfs/ops.c cached_object_op: on the cache's fd of the object the VFS
+# resolved, with the gofer's own act, as the caller) Every mode, real and
+# effective ids, links followed or not, compared with the kernel under the
+# same credentials: root, root without capabilities, an unprivileged uid;
+# and none of it asks the gofer.
+A=$TMPROOT/acc
+mkdir -p "$A/dir755" "$A/dir700" && chmod 755 "$A" "$A/dir755" && chmod 700 "$A/dir700"
+for m in 644 600 755 000; do echo x >"$A/f$m" && chmod $m "$A/f$m"; done
+echo y >"$A/dir700/inner" && chmod 644 "$A/dir700/inner"
+ln -sfn f644 "$A/link_f644" && ln -sfn nowhere "$A/link_dangling" && ln -sfn dir755 "$A/link_dir"
+cat >"$TMPROOT/acc.py" <<'PY'
+import os, sys
+d = sys.argv[1]
+names = ["f644", "f600", "f755", "f000", "dir755", "dir700", "dir700/inner", "link_f644",
+         "link_dangling", "link_dir", "link_dir/", "none"]
+modes = ((os.F_OK, "F"), (os.R_OK, "R"), (os.W_OK, "W"), (os.X_OK, "X"),
+         (os.R_OK | os.W_OK | os.X_OK, "RWX"))
+for rnd in range(2):  # the second round: the cache's answers
+    for n in names:
+        p = os.path.join(d, n)
+        row = [n]
+        for mode, mname in modes:
+            for eff in (False, True):
+                for follow in (True, False):
+                    r = os.access(p, mode, effective_ids=eff, follow_symlinks=follow)
+                    row.append("%s%d%d=%d" % (mname, eff, follow, r))
+        try:
+            row.append("link=" + os.readlink(p))
+        except OSError as e:
+            row.append("link=errno%d" % e.errno)
+        print(" ".join(row))
+PY
+chmod 644 "$TMPROOT/acc.py"
+DROP=(--inh-caps=-all --ambient-caps=-all --bounding-set=-all)
+/usr/bin/python3 "$TMPROOT/acc.py" "$A" >"$TMPROOT/acc.native" 2>&1
+"$USBOX" exec -v -- /usr/bin/python3 "$TMPROOT/acc.py" "$A" >"$TMPROOT/acc.usbox" 2>"$TMPROOT/acc.err"
+expect_eq "access and readlink as root: as the kernel answers" \
+  "$(cat "$TMPROOT/acc.native")" "$(cat "$TMPROOT/acc.usbox")"
+expect_eq "and the gofer is asked nothing" "0" \
+  "$(sed -n 's/^usbox: gofer: \([0-9]*\) requests$/\1/p' "$TMPROOT/acc.err")"
+setpriv --clear-groups "${DROP[@]}" /usr/bin/python3 "$TMPROOT/acc.py" "$A" >"$TMPROOT/acc.native" 2>&1
+setpriv --clear-groups "$USBOX" exec --cap-drop ALL -- /usr/bin/python3 "$TMPROOT/acc.py" "$A" \
+  >"$TMPROOT/acc.usbox" 2>&1
+expect_eq "access and readlink as root without capabilities: as the kernel answers" \
+  "$(cat "$TMPROOT/acc.native")" "$(cat "$TMPROOT/acc.usbox")"
+runuser -u nobody -- /usr/bin/python3 "$TMPROOT/acc.py" "$A" >"$TMPROOT/acc.native" 2>&1
+runuser -u nobody -- "$U" exec -- /usr/bin/python3 "$TMPROOT/acc.py" "$A" >"$TMPROOT/acc.usbox" 2>&1
+expect_eq "access and readlink as an unprivileged uid: as the kernel answers" \
+  "$(cat "$TMPROOT/acc.native")" "$(cat "$TMPROOT/acc.usbox")"
+grep -q '^f600 F01=1 .* R01=0 ' "$TMPROOT/acc.native" ||
+  fail "sanity: natively nobody may read f600: $(grep '^f600' "$TMPROOT/acc.native" | head -1)"
+
 # ---- one host directory bound twice, read-only and writable ----
 # The cache keeps one fd per directory and mount: an fd carries its mount's
 # flags, so the read-only bind's fd must not serve a create through the

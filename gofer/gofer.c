@@ -1,7 +1,6 @@
 /* The gofer process: confinement and its io_uring loop. */
 #include "gofer/gofer.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -302,29 +301,17 @@ _Noreturn void gofer_main(int control, const struct gofer_mount *mounts, size_t 
   }
 }
 
-/* Close every fd but these (the gofer holds nothing else of usbox's). */
-static void keep_only(const int *keep, size_t nkeep)
+/* Close every fd but fd (and stderr, for a last word if the gofer dies):
+ * the gofer holds nothing else of usbox's. Two close_range calls rather
+ * than a listing of /proc/self/fd (an opendir's 32 KB buffer faulted in
+ * on every start); a failure ends the gofer. */
+static void keep_only(int fd)
 {
-  DIR *d = opendir("/proc/self/fd");
-  if (d == NULL)
-    die("listing /proc/self/fd");
-  int dfd = dirfd(d);
-  struct dirent *de;
-  int close_list[4096];
-  size_t nclose = 0;
-  while ((de = readdir(d)) != NULL && nclose < sizeof close_list / sizeof close_list[0]) {
-    if (de->d_name[0] == '.')
-      continue;
-    int fd = atoi(de->d_name);
-    bool kept = fd == dfd || fd == 2; /* stderr: for a last word if it dies */
-    for (size_t i = 0; i < nkeep && !kept; i++)
-      kept = keep[i] == fd;
-    if (!kept)
-      close_list[nclose++] = fd;
-  }
-  closedir(d);
-  for (size_t i = 0; i < nclose; i++)
-    close(close_list[i]);
+  unsigned lo = fd < 2 ? (unsigned)fd : 2, hi = fd < 2 ? 2 : (unsigned)fd;
+  if ((lo > 0 && syscall(SYS_close_range, 0U, lo - 1, 0U) < 0) ||
+      (hi > lo + 1 && syscall(SYS_close_range, lo + 1, hi - 1, 0U) < 0) ||
+      syscall(SYS_close_range, hi + 1, ~0U, 0U) < 0)
+    die("closing usbox's fds");
 }
 
 /* One record per mount on the control socket, before any connection: the
@@ -379,7 +366,7 @@ pid_t gofer_fork(int *control, usbox_err_t *err)
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_IGN);
     umask(0); /* modes come with the agent's umask applied (ops.c) */
-    keep_only(&sv[1], 1);
+    keep_only(sv[1]);
     struct gofer_mount mounts[GOFER_MAX_MOUNTS];
     size_t n = receive_mounts(sv[1], mounts);
     gofer_main(sv[1], mounts, n);

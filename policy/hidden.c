@@ -57,6 +57,15 @@ static int rebase(const char *path, const char *base, const char *dir, char out[
   return 0;
 }
 
+/* The capacity two parallel arrays of n used need for one more: doubled
+ * when full (the lists grow one by one, and a realloc at each add copied
+ * and freed ~0.5 MB at every start, in pages usbox shares copy-on-write
+ * with the sandbox's first process since its clone). */
+static size_t cap_for_one_more(size_t n, size_t cap)
+{
+  return n < cap ? cap : cap != 0 ? 2 * cap : 64;
+}
+
 /* The host's directories, each listed once (common/dircache.h): most
  * hidden paths do not exist, and that is known without an lstat each.
  * Valid for one policy_expand_hidden. */
@@ -98,7 +107,7 @@ static int lstat_listed(const char *path, struct stat *st)
 static struct realpaths {
   struct strset index; /* dir -> its slot */
   char **dir, **resolved;
-  size_t n;
+  size_t n, cap;
 } *realpaths;
 
 static char *realpath_cached(const char *dir, char resolved[PATH_MAX]);
@@ -142,13 +151,22 @@ static char *realpath_cached(const char *dir, char resolved[PATH_MAX])
   if (c != NULL && strset_find(&c->index, dir, len, strset_hash(STRSET_HASH_INIT, dir, len), &at))
     return c->resolved[at] != NULL ? strcpy(resolved, c->resolved[at]) : NULL;
   char *r = c != NULL ? realpath_from_parent(dir, resolved) : realpath(dir, resolved);
-  char **d = c != NULL ? realloc(c->dir, (c->n + 1) * sizeof *d) : NULL;
-  char **v = d != NULL ? realloc(c->resolved, (c->n + 1) * sizeof *v) : NULL;
-  if (d != NULL)
-    c->dir = d;
-  if (v == NULL || (d[c->n] = strdup(dir)) == NULL)
-    return r; /* not cached: still right */
-  c->resolved = v;
+  if (c == NULL)
+    return r;
+  size_t cap = cap_for_one_more(c->n, c->cap);
+  if (cap != c->cap) {
+    char **d = realloc(c->dir, cap * sizeof *d);
+    if (d != NULL)
+      c->dir = d;
+    char **v = d != NULL ? realloc(c->resolved, cap * sizeof *v) : NULL;
+    if (v == NULL)
+      return r; /* not cached: still right */
+    c->resolved = v;
+    c->cap = cap;
+  }
+  char **d = c->dir, **v = c->resolved;
+  if ((d[c->n] = strdup(dir)) == NULL)
+    return r;
   v[c->n] = r != NULL ? strdup(r) : NULL; /* a failure is remembered too */
   at = c->n;
   if (strset_insert(&c->index, d[c->n], len, &at) == 0)
@@ -204,7 +222,7 @@ static int canonical_entry(const char *path, char out[PATH_MAX])
 struct hidden_set {
   char **paths; /* canonical paths, in the order added */
   size_t *rule; /* per path: the rule it comes from (policy.hide_rules) */
-  size_t n;
+  size_t n, cap;
   struct strset index; /* the same, to find one without a scan */
 };
 
@@ -216,20 +234,23 @@ static int set_add(struct hidden_set *s, const char *path, size_t rule, usbox_er
     return usbox_err_set(err, ENOMEM, "allocating the hidden list");
   if (strset_find(&s->index, path, len, strset_hash(STRSET_HASH_INIT, path, len), &at))
     return 0;
-  size_t *rules = realloc(s->rule, (s->n + 1) * sizeof *rules);
-  if (rules != NULL)
+  size_t cap = cap_for_one_more(s->n, s->cap);
+  if (cap != s->cap) {
+    char **paths = realloc(s->paths, cap * sizeof *paths);
+    if (paths != NULL)
+      s->paths = paths;
+    size_t *rules = paths != NULL ? realloc(s->rule, cap * sizeof *rules) : NULL;
+    if (rules == NULL)
+      return usbox_err_set(err, ENOMEM, "allocating the hidden list");
     s->rule = rules;
-  char **grown = rules == NULL ? NULL : realloc(s->paths, (s->n + 1) * sizeof *grown);
-  if (grown == NULL || (grown[s->n] = strdup(path)) == NULL) {
-    if (grown != NULL)
-      s->paths = grown;
-    return usbox_err_set(err, ENOMEM, "allocating the hidden list");
+    s->cap = cap;
   }
-  s->paths = grown;
-  rules[s->n] = rule;
+  if ((s->paths[s->n] = strdup(path)) == NULL)
+    return usbox_err_set(err, ENOMEM, "allocating the hidden list");
+  s->rule[s->n] = rule;
   at = s->n;
-  if (strset_insert(&s->index, grown[s->n], len, &at) < 0) {
-    free(grown[s->n]);
+  if (strset_insert(&s->index, s->paths[s->n], len, &at) < 0) {
+    free(s->paths[s->n]);
     return usbox_err_set(err, ENOMEM, "allocating the hidden list");
   }
   s->n++;
@@ -245,7 +266,7 @@ static void set_free(struct hidden_set *s)
   strset_free(&s->index);
   s->paths = NULL;
   s->rule = NULL;
-  s->n = 0;
+  s->n = s->cap = 0;
 }
 
 static bool bound_source(const struct policy *p, const char *host_path)
@@ -578,10 +599,16 @@ int policy_expand_hidden(struct policy *p, usbox_err_t *err)
   for (size_t i = 0; i < p->nhidden && rc == 0; i++)
     rc = set_add(&view, p->hidden[i], p->hidden_rule[i], err);
   if (rc == 0) {
-    for (size_t i = 0; i < p->nhidden; i++)
-      free(p->hidden[i]);
-    free(p->hidden);
-    free(p->hidden_rule);
+    if (p->hidden_given == NULL) { /* freed later (policy.h) */
+      p->hidden_given = p->hidden;
+      p->hidden_given_rule = p->hidden_rule;
+      p->nhidden_given = p->nhidden;
+    } else { /* expanded once already */
+      for (size_t i = 0; i < p->nhidden; i++)
+        free(p->hidden[i]);
+      free(p->hidden);
+      free(p->hidden_rule);
+    }
     p->hidden = view.paths;
     p->hidden_rule = view.rule;
     p->nhidden = view.n;

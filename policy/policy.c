@@ -96,6 +96,10 @@ void policy_free(struct policy *p)
     free(p->hidden[i]);
   free(p->hidden);
   free(p->hidden_rule);
+  for (size_t i = 0; i < p->nhidden_given; i++)
+    free(p->hidden_given[i]);
+  free(p->hidden_given);
+  free(p->hidden_given_rule);
   for (size_t i = 0; i < p->nhide_rules; i++)
     free(p->hide_rules[i]);
   free(p->hide_rules);

@@ -105,6 +105,13 @@ struct policy {
    * secret ~/.ssh" (the default list), ... each text once. */
   char **hide_rules;
   size_t nhide_rules;
+  /* The rules' paths (and their rule indexes) as policy_expand_hidden
+   * found them, freed only by policy_free: usbox expands them after
+   * cloning the sandbox's first process, and a free there writes to pages
+   * the two share copy-on-write (a page copied for each). */
+  char **hidden_given;
+  size_t *hidden_given_rule;
+  size_t nhidden_given;
   struct policy_hidden_id *hidden_ids; /* the hidden objects that exist at start */
   size_t nhidden_ids;
   bool default_hidden; /* add the built-in list of secrets (on unless told) */

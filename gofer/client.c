@@ -39,8 +39,17 @@ int gofer_client_init(struct gofer_client *gc, int control)
   atomic_init(&gc->next_id, 1);
   gc->serial = atomic_fetch_add(&next_client, 1);
   gc->waiting = NULL;
+  gc->start = NULL;
+  gc->start_ctx = NULL;
   pthread_once(&conn_once, make_key);
   return pthread_mutex_init(&gc->lock, NULL) == 0 ? 0 : -1;
+}
+
+void gofer_client_set_control(struct gofer_client *gc, int control)
+{
+  pthread_mutex_lock(&gc->lock);
+  gc->control = control;
+  pthread_mutex_unlock(&gc->lock);
 }
 
 void gofer_client_destroy(struct gofer_client *gc)
@@ -59,11 +68,19 @@ static int my_conn(struct gofer_client *gc)
   if (conn >= 0 && conn_client == gc->serial)
     return conn;
   close_conn(NULL); /* another client's */
+  pthread_mutex_lock(&gc->lock);
+  bool up = gc->control >= 0;
+  pthread_mutex_unlock(&gc->lock);
+  if (!up) { /* the run's first request: the gofer starts now */
+    int started = gc->start != NULL ? gc->start(gc->start_ctx) : -EPIPE;
+    if (started < 0)
+      return started;
+  }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return -errno;
   pthread_mutex_lock(&gc->lock);
-  int r = fdpass_send_one(gc->control, sv[1]);
+  int r = gc->control >= 0 ? fdpass_send_one(gc->control, sv[1]) : -EPIPE;
   pthread_mutex_unlock(&gc->lock);
   close(sv[1]);
   if (r < 0) {

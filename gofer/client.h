@@ -11,7 +11,12 @@
 #include "gofer/protocol.h"
 
 struct gofer_client {
-  int control; /* new connections go to the gofer through it */
+  int control; /* new connections go to the gofer through it (-1: not started) */
+  /* Starts the gofer when a request needs it and control is -1 (the
+   * sentry's sentry/gofer_start.h): 0 once control is set, or -errno.
+   * NULL: nothing to start. */
+  int (*start)(void *ctx);
+  void *start_ctx;
   pthread_mutex_t lock;
   atomic_uint next_id;
   atomic_ulong calls; /* requests sent (usbox -v) */
@@ -26,6 +31,8 @@ struct gofer_client {
 
 int gofer_client_init(struct gofer_client *gc, int control);
 void gofer_client_destroy(struct gofer_client *gc);
+/* The gofer is up: its control socket (the client closes it at the end). */
+void gofer_client_set_control(struct gofer_client *gc, int control);
 
 /* What a call sends and gets. */
 struct gofer_msg {

@@ -361,6 +361,14 @@ pid_t gofer_fork(int *control, usbox_err_t *err)
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
       _exit(125);
     prctl(PR_SET_NAME, "usbox-gofer");
+    /* default dispositions, whatever handlers its forker had (the sentry
+     * starts it from a thread of its own, sentry/gofer_start.h) */
+    for (int sig = 1; sig < NSIG; sig++) {
+      struct sigaction sa;
+      if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &sa) == 0 &&
+          sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+        signal(sig, SIG_DFL);
+    }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);

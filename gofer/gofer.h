@@ -16,11 +16,13 @@ struct gofer_mount {
   bool procfs; /* PROC_FOLLOW is allowed only here */
 };
 
-/* Fork the gofer before the view exists (it starts while the sandbox's
- * first process builds the view): it holds nothing of usbox's but *control
- * (a SOCK_SEQPACKET socket: send it a new connection with gofer_connect) and
- * waits for the view's mounts (gofer_give_mounts) before it confines itself
- * and serves. Returns the gofer's pid or -1. */
+/* Fork the gofer: it holds nothing of its forker's but *control (a
+ * SOCK_SEQPACKET socket: send it a new connection with gofer_connect), with
+ * default signal dispositions and an empty mask, and waits for the view's
+ * mounts (gofer_give_mounts) before it confines itself and serves. Safe
+ * from a thread of a multithreaded process (glibc's fork makes malloc whole
+ * in the child; the gofer takes no other lock of its forker's); its
+ * parent-death signal is that thread's. Returns the gofer's pid or -1. */
 pid_t gofer_fork(int *control, usbox_err_t *err);
 /* Hand the forked gofer its mounts (an fd < 0: one it does not serve). The
  * caller should then close its own copies: from then on only the gofer holds

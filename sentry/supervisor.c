@@ -26,6 +26,7 @@
 #include "platform/seccomp_filter.h"
 #include "platform/unotify.h"
 #include "gofer/gofer.h"
+#include "sentry/gofer_start.h"
 #include "sentry/hidden_watch.h"
 #include "sentry/launch.h"
 #include "sentry/report.h"
@@ -145,10 +146,8 @@ struct run {
   struct tty_relay tty; /* the agent's own terminal, relayed to the caller's */
   pid_t foreign[64]; /* children this process had before usbox started anything */
   size_t nforeign;
-  /* the gofer from its early fork until prepare_sentry hands it to the
-   * sentry (-1 then) */
-  pid_t gofer_pid;
-  int gofer_control;
+  /* the gofer, started by the first request that needs it */
+  struct gofer_start gofer_start;
 };
 
 /* This process's children, as the kernel lists them, up to max. */
@@ -232,7 +231,8 @@ static void reap(struct run *r)
       int agent_st;
       r->status = read(r->exit_r, &agent_st, sizeof agent_st) == sizeof agent_st ? agent_st : st;
       r->agent_done = true;
-    } else if (r->sentry_ready && pid == r->sentry.gofer_pid) {
+    } else if (r->sentry_ready &&
+               pid == __atomic_load_n(&r->sentry.gofer_pid, __ATOMIC_ACQUIRE)) {
       /* fail closed: without its gofer the sandbox cannot go on (killed
        * by the sandbox's memory limit, which its work counts against:
        * finish_run says so) */
@@ -241,9 +241,9 @@ static void reap(struct run *r)
         fprintf(stderr, "usbox: the gofer exited (%s %d): stopping the sandbox\n",
                 WIFSIGNALED(st) ? "signal" : "status",
                 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-      r->sentry.gofer_pid = -1;
+      __atomic_store_n(&r->sentry.gofer_pid, -1, __ATOMIC_RELEASE);
       kill(r->agent, SIGKILL);
-      r->gofer_failed = true;
+      __atomic_store_n(&r->gofer_failed, true, __ATOMIC_RELEASE);
     }
   }
 }
@@ -373,55 +373,43 @@ static int read_full(int fd, void *buf, size_t len)
   return n == (ssize_t)len ? 0 : -1;
 }
 
-/* The gofer, forked first of all usbox's processes, while usbox's heap is
- * small (before the policy's hidden paths are expanded and the sandbox's
- * first process is cloned): the fork copies fewer page tables, and usbox
- * takes no copy-on-write fault for the pages it writes after it. The gofer
- * holds nothing of usbox's but its control socket until it is given the
- * view's mounts (give_gofer_mounts); what it makes for the agent counts
- * against the agent's --memory. */
-static int fork_gofer(struct run *r, usbox_err_t *err)
+/* The gofer could not start (gofer_start.h): as when it dies (reap), the
+ * sandbox cannot go on. From the starting thread. */
+static void gofer_start_failed(void *ctx, const usbox_err_t *why)
 {
-  r->gofer_pid = gofer_fork(&r->gofer_control, err);
-  if (r->gofer_pid < 0)
-    return -1;
-  return limits_attach_gofer(&r->limits, r->gofer_pid, err);
-}
-
-/* A start that failed before the sentry took the gofer. */
-static void drop_gofer(struct run *r)
-{
-  if (r->gofer_control >= 0)
-    close(r->gofer_control);
-  if (r->gofer_pid > 0) {
-    kill(r->gofer_pid, SIGKILL);
-    while (waitpid(r->gofer_pid, NULL, __WALL) < 0 && errno == EINTR)
-      ;
-  }
-  r->gofer_pid = r->gofer_control = -1;
+  struct run *r = ctx;
+  fprintf(stderr, "usbox: starting the gofer: %s%s%s: stopping the sandbox\n", why->msg,
+          why->code != 0 ? ": " : "", why->code != 0 ? strerror(why->code) : "");
+  __atomic_store_n(&r->gofer_failed, true, __ATOMIC_RELEASE);
+  kill(r->agent, SIGKILL);
 }
 
 /* What does not need the view, made while the sandbox's first process
  * builds it (on the other CPU): the sentry's empty state and the VFS's part
- * of the policy, before any sentry thread exists; the sentry takes the
- * gofer. */
+ * of the policy, before any sentry thread exists. The gofer is not started
+ * here: the first request that needs it starts it (gofer_start.h). */
 static int prepare_sentry(struct run *r, const struct exec_config *cfg, usbox_err_t *err)
 {
   sentry_prepare(&r->sentry);
-  r->sentry_ready = true; /* sentry_destroy undoes what follows */
+  /* sentry_destroy and gofer_start_stop undo what follows */
+  gofer_start_init(&r->gofer_start, &r->sentry.gofer, &r->limits, &r->sentry.gofer_pid);
+  r->gofer_start.failed = gofer_start_failed;
+  r->gofer_start.failed_ctx = r;
+  r->sentry_ready = true;
   if (vfs_prepare(&r->sentry.vfs, cfg->policy, &r->sentry.gofer, err) < 0)
     return -1;
-  if (gofer_client_init(&r->sentry.gofer, r->gofer_control) < 0)
+  if (gofer_client_init(&r->sentry.gofer, -1) < 0)
     return usbox_err_set(err, ENOMEM, "starting the gofer client");
-  r->sentry.gofer_pid = r->gofer_pid; /* reap() watches it from here */
-  r->gofer_pid = r->gofer_control = -1;
+  r->sentry.gofer.start = gofer_start_now;
+  r->sentry.gofer.start_ctx = &r->gofer_start;
   /* waiting for the gofer is where the watchdog may interrupt a receiver */
   r->sentry.gofer.waiting = sentry_interruptible;
   return 0;
 }
 
-/* The gofer takes the view's mounts; the sentry keeps the table. */
-static int give_gofer_mounts(struct run *r, const struct exec_config *cfg, const int *mounts,
+/* The sentry keeps the table of the view's mounts, and the gofer's start
+ * (gofer_start.h) their fds until the gofer takes them. */
+static int keep_gofer_mounts(struct run *r, const struct exec_config *cfg, int *mounts,
                              int nmounts, usbox_err_t *err)
 {
   if (vfs_set_mounts(&r->sentry.vfs, cfg->policy, mounts, (size_t)nmounts, err) < 0)
@@ -431,9 +419,16 @@ static int give_gofer_mounts(struct run *r, const struct exec_config *cfg, const
     gm[i] = (struct gofer_mount){.fd = mounts[i], .procfs = false};
   /* /proc stays with the sentry (vfs.h): the gofer does not get it */
   for (size_t i = 0; i < r->sentry.vfs.nmounts; i++)
-    if (r->sentry.vfs.mounts[i].kind == VFS_MOUNT_PROC)
-      gm[r->sentry.vfs.mounts[i].index] = (struct gofer_mount){.fd = -1, .procfs = true};
-  return gofer_give_mounts(r->sentry.gofer.control, gm, (size_t)nmounts, err);
+    if (r->sentry.vfs.mounts[i].kind == VFS_MOUNT_PROC) {
+      size_t at = r->sentry.vfs.mounts[i].index;
+      if (at < GOFER_MAX_MOUNTS && gm[at].fd >= 0)
+        close(gm[at].fd);
+      gm[at] = (struct gofer_mount){.fd = -1, .procfs = true};
+    }
+  gofer_start_take_mounts(&r->gofer_start, gm, (size_t)nmounts);
+  for (int i = 0; i < nmounts; i++)
+    mounts[i] = -1; /* gofer_start's now */
+  return 0;
 }
 
 /* The sentry's side of the view: the mount table over the agent's mounts. */
@@ -462,12 +457,13 @@ static int sentry_up(struct run *r, const struct exec_config *cfg, int ready_r,
   uint64_t keep = cfg->policy->keep_caps;
   r->sentry.only_uid = rootless && !(keep & (1ull << CAP_SETUID)) ? geteuid() : (uid_t)-1;
   r->sentry.only_gid = rootless && !(keep & (1ull << CAP_SETGID)) ? getegid() : (gid_t)-1;
-  int rc = give_gofer_mounts(r, cfg, fds.mounts, fds.nmounts, err);
-  /* the gofer holds the mounts; the sentry keeps only the walk cache's
-   * copies of the directory mounts' roots (vfs_set_mounts) */
+  int rc = keep_gofer_mounts(r, cfg, fds.mounts, fds.nmounts, err);
+  /* kept for the gofer, or not at all; the walk cache has its own copies of
+   * the directory mounts' roots (vfs_set_mounts) */
   for (int i = 0; i < fds.nmounts; i++)
-    close(fds.mounts[i]);
-  usbox_phase("gofer given the view");
+    if (fds.mounts[i] >= 0)
+      close(fds.mounts[i]);
+  usbox_phase("mounts kept for the gofer");
   struct audit_options audit = {.path = cfg->audit_path, .max_bytes = cfg->audit_max};
   vfs_set_dev_aliases(&r->sentry.vfs, fds.aliases, (size_t)fds.naliases);
   /* a kept session's layers exist now (the sandbox's first process made
@@ -739,7 +735,7 @@ static int finish_run(struct run *r, int code)
             "working for it, was killed\n", (unsigned long long)r->limits.config.memory);
     return 128 + SIGKILL;
   }
-  if (r->gofer_failed)
+  if (__atomic_load_n(&r->gofer_failed, __ATOMIC_ACQUIRE))
     return USBOX_EXIT_ERROR;
   if (code != 0)
     return code;
@@ -796,7 +792,6 @@ int supervisor_exec(const struct exec_config *cfg)
   struct bpf_program bpf;
   usbox_filter_prebuilt(&fopts, &bpf);
   struct run r = {.agent = -1, .agent_pidfd = -1, .sigfd = -1, .exit_r = -1,
-                  .gofer_pid = -1, .gofer_control = -1,
                   .hidden = {.inotify_fd = -1, .mntns_fd = -1, .userns_fd = -1}};
   if (parse_test_pass(cfg->test_pass, r.test_pass, &err) < 0) {
     usbox_err_print(&err);
@@ -819,15 +814,13 @@ int supervisor_exec(const struct exec_config *cfg)
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   if (limits_create(&r.limits, &cfg->policy->limits, &err) < 0 ||
       limits_enter_self(&r.limits, &err) < 0 ||
-      (cfg->userns != NULL && supervisor_enter_userns(cfg, &r.limits, &err) < 0) ||
-      fork_gofer(&r, &err) < 0) {
+      (cfg->userns != NULL && supervisor_enter_userns(cfg, &r.limits, &err) < 0)) {
     usbox_err_print(&err);
-    drop_gofer(&r);
     limits_destroy(&r.limits);
     close(r.sigfd);
     return USBOX_EXIT_ERROR;
   }
-  usbox_phase("limits created, gofer forked");
+  usbox_phase("limits created");
   code = start_agent(&r, cfg, program, &bpf, &inherited, &err);
   if (code == 0) {
     main_loop(&r);
@@ -841,13 +834,13 @@ int supervisor_exec(const struct exec_config *cfg)
       kill(r.agent, SIGKILL);
     kill_children(&r);
   }
-  drop_gofer(&r); /* still ours only if the start failed before the sentry took it */
   tty_relay_finish(&r.tty);
   usbox_set_ending(); /* from here on, only tear-down and exit */
   usbox_phase("tear-down: the sandbox's processes killed");
   if (r.sentry_ready) {
     sentry_stop(&r.sentry);
-    sys_net_stop(); /* no receiver asks it anything any more */
+    gofer_start_stop(&r.gofer_start); /* no receiver asks for it any more */
+    sys_net_stop(); /* nor anything of this */
     if (usbox_verbosity >= 2)
       sentry_print_summary(&r.sentry);
     sentry_destroy(&r.sentry);

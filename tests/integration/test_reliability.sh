@@ -198,4 +198,61 @@ CMD_TIMEOUT=90 expect_exit 0 "64 threads blocked in connect(), then accepted" --
   "$USBOX" exec --timeout 80 -- python3 "$TMPROOT/conn_block.py" "$TMPROOT/probe.py"
 expect_probe "63 threads blocked in connect" "blocked=63 worst_ms=* connected=64"
 
+# ---- the gofer: started by the first request that needs it ----
+# (sentry/gofer_start.h) A run the walk cache answers alone starts none; the
+# first `stat -f` (statfs goes to the gofer) starts one, confined before it
+# serves, holding nothing of usbox's but its mounts and sockets; if it dies
+# the sandbox stops (125), and if usbox dies, so does it.
+gofer_of() { # the usbox-gofer child of usbox $1, if any
+  local t c
+  for t in /proc/"$1"/task/*; do
+    for c in $(cat "$t/children" 2>/dev/null); do
+      [ "$(cat "/proc/$c/comm" 2>/dev/null)" = usbox-gofer ] && echo "$c"
+    done
+  done
+}
+(exec "$USBOX_REAL" exec --ro "$TMPROOT" -- sh -c 'sleep 1.5') >/dev/null 2>&1 &
+upid=$!
+track_bg "$upid"
+sleep 0.7
+expect_eq "a run that asks the gofer nothing starts none" "" "$(gofer_of "$upid")"
+wait "$upid"
+(exec "$USBOX_REAL" exec --ro "$TMPROOT" -- sh -c 'stat -f / >/dev/null && sleep 3; echo survived') \
+  >"$TMPROOT/gofer.out" 2>"$TMPROOT/gofer.err" &
+upid=$!
+track_bg "$upid"
+for _ in $(seq 60); do g=$(gofer_of "$upid"); [ -n "$g" ] && break; sleep 0.05; done
+if [ -n "$g" ] && grep -q '^Seccomp:[[:space:]]*2' "/proc/$g/status" &&
+   grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$g/status"; then
+  pass "the first statfs starts the gofer, confined (filter, no_new_privs)"
+else
+  fail "no confined gofer after a statfs (${g:-none})"
+fi
+# its fds: the view's mounts (directories and bound files), its sockets,
+# its own io_uring and stderr (a file here); nothing else of usbox's (no
+# pidfd, no listener, no pipe)
+others=$(ls -l "/proc/$g/fd" 2>/dev/null | awk 'NR>1 {print $NF}' |
+  grep -E 'anon_inode|pipe:' | grep -v 'io_uring' | tr '\n' ' ')
+expect_eq "and it holds no pidfd, listener or pipe of usbox's" "" "$others"
+kill -KILL "$g" 2>/dev/null
+wait "$upid"
+rc=$?
+expect_eq "the gofer killed: the sandbox stops with 125" "125" "$rc"
+expect_grep "and says why" "the gofer exited .signal 9." "$TMPROOT/gofer.err"
+grep -q survived "$TMPROOT/gofer.out" && fail "the agent went on without its gofer"
+(exec "$USBOX_REAL" exec --ro "$TMPROOT" -- sh -c 'stat -f / >/dev/null && sleep 30') >/dev/null 2>&1 &
+upid=$!
+track_bg "$upid"
+for _ in $(seq 60); do g=$(gofer_of "$upid"); [ -n "$g" ] && break; sleep 0.05; done
+kill -KILL "$upid"
+wait "$upid" 2>/dev/null
+for _ in $(seq 40); do
+  st=$(awk '/^State:/ {print $2}' "/proc/$g/status" 2>/dev/null)
+  [ -z "$st" ] || [ "$st" = Z ] && break
+  sleep 0.05
+done
+[ -n "$g" ] && { [ -z "$st" ] || [ "$st" = Z ]; } &&
+  pass "usbox killed: the gofer it started from a thread dies too" ||
+  fail "the gofer ${g:-?} outlived usbox (state ${st:-?})"
+
 finish

@@ -659,7 +659,7 @@ static int start_agent(struct run *r, const struct exec_config *cfg, const char 
   usbox_phase("sentry prepared");
   if (sentry_up(r, cfg, p.ready[0], err) < 0)
     goto fail;
-  usbox_phase("sentry, gofer and network filter up");
+  usbox_phase("sentry and network filter up");
   if (sentry_start(&r->sentry, err) < 0)
     goto fail;
   usbox_phase("sentry serving");

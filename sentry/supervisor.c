@@ -412,19 +412,22 @@ static int prepare_sentry(struct run *r, const struct exec_config *cfg, usbox_er
 static int keep_gofer_mounts(struct run *r, const struct exec_config *cfg, int *mounts,
                              int nmounts, usbox_err_t *err)
 {
+  if (nmounts > GOFER_MAX_MOUNTS)
+    return usbox_err_set(err, E2BIG, "too many mounts for the gofer");
   if (vfs_set_mounts(&r->sentry.vfs, cfg->policy, mounts, (size_t)nmounts, err) < 0)
     return -1;
   struct gofer_mount gm[GOFER_MAX_MOUNTS];
-  for (int i = 0; i < nmounts && i < GOFER_MAX_MOUNTS; i++)
+  for (int i = 0; i < nmounts; i++)
     gm[i] = (struct gofer_mount){.fd = mounts[i], .procfs = false};
   /* /proc stays with the sentry (vfs.h): the gofer does not get it */
-  for (size_t i = 0; i < r->sentry.vfs.nmounts; i++)
-    if (r->sentry.vfs.mounts[i].kind == VFS_MOUNT_PROC) {
-      size_t at = r->sentry.vfs.mounts[i].index;
-      if (at < GOFER_MAX_MOUNTS && gm[at].fd >= 0)
-        close(gm[at].fd);
-      gm[at] = (struct gofer_mount){.fd = -1, .procfs = true};
-    }
+  for (size_t i = 0; i < r->sentry.vfs.nmounts; i++) {
+    size_t at = r->sentry.vfs.mounts[i].index;
+    if (r->sentry.vfs.mounts[i].kind != VFS_MOUNT_PROC || at >= (size_t)nmounts)
+      continue;
+    if (gm[at].fd >= 0)
+      close(gm[at].fd);
+    gm[at] = (struct gofer_mount){.fd = -1, .procfs = true};
+  }
   gofer_start_take_mounts(&r->gofer_start, gm, (size_t)nmounts);
   for (int i = 0; i < nmounts; i++)
     mounts[i] = -1; /* gofer_start's now */

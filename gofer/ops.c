@@ -494,14 +494,24 @@ static long do_readlink(int fd, const struct gofer_call *c, struct gofer_result 
   return 0;
 }
 
+long gofer_object_statfs(int fd, char *buf, size_t cap)
+{
+  struct statfs sfs;
+  if (cap < sizeof sfs)
+    return -EINVAL;
+  if (fstatfs(fd, &sfs) < 0)
+    return -errno;
+  memcpy(buf, &sfs, sizeof sfs);
+  return (long)sizeof sfs;
+}
+
 static long do_statfs(int fd, const struct gofer_call *c, struct gofer_result *res)
 {
   (void)c;
-  struct statfs sfs;
-  if (fstatfs(fd, &sfs) < 0)
-    return -errno;
-  memcpy(res->data, &sfs, sizeof sfs);
-  res->rep.data_len = sizeof sfs;
+  long n = gofer_object_statfs(fd, res->data, sizeof res->data);
+  if (n < 0)
+    return n;
+  res->rep.data_len = (uint32_t)n;
   return 0;
 }
 

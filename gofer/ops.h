@@ -61,6 +61,9 @@ long gofer_object_act(int op, int fd, const struct gofer_req *q, const void *dat
 /* READLINK's act on fd (a link the walk reached, not followed): its text,
  * at most cap bytes and no NUL, into buf; the length or -errno. */
 long gofer_object_readlink(int fd, char *buf, size_t cap);
+/* STATFS's act on fd: a struct statfs into buf (cap at least its size);
+ * its size or -errno. */
+long gofer_object_statfs(int fd, char *buf, size_t cap);
 /* A two-entry operation (RENAME with q->flags, LINK) from (dir, name) to
  * (dir2, name2), done as the gofer does it, by whoever holds both
  * directories: the caller has entered the deputy already. 0 or -errno. */

@@ -503,7 +503,8 @@ static uint16_t nofollow_if_link(const struct vfs_node *n)
 }
 
 /* Whether the sentry may answer op on an object the walk cache holds with
- * the gofer's own act: those whose answer is 0 or -errno, and READLINK.
+ * the gofer's own act: those whose answer is 0 or -errno, READLINK and
+ * STATFS.
  * ACCESS with the real ids only where they are the effective ones (the
  * cache's walk checked search permission as the effective ids; the gofer
  * walks as the real ones): asked again once ident is known (NULL: not
@@ -515,6 +516,7 @@ static bool cache_may_act(const struct vfs_gofer_req *req, const struct deputy_c
   case GOFER_CHOWN:
   case GOFER_UTIMENS:
   case GOFER_READLINK:
+  case GOFER_STATFS:
     return true;
   case GOFER_ACCESS:
     return req->arg1 == 0 || ident == NULL || deputy_real_same(ident);
@@ -523,9 +525,9 @@ static bool cache_may_act(const struct vfs_gofer_req *req, const struct deputy_c
   }
 }
 
-/* An object operation (CHMOD, CHOWN, UTIMENS, ACCESS, READLINK) on an
- * object the walk cache holds, done by the sentry itself with the gofer's
- * own code (gofer_object_act, gofer_object_readlink) on the cache's fd of
+/* An object operation (CHMOD, CHOWN, UTIMENS, ACCESS, READLINK, STATFS) on
+ * an object the walk cache holds, done by the sentry itself with the
+ * gofer's own code (gofer_object_act, _readlink, _statfs) on the cache's fd of
  * it, as the caller with the capabilities the gofer would use
  * (request_creds): the walk the gofer would make (through the cache: its
  * search permissions checked for these credentials), then the gofer's
@@ -565,12 +567,16 @@ static int cached_object_op(struct vfs_ctx *ctx, const struct vfs_node *n,
   int as = req->op == GOFER_ACCESS && req->arg1 != 0 ? DEPUTY_REAL_IDS : 0;
   long v = req->op == GOFER_READLINK
                ? VFS_AS_IDENT(&q.ident, 0, gofer_object_readlink(obj, rep_data, rep_cap))
+           : req->op == GOFER_STATFS
+               ? VFS_AS_IDENT(&q.ident, 0, gofer_object_statfs(obj, rep_data, rep_cap))
                : VFS_AS_IDENT(&q.ident, as, gofer_object_act(req->op, obj, &q, req->data));
   memset(rep, 0, sizeof *rep);
   rep->status = GOFER_DONE;
   rep->err = v < 0 ? (int32_t)-v : 0;
   if (req->op == GOFER_READLINK && v >= 0)
     rep->val = v, rep->data_len = (uint32_t)v;
+  else if (req->op == GOFER_STATFS && v >= 0)
+    rep->data_len = (uint32_t)v;
   return 0;
 }
 

@@ -429,6 +429,12 @@ runuser -u nobody -- /usr/bin/python3 "$TMPROOT/acc.py" "$A" >"$TMPROOT/acc.nati
 runuser -u nobody -- "$U" exec -- /usr/bin/python3 "$TMPROOT/acc.py" "$A" >"$TMPROOT/acc.usbox" 2>&1
 expect_eq "access and readlink as an unprivileged uid: as the kernel answers" \
   "$(cat "$TMPROOT/acc.native")" "$(cat "$TMPROOT/acc.usbox")"
+# statfs too (the type and sizes: the free counts move)
+expect_eq "statfs of cached objects: as the kernel answers" \
+  "$(stat -f -c '%T %s %S %b %f' "$A" "$A/f644" "$A/dir755" /usr /dev/null 2>&1 | awk '{print $1, $2, $3, $4}')" \
+  "$("$USBOX" exec -v -- stat -f -c '%T %s %S %b %f' "$A" "$A/f644" "$A/dir755" /usr /dev/null 2>"$TMPROOT/sfs.err" | awk '{print $1, $2, $3, $4}')"
+expect_eq "and asks the gofer nothing" "0" \
+  "$(sed -n 's/^usbox: gofer: \([0-9]*\) requests$/\1/p' "$TMPROOT/sfs.err")"
 grep -q '^f600 F01=1 .* R01=0 ' "$TMPROOT/acc.native" ||
   fail "sanity: natively nobody may read f600: $(grep '^f600' "$TMPROOT/acc.native" | head -1)"
 

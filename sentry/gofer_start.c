@@ -89,10 +89,16 @@ int gofer_start_now(void *p)
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int e = pthread_create(&gs->thread, NULL, starter_main, gs);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (e != 0)
-      gs->result = -e;
-    else
+    if (e == 0) {
       gs->thread_made = true;
+    } else { /* as a failed start: the sandbox stops */
+      usbox_err_t err = {0};
+      usbox_err_set(&err, e, "making the thread that starts it");
+      gs->result = -e;
+      close_mounts(gs);
+      if (gs->failed != NULL)
+        gs->failed(gs->failed_ctx, &err);
+    }
   }
   while (gs->result == 1 && !gs->stopping)
     pthread_cond_wait(&gs->changed, &gs->lock);

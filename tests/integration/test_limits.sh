@@ -213,8 +213,8 @@ if grep -q '^[0-9]*:memory:/$' "$TMPROOT/cg.in" && grep -q '^[0-9]*:pids:/$' "$T
 else
   fail "inside, /proc/self/cgroup: $(cat "$TMPROOT/cg.in")"
 fi
-# (stat -f asks the gofer, which starts at the run's first request)
-"$USBOX" exec --memory 256M --pids 64 -- sh -c 'stat -f / >/dev/null; exec sleep 60.417' &
+# (a FIFO's open is the gofer's, which starts at the run's first request)
+"$USBOX" exec --memory 256M --pids 64 -- sh -c 'mkfifo /tmp/f && exec 3<>/tmp/f && exec sleep 60.417' &
 pid=$!
 track_bg "$pid"
 for _ in $(seq 100); do [ -n "$(cgroups_left)" ] && break; sleep 0.05; done
@@ -235,7 +235,7 @@ cg_dir() {
   echo "$d"
 }
 D=$(cg_dir memory)
-# (the gofer starts after the cgroups are made, at the agent's stat -f)
+# (the gofer starts after the cgroups are made, at the agent's FIFO open)
 for _ in $(seq 100); do [ -n "$(cat "$D/sandbox/gofer/cgroup.procs")" ] && break; sleep 0.05; done
 lim=$(cat "$D/sandbox/memory.limit_in_bytes" "$D/sandbox/memory.max" 2>/dev/null | head -1)
 P=$(cg_dir pids)

@@ -200,9 +200,9 @@ expect_probe "63 threads blocked in connect" "blocked=63 worst_ms=* connected=64
 
 # ---- the gofer: started by the first request that needs it ----
 # (sentry/gofer_start.h) A run the walk cache answers alone starts none; the
-# first `stat -f` (statfs goes to the gofer) starts one, confined before it
-# serves, holding nothing of usbox's but its mounts and sockets; if it dies
-# the sandbox stops (125), and if usbox dies, so does it.
+# first open of a FIFO (the gofer's: such an open may block) starts one,
+# confined before it serves, holding nothing of usbox's but its mounts and
+# sockets; if it dies the sandbox stops (125), and if usbox dies, so does it.
 gofer_of() { # the usbox-gofer child of usbox $1, if any
   local t c
   for t in /proc/"$1"/task/*; do
@@ -217,16 +217,16 @@ track_bg "$upid"
 sleep 0.7
 expect_eq "a run that asks the gofer nothing starts none" "" "$(gofer_of "$upid")"
 wait "$upid"
-(exec "$USBOX_REAL" exec --ro "$TMPROOT" -- sh -c 'stat -f / >/dev/null && sleep 3; echo survived') \
+(exec "$USBOX_REAL" exec --ro "$TMPROOT" -- sh -c 'mkfifo /tmp/f && exec 3<>/tmp/f && sleep 3; echo survived') \
   >"$TMPROOT/gofer.out" 2>"$TMPROOT/gofer.err" &
 upid=$!
 track_bg "$upid"
 for _ in $(seq 60); do g=$(gofer_of "$upid"); [ -n "$g" ] && break; sleep 0.05; done
 if [ -n "$g" ] && grep -q '^Seccomp:[[:space:]]*2' "/proc/$g/status" &&
    grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$g/status"; then
-  pass "the first statfs starts the gofer, confined (filter, no_new_privs)"
+  pass "the first FIFO open starts the gofer, confined (filter, no_new_privs)"
 else
-  fail "no confined gofer after a statfs (${g:-none})"
+  fail "no confined gofer after a FIFO open (${g:-none})"
 fi
 # its fds: the view's mounts (directories and bound files), its sockets,
 # its own io_uring and stderr (a file here); nothing else of usbox's (no
@@ -240,7 +240,7 @@ rc=$?
 expect_eq "the gofer killed: the sandbox stops with 125" "125" "$rc"
 expect_grep "and says why" "the gofer exited .signal 9." "$TMPROOT/gofer.err"
 grep -q survived "$TMPROOT/gofer.out" && fail "the agent went on without its gofer"
-(exec "$USBOX_REAL" exec --ro "$TMPROOT" -- sh -c 'stat -f / >/dev/null && sleep 30') >/dev/null 2>&1 &
+(exec "$USBOX_REAL" exec --ro "$TMPROOT" -- sh -c 'mkfifo /tmp/f && exec 3<>/tmp/f && sleep 30') >/dev/null 2>&1 &
 upid=$!
 track_bg "$upid"
 for _ in $(seq 60); do g=$(gofer_of "$upid"); [ -n "$g" ] && break; sleep 0.05; done

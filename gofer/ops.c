@@ -478,41 +478,49 @@ static long do_access(int fd, const struct gofer_call *c, struct gofer_result *r
   return access_check(c->req, fd);
 }
 
-long gofer_object_readlink(int fd, char *buf, size_t cap)
+/* READLINK's and STATFS's acts: what they read into out (at most
+ * out->cap bytes), its length and the reply's value. 0 or -errno. */
+static long object_readlink(int fd, struct gofer_object_out *out)
 {
-  ssize_t n = readlinkat(fd, "", buf, cap);
-  return n < 0 ? -errno : (long)n;
+  ssize_t n = readlinkat(fd, "", out->buf, out->cap);
+  if (n < 0)
+    return -errno;
+  out->len = (uint32_t)n, out->val = n;
+  return 0;
+}
+
+static long object_statfs(int fd, struct gofer_object_out *out)
+{
+  struct statfs sfs;
+  if (out->cap < sizeof sfs)
+    return -EINVAL;
+  if (fstatfs(fd, &sfs) < 0)
+    return -errno;
+  memcpy(out->buf, &sfs, sizeof sfs);
+  out->len = sizeof sfs, out->val = 0;
+  return 0;
+}
+
+/* A reading act's out into the gofer's reply. */
+static long into_reply(long r, const struct gofer_object_out *out, struct gofer_result *res)
+{
+  if (r == 0)
+    res->rep.data_len = out->len, res->rep.val = out->val;
+  return r;
 }
 
 static long do_readlink(int fd, const struct gofer_call *c, struct gofer_result *res)
 {
   (void)c;
-  long n = gofer_object_readlink(fd, res->data, sizeof res->data);
-  if (n < 0)
-    return n;
-  res->rep.data_len = (uint32_t)n, res->rep.val = n;
-  return 0;
-}
-
-long gofer_object_statfs(int fd, char *buf, size_t cap)
-{
-  struct statfs sfs;
-  if (cap < sizeof sfs)
-    return -EINVAL;
-  if (fstatfs(fd, &sfs) < 0)
-    return -errno;
-  memcpy(buf, &sfs, sizeof sfs);
-  return (long)sizeof sfs;
+  struct gofer_object_out out = {.buf = res->data, .cap = sizeof res->data};
+  return into_reply(object_readlink(fd, &out), &out, res);
 }
 
 static long do_statfs(int fd, const struct gofer_call *c, struct gofer_result *res)
 {
   (void)c;
-  long n = gofer_object_statfs(fd, res->data, sizeof res->data);
-  if (n < 0)
-    return n;
-  res->rep.data_len = (uint32_t)n;
-  return 0;
+  struct gofer_object_out out = {.buf = res->data, .cap = sizeof res->data};
+  return into_reply(object_statfs(fd, &out), &out, res);
 }
 
 static long do_chmod(int fd, const struct gofer_call *c, struct gofer_result *res)
@@ -736,14 +744,37 @@ long gofer_entry_act(int op, int dir, const char *name, const struct gofer_req *
   return h->on_entry(&e, &c);
 }
 
-long gofer_object_act(int op, int fd, const struct gofer_req *q, const void *data)
+long gofer_object_act(int op, int fd, const struct gofer_req *q, const void *data,
+                      struct gofer_object_out *out)
 {
-  if (op != GOFER_CHMOD && op != GOFER_CHOWN && op != GOFER_UTIMENS && op != GOFER_ACCESS)
-    return -EINVAL; /* the others fill a result, or check its attributes */
+  out->len = 0, out->val = 0;
+  switch (op) {
+  case GOFER_READLINK:
+    return object_readlink(fd, out);
+  case GOFER_STATFS:
+    return object_statfs(fd, out);
+  case GOFER_CHMOD:
+  case GOFER_CHOWN:
+  case GOFER_UTIMENS:
+  case GOFER_ACCESS:
+    break;
+  default:
+    return -EINVAL; /* the others walk, open, or check attributes on the way */
+  }
   if (!utimens_data_ok(q))
     return -EINVAL;
   struct gofer_call c = {.req = q, .path = "", .path2 = NULL, .data = data, .in_fd = -1};
   return handler_of(op)->on_object(fd, &c, NULL);
+}
+
+int gofer_deputy_flags(const struct gofer_req *q)
+{
+  /* access() with the real ids resolves its path with them too, as the
+   * kernel does (search permission on the way is the real uid's) */
+  bool real_ids = (q->arg1 != 0 && (q->op == GOFER_ACCESS ||
+                                    (q->op == GOFER_WALK && (q->walk & GOFER_WALK_ACCESS)))) ||
+                  (q->op == GOFER_WALK && (q->walk & GOFER_WALK_REAL_IDS));
+  return real_ids ? DEPUTY_REAL_IDS : 0;
 }
 
 long gofer_entry2_act(int op, int dir, const char *name, int dir2, const char *name2,
@@ -776,16 +807,12 @@ void gofer_perform(struct gofer_state *g, const struct gofer_call *c, struct gof
   res->out_fd = -1;
   res->async_open = false;
   res->async_dirfd = -1;
-  /* access() with the real ids resolves its path with them too, as the
-   * kernel does (search permission on the way is the real uid's) */
   const struct gofer_req *q = c->req;
-  bool real_ids = (q->arg1 != 0 && (q->op == GOFER_ACCESS ||
-                                    (q->op == GOFER_WALK && (q->walk & GOFER_WALK_ACCESS)))) ||
-                  (q->op == GOFER_WALK && (q->walk & GOFER_WALK_REAL_IDS));
   /* Everything below runs as the agent thread: its fs ids, groups and
-   * effective capabilities (common/deputy.h), then the thread is the
-   * gofer's own again. */
-  if (deputy_enter(&q->ident, real_ids ? DEPUTY_REAL_IDS : 0) < 0) {
+   * effective capabilities (common/deputy.h), the real ids where the call
+   * checks with them (gofer_deputy_flags), then the thread is the gofer's
+   * own again. */
+  if (deputy_enter(&q->ident, gofer_deputy_flags(q)) < 0) {
     res->rep.err = EPERM;
     return;
   }

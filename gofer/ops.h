@@ -51,19 +51,25 @@ long gofer_entry_act(int op, int dir, const char *name, const struct gofer_req *
  * the same step on a directory of the gofer's (the sentry's walk cache)
  * takes it with this, as the deputy. */
 long gofer_step(int dir, const char *name);
-/* An object operation whose answer is 0 or -errno (CHMOD, CHOWN, UTIMENS,
- * ACCESS: args from q; data: UTIMENS's two timespecs, q->data_len of them,
- * or none) on fd, the object the gofer's walk reached, done as the gofer
- * does it, by whoever holds fd: the caller has entered the deputy already
- * (for ACCESS with q->arg1, with the real ids). 0 or -errno (-EINVAL for
- * another op). */
-long gofer_object_act(int op, int fd, const struct gofer_req *q, const void *data);
-/* READLINK's act on fd (a link the walk reached, not followed): its text,
- * at most cap bytes and no NUL, into buf; the length or -errno. */
-long gofer_object_readlink(int fd, char *buf, size_t cap);
-/* STATFS's act on fd: a struct statfs into buf (cap at least its size);
- * its size or -errno. */
-long gofer_object_statfs(int fd, char *buf, size_t cap);
+/* What an object operation read (READLINK's text, STATFS's struct statfs):
+ * into buf, at most cap bytes; len of them, and val as the reply's. */
+struct gofer_object_out {
+  char *buf;
+  size_t cap;
+  uint32_t len;
+  int64_t val;
+};
+/* An object operation on fd, the object the gofer's walk reached, done as
+ * the gofer does it, by whoever holds fd: CHMOD, CHOWN, UTIMENS, ACCESS
+ * (args from q; data: UTIMENS's two timespecs, q->data_len of them, or
+ * none), READLINK and STATFS (into out). The caller has entered the deputy
+ * already, with gofer_deputy_flags(q). 0 or -errno (-EINVAL for another
+ * op). */
+long gofer_object_act(int op, int fd, const struct gofer_req *q, const void *data,
+                      struct gofer_object_out *out);
+/* The deputy flags a request runs with (common/deputy.h): the real ids for
+ * access(2)'s check and walk. */
+int gofer_deputy_flags(const struct gofer_req *q);
 /* A two-entry operation (RENAME with q->flags, LINK) from (dir, name) to
  * (dir2, name2), done as the gofer does it, by whoever holds both
  * directories: the caller has entered the deputy already. 0 or -errno. */

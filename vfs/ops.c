@@ -527,7 +527,7 @@ static bool cache_may_act(const struct vfs_gofer_req *req, const struct deputy_c
 
 /* An object operation (CHMOD, CHOWN, UTIMENS, ACCESS, READLINK, STATFS) on
  * an object the walk cache holds, done by the sentry itself with the
- * gofer's own code (gofer_object_act, _readlink, _statfs) on the cache's fd of
+ * gofer's own code (gofer_object_act) on the cache's fd of
  * it, as the caller with the capabilities the gofer would use
  * (request_creds): the walk the gofer would make (through the cache: its
  * search permissions checked for these credentials), then the gofer's
@@ -563,20 +563,14 @@ static int cached_object_op(struct vfs_ctx *ctx, const struct vfs_node *n,
   struct gofer_req q = walk.req;
   q.op = (uint16_t)req->op, q.arg0 = req->arg0, q.arg1 = req->arg1;
   q.data_len = req->data_len;
+  struct gofer_object_out out = {.buf = rep_data, .cap = rep_cap};
   /* as gofer_perform enters the deputy for it */
-  int as = req->op == GOFER_ACCESS && req->arg1 != 0 ? DEPUTY_REAL_IDS : 0;
-  long v = req->op == GOFER_READLINK
-               ? VFS_AS_IDENT(&q.ident, 0, gofer_object_readlink(obj, rep_data, rep_cap))
-           : req->op == GOFER_STATFS
-               ? VFS_AS_IDENT(&q.ident, 0, gofer_object_statfs(obj, rep_data, rep_cap))
-               : VFS_AS_IDENT(&q.ident, as, gofer_object_act(req->op, obj, &q, req->data));
+  long v = VFS_AS_IDENT(&q.ident, gofer_deputy_flags(&q),
+                        gofer_object_act(req->op, obj, &q, req->data, &out));
   memset(rep, 0, sizeof *rep);
   rep->status = GOFER_DONE;
   rep->err = v < 0 ? (int32_t)-v : 0;
-  if (req->op == GOFER_READLINK && v >= 0)
-    rep->val = v, rep->data_len = (uint32_t)v;
-  else if (req->op == GOFER_STATFS && v >= 0)
-    rep->data_len = (uint32_t)v;
+  rep->data_len = out.len, rep->val = out.val;
   return 0;
 }
 

@@ -554,25 +554,37 @@ static long do_truncate(int fd, const struct gofer_call *c, struct gofer_result 
   return SYS_ERR(truncate(fdpath_of(fd).s, (off_t)q->arg0));
 }
 
-/* A length the xattr calls return, with the data when the caller asked a size. */
-static long xattr_len(ssize_t n, const struct gofer_req *q, struct gofer_result *res)
+/* A length the xattr calls return, with the data when the caller asked a
+ * size (q->arg0; 0 asks the length only). */
+static long xattr_len(ssize_t n, const struct gofer_req *q, struct gofer_object_out *out)
 {
   if (n < 0)
     return -errno;
-  res->rep.val = n;
-  res->rep.data_len = q->arg0 ? (uint32_t)n : 0;
+  out->val = n;
+  out->len = q->arg0 ? (uint32_t)n : 0;
   return 0;
 }
 
-static size_t xattr_cap(const struct gofer_req *q, const struct gofer_result *res)
+static size_t xattr_cap(const struct gofer_req *q, const struct gofer_object_out *out)
 {
-  return q->arg0 > sizeof res->data ? sizeof res->data : q->arg0;
+  return q->arg0 > out->cap ? out->cap : q->arg0;
+}
+
+static long object_getxattr(int fd, const char *name, const struct gofer_req *q,
+                            struct gofer_object_out *out)
+{
+  return xattr_len(getxattr(fdpath_of(fd).s, name, out->buf, xattr_cap(q, out)), q, out);
+}
+
+static long object_listxattr(int fd, const struct gofer_req *q, struct gofer_object_out *out)
+{
+  return xattr_len(listxattr(fdpath_of(fd).s, out->buf, xattr_cap(q, out)), q, out);
 }
 
 static long do_getxattr(int fd, const struct gofer_call *c, struct gofer_result *res)
 {
-  ssize_t n = getxattr(fdpath_of(fd).s, c->path2, res->data, xattr_cap(c->req, res));
-  return xattr_len(n, c->req, res);
+  struct gofer_object_out out = {.buf = res->data, .cap = sizeof res->data};
+  return into_reply(object_getxattr(fd, c->path2, c->req, &out), &out, res);
 }
 
 static long do_setxattr(int fd, const struct gofer_call *c, struct gofer_result *res)
@@ -584,8 +596,8 @@ static long do_setxattr(int fd, const struct gofer_call *c, struct gofer_result 
 
 static long do_listxattr(int fd, const struct gofer_call *c, struct gofer_result *res)
 {
-  ssize_t n = listxattr(fdpath_of(fd).s, res->data, xattr_cap(c->req, res));
-  return xattr_len(n, c->req, res);
+  struct gofer_object_out out = {.buf = res->data, .cap = sizeof res->data};
+  return into_reply(object_listxattr(fd, c->req, &out), &out, res);
 }
 
 static long do_removexattr(int fd, const struct gofer_call *c, struct gofer_result *res)
@@ -753,6 +765,12 @@ long gofer_object_act(int op, int fd, const struct gofer_req *q, const void *dat
     return object_readlink(fd, out);
   case GOFER_STATFS:
     return object_statfs(fd, out);
+  case GOFER_GETXATTR: /* data: the name, as the gofer's decode takes it */
+    if (data == NULL || strnlen(data, 256) < 1 || strnlen(data, 256) > 255)
+      return -EINVAL;
+    return object_getxattr(fd, data, q, out);
+  case GOFER_LISTXATTR:
+    return object_listxattr(fd, q, out);
   case GOFER_CHMOD:
   case GOFER_CHOWN:
   case GOFER_UTIMENS:

@@ -51,8 +51,9 @@ long gofer_entry_act(int op, int dir, const char *name, const struct gofer_req *
  * the same step on a directory of the gofer's (the sentry's walk cache)
  * takes it with this, as the deputy. */
 long gofer_step(int dir, const char *name);
-/* What an object operation read (READLINK's text, STATFS's struct statfs):
- * into buf, at most cap bytes; len of them, and val as the reply's. */
+/* What an object operation read (READLINK's text, STATFS's struct statfs,
+ * an xattr's value or names): into buf, at most cap bytes; len of them, and
+ * val as the reply's. */
 struct gofer_object_out {
   char *buf;
   size_t cap;
@@ -62,9 +63,10 @@ struct gofer_object_out {
 /* An object operation on fd, the object the gofer's walk reached, done as
  * the gofer does it, by whoever holds fd: CHMOD, CHOWN, UTIMENS, ACCESS
  * (args from q; data: UTIMENS's two timespecs, q->data_len of them, or
- * none), READLINK and STATFS (into out). The caller has entered the deputy
- * already, with gofer_deputy_flags(q). 0 or -errno (-EINVAL for another
- * op). */
+ * none), READLINK, STATFS, GETXATTR (data: the name) and LISTXATTR (q->arg0
+ * the size asked, 0 for the length only) into out. The caller has entered
+ * the deputy already, with gofer_deputy_flags(q). 0 or -errno (-EINVAL for
+ * another op). */
 long gofer_object_act(int op, int fd, const struct gofer_req *q, const void *data,
                       struct gofer_object_out *out);
 /* The deputy flags a request runs with (common/deputy.h): the real ids for

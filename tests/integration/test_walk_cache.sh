@@ -438,6 +438,58 @@ expect_eq "and asks the gofer nothing" "0" \
 grep -q '^f600 F01=1 .* R01=0 ' "$TMPROOT/acc.native" ||
   fail "sanity: natively nobody may read f600: $(grep '^f600' "$TMPROOT/acc.native" | head -1)"
 
+# extended attributes read from cached objects: getxattr, lgetxattr,
+# listxattr and llistxattr on the cache's fd, as the caller (a file
+# nobody may read: EACCES for nobody; search permission on the way: dir700;
+# a value larger than a first guess: the size query, then the read). `ls -l`
+# asks for ACLs, so without this nearly every `ls -l` started the gofer.
+setfattr_py='import os, sys
+for p, n, v in ((sys.argv[1] + "/f644", "user.a", b"1"), (sys.argv[1] + "/f000", "user.b", b"2"),
+                (sys.argv[1] + "/dir700/inner", "user.c", b"x" * 3000),
+                (sys.argv[1] + "/dir755", "user.d", b"")):
+    os.setxattr(p, n, v)'
+/usr/bin/python3 -c "$setfattr_py" "$A"
+cat >"$TMPROOT/xattr.py" <<'PY'
+import os, sys
+d = sys.argv[1]
+for rnd in range(2):  # the second round: the cache's answers
+    for n in ("f644", "f000", "dir755", "dir700/inner", "link_f644", "link_dangling", "none"):
+        p = os.path.join(d, n)
+        row = [n]
+        for follow in (True, False):
+            try:
+                row.append("list=" + ",".join(sorted(os.listxattr(p, follow_symlinks=follow))))
+            except OSError as e:
+                row.append("list=errno%d" % e.errno)
+            for name in ("user.a", "user.b", "user.c", "user.d", "user.none"):
+                try:
+                    v = os.getxattr(p, name, follow_symlinks=follow)
+                    row.append("%s=%d:%s" % (name, len(v), v[:8].decode()))
+                except OSError as e:
+                    row.append("%s=errno%d" % (name, e.errno))
+        print(" ".join(row))
+PY
+chmod 644 "$TMPROOT/xattr.py"
+/usr/bin/python3 "$TMPROOT/xattr.py" "$A" >"$TMPROOT/xattr.native" 2>&1
+"$USBOX" exec -v -- /usr/bin/python3 "$TMPROOT/xattr.py" "$A" >"$TMPROOT/xattr.usbox" 2>"$TMPROOT/xattr.err"
+grep -q '^dir700/inner list=user.c user.a=errno61 user.b=errno61 user.c=3000:xxxxxxxx ' "$TMPROOT/xattr.native" ||
+  fail "sanity: natively dir700/inner's xattr does not read as set: $(grep '^dir700' "$TMPROOT/xattr.native" | head -1)"
+expect_eq "xattrs of cached objects as root: as the kernel answers" \
+  "$(cat "$TMPROOT/xattr.native")" "$(cat "$TMPROOT/xattr.usbox")"
+expect_eq "and the gofer is asked nothing" "0" \
+  "$(sed -n 's/^usbox: gofer: \([0-9]*\) requests$/\1/p' "$TMPROOT/xattr.err")"
+setpriv --clear-groups "${DROP[@]}" /usr/bin/python3 "$TMPROOT/xattr.py" "$A" >"$TMPROOT/xattr.native" 2>&1
+setpriv --clear-groups "$USBOX" exec --cap-drop ALL -- /usr/bin/python3 "$TMPROOT/xattr.py" "$A" \
+  >"$TMPROOT/xattr.usbox" 2>&1
+expect_eq "xattrs as root without capabilities: as the kernel answers" \
+  "$(cat "$TMPROOT/xattr.native")" "$(cat "$TMPROOT/xattr.usbox")"
+runuser -u nobody -- /usr/bin/python3 "$TMPROOT/xattr.py" "$A" >"$TMPROOT/xattr.native" 2>&1
+runuser -u nobody -- "$U" exec -- /usr/bin/python3 "$TMPROOT/xattr.py" "$A" >"$TMPROOT/xattr.usbox" 2>&1
+grep -q '^f000 list=user.b user.a=errno13 user.b=errno13 ' "$TMPROOT/xattr.native" ||
+  fail "sanity: natively nobody may read f000's xattrs (but list them): $(grep '^f000' "$TMPROOT/xattr.native" | head -1)"
+expect_eq "xattrs as an unprivileged uid: as the kernel answers" \
+  "$(cat "$TMPROOT/xattr.native")" "$(cat "$TMPROOT/xattr.usbox")"
+
 # ---- one host directory bound twice, read-only and writable ----
 # The cache keeps one fd per directory and mount: an fd carries its mount's
 # flags, so the read-only bind's fd must not serve a create through the

@@ -57,7 +57,6 @@ void sentry_wait_writers(struct sentry *s)
 
 void sentry_prepare(struct sentry *s)
 {
-  memset(s, 0, sizeof *s);
   s->listener = -1;
   s->gofer.control = -1;
   s->gofer_pid = -1;

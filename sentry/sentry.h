@@ -119,8 +119,10 @@ enum { INTERRUPT_NONE, INTERRUPT_GONE, INTERRUPT_SIGNAL };
  * restarts the call or fails it with EINTR, as SA_RESTART says. */
 #define USBOX_ERESTARTSYS 512
 
-/* An empty sentry (no listener yet): made while the sandbox's first process
- * builds the view; sentry_destroy may follow. */
+/* An empty sentry (no listener yet), in s, zeroed memory (supervisor.c's
+ * run_new: fresh pages, of which only those written are touched): made
+ * while the sandbox's first process builds the view; sentry_destroy may
+ * follow. */
 void sentry_prepare(struct sentry *s);
 /* The sandbox's seccomp listener; takes ownership of it. */
 int sentry_take_listener(struct sentry *s, int listener, usbox_err_t *err);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -771,6 +772,21 @@ static int stdio_not_directories(usbox_err_t *err)
   return 0;
 }
 
+/* The run's state, ~100 KB (the sentry's counters, the --TESTONLY-pass
+ * table): fresh zero pages from the kernel, touched only where written.
+ * Zeroed on the stack it cost a first-touch fault per page before the
+ * clone, and every page the sentry wrote after it was copied (it was the
+ * sandbox's first process's too). */
+static struct run *run_new(usbox_err_t *err)
+{
+  struct run *r = mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (r == MAP_FAILED)
+    return usbox_err_set(err, errno, "allocating the run's state"), NULL;
+  r->agent = -1, r->agent_pidfd = -1, r->sigfd = -1, r->exit_r = -1;
+  r->hidden.inotify_fd = -1, r->hidden.mntns_fd = -1, r->hidden.userns_fd = -1;
+  return r;
+}
+
 int supervisor_exec(const struct exec_config *cfg)
 {
   usbox_err_t err = {0};
@@ -794,72 +810,76 @@ int supervisor_exec(const struct exec_config *cfg)
   struct filter_options fopts = {.denials_to_sentry = cfg->audit_path != NULL || cfg->count_denials};
   struct bpf_program bpf;
   usbox_filter_prebuilt(&fopts, &bpf);
-  struct run r = {.agent = -1, .agent_pidfd = -1, .sigfd = -1, .exit_r = -1,
-                  .hidden = {.inotify_fd = -1, .mntns_fd = -1, .userns_fd = -1}};
-  if (parse_test_pass(cfg->test_pass, r.test_pass, &err) < 0) {
+  struct run *r = run_new(&err);
+  if (r == NULL) {
     usbox_err_print(&err);
     return USBOX_EXIT_ERROR;
   }
-  r.nforeign = list_children(r.foreign, sizeof r.foreign / sizeof r.foreign[0]);
-  tty_relay_probe(&r.tty);
+  if (parse_test_pass(cfg->test_pass, r->test_pass, &err) < 0) {
+    usbox_err_print(&err);
+    return USBOX_EXIT_ERROR;
+  }
+  r->nforeign = list_children(r->foreign, sizeof r->foreign / sizeof r->foreign[0]);
+  tty_relay_probe(&r->tty);
   if (cfg->gate != NULL && cfg->gate->console) {
     /* the container's terminal: its own pty on all of 0-2, not usbox's */
-    r.tty.mask = 7;
-    r.tty.have_termios = r.tty.have_size = false;
+    r->tty.mask = 7;
+    r->tty.have_termios = r->tty.have_size = false;
   }
   struct inherited inherited;
-  if (block_signals(&r.sigfd, &inherited, r.tty.mask != 0, &err) < 0) {
+  if (block_signals(&r->sigfd, &inherited, r->tty.mask != 0, &err) < 0) {
     usbox_err_print(&err);
     return USBOX_EXIT_ERROR;
   }
   /* Orphans of the agent's tree are re-parented to usbox, which reaps them
    * and kills whatever is left when the agent ends. */
   prctl(PR_SET_CHILD_SUBREAPER, 1);
-  if (limits_create(&r.limits, &cfg->policy->limits, &err) < 0 ||
-      limits_enter_self(&r.limits, &err) < 0 ||
-      (cfg->userns != NULL && supervisor_enter_userns(cfg, &r.limits, &err) < 0)) {
+  if (limits_create(&r->limits, &cfg->policy->limits, &err) < 0 ||
+      limits_enter_self(&r->limits, &err) < 0 ||
+      (cfg->userns != NULL && supervisor_enter_userns(cfg, &r->limits, &err) < 0)) {
     usbox_err_print(&err);
-    limits_destroy(&r.limits);
-    close(r.sigfd);
+    limits_destroy(&r->limits);
+    close(r->sigfd);
     return USBOX_EXIT_ERROR;
   }
   usbox_phase("limits created");
-  code = start_agent(&r, cfg, program, &bpf, &inherited, &err);
+  code = start_agent(r, cfg, program, &bpf, &inherited, &err);
   if (code == 0) {
-    main_loop(&r);
+    main_loop(r);
     usbox_phase("the agent ended");
   } else {
-    tty_relay_finish(&r.tty); /* the caller's terminal as it was, then the message */
+    tty_relay_finish(&r->tty); /* the caller's terminal as it was, then the message */
     usbox_err_print(&err);
   }
-  if (r.agent > 0) {
-    if (code != 0 && !r.agent_done)
-      kill(r.agent, SIGKILL);
-    kill_children(&r);
+  if (r->agent > 0) {
+    if (code != 0 && !r->agent_done)
+      kill(r->agent, SIGKILL);
+    kill_children(r);
   }
-  tty_relay_finish(&r.tty);
+  tty_relay_finish(&r->tty);
   usbox_set_ending(); /* from here on, only tear-down and exit */
   usbox_phase("tear-down: the sandbox's processes killed");
-  if (r.sentry_ready) {
-    sentry_stop(&r.sentry);
-    gofer_start_stop(&r.gofer_start); /* no receiver asks for it any more */
+  if (r->sentry_ready) {
+    sentry_stop(&r->sentry);
+    gofer_start_stop(&r->gofer_start); /* no receiver asks for it any more */
     sys_net_stop(); /* nor anything of this */
     if (usbox_verbosity >= 2)
-      sentry_print_summary(&r.sentry);
-    sentry_destroy(&r.sentry);
+      sentry_print_summary(&r->sentry);
+    sentry_destroy(&r->sentry);
   }
   usbox_phase("tear-down: sentry stopped");
-  if (r.agent > 0)
-    kill_descendants(&r);
+  if (r->agent > 0)
+    kill_descendants(r);
   usbox_phase("tear-down: the sandbox's processes and the gofer gone");
-  if (r.agent_pidfd >= 0)
-    close(r.agent_pidfd);
-  if (r.exit_r >= 0)
-    close(r.exit_r);
-  close(r.sigfd);
-  code = finish_run(&r, code);
+  if (r->agent_pidfd >= 0)
+    close(r->agent_pidfd);
+  if (r->exit_r >= 0)
+    close(r->exit_r);
+  close(r->sigfd);
+  code = finish_run(r, code);
   usbox_phase("tear-down: cgroups removed");
-  hidden_watch_stop(&r.hidden); /* out of the sandbox's cgroups now */
+  hidden_watch_stop(&r->hidden); /* out of the sandbox's cgroups now */
+  munmap(r, sizeof *r);
   usbox_phase("torn down");
   return code;
 }

@@ -414,29 +414,37 @@ for rnd in range(2):  # the second round: the cache's answers
 PY
 chmod 644 "$TMPROOT/acc.py"
 DROP=(--inh-caps=-all --ambient-caps=-all --bounding-set=-all)
-/usr/bin/python3 "$TMPROOT/acc.py" "$A" >"$TMPROOT/acc.native" 2>&1
-"$USBOX" exec -v -- /usr/bin/python3 "$TMPROOT/acc.py" "$A" >"$TMPROOT/acc.usbox" 2>"$TMPROOT/acc.err"
-expect_eq "access and readlink as root: as the kernel answers" \
-  "$(cat "$TMPROOT/acc.native")" "$(cat "$TMPROOT/acc.usbox")"
-expect_eq "and the gofer is asked nothing" "0" \
-  "$(sed -n 's/^usbox: gofer: \([0-9]*\) requests$/\1/p' "$TMPROOT/acc.err")"
-setpriv --clear-groups "${DROP[@]}" /usr/bin/python3 "$TMPROOT/acc.py" "$A" >"$TMPROOT/acc.native" 2>&1
-setpriv --clear-groups "$USBOX" exec --cap-drop ALL -- /usr/bin/python3 "$TMPROOT/acc.py" "$A" \
-  >"$TMPROOT/acc.usbox" 2>&1
-expect_eq "access and readlink as root without capabilities: as the kernel answers" \
-  "$(cat "$TMPROOT/acc.native")" "$(cat "$TMPROOT/acc.usbox")"
-runuser -u nobody -- /usr/bin/python3 "$TMPROOT/acc.py" "$A" >"$TMPROOT/acc.native" 2>&1
-runuser -u nobody -- "$U" exec -- /usr/bin/python3 "$TMPROOT/acc.py" "$A" >"$TMPROOT/acc.usbox" 2>&1
-expect_eq "access and readlink as an unprivileged uid: as the kernel answers" \
-  "$(cat "$TMPROOT/acc.native")" "$(cat "$TMPROOT/acc.usbox")"
+# what: a label; name: a script in $TMPROOT/NAME.py, run on $A natively and
+# under usbox as root, as root without capabilities (setpriv) and as
+# nobody, the outputs compared; the root run under usbox asks the gofer
+# nothing. Each native output stays in $TMPROOT/NAME.CREDS.native.
+under_three_creds() {
+  local what=$1 name=$2 py=$TMPROOT/$2.py
+  /usr/bin/python3 "$py" "$A" >"$TMPROOT/$name.root.native" 2>&1
+  "$USBOX" exec -v -- /usr/bin/python3 "$py" "$A" >"$TMPROOT/$name.usbox" 2>"$TMPROOT/$name.err"
+  expect_eq "$what as root: as the kernel answers" \
+    "$(cat "$TMPROOT/$name.root.native")" "$(cat "$TMPROOT/$name.usbox")"
+  expect_eq "and the gofer is asked nothing" "0" \
+    "$(sed -n 's/^usbox: gofer: \([0-9]*\) requests$/\1/p' "$TMPROOT/$name.err")"
+  setpriv --clear-groups "${DROP[@]}" /usr/bin/python3 "$py" "$A" >"$TMPROOT/$name.nocaps.native" 2>&1
+  setpriv --clear-groups "$USBOX" exec --cap-drop ALL -- /usr/bin/python3 "$py" "$A" \
+    >"$TMPROOT/$name.usbox" 2>&1
+  expect_eq "$what as root without capabilities: as the kernel answers" \
+    "$(cat "$TMPROOT/$name.nocaps.native")" "$(cat "$TMPROOT/$name.usbox")"
+  runuser -u nobody -- /usr/bin/python3 "$py" "$A" >"$TMPROOT/$name.nobody.native" 2>&1
+  runuser -u nobody -- "$U" exec -- /usr/bin/python3 "$py" "$A" >"$TMPROOT/$name.usbox" 2>&1
+  expect_eq "$what as an unprivileged uid: as the kernel answers" \
+    "$(cat "$TMPROOT/$name.nobody.native")" "$(cat "$TMPROOT/$name.usbox")"
+}
+under_three_creds "access and readlink" acc
 # statfs too (the type and sizes: the free counts move)
 expect_eq "statfs of cached objects: as the kernel answers" \
   "$(stat -f -c '%T %s %S %b %f' "$A" "$A/f644" "$A/dir755" /usr /dev/null 2>&1 | awk '{print $1, $2, $3, $4}')" \
   "$("$USBOX" exec -v -- stat -f -c '%T %s %S %b %f' "$A" "$A/f644" "$A/dir755" /usr /dev/null 2>"$TMPROOT/sfs.err" | awk '{print $1, $2, $3, $4}')"
 expect_eq "and asks the gofer nothing" "0" \
   "$(sed -n 's/^usbox: gofer: \([0-9]*\) requests$/\1/p' "$TMPROOT/sfs.err")"
-grep -q '^f600 F01=1 .* R01=0 ' "$TMPROOT/acc.native" ||
-  fail "sanity: natively nobody may read f600: $(grep '^f600' "$TMPROOT/acc.native" | head -1)"
+grep -q '^f600 F01=1 .* R01=0 ' "$TMPROOT/acc.nobody.native" ||
+  fail "sanity: natively nobody may read f600: $(grep '^f600' "$TMPROOT/acc.nobody.native" | head -1)"
 
 # extended attributes read from cached objects: getxattr, lgetxattr,
 # listxattr and llistxattr on the cache's fd, as the caller (a file
@@ -470,25 +478,11 @@ for rnd in range(2):  # the second round: the cache's answers
         print(" ".join(row))
 PY
 chmod 644 "$TMPROOT/xattr.py"
-/usr/bin/python3 "$TMPROOT/xattr.py" "$A" >"$TMPROOT/xattr.native" 2>&1
-"$USBOX" exec -v -- /usr/bin/python3 "$TMPROOT/xattr.py" "$A" >"$TMPROOT/xattr.usbox" 2>"$TMPROOT/xattr.err"
-grep -q '^dir700/inner list=user.c user.a=errno61 user.b=errno61 user.c=3000:xxxxxxxx ' "$TMPROOT/xattr.native" ||
-  fail "sanity: natively dir700/inner's xattr does not read as set: $(grep '^dir700' "$TMPROOT/xattr.native" | head -1)"
-expect_eq "xattrs of cached objects as root: as the kernel answers" \
-  "$(cat "$TMPROOT/xattr.native")" "$(cat "$TMPROOT/xattr.usbox")"
-expect_eq "and the gofer is asked nothing" "0" \
-  "$(sed -n 's/^usbox: gofer: \([0-9]*\) requests$/\1/p' "$TMPROOT/xattr.err")"
-setpriv --clear-groups "${DROP[@]}" /usr/bin/python3 "$TMPROOT/xattr.py" "$A" >"$TMPROOT/xattr.native" 2>&1
-setpriv --clear-groups "$USBOX" exec --cap-drop ALL -- /usr/bin/python3 "$TMPROOT/xattr.py" "$A" \
-  >"$TMPROOT/xattr.usbox" 2>&1
-expect_eq "xattrs as root without capabilities: as the kernel answers" \
-  "$(cat "$TMPROOT/xattr.native")" "$(cat "$TMPROOT/xattr.usbox")"
-runuser -u nobody -- /usr/bin/python3 "$TMPROOT/xattr.py" "$A" >"$TMPROOT/xattr.native" 2>&1
-runuser -u nobody -- "$U" exec -- /usr/bin/python3 "$TMPROOT/xattr.py" "$A" >"$TMPROOT/xattr.usbox" 2>&1
-grep -q '^f000 list=user.b user.a=errno13 user.b=errno13 ' "$TMPROOT/xattr.native" ||
-  fail "sanity: natively nobody may read f000's xattrs (but list them): $(grep '^f000' "$TMPROOT/xattr.native" | head -1)"
-expect_eq "xattrs as an unprivileged uid: as the kernel answers" \
-  "$(cat "$TMPROOT/xattr.native")" "$(cat "$TMPROOT/xattr.usbox")"
+under_three_creds "xattrs of cached objects" xattr
+grep -q '^dir700/inner list=user.c user.a=errno61 user.b=errno61 user.c=3000:xxxxxxxx ' "$TMPROOT/xattr.root.native" ||
+  fail "sanity: natively dir700/inner's xattr does not read as set: $(grep '^dir700' "$TMPROOT/xattr.root.native" | head -1)"
+grep -q '^f000 list=user.b user.a=errno13 user.b=errno13 ' "$TMPROOT/xattr.nobody.native" ||
+  fail "sanity: natively nobody may read f000's xattrs (but list them): $(grep '^f000' "$TMPROOT/xattr.nobody.native" | head -1)"
 
 # ---- one host directory bound twice, read-only and writable ----
 # The cache keeps one fd per directory and mount: an fd carries its mount's

@@ -542,16 +542,20 @@ static long do_utimens(int fd, const struct gofer_call *c, struct gofer_result *
   return SYS_ERR(utimensat(fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
 }
 
-static long do_truncate(int fd, const struct gofer_call *c, struct gofer_result *res)
+/* truncate(2) of fd's object, obj its attributes as the walk read them. */
+static long object_truncate(int fd, const struct gofer_req *q, const struct statx *obj)
 {
-  const struct gofer_req *q = c->req;
-  /* RLIMIT_FSIZE is the caller's, and the caller here is the gofer: the
-   * agent's limit is checked as the kernel checks its own (growing a
-   * regular file past it is EFBIG; the sentry sends SIGXFSZ) */
-  if (S_ISREG(res->rep.stx.stx_mode) && q->arg0 > res->rep.stx.stx_size &&
-      q->arg0 > q->ident.fsize_limit)
+  /* RLIMIT_FSIZE is the caller's, and the caller here is the gofer (or the
+   * sentry): the agent's limit is checked as the kernel checks its own
+   * (growing a regular file past it is EFBIG; the sentry sends SIGXFSZ) */
+  if (S_ISREG(obj->stx_mode) && q->arg0 > obj->stx_size && q->arg0 > q->ident.fsize_limit)
     return -EFBIG;
   return SYS_ERR(truncate(fdpath_of(fd).s, (off_t)q->arg0));
+}
+
+static long do_truncate(int fd, const struct gofer_call *c, struct gofer_result *res)
+{
+  return object_truncate(fd, c->req, &res->rep.stx);
 }
 
 /* A length the xattr calls return, with the data when the caller asked a
@@ -771,6 +775,8 @@ long gofer_object_act(int op, int fd, const struct gofer_req *q, const void *dat
     return object_getxattr(fd, data, q, out);
   case GOFER_LISTXATTR:
     return object_listxattr(fd, q, out);
+  case GOFER_TRUNCATE: /* data: the object's attributes, as the walk read them */
+    return data == NULL ? -EINVAL : object_truncate(fd, q, data);
   case GOFER_CHMOD:
   case GOFER_CHOWN:
   case GOFER_UTIMENS:

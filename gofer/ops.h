@@ -64,7 +64,9 @@ struct gofer_object_out {
  * the gofer does it, by whoever holds fd: CHMOD, CHOWN, UTIMENS, ACCESS
  * (args from q; data: UTIMENS's two timespecs, q->data_len of them, or
  * none), READLINK, STATFS, GETXATTR (data: the name) and LISTXATTR (q->arg0
- * the size asked, 0 for the length only) into out. The caller has entered
+ * the size asked, 0 for the length only) into out, TRUNCATE to q->arg0
+ * (data: the object's struct statx as the walk read it; q->ident's
+ * fsize_limit is the agent's RLIMIT_FSIZE). The caller has entered
  * the deputy already, with gofer_deputy_flags(q). 0 or -errno (-EINVAL for
  * another op). */
 long gofer_object_act(int op, int fd, const struct gofer_req *q, const void *data,

@@ -504,7 +504,7 @@ static uint16_t nofollow_if_link(const struct vfs_node *n)
 
 /* Whether the sentry may answer op on an object the walk cache holds with
  * the gofer's own act: those whose answer is 0 or -errno, READLINK,
- * STATFS, GETXATTR and LISTXATTR.
+ * STATFS, GETXATTR, LISTXATTR and TRUNCATE.
  * ACCESS with the real ids only where they are the effective ones (the
  * cache's walk checked search permission as the effective ids; the gofer
  * walks as the real ones): asked again once ident is known (NULL: not
@@ -519,6 +519,7 @@ static bool cache_may_act(const struct vfs_gofer_req *req, const struct deputy_c
   case GOFER_STATFS:
   case GOFER_GETXATTR:
   case GOFER_LISTXATTR:
+  case GOFER_TRUNCATE:
     return true;
   case GOFER_ACCESS:
     return req->arg1 == 0 || ident == NULL || deputy_real_same(ident);
@@ -528,7 +529,7 @@ static bool cache_may_act(const struct vfs_gofer_req *req, const struct deputy_c
 }
 
 /* An object operation (CHMOD, CHOWN, UTIMENS, ACCESS, READLINK, STATFS,
- * GETXATTR, LISTXATTR) on an object the walk cache holds, done by the sentry itself with the
+ * GETXATTR, LISTXATTR, TRUNCATE) on an object the walk cache holds, done by the sentry itself with the
  * gofer's own code (gofer_object_act) on the cache's fd of
  * it, as the caller with the capabilities the gofer would use
  * (request_creds): the walk the gofer would make (through the cache: its
@@ -548,7 +549,8 @@ static int cached_object_op(struct vfs_ctx *ctx, const struct vfs_node *n,
               .mount2 = (uint16_t)n->mount->index, .walk = req->walk},
       .path = req->rel,
       .in_fd = -1};
-  int r = request_creds(ctx, 0, n->mount, n->mount, &walk.req.ident);
+  int r = request_creds(ctx, req->op == GOFER_TRUNCATE ? VFS_CALLER_FSIZE : 0, n->mount,
+                        n->mount, &walk.req.ident);
   if (r < 0)
     return r;
   if (!cache_may_act(req, &walk.req.ident))
@@ -567,8 +569,12 @@ static int cached_object_op(struct vfs_ctx *ctx, const struct vfs_node *n,
   q.data_len = req->data_len;
   struct gofer_object_out out = {.buf = rep_data, .cap = rep_cap};
   /* as gofer_perform enters the deputy for it */
-  /* GETXATTR's name goes to the gofer as its second path, here as data */
-  const void *data = req->op == GOFER_GETXATTR ? (const void *)req->rel2 : req->data;
+  /* GETXATTR's name goes to the gofer as its second path, here as data;
+   * TRUNCATE checks RLIMIT_FSIZE against the attributes the walk read */
+  const struct statx obj_stx = rep->stx;
+  const void *data = req->op == GOFER_GETXATTR   ? (const void *)req->rel2
+                     : req->op == GOFER_TRUNCATE ? (const void *)&obj_stx
+                                                 : req->data;
   long v = VFS_AS_IDENT(&q.ident, gofer_deputy_flags(&q),
                         gofer_object_act(req->op, obj, &q, data, &out));
   memset(rep, 0, sizeof *rep);

@@ -484,6 +484,35 @@ grep -q '^dir700/inner list=user.c user.a=errno61 user.b=errno61 user.c=3000:xxx
 grep -q '^f000 list=user.b user.a=errno13 user.b=errno13 ' "$TMPROOT/xattr.nobody.native" ||
   fail "sanity: natively nobody may read f000's xattrs (but list them): $(grep '^f000' "$TMPROOT/xattr.nobody.native" | head -1)"
 
+# truncate(2) by path of a cached object: the sentry's too, RLIMIT_FSIZE
+# the agent's (tests/integration/test_creds.sh compares every credential
+# set with the kernel; here: the same answers, and no gofer)
+TR=$TMPROOT/trunc
+mkdir -p "$TR" && chmod 755 "$TR"
+trunc_py='import os, resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+f = sys.argv[1] + "/f"
+os.truncate(f, 100)
+print(os.stat(f).st_size)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+for size in (8192, 50):
+    try:
+        os.truncate(f, size)
+        print(size, "ok", os.stat(f).st_size)
+    except OSError as e:
+        print(size, "errno", e.errno, os.stat(f).st_size)'
+echo hello >"$TR/f"
+/usr/bin/python3 -c "$trunc_py" "$TR" >"$TMPROOT/trunc.native" 2>&1
+echo hello >"$TR/f"
+"$USBOX" exec -v --rw "$TR" -- /usr/bin/python3 -c "$trunc_py" "$TR" >"$TMPROOT/trunc.usbox" 2>"$TMPROOT/trunc.err"
+grep -q '^8192 errno 27 100$' "$TMPROOT/trunc.native" ||
+  fail "sanity: natively truncate past RLIMIT_FSIZE is not EFBIG: $(cat "$TMPROOT/trunc.native")"
+expect_eq "truncate(2) by path of a cached object: as the kernel answers, RLIMIT_FSIZE included" \
+  "$(cat "$TMPROOT/trunc.native")" "$(cat "$TMPROOT/trunc.usbox")"
+expect_eq "and asks the gofer nothing" "0" \
+  "$(sed -n 's/^usbox: gofer: \([0-9]*\) requests$/\1/p' "$TMPROOT/trunc.err")"
+rm -rf "$TR"
+
 # ---- one host directory bound twice, read-only and writable ----
 # The cache keeps one fd per directory and mount: an fd carries its mount's
 # flags, so the read-only bind's fd must not serve a create through the

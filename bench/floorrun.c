@@ -178,12 +178,12 @@ static int agent_fd(pid_t tid, int fd)
     g_pidfd[slot] = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
     g_pidfd_tid[slot] = g_pidfd[slot] >= 0 ? tid : 0;
   }
-  int pidfd = g_pidfd_tid[slot] == tid ? g_pidfd[slot] : -1;
+  /* taken under the lock: another thread's tid in the same slot would
+   * close this pidfd, and its number could name something else */
+  int local = g_pidfd_tid[slot] == tid ? (int)syscall(SYS_pidfd_getfd, g_pidfd[slot], fd, 0) : -1;
+  int e = g_pidfd_tid[slot] == tid ? errno : ESRCH;
   pthread_mutex_unlock(&g_pidfd_lock);
-  if (pidfd < 0)
-    return -ESRCH;
-  int local = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-  return local < 0 ? -errno : local;
+  return local < 0 ? -e : local;
 }
 
 static int mem_read(pid_t tid, uint64_t addr, void *buf, size_t len)

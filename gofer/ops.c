@@ -760,34 +760,47 @@ long gofer_entry_act(int op, int dir, const char *name, const struct gofer_req *
   return h->on_entry(&e, &c);
 }
 
-long gofer_object_act(int op, int fd, const struct gofer_req *q, const void *data,
+/* An xattr's name as the gofer's decode takes it: 1 to 255 bytes. */
+static bool xattr_name_ok(const char *name)
+{
+  size_t len = name != NULL ? strnlen(name, 256) : 0;
+  return len >= 1 && len <= 255;
+}
+
+long gofer_object_act(int op, int fd, const struct gofer_req *q, const struct gofer_object_in *in,
                       struct gofer_object_out *out)
 {
   out->len = 0, out->val = 0;
+  if ((op == GOFER_GETXATTR || op == GOFER_SETXATTR || op == GOFER_REMOVEXATTR) &&
+      !xattr_name_ok(in->name))
+    return -EINVAL;
   switch (op) {
   case GOFER_READLINK:
     return object_readlink(fd, out);
   case GOFER_STATFS:
     return object_statfs(fd, out);
-  case GOFER_GETXATTR: /* data: the name, as the gofer's decode takes it */
-    if (data == NULL || strnlen(data, 256) < 1 || strnlen(data, 256) > 255)
-      return -EINVAL;
-    return object_getxattr(fd, data, q, out);
+  case GOFER_GETXATTR:
+    return object_getxattr(fd, in->name, q, out);
   case GOFER_LISTXATTR:
     return object_listxattr(fd, q, out);
-  case GOFER_TRUNCATE: /* data: the object's attributes, as the walk read them */
-    return data == NULL ? -EINVAL : object_truncate(fd, q, data);
+  case GOFER_TRUNCATE:
+    return in->obj == NULL ? -EINVAL : object_truncate(fd, q, in->obj);
+  case GOFER_SETXATTR:
+    if (q->data_len > GOFER_MAX_DATA || (q->data_len > 0 && in->data == NULL))
+      return -EINVAL;
+    break;
   case GOFER_CHMOD:
   case GOFER_CHOWN:
   case GOFER_UTIMENS:
   case GOFER_ACCESS:
+  case GOFER_REMOVEXATTR:
     break;
   default:
     return -EINVAL; /* the others walk, open, or check attributes on the way */
   }
   if (!utimens_data_ok(q))
     return -EINVAL;
-  struct gofer_call c = {.req = q, .path = "", .path2 = NULL, .data = data, .in_fd = -1};
+  struct gofer_call c = {.req = q, .path = "", .path2 = in->name, .data = in->data, .in_fd = -1};
   return handler_of(op)->on_object(fd, &c, NULL);
 }
 

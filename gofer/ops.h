@@ -60,16 +60,24 @@ struct gofer_object_out {
   uint32_t len;
   int64_t val;
 };
+/* What an object operation takes besides its request: data (UTIMENS's
+ * two timespecs, q->data_len of them, or none; SETXATTR's value,
+ * q->data_len bytes), name (GETXATTR, SETXATTR, REMOVEXATTR: the
+ * attribute), obj (TRUNCATE: the object's attributes as the walk read
+ * them, for the RLIMIT_FSIZE check). */
+struct gofer_object_in {
+  const void *data;
+  const char *name;
+  const struct statx *obj;
+};
 /* An object operation on fd, the object the gofer's walk reached, done as
- * the gofer does it, by whoever holds fd: CHMOD, CHOWN, UTIMENS, ACCESS
- * (args from q; data: UTIMENS's two timespecs, q->data_len of them, or
- * none), READLINK, STATFS, GETXATTR (data: the name) and LISTXATTR (q->arg0
- * the size asked, 0 for the length only) into out, TRUNCATE to q->arg0
- * (data: the object's struct statx as the walk read it; q->ident's
- * fsize_limit is the agent's RLIMIT_FSIZE). The caller has entered
- * the deputy already, with gofer_deputy_flags(q). 0 or -errno (-EINVAL for
- * another op). */
-long gofer_object_act(int op, int fd, const struct gofer_req *q, const void *data,
+ * the gofer does it, by whoever holds fd: CHMOD, CHOWN, UTIMENS, ACCESS,
+ * SETXATTR, REMOVEXATTR, TRUNCATE (args from q; q->ident's fsize_limit is
+ * the agent's RLIMIT_FSIZE), READLINK, STATFS, GETXATTR and LISTXATTR
+ * (q->arg0 the size asked, 0 for the length only) into out. The caller has
+ * entered the deputy already, with gofer_deputy_flags(q). 0 or -errno
+ * (-EINVAL for another op). */
+long gofer_object_act(int op, int fd, const struct gofer_req *q, const struct gofer_object_in *in,
                       struct gofer_object_out *out);
 /* The deputy flags a request runs with (common/deputy.h): the real ids for
  * access(2)'s check and walk. */

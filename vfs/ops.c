@@ -503,8 +503,8 @@ static uint16_t nofollow_if_link(const struct vfs_node *n)
 }
 
 /* Whether the sentry may answer op on an object the walk cache holds with
- * the gofer's own act: those whose answer is 0 or -errno, READLINK,
- * STATFS, GETXATTR, LISTXATTR and TRUNCATE.
+ * the gofer's own act: every object operation (its answer 0 or -errno, or
+ * READLINK's, STATFS's and the xattr reads' data).
  * ACCESS with the real ids only where they are the effective ones (the
  * cache's walk checked search permission as the effective ids; the gofer
  * walks as the real ones): asked again once ident is known (NULL: not
@@ -519,6 +519,8 @@ static bool cache_may_act(const struct vfs_gofer_req *req, const struct deputy_c
   case GOFER_STATFS:
   case GOFER_GETXATTR:
   case GOFER_LISTXATTR:
+  case GOFER_SETXATTR:
+  case GOFER_REMOVEXATTR:
   case GOFER_TRUNCATE:
     return true;
   case GOFER_ACCESS:
@@ -528,8 +530,8 @@ static bool cache_may_act(const struct vfs_gofer_req *req, const struct deputy_c
   }
 }
 
-/* An object operation (CHMOD, CHOWN, UTIMENS, ACCESS, READLINK, STATFS,
- * GETXATTR, LISTXATTR, TRUNCATE) on an object the walk cache holds, done by the sentry itself with the
+/* An object operation (CHMOD, CHOWN, UTIMENS, ACCESS, TRUNCATE, READLINK,
+ * STATFS, the xattrs) on an object the walk cache holds, done by the sentry itself with the
  * gofer's own code (gofer_object_act) on the cache's fd of
  * it, as the caller with the capabilities the gofer would use
  * (request_creds): the walk the gofer would make (through the cache: its
@@ -566,17 +568,16 @@ static int cached_object_op(struct vfs_ctx *ctx, const struct vfs_node *n,
     return 1; /* not the object resolved, or not reached here: the gofer's */
   struct gofer_req q = walk.req;
   q.op = (uint16_t)req->op, q.arg0 = req->arg0, q.arg1 = req->arg1;
+  q.flags = req->flags; /* SETXATTR's XATTR_CREATE / XATTR_REPLACE */
   q.data_len = req->data_len;
   struct gofer_object_out out = {.buf = rep_data, .cap = rep_cap};
   /* as gofer_perform enters the deputy for it */
-  /* GETXATTR's name goes to the gofer as its second path, here as data;
-   * TRUNCATE checks RLIMIT_FSIZE against the attributes the walk read */
+  /* an xattr's name goes to the gofer as its second path; TRUNCATE checks
+   * RLIMIT_FSIZE against the attributes the walk read */
   const struct statx obj_stx = rep->stx;
-  const void *data = req->op == GOFER_GETXATTR   ? (const void *)req->rel2
-                     : req->op == GOFER_TRUNCATE ? (const void *)&obj_stx
-                                                 : req->data;
+  const struct gofer_object_in in = {.data = req->data, .name = req->rel2, .obj = &obj_stx};
   long v = VFS_AS_IDENT(&q.ident, gofer_deputy_flags(&q),
-                        gofer_object_act(req->op, obj, &q, data, &out));
+                        gofer_object_act(req->op, obj, &q, &in, &out));
   memset(rep, 0, sizeof *rep);
   rep->status = GOFER_DONE;
   rep->err = v < 0 ? (int32_t)-v : 0;

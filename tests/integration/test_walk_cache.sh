@@ -415,24 +415,26 @@ PY
 chmod 644 "$TMPROOT/acc.py"
 DROP=(--inh-caps=-all --ambient-caps=-all --bounding-set=-all)
 # what: a label; name: a script in $TMPROOT/NAME.py, run on $A natively and
-# under usbox as root, as root without capabilities (setpriv) and as
-# nobody, the outputs compared; the root run under usbox asks the gofer
-# nothing. Each native output stays in $TMPROOT/NAME.CREDS.native.
+# under usbox (with the options after name) as root, as root without
+# capabilities (setpriv) and as nobody, the outputs compared; the root run
+# under usbox asks the gofer nothing. Each native output stays in
+# $TMPROOT/NAME.CREDS.native.
 under_three_creds() {
   local what=$1 name=$2 py=$TMPROOT/$2.py
+  shift 2
   /usr/bin/python3 "$py" "$A" >"$TMPROOT/$name.root.native" 2>&1
-  "$USBOX" exec -v -- /usr/bin/python3 "$py" "$A" >"$TMPROOT/$name.usbox" 2>"$TMPROOT/$name.err"
+  "$USBOX" exec -v "$@" -- /usr/bin/python3 "$py" "$A" >"$TMPROOT/$name.usbox" 2>"$TMPROOT/$name.err"
   expect_eq "$what as root: as the kernel answers" \
     "$(cat "$TMPROOT/$name.root.native")" "$(cat "$TMPROOT/$name.usbox")"
   expect_eq "and the gofer is asked nothing" "0" \
     "$(sed -n 's/^usbox: gofer: \([0-9]*\) requests$/\1/p' "$TMPROOT/$name.err")"
   setpriv --clear-groups "${DROP[@]}" /usr/bin/python3 "$py" "$A" >"$TMPROOT/$name.nocaps.native" 2>&1
-  setpriv --clear-groups "$USBOX" exec --cap-drop ALL -- /usr/bin/python3 "$py" "$A" \
+  setpriv --clear-groups "$USBOX" exec --cap-drop ALL "$@" -- /usr/bin/python3 "$py" "$A" \
     >"$TMPROOT/$name.usbox" 2>&1
   expect_eq "$what as root without capabilities: as the kernel answers" \
     "$(cat "$TMPROOT/$name.nocaps.native")" "$(cat "$TMPROOT/$name.usbox")"
   runuser -u nobody -- /usr/bin/python3 "$py" "$A" >"$TMPROOT/$name.nobody.native" 2>&1
-  runuser -u nobody -- "$U" exec -- /usr/bin/python3 "$py" "$A" >"$TMPROOT/$name.usbox" 2>&1
+  runuser -u nobody -- "$U" exec "$@" -- /usr/bin/python3 "$py" "$A" >"$TMPROOT/$name.usbox" 2>&1
   expect_eq "$what as an unprivileged uid: as the kernel answers" \
     "$(cat "$TMPROOT/$name.nobody.native")" "$(cat "$TMPROOT/$name.usbox")"
 }
@@ -483,6 +485,44 @@ grep -q '^dir700/inner list=user.c user.a=errno61 user.b=errno61 user.c=3000:xxx
   fail "sanity: natively dir700/inner's xattr does not read as set: $(grep '^dir700' "$TMPROOT/xattr.root.native" | head -1)"
 grep -q '^f000 list=user.b user.a=errno13 user.b=errno13 ' "$TMPROOT/xattr.nobody.native" ||
   fail "sanity: natively nobody may read f000's xattrs (but list them): $(grep '^f000' "$TMPROOT/xattr.nobody.native" | head -1)"
+
+# and written: setxattr (create, replace) and removexattr, each undone
+# before the script ends so every run starts from the same tree (a file
+# the caller may not write: EACCES; a symlink: EPERM for user.*)
+cat >"$TMPROOT/xattrw.py" <<'PY'
+import os, sys
+d = sys.argv[1]
+def t(f):
+    try:
+        f()
+        return "ok"
+    except OSError as e:
+        return "errno%d" % e.errno
+for rnd in range(2):
+    for n in ("f644", "f000", "dir755", "dir700/inner", "link_f644", "none"):
+        p = os.path.join(d, n)
+        row = [n]
+        for follow in (True, False):
+            row.append(t(lambda: os.setxattr(p, "user.w", b"v1", os.XATTR_CREATE, follow_symlinks=follow)))
+            row.append(t(lambda: os.setxattr(p, "user.w", b"v2", os.XATTR_CREATE, follow_symlinks=follow)))
+            row.append(t(lambda: os.setxattr(p, "user.w", b"v3", os.XATTR_REPLACE, follow_symlinks=follow)))
+            row.append(t(lambda: os.setxattr(p, "user.x", b"v", os.XATTR_REPLACE, follow_symlinks=follow)))
+            try:
+                row.append("w=" + os.getxattr(p, "user.w", follow_symlinks=follow).decode())
+            except OSError as e:
+                row.append("w=errno%d" % e.errno)
+            row.append(t(lambda: os.removexattr(p, "user.w", follow_symlinks=follow)))
+            row.append(t(lambda: os.removexattr(p, "user.w", follow_symlinks=follow)))
+        print(" ".join(row))
+PY
+chmod 644 "$TMPROOT/xattrw.py"
+under_three_creds "xattrs set and removed on cached objects" xattrw --rw "$A"
+grep -q '^f644 ok errno17 ok errno61 w=v3 ok errno61 ' "$TMPROOT/xattrw.root.native" ||
+  fail "sanity: natively root does not set, replace and remove user.w: $(grep '^f644' "$TMPROOT/xattrw.root.native" | head -1)"
+grep -q '^f644 errno13 ' "$TMPROOT/xattrw.nobody.native" ||
+  fail "sanity: natively nobody may set user.w on f644: $(grep '^f644' "$TMPROOT/xattrw.nobody.native" | head -1)"
+expect_eq "and leave the host's xattrs as they were" "user.a" \
+  "$(/usr/bin/python3 -c 'import os, sys; print(",".join(sorted(os.listxattr(sys.argv[1]))))' "$A/f644")"
 
 # truncate(2) by path of a cached object: the sentry's too, RLIMIT_FSIZE
 # the agent's (tests/integration/test_creds.sh compares every credential

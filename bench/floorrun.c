@@ -27,6 +27,10 @@
  * namespaces usbox makes (unshare), so the end-to-end goals' floor has the
  * namespaces' cost too.
  *
+ * floorrun is no sandbox: what it continues, and what it makes for the
+ * command with the command's own credentials, is what the command could
+ * do itself. It measures; it confines nothing.
+ *
  * Exit status: the command's (128+N for signal N); 125 for floorrun's own
  * errors, 2 for a usage error. */
 #include <errno.h>
@@ -340,12 +344,17 @@ static void local_call_free(struct local_call *lc)
   free(lc->in);
 }
 
+/* The answer: val, or -err; with cont, the kernel makes the call instead
+ * (only for calls chosen by number alone: serve()). */
 static void respond(uint64_t id, int64_t val, int err, int cont)
 {
-  struct seccomp_notif_resp resp = {.id = id, .val = err ? -1 : val, .error = err ? -err : 0,
-                                    .flags = cont ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0};
+  struct seccomp_notif_resp resp = {.id = id};
   if (cont)
-    resp.val = 0, resp.error = 0;
+    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  else if (err)
+    resp.error = -err;
+  else
+    resp.val = val;
   ioctl(g_listener, SECCOMP_IOCTL_NOTIF_SEND, &resp); /* the agent may be gone: ignored */
 }
 
@@ -421,6 +430,8 @@ static void *serve(void *unused)
       return NULL; /* no process uses the filter any more */
     }
     const struct call_spec *sp = spec_for(req.data.nr);
+    /* no emulation for it: continued on its number alone, no argument of
+     * the command's read (floorrun measures; it confines nothing) */
     if (sp == NULL) {
       __atomic_add_fetch(&g_stats.continued, 1, __ATOMIC_RELAXED);
       if (ioctl(g_listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) == 0)

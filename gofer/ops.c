@@ -767,10 +767,32 @@ static bool xattr_name_ok(const char *name)
   return len >= 1 && len <= 255;
 }
 
+bool gofer_object_act_takes(int op)
+{
+  switch (op) {
+  case GOFER_READLINK:
+  case GOFER_STATFS:
+  case GOFER_GETXATTR:
+  case GOFER_LISTXATTR:
+  case GOFER_TRUNCATE:
+  case GOFER_SETXATTR:
+  case GOFER_CHMOD:
+  case GOFER_CHOWN:
+  case GOFER_UTIMENS:
+  case GOFER_ACCESS:
+  case GOFER_REMOVEXATTR:
+    return true;
+  default:
+    return false; /* the others walk, open, or check attributes on the way */
+  }
+}
+
 long gofer_object_act(int op, int fd, const struct gofer_req *q, const struct gofer_object_in *in,
                       struct gofer_object_out *out)
 {
   out->len = 0, out->val = 0;
+  if (!gofer_object_act_takes(op))
+    return -EINVAL;
   if ((op == GOFER_GETXATTR || op == GOFER_SETXATTR || op == GOFER_REMOVEXATTR) &&
       !xattr_name_ok(in->name))
     return -EINVAL;
@@ -789,14 +811,8 @@ long gofer_object_act(int op, int fd, const struct gofer_req *q, const struct go
     if (q->data_len > GOFER_MAX_DATA || (q->data_len > 0 && in->data == NULL))
       return -EINVAL;
     break;
-  case GOFER_CHMOD:
-  case GOFER_CHOWN:
-  case GOFER_UTIMENS:
-  case GOFER_ACCESS:
-  case GOFER_REMOVEXATTR:
+  default: /* CHMOD, CHOWN, UTIMENS, ACCESS, REMOVEXATTR: the gofer's handler */
     break;
-  default:
-    return -EINVAL; /* the others walk, open, or check attributes on the way */
   }
   if (!utimens_data_ok(q))
     return -EINVAL;

@@ -79,6 +79,9 @@ struct gofer_object_in {
  * (-EINVAL for another op). */
 long gofer_object_act(int op, int fd, const struct gofer_req *q, const struct gofer_object_in *in,
                       struct gofer_object_out *out);
+/* Whether gofer_object_act takes op (a caller that must decide before it
+ * has an fd asks this). */
+bool gofer_object_act_takes(int op);
 /* The deputy flags a request runs with (common/deputy.h): the real ids for
  * access(2)'s check and walk. */
 int gofer_deputy_flags(const struct gofer_req *q);

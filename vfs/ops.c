@@ -511,29 +511,15 @@ static uint16_t nofollow_if_link(const struct vfs_node *n)
  * yet). */
 static bool cache_may_act(const struct vfs_gofer_req *req, const struct deputy_creds *ident)
 {
-  switch (req->op) {
-  case GOFER_CHMOD:
-  case GOFER_CHOWN:
-  case GOFER_UTIMENS:
-  case GOFER_READLINK:
-  case GOFER_STATFS:
-  case GOFER_GETXATTR:
-  case GOFER_LISTXATTR:
-  case GOFER_SETXATTR:
-  case GOFER_REMOVEXATTR:
-  case GOFER_TRUNCATE:
-    return true;
-  case GOFER_ACCESS:
+  if (req->op == GOFER_ACCESS)
     return req->arg1 == 0 || ident == NULL || deputy_real_same(ident);
-  default:
-    return false;
-  }
+  return gofer_object_act_takes(req->op);
 }
 
 /* An object operation (CHMOD, CHOWN, UTIMENS, ACCESS, TRUNCATE, READLINK,
- * STATFS, the xattrs) on an object the walk cache holds, done by the sentry itself with the
- * gofer's own code (gofer_object_act) on the cache's fd of
- * it, as the caller with the capabilities the gofer would use
+ * STATFS, the xattrs) on an object the walk cache holds, done by the
+ * sentry itself with the gofer's own code (gofer_object_act) on the
+ * cache's fd of it, as the caller with the capabilities the gofer would use
  * (request_creds): the walk the gofer would make (through the cache: its
  * search permissions checked for these credentials), then the gofer's
  * action. Only on the very object the VFS resolved. 1 when not for the
@@ -574,8 +560,7 @@ static int cached_object_op(struct vfs_ctx *ctx, const struct vfs_node *n,
   /* as gofer_perform enters the deputy for it */
   /* an xattr's name goes to the gofer as its second path; TRUNCATE checks
    * RLIMIT_FSIZE against the attributes the walk read */
-  const struct statx obj_stx = rep->stx;
-  const struct gofer_object_in in = {.data = req->data, .name = req->rel2, .obj = &obj_stx};
+  const struct gofer_object_in in = {.data = req->data, .name = req->rel2, .obj = &rep->stx};
   long v = VFS_AS_IDENT(&q.ident, gofer_deputy_flags(&q),
                         gofer_object_act(req->op, obj, &q, &in, &out));
   memset(rep, 0, sizeof *rep);

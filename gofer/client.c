@@ -173,6 +173,40 @@ static int recv_reply(int fd, struct gofer_msg *m, bool interruptible)
   return 0;
 }
 
+/* Whether a reply says its request was cancelled before it was done (an
+ * open interrupted while it waited), rather than done. */
+static bool reply_cancelled(const struct gofer_rep *rep)
+{
+  return rep->err == EINTR || rep->err == ECANCELED || (rep->err >= 512 && rep->err <= 516);
+}
+
+/* The watchdog interrupted the wait for m's reply (its caller is gone or
+ * has a signal to take): cancel, and wait for the cancelled request's
+ * reply so that this connection is free again. A reply that says the
+ * request was done all the same (it finished before the cancel reached
+ * it: a FIFO's open that met its other end, an unlink) is the call's
+ * answer, as the kernel returns a call that completed before a signal
+ * came: thrown away, the FIFO's other end saw its partner come and go
+ * (a reader got end-of-file, and the restarted writer waited for a
+ * reader that was gone), the unlink restarted said ENOENT. -EINTR only
+ * for a request that was not done. */
+static int cancel_call(struct gofer_client *gc, int fd, struct gofer_msg *m)
+{
+  struct gofer_msg cancel = {.req = {.op = GOFER_CANCEL, .arg0 = m->req.id}, .in_fd = -1};
+  cancel.req.id = atomic_fetch_add(&gc->next_id, 1);
+  if (send_request(fd, &cancel) < 0)
+    return -EINTR;
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  while (poll(&p, 1, 1000) == 1 && recv_reply(fd, m, false) == 0) {
+    if (m->rep.id == m->req.id && !reply_cancelled(&m->rep))
+      return 0;
+    drop_reply_fds(m);
+    if (m->rep.id == m->req.id)
+      break;
+  }
+  return -EINTR;
+}
+
 static int call_on_conn(struct gofer_client *gc, struct gofer_msg *m)
 {
   int fd = my_conn(gc);
@@ -191,22 +225,8 @@ static int call_on_conn(struct gofer_client *gc, struct gofer_msg *m)
     r = recv_reply(fd, m, true);
     if (gc->waiting != NULL)
       gc->waiting(false);
-    if (r == -EINTR) {
-      /* The watchdog interrupted us (our caller is gone or has a signal to
-       * take): cancel, and wait for the cancelled request's reply so that
-       * this connection is free again. */
-      struct gofer_msg cancel = {.req = {.op = GOFER_CANCEL, .arg0 = m->req.id}, .in_fd = -1};
-      cancel.req.id = atomic_fetch_add(&gc->next_id, 1);
-      if (send_request(fd, &cancel) == 0) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        while (poll(&p, 1, 1000) == 1 && recv_reply(fd, m, false) == 0) {
-          drop_reply_fds(m);
-          if (m->rep.id == m->req.id)
-            break;
-        }
-      }
-      return -EINTR;
-    }
+    if (r == -EINTR)
+      return cancel_call(gc, fd, m);
     if (r < 0)
       return r;
     if (m->rep.id == m->req.id)

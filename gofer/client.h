@@ -51,9 +51,10 @@ struct gofer_msg {
 };
 
 /* One request and its reply on this thread's own connection. Returns 0 when
- * a reply came (rep.err says how the operation went), -EINTR when the wait
- * was interrupted (the request is cancelled), another -errno if the gofer
- * cannot be reached. */
+ * a reply came (rep.err says how the operation went; also when the wait
+ * was interrupted but the request was done before the cancel reached it),
+ * -EINTR when the wait was interrupted and the request cancelled, another
+ * -errno if the gofer cannot be reached. */
 int gofer_call(struct gofer_client *gc, struct gofer_msg *m);
 
 #endif

@@ -314,6 +314,17 @@ bool sentry_signal_pending(pid_t tid)
   return takes != 0;
 }
 
+/* How long rc has been in its current handler as of now (0: idle). A
+ * handler that started after now was read has not been in it at all: the
+ * difference would wrap (every call a receiver started while the watchdog
+ * looked was taken for one stuck for ages: handed off, and interrupted if
+ * its caller had a signal pending, a shell's SIGCHLD). */
+static unsigned long long busy_for(struct receiver *rc, unsigned long long now)
+{
+  unsigned long long since = atomic_load(&rc->busy_since);
+  return since == 0 || since > now ? 0 : now - since;
+}
+
 /* A handler that has been blocked a while is interrupted (SIGRTMIN, no
  * SA_RESTART: its blocking syscall returns EINTR) when its caller is gone
  * (killed, or SIGKILLed while waiting) or has a signal to take: the FIFO
@@ -323,10 +334,10 @@ bool sentry_signal_pending(pid_t tid)
  * threads do not keep the sentry busy. */
 static void interrupt_stuck(struct sentry *s, struct receiver *rc, unsigned long long now)
 {
-  unsigned long long since = atomic_load(&rc->busy_since);
-  if (since == 0 || now - since < STUCK_NS || !atomic_load(&rc->interruptible))
+  unsigned long long busy = busy_for(rc, now);
+  if (busy < STUCK_NS || !atomic_load(&rc->interruptible))
     return;
-  if (now - since > 1000000000ull && now < rc->next_check_ns)
+  if (busy > 1000000000ull && now < rc->next_check_ns)
     return;
   rc->next_check_ns = now + RECHECK_NS;
   uint64_t id = atomic_load(&rc->busy_id);
@@ -352,9 +363,8 @@ void sentry_watchdog(struct sentry *s)
   reap_receivers(s);
   struct receiver *head = s->receivers;
   for (struct receiver *rc = head; rc != NULL; rc = rc->next) {
-    unsigned long long since = atomic_load(&rc->busy_since);
     /* blocked where no handler said it might: serve its share elsewhere */
-    if (since != 0 && now - since >= STUCK_NS && !atomic_load(&rc->exited) &&
+    if (busy_for(rc, now) >= STUCK_NS && !atomic_load(&rc->exited) &&
         !atomic_load(&rc->handed_off)) {
       hand_off(s, rc);
       usbox_debug("a receiver is blocked in a handler: %d receivers now", s->nthreads);

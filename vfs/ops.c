@@ -341,6 +341,16 @@ static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_
   return 0;
 }
 
+/* Whether opening an object of this type with these flags waits for
+ * another process (a FIFO's other end): the receiver then lets others
+ * serve (may_block) before it asks, not once the watchdog finds it stuck
+ * (a shell's 20 readers of 20 FIFOs were served one per watchdog period,
+ * and its writers, arriving first, waited without them). */
+static bool fifo_open_waits(mode_t mode, uint32_t flags)
+{
+  return S_ISFIFO(mode) && !(flags & (O_NONBLOCK | O_PATH)) && (flags & O_ACCMODE) != O_RDWR;
+}
+
 /* /dev/null, zero, full, random, urandom (character devices 1:3, 1:5,
  * 1:7, 1:8, 1:9): opening one never blocks, so the sentry may open it
  * itself as any file. */
@@ -370,8 +380,11 @@ static int cached_open(struct vfs_ctx *ctx, const struct gofer_msg *open_msg,
     return r; /* the walk's answer (a link met, ENOENT...) is the open's */
   uint32_t flags = open_msg->req.flags;
   mode_t type = rep->stx.stx_mode & S_IFMT;
-  if (obj < 0 || !(type == S_IFREG || type == S_IFDIR || type == S_IFLNK || mem_device(&rep->stx)))
+  if (obj < 0 || !(type == S_IFREG || type == S_IFDIR || type == S_IFLNK || mem_device(&rep->stx))) {
+    if (fifo_open_waits(type, flags))
+      ctx->ops->may_block(ctx);
     return 1;
+  }
   if (type == S_IFLNK) /* O_NOFOLLOW on a symlink, as the kernel answers */
     rep->err = ELOOP;
   else if ((flags & O_DIRECTORY) && type != S_IFDIR)
@@ -1217,9 +1230,7 @@ static int open_existing(struct vfs_ctx *ctx, const struct vfs_node *n, int ofla
     return r;
   if (open_modifies(&n->st, oflags) && (r = vfs_check_modify(n)) < 0)
     return r;
-  /* opening a FIFO waits for its other end: let other receivers serve */
-  if (S_ISFIFO(n->st.st_mode) && !(flags & (O_NONBLOCK | O_PATH)) &&
-      (flags & O_ACCMODE) != O_RDWR)
+  if (fifo_open_waits(n->st.st_mode, flags))
     ctx->ops->may_block(ctx);
   int dup_fd = -1;
   if (held(n) && (r = reopen_bounds(ctx, n, oflags, &dup_fd)) != 0) {

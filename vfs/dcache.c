@@ -432,7 +432,7 @@ static bool step_still_leads(struct dcache_entry *e, uint32_t i, const struct st
 }
 
 /* Every directory as it was (or its one step unchanged), and the object's
- * attributes now. */
+ * attributes now (obj NULL: not read). */
 static bool still_valid(struct dcache *c, struct dcache_entry *e,
                         const struct deputy_creds *creds, struct statx *obj)
 {
@@ -448,18 +448,36 @@ static bool still_valid(struct dcache *c, struct dcache_entry *e,
       return false;
     c->stats.relooked++;
   }
-  return e->obj_fd < 0 ||
+  return e->obj_fd < 0 || obj == NULL ||
          statx(e->obj_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, GOFER_STATX_MASK, obj) == 0;
 }
 
 /* The answer seen last in this call, unchanged since (the same entry, not
- * one made since at its address): its object's attributes as read then. */
+ * one made since at its address): its object's attributes as read then
+ * (attrs: only if they were read). */
 static bool seen_again(const struct dcache_seen *seen, const struct dcache_entry *e,
-                       struct statx *obj)
+                       bool attrs, struct statx *obj)
 {
-  if (seen == NULL || seen->entry != e || seen->gen != e->gen || e->obj_fd < 0)
+  if (seen == NULL || seen->entry != e || seen->gen != e->gen || e->obj_fd < 0 ||
+      (attrs && !seen->attrs))
     return false;
   *obj = seen->obj;
+  return true;
+}
+
+/* Whether e still answers q: seen again in this call, or checked now (and
+ * then remembered in seen). *obj: the object's attributes, as q asks. */
+static bool answer_holds(struct dcache *c, struct dcache_entry *e, const struct dcache_query *q,
+                         struct dcache_seen *seen, struct statx *obj)
+{
+  if (seen_again(seen, e, q->attrs, obj))
+    return true;
+  if (!still_valid(c, e, q->creds, q->attrs ? obj : NULL))
+    return false;
+  if (!q->attrs)
+    *obj = e->rep.stx; /* the identity and type, as ever; the rest as then */
+  if (seen != NULL && e->obj_fd >= 0)
+    *seen = (struct dcache_seen){.entry = e, .gen = e->gen, .obj = *obj, .attrs = q->attrs};
   return true;
 }
 
@@ -545,18 +563,20 @@ static struct dcache_entry *root_answer_locked(struct dcache *c, int mount,
 
 /* dcache_lookup_obj; count: the answer is the caller's walk (in the
  * stats), not a directory looked for on its behalf. */
-static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
-                   const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
-                   size_t cap, struct dcache_lend *obj_out, bool count,
+static bool lookup(struct dcache *c, const struct dcache_query *q, struct gofer_rep *rep,
+                   char *data, size_t cap, struct dcache_lend *obj_out, bool count,
                    struct dcache_seen *seen)
 {
+  int mount = q->mount;
+  const char *rel = q->rel;
+  const struct deputy_creds *creds = q->creds;
   if (obj_out != NULL)
     *obj_out = (struct dcache_lend)DCACHE_LEND_INIT(c);
-  if (!c->enabled || !dcache_walk_cacheable(walk))
+  if (!c->enabled || !dcache_walk_cacheable(q->walk))
     return false;
   pthread_mutex_lock(&c->lock);
   int id = creds_find(c, creds);
-  struct dcache_entry *e = id < 0 ? NULL : find_answer(c, mount, rel, walk, id);
+  struct dcache_entry *e = id < 0 ? NULL : find_answer(c, mount, rel, q->walk, id);
   if (e == NULL && rel[0] == '\0')
     e = root_answer_locked(c, mount, creds, &id);
   struct statx obj;
@@ -572,9 +592,7 @@ static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
     }
   }
   bool fits = e == NULL || e->link == NULL || strlen(e->link) + 1 <= cap;
-  bool hit = e != NULL && fits && (seen_again(seen, e, &obj) || still_valid(c, e, creds, &obj));
-  if (hit && seen != NULL && e->obj_fd >= 0)
-    *seen = (struct dcache_seen){.entry = e, .gen = e->gen, .obj = obj};
+  bool hit = e != NULL && fits && answer_holds(c, e, q, seen, &obj);
   size_t link_len = hit && e->link != NULL ? strlen(e->link) + 1 : 0;
   if (!fits) {
     pthread_mutex_unlock(&c->lock); /* the caller's buffer cannot take it: ask the gofer */
@@ -600,11 +618,10 @@ static bool lookup(struct dcache *c, int mount, const char *rel, uint16_t walk,
   return hit;
 }
 
-bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t walk,
-                       const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
-                       size_t cap, struct dcache_lend *obj, struct dcache_seen *seen)
+bool dcache_lookup_obj(struct dcache *c, const struct dcache_query *q, struct gofer_rep *rep,
+                       char *data, size_t cap, struct dcache_lend *obj, struct dcache_seen *seen)
 {
-  return lookup(c, mount, rel, walk, creds, rep, data, cap, obj, true, seen);
+  return lookup(c, q, rep, data, cap, obj, true, seen);
 }
 
 void dcache_lend_drop(struct dcache_lend *obj)
@@ -623,14 +640,15 @@ void dcache_lend_drop(struct dcache_lend *obj)
   obj->fd = -1, obj->dir = NULL, obj->entry = NULL;
 }
 
-int dcache_dir_hold(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
-                    struct statx *stx, struct dcache_seen *seen, struct dcache_lend *held)
+int dcache_dir_hold(struct dcache *c, const struct dcache_query *q, struct statx *stx,
+                    struct dcache_seen *seen, struct dcache_lend *held)
 {
   struct gofer_rep rep;
-  if (!lookup(c, mount, rel, 0, creds, &rep, NULL, 0, held, false, seen))
+  if (!lookup(c, q, &rep, NULL, 0, held, false, seen))
     return -1;
   if (held->fd >= 0 && rep.status == GOFER_DONE && rep.err == 0 && S_ISDIR(rep.stx.stx_mode)) {
-    *stx = rep.stx;
+    if (stx != NULL)
+      *stx = rep.stx;
     return held->fd;
   }
   dcache_lend_drop(held);

@@ -53,6 +53,7 @@ struct dcache_seen {
   const struct dcache_entry *entry;
   uint64_t gen; /* the entry's: a freed entry's address can come back */
   struct statx obj;
+  bool attrs; /* obj was read then (not only the answer's identity) */
 };
 
 struct dcache_stats {
@@ -123,17 +124,30 @@ struct dcache_lend {
 void dcache_lend_drop(struct dcache_lend *obj);
 #define cleanup_lend __attribute__((cleanup(dcache_lend_drop)))
 
-/* The walk (mount, rel, walk flags) for creds, answered from the cache: true
- * and rep (and the link text into data, up to cap) filled, or false. A walk
- * that meets a link the cache holds on the way is answered there (merged
- * /usr: every /bin/... and /lib/... passes such a link). When
- * the walk reached an object, *obj (NULL: not wanted) gets the cache's
- * O_PATH fd of it, lent (no copy: two system calls fewer), else fd -1.
- * seen (NULL: none) is the call's memory of its last answer, used and
- * updated. */
-bool dcache_lookup_obj(struct dcache *c, int mount, const char *rel, uint16_t walk,
-                       const struct deputy_creds *creds, struct gofer_rep *rep, char *data,
-                       size_t cap, struct dcache_lend *obj, struct dcache_seen *seen);
+/* A walk asked of the cache: mount, rel and walk flags, for creds. attrs:
+ * the object's attributes as they are now are wanted (read on each answer,
+ * a statx); false when its identity and type are all the caller uses (the
+ * parent of a create or a removal, which the kernel checks again as it
+ * acts): rep->stx then holds the object's device, inode and type, exact
+ * (an fd's object never changes), and its other fields as of the answer's
+ * making. */
+struct dcache_query {
+  int mount;
+  const char *rel;
+  uint16_t walk;
+  const struct deputy_creds *creds;
+  bool attrs;
+};
+
+/* The walk q answered from the cache: true and rep (and the link text into
+ * data, up to cap) filled, or false. A walk that meets a link the cache
+ * holds on the way is answered there (merged /usr: every /bin/... and
+ * /lib/... passes such a link). When the walk reached an object, *obj
+ * (NULL: not wanted) gets the cache's O_PATH fd of it, lent (no copy: two
+ * system calls fewer), else fd -1. seen (NULL: none) is the call's memory
+ * of its last answer, used and updated. */
+bool dcache_lookup_obj(struct dcache *c, const struct dcache_query *q, struct gofer_rep *rep,
+                       char *data, size_t cap, struct dcache_lend *obj, struct dcache_seen *seen);
 
 /* What a GOFER_WALK_KEEP reply brought: rep, its data (link text at 0, the
  * snapshots at rep->keep_off), and the fds (rep->nkeep, owned by the cache
@@ -149,12 +163,13 @@ struct dcache_answer {
 };
 void dcache_insert(struct dcache *c, const struct dcache_answer *a);
 
-/* The directory at rel, when the cache has a valid answer for it: the
- * cache's own O_PATH fd of it, lent (*held; given back with
- * dcache_lend_drop), and its attributes in *stx; or -1 with nothing lent.
- * Not counted as a walk of the caller's. */
-int dcache_dir_hold(struct dcache *c, int mount, const char *rel, const struct deputy_creds *creds,
-                    struct statx *stx, struct dcache_seen *seen, struct dcache_lend *held);
+/* The directory q->rel (q->walk 0), when the cache has a valid answer for
+ * it: the cache's own O_PATH fd of it, lent (*held; given back with
+ * dcache_lend_drop), and in *stx (NULL: not wanted) its attributes, as q
+ * asks (now, or its identity and type); or -1 with nothing lent. Not
+ * counted as a walk of the caller's. */
+int dcache_dir_hold(struct dcache *c, const struct dcache_query *q, struct statx *stx,
+                    struct dcache_seen *seen, struct dcache_lend *held);
 
 /* A walk the sentry finished itself with one lookup in a directory the cache
  * answered (parent_rel, dcache_dir): the answer depends on what the

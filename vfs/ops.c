@@ -97,15 +97,21 @@ static const char *split_rel(const char *rel, char parent[PATH_MAX])
   return slash ? slash + 1 : rel;
 }
 
-/* The reply the gofer would have sent for what the sentry did itself:
- * fd (or -errno) the object reached or made, statted as the gofer does. */
-static void local_reply(struct gofer_rep *rep, const struct gofer_req *q, int fd,
-                        unsigned statx_flags)
+/* The reply the gofer would have sent for what the sentry did itself, but
+ * for the object's attributes: fd (or -errno) the object reached or made. */
+static void local_answer(struct gofer_rep *rep, const struct gofer_req *q, int fd)
 {
   memset(rep, 0, sizeof *rep);
   rep->magic = GOFER_MAGIC;
   rep->id = q->id;
   rep->err = fd < 0 ? -fd : 0;
+}
+
+/* The same, the object statted as the gofer does. */
+static void local_reply(struct gofer_rep *rep, const struct gofer_req *q, int fd,
+                        unsigned statx_flags)
+{
+  local_answer(rep, q, fd);
   rep->has_stat = fd >= 0 && statx(fd, "", AT_EMPTY_PATH | statx_flags, GOFER_STATX_MASK,
                                    &rep->stx) == 0;
 }
@@ -186,8 +192,9 @@ static int cached_ancestor(struct vfs_ctx *ctx, const struct gofer_req *q, const
       prefix[0] = '\0';
     else
       return -1;
-    int dir = dcache_dir_hold(&ctx->vfs->dcache, q->mount, prefix, &q->ident, ds,
-                              &ctx->dcache_seen, held);
+    /* its attributes now: the snapshot the next step's answer depends on */
+    struct dcache_query dq = {.mount = q->mount, .rel = prefix, .creds = &q->ident, .attrs = true};
+    int dir = dcache_dir_hold(&ctx->vfs->dcache, &dq, ds, &ctx->dcache_seen, held);
     if (dir >= 0)
       return dir;
   }
@@ -271,10 +278,10 @@ static int cached_create(struct vfs_ctx *ctx, const struct gofer_msg *msg, struc
   const char *name = split_rel(msg->path, parent);
   if (name[0] == '\0')
     return 1; /* "name/": the gofer's (the kernel's answer to it) */
-  struct statx ds;
   cleanup_lend struct dcache_lend held = DCACHE_LEND_INIT(&ctx->vfs->dcache);
-  int dir = dcache_dir_hold(&ctx->vfs->dcache, q->mount, parent, &q->ident, &ds, &ctx->dcache_seen,
-                            &held);
+  /* the directory itself is all a create needs: the kernel checks it */
+  struct dcache_query dq = {.mount = q->mount, .rel = parent, .creds = &q->ident, .attrs = false};
+  int dir = dcache_dir_hold(&ctx->vfs->dcache, &dq, NULL, &ctx->dcache_seen, &held);
   if (dir < 0)
     return 1;
   struct open_how how = {
@@ -283,7 +290,11 @@ static int cached_create(struct vfs_ctx *ctx, const struct gofer_msg *msg, struc
       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
   int fd = (int)VFS_AS_IDENT(&q->ident, DEPUTY_UMASK,
                              SYS_LEN(syscall(SYS_openat2, dir, name, &how, sizeof how)));
-  local_reply(rep, q, fd, 0);
+  /* a regular file, new (O_EXCL): its type is all a create's caller reads
+   * of it (vfs_opened.st), so no statx of it */
+  local_answer(rep, q, fd);
+  rep->stx.stx_mask = STATX_TYPE;
+  rep->stx.stx_mode = S_IFREG;
   *out_fd = fd < 0 ? -1 : fd;
   return 0;
 }
@@ -293,13 +304,15 @@ static int cached_create(struct vfs_ctx *ctx, const struct gofer_msg *msg, struc
  * wanted; else DCACHE_LEND_INIT, given back with dcache_lend_drop) gets an
  * O_PATH fd of the object reached (the cache's, lent, when it answers),
  * or -1. */
-static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_rep *rep,
-                       char *rep_data, size_t rep_cap, struct dcache_lend *obj)
+static int cached_walk_for(struct vfs_ctx *ctx, struct gofer_msg *msg, bool attrs,
+                           struct gofer_rep *rep, char *rep_data, size_t rep_cap,
+                           struct dcache_lend *obj)
 {
   struct dcache *dc = &ctx->vfs->dcache;
   const struct gofer_req *q = &msg->req;
-  if (dcache_lookup_obj(dc, q->mount, msg->path, q->walk, &q->ident, rep, rep_data, rep_cap, obj,
-                        &ctx->dcache_seen))
+  struct dcache_query dq = {.mount = q->mount, .rel = msg->path, .walk = q->walk,
+                            .creds = &q->ident, .attrs = attrs};
+  if (dcache_lookup_obj(dc, &dq, rep, rep_data, rep_cap, obj, &ctx->dcache_seen))
     return 0;
   int r = local_walk(ctx, msg, rep, rep_data, rep_cap, obj != NULL ? &obj->fd : NULL);
   if (r == 0)
@@ -339,6 +352,12 @@ static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_
     obj->fd = reached ? fcntl(msg->keep_fds[msg->rep.keep_dirs], F_DUPFD_CLOEXEC, 3) : -1;
   dcache_insert(dc, &a);
   return 0;
+}
+
+static int cached_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct gofer_rep *rep,
+                       char *rep_data, size_t rep_cap, struct dcache_lend *obj)
+{
+  return cached_walk_for(ctx, msg, true, rep, rep_data, rep_cap, obj);
 }
 
 /* Whether opening an object of this type with these flags waits for
@@ -481,7 +500,7 @@ int vfs_gofer(struct vfs_ctx *ctx, const struct vfs_gofer_req *req, struct gofer
   if (cacheable && op == GOFER_WALK) {
     if (out_fd != NULL)
       *out_fd = -1; /* a walk sends no fd */
-    return cached_walk(ctx, &msg, rep, rep_data, rep_cap, NULL);
+    return cached_walk_for(ctx, &msg, !req->ident_only, rep, rep_data, rep_cap, NULL);
   }
   if (cacheable && op == GOFER_OPEN && out_fd != NULL) {
     int r = (req->flags & O_CREAT) ? cached_create(ctx, &msg, rep, out_fd)
@@ -831,10 +850,11 @@ static int entry_path(const struct vfs_node *parent, const char *name, char out[
 static int cached_parent(struct vfs_ctx *ctx, const struct vfs_node *parent,
                          const struct deputy_creds *creds, struct dcache_lend *out)
 {
-  struct statx ds;
-  int dir = dcache_dir_hold(&ctx->vfs->dcache, parent->mount->index,
-                            vfs_mount_rel(parent->mount, parent->view), creds, &ds,
-                            &ctx->dcache_seen, out);
+  struct statx ds; /* its identity is all that is compared */
+  struct dcache_query dq = {.mount = parent->mount->index,
+                            .rel = vfs_mount_rel(parent->mount, parent->view), .creds = creds,
+                            .attrs = false};
+  int dir = dcache_dir_hold(&ctx->vfs->dcache, &dq, &ds, &ctx->dcache_seen, out);
   if (dir >= 0 && (ds.stx_ino != (uint64_t)parent->st.st_ino ||
                    makedev(ds.stx_dev_major, ds.stx_dev_minor) != parent->st.st_dev)) {
     dcache_lend_drop(out);

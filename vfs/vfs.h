@@ -227,6 +227,8 @@ struct vfs_opened {
   bool created;
   const struct vfs_mount *mount;
   char entry[PATH_MAX]; /* mount-relative path of the created file */
+  /* the object's attributes; of a file this open created (created), its
+   * type only (the rest may be zero: nothing reads it) */
   struct stat st;
 };
 void vfs_opened_release(struct vfs_opened *o);
@@ -310,6 +312,10 @@ struct vfs_gofer_req {
   const void *data;
   size_t data_len;
   const int *in_fd; /* an fd to send along, or NULL */
+  /* a GOFER_WALK whose object's identity and type are all the caller uses
+   * (the parent of a create or a removal): the walk cache may answer with
+   * its other attributes as of an earlier walk (dcache_query.attrs) */
+  bool ident_only;
 };
 
 /* The gofer's answer to a walk or an op, shared by walk.c, proc.c, ops.c:

@@ -92,6 +92,7 @@ static int start_common(struct walker *w, struct vfs_ctx *ctx, const char *path)
   w->opened_fd = -1;
   w->final_access_mode = -1;
   w->final_access_real = false;
+  w->ident_only = false;
   w->link_text[0] = '\0';
   w->scope[0] = '\0';
   if (path_copy(w->rest, sizeof w->rest, path) >= sizeof w->rest)
@@ -517,7 +518,8 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
                          (access_now ? GOFER_WALK_ACCESS : 0) | (open_now ? 0 : real_ids_walk(w))),
       .flags = open_now ? (uint32_t)w->final_open_flags : 0,
       .arg0 = access_now ? (uint64_t)w->final_access_mode : 0,
-      .arg1 = access_now ? (uint64_t)w->final_access_real : 0};
+      .arg1 = access_now ? (uint64_t)w->final_access_real : 0,
+      .ident_only = run_is_last && w->ident_only};
   int r = vfs_gofer(w->ctx, &req, &rep, w->link_text, sizeof w->link_text, open_now ? &fd : NULL);
   if (r < 0)
     return r;
@@ -621,5 +623,6 @@ int walker_run_parent(struct walker *w, struct vfs_node *parent, char name[NAME_
   while (start > 0 && w->rest[start - 1] == '/' && strspn(w->rest, "/") < start)
     start--;
   w->rest[start] = '\0';
+  w->ident_only = true;
   return walker_run(w, VFS_DIRECTORY, parent);
 }

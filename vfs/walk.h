@@ -31,6 +31,9 @@ struct walker {
    * (GOFER_WALK_ACCESS): the result lands in vfs_node.access_err. */
   int final_access_mode;
   bool final_access_real; /* with the real ids (access() without AT_EACCESS) */
+  /* The walk's object is a parent (walker_run_parent): its identity and
+   * type are all that is used, the kernel checks the rest as it acts */
+  bool ident_only;
 };
 
 /* Position the walker at the start of path: "/" for absolute paths, the

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "gofer/protocol.h"
@@ -27,6 +28,12 @@ struct tree {
   struct dcache dc;
   struct deputy_creds creds;
 };
+
+/* The walks of "d" and "d/f", attributes wanted as they are now. */
+#define D_ATTRS(t) ((struct dcache_query){.rel = "d", .creds = &(t)->creds, .attrs = true})
+#define ROOT_OF(m, who, w)                                                                         \
+  ((struct dcache_query){.mount = (m), .rel = "", .walk = (w), .creds = (who), .attrs = true})
+#define F_ATTRS(t) ((struct dcache_query){.rel = "d/f", .creds = &(t)->creds, .attrs = true})
 
 static int open_fds(void)
 {
@@ -108,12 +115,12 @@ static void test_hold_lends_the_kept_fd(void **state)
   int before = open_fds();
   struct statx x;
   struct dcache_lend held = DCACHE_LEND_INIT(&t->dc), held2 = DCACHE_LEND_INIT(&t->dc);
-  int fd = dcache_dir_hold(&t->dc, 0, "d", &t->creds, &x, NULL, &held);
+  int fd = dcache_dir_hold(&t->dc, &D_ATTRS(t), &x, NULL, &held);
   assert_true(fd >= 0);
   assert_int_equal(held.fd, fd);
   assert_non_null(held.dir); /* d is a kept directory of the d/f answer */
   assert_int_equal(open_fds(), before);
-  int fd2 = dcache_dir_hold(&t->dc, 0, "d", &t->creds, &x, NULL, &held2);
+  int fd2 = dcache_dir_hold(&t->dc, &D_ATTRS(t), &x, NULL, &held2);
   assert_int_equal(fd2, fd);
   assert_int_equal(open_fds(), before);
   dcache_lend_drop(&held2);
@@ -144,7 +151,7 @@ static void test_hold_of_a_walked_directory(void **state)
   int before = open_fds();
   struct statx x;
   struct dcache_lend held = DCACHE_LEND_INIT(&t->dc);
-  int fd = dcache_dir_hold(&t->dc, 0, "d", &t->creds, &x, NULL, &held);
+  int fd = dcache_dir_hold(&t->dc, &D_ATTRS(t), &x, NULL, &held);
   assert_true(fd >= 0);
   assert_true(held.dir != NULL || held.entry != NULL); /* lent, not a copy */
   assert_int_equal(open_fds(), before);
@@ -152,7 +159,7 @@ static void test_hold_of_a_walked_directory(void **state)
   assert_int_equal(open_fds(), before);
   assert_true(fcntl(fd, F_GETFD) >= 0);
   struct dcache_lend again = DCACHE_LEND_INIT(&t->dc);
-  assert_int_equal(dcache_dir_hold(&t->dc, 0, "d", &t->creds, &x, NULL, &again), fd);
+  assert_int_equal(dcache_dir_hold(&t->dc, &D_ATTRS(t), &x, NULL, &again), fd);
   dcache_lend_drop(&again);
 }
 
@@ -165,13 +172,13 @@ static void test_held_outlives_its_answers(void **state)
   insert_d_f(t);
   struct statx x;
   struct dcache_lend held = DCACHE_LEND_INIT(&t->dc);
-  int fd = dcache_dir_hold(&t->dc, 0, "d", &t->creds, &x, NULL, &held);
+  int fd = dcache_dir_hold(&t->dc, &D_ATTRS(t), &x, NULL, &held);
   assert_true(fd >= 0);
   struct stat before;
   assert_int_equal(fstat(fd, &before), 0);
   dcache_forget(&t->dc, 0, "", true); /* every answer of the mount */
   struct dcache_lend none = DCACHE_LEND_INIT(&t->dc);
-  assert_int_equal(dcache_dir_hold(&t->dc, 0, "d", &t->creds, &x, NULL, &none), -1);
+  assert_int_equal(dcache_dir_hold(&t->dc, &D_ATTRS(t), &x, NULL, &none), -1);
   assert_int_equal(none.fd, -1);
   struct stat now;
   assert_int_equal(fstat(fd, &now), 0);
@@ -179,6 +186,51 @@ static void test_held_outlives_its_answers(void **state)
   dcache_lend_drop(&held);
   assert_int_equal(fcntl(fd, F_GETFD), -1);
   assert_int_equal(errno, EBADF);
+}
+
+/* A query for identity only (a create's or a removal's parent) is
+ * answered without reading the object's attributes again: its device,
+ * inode and type as ever, its mode as of the answer's making; a query
+ * for attributes then reads them, even right after in the same call (the
+ * call's memory held no attributes), and remembers them for the next. */
+static void test_identity_only_reads_no_attributes(void **state)
+{
+  struct tree *t = *state;
+  insert_d_f(t);
+  char path[PATH_MAX * 2];
+  snprintf(path, sizeof path, "%s/d/f", t->root);
+  struct stat was;
+  assert_int_equal(stat(path, &was), 0);
+  assert_int_equal(chmod(path, 0600), 0); /* f's own change: no directory's */
+  struct dcache_seen seen = {0};
+  struct dcache_query ident = F_ATTRS(t);
+  ident.attrs = false;
+  struct gofer_rep rep;
+  struct dcache_lend a = DCACHE_LEND_INIT(&t->dc);
+  assert_true(dcache_lookup_obj(&t->dc, &ident, &rep, NULL, 0, &a, &seen));
+  dcache_lend_drop(&a);
+  assert_int_equal(rep.stx.stx_ino, (uint64_t)was.st_ino);
+  assert_int_equal(makedev(rep.stx.stx_dev_major, rep.stx.stx_dev_minor), was.st_dev);
+  assert_int_equal(rep.stx.stx_mode, was.st_mode); /* as inserted: 0644 */
+  assert_false(seen.attrs);
+  assert_true(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &a, &seen));
+  dcache_lend_drop(&a);
+  assert_int_equal(rep.stx.stx_mode, S_IFREG | 0600); /* read now */
+  assert_true(seen.attrs);
+  assert_int_equal(chmod(path, 0640), 0);
+  assert_true(dcache_lookup_obj(&t->dc, &ident, &rep, NULL, 0, &a, &seen));
+  dcache_lend_drop(&a);
+  assert_int_equal(rep.stx.stx_mode, S_IFREG | 0600); /* the call's memory */
+  assert_true(seen.attrs);
+  struct statx x;
+  struct dcache_lend held = DCACHE_LEND_INIT(&t->dc);
+  struct dcache_query d_ident = D_ATTRS(t);
+  d_ident.attrs = false;
+  assert_true(dcache_dir_hold(&t->dc, &d_ident, &x, NULL, &held) >= 0);
+  assert_true(S_ISDIR(x.stx_mode));
+  dcache_lend_drop(&held);
+  assert_true(dcache_dir_hold(&t->dc, &d_ident, NULL, NULL, &held) >= 0);
+  dcache_lend_drop(&held);
 }
 
 /* A walk's object (a file: no kept directory) lent: the cache's own fd, no
@@ -191,17 +243,17 @@ static void test_lent_file_outlives_its_answer(void **state)
   int before = open_fds();
   struct gofer_rep rep;
   struct dcache_lend a = DCACHE_LEND_INIT(&t->dc), b = DCACHE_LEND_INIT(&t->dc);
-  assert_true(dcache_lookup_obj(&t->dc, 0, "d/f", 0, &t->creds, &rep, NULL, 0, &a, NULL));
+  assert_true(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &a, NULL));
   assert_true(a.fd >= 0);
   assert_non_null(a.entry);
-  assert_true(dcache_lookup_obj(&t->dc, 0, "d/f", 0, &t->creds, &rep, NULL, 0, &b, NULL));
+  assert_true(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &b, NULL));
   assert_int_equal(b.fd, a.fd);
   assert_int_equal(open_fds(), before);
   struct stat st;
   assert_int_equal(fstat(a.fd, &st), 0);
   dcache_forget(&t->dc, 0, "d/f", false);
   struct dcache_lend none = DCACHE_LEND_INIT(&t->dc);
-  assert_false(dcache_lookup_obj(&t->dc, 0, "d/f", 0, &t->creds, &rep, NULL, 0, &none, NULL));
+  assert_false(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &none, NULL));
   assert_int_equal(none.fd, -1);
   int fd = a.fd;
   dcache_lend_drop(&a);
@@ -219,7 +271,7 @@ static void test_root_answered_from_its_fd(void **state)
   struct tree *t = *state;
   struct gofer_rep rep;
   struct statx x;
-  assert_false(dcache_lookup_obj(&t->dc, 0, "", 0, &t->creds, &rep, NULL, 0, NULL, NULL));
+  assert_false(dcache_lookup_obj(&t->dc, &ROOT_OF(0, &t->creds, 0), &rep, NULL, 0, NULL, NULL));
   int root = open(t->root, O_PATH | O_CLOEXEC);
   assert_true(root >= 0);
   assert_int_equal(dcache_set_root(&t->dc, 0, root), 0);
@@ -227,22 +279,22 @@ static void test_root_answered_from_its_fd(void **state)
   struct stat st;
   assert_int_equal(fstat(root, &st), 0);
   close(root); /* the cache has its own copy */
-  assert_false(dcache_lookup_obj(&t->dc, 1, "", 0, &t->creds, &rep, NULL, 0, NULL, NULL));
+  assert_false(dcache_lookup_obj(&t->dc, &ROOT_OF(1, &t->creds, 0), &rep, NULL, 0, NULL, NULL));
   struct deputy_creds other = {.fsuid = 4321, .fsgid = 4321, .ngroups = 0};
   char path[PATH_MAX * 2];
   snprintf(path, sizeof path, "%s/new", t->root);
   assert_int_equal(mkdir(path, 0700), 0); /* the root's ctime and nlink change */
   const struct deputy_creds *who[] = {&t->creds, &other};
   for (size_t i = 0; i < 2; i++) {
-    assert_true(dcache_lookup_obj(&t->dc, 0, "", GOFER_NOFOLLOW_LAST, who[i], &rep, NULL, 0,
-                                  NULL, NULL));
+    assert_true(dcache_lookup_obj(&t->dc, &ROOT_OF(0, who[i], GOFER_NOFOLLOW_LAST), &rep, NULL,
+                                  0, NULL, NULL));
     assert_int_equal(rep.status, GOFER_DONE);
     assert_int_equal(rep.err, 0);
     assert_int_equal(rep.stx.stx_ino, st.st_ino);
     assert_int_equal(rep.stx.stx_nlink, st.st_nlink + 1);
     int before = open_fds();
     struct dcache_lend held = DCACHE_LEND_INIT(&t->dc);
-    int fd = dcache_dir_hold(&t->dc, 0, "", who[i], &x, NULL, &held);
+    int fd = dcache_dir_hold(&t->dc, &ROOT_OF(0, who[i], 0), &x, NULL, &held);
     assert_true(fd >= 0);
     assert_non_null(held.dir);
     assert_int_equal(x.stx_ino, st.st_ino);
@@ -250,7 +302,7 @@ static void test_root_answered_from_its_fd(void **state)
     dcache_lend_drop(&held);
   }
   dcache_forget(&t->dc, 0, "", true); /* every answer of the mount: the root's comes back */
-  assert_true(dcache_lookup_obj(&t->dc, 0, "", 0, &t->creds, &rep, NULL, 0, NULL, NULL));
+  assert_true(dcache_lookup_obj(&t->dc, &ROOT_OF(0, &t->creds, 0), &rep, NULL, 0, NULL, NULL));
   assert_int_equal(rep.stx.stx_ino, st.st_ino);
 }
 
@@ -261,6 +313,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_hold_of_a_walked_directory, setup, teardown),
       cmocka_unit_test_setup_teardown(test_held_outlives_its_answers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lent_file_outlives_its_answer, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_identity_only_reads_no_attributes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_root_answered_from_its_fd, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

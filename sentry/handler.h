@@ -37,6 +37,9 @@ struct sentry_call {
   pid_t tid; /* host tid of the calling thread */
   uint64_t args[6];
   struct task *task;        /* looked up on first use (task.h) */
+  /* call_task's check found the walk cache's watch fd readable (or could
+   * not look): not yet told to the VFS (vfs_caller.no_watch_events) */
+  bool watch_events;
   unsigned unchecked_reads; /* agent memory reads not yet followed by ID_VALID */
   const char *audit_arg;    /* key argument for the audit line */
   /* The rule a handler decided by (a network rule), for the audit line.

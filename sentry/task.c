@@ -70,6 +70,20 @@ static bool pidfd_exited(int pidfd)
   return poll(&p, 1, 0) > 0;
 }
 
+/* pidfd_exited for the call's cached record, and in the same system call
+ * whether the walk cache's watch fd has events (call->watch_events): the
+ * check every call makes of its caller also tells the cache whether the
+ * host changed a directory it keeps (vfs/dcache.h). */
+static bool call_pidfd_exited(struct sentry_call *call, int pidfd)
+{
+  struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN},
+                        {.fd = call->sentry->vfs.dcache.watch_fd, .events = POLLIN}};
+  int n = poll(p, 2, 0);
+  if (n < 0 || (p[1].revents & POLLIN))
+    call->watch_events = true; /* (a failed poll: read them to be sure) */
+  return n > 0 && p[0].revents != 0;
+}
+
 /* Unlink t from its bucket (lock held). */
 static void unlink_task(struct task_cache *cache, struct task *t)
 {
@@ -175,7 +189,7 @@ int call_task(struct sentry_call *call)
   struct task *t = cache->buckets[(unsigned)call->tid % TASK_BUCKETS];
   while (t != NULL && t->tid != call->tid)
     t = t->next;
-  if (t != NULL && (t->pidfd < 0 || t->gen != gen || pidfd_exited(t->pidfd))) {
+  if (t != NULL && (t->pidfd < 0 || t->gen != gen || call_pidfd_exited(call, t->pidfd))) {
     unlink_task(cache, t);
     t = NULL;
   }
@@ -188,6 +202,7 @@ int call_task(struct sentry_call *call)
   pthread_mutex_unlock(&cache->lock);
 
   int err = 0;
+  call->watch_events = true; /* no poll made: the cache reads its events */
   t = task_load(call->tid, gen, &err);
   if (t == NULL)
     return err;

@@ -25,6 +25,9 @@ static int call_ctx_identify(struct vfs_ctx *ctx, unsigned what, struct vfs_call
                             &out->creds);
   if (r < 0)
     return r;
+  /* what call_task's poll saw of the walk cache's watch fd, told once */
+  out->no_watch_events = call->task != NULL && !call->watch_events;
+  call->watch_events = false;
   if (call->task == NULL) { /* a call of the sentry's own (tid 0) */
     out->tgid = getpid();
     out->ns_tid = out->ns_tgid = 0;
@@ -76,6 +79,7 @@ void sentry_call_init(struct sentry_call *call, struct sentry *s, uint64_t id, i
   call->tid = tid;
   memcpy(call->args, args, sizeof call->args);
   call->task = NULL;
+  call->watch_events = false;
   call->unchecked_reads = 0;
   call->audit_arg = NULL;
   call->audit_rule = NULL;

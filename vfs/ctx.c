@@ -4,6 +4,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vfs/vfs.h"
+
+int vfs_caller(struct vfs_ctx *ctx, unsigned what, struct vfs_caller *out)
+{
+  out->no_watch_events = false;
+  int r = ctx->ops->identify(ctx, what, out);
+  if (r == 0 && !out->no_watch_events && ctx->vfs != NULL)
+    dcache_note_changes(&ctx->vfs->dcache);
+  return r;
+}
+
 /* ---- usbox's own questions: nothing to validate or take from anyone ---- */
 
 static int own_validate(struct vfs_ctx *ctx)

@@ -26,6 +26,11 @@ struct vfs_caller {
   pid_t tgid;                /* its host thread group */
   pid_t ns_tid, ns_tgid;     /* as the sandbox's pid namespace numbers them */
   struct deputy_creds creds; /* what the deputy takes on for it */
+  /* Set by identify when the check it made of the caller at the call's
+   * start also found the walk cache's watch fd (dcache.watch_fd) without
+   * events, or when it told so already in this call; left false, the
+   * cache reads its events before its next answer (dcache_note_changes). */
+  bool no_watch_events;
 };
 /* identify(): also read the caller's RLIMIT_FSIZE now (creds.fsize_limit;
  * otherwise DEPUTY_NO_FSIZE_LIMIT) */
@@ -74,11 +79,10 @@ static inline int vfs_hidden_enoent(struct vfs_ctx *ctx, const char *rule)
  * its own credentials, no memory to validate, no fds to take. */
 struct vfs_ctx vfs_ctx_own(struct vfs *v);
 
-/* The caller's identity (ops->identify). */
-static inline int vfs_caller(struct vfs_ctx *ctx, unsigned what, struct vfs_caller *out)
-{
-  return ctx->ops->identify(ctx, what, out);
-}
+/* The caller's identity (ops->identify). Every request the VFS makes for
+ * the caller asks it first: so the walk cache hears of the changes made
+ * before the call began before it answers (vfs_caller.no_watch_events). */
+int vfs_caller(struct vfs_ctx *ctx, unsigned what, struct vfs_caller *out);
 
 /* Only the caller's credentials. */
 static inline int vfs_caller_creds(struct vfs_ctx *ctx, unsigned what, struct deputy_creds *out)

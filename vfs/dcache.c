@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/inotify.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -15,6 +16,16 @@
 #include "gofer/ops.h"
 
 #define DIR_BUCKETS 1024
+
+/* An inotify watch on a kept directory's inode (one per inode: the
+ * directory kept on two mounts shares it), and how many events have been
+ * read for it. */
+struct dcache_watch {
+  struct dcache_watch *next; /* in watch_buckets */
+  int wd;
+  int refs;
+  uint64_t changes;
+};
 
 /* A directory some answers depend on: its fd, shared by those answers. */
 struct dcache_dir {
@@ -24,13 +35,21 @@ struct dcache_dir {
   uint32_t dev_major, dev_minor;
   uint32_t mnt_id; /* the mount the fd is on: one kept per directory and mount */
   int refs;
+  struct dcache_watch *watch; /* NULL: none (its ctime is read at each check) */
 };
 
-/* One directory of an answer, as the walk found it. */
+/* No count of events: the directory's ctime must be read. */
+#define UNSEEN UINT64_MAX
+
+/* One directory of an answer, as the walk found it. seen: its watch's
+ * count of events when its ctime was last found as recorded (UNSEEN: not
+ * since a watch was on it), so that the same count later means nothing
+ * changed it since. */
 struct dcache_dep {
   struct dcache_dir *dir;
   int64_t ctime_sec;
   uint32_t ctime_nsec;
+  uint64_t seen;
 };
 
 struct dcache_entry {
@@ -95,23 +114,33 @@ void dcache_note_dev(struct dcache *c, dev_t dev, bool mgtime)
   for (size_t i = 0; i < c->ndevs; i++)
     if (c->devs[i].dev == dev)
       return;
+  /* (an overlay: a change made in one of its layers directly sends no
+   * event for the overlay's inode, so its ctime is read at every check) */
   if (c->ndevs < DCACHE_MAX_DEVS)
-    c->devs[c->ndevs++] = (struct dcache_dev){dev, mgtime};
+    c->devs[c->ndevs++] = (struct dcache_dev){dev, mgtime, false};
 }
 
-/* Whether fd's filesystem keeps multigrain ctimes, asked once per device. */
-static bool fs_has_mgtime(struct dcache *c, int fd)
+/* fd's filesystem as the cache knows it (asked once per device), or NULL. */
+static const struct dcache_dev *dev_of(struct dcache *c, int fd)
 {
   struct stat st;
   if (fstat(fd, &st) < 0)
-    return false;
+    return NULL;
   for (size_t i = 0; i < c->ndevs; i++)
     if (c->devs[i].dev == st.st_dev)
-      return c->devs[i].mgtime;
+      return &c->devs[i];
   bool ok = fs_type_has_mgtime(fd);
-  if (c->ndevs < DCACHE_MAX_DEVS)
-    c->devs[c->ndevs++] = (struct dcache_dev){st.st_dev, ok};
-  return ok;
+  if (c->ndevs == DCACHE_MAX_DEVS)
+    return NULL;
+  c->devs[c->ndevs] = (struct dcache_dev){st.st_dev, ok, ok};
+  return &c->devs[c->ndevs++];
+}
+
+/* Whether fd's filesystem keeps multigrain ctimes. */
+static bool fs_has_mgtime(struct dcache *c, int fd)
+{
+  const struct dcache_dev *d = dev_of(c, fd);
+  return d != NULL && d->mgtime;
 }
 
 void dcache_init(struct dcache *c)
@@ -128,6 +157,14 @@ void dcache_init(struct dcache *c)
     c->enabled = false;
   for (size_t i = 0; i < DCACHE_MAX_ROOTS; i++)
     c->roots[i] = -1;
+  /* without it (no inotify, too many instances), every check reads ctimes */
+  c->watch_fd = c->enabled ? inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
+  atomic_init(&c->watch_pending, true);
+}
+
+void dcache_note_changes(struct dcache *c)
+{
+  atomic_store(&c->watch_pending, true);
 }
 
 int dcache_set_root(struct dcache *c, int mount, int fd)
@@ -143,6 +180,110 @@ int dcache_set_root(struct dcache *c, int mount, int fd)
     close(c->roots[mount]);
   c->roots[mount] = copy;
   return 0;
+}
+
+/* ---- watches: inotify on the kept directories ---- */
+
+#define WATCH_EVENTS                                                                               \
+  (IN_ATTRIB | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF |             \
+   IN_MOVE_SELF | IN_ONLYDIR)
+
+static struct dcache_watch **watch_slot(struct dcache *c, int wd)
+{
+  struct dcache_watch **p = &c->watch_buckets[(unsigned)wd % DCACHE_WATCH_BUCKETS];
+  while (*p != NULL && (*p)->wd != wd)
+    p = &(*p)->next;
+  return p;
+}
+
+/* A watch on directory fd's inode, or NULL (no inotify, a filesystem whose
+ * changes do not all reach it, no room: its ctime is read at each check).
+ * Every event on the inode counts as a change. Lock held. */
+static struct dcache_watch *watch_take(struct dcache *c, int fd)
+{
+  const struct dcache_dev *dev = c->watch_fd >= 0 ? dev_of(c, fd) : NULL;
+  if (dev == NULL || !dev->notify)
+    return NULL;
+  char path[32];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd); /* our own fd: its inode, no name */
+  int wd = inotify_add_watch(c->watch_fd, path, WATCH_EVENTS);
+  if (wd < 0)
+    return NULL;
+  struct dcache_watch **p = watch_slot(c, wd);
+  if (*p != NULL) { /* the inode is watched already (another mount's fd of it) */
+    (*p)->refs++;
+    return *p;
+  }
+  struct dcache_watch *w = malloc(sizeof *w);
+  if (w == NULL) {
+    inotify_rm_watch(c->watch_fd, wd);
+    return NULL;
+  }
+  *w = (struct dcache_watch){.next = NULL, .wd = wd, .refs = 1, .changes = 0};
+  *p = w;
+  return w;
+}
+
+static void watch_put(struct dcache *c, struct dcache_watch *w)
+{
+  if (w == NULL || --w->refs > 0)
+    return;
+  if (w->wd >= 0) {
+    inotify_rm_watch(c->watch_fd, w->wd);
+    *watch_slot(c, w->wd) = w->next;
+  }
+  free(w);
+}
+
+/* The directory's count of events, or UNSEEN when it has no live watch. */
+static uint64_t watch_changes(const struct dcache_dir *d)
+{
+  return d->watch != NULL && d->watch->wd >= 0 ? d->watch->changes : UNSEEN;
+}
+
+/* Every watch counts a change (the queue overflowed: events were lost). */
+static void all_changed_locked(struct dcache *c)
+{
+  for (size_t b = 0; b < DCACHE_WATCH_BUCKETS; b++)
+    for (struct dcache_watch *w = c->watch_buckets[b]; w != NULL; w = w->next)
+      w->changes++;
+}
+
+static void watch_event_locked(struct dcache *c, const struct inotify_event *ev)
+{
+  if (ev->mask & IN_Q_OVERFLOW) {
+    all_changed_locked(c);
+    return;
+  }
+  struct dcache_watch **p = watch_slot(c, ev->wd);
+  struct dcache_watch *w = *p;
+  if (w == NULL)
+    return; /* a watch removed meanwhile */
+  w->changes++;
+  if (ev->mask & IN_IGNORED) { /* the inode is gone (or unmounted): no more events */
+    *p = w->next;
+    w->wd = -1;
+  }
+}
+
+/* The events queued since the last read, counted on their watches. A read
+ * that left room for one more event of any size took every event there
+ * was: no second read to hear EAGAIN. Lock held. */
+static void drain_locked(struct dcache *c)
+{
+  char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+  for (;;) {
+    ssize_t n = read(c->watch_fd, buf, sizeof buf);
+    if (n <= 0)
+      return; /* EAGAIN: none left */
+    for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
+      const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
+      watch_event_locked(c, ev);
+      off += (ssize_t)(sizeof *ev + ev->len);
+    }
+    if ((size_t)n + sizeof(struct inotify_event) + NAME_MAX + 1 <= sizeof buf)
+      return;
+  }
 }
 
 /* ---- directories ---- */
@@ -174,7 +315,7 @@ static struct dcache_dir *dir_take(struct dcache *c, const struct gofer_keep_sna
   }
   *d = (struct dcache_dir){.next = c->dir_buckets[slot], .fd = fd, .ino = snap->ino,
                            .dev_major = snap->dev_major, .dev_minor = snap->dev_minor,
-                           .mnt_id = snap->mnt_id, .refs = 1};
+                           .mnt_id = snap->mnt_id, .refs = 1, .watch = watch_take(c, fd)};
   c->dir_buckets[slot] = d;
   c->nfds++;
   return d;
@@ -189,6 +330,7 @@ static void dir_put(struct dcache *c, struct dcache_dir *d)
   while (*p != d)
     p = &(*p)->next;
   *p = d->next;
+  watch_put(c, d->watch);
   close(d->fd);
   c->nfds--;
   free(d);
@@ -307,6 +449,9 @@ void dcache_destroy(struct dcache *c)
   for (size_t i = 0; i < DCACHE_MAX_ROOTS; i++)
     if (c->roots[i] >= 0)
       close(c->roots[i]), c->roots[i] = -1;
+  if (c->watch_fd >= 0)
+    close(c->watch_fd);
+  c->watch_fd = -1;
   pthread_mutex_destroy(&c->lock);
 }
 
@@ -437,16 +582,25 @@ static bool still_valid(struct dcache *c, struct dcache_entry *e,
                         const struct deputy_creds *creds, struct statx *obj)
 {
   for (uint32_t i = 0; i < e->ndeps; i++) {
+    struct dcache_dep *dep = &e->deps[i];
+    /* counted before the ctime is read: an event for a change after that
+     * read is counted later, and the next check reads the ctime again */
+    uint64_t changes = watch_changes(dep->dir);
+    if (changes != UNSEEN && changes == dep->seen) {
+      c->stats.quiet++; /* no event since its ctime was found as recorded */
+      continue;
+    }
     struct statx x;
-    if (statx(e->deps[i].dir->fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_CTIME, &x) < 0 ||
+    c->stats.checked++;
+    if (statx(dep->dir->fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_CTIME, &x) < 0 ||
         !(x.stx_mask & STATX_CTIME))
       return false;
-    if (x.stx_ctime.tv_sec == e->deps[i].ctime_sec &&
-        x.stx_ctime.tv_nsec == e->deps[i].ctime_nsec)
-      continue;
-    if (!step_still_leads(e, i, &x, creds))
-      return false;
-    c->stats.relooked++;
+    if (x.stx_ctime.tv_sec != dep->ctime_sec || x.stx_ctime.tv_nsec != dep->ctime_nsec) {
+      if (!step_still_leads(e, i, &x, creds))
+        return false;
+      c->stats.relooked++;
+    }
+    dep->seen = changes;
   }
   return e->obj_fd < 0 || obj == NULL ||
          statx(e->obj_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, GOFER_STATX_MASK, obj) == 0;
@@ -575,6 +729,8 @@ static bool lookup(struct dcache *c, const struct dcache_query *q, struct gofer_
   if (!c->enabled || !dcache_walk_cacheable(q->walk))
     return false;
   pthread_mutex_lock(&c->lock);
+  if (c->watch_fd >= 0 && atomic_exchange(&c->watch_pending, false))
+    drain_locked(c);
   int id = creds_find(c, creds);
   struct dcache_entry *e = id < 0 ? NULL : find_answer(c, mount, rel, q->walk, id);
   if (e == NULL && rel[0] == '\0')
@@ -819,7 +975,7 @@ void dcache_insert(struct dcache *c, const struct dcache_answer *a)
     memcpy(&snap, &snaps[i], sizeof snap); /* the data buffer need not be aligned */
     struct dcache_dir *d = dir_take(c, &snap, a->fds[i]);
     if (d != NULL)
-      e->deps[e->ndeps++] = (struct dcache_dep){d, snap.ctime_sec, snap.ctime_nsec};
+      e->deps[e->ndeps++] = (struct dcache_dep){d, snap.ctime_sec, snap.ctime_nsec, UNSEEN};
   }
   if (nfds > r->keep_dirs) {
     e->obj_fd = a->fds[r->keep_dirs];
@@ -895,7 +1051,8 @@ void dcache_insert_child(struct dcache *c, const struct dcache_child *k)
   else
     d = dir_take(c, &k->dir_snap, k->dir_fd);
   if (d != NULL)
-    e->deps[e->ndeps++] = (struct dcache_dep){d, k->dir_snap.ctime_sec, k->dir_snap.ctime_nsec};
+    e->deps[e->ndeps++] =
+        (struct dcache_dep){d, k->dir_snap.ctime_sec, k->dir_snap.ctime_nsec, UNSEEN};
   e->obj_fd = k->obj_fd;
   if (e->obj_fd >= 0)
     c->nfds++;

@@ -11,7 +11,9 @@
  * ACL or xattrs sets it; with multigrain timestamps, Linux 6.13, a change
  * right after the ctime was read always shows as a new value) and reads the
  * object's attributes afresh from its fd. So the answer is the one the gofer
- * would give now, for the same credentials (part of the key).
+ * would give now, for the same credentials (part of the key). A directory
+ * watched by inotify (dcache.watch_fd) whose watch had no event since its
+ * ctime was last found as recorded needs no statx (docs/vfs.md).
  *
  * Only filesystems with multigrain timestamps are cached (ext4, xfs, btrfs,
  * tmpfs on Linux 6.13 or later); walks that check access or use the real
@@ -23,6 +25,7 @@
 #define USBOX_VFS_DCACHE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,13 +63,19 @@ struct dcache_stats {
   unsigned long hits, misses, stale, inserted, flushes;
   unsigned long local; /* misses the sentry answered with lookups of its own */
   unsigned long relooked; /* steps in a changed directory looked up again, unchanged */
+  unsigned long checked;  /* directory ctimes read to check an answer */
+  unsigned long quiet;    /* directory checks inotify made needless (no event since) */
 };
 
 #define DCACHE_MAX_DEVS 16
 struct dcache_dev {
   dev_t dev;
   bool mgtime;
+  bool notify; /* its changes reach inotify (not an overlay's: its layers change unseen) */
 };
+
+#define DCACHE_WATCH_BUCKETS 256
+struct dcache_watch; /* dcache.c */
 
 struct dcache {
   pthread_mutex_t lock;
@@ -83,12 +92,24 @@ struct dcache {
   /* O_PATH fds of the view's directory mounts' roots, by mount index (-1:
    * none): each mount root's answer is made from its fd (dcache_set_root) */
   int roots[DCACHE_MAX_ROOTS];
+  /* inotify on the kept directories (-1: none): a directory no event was
+   * read for since its ctime was checked needs no check (docs/vfs.md).
+   * Events are read under the lock when watch_pending says some may wait
+   * (dcache_note_changes). */
+  int watch_fd;
+  atomic_bool watch_pending;
+  struct dcache_watch *watch_buckets[DCACHE_WATCH_BUCKETS];
   struct dcache_stats stats;
 };
 
 /* Enabled when the kernel has multigrain timestamps and USBOX_NO_DCACHE is
  * not set in usbox's environment. */
 void dcache_init(struct dcache *c);
+/* The caller's check at the start of a call found the watch fd readable
+ * (or could not say): the events are read before the next answer. Every
+ * call that asks the cache must have made that check first (vfs_caller):
+ * a change the host made before the call began is then seen by it. */
+void dcache_note_changes(struct dcache *c);
 void dcache_destroy(struct dcache *c);
 /* The root of mount (a directory), for its answers: the cache keeps a copy
  * of fd. A walk of "" (the root itself, or the first directory a walk

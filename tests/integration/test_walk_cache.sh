@@ -178,6 +178,18 @@ expect_eq "and answers what the host has" "$(stat -c %i "$W/sub/f")
 $(stat -c %i "$W/sub/f")" "$(cat "$TMPROOT/relook.out")"
 rm -f "$W/sub/next-door"
 
+# ---- inotify: a directory with no event since its check is not checked again ----
+"$USBOX" exec -v -- sh -c "i=0; while [ \$i -lt 20 ]; do stat -c %i $W/sub/f >/dev/null; i=\$((i + 1)); done" \
+  >/dev/null 2>"$TMPROOT/quiet.err"
+quiet=$(sed -n 's/.*ctimes read, \([0-9]*\) without.*/\1/p' "$TMPROOT/quiet.err")
+read_ct=$(sed -n 's/.*directory checks: \([0-9]*\) ctimes read.*/\1/p' "$TMPROOT/quiet.err")
+if [ -n "$quiet" ] && [ -n "$read_ct" ] && [ "$quiet" -gt "$read_ct" ]; then
+  pass "20 stats of one path: $quiet directory checks without a ctime read, $read_ct with"
+else
+  fail "directory checks kept reading ctimes (${read_ct:-?} read, ${quiet:-?} without)"
+  show stderr "$TMPROOT/quiet.err"
+fi
+
 # ---- the host changes things between two stats ----
 mkfifo "$W/to_host" "$W/to_agent"
 lockstep_agent 'f = d + "/sub/f"

@@ -233,6 +233,39 @@ static void test_identity_only_reads_no_attributes(void **state)
   dcache_lend_drop(&held);
 }
 
+/* Inotify: a directory checked once is not checked again while its watch
+ * has no event; a change in it (noted: dcache_note_changes, as every call
+ * does at its start) makes the next answer read its ctime, the other
+ * directory's stays unread. */
+static void test_watched_directories(void **state)
+{
+  struct tree *t = *state;
+  if (t->dc.watch_fd < 0)
+    fail_msg("no inotify here: nothing to test");
+  insert_d_f(t);
+  struct gofer_rep rep;
+  struct dcache_lend a = DCACHE_LEND_INIT(&t->dc);
+  assert_true(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &a, NULL));
+  dcache_lend_drop(&a);
+  unsigned long checked = t->dc.stats.checked, quiet = t->dc.stats.quiet;
+  assert_int_equal(checked, 2); /* the root and d, never checked since their watches */
+  assert_true(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &a, NULL));
+  dcache_lend_drop(&a);
+  assert_int_equal(t->dc.stats.checked, checked);
+  assert_int_equal(t->dc.stats.quiet, quiet + 2);
+  char path[PATH_MAX * 2];
+  snprintf(path, sizeof path, "%s/d/next-door", t->root);
+  int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  assert_true(fd >= 0);
+  close(fd);
+  dcache_note_changes(&t->dc);
+  assert_true(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &a, NULL));
+  dcache_lend_drop(&a);
+  assert_int_equal(t->dc.stats.checked, checked + 1); /* d, its one step looked up again */
+  assert_int_equal(t->dc.stats.relooked, 1);
+  assert_int_equal(t->dc.stats.quiet, quiet + 3);     /* the root */
+}
+
 /* A walk's object (a file: no kept directory) lent: the cache's own fd, no
  * new one; its answer dropped meanwhile, the fd stays open until it comes
  * back, then closes. */
@@ -314,6 +347,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_held_outlives_its_answers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lent_file_outlives_its_answer, setup, teardown),
       cmocka_unit_test_setup_teardown(test_identity_only_reads_no_attributes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_watched_directories, setup, teardown),
       cmocka_unit_test_setup_teardown(test_root_answered_from_its_fd, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/inotify.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -136,6 +137,20 @@ static const struct dcache_dev *dev_of(struct dcache *c, int fd)
   return &c->devs[c->ndevs++];
 }
 
+/* The filesystem of a directory whose snapshot says its device: the one
+ * the cache has asked about already, found without a system call (an
+ * fstat per directory kept was a third of a git run's fstats), else as
+ * dev_of. */
+static const struct dcache_dev *dev_of_snap(struct dcache *c, const struct gofer_keep_snap *snap,
+                                            int fd)
+{
+  dev_t dev = makedev(snap->dev_major, snap->dev_minor);
+  for (size_t i = 0; i < c->ndevs; i++)
+    if (c->devs[i].dev == dev)
+      return &c->devs[i];
+  return dev_of(c, fd);
+}
+
 /* Whether fd's filesystem keeps multigrain ctimes. */
 static bool fs_has_mgtime(struct dcache *c, int fd)
 {
@@ -199,9 +214,10 @@ static struct dcache_watch **watch_slot(struct dcache *c, int wd)
 /* A watch on directory fd's inode, or NULL (no inotify, a filesystem whose
  * changes do not all reach it, no room: its ctime is read at each check).
  * Every event on the inode counts as a change. Lock held. */
-static struct dcache_watch *watch_take(struct dcache *c, int fd)
+static struct dcache_watch *watch_take(struct dcache *c, const struct gofer_keep_snap *snap,
+                                       int fd)
 {
-  const struct dcache_dev *dev = c->watch_fd >= 0 ? dev_of(c, fd) : NULL;
+  const struct dcache_dev *dev = c->watch_fd >= 0 ? dev_of_snap(c, snap, fd) : NULL;
   if (dev == NULL || !dev->notify)
     return NULL;
   char path[32];
@@ -298,24 +314,35 @@ static size_t dir_slot(uint64_t ino, uint32_t major, uint32_t minor, uint32_t mn
 /* The kept directory for snap, taking fd (closed when one is kept already),
  * or NULL. The same directory on another mount is another: an fd carries
  * its mount's flags (a --ro and a --rw bind of one host directory). */
-static struct dcache_dir *dir_take(struct dcache *c, const struct gofer_keep_snap *snap, int fd)
+/* The kept directory with snap's identity (inode, device, mount), or NULL. */
+static struct dcache_dir *dir_find(const struct dcache *c, const struct gofer_keep_snap *snap)
 {
   size_t slot = dir_slot(snap->ino, snap->dev_major, snap->dev_minor, snap->mnt_id);
   for (struct dcache_dir *d = c->dir_buckets[slot]; d != NULL; d = d->next)
     if (d->ino == snap->ino && d->dev_major == snap->dev_major &&
-        d->dev_minor == snap->dev_minor && d->mnt_id == snap->mnt_id) {
-      close(fd); /* the same directory: its fd pins the inode and the mount, so the ids are its */
-      d->refs++;
+        d->dev_minor == snap->dev_minor && d->mnt_id == snap->mnt_id)
       return d;
-    }
-  struct dcache_dir *d = malloc(sizeof *d);
+  return NULL;
+}
+
+static struct dcache_dir *dir_take(struct dcache *c, const struct gofer_keep_snap *snap, int fd)
+{
+  size_t slot = dir_slot(snap->ino, snap->dev_major, snap->dev_minor, snap->mnt_id);
+  struct dcache_dir *d = dir_find(c, snap);
+  if (d != NULL) {
+    close(fd); /* the same directory: its fd pins the inode and the mount, so the ids are its */
+    d->refs++;
+    return d;
+  }
+  d = malloc(sizeof *d);
   if (d == NULL) {
     close(fd);
     return NULL;
   }
   *d = (struct dcache_dir){.next = c->dir_buckets[slot], .fd = fd, .ino = snap->ino,
                            .dev_major = snap->dev_major, .dev_minor = snap->dev_minor,
-                           .mnt_id = snap->mnt_id, .refs = 1, .watch = watch_take(c, fd)};
+                           .mnt_id = snap->mnt_id, .refs = 1,
+                           .watch = watch_take(c, snap, fd)};
   c->dir_buckets[slot] = d;
   c->nfds++;
   return d;
@@ -669,8 +696,32 @@ static struct dcache_entry *link_on_path_locked(struct dcache *c, int mount, con
 
 /* The object's fd into out, lent (lock held): the cache's own, with a
  * reference on the kept directory or on the entry. */
-static void give_obj(struct dcache_entry *e, struct dcache_lend *out)
+/* A directory reached as a walk's object holds an fd of its own; kept as a
+ * directory too (a walk passed it since), the answer takes the kept one's
+ * fd instead (one fd fewer), so that it is lent as a kept directory: a
+ * walk below it then starts there without a copy of the fd (vfs/ops.c
+ * local_walk), and the step's answer takes a reference, not a new kept
+ * directory made of that copy (a git run made and closed 272 such
+ * copies). Not while its own fd is lent out. Lock held. */
+static void adopt_kept_dir(struct dcache *c, struct dcache_entry *e)
 {
+  if (e->obj_dir != NULL || e->obj_fd < 0 || e->lends > 0 || !S_ISDIR(e->rep.stx.stx_mode) ||
+      !(e->rep.stx.stx_mask & STATX_MNT_ID))
+    return;
+  struct gofer_keep_snap snap = gofer_snap_of(&e->rep.stx);
+  struct dcache_dir *d = dir_find(c, &snap);
+  if (d == NULL)
+    return;
+  close(e->obj_fd);
+  c->nfds--;
+  d->refs++;
+  e->obj_dir = d;
+  e->obj_fd = d->fd;
+}
+
+static void give_obj(struct dcache *c, struct dcache_entry *e, struct dcache_lend *out)
+{
+  adopt_kept_dir(c, e);
   if (e->obj_dir != NULL) {
     e->obj_dir->refs++;
     out->dir = e->obj_dir;
@@ -762,7 +813,7 @@ static bool lookup(struct dcache *c, const struct dcache_query *q, struct gofer_
       memcpy(data, e->link, link_len);
     rep->data_len = (uint32_t)link_len;
     if (obj_out != NULL && e->obj_fd >= 0)
-      give_obj(e, obj_out);
+      give_obj(c, e, obj_out);
     c->stats.hits += count;
   } else if (e != NULL) {
     entry_remove(c, e); /* something changed: the gofer answers, and a new entry is made */
@@ -1010,8 +1061,10 @@ void dcache_insert_child(struct dcache *c, const struct dcache_child *k)
                                                       : r->err == ENOENT || r->err == EACCES ||
                                                             r->err == ENOTDIR);
   pthread_mutex_lock(&c->lock);
-  if (ok && k->dir_kept == NULL) /* (a kept one's filesystem was asked when it was kept) */
-    ok = fs_has_mgtime(c, k->dir_fd);
+  if (ok && k->dir_kept == NULL) { /* (a kept one's filesystem was asked when it was kept) */
+    const struct dcache_dev *dev = dev_of_snap(c, &k->dir_snap, k->dir_fd);
+    ok = dev != NULL && dev->mgtime;
+  }
   int id = ok ? creds_find(c, k->creds) : -1;
   struct dcache_entry *parent = id < 0 ? NULL : find_answer(c, k->mount, k->parent_rel, 0, id);
   struct dcache_entry *e = NULL;

@@ -163,6 +163,38 @@ static void test_hold_of_a_walked_directory(void **state)
   dcache_lend_drop(&again);
 }
 
+/* A walked directory that is also kept as a directory (a walk passed it
+ * since): held, its answer lends the kept directory, and its own fd is
+ * closed (one fd fewer; a walk below it needs no copy). */
+static void test_walked_directory_adopts_the_kept_one(void **state)
+{
+  struct tree *t = *state;
+  char path[PATH_MAX * 2];
+  int fds[2];
+  fds[0] = open(t->root, O_PATH | O_CLOEXEC);
+  snprintf(path, sizeof path, "%s/d", t->root);
+  fds[1] = open(path, O_PATH | O_CLOEXEC);
+  struct gofer_keep_snap snaps[1] = {snap_of(fds[0])};
+  struct gofer_rep rep = {.magic = GOFER_MAGIC, .status = GOFER_DONE, .has_stat = 1,
+                          .nkeep = 2, .keep_dirs = 1, .keep_off = 0, .data_len = sizeof snaps};
+  assert_int_equal(statx(fds[1], "", AT_EMPTY_PATH, GOFER_STATX_MASK, &rep.stx), 0);
+  dcache_insert(&t->dc, &(struct dcache_answer){.mount = 0, .rel = "d", .walk = 0,
+                                                .creds = &t->creds, .rep = &rep,
+                                                .data = (const char *)snaps, .fds = fds});
+  insert_d_f(t); /* d kept as a directory of d/f's answer */
+  int before = open_fds();
+  struct statx x;
+  struct dcache_lend held = DCACHE_LEND_INIT(&t->dc);
+  int fd = dcache_dir_hold(&t->dc, &D_ATTRS(t), &x, NULL, &held);
+  assert_true(fd >= 0);
+  assert_non_null(held.dir); /* the kept directory, not the answer's own fd */
+  assert_int_equal(open_fds(), before - 1);
+  dcache_lend_drop(&held);
+  struct stat st;
+  assert_int_equal(fstat(fd, &st), 0);
+  assert_int_equal(st.st_ino, x.stx_ino);
+}
+
 /* The answers that kept d forgotten while it is held: its fd stays open
  * (another thread's close could otherwise hand its number to a new file
  * mid-operation), and closes with the hold. */
@@ -344,6 +376,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_hold_lends_the_kept_fd, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hold_of_a_walked_directory, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_walked_directory_adopts_the_kept_one, setup, teardown),
       cmocka_unit_test_setup_teardown(test_held_outlives_its_answers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lent_file_outlives_its_answer, setup, teardown),
       cmocka_unit_test_setup_teardown(test_identity_only_reads_no_attributes, setup, teardown),

@@ -26,7 +26,15 @@ struct dcache_watch {
   int wd;
   int refs;
   uint64_t changes;
+  uint64_t saved; /* checks it made needless */
 };
+
+/* A watch with this many more events than checks it saved is given up
+ * (watch_event_locked): a directory the agent keeps changing (the one a
+ * loop creates and removes files in, tar's current directory) sent an
+ * event per call, and reading it cost what the ctime read it saved did,
+ * when any answer depended on that directory at all. */
+#define WATCH_HOT_MARGIN 64
 
 /* A directory some answers depend on: its fd, shared by those answers. */
 struct dcache_dir {
@@ -235,7 +243,7 @@ static struct dcache_watch *watch_take(struct dcache *c, const struct gofer_keep
     inotify_rm_watch(c->watch_fd, wd);
     return NULL;
   }
-  *w = (struct dcache_watch){.next = NULL, .wd = wd, .refs = 1, .changes = 0};
+  *w = (struct dcache_watch){.next = NULL, .wd = wd, .refs = 1, .changes = 0, .saved = 0};
   *p = w;
   return w;
 }
@@ -276,9 +284,12 @@ static void watch_event_locked(struct dcache *c, const struct inotify_event *ev)
   if (w == NULL)
     return; /* a watch removed meanwhile */
   w->changes++;
-  if (ev->mask & IN_IGNORED) { /* the inode is gone (or unmounted): no more events */
+  bool hot = w->changes > w->saved + WATCH_HOT_MARGIN;
+  if (hot)
+    inotify_rm_watch(c->watch_fd, w->wd); /* (its IN_IGNORED finds no watch) */
+  if (hot || (ev->mask & IN_IGNORED)) { /* given up, or the inode is gone: no more events */
     *p = w->next;
-    w->wd = -1;
+    w->wd = -1; /* its directories' ctimes are read at every check from now on */
   }
 }
 
@@ -615,6 +626,7 @@ static bool still_valid(struct dcache *c, struct dcache_entry *e,
     uint64_t changes = watch_changes(dep->dir);
     if (changes != UNSEEN && changes == dep->seen) {
       c->stats.quiet++; /* no event since its ctime was found as recorded */
+      dep->dir->watch->saved++;
       continue;
     }
     struct statx x;

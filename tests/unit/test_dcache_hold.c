@@ -298,6 +298,43 @@ static void test_watched_directories(void **state)
   assert_int_equal(t->dc.stats.quiet, quiet + 3);     /* the root */
 }
 
+/* A directory that sends many more events than checks its watch saves
+ * (one the agent keeps creating files in) loses its watch: its ctime is
+ * read at each check from then on, and its events no longer come. */
+static void test_hot_directory_loses_its_watch(void **state)
+{
+  struct tree *t = *state;
+  if (t->dc.watch_fd < 0)
+    fail_msg("no inotify here: nothing to test");
+  insert_d_f(t);
+  struct gofer_rep rep;
+  struct dcache_lend a = DCACHE_LEND_INIT(&t->dc);
+  assert_true(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &a, NULL));
+  dcache_lend_drop(&a);
+  char path[PATH_MAX * 2];
+  snprintf(path, sizeof path, "%s/d/churn", t->root);
+  for (int i = 0; i < 50; i++) { /* 100 events on d, none saved */
+    int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(unlink(path), 0);
+  }
+  dcache_note_changes(&t->dc);
+  assert_true(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &a, NULL));
+  dcache_lend_drop(&a);
+  unsigned long checked = t->dc.stats.checked, quiet = t->dc.stats.quiet;
+  for (int i = 0; i < 2; i++) {
+    dcache_note_changes(&t->dc);
+    assert_true(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &a, NULL));
+    dcache_lend_drop(&a);
+  }
+  assert_int_equal(t->dc.stats.checked, checked + 2); /* d, each time */
+  assert_int_equal(t->dc.stats.quiet, quiet + 2);     /* the root, watched still */
+  char buf[4096];
+  assert_int_equal(read(t->dc.watch_fd, buf, sizeof buf), -1); /* d's events stopped */
+  assert_int_equal(errno, EAGAIN);
+}
+
 /* A walk's object (a file: no kept directory) lent: the cache's own fd, no
  * new one; its answer dropped meanwhile, the fd stays open until it comes
  * back, then closes. */
@@ -381,6 +418,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_lent_file_outlives_its_answer, setup, teardown),
       cmocka_unit_test_setup_teardown(test_identity_only_reads_no_attributes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_watched_directories, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_hot_directory_loses_its_watch, setup, teardown),
       cmocka_unit_test_setup_teardown(test_root_answered_from_its_fd, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -787,6 +787,13 @@ static struct run *run_new(usbox_err_t *err)
   return r;
 }
 
+static void run_unmap(struct run **r)
+{
+  if (*r != NULL)
+    munmap(*r, sizeof **r);
+}
+#define cleanup_run __attribute__((cleanup(run_unmap)))
+
 int supervisor_exec(const struct exec_config *cfg)
 {
   usbox_err_t err = {0};
@@ -810,7 +817,7 @@ int supervisor_exec(const struct exec_config *cfg)
   struct filter_options fopts = {.denials_to_sentry = cfg->audit_path != NULL || cfg->count_denials};
   struct bpf_program bpf;
   usbox_filter_prebuilt(&fopts, &bpf);
-  struct run *r = run_new(&err);
+  cleanup_run struct run *r = run_new(&err); /* (unmapped on every return) */
   if (r == NULL) {
     usbox_err_print(&err);
     return USBOX_EXIT_ERROR;
@@ -879,7 +886,6 @@ int supervisor_exec(const struct exec_config *cfg)
   code = finish_run(r, code);
   usbox_phase("tear-down: cgroups removed");
   hidden_watch_stop(&r->hidden); /* out of the sandbox's cgroups now */
-  munmap(r, sizeof *r);
   usbox_phase("torn down");
   return code;
 }

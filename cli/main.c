@@ -5,6 +5,7 @@
 
 #include "cli/oci_args.h"
 #include "cli/verbs.h"
+#include "gofer/gofer.h"
 #include "oci/state.h"
 #include "sentry/supervisor.h"
 
@@ -137,6 +138,10 @@ static int global_options(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+  if (argc == 2 && strcmp(argv[0], GOFER_ARGV0) == 0)
+    gofer_exec_main(argc, argv); /* started by a sandbox's gofer_fork */
+  /* the gofer runs usbox's own program afresh after its fork */
+  gofer_set_program("/proc/self/exe");
   int first = global_options(argc, argv);
   if (first < 0) /* runc's options: runc's exit code */
     return OCI_EXIT_ERROR;

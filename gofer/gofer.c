@@ -345,12 +345,69 @@ static size_t receive_mounts(int control, struct gofer_mount *mounts)
   return count;
 }
 
+/* The gofer's own start, forked or executed: its name, default signal
+ * dispositions and an empty mask whatever its forker had (the sentry
+ * starts it from a thread of its own, sentry/gofer_start.h), only control
+ * kept, then the mounts and the service. */
+static _Noreturn void serve_control(int control)
+{
+  prctl(PR_SET_NAME, GOFER_ARGV0);
+  for (int sig = 1; sig < NSIG; sig++) {
+    struct sigaction sa;
+    if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &sa) == 0 &&
+        sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+      signal(sig, SIG_DFL);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  umask(0); /* modes come with the agent's umask applied (ops.c) */
+  keep_only(control);
+  struct gofer_mount mounts[GOFER_MAX_MOUNTS];
+  size_t n = receive_mounts(control, mounts);
+  gofer_main(control, mounts, n);
+}
+
+static const char *gofer_program;
+
+void gofer_set_program(const char *path)
+{
+  gofer_program = path;
+}
+
+_Noreturn void gofer_exec_main(int argc, char **argv)
+{
+  /* if usbox dies, the gofer dies with it (set again: an exec of a program
+   * with file capabilities clears it) */
+  pid_t parent = argc == 2 ? (pid_t)atoi(argv[1]) : -1;
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || parent <= 0 || getppid() != parent)
+    _exit(125);
+  serve_control(GOFER_CONTROL_FD);
+}
+
+/* In the forked child: the program, with control at GOFER_CONTROL_FD. Only
+ * async-signal-safe calls: another thread of the forker may have held any
+ * lock at the fork. */
+static _Noreturn void exec_program(int control, char *parent_arg)
+{
+  int r = control == GOFER_CONTROL_FD ? fcntl(control, F_SETFD, 0)
+                                      : dup2(control, GOFER_CONTROL_FD);
+  if (r >= 0) {
+    char *argv[] = {GOFER_ARGV0, parent_arg, NULL};
+    execve(gofer_program, argv, environ);
+  }
+  _exit(125);
+}
+
 pid_t gofer_fork(int *control, usbox_err_t *err)
 {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return usbox_err_set(err, errno, "socketpair for the gofer");
   pid_t parent = getpid();
+  char parent_arg[16];
+  snprintf(parent_arg, sizeof parent_arg, "%d", (int)parent); /* before the fork */
   pid_t pid = fork();
   if (pid < 0) {
     close(sv[0]), close(sv[1]);
@@ -360,24 +417,9 @@ pid_t gofer_fork(int *control, usbox_err_t *err)
     /* if usbox dies, the gofer dies with it */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
       _exit(125);
-    prctl(PR_SET_NAME, "usbox-gofer");
-    /* default dispositions, whatever handlers its forker had (the sentry
-     * starts it from a thread of its own, sentry/gofer_start.h) */
-    for (int sig = 1; sig < NSIG; sig++) {
-      struct sigaction sa;
-      if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &sa) == 0 &&
-          sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
-        signal(sig, SIG_DFL);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    umask(0); /* modes come with the agent's umask applied (ops.c) */
-    keep_only(sv[1]);
-    struct gofer_mount mounts[GOFER_MAX_MOUNTS];
-    size_t n = receive_mounts(sv[1], mounts);
-    gofer_main(sv[1], mounts, n);
+    if (gofer_program != NULL)
+      exec_program(sv[1], parent_arg);
+    serve_control(sv[1]);
   }
   close(sv[1]);
   *control = sv[0];

@@ -19,11 +19,24 @@ struct gofer_mount {
 /* Fork the gofer: it holds nothing of its forker's but *control (a
  * SOCK_SEQPACKET socket: send it a new connection with gofer_connect), with
  * default signal dispositions and an empty mask, and waits for the view's
- * mounts (gofer_give_mounts) before it confines itself and serves. Safe
- * from a thread of a multithreaded process (glibc's fork makes malloc whole
- * in the child; the gofer takes no other lock of its forker's); its
- * parent-death signal is that thread's. Returns the gofer's pid or -1. */
+ * mounts (gofer_give_mounts) before it confines itself and serves. With a
+ * program set (gofer_set_program) the child executes it right after the
+ * fork, as GOFER_ARGV0 with the socket at GOFER_CONTROL_FD, and makes
+ * only async-signal-safe calls before: safe from a thread of a
+ * multithreaded process, whatever lock another thread held at the fork
+ * (under ASan a receiver held the allocator's: every gofer thread then
+ * waited for it forever), and the gofer holds no copy of its forker's
+ * memory. Without one (single-threaded tests) the forked child serves
+ * itself. Its parent-death signal is the forking thread's. Returns the
+ * gofer's pid or -1. */
 pid_t gofer_fork(int *control, usbox_err_t *err);
+/* The program gofer_fork executes (usbox: /proc/self/exe), or NULL. */
+void gofer_set_program(const char *path);
+#define GOFER_ARGV0 "usbox-gofer"
+#define GOFER_CONTROL_FD 3
+/* usbox's main started as GOFER_ARGV0 PARENT-PID: the gofer, serving the
+ * control socket at GOFER_CONTROL_FD; never returns. */
+_Noreturn void gofer_exec_main(int argc, char **argv);
 /* Hand the forked gofer its mounts (an fd < 0: one it does not serve). The
  * caller should then close its own copies: from then on only the gofer holds
  * them. Returns 0 or -1. */

@@ -859,8 +859,11 @@ int vfs_check_entry(struct vfs_ctx *ctx, const struct vfs_node *parent, const ch
   /* Renaming (or replacing) a directory that holds a hidden path or a mount
    * point would carry it to a path the view does not know: refused, as the
    * kernel refuses to move a mount point's parent in use. */
-  if (op == VFS_REMOVE && holds_hidden_or_mount(v, view))
+  if (op == VFS_REMOVE && obj_type != S_IFREG && holds_hidden_or_mount(v, view))
     return busy_entry(true, obj_type);
+  /* (a plain unlink, obj_type S_IFREG, removes no directory: the kernel
+   * answers EISDIR for one, as busy_entry would; the scan of every hidden
+   * path and mount was the most of the sentry's own work in an unlink) */
   if (!parent->mount->writable)
     return -EROFS;
   note_change(parent->mount, view);

@@ -1528,6 +1528,7 @@ t("rename inside a bind onto the bind root", lambda: os.rename(V + "/rw1/xd", V 
 t("rmdir a mount point", lambda: os.rmdir(V + "/empty"))
 t("rmdir a writable mount point", lambda: os.rmdir(V + "/rw2"))
 t("unlink a mount point", lambda: os.unlink(V + "/rw2"))
+t("unlink a directory holding mount points", lambda: os.unlink(V))
 t("link from a ro bind into a rw bind", lambda: os.link(V + "/ro1/r", V + "/rw1/r"))
 t("link across rw binds", lambda: os.link(V + "/rw1/x", V + "/rw2/x"))
 t("link from the parent mount into a bind", lambda: os.link(B + "/pf", V + "/rw1/pf"))
@@ -1570,6 +1571,7 @@ rename inside a bind onto the bind root: EXDEV
 rmdir a mount point: EBUSY
 rmdir a writable mount point: EBUSY
 unlink a mount point: EISDIR
+unlink a directory holding mount points: EISDIR
 link from a ro bind into a rw bind: EXDEV
 link across rw binds: EXDEV
 link from the parent mount into a bind: EXDEV

@@ -75,6 +75,24 @@ static void insert_d_f(struct tree *t)
                                                 .data = (const char *)snaps, .fds = fds});
 }
 
+/* The answer a GOFER_WALK_KEEP walk of "d" gives: the root kept, then d
+ * itself as the walk's object (its own fd, not a kept directory). */
+static void insert_d(struct tree *t)
+{
+  char path[PATH_MAX * 2];
+  int fds[2];
+  fds[0] = open(t->root, O_PATH | O_CLOEXEC);
+  snprintf(path, sizeof path, "%s/d", t->root);
+  fds[1] = open(path, O_PATH | O_CLOEXEC);
+  struct gofer_keep_snap snaps[1] = {snap_of(fds[0])};
+  struct gofer_rep rep = {.magic = GOFER_MAGIC, .status = GOFER_DONE, .has_stat = 1,
+                          .nkeep = 2, .keep_dirs = 1, .keep_off = 0, .data_len = sizeof snaps};
+  assert_int_equal(statx(fds[1], "", AT_EMPTY_PATH, GOFER_STATX_MASK, &rep.stx), 0);
+  dcache_insert(&t->dc, &(struct dcache_answer){.mount = 0, .rel = "d", .walk = 0,
+                                                .creds = &t->creds, .rep = &rep,
+                                                .data = (const char *)snaps, .fds = fds});
+}
+
 static int setup(void **state)
 {
   struct tree *t = calloc(1, sizeof *t);
@@ -136,18 +154,7 @@ static void test_hold_lends_the_kept_fd(void **state)
 static void test_hold_of_a_walked_directory(void **state)
 {
   struct tree *t = *state;
-  char path[PATH_MAX * 2];
-  int fds[2];
-  fds[0] = open(t->root, O_PATH | O_CLOEXEC);
-  snprintf(path, sizeof path, "%s/d", t->root);
-  fds[1] = open(path, O_PATH | O_CLOEXEC);
-  struct gofer_keep_snap snaps[1] = {snap_of(fds[0])};
-  struct gofer_rep rep = {.magic = GOFER_MAGIC, .status = GOFER_DONE, .has_stat = 1,
-                          .nkeep = 2, .keep_dirs = 1, .keep_off = 0, .data_len = sizeof snaps};
-  assert_int_equal(statx(fds[1], "", AT_EMPTY_PATH, GOFER_STATX_MASK, &rep.stx), 0);
-  dcache_insert(&t->dc, &(struct dcache_answer){.mount = 0, .rel = "d", .walk = 0,
-                                                .creds = &t->creds, .rep = &rep,
-                                                .data = (const char *)snaps, .fds = fds});
+  insert_d(t);
   int before = open_fds();
   struct statx x;
   struct dcache_lend held = DCACHE_LEND_INIT(&t->dc);
@@ -169,18 +176,7 @@ static void test_hold_of_a_walked_directory(void **state)
 static void test_walked_directory_adopts_the_kept_one(void **state)
 {
   struct tree *t = *state;
-  char path[PATH_MAX * 2];
-  int fds[2];
-  fds[0] = open(t->root, O_PATH | O_CLOEXEC);
-  snprintf(path, sizeof path, "%s/d", t->root);
-  fds[1] = open(path, O_PATH | O_CLOEXEC);
-  struct gofer_keep_snap snaps[1] = {snap_of(fds[0])};
-  struct gofer_rep rep = {.magic = GOFER_MAGIC, .status = GOFER_DONE, .has_stat = 1,
-                          .nkeep = 2, .keep_dirs = 1, .keep_off = 0, .data_len = sizeof snaps};
-  assert_int_equal(statx(fds[1], "", AT_EMPTY_PATH, GOFER_STATX_MASK, &rep.stx), 0);
-  dcache_insert(&t->dc, &(struct dcache_answer){.mount = 0, .rel = "d", .walk = 0,
-                                                .creds = &t->creds, .rep = &rep,
-                                                .data = (const char *)snaps, .fds = fds});
+  insert_d(t);
   insert_d_f(t); /* d kept as a directory of d/f's answer */
   int before = open_fds();
   struct statx x;

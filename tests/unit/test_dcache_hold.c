@@ -261,6 +261,15 @@ static void test_identity_only_reads_no_attributes(void **state)
   dcache_lend_drop(&held);
 }
 
+/* "d/f" answered from the cache (its fd lent and given back). */
+static void lookup_f(struct tree *t)
+{
+  struct gofer_rep rep;
+  struct dcache_lend a = DCACHE_LEND_INIT(&t->dc);
+  assert_true(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &a, NULL));
+  dcache_lend_drop(&a);
+}
+
 /* Inotify: a directory checked once is not checked again while its watch
  * has no event; a change in it (noted: dcache_note_changes, as every call
  * does at its start) makes the next answer read its ctime, the other
@@ -271,14 +280,10 @@ static void test_watched_directories(void **state)
   if (t->dc.watch_fd < 0)
     fail_msg("no inotify here: nothing to test");
   insert_d_f(t);
-  struct gofer_rep rep;
-  struct dcache_lend a = DCACHE_LEND_INIT(&t->dc);
-  assert_true(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &a, NULL));
-  dcache_lend_drop(&a);
+  lookup_f(t);
   unsigned long checked = t->dc.stats.checked, quiet = t->dc.stats.quiet;
   assert_int_equal(checked, 2); /* the root and d, never checked since their watches */
-  assert_true(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &a, NULL));
-  dcache_lend_drop(&a);
+  lookup_f(t);
   assert_int_equal(t->dc.stats.checked, checked);
   assert_int_equal(t->dc.stats.quiet, quiet + 2);
   char path[PATH_MAX * 2];
@@ -287,8 +292,7 @@ static void test_watched_directories(void **state)
   assert_true(fd >= 0);
   close(fd);
   dcache_note_changes(&t->dc);
-  assert_true(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &a, NULL));
-  dcache_lend_drop(&a);
+  lookup_f(t);
   assert_int_equal(t->dc.stats.checked, checked + 1); /* d, its one step looked up again */
   assert_int_equal(t->dc.stats.relooked, 1);
   assert_int_equal(t->dc.stats.quiet, quiet + 3);     /* the root */
@@ -303,10 +307,7 @@ static void test_hot_directory_loses_its_watch(void **state)
   if (t->dc.watch_fd < 0)
     fail_msg("no inotify here: nothing to test");
   insert_d_f(t);
-  struct gofer_rep rep;
-  struct dcache_lend a = DCACHE_LEND_INIT(&t->dc);
-  assert_true(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &a, NULL));
-  dcache_lend_drop(&a);
+  lookup_f(t);
   char path[PATH_MAX * 2];
   snprintf(path, sizeof path, "%s/d/churn", t->root);
   for (int i = 0; i < 50; i++) { /* 100 events on d, none saved */
@@ -316,13 +317,11 @@ static void test_hot_directory_loses_its_watch(void **state)
     assert_int_equal(unlink(path), 0);
   }
   dcache_note_changes(&t->dc);
-  assert_true(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &a, NULL));
-  dcache_lend_drop(&a);
+  lookup_f(t);
   unsigned long checked = t->dc.stats.checked, quiet = t->dc.stats.quiet;
   for (int i = 0; i < 2; i++) {
     dcache_note_changes(&t->dc);
-    assert_true(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, &a, NULL));
-    dcache_lend_drop(&a);
+    lookup_f(t);
   }
   assert_int_equal(t->dc.stats.checked, checked + 2); /* d, each time */
   assert_int_equal(t->dc.stats.quiet, quiet + 2);     /* the root, watched still */

@@ -130,7 +130,11 @@ static int recv_fd(int sock)
   return fd;
 }
 
-static char g_scratch[4096]; /* the create case's file: the probe file's name + ".new" */
+/* The probe's paths start a page: read_path reads to the end of the
+ * path's page only, and a path on the stack crossed a page now and then
+ * (the stack's offset in its page is random), failing that run's case. */
+static char g_path[4096] __attribute__((aligned(4096)));
+static char g_scratch[4096] __attribute__((aligned(4096))); /* the create case's: g_path + ".new" */
 
 static void one_create(void)
 {
@@ -370,8 +374,8 @@ int main(int argc, char **argv)
   if (ncases == 0)
     cases[0] = "null", cases[1] = "stat", cases[2] = "open", cases[3] = "create", ncases = 4;
   /* a file like bench/micro's: in its directory (/tmp: two components deep) */
-  char path[4096];
-  if (snprintf(path, sizeof path, "%s/floor-existing.%d", dir, (int)getpid()) >= (int)sizeof path - 8)
+  char *path = g_path;
+  if (snprintf(path, sizeof g_path, "%s/floor-existing.%d", dir, (int)getpid()) >= (int)sizeof g_path - 8)
     die("--dir is too long");
   snprintf(g_scratch, sizeof g_scratch, "%s.new", path);
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

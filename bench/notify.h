@@ -1,7 +1,7 @@
 /* What bench/floor and bench/floorrun share: the user-notify constants an
- * older libc's headers may lack, and the child's half of the mechanism
- * (its filter, with a listener for the supervisor). Each bench program is
- * still one .c file; this header is all they have in common. */
+ * older libc's headers may lack (platform/seccomp_uapi.h), and the child's
+ * half of the mechanism (its filter, with a listener for the supervisor).
+ * Each bench program is still one .c file and links nothing of usbox's. */
 #ifndef USBOX_BENCH_NOTIFY_H
 #define USBOX_BENCH_NOTIFY_H
 
@@ -12,12 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
+#include "platform/seccomp_uapi.h" /* header-only: no library of usbox's */
 
 /* no_new_privs, then the filter of len instructions with a new listener:
  * the listener's fd, or -1 with errno set. */

@@ -9,20 +9,7 @@
 
 #include "common/error.h"
 #include "platform/seccomp_filter.h"
-
-/* Debian 12's headers predate these; values from the kernel UAPI. */
-#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
-#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
-#endif
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
-#ifndef SECCOMP_ADDFD_FLAG_SEND
-#define SECCOMP_ADDFD_FLAG_SEND (1UL << 1)
-#endif
+#include "platform/seccomp_uapi.h"
 
 /* Agent side, after no_new_privs: install the filter and return the listener
  * fd. Async-signal-safe (runs between fork and exec). *killable says whether

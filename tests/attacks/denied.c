@@ -12,6 +12,7 @@
  *
  * usage: denied [--native] */
 #include "attack.h"
+#include "platform/seccomp_uapi.h" /* header-only */
 
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -88,15 +89,6 @@
 #endif
 #ifndef OPEN_TREE_CLOEXEC
 #define OPEN_TREE_CLOEXEC O_CLOEXEC
-#endif
-#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
-#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
-#endif
-#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
-#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
-#endif
-#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
-#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
 #ifndef KCMP_FILE
 #define KCMP_FILE 0

@@ -26,4 +26,34 @@ static inline size_t path_copy(char *dst, size_t size, const char *src)
   return len;
 }
 
+/* A path put together piece by piece, as snprintf(s, size, "%s%.*s...")
+ * would, without the format engine (a create and an unlink built ~8 such
+ * strings each): what fits stays NUL-terminated (size > 0); len counts
+ * every byte put, so len >= size says the result was cut. */
+struct path_buf {
+  char *s;
+  size_t size, len;
+};
+
+static inline struct path_buf path_buf_at(char *s, size_t size)
+{
+  s[0] = '\0';
+  return (struct path_buf){.s = s, .size = size, .len = 0};
+}
+
+static inline void path_buf_put(struct path_buf *b, const char *src, size_t n)
+{
+  if (b->len < b->size - 1) {
+    size_t room = b->size - 1 - b->len, k = n < room ? n : room;
+    memmove(b->s + b->len, src, k);
+    b->s[b->len + k] = '\0';
+  }
+  b->len += n;
+}
+
+static inline void path_buf_puts(struct path_buf *b, const char *src)
+{
+  path_buf_put(b, src, strlen(src));
+}
+
 #endif

@@ -93,7 +93,8 @@ static int ask_gofer(struct vfs_ctx *ctx, struct gofer_msg *msg)
 static const char *split_rel(const char *rel, char parent[PATH_MAX])
 {
   const char *slash = strrchr(rel, '/');
-  snprintf(parent, PATH_MAX, "%.*s", slash ? (int)(slash - rel) : 0, rel);
+  struct path_buf b = path_buf_at(parent, PATH_MAX);
+  path_buf_put(&b, rel, slash ? (size_t)(slash - rel) : 0);
   return slash ? slash + 1 : rel;
 }
 
@@ -841,8 +842,12 @@ static int entry_path(const struct vfs_node *parent, const char *name, char out[
   if (parent->mount == NULL)
     return -ENOENT; /* a parent with no place in the view (a removed directory's fd) */
   const char *rel = vfs_mount_rel(parent->mount, parent->view);
-  int n = snprintf(out, PATH_MAX, "%s%s%s", rel, rel[0] ? "/" : "", name);
-  return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+  struct path_buf b = path_buf_at(out, PATH_MAX);
+  path_buf_puts(&b, rel);
+  if (rel[0] != '\0')
+    path_buf_put(&b, "/", 1);
+  path_buf_puts(&b, name);
+  return b.len >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
 /* parent's directory from the walk cache, lent into *out, if it holds the
@@ -1323,7 +1328,7 @@ static int create_entry(struct vfs_ctx *ctx, const struct vfs_node *parent, cons
   out->fd = fd;
   out->created = true;
   out->mount = parent->mount;
-  snprintf(out->entry, sizeof out->entry, "%s", entry);
+  path_copy(out->entry, sizeof out->entry, entry);
   vfs_statx_to_stat(&rep.stx, &out->st);
   return 0;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/path.h"
 #include "gofer/client.h"
 #include "gofer/ops.h"
 #include "vfs/overlay_track.h"
@@ -846,9 +847,12 @@ int vfs_check_entry(struct vfs_ctx *ctx, const struct vfs_node *parent, const ch
   if (parent->mount == NULL)
     return -ENOENT;
   char view[PATH_MAX];
-  int n = snprintf(view, sizeof view, "%s%s%.*s", parent->view,
-                   strcmp(parent->view, "/") == 0 ? "" : "/", (int)len, name);
-  if (n < 0 || (size_t)n >= sizeof view)
+  struct path_buf b = path_buf_at(view, sizeof view);
+  path_buf_puts(&b, parent->view);
+  if (strcmp(parent->view, "/") != 0)
+    path_buf_put(&b, "/", 1);
+  path_buf_put(&b, name, len);
+  if (b.len >= sizeof view)
     return -ENAMETOOLONG;
   const char *by = vfs_hidden_by(v, view);
   if (by != NULL)

@@ -615,8 +615,12 @@ int walker_run_parent(struct walker *w, struct vfs_node *parent, char name[NAME_
     return -ENAMETOOLONG;
   if (end == 0) /* "/" or "": the root itself */
     strcpy(name, ".");
-  else
-    snprintf(name, NAME_MAX + 2, "%.*s%s", (int)(end - start), w->rest + start, slash ? "/" : "");
+  else {
+    struct path_buf b = path_buf_at(name, NAME_MAX + 2);
+    path_buf_put(&b, w->rest + start, end - start);
+    if (slash)
+      path_buf_put(&b, "/", 1);
+  }
   /* the parent without its trailing slashes: "dir/" would walk "dir/.",
    * and the "." a second lookup of dir (VFS_DIRECTORY already asks for a
    * directory, and a symlink there is followed either way) */

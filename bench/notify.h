@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "platform/seccomp_uapi.h" /* header-only: no library of usbox's */
+#include "../platform/seccomp_uapi.h" /* header-only; relative: bench/run may compile alone */
 
 /* no_new_privs, then the filter of len instructions with a new listener:
  * the listener's fd, or -1 with errno set. */

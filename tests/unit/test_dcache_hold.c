@@ -53,42 +53,32 @@ static struct gofer_keep_snap snap_of(int fd)
   return gofer_snap_of(&x);
 }
 
-/* The answer a GOFER_WALK_KEEP walk of "d/f" gives: the root and d kept,
- * then f itself. */
-static void insert_d_f(struct tree *t)
+/* The answer a GOFER_WALK_KEEP walk of rel ("d", "d/f") gives: the root
+ * and each directory on the way kept, then the last component itself as
+ * the walk's object (its own fd, not a kept directory). */
+#define WALK_MAX 4
+static void insert_walk(struct tree *t, const char *rel)
 {
   char path[PATH_MAX * 2];
-  int fds[3];
-  fds[0] = open(t->root, O_PATH | O_CLOEXEC);
-  snprintf(path, sizeof path, "%s/d", t->root);
-  fds[1] = open(path, O_PATH | O_CLOEXEC);
-  snprintf(path, sizeof path, "%s/d/f", t->root);
-  fds[2] = open(path, O_PATH | O_CLOEXEC);
-  assert_true(fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0);
-  struct gofer_keep_snap snaps[2] = {snap_of(fds[0]), snap_of(fds[1])};
+  int fds[WALK_MAX + 1];
+  struct gofer_keep_snap snaps[WALK_MAX];
+  int n = snprintf(path, sizeof path, "%s", t->root), nfds = 0;
+  fds[nfds++] = open(path, O_PATH | O_CLOEXEC);
+  assert_true(fds[0] >= 0);
+  for (const char *c = rel; *c != '\0' && nfds <= WALK_MAX; nfds++) {
+    size_t len = strcspn(c, "/");
+    n += snprintf(path + n, sizeof path - (size_t)n, "/%.*s", (int)len, c);
+    snaps[nfds - 1] = snap_of(fds[nfds - 1]);
+    fds[nfds] = open(path, O_PATH | O_CLOEXEC);
+    assert_true(fds[nfds] >= 0);
+    c += len + (c[len] == '/');
+  }
   struct gofer_rep rep = {.magic = GOFER_MAGIC, .status = GOFER_DONE, .has_stat = 1,
-                          .nkeep = 3, .keep_dirs = 2, .keep_off = 0,
-                          .data_len = sizeof snaps};
-  assert_int_equal(statx(fds[2], "", AT_EMPTY_PATH, GOFER_STATX_MASK, &rep.stx), 0);
-  dcache_insert(&t->dc, &(struct dcache_answer){.mount = 0, .rel = "d/f", .walk = 0,
-                                                .creds = &t->creds, .rep = &rep,
-                                                .data = (const char *)snaps, .fds = fds});
-}
-
-/* The answer a GOFER_WALK_KEEP walk of "d" gives: the root kept, then d
- * itself as the walk's object (its own fd, not a kept directory). */
-static void insert_d(struct tree *t)
-{
-  char path[PATH_MAX * 2];
-  int fds[2];
-  fds[0] = open(t->root, O_PATH | O_CLOEXEC);
-  snprintf(path, sizeof path, "%s/d", t->root);
-  fds[1] = open(path, O_PATH | O_CLOEXEC);
-  struct gofer_keep_snap snaps[1] = {snap_of(fds[0])};
-  struct gofer_rep rep = {.magic = GOFER_MAGIC, .status = GOFER_DONE, .has_stat = 1,
-                          .nkeep = 2, .keep_dirs = 1, .keep_off = 0, .data_len = sizeof snaps};
-  assert_int_equal(statx(fds[1], "", AT_EMPTY_PATH, GOFER_STATX_MASK, &rep.stx), 0);
-  dcache_insert(&t->dc, &(struct dcache_answer){.mount = 0, .rel = "d", .walk = 0,
+                          .nkeep = (uint32_t)nfds, .keep_dirs = (uint32_t)(nfds - 1),
+                          .keep_off = 0,
+                          .data_len = (uint32_t)((size_t)(nfds - 1) * sizeof snaps[0])};
+  assert_int_equal(statx(fds[nfds - 1], "", AT_EMPTY_PATH, GOFER_STATX_MASK, &rep.stx), 0);
+  dcache_insert(&t->dc, &(struct dcache_answer){.mount = 0, .rel = rel, .walk = 0,
                                                 .creds = &t->creds, .rep = &rep,
                                                 .data = (const char *)snaps, .fds = fds});
 }
@@ -129,7 +119,7 @@ static int teardown(void **state)
 static void test_hold_lends_the_kept_fd(void **state)
 {
   struct tree *t = *state;
-  insert_d_f(t);
+  insert_walk(t, "d/f");
   int before = open_fds();
   struct statx x;
   struct dcache_lend held = DCACHE_LEND_INIT(&t->dc), held2 = DCACHE_LEND_INIT(&t->dc);
@@ -154,7 +144,7 @@ static void test_hold_lends_the_kept_fd(void **state)
 static void test_hold_of_a_walked_directory(void **state)
 {
   struct tree *t = *state;
-  insert_d(t);
+  insert_walk(t, "d");
   int before = open_fds();
   struct statx x;
   struct dcache_lend held = DCACHE_LEND_INIT(&t->dc);
@@ -176,8 +166,8 @@ static void test_hold_of_a_walked_directory(void **state)
 static void test_walked_directory_adopts_the_kept_one(void **state)
 {
   struct tree *t = *state;
-  insert_d(t);
-  insert_d_f(t); /* d kept as a directory of d/f's answer */
+  insert_walk(t, "d");
+  insert_walk(t, "d/f"); /* d kept as a directory of d/f's answer */
   int before = open_fds();
   struct statx x;
   struct dcache_lend held = DCACHE_LEND_INIT(&t->dc);
@@ -197,7 +187,7 @@ static void test_walked_directory_adopts_the_kept_one(void **state)
 static void test_held_outlives_its_answers(void **state)
 {
   struct tree *t = *state;
-  insert_d_f(t);
+  insert_walk(t, "d/f");
   struct statx x;
   struct dcache_lend held = DCACHE_LEND_INIT(&t->dc);
   int fd = dcache_dir_hold(&t->dc, &D_ATTRS(t), &x, NULL, &held);
@@ -224,7 +214,7 @@ static void test_held_outlives_its_answers(void **state)
 static void test_identity_only_reads_no_attributes(void **state)
 {
   struct tree *t = *state;
-  insert_d_f(t);
+  insert_walk(t, "d/f");
   char path[PATH_MAX * 2];
   snprintf(path, sizeof path, "%s/d/f", t->root);
   struct stat was;
@@ -279,7 +269,7 @@ static void test_watched_directories(void **state)
   struct tree *t = *state;
   if (t->dc.watch_fd < 0)
     fail_msg("no inotify here: nothing to test");
-  insert_d_f(t);
+  insert_walk(t, "d/f");
   lookup_f(t);
   unsigned long checked = t->dc.stats.checked, quiet = t->dc.stats.quiet;
   assert_int_equal(checked, 2); /* the root and d, never checked since their watches */
@@ -306,7 +296,7 @@ static void test_hot_directory_loses_its_watch(void **state)
   struct tree *t = *state;
   if (t->dc.watch_fd < 0)
     fail_msg("no inotify here: nothing to test");
-  insert_d_f(t);
+  insert_walk(t, "d/f");
   lookup_f(t);
   char path[PATH_MAX * 2];
   snprintf(path, sizeof path, "%s/d/churn", t->root);
@@ -336,7 +326,7 @@ static void test_hot_directory_loses_its_watch(void **state)
 static void test_lent_file_outlives_its_answer(void **state)
 {
   struct tree *t = *state;
-  insert_d_f(t);
+  insert_walk(t, "d/f");
   int before = open_fds();
   struct gofer_rep rep;
   struct dcache_lend a = DCACHE_LEND_INIT(&t->dc), b = DCACHE_LEND_INIT(&t->dc);

@@ -8,18 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/close_detached.h"
 #include "common/log.h"
+#include "common/close_detached.h"
 #include "common/path.h"
-
-#define WATCH_EVENTS (IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR)
+#include "vfs/dirwatch.h"
 
 /* The host path behind a hidden view path, from the policy's mounts as the
  * view will have them (dests: vfs_mount_dests; the longest destination
@@ -45,13 +43,44 @@ static char *host_path_of(const struct policy *p, const char *const *dests, size
   return n > 0 && n < (int)sizeof host ? strdup(host) : NULL;
 }
 
+/* The index of key among the watched inodes, added if new; -1: no room. */
+static int key_index(struct hidden_watch *hw, const struct dirwatch_key *key)
+{
+  for (size_t i = 0; i < hw->nkeys; i++)
+    if (dirwatch_key_eq(&hw->keys[i], key))
+      return (int)i; /* the same inode by another path (a bind, a link) */
+  struct dirwatch_key *grown = realloc(hw->keys, (hw->nkeys + 1) * sizeof *grown);
+  if (grown == NULL)
+    return -1;
+  hw->keys = grown;
+  hw->keys[hw->nkeys] = *key;
+  return (int)hw->nkeys++;
+}
+
+/* The watch on directory dir: its inode marked (vfs/dirwatch.h), found
+ * again by the key its events carry. -1: none (gone, not a directory). */
+static int mark_dir(struct hidden_watch *hw, const char *dir)
+{
+  int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  struct dirwatch_key key;
+  int w = -1;
+  /* the key and the mark from one fd: the same inode whatever the path does */
+  if (dirwatch_key_of(fd, &key) == 0 &&
+      dirwatch_mark(hw->notify_fd, fd, DIRWATCH_NAMES, true) == 0)
+    w = key_index(hw, &key);
+  close(fd);
+  return w;
+}
+
 /* One watch per directory: most hidden paths share their parent. */
 static int watch_dir(struct hidden_watch *hw, const char *dir)
 {
   size_t len = strlen(dir), wd;
   if (strset_find(&hw->watched, dir, len, strset_hash(STRSET_HASH_INIT, dir, len), &wd))
     return (int)wd;
-  int w = inotify_add_watch(hw->inotify_fd, dir, WATCH_EVENTS);
+  int w = mark_dir(hw, dir);
   if (w < 0)
     return -1;
   char **grown = realloc(hw->watched_dirs, (hw->nwatched + 1) * sizeof *grown);
@@ -167,7 +196,7 @@ static void mask_in_agent(struct hidden_watch *hw, const size_t *which, size_t n
 int hidden_watch_arm(struct hidden_watch *hw, const struct policy *p, usbox_err_t *err)
 {
   memset(hw, 0, sizeof *hw);
-  hw->inotify_fd = hw->mntns_fd = hw->userns_fd = -1;
+  hw->notify_fd = hw->mntns_fd = hw->userns_fd = -1;
   hw->hidden = p->hidden;
   hw->n = p->nhidden;
   hw->host = calloc(hw->n + 1, sizeof *hw->host);
@@ -175,8 +204,8 @@ int hidden_watch_arm(struct hidden_watch *hw, const struct policy *p, usbox_err_
   hw->ino = calloc(hw->n + 1, sizeof *hw->ino);
   if (hw->host == NULL || hw->wd == NULL || hw->ino == NULL)
     return usbox_err_set(err, ENOMEM, "allocating the hidden paths' watch");
-  hw->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (hw->inotify_fd < 0)
+  hw->notify_fd = dirwatch_open();
+  if (hw->notify_fd < 0)
     return usbox_err_set(err, errno, "watching the hidden paths");
   if (strset_init(&hw->watched, 64) < 0)
     return usbox_err_set(err, ENOMEM, "watching the hidden paths");
@@ -206,33 +235,40 @@ int hidden_watch_start(struct hidden_watch *hw, pid_t agent, bool new_user, usbo
   return 0;
 }
 
-/* The watches that fired, from a buffer of events. */
-static size_t fired(const char *buf, ssize_t len, int *wds, size_t max)
+/* The watches that fired (or all of them: overflow), from the events. */
+struct fired {
+  const struct hidden_watch *hw;
+  int wds[64];
+  size_t n;
+  bool overflow;
+};
+
+static void note_fired(void *ctx, const struct dirwatch_event *ev)
 {
-  size_t n = 0;
-  for (ssize_t off = 0; off < len;) {
-    const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
-    bool seen = false;
-    for (size_t j = 0; j < n && !seen; j++)
-      seen = wds[j] == ev->wd;
-    if (!seen && n < max)
-      wds[n++] = ev->wd;
-    off += (ssize_t)(sizeof *ev + ev->len);
-  }
-  return n;
+  struct fired *f = ctx;
+  int wd = -1;
+  for (size_t i = 0; i < f->hw->nkeys && !ev->all && wd < 0; i++)
+    if (dirwatch_key_eq(&f->hw->keys[i], &ev->key))
+      wd = (int)i;
+  bool seen = false;
+  for (size_t j = 0; j < f->n && !seen; j++)
+    seen = f->wds[j] == wd;
+  if (ev->all || f->n == 64)
+    f->overflow = true;
+  else if (!seen && wd >= 0)
+    f->wds[f->n++] = wd;
 }
 
 void hidden_watch_event(struct hidden_watch *hw)
 {
-  char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
-  int wds[64];
-  size_t nwds = 0;
-  bool overflow = false;
+  char buf[16384] __attribute__((aligned(8)));
+  struct fired f = {.hw = hw};
   ssize_t len;
-  while ((len = read(hw->inotify_fd, buf, sizeof buf)) > 0) {
-    nwds += fired(buf, len, wds + nwds, 64 - nwds);
-    overflow |= nwds == 64 || ((const struct inotify_event *)buf)->mask & IN_Q_OVERFLOW;
-  }
+  while ((len = read(hw->notify_fd, buf, sizeof buf)) > 0)
+    dirwatch_parse(buf, (size_t)len, note_fired, &f);
+  bool overflow = f.overflow;
+  size_t nwds = f.n;
+  const int *wds = f.wds;
   size_t *which = calloc(hw->n + 1, sizeof *which), nwhich = 0;
   if (which == NULL)
     return;
@@ -258,12 +294,12 @@ void hidden_watch_event(struct hidden_watch *hw)
 
 void hidden_watch_stop(struct hidden_watch *hw)
 {
-  /* with watches, the inotify fd's last close waits for an SRCU grace
-   * period (8-24 ms here): a child does it, not the exit path */
+  /* with marks, the group's last close waits for an SRCU grace period
+   * (8-24 ms here): a child does it, not the exit path */
   if (hw->nwatched > 0)
-    close_detached(hw->inotify_fd);
-  else if (hw->inotify_fd >= 0)
-    close(hw->inotify_fd);
+    close_detached(hw->notify_fd);
+  else if (hw->notify_fd >= 0)
+    close(hw->notify_fd);
   int fds[] = {hw->mntns_fd, hw->userns_fd};
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
     if (fds[i] >= 0)
@@ -278,7 +314,8 @@ void hidden_watch_stop(struct hidden_watch *hw)
   for (size_t i = 0; i < hw->nwatched; i++)
     free(hw->watched_dirs[i]);
   free(hw->watched_dirs);
+  free(hw->keys);
   strset_free(&hw->watched);
   memset(hw, 0, sizeof *hw);
-  hw->inotify_fd = -1;
+  hw->notify_fd = -1;
 }

@@ -5,11 +5,11 @@
  * resolves for the agent (execve, chdir, an interpreter's path) sees the
  * agent's mount namespace, where hidden paths are masked at start; a hidden
  * path made on the host later (a `aws configure`, a new ~/.kube) would be
- * there unmasked. This watcher keeps the masks in step: inotify on the
- * deepest existing directory above every hidden path the host backs, and on
- * a creation or a rename into place, a short-lived helper enters the
- * agent's namespaces and mounts the mask (vfs/mountns.c does the same at
- * start). Between the creation and the mask (a fork and a mount, about a
+ * there unmasked. This watcher keeps the masks in step: a fanotify mark
+ * (vfs/dirwatch.h) on the deepest existing directory above every hidden
+ * path the host backs, and on a creation or a rename into place, a
+ * short-lived helper enters the agent's namespaces and mounts the mask
+ * (vfs/mountns.c does the same at start). Between the creation and the mask (a fork and a mount, about a
  * millisecond) only the kernel's own resolution could reach it, and only by
  * winning a race against the sentry's check (docs/security.md). */
 #ifndef USBOX_SENTRY_HIDDEN_WATCH_H
@@ -20,10 +20,11 @@
 
 #include "common/error.h"
 #include "common/strset.h"
+#include "vfs/dirwatch.h"
 #include "vfs/vfs.h"
 
 struct hidden_watch {
-  int inotify_fd;         /* -1: nothing to watch */
+  int notify_fd;          /* a vfs/dirwatch.h group; -1: nothing to watch */
   int mntns_fd, userns_fd; /* the agent's namespaces (userns: -1 when usbox has root) */
   char *const *hidden; /* the view's hidden paths (the policy's, which outlives the watch) */
   char **host;  /* per hidden path: the host path behind it, or NULL */
@@ -33,6 +34,8 @@ struct hidden_watch {
   struct strset watched; /* directories watched already -> wd (keys in watched_dirs) */
   char **watched_dirs;
   size_t nwatched;
+  struct dirwatch_key *keys; /* by wd: the watched inodes, as their events name them */
+  size_t nkeys;
   unsigned long masked; /* masks the helper mounted (for -v and tests) */
 };
 
@@ -44,9 +47,9 @@ int hidden_watch_arm(struct hidden_watch *hw, const struct policy *p, usbox_err_
 /* Where masks go: agent is the sandbox's first process, in its namespaces
  * now (they are the agent's). */
 int hidden_watch_start(struct hidden_watch *hw, pid_t agent, bool new_user, usbox_err_t *err);
-/* The inotify fd is readable: mask what appeared. */
+/* The watch fd is readable: mask what appeared. */
 void hidden_watch_event(struct hidden_watch *hw);
-/* Call it after leaving the sandbox's cgroups: the inotify fd's release
+/* Call it after leaving the sandbox's cgroups: the watch fd's release
  * goes to a detached child (common/close_detached.h). */
 void hidden_watch_stop(struct hidden_watch *hw);
 

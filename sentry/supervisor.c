@@ -301,7 +301,7 @@ static void main_loop(struct run *r)
   while (!r->agent_done) {
     check_deadline(r);
     struct pollfd p[2] = {{.fd = r->sigfd, .events = POLLIN},
-                          {.fd = r->hidden.inotify_fd, .events = POLLIN}};
+                          {.fd = r->hidden.notify_fd, .events = POLLIN}};
     /* wake now and then so the watchdog sees receivers stuck in handlers */
     int n = poll(p, 2, 25);
     if (n > 0 && (p[0].revents & POLLIN)) {
@@ -783,7 +783,7 @@ static struct run *run_new(usbox_err_t *err)
   if (r == MAP_FAILED)
     return usbox_err_set(err, errno, "allocating the run's state"), NULL;
   r->agent = -1, r->agent_pidfd = -1, r->sigfd = -1, r->exit_r = -1;
-  r->hidden.inotify_fd = -1, r->hidden.mntns_fd = -1, r->hidden.userns_fd = -1;
+  r->hidden.notify_fd = -1, r->hidden.mntns_fd = -1, r->hidden.userns_fd = -1;
   return r;
 }
 

@@ -8,25 +8,27 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/inotify.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "gofer/ops.h"
+#include "vfs/dirwatch.h"
 
 #define DIR_BUCKETS 1024
 
-/* An inotify watch on a kept directory's inode (one per inode: the
- * directory kept on two mounts shares it), and how many events have been
- * read for it. */
+/* A change watch on a kept directory's inode (vfs/dirwatch.h; one per
+ * inode: the directory kept on two mounts shares it), and how many events
+ * have been read for it. */
 struct dcache_watch {
-  struct dcache_watch *next; /* in watch_buckets */
-  int wd;
+  struct dcache_watch *next; /* in watch_buckets, while live */
+  bool live;                 /* marked, and in watch_buckets */
   int refs;
   uint64_t changes;
   uint64_t saved; /* checks it made needless */
+  uint64_t hash;
+  struct dirwatch_key key; /* last: allocated to its length */
 };
 
 /* A watch with this many more events than checks it saved is given up
@@ -180,8 +182,8 @@ void dcache_init(struct dcache *c)
     c->enabled = false;
   for (size_t i = 0; i < DCACHE_MAX_ROOTS; i++)
     c->roots[i] = -1;
-  /* without it (no inotify, too many instances), every check reads ctimes */
-  c->watch_fd = c->enabled ? inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
+  /* without it (no fanotify, too many groups), every check reads ctimes */
+  c->watch_fd = c->enabled ? dirwatch_open() : -1;
   atomic_init(&c->watch_pending, true);
 }
 
@@ -205,64 +207,70 @@ int dcache_set_root(struct dcache *c, int mount, int fd)
   return 0;
 }
 
-/* ---- watches: inotify on the kept directories ---- */
+/* ---- watches: fanotify marks on the kept directories (vfs/dirwatch.h) ---- */
 
-#define WATCH_EVENTS                                                                               \
-  (IN_ATTRIB | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF |             \
-   IN_MOVE_SELF | IN_ONLYDIR)
-
-static struct dcache_watch **watch_slot(struct dcache *c, int wd)
+static struct dcache_watch **watch_slot(struct dcache *c, const struct dirwatch_key *key,
+                                        uint64_t hash)
 {
-  struct dcache_watch **p = &c->watch_buckets[(unsigned)wd % DCACHE_WATCH_BUCKETS];
-  while (*p != NULL && (*p)->wd != wd)
+  struct dcache_watch **p = &c->watch_buckets[hash % DCACHE_WATCH_BUCKETS];
+  while (*p != NULL && !((*p)->hash == hash && dirwatch_key_eq(&(*p)->key, key)))
     p = &(*p)->next;
   return p;
 }
 
-/* A watch on directory fd's inode, or NULL (no inotify, a filesystem whose
- * changes do not all reach it, no room: its ctime is read at each check).
- * Every event on the inode counts as a change. Lock held. */
+/* A watch on directory fd's inode, or NULL (no group, a filesystem whose
+ * changes do not all reach it or that has no file handles, no room: its
+ * ctime is read at each check). Every event on the inode counts as a
+ * change. Lock held. */
 static struct dcache_watch *watch_take(struct dcache *c, const struct gofer_keep_snap *snap,
                                        int fd)
 {
   const struct dcache_dev *dev = c->watch_fd >= 0 ? dev_of_snap(c, snap, fd) : NULL;
   if (dev == NULL || !dev->notify)
     return NULL;
-  char path[32];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd); /* our own fd: its inode, no name */
-  int wd = inotify_add_watch(c->watch_fd, path, WATCH_EVENTS);
-  if (wd < 0)
+  struct dirwatch_key key;
+  if (dirwatch_key_of(fd, &key) < 0)
     return NULL;
-  struct dcache_watch **p = watch_slot(c, wd);
+  uint64_t hash = dirwatch_key_hash(&key);
+  struct dcache_watch **p = watch_slot(c, &key, hash);
   if (*p != NULL) { /* the inode is watched already (another mount's fd of it) */
     (*p)->refs++;
     return *p;
   }
-  struct dcache_watch *w = malloc(sizeof *w);
-  if (w == NULL) {
-    inotify_rm_watch(c->watch_fd, wd);
+  /* (sized to its key: ext4's handles are 8 bytes of the 128 allowed) */
+  struct dcache_watch *w = malloc(offsetof(struct dcache_watch, key.bytes) + key.len);
+  if (w == NULL || dirwatch_mark(c->watch_fd, fd, DIRWATCH_CTIME, true) < 0) {
+    free(w);
     return NULL;
   }
-  *w = (struct dcache_watch){.next = NULL, .wd = wd, .refs = 1, .changes = 0, .saved = 0};
+  /* field by field: a whole-struct store would write past the key's length */
+  w->next = NULL, w->live = true, w->refs = 1, w->changes = 0, w->saved = 0, w->hash = hash;
+  memcpy(&w->key, &key, offsetof(struct dirwatch_key, bytes) + key.len);
   *p = w;
   return w;
 }
 
-static void watch_put(struct dcache *c, struct dcache_watch *w)
+/* w no longer watched: unmarked through fd, a kept fd of its inode. */
+static void watch_end(struct dcache *c, struct dcache_watch *w, int fd)
+{
+  dirwatch_mark(c->watch_fd, fd, DIRWATCH_CTIME, false);
+  *watch_slot(c, &w->key, w->hash) = w->next;
+  w->live = false; /* its directories' ctimes are read at every check from now on */
+}
+
+static void watch_put(struct dcache *c, struct dcache_watch *w, int fd)
 {
   if (w == NULL || --w->refs > 0)
     return;
-  if (w->wd >= 0) {
-    inotify_rm_watch(c->watch_fd, w->wd);
-    *watch_slot(c, w->wd) = w->next;
-  }
+  if (w->live)
+    watch_end(c, w, fd);
   free(w);
 }
 
 /* The directory's count of events, or UNSEEN when it has no live watch. */
 static uint64_t watch_changes(const struct dcache_dir *d)
 {
-  return d->watch != NULL && d->watch->wd >= 0 ? d->watch->changes : UNSEEN;
+  return d->watch != NULL && d->watch->live ? d->watch->changes : UNSEEN;
 }
 
 /* Every watch counts a change (the queue overflowed: events were lost). */
@@ -273,23 +281,32 @@ static void all_changed_locked(struct dcache *c)
       w->changes++;
 }
 
-static void watch_event_locked(struct dcache *c, const struct inotify_event *ev)
+/* A kept directory w watches: an fd of w's inode (a given-up watch is
+ * unmarked through it). Lock held. */
+static int watched_dir_fd(const struct dcache *c, const struct dcache_watch *w)
 {
-  if (ev->mask & IN_Q_OVERFLOW) {
+  for (size_t b = 0; b < DIR_BUCKETS; b++)
+    for (const struct dcache_dir *d = c->dir_buckets[b]; d != NULL; d = d->next)
+      if (d->watch == w)
+        return d->fd;
+  return -1;
+}
+
+static void watch_event_locked(void *ctx, const struct dirwatch_event *ev)
+{
+  struct dcache *c = ctx;
+  if (ev->all) {
     all_changed_locked(c);
     return;
   }
-  struct dcache_watch **p = watch_slot(c, ev->wd);
-  struct dcache_watch *w = *p;
+  struct dcache_watch *w = *watch_slot(c, &ev->key, dirwatch_key_hash(&ev->key));
   if (w == NULL)
     return; /* a watch removed meanwhile */
   w->changes++;
-  bool hot = w->changes > w->saved + WATCH_HOT_MARGIN;
-  if (hot)
-    inotify_rm_watch(c->watch_fd, w->wd); /* (its IN_IGNORED finds no watch) */
-  if (hot || (ev->mask & IN_IGNORED)) { /* given up, or the inode is gone: no more events */
-    *p = w->next;
-    w->wd = -1; /* its directories' ctimes are read at every check from now on */
+  if (w->changes > w->saved + WATCH_HOT_MARGIN) { /* given up: no more events */
+    int fd = watched_dir_fd(c, w);
+    if (fd >= 0)
+      watch_end(c, w, fd);
   }
 }
 
@@ -298,17 +315,13 @@ static void watch_event_locked(struct dcache *c, const struct inotify_event *ev)
  * was: no second read to hear EAGAIN. Lock held. */
 static void drain_locked(struct dcache *c)
 {
-  char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+  char buf[8192] __attribute__((aligned(8)));
   for (;;) {
     ssize_t n = read(c->watch_fd, buf, sizeof buf);
     if (n <= 0)
       return; /* EAGAIN: none left */
-    for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
-      const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
-      watch_event_locked(c, ev);
-      off += (ssize_t)(sizeof *ev + ev->len);
-    }
-    if ((size_t)n + sizeof(struct inotify_event) + NAME_MAX + 1 <= sizeof buf)
+    dirwatch_parse(buf, (size_t)n, watch_event_locked, c);
+    if ((size_t)n + DIRWATCH_EVENT_MAX <= sizeof buf)
       return;
   }
 }
@@ -368,7 +381,7 @@ static void dir_put(struct dcache *c, struct dcache_dir *d)
   while (*p != d)
     p = &(*p)->next;
   *p = d->next;
-  watch_put(c, d->watch);
+  watch_put(c, d->watch, d->fd);
   close(d->fd);
   c->nfds--;
   free(d);

@@ -12,7 +12,7 @@
  * right after the ctime was read always shows as a new value) and reads the
  * object's attributes afresh from its fd. So the answer is the one the gofer
  * would give now, for the same credentials (part of the key). A directory
- * watched by inotify (dcache.watch_fd) whose watch had no event since its
+ * watched (vfs/dirwatch.h, dcache.watch_fd) whose mark had no event since its
  * ctime was last found as recorded needs no statx (docs/vfs.md).
  *
  * Only filesystems with multigrain timestamps are cached (ext4, xfs, btrfs,
@@ -64,14 +64,14 @@ struct dcache_stats {
   unsigned long local; /* misses the sentry answered with lookups of its own */
   unsigned long relooked; /* steps in a changed directory looked up again, unchanged */
   unsigned long checked;  /* directory ctimes read to check an answer */
-  unsigned long quiet;    /* directory checks inotify made needless (no event since) */
+  unsigned long quiet;    /* directory checks its watch made needless (no event since) */
 };
 
 #define DCACHE_MAX_DEVS 16
 struct dcache_dev {
   dev_t dev;
   bool mgtime;
-  bool notify; /* its changes reach inotify (not an overlay's: its layers change unseen) */
+  bool notify; /* its changes reach fsnotify (not an overlay's: its layers change unseen) */
 };
 
 #define DCACHE_WATCH_BUCKETS 256
@@ -92,10 +92,10 @@ struct dcache {
   /* O_PATH fds of the view's directory mounts' roots, by mount index (-1:
    * none): each mount root's answer is made from its fd (dcache_set_root) */
   int roots[DCACHE_MAX_ROOTS];
-  /* inotify on the kept directories (-1: none): a directory no event was
-   * read for since its ctime was checked needs no check (docs/vfs.md).
-   * Events are read under the lock when watch_pending says some may wait
-   * (dcache_note_changes). */
+  /* the fanotify group of the kept directories' marks (vfs/dirwatch.h;
+   * -1: none): a directory no event was read for since its ctime was
+   * checked needs no check (docs/vfs.md). Events are read under the lock
+   * when watch_pending says some may wait (dcache_note_changes). */
   int watch_fd;
   atomic_bool watch_pending;
   struct dcache_watch *watch_buckets[DCACHE_WATCH_BUCKETS];

@@ -1,0 +1,232 @@
+/* vfs/dirwatch.h on real directories (a disk filesystem and a tmpfs): the
+ * key name_to_handle_at gives is the one the events carry, a CTIME mark
+ * hears every change that sets the directory's ctime and nothing about its
+ * children's own attributes, a NAMES mark only entries; and the parser on
+ * made-up buffers (cut, lying lengths, an overflow). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "vfs/dirwatch.h"
+
+struct seen {
+  const struct dirwatch_key *want;
+  int matched, other, all;
+};
+
+static void count(void *ctx, const struct dirwatch_event *ev)
+{
+  struct seen *s = ctx;
+  if (ev->all)
+    s->all++;
+  else if (dirwatch_key_eq(&ev->key, s->want))
+    s->matched++;
+  else
+    s->other++;
+}
+
+/* The events queued now, counted against key. */
+static struct seen drain(int group, const struct dirwatch_key *key)
+{
+  struct seen s = {.want = key};
+  char buf[8192] __attribute__((aligned(8)));
+  ssize_t n;
+  while ((n = read(group, buf, sizeof buf)) > 0)
+    dirwatch_parse(buf, (size_t)n, count, &s);
+  return s;
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+  static char buf[4][512];
+  static int next;
+  char *p = buf[next++ % 4];
+  snprintf(p, sizeof buf[0], "%s/%s", dir, name);
+  return p;
+}
+
+#define EXPECT(group, key, what, n_matched)                                                        \
+  do {                                                                                             \
+    struct seen s_ = drain(group, key);                                                            \
+    if (s_.matched != (n_matched) || s_.other != 0 || s_.all != 0)                                 \
+      fail_msg("%s: %d events for the directory (want %d), %d for others, %d for all", what,     \
+               s_.matched, n_matched, s_.other, s_.all);                                           \
+  } while (0)
+
+/* One directory under base, marked for what, changed every way. */
+static void check_dir(const char *base, enum dirwatch_what what)
+{
+  char dir[256];
+  snprintf(dir, sizeof dir, "%s/dirwatch.XXXXXX", base);
+  assert_non_null(mkdtemp(dir));
+  assert_int_equal(mkdir(path_in(dir, "sub"), 0755), 0);
+  int group = dirwatch_open();
+  assert_true(group >= 0);
+  int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  assert_true(fd >= 0);
+  struct dirwatch_key key, again;
+  assert_int_equal(dirwatch_key_of(fd, &key), 0);
+  int fd2 = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* another fd, same inode */
+  assert_int_equal(dirwatch_key_of(fd2, &again), 0);
+  assert_true(dirwatch_key_eq(&key, &again));
+  assert_int_equal(dirwatch_key_hash(&key), dirwatch_key_hash(&again));
+  int sub = open(path_in(dir, "sub"), O_PATH | O_CLOEXEC);
+  assert_int_equal(dirwatch_key_of(sub, &again), 0);
+  assert_false(dirwatch_key_eq(&key, &again));
+  close(sub);
+  assert_int_equal(dirwatch_mark(group, fd, what, true), 0);
+  bool ctime = what == DIRWATCH_CTIME;
+
+  int f = open(path_in(dir, "f"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  assert_true(f >= 0);
+  EXPECT(group, &key, "a file made", 1);
+  assert_int_equal(write(f, "x", 1), 1);
+  close(f);
+  assert_int_equal(chmod(path_in(dir, "f"), 0600), 0);
+  assert_int_equal(chmod(path_in(dir, "sub"), 0700), 0);
+  EXPECT(group, &key, "a child written, a child's mode", 0);
+  assert_int_equal(mkdir(path_in(dir, "d"), 0755), 0);
+  EXPECT(group, &key, "a directory made", 1);
+  assert_int_equal(rename(path_in(dir, "f"), path_in(dir, "g")), 0);
+  EXPECT(group, &key, "a rename inside (from and to, one event)", 1);
+  /* (each read at once: the queue merges like events of one directory) */
+  assert_int_equal(link(path_in(dir, "g"), path_in(dir, "h")), 0);
+  EXPECT(group, &key, "a hard link", 1);
+  assert_int_equal(symlink("g", path_in(dir, "s")), 0);
+  EXPECT(group, &key, "a symlink", 1);
+  assert_int_equal(unlink(path_in(dir, "h")), 0);
+  EXPECT(group, &key, "an unlink", 1);
+  assert_int_equal(rmdir(path_in(dir, "d")), 0);
+  EXPECT(group, &key, "an rmdir", 1);
+  assert_int_equal(chmod(dir, 0700), 0);
+  EXPECT(group, &key, "its own mode", ctime ? 1 : 0);
+  assert_int_equal(chown(dir, 1, 1), 0);
+  EXPECT(group, &key, "its owner", ctime ? 1 : 0);
+  if (setxattr(dir, "user.dirwatch", "1", 1, 0) == 0)
+    EXPECT(group, &key, "an xattr of its own", ctime ? 1 : 0);
+  else
+    assert_int_equal(errno, ENOTSUP);
+
+  assert_int_equal(dirwatch_mark(group, fd, what, false), 0);
+  assert_int_equal(unlink(path_in(dir, "s")), 0);
+  EXPECT(group, &key, "after the mark is gone", 0);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+  close(fd), close(fd2), close(group);
+}
+
+static void test_ctime_disk(void **state)
+{
+  (void)state;
+  check_dir("/var/tmp", DIRWATCH_CTIME);
+}
+
+static void test_ctime_tmpfs(void **state)
+{
+  (void)state;
+  check_dir("/dev/shm", DIRWATCH_CTIME);
+}
+
+static void test_names(void **state)
+{
+  (void)state;
+  check_dir("/var/tmp", DIRWATCH_NAMES);
+}
+
+/* ---- the parser on made-up buffers ---- */
+
+/* An event with one FID record of handle_bytes (claimed) and room bytes. */
+static size_t make_event(unsigned char *buf, uint32_t handle_bytes, size_t room, uint64_t mask)
+{
+  struct fanotify_event_metadata m = {.vers = FANOTIFY_METADATA_VERSION,
+                                      .metadata_len = sizeof m, .mask = mask, .fd = FAN_NOFD};
+  struct fanotify_event_info_header h = {.info_type = FAN_EVENT_INFO_TYPE_FID};
+  h.len = (uint16_t)(sizeof h + 16 + room);
+  m.event_len = (uint32_t)(sizeof m + h.len);
+  memcpy(buf, &m, sizeof m);
+  memcpy(buf + sizeof m, &h, sizeof h);
+  unsigned char *rec = buf + sizeof m + sizeof h;
+  memset(rec, 0xab, 8);              /* fsid */
+  memcpy(rec + 8, &handle_bytes, 4); /* file_handle */
+  memset(rec + 12, 1, 4);
+  memset(rec + 16, 0xcd, room);
+  return m.event_len;
+}
+
+static void test_parse_lengths(void **state)
+{
+  (void)state;
+  unsigned char buf[1024] __attribute__((aligned(8)));
+  struct dirwatch_key key = {.len = 16 + 8};
+  size_t n = make_event(buf, 8, 8, FAN_CREATE);
+  memcpy(key.bytes, buf + sizeof(struct fanotify_event_metadata) + 4, key.len);
+  struct seen s = {.want = &key};
+  assert_int_equal(dirwatch_parse(buf, n, count, &s), 1);
+  assert_int_equal(s.matched, 1);
+  /* every cut of it: no event, nothing read past the cut (ASan) */
+  for (size_t cut = 0; cut < n; cut++) {
+    unsigned char *copy = malloc(cut ? cut : 1);
+    memcpy(copy, buf, cut);
+    s = (struct seen){.want = &key};
+    assert_int_equal(dirwatch_parse(copy, cut, count, &s), 0);
+    free(copy);
+  }
+  /* a handle longer than its record, or than any key: counted as "all" */
+  n = make_event(buf, 64, 8, FAN_CREATE);
+  s = (struct seen){.want = &key};
+  assert_int_equal(dirwatch_parse(buf, n, count, &s), 1);
+  assert_int_equal(s.all, 1);
+  n = make_event(buf, 4000, 200, FAN_CREATE);
+  s = (struct seen){.want = &key};
+  assert_int_equal(dirwatch_parse(buf, n, count, &s), 1);
+  assert_int_equal(s.all, 1);
+}
+
+static void test_parse_overflow_and_junk(void **state)
+{
+  (void)state;
+  unsigned char buf[1024] __attribute__((aligned(8)));
+  struct fanotify_event_metadata m = {.event_len = sizeof m, .vers = FANOTIFY_METADATA_VERSION,
+                                      .metadata_len = sizeof m, .mask = FAN_Q_OVERFLOW,
+                                      .fd = FAN_NOFD};
+  memcpy(buf, &m, sizeof m);
+  size_t n = sizeof m;
+  n += make_event(buf + n, 8, 8, FAN_DELETE);
+  struct dirwatch_key key = {.len = 0};
+  struct seen s = {.want = &key};
+  assert_int_equal(dirwatch_parse(buf, n, count, &s), 2);
+  assert_int_equal(s.all, 1); /* the overflow */
+  assert_int_equal(s.other, 1);
+  /* an event_len that would step back or past the end stops the parse */
+  m.mask = FAN_CREATE, m.event_len = 3;
+  memcpy(buf, &m, sizeof m);
+  s = (struct seen){.want = &key};
+  assert_int_equal(dirwatch_parse(buf, n, count, &s), 0);
+  m.event_len = 4096;
+  memcpy(buf, &m, sizeof m);
+  assert_int_equal(dirwatch_parse(buf, n, count, &s), 0);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_ctime_disk),
+      cmocka_unit_test(test_ctime_tmpfs),
+      cmocka_unit_test(test_names),
+      cmocka_unit_test(test_parse_lengths),
+      cmocka_unit_test(test_parse_overflow_and_junk),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

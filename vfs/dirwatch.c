@@ -1,0 +1,119 @@
+#include "vfs/dirwatch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/statfs.h>
+
+#ifndef AT_HANDLE_FID
+#define AT_HANDLE_FID 0x200 /* Linux 6.5: a handle to compare, as fanotify reports it */
+#endif
+
+/* Only the directory's own events: no FAN_EVENT_ON_CHILD (dirwatch.h). */
+#define NAMES_EVENTS (FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_ONDIR)
+#define CTIME_EVENTS (NAMES_EVENTS | FAN_ATTRIB | FAN_DELETE_SELF | FAN_MOVE_SELF)
+
+int dirwatch_open(void)
+{
+  /* FAN_REPORT_FID: what unprivileged groups must use, and what names the
+   * directory in every event above (dirent events name the directory) */
+  return fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY);
+}
+
+int dirwatch_key_of(int fd, struct dirwatch_key *key)
+{
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) < 0)
+    return -errno;
+  struct {
+    struct file_handle fh;
+    unsigned char room[DIRWATCH_KEY_MAX - 16];
+  } h;
+  h.fh.handle_bytes = sizeof h.room;
+  int mount_id;
+  /* (before Linux 6.5, no AT_HANDLE_FID: a directory's handle on the
+   * filesystems that export theirs is the same bytes) */
+  if (name_to_handle_at(fd, "", &h.fh, &mount_id, AT_EMPTY_PATH | AT_HANDLE_FID) < 0 &&
+      (errno != EINVAL ||
+       (h.fh.handle_bytes = sizeof h.room,
+        name_to_handle_at(fd, "", &h.fh, &mount_id, AT_EMPTY_PATH) < 0)))
+    return -errno;
+  if (h.fh.handle_bytes > sizeof h.room)
+    return -EOVERFLOW;
+  _Static_assert(sizeof sfs.f_fsid == 8, "fsid as fanotify reports it");
+  memcpy(key->bytes, &sfs.f_fsid, 8);
+  memcpy(key->bytes + 8, &h.fh, 8 + h.fh.handle_bytes);
+  key->len = 16 + h.fh.handle_bytes;
+  return 0;
+}
+
+int dirwatch_mark(int group, int fd, enum dirwatch_what what, bool add)
+{
+  /* by the fd's /proc/self/fd link (fanotify_mark refuses an O_PATH fd as
+   * its dirfd with no name): our own fd, its inode, no name walked */
+  char path[32];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  unsigned int flags = add ? FAN_MARK_ADD | FAN_MARK_ONLYDIR : FAN_MARK_REMOVE;
+  uint64_t mask = what == DIRWATCH_CTIME ? CTIME_EVENTS : NAMES_EVENTS;
+  return fanotify_mark(group, flags, mask, AT_FDCWD, path) < 0 ? -errno : 0;
+}
+
+uint64_t dirwatch_key_hash(const struct dirwatch_key *key)
+{
+  uint64_t h = 1469598103934665603ull;
+  for (uint32_t i = 0; i < key->len && i < DIRWATCH_KEY_MAX; i++)
+    h = (h ^ key->bytes[i]) * 1099511628211ull;
+  return h;
+}
+
+bool dirwatch_key_eq(const struct dirwatch_key *a, const struct dirwatch_key *b)
+{
+  return a->len == b->len && a->len <= DIRWATCH_KEY_MAX && memcmp(a->bytes, b->bytes, a->len) == 0;
+}
+
+/* The key in an event's records (between off and end), or false. */
+static bool event_key(const unsigned char *buf, size_t off, size_t end, struct dirwatch_key *key)
+{
+  while (off + sizeof(struct fanotify_event_info_header) <= end) {
+    struct fanotify_event_info_header hdr;
+    memcpy(&hdr, buf + off, sizeof hdr);
+    if (hdr.len < sizeof hdr || hdr.len > end - off)
+      return false;
+    /* the record: header, fsid (8), file_handle header (8), handle bytes */
+    if (hdr.info_type == FAN_EVENT_INFO_TYPE_FID && hdr.len >= sizeof hdr + 16) {
+      const unsigned char *rec = buf + off + sizeof hdr;
+      uint32_t handle_bytes;
+      memcpy(&handle_bytes, rec + 8, sizeof handle_bytes);
+      if (handle_bytes > DIRWATCH_KEY_MAX - 16 || 16 + handle_bytes > hdr.len - sizeof hdr)
+        return false;
+      key->len = 16 + handle_bytes;
+      memcpy(key->bytes, rec, key->len);
+      return true;
+    }
+    off += hdr.len;
+  }
+  return false;
+}
+
+size_t dirwatch_parse(const void *data, size_t len,
+                      void (*fn)(void *ctx, const struct dirwatch_event *ev), void *ctx)
+{
+  const unsigned char *buf = data;
+  size_t count = 0;
+  for (size_t off = 0; off + sizeof(struct fanotify_event_metadata) <= len;) {
+    struct fanotify_event_metadata m;
+    memcpy(&m, buf + off, sizeof m);
+    if (m.event_len < sizeof m || m.event_len > len - off)
+      break;
+    struct dirwatch_event ev = {.all = true};
+    if (m.vers == FANOTIFY_METADATA_VERSION && !(m.mask & FAN_Q_OVERFLOW) &&
+        m.metadata_len >= sizeof m && m.metadata_len <= m.event_len)
+      ev.all = !event_key(buf, off + m.metadata_len, off + m.event_len, &ev.key);
+    fn(ctx, &ev);
+    count++;
+    off += m.event_len;
+  }
+  return count;
+}

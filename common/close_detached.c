@@ -42,7 +42,8 @@ static size_t title_area(char **area)
 
 /* What the child is given, in memory this process never writes again. */
 struct closer {
-  int fd, gate;
+  int keep[CLOSE_DETACHED_MAX + 1]; /* the fds to close, then the gate: ascending */
+  int nkeep, gate;
   char stack[]; /* the child's: its top is the end of the mapping */
 };
 
@@ -57,47 +58,66 @@ struct closer {
 __attribute__((no_sanitize("address", "undefined"))) static int closer_main(void *arg)
 {
   const struct closer *c = arg;
-  int fd = c->fd, gate = c->gate, lo = fd < gate ? fd : gate, hi = fd < gate ? gate : fd;
   syscall(SYS_prctl, PR_SET_NAME, "usbox-close", 0, 0, 0);
-  if (lo > 0)
-    syscall(SYS_close_range, 0U, (unsigned)lo - 1, 0U);
-  if (hi > lo + 1)
-    syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0U);
-  syscall(SYS_close_range, (unsigned)hi + 1, ~0U, 0U);
+  unsigned int from = 0; /* every fd but the kept ones (ascending) */
+  for (int i = 0; i < c->nkeep; i++) {
+    if ((unsigned int)c->keep[i] > from)
+      syscall(SYS_close_range, from, (unsigned int)c->keep[i] - 1, 0U);
+    from = (unsigned int)c->keep[i] + 1;
+  }
+  syscall(SYS_close_range, from, ~0U, 0U);
   char byte;
-  while (syscall(SYS_read, gate, &byte, 1) > 0)
+  while (syscall(SYS_read, c->gate, &byte, 1) > 0)
     ;
-  syscall(SYS_close, fd); /* the slow part, with nobody waiting */
+  for (int i = 0; i < c->nkeep; i++)
+    if (c->keep[i] != c->gate)
+      syscall(SYS_close, c->keep[i]); /* the slow part, with nobody waiting */
   syscall(SYS_exit_group, 0);
   return 0;
+}
+
+/* fds[0..n) but the negative ones and gate, ascending, into c. */
+static void keep_sorted(struct closer *c, const int *fds, size_t n, int gate)
+{
+  c->nkeep = 0, c->gate = gate;
+  for (size_t i = 0; i <= n && i <= CLOSE_DETACHED_MAX; i++) {
+    int fd = i == n || i == CLOSE_DETACHED_MAX ? gate : fds[i];
+    if (fd < 0)
+      continue;
+    int at = c->nkeep++;
+    while (at > 0 && c->keep[at - 1] > fd)
+      c->keep[at] = c->keep[at - 1], at--;
+    c->keep[at] = fd;
+  }
 }
 
 /* The child shares this process's memory (CLONE_VM) instead of copying
  * it: a fork of usbox at its end copied its page tables (~0.4-1.7 ms on
  * the reference VM), and the memory's own release moves to the child's
  * exit, off this process's. Without CLONE_FILES it has its own copy of the
- * fd table, so the fd's last reference is its. */
-void close_detached(int fd)
+ * fd table, so the fds' last references are its. */
+void close_detached(const int *fds, size_t n)
 {
-  if (fd < 0)
-    return;
-  int gate[2];
-  if (pipe2(gate, O_CLOEXEC) < 0) {
-    close(fd);
-    return;
-  }
-  struct closer *c = mmap(NULL, CLOSER_SIZE, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (n > CLOSE_DETACHED_MAX)
+    n = CLOSE_DETACHED_MAX; /* (the rest closed here) */
+  int gate[2] = {-1, -1};
+  struct closer *c = MAP_FAILED;
+  if (pipe2(gate, O_CLOEXEC) == 0)
+    c = mmap(NULL, CLOSER_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+             -1, 0);
   char *area = NULL;
   size_t len = c == MAP_FAILED ? 0 : title_area(&area);
   if (len > 0)
     memset(area, 0, len);
   if (c != MAP_FAILED) {
-    c->fd = fd, c->gate = gate[0];
-    /* if it fails, the close below is the last one, slowly */
+    keep_sorted(c, fds, n, gate[0]);
+    /* if it fails, the closes below are the last ones, slowly */
     clone(closer_main, (char *)c + CLOSER_SIZE, CLONE_VM | SIGCHLD, c);
   }
-  close(fd); /* with the child alive, only a reference is dropped here */
-  close(gate[0]);
-  close(gate[1]);
+  for (size_t i = 0; i < n; i++) /* with the child alive, only references are dropped here */
+    if (fds[i] >= 0)
+      close(fds[i]);
+  for (int i = 0; i < 2; i++)
+    if (gate[i] >= 0)
+      close(gate[i]);
 }

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "common/close_detached.h"
 #include "common/path.h"
 #include "vfs/dirwatch.h"
 
@@ -292,13 +291,16 @@ void hidden_watch_event(struct hidden_watch *hw)
   free(which);
 }
 
+int hidden_watch_take_fd(struct hidden_watch *hw)
+{
+  int fd = hw->notify_fd;
+  hw->notify_fd = -1;
+  return fd;
+}
+
 void hidden_watch_stop(struct hidden_watch *hw)
 {
-  /* with marks, the group's last close waits for an SRCU grace period
-   * (8-24 ms here): a child does it, not the exit path */
-  if (hw->nwatched > 0)
-    close_detached(hw->notify_fd);
-  else if (hw->notify_fd >= 0)
+  if (hw->notify_fd >= 0) /* (hidden_watch_take_fd: not here, slowly) */
     close(hw->notify_fd);
   int fds[] = {hw->mntns_fd, hw->userns_fd};
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)

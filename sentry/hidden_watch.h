@@ -49,8 +49,11 @@ int hidden_watch_arm(struct hidden_watch *hw, const struct policy *p, usbox_err_
 int hidden_watch_start(struct hidden_watch *hw, pid_t agent, bool new_user, usbox_err_t *err);
 /* The watch fd is readable: mask what appeared. */
 void hidden_watch_event(struct hidden_watch *hw);
-/* Call it after leaving the sandbox's cgroups: the watch fd's release
- * goes to a detached child (common/close_detached.h). */
+/* The watch fd, taken out for the caller to close off the exit path (with
+ * marks, its last close waits for a grace period: common/close_detached.h);
+ * -1: none. */
+int hidden_watch_take_fd(struct hidden_watch *hw);
+/* Closes what is left (the watch fd too, if not taken) and frees it. */
 void hidden_watch_stop(struct hidden_watch *hw);
 
 #endif

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/close_detached.h"
 #include "common/log.h"
 #include "platform/seccomp_filter.h"
 #include "platform/unotify.h"
@@ -866,12 +867,14 @@ int supervisor_exec(const struct exec_config *cfg)
   tty_relay_finish(&r->tty);
   usbox_set_ending(); /* from here on, only tear-down and exit */
   usbox_phase("tear-down: the sandbox's processes killed");
+  int walk_watch = -1;
   if (r->sentry_ready) {
     sentry_stop(&r->sentry);
     gofer_start_stop(&r->gofer_start); /* no receiver asks for it any more */
     sys_net_stop(); /* nor anything of this */
     if (usbox_verbosity >= 2)
       sentry_print_summary(&r->sentry);
+    walk_watch = vfs_take_watch_fd(&r->sentry.vfs);
     sentry_destroy(&r->sentry);
   }
   usbox_phase("tear-down: sentry stopped");
@@ -885,7 +888,11 @@ int supervisor_exec(const struct exec_config *cfg)
   close(r->sigfd);
   code = finish_run(r, code);
   usbox_phase("tear-down: cgroups removed");
-  hidden_watch_stop(&r->hidden); /* out of the sandbox's cgroups now */
+  /* out of the sandbox's cgroups now: the fsnotify groups' last closes,
+   * which wait for a grace period, go to a child */
+  int groups[] = {hidden_watch_take_fd(&r->hidden), walk_watch};
+  close_detached(groups, 2);
+  hidden_watch_stop(&r->hidden);
   usbox_phase("torn down");
   return code;
 }

@@ -187,6 +187,19 @@ void dcache_init(struct dcache *c)
   atomic_init(&c->watch_pending, true);
 }
 
+int dcache_take_watch_fd(struct dcache *c)
+{
+  pthread_mutex_lock(&c->lock);
+  int fd = c->watch_fd;
+  c->watch_fd = -1; /* (every watch is given up with it: their marks go with the group) */
+  for (size_t b = 0; b < DCACHE_WATCH_BUCKETS; b++)
+    for (struct dcache_watch *w = c->watch_buckets[b]; w != NULL; w = w->next)
+      w->live = false;
+  memset(c->watch_buckets, 0, sizeof c->watch_buckets);
+  pthread_mutex_unlock(&c->lock);
+  return fd;
+}
+
 void dcache_note_changes(struct dcache *c)
 {
   atomic_store(&c->watch_pending, true);

@@ -105,6 +105,10 @@ struct dcache {
 /* Enabled when the kernel has multigrain timestamps and USBOX_NO_DCACHE is
  * not set in usbox's environment. */
 void dcache_init(struct dcache *c);
+/* The watch fd, taken out (-1: none) for the caller to close off the exit
+ * path: with marks its last close waits for a grace period
+ * (common/close_detached.h). No answer is asked for after it. */
+int dcache_take_watch_fd(struct dcache *c);
 /* The caller's check at the start of a call found the watch fd readable
  * (or could not say): the events are read before the next answer. Every
  * call that asks the cache must have made that check first (vfs_caller):

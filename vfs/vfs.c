@@ -174,6 +174,11 @@ int vfs_init(struct vfs *v, const struct policy *p, const int *fds, size_t nfds,
   return vfs_set_mounts(v, p, fds, nfds, err);
 }
 
+int vfs_take_watch_fd(struct vfs *v)
+{
+  return dcache_take_watch_fd(&v->dcache);
+}
+
 void vfs_destroy(struct vfs *v)
 {
   overlay_track_close(v->track); /* its files flushed, in every case */

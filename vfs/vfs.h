@@ -169,6 +169,9 @@ int vfs_set_agent(struct vfs *v, pid_t agent, const struct vfs_hidden_parent *pa
  * are more than max (then the sentry asks the gofer). */
 int vfs_identify_hidden_parents(const struct policy *p, struct vfs_hidden_parent *out, int max);
 void vfs_destroy(struct vfs *v);
+/* The walk cache's watch fd, for the caller to close off the exit path
+ * (dcache_take_watch_fd); -1: none. */
+int vfs_take_watch_fd(struct vfs *v);
 
 /* lookup flags */
 #define VFS_NOFOLLOW 0x1   /* do not follow a trailing symlink */

@@ -209,9 +209,10 @@ expect_eq "usbox started with fds 7 8 9 open: agent has only 0 1 2 (+ls's)" "0 1
 expect_eq "python3 listdir /proc/self/fd under usbox with extra fds" "['0', '1', '2', '3']" "$(cat "$TMPROOT/fds.py")"
 
 # ---------------------------------------------------------------- nothing passes for usbox after it returned
-# The hidden paths' inotify fd is released by a short-lived child after
-# usbox exits (common/close_detached.c): it must not carry usbox's command
-# line (pgrep -f, ps), and it must end.
+# The fsnotify groups (the hidden paths' watch, the walk cache's) are
+# released by a short-lived child after usbox exits
+# (common/close_detached.c): it must not carry usbox's command line
+# (pgrep -f, ps), and it must end.
 MARK="usbox-cmdline-mark-$$"
 "$USBOX" exec -- /bin/true "$MARK"
 expect_eq "right after usbox returned, no process carries its command line" "" \

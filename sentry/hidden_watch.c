@@ -265,16 +265,13 @@ void hidden_watch_event(struct hidden_watch *hw)
   ssize_t len;
   while ((len = read(hw->notify_fd, buf, sizeof buf)) > 0)
     dirwatch_parse(buf, (size_t)len, note_fired, &f);
-  bool overflow = f.overflow;
-  size_t nwds = f.n;
-  const int *wds = f.wds;
   size_t *which = calloc(hw->n + 1, sizeof *which), nwhich = 0;
   if (which == NULL)
     return;
   for (size_t i = 0; i < hw->n; i++) {
-    bool hit = overflow;
-    for (size_t j = 0; j < nwds && !hit; j++)
-      hit = hw->wd[i] == wds[j];
+    bool hit = f.overflow;
+    for (size_t j = 0; j < f.n && !hit; j++)
+      hit = hw->wd[i] == f.wds[j];
     if (!hit || hw->host[i] == NULL)
       continue;
     /* a hidden path that is there now and was not (or is another object):

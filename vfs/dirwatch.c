@@ -7,6 +7,8 @@
 #include <sys/fanotify.h>
 #include <sys/statfs.h>
 
+#include "common/strset.h"
+
 #ifndef AT_HANDLE_FID
 #define AT_HANDLE_FID 0x200 /* Linux 6.5: a handle to compare, as fanotify reports it */
 #endif
@@ -62,10 +64,8 @@ int dirwatch_mark(int group, int fd, enum dirwatch_what what, bool add)
 
 uint64_t dirwatch_key_hash(const struct dirwatch_key *key)
 {
-  uint64_t h = 1469598103934665603ull;
-  for (uint32_t i = 0; i < key->len && i < DIRWATCH_KEY_MAX; i++)
-    h = (h ^ key->bytes[i]) * 1099511628211ull;
-  return h;
+  size_t len = key->len < DIRWATCH_KEY_MAX ? key->len : DIRWATCH_KEY_MAX;
+  return strset_hash(STRSET_HASH_INIT, (const char *)key->bytes, len);
 }
 
 bool dirwatch_key_eq(const struct dirwatch_key *a, const struct dirwatch_key *b)

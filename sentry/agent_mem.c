@@ -8,6 +8,7 @@
 #include "common/deputy.h"
 #include "platform/unotify.h"
 #include "sentry/sentry.h"
+#include "sentry/task.h"
 
 #define PAGE 4096u
 
@@ -91,6 +92,16 @@ int call_validate(struct sentry_call *call)
 {
   if (call->unchecked_reads == 0)
     return 0;
+  /* The caller's record, looked up now, after the reads: its check proves
+   * them as ID_VALID would (call_task), and a record read now is proven by
+   * an ID_VALID that follows its pidfd_open. A record looked up before the
+   * reads proves nothing of them: ID_VALID. */
+  if (call->task == NULL && call->tid != 0) {
+    if (call_task(call) == -ESRCH)
+      return -ENOENT;
+    if (call->unchecked_reads == 0)
+      return 0;
+  }
   int r = unotify_id_valid(call->sentry->listener, call->id);
   if (r == 0)
     call->unchecked_reads = 0;

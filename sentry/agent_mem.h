@@ -1,8 +1,9 @@
 /* Reading and writing the agent's memory. Every read is counted on the call;
- * call_validate() (SECCOMP_IOCTL_NOTIF_ID_VALID) must follow the last read
- * before the sentry acts on what it read (invariant 2). The VFS entry points
- * call it themselves, so a handler cannot act on unchecked memory by
- * forgetting. */
+ * call_validate() must follow the last read before the sentry acts on what
+ * it read (invariant 2): SECCOMP_IOCTL_NOTIF_ID_VALID, or the check of the
+ * caller's task record made after the reads, which proves the same
+ * (sentry/task.h call_task). The VFS entry points call it themselves, so a
+ * handler cannot act on unchecked memory by forgetting. */
 #ifndef USBOX_SENTRY_AGENT_MEM_H
 #define USBOX_SENTRY_AGENT_MEM_H
 

@@ -21,6 +21,7 @@
 #include "common/cleanup.h"
 #include "common/deputy.h"
 #include "common/proc_status.h"
+#include "platform/unotify.h"
 #include "sentry/sentry.h"
 
 #ifndef PIDFD_THREAD
@@ -81,7 +82,8 @@ static bool call_pidfd_exited(struct sentry_call *call, int pidfd)
   int n = poll(p, 2, 0);
   if (n < 0 || (p[1].revents & POLLIN))
     call->watch_events = true; /* (a failed poll: read them to be sure) */
-  return n > 0 && p[0].revents != 0;
+  /* a failed poll proves nothing: the record is read again */
+  return n < 0 || p[0].revents != 0;
 }
 
 /* Unlink t from its bucket (lock held). */
@@ -179,6 +181,24 @@ static struct task *task_load(pid_t tid, unsigned gen, int *err)
   return t;
 }
 
+/* Whether notification id came after proven: the kernel numbers one
+ * listener's notifications in the order it makes them. */
+static bool notified_after(uint64_t id, uint64_t proven)
+{
+  return (int64_t)(id - proven) > 0;
+}
+
+/* reads_proven_by_record: a cached record's pidfd, polled after the call's
+ * reads, is of a live thread T, and T made the notification `proven_id`
+ * that preceded this one (call N, by the tid's caller C). T held the tid
+ * from before proven_id was made until now; C held it when N was made,
+ * later; a tid names one live thread at a time, so C is T and was alive
+ * throughout: every read by tid went to C. That is what ID_VALID proves
+ * (the caller is alive, its memory what was read); the call may since
+ * have been interrupted, which its answer finds out, as after ID_VALID.
+ * A thread exec'ing in C's thread group can take C's tid (de_thread), but
+ * only after the sentry answered the execve, whose check bumps the cache
+ * generation first (sys_exec.c): the record is read anew, with ID_VALID. */
 int call_task(struct sentry_call *call)
 {
   if (call->task != NULL)
@@ -196,6 +216,8 @@ int call_task(struct sentry_call *call)
   if (t != NULL) {
     t->refs++;
     call->task = t;
+    if (notified_after(call->id, t->proven_id))
+      call->unchecked_reads = 0; /* reads_proven_by_record */
     pthread_mutex_unlock(&cache->lock);
     return 0;
   }
@@ -206,6 +228,16 @@ int call_task(struct sentry_call *call)
   t = task_load(call->tid, gen, &err);
   if (t == NULL)
     return err;
+  /* The caller was alive with this tid when it made the call and, if
+   * ID_VALID says the call is still pending now, is alive still: then it
+   * held the tid when pidfd_open took it, and the record (and its status
+   * read) is the caller's, not a thread's that took a recycled tid. */
+  if (unotify_id_valid(call->sentry->listener, call->id) < 0) {
+    task_free(t);
+    return -ESRCH;
+  }
+  t->proven_id = call->id;
+  call->unchecked_reads = 0; /* the same ID_VALID follows every read so far */
   pthread_mutex_lock(&cache->lock);
   struct task **bucket = &cache->buckets[(unsigned)call->tid % TASK_BUCKETS];
   for (struct task *old = *bucket; old != NULL; old = old->next)

@@ -28,6 +28,9 @@ struct task {
   pid_t tgid;
   pid_t ns_tid, ns_tgid; /* as the agent's own pid namespace numbers them */
   int pidfd; /* of the thread (PIDFD_THREAD); -1 if the kernel cannot */
+  /* The notification that proved pidfd is the thread that made it: its
+   * ID_VALID followed the pidfd_open (call_task). */
+  uint64_t proven_id;
   mode_t umask;
   struct proc_ids creds;
   uint64_t cap_eff; /* effective capabilities */
@@ -58,7 +61,11 @@ void task_cache_destroy(struct task_cache *cache);
 void task_cache_invalidate(struct task_cache *cache);
 
 /* The calling thread's record (call->task), looked up or read on first use.
- * Returns 0, -ESRCH if the thread is gone, or another -errno. */
+ * Returns 0, -ESRCH if the thread is gone, or another -errno. Either way it
+ * proves the agent memory read so far in the call is the caller's, as
+ * ID_VALID would (call->unchecked_reads = 0): a record read now by an
+ * ID_VALID after its pidfd_open; a cached one by its pidfd still open on a
+ * live thread, proven by a notification older than this one. */
 int call_task(struct sentry_call *call);
 void task_put(struct task_cache *cache, struct task *task);
 

@@ -63,6 +63,7 @@ void sentry_prepare(struct sentry *s)
   s->only_uid = (uid_t)-1; /* no id rule until the supervisor sets one */
   s->only_gid = (gid_t)-1;
   task_cache_init(&s->tasks);
+  s->tasks.vfs = &s->vfs; /* told of the agent's chdirs (task_cwd_changing) */
   pthread_mutex_init(&s->lock, NULL);
 }
 

@@ -263,5 +263,15 @@ struct sc_result sys_chdir(struct sentry_call *call)
     return sc_fail(r);
   if ((r = vfs_op_access(&call->fs, &dir, X_OK, false)) < 0)
     return sc_fail(r);
+  task_cwd_changing(call); /* the kernel moves it after this answer */
+  return sc_kernel_must_perform();
+}
+
+/* No path and nothing checked: the sentry only hears of it, so that the
+ * names of working directories the VFS keeps (vfs/walk.c cwd_view_name)
+ * are not used across it. The kernel performs it on the agent's fd. */
+struct sc_result sys_fchdir(struct sentry_call *call)
+{
+  task_cwd_changing(call);
   return sc_kernel_must_perform();
 }

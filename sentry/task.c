@@ -23,6 +23,7 @@
 #include "common/proc_status.h"
 #include "platform/unotify.h"
 #include "sentry/sentry.h"
+#include "vfs/vfs.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
@@ -41,7 +42,39 @@ static void task_free(struct task *t)
 {
   if (t->pidfd >= 0)
     close(t->pidfd);
+  free(t->cwd_view);
   free(t);
+}
+
+/* The thread's chdir or fchdir is done: it made another call, or its record
+ * goes (it exited, or it made a call that reads the record anew). Lock
+ * held. */
+static void cwd_untrack(struct task_cache *cache, const struct task *t)
+{
+  for (unsigned i = 0; i < cache->nchanging; i++)
+    if (cache->changing[i] == t) {
+      cache->changing[i] = cache->changing[--cache->nchanging];
+      return;
+    }
+}
+
+/* t's thread has a chdir in flight, made by notification id. Lock held. */
+static void cwd_track(struct task_cache *cache, struct task *t, uint64_t id)
+{
+  t->cwd_changing = true;
+  t->cwd_change_id = id;
+  if (cache->nchanging < TASK_CWD_TRACKED)
+    cache->changing[cache->nchanging++] = t;
+}
+
+static void cwd_settle(struct task_cache *cache, struct task *t)
+{
+  if (!t->cwd_changing)
+    return;
+  t->cwd_changing = false;
+  cwd_untrack(cache, t);
+  if (cache->vfs != NULL)
+    vfs_cwd_settled(cache->vfs);
 }
 
 void task_cache_destroy(struct task_cache *cache)
@@ -97,6 +130,7 @@ static void unlink_task(struct task_cache *cache, struct task *t)
     cache->count--;
   }
   t->dead = true;
+  cwd_settle(cache, t);
   if (t->refs == 0)
     task_free(t);
 }
@@ -113,7 +147,9 @@ static void sweep(struct task_cache *cache)
     struct task *t = cache->buckets[b];
     while (t != NULL) {
       struct task *next = t->next;
-      if ((full && t->refs == 0) || t->pidfd < 0 || pidfd_exited(t->pidfd))
+      /* a record whose thread's chdir may still be in flight stays until
+       * the thread's next call or its end (cwd_settle) */
+      if ((full && t->refs == 0 && !t->cwd_changing) || t->pidfd < 0 || pidfd_exited(t->pidfd))
         unlink_task(cache, t);
       t = next;
     }
@@ -199,20 +235,83 @@ static bool notified_after(uint64_t id, uint64_t proven)
  * A thread exec'ing in C's thread group can take C's tid (de_thread), but
  * only after the sentry answered the execve, whose check bumps the cache
  * generation first (sys_exec.c): the record is read anew, with ID_VALID. */
+/* A chdir still in flight, moved from a record read anew (the thread's
+ * cache generation changed) to the new one: the call that reads it may be
+ * an older one of the thread, interrupted and still being served. */
+struct cwd_carry {
+  bool changing;
+  uint64_t id;
+};
+
+/* The change t holds goes with the thread, not the record. Lock held. */
+static void cwd_take(struct task_cache *cache, struct task *t, struct cwd_carry *carry)
+{
+  if (!t->cwd_changing)
+    return;
+  carry->changing = true;
+  carry->id = t->cwd_change_id;
+  t->cwd_changing = false;
+  cwd_untrack(cache, t);
+}
+
+/* The cached record of the caller, still its thread's and current, or NULL
+ * (a stale one unlinked; its chdir in flight into carry). Lock held. */
+static struct task *cached_task(struct sentry_call *call, unsigned gen, struct cwd_carry *carry)
+{
+  struct task_cache *cache = &call->sentry->tasks;
+  struct task *t = cache->buckets[(unsigned)call->tid % TASK_BUCKETS];
+  while (t != NULL && t->tid != call->tid)
+    t = t->next;
+  if (t == NULL)
+    return NULL;
+  bool exited = t->pidfd < 0 || call_pidfd_exited(call, t->pidfd);
+  /* a call made after its chdir (not one interrupted before it, still in
+   * a receiver's hands) comes after the chdir returned */
+  if (t->cwd_changing && (exited || notified_after(call->id, t->cwd_change_id)))
+    cwd_settle(cache, t);
+  if (!exited && t->gen == gen)
+    return t;
+  if (!exited)
+    cwd_take(cache, t, carry);
+  unlink_task(cache, t);
+  return NULL;
+}
+
+/* Put a record read now in the cache, with the chdir carried to it. Lock
+ * held. */
+static void insert_task(struct task_cache *cache, struct task *t, struct cwd_carry *carry)
+{
+  struct task **bucket = &cache->buckets[(unsigned)t->tid % TASK_BUCKETS];
+  for (struct task *old = *bucket; old != NULL; old = old->next)
+    if (old->tid == t->tid) {
+      cwd_take(cache, old, carry);
+      unlink_task(cache, old); /* another receiver raced us to it */
+      break;
+    }
+  if (carry->changing)
+    cwd_track(cache, t, carry->id);
+  carry->changing = false;
+  if (t->pidfd >= 0) { /* without a pidfd the record cannot be trusted later */
+    if (cache->count >= cache->sweep_at)
+      sweep(cache);
+    t->next = *bucket;
+    *bucket = t;
+    cache->count++;
+  } else {
+    t->dead = true;
+    cwd_settle(cache, t); /* not tracked further */
+  }
+}
+
 int call_task(struct sentry_call *call)
 {
   if (call->task != NULL)
     return 0;
   struct task_cache *cache = &call->sentry->tasks;
   unsigned gen = __atomic_load_n(&cache->gen, __ATOMIC_ACQUIRE);
+  struct cwd_carry carry = {0};
   pthread_mutex_lock(&cache->lock);
-  struct task *t = cache->buckets[(unsigned)call->tid % TASK_BUCKETS];
-  while (t != NULL && t->tid != call->tid)
-    t = t->next;
-  if (t != NULL && (t->pidfd < 0 || t->gen != gen || call_pidfd_exited(call, t->pidfd))) {
-    unlink_task(cache, t);
-    t = NULL;
-  }
+  struct task *t = cached_task(call, gen, &carry);
   if (t != NULL) {
     t->refs++;
     call->task = t;
@@ -226,34 +325,24 @@ int call_task(struct sentry_call *call)
   int err = 0;
   call->watch_events = true; /* no poll made: the cache reads its events */
   t = task_load(call->tid, gen, &err);
-  if (t == NULL)
-    return err;
   /* The caller was alive with this tid when it made the call and, if
    * ID_VALID says the call is still pending now, is alive still: then it
    * held the tid when pidfd_open took it, and the record (and its status
    * read) is the caller's, not a thread's that took a recycled tid. */
-  if (unotify_id_valid(call->sentry->listener, call->id) < 0) {
+  if (t != NULL && unotify_id_valid(call->sentry->listener, call->id) < 0) {
     task_free(t);
-    return -ESRCH;
+    t = NULL, err = -ESRCH;
+  }
+  pthread_mutex_lock(&cache->lock);
+  if (t == NULL) {
+    if (carry.changing && cache->vfs != NULL)
+      vfs_cwd_settled(cache->vfs); /* no record to keep it: the thread is gone */
+    pthread_mutex_unlock(&cache->lock);
+    return err;
   }
   t->proven_id = call->id;
   call->unchecked_reads = 0; /* the same ID_VALID follows every read so far */
-  pthread_mutex_lock(&cache->lock);
-  struct task **bucket = &cache->buckets[(unsigned)call->tid % TASK_BUCKETS];
-  for (struct task *old = *bucket; old != NULL; old = old->next)
-    if (old->tid == t->tid) {
-      unlink_task(cache, old); /* another receiver raced us to it */
-      break;
-    }
-  if (t->pidfd >= 0) { /* without a pidfd the record cannot be trusted later */
-    if (cache->count >= cache->sweep_at)
-      sweep(cache);
-    t->next = *bucket;
-    *bucket = t;
-    cache->count++;
-  } else {
-    t->dead = true;
-  }
+  insert_task(cache, t, &carry);
   t->refs = 1;
   call->task = t;
   pthread_mutex_unlock(&cache->lock);
@@ -501,4 +590,62 @@ int task_in_agent_fs(struct sentry_call *call, int (*fn)(void *), void *ctx, siz
   r = fn(ctx);
   back_to_own_fs();
   return r;
+}
+
+void task_cwd_changing(struct sentry_call *call)
+{
+  struct task_cache *cache = &call->sentry->tasks;
+  if (call_task(call) < 0 || cache->vfs == NULL)
+    return; /* no record: the call is not answered (its caller is gone) */
+  pthread_mutex_lock(&cache->lock);
+  if (!call->task->cwd_changing && !call->task->dead) {
+    cwd_track(cache, call->task, call->id);
+    vfs_cwd_changing(cache->vfs);
+  }
+  pthread_mutex_unlock(&cache->lock);
+}
+
+int task_cwd_get(struct sentry_call *call, struct vfs_cwd *out)
+{
+  struct task_cache *cache = &call->sentry->tasks;
+  if (call_task(call) < 0)
+    return -1;
+  pthread_mutex_lock(&cache->lock);
+  const struct task *t = call->task;
+  int r = -1;
+  if (t->cwd_view != NULL) {
+    out->epoch = t->cwd_epoch, out->dev = t->cwd_dev, out->ino = t->cwd_ino;
+    snprintf(out->view, sizeof out->view, "%s", t->cwd_view);
+    r = 0;
+  }
+  pthread_mutex_unlock(&cache->lock);
+  return r;
+}
+
+void task_cwd_put(struct sentry_call *call, const struct vfs_cwd *in)
+{
+  struct task_cache *cache = &call->sentry->tasks;
+  if (call_task(call) < 0)
+    return;
+  char *view = strdup(in->view);
+  if (view == NULL)
+    return;
+  pthread_mutex_lock(&cache->lock);
+  struct task *t = call->task;
+  free(t->cwd_view);
+  t->cwd_view = view;
+  t->cwd_epoch = in->epoch, t->cwd_dev = in->dev, t->cwd_ino = in->ino;
+  pthread_mutex_unlock(&cache->lock);
+}
+
+void task_cwd_settle_exited(struct sentry_call *call)
+{
+  struct task_cache *cache = &call->sentry->tasks;
+  pthread_mutex_lock(&cache->lock);
+  for (unsigned i = cache->nchanging; i-- > 0;) {
+    struct task *t = cache->changing[i];
+    if (t->pidfd < 0 || pidfd_exited(t->pidfd))
+      cwd_settle(cache, t); /* its record goes at the next sweep */
+  }
+  pthread_mutex_unlock(&cache->lock);
 }

@@ -37,13 +37,29 @@ struct task {
   unsigned gen;
   int refs;
   bool dead;
+  /* A chdir or fchdir of this thread the kernel performs after the
+   * sentry's answer (task_cwd_changing): settled at the thread's next
+   * call, or when its record goes (vfs_cwd_settled). */
+  bool cwd_changing;
+  uint64_t cwd_change_id; /* that chdir's notification */
+  char *cwd_view; /* the name of its working directory the VFS keeps (NULL: none) */
+  uint64_t cwd_epoch; /* and that name's epoch and directory */
+  dev_t cwd_dev;
+  ino_t cwd_ino;
   struct task *next;
 };
 
 #define TASK_BUCKETS 1024
+#define TASK_CWD_TRACKED 16
 
 struct task_cache {
   pthread_mutex_t lock;
+  struct vfs *vfs; /* told of working directory changes (vfs_cwd_changing) */
+  /* Records whose thread's chdir is in flight, so that one that exits
+   * without another call is found (task_cwd_settle_exited); past the
+   * array, found at their next call or by a sweep. */
+  struct task *changing[TASK_CWD_TRACKED];
+  unsigned nchanging;
   struct task *buckets[TASK_BUCKETS];
   unsigned gen;
   size_t count;
@@ -68,6 +84,18 @@ void task_cache_invalidate(struct task_cache *cache);
  * live thread, proven by a notification older than this one. */
 int call_task(struct sentry_call *call);
 void task_put(struct task_cache *cache, struct task *task);
+
+/* The calling thread is about to have the kernel move its working
+ * directory (a chdir or fchdir answered with CONTINUE): the VFS stops
+ * trusting kept names until the thread's next call (vfs_cwd_changing). */
+void task_cwd_changing(struct sentry_call *call);
+/* The name of the thread's working directory the VFS keeps with its record
+ * (vfs_caller_ops.cwd_get/cwd_put): 0 or -1 (none). */
+int task_cwd_get(struct sentry_call *call, struct vfs_cwd *out);
+/* Settle the changes of threads that exited since (a poll of each pidfd in
+ * task_cache.changing). */
+void task_cwd_settle_exited(struct sentry_call *call);
+void task_cwd_put(struct sentry_call *call, const struct vfs_cwd *in);
 
 /* Parse the fields usbox needs from a /proc/PID/status text (unit-tested). */
 int task_parse_status(const char *text, struct task *out);

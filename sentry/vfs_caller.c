@@ -61,6 +61,21 @@ static void call_ctx_interruptible(struct vfs_ctx *ctx, bool on)
   sentry_interruptible(on);
 }
 
+static int call_ctx_cwd_get(struct vfs_ctx *ctx, struct vfs_cwd *out)
+{
+  return task_cwd_get(call_of(ctx), out);
+}
+
+static void call_ctx_cwd_put(struct vfs_ctx *ctx, const struct vfs_cwd *in)
+{
+  task_cwd_put(call_of(ctx), in);
+}
+
+static void call_ctx_cwd_settle_ended(struct vfs_ctx *ctx)
+{
+  task_cwd_settle_exited(call_of(ctx));
+}
+
 static const struct vfs_caller_ops call_ops = {
     .validate = call_ctx_validate,
     .identify = call_ctx_identify,
@@ -68,6 +83,9 @@ static const struct vfs_caller_ops call_ops = {
     .signal = call_ctx_signal,
     .may_block = call_ctx_may_block,
     .interruptible = call_ctx_interruptible,
+    .cwd_get = call_ctx_cwd_get,
+    .cwd_put = call_ctx_cwd_put,
+    .cwd_settle_ended = call_ctx_cwd_settle_ended,
 };
 
 void sentry_call_init(struct sentry_call *call, struct sentry *s, uint64_t id, int nr, pid_t tid,

@@ -12,7 +12,9 @@
 #define USBOX_VFS_CTX_H
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common/deputy.h"
@@ -36,6 +38,16 @@ struct vfs_caller {
  * otherwise DEPUTY_NO_FSIZE_LIMIT) */
 #define VFS_CALLER_FSIZE 0x1
 
+/* A working directory's name as the kernel gave it (a view path), for
+ * the directory dev:ino, while the view's cwd epoch was `epoch`
+ * (vfs/walk.c, cwd_view_name). */
+struct vfs_cwd {
+  uint64_t epoch;
+  dev_t dev;
+  ino_t ino;
+  char view[PATH_MAX];
+};
+
 struct vfs_caller_ops {
   /* The arguments read from the caller's memory still stand (seccomp's
    * ID_VALID: the call is still pending): 0, or -ESRCH. Every lookup and
@@ -52,6 +64,14 @@ struct vfs_caller_ops {
   /* The wait about to start (on) or just ended (off) may be cut short by a
    * signal for the caller. */
   void (*interruptible)(struct vfs_ctx *ctx, bool on);
+  /* Optional: where the caller keeps the name of its working directory the
+   * VFS gave it last (cwd_get: 0, or -1 when none is kept), for as long as
+   * the caller is the same thread. */
+  int (*cwd_get)(struct vfs_ctx *ctx, struct vfs_cwd *out);
+  void (*cwd_put)(struct vfs_ctx *ctx, const struct vfs_cwd *in);
+  /* A working directory change is unsettled: settle those of threads that
+   * ended since (vfs_cwd_settled). */
+  void (*cwd_settle_ended)(struct vfs_ctx *ctx);
 };
 
 struct vfs_ctx {

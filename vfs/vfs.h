@@ -132,7 +132,18 @@ struct vfs {
   struct gofer_state *proc_state;
   dev_t proc_dev;
   struct dcache dcache; /* recent walks, answered without the gofer (vfs/dcache.h) */
+  /* Working directories' names the callers keep (vfs/walk.c): valid for
+   * one epoch; none kept or used while a change is unsettled. */
+  uint64_t cwd_epoch;
+  unsigned cwd_unsettled;
 };
+
+/* An agent thread's working directory may be moving: the sentry let the
+ * kernel perform a chdir or fchdir, which it does after the sentry's
+ * answer. Every name kept so far is stale, and none is kept or used until
+ * the matching vfs_cwd_settled (that thread's next call, or its end). */
+void vfs_cwd_changing(struct vfs *v);
+void vfs_cwd_settled(struct vfs *v);
 
 /* The mount destinations the agent process opens and hands over, in order:
  * the policy's mounts, then /dev, /dev/shm, /dev/mqueue and /proc. Both

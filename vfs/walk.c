@@ -58,24 +58,6 @@ void walker_release(struct walker *w)
   w->opened_fd = -1;
 }
 
-/* The kernel's name for one of the agent thread's directories: a view path,
- * because the agent's root is the view's root (docs/vfs.md). */
-static int kernel_view_name(pid_t tid, const char *link, char out[PATH_MAX])
-{
-  deputy_unlinger(); /* a ptrace check on the effective set (common/deputy.h) */
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/%s", (int)tid, link);
-  ssize_t n = readlink(path, out, PATH_MAX - 1);
-  if (n < 0)
-    return errno == ENOENT ? -ESRCH : -errno;
-  out[n] = '\0';
-  static const char deleted[] = " (deleted)";
-  size_t len = (size_t)n, dl = sizeof deleted - 1;
-  if (len > dl && strcmp(out + len - dl, deleted) == 0)
-    return -ENOENT;
-  return 0;
-}
-
 static int start_common(struct walker *w, struct vfs_ctx *ctx, const char *path)
 {
   w->ctx = ctx;
@@ -166,6 +148,113 @@ static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
   return 0;
 }
 
+/* ---- the working directory's name ---- */
+
+void vfs_cwd_changing(struct vfs *v)
+{
+  __atomic_add_fetch(&v->cwd_epoch, 1, __ATOMIC_SEQ_CST);
+  __atomic_add_fetch(&v->cwd_unsettled, 1, __ATOMIC_SEQ_CST);
+}
+
+void vfs_cwd_settled(struct vfs *v)
+{
+  __atomic_sub_fetch(&v->cwd_unsettled, 1, __ATOMIC_SEQ_CST);
+  __atomic_add_fetch(&v->cwd_epoch, 1, __ATOMIC_SEQ_CST);
+}
+
+/* The epoch a name read from now on belongs to; false while a change is
+ * unsettled (then nothing is kept or used). Read before the name: a change
+ * that begins after this read makes the name's epoch a past one. */
+static bool cwd_epoch_now(const struct vfs *v, uint64_t *epoch)
+{
+  *epoch = __atomic_load_n(&v->cwd_epoch, __ATOMIC_SEQ_CST);
+  return __atomic_load_n(&v->cwd_unsettled, __ATOMIC_SEQ_CST) == 0;
+}
+
+/* Whether view names the directory dev:ino in the view now: a walk of it
+ * (identity only, which the walk cache answers without a system call
+ * while the directories on the way are unchanged). */
+static bool view_names_dir(struct vfs_ctx *ctx, const char *view, dev_t dev, ino_t ino)
+{
+  struct vfs_node there = VFS_NODE_INIT;
+  struct walker check;
+  bool same = false;
+  if (start_common(&check, ctx, view) == 0) {
+    check.ident_only = true;
+    same = walker_run(&check, VFS_DIRECTORY, &there) == 0 && there.st.st_dev == dev &&
+           there.st.st_ino == ino;
+    walker_release(&check);
+  }
+  vfs_node_release(&there);
+  ctx->hidden_by = NULL; /* the check's, not the walk's: that starts after it */
+  ctx->dcache_seen.entry = NULL;
+  return same;
+}
+
+/* The thread's working directory, from the kernel: its name and identity
+ * (the identity of the object named, not of whatever has the name by the
+ * time it is walked). */
+static int kernel_cwd(pid_t tid, char out[PATH_MAX], struct stat *st)
+{
+  deputy_unlinger(); /* a ptrace check on the effective set (common/deputy.h) */
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/cwd", (int)tid);
+  cleanup_close int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? -ESRCH : -errno;
+  if (fstat(fd, st) < 0)
+    return -errno;
+  ssize_t n = readlink(fdpath_of(fd).s, out, PATH_MAX - 1);
+  if (n < 0)
+    return -errno;
+  out[n] = '\0';
+  static const char deleted[] = " (deleted)";
+  size_t len = (size_t)n, dl = sizeof deleted - 1;
+  if (len > dl && strcmp(out + len - dl, deleted) == 0)
+    return -ENOENT;
+  return 0;
+}
+
+/* The kernel's name for the agent thread's working directory, as a view
+ * path. Asking the kernel costs a readlink and two capsets (the deputy
+ * leaves the agent's set for the ptrace check and comes back), and most
+ * path calls are relative; so the name is kept with the caller, with the
+ * directory's identity, and used again while (1) no chdir or fchdir
+ * happened anywhere in the sandbox since (the cwd epoch: both notify the
+ * sentry, which bumps it before the kernel moves the directory and again
+ * once the move is done), and (2) the name still leads to that directory
+ * (a rename or removal of it or of a directory above it, by the agent or
+ * on the host, fails that: the walk cache sees the changed directories).
+ * Anything else (a directory only the kernel names, outside the view, or
+ * hidden) is asked of the kernel each time, as before. */
+static int cwd_view_name(struct vfs_ctx *ctx, char out[PATH_MAX])
+{
+  struct vfs_cwd kept;
+  uint64_t epoch = 0;
+  bool keep = ctx->vfs != NULL && ctx->ops->cwd_get != NULL && ctx->ops->cwd_put != NULL;
+  if (keep && !cwd_epoch_now(ctx->vfs, &epoch)) {
+    /* a thread that moved its directory and ended without another call */
+    if (ctx->ops->cwd_settle_ended != NULL)
+      ctx->ops->cwd_settle_ended(ctx);
+    keep = cwd_epoch_now(ctx->vfs, &epoch);
+  }
+  if (keep && ctx->ops->cwd_get(ctx, &kept) == 0 && kept.epoch == epoch &&
+      view_names_dir(ctx, kept.view, kept.dev, kept.ino)) {
+    path_copy(out, PATH_MAX, kept.view);
+    return 0;
+  }
+  struct stat st;
+  int r = kernel_cwd(ctx->tid, out, &st);
+  if (r < 0)
+    return r;
+  if (keep && out[0] == '/' && view_names_dir(ctx, out, st.st_dev, st.st_ino)) {
+    kept.epoch = epoch, kept.dev = st.st_dev, kept.ino = st.st_ino;
+    path_copy(kept.view, sizeof kept.view, out);
+    ctx->ops->cwd_put(ctx, &kept);
+  }
+  return 0;
+}
+
 int walker_start(struct walker *w, struct vfs_ctx *ctx, int dirfd, const char *path,
                  int vflags)
 {
@@ -173,7 +262,7 @@ int walker_start(struct walker *w, struct vfs_ctx *ctx, int dirfd, const char *p
   if (r < 0 || path[0] == '/')
     return r;
   if (dirfd == AT_FDCWD)
-    return kernel_view_name(ctx->tid, "cwd", w->cur);
+    return cwd_view_name(ctx, w->cur);
   return start_at_dirfd(w, dirfd, path[0] != '\0' || !(vflags & VFS_EMPTY_PATH));
 }
 
@@ -190,7 +279,7 @@ int walker_start_scoped(struct walker *w, struct vfs_ctx *ctx, int dirfd, const 
     return r;
   w->resolve = resolve;
   if (dirfd == AT_FDCWD)
-    r = kernel_view_name(ctx->tid, "cwd", w->cur);
+    r = cwd_view_name(ctx, w->cur);
   else
     r = start_at_dirfd(w, dirfd, true);
   if (r < 0)

@@ -47,6 +47,12 @@ struct dcache_dir {
   uint32_t mnt_id; /* the mount the fd is on: one kept per directory and mount */
   int refs;
   struct dcache_watch *watch; /* NULL: none (its ctime is read at each check) */
+  /* Its own ctime as last read, and its watch's count of events before
+   * that read (UNSEEN: none): while the count is the same, the ctime is
+   * (dir_ctime_quiet). */
+  int64_t ctime_sec;
+  uint32_t ctime_nsec;
+  uint64_t ctime_seen;
 };
 
 /* No count of events: the directory's ctime must be read. */
@@ -286,6 +292,23 @@ static uint64_t watch_changes(const struct dcache_dir *d)
   return d->watch != NULL && d->watch->live ? d->watch->changes : UNSEEN;
 }
 
+/* d's ctime read now (x), its watch's count `changes` read before. */
+static void dir_ctime_note(struct dcache_dir *d, const struct statx *x, uint64_t changes)
+{
+  if (!(x->stx_mask & STATX_CTIME))
+    return;
+  d->ctime_sec = x->stx_ctime.tv_sec;
+  d->ctime_nsec = x->stx_ctime.tv_nsec;
+  d->ctime_seen = changes;
+}
+
+/* d's ctime as last read is its ctime now: no event since that read. */
+static bool dir_ctime_quiet(const struct dcache_dir *d)
+{
+  uint64_t changes = watch_changes(d);
+  return changes != UNSEEN && changes == d->ctime_seen;
+}
+
 /* Every watch counts a change (the queue overflowed: events were lost). */
 static void all_changed_locked(struct dcache *c)
 {
@@ -379,7 +402,7 @@ static struct dcache_dir *dir_take(struct dcache *c, const struct gofer_keep_sna
   *d = (struct dcache_dir){.next = c->dir_buckets[slot], .fd = fd, .ino = snap->ino,
                            .dev_major = snap->dev_major, .dev_minor = snap->dev_minor,
                            .mnt_id = snap->mnt_id, .refs = 1,
-                           .watch = watch_take(c, snap, fd)};
+                           .watch = watch_take(c, snap, fd), .ctime_seen = UNSEEN};
   c->dir_buckets[slot] = d;
   c->nfds++;
   return d;
@@ -660,6 +683,7 @@ static bool still_valid(struct dcache *c, struct dcache_entry *e,
     if (statx(dep->dir->fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_CTIME, &x) < 0 ||
         !(x.stx_mask & STATX_CTIME))
       return false;
+    dir_ctime_note(dep->dir, &x, changes);
     if (x.stx_ctime.tv_sec != dep->ctime_sec || x.stx_ctime.tv_nsec != dep->ctime_nsec) {
       if (!step_still_leads(e, i, &x, creds))
         return false;
@@ -667,8 +691,29 @@ static bool still_valid(struct dcache *c, struct dcache_entry *e,
     }
     dep->seen = changes;
   }
-  return e->obj_fd < 0 || obj == NULL ||
-         statx(e->obj_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, GOFER_STATX_MASK, obj) == 0;
+  if (e->obj_fd < 0 || obj == NULL)
+    return true;
+  uint64_t changes = e->obj_dir != NULL ? watch_changes(e->obj_dir) : UNSEEN;
+  if (statx(e->obj_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, GOFER_STATX_MASK, obj) < 0)
+    return false;
+  if (e->obj_dir != NULL)
+    dir_ctime_note(e->obj_dir, obj, changes);
+  return true;
+}
+
+/* A kept directory's attributes for a snapshot (dcache_query.ctime_only):
+ * its identity, as ever, and its ctime as last read, which no event since
+ * has changed. false: they must be read. */
+static bool snapshot_quiet(struct dcache *c, const struct dcache_entry *e, struct statx *obj)
+{
+  if (e->obj_dir == NULL || !dir_ctime_quiet(e->obj_dir))
+    return false;
+  *obj = e->rep.stx;
+  obj->stx_ctime.tv_sec = e->obj_dir->ctime_sec;
+  obj->stx_ctime.tv_nsec = e->obj_dir->ctime_nsec;
+  c->stats.quiet++;
+  e->obj_dir->watch->saved++;
+  return true;
 }
 
 /* The answer seen last in this call, unchanged since (the same entry, not
@@ -691,6 +736,8 @@ static bool answer_holds(struct dcache *c, struct dcache_entry *e, const struct 
 {
   if (seen_again(seen, e, q->attrs, obj))
     return true;
+  if (q->attrs && q->ctime_only && still_valid(c, e, q->creds, NULL) && snapshot_quiet(c, e, obj))
+    return true; /* (not remembered in seen: the other attributes are as then) */
   if (!still_valid(c, e, q->creds, q->attrs ? obj : NULL))
     return false;
   if (!q->attrs)
@@ -991,11 +1038,13 @@ static void add_dir_locked(struct dcache *c, int mount, int creds_id, const char
   }
   e->mount = mount, e->creds_id = creds_id, e->hash = key_hash(mount, 0, creds_id, rel);
   e->rep.magic = GOFER_MAGIC;
+  uint64_t changes = watch_changes(dir);
   if (statx(dir->fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, GOFER_STATX_MASK, &e->rep.stx) < 0) {
     free(e->rel);
     free(e);
     return;
   }
+  dir_ctime_note(dir, &e->rep.stx, changes);
   /* the kept directory's own fd: no copy, so a directory costs one fd
    * however many answers pass it or end at it */
   e->obj_fd = dir->fd;

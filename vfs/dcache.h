@@ -162,6 +162,10 @@ struct dcache_query {
   uint16_t walk;
   const struct deputy_creds *creds;
   bool attrs;
+  /* with attrs, of a directory: only its identity and ctime are wanted (a
+   * snapshot before a lookup in it), and a ctime no event changed since
+   * it was read is as good as one read now */
+  bool ctime_only;
 };
 
 /* The walk q answered from the cache: true and rep (and the link text into

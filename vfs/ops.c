@@ -194,7 +194,8 @@ static int cached_ancestor(struct vfs_ctx *ctx, const struct gofer_req *q, const
     else
       return -1;
     /* its attributes now: the snapshot the next step's answer depends on */
-    struct dcache_query dq = {.mount = q->mount, .rel = prefix, .creds = &q->ident, .attrs = true};
+    struct dcache_query dq = {.mount = q->mount, .rel = prefix, .creds = &q->ident, .attrs = true,
+                              .ctime_only = true};
     int dir = dcache_dir_hold(&ctx->vfs->dcache, &dq, ds, &ctx->dcache_seen, held);
     if (dir >= 0)
       return dir;
@@ -394,7 +395,11 @@ static int cached_open(struct vfs_ctx *ctx, const struct gofer_msg *open_msg,
   walk.req.op = GOFER_WALK;
   walk.req.flags = 0;
   cleanup_lend struct dcache_lend lent = DCACHE_LEND_INIT(&ctx->vfs->dcache);
-  int r = cached_walk(ctx, &walk, rep, rep_data, rep_cap, &lent);
+  /* the type and device numbers decide here, and the caller reads only
+   * the type (vfs_opened.st): both as ever, for a cached answer, so the
+   * object's other attributes are not read again (the reopen below is
+   * the kernel's permission check, on the object as it is now) */
+  int r = cached_walk_for(ctx, &walk, false, rep, rep_data, rep_cap, &lent);
   int obj = lent.fd;
   if (r < 0 || rep->status != GOFER_DONE || rep->err != 0)
     return r; /* the walk's answer (a link met, ENOENT...) is the open's */
@@ -432,7 +437,9 @@ static int cached_access_walk(struct vfs_ctx *ctx, struct gofer_msg *msg, struct
   uint16_t walk = msg->req.walk;
   msg->req.walk &= (uint16_t)~(GOFER_WALK_ACCESS | GOFER_WALK_REAL_IDS);
   cleanup_lend struct dcache_lend lent = DCACHE_LEND_INIT(&ctx->vfs->dcache);
-  int r = cached_walk(ctx, msg, rep, rep_data, rep_cap, &lent);
+  /* the check is the kernel's, on the object as it is now; the callers
+   * read its identity and type only (both as ever, for a cached answer) */
+  int r = cached_walk_for(ctx, msg, false, rep, rep_data, rep_cap, &lent);
   int obj = lent.fd;
   msg->req.walk = walk;
   if (r < 0 || rep->status != GOFER_DONE || rep->err != 0)

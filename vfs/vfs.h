@@ -241,8 +241,9 @@ struct vfs_opened {
   bool created;
   const struct vfs_mount *mount;
   char entry[PATH_MAX]; /* mount-relative path of the created file */
-  /* the object's attributes; of a file this open created (created), its
-   * type only (the rest may be zero: nothing reads it) */
+  /* the object's identity and type (nothing reads the rest: a walk the
+   * cache answers leaves them as the cache found them, and of a file this
+   * open created (created) they may be zero) */
   struct stat st;
 };
 void vfs_opened_release(struct vfs_opened *o);

@@ -84,6 +84,24 @@ static int start_common(struct walker *w, struct vfs_ctx *ctx, const char *path)
 }
 
 
+/* Whether view names the directory dev:ino in the view now: a walk of it
+ * (identity only, which the walk cache answers without a system call
+ * while the directories on the way are unchanged). */
+static bool view_names_dir(struct vfs_ctx *ctx, const char *view, dev_t dev, ino_t ino)
+{
+  struct vfs_node there = VFS_NODE_INIT;
+  struct walker check;
+  bool same = false;
+  if (start_common(&check, ctx, view) == 0) {
+    check.ident_only = true;
+    same = walker_run(&check, VFS_DIRECTORY, &there) == 0 && there.st.st_dev == dev &&
+           there.st.st_ino == ino;
+    walker_release(&check);
+  }
+  vfs_node_release(&there);
+  return same;
+}
+
 /* The agent's dirfd: its identity from pidfd_getfd, its name from the
  * kernel. need_dir: it is the start of a walk (not the object itself). */
 static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
@@ -136,16 +154,7 @@ static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
   if (!need_dir)
     return 0;
   /* The name must still lead to that directory in the view. */
-  struct vfs_node there = VFS_NODE_INIT;
-  struct walker check;
-  if (start_common(&check, w->ctx, view) < 0)
-    return -ENOENT;
-  r = walker_run(&check, VFS_DIRECTORY, &there);
-  walker_release(&check);
-  vfs_node_release(&there);
-  if (r < 0 || there.st.st_dev != st.st_dev || there.st.st_ino != st.st_ino)
-    return -ENOENT;
-  return 0;
+  return view_names_dir(w->ctx, view, st.st_dev, st.st_ino) ? 0 : -ENOENT;
 }
 
 /* ---- the working directory's name ---- */
@@ -169,26 +178,6 @@ static bool cwd_epoch_now(const struct vfs *v, uint64_t *epoch)
 {
   *epoch = __atomic_load_n(&v->cwd_epoch, __ATOMIC_SEQ_CST);
   return __atomic_load_n(&v->cwd_unsettled, __ATOMIC_SEQ_CST) == 0;
-}
-
-/* Whether view names the directory dev:ino in the view now: a walk of it
- * (identity only, which the walk cache answers without a system call
- * while the directories on the way are unchanged). */
-static bool view_names_dir(struct vfs_ctx *ctx, const char *view, dev_t dev, ino_t ino)
-{
-  struct vfs_node there = VFS_NODE_INIT;
-  struct walker check;
-  bool same = false;
-  if (start_common(&check, ctx, view) == 0) {
-    check.ident_only = true;
-    same = walker_run(&check, VFS_DIRECTORY, &there) == 0 && there.st.st_dev == dev &&
-           there.st.st_ino == ino;
-    walker_release(&check);
-  }
-  vfs_node_release(&there);
-  ctx->hidden_by = NULL; /* the check's, not the walk's: that starts after it */
-  ctx->dcache_seen.entry = NULL;
-  return same;
 }
 
 /* The thread's working directory, from the kernel: its name and identity
@@ -238,21 +227,23 @@ static int cwd_view_name(struct vfs_ctx *ctx, char out[PATH_MAX])
       ctx->ops->cwd_settle_ended(ctx);
     keep = cwd_epoch_now(ctx->vfs, &epoch);
   }
-  if (keep && ctx->ops->cwd_get(ctx, &kept) == 0 && kept.epoch == epoch &&
-      view_names_dir(ctx, kept.view, kept.dev, kept.ino)) {
+  bool hit = keep && ctx->ops->cwd_get(ctx, &kept) == 0 && kept.epoch == epoch &&
+             view_names_dir(ctx, kept.view, kept.dev, kept.ino);
+  int r = 0;
+  if (hit) {
     path_copy(out, PATH_MAX, kept.view);
-    return 0;
+  } else {
+    struct stat st;
+    r = kernel_cwd(ctx->tid, out, &st);
+    if (r == 0 && keep && out[0] == '/' && view_names_dir(ctx, out, st.st_dev, st.st_ino)) {
+      kept.epoch = epoch, kept.dev = st.st_dev, kept.ino = st.st_ino;
+      path_copy(kept.view, sizeof kept.view, out);
+      ctx->ops->cwd_put(ctx, &kept);
+    }
   }
-  struct stat st;
-  int r = kernel_cwd(ctx->tid, out, &st);
-  if (r < 0)
-    return r;
-  if (keep && out[0] == '/' && view_names_dir(ctx, out, st.st_dev, st.st_ino)) {
-    kept.epoch = epoch, kept.dev = st.st_dev, kept.ino = st.st_ino;
-    path_copy(kept.view, sizeof kept.view, out);
-    ctx->ops->cwd_put(ctx, &kept);
-  }
-  return 0;
+  ctx->hidden_by = NULL; /* the checks', not the walk's: that starts after them */
+  ctx->dcache_seen.entry = NULL;
+  return r;
 }
 
 int walker_start(struct walker *w, struct vfs_ctx *ctx, int dirfd, const char *path,
@@ -608,7 +599,10 @@ static int step(struct walker *w, struct tokens *t, int *i, int vflags, struct v
       .flags = open_now ? (uint32_t)w->final_open_flags : 0,
       .arg0 = access_now ? (uint64_t)w->final_access_mode : 0,
       .arg1 = access_now ? (uint64_t)w->final_access_real : 0,
-      .ident_only = run_is_last && w->ident_only};
+      /* a run on the way is a directory to pass, its identity and type
+       * all this step reads of it (both as ever, for a cached answer):
+       * its other attributes are not read again */
+      .ident_only = !run_is_last || w->ident_only};
   int r = vfs_gofer(w->ctx, &req, &rep, w->link_text, sizeof w->link_text, open_now ? &fd : NULL);
   if (r < 0)
     return r;

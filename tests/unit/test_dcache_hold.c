@@ -288,6 +288,47 @@ static void test_watched_directories(void **state)
   assert_int_equal(t->dc.stats.quiet, quiet + 3);     /* the root */
 }
 
+/* A hold for a snapshot (ctime_only: the ctime a lookup in the directory
+ * depends on) takes the directory's ctime as last read while its watch had
+ * no event since, and reads it again after one. */
+static void test_snapshot_ctime_from_a_quiet_watch(void **state)
+{
+  struct tree *t = *state;
+  if (t->dc.watch_fd < 0)
+    fail_msg("no fanotify here: nothing to test");
+  insert_walk(t, "d/f");
+  lookup_f(t); /* d's ctime read (a check of d/f's answer): noted */
+  char path[PATH_MAX * 2];
+  snprintf(path, sizeof path, "%s/d", t->root);
+  struct statx now;
+  assert_int_equal(statx(AT_FDCWD, path, 0, STATX_CTIME, &now), 0);
+  struct dcache_query snap = D_ATTRS(t);
+  snap.ctime_only = true;
+  struct statx x;
+  struct dcache_lend held = DCACHE_LEND_INIT(&t->dc);
+  unsigned long quiet = t->dc.stats.quiet, checked = t->dc.stats.checked;
+  assert_true(dcache_dir_hold(&t->dc, &snap, &x, NULL, &held) >= 0);
+  dcache_lend_drop(&held);
+  assert_int_equal(t->dc.stats.checked, checked + 1); /* the root: d's answer's first check */
+  assert_int_equal(t->dc.stats.quiet, quiet + 1);     /* d's own ctime, not read */
+  assert_int_equal(x.stx_ctime.tv_sec, now.stx_ctime.tv_sec);
+  assert_int_equal(x.stx_ctime.tv_nsec, now.stx_ctime.tv_nsec);
+  snprintf(path, sizeof path, "%s/d/new", t->root);
+  int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  assert_true(fd >= 0);
+  close(fd);
+  snprintf(path, sizeof path, "%s/d", t->root);
+  struct statx later;
+  assert_int_equal(statx(AT_FDCWD, path, 0, STATX_CTIME, &later), 0);
+  assert_true(later.stx_ctime.tv_sec != now.stx_ctime.tv_sec ||
+              later.stx_ctime.tv_nsec != now.stx_ctime.tv_nsec);
+  dcache_note_changes(&t->dc);
+  assert_true(dcache_dir_hold(&t->dc, &snap, &x, NULL, &held) >= 0);
+  dcache_lend_drop(&held);
+  assert_int_equal(x.stx_ctime.tv_sec, later.stx_ctime.tv_sec); /* read again */
+  assert_int_equal(x.stx_ctime.tv_nsec, later.stx_ctime.tv_nsec);
+}
+
 /* A directory that sends many more events than checks its watch saves
  * (one the agent keeps creating files in) loses its watch: its ctime is
  * read at each check from then on, and its events no longer come. The
@@ -408,6 +449,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_lent_file_outlives_its_answer, setup, teardown),
       cmocka_unit_test_setup_teardown(test_identity_only_reads_no_attributes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_watched_directories, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_snapshot_ctime_from_a_quiet_watch, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hot_directory_loses_its_watch, setup, teardown),
       cmocka_unit_test_setup_teardown(test_root_answered_from_its_fd, setup, teardown),
   };

@@ -46,9 +46,7 @@ static void task_free(struct task *t)
   free(t);
 }
 
-/* The thread's chdir or fchdir is done: it made another call, or its record
- * goes (it exited, or it made a call that reads the record anew). Lock
- * held. */
+/* Lock held for these three. */
 static void cwd_untrack(struct task_cache *cache, const struct task *t)
 {
   for (unsigned i = 0; i < cache->nchanging; i++)
@@ -67,6 +65,8 @@ static void cwd_track(struct task_cache *cache, struct task *t, uint64_t id)
     cache->changing[cache->nchanging++] = t;
 }
 
+/* The thread's chdir or fchdir is done: it made a later call, or it
+ * ended. */
 static void cwd_settle(struct task_cache *cache, struct task *t)
 {
   if (!t->cwd_changing)
@@ -224,6 +224,67 @@ static bool notified_after(uint64_t id, uint64_t proven)
   return (int64_t)(id - proven) > 0;
 }
 
+/* A record of the caller that must stay cached as it is: one whose
+ * thread has a chdir in flight that this call, an older one of the thread
+ * (interrupted, still in a receiver's hands), precedes. The record stays
+ * until a call after the chdir, or the thread's end, settles it; this call
+ * gets a record of its own, not cached. */
+static bool holds_later_chdir(const struct task *t, const struct sentry_call *call)
+{
+  return t->cwd_changing && !notified_after(call->id, t->cwd_change_id);
+}
+
+/* The cached record of the caller, still its thread's and current, or
+ * NULL: none, or a stale one unlinked, or one that must stay (*keep). Lock
+ * held. */
+static struct task *cached_task(struct sentry_call *call, unsigned gen, bool *keep)
+{
+  struct task_cache *cache = &call->sentry->tasks;
+  struct task *t = cache->buckets[(unsigned)call->tid % TASK_BUCKETS];
+  while (t != NULL && t->tid != call->tid)
+    t = t->next;
+  *keep = false;
+  if (t == NULL)
+    return NULL;
+  bool exited = t->pidfd < 0 || call_pidfd_exited(call, t->pidfd);
+  /* a call made after its chdir comes after the chdir returned */
+  if (t->cwd_changing && (exited || !holds_later_chdir(t, call)))
+    cwd_settle(cache, t);
+  if (!exited && t->gen == gen)
+    return t;
+  if (!exited && holds_later_chdir(t, call)) {
+    *keep = true;
+    return NULL;
+  }
+  unlink_task(cache, t);
+  return NULL;
+}
+
+/* Put a record read now in the cache, unless it must not replace the one
+ * there (keep, or one another receiver put there meanwhile that holds a
+ * later chdir): then it serves this call only. Lock held. */
+static void insert_task(struct task_cache *cache, struct task *t, const struct sentry_call *call,
+                        bool keep)
+{
+  struct task **bucket = &cache->buckets[(unsigned)t->tid % TASK_BUCKETS];
+  for (struct task *old = *bucket; old != NULL && !keep; old = old->next)
+    if (old->tid == t->tid) {
+      keep = holds_later_chdir(old, call);
+      if (!keep)
+        unlink_task(cache, old); /* another receiver raced us to it */
+      break;
+    }
+  if (keep || t->pidfd < 0) { /* without a pidfd the record cannot be trusted later */
+    t->dead = true;
+    return;
+  }
+  if (cache->count >= cache->sweep_at)
+    sweep(cache);
+  t->next = *bucket;
+  *bucket = t;
+  cache->count++;
+}
+
 /* reads_proven_by_record: a cached record's pidfd, polled after the call's
  * reads, is of a live thread T, and T made the notification `proven_id`
  * that preceded this one (call N, by the tid's caller C). T held the tid
@@ -235,83 +296,15 @@ static bool notified_after(uint64_t id, uint64_t proven)
  * A thread exec'ing in C's thread group can take C's tid (de_thread), but
  * only after the sentry answered the execve, whose check bumps the cache
  * generation first (sys_exec.c): the record is read anew, with ID_VALID. */
-/* A chdir still in flight, moved from a record read anew (the thread's
- * cache generation changed) to the new one: the call that reads it may be
- * an older one of the thread, interrupted and still being served. */
-struct cwd_carry {
-  bool changing;
-  uint64_t id;
-};
-
-/* The change t holds goes with the thread, not the record. Lock held. */
-static void cwd_take(struct task_cache *cache, struct task *t, struct cwd_carry *carry)
-{
-  if (!t->cwd_changing)
-    return;
-  carry->changing = true;
-  carry->id = t->cwd_change_id;
-  t->cwd_changing = false;
-  cwd_untrack(cache, t);
-}
-
-/* The cached record of the caller, still its thread's and current, or NULL
- * (a stale one unlinked; its chdir in flight into carry). Lock held. */
-static struct task *cached_task(struct sentry_call *call, unsigned gen, struct cwd_carry *carry)
-{
-  struct task_cache *cache = &call->sentry->tasks;
-  struct task *t = cache->buckets[(unsigned)call->tid % TASK_BUCKETS];
-  while (t != NULL && t->tid != call->tid)
-    t = t->next;
-  if (t == NULL)
-    return NULL;
-  bool exited = t->pidfd < 0 || call_pidfd_exited(call, t->pidfd);
-  /* a call made after its chdir (not one interrupted before it, still in
-   * a receiver's hands) comes after the chdir returned */
-  if (t->cwd_changing && (exited || notified_after(call->id, t->cwd_change_id)))
-    cwd_settle(cache, t);
-  if (!exited && t->gen == gen)
-    return t;
-  if (!exited)
-    cwd_take(cache, t, carry);
-  unlink_task(cache, t);
-  return NULL;
-}
-
-/* Put a record read now in the cache, with the chdir carried to it. Lock
- * held. */
-static void insert_task(struct task_cache *cache, struct task *t, struct cwd_carry *carry)
-{
-  struct task **bucket = &cache->buckets[(unsigned)t->tid % TASK_BUCKETS];
-  for (struct task *old = *bucket; old != NULL; old = old->next)
-    if (old->tid == t->tid) {
-      cwd_take(cache, old, carry);
-      unlink_task(cache, old); /* another receiver raced us to it */
-      break;
-    }
-  if (carry->changing)
-    cwd_track(cache, t, carry->id);
-  carry->changing = false;
-  if (t->pidfd >= 0) { /* without a pidfd the record cannot be trusted later */
-    if (cache->count >= cache->sweep_at)
-      sweep(cache);
-    t->next = *bucket;
-    *bucket = t;
-    cache->count++;
-  } else {
-    t->dead = true;
-    cwd_settle(cache, t); /* not tracked further */
-  }
-}
-
 int call_task(struct sentry_call *call)
 {
   if (call->task != NULL)
     return 0;
   struct task_cache *cache = &call->sentry->tasks;
   unsigned gen = __atomic_load_n(&cache->gen, __ATOMIC_ACQUIRE);
-  struct cwd_carry carry = {0};
+  bool keep = false;
   pthread_mutex_lock(&cache->lock);
-  struct task *t = cached_task(call, gen, &carry);
+  struct task *t = cached_task(call, gen, &keep);
   if (t != NULL) {
     t->refs++;
     call->task = t;
@@ -325,24 +318,20 @@ int call_task(struct sentry_call *call)
   int err = 0;
   call->watch_events = true; /* no poll made: the cache reads its events */
   t = task_load(call->tid, gen, &err);
+  if (t == NULL)
+    return err;
   /* The caller was alive with this tid when it made the call and, if
    * ID_VALID says the call is still pending now, is alive still: then it
    * held the tid when pidfd_open took it, and the record (and its status
    * read) is the caller's, not a thread's that took a recycled tid. */
-  if (t != NULL && unotify_id_valid(call->sentry->listener, call->id) < 0) {
+  if (unotify_id_valid(call->sentry->listener, call->id) < 0) {
     task_free(t);
-    t = NULL, err = -ESRCH;
-  }
-  pthread_mutex_lock(&cache->lock);
-  if (t == NULL) {
-    if (carry.changing && cache->vfs != NULL)
-      vfs_cwd_settled(cache->vfs); /* no record to keep it: the thread is gone */
-    pthread_mutex_unlock(&cache->lock);
-    return err;
+    return -ESRCH;
   }
   t->proven_id = call->id;
   call->unchecked_reads = 0; /* the same ID_VALID follows every read so far */
-  insert_task(cache, t, &carry);
+  pthread_mutex_lock(&cache->lock);
+  insert_task(cache, t, call, keep);
   t->refs = 1;
   call->task = t;
   pthread_mutex_unlock(&cache->lock);

@@ -193,7 +193,8 @@ static int cached_ancestor(struct vfs_ctx *ctx, const struct gofer_req *q, const
       prefix[0] = '\0';
     else
       return -1;
-    /* its attributes now: the snapshot the next step's answer depends on */
+    /* its identity and ctime: the snapshot the next step's answer depends
+     * on (ctime_only: the one last read, while no event came since) */
     struct dcache_query dq = {.mount = q->mount, .rel = prefix, .creds = &q->ident, .attrs = true,
                               .ctime_only = true};
     int dir = dcache_dir_hold(&ctx->vfs->dcache, &dq, ds, &ctx->dcache_seen, held);

@@ -84,6 +84,14 @@ static int start_common(struct walker *w, struct vfs_ctx *ctx, const char *path)
 }
 
 
+/* The kernel's name for a removed object ends so: no path leads to it. */
+static bool named_deleted(const char *name, size_t len)
+{
+  static const char deleted[] = " (deleted)";
+  size_t dl = sizeof deleted - 1;
+  return len > dl && strcmp(name + len - dl, deleted) == 0;
+}
+
 /* Whether view names the directory dev:ino in the view now: a walk of it
  * (identity only, which the walk cache answers without a system call
  * while the directories on the way are unchanged). */
@@ -137,9 +145,7 @@ static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
   int r = len < 0 ? -errno : 0;
   if (len >= 0) {
     view[len] = '\0';
-    static const char deleted[] = " (deleted)";
-    size_t dl = sizeof deleted - 1;
-    if ((size_t)len > dl && strcmp(view + len - dl, deleted) == 0)
+    if (named_deleted(view, (size_t)len))
       r = -ENOENT;
   }
   if (r < 0 || view[0] != '/') {
@@ -197,11 +203,7 @@ static int kernel_cwd(pid_t tid, char out[PATH_MAX], struct stat *st)
   if (n < 0)
     return -errno;
   out[n] = '\0';
-  static const char deleted[] = " (deleted)";
-  size_t len = (size_t)n, dl = sizeof deleted - 1;
-  if (len > dl && strcmp(out + len - dl, deleted) == 0)
-    return -ENOENT;
-  return 0;
+  return named_deleted(out, (size_t)n) ? -ENOENT : 0;
 }
 
 /* The kernel's name for the agent thread's working directory, as a view

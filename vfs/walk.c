@@ -491,7 +491,11 @@ static uint16_t real_ids_walk(const struct walker *w)
   return w->final_access_mode >= 0 && w->final_access_real ? GOFER_WALK_REAL_IDS : 0;
 }
 
-/* Stat of a canonical view path (the walk ends on a directory it reached). */
+/* Stat of a canonical view path (the walk ends on a directory it reached:
+ * a mount's root, or one reached by ".."). A parent's walk reads its
+ * identity and type only (walker.ident_only), as for a walk that ends in
+ * a run: a create or removal in a mount's root (every one in a --rw bind
+ * like the bench's) then costs no statx of that root. */
 static int stat_view(struct walker *w, const char *view, int vflags, struct vfs_node *out)
 {
   const struct vfs_mount *m = vfs_mount_of(w->v, view);
@@ -499,7 +503,8 @@ static int stat_view(struct walker *w, const char *view, int vflags, struct vfs_
   const char *rel = vfs_mount_rel(m, view);
   int r = vfs_gofer(w->ctx,
                     &(struct vfs_gofer_req){.op = GOFER_WALK, .mount = m, .rel = rel,
-                                            .walk = GOFER_NOFOLLOW_LAST | real_ids_walk(w)},
+                                            .walk = GOFER_NOFOLLOW_LAST | real_ids_walk(w),
+                                            .ident_only = w->ident_only},
                     &rep, w->link_text, sizeof w->link_text, NULL);
   if (r < 0)
     return r;

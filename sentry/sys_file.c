@@ -204,7 +204,7 @@ static int at_flags_to_vfs(unsigned int flags)
 static struct sc_result stat_into(struct sentry_call *call, int dirfd, int vflags, int out_arg)
 {
   cleanup_node struct vfs_node node = VFS_NODE_INIT;
-  int r = vfs_lookup(&call->fs, dirfd, call->path[0], vflags, &node);
+  int r = vfs_lookup(&call->fs, dirfd, call->path[0], vflags | VFS_ATTRS_ONLY, &node);
   if (r < 0)
     return sc_fail(r);
   return write_out(call, out_arg, &node.st, sizeof node.st, 0);
@@ -243,7 +243,8 @@ struct sc_result sys_statx(struct sentry_call *call)
   if (r < 0)
     return sc_fail(r);
   cleanup_node struct vfs_node node = VFS_NODE_INIT;
-  r = vfs_lookup(&call->fs, ARG_INT(call, 0), call->path[0], at_flags_to_vfs(flags), &node);
+  r = vfs_lookup(&call->fs, ARG_INT(call, 0), call->path[0], at_flags_to_vfs(flags) | VFS_ATTRS_ONLY,
+                 &node);
   if (r < 0)
     return sc_fail(r);
   struct statx stx = node.stx;

@@ -188,6 +188,10 @@ int vfs_take_watch_fd(struct vfs *v);
 #define VFS_NOFOLLOW 0x1   /* do not follow a trailing symlink */
 #define VFS_EMPTY_PATH 0x2 /* "" names dirfd itself (AT_EMPTY_PATH) */
 #define VFS_DIRECTORY 0x4  /* must be a directory */
+/* The caller reads the object's attributes only (stat, statx): with
+ * VFS_EMPTY_PATH and "", the agent's fd is that object and its name in the
+ * view is not asked of the kernel (node.mount NULL, as for a pipe) */
+#define VFS_ATTRS_ONLY 0x8
 
 /* A resolved object: which mount holds it and its canonical view path (or,
  * for an object the agent holds that has no path, mount NULL and obj_fd),

@@ -110,10 +110,18 @@ static bool view_names_dir(struct vfs_ctx *ctx, const char *view, dev_t dev, ino
   return same;
 }
 
+/* How start_at_dirfd takes the agent's fd. */
+enum dirfd_use {
+  DIRFD_START,     /* the start of a walk: a directory, named in the view */
+  DIRFD_OBJECT,    /* the object itself (AT_EMPTY_PATH), with its view name */
+  DIRFD_ATTRS_ONLY /* the object itself, for its attributes: no name needed */
+};
+
 /* The agent's dirfd: its identity from pidfd_getfd, its name from the
- * kernel. need_dir: it is the start of a walk (not the object itself). */
-static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
+ * kernel (use: what the walk needs of it). */
+static int start_at_dirfd(struct walker *w, int dirfd, enum dirfd_use use)
 {
+  bool need_dir = use == DIRFD_START;
   int fd = w->ctx->ops->getfd(w->ctx, dirfd);
   if (fd == -EBADF) {
     /* O_PATH fds cannot be taken with pidfd_getfd: follow the agent's own
@@ -137,6 +145,10 @@ static int start_at_dirfd(struct walker *w, int dirfd, bool need_dir)
   const char *by = need_dir ? vfs_hidden_id_by(w->v, st.st_dev, st.st_ino) : NULL;
   if (by != NULL) /* nothing below a hidden directory exists, whoever holds it */
     return vfs_hidden_enoent(w->ctx, by);
+  if (use == DIRFD_ATTRS_ONLY) { /* fstat: the object held is the answer */
+    w->cur[0] = '\0';
+    return 0;
+  }
   /* the name of the object we hold (not of the agent's fd number, which a
    * racing dup2 may point elsewhere meanwhile): the kernel names it
    * relative to the agent's root, i.e. as a view path */
@@ -256,7 +268,10 @@ int walker_start(struct walker *w, struct vfs_ctx *ctx, int dirfd, const char *p
     return r;
   if (dirfd == AT_FDCWD)
     return cwd_view_name(ctx, w->cur);
-  return start_at_dirfd(w, dirfd, path[0] != '\0' || !(vflags & VFS_EMPTY_PATH));
+  if (path[0] != '\0' || !(vflags & VFS_EMPTY_PATH))
+    return start_at_dirfd(w, dirfd, DIRFD_START);
+  /* glibc's fstat is fstatat(fd, "", AT_EMPTY_PATH): a readlink fewer */
+  return start_at_dirfd(w, dirfd, (vflags & VFS_ATTRS_ONLY) ? DIRFD_ATTRS_ONLY : DIRFD_OBJECT);
 }
 
 int walker_start_scoped(struct walker *w, struct vfs_ctx *ctx, int dirfd, const char *path,
@@ -274,7 +289,7 @@ int walker_start_scoped(struct walker *w, struct vfs_ctx *ctx, int dirfd, const 
   if (dirfd == AT_FDCWD)
     r = cwd_view_name(ctx, w->cur);
   else
-    r = start_at_dirfd(w, dirfd, true);
+    r = start_at_dirfd(w, dirfd, DIRFD_START);
   if (r < 0)
     return r;
   path_copy(w->scope, sizeof w->scope, w->cur);

@@ -164,7 +164,11 @@ static int local_step(struct vfs_ctx *ctx, const struct gofer_req *q, struct loc
     rep->has_stat = 0;
     rep->index = st->index;
   }
-  int keep_obj = fd >= 0 && !link ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
+  /* the cache keeps the object's fd; a walk that wants the object too
+   * gets a copy (a stat's does not: the fd itself is kept, no dup) */
+  int keep_obj = -1;
+  if (fd >= 0 && !link)
+    keep_obj = obj != NULL ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : steal_fd(&fd);
   if (obj != NULL)
     *obj = fd >= 0 && !link ? steal_fd(&fd) : -1;
   struct gofer_keep_snap snap = gofer_snap_of(st->ds);

@@ -134,11 +134,11 @@ void dcache_note_dev(struct dcache *c, dev_t dev, bool mgtime)
   /* (an overlay: a change made in one of its layers directly sends no
    * event for the overlay's inode, so its ctime is read at every check) */
   if (c->ndevs < DCACHE_MAX_DEVS)
-    c->devs[c->ndevs++] = (struct dcache_dev){dev, mgtime, false};
+    c->devs[c->ndevs++] = (struct dcache_dev){.dev = dev, .mgtime = mgtime, .notify = false};
 }
 
 /* fd's filesystem as the cache knows it (asked once per device), or NULL. */
-static const struct dcache_dev *dev_of(struct dcache *c, int fd)
+static struct dcache_dev *dev_of(struct dcache *c, int fd)
 {
   struct stat st;
   if (fstat(fd, &st) < 0)
@@ -149,7 +149,7 @@ static const struct dcache_dev *dev_of(struct dcache *c, int fd)
   bool ok = fs_type_has_mgtime(fd);
   if (c->ndevs == DCACHE_MAX_DEVS)
     return NULL;
-  c->devs[c->ndevs] = (struct dcache_dev){st.st_dev, ok, ok};
+  c->devs[c->ndevs] = (struct dcache_dev){.dev = st.st_dev, .mgtime = ok, .notify = ok};
   return &c->devs[c->ndevs++];
 }
 
@@ -157,7 +157,7 @@ static const struct dcache_dev *dev_of(struct dcache *c, int fd)
  * the cache has asked about already, found without a system call (an
  * fstat per directory kept was a third of a git run's fstats), else as
  * dev_of. */
-static const struct dcache_dev *dev_of_snap(struct dcache *c, const struct gofer_keep_snap *snap,
+static struct dcache_dev *dev_of_snap(struct dcache *c, const struct gofer_keep_snap *snap,
                                             int fd)
 {
   dev_t dev = makedev(snap->dev_major, snap->dev_minor);
@@ -244,11 +244,16 @@ static struct dcache_watch **watch_slot(struct dcache *c, const struct dirwatch_
 static struct dcache_watch *watch_take(struct dcache *c, const struct gofer_keep_snap *snap,
                                        int fd)
 {
-  const struct dcache_dev *dev = c->watch_fd >= 0 ? dev_of_snap(c, snap, fd) : NULL;
+  struct dcache_dev *dev = c->watch_fd >= 0 ? dev_of_snap(c, snap, fd) : NULL;
   if (dev == NULL || !dev->notify)
     return NULL;
+  /* the fsid asked once per device (an fstatfs per directory kept was a
+   * twelfth of a git run's system calls in the sentry beside the mark) */
+  _Static_assert(sizeof dev->fsid == DIRWATCH_FSID_LEN, "a device's fsid as a key's");
+  if (!dev->fsid_known && dirwatch_fsid_of(fd, dev->fsid) == 0)
+    dev->fsid_known = true;
   struct dirwatch_key key;
-  if (dirwatch_key_of(fd, &key) < 0)
+  if (!dev->fsid_known || dirwatch_key_with_fsid(fd, dev->fsid, &key) < 0)
     return NULL;
   uint64_t hash = dirwatch_key_hash(&key);
   struct dcache_watch **p = watch_slot(c, &key, hash);

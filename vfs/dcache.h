@@ -72,6 +72,8 @@ struct dcache_dev {
   dev_t dev;
   bool mgtime;
   bool notify; /* its changes reach fsnotify (not an overlay's: its layers change unseen) */
+  bool fsid_known; /* fsid: its filesystem's, as watch keys begin (vfs/dirwatch.h) */
+  unsigned char fsid[8];
 };
 
 #define DCACHE_WATCH_BUCKETS 256

@@ -24,11 +24,19 @@ int dirwatch_open(void)
   return fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY);
 }
 
-int dirwatch_key_of(int fd, struct dirwatch_key *key)
+int dirwatch_fsid_of(int fd, unsigned char fsid[DIRWATCH_FSID_LEN])
 {
   struct statfs sfs;
   if (fstatfs(fd, &sfs) < 0)
     return -errno;
+  _Static_assert(sizeof sfs.f_fsid == DIRWATCH_FSID_LEN, "fsid as fanotify reports it");
+  memcpy(fsid, &sfs.f_fsid, DIRWATCH_FSID_LEN);
+  return 0;
+}
+
+int dirwatch_key_with_fsid(int fd, const unsigned char fsid[DIRWATCH_FSID_LEN],
+                           struct dirwatch_key *key)
+{
   struct {
     struct file_handle fh;
     unsigned char room[DIRWATCH_KEY_MAX - 16];
@@ -44,11 +52,17 @@ int dirwatch_key_of(int fd, struct dirwatch_key *key)
     return -errno;
   if (h.fh.handle_bytes > sizeof h.room)
     return -EOVERFLOW;
-  _Static_assert(sizeof sfs.f_fsid == 8, "fsid as fanotify reports it");
-  memcpy(key->bytes, &sfs.f_fsid, 8);
+  memcpy(key->bytes, fsid, DIRWATCH_FSID_LEN);
   memcpy(key->bytes + 8, &h.fh, 8 + h.fh.handle_bytes);
   key->len = 16 + h.fh.handle_bytes;
   return 0;
+}
+
+int dirwatch_key_of(int fd, struct dirwatch_key *key)
+{
+  unsigned char fsid[DIRWATCH_FSID_LEN];
+  int r = dirwatch_fsid_of(fd, fsid);
+  return r < 0 ? r : dirwatch_key_with_fsid(fd, fsid, key);
 }
 
 int dirwatch_mark(int group, int fd, enum dirwatch_what what, bool add)

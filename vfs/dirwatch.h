@@ -53,6 +53,14 @@ int dirwatch_open(void);
 /* The key of directory fd (any fd of it, O_PATH too). 0, or -errno. */
 int dirwatch_key_of(int fd, struct dirwatch_key *key);
 
+/* The key's two parts: the fsid of fd's filesystem (the same for every
+ * directory of one device, so a caller may keep it), and the key made of
+ * a known fsid and fd's handle. 0, or -errno. */
+#define DIRWATCH_FSID_LEN 8
+int dirwatch_fsid_of(int fd, unsigned char fsid[DIRWATCH_FSID_LEN]);
+int dirwatch_key_with_fsid(int fd, const unsigned char fsid[DIRWATCH_FSID_LEN],
+                           struct dirwatch_key *key);
+
 /* What a mark asks for (a group's marks all ask for the same). */
 enum dirwatch_what {
   DIRWATCH_CTIME, /* every change that sets the directory's ctime (the walk cache) */

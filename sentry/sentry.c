@@ -508,9 +508,9 @@ void sentry_print_summary(const struct sentry *s)
             "usbox: walk cache: %lu answered, %lu more by a lookup of the sentry's own in a "
             "cached directory, %lu asked the gofer (%lu changed since), %lu rounds of eviction, "
             "%lu steps in changed directories looked up again; directory checks: %lu ctimes "
-            "read, %lu without (no event since)\n",
+            "read, %lu without (no event since), %lu without (events for other names only)\n",
             w->hits, w->local, w->misses + w->stale - w->local, w->stale, w->flushes, w->relooked,
-            w->checked, w->quiet);
+            w->checked, w->quiet, w->named);
   else
     fprintf(stderr, "usbox: walk cache: off\n");
   fprintf(stderr, "usbox: gofer: %lu requests\n", atomic_load(&s->gofer.calls));

@@ -13,10 +13,21 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "common/strset.h"
 #include "gofer/ops.h"
 #include "vfs/dirwatch.h"
 
 #define DIR_BUCKETS 1024
+
+/* The last events of a watch, by number: what each named (the hash of
+ * the entry a named group's event changed, WATCH_ANY_NAME for the
+ * directory itself, an event naming nothing, or a lost queue). */
+#define WATCH_RECENT 16
+#define WATCH_ANY_NAME 0
+struct watch_event {
+  uint64_t number; /* the watch's count of events once it was read */
+  uint64_t name;
+};
 
 /* A change watch on a kept directory's inode (vfs/dirwatch.h; one per
  * inode: the directory kept on two mounts shares it), and how many events
@@ -28,6 +39,7 @@ struct dcache_watch {
   uint64_t changes;
   uint64_t saved; /* checks it made needless */
   uint64_t hash;
+  struct watch_event recent[WATCH_RECENT]; /* event n at n % WATCH_RECENT */
   struct dirwatch_key key; /* last: allocated to its length */
 };
 
@@ -189,7 +201,7 @@ void dcache_init(struct dcache *c)
   for (size_t i = 0; i < DCACHE_MAX_ROOTS; i++)
     c->roots[i] = -1;
   /* without it (no fanotify, too many groups), every check reads ctimes */
-  c->watch_fd = c->enabled ? dirwatch_open() : -1;
+  c->watch_fd = c->enabled ? dirwatch_open_named(&c->watch_named) : -1;
   atomic_init(&c->watch_pending, true);
 }
 
@@ -269,6 +281,7 @@ static struct dcache_watch *watch_take(struct dcache *c, const struct gofer_keep
   }
   /* field by field: a whole-struct store would write past the key's length */
   w->next = NULL, w->live = true, w->refs = 1, w->changes = 0, w->saved = 0, w->hash = hash;
+  memset(w->recent, 0, sizeof w->recent); /* (number 0: no event is numbered 0) */
   memcpy(&w->key, &key, offsetof(struct dirwatch_key, bytes) + key.len);
   *p = w;
   return w;
@@ -314,12 +327,41 @@ static bool dir_ctime_quiet(const struct dcache_dir *d)
   return changes != UNSEEN && changes == d->ctime_seen;
 }
 
+/* The hash an entry's name is remembered by (never WATCH_ANY_NAME). */
+static uint64_t name_hash(const char *name)
+{
+  return strset_hash(STRSET_HASH_INIT, name, strlen(name)) | 1;
+}
+
+/* w counts an event, of the entry whose name hashes to name. */
+static void watch_count(struct dcache_watch *w, uint64_t name)
+{
+  w->changes++;
+  w->recent[w->changes % WATCH_RECENT] = (struct watch_event){w->changes, name};
+}
+
+/* Whether every event w counted after `since`, up to `now`, named an entry
+ * other than the one whose name hashes to name (false when one is no
+ * longer remembered): the one lookup in that directory an answer depends
+ * on is as it was then. A change to the directory itself names none. */
+static bool others_only(const struct dcache_watch *w, uint64_t since, uint64_t now, uint64_t name)
+{
+  if (since == UNSEEN || now - since > WATCH_RECENT)
+    return false;
+  for (uint64_t n = since + 1; n <= now; n++) {
+    const struct watch_event *ev = &w->recent[n % WATCH_RECENT];
+    if (ev->number != n || ev->name == WATCH_ANY_NAME || ev->name == name)
+      return false;
+  }
+  return true;
+}
+
 /* Every watch counts a change (the queue overflowed: events were lost). */
 static void all_changed_locked(struct dcache *c)
 {
   for (size_t b = 0; b < DCACHE_WATCH_BUCKETS; b++)
     for (struct dcache_watch *w = c->watch_buckets[b]; w != NULL; w = w->next)
-      w->changes++;
+      watch_count(w, WATCH_ANY_NAME);
 }
 
 /* A kept directory w watches: an fd of w's inode (a given-up watch is
@@ -343,7 +385,7 @@ static void watch_event_locked(void *ctx, const struct dirwatch_event *ev)
   struct dcache_watch *w = *watch_slot(c, &ev->key, dirwatch_key_hash(&ev->key));
   if (w == NULL)
     return; /* a watch removed meanwhile */
-  w->changes++;
+  watch_count(w, c->watch_named && ev->name != NULL ? name_hash(ev->name) : WATCH_ANY_NAME);
   if (w->changes > w->saved + WATCH_HOT_MARGIN) { /* given up: no more events */
     int fd = watched_dir_fd(c, w);
     if (fd >= 0)
@@ -668,6 +710,20 @@ static bool step_still_leads(struct dcache_entry *e, uint32_t i, const struct st
   return true;
 }
 
+/* Whether deps[i]'s directory, watched by a named group, had events since
+ * its ctime was found as recorded for other entries only than the one
+ * name e's walk looked up in it (a file made next door): that lookup is
+ * as it was. Events are read before each call (dcache_note_changes) and
+ * the kernel queues one before the change it reports returns, so no
+ * change made before this call is missed. */
+static bool step_unchanged(const struct dcache_entry *e, uint32_t i, uint64_t changes)
+{
+  char name[NAME_MAX + 1];
+  const struct dcache_dep *dep = &e->deps[i];
+  return component(e->rel, i, name) && others_only(dep->dir->watch, dep->seen, changes,
+                                                   name_hash(name));
+}
+
 /* Every directory as it was (or its one step unchanged), and the object's
  * attributes now (obj NULL: not read). */
 static bool still_valid(struct dcache *c, struct dcache_entry *e,
@@ -681,6 +737,12 @@ static bool still_valid(struct dcache *c, struct dcache_entry *e,
     if (changes != UNSEEN && changes == dep->seen) {
       c->stats.quiet++; /* no event since its ctime was found as recorded */
       dep->dir->watch->saved++;
+      continue;
+    }
+    if (changes != UNSEEN && step_unchanged(e, i, changes)) {
+      c->stats.named++; /* only other names changed since */
+      dep->dir->watch->saved++;
+      dep->seen = changes;
       continue;
     }
     struct statx x;
@@ -708,16 +770,27 @@ static bool still_valid(struct dcache *c, struct dcache_entry *e,
 
 /* A kept directory's attributes for a snapshot (dcache_query.ctime_only):
  * its identity, as ever, and its ctime as last read, which no event since
- * has changed. false: they must be read. */
+ * has changed; or, with a named group, which events since may have (the
+ * answer a step after this snapshot makes depends on the one name it
+ * looks up: it holds the count read before that ctime (snap_seen), and
+ * an event since for that name, as for any other, sends its first check
+ * to the ctime and the step again). false: they must be read. */
 static bool snapshot_quiet(struct dcache *c, const struct dcache_entry *e, struct statx *obj)
 {
-  if (e->obj_dir == NULL || !dir_ctime_quiet(e->obj_dir))
+  const struct dcache_dir *d = e->obj_dir;
+  if (d == NULL)
+    return false;
+  bool quiet = dir_ctime_quiet(d);
+  if (!quiet && !(c->watch_named && watch_changes(d) != UNSEEN && d->ctime_seen != UNSEEN))
     return false;
   *obj = e->rep.stx;
-  obj->stx_ctime.tv_sec = e->obj_dir->ctime_sec;
-  obj->stx_ctime.tv_nsec = e->obj_dir->ctime_nsec;
-  c->stats.quiet++;
-  e->obj_dir->watch->saved++;
+  obj->stx_ctime.tv_sec = d->ctime_sec;
+  obj->stx_ctime.tv_nsec = d->ctime_nsec;
+  if (quiet)
+    c->stats.quiet++;
+  else
+    c->stats.named++;
+  d->watch->saved++;
   return true;
 }
 
@@ -1144,6 +1217,19 @@ void dcache_count_local(struct dcache *c)
   pthread_mutex_unlock(&c->lock);
 }
 
+/* The count of events the snapshot a step was taken after (its ctime)
+ * holds for, when the kept directory's last ctime read found that ctime:
+ * the count read before that read (a change since would have given the
+ * directory a new ctime, multigrain; its event is counted later). A new
+ * answer's first check then needs no ctime read while the events since
+ * name other entries. UNSEEN: unknown. */
+static uint64_t snap_seen(const struct dcache_dir *d, const struct gofer_keep_snap *snap)
+{
+  bool same = d->ctime_seen != UNSEEN && d->ctime_sec == snap->ctime_sec &&
+              d->ctime_nsec == snap->ctime_nsec;
+  return same ? d->ctime_seen : UNSEEN;
+}
+
 void dcache_insert_child(struct dcache *c, const struct dcache_child *k)
 {
   const struct gofer_rep *r = k->rep;
@@ -1196,8 +1282,8 @@ void dcache_insert_child(struct dcache *c, const struct dcache_child *k)
   else
     d = dir_take(c, &k->dir_snap, k->dir_fd);
   if (d != NULL)
-    e->deps[e->ndeps++] =
-        (struct dcache_dep){d, k->dir_snap.ctime_sec, k->dir_snap.ctime_nsec, UNSEEN};
+    e->deps[e->ndeps++] = (struct dcache_dep){d, k->dir_snap.ctime_sec, k->dir_snap.ctime_nsec,
+                                              snap_seen(d, &k->dir_snap)};
   e->obj_fd = k->obj_fd;
   if (e->obj_fd >= 0)
     c->nfds++;

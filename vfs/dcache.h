@@ -65,6 +65,7 @@ struct dcache_stats {
   unsigned long relooked; /* steps in a changed directory looked up again, unchanged */
   unsigned long checked;  /* directory ctimes read to check an answer */
   unsigned long quiet;    /* directory checks its watch made needless (no event since) */
+  unsigned long named;    /* ... or whose events since named other entries only */
 };
 
 #define DCACHE_MAX_DEVS 16
@@ -99,6 +100,7 @@ struct dcache {
    * checked needs no check (docs/vfs.md). Events are read under the lock
    * when watch_pending says some may wait (dcache_note_changes). */
   int watch_fd;
+  bool watch_named; /* its events name the entry changed (dirwatch_open_named) */
   atomic_bool watch_pending;
   struct dcache_watch *watch_buckets[DCACHE_WATCH_BUCKETS];
   struct dcache_stats stats;

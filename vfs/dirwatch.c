@@ -24,6 +24,16 @@ int dirwatch_open(void)
   return fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY);
 }
 
+int dirwatch_open_named(bool *named)
+{
+  /* FAN_REPORT_DFID_NAME: a dirent event names the directory and the
+   * entry; an event on the directory itself names the directory and "." */
+  int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_CLOEXEC | FAN_NONBLOCK,
+                         O_RDONLY);
+  *named = fd >= 0;
+  return fd >= 0 ? fd : dirwatch_open();
+}
+
 int dirwatch_fsid_of(int fd, unsigned char fsid[DIRWATCH_FSID_LEN])
 {
   struct statfs sfs;
@@ -87,23 +97,41 @@ bool dirwatch_key_eq(const struct dirwatch_key *a, const struct dirwatch_key *b)
   return a->len == b->len && a->len <= DIRWATCH_KEY_MAX && memcmp(a->bytes, b->bytes, a->len) == 0;
 }
 
-/* The key in an event's records (between off and end), or false. */
-static bool event_key(const unsigned char *buf, size_t off, size_t end, struct dirwatch_key *key)
+/* The key in an event's records (between off and end), and with a named
+ * group's record the entry's name (*name; NULL when the record has none,
+ * or names the directory itself: "."), or false. */
+static bool event_key(const unsigned char *buf, size_t off, size_t end, struct dirwatch_key *key,
+                      const char **name)
 {
+  *name = NULL;
   while (off + sizeof(struct fanotify_event_info_header) <= end) {
     struct fanotify_event_info_header hdr;
     memcpy(&hdr, buf + off, sizeof hdr);
     if (hdr.len < sizeof hdr || hdr.len > end - off)
       return false;
-    /* the record: header, fsid (8), file_handle header (8), handle bytes */
-    if (hdr.info_type == FAN_EVENT_INFO_TYPE_FID && hdr.len >= sizeof hdr + 16) {
+    /* the record: header, fsid (8), file_handle header (8), handle bytes,
+     * and for DFID_NAME the name with its NUL */
+    bool fid = hdr.info_type == FAN_EVENT_INFO_TYPE_FID ||
+               hdr.info_type == FAN_EVENT_INFO_TYPE_DFID ||
+               hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME;
+    if (fid && hdr.len >= sizeof hdr + 16) {
       const unsigned char *rec = buf + off + sizeof hdr;
+      size_t rec_len = hdr.len - sizeof hdr;
       uint32_t handle_bytes;
       memcpy(&handle_bytes, rec + 8, sizeof handle_bytes);
-      if (handle_bytes > DIRWATCH_KEY_MAX - 16 || 16 + handle_bytes > hdr.len - sizeof hdr)
+      if (handle_bytes > DIRWATCH_KEY_MAX - 16 || 16 + handle_bytes > rec_len)
         return false;
       key->len = 16 + handle_bytes;
       memcpy(key->bytes, rec, key->len);
+      if (hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME) {
+        const char *text = (const char *)rec + key->len;
+        size_t room = rec_len - key->len;
+        size_t n = strnlen(text, room);
+        if (n == 0 || n == room) /* no name, or none that ends in the record */
+          return false;
+        if (strcmp(text, ".") != 0)
+          *name = text;
+      }
       return true;
     }
     off += hdr.len;
@@ -124,7 +152,9 @@ size_t dirwatch_parse(const void *data, size_t len,
     struct dirwatch_event ev = {.all = true};
     if (m.vers == FANOTIFY_METADATA_VERSION && !(m.mask & FAN_Q_OVERFLOW) &&
         m.metadata_len >= sizeof m && m.metadata_len <= m.event_len)
-      ev.all = !event_key(buf, off + m.metadata_len, off + m.event_len, &ev.key);
+      ev.all = !event_key(buf, off + m.metadata_len, off + m.event_len, &ev.key, &ev.name);
+    if (ev.all)
+      ev.name = NULL;
     fn(ctx, &ev);
     count++;
     off += m.event_len;

@@ -44,11 +44,21 @@ struct dirwatch_key {
   unsigned char bytes[DIRWATCH_KEY_MAX];
 };
 
-/* The largest event the group sends: metadata, one FID record. */
-#define DIRWATCH_EVENT_MAX (24 + 4 + DIRWATCH_KEY_MAX)
+/* The largest event a group sends: metadata, one FID record (with a
+ * named group's, the entry's name and its NUL after the handle). */
+#define DIRWATCH_EVENT_MAX (24 + 4 + DIRWATCH_KEY_MAX + 256)
 
 /* A new group (non-blocking, close-on-exec), or -1 with errno. */
 int dirwatch_open(void);
+
+/* A group whose events also name the entry a change was made to
+ * (FAN_REPORT_DFID_NAME, Linux 5.9): a create, removal or rename in a
+ * watched directory is one event per name (two for a rename inside it),
+ * each keyed by the directory; the directory's own changes (its
+ * attributes, itself removed or moved) name no entry. Where the kernel
+ * has no such groups, an ordinary one (events name no entry). *named
+ * says which. */
+int dirwatch_open_named(bool *named);
 
 /* The key of directory fd (any fd of it, O_PATH too). 0, or -errno. */
 int dirwatch_key_of(int fd, struct dirwatch_key *key);
@@ -79,6 +89,9 @@ bool dirwatch_key_eq(const struct dirwatch_key *a, const struct dirwatch_key *b)
 struct dirwatch_event {
   bool all;
   struct dirwatch_key key;
+  /* A named group's: the entry changed in that directory (NUL-terminated,
+   * within the event); NULL: any of its entries, or the directory itself */
+  const char *name;
 };
 
 /* Calls fn for each event in buf (len bytes read from the group); bytes

@@ -260,15 +260,34 @@ static void lookup_f(struct tree *t)
   dcache_lend_drop(&a);
 }
 
-/* Inotify: a directory checked once is not checked again while its watch
- * has no event; a change in it (noted: dcache_note_changes, as every call
- * does at its start) makes the next answer read its ctime, the other
- * directory's stays unread. */
+/* A path under the tree. */
+static const char *in_tree(struct tree *t, const char *rel)
+{
+  static char path[4][PATH_MAX * 2];
+  static int next;
+  char *p = path[next++ % 4];
+  snprintf(p, sizeof path[0], "%s/%s", t->root, rel);
+  return p;
+}
+
+static void touch(struct tree *t, const char *rel)
+{
+  int fd = open(in_tree(t, rel), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  assert_true(fd >= 0);
+  close(fd);
+}
+
+/* The watches: a directory checked once is not checked again while its
+ * watch has no event; a change in it (noted: dcache_note_changes, as every
+ * call does at its start) to another entry than the one the answer looked
+ * up there needs no check either (a named group); one to that entry, or to
+ * the directory itself, makes the next answer read its ctime and look its
+ * one step up again. The other directory's stays unread throughout. */
 static void test_watched_directories(void **state)
 {
   struct tree *t = *state;
-  if (t->dc.watch_fd < 0)
-    fail_msg("no fanotify here: nothing to test");
+  if (t->dc.watch_fd < 0 || !t->dc.watch_named)
+    fail_msg("no fanotify group naming entries here: nothing to test");
   insert_walk(t, "d/f");
   lookup_f(t);
   unsigned long checked = t->dc.stats.checked, quiet = t->dc.stats.quiet;
@@ -276,32 +295,51 @@ static void test_watched_directories(void **state)
   lookup_f(t);
   assert_int_equal(t->dc.stats.checked, checked);
   assert_int_equal(t->dc.stats.quiet, quiet + 2);
-  char path[PATH_MAX * 2];
-  snprintf(path, sizeof path, "%s/d/next-door", t->root);
-  int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-  assert_true(fd >= 0);
-  close(fd);
+  touch(t, "d/next-door");
   dcache_note_changes(&t->dc);
   lookup_f(t);
-  assert_int_equal(t->dc.stats.checked, checked + 1); /* d, its one step looked up again */
+  assert_int_equal(t->dc.stats.checked, checked); /* "next-door" is not "f" */
+  assert_int_equal(t->dc.stats.named, 1);
+  assert_int_equal(t->dc.stats.relooked, 0);
+  assert_int_equal(t->dc.stats.quiet, quiet + 3); /* the root */
+  /* f itself renamed away and back: the same object, looked up again */
+  assert_int_equal(rename(in_tree(t, "d/f"), in_tree(t, "d/g")), 0);
+  assert_int_equal(rename(in_tree(t, "d/g"), in_tree(t, "d/f")), 0);
+  dcache_note_changes(&t->dc);
+  lookup_f(t);
+  assert_int_equal(t->dc.stats.checked, checked + 1);
   assert_int_equal(t->dc.stats.relooked, 1);
-  assert_int_equal(t->dc.stats.quiet, quiet + 3);     /* the root */
+  /* d's own mode (its search permission): no entry named, looked up again */
+  assert_int_equal(chmod(in_tree(t, "d"), 0711), 0);
+  dcache_note_changes(&t->dc);
+  lookup_f(t);
+  assert_int_equal(t->dc.stats.checked, checked + 2);
+  assert_int_equal(t->dc.stats.relooked, 2);
+  assert_int_equal(t->dc.stats.named, 1);
+  /* f replaced by another file: looked up, not the same: not answered */
+  touch(t, "d/other");
+  assert_int_equal(rename(in_tree(t, "d/other"), in_tree(t, "d/f")), 0);
+  dcache_note_changes(&t->dc);
+  struct gofer_rep rep;
+  assert_false(dcache_lookup_obj(&t->dc, &F_ATTRS(t), &rep, NULL, 0, NULL, NULL));
 }
 
 /* A hold for a snapshot (ctime_only: the ctime a lookup in the directory
  * depends on) takes the directory's ctime as last read while its watch had
- * no event since, and reads it again after one. */
+ * no event since, and with a named group after events too: an answer made
+ * on that snapshot holds the count of events read before it, so an entry
+ * made since under another name leaves it as it is (no ctime read), and
+ * one made under its own name (here: where it said there was none) makes
+ * it stale. */
 static void test_snapshot_ctime_from_a_quiet_watch(void **state)
 {
   struct tree *t = *state;
-  if (t->dc.watch_fd < 0)
-    fail_msg("no fanotify here: nothing to test");
+  if (t->dc.watch_fd < 0 || !t->dc.watch_named)
+    fail_msg("no fanotify group naming entries here: nothing to test");
   insert_walk(t, "d/f");
   lookup_f(t); /* d's ctime read (a check of d/f's answer): noted */
-  char path[PATH_MAX * 2];
-  snprintf(path, sizeof path, "%s/d", t->root);
   struct statx now;
-  assert_int_equal(statx(AT_FDCWD, path, 0, STATX_CTIME, &now), 0);
+  assert_int_equal(statx(AT_FDCWD, in_tree(t, "d"), 0, STATX_CTIME, &now), 0);
   struct dcache_query snap = D_ATTRS(t);
   snap.ctime_only = true;
   struct statx x;
@@ -313,41 +351,71 @@ static void test_snapshot_ctime_from_a_quiet_watch(void **state)
   assert_int_equal(t->dc.stats.quiet, quiet + 1);     /* d's own ctime, not read */
   assert_int_equal(x.stx_ctime.tv_sec, now.stx_ctime.tv_sec);
   assert_int_equal(x.stx_ctime.tv_nsec, now.stx_ctime.tv_nsec);
-  snprintf(path, sizeof path, "%s/d/new", t->root);
-  int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-  assert_true(fd >= 0);
-  close(fd);
-  snprintf(path, sizeof path, "%s/d", t->root);
-  struct statx later;
-  assert_int_equal(statx(AT_FDCWD, path, 0, STATX_CTIME, &later), 0);
-  assert_true(later.stx_ctime.tv_sec != now.stx_ctime.tv_sec ||
-              later.stx_ctime.tv_nsec != now.stx_ctime.tv_nsec);
+  touch(t, "d/new"); /* an event since d's ctime was read */
   dcache_note_changes(&t->dc);
+  checked = t->dc.stats.checked;
   assert_true(dcache_dir_hold(&t->dc, &snap, &x, NULL, &held) >= 0);
+  assert_int_equal(t->dc.stats.checked, checked); /* not read again: d's as last read */
+  assert_int_equal(x.stx_ctime.tv_sec, now.stx_ctime.tv_sec);
+  assert_int_equal(x.stx_ctime.tv_nsec, now.stx_ctime.tv_nsec);
+  /* "d/g" looked up after that snapshot: not there */
+  struct gofer_rep none = {.magic = GOFER_MAGIC, .status = GOFER_DONE, .err = ENOENT};
+  dcache_insert_child(&t->dc, &(struct dcache_child){
+                                  .rel = "d/g", .parent_rel = "d", .creds = &t->creds,
+                                  .rep = &none, .dir_fd = -1, .dir_kept = held.dir,
+                                  .dir_snap = gofer_snap_of(&x), .obj_fd = -1});
   dcache_lend_drop(&held);
-  assert_int_equal(x.stx_ctime.tv_sec, later.stx_ctime.tv_sec); /* read again */
-  assert_int_equal(x.stx_ctime.tv_nsec, later.stx_ctime.tv_nsec);
+  struct dcache_query g = {.rel = "d/g", .creds = &t->creds, .attrs = true};
+  struct gofer_rep rep;
+  assert_true(dcache_lookup_obj(&t->dc, &g, &rep, NULL, 0, NULL, NULL));
+  assert_int_equal(rep.err, ENOENT);
+  checked = t->dc.stats.checked;
+  touch(t, "d/h");
+  dcache_note_changes(&t->dc);
+  assert_true(dcache_lookup_obj(&t->dc, &g, &rep, NULL, 0, NULL, NULL));
+  assert_int_equal(rep.err, ENOENT);
+  assert_int_equal(t->dc.stats.checked, checked); /* "new" and "h" only: nothing read */
+  touch(t, "d/g");
+  dcache_note_changes(&t->dc);
+  assert_false(dcache_lookup_obj(&t->dc, &g, &rep, NULL, 0, NULL, NULL));
+}
+
+/* "d/f" renamed away and back: two events naming f, the answer's own step. */
+static void churn_f(struct tree *t)
+{
+  assert_int_equal(rename(in_tree(t, "d/f"), in_tree(t, "d/f.tmp")), 0);
+  assert_int_equal(rename(in_tree(t, "d/f.tmp"), in_tree(t, "d/f")), 0);
 }
 
 /* A directory that sends many more events than checks its watch saves
- * (one the agent keeps creating files in) loses its watch: its ctime is
- * read at each check from then on, and its events no longer come. The
- * events are read after each change, as the sentry reads them at each call
- * (the queue merges like events that wait together). */
+ * (one the agent keeps changing the answer's own entry in) loses its
+ * watch: its ctime is read at each check from then on, and its events no
+ * longer come. Events for other entries save their checks and keep it
+ * (a directory tar or git makes files in). The events are read after each
+ * change, as the sentry reads them at each call. */
 static void test_hot_directory_loses_its_watch(void **state)
 {
   struct tree *t = *state;
-  if (t->dc.watch_fd < 0)
-    fail_msg("no fanotify here: nothing to test");
+  if (t->dc.watch_fd < 0 || !t->dc.watch_named)
+    fail_msg("no fanotify group naming entries here: nothing to test");
   insert_walk(t, "d/f");
   lookup_f(t);
-  char path[PATH_MAX * 2];
-  snprintf(path, sizeof path, "%s/d/churn", t->root);
-  for (int i = 0; i < 70; i++) { /* 70 or more events on d, none saved */
-    int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-    assert_true(fd >= 0);
-    close(fd);
-    assert_int_equal(unlink(path), 0);
+  /* 70 files made and removed next door (each one event: merged), saved */
+  for (int i = 0; i < 70; i++) {
+    touch(t, "d/churn");
+    assert_int_equal(unlink(in_tree(t, "d/churn")), 0);
+    dcache_note_changes(&t->dc);
+    lookup_f(t);
+  }
+  assert_int_equal(t->dc.stats.named, 70);
+  touch(t, "d/churn");
+  char buf[4096];
+  assert_true(read(t->dc.watch_fd, buf, sizeof buf) > 0); /* still watched */
+  dcache_note_changes(&t->dc);
+  /* 80 renames of f itself (the queue merges each name's two events of a
+   * rename into one: 160 events), none saved */
+  for (int i = 0; i < 80; i++) {
+    churn_f(t);
     dcache_note_changes(&t->dc);
     lookup_f(t);
   }
@@ -358,10 +426,7 @@ static void test_hot_directory_loses_its_watch(void **state)
   }
   assert_int_equal(t->dc.stats.checked, checked + 2); /* d, each time */
   assert_int_equal(t->dc.stats.quiet, quiet + 2);     /* the root, watched still */
-  int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644); /* d changed again: */
-  assert_true(fd >= 0);
-  close(fd);
-  char buf[4096];
+  touch(t, "d/again"); /* d changed again: */
   assert_int_equal(read(t->dc.watch_fd, buf, sizeof buf), -1); /* no event */
   assert_int_equal(errno, EAGAIN);
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,136 @@ static void test_parse_overflow_and_junk(void **state)
   assert_int_equal(dirwatch_parse(buf, n, count, &s), 0);
 }
 
+/* ---- a named group (dirwatch_open_named) ---- */
+
+struct names {
+  const struct dirwatch_key *want;
+  char got[8][NAME_MAX + 1]; /* "" for an event naming no entry */
+  int n, other, all;
+};
+
+static void note_name(void *ctx, const struct dirwatch_event *ev)
+{
+  struct names *s = ctx;
+  if (ev->all)
+    s->all++;
+  else if (!dirwatch_key_eq(&ev->key, s->want))
+    s->other++;
+  else if (s->n < 8)
+    snprintf(s->got[s->n++], sizeof s->got[0], "%s", ev->name != NULL ? ev->name : "");
+}
+
+/* The names the events queued now gave, sorted and joined by ',' (an
+ * event naming no entry as "."): the queue's order is not what is tested. */
+static const char *names_now(int group, const struct dirwatch_key *key)
+{
+  static char out[256];
+  struct names s = {.want = key};
+  char buf[8192] __attribute__((aligned(8)));
+  ssize_t n;
+  while ((n = read(group, buf, sizeof buf)) > 0)
+    dirwatch_parse(buf, (size_t)n, note_name, &s);
+  assert_int_equal(s.other, 0);
+  assert_int_equal(s.all, 0);
+  qsort(s.got, (size_t)s.n, sizeof s.got[0], (int (*)(const void *, const void *))strcmp);
+  out[0] = '\0';
+  for (int i = 0; i < s.n; i++)
+    snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? "," : "",
+             s.got[i][0] ? s.got[i] : ".");
+  return out;
+}
+
+/* Each change to an entry names it (a rename inside names both ends); the
+ * directory's own changes name none; a child's own attributes send
+ * nothing. */
+static void test_named_group(void **state)
+{
+  (void)state;
+  char dir[] = "/var/tmp/dirwatch-named.XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  bool named = false;
+  int group = dirwatch_open_named(&named);
+  assert_true(group >= 0);
+  if (!named)
+    fail_msg("no FAN_REPORT_DFID_NAME here (Linux 5.9): nothing to test");
+  int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct dirwatch_key key;
+  assert_int_equal(dirwatch_key_of(fd, &key), 0);
+  assert_int_equal(dirwatch_mark(group, fd, DIRWATCH_CTIME, true), 0);
+  int f = open(path_in(dir, "f"), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  assert_true(f >= 0);
+  assert_string_equal(names_now(group, &key), "f");
+  assert_int_equal(write(f, "x", 1), 1);
+  close(f);
+  assert_int_equal(chmod(path_in(dir, "f"), 0600), 0);
+  assert_string_equal(names_now(group, &key), "");
+  assert_int_equal(rename(path_in(dir, "f"), path_in(dir, "g")), 0);
+  assert_string_equal(names_now(group, &key), "f,g");
+  assert_int_equal(mkdir(path_in(dir, "d"), 0755), 0);
+  assert_int_equal(link(path_in(dir, "g"), path_in(dir, "h")), 0);
+  assert_string_equal(names_now(group, &key), "d,h");
+  assert_int_equal(unlink(path_in(dir, "h")), 0);
+  assert_int_equal(rmdir(path_in(dir, "d")), 0);
+  assert_string_equal(names_now(group, &key), "d,h");
+  assert_int_equal(chmod(dir, 0700), 0);
+  assert_string_equal(names_now(group, &key), ".");
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+  close(fd), close(group);
+}
+
+/* A DFID_NAME record: the key, then the name; one without a NUL inside
+ * its record, or with no name at all, counts as "all"; "." names no
+ * entry. */
+static size_t make_named(unsigned char *buf, const char *name, size_t name_room)
+{
+  struct fanotify_event_metadata m = {.vers = FANOTIFY_METADATA_VERSION,
+                                      .metadata_len = sizeof m, .mask = FAN_CREATE, .fd = FAN_NOFD};
+  struct fanotify_event_info_header h = {.info_type = FAN_EVENT_INFO_TYPE_DFID_NAME};
+  h.len = (uint16_t)(sizeof h + 16 + 8 + name_room);
+  m.event_len = (uint32_t)(sizeof m + h.len);
+  memcpy(buf, &m, sizeof m);
+  memcpy(buf + sizeof m, &h, sizeof h);
+  unsigned char *rec = buf + sizeof m + sizeof h;
+  uint32_t handle_bytes = 8;
+  memset(rec, 0xab, 8);
+  memcpy(rec + 8, &handle_bytes, 4);
+  memset(rec + 12, 1, 4);
+  memset(rec + 16, 0xcd, 8);
+  memset(rec + 24, 'x', name_room);
+  memcpy(rec + 24, name, strnlen(name, name_room));
+  return m.event_len;
+}
+
+static void test_parse_names(void **state)
+{
+  (void)state;
+  unsigned char buf[1024] __attribute__((aligned(8)));
+  struct dirwatch_key key = {.len = 16 + 8};
+  size_t n = make_named(buf, "entry", 8); /* "entry\0xx" */
+  buf[sizeof(struct fanotify_event_metadata) + 4 + 24 + 5] = '\0';
+  memcpy(key.bytes, buf + sizeof(struct fanotify_event_metadata) + 4, key.len);
+  struct names s = {.want = &key};
+  assert_int_equal(dirwatch_parse(buf, n, note_name, &s), 1);
+  assert_int_equal(s.n, 1);
+  assert_string_equal(s.got[0], "entry");
+  n = make_named(buf, ".", 4);
+  buf[sizeof(struct fanotify_event_metadata) + 4 + 24 + 1] = '\0';
+  s = (struct names){.want = &key};
+  assert_int_equal(dirwatch_parse(buf, n, note_name, &s), 1);
+  assert_int_equal(s.n, 1);
+  assert_string_equal(s.got[0], ""); /* the directory itself */
+  n = make_named(buf, "unended", 7); /* no NUL in the record */
+  s = (struct names){.want = &key};
+  assert_int_equal(dirwatch_parse(buf, n, note_name, &s), 1);
+  assert_int_equal(s.all, 1);
+  n = make_named(buf, "", 0); /* no name at all */
+  s = (struct names){.want = &key};
+  assert_int_equal(dirwatch_parse(buf, n, note_name, &s), 1);
+  assert_int_equal(s.all, 1);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -227,6 +358,8 @@ int main(void)
       cmocka_unit_test(test_names),
       cmocka_unit_test(test_parse_lengths),
       cmocka_unit_test(test_parse_overflow_and_junk),
+      cmocka_unit_test(test_named_group),
+      cmocka_unit_test(test_parse_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

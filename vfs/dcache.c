@@ -781,7 +781,13 @@ static bool snapshot_quiet(struct dcache *c, const struct dcache_entry *e, struc
   if (d == NULL)
     return false;
   bool quiet = dir_ctime_quiet(d);
-  if (!quiet && !(c->watch_named && watch_changes(d) != UNSEEN && d->ctime_seen != UNSEEN))
+  /* (events the answer's first check can still read by name: more, and
+   * it would look its step up again where reading the ctime now costs a
+   * statx) */
+  uint64_t changes = watch_changes(d);
+  bool named = c->watch_named && changes != UNSEEN && d->ctime_seen != UNSEEN &&
+               changes - d->ctime_seen <= WATCH_RECENT;
+  if (!quiet && !named)
     return false;
   *obj = e->rep.stx;
   obj->stx_ctime.tv_sec = d->ctime_sec;

@@ -480,7 +480,11 @@ static int add_view_paths(const struct policy *p, const char *host, size_t why,
 
 /* ---- step 4: identities ---- */
 
-static int push_identity(struct policy *p, const struct stat *st, size_t why, usbox_err_t *err)
+/* st's object as hidden by rule why; host: the path it was found at, for a
+ * non-directory hidden by that path (NULL: one found below a hidden
+ * directory, or a directory). */
+static int push_identity(struct policy *p, const struct stat *st, size_t why, const char *host,
+                         usbox_err_t *err)
 {
   for (size_t i = 0; i < p->nhidden_ids; i++)
     if (p->hidden_ids[i].dev == st->st_dev && p->hidden_ids[i].ino == st->st_ino)
@@ -489,8 +493,11 @@ static int push_identity(struct policy *p, const struct stat *st, size_t why, us
   if (grown == NULL)
     return usbox_err_set(err, ENOMEM, "allocating the hidden list");
   p->hidden_ids = grown;
-  p->hidden_ids[p->nhidden_ids++] =
-      (struct policy_hidden_id){.dev = st->st_dev, .ino = st->st_ino, .rule = why};
+  struct policy_hidden_id id = {.dev = st->st_dev, .ino = st->st_ino, .rule = why,
+                                .dir = S_ISDIR(st->st_mode)};
+  if (host != NULL && !id.dir && st->st_nlink == 1 && (id.one_link_path = strdup(host)) == NULL)
+    return usbox_err_set(err, ENOMEM, "allocating the hidden list");
+  p->hidden_ids[p->nhidden_ids++] = id;
   return 0;
 }
 
@@ -523,7 +530,8 @@ static int add_linked_files(struct linked_walk *lw, int dirfd, int depth, usbox_
     struct stat st;
     if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
       continue;
-    if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 && push_identity(lw->p, &st, lw->why, err) < 0)
+    if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 &&
+        push_identity(lw->p, &st, lw->why, NULL, err) < 0)
       return -1;
     if (!S_ISDIR(st.st_mode) || depth >= 16 ||
         snprintf(lw->path + base, sizeof lw->path - base, "/%s", de->d_name) >=
@@ -555,7 +563,7 @@ static int add_identity(struct policy *p, const char *host, size_t why, usbox_er
   struct stat st;
   if (lstat_listed(host, &st) < 0)
     return 0; /* not there (yet): hidden by name */
-  if (push_identity(p, &st, why, err) < 0)
+  if (push_identity(p, &st, why, host, err) < 0)
     return -1;
   if (!S_ISDIR(st.st_mode))
     return 0;

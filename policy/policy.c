@@ -103,6 +103,8 @@ void policy_free(struct policy *p)
   for (size_t i = 0; i < p->nhide_rules; i++)
     free(p->hide_rules[i]);
   free(p->hide_rules);
+  for (size_t i = 0; i < p->nhidden_ids; i++)
+    free(p->hidden_ids[i].one_link_path);
   free(p->hidden_ids);
   net_policy_free(&p->net);
   env_policy_free(&p->env);

@@ -56,6 +56,11 @@ struct policy_hidden_id {
   dev_t dev;
   ino_t ino;
   size_t rule; /* the rule that hides it: an index into policy.hide_rules */
+  bool dir;    /* a directory (no other name can reach it but a bind) */
+  /* A non-directory hidden by its own path, with one link when found: that
+   * path, where the sentry finds it again to be told of a second name
+   * (vfs/vfs.c watch_hidden_files); NULL for any other. Owned. */
+  char *one_link_path;
 };
 
 /* The agent process itself, where it differs from usbox's (the OCI

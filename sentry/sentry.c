@@ -513,5 +513,13 @@ void sentry_print_summary(const struct sentry *s)
             w->checked, w->quiet, w->named);
   else
     fprintf(stderr, "usbox: walk cache: off\n");
+  const struct vfs *v = &s->vfs;
+  if (v->hidden_alias_anywhere || v->dcache.files_changed)
+    fprintf(stderr, "usbox: hidden files: %zu watched for a second name; every unlink in the "
+                    "cache's directories checks its name first\n", v->nhidden_watched);
+  else
+    fprintf(stderr, "usbox: hidden files: %zu watched for a second name; an unlink checks its "
+                    "name first on %zu devices and where files show another device\n",
+            v->nhidden_watched, v->nhidden_alias_devs);
   fprintf(stderr, "usbox: gofer: %lu requests\n", atomic_load(&s->gofer.calls));
 }

@@ -161,7 +161,8 @@ static struct dcache_dev *dev_of(struct dcache *c, int fd)
   bool ok = fs_type_has_mgtime(fd);
   if (c->ndevs == DCACHE_MAX_DEVS)
     return NULL;
-  c->devs[c->ndevs] = (struct dcache_dev){.dev = st.st_dev, .mgtime = ok, .notify = ok};
+  c->devs[c->ndevs] =
+      (struct dcache_dev){.dev = st.st_dev, .mgtime = ok, .notify = ok, .plain = ok};
   return &c->devs[c->ndevs++];
 }
 
@@ -201,7 +202,7 @@ void dcache_init(struct dcache *c)
   for (size_t i = 0; i < DCACHE_MAX_ROOTS; i++)
     c->roots[i] = -1;
   /* without it (no fanotify, too many groups), every check reads ctimes */
-  c->watch_fd = c->enabled ? dirwatch_open_named(&c->watch_named) : -1;
+  c->watch_fd = c->enabled ? dirwatch_open_named(&c->watch_named, &c->watch_files) : -1;
   atomic_init(&c->watch_pending, true);
 }
 
@@ -210,6 +211,7 @@ int dcache_take_watch_fd(struct dcache *c)
   pthread_mutex_lock(&c->lock);
   int fd = c->watch_fd;
   c->watch_fd = -1; /* (every watch is given up with it: their marks go with the group) */
+  c->files_changed = true;
   for (size_t b = 0; b < DCACHE_WATCH_BUCKETS; b++)
     for (struct dcache_watch *w = c->watch_buckets[b]; w != NULL; w = w->next)
       w->live = false;
@@ -221,6 +223,36 @@ int dcache_take_watch_fd(struct dcache *c)
 void dcache_note_changes(struct dcache *c)
 {
   atomic_store(&c->watch_pending, true);
+}
+
+int dcache_watch_file(struct dcache *c, int fd)
+{
+  if (c->watch_fd < 0 || !c->watch_files)
+    return -EOPNOTSUPP;
+  return dirwatch_mark_file(c->watch_fd, fd);
+}
+
+static void drain_locked(struct dcache *c);
+
+bool dcache_files_unchanged(struct dcache *c)
+{
+  pthread_mutex_lock(&c->lock);
+  if (c->watch_fd >= 0 && atomic_exchange(&c->watch_pending, false))
+    drain_locked(c);
+  bool unchanged = c->watch_fd >= 0 && !c->files_changed;
+  pthread_mutex_unlock(&c->lock);
+  return unchanged;
+}
+
+bool dcache_dev_plain(struct dcache *c, dev_t dev)
+{
+  bool plain = false;
+  pthread_mutex_lock(&c->lock);
+  for (size_t i = 0; i < c->ndevs; i++)
+    if (c->devs[i].dev == dev)
+      plain = c->devs[i].plain;
+  pthread_mutex_unlock(&c->lock);
+  return plain;
 }
 
 int dcache_set_root(struct dcache *c, int mount, int fd)
@@ -378,6 +410,8 @@ static int watched_dir_fd(const struct dcache *c, const struct dcache_watch *w)
 static void watch_event_locked(void *ctx, const struct dirwatch_event *ev)
 {
   struct dcache *c = ctx;
+  if (ev->all || ev->file_changed)
+    c->files_changed = true;
   if (ev->all) {
     all_changed_locked(c);
     return;

@@ -74,6 +74,9 @@ struct dcache_dev {
   bool mgtime;
   bool notify; /* its changes reach fsnotify (not an overlay's: its layers change unseen) */
   bool fsid_known; /* fsid: its filesystem's, as watch keys begin (vfs/dirwatch.h) */
+  /* every object on it shows this device in stat, as its directories do
+   * (ext4, xfs, btrfs, tmpfs: not an overlay, whose files show a layer's) */
+  bool plain;
   unsigned char fsid[8];
 };
 
@@ -101,6 +104,8 @@ struct dcache {
    * when watch_pending says some may wait (dcache_note_changes). */
   int watch_fd;
   bool watch_named; /* its events name the entry changed (dirwatch_open_named) */
+  bool watch_files; /* its marks on files hear their link counts change (dcache_watch_file) */
+  bool files_changed; /* a file marked with dcache_watch_file changed, or events were lost */
   atomic_bool watch_pending;
   struct dcache_watch *watch_buckets[DCACHE_WATCH_BUCKETS];
   struct dcache_stats stats;
@@ -118,6 +123,19 @@ int dcache_take_watch_fd(struct dcache *c);
  * call that asks the cache must have made that check first (vfs_caller):
  * a change the host made before the call began is then seen by it. */
 void dcache_note_changes(struct dcache *c);
+/* Marks the inode of non-directory fd in the cache's watch group, so that
+ * dcache_files_unchanged hears of any change of its attributes or link
+ * count from now on. 0, or -errno (no group, or one that would not hear
+ * a link count change: dirwatch_open_named). Before the cache is used. */
+int dcache_watch_file(struct dcache *c, int fd);
+/* Whether no file marked with dcache_watch_file changed since it was
+ * marked: false once one did, or once events may have been lost (for
+ * good: nothing says which). Events waiting are read first
+ * (dcache_note_changes), so a change made before the current call began
+ * is known. */
+bool dcache_files_unchanged(struct dcache *c);
+/* Whether dev is a filesystem the cache found plain (dcache_dev.plain). */
+bool dcache_dev_plain(struct dcache *c, dev_t dev);
 void dcache_destroy(struct dcache *c);
 /* The root of mount (a directory), for its answers: the cache keeps a copy
  * of fd. A walk of "" (the root itself, or the first directory a walk

@@ -24,14 +24,26 @@ int dirwatch_open(void)
   return fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY);
 }
 
-int dirwatch_open_named(bool *named)
+int dirwatch_open_named(bool *named, bool *files)
 {
   /* FAN_REPORT_DFID_NAME: a dirent event names the directory and the
-   * entry; an event on the directory itself names the directory and "." */
-  int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_CLOEXEC | FAN_NONBLOCK,
-                         O_RDONLY);
-  *named = fd >= 0;
-  return fd >= 0 ? fd : dirwatch_open();
+   * entry; an event on the directory itself names the directory and ".".
+   * With FAN_REPORT_FID as well, an event with no directory to name (a
+   * marked file's link count changed: link(2), unlink(2), which the kernel
+   * reports without a parent) still comes, naming the file; without it
+   * such an event is dropped. Directories' events are the same either way. */
+  unsigned int base = FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK;
+  int fd = fanotify_init(base | FAN_REPORT_DFID_NAME | FAN_REPORT_FID, O_RDONLY);
+  *named = *files = fd >= 0;
+  if (fd < 0) {
+    fd = fanotify_init(base | FAN_REPORT_DFID_NAME, O_RDONLY);
+    *named = fd >= 0;
+  }
+  if (fd < 0) {
+    fd = dirwatch_open();
+    *files = fd >= 0; /* (a plain group's events name the file itself) */
+  }
+  return fd;
 }
 
 int dirwatch_fsid_of(int fd, unsigned char fsid[DIRWATCH_FSID_LEN])
@@ -84,6 +96,14 @@ int dirwatch_mark(int group, int fd, enum dirwatch_what what, bool add)
   unsigned int flags = add ? FAN_MARK_ADD | FAN_MARK_ONLYDIR : FAN_MARK_REMOVE;
   uint64_t mask = what == DIRWATCH_CTIME ? CTIME_EVENTS : NAMES_EVENTS;
   return fanotify_mark(group, flags, mask, AT_FDCWD, path) < 0 ? -errno : 0;
+}
+
+int dirwatch_mark_file(int group, int fd)
+{
+  char path[32];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  /* FAN_ATTRIB: its mode, owner, times, and its link count */
+  return fanotify_mark(group, FAN_MARK_ADD, FAN_ATTRIB, AT_FDCWD, path) < 0 ? -errno : 0;
 }
 
 uint64_t dirwatch_key_hash(const struct dirwatch_key *key)
@@ -149,7 +169,10 @@ size_t dirwatch_parse(const void *data, size_t len,
     memcpy(&m, buf + off, sizeof m);
     if (m.event_len < sizeof m || m.event_len > len - off)
       break;
-    struct dirwatch_event ev = {.all = true};
+    /* directories' marks see no child's attributes (no FAN_EVENT_ON_CHILD)
+     * and report their own with FAN_ONDIR: FAN_ATTRIB alone is a file's */
+    struct dirwatch_event ev = {.all = true,
+                                .file_changed = (m.mask & (FAN_ATTRIB | FAN_ONDIR)) == FAN_ATTRIB};
     if (m.vers == FANOTIFY_METADATA_VERSION && !(m.mask & FAN_Q_OVERFLOW) &&
         m.metadata_len >= sizeof m && m.metadata_len <= m.event_len)
       ev.all = !event_key(buf, off + m.metadata_len, off + m.event_len, &ev.key, &ev.name);

@@ -57,8 +57,9 @@ int dirwatch_open(void);
  * each keyed by the directory; the directory's own changes (its
  * attributes, itself removed or moved) name no entry. Where the kernel
  * has no such groups, an ordinary one (events name no entry). *named
- * says which. */
-int dirwatch_open_named(bool *named);
+ * says which; *files whether its marks on files hear every change of
+ * their link count (dirwatch_mark_file). */
+int dirwatch_open_named(bool *named, bool *files);
 
 /* The key of directory fd (any fd of it, O_PATH too). 0, or -errno. */
 int dirwatch_key_of(int fd, struct dirwatch_key *key);
@@ -80,6 +81,12 @@ enum dirwatch_what {
 /* Marks (add) or unmarks the inode of directory fd in group. 0, or -errno. */
 int dirwatch_mark(int group, int fd, enum dirwatch_what what, bool add);
 
+/* Marks the inode of fd (a non-directory; any fd of it, O_PATH too) for
+ * changes of its attributes, its link count included: link(2) of it
+ * anywhere, unlink(2) of any of its names. Such an event is the group's
+ * only one with dirwatch_event.file_changed. Needs read permission on the
+ * file. 0, or -errno. */
+int dirwatch_mark_file(int group, int fd);
 uint64_t dirwatch_key_hash(const struct dirwatch_key *key);
 bool dirwatch_key_eq(const struct dirwatch_key *a, const struct dirwatch_key *b);
 
@@ -92,6 +99,9 @@ struct dirwatch_event {
   /* A named group's: the entry changed in that directory (NUL-terminated,
    * within the event); NULL: any of its entries, or the directory itself */
   const char *name;
+  /* a file marked with dirwatch_mark_file changed (an event with .all
+   * may have been one too: lost events are any) */
+  bool file_changed;
 };
 
 /* Calls fn for each event in buf (len bytes read from the group); bytes

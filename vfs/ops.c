@@ -888,7 +888,7 @@ static bool hidden_entry_at(struct vfs_ctx *ctx, int dir, const char *name)
 {
   struct stat st;
   const char *by = NULL;
-  if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode) &&
+  if (ctx->vfs->nhidden_ids > 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode) &&
       st.st_nlink > 1)
     by = vfs_hidden_id_by(ctx->vfs, st.st_dev, st.st_ino);
   if (by != NULL)
@@ -932,9 +932,15 @@ static int cached_entry_op(struct vfs_ctx *ctx, const struct vfs_node *parent, c
   int dir = cached_parent(ctx, parent, &q.ident, &held);
   if (dir < 0)
     return 1; /* not cached, or not the directory the VFS resolved: the gofer walks */
-  if (what->op == GOFER_UNLINK && hidden_entry_at(ctx, dir, name))
+  /* an unlink where no name can reach a hidden object but a failed one
+   * (vfs_hidden_alias_possible) is checked after it fails, if it does */
+  bool unlink = what->op == GOFER_UNLINK;
+  bool checked = unlink && vfs_hidden_alias_possible(ctx->vfs, parent->st.st_dev);
+  if (checked && hidden_entry_at(ctx, dir, name))
     return -ENOENT;
   r = (int)VFS_AS_IDENT(&q.ident, DEPUTY_UMASK, gofer_entry_act(what->op, dir, name, &q, what->data));
+  if (r < 0 && unlink && !checked && hidden_entry_at(ctx, dir, name))
+    r = -ENOENT; /* (its error would say something is there) */
   if (r == 0 && what->op == GOFER_UNLINK) /* what was removed is not kept open by the cache */
     dcache_forget(dc, m, path, false); /* (a removed directory was empty) */
   return r;

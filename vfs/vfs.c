@@ -75,6 +75,61 @@ static int copy_hide_rules(struct vfs *v, const struct policy *p)
   return 0;
 }
 
+/* A hidden non-directory with one name, found again by it and watched for
+ * a second (dcache_watch_file); false when it is not that object any more,
+ * has another name already, or cannot be watched. The sentry's own act,
+ * before the agent runs: a mark on the inode, nothing done to it. */
+static bool watch_hidden_file(struct vfs *v, const struct policy_hidden_id *id)
+{
+  if (id->one_link_path == NULL)
+    return false;
+  cleanup_close int fd = open(id->one_link_path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  /* marked, then found with one link: a link made after this fstat is an
+   * event, one made before shows in st_nlink */
+  return fd >= 0 && dcache_watch_file(&v->dcache, fd) == 0 && fstat(fd, &st) == 0 &&
+         st.st_dev == id->dev && st.st_ino == id->ino && st.st_nlink == 1;
+}
+
+static void note_alias_dev(struct vfs *v, dev_t dev)
+{
+  for (size_t i = 0; i < v->nhidden_alias_devs; i++)
+    if (v->hidden_alias_devs[i] == dev)
+      return;
+  size_t room = sizeof v->hidden_alias_devs / sizeof v->hidden_alias_devs[0];
+  if (v->nhidden_alias_devs == room)
+    v->hidden_alias_anywhere = true;
+  else
+    v->hidden_alias_devs[v->nhidden_alias_devs++] = dev;
+}
+
+/* Which devices may hold a second name of a hidden non-directory
+ * (vfs_hidden_alias_possible): where one is not watched for it. */
+static void watch_hidden_files(struct vfs *v, const struct policy *p)
+{
+  if (!v->dcache.watch_files)
+    v->hidden_alias_anywhere = true; /* (no mark would be heard: none made) */
+  for (size_t i = 0; i < p->nhidden_ids && !v->hidden_alias_anywhere; i++)
+    if (p->hidden_ids[i].dir)
+      continue;
+    else if (watch_hidden_file(v, &p->hidden_ids[i]))
+      v->nhidden_watched++;
+    else
+      note_alias_dev(v, p->hidden_ids[i].dev);
+}
+
+bool vfs_hidden_alias_possible(struct vfs *v, dev_t dir_dev)
+{
+  if (v->nhidden_ids == 0)
+    return false;
+  if (v->hidden_alias_anywhere || !dcache_dev_plain(&v->dcache, dir_dev))
+    return true;
+  for (size_t i = 0; i < v->nhidden_alias_devs; i++)
+    if (v->hidden_alias_devs[i] == dir_dev)
+      return true;
+  return !dcache_files_unchanged(&v->dcache);
+}
+
 int vfs_prepare(struct vfs *v, const struct policy *p, struct gofer_client *gofer,
                 usbox_err_t *err)
 {
@@ -100,6 +155,9 @@ int vfs_prepare(struct vfs *v, const struct policy *p, struct gofer_client *gofe
       return usbox_err_set(err, ENOMEM, "allocating the hidden list");
     memcpy(v->hidden_ids, p->hidden_ids, p->nhidden_ids * sizeof *v->hidden_ids);
     v->nhidden_ids = p->nhidden_ids;
+    for (size_t i = 0; i < v->nhidden_ids; i++)
+      v->hidden_ids[i].one_link_path = NULL; /* (the policy's) */
+    watch_hidden_files(v, p);
   }
   return 0;
 }

@@ -116,6 +116,13 @@ struct vfs {
   struct vfs_hidden_index hidden_index;
   struct policy_hidden_id *hidden_ids; /* hidden objects by identity (policy/hidden.c) */
   size_t nhidden_ids;
+  /* Devices with a hidden non-directory that may have a name the hidden
+   * list does not know (more than one link at start, or not watched for a
+   * new one: vfs_hidden_alias_possible); all of them past the array. */
+  dev_t hidden_alias_devs[8];
+  size_t nhidden_alias_devs;
+  bool hidden_alias_anywhere;
+  size_t nhidden_watched; /* hidden non-directories watched for a second name */
   struct vfs_dev_alias aliases[VFS_MAX_DEV_ALIASES]; /* --overlay's (vfs/dev_alias.h) */
   size_t naliases;
   struct overlay_track *track;
@@ -350,6 +357,15 @@ const char *vfs_hidden_by(const struct vfs *v, const char *view);
 /* The rule that hides an object (device and inode) whatever name reached
  * it (a hard link, an alias the policy did not foresee); NULL when none. */
 const char *vfs_hidden_id_by(const struct vfs *v, dev_t dev, ino_t ino);
+/* Whether a name in a directory on dir_dev (as the directory's stat shows
+ * it) may reach a hidden non-directory, which only a second name of it
+ * can (its own is hidden by name). False only when every such object a
+ * name there can reach has had one name since start: on a plain
+ * filesystem (dcache_dev_plain) a name reaches an object on its own
+ * device, or is a mount point, which unlink and rename refuse; there
+ * each hidden non-directory was found with one link, and its inode is
+ * watched for a change of that (dcache_watch_file), none come. */
+bool vfs_hidden_alias_possible(struct vfs *v, dev_t dir_dev);
 static inline bool vfs_is_hidden(const struct vfs *v, const char *view)
 {
   return vfs_hidden_by(v, view) != NULL;

@@ -366,6 +366,70 @@ expect_eq "a create of the alias answers ENOENT, whatever the flags" \
 expect_eq "the alias still holds the secret" "$SECRET" "$(cat "$A/S/rw/alias-secret")"
 expect_eq "nothing new in the hidden directory" "evil.sh secret" "$(ls "$A/S/hb/hd" | xargs)"
 
+# ---------------------------------------------------------------- second names of a hidden file
+
+# A name that reaches a hidden file (a hard link the host made, in a
+# writable place) cannot be unlinked, renamed or linked from: ENOENT, as a
+# stat says. An unlink skips that check while every hidden file has had one
+# name since start (vfs_hidden_alias_possible: each is watched for a
+# second), so the host makes the second name while the agent runs, after
+# the agent's own unlinks in that directory took the quick way; and once
+# with the name there before start (no watch: every unlink checks).
+L=$TMPROOT/late
+mkdir -p "$L/rw"
+echo "$SECRET" >"$L/hf"
+echo "$SECRET" >"$L/hf2"
+ln "$L/hf2" "$L/rw/early"
+cat >"$L/names.py" <<'PY'
+import os, sys, time, errno
+rw, name = sys.argv[1], sys.argv[2]
+for i in range(3):  # the directory cached, its unlinks the quick way
+    open(rw + "/warm", "w").close()
+    os.unlink(rw + "/warm")
+open(rw + "/ready", "w").close()
+deadline = time.time() + 60
+while not os.path.exists(rw + "/go") and time.time() < deadline:
+    time.sleep(0.01)
+def t(what, f):
+    try:
+        f()
+        print("FAIL %s %s: done" % (name, what))
+    except OSError as e:
+        print("%s %s %s: %s" % ("ok" if e.errno == errno.ENOENT else "FAIL", name, what,
+                                errno.errorcode[e.errno]))
+p = rw + "/" + name
+t("stat", lambda: os.stat(p))
+t("unlink", lambda: os.unlink(p))
+t("rename", lambda: os.rename(p, rw + "/moved"))
+t("link", lambda: os.link(p, rw + "/copied"))
+open(rw + "/plain", "w").close()  # and a name with one link still goes
+os.unlink(rw + "/plain")
+print("ok plain unlink")
+PY
+(
+  timeout -k 5 "$CMD_TIMEOUT" "$USBOX" exec -v --hide "$L/hf" --rw "$L/rw" -- \
+    python3 "$L/names.py" "$L/rw" late >"$TMPROOT/late.out" 2>"$TMPROOT/late.err"
+) &
+late_pid=$!
+for _ in $(seq 600); do [ -e "$L/rw/ready" ] && break; sleep 0.1; done
+ln "$L/hf" "$L/rw/late"
+touch "$L/rw/go"
+wait "$late_pid"
+expect_eq "a second name made during the run: stat, unlink, rename, link answer ENOENT" \
+  "ok late stat: ENOENT|ok late unlink: ENOENT|ok late rename: ENOENT|ok late link: ENOENT|ok plain unlink" \
+  "$(paste -sd'|' "$TMPROOT/late.out")"
+expect_grep "and the hidden file was watched for it" \
+  'hidden files: [1-9][0-9]* watched for a second name' "$TMPROOT/late.err"
+rm -f "$L/rw/ready"
+timeout -k 5 "$CMD_TIMEOUT" "$USBOX" exec --hide "$L/hf2" --rw "$L/rw" -- \
+  python3 "$L/names.py" "$L/rw" early >"$TMPROOT/early.out" 2>&1
+expect_eq "a second name made before start: the same" \
+  "ok early stat: ENOENT|ok early unlink: ENOENT|ok early rename: ENOENT|ok early link: ENOENT|ok plain unlink" \
+  "$(paste -sd'|' "$TMPROOT/early.out")"
+expect_eq "the host's names are all there, nothing new beside them" "early go hf hf2 late ready rw" \
+  "$(ls "$L" "$L/rw" | grep -v '^$\|:$\|names.py' | sort | xargs)"
+expect_eq "and the hidden files hold the secret" "$SECRET $SECRET" "$(cat "$L/rw/late" "$L/rw/early" | xargs)"
+
 # ---------------------------------------------------------------- the host afterwards
 
 sum "$A/S/hb/hd" "$A/S/ro" "$VT" /etc/shadow >"$TMPROOT/forbidden.after"

@@ -267,8 +267,8 @@ static void test_named_group(void **state)
   (void)state;
   char dir[] = "/var/tmp/dirwatch-named.XXXXXX";
   assert_non_null(mkdtemp(dir));
-  bool named = false;
-  int group = dirwatch_open_named(&named);
+  bool named = false, files = false;
+  int group = dirwatch_open_named(&named, &files);
   assert_true(group >= 0);
   if (!named)
     fail_msg("no FAN_REPORT_DFID_NAME here (Linux 5.9): nothing to test");
@@ -350,6 +350,98 @@ static void test_parse_names(void **state)
   assert_int_equal(s.all, 1);
 }
 
+/* ---- marks on files (dirwatch_mark_file) ---- */
+
+struct file_events {
+  int changed, other;
+};
+
+static void note_file(void *ctx, const struct dirwatch_event *ev)
+{
+  struct file_events *s = ctx;
+  if (ev->file_changed)
+    s->changed++;
+  else
+    s->other++;
+}
+
+static struct file_events file_events_now(int group)
+{
+  struct file_events s = {0};
+  char buf[8192] __attribute__((aligned(8)));
+  ssize_t n;
+  while ((n = read(group, buf, sizeof buf)) > 0)
+    dirwatch_parse(buf, (size_t)n, note_file, &s);
+  return s;
+}
+
+#define EXPECT_FILE(group, what, n_changed, n_other)                                               \
+  do {                                                                                             \
+    struct file_events got_ = file_events_now(group);                                              \
+    if (got_.changed != (n_changed) || got_.other != (n_other))                                    \
+      fail_msg("%s: %d file events, %d others (expected %d, %d)", what, got_.changed, got_.other,  \
+               n_changed, n_other);                                                                \
+  } while (0)
+
+/* A file's link count changing anywhere (link(2) from another directory,
+ * unlink of that name: the kernel reports both with no parent) is heard,
+ * as file_changed, in the group the walk cache uses and in a plain one;
+ * a watched directory's own events are never file_changed. */
+static void file_marks_in(int group, const char *dir)
+{
+  char sub[PATH_MAX];
+  snprintf(sub, sizeof sub, "%s/sub", dir);
+  assert_int_equal(mkdir(sub, 0755), 0);
+  int f = open(path_in(dir, "secret"), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  assert_true(f >= 0);
+  close(f);
+  int obj = open(path_in(dir, "secret"), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  int d = open(sub, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  assert_int_equal(dirwatch_mark_file(group, obj), 0);
+  assert_int_equal(dirwatch_mark(group, d, DIRWATCH_CTIME, true), 0);
+  EXPECT_FILE(group, "marked", 0, 0);
+  assert_int_equal(link(path_in(dir, "secret"), path_in(sub, "alias")), 0);
+  EXPECT_FILE(group, "a second name, in a watched directory", 1, 1);
+  assert_int_equal(unlink(path_in(sub, "alias")), 0);
+  EXPECT_FILE(group, "the second name removed", 1, 1);
+  assert_int_equal(link(path_in(dir, "secret"), path_in(dir, "alias2")), 0);
+  EXPECT_FILE(group, "a second name beside it", 1, 0);
+  assert_int_equal(unlink(path_in(dir, "alias2")), 0);
+  assert_int_equal(chmod(path_in(dir, "secret"), 0644), 0);
+  assert_true(file_events_now(group).changed >= 1); /* (queued events of one inode merge) */
+  int g = open(path_in(sub, "new"), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  assert_true(g >= 0);
+  close(g);
+  assert_int_equal(chmod(sub, 0700), 0);
+  assert_int_equal(mkdir(path_in(sub, "d"), 0755), 0);
+  struct file_events own = file_events_now(group); /* (a plain group merges some) */
+  assert_int_equal(own.changed, 0);
+  assert_true(own.other >= 2);
+  close(obj), close(d);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'/*", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+static void test_file_marks(void **state)
+{
+  (void)state;
+  char dir[] = "/var/tmp/dirwatch-files.XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  bool named = false, files = false;
+  int group = dirwatch_open_named(&named, &files);
+  assert_true(group >= 0);
+  if (!files)
+    fail_msg("no group here hears a file's links (FAN_REPORT_DFID_NAME | FAN_REPORT_FID)");
+  file_marks_in(group, dir);
+  close(group);
+  group = dirwatch_open();
+  assert_true(group >= 0);
+  file_marks_in(group, dir);
+  close(group);
+  assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -360,6 +452,7 @@ int main(void)
       cmocka_unit_test(test_parse_overflow_and_junk),
       cmocka_unit_test(test_named_group),
       cmocka_unit_test(test_parse_names),
+      cmocka_unit_test(test_file_marks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -219,13 +219,13 @@ static int answer(struct sentry *s, const struct sentry_call *call, const struct
   return -EINVAL;
 }
 
-void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req)
+void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req,
+                     unsigned long long start_ns)
 {
   struct sentry_call call;
   sentry_call_init(&call, s, req->id, req->data.nr, (pid_t)req->pid,
                    (const uint64_t *)req->data.args);
 
-  unsigned long long start = sentry_now_ns();
   struct decision d;
   if (req->data.arch != AUDIT_ARCH_X86_64) /* BPF kills these; never act on one */
     d = (struct decision){sc_errno(ENOSYS), VERDICT_DENY, "foreign ABI", NULL, NULL, NULL};
@@ -239,8 +239,8 @@ void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req)
     d.res.err = USBOX_ERESTARTSYS;
   /* an open answered inside its handler (ADDFD with SEND) is timed up to
    * the agent having its fd: that wait is part of what it costs */
-  if (call.nr >= 0 && call.nr < SC_NR_LIMIT)
-    atomic_fetch_add(&s->stats.handling_ns[call.nr], sentry_now_ns() - start);
+  if (call.nr >= 0 && call.nr < SC_NR_LIMIT && usbox_verbosity >= 2) /* (sentry_print_summary) */
+    atomic_fetch_add(&s->stats.handling_ns[call.nr], sentry_now_ns() - start_ns);
   int r = answer(s, &call, &d.res);
   if (r == -ENOENT || d.res.outcome == SC_GONE) {
     atomic_fetch_add(&s->stats.gone, 1);

@@ -186,8 +186,9 @@ static void receiver_loop(struct sentry *s, struct receiver *rc, struct seccomp_
     atomic_store(&rc->interrupted, INTERRUPT_NONE);
     atomic_store(&rc->busy_id, req->id);
     atomic_store(&rc->busy_tid, (int)req->pid);
-    atomic_store(&rc->busy_since, sentry_now_ns());
-    sentry_dispatch(s, req);
+    unsigned long long start = sentry_now_ns();
+    atomic_store(&rc->busy_since, start);
+    sentry_dispatch(s, req, start);
     atomic_store(&rc->busy_since, 0);
     if (should_leave(s, rc))
       return;

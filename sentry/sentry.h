@@ -134,7 +134,8 @@ void sentry_watchdog(struct sentry *s);
 void sentry_stop(struct sentry *s);
 void sentry_destroy(struct sentry *s);
 /* Handle one received notification (dispatch.c). */
-void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req);
+void sentry_dispatch(struct sentry *s, const struct seccomp_notif *req,
+                     unsigned long long start_ns);
 /* Whether a thread has a signal it would take now (pending, not blocked,
  * not ignored). Reads /proc/TID/status. */
 bool sentry_signal_pending(pid_t tid);

@@ -888,8 +888,8 @@ static bool hidden_entry_at(struct vfs_ctx *ctx, int dir, const char *name)
 {
   struct stat st;
   const char *by = NULL;
-  if (ctx->vfs->nhidden_ids > 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode) &&
-      st.st_nlink > 1)
+  if (ctx->vfs->nhidden_ids > 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      !S_ISDIR(st.st_mode) && st.st_nlink > 1)
     by = vfs_hidden_id_by(ctx->vfs, st.st_dev, st.st_ino);
   if (by != NULL)
     ctx->hidden_by = by;

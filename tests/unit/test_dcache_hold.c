@@ -3,7 +3,8 @@
  * open while held even when every answer that kept it is gone, and closes
  * when the last of them and the hold are. And the mount roots
  * (dcache_set_root): answered from their fds from the first walk on, for
- * any credentials, and again after the cache forgot them. */
+ * any credentials, and again after the cache forgot them. And a file's
+ * watch (dcache_watch_file): what a second name of it does. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -504,6 +505,39 @@ static void test_root_answered_from_its_fd(void **state)
   assert_int_equal(rep.stx.stx_ino, st.st_ino);
 }
 
+/* A file marked with dcache_watch_file: dcache_files_unchanged while
+ * nothing happens to it, or to its directory's other entries; false from
+ * the first change of its link count (a second name made elsewhere, read
+ * once the call's poll says events wait), and false for good after (the
+ * name removed again). A directory cannot be marked so in a group that
+ * would not hear it; with no group nothing is unchanged. */
+static void test_file_watch(void **state)
+{
+  struct tree *t = *state;
+  if (!t->dc.watch_files)
+    fail_msg("no fanotify group here hears a file's links: nothing to test");
+  int f = open(in_tree(t, "d/f"), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  assert_true(f >= 0);
+  assert_int_equal(dcache_watch_file(&t->dc, f), 0);
+  close(f);
+  assert_true(dcache_files_unchanged(&t->dc));
+  touch(t, "d/next-door");
+  dcache_note_changes(&t->dc);
+  assert_true(dcache_files_unchanged(&t->dc));
+  assert_int_equal(link(in_tree(t, "d/f"), in_tree(t, "alias")), 0);
+  assert_true(dcache_files_unchanged(&t->dc)); /* (no poll said so yet) */
+  dcache_note_changes(&t->dc);
+  assert_false(dcache_files_unchanged(&t->dc));
+  assert_int_equal(unlink(in_tree(t, "alias")), 0);
+  dcache_note_changes(&t->dc);
+  assert_false(dcache_files_unchanged(&t->dc));
+  assert_true(dcache_dev_plain(&t->dc, 0) == false); /* a device never asked about */
+  int fd = dcache_take_watch_fd(&t->dc);
+  close(fd);
+  assert_false(dcache_files_unchanged(&t->dc));
+  assert_int_equal(dcache_watch_file(&t->dc, 0), -EOPNOTSUPP);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -517,6 +551,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_snapshot_ctime_from_a_quiet_watch, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hot_directory_loses_its_watch, setup, teardown),
       cmocka_unit_test_setup_teardown(test_root_answered_from_its_fd, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_file_watch, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

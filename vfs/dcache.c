@@ -161,8 +161,7 @@ static struct dcache_dev *dev_of(struct dcache *c, int fd)
   bool ok = fs_type_has_mgtime(fd);
   if (c->ndevs == DCACHE_MAX_DEVS)
     return NULL;
-  c->devs[c->ndevs] =
-      (struct dcache_dev){.dev = st.st_dev, .mgtime = ok, .notify = ok, .plain = ok};
+  c->devs[c->ndevs] = (struct dcache_dev){.dev = st.st_dev, .mgtime = ok, .notify = ok};
   return &c->devs[c->ndevs++];
 }
 
@@ -232,13 +231,12 @@ int dcache_watch_file(struct dcache *c, int fd)
   return dirwatch_mark_file(c->watch_fd, fd);
 }
 
-static void drain_locked(struct dcache *c);
+static void drain_pending_locked(struct dcache *c);
 
 bool dcache_files_unchanged(struct dcache *c)
 {
   pthread_mutex_lock(&c->lock);
-  if (c->watch_fd >= 0 && atomic_exchange(&c->watch_pending, false))
-    drain_locked(c);
+  drain_pending_locked(c);
   bool unchanged = c->watch_fd >= 0 && !c->files_changed;
   pthread_mutex_unlock(&c->lock);
   return unchanged;
@@ -250,7 +248,7 @@ bool dcache_dev_plain(struct dcache *c, dev_t dev)
   pthread_mutex_lock(&c->lock);
   for (size_t i = 0; i < c->ndevs; i++)
     if (c->devs[i].dev == dev)
-      plain = c->devs[i].plain;
+      plain = c->devs[i].notify;
   pthread_mutex_unlock(&c->lock);
   return plain;
 }
@@ -441,6 +439,13 @@ static void drain_locked(struct dcache *c)
     if ((size_t)n + DIRWATCH_EVENT_MAX <= sizeof buf)
       return;
   }
+}
+
+/* drain_locked when a call's poll said events may wait (dcache_note_changes). */
+static void drain_pending_locked(struct dcache *c)
+{
+  if (c->watch_fd >= 0 && atomic_exchange(&c->watch_pending, false))
+    drain_locked(c);
 }
 
 /* ---- directories ---- */
@@ -983,8 +988,7 @@ static bool lookup(struct dcache *c, const struct dcache_query *q, struct gofer_
   if (!c->enabled || !dcache_walk_cacheable(q->walk))
     return false;
   pthread_mutex_lock(&c->lock);
-  if (c->watch_fd >= 0 && atomic_exchange(&c->watch_pending, false))
-    drain_locked(c);
+  drain_pending_locked(c);
   int id = creds_find(c, creds);
   struct dcache_entry *e = id < 0 ? NULL : find_answer(c, mount, rel, q->walk, id);
   if (e == NULL && rel[0] == '\0')

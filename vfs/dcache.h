@@ -74,9 +74,6 @@ struct dcache_dev {
   bool mgtime;
   bool notify; /* its changes reach fsnotify (not an overlay's: its layers change unseen) */
   bool fsid_known; /* fsid: its filesystem's, as watch keys begin (vfs/dirwatch.h) */
-  /* every object on it shows this device in stat, as its directories do
-   * (ext4, xfs, btrfs, tmpfs: not an overlay, whose files show a layer's) */
-  bool plain;
   unsigned char fsid[8];
 };
 
@@ -134,7 +131,10 @@ int dcache_watch_file(struct dcache *c, int fd);
  * (dcache_note_changes), so a change made before the current call began
  * is known. */
 bool dcache_files_unchanged(struct dcache *c);
-/* Whether dev is a filesystem the cache found plain (dcache_dev.plain). */
+/* Whether every object on dev shows dev in stat, as its directories do:
+ * the filesystems whose changes reach fsnotify (dcache_dev.notify: ext4,
+ * xfs, btrfs, tmpfs) are those; an overlay, whose files show a layer's
+ * device, is not. False for a device the cache never asked about. */
 bool dcache_dev_plain(struct dcache *c, dev_t dev);
 void dcache_destroy(struct dcache *c);
 /* The root of mount (a directory), for its answers: the cache keeps a copy

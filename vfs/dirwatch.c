@@ -87,23 +87,25 @@ int dirwatch_key_of(int fd, struct dirwatch_key *key)
   return r < 0 ? r : dirwatch_key_with_fsid(fd, fsid, key);
 }
 
-int dirwatch_mark(int group, int fd, enum dirwatch_what what, bool add)
+/* fanotify_mark on fd's inode, by the fd's /proc/self/fd link
+ * (fanotify_mark refuses an O_PATH fd as its dirfd with no name): our own
+ * fd, its inode, no name walked. 0, or -errno. */
+static int mark_fd(int group, int fd, unsigned int flags, uint64_t mask)
 {
-  /* by the fd's /proc/self/fd link (fanotify_mark refuses an O_PATH fd as
-   * its dirfd with no name): our own fd, its inode, no name walked */
   char path[32];
   snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  unsigned int flags = add ? FAN_MARK_ADD | FAN_MARK_ONLYDIR : FAN_MARK_REMOVE;
-  uint64_t mask = what == DIRWATCH_CTIME ? CTIME_EVENTS : NAMES_EVENTS;
   return fanotify_mark(group, flags, mask, AT_FDCWD, path) < 0 ? -errno : 0;
+}
+
+int dirwatch_mark(int group, int fd, enum dirwatch_what what, bool add)
+{
+  unsigned int flags = add ? FAN_MARK_ADD | FAN_MARK_ONLYDIR : FAN_MARK_REMOVE;
+  return mark_fd(group, fd, flags, what == DIRWATCH_CTIME ? CTIME_EVENTS : NAMES_EVENTS);
 }
 
 int dirwatch_mark_file(int group, int fd)
 {
-  char path[32];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  /* FAN_ATTRIB: its mode, owner, times, and its link count */
-  return fanotify_mark(group, FAN_MARK_ADD, FAN_ATTRIB, AT_FDCWD, path) < 0 ? -errno : 0;
+  return mark_fd(group, fd, FAN_MARK_ADD, FAN_ATTRIB); /* (mode, owner, times, link count) */
 }
 
 uint64_t dirwatch_key_hash(const struct dirwatch_key *key)
